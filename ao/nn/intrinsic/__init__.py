@@ -1,0 +1,5 @@
+"""Fused float modules that quantize as one unit."""
+
+from ao.nn.intrinsic.modules import LinearReLU
+
+__all__ = ["LinearReLU"]

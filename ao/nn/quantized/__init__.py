@@ -1,0 +1,5 @@
+"""Quantized modules that compute with integers."""
+
+from ao.nn.quantized.modules import DeQuantize, Linear, LinearReLU, Quantize
+
+__all__ = ["DeQuantize", "Linear", "LinearReLU", "Quantize"]

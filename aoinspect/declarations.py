@@ -1,0 +1,122 @@
+"""Read lazy-name declarations statically, and find submodules on disk, without importing.
+
+Runs in the CLI process on files the probe located; nothing here executes package code.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import pkgutil
+from typing import Iterable, Iterator
+
+from aoinspect.models import Declarations
+
+_TYPING_MODULES = ("typing", "typing_extensions")
+
+
+def read_declarations(package: str, init_file: str | None) -> Declarations:
+    """Names that ``init_file`` declares in ``if TYPE_CHECKING:`` blocks, and in the stub that a
+    lazy loader (``lazy_loader.attach_stub``) reads, if it calls one."""
+    if init_file is None or not init_file.endswith((".py", ".pyw")):
+        return Declarations()
+    tree = _parse(init_file)
+    if tree is None:
+        return Declarations()
+    blocks = list(_type_checking_blocks(tree))
+    type_checking = _unique(
+        name for block in blocks for name in _names_imported_from_package(block, package, stub=False)
+    )
+    stub_path = os.path.splitext(init_file)[0] + ".pyi"
+    stub_names: tuple[str, ...] = ()
+    if _calls_attach_stub(tree) and os.path.isfile(stub_path):
+        stub_tree = _parse(stub_path)
+        if stub_tree is not None:
+            stub_names = _unique(_names_imported_from_package(stub_tree.body, package, stub=True))
+    else:
+        stub_path = ""
+    return Declarations(
+        type_checking=type_checking,
+        type_checking_found=bool(blocks),
+        stub=stub_names,
+        stub_path=stub_path or None,
+    )
+
+
+def submodules_on_disk(search_path: Iterable[str] | None) -> tuple[str, ...]:
+    """Names of the modules and packages directly inside a package's ``__path__``."""
+    if not search_path:
+        return ()
+    return tuple(sorted({info.name for info in pkgutil.iter_modules(list(search_path))}))
+
+
+def _parse(path: str) -> ast.Module | None:
+    try:
+        with open(path, "rb") as stream:
+            return ast.parse(stream.read(), filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _type_checking_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Local names bound to ``TYPE_CHECKING`` itself, and to the ``typing`` modules."""
+    flags = {"TYPE_CHECKING"}
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in _TYPING_MODULES:
+            flags.update(alias.asname or alias.name for alias in node.names if alias.name == "TYPE_CHECKING")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in _TYPING_MODULES:
+                    modules.add(alias.asname or alias.name)
+    return flags, modules
+
+
+def _type_checking_blocks(tree: ast.Module) -> Iterator[list[ast.stmt]]:
+    flags, modules = _type_checking_aliases(tree)
+
+    def is_flag(test: ast.expr) -> bool:
+        if isinstance(test, ast.Name):
+            return test.id in flags
+        return (
+            isinstance(test, ast.Attribute)
+            and test.attr == "TYPE_CHECKING"
+            and isinstance(test.value, ast.Name)
+            and test.value.id in modules
+        )
+
+    for node in tree.body:
+        if isinstance(node, ast.If) and is_flag(node.test):
+            yield node.body
+
+
+def _names_imported_from_package(body: list[ast.stmt], package: str, *, stub: bool) -> Iterator[str]:
+    """``from PACKAGE import x`` and ``from . import x`` declare ``x``; a lazy loader's stub
+    also serves ``from .sub import x``. Imports from anywhere else (``from types import
+    ModuleType``) declare nothing."""
+    for node in body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        relative_self = node.level == 1 and node.module is None
+        absolute_self = node.level == 0 and node.module == package
+        from_submodule = (node.level == 1 and node.module is not None) or (
+            node.level == 0 and (node.module or "").startswith(package + ".")
+        )
+        if relative_self or absolute_self or (stub and from_submodule):
+            for alias in node.names:
+                if alias.name != "*":
+                    yield alias.asname or alias.name
+
+
+def _calls_attach_stub(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name == "attach_stub":
+                return True
+    return False
+
+
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))

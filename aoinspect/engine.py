@@ -1,0 +1,384 @@
+"""Use cases: run the probes a command needs and build its typed report.
+
+Each public function here is one command's work (``list_names``, ``resolve_names``,
+``check_package``); the CLI calls exactly one of them and renders what it returns.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, Sequence
+
+from aoinspect import schema
+from aoinspect.declarations import read_declarations, submodules_on_disk
+from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
+from aoinspect.models import (
+    AllDeclaration,
+    CheckReport,
+    Declarations,
+    ErrorInfo,
+    Finding,
+    ImportResult,
+    LazyName,
+    ListReport,
+    ObjectInfo,
+    PackageInfo,
+    Resolution,
+    ResolveReport,
+    Step,
+    loads_from_raw,
+)
+from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings, run_probes
+
+# Looked up by check to see how the package treats a name it does not declare.
+UNKNOWN_NAME = "aoinspect_unknown_name"
+
+
+def validate_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names are dotted attribute names (``nn.quantized``); anything else is a usage error,
+    reported before any probe starts. Names are never evaluated, only looked up."""
+    checked = []
+    for name in names:
+        parts = name.split(".")
+        if not name or not all(part.isidentifier() for part in parts):
+            raise InvalidName(
+                f"{name!r} is not a valid attribute name: use identifiers separated by dots, "
+                "such as 'quantization' or 'nn.quantized'."
+            )
+        checked.append(name)
+    return tuple(checked)
+
+
+def validate_package(package: str) -> str:
+    if not package or not all(part.isidentifier() for part in package.split(".")):
+        raise InvalidName(f"{package!r} is not a valid module name.")
+    return package
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def list_names(settings: ProbeSettings, package: str, *, include_undeclared: bool = False) -> ListReport:
+    """The package's lazy names, where each is declared, and what ``import PACKAGE`` loaded."""
+    info = inspect_package(settings, package)
+    declarations = read_declarations(package, info.file)
+    names = lazy_names(info, declarations)
+    undeclared = None
+    if include_undeclared:
+        declared = {name.name for name in names}
+        undeclared = tuple(
+            name for name in submodules_on_disk(info.search_path) if name not in declared
+        )
+    return ListReport(package, info.imported, names, undeclared)
+
+
+def resolve_names(settings: ProbeSettings, package: str, names: Sequence[str]) -> ResolveReport:
+    """Access each NAME in its own fresh interpreter and report what it materialized."""
+    validate_package(package)
+    names = validate_names(names)
+    runs = run_probes(settings, [ProbeRequest("resolve", package, (name,)) for name in names])
+    imported = _import_result(runs, package)
+    return ResolveReport(package, imported, tuple(_resolution(run, name) for run, name in zip(runs, names)))
+
+
+def check_package(settings: ProbeSettings, package: str, *, strict: bool = False) -> CheckReport:
+    """Verify the lazy contract: every finding under a stable rule id."""
+    try:
+        info = inspect_package(settings, package)
+    except PackageImportFailed as exc:
+        finding = Finding(schema.RULE_IMPORT_FAILED, schema.SEVERITY_ERROR, None, exc.message)
+        return CheckReport(package, None, (), (), (finding,), strict)
+    declarations = read_declarations(package, info.file)
+    names = lazy_names(info, declarations)
+    lazy = [name.name for name in names if not name.loaded_at_import]
+    eager = [name.name for name in names if name.loaded_at_import]
+
+    requests = [ProbeRequest("resolve", package, (name,)) for name in lazy]
+    requests.append(ProbeRequest("resolve", package, (UNKNOWN_NAME,)))
+    if eager and info.has_getattr:
+        requests.append(ProbeRequest("ask", package, tuple(eager)))
+    runs = run_probes(settings, requests)
+
+    findings: list[Finding] = []
+    findings.extend(_declaration_findings(package, info, declarations))
+    resolutions = tuple(_resolution(run, name) for run, name in zip(runs, lazy))
+    for resolution in resolutions:
+        findings.extend(_resolution_findings(package, resolution))
+    findings.extend(_unknown_name_findings(package, _resolution(runs[len(lazy)], UNKNOWN_NAME)))
+    if eager and info.has_getattr:
+        findings.extend(_eager_findings(package, info, eager, runs[-1]))
+    findings.extend(_dir_findings(package, info, lazy))
+    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
+    findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
+    return CheckReport(package, info.imported, names, resolutions, tuple(findings), strict)
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def inspect_package(settings: ProbeSettings, package: str) -> PackageInfo:
+    """Import the package once in a child and describe what it declares and exposes."""
+    validate_package(package)
+    (run,) = run_probes(settings, [ProbeRequest("inspect", package)])
+    imported = _import_result([run], package)
+    raw = run.section("package")
+    if raw is None:
+        raise _probe_failed(run, f"describing {package}")
+    raw_all = raw.get("all") or {}
+    return PackageInfo(
+        imported=imported,
+        file=raw.get("file"),
+        search_path=tuple(raw["path"]) if raw.get("path") is not None else None,
+        all=AllDeclaration(
+            kind=str(raw_all.get("kind", "missing")),
+            type=str(raw_all.get("type", "")),
+            names=tuple(raw_all.get("names", ())),
+            invalid=tuple(raw_all.get("invalid", ())),
+        ),
+        namespace=frozenset(raw.get("namespace", ())),
+        dir_names=frozenset(raw["dir"]) if raw.get("dir") is not None else None,
+        has_getattr=bool(raw.get("has_getattr")),
+    )
+
+
+def lazy_names(info: PackageInfo, declarations: Declarations) -> tuple[LazyName, ...]:
+    """Every declared name, in declaration order: ``__all__`` first, then the static ones."""
+    sources: dict[str, list[str]] = {}
+    for source, declared in (
+        (schema.DECLARED_IN_ALL, info.all.names),
+        (schema.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
+        (schema.DECLARED_IN_STUB, declarations.stub),
+    ):
+        for name in declared:
+            places = sources.setdefault(name, [])
+            if source not in places:
+                places.append(source)
+    on_disk = set(submodules_on_disk(info.search_path))
+    return tuple(
+        LazyName(
+            name=name,
+            declared_in=tuple(places),
+            submodule=name in on_disk,
+            loaded_at_import=name in info.namespace,
+        )
+        for name, places in sources.items()
+    )
+
+
+def _import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
+    """The ``import PACKAGE`` section of the first probe; raises if the import failed."""
+    for run in runs:
+        raw = run.section("import")
+        if raw is None:
+            continue
+        if not raw.get("ok"):
+            error = ErrorInfo.from_raw(raw.get("error") or {})
+            raise PackageImportFailed(_import_failure_message(package, error), error)
+        version = raw.get("python") or []
+        return ImportResult(
+            package=package,
+            materialized=loads_from_raw(raw.get("materialized", [])),
+            removed=tuple(raw.get("removed", ())),
+            elapsed_ms=float(raw.get("elapsed_ms", 0.0)),
+            threads=int(raw.get("threads", 1)),
+            python=".".join(str(part) for part in version),
+        )
+    raise _probe_failed(runs[0], f"importing {package}")
+
+
+def _import_failure_message(package: str, error: ErrorInfo) -> str:
+    if error.type in ("ModuleNotFoundError", "ImportError") and error.missing_module:
+        if error.missing_module == package or package.startswith(error.missing_module + "."):
+            return f"cannot import {package}: no module named {error.missing_module!r}."
+        return (
+            f"cannot import {package}: it needs the module {error.missing_module!r}, "
+            f"which is not installed ({error})."
+        )
+    where = f" at {error.location}" if error.location else ""
+    return f"cannot import {package}: {error}{where}."
+
+
+def _probe_failed(run: ProbeRun, stage: str) -> ProbeFailed:
+    internal = run.section("internal")
+    if internal is not None:
+        error = ErrorInfo.from_raw(internal.get("error") or {})
+        return ProbeFailed(f"the probe failed while {stage}: {error}.", error)
+    message = f"the probe {run.how_it_ended()} while {stage}."
+    tail = run.output_tail.strip().splitlines()[-3:]
+    if tail and not run.timed_out:
+        message += " Its last output: " + " | ".join(line.strip() for line in tail)
+    return ProbeFailed(message)
+
+
+def _resolution(run: ProbeRun, name: str) -> Resolution:
+    raw = run.section("resolve")
+    if raw is None:
+        failure = _probe_failed(run, f"accessing {run.request.package}.{name}")
+        return Resolution(
+            name=name,
+            ok=False,
+            error=ErrorInfo("ProbeFailed", failure.message),
+            probe_failed=True,
+        )
+    steps = tuple(
+        Step(
+            name=step["name"],
+            via_getattr=bool(step.get("via_getattr")),
+            materialized=loads_from_raw(step.get("materialized", [])),
+            removed=tuple(step.get("removed", ())),
+            elapsed_ms=float(step.get("elapsed_ms", 0.0)),
+        )
+        for step in raw.get("steps", [])
+    )
+    raw_error = raw.get("error")
+    error = ErrorInfo.from_raw(raw_error) if raw_error else None
+    raw_object = raw.get("object")
+    return Resolution(
+        name=name,
+        ok=error is None,
+        error=error,
+        steps=steps,
+        already_loaded=bool(raw.get("already_loaded")) and error is None,
+        cached=raw.get("cached"),
+        object=ObjectInfo(raw_object["type"], raw_object["repr"], bool(raw_object.get("is_module")))
+        if raw_object
+        else None,
+        suggestions=_suggestions(name, raw.get("candidates")),
+        rejected_as_attribute_error=bool(raw_error and raw_error.get("is_attribute_error")),
+    )
+
+
+def _suggestions(name: str, candidates: list[Any] | None) -> tuple[str, ...]:
+    if not candidates:
+        return ()
+    last = name.rsplit(".", 1)[-1]
+    pool = list(dict.fromkeys(str(candidate) for candidate in candidates))
+    return tuple(difflib.get_close_matches(last, pool, n=3, cutoff=0.6))
+
+
+# --- check's rules -----------------------------------------------------------------------------
+
+
+def _declaration_findings(package: str, info: PackageInfo, declarations: Declarations) -> list[Finding]:
+    findings = []
+    declared_all = info.all
+    if declared_all.kind == "other":
+        findings.append(Finding(
+            schema.RULE_INVALID_ALL, schema.SEVERITY_ERROR, None,
+            f"{package}.__all__ is a {declared_all.type}, not a list or tuple of strings.",
+        ))
+    if declared_all.invalid:
+        findings.append(Finding(
+            schema.RULE_INVALID_ALL, schema.SEVERITY_ERROR, None,
+            f"{package}.__all__ holds items that are not strings ({', '.join(declared_all.invalid)}); "
+            f"'from {package} import *' raises TypeError.",
+        ))
+    for name in declared_all.duplicates:
+        findings.append(Finding(
+            schema.RULE_INVALID_ALL, schema.SEVERITY_WARNING, name,
+            f"{package}.__all__ lists {name!r} more than once.",
+        ))
+    if declared_all.kind in ("list", "tuple"):
+        runtime = set(declared_all.names)
+        static_sources = []
+        if declarations.type_checking_found:
+            static_sources.append(("the TYPE_CHECKING block", declarations.type_checking))
+        if declarations.stub_path:
+            static_sources.append((f"the stub {declarations.stub_path}", declarations.stub))
+        for source, names in static_sources:
+            static = set(names)
+            for name in sorted(static - runtime):
+                findings.append(Finding(
+                    schema.RULE_DECLARATION_MISMATCH, schema.SEVERITY_ERROR, name,
+                    f"{name!r} is declared in {source} but not in {package}.__all__.",
+                ))
+            for name in sorted(runtime - static):
+                findings.append(Finding(
+                    schema.RULE_DECLARATION_MISMATCH, schema.SEVERITY_ERROR, name,
+                    f"{name!r} is in {package}.__all__ but not declared in {source}.",
+                ))
+    return findings
+
+
+def _resolution_findings(package: str, resolution: Resolution) -> list[Finding]:
+    name = resolution.name
+    if resolution.probe_failed:
+        message = resolution.error.message if resolution.error else "the probe failed"
+        return [Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, name, message)]
+    if resolution.error is not None:
+        where = f" at {resolution.error.location}" if resolution.error.location else ""
+        return [Finding(
+            schema.RULE_RESOLVE_FAILED, schema.SEVERITY_ERROR, name,
+            f"{package}.{name} is declared but accessing it raised {resolution.error}{where}.",
+        )]
+    if resolution.cached is False:
+        return [Finding(
+            schema.RULE_NOT_CACHED, schema.SEVERITY_WARNING, name,
+            f"a second access to {package}.{name} calls __getattr__ again or imports more; "
+            "set the attribute (or let the import system do it) on first access.",
+        )]
+    return []
+
+
+def _unknown_name_findings(package: str, resolution: Resolution) -> list[Finding]:
+    name = resolution.name
+    if resolution.probe_failed:
+        message = resolution.error.message if resolution.error else "the probe failed"
+        return [Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, name, message)]
+    findings = []
+    if resolution.error is None:
+        kind = resolution.object.type if resolution.object else "a value"
+        findings.append(Finding(
+            schema.RULE_UNKNOWN_ACCEPTED, schema.SEVERITY_ERROR, name,
+            f"looking up the undeclared name {package}.{name} returned {kind} instead of raising "
+            "AttributeError.",
+        ))
+    elif not resolution.rejected_as_attribute_error:
+        where = f" at {resolution.error.location}" if resolution.error.location else ""
+        findings.append(Finding(
+            schema.RULE_WRONG_EXCEPTION, schema.SEVERITY_ERROR, name,
+            f"looking up an unknown name raises {resolution.error}{where}, not AttributeError; "
+            "hasattr() and getattr(obj, name, default) will raise instead of answering.",
+        ))
+    if resolution.materialized:
+        modules = ", ".join(load.module for load in resolution.materialized[:10])
+        more = len(resolution.materialized) - 10
+        findings.append(Finding(
+            schema.RULE_REJECTION_SIDE_EFFECT, schema.SEVERITY_ERROR, name,
+            f"looking up the unknown name {package}.{name} imported {len(resolution.materialized)} "
+            f"module(s): {modules}" + (f" and {more} more" if more > 0 else "") + ".",
+        ))
+    return findings
+
+
+def _eager_findings(package: str, info: PackageInfo, eager: list[str], run: ProbeRun) -> list[Finding]:
+    raw = run.section("ask")
+    if raw is None:
+        failure = _probe_failed(run, f"asking {package}.__getattr__ about eager names")
+        return [Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, None, failure.message)]
+    answers = raw.get("answers", {})
+    findings = []
+    for name in eager:
+        if not (answers.get(name) or {}).get("served"):
+            continue
+        importer = info.imported.importer_of(f"{package}.{name}")
+        by = f" (imported by {importer})" if importer else ""
+        findings.append(Finding(
+            schema.RULE_EAGER_IMPORT, schema.SEVERITY_ERROR, name,
+            f"{package}.{name} is declared lazy (its __getattr__ serves it) but 'import {package}' "
+            f"already loads it{by}.",
+        ))
+    return findings
+
+
+def _dir_findings(package: str, info: PackageInfo, lazy: list[str]) -> list[Finding]:
+    if info.dir_names is None or not lazy:
+        return []
+    missing = [name for name in lazy if name not in info.dir_names]
+    if not missing:
+        return []
+    return [Finding(
+        schema.RULE_MISSING_DIR, schema.SEVERITY_WARNING, None,
+        f"dir({package}) does not list the lazy name(s) {', '.join(missing)}; define a module "
+        "__dir__ so that tab completion and introspection can see them.",
+    )]

@@ -1,0 +1,43 @@
+"""The failures the engine raises; the CLI turns each into one message and one exit code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aoinspect import schema
+
+if TYPE_CHECKING:
+    from aoinspect.models import ErrorInfo
+
+
+class AoinspectError(Exception):
+    """Base class: a run that could not produce the report it was asked for."""
+
+    exit_code = schema.EXIT_PROBE_FAILED
+    kind = "error"
+
+    def __init__(self, message: str, error: ErrorInfo | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error = error
+
+
+class InvalidName(AoinspectError):
+    """A NAME that is not a (dotted) attribute name; rejected before any probe starts."""
+
+    exit_code = schema.EXIT_USAGE
+    kind = "usage"
+
+
+class PackageImportFailed(AoinspectError):
+    """``import PACKAGE`` raised in the child."""
+
+    exit_code = schema.EXIT_IMPORT_FAILED
+    kind = "import-failed"
+
+
+class ProbeFailed(AoinspectError):
+    """A child timed out, crashed, or ended without reporting."""
+
+    exit_code = schema.EXIT_PROBE_FAILED
+    kind = "probe-failed"

@@ -1,0 +1,272 @@
+"""Typed, frozen results built from what the probes report. Renderers only read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from aoinspect import schema
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception raised by the inspected package, described without keeping the object."""
+
+    type: str
+    message: str
+    location: str | None = None
+    missing_module: str | None = None
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any]) -> ErrorInfo:
+        return cls(
+            type=str(raw.get("type", "Exception")),
+            message=str(raw.get("message", "")),
+            location=raw.get("location"),
+            missing_module=raw.get("missing_module"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+@dataclass(frozen=True)
+class ModuleLoad:
+    """One module that appeared in ``sys.modules``, placed in the import tree."""
+
+    module: str
+    parent: str | None
+    depth: int
+    self_ms: float
+    cumulative_ms: float
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any]) -> ModuleLoad:
+        return cls(
+            module=raw["module"],
+            parent=raw.get("parent"),
+            depth=int(raw.get("depth", 0)),
+            self_ms=float(raw.get("self_ms") or 0.0),
+            cumulative_ms=float(raw.get("cumulative_ms") or 0.0),
+        )
+
+
+def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
+    return tuple(ModuleLoad.from_raw(item) for item in raw)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``import PACKAGE`` alone materialized."""
+
+    package: str
+    materialized: tuple[ModuleLoad, ...]
+    removed: tuple[str, ...]
+    elapsed_ms: float
+    threads: int
+    python: str
+
+    @property
+    def module_names(self) -> frozenset[str]:
+        return frozenset(load.module for load in self.materialized)
+
+    def importer_of(self, module: str) -> str | None:
+        """The module whose execution imported ``module``, where the probe saw it."""
+        for load in self.materialized:
+            if load.module == module:
+                return load.parent
+        return None
+
+
+@dataclass(frozen=True)
+class AllDeclaration:
+    """The runtime value of ``PACKAGE.__all__``, with what is wrong with it."""
+
+    kind: str  # "list", "tuple", "missing" or "other"
+    type: str
+    names: tuple[str, ...]
+    invalid: tuple[str, ...]  # reprs of items that are not strings
+
+    @property
+    def duplicates(self) -> tuple[str, ...]:
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for name in self.names:
+            if name in seen and name not in repeated:
+                repeated.append(name)
+            seen.add(name)
+        return tuple(repeated)
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """The package as the probe saw it right after import."""
+
+    imported: ImportResult
+    file: str | None
+    search_path: tuple[str, ...] | None
+    all: AllDeclaration
+    namespace: frozenset[str]
+    dir_names: frozenset[str] | None
+    has_getattr: bool
+
+
+@dataclass(frozen=True)
+class LazyName:
+    """A name the package declares, with where and how it is served."""
+
+    name: str
+    declared_in: tuple[str, ...]
+    submodule: bool
+    loaded_at_import: bool
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """Names declared statically: in a ``TYPE_CHECKING`` block, and in a stub a lazy loader reads."""
+
+    type_checking: tuple[str, ...] = ()
+    type_checking_found: bool = False
+    stub: tuple[str, ...] = ()
+    stub_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What an access returned: its type and a repr that could not crash."""
+
+    type: str
+    repr: str
+    is_module: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """One attribute of a dotted name: ``nn`` then ``quantized`` for ``nn.quantized``."""
+
+    name: str
+    via_getattr: bool
+    materialized: tuple[ModuleLoad, ...]
+    removed: tuple[str, ...]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome of accessing ``PACKAGE.NAME`` in a fresh interpreter."""
+
+    name: str
+    ok: bool
+    error: ErrorInfo | None
+    steps: tuple[Step, ...] = ()
+    already_loaded: bool = False
+    cached: bool | None = None
+    object: ObjectInfo | None = None
+    suggestions: tuple[str, ...] = ()
+    probe_failed: bool = False
+    rejected_as_attribute_error: bool = False
+
+    @property
+    def via_getattr(self) -> bool:
+        return any(step.via_getattr for step in self.steps)
+
+    @property
+    def materialized(self) -> tuple[ModuleLoad, ...]:
+        return tuple(load for step in self.steps for load in step.materialized)
+
+    @property
+    def removed(self) -> tuple[str, ...]:
+        return tuple(name for step in self.steps for name in step.removed)
+
+    @property
+    def elapsed_ms(self) -> float:
+        return sum(step.elapsed_ms for step in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        if self.probe_failed:
+            return schema.EXIT_PROBE_FAILED
+        return schema.EXIT_OK if self.ok else schema.EXIT_FINDINGS
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken promise of the lazy contract, under a stable rule id."""
+
+    rule: str
+    severity: str
+    name: str | None
+    message: str
+
+    @property
+    def exit_code(self) -> int:
+        if self.rule == schema.RULE_PROBE_FAILED:
+            return schema.EXIT_PROBE_FAILED
+        if self.rule == schema.RULE_IMPORT_FAILED:
+            return schema.EXIT_IMPORT_FAILED
+        return schema.EXIT_FINDINGS
+
+
+@dataclass(frozen=True)
+class ResolveReport:
+    package: str
+    imported: ImportResult
+    results: tuple[Resolution, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return max((result.exit_code for result in self.results), default=schema.EXIT_OK)
+
+
+@dataclass(frozen=True)
+class ListReport:
+    package: str
+    imported: ImportResult
+    names: tuple[LazyName, ...]
+    undeclared_submodules: tuple[str, ...] | None = None
+
+    ok = True
+    exit_code = schema.EXIT_OK
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    package: str
+    imported: ImportResult | None
+    names: tuple[LazyName, ...]
+    resolutions: tuple[Resolution, ...]
+    findings: tuple[Finding, ...]
+    strict: bool = False
+
+    def failing(self) -> tuple[Finding, ...]:
+        """The findings that fail the run: errors, and warnings too under ``--strict``."""
+        return tuple(
+            finding
+            for finding in self.findings
+            if finding.severity == schema.SEVERITY_ERROR or self.strict
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing()
+
+    @property
+    def exit_code(self) -> int:
+        return max((finding.exit_code for finding in self.failing()), default=schema.EXIT_OK)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run that produced no report, as the renderers show it."""
+
+    command: str
+    package: str
+    kind: str
+    message: str
+    exit_code: int
+    error: ErrorInfo | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)

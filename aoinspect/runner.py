@@ -1,0 +1,198 @@
+"""Start probes in fresh child interpreters, enforce timeouts, and collect what they report.
+
+Every child runs in its own session (process group) with stdin closed and stdout/stderr sent
+to a log file, so that whatever the inspected package prints, starts or leaves behind cannot
+reach aoinspect's output or keep it waiting: the child is waited for by process id with a
+deadline, then its whole process group is killed, whether it ended on its own or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+PROBE_FILE = Path(__file__).with_name("probe.py")
+OUTPUT_TAIL_BYTES = 4096
+
+_live_groups: set[int] = set()
+_live_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How to run probes: which interpreter, for how long, how many at once."""
+
+    python: str
+    timeout: float = 60.0
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    mode: str  # "inspect", "resolve" or "ask"
+    package: str
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What one child reported, and how it ended."""
+
+    request: ProbeRequest
+    sections: tuple[dict[str, Any], ...]
+    returncode: int | None
+    timed_out: bool
+    timeout: float
+    output_tail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> dict[str, Any] | None:
+        for section in self.sections:
+            if section.get("section") == name:
+                return section
+        return None
+
+    def all_sections(self, name: str) -> list[dict[str, Any]]:
+        return [section for section in self.sections if section.get("section") == name]
+
+    @property
+    def completed(self) -> bool:
+        return self.section("done") is not None and not self.timed_out
+
+    def how_it_ended(self) -> str:
+        """A short phrase for messages: "timed out after 5 s", "was killed by SIGSEGV", ..."""
+        if self.timed_out:
+            return f"timed out after {self.timeout:g} s"
+        code = self.returncode
+        if code is None:
+            return "did not finish"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"was killed by {name}"
+        return f"exited with status {code} without reporting"
+
+
+def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
+    """Run one probe in a fresh interpreter and return what it reported."""
+    workdir = tempfile.mkdtemp(prefix="aoinspect-")
+    try:
+        result_path = os.path.join(workdir, "result.jsonl")
+        log_path = os.path.join(workdir, "output.log")
+        command = [settings.python, str(PROBE_FILE), result_path, request.mode, request.package]
+        command.extend(request.names)
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        with _live_lock:
+            _live_groups.add(process.pid)
+        try:
+            returncode, timed_out = _wait(process, settings.timeout)
+        finally:
+            _kill_group(process.pid)
+            process.wait()
+            with _live_lock:
+                _live_groups.discard(process.pid)
+        return ProbeRun(
+            request=request,
+            sections=tuple(_read_sections(result_path)),
+            returncode=None if timed_out else returncode,
+            timed_out=timed_out,
+            timeout=settings.timeout,
+            output_tail=_tail(log_path),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_probes(settings: ProbeSettings, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+    """Run independent probes, up to ``settings.jobs`` at a time; results keep request order."""
+    if len(requests) <= 1 or settings.jobs <= 1:
+        return [run_probe(settings, request) for request in requests]
+    with ThreadPoolExecutor(max_workers=min(settings.jobs, len(requests))) as pool:
+        return list(pool.map(lambda request: run_probe(settings, request), requests))
+
+
+def kill_all() -> None:
+    """Kill every child still running (on Ctrl-C, or when the CLI gives up)."""
+    with _live_lock:
+        groups = list(_live_groups)
+    for group in groups:
+        _kill_group(group)
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
+    """Wait for the child to end, without reaping it, so that its process-group id stays
+    reserved until the group is killed. Returns (exit status, timed out)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.0005
+    waitid = getattr(os, "waitid", None)
+    while True:
+        if waitid is not None:
+            info = waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+            if info is not None and info.si_pid == process.pid:
+                code = info.si_status
+                return (code if info.si_code == os.CLD_EXITED else -code), False
+        else:  # pragma: no cover - platforms without waitid
+            code = process.poll()
+            if code is not None:
+                return code, False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, True
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.02)
+
+
+def _kill_group(group: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def _read_sections(path: str) -> list[dict[str, Any]]:
+    """The complete JSON lines of a result file; a line cut short by a dying child is dropped."""
+    try:
+        with open(path, "rb") as stream:
+            lines = stream.read().split(b"\n")
+    except FileNotFoundError:
+        return []
+    sections = []
+    for line in lines:
+        if not line:
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            sections.append(value)
+    return sections
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - OUTPUT_TAIL_BYTES))
+            return stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""

@@ -1,0 +1,131 @@
+"""Every rule of ``check`` fires on a package built to break it, and stays quiet on ``ao``."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from tests.conftest import LAZY_INIT, document, lazy_package
+
+GETATTR_TAIL = textwrap.dedent('''
+    __all__ = ["alpha", "beta"]
+
+    def __dir__():
+        return sorted(list(globals()) + __all__)
+''')
+
+CASES = {
+    "eager-import": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg") + "\nfrom . import alpha\n"),
+    "resolve-failed": lazy_package("pkg", beta="raise RuntimeError('beta is broken')\n"),
+    "wrong-exception": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(", "raise KeyError(")),
+    "unknown-accepted": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")", "return None")),
+    "rejection-side-effect": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(", "import pkg.heavy\n    raise AttributeError(")
+    ) | {"pkg/heavy.py": "X = 1\n"},
+    "declaration-mismatch": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "beta as beta", "gamma as gamma")),
+    "invalid-all": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        '__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta", "alpha", 7]')),
+    "not-cached": {"pkg/__init__.py": textwrap.dedent('''
+        def __getattr__(name):
+            if name in __all__:
+                return object()
+            raise AttributeError(name)
+    ''') + GETATTR_TAIL},
+    "missing-dir": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").split("def __dir__")[0]),
+    "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
+}
+
+SEVERITY = {"not-cached": "warning", "missing-dir": "warning"}
+EXIT = {"probe-failed": 4, "not-cached": 0, "missing-dir": 0}
+
+
+def test_a_well_behaved_package_has_no_findings(invoke, fake) -> None:
+    fake.write(lazy_package("pkg"))
+    result = invoke("-p", "pkg", "check", "--strict", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    assert document(result)["findings"] == []
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fires(invoke, fake, rule: str) -> None:
+    fake.write(CASES[rule])
+    result = invoke("-p", "pkg", "check", "--format", "json")
+    doc = document(result)
+    rules = {finding["rule"] for finding in doc["findings"]}
+    assert rule in rules, doc["findings"]
+    finding = next(f for f in doc["findings"] if f["rule"] == rule)
+    assert finding["severity"] == SEVERITY.get(rule, "error")
+    assert result.exit_code == EXIT.get(rule, 1)
+    assert doc["exit_code"] == result.exit_code
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_is_quiet_on_ao(invoke, rule: str) -> None:
+    doc = document(invoke("check", "--format", "json"))
+    expected = {"missing-dir"}
+    assert (rule in {f["rule"] for f in doc["findings"]}) == (rule in expected)
+
+
+def test_eager_import_names_the_importer(invoke, fake) -> None:
+    fake.write(CASES["eager-import"])
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "eager-import"]
+    assert finding["name"] == "alpha"
+    assert "imported by pkg)" in finding["message"]
+
+
+def test_eager_name_that_getattr_would_not_serve_is_not_a_finding(invoke, fake) -> None:
+    init = LAZY_INIT.format(pkg="pkg").replace("if name in __all__:", "if name == 'beta':")
+    fake.write(lazy_package("pkg", init=init + "\nfrom . import alpha\n"))
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    assert "eager-import" not in {f["rule"] for f in doc["findings"]}
+    names = {entry["name"]: entry for entry in doc["names"]}
+    assert names["alpha"]["loaded_at_import"] is True
+
+
+def test_wrong_exception_reports_the_real_type_and_location(invoke, fake) -> None:
+    fake.write(CASES["wrong-exception"])
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "wrong-exception"]
+    assert "KeyError" in finding["message"]
+    assert "pkg/__init__.py:" in finding["message"]
+
+
+def test_probe_failure_in_check_says_how_it_ended(invoke, fake) -> None:
+    fake.write(CASES["probe-failed"])
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "probe-failed"]
+    assert finding["name"] == "beta"
+    assert "exited with status 0 without reporting" in finding["message"]
+
+
+def test_type_checking_under_an_alias_and_types_import_declare_correctly(invoke, fake) -> None:
+    # torch.ao's own spelling: TYPE_CHECKING imported under an alias, ModuleType beside.
+    fake.write(lazy_package("pkg", init='''
+        import typing as t
+        from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+        if _TYPE_CHECKING:
+            from types import ModuleType
+            from pkg import alpha as alpha
+
+        if t.TYPE_CHECKING:
+            from . import beta
+
+        __all__ = ["alpha", "beta"]
+
+        def __getattr__(name):
+            if name in __all__:
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    '''))
+    doc = document(invoke("-p", "pkg", "list", "--format", "json"))
+    assert {e["name"]: e["declared_in"] for e in doc["names"]} == {
+        "alpha": ["__all__", "TYPE_CHECKING"],
+        "beta": ["__all__", "TYPE_CHECKING"],
+    }
