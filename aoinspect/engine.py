@@ -88,6 +88,9 @@ def check_package(settings: ProbeSettings, package: str, *, strict: bool = False
     except PackageImportFailed as exc:
         finding = Finding(schema.RULE_IMPORT_FAILED, schema.SEVERITY_ERROR, None, exc.message)
         return CheckReport(package, None, (), (), (finding,), strict)
+    except ProbeFailed as exc:
+        finding = Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, None, exc.message)
+        return CheckReport(package, None, (), (), (finding,), strict)
     declarations = read_declarations(package, info.file)
     names = lazy_names(info, declarations)
     lazy = [name.name for name in names if not name.loaded_at_import]

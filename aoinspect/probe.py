@@ -27,10 +27,12 @@ REPR_LIMIT = 300
 CANDIDATE_LIMIT = 2000
 
 _modules = sys.modules
+_STARTUP_MODULES = list(_modules)  # reported, so that tests can hold the probe to the rule above
 _bootstrap = _modules["_frozen_importlib"]
 _get_ident = _modules["_thread"].get_ident
 _os = _modules.get("os") or _modules.get("posix") or _modules.get("nt")
 _ModuleType = type(sys)
+_open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = __file__ if "__file__" in globals() else "<probe>"
 
 
@@ -105,7 +107,7 @@ class Reporter:
         payload = dict(payload)
         payload["section"] = section
         line = (_encode(payload) + "\n").encode("ascii")
-        with open(self.path, "ab") as stream:
+        with _open(self.path, "ab") as stream:
             stream.write(line)
 
 
@@ -359,6 +361,7 @@ def import_package(package: str, recorder: ImportRecorder, reporter: Reporter) -
     report["error"] = error
     report["threads"] = len(sys._current_frames())
     report["python"] = list(sys.version_info[:3])
+    report["startup_modules"] = _STARTUP_MODULES
     reporter.send("import", report)
     return error is None, module
 

@@ -22,7 +22,8 @@ from aoinspect.models import (
 
 def render_json(report: ListReport | ResolveReport | CheckReport | Failure, *, color: bool = False) -> str:
     del color  # JSON is never coloured
-    return json.dumps(to_document(report), indent=2, ensure_ascii=False)
+    # ASCII-only, so that the document survives any terminal or pipe encoding.
+    return json.dumps(to_document(report), indent=2)
 
 
 def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> dict[str, Any]:

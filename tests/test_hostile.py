@@ -1,0 +1,382 @@
+"""Hostile and broken packages: never crash, never hang, never lie, never corrupt the output.
+
+Each case is a real fake package run through the installed console script in a subprocess,
+exactly as a CI script would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import LAZY_INIT, lazy_package
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
+
+
+def aoinspect(fake, *args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, **fake.env}
+    env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *args], env=env, capture_output=True, timeout=timeout, cwd=cwd or fake.root,
+    )
+
+
+def one_json_document(stdout: bytes) -> dict:  # type: ignore[type-arg]
+    value = json.loads(stdout.decode("ascii"))
+    assert isinstance(value, dict)
+    return value
+
+
+def assert_clean(completed: subprocess.CompletedProcess[bytes]) -> None:
+    assert b"Traceback" not in completed.stderr
+    assert b"Traceback" not in completed.stdout
+
+
+def with_beta(beta: str, init_extra: str = "") -> dict[str, str]:
+    return lazy_package("pkg", beta=beta, init=LAZY_INIT.format(pkg="pkg") + init_extra)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+# --- output noise --------------------------------------------------------------------------------
+
+NOISE = '''
+import os, sys
+print('{"schema": 1, "fake": "json from print"}')
+print("to stderr", file=sys.stderr)
+sys.stdout.flush()
+os.write(1, b'\\xff\\xfe not utf-8 {"ok": true}\\n')
+os.write(2, b'\\xff raw stderr\\n')
+'''
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_package_output_never_reaches_our_stdout(fake, fmt: str) -> None:
+    fake.write(with_beta(NOISE, init_extra=NOISE))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "alpha", "--format", fmt)
+    assert completed.returncode == 0, completed.stderr
+    assert b"fake" not in completed.stdout and b"\xff" not in completed.stdout
+    assert b"not utf-8" not in completed.stderr
+    if fmt == "json":
+        assert [entry["ok"] for entry in one_json_document(completed.stdout)["results"]] == [True, True]
+    assert_clean(completed)
+
+
+# --- exits and crashes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["sys.exit(0)", "sys.exit(3)", "sys.exit('bye')"])
+def test_sys_exit_during_access_is_a_failed_access(fake, code: str) -> None:
+    fake.write(with_beta(f"import sys\n{code}\n"))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json")
+    assert completed.returncode == 1
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["ok"] is False and entry["error"]["type"] == "SystemExit"
+    assert entry["error"]["location"].endswith("pkg/beta.py:2")
+    assert_clean(completed)
+
+
+def test_sys_exit_at_import_is_an_import_failure(fake) -> None:
+    fake.write({"pkg/__init__.py": "import sys\nsys.exit(0)\n"})
+    completed = aoinspect(fake, "-p", "pkg", "list", "--format", "json")
+    assert completed.returncode == 3
+    assert one_json_document(completed.stdout)["error"]["exception"]["type"] == "SystemExit"
+    assert_clean(completed)
+
+
+CRASHES = {
+    "os._exit(0)": ("import os\nos._exit(0)\n", "exited with status 0 without reporting"),
+    "os._exit(7)": ("import os\nos._exit(7)\n", "exited with status 7 without reporting"),
+    "SIGSEGV": ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", "was killed by SIGSEGV"),
+    "SIGKILL": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "was killed by SIGKILL"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRASHES))
+def test_a_crash_during_access_is_a_failed_probe(fake, case: str) -> None:
+    source, how = CRASHES[case]
+    fake.write(with_beta(source))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "alpha", "beta", "--format", "json")
+    assert completed.returncode == 4
+    alpha, beta = one_json_document(completed.stdout)["results"]
+    assert alpha["ok"] is True
+    assert beta["ok"] is False and beta["probe_failed"] is True
+    assert how in beta["error"]["message"]
+    assert "while accessing pkg.beta" in beta["error"]["message"]
+    assert_clean(completed)
+
+
+@pytest.mark.parametrize("case", sorted(CRASHES))
+def test_a_crash_at_import_is_a_failed_probe(fake, case: str) -> None:
+    source, how = CRASHES[case]
+    fake.write({"pkg/__init__.py": source})
+    completed = aoinspect(fake, "-p", "pkg", "list", "--format", "json")
+    assert completed.returncode == 4
+    doc = one_json_document(completed.stdout)
+    assert doc["error"]["kind"] == "probe-failed"
+    assert how in doc["error"]["message"] and "while importing pkg" in doc["error"]["message"]
+    assert how in completed.stderr.decode()
+    assert_clean(completed)
+
+
+def test_a_crash_during_check_is_a_finding_with_exit_4(fake) -> None:
+    fake.write(with_beta(CRASHES["SIGSEGV"][0]))
+    completed = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
+    assert completed.returncode == 4
+    rules = {(f["rule"], f["name"]) for f in one_json_document(completed.stdout)["findings"]}
+    assert ("probe-failed", "beta") in rules
+
+
+# --- hangs and leftovers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["import", "access"])
+@pytest.mark.parametrize("hang", ["while True: pass", "import time\ntime.sleep(1000)"])
+def test_hangs_are_killed_at_the_timeout(fake, where: str, hang: str) -> None:
+    if where == "import":
+        fake.write({"pkg/__init__.py": hang + "\n"})
+    else:
+        fake.write(with_beta(hang + "\n"))
+    started = time.monotonic()
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--timeout", "1", "--format", "json")
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 4
+    assert elapsed < 1 + 5  # the timeout plus interpreter start-up on a loaded machine
+    doc = one_json_document(completed.stdout)
+    text = json.dumps(doc)
+    assert "timed out after 1 s" in text
+    assert_clean(completed)
+
+
+LEFTOVER_PROCESS = '''
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.05)"])
+with open(os.environ["PID_FILE"], "w") as f:
+    f.write(str(child.pid))
+'''
+
+
+def test_a_subprocess_left_running_is_killed_and_not_waited_for(fake, tmp_path) -> None:
+    fake.write(with_beta(LEFTOVER_PROCESS))
+    pid_file = tmp_path / "pid"
+    os.environ["PID_FILE"] = str(pid_file)
+    try:
+        completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=30)
+    finally:
+        del os.environ["PID_FILE"]
+    assert completed.returncode == 0
+    assert one_json_document(completed.stdout)["results"][0]["ok"] is True
+    assert not pid_alive(int(pid_file.read_text()))
+
+
+LEFTOVERS = {
+    "non-daemon thread": "import threading, time\nthreading.Thread(target=lambda: time.sleep(1000)).start()\n",
+    "closed descriptors": "import os\nos.closerange(3, 4096)\n",
+    "changed cwd": "import os\nos.chdir('/')\n",
+    "sys.path cleared": "import sys\nsys.path[:] = []\n",
+    "sys.modules edited": "import sys\ndel sys.modules['pkg.alpha']\nsys.modules['fake_entry'] = sys\n",
+    "builtins.open replaced": "import builtins\nbuiltins.open = None\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEFTOVERS))
+def test_leftovers_do_not_stop_results(fake, case: str) -> None:
+    fake.write(with_beta(LEFTOVERS[case], init_extra="\nfrom . import alpha\n"))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["ok"] is True
+    if case == "sys.modules edited":
+        assert entry["removed"] == ["pkg.alpha"]
+        assert "fake_entry" in {load["module"] for load in entry["materialized"]}
+    assert_clean(completed)
+
+
+# --- wrong exceptions ----------------------------------------------------------------------------
+
+WRONG = {
+    "KeyError": "raise KeyError(name)",
+    "ImportError": "raise ImportError(name)",
+    "TypeError": "raise TypeError(name)",
+    "custom": "class LookupFailed(Exception): pass\n    raise LookupFailed(name)",
+    "RecursionError": "return getattr(sys.modules[__name__], name)",
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG))
+def test_wrong_exceptions_are_reported_with_their_real_type(fake, case: str) -> None:
+    init = "import sys\n" + LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")", WRONG[case]
+    )
+    fake.write(lazy_package("pkg", init=init))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "nope", "--format", "json")
+    assert completed.returncode == 1
+    (entry,) = one_json_document(completed.stdout)["results"]
+    expected = {"custom": "pkg.__getattr__.<locals>.LookupFailed"}.get(case, case)
+    assert entry["error"]["type"] == expected
+    assert "pkg/__init__.py:" in entry["error"]["location"]
+    checked = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
+    assert checked.returncode == 1
+    assert "wrong-exception" in {f["rule"] for f in one_json_document(checked.stdout)["findings"]}
+    assert_clean(completed)
+
+
+def test_an_import_cycle_is_reported(fake) -> None:
+    fake.write(lazy_package("pkg", alpha="from pkg.beta import B\nA = 1\n", beta="from pkg.alpha import A\nB = 2\n"))
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "alpha", "--format", "json")
+    assert completed.returncode == 1
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["error"]["type"] == "ImportError"
+    assert "partially initialized module" in entry["error"]["message"]
+    assert entry["error"]["location"].endswith("pkg/beta.py:1")
+
+
+# --- broken packages -----------------------------------------------------------------------------
+
+
+def test_syntax_error_names_file_and_line(fake) -> None:
+    fake.write({"pkg/__init__.py": "x = 1\ndef broken(:\n"})
+    completed = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
+    assert completed.returncode == 3
+    (finding,) = one_json_document(completed.stdout)["findings"]
+    assert finding["rule"] == "import-failed"
+    assert "SyntaxError" in finding["message"] and "pkg/__init__.py:2" in finding["message"]
+
+
+def test_a_plain_module_works(fake) -> None:
+    fake.write({"plain.py": "__all__ = ['f']\ndef f():\n    return 1\n"})
+    listed = aoinspect(fake, "-p", "plain", "list", "--all", "--format", "json")
+    assert listed.returncode == 0
+    doc = one_json_document(listed.stdout)
+    assert doc["names"] == [{"name": "f", "declared_in": ["__all__"], "submodule": False, "loaded_at_import": True}]
+    assert doc["undeclared_submodules"] == []
+    assert aoinspect(fake, "-p", "plain", "check").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("all_source", "rule_message"),
+    [
+        ("__all__ = 'alpha'", "not a list or tuple"),
+        ("__all__ = ['alpha', 3]", "not strings"),
+        ("__all__ = ['alpha', 'alpha']", "more than once"),
+    ],
+)
+def test_bad_all_is_a_finding(fake, all_source: str, rule_message: str) -> None:
+    init = LAZY_INIT.format(pkg="pkg").replace('__all__ = ["alpha", "beta"]', all_source)
+    fake.write(lazy_package("pkg", init=init))
+    completed = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
+    findings = [f for f in one_json_document(completed.stdout)["findings"] if f["rule"] == "invalid-all"]
+    assert findings and rule_message in findings[0]["message"]
+    assert_clean(completed)
+
+
+def test_missing_all_lists_the_static_declarations(fake) -> None:
+    init = LAZY_INIT.format(pkg="pkg").replace('__all__ = ["alpha", "beta"]', "__all__ = None\ndel __all__")
+    init = init.replace("if name in __all__:", "if name in ('alpha', 'beta'):")
+    fake.write(lazy_package("pkg", init=init))
+    completed = aoinspect(fake, "-p", "pkg", "list", "--format", "json")
+    assert completed.returncode == 0
+    names = one_json_document(completed.stdout)["names"]
+    assert [(n["name"], n["declared_in"]) for n in names] == [("alpha", ["TYPE_CHECKING"]), ("beta", ["TYPE_CHECKING"])]
+
+
+# --- odd objects ---------------------------------------------------------------------------------
+
+ODD = '''
+class Odd:
+    def __repr__(self):
+        raise RuntimeError("no repr for you")
+    __str__ = __repr__
+
+class Huge:
+    def __repr__(self):
+        return "x" * 10_000_000
+'''
+
+
+@pytest.mark.parametrize(("name", "expected"), [("odd", "<unrepresentable pkg.Odd object>"), ("huge", "xxx")])
+def test_odd_values_are_described_safely(fake, name: str, expected: str) -> None:
+    init = ODD + "def __getattr__(name):\n    if name == 'odd':\n        return Odd()\n"
+    init += "    if name == 'huge':\n        return Huge()\n    raise AttributeError(name)\n"
+    fake.write({"pkg/__init__.py": init})
+    completed = aoinspect(fake, "-p", "pkg", "resolve", name, "--format", "json")
+    assert completed.returncode == 0
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["object"]["repr"].startswith(expected)
+    assert len(entry["object"]["repr"]) <= 300
+    assert entry["object"]["type"] == f"pkg.{name.capitalize()}"
+    assert len(completed.stdout) < 100_000
+
+
+# --- size ----------------------------------------------------------------------------------------
+
+
+def test_thousands_of_modules_and_megabytes_of_output(fake) -> None:
+    files = {f"pkg/many/m{i}.py": "" for i in range(3000)}
+    files["pkg/many/__init__.py"] = "".join(f"from . import m{i}\n" for i in range(3000))
+    files.update(lazy_package("pkg", beta="import pkg.many\nimport sys\nsys.stdout.write('x' * 20_000_000)\n"))
+    fake.write(files)
+    started = time.monotonic()
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=120)
+    assert completed.returncode == 0
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert sum(1 for load in entry["materialized"] if load["module"].startswith("pkg.")) == 3002
+    assert time.monotonic() - started < 30
+
+
+# --- hostile names -------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(max_size=20))
+def test_arbitrary_names_never_break_the_output(invoke, tmp_path_factory, name: str) -> None:
+    workdir = tmp_path_factory.mktemp("names")
+    before = set(os.listdir(workdir))
+    cwd = os.getcwd()
+    os.chdir(workdir)
+    try:
+        result = invoke("resolve", "--format", "json", "--timeout", "20", "--", name)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code in (0, 1, 2), result.output
+    doc = json.loads(result.stdout)
+    assert doc["exit_code"] == result.exit_code
+    assert "Traceback" not in result.stderr
+    assert set(os.listdir(workdir)) == before
+
+
+def test_interrupt_kills_the_children(fake, tmp_path) -> None:
+    fake.write(with_beta(
+        "import os, time\nopen(os.environ['PID_FILE'], 'w').write(str(os.getpid()))\ntime.sleep(1000)\n"
+    ))
+    pid_file = tmp_path / "pid"
+    env = {**os.environ, **fake.env, "PID_FILE": str(pid_file)}
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "-p", "pkg", "resolve", "beta"], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the child's pid file, not hoping for a race
+    child = int(pid_file.read_text())
+    process.send_signal(signal.SIGINT)
+    _stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert b"Traceback" not in stderr
+    assert not pid_alive(child)

@@ -1,0 +1,153 @@
+"""The probe's measurements equal what a bare ``python -c`` sees, module for module."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aoinspect import probe
+from aoinspect.engine import resolve_names
+from aoinspect.runner import PROBE_FILE, ProbeSettings
+from tests.conftest import lazy_package
+
+BARE_DIFF = """
+import sys
+import {package}
+before = set(sys.modules)
+{package}.{name}
+print("\\n".join(sorted(set(sys.modules) - before)))
+"""
+
+INTERDEPENDENT = {
+    "tangle/__init__.py": '''
+        __all__ = ["left", "right", "solo"]
+
+        def __getattr__(name):
+            if name in __all__:
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    ''',
+    "tangle/left.py": "import json\nfrom tangle import right\nfrom tangle._shared import helper\n",
+    "tangle/right.py": "import tangle._shared\nimport decimal\n",
+    "tangle/_shared.py": "import fractions\ndef helper():\n    return 1\n",
+    "tangle/solo.py": "import importlib\nmod = importlib.import_module('tangle._shared')\n",
+}
+
+
+def bare_diff(package: str, name: str, env: dict[str, str]) -> list[str]:
+    code = BARE_DIFF.format(package=package, name=name)
+    output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return output.stdout.split()
+
+
+def measured(package: str, name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    report = resolve_names(ProbeSettings(sys.executable, timeout=30), package, [name])
+    (result,) = report.results
+    assert result.ok, result.error
+    return sorted(load.module for load in result.materialized)
+
+
+def child_env(fake) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    import os
+
+    return {**os.environ, **fake.env}
+
+
+@pytest.mark.parametrize("name", ["left", "right", "solo"])
+def test_interdependent_names_match_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
+    fake.write(INTERDEPENDENT)
+    env = child_env(fake)
+    assert measured("tangle", name, fake.env, monkeypatch) == bare_diff("tangle", name, env)
+
+
+@pytest.mark.parametrize("name", ["quantization", "nn", "ns", "pruning", "nn.quantized", "nn.sparse"])
+def test_ao_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
+    env = child_env(fake)
+    assert measured("ao", name, fake.env, monkeypatch) == bare_diff("ao", name, env)
+
+
+@pytest.mark.parametrize("name", ["testing", "polynomial", "fft", "ma"])
+def test_numpy_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
+    if importlib.util.find_spec("numpy") is None:
+        pytest.skip("numpy is not installed")
+    env = child_env(fake)
+    assert measured("numpy", name, fake.env, monkeypatch) == bare_diff("numpy", name, env)
+
+
+def test_probe_starts_from_the_modules_of_a_bare_interpreter(tmp_path) -> None:
+    """Running the probe file loads nothing that ``python -c`` would not have loaded."""
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys; print('\\n'.join(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    ).stdout.split()
+    (tmp_path / "emptypkg").mkdir()
+    (tmp_path / "emptypkg" / "__init__.py").write_text("")
+    result = tmp_path / "result.jsonl"
+    subprocess.run([sys.executable, str(PROBE_FILE), str(result), "inspect", "emptypkg"], check=True, cwd=tmp_path)
+    sections = [json.loads(line) for line in result.read_text().splitlines()]
+    (imported,) = [s for s in sections if s["section"] == "import"]
+    assert sorted(imported["startup_modules"]) == bare
+    # Importing an empty package adds only itself: the probe's own code imported nothing.
+    assert [load["module"] for load in imported["materialized"]] == ["emptypkg"]
+    assert sections[-1]["section"] == "done"
+
+
+def test_statement_imports_agree_with_importtime(fake, monkeypatch) -> None:
+    """For plain ``import`` statements the parent relation is the one ``-X importtime`` shows."""
+    fake.write({
+        "chain/__init__.py": "import chain.a\nimport chain.b\n",
+        "chain/a.py": "import chain.a_child\n",
+        "chain/a_child.py": "",
+        "chain/b.py": "",
+    })
+    import os
+
+    env = {**os.environ, **fake.env}
+    stderr = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import chain"], env=env, capture_output=True, text=True,
+        check=True,
+    ).stderr
+    depth_of = {}
+    for line in stderr.splitlines()[1:]:
+        name_part = line.split("|")[-1]
+        depth_of[name_part.strip()] = (len(name_part) - len(name_part.lstrip())) // 2
+    monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])
+    report = resolve_names(ProbeSettings(sys.executable, timeout=30), "chain", ["__name__"])
+    loads = {load.module: load for load in report.imported.materialized}
+    for module in ("chain", "chain.a", "chain.a_child", "chain.b"):
+        assert loads[module].depth == depth_of[module] - depth_of["chain"]
+    assert loads["chain.a_child"].parent == "chain.a"
+    assert loads["chain.b"].parent == "chain"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_hand_written_json_encoder_round_trips(value) -> None:  # type: ignore[no-untyped-def]
+    encoded = probe._encode(value)
+    assert encoded.isascii()
+    assert json.loads(encoded) == value
+
+
+def test_lazy_package_helper_is_lazy(fake, monkeypatch) -> None:
+    fake.write(lazy_package("twonames"))
+    for key, value in fake.env.items():
+        monkeypatch.setenv(key, value)
+    report = resolve_names(ProbeSettings(sys.executable, timeout=30), "twonames", ["alpha"])
+    assert "twonames.alpha" not in report.imported.module_names
+    assert [load.module for load in report.results[0].materialized][-1] == "twonames.alpha"
