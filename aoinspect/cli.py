@@ -47,7 +47,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Output format (default: text)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
     ]
     for option in reversed(options):
