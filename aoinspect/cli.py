@@ -27,6 +27,9 @@ Exit codes:
 
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
+# Kept here rather than imported from aoinspect.render, so that --help imports nothing else.
+ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg")
+COMMAND_FORMATS = {"list": ("text", "json"), "check": ("text", "json"), "resolve": ALL_FORMATS}
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -43,8 +46,8 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-p", "--package", metavar="PKG", default=None,
                      help=f"Importable package or module to inspect (default: {DEFAULT_PACKAGE})."),
-        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-                     help="Output format (default: text)."),
+        click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default=None,
+                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -91,6 +94,12 @@ class _Invocation:
         self.timeout: float = pick("timeout", DEFAULT_TIMEOUT)
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
         self.debug: bool = bool(group.get("debug"))
+        self.render_options: dict[str, Any] = {}
+        allowed = COMMAND_FORMATS[command]
+        if self.fmt not in allowed:
+            raise click.UsageError(
+                f"{command} prints {', '.join(allowed)}; --format {self.fmt} is for resolve.", ctx=ctx
+            )
 
     def settings(self) -> ProbeSettings:
         from aoinspect.runner import ProbeSettings
@@ -101,10 +110,11 @@ class _Invocation:
         """The one error funnel: render the report, or the failure, and exit with its code."""
         from aoinspect.errors import AoinspectError
         from aoinspect.models import Failure
-        from aoinspect.render import render
+        from aoinspect.render import RenderOptions, render
         from aoinspect.runner import kill_all
 
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        options = RenderOptions(color=color, **self.render_options)
         try:
             report = produce(self.settings())
         except AoinspectError as exc:
@@ -122,7 +132,7 @@ class _Invocation:
                 raise
             message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
             self._fail(Failure(self.command, self.package, "internal", message, 4), render)
-        click.echo(render(report, self.fmt, color=color))
+        click.echo(render(report, self.fmt, options))
         self.ctx.exit(report.exit_code)
 
     def _fail(self, failure: Any, render: Callable[..., str]) -> None:
@@ -132,38 +142,67 @@ class _Invocation:
         self.ctx.exit(failure.exit_code)
 
 
+_repeat_option = click.option(
+    "--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
+    help="Run each probe N times in fresh interpreters; times are medians, with minimums.",
+)
+
+
 @cli.command("list", epilog=EXIT_CODES_HELP)
 @_common_options
 @click.option("--all", "include_undeclared", is_flag=True,
               help="Also list submodules on disk that no declaration exports.")
+@click.option("--resolve", "resolve", is_flag=True,
+              help="Also resolve each lazy name and show its module count and total time.")
+@_repeat_option
 @click.pass_context
-def list_command(ctx: click.Context, /, include_undeclared: bool, **options: Any) -> None:
+def list_command(
+    ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, **options: Any
+) -> None:
     """List the lazy names PKG declares, where, and whether `import PKG` already loads them.
 
     Names come from __all__, from `if TYPE_CHECKING:` blocks (read statically) and from a
-    stub read by a lazy loader. PKG is imported once, in a child, and nothing else.
+    stub read by a lazy loader. Without --resolve, PKG is imported once, in a child, and
+    nothing else.
     """
     from aoinspect import engine
 
     invocation = _Invocation(ctx, "list", **options)
     invocation.run(lambda settings: engine.list_names(
-        settings, invocation.package, include_undeclared=include_undeclared))
+        settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat))
 
 
 @cli.command("resolve", epilog=EXIT_CODES_HELP)
 @_common_options
-@click.argument("names", nargs=-1, required=True, metavar="NAME [NAME ...]")
+@click.argument("names", nargs=-1, metavar="NAME [NAME ...]")
+@click.option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
+@_repeat_option
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
+              help="text: how many of the heaviest modules to show (0: all).")
+@click.option("--sort", type=click.Choice(["cumulative", "self", "name", "order"]), default="cumulative",
+              show_default=True, help="text: how to order the module table (order: as imports began).")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="tree: show N levels, collapse the rest.")
 @click.pass_context
-def resolve_command(ctx: click.Context, /, names: tuple[str, ...], **options: Any) -> None:
+def resolve_command(
+    ctx: click.Context, /, names: tuple[str, ...], resolve_all: bool, repeat: int, top: int, sort: str,
+    depth: int | None, **options: Any,
+) -> None:
     """Access PKG.NAME for each NAME, each in a fresh interpreter, and show what it loaded.
 
-    NAME may be dotted (nn.quantized): each attribute is then accessed in turn. Names that
-    start with '-' go after '--'.
+    NAME may be dotted (nn.quantized): each attribute is then accessed in turn, and each
+    step is reported. Names that start with '-' go after '--'.
     """
     from aoinspect import engine
 
+    if not names and not resolve_all:
+        raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
     invocation = _Invocation(ctx, "resolve", **options)
-    invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names))
+    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
+    if resolve_all:
+        invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))
+    else:
+        invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names, repeat=repeat))
 
 
 @cli.command("check", epilog=EXIT_CODES_HELP)

@@ -7,6 +7,8 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 from __future__ import annotations
 
 import difflib
+import statistics
+from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from aoinspect import schema
@@ -21,6 +23,7 @@ from aoinspect.models import (
     ImportResult,
     LazyName,
     ListReport,
+    ModuleLoad,
     ObjectInfo,
     PackageInfo,
     Resolution,
@@ -58,8 +61,12 @@ def validate_package(package: str) -> str:
 # --- the commands ------------------------------------------------------------------------------
 
 
-def list_names(settings: ProbeSettings, package: str, *, include_undeclared: bool = False) -> ListReport:
-    """The package's lazy names, where each is declared, and what ``import PACKAGE`` loaded."""
+def list_names(
+    settings: ProbeSettings, package: str, *, include_undeclared: bool = False, resolve: bool = False,
+    repeat: int = 1,
+) -> ListReport:
+    """The package's lazy names, where each is declared, and what ``import PACKAGE`` loaded;
+    with ``resolve``, also what accessing each name not loaded at import materializes."""
     info = inspect_package(settings, package)
     declarations = read_declarations(package, info.file)
     names = lazy_names(info, declarations)
@@ -69,16 +76,35 @@ def list_names(settings: ProbeSettings, package: str, *, include_undeclared: boo
         undeclared = tuple(
             name for name in submodules_on_disk(info.search_path) if name not in declared
         )
-    return ListReport(package, info.imported, names, undeclared)
+    resolutions = None
+    if resolve:
+        lazy = [name.name for name in names if not name.loaded_at_import]
+        resolutions = resolve_names(settings, package, lazy, repeat=repeat, distributions=False).results
+    return ListReport(package, info.imported, names, undeclared, resolutions)
 
 
-def resolve_names(settings: ProbeSettings, package: str, names: Sequence[str]) -> ResolveReport:
-    """Access each NAME in its own fresh interpreter and report what it materialized."""
+def resolve_names(
+    settings: ProbeSettings, package: str, names: Sequence[str], *, repeat: int = 1, distributions: bool = True,
+) -> ResolveReport:
+    """Access each NAME in its own fresh interpreter (``repeat`` times) and report what it
+    materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = validate_names(names)
-    runs = run_probes(settings, [ProbeRequest("resolve", package, (name,)) for name in names])
+    requests = [ProbeRequest("resolve", package, (name,)) for name in names for _ in range(repeat)]
+    runs = run_probes(settings, requests)
     imported = _import_result(runs, package)
-    return ResolveReport(package, imported, tuple(_resolution(run, name) for run, name in zip(runs, names)))
+    results = tuple(
+        _merged_resolution(runs[index * repeat:(index + 1) * repeat], name) for index, name in enumerate(names)
+    )
+    report = ResolveReport(package, imported, results, repeat)
+    return _with_distributions(report) if distributions else report
+
+
+def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
+    """Resolve every name the package declares."""
+    info = inspect_package(settings, package)
+    names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]
+    return resolve_names(settings, package, names, repeat=repeat, distributions=distributions)
 
 
 def check_package(settings: ProbeSettings, package: str, *, strict: bool = False) -> CheckReport:
@@ -169,24 +195,90 @@ def lazy_names(info: PackageInfo, declarations: Declarations) -> tuple[LazyName,
 
 
 def _import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
-    """The ``import PACKAGE`` section of the first probe; raises if the import failed."""
-    for run in runs:
-        raw = run.section("import")
-        if raw is None:
-            continue
+    """``import PACKAGE`` as every probe that got that far measured it, times merged over
+    them; raises if the import failed, or if no probe got that far."""
+    raws = [raw for raw in (run.section("import") for run in runs) if raw is not None]
+    if not raws:
+        raise _probe_failed(runs[0], f"importing {package}")
+    for raw in raws:
         if not raw.get("ok"):
             error = ErrorInfo.from_raw(raw.get("error") or {})
             raise PackageImportFailed(_import_failure_message(package, error), error)
-        version = raw.get("python") or []
-        return ImportResult(
-            package=package,
-            materialized=loads_from_raw(raw.get("materialized", [])),
-            removed=tuple(raw.get("removed", ())),
-            elapsed_ms=float(raw.get("elapsed_ms", 0.0)),
-            threads=int(raw.get("threads", 1)),
-            python=".".join(str(part) for part in version),
-        )
-    raise _probe_failed(runs[0], f"importing {package}")
+    loads, unstable = _merge_loads([loads_from_raw(raw.get("materialized", [])) for raw in raws])
+    elapsed = [float(raw.get("elapsed_ms", 0.0)) for raw in raws]
+    first = raws[0]
+    return ImportResult(
+        package=package,
+        materialized=loads,
+        removed=tuple(first.get("removed", ())),
+        elapsed_ms=statistics.median(elapsed),
+        threads=int(first.get("threads", 1)),
+        python=".".join(str(part) for part in first.get("python") or []),
+        min_elapsed_ms=min(elapsed),
+        repeats=len(raws),
+        unstable=unstable,
+    )
+
+
+def _merge_loads(samples: Sequence[Sequence[ModuleLoad]]) -> tuple[tuple[ModuleLoad, ...], tuple[str, ...]]:
+    """One list of loads from several measurements of the same step: the first one's tree,
+    median and minimum times, and the modules that not every measurement loaded."""
+    first = tuple(samples[0])
+    if len(samples) == 1:
+        return first, ()
+    by_module = [{load.module: load for load in sample} for sample in samples]
+    everywhere = set(by_module[0]).intersection(*by_module[1:])
+    anywhere = set(by_module[0]).union(*by_module[1:])
+    unstable = tuple(sorted(anywhere - everywhere))
+    merged = []
+    for load in first:
+        same = [loads[load.module] for loads in by_module if load.module in loads]
+        self_times = [sample.self_ms for sample in same]
+        cumulative_times = [sample.cumulative_ms for sample in same]
+        merged.append(replace(
+            load,
+            self_ms=statistics.median(self_times),
+            cumulative_ms=statistics.median(cumulative_times),
+            min_self_ms=min(self_times),
+            min_cumulative_ms=min(cumulative_times),
+        ))
+    return tuple(merged), unstable
+
+
+def _merged_resolution(runs: Sequence[ProbeRun], name: str) -> Resolution:
+    results = [_resolution(run, name) for run in runs]
+    failed = next((result for result in results if result.probe_failed), None)
+    if failed is not None:
+        return replace(failed, repeats=len(results))
+    first = results[0]
+    if len(results) == 1:
+        return first
+    steps = []
+    unstable: set[str] = set()
+    for index, step in enumerate(first.steps):
+        samples = [result.steps[index] for result in results if len(result.steps) > index]
+        loads, unstable_here = _merge_loads([sample.materialized for sample in samples])
+        unstable.update(unstable_here)
+        elapsed = [sample.elapsed_ms for sample in samples]
+        steps.append(replace(
+            step, materialized=loads, elapsed_ms=statistics.median(elapsed), min_elapsed_ms=min(elapsed)
+        ))
+    if any(len(result.steps) != len(first.steps) or result.ok != first.ok for result in results):
+        unstable.add(f"(the outcome of {name} differs between repeats)")
+    return replace(first, steps=tuple(steps), repeats=len(results), unstable=tuple(sorted(unstable)))
+
+
+def _with_distributions(report: ResolveReport) -> ResolveReport:
+    from aoinspect.distributions import DistributionIndex
+
+    index = DistributionIndex()
+    imported = replace(report.imported, materialized=index.annotate(report.imported.materialized))
+    results = []
+    for result in report.results:
+        steps = tuple(replace(step, materialized=index.annotate(step.materialized)) for step in result.steps)
+        annotated = replace(result, steps=steps)
+        results.append(replace(annotated, distributions=index.summarize(annotated.materialized)))
+    return replace(report, imported=imported, results=tuple(results))
 
 
 def _import_failure_message(package: str, error: ErrorInfo) -> str:
@@ -230,6 +322,7 @@ def _resolution(run: ProbeRun, name: str) -> Resolution:
             materialized=loads_from_raw(step.get("materialized", [])),
             removed=tuple(step.get("removed", ())),
             elapsed_ms=float(step.get("elapsed_ms", 0.0)),
+            min_elapsed_ms=float(step.get("elapsed_ms", 0.0)),
         )
         for step in raw.get("steps", [])
     )

@@ -32,23 +32,50 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class ModuleLoad:
-    """One module that appeared in ``sys.modules``, placed in the import tree."""
+    """One module that appeared in ``sys.modules``, placed in the import tree.
+
+    With ``--repeat`` the times are medians over the repeats and ``min_*`` the minimums;
+    otherwise both are the single measurement.
+    """
 
     module: str
     parent: str | None
     depth: int
     self_ms: float
     cumulative_ms: float
+    min_self_ms: float = 0.0
+    min_cumulative_ms: float = 0.0
+    distribution: str | None = None  # the installed distribution that provides it
+    stdlib: bool = False
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> ModuleLoad:
+        self_ms = float(raw.get("self_ms") or 0.0)
+        cumulative_ms = float(raw.get("cumulative_ms") or 0.0)
         return cls(
             module=raw["module"],
             parent=raw.get("parent"),
             depth=int(raw.get("depth", 0)),
-            self_ms=float(raw.get("self_ms") or 0.0),
-            cumulative_ms=float(raw.get("cumulative_ms") or 0.0),
+            self_ms=self_ms,
+            cumulative_ms=cumulative_ms,
+            min_self_ms=self_ms,
+            min_cumulative_ms=cumulative_ms,
         )
+
+
+@dataclass(frozen=True)
+class DistributionShare:
+    """How many of a result's modules, and how much of its time, one distribution accounts for.
+
+    ``kind`` is "installed" (``name`` and ``version`` from its metadata), "stdlib" or "local"
+    (no installed distribution provides it: the current directory, ``PYTHONPATH``, ...).
+    """
+
+    name: str
+    version: str | None
+    kind: str
+    modules: int
+    self_ms: float
 
 
 def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
@@ -65,6 +92,9 @@ class ImportResult:
     elapsed_ms: float
     threads: int
     python: str
+    min_elapsed_ms: float = 0.0
+    repeats: int = 1
+    unstable: tuple[str, ...] = ()
 
     @property
     def module_names(self) -> frozenset[str]:
@@ -149,6 +179,7 @@ class Step:
     materialized: tuple[ModuleLoad, ...]
     removed: tuple[str, ...]
     elapsed_ms: float
+    min_elapsed_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -165,6 +196,9 @@ class Resolution:
     suggestions: tuple[str, ...] = ()
     probe_failed: bool = False
     rejected_as_attribute_error: bool = False
+    repeats: int = 1
+    unstable: tuple[str, ...] = ()  # modules that some repeats loaded and others did not
+    distributions: tuple[DistributionShare, ...] = ()
 
     @property
     def via_getattr(self) -> bool:
@@ -181,6 +215,10 @@ class Resolution:
     @property
     def elapsed_ms(self) -> float:
         return sum(step.elapsed_ms for step in self.steps)
+
+    @property
+    def min_elapsed_ms(self) -> float:
+        return sum(step.min_elapsed_ms for step in self.steps)
 
     @property
     def exit_code(self) -> int:
@@ -212,6 +250,7 @@ class ResolveReport:
     package: str
     imported: ImportResult
     results: tuple[Resolution, ...]
+    repeats: int = 1
 
     @property
     def ok(self) -> bool:
@@ -228,6 +267,7 @@ class ListReport:
     imported: ImportResult
     names: tuple[LazyName, ...]
     undeclared_submodules: tuple[str, ...] | None = None
+    resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
 
     ok = True
     exit_code = schema.EXIT_OK

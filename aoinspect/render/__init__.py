@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
 if TYPE_CHECKING:
@@ -9,16 +10,41 @@ if TYPE_CHECKING:
 
     Report = Union[ListReport, ResolveReport, CheckReport, Failure]
 
-FORMATS = ("text", "json")
+SORT_KEYS = ("cumulative", "self", "name", "order")
+GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg")
+FORMATS = {
+    "list": ("text", "json"),
+    "check": ("text", "json"),
+    "resolve": ("text", "json", *GRAPH_FORMATS),
+}
+ALL_FORMATS = ("text", "json", *GRAPH_FORMATS)
 
 
-def render(report: Report, fmt: str, *, color: bool = False) -> str:
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a report is shown; none of it changes what was measured."""
+
+    color: bool = False
+    top: int = 20  # heaviest modules in the text table; 0 shows all
+    sort: str = "cumulative"
+    depth: int | None = None  # tree: deepest level shown; None shows all
+
+
+def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
     """Dispatch to the renderer of ``fmt``; renderers are imported only when used."""
-    renderer: Callable[..., str]
+    renderer: Callable[[Report, RenderOptions], str]
     if fmt == "json":
         from aoinspect.render.json import render_json as renderer
     elif fmt == "text":
         from aoinspect.render.text import render_text as renderer
+    elif fmt == "tree":
+        from aoinspect.render.tree import render_tree as renderer
+    elif fmt == "dot":
+        from aoinspect.render.graph import render_dot as renderer
+    elif fmt == "mermaid":
+        from aoinspect.render.graph import render_mermaid as renderer
+    elif fmt == "svg":
+        from aoinspect.render.svg import render_svg as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    return renderer(report, color=color)
+    return renderer(report, options or RenderOptions())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aoinspect import schema
 from aoinspect.models import (
     CheckReport,
+    DistributionShare,
     ErrorInfo,
     Failure,
     ImportResult,
@@ -19,9 +20,12 @@ from aoinspect.models import (
     Step,
 )
 
+if TYPE_CHECKING:
+    from aoinspect.render import RenderOptions
 
-def render_json(report: ListReport | ResolveReport | CheckReport | Failure, *, color: bool = False) -> str:
-    del color  # JSON is never coloured
+
+def render_json(report: ListReport | ResolveReport | CheckReport | Failure, options: RenderOptions) -> str:
+    del options  # JSON always holds everything, uncoloured
     # ASCII-only, so that the document survives any terminal or pipe encoding.
     return json.dumps(to_document(report), indent=2)
 
@@ -37,6 +41,7 @@ def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> d
         return document
     if isinstance(report, ResolveReport):
         document = _header("resolve", report.package, report.ok, report.exit_code)
+        document["repeats"] = report.repeats
         document["import"] = _import(report.imported)
         document["results"] = [_resolution(result) for result in report.results]
         return document
@@ -46,6 +51,8 @@ def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> d
         document["names"] = [_lazy_name(name) for name in report.names]
         if report.undeclared_submodules is not None:
             document["undeclared_submodules"] = list(report.undeclared_submodules)
+        if report.resolutions is not None:
+            document["results"] = [_resolution(result) for result in report.resolutions]
         return document
     document = _header("check", report.package, report.ok, report.exit_code)
     document["strict"] = report.strict
@@ -83,7 +90,25 @@ def _load(load: ModuleLoad) -> dict[str, Any]:
         "depth": load.depth,
         "self_ms": load.self_ms,
         "cumulative_ms": load.cumulative_ms,
+        "min_self_ms": load.min_self_ms,
+        "min_cumulative_ms": load.min_cumulative_ms,
+        "distribution": load.distribution,
+        "stdlib": load.stdlib,
     }
+
+
+def _share(share: DistributionShare) -> dict[str, Any]:
+    return {
+        "name": share.name,
+        "version": share.version,
+        "kind": share.kind,
+        "modules": share.modules,
+        "self_ms": share.self_ms,
+    }
+
+
+def _total_ms(loads: tuple[ModuleLoad, ...]) -> float:
+    return round(sum(load.cumulative_ms for load in loads if load.depth == 0), 4)
 
 
 def _import(imported: ImportResult) -> dict[str, Any]:
@@ -91,6 +116,10 @@ def _import(imported: ImportResult) -> dict[str, Any]:
         "materialized": [_load(load) for load in imported.materialized],
         "removed": list(imported.removed),
         "elapsed_ms": imported.elapsed_ms,
+        "min_elapsed_ms": imported.min_elapsed_ms,
+        "total_ms": _total_ms(imported.materialized),
+        "repeats": imported.repeats,
+        "unstable": list(imported.unstable),
         "threads": imported.threads,
         "python": imported.python,
     }
@@ -103,6 +132,8 @@ def _step(step: Step) -> dict[str, Any]:
         "materialized": [_load(load) for load in step.materialized],
         "removed": list(step.removed),
         "elapsed_ms": step.elapsed_ms,
+        "min_elapsed_ms": step.min_elapsed_ms,
+        "total_ms": _total_ms(step.materialized),
     }
 
 
@@ -120,6 +151,11 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "materialized": [_load(load) for load in result.materialized],
         "removed": list(result.removed),
         "elapsed_ms": result.elapsed_ms,
+        "min_elapsed_ms": result.min_elapsed_ms,
+        "total_ms": _total_ms(result.materialized),
+        "repeats": result.repeats,
+        "unstable": list(result.unstable),
+        "distributions": [_share(share) for share in result.distributions],
         "steps": [_step(step) for step in result.steps],
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from aoinspect import schema
 from aoinspect.models import (
@@ -15,15 +15,18 @@ from aoinspect.models import (
     ResolveReport,
 )
 
+if TYPE_CHECKING:
+    from aoinspect.render import RenderOptions
+
 _COLORS = {"ok": "32", "bad": "31", "warn": "33", "dim": "2", "bold": "1"}
 
 
-def render_text(report: ListReport | ResolveReport | CheckReport | Failure, *, color: bool = False) -> str:
-    paint = _Painter(color)
+def render_text(report: ListReport | ResolveReport | CheckReport | Failure, options: RenderOptions) -> str:
+    paint = _Painter(options.color)
     if isinstance(report, Failure):
         return f"{paint('error', 'bad')}: {report.message}"
     if isinstance(report, ResolveReport):
-        return _resolve(report, paint)
+        return _resolve(report, paint, options)
     if isinstance(report, ListReport):
         return _list(report, paint)
     return _check(report, paint)
@@ -44,42 +47,68 @@ def _count(number: int, noun: str) -> str:
 
 
 def _import_line(imported: ImportResult) -> str:
-    return (
+    line = (
         f"import {imported.package}: {_count(len(imported.materialized), 'module')} "
         f"in {imported.elapsed_ms:.1f} ms"
     )
+    if imported.repeats > 1:
+        line += f" (median of {imported.repeats}, min {imported.min_elapsed_ms:.1f} ms)"
+    return line
 
 
-def _table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+def _table(rows: Sequence[Sequence[str]], indent: str = "  ", right: Sequence[int] = ()) -> list[str]:
+    """Aligned columns; the columns in ``right`` (numbers) are right-aligned."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return [
-        (indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths))).rstrip()
+        (indent + "  ".join(
+            cell.rjust(width) if column in right else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths))
+        )).rstrip()
         for row in rows
     ]
 
 
-def _modules(loads: Sequence[ModuleLoad], indent: str = "    ") -> list[str]:
-    """Modules in the order their imports began, indented under the module that imported them."""
-    if not loads:
-        return []
-    width = max(len(f"{load.cumulative_ms:.2f}") for load in loads)
-    return [
-        f"{indent}{load.cumulative_ms:>{width}.2f} ms  {'  ' * load.depth}{load.module}" for load in loads
-    ]
+_SORTS = {
+    "cumulative": lambda load: (-load.cumulative_ms, load.module),
+    "self": lambda load: (-load.self_ms, load.module),
+    "name": lambda load: load.module,
+}
+
+
+def _heaviest(loads: Sequence[ModuleLoad], options: RenderOptions, indent: str = "  ") -> list[str]:
+    """The compact table: the ``--top`` modules by ``--sort`` (``order``: as imports began)."""
+    ordered = list(loads) if options.sort == "order" else sorted(loads, key=_SORTS[options.sort])
+    shown = ordered if options.top <= 0 else ordered[: options.top]
+    rows = [("SELF ms", "CUMUL ms", "MODULE", "IMPORTED BY", "DISTRIBUTION")]
+    rows.extend(
+        (f"{load.self_ms:.2f}", f"{load.cumulative_ms:.2f}", load.module, load.parent or "(access)",
+         _distribution_label(load))
+        for load in shown
+    )
+    lines = _table(rows, indent, right=(0, 1))
+    if len(shown) < len(ordered):
+        lines.append(f"{indent}... {len(ordered) - len(shown)} more (--top 0 shows all)")
+    return lines
+
+
+def _distribution_label(load: ModuleLoad) -> str:
+    if load.stdlib:
+        return "(stdlib)"
+    return load.distribution or "(local)"
 
 
 # --- resolve -----------------------------------------------------------------------------------
 
 
-def _resolve(report: ResolveReport, paint: _Painter) -> str:
+def _resolve(report: ResolveReport, paint: _Painter, options: RenderOptions) -> str:
     lines = [_import_line(report.imported)]
     for result in report.results:
         lines.append("")
-        lines.extend(_resolution(report.package, result, paint))
+        lines.extend(_resolution(report.package, result, paint, options))
     return "\n".join(lines)
 
 
-def _resolution(package: str, result: Resolution, paint: _Painter) -> list[str]:
+def _resolution(package: str, result: Resolution, paint: _Painter, options: RenderOptions) -> list[str]:
     target = f"{package}.{result.name}"
     if result.probe_failed:
         message = result.error.message if result.error else "the probe failed"
@@ -97,7 +126,10 @@ def _resolution(package: str, result: Resolution, paint: _Painter) -> list[str]:
         if result.via_getattr:
             facts.append("via __getattr__")
     facts.append(_count(len(result.materialized), "module"))
-    facts.append(f"{result.elapsed_ms:.1f} ms")
+    timing = f"{result.elapsed_ms:.1f} ms"
+    if result.repeats > 1:
+        timing += f" (median of {result.repeats}, min {result.min_elapsed_ms:.1f} ms)"
+    facts.append(timing)
     lines = [f"{paint(target, 'bold')}  " + ", ".join(facts)]
     if result.error is not None:
         lines.append(f"  {paint(str(result.error), 'bad')}")
@@ -108,6 +140,8 @@ def _resolution(package: str, result: Resolution, paint: _Painter) -> list[str]:
             lines.append(f"  did you mean {quoted}?")
     if result.object is not None:
         lines.append(f"  returned {result.object.type}: {result.object.repr}")
+    if result.unstable:
+        lines.append("  " + paint("differs between repeats: " + ", ".join(result.unstable), "warn"))
     if len(result.steps) > 1:
         for step in result.steps:
             how = "via __getattr__" if step.via_getattr else "plain attribute"
@@ -116,8 +150,14 @@ def _resolution(package: str, result: Resolution, paint: _Painter) -> list[str]:
                 f"{step.elapsed_ms:.1f} ms"
             )
     if result.materialized:
-        lines.append("  materialized, in import order (cumulative time):")
-        lines.extend(_modules(result.materialized))
+        lines.extend(_heaviest(result.materialized, options))
+    if result.distributions:
+        rows = [("DISTRIBUTION", "VERSION", "MODULES", "SELF ms")]
+        rows.extend(
+            (share.name, share.version or "", str(share.modules), f"{share.self_ms:.2f}")
+            for share in result.distributions
+        )
+        lines.extend(_table(rows, right=(2, 3)))
     if result.removed:
         lines.append("  removed from sys.modules: " + ", ".join(result.removed))
     return lines
@@ -129,18 +169,30 @@ def _resolution(package: str, result: Resolution, paint: _Painter) -> list[str]:
 def _list(report: ListReport, paint: _Painter) -> str:
     lines = [f"{report.package}: {_count(len(report.names), 'declared name')}", _import_line(report.imported)]
     if report.names:
-        rows = [("NAME", "DECLARED IN", "SUBMODULE", "LOADED AT IMPORT")]
-        rows.extend(
-            (
+        resolved = {result.name: result for result in report.resolutions or ()}
+        header: tuple[str, ...] = ("NAME", "DECLARED IN", "SUBMODULE", "LOADED AT IMPORT")
+        if report.resolutions is not None:
+            header += ("MODULES", "TOTAL ms")
+        rows: list[tuple[str, ...]] = [header]
+        for name in report.names:
+            row: tuple[str, ...] = (
                 name.name,
                 ", ".join(name.declared_in),
                 "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
             )
-            for name in report.names
-        )
+            if report.resolutions is not None:
+                result = resolved.get(name.name)
+                if result is None:
+                    row += ("-", "-")
+                elif not result.ok:
+                    row += ("failed", "-")
+                else:
+                    total = sum(load.cumulative_ms for load in result.materialized if load.depth == 0)
+                    row += (str(len(result.materialized)), f"{total:.2f}")
+            rows.append(row)
         lines.append("")
-        lines.extend(_table(rows))
+        lines.extend(_table(rows, right=(4, 5)))
     if report.undeclared_submodules is not None:
         lines.append("")
         if report.undeclared_submodules:

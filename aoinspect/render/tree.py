@@ -1,0 +1,52 @@
+"""``--format tree``: the import tree of each access, with self and cumulative times."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aoinspect.models import ResolveReport
+from aoinspect.render._tree import children_of, count_below
+
+if TYPE_CHECKING:
+    from aoinspect.models import ModuleLoad
+    from aoinspect.render import RenderOptions, Report
+
+
+def render_tree(report: Report, options: RenderOptions) -> str:
+    if not isinstance(report, ResolveReport):
+        raise TypeError("the tree format shows resolve reports")
+    lines: list[str] = []
+    for result in report.results:
+        if lines:
+            lines.append("")
+        target = f"{report.package}.{result.name}"
+        if result.probe_failed or result.error is not None:
+            lines.append(f"{target}  failed: {result.error}")
+        loads = result.materialized
+        total = sum(load.cumulative_ms for load in loads if load.depth == 0)
+        lines.append(f"{target}  {len(loads)} modules, {total:.2f} ms importing ({result.elapsed_ms:.2f} ms access)")
+        lines.append(f"{'self ms':>9} {'cumul ms':>9}  module")
+        children = children_of(loads)
+        _walk(None, children, "", 0, options.depth, lines)
+    return "\n".join(lines)
+
+
+def _walk(
+    parent: str | None,
+    children: dict[str | None, list[ModuleLoad]],
+    prefix: str,
+    level: int,
+    max_depth: int | None,
+    lines: list[str],
+) -> None:
+    kids = children.get(parent, [])
+    for position, load in enumerate(kids):
+        last = position == len(kids) - 1
+        branch = "└─ " if last else "├─ "
+        hidden = ""
+        if max_depth is not None and level + 1 >= max_depth:
+            below = count_below(load.module, children)
+            hidden = f"  (+{below} below)" if below else ""
+        lines.append(f"{load.self_ms:9.2f} {load.cumulative_ms:9.2f}  {prefix}{branch}{load.module}{hidden}")
+        if not hidden and (max_depth is None or level + 1 < max_depth):
+            _walk(load.module, children, prefix + ("   " if last else "│  "), level + 1, max_depth, lines)
