@@ -52,6 +52,9 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
+        click.option("--isolation", type=click.Choice(["auto", "fork", "spawn"]), default=None,
+                     help="fork: import PKG once and fork a fresh copy per probe; spawn: a new "
+                          "interpreter per probe; auto (default): fork where it is safe."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -65,13 +68,14 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, package: str | None, fmt: str | None, timeout: float | None,
-        jobs: int | None, debug: bool) -> None:
+        jobs: int | None, isolation: str | None, debug: bool) -> None:
     """Show what importing a lazy package, and each attribute access, actually loads.
 
     Every measurement runs in a fresh child interpreter and equals what a bare
     `python -c "import PKG; PKG.NAME"` adds to sys.modules.
     """
-    ctx.obj = {"package": package, "fmt": fmt, "timeout": timeout, "jobs": jobs, "debug": debug}
+    ctx.obj = {"package": package, "fmt": fmt, "timeout": timeout, "jobs": jobs, "isolation": isolation,
+               "debug": debug}
 
 
 class _Invocation:
@@ -93,6 +97,7 @@ class _Invocation:
         self.fmt: str = pick("fmt", "text")
         self.timeout: float = pick("timeout", DEFAULT_TIMEOUT)
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
+        self.isolation: str = pick("isolation", "auto")
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
         allowed = COMMAND_FORMATS[command]
@@ -104,7 +109,7 @@ class _Invocation:
     def settings(self) -> ProbeSettings:
         from aoinspect.runner import ProbeSettings
 
-        return ProbeSettings(python=sys.executable, timeout=self.timeout, jobs=self.jobs)
+        return ProbeSettings(python=sys.executable, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""

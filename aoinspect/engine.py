@@ -31,7 +31,8 @@ from aoinspect.models import (
     Step,
     loads_from_raw,
 )
-from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings, run_probes
+from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings
+from aoinspect.session import Session, open_session
 
 # Looked up by check to see how the package treats a name it does not declare.
 UNKNOWN_NAME = "aoinspect_unknown_name"
@@ -67,20 +68,21 @@ def list_names(
 ) -> ListReport:
     """The package's lazy names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
-    info = inspect_package(settings, package)
-    declarations = read_declarations(package, info.file)
-    names = lazy_names(info, declarations)
-    undeclared = None
-    if include_undeclared:
-        declared = {name.name for name in names}
-        undeclared = tuple(
-            name for name in submodules_on_disk(info.search_path) if name not in declared
-        )
-    resolutions = None
-    if resolve:
-        lazy = [name.name for name in names if not name.loaded_at_import]
-        resolutions = resolve_names(settings, package, lazy, repeat=repeat, distributions=False).results
-    return ListReport(package, info.imported, names, undeclared, resolutions)
+    with open_session(settings, validate_package(package)) as session:
+        info = _inspect(session, package)
+        declarations = read_declarations(package, info.file)
+        names = lazy_names(info, declarations)
+        undeclared = None
+        if include_undeclared:
+            declared = {name.name for name in names}
+            undeclared = tuple(
+                name for name in submodules_on_disk(info.search_path) if name not in declared
+            )
+        resolutions = None
+        if resolve:
+            lazy = [name.name for name in names if not name.loaded_at_import]
+            resolutions = _resolve(session, package, lazy, repeat).results
+        return ListReport(package, info.imported, names, undeclared, resolutions, session.isolation)
 
 
 def resolve_names(
@@ -90,33 +92,45 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = validate_names(names)
-    requests = [ProbeRequest("resolve", package, (name,)) for name in names for _ in range(repeat)]
-    runs = run_probes(settings, requests)
-    imported = _import_result(runs, package)
-    results = tuple(
-        _merged_resolution(runs[index * repeat:(index + 1) * repeat], name) for index, name in enumerate(names)
-    )
-    report = ResolveReport(package, imported, results, repeat)
+    with open_session(settings, package) as session:
+        report = _resolve(session, package, names, repeat)
     return _with_distributions(report) if distributions else report
 
 
 def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
     """Resolve every name the package declares."""
-    info = inspect_package(settings, package)
-    names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]
-    return resolve_names(settings, package, names, repeat=repeat, distributions=distributions)
+    with open_session(settings, validate_package(package)) as session:
+        info = _inspect(session, package)
+        names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]
+        report = _resolve(session, package, names, repeat)
+    return _with_distributions(report) if distributions else report
+
+
+def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
+    requests = [ProbeRequest("resolve", package, (name,)) for name in names for _ in range(repeat)]
+    runs = session.run(requests)
+    imported = _import_result(runs, package) if runs else _inspect(session, package).imported
+    results = tuple(
+        _merged_resolution(runs[index * repeat:(index + 1) * repeat], name) for index, name in enumerate(names)
+    )
+    return ResolveReport(package, imported, results, repeat, session.isolation)
 
 
 def check_package(settings: ProbeSettings, package: str, *, strict: bool = False) -> CheckReport:
     """Verify the lazy contract: every finding under a stable rule id."""
+    with open_session(settings, validate_package(package)) as session:
+        return _check(session, package, strict)
+
+
+def _check(session: Session, package: str, strict: bool) -> CheckReport:
     try:
-        info = inspect_package(settings, package)
+        info = _inspect(session, package)
     except PackageImportFailed as exc:
         finding = Finding(schema.RULE_IMPORT_FAILED, schema.SEVERITY_ERROR, None, exc.message)
-        return CheckReport(package, None, (), (), (finding,), strict)
+        return CheckReport(package, None, (), (), (finding,), strict, session.isolation)
     except ProbeFailed as exc:
         finding = Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, None, exc.message)
-        return CheckReport(package, None, (), (), (finding,), strict)
+        return CheckReport(package, None, (), (), (finding,), strict, session.isolation)
     declarations = read_declarations(package, info.file)
     names = lazy_names(info, declarations)
     lazy = [name.name for name in names if not name.loaded_at_import]
@@ -126,7 +140,7 @@ def check_package(settings: ProbeSettings, package: str, *, strict: bool = False
     requests.append(ProbeRequest("resolve", package, (UNKNOWN_NAME,)))
     if eager and info.has_getattr:
         requests.append(ProbeRequest("ask", package, tuple(eager)))
-    runs = run_probes(settings, requests)
+    runs = session.run(requests)
 
     findings: list[Finding] = []
     findings.extend(_declaration_findings(package, info, declarations))
@@ -139,7 +153,7 @@ def check_package(settings: ProbeSettings, package: str, *, strict: bool = False
     findings.extend(_dir_findings(package, info, lazy))
     order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
-    return CheckReport(package, info.imported, names, resolutions, tuple(findings), strict)
+    return CheckReport(package, info.imported, names, resolutions, tuple(findings), strict, session.isolation)
 
 
 # --- building blocks ---------------------------------------------------------------------------
@@ -147,8 +161,12 @@ def check_package(settings: ProbeSettings, package: str, *, strict: bool = False
 
 def inspect_package(settings: ProbeSettings, package: str) -> PackageInfo:
     """Import the package once in a child and describe what it declares and exposes."""
-    validate_package(package)
-    (run,) = run_probes(settings, [ProbeRequest("inspect", package)])
+    with open_session(settings, validate_package(package)) as session:
+        return _inspect(session, package)
+
+
+def _inspect(session: Session, package: str) -> PackageInfo:
+    (run,) = session.run([ProbeRequest("inspect", package)])
     imported = _import_result([run], package)
     raw = run.section("package")
     if raw is None:
@@ -197,7 +215,8 @@ def lazy_names(info: PackageInfo, declarations: Declarations) -> tuple[LazyName,
 def _import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
     """``import PACKAGE`` as every probe that got that far measured it, times merged over
     them; raises if the import failed, or if no probe got that far."""
-    raws = [raw for raw in (run.section("import") for run in runs) if raw is not None]
+    # A fork server measured the import once and shares that section with every probe.
+    raws = list({id(raw): raw for raw in (run.section("import") for run in runs) if raw is not None}.values())
     if not raws:
         raise _probe_failed(runs[0], f"importing {package}")
     for raw in raws:
@@ -314,6 +333,7 @@ def _resolution(run: ProbeRun, name: str) -> Resolution:
             ok=False,
             error=ErrorInfo("ProbeFailed", failure.message),
             probe_failed=True,
+            retried=_retried(run),
         )
     steps = tuple(
         Step(
@@ -341,7 +361,13 @@ def _resolution(run: ProbeRun, name: str) -> Resolution:
         else None,
         suggestions=_suggestions(name, raw.get("candidates")),
         rejected_as_attribute_error=bool(raw_error and raw_error.get("is_attribute_error")),
+        retried=_retried(run),
     )
+
+
+def _retried(run: ProbeRun) -> str | None:
+    how = run.extra.get("retried_after")
+    return f"the forked probe {how}; measured again in a fresh interpreter" if how else None
 
 
 def _suggestions(name: str, candidates: list[Any] | None) -> tuple[str, ...]:

@@ -83,6 +83,16 @@ def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
 
 
 @dataclass(frozen=True)
+class Isolation:
+    """How a run isolated its probes ("fork" or "spawn"), and why it fell back to spawning."""
+
+    mode: str
+    reason: str | None = None
+    python_threads: int | None = None
+    native_threads: int | None = None
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What ``import PACKAGE`` alone materialized."""
 
@@ -199,6 +209,7 @@ class Resolution:
     repeats: int = 1
     unstable: tuple[str, ...] = ()  # modules that some repeats loaded and others did not
     distributions: tuple[DistributionShare, ...] = ()
+    retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
 
     @property
     def via_getattr(self) -> bool:
@@ -251,6 +262,7 @@ class ResolveReport:
     imported: ImportResult
     results: tuple[Resolution, ...]
     repeats: int = 1
+    isolation: Isolation | None = None
 
     @property
     def ok(self) -> bool:
@@ -268,6 +280,7 @@ class ListReport:
     names: tuple[LazyName, ...]
     undeclared_submodules: tuple[str, ...] | None = None
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
+    isolation: Isolation | None = None
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -281,6 +294,7 @@ class CheckReport:
     resolutions: tuple[Resolution, ...]
     findings: tuple[Finding, ...]
     strict: bool = False
+    isolation: Isolation | None = None
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the run: errors, and warnings too under ``--strict``."""

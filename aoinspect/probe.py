@@ -30,7 +30,13 @@ _modules = sys.modules
 _STARTUP_MODULES = list(_modules)  # reported, so that tests can hold the probe to the rule above
 _bootstrap = _modules["_frozen_importlib"]
 _get_ident = _modules["_thread"].get_ident
-_os = _modules.get("os") or _modules.get("posix") or _modules.get("nt")
+
+
+def _load_os():  # untyped on purpose: os, or posix/nt when the interpreter runs without site
+    return _modules.get("os") or _modules.get("posix") or _modules.get("nt")
+
+
+_os = _load_os()
 _ModuleType = type(sys)
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = __file__ if "__file__" in globals() else "<probe>"
@@ -214,9 +220,6 @@ class ImportRecorder:
                 stack.pop()
 
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
-
-    def uninstall(self) -> None:
-        setattr(_bootstrap, "_find_and_load", self._original)  # noqa: B010
 
     def loads(self, first_event: int, added: list, positions: dict) -> list:
         """Describe the modules in ``added`` (finish order), in the order their imports began.
@@ -489,20 +492,9 @@ def ask_getattr(module: object, names: list, reporter: Reporter) -> None:
     reporter.send("ask", {"answers": answers})
 
 
-def main(argv: list) -> None:
-    result_path, mode, package = argv[1], argv[2], argv[3]
-    names = argv[4:]
-    # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
-    if not getattr(sys.flags, "safe_path", False):
-        sys.path[0] = ""
-    sys.argv[:] = ["-c"]
-    reporter = Reporter(result_path)
-    recorder = ImportRecorder()
-    recorder.install()
+def run_request(module: object, mode: str, names: list, recorder: ImportRecorder, reporter: Reporter) -> None:
+    """Everything after ``import PACKAGE``: describe it, resolve names, or ask ``__getattr__``."""
     try:
-        imported, module = import_package(package, recorder, reporter)
-        if not imported:
-            return
         if mode == "inspect":
             describe_package(module, reporter)
         elif mode == "resolve":
@@ -513,7 +505,120 @@ def main(argv: list) -> None:
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
         reporter.send("internal", {"error": _describe_error(exc)})
     finally:
-        recorder.uninstall()
+        reporter.send("done", {})
+
+
+def _native_threads() -> int:
+    """OS threads of this process (OpenBLAS and friends start their own at import)."""
+    try:
+        with _open("/proc/self/status", "rb") as status:
+            for line in status.read().split(b"\n"):
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1])
+    except BaseException:  # noqa: BLE001
+        pass
+    return -1
+
+
+def _say(fd: int, line: str) -> None:
+    """One status line to the CLI; shorter than PIPE_BUF, so never interleaved."""
+    getattr(_os, "write")(fd, line.encode("ascii"))  # noqa: B009
+
+
+def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorder, reporter: Reporter) -> None:
+    """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
+    request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
+
+    Requests arrive on ``control_fd`` as tab-separated lines ``ID MODE RESULT_PATH NAME...``.
+    A monitor process is forked per request; it forks the probe, reports ``started ID PID``
+    and ``ended ID WAIT_STATUS`` on ``status_fd``, and kills the probe's process group.
+    The server itself does nothing between import and fork, so it has nothing to undo.
+    """
+    os = _os
+    os.set_inheritable(control_fd, False)
+    os.set_inheritable(status_fd, False)
+    imported, module = import_package(package, recorder, reporter)
+    python_threads = len(sys._current_frames())
+    can_fork = imported and python_threads == 1 and hasattr(os, "fork")
+    reporter.send("server", {"python_threads": python_threads, "native_threads": _native_threads(),
+                             "can_fork": can_fork})
+    _say(status_fd, "ready\n")
+    if not can_fork:
+        return
+    monitors = 0
+    pending = b""
+    while True:
+        chunk = os.read(control_fd, 65536)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            fields = line.decode("utf-8").split("\t")
+            monitor = os.fork()
+            if monitor == 0:
+                _monitor(module, fields, control_fd, status_fd, recorder)
+            monitors += 1
+        while monitors and os.waitpid(-1, os.WNOHANG)[0]:
+            monitors -= 1
+    while monitors:
+        os.waitpid(-1, 0)
+        monitors -= 1
+
+
+def _monitor(module: object, fields: list, control_fd: int, status_fd: int, recorder: ImportRecorder) -> None:
+    os = _os
+    request_id, mode, result_path, names = fields[0], fields[1], fields[2], fields[3:]
+    try:
+        child = os.fork()
+        if child == 0:
+            os.close(control_fd)
+            os.close(status_fd)
+            os.setpgid(0, 0)
+            run_request(module, mode, names, recorder, Reporter(result_path))
+            _flush_and_exit()
+        try:
+            os.setpgid(child, child)
+        except OSError:
+            pass
+        _say(status_fd, "started " + request_id + " " + str(child) + "\n")
+        os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
+        try:
+            os.killpg(child, 9)  # whatever the probe left running in its group
+        except OSError:
+            pass
+        status = os.waitpid(child, 0)[1]
+        _say(status_fd, "ended " + request_id + " " + str(status) + "\n")
+    finally:
+        getattr(os, "_exit")(0)  # noqa: B009
+
+
+def _flush_and_exit() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+    getattr(_os, "_exit")(0)  # noqa: B009
+
+
+def main(argv: list) -> None:
+    result_path, mode, package = argv[1], argv[2], argv[3]
+    arguments = argv[4:]
+    # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
+    if not getattr(sys.flags, "safe_path", False):
+        sys.path[0] = ""
+    sys.argv[:] = ["-c"]
+    reporter = Reporter(result_path)
+    recorder = ImportRecorder()
+    recorder.install()
+    if mode == "serve":
+        serve(package, int(arguments[0]), int(arguments[1]), recorder, reporter)
+        return
+    imported, module = import_package(package, recorder, reporter)
+    if imported:
+        run_request(module, mode, arguments, recorder, reporter)
+    else:
         reporter.send("done", {})
 
 
@@ -521,9 +626,4 @@ if __name__ == "__main__":
     try:
         main(sys.argv)
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:  # noqa: BLE001
-                pass
-        getattr(_os, "_exit")(0)  # noqa: B009
+        _flush_and_exit()

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 PROBE_FILE = Path(__file__).with_name("probe.py")
 OUTPUT_TAIL_BYTES = 4096
@@ -36,6 +36,7 @@ class ProbeSettings:
     python: str
     timeout: float = 60.0
     jobs: int = 1
+    isolation: str = "auto"  # "fork", "spawn" or "auto"
 
 
 @dataclass(frozen=True)
@@ -102,33 +103,48 @@ def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
                 stderr=log,
                 start_new_session=True,
             )
-        with _live_lock:
-            _live_groups.add(process.pid)
+        register_group(process.pid)
         try:
             returncode, timed_out = _wait(process, settings.timeout)
         finally:
-            _kill_group(process.pid)
+            kill_group(process.pid)
             process.wait()
-            with _live_lock:
-                _live_groups.discard(process.pid)
+            unregister_group(process.pid)
         return ProbeRun(
             request=request,
-            sections=tuple(_read_sections(result_path)),
+            sections=tuple(read_sections(result_path)),
             returncode=None if timed_out else returncode,
             timed_out=timed_out,
             timeout=settings.timeout,
-            output_tail=_tail(log_path),
+            output_tail=tail(log_path),
         )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def run_probes(settings: ProbeSettings, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-    """Run independent probes, up to ``settings.jobs`` at a time; results keep request order."""
-    if len(requests) <= 1 or settings.jobs <= 1:
-        return [run_probe(settings, request) for request in requests]
-    with ThreadPoolExecutor(max_workers=min(settings.jobs, len(requests))) as pool:
-        return list(pool.map(lambda request: run_probe(settings, request), requests))
+    """Run independent probes in fresh interpreters, up to ``settings.jobs`` at a time;
+    results keep request order."""
+    return map_requests(settings.jobs, lambda request: run_probe(settings, request), requests)
+
+
+def map_requests(
+    jobs: int, function: Callable[[ProbeRequest], ProbeRun], requests: Sequence[ProbeRequest]
+) -> list[ProbeRun]:
+    if len(requests) <= 1 or jobs <= 1:
+        return [function(request) for request in requests]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(requests))) as pool:
+        return list(pool.map(function, requests))
+
+
+def register_group(group: int) -> None:
+    with _live_lock:
+        _live_groups.add(group)
+
+
+def unregister_group(group: int) -> None:
+    with _live_lock:
+        _live_groups.discard(group)
 
 
 def kill_all() -> None:
@@ -136,7 +152,7 @@ def kill_all() -> None:
     with _live_lock:
         groups = list(_live_groups)
     for group in groups:
-        _kill_group(group)
+        kill_group(group)
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
@@ -162,12 +178,12 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None,
         delay = min(delay * 2, 0.02)
 
 
-def _kill_group(group: int) -> None:
+def kill_group(group: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)
 
 
-def _read_sections(path: str) -> list[dict[str, Any]]:
+def read_sections(path: str) -> list[dict[str, Any]]:
     """The complete JSON lines of a result file; a line cut short by a dying child is dropped."""
     try:
         with open(path, "rb") as stream:
@@ -187,7 +203,7 @@ def _read_sections(path: str) -> list[dict[str, Any]]:
     return sections
 
 
-def _tail(path: str) -> str:
+def tail(path: str) -> str:
     try:
         with open(path, "rb") as stream:
             stream.seek(0, os.SEEK_END)

@@ -108,11 +108,12 @@ CRASHES = {
 }
 
 
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
 @pytest.mark.parametrize("case", sorted(CRASHES))
-def test_a_crash_during_access_is_a_failed_probe(fake, case: str) -> None:
+def test_a_crash_during_access_is_a_failed_probe(fake, case: str, isolation: str) -> None:
     source, how = CRASHES[case]
     fake.write(with_beta(source))
-    completed = aoinspect(fake, "-p", "pkg", "resolve", "alpha", "beta", "--format", "json")
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "alpha", "beta", "--format", "json")
     assert completed.returncode == 4
     alpha, beta = one_json_document(completed.stdout)["results"]
     assert alpha["ok"] is True
@@ -146,15 +147,18 @@ def test_a_crash_during_check_is_a_finding_with_exit_4(fake) -> None:
 # --- hangs and leftovers -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
 @pytest.mark.parametrize("where", ["import", "access"])
 @pytest.mark.parametrize("hang", ["while True: pass", "import time\ntime.sleep(1000)"])
-def test_hangs_are_killed_at_the_timeout(fake, where: str, hang: str) -> None:
+def test_hangs_are_killed_at_the_timeout(fake, where: str, hang: str, isolation: str) -> None:
     if where == "import":
         fake.write({"pkg/__init__.py": hang + "\n"})
     else:
         fake.write(with_beta(hang + "\n"))
     started = time.monotonic()
-    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--timeout", "1", "--format", "json")
+    completed = aoinspect(
+        fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--timeout", "1", "--format", "json"
+    )
     elapsed = time.monotonic() - started
     assert completed.returncode == 4
     assert elapsed < 1 + 5  # the timeout plus interpreter start-up on a loaded machine
@@ -172,12 +176,15 @@ with open(os.environ["PID_FILE"], "w") as f:
 '''
 
 
-def test_a_subprocess_left_running_is_killed_and_not_waited_for(fake, tmp_path) -> None:
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_subprocess_left_running_is_killed_and_not_waited_for(fake, tmp_path, isolation: str) -> None:
     fake.write(with_beta(LEFTOVER_PROCESS))
     pid_file = tmp_path / "pid"
     os.environ["PID_FILE"] = str(pid_file)
     try:
-        completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=30)
+        completed = aoinspect(
+            fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json", timeout=30
+        )
     finally:
         del os.environ["PID_FILE"]
     assert completed.returncode == 0
@@ -195,10 +202,11 @@ LEFTOVERS = {
 }
 
 
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
 @pytest.mark.parametrize("case", sorted(LEFTOVERS))
-def test_leftovers_do_not_stop_results(fake, case: str) -> None:
+def test_leftovers_do_not_stop_results(fake, case: str, isolation: str) -> None:
     fake.write(with_beta(LEFTOVERS[case], init_extra="\nfrom . import alpha\n"))
-    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=30)
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json", timeout=30)
     assert completed.returncode == 0, completed.stderr
     (entry,) = one_json_document(completed.stdout)["results"]
     assert entry["ok"] is True

@@ -12,6 +12,7 @@ from aoinspect.models import (
     ErrorInfo,
     Failure,
     ImportResult,
+    Isolation,
     LazyName,
     ListReport,
     ModuleLoad,
@@ -41,12 +42,14 @@ def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> d
         return document
     if isinstance(report, ResolveReport):
         document = _header("resolve", report.package, report.ok, report.exit_code)
+        document["isolation"] = _isolation(report.isolation)
         document["repeats"] = report.repeats
         document["import"] = _import(report.imported)
         document["results"] = [_resolution(result) for result in report.results]
         return document
     if isinstance(report, ListReport):
         document = _header("list", report.package, report.ok, report.exit_code)
+        document["isolation"] = _isolation(report.isolation)
         document["import"] = _import(report.imported)
         document["names"] = [_lazy_name(name) for name in report.names]
         if report.undeclared_submodules is not None:
@@ -55,6 +58,7 @@ def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> d
             document["results"] = [_resolution(result) for result in report.resolutions]
         return document
     document = _header("check", report.package, report.ok, report.exit_code)
+    document["isolation"] = _isolation(report.isolation)
     document["strict"] = report.strict
     document["import"] = _import(report.imported) if report.imported else None
     document["names"] = [_lazy_name(name) for name in report.names]
@@ -74,6 +78,17 @@ def _header(command: str, package: str, ok: bool, exit_code: int) -> dict[str, A
         "ok": ok,
         "exit_code": exit_code,
         "error": None,
+    }
+
+
+def _isolation(isolation: Isolation | None) -> dict[str, Any] | None:
+    if isolation is None:
+        return None
+    return {
+        "mode": isolation.mode,
+        "reason": isolation.reason,
+        "python_threads": isolation.python_threads,
+        "native_threads": isolation.native_threads,
     }
 
 
@@ -143,6 +158,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "ok": result.ok,
         "error": _error(result.error),
         "probe_failed": result.probe_failed,
+        "retried": result.retried,
         "suggestions": list(result.suggestions),
         "already_loaded": result.already_loaded,
         "via_getattr": result.via_getattr,

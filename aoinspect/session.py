@@ -1,0 +1,282 @@
+"""A probe session: every probe one command needs for one package, run either by spawning a
+fresh interpreter per probe, or by a fork server that imports the package once and forks a
+fresh copy of itself per probe.
+
+Both give each probe exactly the state a fresh ``python -c "import PACKAGE"`` has; the fork
+server only skips paying for the package's import again and again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from aoinspect import runner
+from aoinspect.models import Isolation
+from aoinspect.runner import PROBE_FILE, ProbeRequest, ProbeRun, ProbeSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+ISOLATION_FORK = "fork"
+ISOLATION_SPAWN = "spawn"
+# How long a fork server may take to go away once told to; it has nothing left to do.
+SHUTDOWN_GRACE = 5.0
+
+
+class SpawnSession:
+    """One fresh interpreter per probe."""
+
+    def __init__(self, settings: ProbeSettings, reason: str | None = None) -> None:
+        self.settings = settings
+        self.isolation = Isolation(ISOLATION_SPAWN, reason)
+
+    def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        return runner.run_probes(self.settings, requests)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _Pending:
+    done: threading.Event
+    pid: int | None = None
+    status: int | None = None
+
+
+class ForkSession:
+    """Talks to ``probe.py ... serve``: one line per request on a control pipe, ``started`` and
+    ``ended`` lines back on a status pipe, results in a file per probe."""
+
+    def __init__(self, settings: ProbeSettings, package: str) -> None:
+        self.settings = settings
+        self.package = package
+        self.workdir = tempfile.mkdtemp(prefix="aoinspect-server-")
+        self.import_path = os.path.join(self.workdir, "import.jsonl")
+        self.log_path = os.path.join(self.workdir, "output.log")
+        self._ids = itertools.count()
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._closed = False
+        control_read, self._control = os.pipe()
+        self._status, status_write = os.pipe()
+        try:
+            with open(self.log_path, "wb") as log:
+                self.process = subprocess.Popen(
+                    [settings.python, str(PROBE_FILE), self.import_path, "serve", package,
+                     str(control_read), str(status_write)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                    pass_fds=(control_read, status_write),
+                )
+        finally:
+            os.close(control_read)
+            os.close(status_write)
+        runner.register_group(self.process.pid)
+        threading.Thread(target=self._read_status, name="aoinspect-status", daemon=True).start()
+        self.server_timed_out = not self._wait_ready(settings.timeout)
+        self.server_sections = tuple(runner.read_sections(self.import_path))
+        server = next((section for section in self.server_sections if section.get("section") == "server"), None)
+        self.can_fork = bool(server and server.get("can_fork")) and self.process.poll() is None
+        self.isolation = Isolation(
+            ISOLATION_FORK,
+            python_threads=server.get("python_threads") if server else None,
+            native_threads=server.get("native_threads") if server else None,
+        )
+
+    # --- the status pipe ---------------------------------------------------------------------
+
+    def _read_status(self) -> None:
+        buffered = b""
+        while True:
+            try:
+                chunk = os.read(self._status, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            buffered += chunk
+            while b"\n" in buffered:
+                line, buffered = buffered.split(b"\n", 1)
+                self._on_status(line.decode("ascii", errors="replace").split())
+        self._ready.set()
+        with self._lock:
+            for pending in self._pending.values():
+                pending.done.set()
+
+    def _on_status(self, words: list[str]) -> None:
+        if words == ["ready"]:
+            self._ready.set()
+            return
+        if len(words) != 3:
+            return
+        kind, request_id, value = words
+        with self._lock:
+            pending = self._pending.get(request_id)
+        if pending is None:
+            return
+        if kind == "started":
+            pending.pid = int(value)
+            runner.register_group(pending.pid)
+        elif kind == "ended":
+            pending.status = int(value)
+            if pending.pid is not None:
+                runner.unregister_group(pending.pid)
+            pending.done.set()
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05):
+            if self.process.poll() is not None:
+                return True  # ended early: it said what it could in its import file
+            if time.monotonic() > deadline:
+                return False
+        return True
+
+    # --- running probes ----------------------------------------------------------------------
+
+    def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        return runner.map_requests(self.settings.jobs, self._run_one, requests)
+
+    def _run_one(self, request: ProbeRequest) -> ProbeRun:
+        request_id = str(next(self._ids))
+        result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
+        pending = _Pending(threading.Event())
+        with self._lock:
+            self._pending[request_id] = pending
+        line = "\t".join((request_id, request.mode, result_path, *request.names)) + "\n"
+        try:
+            os.write(self._control, line.encode("utf-8"))
+        except OSError:
+            pending.done.set()  # the server is gone; reported as a probe that never ran
+        timed_out = not pending.done.wait(self.settings.timeout)
+        if timed_out and pending.pid is not None:
+            runner.kill_group(pending.pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pending.pid, signal.SIGKILL)
+            pending.done.wait(SHUTDOWN_GRACE)
+        returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
+        run = ProbeRun(
+            request=request,
+            sections=self.server_sections + tuple(runner.read_sections(result_path)),
+            returncode=returncode,
+            timed_out=timed_out,
+            timeout=self.settings.timeout,
+            output_tail=runner.tail(self.log_path),
+        )
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(result_path)
+        if not timed_out and returncode is not None and returncode < 0 and not run.completed:
+            # Killed by a signal in a forked copy: measure again in a fresh interpreter before
+            # calling it a failure (forking a process with native threads is not always safe).
+            retried = runner.run_probe(self.settings, request)
+            return replace(retried, extra={"retried_after": run.how_it_ended()})
+        return run
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Probes still running (an interrupt, an error in the CLI) would keep the server waiting.
+        with self._lock:
+            running = [p.pid for p in self._pending.values() if p.pid is not None and not p.done.is_set()]
+        for pid in running:
+            runner.kill_group(pid)
+        with contextlib.suppress(OSError):
+            os.close(self._control)
+        if not self.server_timed_out:
+            # Told to stop, a server that is not stuck in the package's import ends at once.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(SHUTDOWN_GRACE)
+        runner.kill_group(self.process.pid)
+        self.process.wait()
+        runner.unregister_group(self.process.pid)
+        with contextlib.suppress(OSError):
+            os.close(self._status)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+    """The server's import hung or failed: every probe's would too. Report that, at once."""
+    return [
+        ProbeRun(request, session.server_sections, None, session.server_timed_out, session.settings.timeout,
+                 runner.tail(session.log_path))
+        for request in requests
+    ]
+
+
+class Session:
+    """The probes of one command, on one package, with the isolation that fits."""
+
+    def __init__(self, settings: ProbeSettings, package: str) -> None:
+        self.settings = settings
+        self.package = package
+        self._fork: ForkSession | None = None
+        self._spawn: SpawnSession | None = None
+        self._import_outcome_final = False
+        if settings.isolation == ISOLATION_SPAWN:
+            self._spawn = SpawnSession(settings, "asked for with --isolation spawn")
+        elif not hasattr(os, "fork"):
+            self._spawn = SpawnSession(settings, "this platform cannot fork")
+
+    def _start(self) -> None:
+        if self._fork is not None or self._spawn is not None:
+            return
+        fork = ForkSession(self.settings, self.package)
+        if fork.can_fork:
+            self._fork = fork
+            return
+        fork.close()
+        imported = next((s for s in fork.server_sections if s.get("section") == "import"), None)
+        if fork.server_timed_out or (imported is not None and not imported.get("ok")):
+            self._fork, self._import_outcome_final = fork, True
+            return
+        threads = fork.isolation.python_threads
+        if threads is not None and threads > 1:
+            reason = f"importing {self.package} left {threads - 1} Python thread(s) running; forking them is unsafe"
+        else:
+            reason = "the fork server could not start"
+        self._spawn = SpawnSession(self.settings, reason)
+
+    @property
+    def isolation(self) -> Isolation:
+        self._start()
+        if self._spawn is not None:
+            return self._spawn.isolation
+        assert self._fork is not None
+        return self._fork.isolation
+
+    def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        self._start()
+        if self._import_outcome_final:
+            assert self._fork is not None
+            return _server_outcome_runs(self._fork, requests)
+        if self._spawn is not None:
+            return self._spawn.run(requests)
+        assert self._fork is not None
+        return self._fork.run(requests)
+
+    def close(self) -> None:
+        for session in (self._fork, self._spawn):
+            if session is not None:
+                session.close()
+
+
+@contextlib.contextmanager
+def open_session(settings: ProbeSettings, package: str) -> Iterator[Session]:
+    session = Session(settings, package)
+    try:
+        yield session
+    finally:
+        session.close()
+
