@@ -206,7 +206,9 @@ LEFTOVERS = {
 @pytest.mark.parametrize("case", sorted(LEFTOVERS))
 def test_leftovers_do_not_stop_results(fake, case: str, isolation: str) -> None:
     fake.write(with_beta(LEFTOVERS[case], init_extra="\nfrom . import alpha\n"))
-    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json", timeout=30)
+    completed = aoinspect(
+        fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json", timeout=30
+    )
     assert completed.returncode == 0, completed.stderr
     (entry,) = one_json_document(completed.stdout)["results"]
     assert entry["ok"] is True
