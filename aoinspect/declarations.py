@@ -5,12 +5,13 @@ Runs in the CLI process on files the probe located; nothing here executes packag
 
 from __future__ import annotations
 
-import ast
 import os
-import pkgutil
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from aoinspect.models import Declarations
+
+if TYPE_CHECKING:
+    import ast
 
 _TYPING_MODULES = ("typing", "typing_extensions")
 
@@ -47,10 +48,14 @@ def submodules_on_disk(search_path: Iterable[str] | None) -> tuple[str, ...]:
     """Names of the modules and packages directly inside a package's ``__path__``."""
     if not search_path:
         return ()
+    import pkgutil  # imported here: plain resolve never needs it, and it is not cheap
+
     return tuple(sorted({info.name for info in pkgutil.iter_modules(list(search_path))}))
 
 
 def _parse(path: str) -> ast.Module | None:
+    import ast
+
     try:
         with open(path, "rb") as stream:
             return ast.parse(stream.read(), filename=path)
@@ -60,6 +65,8 @@ def _parse(path: str) -> ast.Module | None:
 
 def _type_checking_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
     """Local names bound to ``TYPE_CHECKING`` itself, and to the ``typing`` modules."""
+    import ast
+
     flags = {"TYPE_CHECKING"}
     modules: set[str] = set()
     for node in ast.walk(tree):
@@ -73,6 +80,8 @@ def _type_checking_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
 
 
 def _type_checking_blocks(tree: ast.Module) -> Iterator[list[ast.stmt]]:
+    import ast
+
     flags, modules = _type_checking_aliases(tree)
 
     def is_flag(test: ast.expr) -> bool:
@@ -94,6 +103,8 @@ def _names_imported_from_package(body: list[ast.stmt], package: str, *, stub: bo
     """``from PACKAGE import x`` and ``from . import x`` declare ``x``; a lazy loader's stub
     also serves ``from .sub import x``. Imports from anywhere else (``from types import
     ModuleType``) declare nothing."""
+    import ast
+
     for node in body:
         if not isinstance(node, ast.ImportFrom):
             continue
@@ -109,6 +120,8 @@ def _names_imported_from_package(body: list[ast.stmt], package: str, *, stub: bo
 
 
 def _calls_attach_stub(tree: ast.Module) -> bool:
+    import ast
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func

@@ -6,10 +6,8 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 
 from __future__ import annotations
 
-import difflib
-import statistics
 from dataclasses import replace
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from aoinspect import schema
 from aoinspect.declarations import read_declarations, submodules_on_disk
@@ -33,6 +31,9 @@ from aoinspect.models import (
 )
 from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings
 from aoinspect.session import Session, open_session
+
+if TYPE_CHECKING:
+    from aoinspect.distributions import DistributionIndex
 
 # Looked up by check to see how the package treats a name it does not declare.
 UNKNOWN_NAME = "aoinspect_unknown_name"
@@ -92,18 +93,27 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = validate_names(names)
-    with open_session(settings, package) as session:
+    index = _distribution_index() if distributions else None
+    with open_session(settings, package, probes=len(names) * repeat) as session:
         report = _resolve(session, package, names, repeat)
-    return _with_distributions(report) if distributions else report
+    return _with_distributions(report, index) if index else report
+
+
+def _distribution_index() -> DistributionIndex:
+    """Installed distributions, read while the probes run rather than after them."""
+    from aoinspect.distributions import DistributionIndex
+
+    return DistributionIndex().prefetch()
 
 
 def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
     """Resolve every name the package declares."""
+    index = _distribution_index() if distributions else None
     with open_session(settings, validate_package(package)) as session:
         info = _inspect(session, package)
         names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]
         report = _resolve(session, package, names, repeat)
-    return _with_distributions(report) if distributions else report
+    return _with_distributions(report, index) if index else report
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -157,6 +167,13 @@ def _check(session: Session, package: str, strict: bool) -> CheckReport:
 
 
 # --- building blocks ---------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    """The median; ``statistics`` would cost more to import than the whole computation."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def inspect_package(settings: ProbeSettings, package: str) -> PackageInfo:
@@ -230,7 +247,7 @@ def _import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
         package=package,
         materialized=loads,
         removed=tuple(first.get("removed", ())),
-        elapsed_ms=statistics.median(elapsed),
+        elapsed_ms=median(elapsed),
         threads=int(first.get("threads", 1)),
         python=".".join(str(part) for part in first.get("python") or []),
         min_elapsed_ms=min(elapsed),
@@ -256,8 +273,8 @@ def _merge_loads(samples: Sequence[Sequence[ModuleLoad]]) -> tuple[tuple[ModuleL
         cumulative_times = [sample.cumulative_ms for sample in same]
         merged.append(replace(
             load,
-            self_ms=statistics.median(self_times),
-            cumulative_ms=statistics.median(cumulative_times),
+            self_ms=median(self_times),
+            cumulative_ms=median(cumulative_times),
             min_self_ms=min(self_times),
             min_cumulative_ms=min(cumulative_times),
         ))
@@ -280,17 +297,14 @@ def _merged_resolution(runs: Sequence[ProbeRun], name: str) -> Resolution:
         unstable.update(unstable_here)
         elapsed = [sample.elapsed_ms for sample in samples]
         steps.append(replace(
-            step, materialized=loads, elapsed_ms=statistics.median(elapsed), min_elapsed_ms=min(elapsed)
+            step, materialized=loads, elapsed_ms=median(elapsed), min_elapsed_ms=min(elapsed)
         ))
     if any(len(result.steps) != len(first.steps) or result.ok != first.ok for result in results):
         unstable.add(f"(the outcome of {name} differs between repeats)")
     return replace(first, steps=tuple(steps), repeats=len(results), unstable=tuple(sorted(unstable)))
 
 
-def _with_distributions(report: ResolveReport) -> ResolveReport:
-    from aoinspect.distributions import DistributionIndex
-
-    index = DistributionIndex()
+def _with_distributions(report: ResolveReport, index: DistributionIndex) -> ResolveReport:
     imported = replace(report.imported, materialized=index.annotate(report.imported.materialized))
     results = []
     for result in report.results:
@@ -373,6 +387,8 @@ def _retried(run: ProbeRun) -> str | None:
 def _suggestions(name: str, candidates: list[Any] | None) -> tuple[str, ...]:
     if not candidates:
         return ()
+    import difflib
+
     last = name.rsplit(".", 1)[-1]
     pool = list(dict.fromkeys(str(candidate) for candidate in candidates))
     return tuple(difflib.get_close_matches(last, pool, n=3, cutoff=0.6))

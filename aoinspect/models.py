@@ -111,11 +111,17 @@ class ImportResult:
         return frozenset(load.module for load in self.materialized)
 
     def importer_of(self, module: str) -> str | None:
-        """The module whose execution imported ``module``, where the probe saw it."""
-        for load in self.materialized:
-            if load.module == module:
-                return load.parent
-        return None
+        """The module whose execution imported ``module``, where the probe saw it.
+
+        A package imported because one of its own submodules was (``import a.b.c`` begins
+        with ``a.b.c``, which imports ``a.b`` first) was asked for by whatever imported the
+        submodule, so the walk goes up past the package's own submodules.
+        """
+        parents = {load.module: load.parent for load in self.materialized}
+        parent = parents.get(module)
+        while parent is not None and parent.startswith(module + "."):
+            parent = parents.get(parent)
+        return parent
 
 
 @dataclass(frozen=True)

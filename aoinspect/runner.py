@@ -11,18 +11,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
-PROBE_FILE = Path(__file__).with_name("probe.py")
+PROBE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
 OUTPUT_TAIL_BYTES = 4096
 
 _live_groups: set[int] = set()
@@ -93,7 +92,7 @@ def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         log_path = os.path.join(workdir, "output.log")
-        command = [settings.python, str(PROBE_FILE), result_path, request.mode, request.package]
+        command = [settings.python, PROBE_FILE, result_path, request.mode, request.package]
         command.extend(request.names)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
@@ -133,6 +132,8 @@ def map_requests(
 ) -> list[ProbeRun]:
     if len(requests) <= 1 or jobs <= 1:
         return [function(request) for request in requests]
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=min(jobs, len(requests))) as pool:
         return list(pool.map(function, requests))
 
@@ -161,10 +162,13 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None,
     deadline = time.monotonic() + timeout
     delay = 0.0005
     waitid = getattr(os, "waitid", None)
+    pidfd = _pidfd(process.pid)
     while True:
         if waitid is not None:
             info = waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
             if info is not None and info.si_pid == process.pid:
+                if pidfd is not None:
+                    os.close(pidfd)
                 code = info.si_status
                 return (code if info.si_code == os.CLD_EXITED else -code), False
         else:  # pragma: no cover - platforms without waitid
@@ -173,9 +177,28 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None,
                 return code, False
         remaining = deadline - time.monotonic()
         if remaining <= 0:
+            if pidfd is not None:
+                os.close(pidfd)
             return None, True
-        time.sleep(min(delay, remaining))
-        delay = min(delay * 2, 0.02)
+        if pidfd is not None:
+            # Readable once the child has ended: no polling delay between its end and ours.
+            select.select([pidfd], [], [], remaining)
+            if waitid is None:  # pragma: no cover
+                os.close(pidfd)
+                pidfd = None
+        else:
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.02)
+
+
+def _pidfd(pid: int) -> int | None:
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return int(opener(pid))
+    except OSError:  # an old kernel, or a sandbox that forbids it: poll instead
+        return None
 
 
 def kill_group(group: int) -> None:

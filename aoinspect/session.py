@@ -74,7 +74,7 @@ class ForkSession:
         try:
             with open(self.log_path, "wb") as log:
                 self.process = subprocess.Popen(
-                    [settings.python, str(PROBE_FILE), self.import_path, "serve", package,
+                    [settings.python, PROBE_FILE, self.import_path, "serve", package,
                      str(control_read), str(status_write)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                     pass_fds=(control_read, status_write),
@@ -218,7 +218,8 @@ def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest])
 class Session:
     """The probes of one command, on one package, with the isolation that fits."""
 
-    def __init__(self, settings: ProbeSettings, package: str) -> None:
+    def __init__(self, settings: ProbeSettings, package: str, probes: int | None = None) -> None:
+        """``probes``: how many probes the command will run, when it knows."""
         self.settings = settings
         self.package = package
         self._fork: ForkSession | None = None
@@ -228,6 +229,8 @@ class Session:
             self._spawn = SpawnSession(settings, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
             self._spawn = SpawnSession(settings, "this platform cannot fork")
+        elif probes == 1 and settings.isolation != ISOLATION_FORK:
+            self._spawn = SpawnSession(settings, "a single probe: a fork server would only add a step")
 
     def _start(self) -> None:
         if self._fork is not None or self._spawn is not None:
@@ -273,8 +276,8 @@ class Session:
 
 
 @contextlib.contextmanager
-def open_session(settings: ProbeSettings, package: str) -> Iterator[Session]:
-    session = Session(settings, package)
+def open_session(settings: ProbeSettings, package: str, probes: int | None = None) -> Iterator[Session]:
+    session = Session(settings, package, probes)
     try:
         yield session
     finally:

@@ -48,7 +48,7 @@ def test_python_threads_after_import_fall_back_to_spawn(invoke, fake) -> None:
     fake.write(lazy_package("pkg", init=lazy_package("pkg")["pkg/__init__.py"] + (
         "\nimport threading, time\nthreading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
     )))
-    doc = document(invoke("-p", "pkg", "resolve", "alpha", "--format", "json"))
+    doc = document(invoke("-p", "pkg", "resolve", "alpha", "beta", "--format", "json"))
     assert doc["isolation"]["mode"] == "spawn"
     assert "left 1 Python thread(s) running" in doc["isolation"]["reason"]
     assert doc["results"][0]["ok"] is True
@@ -58,7 +58,7 @@ def test_a_signal_in_a_forked_probe_is_measured_again_in_a_fresh_interpreter(inv
     init = lazy_package("pkg")["pkg/__init__.py"] + "\nimport os\nIMPORTED_IN = os.getpid()\n"
     beta = "import os, signal, pkg\nif os.getpid() != pkg.IMPORTED_IN:\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
     fake.write(lazy_package("pkg", init=init, beta=beta))
-    result = invoke("-p", "pkg", "resolve", "beta", "--format", "json")
+    result = invoke("-p", "pkg", "--isolation", "fork", "resolve", "beta", "--format", "json")
     assert result.exit_code == 0
     (entry,) = document(result)["results"]
     assert entry["ok"] is True
@@ -68,11 +68,16 @@ def test_a_signal_in_a_forked_probe_is_measured_again_in_a_fresh_interpreter(inv
 def test_native_threads_do_not_disable_the_fork_server(invoke) -> None:
     if importlib.util.find_spec("numpy") is None:
         pytest.skip("numpy is not installed")
-    doc = document(invoke("-p", "numpy", "resolve", "polynomial", "--format", "json"))
+    doc = document(invoke("-p", "numpy", "resolve", "polynomial", "fft", "--format", "json"))
     assert doc["isolation"]["mode"] == "fork"
     assert doc["isolation"]["python_threads"] == 1
     assert doc["isolation"]["native_threads"] >= 1
     assert doc["results"][0]["ok"]
+
+
+def test_a_single_probe_is_spawned_unless_fork_is_asked_for(invoke) -> None:
+    assert document(invoke("resolve", "nn", "--format", "json"))["isolation"]["mode"] == "spawn"
+    assert document(invoke("--isolation", "fork", "resolve", "nn", "--format", "json"))["isolation"]["mode"] == "fork"
 
 
 def test_the_import_is_measured_once_under_fork(invoke) -> None:

@@ -1,0 +1,51 @@
+"""The tool that hunts eager imports has none of its own: --help and --version stay lean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Modules that only the work of a command needs; --help and --version must not load them.
+# (Click itself loads ast and inspect; importlib_metadata, for --version, loads tempfile.)
+DENY = {
+    "json",
+    "subprocess",
+    "concurrent.futures",
+    "difflib",
+    "statistics",
+    "xml.etree.ElementTree",
+    "aoinspect.engine",
+    "aoinspect.runner",
+    "aoinspect.session",
+    "aoinspect.models",
+    "aoinspect.render",
+    "aoinspect.declarations",
+    "aoinspect.distributions",
+}
+
+
+def imported_modules(*args: str) -> set[str]:
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "aoinspect", *args], capture_output=True, text=True, check=True
+    )
+    return {
+        line.split("|")[-1].strip()
+        for line in completed.stderr.splitlines()
+        if line.startswith("import time:") and "imported package" not in line
+    }
+
+
+@pytest.mark.parametrize("args", [("--help",), ("resolve", "--help"), ("check", "--help")])
+def test_help_imports_nothing_it_does_not_need(args: tuple[str, ...]) -> None:
+    modules = imported_modules(*args)
+    assert "aoinspect.cli" in modules  # the measurement works
+    assert not modules & DENY
+    assert "importlib_metadata" not in modules and "tempfile" not in modules
+
+
+def test_version_imports_only_metadata() -> None:
+    modules = imported_modules("--version")
+    assert "importlib_metadata" in modules
+    assert not modules & DENY
