@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from aoinspect import schema  # constants only: cheap enough for --help
+
 if TYPE_CHECKING:
-    from aoinspect.models import CheckReport, ListReport, ResolveReport
+    from aoinspect.models import CheckReport, ListReport, ResolveReport, Snapshot
     from aoinspect.runner import ProbeSettings
 
 EXIT_CODES_HELP = """\b
@@ -28,8 +30,13 @@ Exit codes:
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
 # Kept here rather than imported from aoinspect.render, so that --help imports nothing else.
-ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg")
-COMMAND_FORMATS = {"list": ("text", "json"), "check": ("text", "json"), "resolve": ALL_FORMATS}
+ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit")
+COMMAND_FORMATS = {
+    "list": ("text", "json"),
+    "check": ("text", "json", "junit"),
+    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg"),
+    "snapshot": ("json",),
+}
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -39,6 +46,49 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
     click.echo(f"aoinspect {importlib_metadata.version('aoinspect')}")
     ctx.exit(0)
+
+
+# [tool.aoinspect] keys: the long option names, for the whole tool or for check alone.
+CONFIG_GLOBAL_KEYS = {"package": "package", "python": "python", "timeout": "timeout", "jobs": "jobs",
+                      "isolation": "isolation", "format": "fmt"}
+CONFIG_CHECK_KEYS = {"strict": "strict", "forbid": "forbid", "forbid-on": "forbid_on", "max-modules": "max_modules",
+                     "max-import-ms": "max_import_ms", "baseline": "baseline", "threads": "threads",
+                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore"}
+CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore"}
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Read ``[tool.aoinspect]`` from --config FILE, or from the nearest pyproject.toml upwards
+    from the current directory, into Click's default map: options given on the command line
+    still win."""
+    from aoinspect.config import ConfigError, find_pyproject, read_tool_table
+
+    path = value or find_pyproject(os.getcwd())
+    if path is None or ctx.resilient_parsing:
+        return value
+    try:
+        table = read_tool_table(path, required=value is not None)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from None
+    defaults: dict[str, Any] = {}
+    check: dict[str, Any] = {}
+    for key, setting in table.items():
+        if key in CONFIG_LISTS and not isinstance(setting, list):
+            setting = [setting]
+        if isinstance(setting, list):
+            setting = [str(item) if isinstance(item, (int, float)) else item for item in setting]
+        if key in CONFIG_GLOBAL_KEYS:
+            defaults[CONFIG_GLOBAL_KEYS[key]] = setting
+        elif key in CONFIG_CHECK_KEYS:
+            check[CONFIG_CHECK_KEYS[key]] = setting
+        else:
+            known = ", ".join(sorted([*CONFIG_GLOBAL_KEYS, *CONFIG_CHECK_KEYS]))
+            raise click.BadParameter(
+                f"unknown key {key!r} in [tool.aoinspect] of {path} (known keys: {known}).", ctx=ctx, param=_param
+            )
+    defaults["check"] = check
+    ctx.default_map = defaults
+    return path
 
 
 def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,6 +114,9 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @_common_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
+              callback=_load_config, metavar="FILE",
+              help="Read [tool.aoinspect] from FILE (default: the nearest pyproject.toml upwards).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and exit.")
 @click.pass_context
@@ -94,7 +147,7 @@ class _Invocation:
         self.ctx = ctx
         self.command = command
         self.package: str = pick("package", DEFAULT_PACKAGE)
-        self.fmt: str = pick("fmt", "text")
+        self.fmt: str = pick("fmt", "json" if command == "snapshot" else "text")
         self.timeout: float = pick("timeout", DEFAULT_TIMEOUT)
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
         self.isolation: str = pick("isolation", "auto")
@@ -102,16 +155,14 @@ class _Invocation:
         self.render_options: dict[str, Any] = {}
         allowed = COMMAND_FORMATS[command]
         if self.fmt not in allowed:
-            raise click.UsageError(
-                f"{command} prints {', '.join(allowed)}; --format {self.fmt} is for resolve.", ctx=ctx
-            )
+            raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
 
     def settings(self) -> ProbeSettings:
         from aoinspect.runner import ProbeSettings
 
         return ProbeSettings(python=sys.executable, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
 
-    def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport]) -> None:
+    def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""
         from aoinspect.errors import AoinspectError
         from aoinspect.models import Failure
@@ -141,8 +192,8 @@ class _Invocation:
         self.ctx.exit(report.exit_code)
 
     def _fail(self, failure: Any, render: Callable[..., str]) -> None:
-        if self.fmt == "json":
-            click.echo(render(failure, "json"))
+        if self.fmt in ("json", "junit"):
+            click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
         self.ctx.exit(failure.exit_code)
 
@@ -210,12 +261,74 @@ def resolve_command(
         invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names, repeat=repeat))
 
 
+def _budgets(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str | None, float], ...]:
+    """``N`` limits ``import PKG``; ``NAME:N`` limits accessing NAME."""
+    budgets = []
+    for value in values:
+        name, _, limit = str(value).rpartition(":")
+        try:
+            number = float(limit)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not N or NAME:N.", ctx=ctx, param=param) from None
+        if number < 0:
+            raise click.BadParameter(f"{value!r}: a budget cannot be negative.", ctx=ctx, param=param)
+        budgets.append((name or None, number))
+    return tuple(budgets)
+
+
+def _name_patterns(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        name, separator, pattern = str(value).partition(":")
+        if not separator or not name or not pattern:
+            raise click.BadParameter(f"{value!r} is not NAME:PATTERN.", ctx=ctx, param=param)
+        pairs.append((name, pattern))
+    return tuple(pairs)
+
+
+RULE_IDS = tuple(value for key, value in vars(schema).items() if key.startswith("RULE_"))
+
+
+def _rule_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    for value in values:
+        if value not in RULE_IDS:
+            raise click.BadParameter(f"{value!r} is not a rule id ({', '.join(RULE_IDS)}).", ctx=ctx, param=param)
+    return tuple(values)
+
+
 @cli.command("check", epilog=EXIT_CODES_HELP)
 @_common_options
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
+@click.option("--forbid", multiple=True, metavar="PATTERN",
+              help="Fail when `import PKG` loads a module matching PATTERN (fnmatch; 'numpy' also covers "
+                   "'numpy.*'). Repeatable.")
+@click.option("--forbid-on", multiple=True, metavar="NAME:PATTERN", callback=_name_patterns,
+              help="Fail when accessing NAME loads a module matching PATTERN. Repeatable.")
+@click.option("--max-modules", multiple=True, metavar="[NAME:]N", callback=_budgets,
+              help="Most modules `import PKG` (or accessing NAME) may load. Repeatable.")
+@click.option("--max-import-ms", multiple=True, metavar="[NAME:]MS", callback=_budgets,
+              help="Most milliseconds `import PKG` (or accessing NAME) may take: the fastest of --repeat "
+                   "runs. Repeatable.")
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
+@click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
+@click.option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Also access each lazy name from N threads at once (default: off).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
+              help="Measure each name N times; time budgets use the fastest.")
+@click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
+              help="Do not report RULE (e.g. star-import). Repeatable.")
 @click.pass_context
-def check_command(ctx: click.Context, /, strict: bool, **options: Any) -> None:
-    """Check PKG's lazy contract: names import on demand, unknown names are rejected.
+def check_command(
+    ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
+    max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
+    baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Check PKG's lazy contract: names import on demand, unknown names are rejected;
+    and the contracts given as options: forbidden imports, budgets, a baseline.
 
     \b
     Rules (errors fail the run; warnings too with --strict):
@@ -228,13 +341,48 @@ def check_command(ctx: click.Context, /, strict: bool, **options: Any) -> None:
       declaration-mismatch   TYPE_CHECKING block or stub disagrees with __all__
       invalid-all            __all__ is not a list of unique strings
       probe-failed           a probe timed out or crashed (exit 4)
+      forbidden-import       --forbid / --forbid-on matched a loaded module
+      budget-exceeded        --max-modules / --max-import-ms exceeded
+      new-import             a module the --baseline did not have
+      thread-unsafe          --threads: an access raised, or threads got different objects
       not-cached             (warning) a second access calls __getattr__ again
       missing-dir            (warning) dir(PKG) does not list the lazy names
+      star-import            (warning) `from PKG import *` loads lazy names
+    """
+    from aoinspect import engine
+    from aoinspect.models import Budget, CheckOptions
+
+    if update_baseline and not baseline:
+        raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
+    invocation = _Invocation(ctx, "check", **options)
+    check_options = CheckOptions(
+        strict=bool(strict),
+        forbid=forbid,
+        forbid_on=forbid_on,
+        max_modules=tuple(Budget(limit, name) for name, limit in max_modules),
+        max_import_ms=tuple(Budget(limit, name) for name, limit in max_import_ms),
+        baseline=baseline,
+        update_baseline=update_baseline,
+        threads=threads,
+        repeat=repeat,
+        ignore=ignore,
+    )
+    invocation.run(lambda settings: engine.check_package(settings, invocation.package, check_options))
+
+
+@cli.command("snapshot", epilog=EXIT_CODES_HELP)
+@_common_options
+@click.pass_context
+def snapshot_command(ctx: click.Context, /, **options: Any) -> None:
+    """Print what `import PKG` and each lazy name load, as a baseline for `check --baseline`.
+
+    The document is sorted and holds no timings, so that it diffs well in review:
+    `aoinspect snapshot > aoinspect.lock.json`.
     """
     from aoinspect import engine
 
-    invocation = _Invocation(ctx, "check", **options)
-    invocation.run(lambda settings: engine.check_package(settings, invocation.package, strict=strict))
+    invocation = _Invocation(ctx, "snapshot", **options)
+    invocation.run(lambda settings: engine.snapshot(settings, invocation.package))
 
 
 def main() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from aoinspect import schema
+from aoinspect import contracts, schema
 from aoinspect.declarations import read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import (
     AllDeclaration,
+    CheckOptions,
     CheckReport,
     Declarations,
     ErrorInfo,
@@ -26,6 +27,7 @@ from aoinspect.models import (
     PackageInfo,
     Resolution,
     ResolveReport,
+    Snapshot,
     Step,
     loads_from_raw,
 )
@@ -126,44 +128,133 @@ def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) 
     return ResolveReport(package, imported, results, repeat, session.isolation)
 
 
-def check_package(settings: ProbeSettings, package: str, *, strict: bool = False) -> CheckReport:
-    """Verify the lazy contract: every finding under a stable rule id."""
+def check_package(settings: ProbeSettings, package: str, options: CheckOptions | None = None) -> CheckReport:
+    """Verify the lazy contract, and the CI contracts in ``options``: every finding under a
+    stable rule id."""
+    options = options or CheckOptions()
+    for name, _pattern in options.forbid_on:
+        validate_names([name])
+    validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
+    baseline = contracts.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
     with open_session(settings, validate_package(package)) as session:
-        return _check(session, package, strict)
+        return _check(session, package, options, baseline)
 
 
-def _check(session: Session, package: str, strict: bool) -> CheckReport:
+def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
+    """What ``import PACKAGE`` and each lazy name materialize, for a baseline file."""
+    with open_session(settings, validate_package(package)) as session:
+        info = _inspect(session, package)
+        lazy = [name.name for name in lazy_names(info, read_declarations(package, info.file))
+                if not name.loaded_at_import]
+        runs = session.run([ProbeRequest("resolve", package, (name,)) for name in lazy])
+    resolutions = [_resolution(run, name) for run, name in zip(runs, lazy)]
+    failed = next((result for result in resolutions if result.probe_failed), None)
+    if failed is not None and failed.error is not None:
+        raise ProbeFailed(failed.error.message)
+    return contracts.snapshot_of(package, info.imported, resolutions)
+
+
+def _check(session: Session, package: str, options: CheckOptions, baseline: Snapshot | None) -> CheckReport:
+    rules = _CONTRACT_RULES + options.rules
     try:
         info = _inspect(session, package)
-    except PackageImportFailed as exc:
-        finding = Finding(schema.RULE_IMPORT_FAILED, schema.SEVERITY_ERROR, None, exc.message)
-        return CheckReport(package, None, (), (), (finding,), strict, session.isolation)
-    except ProbeFailed as exc:
-        finding = Finding(schema.RULE_PROBE_FAILED, schema.SEVERITY_ERROR, None, exc.message)
-        return CheckReport(package, None, (), (), (finding,), strict, session.isolation)
+    except (PackageImportFailed, ProbeFailed) as exc:
+        rule = schema.RULE_IMPORT_FAILED if isinstance(exc, PackageImportFailed) else schema.RULE_PROBE_FAILED
+        finding = Finding(rule, schema.SEVERITY_ERROR, None, exc.message)
+        return CheckReport(package, None, (), (), (finding,), options.strict, session.isolation, rules)
     declarations = read_declarations(package, info.file)
     names = lazy_names(info, declarations)
     lazy = [name.name for name in names if not name.loaded_at_import]
     eager = [name.name for name in names if name.loaded_at_import]
+    # Names a contract is about are measured too, declared or not.
+    asked = [name for name, _pattern in options.forbid_on] + [
+        budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name
+    ]
+    measured = list(dict.fromkeys([*lazy, *asked]))
+    repeat = options.repeat
 
-    requests = [ProbeRequest("resolve", package, (name,)) for name in lazy]
+    requests = [ProbeRequest("resolve", package, (name,)) for name in measured for _ in range(repeat)]
+    unknown_at = len(requests)
     requests.append(ProbeRequest("resolve", package, (UNKNOWN_NAME,)))
+    requests.append(ProbeRequest("star", package))
+    race_at = len(requests)
+    if options.threads:
+        requests.extend(ProbeRequest("race", package, (str(options.threads), name)) for name in lazy)
+    ask_at = len(requests)
     if eager and info.has_getattr:
         requests.append(ProbeRequest("ask", package, tuple(eager)))
     runs = session.run(requests)
+    # Time budgets take the fastest of --repeat imports: measure the import again if needed.
+    import_runs = list(runs[:unknown_at])
+    if repeat > 1 and any(budget.name is None for budget in options.max_import_ms):
+        import_runs += session.run_fresh([ProbeRequest("resolve", package)] * (repeat - 1))
+    imported = _import_result(import_runs, package) if import_runs else info.imported
 
+    resolutions = tuple(
+        _merged_resolution(runs[index * repeat:(index + 1) * repeat], name) for index, name in enumerate(measured)
+    )
+    by_name = {result.name: result for result in resolutions}
     findings: list[Finding] = []
     findings.extend(_declaration_findings(package, info, declarations))
-    resolutions = tuple(_resolution(run, name) for run, name in zip(runs, lazy))
     for resolution in resolutions:
-        findings.extend(_resolution_findings(package, resolution))
-    findings.extend(_unknown_name_findings(package, _resolution(runs[len(lazy)], UNKNOWN_NAME)))
+        if resolution.name in lazy or resolution.probe_failed:
+            findings.extend(_resolution_findings(package, resolution))
+    findings.extend(_unknown_name_findings(package, _resolution(runs[unknown_at], UNKNOWN_NAME)))
+    findings.extend(contracts.star_findings(package, runs[unknown_at + 1].section("star"), lazy))
+    for offset, name in enumerate(lazy if options.threads else ()):
+        findings.extend(contracts.race_findings(package, runs[race_at + offset].section("race"), name))
     if eager and info.has_getattr:
-        findings.extend(_eager_findings(package, info, eager, runs[-1]))
+        findings.extend(_eager_findings(package, info, eager, runs[ask_at]))
     findings.extend(_dir_findings(package, info, lazy))
+    findings.extend(_contract_findings(package, options, imported, by_name, lazy, baseline))
+    if options.update_baseline and options.baseline:
+        contracts.write_baseline(
+            options.baseline, contracts.snapshot_of(package, imported, (by_name[name] for name in lazy))
+        )
+        findings.append(Finding(schema.RULE_BASELINE, schema.SEVERITY_INFO, None,
+                                f"wrote the baseline {options.baseline}."))
+    findings = [finding for finding in findings if finding.rule not in options.ignore]
     order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
-    return CheckReport(package, info.imported, names, resolutions, tuple(findings), strict, session.isolation)
+    rules = tuple(rule for rule in rules if rule not in options.ignore)
+    return CheckReport(package, imported, names, resolutions, tuple(findings), options.strict,
+                       session.isolation, rules)
+
+
+_CONTRACT_RULES = tuple(dict.fromkeys((*schema.PACKAGE_RULES, *schema.NAME_RULES)))
+
+
+def _contract_findings(
+    package: str,
+    options: CheckOptions,
+    imported: ImportResult,
+    by_name: dict[str, Resolution],
+    lazy: list[str],
+    baseline: Snapshot | None,
+) -> list[Finding]:
+    findings = contracts.forbidden(imported.materialized, options.forbid, None, f"import {package}")
+    for name, pattern in options.forbid_on:
+        result = by_name[name]
+        findings += contracts.forbidden(result.materialized, [pattern], name, f"{package}.{name}")
+    for budget in options.max_modules:
+        if budget.name is None:
+            findings += contracts.module_budget(budget, len(imported.materialized), f"import {package}")
+        elif by_name[budget.name].ok:
+            findings += contracts.module_budget(
+                budget, len(by_name[budget.name].materialized), f"{package}.{budget.name}"
+            )
+    for budget in options.max_import_ms:
+        if budget.name is None:
+            findings += contracts.time_budget(budget, imported.min_elapsed_ms, imported.repeats, f"import {package}")
+        elif by_name[budget.name].ok:
+            result = by_name[budget.name]
+            findings += contracts.time_budget(
+                budget, result.min_elapsed_ms, result.repeats, f"{package}.{budget.name}"
+            )
+    if baseline is not None:
+        current = contracts.snapshot_of(package, imported, (by_name[name] for name in lazy))
+        findings += contracts.baseline_findings(package, baseline, current)
+    return findings
 
 
 # --- building blocks ---------------------------------------------------------------------------

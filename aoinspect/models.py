@@ -293,6 +293,56 @@ class ListReport:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """A limit on what ``import PACKAGE`` (``name`` None) or accessing one name may cost."""
+
+    limit: float
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What ``check`` verifies beyond the lazy contract itself."""
+
+    strict: bool = False
+    forbid: tuple[str, ...] = ()
+    forbid_on: tuple[tuple[str, str], ...] = ()  # (name, pattern)
+    max_modules: tuple[Budget, ...] = ()
+    max_import_ms: tuple[Budget, ...] = ()
+    baseline: str | None = None
+    update_baseline: bool = False
+    threads: int = 0
+    repeat: int = 1
+    ignore: tuple[str, ...] = ()  # rule ids not to report
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rule ids this run evaluates, beyond the lazy-contract ones."""
+        rules = []
+        if self.forbid or self.forbid_on:
+            rules.append(schema.RULE_FORBIDDEN_IMPORT)
+        if self.max_modules or self.max_import_ms:
+            rules.append(schema.RULE_BUDGET_EXCEEDED)
+        if self.baseline:
+            rules.append(schema.RULE_NEW_IMPORT)
+        if self.threads:
+            rules.append(schema.RULE_THREAD_UNSAFE)
+        return tuple(rules)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What ``import PACKAGE`` and each lazy name materialize, as sets: a baseline file."""
+
+    package: str
+    imported: tuple[str, ...]
+    names: tuple[tuple[str, tuple[str, ...]], ...]
+
+    ok = True
+    exit_code = schema.EXIT_OK
+
+
+@dataclass(frozen=True)
 class CheckReport:
     package: str
     imported: ImportResult | None
@@ -301,13 +351,15 @@ class CheckReport:
     findings: tuple[Finding, ...]
     strict: bool = False
     isolation: Isolation | None = None
+    rules: tuple[str, ...] = ()  # every rule id this run evaluated
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the run: errors, and warnings too under ``--strict``."""
         return tuple(
             finding
             for finding in self.findings
-            if finding.severity == schema.SEVERITY_ERROR or self.strict
+            if finding.severity == schema.SEVERITY_ERROR
+            or (self.strict and finding.severity == schema.SEVERITY_WARNING)
         )
 
     @property

@@ -492,6 +492,58 @@ def ask_getattr(module: object, names: list, reporter: Reporter) -> None:
     reporter.send("ask", {"answers": answers})
 
 
+def star_import(module: object, recorder: ImportRecorder, reporter: Reporter) -> None:
+    """What ``from PACKAGE import *`` would do: look up every name of ``__all__`` (or every
+    public name), as the ``IMPORT_STAR`` opcode does."""
+    spy = GetattrSpy()
+    spy.watch(module)
+    measurement = Measurement(recorder)
+    error = None
+    try:
+        namespace = getattr(module, "__dict__", {})
+        declared = namespace.get("__all__")
+        if declared is None:
+            declared = [name for name in list(namespace) if type(name) is str and not name.startswith("_")]
+        for name in declared:
+            getattr(module, name)
+    except BaseException as exc:  # noqa: BLE001
+        error = _describe_error(exc)
+    report = measurement.finish()
+    spy.restore()
+    report["via_getattr"] = sorted({name for _module, name in spy.calls if type(name) is str})
+    report["error"] = error
+    reporter.send("star", report)
+
+
+def race(module: object, count: int, name: str, reporter: Reporter) -> None:
+    """Look ``PACKAGE.NAME`` up from ``count`` threads released at the same moment."""
+    import threading  # this probe measures no imports, so it may load what it needs
+
+    parts = name.split(".")
+    barrier = threading.Barrier(count)
+    outcomes: list = [None] * count
+
+    def look_up(index: int) -> None:
+        try:
+            barrier.wait()
+            value = module
+            for part in parts:
+                value = getattr(value, part)
+            # Keep the object itself: an id alone could be reused once the object is freed.
+            outcomes[index] = {"ok": True, "object": value}
+        except BaseException as exc:  # noqa: BLE001
+            outcomes[index] = {"ok": False, "error": _describe_error(exc)}
+
+    threads = [threading.Thread(target=look_up, args=(index,), daemon=True) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    objects = {id(outcome["object"]) for outcome in outcomes if outcome and outcome["ok"]}
+    errors = [outcome["error"] for outcome in outcomes if outcome and not outcome["ok"]]
+    reporter.send("race", {"name": name, "threads": count, "distinct_objects": len(objects), "errors": errors})
+
+
 def run_request(module: object, mode: str, names: list, recorder: ImportRecorder, reporter: Reporter) -> None:
     """Everything after ``import PACKAGE``: describe it, resolve names, or ask ``__getattr__``."""
     try:
@@ -502,6 +554,10 @@ def run_request(module: object, mode: str, names: list, recorder: ImportRecorder
                 resolve(module, name, recorder, reporter)
         elif mode == "ask":
             ask_getattr(module, names, reporter)
+        elif mode == "star":
+            star_import(module, recorder, reporter)
+        elif mode == "race":
+            race(module, int(names[0]), names[1], reporter)
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
         reporter.send("internal", {"error": _describe_error(exc)})
     finally:

@@ -17,6 +17,7 @@ EXIT_PROBE_FAILED = 4  # a probe timed out, crashed or ended without reporting
 
 SEVERITY_ERROR = "error"
 SEVERITY_WARNING = "warning"
+SEVERITY_INFO = "info"  # good news and notes: never fails a run, not even under --strict
 
 # check rules: stable ids used in JSON output.
 RULE_IMPORT_FAILED = "import-failed"
@@ -30,6 +31,19 @@ RULE_INVALID_ALL = "invalid-all"
 RULE_NOT_CACHED = "not-cached"
 RULE_MISSING_DIR = "missing-dir"
 RULE_PROBE_FAILED = "probe-failed"
+RULE_FORBIDDEN_IMPORT = "forbidden-import"
+RULE_BUDGET_EXCEEDED = "budget-exceeded"
+RULE_NEW_IMPORT = "new-import"
+RULE_BASELINE = "baseline"  # info: modules gone since the baseline, names it lacks, updates
+RULE_THREAD_UNSAFE = "thread-unsafe"
+RULE_STAR_IMPORT = "star-import"
+
+# Rules about the package as a whole, and rules about each declared name, for JUnit's test cases.
+PACKAGE_RULES = (
+    RULE_IMPORT_FAILED, RULE_INVALID_ALL, RULE_DECLARATION_MISMATCH, RULE_WRONG_EXCEPTION,
+    RULE_UNKNOWN_ACCEPTED, RULE_REJECTION_SIDE_EFFECT, RULE_MISSING_DIR, RULE_STAR_IMPORT,
+)
+NAME_RULES = (RULE_EAGER_IMPORT, RULE_RESOLVE_FAILED, RULE_NOT_CACHED, RULE_PROBE_FAILED)
 
 # Where a lazy name can be declared (the ``declared_in`` values).
 DECLARED_IN_ALL = "__all__"

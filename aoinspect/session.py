@@ -269,6 +269,10 @@ class Session:
         assert self._fork is not None
         return self._fork.run(requests)
 
+    def run_fresh(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        """Run in fresh interpreters whatever the isolation: repeated measurements of the import."""
+        return runner.run_probes(self.settings, requests)
+
     def close(self) -> None:
         for session in (self._fork, self._spawn):
             if session is not None:

@@ -107,8 +107,14 @@ def test_check_on_ao_passes_with_the_missing_dir_warning(invoke) -> None:
     assert result.exit_code == 0, result.output
     doc = document(result)
     assert doc["ok"] is True
-    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == [("missing-dir", "warning")]
+    # from ao import * loads every lazy name, as it does for torch.ao: a true warning.
+    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == [
+        ("missing-dir", "warning"), ("star-import", "warning")
+    ]
     assert invoke("check", "--strict").exit_code == 1
+    ignored = document(invoke("check", "--strict", "--ignore", "missing-dir", "--ignore", "star-import",
+                              "--format", "json"))
+    assert ignored["exit_code"] == 0 and ignored["findings"] == []
 
 
 def test_missing_package_exits_3_naming_the_module(invoke) -> None:
@@ -177,3 +183,20 @@ def test_version_comes_from_the_distribution(invoke) -> None:
 
     result = invoke("--version")
     assert result.stdout.strip() == f"aoinspect {importlib_metadata.version('aoinspect')}"
+
+
+def test_rule_ids_in_the_cli_match_the_schema() -> None:
+    from aoinspect import schema
+    from aoinspect.cli import RULE_IDS
+
+    declared = {value for key, value in vars(schema).items() if key.startswith("RULE_") and isinstance(value, str)}
+    assert set(RULE_IDS) == declared
+    assert invoke_unknown_rule() == 2
+
+
+def invoke_unknown_rule() -> int:
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+
+    return CliRunner().invoke(cli, ["check", "--ignore", "no-such-rule"]).exit_code

@@ -6,18 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
 if TYPE_CHECKING:
-    from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport
+    from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
 
-    Report = Union[ListReport, ResolveReport, CheckReport, Failure]
+    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure]
 
 SORT_KEYS = ("cumulative", "self", "name", "order")
-GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg")
-FORMATS = {
-    "list": ("text", "json"),
-    "check": ("text", "json"),
-    "resolve": ("text", "json", *GRAPH_FORMATS),
-}
-ALL_FORMATS = ("text", "json", *GRAPH_FORMATS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +38,8 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
         from aoinspect.render.graph import render_mermaid as renderer
     elif fmt == "svg":
         from aoinspect.render.svg import render_svg as renderer
+    elif fmt == "junit":
+        from aoinspect.render.junit import render_junit as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return renderer(report, options or RenderOptions())

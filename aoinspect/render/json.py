@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from aoinspect import schema
 from aoinspect.models import (
-    CheckReport,
     DistributionShare,
     ErrorInfo,
     Failure,
@@ -18,20 +17,28 @@ from aoinspect.models import (
     ModuleLoad,
     Resolution,
     ResolveReport,
+    Snapshot,
     Step,
 )
 
 if TYPE_CHECKING:
-    from aoinspect.render import RenderOptions
+    from aoinspect.render import RenderOptions, Report
 
 
-def render_json(report: ListReport | ResolveReport | CheckReport | Failure, options: RenderOptions) -> str:
+def render_json(report: Report, options: RenderOptions) -> str:
     del options  # JSON always holds everything, uncoloured
     # ASCII-only, so that the document survives any terminal or pipe encoding.
+    if isinstance(report, Snapshot):
+        # A baseline file: sorted keys, no timings, so that it diffs well in review.
+        return json.dumps(to_document(report), indent=2, sort_keys=True)
     return json.dumps(to_document(report), indent=2)
 
 
-def to_document(report: ListReport | ResolveReport | CheckReport | Failure) -> dict[str, Any]:
+def to_document(report: Report) -> dict[str, Any]:
+    if isinstance(report, Snapshot):
+        from aoinspect.contracts import snapshot_document
+
+        return {**_header("snapshot", report.package, True, report.exit_code), **snapshot_document(report)}
     if isinstance(report, Failure):
         document = _header(report.command, report.package, ok=False, exit_code=report.exit_code)
         document["error"] = {

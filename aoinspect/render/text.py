@@ -16,12 +16,13 @@ from aoinspect.models import (
 )
 
 if TYPE_CHECKING:
-    from aoinspect.render import RenderOptions
+    from aoinspect.render import RenderOptions, Report
 
 _COLORS = {"ok": "32", "bad": "31", "warn": "33", "dim": "2", "bold": "1"}
+_SEVERITY_STYLE = {schema.SEVERITY_ERROR: "bad", schema.SEVERITY_WARNING: "warn", schema.SEVERITY_INFO: "ok"}
 
 
-def render_text(report: ListReport | ResolveReport | CheckReport | Failure, options: RenderOptions) -> str:
+def render_text(report: Report, options: RenderOptions) -> str:
     paint = _Painter(options.color)
     if isinstance(report, Failure):
         return f"{paint('error', 'bad')}: {report.message}"
@@ -29,7 +30,9 @@ def render_text(report: ListReport | ResolveReport | CheckReport | Failure, opti
         return _resolve(report, paint, options)
     if isinstance(report, ListReport):
         return _list(report, paint)
-    return _check(report, paint)
+    if isinstance(report, CheckReport):
+        return _check(report, paint)
+    raise TypeError(f"no text form for {type(report).__name__}")
 
 
 class _Painter:
@@ -208,7 +211,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
 
 def _check(report: CheckReport, paint: _Painter) -> str:
     errors = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_ERROR)
-    warnings = len(report.findings) - errors
+    warnings = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_WARNING)
     lazy = sum(1 for name in report.names if not name.loaded_at_import)
     lines = [
         f"check {report.package}: {_count(len(report.names), 'declared name')} ({lazy} lazy), "
@@ -217,7 +220,7 @@ def _check(report: CheckReport, paint: _Painter) -> str:
     if report.findings:
         rows = [
             (
-                paint(finding.severity, "bad" if finding.severity == schema.SEVERITY_ERROR else "warn"),
+                paint(finding.severity, _SEVERITY_STYLE.get(finding.severity, "dim")),
                 finding.rule,
                 finding.name or "-",
                 finding.message,

@@ -1,0 +1,62 @@
+"""``--format junit``: check's findings as JUnit XML, for CI test reporters (GitLab, Jenkins,
+GitHub). One test case per rule and subject (the package, or a declared name); a failing
+finding is a failure, a warning that does not fail the run is written to the case's output."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from xml.etree import ElementTree as ET
+
+from aoinspect import schema
+from aoinspect.models import CheckReport, Failure
+
+if TYPE_CHECKING:
+    from aoinspect.render import RenderOptions, Report
+
+# Rules that are about one name, and can therefore fail for each name separately.
+_PER_NAME = {
+    schema.RULE_EAGER_IMPORT, schema.RULE_RESOLVE_FAILED, schema.RULE_NOT_CACHED, schema.RULE_PROBE_FAILED,
+    schema.RULE_FORBIDDEN_IMPORT, schema.RULE_BUDGET_EXCEEDED, schema.RULE_NEW_IMPORT, schema.RULE_THREAD_UNSAFE,
+}
+
+
+def render_junit(report: Report, options: RenderOptions) -> str:
+    if isinstance(report, Failure):
+        return _document(report.package, [(f"aoinspect.{report.command}", report.kind, report.message, True)])
+    if not isinstance(report, CheckReport):
+        raise TypeError("the junit format shows check reports")
+    failing = set(report.failing())
+    names = [name.name for name in report.names]
+    subjects: list[str | None] = [None, *names]
+    cases: list[tuple[str, str, str | None, bool]] = []
+    seen: set[tuple[str, str | None]] = set()
+    rules = list(dict.fromkeys([*report.rules, *(finding.rule for finding in report.findings)]))
+    for rule in rules:
+        for subject in subjects if rule in _PER_NAME else [None]:
+            found = [f for f in report.findings if f.rule == rule and (f.name == subject or rule not in _PER_NAME)]
+            found = [f for f in found if f.severity != schema.SEVERITY_INFO]
+            if (rule, subject) in seen:
+                continue
+            seen.add((rule, subject))
+            message = "\n".join(f"{f.severity}: {f.message}" for f in found) or None
+            cases.append((f"{report.package}.{subject}" if subject else report.package, rule, message,
+                          any(f in failing for f in found)))
+    return _document(report.package, cases)
+
+
+def _document(package: str, cases: list[tuple[str, str, str | None, bool]]) -> str:
+    failures = sum(1 for case in cases if case[3])
+    suite = ET.Element("testsuite", {
+        "name": f"aoinspect check {package}", "tests": str(len(cases)), "failures": str(failures), "errors": "0",
+    })
+    for classname, rule, message, failed in cases:
+        case = ET.SubElement(suite, "testcase", {"classname": classname, "name": rule})
+        if failed:
+            failure = ET.SubElement(case, "failure", {"message": (message or rule).splitlines()[0], "type": rule})
+            failure.text = message
+        elif message:
+            ET.SubElement(case, "system-out").text = message
+    suites = ET.Element("testsuites", {"tests": str(len(cases)), "failures": str(failures)})
+    suites.append(suite)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")
