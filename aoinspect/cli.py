@@ -96,6 +96,9 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-p", "--package", metavar="PKG", default=None,
                      help=f"Importable package or module to inspect (default: {DEFAULT_PACKAGE})."),
+        click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
+                     help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
+                          "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
         click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default=None,
                      help="Output format (default: text); resolve also draws tree, dot, mermaid and svg."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -120,15 +123,15 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and exit.")
 @click.pass_context
-def cli(ctx: click.Context, package: str | None, fmt: str | None, timeout: float | None,
+def cli(ctx: click.Context, package: str | None, python: str | None, fmt: str | None, timeout: float | None,
         jobs: int | None, isolation: str | None, debug: bool) -> None:
     """Show what importing a lazy package, and each attribute access, actually loads.
 
     Every measurement runs in a fresh child interpreter and equals what a bare
     `python -c "import PKG; PKG.NAME"` adds to sys.modules.
     """
-    ctx.obj = {"package": package, "fmt": fmt, "timeout": timeout, "jobs": jobs, "isolation": isolation,
-               "debug": debug}
+    ctx.obj = {"package": package, "python": python, "fmt": fmt, "timeout": timeout, "jobs": jobs,
+               "isolation": isolation, "debug": debug}
 
 
 class _Invocation:
@@ -151,6 +154,7 @@ class _Invocation:
         self.timeout: float = pick("timeout", DEFAULT_TIMEOUT)
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
         self.isolation: str = pick("isolation", "auto")
+        self.python: str | None = pick("python", None)
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
         allowed = COMMAND_FORMATS[command]
@@ -158,9 +162,15 @@ class _Invocation:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
 
     def settings(self) -> ProbeSettings:
-        from aoinspect.runner import ProbeSettings
+        from aoinspect.runner import ProbeSettings, check_interpreter
 
-        return ProbeSettings(python=sys.executable, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
+        python = sys.executable
+        if self.python is not None:
+            problem = check_interpreter(self.python)
+            if problem:
+                raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
+            python = self.python
+        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""
@@ -171,8 +181,9 @@ class _Invocation:
 
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and sys.stdout.isatty()
         options = RenderOptions(color=color, **self.render_options)
+        settings = self.settings()
         try:
-            report = produce(self.settings())
+            report = produce(settings)
         except AoinspectError as exc:
             if self.debug:
                 raise
@@ -228,9 +239,16 @@ def list_command(
         settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat))
 
 
+def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    from aoinspect.completion import complete_names
+
+    package = ctx.params.get("package") or (ctx.parent.params.get("package") if ctx.parent else None)
+    return complete_names(package or DEFAULT_PACKAGE, incomplete)
+
+
 @cli.command("resolve", epilog=EXIT_CODES_HELP)
 @_common_options
-@click.argument("names", nargs=-1, metavar="NAME [NAME ...]")
+@click.argument("names", nargs=-1, metavar="NAME [NAME ...]", shell_complete=_complete_names)
 @click.option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
 @_repeat_option
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",

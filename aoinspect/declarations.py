@@ -44,6 +44,33 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
     )
 
 
+def read_all_literal(init_file: str) -> list[str]:
+    """``__all__`` as the module assigns it literally (``=`` and ``+=``), read without running it."""
+    import ast
+
+    tree = _parse(init_file)
+    names: list[str] = []
+    for node in tree.body if tree is not None else ():
+        expression: ast.expr | None
+        if isinstance(node, ast.Assign):
+            targets, expression = node.targets, node.value
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets, expression = [node.target], node.value
+        else:
+            continue
+        if expression is None or not any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
+            continue
+        try:
+            value = ast.literal_eval(expression)
+        except ValueError:
+            continue
+        if isinstance(value, (list, tuple)):
+            if not isinstance(node, ast.AugAssign):
+                names = []
+            names.extend(item for item in value if isinstance(item, str))
+    return names
+
+
 def submodules_on_disk(search_path: Iterable[str] | None) -> tuple[str, ...]:
     """Names of the modules and packages directly inside a package's ``__path__``."""
     if not search_path:

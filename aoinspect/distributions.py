@@ -11,7 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Iterable
 
-from aoinspect.models import DistributionShare, ModuleLoad
+from aoinspect.models import Distributions, DistributionShare, ModuleLoad
 
 KIND_INSTALLED = "installed"
 KIND_STDLIB = "stdlib"
@@ -28,7 +28,9 @@ class DistributionIndex:
     (or the paths in its ``RECORD``) until every name asked about is found is many times faster.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, python: str | None = None) -> None:
+        """``python``: ask that interpreter's environment instead of this one's."""
+        self._python = python
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
         self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
@@ -43,6 +45,9 @@ class DistributionIndex:
         return self
 
     def _read_everything(self) -> None:
+        if self._python is not None:
+            self._everything = _ask_interpreter(self._python)
+            return
         import importlib_metadata
 
         everything: dict[str, Any] = {}
@@ -65,19 +70,21 @@ class DistributionIndex:
             if distribution is None:
                 self._providers[top] = None
                 continue
-            name, version = _name_and_version(distribution)
+            name, version = distribution if isinstance(distribution, tuple) else _name_and_version(distribution)
             self._versions.setdefault(name, version)
             self._providers[top] = name
 
     def provider(self, module: str) -> str | None:
         top = module.partition(".")[0]
-        if top in self._stdlib:
+        if self.is_stdlib(top):
             return None
         self._find({top})
         return self._providers.get(top)
 
     def is_stdlib(self, module: str) -> bool:
-        return module.partition(".")[0] in self._stdlib
+        top = module.partition(".")[0]
+        # The build's configuration module is named per platform, so the list cannot hold it.
+        return top in self._stdlib or top.startswith("_sysconfigdata_")
 
     def version(self, distribution: str) -> str | None:
         if distribution not in self._versions:
@@ -97,8 +104,9 @@ class DistributionIndex:
             for load in loads
         )
 
-    def summarize(self, loads: Iterable[ModuleLoad]) -> tuple[DistributionShare, ...]:
+    def summarize(self, loads: Iterable[ModuleLoad]) -> Distributions:
         """One share per distribution (and stdlib, and local), the most expensive first."""
+        loads = tuple(loads)
         totals: dict[tuple[str, str], list[float]] = {}
         for load in loads:
             if load.stdlib:
@@ -121,7 +129,46 @@ class DistributionIndex:
             for (kind, name), (count, self_ms) in totals.items()
         ]
         shares.sort(key=lambda share: (-share.self_ms, share.name))
-        return tuple(shares)
+        result = Distributions(shares)
+        result.loads = loads
+        return result
+
+
+# Run by another interpreter (--python): its own distributions, with the standard library's
+# importlib.metadata (3.8+), as JSON on stdout. Fixed code: nothing is interpolated into it.
+_ASK_SCRIPT = """
+import json, sys
+from importlib import metadata
+found = {}
+for dist in metadata.distributions():
+    text = dist.read_text("top_level.txt")
+    if text:
+        tops = [line.strip() for line in text.splitlines() if line.strip()]
+    else:
+        tops = set()
+        for line in (dist.read_text("RECORD") or "").splitlines():
+            first, _, rest = line.split(",", 1)[0].partition("/")
+            if rest and not first.endswith((".dist-info", ".data")) and first not in ("..", "__pycache__"):
+                tops.add(first)
+            elif not rest and first.endswith(".py"):
+                tops.add(first[:-3])
+    for top in tops:
+        found.setdefault(top, [dist.metadata["Name"], dist.version])
+sys.stdout.write(json.dumps(found))
+"""
+
+
+def _ask_interpreter(python: str) -> dict[str, Any]:
+    """Top-level names to (name, version), as the environment of ``python`` sees them."""
+    import json
+    import subprocess
+
+    try:
+        completed = subprocess.run([python, "-c", _ASK_SCRIPT], capture_output=True, timeout=60, check=True)
+        answer = json.loads(completed.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}  # attribution is a courtesy: without it every module is "local"
+    return {top: (str(pair[0]), pair[1]) for top, pair in answer.items()}
 
 
 def _name_and_version(distribution: Any) -> tuple[str, str | None]:

@@ -95,22 +95,26 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = validate_names(names)
-    index = _distribution_index() if distributions else None
+    index = _distribution_index(settings) if distributions else None
     with open_session(settings, package, probes=len(names) * repeat) as session:
         report = _resolve(session, package, names, repeat)
     return _with_distributions(report, index) if index else report
 
 
-def _distribution_index() -> DistributionIndex:
-    """Installed distributions, read while the probes run rather than after them."""
+def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
+    """Installed distributions (of the inspected interpreter's environment), read while the
+    probes run rather than after them."""
+    import sys
+
     from aoinspect.distributions import DistributionIndex
 
-    return DistributionIndex().prefetch()
+    python = None if settings.python == sys.executable else settings.python
+    return DistributionIndex(python).prefetch()
 
 
 def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
     """Resolve every name the package declares."""
-    index = _distribution_index() if distributions else None
+    index = _distribution_index(settings) if distributions else None
     with open_session(settings, validate_package(package)) as session:
         info = _inspect(session, package)
         names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]

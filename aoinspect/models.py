@@ -82,6 +82,40 @@ def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
     return tuple(ModuleLoad.from_raw(item) for item in raw)
 
 
+class Distributions(tuple):  # type: ignore[type-arg]  # of DistributionShare
+    """A result's distribution shares; ``"numpy" in shares`` asks by distribution name, so a test
+    can say ``assert "numpy" not in result.distributions``."""
+
+    loads: tuple[ModuleLoad, ...] = ()  # the modules behind the shares, for explanations
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return any(share.name == item for share in self)
+        return tuple.__contains__(self, item)
+
+    def modules_of(self, name: str) -> list[ModuleLoad]:
+        if name == "(stdlib)":
+            return [load for load in self.loads if load.stdlib]
+        if name == "(local)":
+            return [load for load in self.loads if not load.stdlib and not load.distribution]
+        return [load for load in self.loads if load.distribution == name]
+
+
+class ModuleNames(frozenset):  # type: ignore[type-arg]  # of str
+    """The names of the modules a result materialized; remembers where each came from."""
+
+    loads: tuple[ModuleLoad, ...] = ()
+
+    @classmethod
+    def of(cls, loads: tuple[ModuleLoad, ...]) -> ModuleNames:
+        names = cls(load.module for load in loads)
+        names.loads = loads
+        return names
+
+
+NO_DISTRIBUTIONS = Distributions()
+
+
 @dataclass(frozen=True)
 class Isolation:
     """How a run isolated its probes ("fork" or "spawn"), and why it fell back to spawning."""
@@ -214,8 +248,13 @@ class Resolution:
     rejected_as_attribute_error: bool = False
     repeats: int = 1
     unstable: tuple[str, ...] = ()  # modules that some repeats loaded and others did not
-    distributions: tuple[DistributionShare, ...] = ()
+    distributions: Distributions = NO_DISTRIBUTIONS
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
+
+    @property
+    def modules(self) -> ModuleNames:
+        """The names of the modules the access materialized (``"numpy" in result.modules``)."""
+        return ModuleNames.of(self.materialized)
 
     @property
     def via_getattr(self) -> bool:

@@ -1,6 +1,10 @@
 """The only code that runs inside the child interpreter.
 
-Run as ``python probe.py RESULT_PATH MODE PACKAGE [NAME ...]``. It imports PACKAGE, measures
+Run as ``python -c BOOTSTRAP probe.py RESULT_PATH MODE PACKAGE [NAME ...]`` (see
+``runner.BOOTSTRAP``), so that the child is a ``python -c`` in every respect: the current
+directory first on ``sys.path`` and nothing of aoinspect's own directory on it, which also lets
+another interpreter (``--python``) run this file without aoinspect installed. Running it as
+``python probe.py ...`` works too. It imports PACKAGE, measures
 what each step adds to ``sys.modules`` and reports on RESULT_PATH as JSON lines, one section
 per line, so that a child that dies half-way still leaves what it measured before dying.
 
@@ -39,7 +43,7 @@ def _load_os():  # untyped on purpose: os, or posix/nt when the interpreter runs
 _os = _load_os()
 _ModuleType = type(sys)
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
-_PROBE_FILE = __file__ if "__file__" in globals() else "<probe>"
+_PROBE_FILE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<probe>")
 
 
 def _load_clock():
@@ -659,10 +663,11 @@ def _flush_and_exit() -> None:
 
 
 def main(argv: list) -> None:
-    result_path, mode, package = argv[1], argv[2], argv[3]
-    arguments = argv[4:]
+    """``argv``: RESULT_PATH MODE PACKAGE [ARGUMENT ...]."""
+    result_path, mode, package = argv[0], argv[1], argv[2]
+    arguments = argv[3:]
     # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
-    if not getattr(sys.flags, "safe_path", False):
+    if sys.argv[0] != "-c" and not getattr(sys.flags, "safe_path", False):
         sys.path[0] = ""
     sys.argv[:] = ["-c"]
     reporter = Reporter(result_path)
@@ -680,6 +685,6 @@ def main(argv: list) -> None:
 
 if __name__ == "__main__":
     try:
-        main(sys.argv)
+        main(sys.argv[2:] if sys.argv[0] == "-c" else sys.argv[1:])
     finally:
         _flush_and_exit()

@@ -22,6 +22,38 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 PROBE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
+# The child runs as ``python -c BOOTSTRAP PROBE_FILE ...``: exactly a ``python -c`` (sys.path,
+# sys.flags.safe_path and all), executing the probe file; names only ever travel in argv.
+BOOTSTRAP = """import sys
+with open(sys.argv[1], "rb") as __probe__:
+    __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
+exec(__probe__)
+"""
+
+
+def probe_command(python: str, *arguments: str) -> list[str]:
+    return [python, "-c", BOOTSTRAP, PROBE_FILE, *arguments]
+
+
+OLDEST_PYTHON = (3, 9)
+
+
+def check_interpreter(python: str) -> str | None:
+    """What is wrong with ``python`` as an interpreter to probe with, or None."""
+    command = [python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"]
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{python} cannot be run as a Python interpreter: {exc}."
+    try:
+        version = tuple(int(part) for part in completed.stdout.split())
+    except ValueError:
+        version = ()
+    if completed.returncode != 0 or len(version) != 2:
+        return f"{python} is not a Python interpreter (it did not report a version)."
+    if version < OLDEST_PYTHON:
+        return f"{python} is Python {version[0]}.{version[1]}; aoinspect probes need Python 3.9 or newer."
+    return None
 OUTPUT_TAIL_BYTES = 4096
 
 _live_groups: set[int] = set()
@@ -92,8 +124,7 @@ def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         log_path = os.path.join(workdir, "output.log")
-        command = [settings.python, PROBE_FILE, result_path, request.mode, request.package]
-        command.extend(request.names)
+        command = probe_command(settings.python, result_path, request.mode, request.package, *request.names)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 command,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from aoinspect import runner
 from aoinspect.models import Isolation
-from aoinspect.runner import PROBE_FILE, ProbeRequest, ProbeRun, ProbeSettings
+from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -74,8 +74,8 @@ class ForkSession:
         try:
             with open(self.log_path, "wb") as log:
                 self.process = subprocess.Popen(
-                    [settings.python, PROBE_FILE, self.import_path, "serve", package,
-                     str(control_read), str(status_write)],
+                    runner.probe_command(settings.python, self.import_path, "serve", package,
+                                         str(control_read), str(status_write)),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                     pass_fds=(control_read, status_write),
                 )

@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 from aoinspect.cli import cli
 
+pytest_plugins = ["pytester"]
+
 
 @dataclass
 class FakePackages:

@@ -1,0 +1,53 @@
+"""Shell completion of lazy names, read statically: completing never imports the package."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def declared_names(package: str) -> list[str]:
+    """The names ``package`` declares (``__all__`` literal, ``TYPE_CHECKING``, lazy stub); for a
+    package whose ``__all__`` is computed (numpy's), its public submodules on disk."""
+    from aoinspect.declarations import read_all_literal, read_declarations, submodules_on_disk
+
+    init = find_init(package)
+    if init is None:
+        return []
+    declarations = read_declarations(package, init)
+    names = [*read_all_literal(init), *declarations.type_checking, *declarations.stub]
+    if not names and os.path.basename(init).startswith("__init__."):
+        names = [name for name in submodules_on_disk([os.path.dirname(init)]) if not name.startswith("_")]
+    return list(dict.fromkeys(names))
+
+
+def find_init(package: str) -> str | None:
+    """The file ``import package`` would run, found the way ``python -c`` would look for it,
+    without running anything."""
+    from importlib.machinery import PathFinder
+
+    search = [os.getcwd(), *os.environ.get("PYTHONPATH", "").split(os.pathsep), *sys.path[1:]]
+    locations: list[str] | None = [entry for entry in search if entry]
+    spec = None
+    prefix = ""
+    for part in package.split("."):
+        if locations is None:
+            return None
+        spec = PathFinder.find_spec(prefix + part, locations)
+        if spec is None:
+            return None
+        locations = list(spec.submodule_search_locations or []) or None
+        prefix += part + "."
+    return spec.origin if spec is not None and spec.has_location else None
+
+
+def complete_names(package: str, incomplete: str) -> list[str]:
+    """Completions of a (dotted) NAME of ``package``: ``nn.`` completes to ``nn.quantized``..."""
+    parent, _, _last = incomplete.rpartition(".")
+    target = f"{package}.{parent}" if parent else package
+    try:
+        names = declared_names(target)
+    except (ImportError, OSError, ValueError):  # never break a shell over a broken package
+        return []
+    full = [f"{parent}.{name}" if parent else name for name in names]
+    return [name for name in full if name.startswith(incomplete)]

@@ -1,0 +1,114 @@
+"""--python: probe another interpreter's environment, in which aoinspect is not installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import document
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
+
+
+@pytest.fixture(scope="module")
+def other_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second venv, without pip, click or aoinspect, holding one lazy package and its metadata."""
+    root = tmp_path_factory.mktemp("other") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    purelib = sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)})
+    site = Path(purelib)
+    package = site / "greeter"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(textwrap.dedent("""
+        __all__ = ["hello", "needs_click"]
+
+        def __getattr__(name):
+            if name in __all__:
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    """))
+    (package / "hello.py").write_text("import fractions\nWORD = 'hello'\n")
+    (package / "needs_click.py").write_text("import click\n")
+    info = site / "greeter_dist-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: greeter-dist\nVersion: 1.2.3\n\n")
+    (info / "top_level.txt").write_text("greeter\n")
+    (info / "RECORD").write_text("greeter/__init__.py,,\n")
+    return root / "bin" / "python"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, timeout=60,
+                          env={**base, **(env or {})})
+
+
+def test_resolve_in_another_environment(other_venv: Path) -> None:
+    completed = run("--python", str(other_venv), "-p", "greeter", "resolve", "hello", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    (result,) = json.loads(completed.stdout)["results"]
+    assert {"greeter.hello", "fractions"} <= {load["module"] for load in result["materialized"]}
+    shares = {share["name"]: share for share in result["distributions"]}
+    assert shares["greeter-dist"]["version"] == "1.2.3"  # asked of that environment, not ours
+
+
+def test_our_site_packages_do_not_leak(other_venv: Path) -> None:
+    completed = run("--python", str(other_venv), "-p", "greeter", "resolve", "needs_click", "--format", "json")
+    assert completed.returncode == 1
+    (result,) = json.loads(completed.stdout)["results"]
+    assert result["error"]["type"] == "ModuleNotFoundError"
+    assert "click" in result["error"]["message"]
+
+
+def test_environment_variable(other_venv: Path) -> None:
+    completed = run("-p", "greeter", "list", "--format", "json", env={"AOINSPECT_PYTHON": str(other_venv)})
+    assert completed.returncode == 0, completed.stderr
+    assert [name["name"] for name in json.loads(completed.stdout)["names"]] == ["hello", "needs_click"]
+
+
+def test_numpy_in_another_environment_matches_that_interpreter(other_venv: Path, tmp_path: Path) -> None:
+    """The Done-when case, where numpy can be made visible to a second venv without installing."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or spec.origin is None:
+        pytest.skip("numpy is not installed")
+    numpy_home = str(Path(spec.origin).parents[1])
+    env = {"PYTHONPATH": numpy_home}
+    completed = run("--python", str(other_venv), "-p", "numpy", "resolve", "testing", "--format", "json", env=env)
+    assert completed.returncode == 0, completed.stderr
+    measured = sorted(load["module"] for load in json.loads(completed.stdout)["results"][0]["materialized"])
+    bare = subprocess.run(
+        [str(other_venv), "-c", "import sys, numpy\nb = set(sys.modules)\nnumpy.testing\n"
+                                "print('\\n'.join(sorted(set(sys.modules) - b)))"],
+        capture_output=True, text=True, check=True, env={**os.environ, **env},
+    ).stdout.split()
+    assert measured == bare
+
+
+def test_not_a_python_is_a_usage_error(tmp_path: Path, invoke) -> None:
+    liar = tmp_path / "python"
+    liar.write_text("#!/bin/sh\necho 3 8\n")
+    liar.chmod(0o755)
+    result = invoke("--python", str(liar), "list")
+    assert result.exit_code == 2
+    assert "need Python 3.9 or newer" in result.stderr
+    result = invoke("--python", str(tmp_path / "missing"), "list")
+    assert result.exit_code == 2
+    assert "cannot be run as a Python interpreter" in result.stderr
+    shell = tmp_path / "shell"
+    shell.write_text("#!/bin/sh\nexit 0\n")
+    shell.chmod(0o755)
+    assert "is not a Python interpreter" in invoke("--python", str(shell), "list").stderr
+
+
+def test_default_interpreter_is_ours(invoke) -> None:
+    doc = document(invoke("resolve", "nn", "--format", "json"))
+    assert doc["import"]["python"] == ".".join(str(part) for part in sys.version_info[:3])
