@@ -97,6 +97,7 @@ def _box(x: float, y: float, width: float, label: str, tooltip: str, css: str | 
 def _color(load: ModuleLoad | None) -> str:
     if load is None or load.stdlib:
         return "#c8c8c8"
-    seed = load.distribution or load.module.partition(".")[0]
+    # One hue per subpackage (ao.nn, ao.quantization, numpy.linalg, ...), lighter with depth.
+    seed = ".".join(load.module.split(".")[:2])
     hue = zlib.crc32(seed.encode()) % 360
-    return f"hsl({hue},65%,72%)"
+    return f"hsl({hue},60%,{min(62 + 4 * load.depth, 86)}%)"
