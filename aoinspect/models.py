@@ -82,6 +82,11 @@ def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
     return tuple(ModuleLoad.from_raw(item) for item in raw)
 
 
+def total_ms(loads: tuple[ModuleLoad, ...]) -> float:
+    """Time spent importing: the cumulative times of the top-level imports of a step."""
+    return round(sum(load.cumulative_ms for load in loads if load.depth == 0), 4)
+
+
 class Distributions(tuple):  # type: ignore[type-arg]  # of DistributionShare
     """A result's distribution shares; ``"numpy" in shares`` asks by distribution name, so a test
     can say ``assert "numpy" not in result.distributions``."""

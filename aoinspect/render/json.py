@@ -19,6 +19,7 @@ from aoinspect.models import (
     ResolveReport,
     Snapshot,
     Step,
+    total_ms,
 )
 
 if TYPE_CHECKING:
@@ -129,17 +130,13 @@ def _share(share: DistributionShare) -> dict[str, Any]:
     }
 
 
-def _total_ms(loads: tuple[ModuleLoad, ...]) -> float:
-    return round(sum(load.cumulative_ms for load in loads if load.depth == 0), 4)
-
-
 def _import(imported: ImportResult) -> dict[str, Any]:
     return {
         "materialized": [_load(load) for load in imported.materialized],
         "removed": list(imported.removed),
         "elapsed_ms": imported.elapsed_ms,
         "min_elapsed_ms": imported.min_elapsed_ms,
-        "total_ms": _total_ms(imported.materialized),
+        "total_ms": total_ms(imported.materialized),
         "repeats": imported.repeats,
         "unstable": list(imported.unstable),
         "threads": imported.threads,
@@ -155,7 +152,7 @@ def _step(step: Step) -> dict[str, Any]:
         "removed": list(step.removed),
         "elapsed_ms": step.elapsed_ms,
         "min_elapsed_ms": step.min_elapsed_ms,
-        "total_ms": _total_ms(step.materialized),
+        "total_ms": total_ms(step.materialized),
     }
 
 
@@ -175,7 +172,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "removed": list(result.removed),
         "elapsed_ms": result.elapsed_ms,
         "min_elapsed_ms": result.min_elapsed_ms,
-        "total_ms": _total_ms(result.materialized),
+        "total_ms": total_ms(result.materialized),
         "repeats": result.repeats,
         "unstable": list(result.unstable),
         "distributions": [_share(share) for share in result.distributions],

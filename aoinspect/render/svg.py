@@ -11,7 +11,7 @@ import zlib
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from aoinspect.models import ResolveReport
+from aoinspect.models import ResolveReport, total_ms
 from aoinspect.render._tree import children_of
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def render_svg(report: Report, options: RenderOptions) -> str:
 def _section(package: str, result: Resolution, top: float) -> tuple[list[str], float]:
     loads = result.materialized
     target = f"{package}.{result.name}"
-    total = sum(load.cumulative_ms for load in loads if load.depth == 0)
+    total = total_ms(loads)
     heading = f"{target}: {len(loads)} modules, {total:.2f} ms importing"
     if result.error is not None:
         heading += f" ({result.error.type})"

@@ -13,6 +13,7 @@ from aoinspect.models import (
     ModuleLoad,
     Resolution,
     ResolveReport,
+    total_ms,
 )
 
 if TYPE_CHECKING:
@@ -191,8 +192,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
                 elif not result.ok:
                     row += ("failed", "-")
                 else:
-                    total = sum(load.cumulative_ms for load in result.materialized if load.depth == 0)
-                    row += (str(len(result.materialized)), f"{total:.2f}")
+                    row += (str(len(result.materialized)), f"{total_ms(result.materialized):.2f}")
             rows.append(row)
         lines.append("")
         lines.extend(_table(rows, right=(4, 5)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aoinspect.models import ResolveReport
+from aoinspect.models import ResolveReport, total_ms
 from aoinspect.render._tree import children_of, count_below
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def render_tree(report: Report, options: RenderOptions) -> str:
         if result.probe_failed or result.error is not None:
             lines.append(f"{target}  failed: {result.error}")
         loads = result.materialized
-        total = sum(load.cumulative_ms for load in loads if load.depth == 0)
+        total = total_ms(loads)
         lines.append(f"{target}  {len(loads)} modules, {total:.2f} ms importing ({result.elapsed_ms:.2f} ms access)")
         lines.append(f"{'self ms':>9} {'cumul ms':>9}  module")
         children = children_of(loads)
