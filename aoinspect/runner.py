@@ -58,6 +58,7 @@ OUTPUT_TAIL_BYTES = 4096
 
 _live_groups: set[int] = set()
 _live_lock = threading.Lock()
+_stopping = threading.Event()  # set by kill_all: children started from now on are killed at once
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,24 @@ def map_requests(
         return [function(request) for request in requests]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(jobs, len(requests))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(requests)))
+    try:
         return list(pool.map(function, requests))
+    except BaseException:
+        # Ctrl-C, or a failure in one worker: start nothing more, and end what runs, so that
+        # the workers (and the pool's shutdown) do not wait for children that hang.
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_all()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def register_group(group: int) -> None:
     with _live_lock:
         _live_groups.add(group)
+    if _stopping.is_set():
+        kill_group(group)
 
 
 def unregister_group(group: int) -> None:
@@ -181,6 +193,7 @@ def unregister_group(group: int) -> None:
 
 def kill_all() -> None:
     """Kill every child still running (on Ctrl-C, or when the CLI gives up)."""
+    _stopping.set()
     with _live_lock:
         groups = list(_live_groups)
     for group in groups:

@@ -371,22 +371,24 @@ def test_arbitrary_names_never_break_the_output(invoke, tmp_path_factory, name: 
     assert set(os.listdir(workdir)) == before
 
 
-def test_interrupt_kills_the_children(fake, tmp_path) -> None:
-    fake.write(with_beta(
-        "import os, time\nopen(os.environ['PID_FILE'], 'w').write(str(os.getpid()))\ntime.sleep(1000)\n"
-    ))
-    pid_file = tmp_path / "pid"
-    env = {**os.environ, **fake.env, "PID_FILE": str(pid_file)}
+@pytest.mark.parametrize("names", [["beta"], ["beta", "alpha"]], ids=["one probe", "parallel probes"])
+def test_interrupt_kills_the_children(fake, tmp_path, names: list[str]) -> None:
+    hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
+    fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
+    env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "-p", "pkg", "resolve", "beta"], env=env, stdout=subprocess.PIPE,
+        [str(CONSOLE_SCRIPT), "-p", "pkg", "-j", "2", "resolve", *names], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    pid_files = [tmp_path / f"pkg.{name}" for name in names]
     deadline = time.monotonic() + 20
-    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling for the child's pid file, not hoping for a race
-    child = int(pid_file.read_text())
+    while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling for the children's pid files, not hoping for a race
+    children = [int(path.read_text()) for path in pid_files]
+    started = time.monotonic()
     process.send_signal(signal.SIGINT)
     _stdout, stderr = process.communicate(timeout=20)
+    assert time.monotonic() - started < 10
     assert process.returncode == 130
     assert b"Traceback" not in stderr
-    assert not pid_alive(child)
+    assert not any(pid_alive(child) for child in children)
