@@ -46,8 +46,7 @@ def validate_names(names: Iterable[str]) -> tuple[str, ...]:
     reported before any probe starts. Names are never evaluated, only looked up."""
     checked = []
     for name in names:
-        parts = name.split(".")
-        if not name or not all(part.isidentifier() for part in parts):
+        if not _is_attribute_name(name):
             raise InvalidName(
                 f"{name!r} is not a valid attribute name: use identifiers separated by dots, "
                 "such as 'quantization' or 'nn.quantized'."
@@ -56,8 +55,18 @@ def validate_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(checked)
 
 
+def _is_attribute_name(name: str) -> bool:
+    return bool(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def _lazy(names: Iterable[LazyName]) -> list[str]:
+    """The declared names to resolve: absent after import, and names an access could use
+    (``__all__`` can hold any string; ``invalid-all`` reports the others)."""
+    return [name.name for name in names if not name.loaded_at_import and _is_attribute_name(name.name)]
+
+
 def validate_package(package: str) -> str:
-    if not package or not all(part.isidentifier() for part in package.split(".")):
+    if not _is_attribute_name(package):
         raise InvalidName(f"{package!r} is not a valid module name.")
     return package
 
@@ -83,8 +92,7 @@ def list_names(
             )
         resolutions = None
         if resolve:
-            lazy = [name.name for name in names if not name.loaded_at_import]
-            resolutions = _resolve(session, package, lazy, repeat).results
+            resolutions = _resolve(session, package, _lazy(names), repeat).results
         return ListReport(package, info.imported, names, undeclared, resolutions, session.isolation)
 
 
@@ -117,8 +125,8 @@ def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distr
     index = _distribution_index(settings) if distributions else None
     with open_session(settings, validate_package(package)) as session:
         info = _inspect(session, package)
-        names = [name.name for name in lazy_names(info, read_declarations(package, info.file))]
-        report = _resolve(session, package, names, repeat)
+        names = lazy_names(info, read_declarations(package, info.file))
+        report = _resolve(session, package, [name.name for name in names if _is_attribute_name(name.name)], repeat)
     return _with_distributions(report, index) if index else report
 
 
@@ -148,8 +156,7 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
     """What ``import PACKAGE`` and each lazy name materialize, for a baseline file."""
     with open_session(settings, validate_package(package)) as session:
         info = _inspect(session, package)
-        lazy = [name.name for name in lazy_names(info, read_declarations(package, info.file))
-                if not name.loaded_at_import]
+        lazy = _lazy(lazy_names(info, read_declarations(package, info.file)))
         runs = session.run([ProbeRequest("resolve", package, (name,)) for name in lazy])
     resolutions = [_resolution(run, name) for run, name in zip(runs, lazy)]
     failed = next((result for result in resolutions if result.probe_failed), None)
@@ -168,7 +175,7 @@ def _check(session: Session, package: str, options: CheckOptions, baseline: Snap
         return CheckReport(package, None, (), (), (finding,), options.strict, session.isolation, rules)
     declarations = read_declarations(package, info.file)
     names = lazy_names(info, declarations)
-    lazy = [name.name for name in names if not name.loaded_at_import]
+    lazy = _lazy(names)
     eager = [name.name for name in names if name.loaded_at_import]
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -511,6 +518,13 @@ def _declaration_findings(package: str, info: PackageInfo, declarations: Declara
             schema.RULE_INVALID_ALL, schema.SEVERITY_WARNING, name,
             f"{package}.__all__ lists {name!r} more than once.",
         ))
+    for name in dict.fromkeys(declared_all.names):
+        if not name.isidentifier():
+            findings.append(Finding(
+                schema.RULE_INVALID_ALL, schema.SEVERITY_ERROR, None,
+                f"{package}.__all__ lists {name!r}, which is not an identifier; "
+                f"'from {package} import *' cannot bind it.",
+            ))
     if declared_all.kind in ("list", "tuple"):
         runtime = set(declared_all.names)
         static_sources = []

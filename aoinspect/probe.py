@@ -589,7 +589,8 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
     """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
     request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
 
-    Requests arrive on ``control_fd`` as tab-separated lines ``ID MODE RESULT_PATH NAME...``.
+    Requests arrive on ``control_fd`` as lines of tab-separated, hex-encoded UTF-8 fields
+    ``ID MODE RESULT_PATH NAME...``.
     A monitor process is forked per request; it forks the probe, reports ``started ID PID``
     and ``ended ID WAIT_STATUS`` on ``status_fd``, and kills the probe's process group.
     The server itself does nothing between import and fork, so it has nothing to undo.
@@ -614,7 +615,7 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
-            fields = line.decode("utf-8").split("\t")
+            fields = [bytes.fromhex(field).decode("utf-8", "surrogatepass") for field in line.decode().split("\t")]
             monitor = os.fork()
             if monitor == 0:
                 _monitor(module, fields, control_fd, status_fd, recorder)

@@ -154,9 +154,11 @@ class ForkSession:
         pending = _Pending(threading.Event())
         with self._lock:
             self._pending[request_id] = pending
-        line = "\t".join((request_id, request.mode, result_path, *request.names)) + "\n"
+        # Hex fields: whatever a name or path holds, it cannot break the line protocol.
+        fields = (request_id, request.mode, result_path, *request.names)
+        line = "\t".join(field.encode("utf-8", "surrogatepass").hex() for field in fields) + "\n"
         try:
-            os.write(self._control, line.encode("utf-8"))
+            os.write(self._control, line.encode("ascii"))
         except OSError:
             pending.done.set()  # the server is gone; reported as a probe that never ran
         timed_out = not pending.done.wait(self.settings.timeout)

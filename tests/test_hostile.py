@@ -392,3 +392,24 @@ def test_interrupt_kills_the_children(fake, tmp_path, names: list[str]) -> None:
     assert process.returncode == 130
     assert b"Traceback" not in stderr
     assert not any(pid_alive(child) for child in children)
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_names_in_all_that_are_no_identifiers_are_reported_not_run(fake, isolation: str) -> None:
+    init = LAZY_INIT.format(pkg="pkg").replace(
+        '__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta", "a-b", "x\\ty\\nz", "nul\\x00", "$(touch pwned)"]'
+    )
+    fake.write(lazy_package("pkg", init=init))
+    checked = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")
+    assert checked.returncode == 1
+    doc = one_json_document(checked.stdout)
+    invalid = [f["message"] for f in doc["findings"] if f["rule"] == "invalid-all"]
+    assert len(invalid) == 4 and any("'a-b'" in message for message in invalid)
+    assert [result["name"] for result in doc["results"]] == ["alpha", "beta"]
+    assert not (fake.root / "pwned").exists()
+    resolved = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "--all", "--format", "json")
+    assert resolved.returncode == 0
+    assert [result["name"] for result in one_json_document(resolved.stdout)["results"]] == ["alpha", "beta"]
+    listed = aoinspect(fake, "-p", "pkg", "list", "--format", "json")
+    assert len(one_json_document(listed.stdout)["names"]) == 6
+    assert_clean(checked)

@@ -180,7 +180,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
         rows: list[tuple[str, ...]] = [header]
         for name in report.names:
             row: tuple[str, ...] = (
-                name.name,
+                name.name if name.name.isprintable() else repr(name.name),  # __all__ may hold anything
                 ", ".join(name.declared_in),
                 "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
