@@ -235,3 +235,13 @@ def test_junit_on_failure_is_still_a_document(invoke) -> None:
 def test_pre_commit_hook_is_declared() -> None:
     hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text()
     assert "id: aoinspect-check" in hooks and "entry: aoinspect check" in hooks
+
+
+def test_a_fresh_baseline_is_quiet_on_ao(invoke, tmp_path) -> None:
+    lock = tmp_path / "ao.lock.json"
+    snapshot = invoke("snapshot")
+    assert snapshot.exit_code == 0
+    lock.write_text(snapshot.stdout)
+    doc = document(invoke("check", "--baseline", str(lock), "--format", "json"))
+    assert doc["exit_code"] == 0
+    assert not {"new-import", "baseline"} & set(rules_of(doc))
