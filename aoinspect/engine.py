@@ -166,7 +166,7 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
 
 
 def _check(session: Session, package: str, options: CheckOptions, baseline: Snapshot | None) -> CheckReport:
-    rules = _CONTRACT_RULES + options.rules
+    rules = schema.LAZY_CONTRACT_RULES + options.rules
     try:
         info = _inspect(session, package)
     except (PackageImportFailed, ProbeFailed) as exc:
@@ -232,9 +232,6 @@ def _check(session: Session, package: str, options: CheckOptions, baseline: Snap
                        session.isolation, rules)
 
 
-_CONTRACT_RULES = tuple(dict.fromkeys((*schema.PACKAGE_RULES, *schema.NAME_RULES)))
-
-
 def _contract_findings(
     package: str,
     options: CheckOptions,
@@ -278,13 +275,8 @@ def median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def inspect_package(settings: ProbeSettings, package: str) -> PackageInfo:
-    """Import the package once in a child and describe what it declares and exposes."""
-    with open_session(settings, validate_package(package)) as session:
-        return _inspect(session, package)
-
-
 def _inspect(session: Session, package: str) -> PackageInfo:
+    """Import the package once in a child and describe what it declares and exposes."""
     (run,) = session.run([ProbeRequest("inspect", package)])
     imported = _import_result([run], package)
     raw = run.section("package")

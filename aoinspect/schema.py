@@ -38,12 +38,18 @@ RULE_BASELINE = "baseline"  # info: modules gone since the baseline, names it la
 RULE_THREAD_UNSAFE = "thread-unsafe"
 RULE_STAR_IMPORT = "star-import"
 
-# Rules about the package as a whole, and rules about each declared name, for JUnit's test cases.
-PACKAGE_RULES = (
+# The lazy-contract rules every check evaluates; the CI contracts (forbid, budgets, baseline,
+# threads) add theirs when asked for.
+LAZY_CONTRACT_RULES = (
     RULE_IMPORT_FAILED, RULE_INVALID_ALL, RULE_DECLARATION_MISMATCH, RULE_WRONG_EXCEPTION,
     RULE_UNKNOWN_ACCEPTED, RULE_REJECTION_SIDE_EFFECT, RULE_MISSING_DIR, RULE_STAR_IMPORT,
+    RULE_EAGER_IMPORT, RULE_RESOLVE_FAILED, RULE_NOT_CACHED, RULE_PROBE_FAILED,
 )
-NAME_RULES = (RULE_EAGER_IMPORT, RULE_RESOLVE_FAILED, RULE_NOT_CACHED, RULE_PROBE_FAILED)
+# Rules that judge one name at a time (JUnit gets a test case per rule and name for these).
+PER_NAME_RULES = (
+    RULE_EAGER_IMPORT, RULE_RESOLVE_FAILED, RULE_NOT_CACHED, RULE_PROBE_FAILED, RULE_FORBIDDEN_IMPORT,
+    RULE_BUDGET_EXCEEDED, RULE_NEW_IMPORT, RULE_THREAD_UNSAFE,
+)
 
 # Where a lazy name can be declared (the ``declared_in`` values).
 DECLARED_IN_ALL = "__all__"

@@ -13,11 +13,7 @@ from aoinspect.models import CheckReport, Failure
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
 
-# Rules that are about one name, and can therefore fail for each name separately.
-_PER_NAME = {
-    schema.RULE_EAGER_IMPORT, schema.RULE_RESOLVE_FAILED, schema.RULE_NOT_CACHED, schema.RULE_PROBE_FAILED,
-    schema.RULE_FORBIDDEN_IMPORT, schema.RULE_BUDGET_EXCEEDED, schema.RULE_NEW_IMPORT, schema.RULE_THREAD_UNSAFE,
-}
+_PER_NAME = frozenset(schema.PER_NAME_RULES)
 
 
 def render_junit(report: Report, options: RenderOptions) -> str:
