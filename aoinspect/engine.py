@@ -295,6 +295,7 @@ def _inspect(session: Session, package: str) -> PackageInfo:
         ),
         namespace=frozenset(raw.get("namespace", ())),
         dir_names=frozenset(raw["dir"]) if raw.get("dir") is not None else None,
+        dir_error=ErrorInfo.from_raw(raw["dir_error"]) if raw.get("dir_error") else None,
         has_getattr=bool(raw.get("has_getattr")),
     )
 
@@ -611,6 +612,13 @@ def _eager_findings(package: str, info: PackageInfo, eager: list[str], run: Prob
 
 
 def _dir_findings(package: str, info: PackageInfo, lazy: list[str]) -> list[Finding]:
+    if info.dir_error is not None:
+        where = f" at {info.dir_error.location}" if info.dir_error.location else ""
+        return [Finding(
+            schema.RULE_MISSING_DIR, schema.SEVERITY_WARNING, None,
+            f"dir({package}) raises {info.dir_error}{where}; tab completion and introspection cannot list "
+            "its names.",
+        )]
     if info.dir_names is None or not lazy:
         return []
     missing = [name for name in lazy if name not in info.dir_names]

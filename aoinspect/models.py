@@ -194,6 +194,7 @@ class PackageInfo:
     namespace: frozenset[str]
     dir_names: frozenset[str] | None
     has_getattr: bool
+    dir_error: ErrorInfo | None = None  # what dir(PACKAGE) raised, if it did
 
 
 @dataclass(frozen=True)

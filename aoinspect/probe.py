@@ -397,17 +397,19 @@ def describe_package(module: object, reporter: Reporter) -> None:
             "names": [item for item in items if type(item) is str],
             "invalid": [_safe_text(repr, item, 80) for item in items if type(item) is not str],
         }
+    dir_error = None
     try:
         dir_names = [name for name in dir(module) if type(name) is str]
     except BaseException as exc:  # noqa: BLE001
         dir_names = None
-        reporter.send("dir-failed", {"error": _describe_error(exc)})
+        dir_error = _describe_error(exc)
     reporter.send("package", {
         "file": file if type(file) is str else None,
         "path": path_list,
         "all": all_report,
         "namespace": [name for name in namespace if type(name) is str],
         "dir": dir_names,
+        "dir_error": dir_error,
         "has_getattr": callable(namespace.get("__getattr__")),
         "is_module": isinstance(module, _ModuleType),
     })
@@ -424,7 +426,6 @@ def resolve(module: object, name: str, recorder: ImportRecorder, reporter: Repor
     steps = []
     error = None
     already_loaded = True
-    reporter.send("access-started", {"name": name})
     for part in parts:
         holder = chain[-1]
         already_loaded = already_loaded and part in getattr(holder, "__dict__", {})

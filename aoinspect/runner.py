@@ -96,9 +96,6 @@ class ProbeRun:
                 return section
         return None
 
-    def all_sections(self, name: str) -> list[dict[str, Any]]:
-        return [section for section in self.sections if section.get("section") == name]
-
     @property
     def completed(self) -> bool:
         return self.section("done") is not None and not self.timed_out
