@@ -18,13 +18,17 @@ from tests.conftest import document
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 
 
+def site_packages(venv_python: Path) -> Path:
+    root = venv_python.parents[1]
+    return Path(sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)}))
+
+
 @pytest.fixture(scope="module")
 def other_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second venv, without pip, click or aoinspect, holding one lazy package and its metadata."""
     root = tmp_path_factory.mktemp("other") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
-    purelib = sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)})
-    site = Path(purelib)
+    site = site_packages(root / "bin" / "python")
     package = site / "greeter"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(textwrap.dedent("""
@@ -75,22 +79,35 @@ def test_environment_variable(other_venv: Path) -> None:
     assert [name["name"] for name in json.loads(completed.stdout)["names"]] == ["hello", "needs_click"]
 
 
-def test_numpy_in_another_environment_matches_that_interpreter(other_venv: Path, tmp_path: Path) -> None:
-    """The Done-when case, where numpy can be made visible to a second venv without installing."""
+def test_numpy_in_another_environment_matches_that_interpreter(tmp_path: Path) -> None:
+    """The Done-when case: a second venv that has numpy (linked in from ours, with its metadata)
+    but neither aoinspect nor click."""
     spec = importlib.util.find_spec("numpy")
     if spec is None or spec.origin is None:
         pytest.skip("numpy is not installed")
-    numpy_home = str(Path(spec.origin).parents[1])
-    env = {"PYTHONPATH": numpy_home}
-    completed = run("--python", str(other_venv), "-p", "numpy", "resolve", "testing", "--format", "json", env=env)
+    import numpy
+
+    ours = Path(spec.origin).parents[1]
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    theirs = site_packages(python)
+    for entry in ours.iterdir():
+        metadata = entry.name.startswith("numpy-") and entry.name.endswith(".dist-info")
+        if entry.name in ("numpy", "numpy.libs") or metadata:
+            (theirs / entry.name).symlink_to(entry)
+    completed = run("--python", str(python), "-p", "numpy", "resolve", "testing", "--format", "json")
     assert completed.returncode == 0, completed.stderr
-    measured = sorted(load["module"] for load in json.loads(completed.stdout)["results"][0]["materialized"])
+    (result,) = json.loads(completed.stdout)["results"]
+    measured = sorted(load["module"] for load in result["materialized"])
     bare = subprocess.run(
-        [str(other_venv), "-c", "import sys, numpy\nb = set(sys.modules)\nnumpy.testing\n"
-                                "print('\\n'.join(sorted(set(sys.modules) - b)))"],
-        capture_output=True, text=True, check=True, env={**os.environ, **env},
+        [str(python), "-c", "import sys, numpy\nb = set(sys.modules)\nnumpy.testing\n"
+                            "print('\\n'.join(sorted(set(sys.modules) - b)))"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout.split()
     assert measured == bare
+    assert {share["name"]: share["version"] for share in result["distributions"]}["numpy"] == numpy.__version__
+    for absent in ("aoinspect", "click"):
+        assert subprocess.run([str(python), "-c", f"import {absent}"], capture_output=True, cwd=tmp_path).returncode
 
 
 def test_not_a_python_is_a_usage_error(tmp_path: Path, invoke) -> None:
