@@ -38,6 +38,7 @@ class Case:
     times_ours: list[float]
     times_theirs: list[float]
     runs_per_round: int = 1  # quick commands run more often: their medians need more samples
+    reports_its_time: bool = False  # the commands print the time to compare (not wall time)
 
 
 def aoinspect_command() -> list[str]:
@@ -85,13 +86,33 @@ def importable(module: str) -> bool:
     return completed.returncode == 0
 
 
-def timed(commands: list[list[str]], env: dict[str, str], cwd: str) -> float:
+def timed(commands: list[list[str]], env: dict[str, str], cwd: str, reported: bool = False) -> float:
+    """Wall time of running ``commands`` one after the other, or, with ``reported``, the sum
+    of the seconds each prints."""
     started = time.perf_counter()
+    total = 0.0
     for command in commands:
-        completed = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        completed = subprocess.run(command, env=env, cwd=cwd, capture_output=True)
         if completed.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(command[:6])} failed: {completed.stderr.decode()[-2000:]}")
-    return time.perf_counter() - started
+        if reported:
+            total += float(completed.stdout.decode().split()[-1])
+    return total if reported else time.perf_counter() - started
+
+
+# Imports the generated package and every lazy name, with or without the probe's import
+# recorder installed, and prints how long that took inside the interpreter.
+IMPORT_TIMER = """
+import sys, time
+if sys.argv[1] == "instrumented":
+    from aoinspect import probe
+    probe.ImportRecorder().install()
+start = time.perf_counter()
+import benchpkg
+for name in benchpkg.__all__:
+    getattr(benchpkg, name)
+print(time.perf_counter() - start)
+"""
 
 
 def median(values: list[float]) -> float:
@@ -131,13 +152,19 @@ def main() -> None:
         resolve = Case("resolve quantization", [*tool, "resolve", "quantization"],
                        [[python, "-c", "import ao; ao.quantization"]], 'python -c "import ao; ao.quantization"',
                        "extra <= click start-up", lambda ours, theirs: True, [], [], runs_per_round=5)
-        cases += [resolve, click_start]
+        instrumentation = Case(
+            f"import with the recorder ({EAGER_MODULES + 1 + LAZY_NAMES * (MODULES_PER_NAME + 1)} modules)",
+            [python, "-c", IMPORT_TIMER, "instrumented"], [[python, "-c", IMPORT_TIMER, "bare"]],
+            "the same import, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
+            reports_its_time=True,
+        )
+        cases += [resolve, click_start, instrumentation]
         cwd = str(workdir)
         for _ in range(arguments.repeat):
             for case in cases:
                 for _ in range(case.runs_per_round):
-                    case.times_ours.append(timed([case.ours], env, cwd))
-                    case.times_theirs.append(timed(case.theirs, env, cwd))
+                    case.times_ours.append(timed([case.ours], env, cwd, case.reports_its_time))
+                    case.times_theirs.append(timed(case.theirs, env, cwd, case.reports_its_time))
         click_median = median(click_start.times_theirs)
         resolve.check = lambda ours, theirs: ours - theirs <= click_median
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
