@@ -225,13 +225,16 @@ class ImportRecorder:
 
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
 
-    def loads(self, first_event: int, added: list, positions: dict) -> list:
+    def loads(self, first_event: int, added: list, start_len: int) -> list:
         """Describe the modules in ``added`` (finish order), in the order their imports began.
 
-        ``positions`` maps each added name to its index in ``sys.modules``. A module put into
-        ``sys.modules`` without going through the import system (``importlib`` registers
-        ``importlib._bootstrap`` itself) is hung on the innermost import that was running
-        when ``sys.modules`` reached its index.
+        A module put into ``sys.modules`` without going through the import system
+        (``importlib`` registers ``importlib._bootstrap`` itself) is hung on the innermost
+        import running when it appeared. ``sys.modules`` moves every imported module to its end
+        when its import finishes, so ``added`` is chronological: such a module appeared after
+        the import listed before it (A) finished and before the one after it (B) did. It was
+        inserted when ``sys.modules`` held about ``len at A's end + its rank in the gap``
+        entries; the innermost import on B's chain that had begun by then is its parent.
         """
         events = self.events
         last_event = len(events)
@@ -254,18 +257,31 @@ class ImportRecorder:
         for name, index in first_seen.items():
             event = events[index]
             entries.append((index, name, materialized_ancestor(event[1]), event[3], event[4]))
-        unobserved = [name for name in added if name not in first_seen]
-        for name in unobserved:
-            position = positions[name]
-            started_before = first_event
-            parent = -1
-            for index in range(first_event, last_event):
-                event = events[index]
-                if event[5] <= position:
-                    started_before = index + 1
-                    if position < event[6] or event[6] == 0:
-                        parent = index
-            entries.append((started_before - 0.5, name, materialized_ancestor(parent), 0.0, 0.0))
+        next_finisher: list = [-1] * len(added)
+        upcoming = -1
+        for position in range(len(added) - 1, -1, -1):
+            next_finisher[position] = upcoming
+            if added[position] in first_seen:
+                upcoming = first_seen[added[position]]
+        length_then = start_len
+        for position, name in enumerate(added):
+            if name in first_seen:
+                length_then = events[first_seen[name]][6]
+                continue
+            # The imports that began before sys.modules held length_then entries (a binary
+            # search: the length at each begin only grows, but for modules a package removes).
+            low, high = first_event, last_event
+            while low < high:
+                middle = (low + high) // 2
+                if events[middle][5] <= length_then:
+                    low = middle + 1
+                else:
+                    high = middle
+            parent = next_finisher[position]
+            while parent >= first_event and events[parent][5] > length_then:
+                parent = events[parent][1]
+            entries.append((low - 0.5, name, materialized_ancestor(parent), 0.0, 0.0))
+            length_then += 1
         entries.sort(key=lambda entry: entry[0])
 
         child_time: dict = {}
@@ -303,12 +319,9 @@ class Measurement:
         after = list(_modules)
         before = self.before
         after_set = set(after)
-        positions = {}
-        for position, name in enumerate(after):
-            if name not in before:
-                positions[name] = position
+        added = [name for name in after if name not in before]
         return {
-            "materialized": self.recorder.loads(self.first_event, list(positions), positions),
+            "materialized": self.recorder.loads(self.first_event, added, len(before)),
             "removed": sorted([name for name in before if name not in after_set]),
             "elapsed_ms": round(self.elapsed * 1000.0, 4),
         }

@@ -413,3 +413,21 @@ def test_names_in_all_that_are_no_identifiers_are_reported_not_run(fake, isolati
     listed = aoinspect(fake, "-p", "pkg", "list", "--format", "json")
     assert len(one_json_document(listed.stdout)["names"]) == 6
     assert_clean(checked)
+
+
+def test_modules_put_into_sys_modules_by_hand_hang_on_their_importer(fake) -> None:
+    files = {f"pkg/many/m{i}.py": "" for i in range(500)}
+    files["pkg/many/__init__.py"] = "".join(f"from . import m{i}\n" for i in range(500))
+    files["pkg/maker.py"] = (
+        "import sys, types\nfor i in range(2000):\n    sys.modules[f'made{i}'] = types.ModuleType(f'made{i}')\n"
+    )
+    files.update(lazy_package("pkg", beta="import pkg.many\nimport pkg.maker\n"))
+    fake.write(files)
+    completed = aoinspect(fake, "-p", "pkg", "resolve", "beta", "--format", "json", timeout=120)
+    assert completed.returncode == 0
+    loads = {load["module"]: load for load in one_json_document(completed.stdout)["results"][0]["materialized"]}
+    assert sum(1 for name in loads if name.startswith("made")) == 2000
+    assert {loads[f"made{i}"]["parent"] for i in range(2000)} == {"pkg.maker"}
+    assert loads["made0"]["depth"] == loads["pkg.maker"]["depth"] + 1
+    order = list(loads)
+    assert order.index("pkg.many.m499") < order.index("pkg.maker") < order.index("made0") < order.index("made1999")
