@@ -15,7 +15,7 @@ import click
 from aoinspect import schema  # constants only: cheap enough for --help
 
 if TYPE_CHECKING:
-    from aoinspect.models import CheckReport, ListReport, ResolveReport, Snapshot
+    from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
     from aoinspect.runner import ProbeSettings
 
 EXIT_CODES_HELP = """\b
@@ -202,7 +202,7 @@ class _Invocation:
         click.echo(render(report, self.fmt, options))
         self.ctx.exit(report.exit_code)
 
-    def _fail(self, failure: Any, render: Callable[..., str]) -> None:
+    def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
         if self.fmt in ("json", "junit"):
             click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
