@@ -201,35 +201,32 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None,
     """Wait for the child to end, without reaping it, so that its process-group id stays
     reserved until the group is killed. Returns (exit status, timed out)."""
     deadline = time.monotonic() + timeout
-    delay = 0.0005
     waitid = getattr(os, "waitid", None)
+    if waitid is None:  # pragma: no cover - platforms without waitid: Popen's own polling
+        try:
+            return process.wait(timeout), False
+        except subprocess.TimeoutExpired:
+            return None, True
+    # Readable once the child has ended: no polling delay between its end and ours.
     pidfd = _pidfd(process.pid)
-    while True:
-        if waitid is not None:
+    delay = 0.0005
+    try:
+        while True:
             info = waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
             if info is not None and info.si_pid == process.pid:
-                if pidfd is not None:
-                    os.close(pidfd)
                 code = info.si_status
                 return (code if info.si_code == os.CLD_EXITED else -code), False
-        else:  # pragma: no cover - platforms without waitid
-            code = process.poll()
-            if code is not None:
-                return code, False
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None, True
             if pidfd is not None:
-                os.close(pidfd)
-            return None, True
+                select.select([pidfd], [], [], remaining)
+            else:
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.02)
+    finally:
         if pidfd is not None:
-            # Readable once the child has ended: no polling delay between its end and ours.
-            select.select([pidfd], [], [], remaining)
-            if waitid is None:  # pragma: no cover
-                os.close(pidfd)
-                pidfd = None
-        else:
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 0.02)
+            os.close(pidfd)
 
 
 def _pidfd(pid: int) -> int | None:
