@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from aoinspect import schema
 from aoinspect.errors import AoinspectError
-from aoinspect.models import Budget, Finding, ModuleLoad, Snapshot
+from aoinspect.models import Budget, Finding, ModuleLoad, Snapshot, import_chain
 
 if TYPE_CHECKING:
     from aoinspect.models import ImportResult, Resolution
@@ -30,15 +30,6 @@ def matches(module: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(module, base) or fnmatch.fnmatchcase(module, base + ".*")
 
 
-def chain(loads: Sequence[ModuleLoad], module: str) -> list[str]:
-    """The importers that led to ``module``, outermost first, ending with ``module``."""
-    parents = {load.module: load.parent for load in loads}
-    path = [module]
-    while parents.get(path[-1]) is not None and len(path) <= len(parents):
-        path.append(parents[path[-1]])  # type: ignore[arg-type]
-    return list(reversed(path))
-
-
 def forbidden(
     loads: Sequence[ModuleLoad], patterns: Iterable[str], name: str | None, what: str
 ) -> list[Finding]:
@@ -50,7 +41,7 @@ def forbidden(
             continue
         findings.append(Finding(
             schema.RULE_FORBIDDEN_IMPORT, schema.SEVERITY_ERROR, name,
-            f"{what} imports {load.module}, forbidden by {hit!r}: {' -> '.join(chain(loads, load.module))}.",
+            f"{what} imports {load.module}, forbidden by {hit!r}: {' -> '.join(import_chain(loads, load.module))}.",
         ))
     return findings
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from aoinspect import schema
 
@@ -76,6 +76,15 @@ class DistributionShare:
     kind: str
     modules: int
     self_ms: float
+
+
+def import_chain(loads: Sequence[ModuleLoad], module: str) -> list[str]:
+    """The importers that led to ``module``, outermost first, ending with ``module``."""
+    parents = {load.module: load.parent for load in loads}
+    path = [module]
+    while parents.get(path[-1]) is not None and len(path) <= len(parents):
+        path.append(parents[path[-1]])  # type: ignore[arg-type]
+    return list(reversed(path))
 
 
 def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
@@ -156,11 +165,10 @@ class ImportResult:
         with ``a.b.c``, which imports ``a.b`` first) was asked for by whatever imported the
         submodule, so the walk goes up past the package's own submodules.
         """
-        parents = {load.module: load.parent for load in self.materialized}
-        parent = parents.get(module)
-        while parent is not None and parent.startswith(module + "."):
-            parent = parents.get(parent)
-        return parent
+        importers = import_chain(self.materialized, module)[:-1]
+        while importers and importers[-1].startswith(module + "."):
+            importers.pop()
+        return importers[-1] if importers else None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from aoinspect.models import CheckReport, ListReport, ModuleLoad, Resolution
+    from aoinspect.models import CheckReport, ListReport, Resolution
     from aoinspect.runner import ProbeSettings
 
 
@@ -74,7 +74,7 @@ def aoinspect() -> Inspector:
 
 
 def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str] | None:
-    from aoinspect.models import Distributions, ModuleNames
+    from aoinspect.models import Distributions, ModuleNames, import_chain
 
     if op not in ("in", "not in") or not isinstance(left, str):
         return None
@@ -90,13 +90,8 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     if op == "in":
         return [f"{what} was not loaded ({len(loads)} modules were)"]
     lines = [f"{what} was loaded: {len(offending)} module(s), by these chains of importers:"]
-    lines.extend(f"  {' -> '.join(_chain(loads, load))}" for load in offending[:10])
+    lines.extend(f"  {' -> '.join(import_chain(loads, load.module))}" for load in offending[:10])
     if len(offending) > 10:
         lines.append(f"  ... and {len(offending) - 10} more")
     return lines
 
-
-def _chain(loads: tuple[ModuleLoad, ...], load: ModuleLoad) -> list[str]:
-    from aoinspect.contracts import chain
-
-    return chain(loads, load.module)

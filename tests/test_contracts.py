@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from aoinspect.contracts import chain, matches
-from aoinspect.models import ModuleLoad
+from aoinspect.contracts import matches
+from aoinspect.models import ImportResult, ModuleLoad, import_chain
 from tests.conftest import LAZY_INIT, document, lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
@@ -46,7 +46,16 @@ def test_patterns(module: str, pattern: str, expected: bool) -> None:
 
 def test_chain_runs_from_the_access_to_the_module() -> None:
     loads = [ModuleLoad("a", None, 0, 0, 0), ModuleLoad("b", "a", 1, 0, 0), ModuleLoad("c", "b", 2, 0, 0)]
-    assert chain(loads, "c") == ["a", "b", "c"]
+    assert import_chain(loads, "c") == ["a", "b", "c"]
+
+
+def test_the_importer_of_a_package_is_who_asked_for_its_submodule() -> None:
+    # import a.b.c begins a.b.c, which imports its package a.b first: "a" asked for it.
+    loads = (ModuleLoad("a", None, 0, 0, 0), ModuleLoad("a.b.c", "a", 1, 0, 0), ModuleLoad("a.b", "a.b.c", 2, 0, 0))
+    imported = ImportResult("a", loads, (), 0.0, 1, "3.11")
+    assert imported.importer_of("a.b") == "a"
+    assert imported.importer_of("a.b.c") == "a"
+    assert imported.importer_of("a") is None
 
 
 def test_forbid_is_quiet_on_ao_and_fires_on_an_eager_json_import(invoke, fake) -> None:
