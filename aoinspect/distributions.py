@@ -11,6 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Iterable
 
+from aoinspect import toplevel
 from aoinspect.models import Distributions, DistributionShare, ModuleLoad
 
 KIND_INSTALLED = "installed"
@@ -52,7 +53,7 @@ class DistributionIndex:
 
         everything: dict[str, Any] = {}
         for distribution in importlib_metadata.distributions():
-            for top in _top_level_names(distribution):
+            for top in toplevel.top_level_names(distribution):
                 everything.setdefault(top, distribution)
         self._everything = everything
 
@@ -70,7 +71,7 @@ class DistributionIndex:
             if distribution is None:
                 self._providers[top] = None
                 continue
-            name, version = distribution if isinstance(distribution, tuple) else _name_and_version(distribution)
+            name, version = distribution if isinstance(distribution, tuple) else toplevel.name_and_version(distribution)
             self._versions.setdefault(name, version)
             self._providers[top] = name
 
@@ -134,72 +135,20 @@ class DistributionIndex:
         return result
 
 
-# Run by another interpreter (--python): its own distributions, with the standard library's
-# importlib.metadata (3.8+), as JSON on stdout. Fixed code: nothing is interpolated into it.
-_ASK_SCRIPT = """
-import json, sys
-from importlib import metadata
-found = {}
-for dist in metadata.distributions():
-    text = dist.read_text("top_level.txt")
-    if text:
-        tops = [line.strip() for line in text.splitlines() if line.strip()]
-    else:
-        tops = set()
-        for line in (dist.read_text("RECORD") or "").splitlines():
-            first, _, rest = line.split(",", 1)[0].partition("/")
-            if rest and not first.endswith((".dist-info", ".data")) and first not in ("..", "__pycache__"):
-                tops.add(first)
-            elif not rest and first.endswith(".py"):
-                tops.add(first[:-3])
-    for top in tops:
-        found.setdefault(top, [dist.metadata["Name"], dist.version])
-sys.stdout.write(json.dumps(found))
-"""
-
-
 def _ask_interpreter(python: str) -> dict[str, Any]:
-    """Top-level names to (name, version), as the environment of ``python`` sees them."""
+    """Top-level names to (name, version), as the environment of ``python`` sees them: it runs
+    ``toplevel.py`` through the probe's bootstrap, so nothing needs installing there."""
     import json
     import subprocess
 
+    from aoinspect.runner import BOOTSTRAP
+
     try:
-        completed = subprocess.run([python, "-c", _ASK_SCRIPT], capture_output=True, timeout=60, check=True)
+        completed = subprocess.run(
+            [python, "-c", BOOTSTRAP, toplevel.__file__], capture_output=True, timeout=60, check=True,
+            stdin=subprocess.DEVNULL,
+        )
         answer = json.loads(completed.stdout)
     except (OSError, subprocess.SubprocessError, ValueError):
         return {}  # attribution is a courtesy: without it every module is "local"
     return {top: (str(pair[0]), pair[1]) for top, pair in answer.items()}
-
-
-def _name_and_version(distribution: Any) -> tuple[str, str | None]:
-    """``Name`` and ``Version`` from the metadata's first header lines; the full email parser
-    that ``distribution.metadata`` uses costs more than everything else here."""
-    found: dict[str, str] = {}
-    for line in (distribution.read_text("METADATA") or distribution.read_text("PKG-INFO") or "").splitlines():
-        if not line.strip():
-            break  # the headers end at the first blank line
-        key, _, value = line.partition(":")
-        if key in ("Name", "Version") and key not in found:
-            found[key] = value.strip()
-    if "Name" not in found:
-        return str(distribution.metadata["Name"]), distribution.version
-    return found["Name"], found.get("Version")
-
-
-def _top_level_names(distribution: Any) -> set[str]:
-    """The import names a distribution installs, without touching the files themselves."""
-    text = distribution.read_text("top_level.txt")
-    if text:
-        return {line.strip() for line in text.splitlines() if line.strip()}
-    names = set()
-    for line in (distribution.read_text("RECORD") or "").splitlines():
-        path = line.split(",", 1)[0]
-        first, _, rest = path.partition("/")
-        if not rest:
-            if first.endswith(".py"):
-                names.add(first[:-3])
-            elif first.endswith((".so", ".pyd")):
-                names.add(first.partition(".")[0])
-        elif not first.endswith((".dist-info", ".data")) and first not in ("..", "__pycache__"):
-            names.add(first)
-    return names

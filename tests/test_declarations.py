@@ -64,3 +64,24 @@ def test_submodules_on_disk(tmp_path: Path) -> None:
     (tmp_path / "p" / "notes.txt").write_text("")
     assert submodules_on_disk([str(tmp_path / "p")]) == ("a", "sub")
     assert submodules_on_disk(None) == ()
+
+
+class FakeDistribution:
+    def __init__(self, **files: str) -> None:
+        self.files = files
+
+    def read_text(self, name: str) -> str | None:
+        return self.files.get(name.replace(".", "_").replace("-", "_"))
+
+
+def test_top_level_names_from_record_include_extension_modules() -> None:
+    from aoinspect.toplevel import name_and_version, top_level_names
+
+    record = "\n".join([
+        "fastmod.cpython-311-x86_64-linux-gnu.so,sha256=x,1",
+        "single.py,,", "pkg/__init__.py,,", "pkg-1.0.dist-info/METADATA,,", "../../bin/tool,,",
+    ])
+    distribution = FakeDistribution(RECORD=record, METADATA="Name: pkg\nVersion: 1.0\n\nName: not a header\n")
+    assert top_level_names(distribution) == {"fastmod", "single", "pkg"}
+    assert top_level_names(FakeDistribution(top_level_txt="a\n\nb\n")) == {"a", "b"}
+    assert name_and_version(distribution) == ("pkg", "1.0")
