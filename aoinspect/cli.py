@@ -16,7 +16,7 @@ from aoinspect import schema  # constants only: cheap enough for --help
 
 if TYPE_CHECKING:
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
-    from aoinspect.runner import ProbeSettings
+    from aoinspect.probing.wire import ProbeSettings
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -29,14 +29,6 @@ Exit codes:
 
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
-# Kept here rather than imported from aoinspect.render, so that --help imports nothing else.
-ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit")
-COMMAND_FORMATS = {
-    "list": ("text", "json"),
-    "check": ("text", "json", "junit"),
-    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg"),
-    "snapshot": ("json",),
-}
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -99,7 +91,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
-        click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default=None,
+        click.option("--format", "fmt", type=click.Choice(schema.FORMATS), default=None,
                      help="Output format (default: text); resolve also draws tree, dot, mermaid and svg."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
@@ -157,12 +149,13 @@ class _Invocation:
         self.python: str | None = pick("python", None)
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
-        allowed = COMMAND_FORMATS[command]
+        allowed = schema.COMMAND_FORMATS[command]
         if self.fmt not in allowed:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
 
     def settings(self) -> ProbeSettings:
-        from aoinspect.runner import ProbeSettings, check_interpreter
+        from aoinspect.probing.runner import check_interpreter
+        from aoinspect.probing.wire import ProbeSettings
 
         python = sys.executable
         if self.python is not None:
@@ -177,7 +170,6 @@ class _Invocation:
         from aoinspect.errors import AoinspectError
         from aoinspect.models import Failure
         from aoinspect.render import RenderOptions, render
-        from aoinspect.runner import kill_all
 
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and sys.stdout.isatty()
         options = RenderOptions(color=color, **self.render_options)
@@ -190,15 +182,14 @@ class _Invocation:
             failure = Failure(self.command, self.package, exc.kind, exc.message, exc.exit_code, exc.error)
             self._fail(failure, render)
         except KeyboardInterrupt:
-            kill_all()
+            # The session already ended its children on the way out.
             click.echo("aoinspect: interrupted", err=True)
-            self.ctx.exit(130)
+            self.ctx.exit(schema.EXIT_INTERRUPTED)
         except Exception as exc:
-            kill_all()
             if self.debug:
                 raise
             message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-            self._fail(Failure(self.command, self.package, "internal", message, 4), render)
+            self._fail(Failure(self.command, self.package, "internal", message, schema.EXIT_PROBE_FAILED), render)
         click.echo(render(report, self.fmt, options))
         self.ctx.exit(report.exit_code)
 
@@ -253,7 +244,7 @@ def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str
 @_repeat_option
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
               help="text: how many of the heaviest modules to show (0: all).")
-@click.option("--sort", type=click.Choice(["cumulative", "self", "name", "order"]), default="cumulative",
+@click.option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
               show_default=True, help="text: how to order the module table (order: as imports began).")
 @click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
               help="tree: show N levels, collapse the rest.")
@@ -306,17 +297,28 @@ def _name_patterns(ctx: click.Context, param: click.Parameter, values: tuple[str
     return tuple(pairs)
 
 
-RULE_IDS = tuple(value for key, value in vars(schema).items() if key.startswith("RULE_"))
-
-
 def _rule_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    from aoinspect.rules import BY_ID
+
     for value in values:
-        if value not in RULE_IDS:
-            raise click.BadParameter(f"{value!r} is not a rule id ({', '.join(RULE_IDS)}).", ctx=ctx, param=param)
+        if value not in BY_ID:
+            raise click.BadParameter(f"{value!r} is not a rule id ({', '.join(BY_ID)}).", ctx=ctx, param=param)
     return tuple(values)
 
 
-@cli.command("check", epilog=EXIT_CODES_HELP)
+class _CheckCommand(click.Command):
+    """``check --help`` lists the rules from the registry; only asking for help loads it."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from aoinspect.rules import help_table
+
+        super().format_help_text(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text("\b\n" + help_table())
+
+
+@cli.command("check", cls=_CheckCommand, epilog=EXIT_CODES_HELP)
 @_common_options
 @click.option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
 @click.option("--forbid", multiple=True, metavar="PATTERN",
@@ -347,25 +349,6 @@ def check_command(
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
-
-    \b
-    Rules (errors fail the run; warnings too with --strict):
-      import-failed          PKG cannot be imported (exit 3)
-      eager-import           a lazy name is already loaded by `import PKG`
-      resolve-failed         a declared name fails to resolve
-      wrong-exception        an unknown name raises something other than AttributeError
-      unknown-accepted       an unknown name returns a value
-      rejection-side-effect  looking up an unknown name imports modules
-      declaration-mismatch   TYPE_CHECKING block or stub disagrees with __all__
-      invalid-all            __all__ is not a list of unique strings
-      probe-failed           a probe timed out or crashed (exit 4)
-      forbidden-import       --forbid / --forbid-on matched a loaded module
-      budget-exceeded        --max-modules / --max-import-ms exceeded
-      new-import             a module the --baseline did not have
-      thread-unsafe          --threads: an access raised, or threads got different objects
-      not-cached             (warning) a second access calls __getattr__ again
-      missing-dir            (warning) dir(PKG) does not list the lazy names
-      star-import            (warning) `from PKG import *` loads lazy names
     """
     from aoinspect import engine
     from aoinspect.models import Budget, CheckOptions

@@ -11,7 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Iterable
 
-from aoinspect import toplevel
+from aoinspect.child import toplevel
 from aoinspect.models import Distributions, DistributionShare, ModuleLoad
 
 KIND_INSTALLED = "installed"
@@ -141,7 +141,7 @@ def _ask_interpreter(python: str) -> dict[str, Any]:
     import json
     import subprocess
 
-    from aoinspect.runner import BOOTSTRAP
+    from aoinspect.probing.runner import BOOTSTRAP
 
     try:
         completed = subprocess.run(

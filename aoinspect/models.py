@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 from aoinspect import schema
 
@@ -16,15 +16,7 @@ class ErrorInfo:
     message: str
     location: str | None = None
     missing_module: str | None = None
-
-    @classmethod
-    def from_raw(cls, raw: Mapping[str, Any]) -> ErrorInfo:
-        return cls(
-            type=str(raw.get("type", "Exception")),
-            message=str(raw.get("message", "")),
-            location=raw.get("location"),
-            missing_module=raw.get("missing_module"),
-        )
+    is_attribute_error: bool = False
 
     def __str__(self) -> str:
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -47,20 +39,6 @@ class ModuleLoad:
     min_cumulative_ms: float = 0.0
     distribution: str | None = None  # the installed distribution that provides it
     stdlib: bool = False
-
-    @classmethod
-    def from_raw(cls, raw: Mapping[str, Any]) -> ModuleLoad:
-        self_ms = float(raw.get("self_ms") or 0.0)
-        cumulative_ms = float(raw.get("cumulative_ms") or 0.0)
-        return cls(
-            module=raw["module"],
-            parent=raw.get("parent"),
-            depth=int(raw.get("depth", 0)),
-            self_ms=self_ms,
-            cumulative_ms=cumulative_ms,
-            min_self_ms=self_ms,
-            min_cumulative_ms=cumulative_ms,
-        )
 
 
 @dataclass(frozen=True)
@@ -85,10 +63,6 @@ def import_chain(loads: Sequence[ModuleLoad], module: str) -> list[str]:
     while parents.get(path[-1]) is not None and len(path) <= len(parents):
         path.append(parents[path[-1]])  # type: ignore[arg-type]
     return list(reversed(path))
-
-
-def loads_from_raw(raw: list[Mapping[str, Any]]) -> tuple[ModuleLoad, ...]:
-    return tuple(ModuleLoad.from_raw(item) for item in raw)
 
 
 def total_ms(loads: tuple[ModuleLoad, ...]) -> float:
@@ -206,8 +180,8 @@ class PackageInfo:
 
 
 @dataclass(frozen=True)
-class LazyName:
-    """A name the package declares, with where and how it is served."""
+class DeclaredName:
+    """A name the package declares (lazy or not: see ``loaded_at_import``), and where."""
 
     name: str
     declared_in: tuple[str, ...]
@@ -299,20 +273,13 @@ class Resolution:
 
 @dataclass(frozen=True)
 class Finding:
-    """One broken promise of the lazy contract, under a stable rule id."""
+    """One broken promise, under a stable rule id (see ``aoinspect.rules``)."""
 
     rule: str
     severity: str
     name: str | None
     message: str
-
-    @property
-    def exit_code(self) -> int:
-        if self.rule == schema.RULE_PROBE_FAILED:
-            return schema.EXIT_PROBE_FAILED
-        if self.rule == schema.RULE_IMPORT_FAILED:
-            return schema.EXIT_IMPORT_FAILED
-        return schema.EXIT_FINDINGS
+    exit_code: int = schema.EXIT_FINDINGS  # when it fails the run
 
 
 @dataclass(frozen=True)
@@ -336,7 +303,7 @@ class ResolveReport:
 class ListReport:
     package: str
     imported: ImportResult
-    names: tuple[LazyName, ...]
+    names: tuple[DeclaredName, ...]
     undeclared_submodules: tuple[str, ...] | None = None
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
     isolation: Isolation | None = None
@@ -368,20 +335,6 @@ class CheckOptions:
     repeat: int = 1
     ignore: tuple[str, ...] = ()  # rule ids not to report
 
-    @property
-    def rules(self) -> tuple[str, ...]:
-        """The rule ids this run evaluates, beyond the lazy-contract ones."""
-        rules = []
-        if self.forbid or self.forbid_on:
-            rules.append(schema.RULE_FORBIDDEN_IMPORT)
-        if self.max_modules or self.max_import_ms:
-            rules.append(schema.RULE_BUDGET_EXCEEDED)
-        if self.baseline:
-            rules.append(schema.RULE_NEW_IMPORT)
-        if self.threads:
-            rules.append(schema.RULE_THREAD_UNSAFE)
-        return tuple(rules)
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -399,7 +352,7 @@ class Snapshot:
 class CheckReport:
     package: str
     imported: ImportResult | None
-    names: tuple[LazyName, ...]
+    names: tuple[DeclaredName, ...]
     resolutions: tuple[Resolution, ...]
     findings: tuple[Finding, ...]
     strict: bool = False
@@ -434,4 +387,3 @@ class Failure:
     message: str
     exit_code: int
     error: ErrorInfo | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)

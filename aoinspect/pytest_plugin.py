@@ -21,7 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from aoinspect.models import CheckReport, ListReport, Resolution
-    from aoinspect.runner import ProbeSettings
+    from aoinspect.probing.wire import ProbeSettings
 
 
 class Inspector:
@@ -34,7 +34,7 @@ class Inspector:
         self.jobs = jobs or os.cpu_count() or 1
 
     def _settings(self) -> ProbeSettings:
-        from aoinspect.runner import ProbeSettings
+        from aoinspect.probing.wire import ProbeSettings
 
         return ProbeSettings(python=self.python, timeout=self.timeout, jobs=self.jobs)
 

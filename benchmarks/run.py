@@ -105,8 +105,8 @@ def timed(commands: list[list[str]], env: dict[str, str], cwd: str, reported: bo
 IMPORT_TIMER = """
 import sys, time
 if sys.argv[1] == "instrumented":
-    from aoinspect import probe
-    probe.ImportRecorder().install()
+    from aoinspect.child import recorder
+    recorder.ImportRecorder().install()
 start = time.perf_counter()
 import benchpkg
 for name in benchpkg.__all__:

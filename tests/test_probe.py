@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aoinspect import probe
+from aoinspect.child import protocol
 from aoinspect.engine import resolve_names
-from aoinspect.runner import PROBE_FILE, ProbeSettings
+from aoinspect.probing.runner import PROBE_FILE
+from aoinspect.probing.wire import ProbeSettings
 from tests.conftest import lazy_package
 
 BARE_DIFF = """
@@ -92,7 +93,7 @@ def test_probe_starts_from_the_modules_of_a_bare_interpreter(tmp_path) -> None:
     (tmp_path / "emptypkg").mkdir()
     (tmp_path / "emptypkg" / "__init__.py").write_text("")
     result = tmp_path / "result.jsonl"
-    subprocess.run([sys.executable, str(PROBE_FILE), str(result), "inspect", "emptypkg"], check=True, cwd=tmp_path)
+    subprocess.run([sys.executable, str(PROBE_FILE), str(result), "inspect", "emptypkg", "0"], check=True, cwd=tmp_path)
     sections = [json.loads(line) for line in result.read_text().splitlines()]
     (imported,) = [s for s in sections if s["section"] == "import"]
     assert sorted(imported["startup_modules"]) == bare
@@ -139,7 +140,7 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_hand_written_json_encoder_round_trips(value) -> None:  # type: ignore[no-untyped-def]
-    encoded = probe._encode(value)
+    encoded = protocol.encode(value)
     assert encoded.isascii()
     assert json.loads(encoded) == value
 

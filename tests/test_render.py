@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from aoinspect.models import (
+    DeclaredName,
     DistributionShare,
     ErrorInfo,
     ImportResult,
-    LazyName,
     ListReport,
     ModuleLoad,
     ObjectInfo,
@@ -151,7 +151,7 @@ def test_svg_boxes_match_the_data() -> None:
 
 
 def test_json_failure_and_list() -> None:
-    listing = ListReport("ao", IMPORTED, (LazyName("nn", ("__all__",), True, False),), ("_modules",))
+    listing = ListReport("ao", IMPORTED, (DeclaredName("nn", ("__all__",), True, False),), ("_modules",))
     doc = json.loads(render(listing, "json"))
     assert doc["names"] == [{"name": "nn", "declared_in": ["__all__"], "submodule": True, "loaded_at_import": False}]
     assert doc["undeclared_submodules"] == ["_modules"]

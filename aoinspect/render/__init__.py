@@ -10,9 +10,6 @@ if TYPE_CHECKING:
 
     Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure]
 
-SORT_KEYS = ("cumulative", "self", "name", "order")
-
-
 @dataclass(frozen=True)
 class RenderOptions:
     """How a report is shown; none of it changes what was measured."""

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from aoinspect import schema
 from aoinspect.models import (
+    DeclaredName,
     DistributionShare,
     ErrorInfo,
     Failure,
     ImportResult,
     Isolation,
-    LazyName,
     ListReport,
     ModuleLoad,
     Resolution,
@@ -37,7 +37,7 @@ def render_json(report: Report, options: RenderOptions) -> str:
 
 def to_document(report: Report) -> dict[str, Any]:
     if isinstance(report, Snapshot):
-        from aoinspect.contracts import snapshot_document
+        from aoinspect.baseline import snapshot_document
 
         return {**_header("snapshot", report.package, True, report.exit_code), **snapshot_document(report)}
     if isinstance(report, Failure):
@@ -59,7 +59,7 @@ def to_document(report: Report) -> dict[str, Any]:
         document = _header("list", report.package, report.ok, report.exit_code)
         document["isolation"] = _isolation(report.isolation)
         document["import"] = _import(report.imported)
-        document["names"] = [_lazy_name(name) for name in report.names]
+        document["names"] = [_declared_name(name) for name in report.names]
         if report.undeclared_submodules is not None:
             document["undeclared_submodules"] = list(report.undeclared_submodules)
         if report.resolutions is not None:
@@ -69,7 +69,7 @@ def to_document(report: Report) -> dict[str, Any]:
     document["isolation"] = _isolation(report.isolation)
     document["strict"] = report.strict
     document["import"] = _import(report.imported) if report.imported else None
-    document["names"] = [_lazy_name(name) for name in report.names]
+    document["names"] = [_declared_name(name) for name in report.names]
     document["results"] = [_resolution(result) for result in report.resolutions]
     document["findings"] = [
         {"rule": finding.rule, "severity": finding.severity, "name": finding.name, "message": finding.message}
@@ -180,7 +180,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
     }
 
 
-def _lazy_name(name: LazyName) -> dict[str, Any]:
+def _declared_name(name: DeclaredName) -> dict[str, Any]:
     return {
         "name": name.name,
         "declared_in": list(name.declared_in),

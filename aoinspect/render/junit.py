@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from aoinspect import schema
+from aoinspect import rules, schema
 from aoinspect.models import CheckReport, Failure
 
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
 
-_PER_NAME = frozenset(schema.PER_NAME_RULES)
+_PER_NAME = frozenset(rule.id for rule in rules.RULES if rule.per_name)
 
 
 def render_junit(report: Report, options: RenderOptions) -> str:

@@ -9,7 +9,7 @@ version]}`` for its own environment.
 import sys
 
 
-def top_level_names(distribution) -> set:  # type: ignore[no-untyped-def, type-arg]
+def top_level_names(distribution) -> set:
     """The import names ``distribution`` (an importlib.metadata Distribution) installs."""
     text = distribution.read_text("top_level.txt")
     if text:
@@ -28,10 +28,10 @@ def top_level_names(distribution) -> set:  # type: ignore[no-untyped-def, type-a
     return names
 
 
-def name_and_version(distribution) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+def name_and_version(distribution) -> tuple:
     """``Name`` and ``Version`` from the metadata's first header lines; the full email parser
     that ``distribution.metadata`` uses costs more than everything else here."""
-    found: dict = {}  # type: ignore[type-arg]
+    found: dict = {}
     for line in (distribution.read_text("METADATA") or distribution.read_text("PKG-INFO") or "").splitlines():
         if not line.strip():
             break  # the headers end at the first blank line
@@ -47,7 +47,7 @@ def _main() -> None:
     import json
     from importlib import metadata
 
-    found: dict = {}  # type: ignore[type-arg]
+    found: dict = {}
     for distribution in metadata.distributions():
         names = top_level_names(distribution)
         if names:

@@ -18,10 +18,15 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
-PROBE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.py")
+from aoinspect.probing.wire import ProbeRun, make_run
+
+if TYPE_CHECKING:
+    from aoinspect.probing.wire import ProbeRequest, ProbeSettings
+
+CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
+PROBE_FILE = os.path.join(CHILD_DIR, "probe.py")
 # The child runs as ``python -c BOOTSTRAP PROBE_FILE ...``: exactly a ``python -c`` (sys.path,
 # sys.flags.safe_path and all), executing the probe file; names only ever travel in argv.
 BOOTSTRAP = """import sys
@@ -55,74 +60,16 @@ def check_interpreter(python: str) -> str | None:
         return f"{python} is Python {version[0]}.{version[1]}; aoinspect probes need Python 3.9 or newer."
     return None
 OUTPUT_TAIL_BYTES = 4096
-
-_live_groups: set[int] = set()
-_live_lock = threading.Lock()
-_stopping = threading.Event()  # set by kill_all: children started from now on are killed at once
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ProbeSettings:
-    """How to run probes: which interpreter, for how long, how many at once."""
-
-    python: str
-    timeout: float = 60.0
-    jobs: int = 1
-    isolation: str = "auto"  # "fork", "spawn" or "auto"
-
-
-@dataclass(frozen=True)
-class ProbeRequest:
-    mode: str  # "inspect", "resolve" or "ask"
-    package: str
-    names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ProbeRun:
-    """What one child reported, and how it ended."""
-
-    request: ProbeRequest
-    sections: tuple[dict[str, Any], ...]
-    returncode: int | None
-    timed_out: bool
-    timeout: float
-    output_tail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def section(self, name: str) -> dict[str, Any] | None:
-        for section in self.sections:
-            if section.get("section") == name:
-                return section
-        return None
-
-    @property
-    def completed(self) -> bool:
-        return self.section("done") is not None and not self.timed_out
-
-    def how_it_ended(self) -> str:
-        """A short phrase for messages: "timed out after 5 s", "was killed by SIGSEGV", ..."""
-        if self.timed_out:
-            return f"timed out after {self.timeout:g} s"
-        code = self.returncode
-        if code is None:
-            return "did not finish"
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"was killed by {name}"
-        return f"exited with status {code} without reporting"
-
-
-def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
+def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
     """Run one probe in a fresh interpreter and return what it reported."""
     workdir = tempfile.mkdtemp(prefix="aoinspect-")
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         log_path = os.path.join(workdir, "output.log")
-        command = probe_command(settings.python, result_path, request.mode, request.package, *request.names)
+        command = probe_command(settings.python, result_path, *request.fields())
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 command,
@@ -131,34 +78,52 @@ def run_probe(settings: ProbeSettings, request: ProbeRequest) -> ProbeRun:
                 stderr=log,
                 start_new_session=True,
             )
-        register_group(process.pid)
+        children.register(process.pid)
         try:
             returncode, timed_out = _wait(process, settings.timeout)
         finally:
             kill_group(process.pid)
             process.wait()
-            unregister_group(process.pid)
-        return ProbeRun(
-            request=request,
-            sections=tuple(read_sections(result_path)),
-            returncode=None if timed_out else returncode,
-            timed_out=timed_out,
-            timeout=settings.timeout,
-            output_tail=tail(log_path),
-        )
+            children.unregister(process.pid)
+        return make_run(request, read_sections(result_path), None if timed_out else returncode, timed_out,
+                        settings.timeout, tail(log_path))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run_probes(settings: ProbeSettings, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-    """Run independent probes in fresh interpreters, up to ``settings.jobs`` at a time;
-    results keep request order."""
-    return map_requests(settings.jobs, lambda request: run_probe(settings, request), requests)
+class Children:
+    """The process groups one session started: it kills only these, and after ``stop`` it
+    kills any it is handed from then on (a worker that was starting one as the session ended).
+    Each session owns its own, so nothing carries over to the next session in the process."""
+
+    def __init__(self) -> None:
+        self._groups: set[int] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def register(self, group: int) -> None:
+        with self._lock:
+            self._groups.add(group)
+        if self._stopping.is_set():
+            kill_group(group)
+
+    def unregister(self, group: int) -> None:
+        with self._lock:
+            self._groups.discard(group)
+
+    def stop(self) -> None:
+        """Kill every group still running, and any registered later."""
+        self._stopping.set()
+        with self._lock:
+            groups = list(self._groups)
+        for group in groups:
+            kill_group(group)
 
 
 def map_requests(
-    jobs: int, function: Callable[[ProbeRequest], ProbeRun], requests: Sequence[ProbeRequest]
-) -> list[ProbeRun]:
+    jobs: int, function: Callable[[ProbeRequest], T], requests: Sequence[ProbeRequest], children: Children
+) -> list[T]:
+    """``function`` over ``requests``, up to ``jobs`` at a time; results keep request order."""
     if len(requests) <= 1 or jobs <= 1:
         return [function(request) for request in requests]
     from concurrent.futures import ThreadPoolExecutor
@@ -170,31 +135,10 @@ def map_requests(
         # Ctrl-C, or a failure in one worker: start nothing more, and end what runs, so that
         # the workers (and the pool's shutdown) do not wait for children that hang.
         pool.shutdown(wait=False, cancel_futures=True)
-        kill_all()
+        children.stop()
         raise
     finally:
         pool.shutdown(wait=True)
-
-
-def register_group(group: int) -> None:
-    with _live_lock:
-        _live_groups.add(group)
-    if _stopping.is_set():
-        kill_group(group)
-
-
-def unregister_group(group: int) -> None:
-    with _live_lock:
-        _live_groups.discard(group)
-
-
-def kill_all() -> None:
-    """Kill every child still running (on Ctrl-C, or when the CLI gives up)."""
-    _stopping.set()
-    with _live_lock:
-        groups = list(_live_groups)
-    for group in groups:
-        kill_group(group)
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:

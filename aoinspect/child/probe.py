@@ -1,42 +1,28 @@
-"""The only code that runs inside the child interpreter.
+"""The probe: imports PACKAGE in the child and measures each step.
 
-Run as ``python -c BOOTSTRAP probe.py RESULT_PATH MODE PACKAGE [NAME ...]`` (see
-``runner.BOOTSTRAP``), so that the child is a ``python -c`` in every respect: the current
-directory first on ``sys.path`` and nothing of aoinspect's own directory on it, which also lets
-another interpreter (``--python``) run this file without aoinspect installed. Running it as
-``python probe.py ...`` works too. It imports PACKAGE, measures
-what each step adds to ``sys.modules`` and reports on RESULT_PATH as JSON lines, one section
+Run as ``python -c BOOTSTRAP probe.py RESULT_PATH MODE PACKAGE THREADS [NAME ...]`` (see
+``aoinspect.probing.runner.BOOTSTRAP``), so that the child is a ``python -c`` in every respect:
+the current directory first on ``sys.path`` and nothing of aoinspect's own directory on it,
+which also lets another interpreter (``--python``) run this file without aoinspect installed.
+Running it as ``python probe.py ...`` works too. It imports PACKAGE, measures what each step
+adds to ``sys.modules`` and reports on RESULT_PATH as JSON lines (``protocol.py``), one section
 per line, so that a child that dies half-way still leaves what it measured before dying.
 
-Rules this file keeps, because the measurement depends on them:
-
-* It imports nothing that a bare interpreter started the same way has not already loaded
-  (not even ``__future__`` or ``typing``), so the ``sys.modules`` diff equals the one a plain
-  ``python -c "import PACKAGE; PACKAGE.NAME"`` would see. It encodes JSON by hand for the
-  same reason.
-* Names arrive as data in argv and are only ever used with ``getattr``/``__import__``.
-* It never writes to file descriptors 1 or 2 (the package owns those) and reopens the result
-  file for every write, because the package may close descriptors it did not open or change
-  the working directory.
-* It ends with ``os._exit`` so that threads, ``atexit`` handlers and finalizers left behind by
-  the package cannot hang or pollute the run.
-
-It must stay valid on Python 3.9 and newer.
+Beyond the rules of this folder (``__init__.py``): names arrive as data and are only ever used
+with ``getattr``/``__import__``; the probe ends with ``os._exit`` so that threads, ``atexit``
+handlers and finalizers left behind by the package cannot hang or pollute the run.
 """
 
 import sys
 
-PROTOCOL = 1
 REPR_LIMIT = 300
 CANDIDATE_LIMIT = 2000
 
 _modules = sys.modules
 _STARTUP_MODULES = list(_modules)  # reported, so that tests can hold the probe to the rule above
-_bootstrap = _modules["_frozen_importlib"]
-_get_ident = _modules["_thread"].get_ident
 
 
-def _load_os():  # untyped on purpose: os, or posix/nt when the interpreter runs without site
+def _load_os():  # os, or posix/nt when the interpreter runs without site
     return _modules.get("os") or _modules.get("posix") or _modules.get("nt")
 
 
@@ -44,87 +30,37 @@ _os = _load_os()
 _ModuleType = type(sys)
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<probe>")
+_CHILD_DIR = _PROBE_FILE[: max(_PROBE_FILE.rfind("/"), _PROBE_FILE.rfind("\\")) + 1]
 
 
-def _load_clock():
-    time_module = _modules.get("time")
-    if time_module is not None:
-        return time_module.perf_counter
-    # Some interpreters start without ``time``; borrow it, then hide it again so that a
-    # package that imports ``time`` still shows it in its diff.
-    import time as borrowed
-
-    del _modules["time"]
-    return borrowed.perf_counter
-
-
-_clock = _load_clock()
+def _sibling(name):
+    """Load ``NAME.py`` from this folder as a module object that is never put in
+    ``sys.modules``, so that nothing of the probe shows in the measured diff."""
+    path = _CHILD_DIR + name + ".py"
+    with _open(path, "rb") as stream:
+        code = compile(stream.read(), path, "exec")
+    module = _ModuleType("aoinspect_child_" + name)
+    module.__file__ = path
+    exec(code, module.__dict__)
+    return module
 
 
-# --- JSON, by hand -----------------------------------------------------------------------------
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _quote(text: str) -> str:
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return '"' + text + '"'
-    parts = []
-    for char in text:
-        code = ord(char)
-        if char in _ESCAPES:
-            parts.append(_ESCAPES[char])
-        elif 0x20 <= code < 0x7F:
-            parts.append(char)
-        elif code > 0xFFFF:
-            code -= 0x10000
-            parts.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
-        else:
-            parts.append(f"\\u{code:04x}")
-    return '"' + "".join(parts) + '"'
+protocol = _sibling("protocol")
+recorder_module = _sibling("recorder")
+_clock = recorder_module.clock
+ImportRecorder = recorder_module.ImportRecorder
+Measurement = recorder_module.Measurement
+_CHILD_FILES = (_PROBE_FILE, _CHILD_DIR + "protocol.py", _CHILD_DIR + "recorder.py")
 
 
-def _encode(value) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    kind = type(value)
-    if kind is str:
-        return _quote(value)
-    if kind is int:
-        return int.__repr__(value)
-    if kind is float:
-        if value != value or value in (float("inf"), float("-inf")):
-            return "null"
-        return float.__repr__(value)
-    if kind is list or kind is tuple:
-        return "[" + ",".join([_encode(item) for item in value]) + "]"
-    if kind is dict:
-        return "{" + ",".join([_quote(k) + ":" + _encode(v) for k, v in value.items()]) + "}"
-    raise TypeError("cannot encode " + kind.__name__)
-
-
-class Reporter:
-    """Appends one JSON line per section to the result file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def send(self, section: str, payload: dict) -> None:
-        payload = dict(payload)
-        payload["section"] = section
-        line = (_encode(payload) + "\n").encode("ascii")
-        with _open(self.path, "ab") as stream:
-            stream.write(line)
+def Reporter(path):
+    return protocol.Reporter(path, _open)
 
 
 # --- safe descriptions of whatever the package hands us ------------------------------------------
 
 
-def _safe_text(render, value: object, limit: int = REPR_LIMIT) -> str:
+def _safe_text(render, value, limit=REPR_LIMIT):
     try:
         text = render(value)
         if type(text) is not str:
@@ -136,7 +72,7 @@ def _safe_text(render, value: object, limit: int = REPR_LIMIT) -> str:
     return text
 
 
-def _type_name(value: object) -> str:
+def _type_name(value):
     kind = type(value)
     try:
         module = type.__getattribute__(kind, "__module__")
@@ -148,7 +84,7 @@ def _type_name(value: object) -> str:
     return qualname if module == "builtins" else module + "." + qualname
 
 
-def _location(exc: BaseException) -> "str | None":
+def _location(exc):
     """Innermost frame outside this probe and the frozen import machinery."""
     if isinstance(exc, SyntaxError) and getattr(exc, "filename", None):
         return f"{exc.filename}:{exc.lineno}"
@@ -156,13 +92,13 @@ def _location(exc: BaseException) -> "str | None":
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename != _PROBE_FILE and not filename.startswith("<frozen"):
+        if filename not in _CHILD_FILES and not filename.startswith("<frozen"):
             found = f"{filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return found
 
 
-def _describe_error(exc: BaseException) -> dict:
+def _describe_error(exc):
     error = {
         "type": _type_name(exc),
         "message": _safe_text(str, exc, 2000),
@@ -175,7 +111,7 @@ def _describe_error(exc: BaseException) -> dict:
     return error
 
 
-def _describe_object(value: object) -> dict:
+def _describe_object(value):
     return {
         "type": _type_name(value),
         "repr": _safe_text(repr, value),
@@ -183,158 +119,17 @@ def _describe_object(value: object) -> dict:
     }
 
 
-# --- import instrumentation ----------------------------------------------------------------------
-
-
-class ImportRecorder:
-    """Wraps ``_find_and_load``, the one function both ``import`` statements and
-    ``importlib.import_module`` go through for a module that is not loaded yet, to learn the
-    order in which imports *began*, which import was in progress when each began (its parent),
-    and how long each took. ``sys.modules`` itself only shows the order in which they finished.
-    """
-
-    def __init__(self) -> None:
-        self.events: list = []
-        self._stacks: dict = {}
-        self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
-
-    def install(self) -> None:
-        original = self._original
-        events = self.events
-        stacks = self._stacks
-        modules = _modules
-        clock = _clock
-        get_ident = _get_ident
-
-        def _find_and_load(name, import_):
-            if name in modules:
-                return original(name, import_)
-            stack = stacks.get(get_ident())
-            if stack is None:
-                stack = stacks[get_ident()] = []
-            # [name, parent index, depth, start, end, len(sys.modules) at start, at end]
-            event = [name, stack[-1] if stack else -1, len(stack), clock(), 0.0, len(modules), 0]
-            stack.append(len(events))
-            events.append(event)
-            try:
-                return original(name, import_)
-            finally:
-                event[4] = clock()
-                event[6] = len(modules)
-                stack.pop()
-
-        setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
-
-    def loads(self, first_event: int, added: list, start_len: int) -> list:
-        """Describe the modules in ``added`` (finish order), in the order their imports began.
-
-        A module put into ``sys.modules`` without going through the import system
-        (``importlib`` registers ``importlib._bootstrap`` itself) is hung on the innermost
-        import running when it appeared. ``sys.modules`` moves every imported module to its end
-        when its import finishes, so ``added`` is chronological: such a module appeared after
-        the import listed before it (A) finished and before the one after it (B) did. It was
-        inserted when ``sys.modules`` held about ``len at A's end + its rank in the gap``
-        entries; the innermost import on B's chain that had begun by then is its parent.
-        """
-        events = self.events
-        last_event = len(events)
-        added_set = set(added)
-        first_seen = {}
-        for index in range(first_event, last_event):
-            name = events[index][0]
-            if name in added_set and name not in first_seen:
-                first_seen[name] = index
-        materialized_events = set(first_seen.values())
-
-        def materialized_ancestor(parent: int) -> int:
-            # A parent whose own import failed is not in the diff: use the nearest ancestor
-            # that did materialize, or the access itself (-1).
-            while parent >= first_event and parent not in materialized_events:
-                parent = events[parent][1]
-            return parent if parent >= first_event else -1
-
-        entries: list = []  # (order key, name, parent event, start, end)
-        for name, index in first_seen.items():
-            event = events[index]
-            entries.append((index, name, materialized_ancestor(event[1]), event[3], event[4]))
-        next_finisher: list = [-1] * len(added)
-        upcoming = -1
-        for position in range(len(added) - 1, -1, -1):
-            next_finisher[position] = upcoming
-            if added[position] in first_seen:
-                upcoming = first_seen[added[position]]
-        length_then = start_len
-        for position, name in enumerate(added):
-            if name in first_seen:
-                length_then = events[first_seen[name]][6]
-                continue
-            # The imports that began before sys.modules held length_then entries (a binary
-            # search: the length at each begin only grows, but for modules a package removes).
-            low, high = first_event, last_event
-            while low < high:
-                middle = (low + high) // 2
-                if events[middle][5] <= length_then:
-                    low = middle + 1
-                else:
-                    high = middle
-            parent = next_finisher[position]
-            while parent >= first_event and events[parent][5] > length_then:
-                parent = events[parent][1]
-            entries.append((low - 0.5, name, materialized_ancestor(parent), 0.0, 0.0))
-            length_then += 1
-        entries.sort(key=lambda entry: entry[0])
-
-        child_time: dict = {}
-        for _key, _name, parent, start, end in entries:
-            if parent >= 0:
-                child_time[parent] = child_time.get(parent, 0.0) + end - start
-        depth_of: dict = {}
-        loads = []
-        for key, name, parent, start, end in entries:
-            depth = depth_of[parent] + 1 if parent >= 0 else 0
-            depth_of[key] = depth
-            cumulative = end - start
-            loads.append({
-                "module": name,
-                "parent": events[parent][0] if parent >= 0 else None,
-                "depth": depth,
-                "self_ms": round(max(cumulative - child_time.get(key, 0.0), 0.0) * 1000.0, 4),
-                "cumulative_ms": round(cumulative * 1000.0, 4),
-            })
-        return loads
-
-
-class Measurement:
-    """A ``sys.modules`` diff around one step, with the recorder's view of the same step."""
-
-    def __init__(self, recorder: ImportRecorder) -> None:
-        self.recorder = recorder
-        self.before = set(_modules)
-        self.first_event = len(recorder.events)
-        self.start = _clock()
-        self.elapsed = 0.0
-
-    def finish(self) -> dict:
-        self.elapsed = _clock() - self.start
-        after = list(_modules)
-        before = self.before
-        after_set = set(after)
-        added = [name for name in after if name not in before]
-        return {
-            "materialized": self.recorder.loads(self.first_event, added, len(before)),
-            "removed": sorted([name for name in before if name not in after_set]),
-            "elapsed_ms": round(self.elapsed * 1000.0, 4),
-        }
+# --- watching __getattr__ ------------------------------------------------------------------------
 
 
 class GetattrSpy:
     """Records calls to the module-level ``__getattr__`` (PEP 562) of the modules it watches."""
 
-    def __init__(self) -> None:
+    def __init__(self):
         self.calls: list = []
         self._restore: list = []
 
-    def watch(self, obj: object) -> None:
+    def watch(self, obj):
         if not isinstance(obj, _ModuleType):
             return
         namespace = obj.__dict__
@@ -352,11 +147,11 @@ class GetattrSpy:
         namespace["__getattr__"] = __getattr__
         self._restore.append((namespace, original))
 
-    def called(self, obj: object, name: str, since: int = 0) -> bool:
+    def called(self, obj, name, since=0):
         key = (id(obj), name)
         return any(call == key for call in self.calls[since:])
 
-    def restore(self) -> None:
+    def restore(self):
         for namespace, original in reversed(self._restore):
             namespace["__getattr__"] = original
         self._restore = []
@@ -365,7 +160,7 @@ class GetattrSpy:
 # --- the phases ----------------------------------------------------------------------------------
 
 
-def import_package(package: str, recorder: ImportRecorder, reporter: Reporter) -> "tuple[bool, object]":
+def import_package(package, recorder, reporter):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
     measurement = Measurement(recorder)
     error = None
@@ -382,11 +177,11 @@ def import_package(package: str, recorder: ImportRecorder, reporter: Reporter) -
     report["threads"] = len(sys._current_frames())
     report["python"] = list(sys.version_info[:3])
     report["startup_modules"] = _STARTUP_MODULES
-    reporter.send("import", report)
+    reporter.send(protocol.SECTION_IMPORT, report)
     return error is None, module
 
 
-def describe_package(module: object, reporter: Reporter) -> None:
+def describe_package(module, reporter):
     """What the package declares and exposes, right after import."""
     namespace = getattr(module, "__dict__", {})
     file = namespace.get("__file__")
@@ -416,7 +211,7 @@ def describe_package(module: object, reporter: Reporter) -> None:
     except BaseException as exc:  # noqa: BLE001
         dir_names = None
         dir_error = _describe_error(exc)
-    reporter.send("package", {
+    reporter.send(protocol.SECTION_PACKAGE, {
         "file": file if type(file) is str else None,
         "path": path_list,
         "all": all_report,
@@ -431,7 +226,7 @@ def describe_package(module: object, reporter: Reporter) -> None:
 _MISSING = object()
 
 
-def resolve(module: object, name: str, recorder: ImportRecorder, reporter: Reporter) -> None:
+def resolve(module, name, recorder, reporter):
     """Access ``PACKAGE.NAME`` one attribute at a time, then once more to see if it is cached."""
     spy = GetattrSpy()
     parts = name.split(".")
@@ -476,10 +271,10 @@ def resolve(module: object, name: str, recorder: ImportRecorder, reporter: Repor
         result["object"] = _describe_object(chain[-1])
     else:
         result["candidates"] = _candidates(chain[-1])
-    reporter.send("resolve", result)
+    reporter.send(protocol.SECTION_RESOLVE, result)
 
 
-def _candidates(holder: object) -> list:
+def _candidates(holder):
     """Names the failed lookup could have meant, for "did you mean" suggestions."""
     names: list = []
     try:
@@ -492,7 +287,7 @@ def _candidates(holder: object) -> list:
     return names[:CANDIDATE_LIMIT]
 
 
-def ask_getattr(module: object, names: list, reporter: Reporter) -> None:
+def ask_getattr(module, names, reporter):
     """Call the package's ``__getattr__`` directly: would it serve these names too?"""
     hook = getattr(module, "__dict__", {}).get("__getattr__")
     answers: dict = {}
@@ -507,10 +302,10 @@ def ask_getattr(module: object, names: list, reporter: Reporter) -> None:
             answers[name] = {"served": False, "error": None}
         except BaseException as exc:  # noqa: BLE001
             answers[name] = {"served": False, "error": _describe_error(exc)}
-    reporter.send("ask", {"answers": answers})
+    reporter.send(protocol.SECTION_ASK, {"answers": answers})
 
 
-def star_import(module: object, recorder: ImportRecorder, reporter: Reporter) -> None:
+def star_import(module, recorder, reporter):
     """What ``from PACKAGE import *`` would do: look up every name of ``__all__`` (or every
     public name), as the ``IMPORT_STAR`` opcode does."""
     spy = GetattrSpy()
@@ -530,10 +325,10 @@ def star_import(module: object, recorder: ImportRecorder, reporter: Reporter) ->
     spy.restore()
     report["via_getattr"] = sorted({name for _module, name in spy.calls if type(name) is str})
     report["error"] = error
-    reporter.send("star", report)
+    reporter.send(protocol.SECTION_STAR, report)
 
 
-def race(module: object, count: int, name: str, reporter: Reporter) -> None:
+def race(module, count, name, reporter):
     """Look ``PACKAGE.NAME`` up from ``count`` threads released at the same moment."""
     import threading  # this probe measures no imports, so it may load what it needs
 
@@ -541,7 +336,7 @@ def race(module: object, count: int, name: str, reporter: Reporter) -> None:
     barrier = threading.Barrier(count)
     outcomes: list = [None] * count
 
-    def look_up(index: int) -> None:
+    def look_up(index):
         try:
             barrier.wait()
             value = module
@@ -559,30 +354,33 @@ def race(module: object, count: int, name: str, reporter: Reporter) -> None:
         thread.join()
     objects = {id(outcome["object"]) for outcome in outcomes if outcome and outcome["ok"]}
     errors = [outcome["error"] for outcome in outcomes if outcome and not outcome["ok"]]
-    reporter.send("race", {"name": name, "threads": count, "distinct_objects": len(objects), "errors": errors})
+    reporter.send(protocol.SECTION_RACE,
+                  {"name": name, "threads": count, "distinct_objects": len(objects), "errors": errors})
 
 
-def run_request(module: object, mode: str, names: list, recorder: ImportRecorder, reporter: Reporter) -> None:
-    """Everything after ``import PACKAGE``: describe it, resolve names, or ask ``__getattr__``."""
+def run_request(module, fields, recorder, reporter):
+    """Everything after ``import PACKAGE``, as the request's fields (``protocol.py``) ask."""
     try:
-        if mode == "inspect":
+        mode, _package, threads, names = protocol.decode_request(fields)
+        if mode == protocol.MODE_INSPECT:
             describe_package(module, reporter)
-        elif mode == "resolve":
+        elif mode == protocol.MODE_RESOLVE:
             for name in names:
                 resolve(module, name, recorder, reporter)
-        elif mode == "ask":
+        elif mode == protocol.MODE_ASK:
             ask_getattr(module, names, reporter)
-        elif mode == "star":
+        elif mode == protocol.MODE_STAR:
             star_import(module, recorder, reporter)
-        elif mode == "race":
-            race(module, int(names[0]), names[1], reporter)
+        elif mode == protocol.MODE_RACE:
+            for name in names:
+                race(module, threads, name, reporter)
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
-        reporter.send("internal", {"error": _describe_error(exc)})
+        reporter.send(protocol.SECTION_INTERNAL, {"error": _describe_error(exc)})
     finally:
-        reporter.send("done", {})
+        reporter.send(protocol.SECTION_DONE, {})
 
 
-def _native_threads() -> int:
+def _native_threads():
     """OS threads of this process (OpenBLAS and friends start their own at import)."""
     try:
         with _open("/proc/self/status", "rb") as status:
@@ -594,17 +392,17 @@ def _native_threads() -> int:
     return -1
 
 
-def _say(fd: int, line: str) -> None:
+def _say(fd, line):
     """One status line to the CLI; shorter than PIPE_BUF, so never interleaved."""
     getattr(_os, "write")(fd, line.encode("ascii"))  # noqa: B009
 
 
-def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorder, reporter: Reporter) -> None:
+def serve(package, control_fd, status_fd, recorder, reporter):
     """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
     request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
 
     Requests arrive on ``control_fd`` as lines of tab-separated, hex-encoded UTF-8 fields
-    ``ID MODE RESULT_PATH NAME...``.
+    ``ID RESULT_PATH`` followed by the request's fields (``protocol.encode_request``).
     A monitor process is forked per request; it forks the probe, reports ``started ID PID``
     and ``ended ID WAIT_STATUS`` on ``status_fd``, and kills the probe's process group.
     The server itself does nothing between import and fork, so it has nothing to undo.
@@ -615,7 +413,7 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
     imported, module = import_package(package, recorder, reporter)
     python_threads = len(sys._current_frames())
     can_fork = imported and python_threads == 1 and hasattr(os, "fork")
-    reporter.send("server", {"python_threads": python_threads, "native_threads": _native_threads(),
+    reporter.send(protocol.SECTION_SERVER, {"python_threads": python_threads, "native_threads": _native_threads(),
                              "can_fork": can_fork})
     _say(status_fd, "ready\n")
     if not can_fork:
@@ -641,16 +439,16 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
         monitors -= 1
 
 
-def _monitor(module: object, fields: list, control_fd: int, status_fd: int, recorder: ImportRecorder) -> None:
+def _monitor(module, fields, control_fd, status_fd, recorder):
     os = _os
-    request_id, mode, result_path, names = fields[0], fields[1], fields[2], fields[3:]
+    request_id, result_path, request = fields[0], fields[1], fields[2:]
     try:
         child = os.fork()
         if child == 0:
             os.close(control_fd)
             os.close(status_fd)
             os.setpgid(0, 0)
-            run_request(module, mode, names, recorder, Reporter(result_path))
+            run_request(module, request, recorder, Reporter(result_path))
             _flush_and_exit()
         try:
             os.setpgid(child, child)
@@ -668,7 +466,7 @@ def _monitor(module: object, fields: list, control_fd: int, status_fd: int, reco
         getattr(os, "_exit")(0)  # noqa: B009
 
 
-def _flush_and_exit() -> None:
+def _flush_and_exit():
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -677,10 +475,10 @@ def _flush_and_exit() -> None:
     getattr(_os, "_exit")(0)  # noqa: B009
 
 
-def main(argv: list) -> None:
-    """``argv``: RESULT_PATH MODE PACKAGE [ARGUMENT ...]."""
-    result_path, mode, package = argv[0], argv[1], argv[2]
-    arguments = argv[3:]
+def main(argv):
+    """``argv``: RESULT_PATH followed by a request's fields, or RESULT_PATH ``serve`` PACKAGE
+    CONTROL_FD STATUS_FD."""
+    result_path, request = argv[0], argv[1:]
     # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
     if sys.argv[0] != "-c" and not getattr(sys.flags, "safe_path", False):
         sys.path[0] = ""
@@ -688,14 +486,14 @@ def main(argv: list) -> None:
     reporter = Reporter(result_path)
     recorder = ImportRecorder()
     recorder.install()
-    if mode == "serve":
-        serve(package, int(arguments[0]), int(arguments[1]), recorder, reporter)
+    if request[0] == protocol.MODE_SERVE:
+        serve(request[1], int(request[2]), int(request[3]), recorder, reporter)
         return
-    imported, module = import_package(package, recorder, reporter)
+    imported, module = import_package(request[1], recorder, reporter)
     if imported:
-        run_request(module, mode, arguments, recorder, reporter)
+        run_request(module, request, recorder, reporter)
     else:
-        reporter.send("done", {})
+        reporter.send(protocol.SECTION_DONE, {})
 
 
 if __name__ == "__main__":

@@ -20,9 +20,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from aoinspect import runner
+from aoinspect.child import protocol
 from aoinspect.models import Isolation
-from aoinspect.runner import ProbeRequest, ProbeRun, ProbeSettings
+from aoinspect.probing import runner, wire
+from aoinspect.probing.runner import Children
+from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -36,12 +38,13 @@ SHUTDOWN_GRACE = 5.0
 class SpawnSession:
     """One fresh interpreter per probe."""
 
-    def __init__(self, settings: ProbeSettings, reason: str | None = None) -> None:
+    def __init__(self, settings: ProbeSettings, children: Children, reason: str | None = None) -> None:
         self.settings = settings
+        self.children = children
         self.isolation = Isolation(ISOLATION_SPAWN, reason)
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        return runner.run_probes(self.settings, requests)
+        return run_fresh(self.settings, self.children, requests)
 
     def close(self) -> None:
         pass
@@ -58,9 +61,10 @@ class ForkSession:
     """Talks to ``probe.py ... serve``: one line per request on a control pipe, ``started`` and
     ``ended`` lines back on a status pipe, results in a file per probe."""
 
-    def __init__(self, settings: ProbeSettings, package: str) -> None:
+    def __init__(self, settings: ProbeSettings, package: str, children: Children) -> None:
         self.settings = settings
         self.package = package
+        self.children = children
         self.workdir = tempfile.mkdtemp(prefix="aoinspect-server-")
         self.import_path = os.path.join(self.workdir, "import.jsonl")
         self.log_path = os.path.join(self.workdir, "output.log")
@@ -74,7 +78,7 @@ class ForkSession:
         try:
             with open(self.log_path, "wb") as log:
                 self.process = subprocess.Popen(
-                    runner.probe_command(settings.python, self.import_path, "serve", package,
+                    runner.probe_command(settings.python, self.import_path, protocol.MODE_SERVE, package,
                                          str(control_read), str(status_write)),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                     pass_fds=(control_read, status_write),
@@ -82,16 +86,17 @@ class ForkSession:
         finally:
             os.close(control_read)
             os.close(status_write)
-        runner.register_group(self.process.pid)
+        children.register(self.process.pid)
         threading.Thread(target=self._read_status, name="aoinspect-status", daemon=True).start()
         self.server_timed_out = not self._wait_ready(settings.timeout)
-        self.server_sections = tuple(runner.read_sections(self.import_path))
-        server = next((section for section in self.server_sections if section.get("section") == "server"), None)
-        self.can_fork = bool(server and server.get("can_fork")) and self.process.poll() is None
+        self.server_sections, self.server_protocol_error = wire.parse_all(runner.read_sections(self.import_path))
+        server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
+        self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
+        self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
         self.isolation = Isolation(
             ISOLATION_FORK,
-            python_threads=server.get("python_threads") if server else None,
-            native_threads=server.get("native_threads") if server else None,
+            python_threads=server.python_threads if server else None,
+            native_threads=server.native_threads if server else None,
         )
 
     # --- the status pipe ---------------------------------------------------------------------
@@ -127,11 +132,11 @@ class ForkSession:
             return
         if kind == "started":
             pending.pid = int(value)
-            runner.register_group(pending.pid)
+            self.children.register(pending.pid)
         elif kind == "ended":
             pending.status = int(value)
             if pending.pid is not None:
-                runner.unregister_group(pending.pid)
+                self.children.unregister(pending.pid)
             pending.done.set()
 
     def _wait_ready(self, timeout: float) -> bool:
@@ -146,7 +151,7 @@ class ForkSession:
     # --- running probes ----------------------------------------------------------------------
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        return runner.map_requests(self.settings.jobs, self._run_one, requests)
+        return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
 
     def _run_one(self, request: ProbeRequest) -> ProbeRun:
         request_id = str(next(self._ids))
@@ -155,7 +160,7 @@ class ForkSession:
         with self._lock:
             self._pending[request_id] = pending
         # Hex fields: whatever a name or path holds, it cannot break the line protocol.
-        fields = (request_id, request.mode, result_path, *request.names)
+        fields = (request_id, result_path, *request.fields())
         line = "\t".join(field.encode("utf-8", "surrogatepass").hex() for field in fields) + "\n"
         try:
             os.write(self._control, line.encode("ascii"))
@@ -168,21 +173,15 @@ class ForkSession:
                 os.kill(pending.pid, signal.SIGKILL)
             pending.done.wait(SHUTDOWN_GRACE)
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
-        run = ProbeRun(
-            request=request,
-            sections=self.server_sections + tuple(runner.read_sections(result_path)),
-            returncode=returncode,
-            timed_out=timed_out,
-            timeout=self.settings.timeout,
-            output_tail=runner.tail(self.log_path),
-        )
+        run = wire.make_run(request, runner.read_sections(result_path), returncode, timed_out,
+                            self.settings.timeout, runner.tail(self.log_path), shared=self.server_sections)
         with contextlib.suppress(FileNotFoundError):
             os.remove(result_path)
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
             # calling it a failure (forking a process with native threads is not always safe).
-            retried = runner.run_probe(self.settings, request)
-            return replace(retried, extra={"retried_after": run.how_it_ended()})
+            retried = runner.run_probe(self.settings, request, self.children)
+            return replace(retried, retried_after=run.how_it_ended())
         return run
 
     def close(self) -> None:
@@ -202,7 +201,7 @@ class ForkSession:
                 self.process.wait(SHUTDOWN_GRACE)
         runner.kill_group(self.process.pid)
         self.process.wait()
-        runner.unregister_group(self.process.pid)
+        self.children.unregister(self.process.pid)
         with contextlib.suppress(OSError):
             os.close(self._status)
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -212,38 +211,45 @@ def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest])
     """The server's import hung or failed: every probe's would too. Report that, at once."""
     return [
         ProbeRun(request, session.server_sections, None, session.server_timed_out, session.settings.timeout,
-                 runner.tail(session.log_path))
+                 runner.tail(session.log_path), session.server_protocol_error)
         for request in requests
     ]
 
 
+def run_fresh(settings: ProbeSettings, children: Children, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+    """Each request in a fresh interpreter, up to ``settings.jobs`` at a time, in order."""
+    return runner.map_requests(settings.jobs, lambda request: runner.run_probe(settings, request, children),
+                               requests, children)
+
+
 class Session:
-    """The probes of one command, on one package, with the isolation that fits."""
+    """The probes of one command, on one package, with the isolation that fits. It owns every
+    child it starts (``children``) and ends them all when it closes."""
 
     def __init__(self, settings: ProbeSettings, package: str, probes: int | None = None) -> None:
         """``probes``: how many probes the command will run, when it knows."""
         self.settings = settings
         self.package = package
+        self.children = Children()
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
         if settings.isolation == ISOLATION_SPAWN:
-            self._spawn = SpawnSession(settings, "asked for with --isolation spawn")
+            self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
-            self._spawn = SpawnSession(settings, "this platform cannot fork")
+            self._spawn = SpawnSession(settings, self.children, "this platform cannot fork")
         elif probes == 1 and settings.isolation != ISOLATION_FORK:
-            self._spawn = SpawnSession(settings, "a single probe: a fork server would only add a step")
+            self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
 
     def _start(self) -> None:
         if self._fork is not None or self._spawn is not None:
             return
-        fork = ForkSession(self.settings, self.package)
+        fork = ForkSession(self.settings, self.package, self.children)
         if fork.can_fork:
             self._fork = fork
             return
         fork.close()
-        imported = next((s for s in fork.server_sections if s.get("section") == "import"), None)
-        if fork.server_timed_out or (imported is not None and not imported.get("ok")):
+        if fork.server_timed_out or (fork.imported is not None and not fork.imported.ok):
             self._fork, self._import_outcome_final = fork, True
             return
         threads = fork.isolation.python_threads
@@ -251,7 +257,7 @@ class Session:
             reason = f"importing {self.package} left {threads - 1} Python thread(s) running; forking them is unsafe"
         else:
             reason = "the fork server could not start"
-        self._spawn = SpawnSession(self.settings, reason)
+        self._spawn = SpawnSession(self.settings, self.children, reason)
 
     @property
     def isolation(self) -> Isolation:
@@ -273,12 +279,15 @@ class Session:
 
     def run_fresh(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         """Run in fresh interpreters whatever the isolation: repeated measurements of the import."""
-        return runner.run_probes(self.settings, requests)
+        return run_fresh(self.settings, self.children, requests)
 
     def close(self) -> None:
-        for session in (self._fork, self._spawn):
-            if session is not None:
-                session.close()
+        try:
+            for session in (self._fork, self._spawn):
+                if session is not None:
+                    session.close()
+        finally:
+            self.children.stop()
 
 
 @contextlib.contextmanager

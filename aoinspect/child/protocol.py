@@ -1,0 +1,117 @@
+"""The wire between the CLI and the child: request modes, result sections, and the child's
+writer. Shared by both sides; the parent imports the constants, the child loads this file as a
+sibling. Standard library only, Python 3.9+, and nothing imported at module level.
+
+A request is ``MODE PACKAGE THREADS NAME...``: on a spawned child's argv after the result path,
+or as one hex-encoded line to the fork server. Results are JSON lines, one section per line,
+appended to the request's result file; a ``done`` section closes a run that went to its end.
+"""
+
+# Request modes: what a probe does after ``import PACKAGE``.
+MODE_INSPECT = "inspect"  # describe the package (namespace, __all__, dir)
+MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step
+MODE_ASK = "ask"  # call the package's __getattr__ directly for each NAME
+MODE_STAR = "star"  # what ``from PACKAGE import *`` does
+MODE_RACE = "race"  # NAME from THREADS threads at once
+MODE_SERVE = "serve"  # the fork server: import once, fork a probe per request
+
+REQUEST_MODES = (MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE)
+
+# Result sections.
+SECTION_IMPORT = "import"  # what ``import PACKAGE`` materialized
+SECTION_SERVER = "server"  # the fork server's state after import
+SECTION_PACKAGE = "package"  # MODE_INSPECT
+SECTION_RESOLVE = "resolve"  # MODE_RESOLVE, one per name
+SECTION_ASK = "ask"  # MODE_ASK
+SECTION_STAR = "star"  # MODE_STAR
+SECTION_RACE = "race"  # MODE_RACE
+SECTION_INTERNAL = "internal"  # the probe itself failed: an error in aoinspect's child code
+SECTION_DONE = "done"  # the run went to its end
+
+SECTIONS = (
+    SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
+    SECTION_RACE, SECTION_INTERNAL, SECTION_DONE,
+)
+# The key that names a line's section.
+SECTION_KEY = "section"
+
+
+def encode_request(mode: str, package: str, threads: int, names: "tuple[str, ...]") -> "list[str]":
+    """The request's fields, in order."""
+    return [mode, package, str(threads), *names]
+
+
+def decode_request(fields):
+    """``(mode, package, threads, names)``; raises ValueError for a malformed request."""
+    if len(fields) < 3:
+        raise ValueError("a request needs MODE PACKAGE THREADS")
+    mode = fields[0]
+    if mode not in REQUEST_MODES:
+        raise ValueError("unknown mode " + repr(mode))
+    return mode, fields[1], int(fields[2]), list(fields[3:])
+
+
+# --- JSON, by hand: the child may not import json (it is not loaded in a bare interpreter) ----
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _quote(text):
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
+    parts = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            parts.append(_ESCAPES[char])
+        elif 0x20 <= code < 0x7F:
+            parts.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            parts.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            parts.append(f"\\u{code:04x}")
+    return '"' + "".join(parts) + '"'
+
+
+def encode(value):
+    """JSON for None, bools, ints, floats, strings, lists, tuples and dicts with string keys;
+    ASCII only, NaN and infinities as null."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            return "null"
+        return float.__repr__(value)
+    if kind is list or kind is tuple:
+        return "[" + ",".join([encode(item) for item in value]) + "]"
+    if kind is dict:
+        return "{" + ",".join([_quote(k) + ":" + encode(v) for k, v in value.items()]) + "}"
+    raise TypeError("cannot encode " + kind.__name__)
+
+
+class Reporter:
+    """Appends one JSON line per section to the result file, reopened for every write: the
+    package may close descriptors it did not open or change the working directory."""
+
+    def __init__(self, path, opener):
+        self.path = path
+        self._open = opener  # the real ``open``, taken before the package could replace it
+
+    def send(self, section, payload):
+        if section not in SECTIONS:
+            raise ValueError("unknown section " + repr(section))
+        payload = dict(payload)
+        payload[SECTION_KEY] = section
+        line = (encode(payload) + "\n").encode("ascii")
+        with self._open(self.path, "ab") as stream:
+            stream.write(line)

@@ -1,0 +1,179 @@
+"""The import recorder: which imports began, in what order, under which import, and how long
+each took. Child code (see ``__init__.py`` for the rules it keeps)."""
+
+import sys
+
+_modules = sys.modules
+_bootstrap = _modules["_frozen_importlib"]
+_get_ident = _modules["_thread"].get_ident
+
+
+def _load_clock():
+    time_module = _modules.get("time")
+    if time_module is not None:
+        return time_module.perf_counter
+    # Some interpreters start without ``time``; borrow it, then hide it again so that a
+    # package that imports ``time`` still shows it in its diff.
+    import time as borrowed
+
+    del _modules["time"]
+    return borrowed.perf_counter
+
+
+clock = _load_clock()
+
+
+class ImportEvent:
+    """One import that began: a module not yet in ``sys.modules`` was asked for."""
+
+    __slots__ = ("depth", "end", "module", "modules_at_end", "modules_at_start", "parent", "start")
+
+    def __init__(self, module, parent, depth, start, modules_at_start):
+        self.module = module
+        self.parent = parent  # index of the import running when this one began, or -1
+        self.depth = depth
+        self.start = start
+        self.end = 0.0
+        self.modules_at_start = modules_at_start  # len(sys.modules) when it began
+        self.modules_at_end = 0
+
+
+class ImportRecorder:
+    """Wraps ``_find_and_load``, the one function both ``import`` statements and
+    ``importlib.import_module`` go through for a module that is not loaded yet, to learn the
+    order in which imports *began*, which import was in progress when each began (its parent),
+    and how long each took. ``sys.modules`` itself only shows the order in which they finished.
+    """
+
+    def __init__(self):
+        self.events = []
+        self._stacks = {}
+        self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
+
+    def install(self):
+        original = self._original
+        events = self.events
+        stacks = self._stacks
+        modules = _modules
+        timer = clock
+        get_ident = _get_ident
+        new_event = ImportEvent
+
+        def _find_and_load(name, import_):
+            if name in modules:
+                return original(name, import_)
+            stack = stacks.get(get_ident())
+            if stack is None:
+                stack = stacks[get_ident()] = []
+            event = new_event(name, stack[-1] if stack else -1, len(stack), timer(), len(modules))
+            stack.append(len(events))
+            events.append(event)
+            try:
+                return original(name, import_)
+            finally:
+                event.end = timer()
+                event.modules_at_end = len(modules)
+                stack.pop()
+
+        setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
+
+    def loads(self, first_event, added, start_len):
+        """Describe the modules in ``added`` (finish order), in the order their imports began.
+
+        A module put into ``sys.modules`` without going through the import system
+        (``importlib`` registers ``importlib._bootstrap`` itself) is hung on the innermost
+        import running when it appeared. ``sys.modules`` moves every imported module to its end
+        when its import finishes, so ``added`` is chronological: such a module appeared after
+        the import listed before it (A) finished and before the one after it (B) did. It was
+        inserted when ``sys.modules`` held about ``len at A's end + its rank in the gap``
+        entries; the innermost import on B's chain that had begun by then is its parent.
+        """
+        events = self.events
+        last_event = len(events)
+        added_set = set(added)
+        first_seen = {}
+        for index in range(first_event, last_event):
+            name = events[index].module
+            if name in added_set and name not in first_seen:
+                first_seen[name] = index
+        materialized_events = set(first_seen.values())
+
+        def materialized_ancestor(parent):
+            # A parent whose own import failed is not in the diff: use the nearest ancestor
+            # that did materialize, or the access itself (-1).
+            while parent >= first_event and parent not in materialized_events:
+                parent = events[parent].parent
+            return parent if parent >= first_event else -1
+
+        entries = []  # (order key, name, parent event, start, end)
+        for name, index in first_seen.items():
+            event = events[index]
+            entries.append((index, name, materialized_ancestor(event.parent), event.start, event.end))
+        next_finisher = [-1] * len(added)
+        upcoming = -1
+        for position in range(len(added) - 1, -1, -1):
+            next_finisher[position] = upcoming
+            if added[position] in first_seen:
+                upcoming = first_seen[added[position]]
+        length_then = start_len
+        for position, name in enumerate(added):
+            if name in first_seen:
+                length_then = events[first_seen[name]].modules_at_end
+                continue
+            # The imports that began before sys.modules held length_then entries (a binary
+            # search: the length at each begin only grows, but for modules a package removes).
+            low, high = first_event, last_event
+            while low < high:
+                middle = (low + high) // 2
+                if events[middle].modules_at_start <= length_then:
+                    low = middle + 1
+                else:
+                    high = middle
+            parent = next_finisher[position]
+            while parent >= first_event and events[parent].modules_at_start > length_then:
+                parent = events[parent].parent
+            entries.append((low - 0.5, name, materialized_ancestor(parent), 0.0, 0.0))
+            length_then += 1
+        entries.sort(key=lambda entry: entry[0])
+
+        child_time: dict = {}
+        for _key, _name, parent, start, end in entries:
+            if parent >= 0:
+                child_time[parent] = child_time.get(parent, 0.0) + end - start
+        depth_of: dict = {}
+        loads = []
+        for key, name, parent, start, end in entries:
+            depth = depth_of[parent] + 1 if parent >= 0 else 0
+            depth_of[key] = depth
+            cumulative = end - start
+            loads.append({
+                "module": name,
+                "parent": events[parent].module if parent >= 0 else None,
+                "depth": depth,
+                "self_ms": round(max(cumulative - child_time.get(key, 0.0), 0.0) * 1000.0, 4),
+                "cumulative_ms": round(cumulative * 1000.0, 4),
+            })
+        return loads
+
+
+class Measurement:
+    """A ``sys.modules`` diff around one step, with the recorder's view of the same step."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.before = set(_modules)
+        self.first_event = len(recorder.events)
+        self.start = clock()
+        self.elapsed = 0.0
+
+    def finish(self):
+        self.elapsed = clock() - self.start
+        after = list(_modules)
+        before = self.before
+        after_set = set(after)
+        added = [name for name in after if name not in before]
+        return {
+            "materialized": self.recorder.loads(self.first_event, added, len(before)),
+            "removed": sorted([name for name in before if name not in after_set]),
+            "elapsed_ms": round(self.elapsed * 1000.0, 4),
+        }

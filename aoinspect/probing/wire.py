@@ -1,0 +1,433 @@
+"""The parent's side of the wire: typed probe requests and runs, and one parser per section the
+child can send (``SECTION_*`` in ``aoinspect.child.protocol``), each turning a raw JSON line into
+a typed, frozen record. Nothing past this module sees a raw dict.
+
+The child is untrusted (the inspected package runs in it and can write to its result file), so
+every field is checked: a line that does not hold what its section promises raises
+``ProtocolError``, and a probe that sent one is reported as failed, saying so.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
+
+from aoinspect.child import protocol
+from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class ProtocolError(ValueError):
+    """A result line that is not what the protocol says the child sends."""
+
+
+# --- the records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSection:
+    """``import PACKAGE``, measured once per child (once per fork server)."""
+
+    ok: bool
+    error: ErrorInfo | None
+    materialized: tuple[ModuleLoad, ...]
+    removed: tuple[str, ...]
+    elapsed_ms: float
+    threads: int
+    python: str
+    startup_modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServerSection:
+    """The fork server right after import: can it fork safely?"""
+
+    python_threads: int
+    native_threads: int
+    can_fork: bool
+
+
+@dataclass(frozen=True)
+class AllSection:
+    kind: str  # "list", "tuple", "missing" or "other"
+    type: str
+    names: tuple[str, ...]
+    invalid: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PackageSection:
+    """The package as the probe saw it right after import."""
+
+    file: str | None
+    path: tuple[str, ...] | None
+    all: AllSection
+    namespace: tuple[str, ...]
+    dir: tuple[str, ...] | None
+    dir_error: ErrorInfo | None
+    has_getattr: bool
+    is_module: bool
+
+
+@dataclass(frozen=True)
+class ResolveSection:
+    """One NAME accessed a step at a time."""
+
+    name: str
+    steps: tuple[Step, ...]
+    error: ErrorInfo | None
+    rejected_as_attribute_error: bool
+    already_loaded: bool
+    cached: bool | None
+    object: ObjectInfo | None
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    served: bool
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True)
+class AskSection:
+    """``__getattr__`` called directly, for each name asked about."""
+
+    answers: Mapping[str, Answer]
+
+
+@dataclass(frozen=True)
+class StarSection:
+    """``from PACKAGE import *``."""
+
+    materialized: tuple[ModuleLoad, ...]
+    via_getattr: tuple[str, ...]
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True)
+class RaceSection:
+    name: str
+    threads: int
+    distinct_objects: int
+    errors: tuple[ErrorInfo, ...]
+
+
+@dataclass(frozen=True)
+class InternalSection:
+    """The probe's own code failed."""
+
+    error: ErrorInfo
+
+
+@dataclass(frozen=True)
+class DoneSection:
+    """The child went to the end of its request."""
+
+
+Section = Union[
+    ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
+    InternalSection, DoneSection,
+]
+
+
+# --- field readers -----------------------------------------------------------------------------
+
+
+def _field(raw: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], default: Any = ...) -> Any:
+    value = raw.get(key, default)
+    if value is ...:
+        raise ProtocolError(f"the field {key!r} is missing")
+    if value is None and default is None:
+        return None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        raise ProtocolError(f"the field {key!r} is a {type(value).__name__}")
+    return value
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _strings(raw: Mapping[str, Any], key: str, *, optional: bool = False) -> tuple[str, ...] | None:
+    value = _field(raw, key, list, None if optional else ...)
+    if value is None:
+        return None
+    if not all(isinstance(item, str) for item in value):
+        raise ProtocolError(f"the field {key!r} holds something other than strings")
+    return tuple(value)
+
+
+def _number(raw: Mapping[str, Any], key: str) -> float:
+    value = _field(raw, key, (int, float), 0.0)
+    return float(value) if value is not None else 0.0
+
+
+def _error(raw: Any) -> ErrorInfo:
+    if not isinstance(raw, dict):
+        raise ProtocolError("an error is not an object")
+    return ErrorInfo(
+        type=_field(raw, "type", str),
+        message=_field(raw, "message", str),
+        location=_field(raw, "location", str, None),
+        missing_module=_field(raw, "missing_module", str, None),
+        is_attribute_error=bool(_field(raw, "is_attribute_error", bool, False)),
+    )
+
+
+def _optional_error(raw: Mapping[str, Any], key: str) -> ErrorInfo | None:
+    value = raw.get(key)
+    return None if value is None else _error(value)
+
+
+def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
+    loads = []
+    for item in _field(raw, key, list, []):
+        if not isinstance(item, dict):
+            raise ProtocolError(f"an entry of {key!r} is not an object")
+        self_ms = _number(item, "self_ms")
+        cumulative_ms = _number(item, "cumulative_ms")
+        loads.append(ModuleLoad(
+            module=_field(item, "module", str),
+            parent=_field(item, "parent", str, None),
+            depth=int(_field(item, "depth", int, 0)),
+            self_ms=self_ms,
+            cumulative_ms=cumulative_ms,
+            min_self_ms=self_ms,
+            min_cumulative_ms=cumulative_ms,
+        ))
+    return tuple(loads)
+
+
+# --- one parser per section --------------------------------------------------------------------
+
+
+def _import(raw: Mapping[str, Any]) -> ImportSection:
+    python = _field(raw, "python", list, [])
+    return ImportSection(
+        ok=_field(raw, "ok", bool),
+        error=_optional_error(raw, "error"),
+        materialized=_loads(raw, "materialized"),
+        removed=_strings(raw, "removed") or (),
+        elapsed_ms=_number(raw, "elapsed_ms"),
+        threads=int(_field(raw, "threads", int, 1)),
+        python=".".join(str(part) for part in python),
+        startup_modules=_strings(raw, "startup_modules") or (),
+    )
+
+
+def _server(raw: Mapping[str, Any]) -> ServerSection:
+    return ServerSection(
+        python_threads=int(_field(raw, "python_threads", int)),
+        native_threads=int(_field(raw, "native_threads", int)),
+        can_fork=_field(raw, "can_fork", bool),
+    )
+
+
+def _package(raw: Mapping[str, Any]) -> PackageSection:
+    declared = _field(raw, "all", dict)
+    return PackageSection(
+        file=_field(raw, "file", str, None),
+        path=_strings(raw, "path", optional=True),
+        all=AllSection(
+            kind=_field(declared, "kind", str),
+            type=_field(declared, "type", str, ""),
+            names=_strings(declared, "names") or (),
+            invalid=_strings(declared, "invalid") or (),
+        ),
+        namespace=_strings(raw, "namespace") or (),
+        dir=_strings(raw, "dir", optional=True),
+        dir_error=_optional_error(raw, "dir_error"),
+        has_getattr=_field(raw, "has_getattr", bool),
+        is_module=_field(raw, "is_module", bool),
+    )
+
+
+def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
+    steps = []
+    for step in _field(raw, "steps", list):
+        if not isinstance(step, dict):
+            raise ProtocolError("a step is not an object")
+        elapsed = _number(step, "elapsed_ms")
+        steps.append(Step(
+            name=_field(step, "name", str),
+            via_getattr=_field(step, "via_getattr", bool),
+            materialized=_loads(step, "materialized"),
+            removed=_strings(step, "removed") or (),
+            elapsed_ms=elapsed,
+            min_elapsed_ms=elapsed,
+        ))
+    error = _optional_error(raw, "error")
+    described = raw.get("object")
+    if described is not None and not isinstance(described, dict):
+        raise ProtocolError("the field 'object' is not an object")
+    return ResolveSection(
+        name=_field(raw, "name", str),
+        steps=tuple(steps),
+        error=error,
+        rejected_as_attribute_error=bool(error and error.is_attribute_error),
+        already_loaded=_field(raw, "already_loaded", bool),
+        cached=_field(raw, "cached", bool, None),
+        object=ObjectInfo(_field(described, "type", str), _field(described, "repr", str),
+                          _field(described, "is_module", bool)) if described else None,
+        candidates=_strings(raw, "candidates", optional=True) or (),
+    )
+
+
+def _ask(raw: Mapping[str, Any]) -> AskSection:
+    answers = {}
+    for name, answer in _field(raw, "answers", dict).items():
+        if not isinstance(answer, dict):
+            raise ProtocolError("an answer is not an object")
+        answers[name] = Answer(served=_field(answer, "served", bool), error=_optional_error(answer, "error"))
+    return AskSection(answers)
+
+
+def _star(raw: Mapping[str, Any]) -> StarSection:
+    return StarSection(
+        materialized=_loads(raw, "materialized"),
+        via_getattr=_strings(raw, "via_getattr") or (),
+        error=_optional_error(raw, "error"),
+    )
+
+
+def _race(raw: Mapping[str, Any]) -> RaceSection:
+    return RaceSection(
+        name=_field(raw, "name", str),
+        threads=int(_field(raw, "threads", int)),
+        distinct_objects=int(_field(raw, "distinct_objects", int)),
+        errors=tuple(_error(error) for error in _field(raw, "errors", list)),
+    )
+
+
+def _internal(raw: Mapping[str, Any]) -> InternalSection:
+    return InternalSection(_error(raw.get("error")))
+
+
+def _done(raw: Mapping[str, Any]) -> DoneSection:
+    del raw
+    return DoneSection()
+
+
+PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
+    protocol.SECTION_IMPORT: _import,
+    protocol.SECTION_SERVER: _server,
+    protocol.SECTION_PACKAGE: _package,
+    protocol.SECTION_RESOLVE: _resolve,
+    protocol.SECTION_ASK: _ask,
+    protocol.SECTION_STAR: _star,
+    protocol.SECTION_RACE: _race,
+    protocol.SECTION_INTERNAL: _internal,
+    protocol.SECTION_DONE: _done,
+}
+
+
+def parse(raw: Mapping[str, Any]) -> Section:
+    """The typed record of one result line; raises ProtocolError for anything else."""
+    name = raw.get(protocol.SECTION_KEY)
+    parser = PARSERS.get(name) if isinstance(name, str) else None
+    if parser is None:
+        raise ProtocolError(f"unknown section {name!r}")
+    try:
+        return parser(raw)
+    except (TypeError, ValueError, AttributeError) as exc:  # ProtocolError is a ValueError
+        raise ProtocolError(f"section {name!r}: {exc}") from None
+
+
+def parse_all(raws: Sequence[Mapping[str, Any]]) -> tuple[tuple[Section, ...], str | None]:
+    """The typed sections of a result file, and what was wrong with the first bad one."""
+    sections = []
+    problem = None
+    for raw in raws:
+        try:
+            sections.append(parse(raw))
+        except ProtocolError as exc:
+            problem = problem or str(exc)
+    return tuple(sections), problem
+
+
+# --- requests and runs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How to run probes: which interpreter, for how long, how many at once."""
+
+    python: str
+    timeout: float = 60.0
+    jobs: int = 1
+    isolation: str = "auto"  # "fork", "spawn" or "auto"
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What one probe does after ``import PACKAGE`` (``protocol.MODE_*``)."""
+
+    mode: str
+    package: str
+    names: tuple[str, ...] = ()
+    threads: int = 0  # MODE_RACE: how many threads access each name at once
+
+    def __post_init__(self) -> None:
+        if self.mode not in protocol.REQUEST_MODES:
+            raise ValueError(f"unknown probe mode {self.mode!r}")
+
+    def fields(self) -> list[str]:
+        return list(protocol.encode_request(self.mode, self.package, self.threads, self.names))
+
+
+S = TypeVar("S", bound=Section)
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What one child reported, as typed sections, and how it ended."""
+
+    request: ProbeRequest
+    sections: tuple[Section, ...]
+    returncode: int | None
+    timed_out: bool
+    timeout: float
+    output_tail: str = ""
+    protocol_error: str | None = None  # the first result line that broke the protocol
+    retried_after: str | None = None  # how a forked probe ended before it was run again
+
+    def get(self, kind: type[S]) -> S | None:
+        """The first section of this type, if the child sent one."""
+        for section in self.sections:
+            if isinstance(section, kind):
+                return section
+        return None
+
+    @property
+    def completed(self) -> bool:
+        return self.get(DoneSection) is not None and not self.timed_out
+
+    def how_it_ended(self) -> str:
+        """A short phrase for messages: "timed out after 5 s", "was killed by SIGSEGV", ..."""
+        if self.timed_out:
+            return f"timed out after {self.timeout:g} s"
+        if self.protocol_error is not None:
+            return f"sent a result the protocol does not allow ({self.protocol_error})"
+        code = self.returncode
+        if code is None:
+            return "did not finish"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"was killed by {name}"
+        return f"exited with status {code} without reporting"
+
+
+def make_run(
+    request: ProbeRequest, raws: Sequence[dict[str, Any]], returncode: int | None, timed_out: bool, timeout: float,
+    output_tail: str, shared: tuple[Section, ...] = (),
+) -> ProbeRun:
+    """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's)."""
+    parsed, problem = parse_all(raws)
+    return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem)

@@ -1,0 +1,308 @@
+"""The lazy contract: names import on demand, unknown names are rejected cleanly, nothing lazy
+is imported eagerly, and the declarations agree with each other."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aoinspect import schema
+from aoinspect.child import protocol
+from aoinspect.models import Finding
+from aoinspect.probing import results, wire
+from aoinspect.probing.wire import ProbeRequest
+from aoinspect.rules.base import Rule, shown
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from aoinspect.models import Resolution
+    from aoinspect.probing.wire import ProbeRun
+    from aoinspect.rules.base import CheckContext, Outcome, Plan
+
+# Looked up by check to see how the package treats a name it does not declare.
+UNKNOWN_NAME = "aoinspect_unknown_name"
+
+
+def _where(location: str | None) -> str:
+    return f" at {location}" if location else ""
+
+
+# --- import-failed and probe-failed: raised by the engine and by the rules below ----------------
+
+IMPORT_FAILED = Rule(
+    "import-failed", schema.SEVERITY_ERROR, "PKG cannot be imported (exit 3)",
+    "make `import PKG` work in a fresh interpreter; the message says what it raised",
+    exit_code=schema.EXIT_IMPORT_FAILED,
+)
+
+
+def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    """Every planned probe that failed, once: the resolutions, and what other rules planned
+    (their readers return a probe-failed finding instead of a measurement)."""
+    for name, outcome in context.resolutions.items():
+        resolution = outcome.value
+        if resolution.probe_failed:
+            yield rule.finding(name, resolution.error.message if resolution.error else "the probe failed")
+    seen: set[int] = set()
+    planned = [item for value in context.planned.values()
+               for item in (value.values() if isinstance(value, dict) else [value])]
+    for outcome in planned:
+        if outcome is None or id(outcome) in seen:
+            continue
+        seen.add(id(outcome))
+        value = outcome.value
+        if isinstance(value, Finding) and value.rule == rule.id:
+            yield value
+        elif getattr(value, "probe_failed", False) and value.error is not None:
+            yield rule.finding(value.name, value.error.message)
+
+
+PROBE_FAILED = Rule(
+    "probe-failed", schema.SEVERITY_ERROR, "a probe timed out or crashed (exit 4)",
+    "look at what the access does in a fresh interpreter: it hung, crashed or exited",
+    find=_probe_failures, per_name=True, exit_code=schema.EXIT_PROBE_FAILED,
+)
+
+
+def probe_failure(run: ProbeRun, stage: str, name: str | None = None) -> Finding:
+    return PROBE_FAILED.finding(name, results.probe_failed(run, stage).message)
+
+
+# --- what __all__ and the static declarations say ----------------------------------------------
+
+
+def _invalid_all(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    package, declared = context.package, context.info.all
+    if declared.kind == "other":
+        yield rule.finding(None, f"{package}.__all__ is a {declared.type}, not a list or tuple of strings.")
+    if declared.invalid:
+        yield rule.finding(None, f"{package}.__all__ holds items that are not strings "
+                                 f"({', '.join(declared.invalid)}); 'from {package} import *' raises TypeError.")
+    for name in declared.duplicates:
+        yield rule.finding(name, f"{package}.__all__ lists {name!r} more than once.", schema.SEVERITY_WARNING)
+    for name in dict.fromkeys(declared.names):
+        if not name.isidentifier():
+            yield rule.finding(None, f"{package}.__all__ lists {name!r}, which is not an identifier; "
+                                     f"'from {package} import *' cannot bind it.")
+
+
+INVALID_ALL = Rule(
+    "invalid-all", schema.SEVERITY_ERROR, "__all__ is not a list of unique strings",
+    "make __all__ a list or tuple of unique identifier strings", find=_invalid_all,
+)
+
+
+def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    package, declared, declarations = context.package, context.info.all, context.declarations
+    if declared.kind not in ("list", "tuple"):
+        return
+    runtime = set(declared.names)
+    static_sources: list[tuple[str, Sequence[str]]] = []
+    if declarations.type_checking_found:
+        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking))
+    if declarations.stub_path:
+        static_sources.append((f"the stub {declarations.stub_path}", declarations.stub))
+    for source, names in static_sources:
+        static = set(names)
+        for name in sorted(static - runtime):
+            yield rule.finding(name, f"{name!r} is declared in {source} but not in {package}.__all__.")
+        for name in sorted(runtime - static):
+            yield rule.finding(name, f"{name!r} is in {package}.__all__ but not declared in {source}.")
+
+
+DECLARATION_MISMATCH = Rule(
+    "declaration-mismatch", schema.SEVERITY_ERROR, "TYPE_CHECKING block or stub disagrees with __all__",
+    "declare each lazy name both in __all__ and in the TYPE_CHECKING block (or stub)",
+    find=_declaration_mismatch,
+)
+
+
+def _missing_dir(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    package, info = context.package, context.info
+    if info.dir_error is not None:
+        yield rule.finding(None, f"dir({package}) raises {info.dir_error}{_where(info.dir_error.location)}; tab "
+                                 "completion and introspection cannot list its names.")
+        return
+    if info.dir_names is None or not context.lazy:
+        return
+    missing = [name for name in context.lazy if name not in info.dir_names]
+    if missing:
+        yield rule.finding(None, f"dir({package}) does not list the lazy name(s) {shown(missing)}; define a module "
+                                 "__dir__ so that tab completion and introspection can see them.")
+
+
+MISSING_DIR = Rule(
+    "missing-dir", schema.SEVERITY_WARNING, "dir(PKG) does not list the lazy names",
+    "define a module __dir__ that returns the lazy names too", find=_missing_dir,
+)
+
+
+# --- accessing the declared names --------------------------------------------------------------
+
+
+def _lazy_resolutions(context: CheckContext) -> Iterator[Resolution]:
+    for name in context.lazy:
+        resolution = context.resolution(name)
+        if not resolution.probe_failed:
+            yield resolution
+
+
+def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    for resolution in _lazy_resolutions(context):
+        if resolution.error is not None:
+            yield rule.finding(resolution.name, f"{context.package}.{resolution.name} is declared but accessing it "
+                                                f"raised {resolution.error}{_where(resolution.error.location)}.")
+
+
+RESOLVE_FAILED = Rule(
+    "resolve-failed", schema.SEVERITY_ERROR, "a declared name fails to resolve",
+    "make the access work, or stop declaring the name", find=_resolve_failed, per_name=True,
+)
+
+
+def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    for resolution in _lazy_resolutions(context):
+        if resolution.error is None and resolution.cached is False:
+            yield rule.finding(resolution.name, f"a second access to {context.package}.{resolution.name} calls "
+                                                "__getattr__ again or imports more; set the attribute (or let the "
+                                                "import system do it) on first access.")
+
+
+NOT_CACHED = Rule(
+    "not-cached", schema.SEVERITY_WARNING, "a second access calls __getattr__ again",
+    "store the value in the module's globals on first access", find=_not_cached, per_name=True,
+)
+
+
+# --- an undeclared name ------------------------------------------------------------------------
+
+
+def _plan_unknown(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[Resolution]:
+    del rule
+    request = ProbeRequest(protocol.MODE_RESOLVE, context.package, (UNKNOWN_NAME,))
+    return plan.add(request, lambda runs: results.resolution(runs[0], UNKNOWN_NAME), key="unknown-name")
+
+
+def _unknown(rule: Rule, context: CheckContext) -> Resolution | None:
+    """The undeclared name's resolution, unless its probe failed (probe-failed reports that)."""
+    resolution: Resolution = context.planned[rule.id].value
+    return None if resolution.probe_failed else resolution
+
+
+def _unknown_accepted(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    resolution = _unknown(rule, context)
+    if resolution is not None and resolution.error is None:
+        kind = resolution.object.type if resolution.object else "a value"
+        yield rule.finding(UNKNOWN_NAME, f"looking up the undeclared name {context.package}.{UNKNOWN_NAME} returned "
+                                         f"{kind} instead of raising AttributeError.")
+
+
+UNKNOWN_ACCEPTED = Rule(
+    "unknown-accepted", schema.SEVERITY_ERROR, "an unknown name returns a value",
+    "raise AttributeError from __getattr__ for names it does not serve",
+    find=_unknown_accepted, plan=_plan_unknown,
+)
+
+
+def _wrong_exception(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    resolution = _unknown(rule, context)
+    if resolution is not None and resolution.error is not None and not resolution.rejected_as_attribute_error:
+        yield rule.finding(UNKNOWN_NAME, f"looking up an unknown name raises {resolution.error}"
+                                         f"{_where(resolution.error.location)}, not AttributeError; hasattr() and "
+                                         "getattr(obj, name, default) will raise instead of answering.")
+
+
+WRONG_EXCEPTION = Rule(
+    "wrong-exception", schema.SEVERITY_ERROR, "an unknown name raises something other than AttributeError",
+    "raise AttributeError from __getattr__ for names it does not serve",
+    find=_wrong_exception, plan=_plan_unknown,
+)
+
+
+def _rejection_side_effect(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    resolution = _unknown(rule, context)
+    if resolution is not None and resolution.materialized:
+        modules = [load.module for load in resolution.materialized]
+        yield rule.finding(UNKNOWN_NAME, f"looking up the unknown name {context.package}.{UNKNOWN_NAME} imported "
+                                         f"{len(modules)} module(s): {shown(modules, 10)}.")
+
+
+REJECTION_SIDE_EFFECT = Rule(
+    "rejection-side-effect", schema.SEVERITY_ERROR, "looking up an unknown name imports modules",
+    "decide whether __getattr__ serves a name before importing anything",
+    find=_rejection_side_effect, plan=_plan_unknown,
+)
+
+
+# --- from PKG import * -------------------------------------------------------------------------
+
+
+def _plan_star(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.StarSection | Finding]:
+    del rule
+
+    def read(runs: Sequence[ProbeRun]) -> wire.StarSection | Finding:
+        star = runs[0].get(wire.StarSection)
+        return star if star is not None else probe_failure(runs[0], f"running 'from {context.package} import *'")
+
+    return plan.add(ProbeRequest(protocol.MODE_STAR, context.package), read)
+
+
+def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    star = context.planned[rule.id].value
+    if not isinstance(star, wire.StarSection):
+        return
+    lazy = set(context.lazy)
+    triggered = [name for name in star.via_getattr if name in lazy]
+    if not triggered:
+        return
+    modules = [load.module for load in star.materialized]
+    yield rule.finding(None, f"'from {context.package} import *' loads the lazy name(s) {', '.join(triggered)}, "
+                             f"importing {len(modules)} module(s): {shown(modules)}.")
+
+
+STAR_IMPORT = Rule(
+    "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
+    "leave lazy names out of __all__, or accept that a star import loads them",
+    find=_star_import, plan=_plan_star,
+)
+
+
+# --- declared names that import PKG already loaded ---------------------------------------------
+
+
+def _plan_eager(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.AskSection | Finding] | None:
+    del rule
+    if not (context.eager and context.info.has_getattr):
+        return None
+
+    def read(runs: Sequence[ProbeRun]) -> wire.AskSection | Finding:
+        answers = runs[0].get(wire.AskSection)
+        if answers is not None:
+            return answers
+        return probe_failure(runs[0], f"asking {context.package}.__getattr__ about eager names")
+
+    return plan.add(ProbeRequest(protocol.MODE_ASK, context.package, tuple(context.eager)), read)
+
+
+def _eager_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    outcome = context.planned.get(rule.id)
+    if outcome is None:
+        return
+    answers = outcome.value
+    if not isinstance(answers, wire.AskSection):
+        return  # the probe failed: probe-failed reports it
+    for name in context.eager:
+        answer = answers.answers.get(name)
+        if answer is None or not answer.served:
+            continue
+        importer = context.info.imported.importer_of(f"{context.package}.{name}")
+        by = f" (imported by {importer})" if importer else ""
+        yield rule.finding(name, f"{context.package}.{name} is declared lazy (its __getattr__ serves it) but "
+                                 f"'import {context.package}' already loads it{by}.")
+
+
+EAGER_IMPORT = Rule(
+    "eager-import", schema.SEVERITY_ERROR, "a lazy name is already loaded by `import PKG`",
+    "remove the eager import (the chain in the message shows who imports it)",
+    find=_eager_import, plan=_plan_eager, per_name=True,
+)
