@@ -26,19 +26,22 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
         return Declarations()
     blocks = list(_type_checking_blocks(tree))
     type_checking = _unique(
-        name for block in blocks for name in _names_imported_from_package(block, package, stub=False)
+        name for block in blocks for name in _names_imported_from_package(block, package)
+        if not name.startswith("_")
     )
+    incomplete = any(star_imports_inside(block, package) for block in blocks)
     stub_path = os.path.splitext(init_file)[0] + ".pyi"
     stub_names: tuple[str, ...] = ()
     if _calls_attach_stub(tree) and os.path.isfile(stub_path):
         stub_tree = _parse(stub_path)
         if stub_tree is not None:
-            stub_names = _unique(_names_imported_from_package(stub_tree.body, package, stub=True))
+            stub_names = _unique(_names_imported_from_package(stub_tree.body, package))
     else:
         stub_path = ""
     return Declarations(
         type_checking=type_checking,
         type_checking_found=bool(blocks),
+        type_checking_star=incomplete,
         stub=stub_names,
         stub_path=stub_path or None,
     )
@@ -107,6 +110,8 @@ def _type_checking_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:
 
 
 def _type_checking_blocks(tree: ast.Module) -> Iterator[list[ast.stmt]]:
+    """The bodies of ``if TYPE_CHECKING:`` (under any alias) at module level, also nested in
+    other ``if``/``try``/``with`` blocks; never inside functions or classes."""
     import ast
 
     flags, modules = _type_checking_aliases(tree)
@@ -121,29 +126,51 @@ def _type_checking_blocks(tree: ast.Module) -> Iterator[list[ast.stmt]]:
             and test.value.id in modules
         )
 
-    for node in tree.body:
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop(0)
         if isinstance(node, ast.If) and is_flag(node.test):
             yield node.body
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            children = getattr(node, field, None)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not children:
+                continue
+            for child in children:
+                pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
-def _names_imported_from_package(body: list[ast.stmt], package: str, *, stub: bool) -> Iterator[str]:
-    """``from PACKAGE import x`` and ``from . import x`` declare ``x``; a lazy loader's stub
-    also serves ``from .sub import x``. Imports from anywhere else (``from types import
-    ModuleType``) declare nothing."""
+def _names_imported_from_package(body: list[ast.stmt], package: str) -> Iterator[str]:
+    """What an import from inside the package declares: ``from . import x``, ``from .sub import
+    x``, ``from .sub import x as y``, ``from PACKAGE.a.b import x`` and ``import PACKAGE.sub``
+    (``sub``, or its alias), in nested blocks too. Imports from outside the package (``from
+    types import ModuleType``, ``from .. import x``) declare nothing, nor does a star import."""
     import ast
 
-    for node in body:
-        if not isinstance(node, ast.ImportFrom):
-            continue
-        relative_self = node.level == 1 and node.module is None
-        absolute_self = node.level == 0 and node.module == package
-        from_submodule = (node.level == 1 and node.module is not None) or (
-            node.level == 0 and (node.module or "").startswith(package + ".")
-        )
-        if relative_self or absolute_self or (stub and from_submodule):
-            for alias in node.names:
-                if alias.name != "*":
-                    yield alias.asname or alias.name
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.ImportFrom):
+                inside = (node.level == 1) or (
+                    node.level == 0 and (node.module == package or (node.module or "").startswith(package + "."))
+                )
+                if inside:
+                    yield from (alias.asname or alias.name for alias in node.names if alias.name != "*")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith(package + "."):
+                        yield alias.asname or alias.name[len(package) + 1:].split(".")[0]
+
+
+def star_imports_inside(body: list[ast.stmt], package: str) -> bool:
+    """Whether the block star-imports from inside the package: what it declares is then more
+    than its names say (transformers' ``from .modeling_bert import *``)."""
+    import ast
+
+    return any(
+        isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
+        and (node.level == 1 or (node.module or "").startswith(package))
+        for statement in body for node in ast.walk(statement)
+    )
 
 
 def _calls_attach_stub(tree: ast.Module) -> bool:

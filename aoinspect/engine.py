@@ -94,7 +94,8 @@ def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[Decla
     on_disk = set(submodules_on_disk(info.search_path))
     return tuple(
         DeclaredName(name=name, declared_in=tuple(places), submodule=name in on_disk,
-                     loaded_at_import=name in info.namespace)
+                     loaded_at_import=name in info.namespace,
+                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism)
         for name, places in sources.items()
     )
 
@@ -122,10 +123,14 @@ def list_names(
         if include_undeclared:
             known = {name.name for name in declared.names}
             undeclared = tuple(name for name in submodules_on_disk(declared.info.search_path) if name not in known)
+        names = declared.names
         resolutions = None
         if resolve:
             resolutions = _resolve(session, package, declared.lazy, repeat).results
-        return ListReport(package, declared.info.imported, declared.names, undeclared, resolutions, session.isolation)
+            # What actually served each name, where it was measured.
+            served = {result.name: result.mechanism for result in resolutions if result.ok}
+            names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
+        return ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation)
 
 
 def resolve_names(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from aoinspect import schema
+from aoinspect.child import protocol
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class PackageInfo:
     dir_names: frozenset[str] | None
     has_getattr: bool
     dir_error: ErrorInfo | None = None  # what dir(PACKAGE) raised, if it did
+    mechanism: str = "none"  # how it serves names absent from its namespace (schema.MECHANISM_*)
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class DeclaredName:
     declared_in: tuple[str, ...]
     submodule: bool
     loaded_at_import: bool
+    mechanism: str = protocol.MECHANISM_NONE  # what serves it: the package's lazy path, or "attribute"
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class Declarations:
 
     type_checking: tuple[str, ...] = ()
     type_checking_found: bool = False
+    type_checking_star: bool = False  # it star-imports from the package: it declares more than it names
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
 
@@ -213,11 +217,16 @@ class Step:
     """One attribute of a dotted name: ``nn`` then ``quantized`` for ``nn.quantized``."""
 
     name: str
-    via_getattr: bool
+    mechanism: str  # what served it: a schema.MECHANISM_* value
     materialized: tuple[ModuleLoad, ...]
     removed: tuple[str, ...]
     elapsed_ms: float
     min_elapsed_ms: float = 0.0
+
+    @property
+    def via_getattr(self) -> bool:
+        """Served by a ``__getattr__``: the module's, its class's, or lazy_loader's."""
+        return self.mechanism in schema.GETATTR_MECHANISMS
 
 
 @dataclass(frozen=True)
@@ -238,6 +247,12 @@ class Resolution:
     unstable: tuple[str, ...] = ()  # modules that some repeats loaded and others did not
     distributions: Distributions = NO_DISTRIBUTIONS
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
+    observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
+
+    @property
+    def mechanism(self) -> str:
+        """What served the last step (``nn.quantized``: ``quantized``)."""
+        return self.steps[-1].mechanism if self.steps else protocol.MECHANISM_NONE
 
     @property
     def modules(self) -> ModuleNames:

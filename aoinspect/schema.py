@@ -7,7 +7,17 @@ Kept in one module so that the README, the renderers and the tests quote the sam
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+from aoinspect.child.protocol import (
+    MECHANISM_ATTRIBUTE,
+    MECHANISM_CLASS_GETATTR,
+    MECHANISM_LAZY_LOADER,
+    MECHANISM_LAZY_MODULE,
+    MECHANISM_MODULE_GETATTR,
+    MECHANISM_NONE,
+    MECHANISM_PROXY,
+)
+
+SCHEMA_VERSION = 2  # 2: mechanisms, observed loads (see the README's JSON section)
 
 # Exit codes. When several outcomes happen in one run, the most severe wins; the codes are
 # ordered so that "most severe" is simply the largest.
@@ -21,6 +31,18 @@ EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 SEVERITY_ERROR = "error"
 SEVERITY_WARNING = "warning"
 SEVERITY_INFO = "info"  # good news and notes: never fails a run, not even under --strict
+
+# How a step of an access was served: the child decides (child/protocol.py MECHANISM_*).
+GETATTR_MECHANISMS = (MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER)
+MECHANISM_LABELS = {
+    MECHANISM_ATTRIBUTE: "plain attribute",
+    MECHANISM_MODULE_GETATTR: "via module __getattr__",
+    MECHANISM_CLASS_GETATTR: "via the module class's __getattr__",
+    MECHANISM_LAZY_LOADER: "via lazy_loader",
+    MECHANISM_LAZY_MODULE: "LazyLoader module executing",
+    MECHANISM_PROXY: "via a proxy object",
+    MECHANISM_NONE: "no lazy path",
+}
 
 # Where a lazy name can be declared (the ``declared_in`` values).
 DECLARED_IN_ALL = "__all__"

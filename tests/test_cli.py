@@ -53,7 +53,7 @@ def test_resolve_quantization_pulls_in_nn_via_getattr_and_is_cached(invoke) -> N
 def test_resolve_text_output(invoke) -> None:
     result = invoke("resolve", "quantization")
     assert result.exit_code == 0
-    assert "ao.quantization  ok, via __getattr__, cached" in result.stdout
+    assert "ao.quantization  ok, via module __getattr__, cached" in result.stdout
     assert "ao.quantization.mappings" in result.stdout
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
 

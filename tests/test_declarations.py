@@ -24,7 +24,8 @@ def test_torch_style_type_checking_block(tmp_path: Path) -> None:
     """)
     declarations = read_declarations("torch.ao", init)
     assert declarations.type_checking_found
-    assert declarations.type_checking == ("nn", "ns")
+    # `from PKG.sub import X` declares X too (issue 11): type checkers see PKG.X.
+    assert declarations.type_checking == ("nn", "ns", "QConfig")
     assert declarations.stub == ()
 
 

@@ -274,7 +274,8 @@ def test_a_plain_module_works(fake) -> None:
     listed = aoinspect(fake, "-p", "plain", "list", "--all", "--format", "json")
     assert listed.returncode == 0
     doc = one_json_document(listed.stdout)
-    assert doc["names"] == [{"name": "f", "declared_in": ["__all__"], "submodule": False, "loaded_at_import": True}]
+    assert doc["names"] == [{"name": "f", "declared_in": ["__all__"], "submodule": False, "loaded_at_import": True,
+                            "mechanism": "attribute"}]
     assert doc["undeclared_submodules"] == []
     assert aoinspect(fake, "-p", "plain", "check").returncode == 0
 

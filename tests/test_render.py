@@ -15,6 +15,7 @@ from aoinspect.models import (
     DeclaredName,
     DistributionShare,
     ErrorInfo,
+    Failure,
     ImportResult,
     ListReport,
     ModuleLoad,
@@ -43,7 +44,7 @@ REPORT = ResolveReport("ao", IMPORTED, (
         name="quantization",
         ok=True,
         error=None,
-        steps=(Step("quantization", True, LOADS, (), 6.5, 6.5),),
+        steps=(Step("quantization", "module-getattr", LOADS, (), 6.5, 6.5),),
         cached=True,
         object=ObjectInfo("module", "<module 'ao.quantization'>", True),
         distributions=(
@@ -58,7 +59,7 @@ def test_text_resolve() -> None:
     assert render(REPORT, "text", RenderOptions(top=3)) == textwrap.dedent("""\
         import ao: 1 module in 1.0 ms
 
-        ao.quantization  ok, via __getattr__, cached, 4 modules, 6.5 ms
+        ao.quantization  ok, via module __getattr__, cached, 4 modules, 6.5 ms
           returned module: <module 'ao.quantization'>
           SELF ms  CUMUL ms  MODULE                    IMPORTED BY      DISTRIBUTION
              1.00      6.00  ao.quantization           (access)         aoinspect
@@ -151,19 +152,27 @@ def test_svg_boxes_match_the_data() -> None:
 
 
 def test_json_failure_and_list() -> None:
-    listing = ListReport("ao", IMPORTED, (DeclaredName("nn", ("__all__",), True, False),), ("_modules",))
+    listing = ListReport("ao", IMPORTED, (DeclaredName("nn", ("__all__",), True, False, "module-getattr"),),
+                         ("_modules",))
     doc = json.loads(render(listing, "json"))
-    assert doc["names"] == [{"name": "nn", "declared_in": ["__all__"], "submodule": True, "loaded_at_import": False}]
+    assert doc["names"] == [{"name": "nn", "declared_in": ["__all__"], "submodule": True, "loaded_at_import": False,
+                             "mechanism": "module-getattr"}]
     assert doc["undeclared_submodules"] == ["_modules"]
+    failure = Failure("resolve", "ao", "probe-failed", "the probe timed out after 5 s", 4,
+                      ErrorInfo("ProbeFailed", "timed out"))
+    doc = json.loads(render(failure, "json"))
+    assert (doc["ok"], doc["exit_code"], doc["command"], doc["package"]) == (False, 4, "resolve", "ao")
+    assert doc["error"] == {"kind": "probe-failed", "message": "the probe timed out after 5 s",
+                            "exception": {"type": "ProbeFailed", "message": "timed out", "location": None}}
 
 
 def test_text_failed_resolution_with_suggestion() -> None:
     report = ResolveReport("ao", IMPORTED, (
         Resolution("quantisation", False, ErrorInfo("AttributeError", "no 'quantisation'", "ao/__init__.py:27"),
-                   steps=(Step("quantisation", True, (), (), 0.01, 0.01),), suggestions=("quantization",)),
+                   steps=(Step("quantisation", "module-getattr", (), (), 0.01, 0.01),), suggestions=("quantization",)),
     ))
     assert render(report, "text", RenderOptions()).splitlines()[2:] == [
-        "ao.quantisation  failed, via __getattr__, 0 modules, 0.0 ms",
+        "ao.quantisation  failed, via module __getattr__, 0 modules, 0.0 ms",
         "  AttributeError: no 'quantisation'",
         "  raised at ao/__init__.py:27",
         "  did you mean 'quantization'?",

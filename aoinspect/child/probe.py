@@ -27,6 +27,7 @@ def _load_os():  # os, or posix/nt when the interpreter runs without site
 
 
 _os = _load_os()
+_bootstrap = _modules["_frozen_importlib"]
 _ModuleType = type(sys)
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<probe>")
@@ -57,7 +58,107 @@ def Reporter(path):
     return protocol.Reporter(path, _open)
 
 
-# --- safe descriptions of whatever the package hands us ------------------------------------------
+# --- looking at what the package hands us, without running its code ------------------------------
+#
+# Between the start and the end of a measured step the probe runs no code of the package beyond
+# the access itself. ``type()`` cannot be overridden, so values are inspected only through their
+# type, the type's own dictionaries and the module ``__dict__`` slot; ``isinstance`` (which reads
+# ``__class__``), ``getattr`` on the value, ``repr`` and ``dir`` run only after a step's diff is
+# taken, inside an observation whose loads are reported apart.
+
+_FunctionType = type(_load_os)
+_module_dict = _ModuleType.__dict__["__dict__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
+_type_mro = type.__dict__["__mro__"].__get__
+_type_attribute = type.__getattribute__
+
+
+def _is_module(value):
+    return issubclass(type(value), _ModuleType)
+
+
+def _namespace(value):
+    """A module's ``__dict__``, read from its slot (no ``__getattribute__``), else None."""
+    if issubclass(type(value), _ModuleType):
+        try:
+            return _module_dict(value)
+        except BaseException:  # noqa: BLE001
+            return None
+    return None
+
+
+def _class_lookup(kind, name):
+    """``name`` as the type's MRO defines it, or _MISSING; reads class dictionaries only."""
+    try:
+        for klass in _type_mro(kind):
+            if klass is object or klass is _ModuleType:
+                continue
+            namespace = _type_dict(klass)
+            if name in namespace:
+                return namespace[name]
+    except BaseException:  # noqa: BLE001
+        pass
+    return _MISSING
+
+
+def _is_lazy_module_type(kind):
+    """``importlib.util.LazyLoader``'s module class: its first attribute access executes it."""
+    try:
+        return _type_attribute(kind, "__name__") == "_LazyModule" and \
+            _type_attribute(kind, "__module__") == "importlib.util"
+    except BaseException:  # noqa: BLE001
+        return False
+
+
+def _hook_mechanism(hook):
+    """A module ``__getattr__`` is lazy_loader's ``attach`` when that package defined it."""
+    if type(hook) is _FunctionType:
+        module = hook.__module__
+        if type(module) is str and (module == "lazy_loader" or module.startswith("lazy_loader.")):
+            return protocol.MECHANISM_LAZY_LOADER
+    return protocol.MECHANISM_MODULE_GETATTR
+
+
+def package_mechanism(module):
+    """How a package serves names absent from its namespace, judged from its shape."""
+    kind = type(module)
+    if _is_lazy_module_type(kind):
+        return protocol.MECHANISM_LAZY_MODULE
+    namespace = _namespace(module)
+    if namespace is None:
+        has_hook = _class_lookup(kind, "__getattr__") is not _MISSING
+        return protocol.MECHANISM_PROXY if has_hook else protocol.MECHANISM_NONE
+    if _class_lookup(kind, "__getattr__") is not _MISSING:
+        return protocol.MECHANISM_CLASS_GETATTR
+    hook = namespace.get("__getattr__")
+    return _hook_mechanism(hook) if hook is not None else protocol.MECHANISM_NONE
+
+
+def step_mechanism(holder, part):
+    """What will serve ``holder.part``, decided before the access and without running any of
+    the package's code."""
+    kind = type(holder)
+    if _is_lazy_module_type(kind):
+        return protocol.MECHANISM_LAZY_MODULE  # the access executes the module first
+    namespace = _namespace(holder)
+    if namespace is not None and part in namespace:
+        return protocol.MECHANISM_ATTRIBUTE
+    if _class_lookup(kind, part) is not _MISSING:
+        return protocol.MECHANISM_ATTRIBUTE
+    if namespace is None:
+        try:
+            instance = object.__getattribute__(holder, "__dict__")
+            if type(instance) is dict and part in instance:
+                return protocol.MECHANISM_ATTRIBUTE
+        except BaseException:  # noqa: BLE001
+            pass
+        has_hook = _class_lookup(kind, "__getattr__") is not _MISSING
+        custom = _class_lookup(kind, "__getattribute__") is not _MISSING
+        return protocol.MECHANISM_PROXY if has_hook or custom else protocol.MECHANISM_ATTRIBUTE
+    if _class_lookup(kind, "__getattr__") is not _MISSING:
+        return protocol.MECHANISM_CLASS_GETATTR
+    hook = namespace.get("__getattr__")
+    return _hook_mechanism(hook) if hook is not None else protocol.MECHANISM_NONE
 
 
 def _safe_text(render, value, limit=REPR_LIMIT):
@@ -75,8 +176,8 @@ def _safe_text(render, value, limit=REPR_LIMIT):
 def _type_name(value):
     kind = type(value)
     try:
-        module = type.__getattribute__(kind, "__module__")
-        qualname = type.__getattribute__(kind, "__qualname__")
+        module = _type_attribute(kind, "__module__")
+        qualname = _type_attribute(kind, "__qualname__")
     except BaseException:  # noqa: BLE001
         return "object"
     if type(module) is not str or type(qualname) is not str:
@@ -84,12 +185,21 @@ def _type_name(value):
     return qualname if module == "builtins" else module + "." + qualname
 
 
+# Read from the exception types' own slots: a subclass's properties never run.
+_syntax_filename = SyntaxError.__dict__["filename"].__get__
+_syntax_lineno = SyntaxError.__dict__["lineno"].__get__
+_traceback_of = BaseException.__dict__["__traceback__"].__get__
+_import_error_name = ImportError.__dict__["name"].__get__
+
+
 def _location(exc):
     """Innermost frame outside this probe and the frozen import machinery."""
-    if isinstance(exc, SyntaxError) and getattr(exc, "filename", None):
-        return f"{exc.filename}:{exc.lineno}"
+    if issubclass(type(exc), SyntaxError):
+        filename = _syntax_filename(exc)
+        if type(filename) is str and filename:
+            return f"{filename}:{_syntax_lineno(exc)}"
     found = None
-    tb = exc.__traceback__
+    tb = _traceback_of(exc)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename not in _CHILD_FILES and not filename.startswith("<frozen"):
@@ -99,62 +209,37 @@ def _location(exc):
 
 
 def _describe_error(exc):
+    kind = type(exc)
     error = {
         "type": _type_name(exc),
         "message": _safe_text(str, exc, 2000),
-        "location": _location(exc),
-        "is_attribute_error": isinstance(exc, AttributeError),
+        "location": _location(exc) if issubclass(kind, BaseException) else None,
+        "is_attribute_error": issubclass(kind, AttributeError),
     }
-    if isinstance(exc, ImportError):
-        missing = getattr(exc, "name", None)
+    if issubclass(kind, ImportError):
+        missing = _import_error_name(exc)
         error["missing_module"] = missing if type(missing) is str else None
     return error
 
 
+def _module_repr(module, namespace):
+    """``<module 'x' from 'path'>`` from the module's dict: the package's ``__repr__`` and a
+    LazyLoader module's first attribute access never run."""
+    name = namespace.get("__name__")
+    file = namespace.get("__file__")
+    name_text = repr(name) if type(name) is str else "?"
+    if type(file) is str:
+        return "<module " + name_text + " from " + repr(file) + ">"
+    return "<module " + name_text + ">"
+
+
 def _describe_object(value):
-    return {
-        "type": _type_name(value),
-        "repr": _safe_text(repr, value),
-        "is_module": isinstance(value, _ModuleType),
-    }
+    namespace = _namespace(value)
+    text = _module_repr(value, namespace) if namespace is not None else _safe_text(repr, value)
+    return {"type": _type_name(value), "repr": text[:REPR_LIMIT], "is_module": namespace is not None}
 
 
-# --- watching __getattr__ ------------------------------------------------------------------------
-
-
-class GetattrSpy:
-    """Records calls to the module-level ``__getattr__`` (PEP 562) of the modules it watches."""
-
-    def __init__(self):
-        self.calls: list = []
-        self._restore: list = []
-
-    def watch(self, obj):
-        if not isinstance(obj, _ModuleType):
-            return
-        namespace = obj.__dict__
-        original = namespace.get("__getattr__")
-        if original is None or getattr(original, "_aoinspect_spy", False):
-            return
-        calls = self.calls
-        module_id = id(obj)
-
-        def __getattr__(name):
-            calls.append((module_id, name))
-            return original(name)
-
-        setattr(__getattr__, "_aoinspect_spy", True)  # noqa: B010
-        namespace["__getattr__"] = __getattr__
-        self._restore.append((namespace, original))
-
-    def called(self, obj, name, since=0):
-        key = (id(obj), name)
-        return any(call == key for call in self.calls[since:])
-
-    def restore(self):
-        for namespace, original in reversed(self._restore):
-            namespace["__getattr__"] = original
-        self._restore = []
+_MISSING = object()
 
 
 # --- the phases ----------------------------------------------------------------------------------
@@ -163,27 +248,29 @@ class GetattrSpy:
 def import_package(package, recorder, reporter):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
     measurement = Measurement(recorder)
-    error = None
+    failure = None
     module = None
     try:
         module = __import__(package)
         for part in package.split(".")[1:]:
             module = getattr(module, part)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are the package's
-        error = _describe_error(exc)
+        failure = exc
     report = measurement.finish()
-    report["ok"] = error is None
-    report["error"] = error
+    report["ok"] = failure is None
+    report["error"] = None if failure is None else _describe_error(failure)
     report["threads"] = len(sys._current_frames())
     report["python"] = list(sys.version_info[:3])
     report["startup_modules"] = _STARTUP_MODULES
     reporter.send(protocol.SECTION_IMPORT, report)
-    return error is None, module
+    return failure is None, module
 
 
 def describe_package(module, reporter):
-    """What the package declares and exposes, right after import."""
-    namespace = getattr(module, "__dict__", {})
+    """What the package declares and exposes, right after import (nothing here is measured)."""
+    namespace = _namespace(module)
+    if namespace is None:
+        namespace = {}
     file = namespace.get("__file__")
     path = namespace.get("__path__")
     try:
@@ -205,126 +292,205 @@ def describe_package(module, reporter):
             "names": [item for item in items if type(item) is str],
             "invalid": [_safe_text(repr, item, 80) for item in items if type(item) is not str],
         }
+    names = [name for name in namespace if type(name) is str]
     dir_error = None
     try:
         dir_names = [name for name in dir(module) if type(name) is str]
     except BaseException as exc:  # noqa: BLE001
         dir_names = None
         dir_error = _describe_error(exc)
+    mechanism = package_mechanism(module)
     reporter.send(protocol.SECTION_PACKAGE, {
         "file": file if type(file) is str else None,
         "path": path_list,
         "all": all_report,
-        "namespace": [name for name in namespace if type(name) is str],
+        "namespace": names,
         "dir": dir_names,
         "dir_error": dir_error,
-        "has_getattr": callable(namespace.get("__getattr__")),
-        "is_module": isinstance(module, _ModuleType),
+        "has_getattr": mechanism not in (protocol.MECHANISM_NONE, protocol.MECHANISM_ATTRIBUTE),
+        "mechanism": mechanism,
+        "is_module": _is_module(module),
     })
 
 
-_MISSING = object()
+_GETATTR_MECHANISMS = (
+    protocol.MECHANISM_MODULE_GETATTR, protocol.MECHANISM_CLASS_GETATTR, protocol.MECHANISM_LAZY_LOADER,
+)
 
 
 def resolve(module, name, recorder, reporter):
-    """Access ``PACKAGE.NAME`` one attribute at a time, then once more to see if it is cached."""
-    spy = GetattrSpy()
+    """Access ``PACKAGE.NAME`` one attribute at a time, measuring each step; then, outside the
+    steps, look at the result (a second access, a description) and report what that loaded."""
     parts = name.split(".")
     chain = [module]
     steps = []
-    error = None
+    failure = None
     already_loaded = True
     for part in parts:
         holder = chain[-1]
-        already_loaded = already_loaded and part in getattr(holder, "__dict__", {})
-        spy.watch(holder)
+        mechanism = step_mechanism(holder, part)
+        already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
         measurement = Measurement(recorder)
         try:
             value = getattr(holder, part)
         except BaseException as exc:  # noqa: BLE001 - sys.exit() in the package is a failed access
-            error = _describe_error(exc)
+            failure = exc
         step = measurement.finish()
         step["name"] = part
-        step["via_getattr"] = spy.called(holder, part)
+        step["mechanism"] = mechanism
         steps.append(step)
-        if error is not None:
+        if failure is not None:
             break
         chain.append(value)
-    result: dict = {"name": name, "steps": steps, "error": error, "already_loaded": already_loaded,
-              "cached": None, "same_object": None, "object": None, "candidates": None}
-    if error is None:
-        # A second access must be served from the namespace: no __getattr__ call, no imports.
-        since = len(spy.calls)
-        before = set(_modules)
-        try:
-            holder = module
-            for part in parts:
-                holder = getattr(holder, part)
-            same = holder is chain[-1]
-        except BaseException:  # noqa: BLE001
-            same = False
-        new_modules = any(name not in before for name in list(_modules))
-        result["cached"] = len(spy.calls) == since and not new_modules
-        result["same_object"] = same
-    spy.restore()
-    if error is None:
+    # Everything below may run the package's code: it is measured apart, as the observation.
+    observation = Measurement(recorder)
+    result = {"name": name, "steps": steps, "error": None, "already_loaded": already_loaded,
+              "cached": None, "object": None, "candidates": None}
+    if failure is None:
+        result["cached"] = _cached(chain, parts, steps)
         result["object"] = _describe_object(chain[-1])
     else:
+        result["error"] = _describe_error(failure)
         result["candidates"] = _candidates(chain[-1])
+    result["observed"] = observation.finish()["materialized"]
     reporter.send(protocol.SECTION_RESOLVE, result)
 
 
-def _candidates(holder):
-    """Names the failed lookup could have meant, for "did you mean" suggestions."""
-    names: list = []
+def _cached(chain, parts, steps):
+    """Would a second access be served from the namespace? Every step a ``__getattr__`` served
+    must have stored its value, and looking the whole name up again must import nothing."""
+    for holder, part, step in zip(chain, parts, steps):
+        if step["mechanism"] in _GETATTR_MECHANISMS:
+            namespace = _namespace(holder)
+            if namespace is None or part not in namespace:
+                return False
+    before = len(_modules)
     try:
-        declared = getattr(holder, "__dict__", {}).get("__all__")
-        if isinstance(declared, (list, tuple)):
+        value = chain[0]
+        for part in parts:
+            value = getattr(value, part)
+    except BaseException:  # noqa: BLE001
+        return False
+    return len(_modules) == before
+
+
+def _candidates(holder):
+    """Every name the failed lookup could have meant, for "did you mean" suggestions."""
+    names: list = []
+    namespace = _namespace(holder)
+    if namespace is not None:
+        declared = namespace.get("__all__")
+        if type(declared) in (list, tuple):
             names.extend(item for item in declared if type(item) is str)
+    try:
         names.extend(item for item in dir(holder) if type(item) is str and not item.startswith("__"))
     except BaseException:  # noqa: BLE001
         pass
-    return names[:CANDIDATE_LIMIT]
+    return names
+
+
+class ImportWatch:
+    """Which modules the import system hands out while it is installed: ``import`` statements
+    and ``__import__`` (with their from-lists), and ``importlib.import_module``, whether or not
+    the module was loaded already."""
+
+    def __init__(self):
+        self.modules: list = []
+
+    def __enter__(self):
+        builtins = _modules["builtins"]
+        self._builtins = builtins
+        self._original_import = builtins.__import__
+        self._original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
+        modules = self.modules
+        original_import = self._original_import
+        original_gcd = self._original_gcd
+
+        def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+            module = original_import(name, globals, locals, fromlist, level)
+            modules.append(module)
+            namespace = _namespace(module)
+            if fromlist and namespace is not None:
+                prefix = namespace.get("__name__")
+                for item in fromlist:
+                    if type(item) is str and type(prefix) is str:
+                        sub = _modules.get(prefix + "." + item)
+                        if sub is not None:
+                            modules.append(sub)
+            return module
+
+        def _gcd_import(name, package=None, level=0):
+            module = original_gcd(name, package, level)
+            modules.append(module)
+            return module
+
+        builtins.__import__ = __import__
+        setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
+        return self
+
+    def __exit__(self, *exc_info):
+        self._builtins.__import__ = self._original_import
+        setattr(_bootstrap, "_gcd_import", self._original_gcd)  # noqa: B010
+        return False
+
 
 
 def ask_getattr(module, names, reporter):
-    """Call the package's ``__getattr__`` directly: would it serve these names too?"""
-    hook = getattr(module, "__dict__", {}).get("__getattr__")
+    """Call the package's lazy path (its module or class ``__getattr__``) directly for each
+    name: does it serve the name through the import system? A value that is a module the import
+    system handed out, or an attribute of one (other than the package itself), was; a value
+    taken from the package's own globals was not."""
+    kind = type(module)
+    namespace = _namespace(module) or {}
+    class_hook = _class_lookup(kind, "__getattr__")
+    module_hook = namespace.get("__getattr__")
     answers: dict = {}
     for name in names:
-        if not callable(hook):
-            answers[name] = {"served": False, "error": None}
+        answer = {"served": False, "via_import": False, "error": None}
+        answers[name] = answer
+        if class_hook is _MISSING and module_hook is None:
             continue
+        watch = ImportWatch()
         try:
-            hook(name)
-            answers[name] = {"served": True, "error": None}
-        except AttributeError:
-            answers[name] = {"served": False, "error": None}
+            with watch:
+                value = class_hook(module, name) if class_hook is not _MISSING else module_hook(name)
         except BaseException as exc:  # noqa: BLE001
-            answers[name] = {"served": False, "error": _describe_error(exc)}
+            if not issubclass(type(exc), AttributeError):
+                answer["error"] = _describe_error(exc)
+            continue
+        answer["served"] = True
+        answer["via_import"] = _handed_out(value, name, watch.modules, module)
     reporter.send(protocol.SECTION_ASK, {"answers": answers})
+
+
+def _handed_out(value, name, handed, package):
+    for candidate in handed:
+        if candidate is package:
+            continue
+        if candidate is value:
+            return True
+        namespace = _namespace(candidate)
+        if namespace is not None and namespace.get(name, _MISSING) is value:
+            return True
+    return False
 
 
 def star_import(module, recorder, reporter):
     """What ``from PACKAGE import *`` would do: look up every name of ``__all__`` (or every
     public name), as the ``IMPORT_STAR`` opcode does."""
-    spy = GetattrSpy()
-    spy.watch(module)
+    namespace = _namespace(module) or {}
     measurement = Measurement(recorder)
-    error = None
+    failure = None
     try:
-        namespace = getattr(module, "__dict__", {})
         declared = namespace.get("__all__")
         if declared is None:
             declared = [name for name in list(namespace) if type(name) is str and not name.startswith("_")]
         for name in declared:
             getattr(module, name)
     except BaseException as exc:  # noqa: BLE001
-        error = _describe_error(exc)
+        failure = exc
     report = measurement.finish()
-    spy.restore()
-    report["via_getattr"] = sorted({name for _module, name in spy.calls if type(name) is str})
-    report["error"] = error
+    report["error"] = None if failure is None else _describe_error(failure)
     reporter.send(protocol.SECTION_STAR, report)
 
 

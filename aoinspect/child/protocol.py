@@ -32,6 +32,18 @@ SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
     SECTION_RACE, SECTION_INTERNAL, SECTION_DONE,
 )
+# How a step of an access was served (the child decides, in probe.step_mechanism).
+MECHANISM_ATTRIBUTE = "attribute"  # already in the namespace (or the class): a plain attribute
+MECHANISM_MODULE_GETATTR = "module-getattr"  # the module's __getattr__ (PEP 562)
+MECHANISM_CLASS_GETATTR = "class-getattr"  # __getattr__ on the module's class (transformers' _LazyModule)
+MECHANISM_LAZY_LOADER = "lazy-loader"  # lazy_loader.attach's module __getattr__
+MECHANISM_LAZY_MODULE = "lazy-module"  # an importlib.util.LazyLoader module executing on first access
+MECHANISM_PROXY = "proxy"  # an object whose own __getattr__/__getattribute__ loads on access
+MECHANISM_NONE = "none"  # nothing serves a missing name: it raises AttributeError
+MECHANISMS = (
+    MECHANISM_ATTRIBUTE, MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER,
+    MECHANISM_LAZY_MODULE, MECHANISM_PROXY, MECHANISM_NONE,
+)
 # The key that names a line's section.
 SECTION_KEY = "section"
 

@@ -91,21 +91,28 @@ class ImportRecorder:
         events = self.events
         last_event = len(events)
         added_set = set(added)
-        first_seen = {}
+        # A module's import can begin twice: numpy.__config__ begins importing
+        # numpy._core._multiarray_umath, which first imports its parent package, whose __init__
+        # imports the same module again and runs it. The module sits where its import first
+        # began (-X importtime's outer line); whatever either import began hangs under it, and
+        # its self time is what both spent outside their children.
+        first_seen = {}  # name -> the first import of it to begin: its place in the tree
+        loaded_by = {}  # name -> the last one: it ran the module and put it in sys.modules
         for index in range(first_event, last_event):
             name = events[index].module
-            if name in added_set and name not in first_seen:
-                first_seen[name] = index
-        materialized_events = set(first_seen.values())
+            if name in added_set:
+                if name not in first_seen:
+                    first_seen[name] = index
+                loaded_by[name] = index
 
         def materialized_ancestor(parent):
-            # A parent whose own import failed is not in the diff: use the nearest ancestor
-            # that did materialize, or the access itself (-1).
-            while parent >= first_event and parent not in materialized_events:
+            # The module of the nearest enclosing import that materialized (an import that
+            # failed is not in the diff), or None: the access itself.
+            while parent >= first_event and events[parent].module not in first_seen:
                 parent = events[parent].parent
-            return parent if parent >= first_event else -1
+            return events[parent].module if parent >= first_event else None
 
-        entries = []  # (order key, name, parent event, start, end)
+        entries = []  # (order key, name, parent module, start, end)
         for name, index in first_seen.items():
             event = events[index]
             entries.append((index, name, materialized_ancestor(event.parent), event.start, event.end))
@@ -113,12 +120,12 @@ class ImportRecorder:
         upcoming = -1
         for position in range(len(added) - 1, -1, -1):
             next_finisher[position] = upcoming
-            if added[position] in first_seen:
-                upcoming = first_seen[added[position]]
+            if added[position] in loaded_by:
+                upcoming = loaded_by[added[position]]
         length_then = start_len
         for position, name in enumerate(added):
-            if name in first_seen:
-                length_then = events[first_seen[name]].modules_at_end
+            if name in loaded_by:
+                length_then = events[loaded_by[name]].modules_at_end
                 continue
             # The imports that began before sys.modules held length_then entries (a binary
             # search: the length at each begin only grows, but for modules a package removes).
@@ -136,22 +143,28 @@ class ImportRecorder:
             length_then += 1
         entries.sort(key=lambda entry: entry[0])
 
-        child_time: dict = {}
-        for _key, _name, parent, start, end in entries:
-            if parent >= 0:
-                child_time[parent] = child_time.get(parent, 0.0) + end - start
+        spent: dict = {}  # module -> time in all its imports
+        child_time: dict = {}  # module -> time in the imports that began inside them
+        for index in range(first_event, last_event):
+            event = events[index]
+            if event.module in first_seen:
+                duration = event.end - event.start
+                spent[event.module] = spent.get(event.module, 0.0) + duration
+                parent = materialized_ancestor(event.parent)
+                if parent is not None:
+                    child_time[parent] = child_time.get(parent, 0.0) + duration
         depth_of: dict = {}
         loads = []
-        for key, name, parent, start, end in entries:
-            depth = depth_of[parent] + 1 if parent >= 0 else 0
-            depth_of[key] = depth
-            cumulative = end - start
+        for _key, name, parent, start, end in entries:
+            depth = depth_of[parent] + 1 if parent is not None else 0
+            depth_of[name] = depth
+            own = spent.get(name, 0.0) - child_time.get(name, 0.0)
             loads.append({
                 "module": name,
-                "parent": events[parent].module if parent >= 0 else None,
+                "parent": parent,
                 "depth": depth,
-                "self_ms": round(max(cumulative - child_time.get(key, 0.0), 0.0) * 1000.0, 4),
-                "cumulative_ms": round(cumulative * 1000.0, 4),
+                "self_ms": round(max(own, 0.0) * 1000.0, 4),
+                "cumulative_ms": round((end - start) * 1000.0, 4),
             })
         return loads
 

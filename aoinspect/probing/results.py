@@ -80,6 +80,7 @@ def package_info(run: ProbeRun, package: str) -> PackageInfo:
         dir_names=frozenset(described.dir) if described.dir is not None else None,
         dir_error=described.dir_error,
         has_getattr=described.has_getattr,
+        mechanism=described.mechanism,
     )
 
 
@@ -129,6 +130,7 @@ def resolution(run: ProbeRun, name: str) -> Resolution:
         suggestions=suggestions(name, measured.candidates),
         rejected_as_attribute_error=measured.rejected_as_attribute_error,
         retried=retried,
+        observed=measured.observed,
     )
 
 

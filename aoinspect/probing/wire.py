@@ -69,6 +69,7 @@ class PackageSection:
     dir: tuple[str, ...] | None
     dir_error: ErrorInfo | None
     has_getattr: bool
+    mechanism: str
     is_module: bool
 
 
@@ -84,12 +85,14 @@ class ResolveSection:
     cached: bool | None
     object: ObjectInfo | None
     candidates: tuple[str, ...]
+    observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
 
 
 @dataclass(frozen=True)
 class Answer:
-    served: bool
-    error: ErrorInfo | None
+    served: bool  # __getattr__ returned a value for the name
+    via_import: bool  # ... handed to it by the import system
+    error: ErrorInfo | None  # what it raised, other than AttributeError
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,6 @@ class StarSection:
     """``from PACKAGE import *``."""
 
     materialized: tuple[ModuleLoad, ...]
-    via_getattr: tuple[str, ...]
     error: ErrorInfo | None
 
 
@@ -159,6 +161,13 @@ def _strings(raw: Mapping[str, Any], key: str, *, optional: bool = False) -> tup
     if not all(isinstance(item, str) for item in value):
         raise ProtocolError(f"the field {key!r} holds something other than strings")
     return tuple(value)
+
+
+def _mechanism(raw: Mapping[str, Any]) -> str:
+    value = _field(raw, "mechanism", str)
+    if value not in protocol.MECHANISMS:
+        raise ProtocolError(f"unknown mechanism {value!r}")
+    return str(value)
 
 
 def _number(raw: Mapping[str, Any], key: str) -> float:
@@ -242,6 +251,7 @@ def _package(raw: Mapping[str, Any]) -> PackageSection:
         dir=_strings(raw, "dir", optional=True),
         dir_error=_optional_error(raw, "dir_error"),
         has_getattr=_field(raw, "has_getattr", bool),
+        mechanism=_mechanism(raw),
         is_module=_field(raw, "is_module", bool),
     )
 
@@ -254,7 +264,7 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
         elapsed = _number(step, "elapsed_ms")
         steps.append(Step(
             name=_field(step, "name", str),
-            via_getattr=_field(step, "via_getattr", bool),
+            mechanism=_mechanism(step),
             materialized=_loads(step, "materialized"),
             removed=_strings(step, "removed") or (),
             elapsed_ms=elapsed,
@@ -274,6 +284,7 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
         object=ObjectInfo(_field(described, "type", str), _field(described, "repr", str),
                           _field(described, "is_module", bool)) if described else None,
         candidates=_strings(raw, "candidates", optional=True) or (),
+        observed=_loads(raw, "observed"),
     )
 
 
@@ -282,14 +293,14 @@ def _ask(raw: Mapping[str, Any]) -> AskSection:
     for name, answer in _field(raw, "answers", dict).items():
         if not isinstance(answer, dict):
             raise ProtocolError("an answer is not an object")
-        answers[name] = Answer(served=_field(answer, "served", bool), error=_optional_error(answer, "error"))
+        answers[name] = Answer(served=_field(answer, "served", bool), via_import=_field(answer, "via_import", bool),
+                               error=_optional_error(answer, "error"))
     return AskSection(answers)
 
 
 def _star(raw: Mapping[str, Any]) -> StarSection:
     return StarSection(
         materialized=_loads(raw, "materialized"),
-        via_getattr=_strings(raw, "via_getattr") or (),
         error=_optional_error(raw, "error"),
     )
 

@@ -147,6 +147,7 @@ def _import(imported: ImportResult) -> dict[str, Any]:
 def _step(step: Step) -> dict[str, Any]:
     return {
         "name": step.name,
+        "mechanism": step.mechanism,
         "via_getattr": step.via_getattr,
         "materialized": [_load(load) for load in step.materialized],
         "removed": list(step.removed),
@@ -165,6 +166,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "retried": result.retried,
         "suggestions": list(result.suggestions),
         "already_loaded": result.already_loaded,
+        "mechanism": result.mechanism,
         "via_getattr": result.via_getattr,
         "cached": result.cached,
         "object": {"type": result.object.type, "repr": result.object.repr} if result.object else None,
@@ -177,6 +179,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "unstable": list(result.unstable),
         "distributions": [_share(share) for share in result.distributions],
         "steps": [_step(step) for step in result.steps],
+        "observed": [_load(load) for load in result.observed],
     }
 
 
@@ -186,4 +189,5 @@ def _declared_name(name: DeclaredName) -> dict[str, Any]:
         "declared_in": list(name.declared_in),
         "submodule": name.submodule,
         "loaded_at_import": name.loaded_at_import,
+        "mechanism": name.mechanism,
     }

@@ -122,13 +122,13 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         facts.append(paint("ok", "ok"))
         if result.already_loaded:
             facts.append("already loaded by import")
-        facts.append("via __getattr__" if result.via_getattr else "plain attribute")
+        facts.append(schema.MECHANISM_LABELS[result.mechanism])
         if result.cached is not None:
             facts.append("cached" if result.cached else paint("not cached", "warn"))
     else:
         facts.append(paint("failed", "bad"))
         if result.via_getattr:
-            facts.append("via __getattr__")
+            facts.append(schema.MECHANISM_LABELS[result.mechanism])
     facts.append(_count(len(result.materialized), "module"))
     timing = f"{result.elapsed_ms:.1f} ms"
     if result.repeats > 1:
@@ -148,7 +148,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         lines.append("  " + paint("differs between repeats: " + ", ".join(result.unstable), "warn"))
     if len(result.steps) > 1:
         for step in result.steps:
-            how = "via __getattr__" if step.via_getattr else "plain attribute"
+            how = schema.MECHANISM_LABELS[step.mechanism]
             lines.append(
                 f"  step .{step.name}: {how}, {_count(len(step.materialized), 'module')}, "
                 f"{step.elapsed_ms:.1f} ms"
@@ -164,6 +164,11 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         lines.extend(_table(rows, right=(2, 3)))
     if result.removed:
         lines.append("  removed from sys.modules: " + ", ".join(result.removed))
+    if result.observed:
+        modules = [load.module for load in result.observed]
+        count = _count(len(modules), "more module")
+        lines.append(f"  looking at the result (a second access, its repr) loaded {count}, not counted above: "
+                     + ", ".join(modules[:8]) + (" ..." if len(modules) > 8 else ""))
     return lines
 
 
@@ -174,7 +179,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
     lines = [f"{report.package}: {_count(len(report.names), 'declared name')}", _import_line(report.imported)]
     if report.names:
         resolved = {result.name: result for result in report.resolutions or ()}
-        header: tuple[str, ...] = ("NAME", "DECLARED IN", "SUBMODULE", "LOADED AT IMPORT")
+        header: tuple[str, ...] = ("NAME", "DECLARED IN", "SUBMODULE", "LOADED AT IMPORT", "SERVED BY")
         if report.resolutions is not None:
             header += ("MODULES", "TOTAL ms")
         rows: list[tuple[str, ...]] = [header]
@@ -184,6 +189,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
                 ", ".join(name.declared_in),
                 "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
+                name.mechanism,
             )
             if report.resolutions is not None:
                 result = resolved.get(name.name)
@@ -195,7 +201,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
                     row += (str(len(result.materialized)), f"{total_ms(result.materialized):.2f}")
             rows.append(row)
         lines.append("")
-        lines.extend(_table(rows, right=(4, 5)))
+        lines.extend(_table(rows, right=(5, 6)))
     if report.undeclared_submodules is not None:
         lines.append("")
         if report.undeclared_submodules:

@@ -97,17 +97,25 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
     if declared.kind not in ("list", "tuple"):
         return
     runtime = set(declared.names)
-    static_sources: list[tuple[str, Sequence[str]]] = []
+    # Type checkers need no static import for a submodule (they find `PKG.sub` on disk) nor for a
+    # name the package imports eagerly (they read that import).
+    seen_anyway = {name.name for name in context.names if name.submodule or name.loaded_at_import}
+    static_sources: list[tuple[str, Sequence[str], bool]] = []
     if declarations.type_checking_found:
-        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking))
+        # A block that star-imports from the package declares more than it names.
+        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking, declarations.type_checking_star))
     if declarations.stub_path:
-        static_sources.append((f"the stub {declarations.stub_path}", declarations.stub))
-    for source, names in static_sources:
+        static_sources.append((f"the stub {declarations.stub_path}", declarations.stub, False))
+    for source, names, incomplete in static_sources:
         static = set(names)
         for name in sorted(static - runtime):
-            yield rule.finding(name, f"{name!r} is declared in {source} but not in {package}.__all__.")
-        for name in sorted(runtime - static):
-            yield rule.finding(name, f"{name!r} is in {package}.__all__ but not declared in {source}.")
+            yield rule.finding(name, f"{name!r} is declared in {source} but not in {package}.__all__; add it to "
+                                     "__all__, or drop the import if it is not public.")
+        if incomplete:
+            continue
+        for name in sorted(runtime - static - seen_anyway):
+            yield rule.finding(name, f"{name!r} is in {package}.__all__ but not declared in {source}; import it "
+                                     "there so that type checkers and IDEs see it.")
 
 
 DECLARATION_MISMATCH = Rule(
@@ -251,13 +259,14 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     star = context.planned[rule.id].value
     if not isinstance(star, wire.StarSection):
         return
-    lazy = set(context.lazy)
-    triggered = [name for name in star.via_getattr if name in lazy]
-    if not triggered:
-        return
     modules = [load.module for load in star.materialized]
-    yield rule.finding(None, f"'from {context.package} import *' loads the lazy name(s) {', '.join(triggered)}, "
-                             f"importing {len(modules)} module(s): {shown(modules)}.")
+    lazy = set(context.lazy)
+    # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it.
+    triggered = [name for name in dict.fromkeys(context.info.all.names) if name in lazy]
+    if not modules or not triggered:
+        return
+    yield rule.finding(None, f"'from {context.package} import *' loads {len(triggered)} lazy name(s) "
+                             f"({shown(triggered)}), importing {len(modules)} module(s): {shown(modules)}.")
 
 
 STAR_IMPORT = Rule(
@@ -293,12 +302,12 @@ def _eager_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         return  # the probe failed: probe-failed reports it
     for name in context.eager:
         answer = answers.answers.get(name)
-        if answer is None or not answer.served:
-            continue
+        if answer is None or not answer.via_import:
+            continue  # a globals() fallback is not a lazy path
         importer = context.info.imported.importer_of(f"{context.package}.{name}")
         by = f" (imported by {importer})" if importer else ""
-        yield rule.finding(name, f"{context.package}.{name} is declared lazy (its __getattr__ serves it) but "
-                                 f"'import {context.package}' already loads it{by}.")
+        yield rule.finding(name, f"{context.package}.{name} is declared lazy (its __getattr__ imports it) but "
+                                 f"'import {context.package}' already loads it{by}; remove that eager import.")
 
 
 EAGER_IMPORT = Rule(

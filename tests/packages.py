@@ -1,0 +1,251 @@
+"""Fake packages that reproduce the lazy mechanisms of real ones, as ``{path: source}`` maps for
+the ``fake`` fixture. Each names the real package whose pattern it copies."""
+
+from __future__ import annotations
+
+# Modules each mechanism's lazy target imports when it runs: stdlib modules a bare interpreter
+# does not load at start-up, so that a missed load shows as a wrong module set.
+HEAVY = "import colorsys, fractions\nVALUE = 1\n"
+
+# openai's LazyProxy: a module attribute that is an object loading its target on any attribute
+# access, including __class__ (so isinstance() on it runs the package's code).
+PROXY = {
+    "proxied/__init__.py": """
+        from ._proxy import ChatProxy
+
+        chat = ChatProxy()
+        __all__ = ["chat"]
+    """,
+    "proxied/_proxy.py": """
+        class LazyProxy:
+            def __load__(self):
+                import importlib
+                return importlib.import_module("proxied.resources")
+
+            def __getattr__(self, attr):
+                return getattr(self.__load__(), attr)
+
+            @property
+            def __class__(self):
+                return type(self.__load__())
+
+            def __repr__(self):
+                return repr(self.__load__())
+
+
+        class ChatProxy(LazyProxy):
+            pass
+    """,
+    "proxied/resources.py": HEAVY + "completions = 'completions'\n",
+}
+
+# importlib.util.LazyLoader (what lazy_loader.load uses): the module is in sys.modules at once
+# and executes on its first attribute access.
+LAZY_MODULE = {
+    "deferred/__init__.py": """
+        import importlib.util
+        import sys
+
+
+        def _lazy(name):
+            spec = importlib.util.find_spec(name)
+            loader = importlib.util.LazyLoader(spec.loader)
+            spec.loader = loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            loader.exec_module(module)
+            return module
+
+
+        heavy = _lazy("deferred.heavy")
+        __all__ = ["heavy"]
+    """,
+    "deferred/heavy.py": HEAVY + "X = 'x'\n",
+}
+
+# transformers' _LazyModule: the package replaces itself in sys.modules with an instance of a
+# ModuleType subclass whose class-level __getattr__ imports on demand.
+CLASS_GETATTR = {
+    "classlazy/__init__.py": """
+        import sys
+        from typing import TYPE_CHECKING
+
+        from ._lazy import LazyModule
+
+        if TYPE_CHECKING:
+            from .configuration import Config
+            from .modeling import Model
+        else:
+            sys.modules[__name__] = LazyModule(
+                __name__, __file__, {"configuration": ["Config"], "modeling": ["Model"]}, __spec__
+            )
+    """,
+    "classlazy/_lazy.py": """
+        import importlib
+        from types import ModuleType
+
+
+        class LazyModule(ModuleType):
+            def __init__(self, name, file, structure, spec):
+                super().__init__(name)
+                self._class_to_module = {item: module for module, items in structure.items() for item in items}
+                self.__all__ = list(structure) + list(self._class_to_module)
+                self.__file__ = file
+                self.__spec__ = spec
+                self.__path__ = [file.rsplit("/", 1)[0]]
+
+            def __dir__(self):
+                return list(super().__dir__()) + self.__all__
+
+            def __getattr__(self, name):
+                if name in self._class_to_module:
+                    module = importlib.import_module("." + self._class_to_module[name], self.__name__)
+                    value = getattr(module, name)
+                elif name in self.__all__:
+                    value = importlib.import_module("." + name, self.__name__)
+                else:
+                    raise AttributeError(f"module {self.__name__} has no attribute {name}")
+                setattr(self, name, value)
+                return value
+    """,
+    "classlazy/configuration.py": "import colorsys\nclass Config: pass\n",
+    "classlazy/modeling.py": "import fractions\nfrom .configuration import Config\nclass Model: pass\n",
+}
+
+# The module __class__ swap the Python docs show (sys.modules[__name__].__class__ = ...).
+CLASS_SWAP = {
+    "swapped/__init__.py": """
+        import sys
+        import types
+
+        __all__ = ["heavy"]
+
+
+        class _Lazy(types.ModuleType):
+            def __getattr__(self, name):
+                if name == "heavy":
+                    import importlib
+                    return importlib.import_module(".heavy", __name__)
+                raise AttributeError(name)
+
+
+        sys.modules[__name__].__class__ = _Lazy
+    """,
+    "swapped/heavy.py": HEAVY,
+}
+
+# scientific-python's lazy_loader.attach, reduced to what it does: a module __getattr__ built by
+# another package. A stand-in ``lazy_loader`` is written beside it.
+LAZY_LOADER = {
+    "lazy_loader/__init__.py": """
+        import importlib
+
+
+        def attach(package_name, submodules=(), submod_attrs=None):
+            submod_attrs = submod_attrs or {}
+            attr_to_modules = {attr: mod for mod, attrs in submod_attrs.items() for attr in attrs}
+            __all__ = sorted(set(submodules) | set(attr_to_modules))
+
+            def __getattr__(name):
+                if name in submodules:
+                    return importlib.import_module(f"{package_name}.{name}")
+                if name in attr_to_modules:
+                    module = importlib.import_module(f"{package_name}.{attr_to_modules[name]}")
+                    return getattr(module, name)
+                raise AttributeError(f"No {package_name} attribute {name}")
+
+            def __dir__():
+                return __all__
+
+            return __getattr__, __dir__, list(__all__)
+    """,
+    "attached/__init__.py": """
+        import lazy_loader as lazy
+
+        __getattr__, __dir__, __all__ = lazy.attach(__name__, submodules=["heavy"], submod_attrs={"util": ["tool"]})
+    """,
+    "attached/heavy.py": HEAVY,
+    "attached/util.py": "import colorsys\ndef tool(): pass\n",
+}
+
+# scikit-learn's __getattr__: submodules through the import system, everything else from the
+# package's own globals, so names already imported by the package are not lazy at all.
+GLOBALS_FALLBACK = {
+    "fallback/__init__.py": """
+        import importlib as _importlib
+        from typing import TYPE_CHECKING
+
+        from ._config import get_config
+        from . import eager
+
+        if TYPE_CHECKING:
+            from . import heavy
+
+        _submodules = ["eager", "heavy"]
+        __all__ = ["get_config", "eager", "heavy"]
+
+
+        def __getattr__(name):
+            if name in _submodules:
+                return _importlib.import_module(f"fallback.{name}")
+            try:
+                return globals()[name]
+            except KeyError:
+                raise AttributeError(f"module 'fallback' has no attribute {name!r}") from None
+    """,
+    "fallback/_config.py": "def get_config():\n    return {}\n",
+    "fallback/eager.py": "",
+    "fallback/heavy.py": HEAVY,
+}
+
+# Declarations written the ways real packages write them (pydantic, huggingface_hub, openai).
+DECLARED_STATICALLY = {
+    "declared/__init__.py": """
+        import importlib
+        import typing
+        from typing import TYPE_CHECKING as _TC
+
+        if _TC:
+            from .alpha import Alpha
+            from .alpha import Helper as PublicHelper
+            from declared.deep.inner import Inner
+            import declared.beta
+            from types import ModuleType  # from outside the package: declares nothing
+            if typing.TYPE_CHECKING:
+                from .gamma import Gamma
+            try:
+                from .delta import Delta
+            except ImportError:
+                pass
+
+        __all__ = ["Alpha", "PublicHelper", "Inner", "beta", "Gamma", "Delta"]
+
+        _where = {"Alpha": "alpha", "PublicHelper": "alpha", "Inner": "deep.inner", "Gamma": "gamma",
+                  "Delta": "delta"}
+
+
+        def __getattr__(name):
+            if name == "beta":
+                return importlib.import_module(".beta", __name__)
+            if name in _where:
+                module = importlib.import_module("." + _where[name], __name__)
+                return getattr(module, "Helper" if name == "PublicHelper" else name)
+            raise AttributeError(name)
+    """,
+    "declared/alpha.py": "class Alpha: pass\nclass Helper: pass\n",
+    "declared/beta.py": "",
+    "declared/gamma.py": "class Gamma: pass\n",
+    "declared/delta.py": "class Delta: pass\n",
+    "declared/deep/__init__.py": "",
+    "declared/deep/inner.py": "class Inner: pass\n",
+}
+
+# numpy.__config__'s pattern: a module's import begins, its parent package is imported first,
+# and the parent's __init__ imports the same module again, which loads it.
+REENTERED = {
+    "reenter/__init__.py": "from . import config\n",
+    "reenter/config.py": "from reenter.core._umath import VALUE\n",
+    "reenter/core/__init__.py": "from . import multiarray\n",
+    "reenter/core/multiarray.py": "from . import _umath\nimport colorsys\n",
+    "reenter/core/_umath.py": "import fractions\nVALUE = 1\n",
+}
