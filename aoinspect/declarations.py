@@ -27,7 +27,6 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
     blocks = list(_type_checking_blocks(tree))
     type_checking = _unique(
         name for block in blocks for name in _names_imported_from_package(block, package)
-        if not name.startswith("_")
     )
     incomplete = any(star_imports_inside(block, package) for block in blocks)
     stub_path = os.path.splitext(init_file)[0] + ".pyi"

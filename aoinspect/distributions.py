@@ -17,8 +17,17 @@ from aoinspect.models import Distributions, DistributionShare, ModuleLoad
 KIND_INSTALLED = "installed"
 KIND_STDLIB = "stdlib"
 KIND_LOCAL = "local"
+KIND_GENERATED = "generated"
 STDLIB_NAME = "(stdlib)"
 LOCAL_NAME = "(local)"
+GENERATED_NAME = "(generated)"
+# Modules an interpreter or an extension makes at run time, from no file of the user's.
+GENERATED = ("__main__", "__mp_main__", "cython_runtime")
+GENERATED_PREFIXES = ("_cython_",)
+
+
+def is_generated(module: str) -> bool:
+    return module in GENERATED or module.startswith(GENERATED_PREFIXES)
 
 
 class DistributionIndex:
@@ -101,7 +110,8 @@ class DistributionIndex:
         loads = tuple(loads)
         self._find({load.module.partition(".")[0] for load in loads})
         return tuple(
-            replace(load, distribution=self.provider(load.module), stdlib=self.is_stdlib(load.module))
+            replace(load, distribution=self.provider(load.module), stdlib=self.is_stdlib(load.module),
+                    generated=is_generated(load.module))
             for load in loads
         )
 
@@ -112,6 +122,8 @@ class DistributionIndex:
         for load in loads:
             if load.stdlib:
                 key = (KIND_STDLIB, STDLIB_NAME)
+            elif load.generated:
+                key = (KIND_GENERATED, GENERATED_NAME)
             elif load.distribution:
                 key = (KIND_INSTALLED, load.distribution)
             else:

@@ -7,7 +7,7 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from aoinspect import baseline, rules, schema
 from aoinspect.child import protocol
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
     from aoinspect.probing.wire import ProbeRun
+
+ReportT = TypeVar("ReportT", ResolveReport, ListReport, CheckReport)
 
 __all__ = ["ProbeSettings", "check_package", "list_names", "resolve_all", "resolve_names", "snapshot"]
 
@@ -80,14 +82,18 @@ def _declared(session: Session, package: str) -> Declared:
 
 
 def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:
-    """Every declared name, in declaration order: ``__all__`` first, then the static ones."""
+    """Every declared name, in declaration order: ``__all__`` first, then the static ones. A
+    private name that only a static block imports (for annotations) is no public name."""
     sources: dict[str, list[str]] = {}
+    public = set(info.all.names)
     for source, declared in (
         (schema.DECLARED_IN_ALL, info.all.names),
         (schema.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
         (schema.DECLARED_IN_STUB, declarations.stub),
     ):
         for name in declared:
+            if name.startswith("_") and name not in public:
+                continue
             places = sources.setdefault(name, [])
             if source not in places:
                 places.append(source)
@@ -117,6 +123,7 @@ def list_names(
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
+    index = _distribution_index(settings)
     with open_session(settings, validate_package(package)) as session:
         declared = _declared(session, package)
         undeclared = None
@@ -130,7 +137,8 @@ def list_names(
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
-        return ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation)
+        report = ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation)
+    return _with_distributions(report, index)
 
 
 def resolve_names(
@@ -196,8 +204,10 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
         validate_names([name])
     validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
+    index = _distribution_index(settings)
     with open_session(settings, validate_package(package)) as session:
-        return _check(session, package, options, recorded)
+        report = _check(session, package, options, recorded)
+    return _with_distributions(report, index)
 
 
 def _check(session: Session, package: str, options: CheckOptions, recorded: Snapshot | None) -> CheckReport:
@@ -250,11 +260,21 @@ def _check_import(session: Session, package: str, options: CheckOptions, context
     return results.import_result(runs, package) if runs else context.info.imported
 
 
-def _with_distributions(report: ResolveReport, index: DistributionIndex) -> ResolveReport:
-    imported = replace(report.imported, materialized=index.annotate(report.imported.materialized))
-    annotated_results = []
-    for result in report.results:
-        steps = tuple(replace(step, materialized=index.annotate(step.materialized)) for step in result.steps)
-        annotated = replace(result, steps=steps)
-        annotated_results.append(replace(annotated, distributions=index.summarize(annotated.materialized)))
-    return replace(report, imported=imported, results=tuple(annotated_results))
+def _annotated(result: Resolution, index: DistributionIndex) -> Resolution:
+    """Every module of ``result`` attributed to its distribution (or the stdlib), with shares."""
+    steps = tuple(replace(step, materialized=index.annotate(step.materialized)) for step in result.steps)
+    annotated = replace(result, steps=steps, observed=index.annotate(result.observed))
+    return replace(annotated, distributions=index.summarize(annotated.materialized))
+
+
+def _with_distributions(report: ReportT, index: DistributionIndex) -> ReportT:
+    """The same report with every module attributed, whichever command made it: ``threading``
+    is stdlib in check's and list's JSON as in resolve's."""
+    changes: dict[str, Any] = {}
+    if report.imported is not None:
+        changes["imported"] = replace(report.imported, materialized=index.annotate(report.imported.materialized))
+    for field in ("results", "resolutions"):
+        results = getattr(report, field, None)
+        if results is not None:
+            changes[field] = tuple(_annotated(result, index) for result in results)
+    return replace(report, **changes)

@@ -40,6 +40,7 @@ class ModuleLoad:
     min_cumulative_ms: float = 0.0
     distribution: str | None = None  # the installed distribution that provides it
     stdlib: bool = False
+    generated: bool = False  # made at run time, not read from a file: __mp_main__, cython_runtime
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,10 @@ class Distributions(tuple):  # type: ignore[type-arg]  # of DistributionShare
     def modules_of(self, name: str) -> list[ModuleLoad]:
         if name == "(stdlib)":
             return [load for load in self.loads if load.stdlib]
+        if name == "(generated)":
+            return [load for load in self.loads if load.generated]
         if name == "(local)":
-            return [load for load in self.loads if not load.stdlib and not load.distribution]
+            return [load for load in self.loads if not (load.stdlib or load.generated or load.distribution)]
         return [load for load in self.loads if load.distribution == name]
 
 

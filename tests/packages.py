@@ -73,6 +73,7 @@ CLASS_GETATTR = {
         from ._lazy import LazyModule
 
         if TYPE_CHECKING:
+            from . import configuration, modeling
             from .configuration import Config
             from .modeling import Model
         else:

@@ -117,6 +117,7 @@ def _load(load: ModuleLoad) -> dict[str, Any]:
         "min_cumulative_ms": load.min_cumulative_ms,
         "distribution": load.distribution,
         "stdlib": load.stdlib,
+        "generated": load.generated,
     }
 
 

@@ -98,6 +98,8 @@ def _heaviest(loads: Sequence[ModuleLoad], options: RenderOptions, indent: str =
 def _distribution_label(load: ModuleLoad) -> str:
     if load.stdlib:
         return "(stdlib)"
+    if load.generated:
+        return "(generated)"
     return load.distribution or "(local)"
 
 

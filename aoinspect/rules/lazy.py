@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from aoinspect.probing.wire import ProbeRun
     from aoinspect.rules.base import CheckContext, Outcome, Plan
 
+# More per-name findings of one kind than this become one finding about the package.
+MANY_NAMES = 10
 # Looked up by check to see how the package treats a name it does not declare.
 UNKNOWN_NAME = "aoinspect_unknown_name"
 
@@ -97,21 +99,24 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
     if declared.kind not in ("list", "tuple"):
         return
     runtime = set(declared.names)
-    # Type checkers need no static import for a submodule (they find `PKG.sub` on disk) nor for a
-    # name the package imports eagerly (they read that import).
-    seen_anyway = {name.name for name in context.names if name.submodule or name.loaded_at_import}
-    static_sources: list[tuple[str, Sequence[str], bool]] = []
+    # Type checkers need no static import for a name the package imports eagerly: they read that.
+    seen_anyway = {name.name for name in context.names if name.loaded_at_import}
+    # (source, its names, whether it must list all of __all__, whether __all__ must list all of it).
+    # A TYPE_CHECKING block may declare lazy names that __all__ leaves out on purpose, so that
+    # `from PKG import *` does not load them; a lazy loader's stub is what __all__ is built from.
+    static_sources: list[tuple[str, Sequence[str], bool, bool]] = []
     if declarations.type_checking_found:
         # A block that star-imports from the package declares more than it names.
-        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking, declarations.type_checking_star))
+        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking,
+                               not declarations.type_checking_star, False))
     if declarations.stub_path:
-        static_sources.append((f"the stub {declarations.stub_path}", declarations.stub, False))
-    for source, names, incomplete in static_sources:
+        static_sources.append((f"the stub {declarations.stub_path}", declarations.stub, True, True))
+    for source, names, complete, exhaustive in static_sources:
         static = set(names)
-        for name in sorted(static - runtime):
+        for name in sorted(static - runtime) if exhaustive else ():
             yield rule.finding(name, f"{name!r} is declared in {source} but not in {package}.__all__; add it to "
                                      "__all__, or drop the import if it is not public.")
-        if incomplete:
+        if not complete:
             continue
         for name in sorted(runtime - static - seen_anyway):
             yield rule.finding(name, f"{name!r} is in {package}.__all__ but not declared in {source}; import it "
@@ -119,8 +124,9 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
 
 
 DECLARATION_MISMATCH = Rule(
-    "declaration-mismatch", schema.SEVERITY_ERROR, "TYPE_CHECKING block or stub disagrees with __all__",
-    "declare each lazy name both in __all__ and in the TYPE_CHECKING block (or stub)",
+    "declaration-mismatch", schema.SEVERITY_ERROR,
+    "a lazy name in __all__ is missing from the TYPE_CHECKING block or stub",
+    "import each lazy name of __all__ in the TYPE_CHECKING block (or stub), so type checkers see it",
     find=_declaration_mismatch,
 )
 
@@ -169,11 +175,16 @@ RESOLVE_FAILED = Rule(
 
 
 def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
-    for resolution in _lazy_resolutions(context):
-        if resolution.error is None and resolution.cached is False:
-            yield rule.finding(resolution.name, f"a second access to {context.package}.{resolution.name} calls "
-                                                "__getattr__ again or imports more; set the attribute (or let the "
-                                                "import system do it) on first access.")
+    names = [result.name for result in _lazy_resolutions(context) if result.error is None and result.cached is False]
+    if len(names) > MANY_NAMES:
+        # One finding for a whole package that never caches (lazy_loader.attach's pattern).
+        yield rule.finding(None, f"{len(names)} lazy names of {context.package} ({shown(names)}) call __getattr__ "
+                                 "again on every access; set the attribute (or let the import system do it) on first "
+                                 "access.")
+        return
+    for name in names:
+        yield rule.finding(name, f"a second access to {context.package}.{name} calls __getattr__ again or imports "
+                                 "more; set the attribute (or let the import system do it) on first access.")
 
 
 NOT_CACHED = Rule(
