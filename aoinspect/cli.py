@@ -7,6 +7,7 @@ imported by the command that needs them, so that ``aoinspect --help`` stays chea
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -172,7 +173,8 @@ class _Invocation:
         from aoinspect.render import RenderOptions, render
 
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-        options = RenderOptions(color=color, **self.render_options)
+        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+        options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
         settings = self.settings()
         try:
             report = produce(settings)

@@ -177,3 +177,28 @@ def test_text_failed_resolution_with_suggestion() -> None:
         "  raised at ao/__init__.py:27",
         "  did you mean 'quantization'?",
     ]
+
+
+def test_text_keeps_multiline_messages_indented_and_lines_within_the_terminal() -> None:
+    long_module = "transformers.models." + "very_long_component_" * 4 + "modeling"
+    failing = Resolution(name="broken", ok=False, error=ErrorInfo("ValueError", "first line\nsecond line\nthird"),
+                         steps=(Step("broken", "module-getattr", (load(long_module, None, 0, 1.0, 1.0),), (), 1.0),))
+    text = render(ResolveReport("ao", IMPORTED, (failing,)), "text", RenderOptions(width=80))
+    body = text.split("\n\n", 1)[1].splitlines()
+    assert all(line.startswith("  ") for line in body[1:]), body
+    assert "    second line" in body and "    third" in body
+    assert long_module not in text and "\u2026" in text  # shortened in the table
+    assert max(len(line) for line in body) <= 120
+
+
+def test_check_text_wraps_findings_and_says_when_nothing_is_declared() -> None:
+    from aoinspect.models import CheckReport, Finding
+
+    message = "a very long message " * 12
+    report = CheckReport("pkg", IMPORTED, (), (), (Finding("star-import", "warning", None, message),))
+    lines = render(report, "text", RenderOptions(width=70)).splitlines()
+    assert "declares no names" in lines[1]
+    finding = [line for line in lines if line.startswith("  ")]
+    assert finding[0].startswith("  warning  star-import: a very long message")
+    assert all(len(line) <= 70 for line in finding) and len(finding) > 2
+    assert all(line.startswith("      ") for line in finding[1:])

@@ -18,6 +18,7 @@ class RenderOptions:
     top: int = 20  # heaviest modules in the text table; 0 shows all
     sort: str = "cumulative"
     depth: int | None = None  # tree: deepest level shown; None shows all
+    width: int = 100  # text: the terminal's width; long messages wrap, long names are shortened
 
 
 def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:

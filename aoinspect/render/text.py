@@ -32,7 +32,7 @@ def render_text(report: Report, options: RenderOptions) -> str:
     if isinstance(report, ListReport):
         return _list(report, paint)
     if isinstance(report, CheckReport):
-        return _check(report, paint)
+        return _check(report, paint, options)
     raise TypeError(f"no text form for {type(report).__name__}")
 
 
@@ -60,6 +60,33 @@ def _import_line(imported: ImportResult) -> str:
     return line
 
 
+# The widest a name column grows: longer names are shortened in the middle (the full name is in
+# the JSON), so that one long name does not push every row past the terminal's edge.
+NAME_WIDTH = 44
+
+
+def shorten(text: str, width: int = NAME_WIDTH) -> str:
+    """``transformers.models.…auto.configuration_auto``: both ends of a long name stay readable."""
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return text[: keep // 2] + "\u2026" + text[len(text) - (keep - keep // 2):]
+
+
+def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``text`` wrapped to ``width``, its own line breaks kept, every line after the first
+    indented by ``rest`` (an exception message may hold several lines)."""
+    import textwrap
+
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.splitlines() or [""]):
+        prefix = first if number == 0 else rest
+        lines.extend(textwrap.wrap(paragraph, width=max(width, len(prefix) + 20), initial_indent=prefix,
+                                   subsequent_indent=rest, break_on_hyphens=False, break_long_words=True)
+                     or [prefix.rstrip()])
+    return lines
+
+
 def _table(rows: Sequence[Sequence[str]], indent: str = "  ", right: Sequence[int] = ()) -> list[str]:
     """Aligned columns; the columns in ``right`` (numbers) are right-aligned."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -85,7 +112,7 @@ def _heaviest(loads: Sequence[ModuleLoad], options: RenderOptions, indent: str =
     shown = ordered if options.top <= 0 else ordered[: options.top]
     rows = [("SELF ms", "CUMUL ms", "MODULE", "IMPORTED BY", "DISTRIBUTION")]
     rows.extend(
-        (f"{load.self_ms:.2f}", f"{load.cumulative_ms:.2f}", load.module, load.parent or "(access)",
+        (f"{load.self_ms:.2f}", f"{load.cumulative_ms:.2f}", shorten(load.module), shorten(load.parent or "(access)"),
          _distribution_label(load))
         for load in shown
     )
@@ -138,7 +165,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
     facts.append(timing)
     lines = [f"{paint(target, 'bold')}  " + ", ".join(facts)]
     if result.error is not None:
-        lines.append(f"  {paint(str(result.error), 'bad')}")
+        lines.extend(paint(line, "bad") for line in _wrapped(str(result.error), options.width, "  ", "    "))
         if result.error.location:
             lines.append(f"  raised at {result.error.location}")
         if result.suggestions:
@@ -179,6 +206,8 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
 
 def _list(report: ListReport, paint: _Painter) -> str:
     lines = [f"{report.package}: {_count(len(report.names), 'declared name')}", _import_line(report.imported)]
+    if not report.names:
+        lines.append(NOTHING_DECLARED.format(package=report.package, checked="there is nothing to list"))
     if report.names:
         resolved = {result.name: result for result in report.resolutions or ()}
         header: tuple[str, ...] = ("NAME", "DECLARED IN", "SUBMODULE", "LOADED AT IMPORT", "SERVED BY")
@@ -187,7 +216,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
         rows: list[tuple[str, ...]] = [header]
         for name in report.names:
             row: tuple[str, ...] = (
-                name.name if name.name.isprintable() else repr(name.name),  # __all__ may hold anything
+                shorten(name.name if name.name.isprintable() else repr(name.name)),  # __all__ may hold anything
                 ", ".join(name.declared_in),
                 "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
@@ -217,7 +246,13 @@ def _list(report: ListReport, paint: _Painter) -> str:
 # --- check -------------------------------------------------------------------------------------
 
 
-def _check(report: CheckReport, paint: _Painter) -> str:
+NOTHING_DECLARED = (
+    "{package} declares no names: aoinspect reads them from __all__, from imports in `if TYPE_CHECKING:` blocks and "
+    "from a lazy_loader stub; {checked}."
+)
+
+
+def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
     errors = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_ERROR)
     warnings = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_WARNING)
     lazy = sum(1 for name in report.names if not name.loaded_at_import)
@@ -225,17 +260,18 @@ def _check(report: CheckReport, paint: _Painter) -> str:
         f"check {report.package}: {_count(len(report.names), 'declared name')} ({lazy} lazy), "
         f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
     ]
-    if report.findings:
-        rows = [
-            (
-                paint(finding.severity, _SEVERITY_STYLE.get(finding.severity, "dim")),
-                finding.rule,
-                finding.name or "-",
-                finding.message,
-            )
-            for finding in report.findings
-        ]
-        lines.extend(_table(rows))
+    if not report.names and report.imported is not None:
+        lines.append(NOTHING_DECLARED.format(package=report.package, checked="only the import-time rules ran"))
+    elif report.names and not lazy:
+        lines.append(f"every declared name of {report.package} is loaded by its import: no lazy access to measure.")
+    for finding in report.findings:
+        # `  error    rule (name): message`, the message wrapped under it with a hanging indent.
+        subject = f" ({shorten(finding.name)})" if finding.name else ""
+        head = f"  {finding.severity.ljust(7)}  {finding.rule}{subject}: "
+        wrapped = _wrapped(finding.message, options.width, " " * len(head), "      ")
+        style = _SEVERITY_STYLE.get(finding.severity, "dim")
+        lines.append(f"  {paint(finding.severity.ljust(7), style)}  {finding.rule}{subject}: {wrapped[0].lstrip()}")
+        lines.extend(wrapped[1:])
     verdict = "ok" if report.ok else "failed"
     if report.ok and warnings and not report.strict:
         verdict += " (warnings do not fail without --strict)"
