@@ -1,0 +1,70 @@
+"""The promises on real lazy packages nobody here wrote; each test skips when its package is not
+installed (CI does not install them). Install them to run: pip install pydantic openai
+transformers scikit-learn huggingface_hub."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from aoinspect.engine import check_package, list_names, resolve_names
+from aoinspect.probing.wire import ProbeSettings
+
+SETTINGS = ProbeSettings(sys.executable, timeout=120, jobs=2)
+
+
+def needs(package: str) -> None:
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"{package} is not installed")
+
+
+def bare_access(package: str, name: str) -> set[str]:
+    code = (f"import sys; import {package}; before = set(sys.modules); value = {package}\n"
+            f"for part in {name.split('.')!r}: value = getattr(value, part)\n"
+            "print(repr(sorted(set(sys.modules) - before)))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(ast.literal_eval(completed.stdout.strip().splitlines()[-1]))
+
+
+def test_openai_proxies_load_what_a_bare_interpreter_loads() -> None:
+    needs("openai")
+    names = ["resources.chat", "chat.completions"]
+    report = resolve_names(SETTINGS, "openai", names, distributions=False)
+    for result, name in zip(report.results, names):
+        assert set(result.modules) == bare_access("openai", name), name
+        assert result.steps[-1].mechanism == "proxy"
+        assert len(result.modules) > 1
+
+
+def test_openai_declares_its_type_checking_only_names() -> None:
+    needs("openai")
+    listing = list_names(SETTINGS, "openai")
+    declared = {name.name: name.declared_in for name in listing.names}
+    assert declared.get("AssistantEventHandler") == ("TYPE_CHECKING",)
+
+
+def test_transformers_lazy_module_is_seen_and_suggested() -> None:
+    needs("transformers")
+    report = resolve_names(SETTINGS, "transformers", ["AutoConfig", "AutoConfg"], distributions=False)
+    found, typo = report.results
+    assert found.mechanism == "class-getattr" and set(found.modules) == bare_access("transformers", "AutoConfig")
+    assert typo.suggestions[0] == "AutoConfig"
+
+
+def test_pydantic_has_no_false_declaration_or_eager_findings() -> None:
+    needs("pydantic")
+    report = check_package(SETTINGS, "pydantic")
+    rules = {finding.rule for finding in report.findings}
+    assert not rules & {"declaration-mismatch", "eager-import", "resolve-failed", "probe-failed"}
+
+
+def test_scikit_learn_globals_fallback_is_no_eager_import() -> None:
+    needs("sklearn")
+    report = check_package(SETTINGS, "sklearn")
+    eager = {finding.name for finding in report.findings if finding.rule == "eager-import"}
+    assert not eager & {"clone", "get_config", "set_config", "config_context", "show_versions"}
+    assert not any(finding.rule == "declaration-mismatch" for finding in report.findings)
