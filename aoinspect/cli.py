@@ -30,12 +30,12 @@ Exit codes:
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
 # Kept here rather than imported from aoinspect.render, so that --help imports nothing else.
-ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit")
+ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit", "html")
 COMMAND_FORMATS = {
     "list": ("text", "json"),
-    "check": ("text", "json", "junit"),
-    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg"),
-    "snapshot": ("json",),
+    "check": ("text", "json", "junit", "html"),
+    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html"),
+    "snapshot": ("json", "html"),
 }
 
 
