@@ -119,3 +119,39 @@ def trace_document() -> dict[str, Any]:
                            "source": f"import {item['module']}"}
     document["command"] = "trace"
     return document
+
+
+def markdown_tables(markdown: str) -> list[list[list[str]]]:
+    """The GFM tables in ``markdown``: rows of cells, unescaped back to the text they show.
+
+    Asserts the table syntax on the way: every row has the header's number of cells, and the
+    second line is the delimiter row.
+    """
+    import html
+    import re
+
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] | None = None
+    for line in markdown.splitlines():
+        if not line.startswith("|"):
+            current = None
+            continue
+        assert line.endswith("|") and not line.endswith("\\|"), line
+        cells = [part.strip() for part in re.split(r"(?<!\\)\|", line[1:-1])]
+        if current is None:
+            current = [cells]
+            tables.append(current)
+            continue
+        assert len(cells) == len(current[0]), line
+        if len(current) == 1:
+            assert all(re.fullmatch(r"-{3,}:?", cell) for cell in cells), line
+            current.append(["<delimiter>"])
+            continue
+        shown = []
+        for cell in cells:
+            if re.fullmatch(r"`[^`]+`", cell):
+                shown.append(cell[1:-1])
+            else:
+                shown.append(html.unescape(re.sub(r"\\(.)", r"\1", cell.replace("<br>", "\n"))))
+        current.append(shown)
+    return [[table[0], *table[2:]] for table in tables]
