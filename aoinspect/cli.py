@@ -30,13 +30,15 @@ Exit codes:
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
 # Kept here rather than imported from aoinspect.render, so that --help imports nothing else.
-ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit", "html")
+ALL_FORMATS = ("text", "json", "tree", "dot", "mermaid", "svg", "junit", "html", "markdown", "github", "sarif")
 COMMAND_FORMATS = {
-    "list": ("text", "json"),
-    "check": ("text", "json", "junit", "html"),
-    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html"),
-    "snapshot": ("json", "html"),
+    "list": ("text", "json", "markdown"),
+    "check": ("text", "json", "junit", "html", "markdown", "github", "sarif"),
+    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html", "markdown"),
+    "snapshot": ("json", "html", "markdown"),
 }
+# Formats that also show a run that produced no report (the others print the error to stderr only).
+FAILURE_FORMATS = ("json", "junit", "html", "markdown", "github", "sarif")
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -100,7 +102,8 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
         click.option("--format", "fmt", type=click.Choice(ALL_FORMATS), default=None,
-                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg."),
+                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
+                          "html and markdown for reports; check also prints junit, github and sarif."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -203,7 +206,7 @@ class _Invocation:
         self.ctx.exit(report.exit_code)
 
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
-        if self.fmt in ("json", "junit"):
+        if self.fmt in FAILURE_FORMATS:
             click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
         self.ctx.exit(failure.exit_code)

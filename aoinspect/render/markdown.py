@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
 
 FOLD_AFTER = 10  # rows shown before a list folds into <details>
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")  # backslash-escapable in CommonMark
+# What could start emphasis, code, a link or HTML, or end a table cell, anywhere in a line. ("(" only
+# matters after "]", "#", "+" and "-" only at the start of a line, which a cell never is.)
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -94,7 +96,7 @@ def markdown_document(document: Mapping[str, Any], top: int = 20) -> str:
             lines += _import_line(package, imported)
         if command == "check":
             lines += _findings(document.get("findings") or [])
-        if isinstance(document.get("names"), list):
+        if document.get("names") and isinstance(document["names"], list):
             lines += _names(document["names"], document.get("results"))
         if command in ("resolve", "trace"):
             lines += _results(package, document.get("results") or [], top)
@@ -107,7 +109,7 @@ def markdown_document(document: Mapping[str, Any], top: int = 20) -> str:
 
 def _import_line(package: str, imported: Mapping[str, Any]) -> list[str]:
     loads = imported.get("materialized") or []
-    return [f"`import` {code(package)}: {len(loads)} modules, {ms(imported.get('total_ms'))} ms importing "
+    return [f"{code('import ' + package)}: {len(loads)} modules, {ms(imported.get('total_ms'))} ms importing "
             f"({ms(imported.get('elapsed_ms'))} ms elapsed)", ""]
 
 
