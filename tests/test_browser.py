@@ -247,3 +247,12 @@ def test_ten_thousand_modules_stay_responsive(browser: Any, tmp_path: Path, arti
     print(f"10,000 modules: search redraw {elapsed_ms:.0f} ms, search+zoom round trip {round_trip * 1000:.0f} ms")
     assert elapsed_ms < 500
     screenshot(browser, artifacts, "ten-thousand.png")
+
+
+def test_a_failed_run_shows_its_error(browser: Any, tmp_path: Path) -> None:
+    document = {**documents.header("resolve", ok=False, exit_code=3),
+                "error": {"kind": "import-failed", "message": "cannot import pkg: <boom>"}}
+    open_page(browser, tmp_path, html_page(document))
+    assert console_errors(browser) == []
+    assert browser.find_element(By.CSS_SELECTOR, ".error-box").text == "import-failed: cannot import pkg: <boom>"
+    assert not browser.find_element(By.ID, "chart").is_displayed()
