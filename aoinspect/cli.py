@@ -93,7 +93,8 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
         click.option("--format", "fmt", type=click.Choice(schema.FORMATS), default=None,
-                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg."),
+                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
+                          "html and markdown for reports; check also prints junit, github and sarif."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -196,7 +197,7 @@ class _Invocation:
         self.ctx.exit(report.exit_code)
 
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
-        if self.fmt in ("json", "junit"):
+        if self.fmt in schema.FAILURE_FORMATS:
             click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
         self.ctx.exit(failure.exit_code)
@@ -386,6 +387,84 @@ def snapshot_command(ctx: click.Context, /, **options: Any) -> None:
 
     invocation = _Invocation(ctx, "snapshot", **options)
     invocation.run(lambda settings: engine.snapshot(settings, invocation.package))
+
+
+# --- diff (issue 16): compares two JSON reports; runs no probe ---------------------------------
+
+DIFF_HELP = """\b
+--threshold: a time change counts when it reaches both parts, e.g. 10%,1ms (the default),
+  20% or 5ms (the part left out is 0).
+\b
+--fail-on CONDITION (repeatable; exit 1 when any holds):
+  new-errors        a new error finding, a NAME that resolved and now fails, or a run that now fails
+  new-findings      a new error or warning finding
+  added[:PATTERN]   a module added to `import PKG` or to a NAME (matching PATTERN: fnmatch,
+                    'numpy' also covers 'numpy.*')
+  more-modules:N    `import PKG` or a NAME loads at least N more modules
+  time-ratio:R      `import PKG` or a NAME takes at least R times as long (R > 1), and more
+                    than the threshold's milliseconds
+  any               any change the diff reports
+\b
+Exit codes:
+  0  no --fail-on condition holds
+  1  a --fail-on condition holds
+  2  usage error: an unreadable file, not a JSON report, or reports of two different commands
+"""
+
+
+def _fail_on(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Any, ...]:
+    from aoinspect.diff import parse_fail_on
+
+    try:
+        return tuple(parse_fail_on(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    from aoinspect.diff import parse_threshold
+
+    try:
+        return parse_threshold(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@cli.command("diff", epilog=DIFF_HELP)
+@click.argument("old", metavar="OLD.json")
+@click.argument("new", metavar="NEW.json")
+@click.option("--format", "fmt", type=click.Choice(schema.COMMAND_FORMATS["diff"]), default=None,
+              help="Output format (default: text).")
+@click.option("--threshold", default="10%,1ms", show_default=True, callback=_threshold, metavar="PCT%,MSms",
+              help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
+@click.option("--fail-on", multiple=True, metavar="CONDITION", callback=_fail_on,
+              help="Exit 1 when CONDITION holds (see below). Repeatable.")
+@click.pass_context
+def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, threshold: Any,
+                 fail_on: tuple[Any, ...]) -> None:
+    """Compare two JSON reports of the same command, OLD.json and NEW.json: modules added and
+    removed for `import PKG` and per NAME, time and module-count changes, new and resolved findings.
+
+    Reports come from `aoinspect resolve|check|list|snapshot --format json`, e.g. on the base and
+    the head of a pull request.
+    """
+    from aoinspect.diff import DocumentError, compare, read_report
+    from aoinspect.render.diff import render_diff, render_diff_failure
+
+    fmt = fmt or (ctx.obj or {}).get("fmt") or "text"
+    allowed = schema.COMMAND_FORMATS["diff"]
+    if fmt not in allowed:
+        raise click.UsageError(f"diff prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
+    try:
+        result = compare(read_report(old), read_report(new), threshold, fail_on)
+    except DocumentError as exc:
+        failure = render_diff_failure(exc.message, fmt)
+        if failure is not None:
+            click.echo(failure)
+        click.echo(f"aoinspect: {exc.message}", err=True)
+        ctx.exit(exc.exit_code)
+    click.echo(render_diff(result, fmt))
+    ctx.exit(result.exit_code)
 
 
 def main() -> None:

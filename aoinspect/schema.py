@@ -51,11 +51,14 @@ DECLARED_IN_STUB = "stub"
 
 # Output formats, and which command prints which (the renderers are in aoinspect.render).
 COMMAND_FORMATS = {
-    "list": ("text", "json"),
-    "check": ("text", "json", "junit"),
-    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg"),
-    "snapshot": ("json",),
+    "list": ("text", "json", "markdown"),
+    "check": ("text", "json", "junit", "html", "markdown", "github", "sarif"),
+    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html", "markdown"),
+    "snapshot": ("json", "html", "markdown"),
+    "diff": ("text", "json", "markdown"),
 }
 FORMATS = tuple(dict.fromkeys(fmt for formats in COMMAND_FORMATS.values() for fmt in formats))
+# Formats that also show a run that produced no report (the others print the error to stderr only).
+FAILURE_FORMATS = ("json", "junit", "html", "markdown", "github", "sarif")
 # How resolve's text table can be ordered ("order": as the imports began).
 SORT_KEYS = ("cumulative", "self", "name", "order")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from aoinspect.models import ImportResult, ModuleLoad, import_chain
-from aoinspect.rules.contracts import matches
+from aoinspect.patterns import matches
 from tests.conftest import LAZY_INIT, document, lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")

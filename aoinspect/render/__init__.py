@@ -38,6 +38,15 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
         from aoinspect.render.svg import render_svg as renderer
     elif fmt == "junit":
         from aoinspect.render.junit import render_junit as renderer
+    # Reports for people and CI bots (issue 16).
+    elif fmt == "html":
+        from aoinspect.render.html import render_html as renderer
+    elif fmt == "markdown":
+        from aoinspect.render.markdown import render_markdown as renderer
+    elif fmt == "github":
+        from aoinspect.render.annotations import render_github as renderer
+    elif fmt == "sarif":
+        from aoinspect.render.annotations import render_sarif as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
     return renderer(report, options or RenderOptions())

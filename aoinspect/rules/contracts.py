@@ -3,12 +3,12 @@ budgets, a baseline, thread races."""
 
 from __future__ import annotations
 
-import fnmatch
 from typing import TYPE_CHECKING
 
 from aoinspect import baseline, schema
 from aoinspect.child import protocol
 from aoinspect.models import Finding, import_chain
+from aoinspect.patterns import matches
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules.base import Rule
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
     from aoinspect.models import Budget, ModuleLoad, Snapshot
     from aoinspect.probing.wire import ProbeRun
     from aoinspect.rules.base import CheckContext, Outcome, Plan
-
-
-def matches(module: str, pattern: str) -> bool:
-    """fnmatch-style, where ``numpy`` and ``numpy.*`` alike cover numpy and its submodules."""
-    base = pattern[:-2] if pattern.endswith(".*") else pattern
-    return fnmatch.fnmatchcase(module, base) or fnmatch.fnmatchcase(module, base + ".*")
 
 
 def _what(context: CheckContext, name: str | None) -> str:

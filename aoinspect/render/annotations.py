@@ -1,0 +1,160 @@
+"""``--format github`` and ``--format sarif``: check's findings where CI shows them, on a file and line.
+
+A finding has a source location when the name it is about failed with an exception that has
+one (``error.location``, ``file:line``), or when its message names a ``file.py:line``. Paths
+under the working directory (``$GITHUB_WORKSPACE`` in Actions) are made relative to it, as
+both formats expect. Findings without a location are still reported, on no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+from aoinspect import schema
+
+if TYPE_CHECKING:
+    from aoinspect.render import RenderOptions, Report
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {  # severity -> (GitHub command, SARIF level)
+    schema.SEVERITY_ERROR: ("error", "error"),
+    schema.SEVERITY_WARNING: ("warning", "warning"),
+    schema.SEVERITY_INFO: ("notice", "note"),
+}
+_LOCATION_IN_TEXT = re.compile(r"([^\s'\"():,]+\.pyi?):(\d+)")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    rule: str
+    severity: str
+    name: str | None
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.rule} ({self.name})" if self.name else self.rule
+
+
+def located_findings(document: Mapping[str, Any], root: str | None) -> list[Annotation]:
+    """Check's findings with their source locations; a failed run is one error annotation."""
+    error = document.get("error")
+    if isinstance(error, Mapping):
+        exception = error.get("exception") if isinstance(error.get("exception"), Mapping) else {}
+        file, line = _location(exception.get("location") if exception else None, root)
+        return [Annotation(str(error.get("kind", "error")), schema.SEVERITY_ERROR, None,
+                           str(error.get("message", "")), file, line)]
+    located = {}
+    for result in document.get("results") or []:
+        result_error = result.get("error") if isinstance(result, Mapping) else None
+        if isinstance(result_error, Mapping) and result_error.get("location"):
+            located[result.get("name")] = str(result_error["location"])
+    found = []
+    for finding in document.get("findings") or []:
+        message = str(finding.get("message", ""))
+        name = finding.get("name")
+        where = located.get(name)
+        if where is None:
+            match = _LOCATION_IN_TEXT.search(message)
+            where = f"{match.group(1)}:{match.group(2)}" if match else None
+        file, line = _location(where, root)
+        found.append(Annotation(str(finding.get("rule", "")), str(finding.get("severity", schema.SEVERITY_ERROR)),
+                                None if name is None else str(name), message, file, line))
+    return found
+
+
+def _location(where: object, root: str | None) -> tuple[str | None, int | None]:
+    if not isinstance(where, str):
+        return None, None
+    path, _, line = where.rpartition(":")
+    if not path or not line.isdigit():
+        return None, None
+    if root and os.path.isabs(path):
+        relative = os.path.relpath(path, root)
+        if not relative.startswith(os.pardir):
+            path = relative
+    return path.replace(os.sep, "/"), int(line)
+
+
+def _workspace() -> str:
+    return os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+
+
+# --- GitHub workflow commands --------------------------------------------------------------------
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message (GitHub's toolkit, command.ts escapeData)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (escapeProperty): also ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report, options: RenderOptions) -> str:
+    from aoinspect.render.json import to_document
+
+    del options
+    return github_commands(to_document(report), _workspace())
+
+
+def github_commands(document: Mapping[str, Any], root: str | None) -> str:
+    lines = []
+    for annotation in located_findings(document, root):
+        properties = []
+        if annotation.file:
+            properties.append(f"file={escape_property(annotation.file)}")
+            if annotation.line:
+                properties.append(f"line={annotation.line}")
+        properties.append(f"title={escape_property('aoinspect ' + annotation.title)}")
+        command = _LEVELS.get(annotation.severity, ("error", "error"))[0]
+        lines.append(f"::{command} {','.join(properties)}::{escape_data(annotation.message)}")
+    return "\n".join(lines)
+
+
+# --- SARIF 2.1.0 ---------------------------------------------------------------------------------
+
+
+def render_sarif(report: Report, options: RenderOptions) -> str:
+    from aoinspect.render.json import to_document
+
+    del options
+    return json.dumps(sarif_log(to_document(report), _workspace()), indent=2)
+
+
+def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
+    found = located_findings(document, root)
+    rules = list(dict.fromkeys(annotation.rule for annotation in found))
+    results = []
+    for annotation in found:
+        result: dict[str, Any] = {
+            "ruleId": annotation.rule,
+            "ruleIndex": rules.index(annotation.rule),
+            "level": _LEVELS.get(annotation.severity, ("error", "error"))[1],
+            "message": {"text": annotation.message or annotation.rule},
+        }
+        if annotation.file:
+            location: dict[str, Any] = {"artifactLocation": {"uri": annotation.file}}
+            if not os.path.isabs(annotation.file):
+                location["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
+            if annotation.line:
+                location["region"] = {"startLine": annotation.line}
+            result["locations"] = [{"physicalLocation": location}]
+        if annotation.name:
+            result["properties"] = {"name": annotation.name, "package": document.get("package")}
+        results.append(result)
+    driver = {
+        "name": "aoinspect",
+        "informationUri": "https://pypi.org/project/aoinspect/",
+        "rules": [{"id": rule, "name": rule, "shortDescription": {"text": f"aoinspect check rule {rule}"}}
+                  for rule in rules],
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}

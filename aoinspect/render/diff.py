@@ -1,0 +1,189 @@
+"""``aoinspect diff`` output: text, JSON and Markdown, each a pure function of a :class:`~aoinspect.diff.Diff`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from aoinspect import schema
+from aoinspect.diff import subject_label
+from aoinspect.render.markdown import cell, code, details, fenced, inline_html, ms, table
+
+if TYPE_CHECKING:
+    from aoinspect.diff import Diff, FindingRef, SubjectChange
+
+def render_diff(diff: Diff, fmt: str) -> str:
+    renderers: dict[str, Callable[[Diff], str]] = {"text": _text, "json": _json, "markdown": _markdown}
+    return renderers[fmt](diff)
+
+
+def render_diff_failure(message: str, fmt: str) -> str | None:
+    """What stdout gets when the documents cannot be compared: one JSON document, else nothing."""
+    if fmt != "json":
+        return None
+    return json.dumps({"schema": schema.SCHEMA_VERSION, "command": "diff", "ok": False, "exit_code": schema.EXIT_USAGE,
+                       "error": {"kind": "usage", "message": message}}, indent=2)
+
+
+def _count_change(change: SubjectChange) -> str:
+    before, after = change.modules_before, change.modules_after
+    if before is None:
+        return f"new, {after} modules"
+    if after is None:
+        return f"gone (had {before} modules)"
+    if before == after:
+        return f"{after} modules"
+    return f"{before} -> {after} modules ({after - before:+d})"
+
+
+def _time_change(change: SubjectChange) -> str | None:
+    if change.ms_before is None or change.ms_after is None:
+        return None
+    text = f"{change.ms_before:.2f} -> {change.ms_after:.2f} ms"
+    if change.ratio is not None:
+        text += f" (x{change.ratio:.2f})"
+    return text
+
+
+def _verdict(diff: Diff) -> list[str]:
+    if diff.failed:
+        return [f"FAILED --fail-on {condition.text}: {reason}" for condition, reason in diff.failed]
+    if not diff.conditions:
+        return ["ok"]
+    return [f"ok (--fail-on {', '.join(condition.text for condition in diff.conditions)} did not hold)"]
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def _text(diff: Diff) -> str:
+    package = diff.new.package
+    lines = [f"diff {diff.new.command} {package}: {diff.old.path} -> {diff.new.path} (threshold {diff.threshold})"]
+    if diff.old.package != diff.new.package:
+        lines.append(f"note: the packages differ ({diff.old.package} -> {package})")
+    for side, label in ((diff.old, "old"), (diff.new, "new")):
+        if side.error:
+            lines.append(f"the {label} run failed: {side.error}")
+    changed = diff.changed
+    for change in changed:
+        facts = [_count_change(change)]
+        time = _time_change(change)
+        if time and change.time_changed:
+            facts.append(time)
+        if change.newly_failing:
+            facts.append(f"now fails: {change.after.error if change.after else ''}")
+        if change.newly_ok:
+            facts.append("now resolves")
+        lines.append(f"{subject_label(package, change.name)}: " + ", ".join(facts))
+        lines.extend(f"  + {module}" for module in change.added)
+        lines.extend(f"  - {module}" for module in change.removed)
+    unchanged = len(diff.subjects) - len(changed)
+    if unchanged:
+        lines.append(f"{unchanged} unchanged beyond the threshold")
+    for title, findings in (("new findings", diff.new_findings), ("resolved findings", diff.resolved_findings)):
+        if findings:
+            lines.append(f"{title}:")
+            lines.extend(f"  {finding.severity} {finding.rule} {finding.name or '-'}: {finding.message}"
+                         for finding in findings)
+    lines.extend(_verdict(diff))
+    return "\n".join(lines)
+
+
+# --- json ---------------------------------------------------------------------------------------
+
+
+def _finding(finding: FindingRef) -> dict[str, Any]:
+    return {"rule": finding.rule, "severity": finding.severity, "name": finding.name, "message": finding.message}
+
+
+def _json(diff: Diff) -> str:
+    document = {
+        "schema": schema.SCHEMA_VERSION,
+        "command": "diff",
+        "ok": diff.ok,
+        "exit_code": diff.exit_code,
+        "error": None,
+        "compared": diff.new.command,
+        "old": {"path": diff.old.path, "package": diff.old.package, "error": diff.old.error},
+        "new": {"path": diff.new.path, "package": diff.new.package, "error": diff.new.error},
+        "threshold": {"ratio": diff.threshold.ratio, "ms": diff.threshold.ms},
+        "subjects": [
+            {
+                "name": change.name,
+                "changed": change.changed,
+                "in_old": change.before is not None,
+                "in_new": change.after is not None,
+                "added": list(change.added),
+                "removed": list(change.removed),
+                "modules_old": change.modules_before,
+                "modules_new": change.modules_after,
+                "total_ms_old": change.ms_before,
+                "total_ms_new": change.ms_after,
+                "ratio": None if change.ratio is None else round(change.ratio, 4),
+                "time_changed": change.time_changed,
+                "newly_failing": change.newly_failing,
+                "newly_ok": change.newly_ok,
+            }
+            for change in diff.subjects
+        ],
+        "new_findings": [_finding(finding) for finding in diff.new_findings],
+        "resolved_findings": [_finding(finding) for finding in diff.resolved_findings],
+        "fail_on": [condition.text for condition in diff.conditions],
+        "failed": [{"condition": condition.text, "reason": reason} for condition, reason in diff.failed],
+    }
+    return json.dumps(document, indent=2)
+
+
+# --- markdown -----------------------------------------------------------------------------------
+
+
+def _markdown(diff: Diff) -> str:
+    package = diff.new.package
+    verdict = "❌ failed" if diff.failed else "✅ ok"
+    lines = [f"### aoinspect diff: {cell(diff.new.command)} {code(package)}: {verdict}", ""]
+    for condition, reason in diff.failed:
+        lines.append(f"- **--fail-on {cell(condition.text)}**: {cell(reason)}")
+    for side, label in ((diff.old, "old"), (diff.new, "new")):
+        if side.error:
+            lines.append(f"- the {label} run failed: {cell(side.error)}")
+    if lines[-1]:
+        lines.append("")
+    changed = diff.changed
+    if changed:
+        rows = []
+        for change in changed:
+            status = "new" if change.before is None else "gone" if change.after is None else ""
+            if change.newly_failing:
+                status = "now fails"
+            elif change.newly_ok:
+                status = "now resolves"
+            delta = ("" if change.modules_before is None or change.modules_after is None
+                     else f"{change.modules_after - change.modules_before:+d}")
+            time = ""
+            if change.ms_before is not None or change.ms_after is not None:
+                time = f"{ms(change.ms_before)} → {ms(change.ms_after)}"
+            ratio = f"x{change.ratio:.2f}" if change.ratio is not None and change.time_changed else ""
+            rows.append((code(subject_label(package, change.name)), status,
+                         f"{change.modules_before if change.modules_before is not None else '-'} → "
+                         f"{change.modules_after if change.modules_after is not None else '-'}",
+                         delta, str(len(change.added)), str(len(change.removed)), time, ratio))
+        lines += table(("subject", "status", "modules", "Δ", "added", "removed", "total ms", "time"), rows,
+                       right=(3, 4, 5, 6, 7))
+        lines.append("")
+    else:
+        lines += [f"No module or time changes beyond the threshold ({cell(str(diff.threshold))}).", ""]
+    for change in changed:
+        if change.added or change.removed:
+            body = fenced("diff", [f"+ {module}" for module in change.added] +
+                          [f"- {module}" for module in change.removed])
+            summary = f"{subject_label(package, change.name)}: +{len(change.added)} -{len(change.removed)} modules"
+            lines += [*details(inline_html(summary), body), ""]
+    for title, findings in (("New findings", diff.new_findings), ("Resolved findings", diff.resolved_findings)):
+        if findings:
+            lines += [f"**{title}**", ""]
+            lines += table(("severity", "rule", "name", "message"),
+                           ((cell(f.severity), code(f.rule), code(f.name) or "-", cell(f.message)) for f in findings))
+            lines.append("")
+    lines.append(f"<sub>{inline_html(diff.old.path)} → {inline_html(diff.new.path)}, "
+                 f"threshold {inline_html(str(diff.threshold))}</sub>")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,449 @@
+// aoinspect HTML report: draws the JSON document embedded in #aoinspect-data.
+// Inlined by render/html.py. Names in the document are untrusted: they reach the page only
+// through textContent and canvas text, never as markup.
+(function () {
+  "use strict";
+
+  var doc = JSON.parse(document.getElementById("aoinspect-data").textContent);
+  var ROW = 18;
+  // Hues for distributions, heaviest first; boxes get lighter with depth so that neighbours part.
+  var HUES = [212, 28, 118, 354, 178, 46, 292, 330, 18, 160, 88, 262, 196, 62, 312];
+  var STDLIB = "(stdlib)", LOCAL = "(local)";
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+  function num(value) { return typeof value === "number" && isFinite(value) ? value : null; }
+  function ms(value) { return num(value) === null ? "-" : value.toFixed(2); }
+  function distributionOf(load) {
+    if (load.stdlib) return STDLIB;
+    return load.distribution ? String(load.distribution) : LOCAL;
+  }
+
+  // --- the trees a document holds: import PKG, then one per name -------------------------------
+  function sectionsOf(document_) {
+    var pkg = String(document_.package || "");
+    var found = [];
+    var imported = document_["import"];
+    if (imported && Array.isArray(imported.materialized)) {
+      found.push({key: null, label: "import " + pkg, loads: imported.materialized, total: imported.total_ms});
+    } else if (Array.isArray(imported)) {  // snapshot: module names only
+      found.push({key: null, label: "import " + pkg, loads: imported.map(function (m) { return {module: m}; })});
+    }
+    (Array.isArray(document_.results) ? document_.results : []).forEach(function (result) {
+      if (result && Array.isArray(result.materialized)) {
+        found.push({key: String(result.name), label: pkg + "." + result.name, loads: result.materialized,
+                    total: result.total_ms, result: result});
+      }
+    });
+    if (document_.names && !Array.isArray(document_.names) && typeof document_.names === "object") {
+      Object.keys(document_.names).forEach(function (name) {  // snapshot
+        var modules = document_.names[name];
+        if (Array.isArray(modules)) {
+          found.push({key: name, label: pkg + "." + name, loads: modules.map(function (m) { return {module: m}; })});
+        }
+      });
+    }
+    if (Array.isArray(document_.materialized)) {
+      found.push({key: "", label: String(document_.command || "run") + " " + pkg, loads: document_.materialized});
+    }
+    return found;
+  }
+
+  // --- one tree per section, laid out in fractions of the root's width ------------------------
+  function buildTree(section) {
+    var timed = section.loads.some(function (load) { return num(load.cumulative_ms) !== null; });
+    var root = {name: section.label, load: null, children: [], depth: -1, parent: null, value: 0, self: 0};
+    var nodes = [], byName = new Map();
+    section.loads.forEach(function (load, index) {
+      if (!load || load.module === undefined) return;
+      var node = {name: String(load.module), load: load, children: [], index: index,
+                  self: num(load.self_ms) || 0, value: timed ? Math.max(num(load.cumulative_ms) || 0, 0) : 1};
+      if (!byName.has(node.name)) byName.set(node.name, node);
+      nodes.push(node);
+    });
+    nodes.forEach(function (node) {
+      var parent = node.load.parent === null || node.load.parent === undefined ? null
+        : byName.get(String(node.load.parent));
+      // Imports begin after their importer: anything else (a hand-made document) hangs at the top.
+      if (!parent || parent.index >= node.index) parent = root;
+      node.parent = parent;
+      parent.children.push(node);
+    });
+    if (!timed) {
+      for (var i = nodes.length - 1; i >= 0; i--) {
+        nodes[i].value = 1 + nodes[i].children.reduce(function (sum, child) { return sum + child.value; }, 0);
+      }
+    }
+    root.value = root.children.reduce(function (sum, child) { return sum + child.value; }, 0);
+    var maxDepth = 0;
+    root.x0 = 0; root.x1 = 1;
+    var stack = [root];
+    while (stack.length) {
+      var parentNode = stack.pop();
+      var children = parentNode.children;
+      var sum = children.reduce(function (total, child) { return total + child.value; }, 0);
+      var room = Math.max(parentNode.value, sum);
+      var scale = room > 0 ? (parentNode.x1 - parentNode.x0) / room : 0;
+      var x = parentNode.x0;
+      children.forEach(function (child) {
+        child.depth = parentNode.depth + 1;
+        maxDepth = Math.max(maxDepth, child.depth);
+        child.x0 = x;
+        x += child.value * scale;
+        child.x1 = x;
+        stack.push(child);
+      });
+    }
+    return {root: root, nodes: nodes, byName: byName, timed: timed, maxDepth: maxDepth, total: section.total};
+  }
+
+  // --- colours: one per distribution, heaviest first -------------------------------------------
+  var colours = new Map();
+  function assignColours(sections) {
+    var weight = new Map();
+    sections.forEach(function (section) {
+      section.loads.forEach(function (load) {
+        var key = distributionOf(load);
+        weight.set(key, (weight.get(key) || 0) + (num(load.self_ms) || 0) + 1e-6);
+      });
+    });
+    var keys = Array.from(weight.keys()).filter(function (key) { return key !== STDLIB; });
+    keys.sort(function (a, b) { return weight.get(b) - weight.get(a) || (a < b ? -1 : 1); });
+    keys.forEach(function (key, index) {
+      colours.set(key, {hue: index < HUES.length ? HUES[index] : (index * 47) % 360, saturation: 58});
+    });
+    colours.set(STDLIB, {hue: 210, saturation: 8});
+  }
+  function colourOf(key, depth) {
+    var colour = colours.get(key) || {hue: 0, saturation: 0};
+    return "hsl(" + colour.hue + "," + colour.saturation + "%," + Math.min(58 + 5 * (depth % 5), 80) + "%)";
+  }
+
+  // --- state -----------------------------------------------------------------------------------
+  var sections = sectionsOf(doc);
+  assignColours(sections);
+  var canvas = $("chart"), context = canvas.getContext("2d");
+  var tree = null, focus = null, query = "", matches = new Set(), drawn = [], sortKey = "cumulative",
+      sortAscending = false, rowsShown = 300;
+
+  function isAncestorOrSelf(node, of) {
+    for (var walk = of; walk; walk = walk.parent) if (walk === node) return true;
+    return false;
+  }
+
+  // --- the icicle chart: draws only boxes at least a third of a pixel wide ----------------------
+  function draw() {
+    var width = canvas.clientWidth || 800;
+    var rows = tree.maxDepth + 2;
+    var ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(rows * ROW * ratio);
+    canvas.style.height = rows * ROW + "px";
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, rows * ROW);
+    context.font = "11px ui-monospace, Menlo, Consolas, monospace";
+    context.textBaseline = "middle";
+    drawn = [];
+    var span = focus.x1 - focus.x0, scale = span > 0 ? width / span : 0;
+    for (var ancestor = focus; ancestor; ancestor = ancestor.parent) box(ancestor, 0, width);
+    var stack = focus.children.slice();
+    while (stack.length) {
+      var node = stack.pop();
+      var left = (node.x0 - focus.x0) * scale, boxWidth = (node.x1 - node.x0) * scale;
+      if (boxWidth < 0.33) continue;
+      box(node, left, boxWidth);
+      for (var i = 0; i < node.children.length; i++) stack.push(node.children[i]);
+    }
+  }
+
+  function box(node, left, width) {
+    var top = (node.depth + 1) * ROW;
+    var hit = matches.has(node);
+    context.globalAlpha = query && !hit && node.load ? 0.35 : 1;
+    context.fillStyle = node.load ? (hit ? "#d6249f" : colourOf(distributionOf(node.load), node.depth)) : "#4a5560";
+    context.fillRect(left, top, Math.max(width - 0.5, 0.33), ROW - 1);
+    context.globalAlpha = 1;
+    if (width > 28) {
+      var fits = Math.floor((width - 6) / 6.7);
+      var label = node.name.length <= fits ? node.name : node.name.slice(0, Math.max(fits - 1, 1)) + "\u2026";
+      context.fillStyle = node.load && !hit ? "#111" : "#fff";
+      context.fillText(label, left + 3, top + ROW / 2);
+    }
+    drawn.push({node: node, left: left, top: top, width: width});
+  }
+
+  function nodeAt(event) {
+    var rect = canvas.getBoundingClientRect();
+    var x = event.clientX - rect.left, y = event.clientY - rect.top;
+    for (var i = drawn.length - 1; i >= 0; i--) {
+      var item = drawn[i];
+      if (y >= item.top && y < item.top + ROW && x >= item.left && x < item.left + Math.max(item.width, 1)) {
+        return item.node;
+      }
+    }
+    return null;
+  }
+
+  function zoom(node) {
+    focus = node || tree.root;
+    var trail = [];
+    for (var walk = focus; walk; walk = walk.parent) trail.unshift(walk.name);
+    $("breadcrumb").textContent = trail.join(" \u203a ");
+    $("zoom-out").disabled = !focus.parent;
+    draw();
+  }
+
+  // --- hover details ---------------------------------------------------------------------------
+  function showTip(node, event) {
+    var tip = $("tip");
+    tip.textContent = "";
+    tip.appendChild(el("div", node.name, "title"));
+    var lines = [];
+    if (!node.load) {
+      lines.push(tree.timed ? "total " + ms(tree.total) + " ms importing" : node.value + " modules");
+    } else {
+      var load = node.load;
+      if (tree.timed) lines.push("self " + ms(load.self_ms) + " ms, cumulative " + ms(load.cumulative_ms) + " ms");
+      else lines.push(node.value + " module(s)");
+      if ("parent" in load) lines.push("imported by " + (load.parent === null ? "(the access itself)" : load.parent));
+      lines.push("distribution " + distributionOf(load));
+      if (num(load.depth) !== null) lines.push("depth " + load.depth);
+    }
+    lines.forEach(function (line) { tip.appendChild(el("div", line)); });
+    var trigger = node.load && node.load.trigger;
+    if (trigger && typeof trigger === "object") {
+      var where = (trigger.file || "?") + (trigger.line ? ":" + trigger.line : "") +
+        (trigger.function ? " in " + trigger.function : "");
+      tip.appendChild(el("div", "triggered at " + where));
+      if (trigger.source) tip.appendChild(el("pre", trigger.source));
+    }
+    tip.hidden = false;
+    var x = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
+    var y = event.clientY + 16;
+    if (y + tip.offsetHeight > window.innerHeight) y = event.clientY - tip.offsetHeight - 8;
+    tip.style.left = Math.max(x, 4) + "px";
+    tip.style.top = Math.max(y, 4) + "px";
+  }
+
+  canvas.addEventListener("mousemove", function (event) {
+    var node = nodeAt(event);
+    if (node) showTip(node, event); else $("tip").hidden = true;
+  });
+  canvas.addEventListener("mouseleave", function () { $("tip").hidden = true; });
+  canvas.addEventListener("click", function (event) {
+    var node = nodeAt(event);
+    if (!node) return;
+    // Clicking the box in focus, or one of its ancestors, zooms back out.
+    zoom(node === focus ? focus.parent || tree.root : node);
+  });
+  $("zoom-out").addEventListener("click", function () { zoom(focus.parent); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && focus && focus.parent) zoom(focus.parent);
+  });
+  window.addEventListener("resize", function () { if (tree) draw(); });
+
+  // --- search ----------------------------------------------------------------------------------
+  function search() {
+    query = $("search").value.trim().toLowerCase();
+    matches = new Set();
+    var selfMs = 0;
+    if (query) {
+      tree.nodes.forEach(function (node) {
+        if (node.name.toLowerCase().indexOf(query) >= 0) { matches.add(node); selfMs += node.self; }
+      });
+    }
+    $("search-status").textContent = query
+      ? matches.size + " matching module" + (matches.size === 1 ? "" : "s") + (tree.timed ? ", " + ms(selfMs) + " ms self" : "")
+      : "";
+    draw();
+    fillTable();
+  }
+  $("search").addEventListener("input", search);
+
+  // --- the module table ------------------------------------------------------------------------
+  var COLUMNS = [
+    {key: "name", label: "Module", value: function (n) { return n.name; }},
+    {key: "self", label: "Self ms", num: true, value: function (n) { return num(n.load.self_ms); }},
+    {key: "cumulative", label: "Cumulative ms", num: true, value: function (n) { return num(n.load.cumulative_ms); }},
+    {key: "depth", label: "Depth", num: true, value: function (n) { return num(n.load.depth); }},
+    {key: "parent", label: "Imported by", value: function (n) { return n.load.parent || "(access)"; }},
+    {key: "distribution", label: "Distribution", value: function (n) { return distributionOf(n.load); }}
+  ];
+
+  function buildHead() {
+    var row = $("modules").tHead.rows[0];
+    COLUMNS.forEach(function (column) {
+      var cell = el("th", column.label, column.num ? "num" : "");
+      cell.dataset.key = column.key;
+      cell.addEventListener("click", function () {
+        sortAscending = sortKey === column.key ? !sortAscending : !column.num;
+        sortKey = column.key;
+        fillTable();
+      });
+      row.appendChild(cell);
+    });
+  }
+
+  function fillTable() {
+    var column = COLUMNS.filter(function (c) { return c.key === sortKey; })[0];
+    var ordered = tree.nodes.slice().sort(function (a, b) {
+      var x = column.value(a), y = column.value(b);
+      var order = x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+      if (!sortAscending && x !== null && y !== null) order = -order;
+      return order || a.index - b.index;
+    });
+    Array.prototype.forEach.call($("modules").tHead.rows[0].cells, function (cell) {
+      if (cell.dataset.key === sortKey) cell.setAttribute("aria-sort", sortAscending ? "ascending" : "descending");
+      else cell.removeAttribute("aria-sort");
+    });
+    var body = document.createElement("tbody");
+    ordered.slice(0, rowsShown).forEach(function (node) {
+      var row = document.createElement("tr");
+      if (matches.has(node)) row.className = "match";
+      row.dataset.module = node.name;
+      COLUMNS.forEach(function (c) {
+        var value = c.value(node);
+        row.appendChild(el("td", c.num && c.key !== "depth" ? ms(value) : value === null ? "-" : value,
+                           c.key === "name" ? "name" : c.num ? "num" : ""));
+      });
+      row.addEventListener("click", function () { zoom(node); canvas.scrollIntoView({block: "nearest"}); });
+      body.appendChild(row);
+    });
+    var table = $("modules");
+    table.replaceChild(body, table.tBodies[0]);
+    var more = $("more");
+    more.hidden = ordered.length <= rowsShown;
+    more.textContent = "Show all " + ordered.length + " modules";
+  }
+  $("more").addEventListener("click", function () { rowsShown = Infinity; fillTable(); });
+
+  // --- sections, summary, findings -------------------------------------------------------------
+  function selectSection(index) {
+    $("section").value = String(index);
+    tree = buildTree(sections[index]);
+    rowsShown = 300;
+    var timed = tree.timed;
+    if (!timed && (sortKey === "cumulative" || sortKey === "self")) sortKey = "name";
+    zoom(tree.root);
+    search();
+  }
+
+  function sectionIndexFor(name) {
+    for (var i = 0; i < sections.length; i++) if (sections[i].key === (name === undefined ? null : name)) return i;
+    return -1;
+  }
+
+  function summary() {
+    var box = $("summary");
+    function fact(label, value) {
+      var item = el("span", label + " ");
+      item.appendChild(el("b", value));
+      box.appendChild(item);
+    }
+    fact("command", doc.command);
+    fact("package", doc["package"]);
+    if (doc["import"] && doc["import"].python) fact("python", doc["import"].python);
+    if (doc.isolation && doc.isolation.mode) fact("isolation", doc.isolation.mode);
+    fact("schema", doc.schema);
+    fact("exit code", doc.exit_code);
+    var verdict = $("verdict");
+    verdict.textContent = doc.ok ? "ok" : "failed";
+    verdict.className = "badge " + (doc.ok ? "ok" : "bad");
+    if (doc.error && typeof doc.error === "object") {
+      var error = el("div", (doc.error.kind || "error") + ": " + (doc.error.message || ""), "error-box bad");
+      box.parentNode.insertBefore(error, box.nextSibling);
+    }
+  }
+
+  function findings() {
+    var list = Array.isArray(doc.findings) ? doc.findings : [];
+    if (!list.length) return;
+    $("findings-section").hidden = false;
+    list.forEach(function (finding, index) {
+      var item = el("li");
+      item.id = "finding-" + index;
+      item.appendChild(el("span", finding.severity, "badge " + String(finding.severity)));
+      item.appendChild(el("code", " " + finding.rule + " "));
+      if (finding.name) item.appendChild(el("b", finding.name + ": "));
+      item.appendChild(el("span", finding.message));
+      var target = sectionIndexFor(finding.name === null || finding.name === undefined ? null : String(finding.name));
+      if (target >= 0) {
+        var link = el("a", "show in chart");
+        link.href = "#chart";
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          selectSection(target);
+          // Zoom on the longest module name the message mentions, if any.
+          var message = String(finding.message || ""), best = null;
+          tree.nodes.forEach(function (node) {
+            if (message.indexOf(node.name) >= 0 && (!best || node.name.length > best.name.length)) best = node;
+          });
+          if (best) zoom(best);
+          canvas.scrollIntoView({block: "center"});
+        });
+        item.appendChild(link);
+      }
+      $("findings").appendChild(item);
+    });
+  }
+
+  function legend() {
+    var box = $("legend");
+    colours.forEach(function (_colour, key) {
+      var item = el("span");
+      var swatch = el("span", null, "swatch");
+      swatch.style.background = colourOf(key, 0);
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(key));
+      item.dataset.distribution = key;
+      box.appendChild(item);
+    });
+  }
+
+  summary();
+  findings();
+  buildHead();
+  var picker = $("section");
+  sections.forEach(function (section, index) {
+    var count = section.loads.length;
+    var text = section.label + " \u2014 " + count + " module" + (count === 1 ? "" : "s");
+    if (num(section.total) !== null) text += ", " + ms(section.total) + " ms";
+    var option = el("option", text);
+    option.value = String(index);
+    picker.appendChild(option);
+  });
+  picker.addEventListener("change", function () { selectSection(Number(picker.value)); });
+  if (sections.length) {
+    legend();
+    // A resolve report is about its names: show the first that loaded something.
+    var first = 0;
+    for (var i = 0; i < sections.length; i++) if (sections[i].key !== null && sections[i].loads.length) { first = i; break; }
+    selectSection(first);
+  } else {
+    $("chart-section").hidden = true;
+    $("table-section").hidden = true;
+  }
+
+  // For tests and the curious: what the page shows, as data.
+  window.aoinspectReport = {
+    document: doc,
+    highlighted: function () { return Array.from(matches).map(function (node) { return node.name; }).sort(); },
+    focus: function () { return focus ? focus.name : null; },
+    sections: function () { return sections.map(function (section) { return section.label; }); },
+    select: selectSection,
+    boxesDrawn: function () { return drawn.length; },
+    boxOf: function (name) {  // a point inside the box of a module, in canvas pixels
+      for (var i = 0; i < drawn.length; i++) {
+        if (drawn[i].node.name === name) {
+          return {x: drawn[i].left + Math.min(drawn[i].width, 40) / 2, y: drawn[i].top + ROW / 2};
+        }
+      }
+      return null;
+    }
+  };
+}());

@@ -1,0 +1,261 @@
+"""The HTML report in a real browser: headless Chromium through Selenium and chromedriver.
+
+One browser serves the whole module. Screenshots go to ``<basetemp>/artifacts/`` (printed; run
+with ``-s`` to see the paths, or ``--basetemp DIR`` to keep them somewhere known). Skips when
+selenium, chromium or chromedriver is missing: ``apt-get install chromium chromium-driver`` and
+``pip install selenium``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from aoinspect.cli import cli
+from aoinspect.render.html import html_page
+from tests import documents
+
+pytestmark = pytest.mark.browser
+
+try:  # any ImportError: selenium missing, or installed without a dependency it needs
+    from selenium import webdriver
+    from selenium.common.exceptions import NoAlertPresentException, WebDriverException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+except ImportError as exc:
+    pytest.skip(f"selenium cannot be imported ({exc}); pip install selenium", allow_module_level=True)
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+DRIVERS = ("chromedriver",)
+
+
+def _first(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        found = shutil.which(name) or (f"/usr/lib/chromium/{name}" if Path(f"/usr/lib/chromium/{name}").exists()
+                                       else None)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    binary, driver_path = _first(BROWSERS), _first(DRIVERS)
+    if binary is None or driver_path is None:
+        pytest.skip("no chromium and chromedriver on PATH (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    except WebDriverException as exc:
+        pytest.skip(f"chromium did not start: {exc.msg}")
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.getbasetemp() / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def open_page(browser: Any, tmp_path: Path, page: str) -> None:
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    browser.get(path.as_uri())
+    browser.get_log("browser")  # start each page with an empty log
+
+
+def console_errors(browser: Any) -> list[dict[str, Any]]:
+    return [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+
+
+def api(browser: Any, call: str) -> Any:
+    return browser.execute_script(f"return window.aoinspectReport.{call};")
+
+
+def click_box(browser: Any, module: str) -> None:
+    point = api(browser, f"boxOf({json.dumps(module)})")
+    assert point is not None, f"{module} is not drawn"
+    canvas = browser.find_element(By.ID, "chart")
+    size = canvas.size
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(point["x"] - size["width"] / 2), int(point["y"] - size["height"] / 2)
+    ).click().perform()
+
+
+def screenshot(browser: Any, artifacts: Path, name: str) -> Path:
+    path = artifacts / name
+    browser.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def quantization_page() -> tuple[str, dict[str, Any]]:
+    """A real run on the shipped ao package: its HTML page and its JSON document."""
+    runner = CliRunner()
+    html = runner.invoke(cli, ["resolve", "quantization", "--format", "html"], catch_exceptions=False)
+    assert html.exit_code == 0, html.stderr
+    page = html.stdout
+    start = page.index('id="aoinspect-data">') + len('id="aoinspect-data">')
+    embedded = json.loads(page[start:page.index("</script>", start)])
+    return page, embedded
+
+
+def test_real_report_loads_cleanly_and_shows_the_json_numbers(
+    browser: Any, tmp_path: Path, artifacts: Path, quantization_page: tuple[str, dict[str, Any]]
+) -> None:
+    page, embedded = quantization_page
+    open_page(browser, tmp_path, page)
+    assert console_errors(browser) == []
+    assert api(browser, "sections()") == ["import ao", "ao.quantization"]
+    assert api(browser, "focus()") == "ao.quantization"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")
+    loads = embedded["results"][0]["materialized"]
+    assert len(rows) == len(loads)
+    shown = {row.get_attribute("data-module"): [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+             for row in rows}
+    for item in loads:
+        assert shown[item["module"]][1:3] == [f"{item['self_ms']:.2f}", f"{item['cumulative_ms']:.2f}"]
+    picker = browser.find_element(By.ID, "section").text
+    assert f"{embedded['results'][0]['total_ms']:.2f} ms" in picker
+    screenshot(browser, artifacts, "resolve-quantization.png")
+
+
+def test_click_zooms_in_and_back_out(
+    browser: Any, tmp_path: Path, quantization_page: tuple[str, dict[str, Any]]
+) -> None:
+    open_page(browser, tmp_path, quantization_page[0])
+    click_box(browser, "ao.nn.qat")
+    assert api(browser, "focus()") == "ao.nn.qat"
+    assert "ao.nn.qat" in browser.find_element(By.ID, "breadcrumb").text
+    click_box(browser, "ao.nn.qat")  # the box in focus: back to its parent
+    assert api(browser, "focus()") == "ao.quantization.mappings"
+    browser.find_element(By.ID, "zoom-out").click()
+    assert api(browser, "focus()") == "ao.quantization"
+    assert console_errors(browser) == []
+
+
+def test_search_highlights_matches_in_chart_and_table(
+    browser: Any, tmp_path: Path, artifacts: Path, quantization_page: tuple[str, dict[str, Any]]
+) -> None:
+    page, embedded = quantization_page
+    open_page(browser, tmp_path, page)
+    browser.find_element(By.ID, "search").send_keys("Observer")
+    expected = sorted(item["module"] for item in embedded["results"][0]["materialized"] if "observer" in item["module"])
+    assert expected
+    assert api(browser, "highlighted()") == expected
+    marked = [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tr.match")]
+    assert sorted(marked) == expected
+    assert browser.find_element(By.ID, "search-status").text.startswith(f"{len(expected)} matching module")
+    screenshot(browser, artifacts, "search.png")
+
+
+def test_table_sorts_by_a_clicked_column(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(documents.resolve_document()))
+    header = browser.find_element(By.CSS_SELECTOR, "#modules th[data-key=name]")
+    header.click()
+    names = [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
+    assert names == sorted(names)
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    names = [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
+    assert names == sorted(names, reverse=True)
+
+
+def test_hover_shows_details_and_the_trigger_of_a_trace(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(documents.trace_document()))
+    point = api(browser, 'boxOf("numpy")')
+    canvas = browser.find_element(By.ID, "chart")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(point["x"] - canvas.size["width"] / 2), int(point["y"] - canvas.size["height"] / 2)
+    ).perform()
+    tip = browser.find_element(By.ID, "tip")
+    assert tip.is_displayed()
+    text = tip.text
+    assert "self 4.00 ms, cumulative 8.00 ms" in text
+    assert "imported by pkg.alpha" in text
+    assert "distribution numpy" in text
+    assert "triggered at app/main.py:12 in handler" in text
+    assert "import numpy" in text
+    legend = [item.get_attribute("data-distribution")
+              for item in browser.find_elements(By.CSS_SELECTOR, "#legend > span")]
+    assert set(legend) == {"numpy", "(local)", "(stdlib)"}
+
+
+def test_a_finding_links_into_the_chart(browser: Any, tmp_path: Path, artifacts: Path) -> None:
+    open_page(browser, tmp_path, html_page(documents.check_document()))
+    items = browser.find_elements(By.CSS_SELECTOR, "#findings li")
+    assert len(items) == 2
+    items[0].find_element(By.TAG_NAME, "a").click()
+    assert api(browser, "focus()") == "numpy.linalg"
+    items[1].find_element(By.TAG_NAME, "a").click()  # about the package: the import tree, on the package
+    assert browser.find_element(By.ID, "breadcrumb").text == "import pkg \u203a pkg"
+    assert console_errors(browser) == []
+    screenshot(browser, artifacts, "check.png")
+
+
+def test_snapshot_without_timings_draws_by_module_count(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(documents.snapshot_document()))
+    assert console_errors(browser) == []
+    assert api(browser, "sections()") == ["import pkg", "pkg.alpha", "pkg.beta"]
+    assert api(browser, "boxesDrawn()") == 1 + 4
+
+
+def test_hostile_names_stay_text(browser: Any, tmp_path: Path) -> None:
+    document = documents.resolve_document()
+    document["results"][0]["materialized"][1]["module"] = documents.HOSTILE_NAME
+    document["results"][0]["materialized"][2]["module"] = "<img src=x onerror=alert(2)>"
+    document["package"] = "<b>pkg</b>"
+    open_page(browser, tmp_path, html_page(document))
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018
+    names = [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
+    assert documents.HOSTILE_NAME in names
+    assert browser.title == "aoinspect resolve <b>pkg</b>"
+    assert console_errors(browser) == []
+
+
+def test_ten_thousand_modules_stay_responsive(browser: Any, tmp_path: Path, artifacts: Path) -> None:
+    open_page(browser, tmp_path, html_page(documents.big_document(10_000)))
+    assert console_errors(browser) == []
+    assert api(browser, "focus()") == "big.everything"
+    drawn = api(browser, "boxesDrawn()")
+    assert 0 < drawn < 10_000  # boxes narrower than a third of a pixel are not drawn
+    rows = browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")
+    assert len(rows) == 300  # the rest behind "Show all"
+    started = time.perf_counter()
+    elapsed_ms = browser.execute_script("""
+        var box = document.getElementById('search'), start = performance.now();
+        box.value = 'mod12'; box.dispatchEvent(new Event('input'));
+        return performance.now() - start;""")
+    assert len(api(browser, "highlighted()")) == 111  # mod12, mod120-129, mod1200-1299
+    click_box(browser, "dist1.mod1")
+    assert api(browser, "focus()") == "dist1.mod1"
+    round_trip = time.perf_counter() - started
+    print(f"10,000 modules: search redraw {elapsed_ms:.0f} ms, search+zoom round trip {round_trip * 1000:.0f} ms")
+    assert elapsed_ms < 500
+    screenshot(browser, artifacts, "ten-thousand.png")
+
+
+def test_a_failed_run_shows_its_error(browser: Any, tmp_path: Path) -> None:
+    document = {**documents.header("resolve", ok=False, exit_code=3),
+                "error": {"kind": "import-failed", "message": "cannot import pkg: <boom>"}}
+    open_page(browser, tmp_path, html_page(document))
+    assert console_errors(browser) == []
+    assert browser.find_element(By.CSS_SELECTOR, ".error-box").text == "import-failed: cannot import pkg: <boom>"
+    assert not browser.find_element(By.ID, "chart").is_displayed()

@@ -1,0 +1,300 @@
+"""``aoinspect diff``: the comparison (aoinspect/diff.py), its three renderers and the command's exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aoinspect import diff as diffing
+from aoinspect.cli import cli
+from aoinspect.diff import FailOn, Threshold, compare, parse_fail_on, parse_threshold, report_from_document
+from tests import documents
+from tests.conftest import lazy_package
+
+DEFAULT = Threshold()
+
+
+def compared(old: dict[str, Any], new: dict[str, Any], *conditions: str,
+             threshold: Threshold = DEFAULT) -> diffing.Diff:
+    return compare(report_from_document("old.json", old), report_from_document("new.json", new), threshold,
+                   [parse_fail_on(condition) for condition in conditions])
+
+
+def changed_version() -> dict[str, Any]:
+    """The resolve document after a change: alpha loads scipy, no json; beta is 0.9 ms slower (x2.8); gamma is new."""
+    new = documents.resolve_document()
+    alpha = new["results"][0]["materialized"]
+    alpha[:] = [item for item in alpha if item["module"] != "json"]
+    alpha.append(documents.load("scipy", "pkg.alpha", 1, 0.5, 0.5, distribution="scipy"))
+    new["results"][1] = documents.resolution("beta", [documents.load("pkg.beta", None, 0, 1.4, 1.4)])
+    new["results"].append(documents.resolution("gamma", [documents.load("pkg.gamma", None, 0, 0.1, 0.1)]))
+    return new
+
+
+def by_name(result: diffing.Diff) -> dict[str | None, diffing.SubjectChange]:
+    return {change.name: change for change in result.subjects}
+
+
+def test_modules_added_and_removed_per_name() -> None:
+    changes = by_name(compared(documents.resolve_document(), changed_version()))
+    assert changes["alpha"].added == ("scipy",)
+    assert changes["alpha"].removed == ("json",)
+    assert (changes["alpha"].modules_before, changes["alpha"].modules_after) == (4, 4)
+    assert changes["gamma"].before is None and changes["gamma"].added == ("pkg.gamma",)
+    assert not changes[None].changed
+
+
+def test_a_name_gone_from_the_new_report() -> None:
+    new = documents.resolve_document()
+    del new["results"][1]
+    changes = by_name(compared(documents.resolve_document(), new))
+    assert changes["beta"].after is None and changes["beta"].removed == ("pkg.beta",) and changes["beta"].changed
+
+
+@pytest.mark.parametrize(("threshold", "changed"), [
+    (Threshold(0.10, 1.0), False),  # beta: 0.5 -> 1.4 ms is +180%, but under the 1 ms floor
+    (Threshold(0.10, 0.85), True),
+    (Threshold(2.0, 0.0), False),  # +180% under a 200% threshold
+    (Threshold(1.5, 0.0), True),
+    (Threshold(0.0, 0.0), True),
+])
+def test_time_changes_count_beyond_the_threshold(threshold: Threshold, changed: bool) -> None:
+    beta = by_name(compared(documents.resolve_document(), changed_version(), threshold=threshold))["beta"]
+    assert beta.ratio == pytest.approx(2.8)
+    assert beta.time_changed is changed
+
+
+def test_new_and_resolved_findings_ignore_numbers_in_messages() -> None:
+    old = documents.check_document()
+    new = copy.deepcopy(old)
+    budget = {"rule": "budget-exceeded", "severity": "error", "name": None, "message": "takes 41.2 ms; budget 40 ms"}
+    old["findings"].append(budget)
+    new["findings"].append({**budget, "message": "takes 45.9 ms; budget 40 ms"})  # the same finding
+    del new["findings"][1]  # missing-dir fixed
+    new["findings"].append({"rule": "not-cached", "severity": "warning", "name": "beta", "message": "again"})
+    result = compared(old, new)
+    assert [finding.rule for finding in result.new_findings] == ["not-cached"]
+    assert [finding.rule for finding in result.resolved_findings] == ["missing-dir"]
+
+
+def test_snapshots_compare_as_module_sets() -> None:
+    new = documents.snapshot_document()
+    new["import"].append("numpy")
+    changes = by_name(compared(documents.snapshot_document(), new, "added:numpy"))
+    assert changes[None].added == ("numpy",) and changes[None].ms_before is None
+    assert not changes["alpha"].changed
+
+
+@pytest.mark.parametrize(("condition", "holds"), [
+    ("added", True),
+    ("added:scipy", True),
+    ("added:scipy.*", True),
+    ("added:numpy", False),
+    ("added:pkg.gam*", True),
+    ("more-modules:1", True),  # gamma is new: not counted; beta and alpha keep their counts
+    ("more-modules:2", False),
+    ("time-ratio:1.2", False),  # beta is 2.8x slower, but by 0.9 ms: under the default threshold's 1 ms
+    ("new-errors", False),
+    ("new-findings", False),
+    ("any", True),
+])
+def test_fail_on_conditions(condition: str, holds: bool) -> None:
+    new = changed_version()
+    new["import"]["materialized"].append(documents.load("pkg._extra", "pkg", 1, 0.1, 0.1))
+    result = compared(documents.resolve_document(), new, condition)
+    assert bool(result.failed) is holds
+    assert result.exit_code == (1 if holds else 0)
+
+
+def test_time_ratio_beyond_the_floor() -> None:
+    result = compared(documents.resolve_document(), changed_version(), "time-ratio:2.5",
+                      threshold=Threshold(0.1, 0.5))
+    ((condition, reason),) = result.failed
+    assert condition.kind == "time-ratio" and "pkg.beta: 0.5 -> 1.4 ms (x2.80)" in reason
+
+
+@pytest.mark.parametrize("change", ["error finding", "name fails", "run fails"])
+def test_new_errors(change: str) -> None:
+    old, new = documents.check_document([]), documents.check_document([])
+    if change == "error finding":
+        new["findings"] = [{"rule": "eager-import", "severity": "error", "name": "alpha", "message": "eager"}]
+    elif change == "name fails":
+        new["results"][1] = documents.resolution("beta", [], ok=False,
+                                                 error={"type": "ImportError", "message": "no", "location": None})
+    else:
+        new = {**documents.header("check", ok=False, exit_code=3),
+               "error": {"kind": "import-failed", "message": "import pkg failed"}}
+    result = compared(old, new, "new-errors")
+    assert result.exit_code == 1
+    assert not compared(new, new, "new-errors").failed
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10%,1ms", Threshold(0.1, 1.0)), ("20%", Threshold(0.2, 0.0)), ("5ms", Threshold(0.0, 5.0)),
+    (" 2.5 ms , 15 % ", Threshold(0.15, 2.5)),
+])
+def test_parse_threshold(text: str, expected: Threshold) -> None:
+    assert parse_threshold(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "-5%", "1s", "10%;1ms"])
+def test_parse_threshold_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_threshold(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("new-errors", FailOn("new-errors", "new-errors")),
+    ("added", FailOn("added", "added")),
+    ("added:numpy*", FailOn("added:numpy*", "added", pattern="numpy*")),
+    ("time-ratio:1.2", FailOn("time-ratio:1.2", "time-ratio", number=1.2)),
+    ("more-modules:10", FailOn("more-modules:10", "more-modules", number=10)),
+])
+def test_parse_fail_on(text: str, expected: FailOn) -> None:
+    assert parse_fail_on(text) == expected
+
+
+@pytest.mark.parametrize("text", ["added:", "time-ratio:1", "time-ratio:x", "more-modules:0", "more-modules:1.5",
+                                  "new-errors:1", "bigger", "time-ratio"])
+def test_parse_fail_on_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_fail_on(text)
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["diff", *args], catch_exceptions=False)
+
+
+def write(path: Path, document: object) -> str:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return str(path)
+
+
+def test_text_output_and_exit_code(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.json", documents.resolve_document())
+    new = write(tmp_path / "new.json", changed_version())
+    result = run(old, new, "--fail-on", "added:scipy", "--threshold", "10%,0.5ms")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert "pkg.alpha: 4 modules" in lines
+    assert "  + scipy" in lines and "  - json" in lines
+    assert "pkg.beta: 1 modules, 0.50 -> 1.40 ms (x2.80)" in lines
+    assert "pkg.gamma: new, 1 modules" in lines
+    assert lines[-1] == "FAILED --fail-on added:scipy: pkg.alpha adds scipy"
+    assert run(old, new).exit_code == 0
+
+
+def test_json_output(tmp_path: Path) -> None:
+    old = write(tmp_path / "old.json", documents.resolve_document())
+    new = write(tmp_path / "new.json", changed_version())
+    result = run(old, new, "--format", "json", "--fail-on", "more-modules:1", "--fail-on", "new-errors")
+    document = json.loads(result.stdout)
+    assert document["command"] == "diff" and document["compared"] == "resolve"
+    assert document["exit_code"] == result.exit_code == 0
+    alpha = next(subject for subject in document["subjects"] if subject["name"] == "alpha")
+    assert alpha["added"] == ["scipy"] and alpha["removed"] == ["json"] and alpha["modules_new"] == 4
+    assert document["failed"] == [] and document["fail_on"] == ["more-modules:1", "new-errors"]
+
+
+def test_markdown_output_tables(tmp_path: Path) -> None:
+    old_document, new_document = documents.check_document(), documents.check_document()
+    hostile = "evil|name`\nwith <b>html</b> & more"
+    new_document["findings"].append({"rule": "eager-import", "severity": "error", "name": "alpha", "message": hostile})
+    new_document["results"][0]["materialized"].append(documents.load(hostile, "pkg.alpha", 1, 0.1, 0.1))
+    result = run(write(tmp_path / "o.json", old_document), write(tmp_path / "n.json", new_document),
+                 "--format", "markdown", "--fail-on", "new-errors")
+    assert result.exit_code == 1
+    subjects, findings = documents.markdown_tables(result.stdout)
+    assert subjects[0] == ["subject", "status", "modules", "Δ", "added", "removed", "total ms", "time"]
+    assert subjects[1][:6] == ["pkg.alpha", "", "4 → 5", "+1", "1", "0"]
+    assert findings[1] == ["error", "eager-import", "alpha", hostile]
+    assert "<b>" not in re.sub(r"```diff\n.*?\n```", "", result.stdout, flags=re.S)  # code blocks show text
+    assert "<details>" in result.stdout
+    assert "```diff\n+ " + hostile.replace("\n", "\\n") + "\n```" in result.stdout
+
+
+def unreadable(tmp_path: Path, case: str) -> str:
+    path = tmp_path / "doc.json"
+    if case == "missing":
+        return str(tmp_path / "absent.json")
+    if case == "directory":
+        return str(tmp_path)
+    if case == "fifo":
+        os.mkfifo(path)
+        return str(path)
+    contents = {
+        "not json": "{", "not utf-8": b"\xff\xfe{}", "a list": "[]", "schema 2": '{"schema": 2, "command": "resolve"}',
+        "trace of nesting": "[" * 100_000,
+        "unknown command": '{"schema": 1, "command": "frobnicate", "package": "p", "error": null}',
+        "module not a string": json.dumps({**documents.resolve_document(),
+                                           "results": [{"name": "a", "materialized": [{"module": 3}]}]}),
+        "results not a list": json.dumps({**documents.resolve_document(), "results": {}}),
+        "finding without rule": json.dumps({**documents.check_document(), "findings": [{"severity": "error"}]}),
+        "time not a number": json.dumps({**documents.resolve_document(), "import": {
+            "materialized": [{"module": "m", "depth": 0, "cumulative_ms": "fast"}]}}),
+    }[case]
+    if isinstance(contents, bytes):
+        path.write_bytes(contents)
+    else:
+        path.write_text(contents, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("case", [
+    "missing", "directory", "fifo", "not json", "not utf-8", "a list", "schema 2", "trace of nesting",
+    "unknown command", "module not a string", "results not a list", "finding without rule", "time not a number",
+])
+def test_unusable_documents_are_usage_errors(tmp_path: Path, case: str) -> None:
+    good = write(tmp_path / "good.json", documents.resolve_document())
+    result = run(good, unreadable(tmp_path, case), "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["error"]["kind"] == "usage" and document["exit_code"] == 2
+    assert result.stderr.startswith("aoinspect: ") and result.stderr.count("\n") == 1
+
+
+def test_documents_larger_than_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diffing, "MAX_DOCUMENT_BYTES", 100)
+    good = write(tmp_path / "good.json", documents.resolve_document())
+    result = run(good, good)
+    assert result.exit_code == 2 and "larger than" in result.stderr and result.stdout == ""
+
+
+def test_reports_of_different_commands_do_not_compare(tmp_path: Path) -> None:
+    result = run(write(tmp_path / "r.json", documents.resolve_document()),
+                 write(tmp_path / "c.json", documents.check_document()))
+    assert result.exit_code == 2 and "same command" in result.stderr
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    good = write(tmp_path / "good.json", documents.resolve_document())
+    assert run(good, good, "--fail-on", "bigger").exit_code == 2
+    assert run(good, good, "--threshold", "10").exit_code == 2
+
+
+def test_two_real_runs(fake: Any, tmp_path: Path) -> None:
+    """Reports of two versions of a package, made by the CLI: the second's alpha imports json and csv."""
+    runner = CliRunner()
+    reports = []
+    for version, alpha in enumerate(["VALUE = 1\n", "import json, csv\nVALUE = 1\n"]):
+        fake.write(lazy_package(f"v{version}pkg", alpha=alpha))
+        result = runner.invoke(cli, ["-p", f"v{version}pkg", "resolve", "alpha", "--format", "json"],
+                               env=fake.env, catch_exceptions=False)
+        document = json.loads(result.stdout)
+        document["package"] = "samepkg"
+        for item in document["results"][0]["materialized"]:
+            item["module"] = item["module"].replace(f"v{version}pkg", "samepkg")
+        reports.append(write(tmp_path / f"{version}.json", document))
+    result = run(*reports, "--fail-on", "added:csv")
+    assert result.exit_code == 1
+    assert "  + csv" in result.stdout.splitlines()
