@@ -247,7 +247,7 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated)
+                       session.isolation, evaluated, declared.info.file)
 
 
 def _check_import(session: Session, package: str, options: CheckOptions, context: CheckContext) -> ImportResult:

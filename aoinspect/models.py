@@ -376,6 +376,7 @@ class CheckReport:
     strict: bool = False
     isolation: Isolation | None = None
     rules: tuple[str, ...] = ()  # every rule id this run evaluated
+    file: str | None = None  # the package's __init__.py (or module file): where package-wide findings point
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the run: errors, and warnings too under ``--strict``."""

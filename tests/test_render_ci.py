@@ -188,3 +188,15 @@ def test_sarif_from_the_cli(fake: Any) -> None:
     (run,) = json.loads(result.stdout)["runs"]
     failed = [item for item in run["results"] if item["ruleId"] == "resolve-failed"]
     assert failed and failed[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+
+
+def test_package_wide_findings_point_at_the_package_file_and_sarif_rules_come_from_the_registry(invoke) -> None:
+    from aoinspect.rules import BY_ID
+
+    result = invoke("check", "--format", "github")
+    lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert lines and all("file=" in line and "ao/__init__.py,line=1" in line for line in lines)
+    sarif = json.loads(invoke("check", "--format", "sarif").stdout)
+    (driver_rule,) = [rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"] if rule["id"] == "star-import"]
+    assert driver_rule["shortDescription"]["text"] == BY_ID["star-import"].summary
+    assert driver_rule["help"]["text"] == BY_ID["star-import"].fix

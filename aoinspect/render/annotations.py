@@ -63,6 +63,8 @@ def located_findings(document: Mapping[str, Any], root: str | None) -> list[Anno
         if where is None:
             match = _LOCATION_IN_TEXT.search(message)
             where = f"{match.group(1)}:{match.group(2)}" if match else None
+        if where is None and isinstance(document.get("file"), str):
+            where = f"{document['file']}:1"  # about the package as a whole: its __init__.py
         file, line = _location(where, root)
         found.append(Annotation(str(finding.get("rule", "")), str(finding.get("severity", schema.SEVERITY_ERROR)),
                                 None if name is None else str(name), message, file, line))
@@ -123,6 +125,17 @@ def github_commands(document: Mapping[str, Any], root: str | None) -> str:
 # --- SARIF 2.1.0 ---------------------------------------------------------------------------------
 
 
+def _sarif_rule(rule_id: str) -> dict[str, Any]:
+    from aoinspect.rules import BY_ID
+
+    rule = BY_ID.get(rule_id)
+    if rule is None:
+        return {"id": rule_id, "name": rule_id, "shortDescription": {"text": f"aoinspect check rule {rule_id}"}}
+    level = _LEVELS.get(rule.severity, ("error", "error"))[1]
+    return {"id": rule.id, "name": rule.id, "shortDescription": {"text": rule.summary},
+            "help": {"text": rule.fix}, "defaultConfiguration": {"level": level}}
+
+
 def render_sarif(report: Report, options: RenderOptions) -> str:
     from aoinspect.render.json import to_document
 
@@ -154,7 +167,6 @@ def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
     driver = {
         "name": "aoinspect",
         "informationUri": "https://pypi.org/project/aoinspect/",
-        "rules": [{"id": rule, "name": rule, "shortDescription": {"text": f"aoinspect check rule {rule}"}}
-                  for rule in rules],
+        "rules": [_sarif_rule(rule) for rule in rules],
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}

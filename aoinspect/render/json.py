@@ -68,6 +68,7 @@ def to_document(report: Report) -> dict[str, Any]:
     document = _header("check", report.package, report.ok, report.exit_code)
     document["isolation"] = _isolation(report.isolation)
     document["strict"] = report.strict
+    document["file"] = report.file
     document["import"] = _import(report.imported) if report.imported else None
     document["names"] = [_declared_name(name) for name in report.names]
     document["results"] = [_resolution(result) for result in report.resolutions]
