@@ -17,6 +17,15 @@ SAMPLE_PACKAGE = {
     "mypkg/io.py": "import mypkg._formats\n",
     "mypkg/_formats.py": "import json\n",
     "mypkg/stats.py": "import decimal\n",
+    "crashpkg/__init__.py": """
+        __all__ = ["boom"]
+
+        def __getattr__(name):
+            if name == "boom":
+                import os
+                os._exit(3)
+            raise AttributeError(name)
+    """,
 }
 
 SAMPLE_TESTS = '''
@@ -38,6 +47,13 @@ def test_list_and_check(aoinspect):
     report = aoinspect.check("mypkg", forbid=("decimal",), ignore=("star-import", "missing-dir"))
     assert report.ok, report.findings
     assert not aoinspect.check("mypkg", forbid_on=(("stats", "decimal"),)).ok
+
+def test_a_probe_failure_fails_its_test(aoinspect):
+    report = aoinspect.check("crashpkg")
+    assert report.ok, [finding.rule for finding in report.findings]
+
+def test_the_next_use_after_a_probe_failure_works(aoinspect):
+    assert aoinspect.resolve("mypkg", "io").ok
 '''
 
 
@@ -52,8 +68,9 @@ def write_sample(pytester) -> None:  # type: ignore[no-untyped-def]
 def test_fixture_passes_and_fails_as_expected(pytester) -> None:
     write_sample(pytester)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=3, failed=3)
     output = result.stdout.str()
+    assert "probe-failed" in output
     assert "module 'decimal' was loaded: 1 module(s), by these chains of importers:" in output
     assert "mypkg.stats -> decimal" in output
     assert "distribution '(stdlib)' was loaded" in output

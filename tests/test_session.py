@@ -1,0 +1,62 @@
+"""Sessions own their children: a failure or an interrupt ends that session's probes only, and
+the next session in the same process starts clean (the pytest plugin and any library caller
+run many)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from aoinspect.engine import check_package, resolve_names
+from aoinspect.probing import runner
+from aoinspect.probing.session import open_session
+from aoinspect.probing.wire import ProbeRequest, ProbeSettings
+from tests.conftest import lazy_package
+
+
+@pytest.fixture
+def pkg(fake, monkeypatch):  # type: ignore[no-untyped-def]
+    fake.write(lazy_package("pkg", beta="import os\nos._exit(3)\n"))
+    monkeypatch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+    return fake
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_probe_failure_then_a_clean_resolve_in_one_process(pkg, isolation) -> None:  # type: ignore[no-untyped-def]
+    settings = ProbeSettings(sys.executable, timeout=30, jobs=2, isolation=isolation)
+    report = check_package(settings, "pkg")
+    assert any(finding.rule == "probe-failed" and finding.name == "beta" for finding in report.findings)
+    (alpha,) = resolve_names(settings, "pkg", ["alpha"], distributions=False).results
+    assert alpha.ok and not alpha.probe_failed
+    assert "pkg.alpha" in alpha.modules
+
+
+def test_a_failed_worker_stops_its_own_session_only(pkg, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker that raises (as Ctrl-C does) ends that session's children; the next resolve in the
+    same process is not killed on sight, as it was when the stop was a module-level flag."""
+    settings = ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="spawn")
+    real = runner.run_probe
+
+    def failing(settings, request, children):  # type: ignore[no-untyped-def]
+        if request.names == ("alpha",):
+            raise RuntimeError("a worker broke")
+        return real(settings, request, children)
+
+    monkeypatch.setattr(runner, "run_probe", failing)
+    with pytest.raises(RuntimeError, match="a worker broke"):
+        resolve_names(settings, "pkg", ["alpha", "__name__"], distributions=False)
+    monkeypatch.setattr(runner, "run_probe", real)
+    (alpha,) = resolve_names(settings, "pkg", ["alpha"], distributions=False).results
+    assert alpha.ok, alpha.error
+
+
+def test_closing_a_session_kills_what_it_started_and_nothing_else(pkg) -> None:  # type: ignore[no-untyped-def]
+    settings = ProbeSettings(sys.executable, timeout=30, isolation="fork")
+    with open_session(settings, "pkg") as first, open_session(settings, "pkg") as second:
+        first.run([])  # starts its fork server
+        second.run([])
+        first.children.stop()
+        assert first.children is not second.children
+        (run,) = second.run([ProbeRequest("resolve", "pkg", ("alpha",))])
+        assert run.completed
