@@ -199,3 +199,16 @@ def invoke_unknown_rule() -> int:
     from aoinspect.cli import cli
 
     return CliRunner().invoke(cli, ["check", "--ignore", "no-such-rule"]).exit_code
+
+
+def test_the_readme_rules_table_is_the_registry() -> None:
+    """Every rule once, in the registry's order, with its severity: the table cannot drift."""
+    import re
+    from pathlib import Path
+
+    from aoinspect.rules import RULES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Rules of `check`", 1)[1].split("\n\n", 2)[1]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)", section, re.M)
+    assert rows == [(rule.id, rule.severity) for rule in RULES]
