@@ -164,7 +164,7 @@ def test_tree_shows_import_module_loads_beneath_their_importer(invoke) -> None:
 def test_graph_formats_are_for_resolve_only(invoke) -> None:
     result = invoke("list", "--format", "svg")
     assert result.exit_code == 2
-    assert "list prints text, json, not svg" in result.stderr
+    assert "list prints text, json, markdown, not svg" in result.stderr
 
 
 def test_resolve_all_and_list_resolve(invoke) -> None:
