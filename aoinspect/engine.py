@@ -177,10 +177,11 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
     with open_session(settings, validate_package(package)) as session:
         declared = _declared(session, package)
         report = _resolve(session, package, declared.lazy, 1)
+        isolation = session.isolation
     failed = next((result for result in report.results if result.probe_failed), None)
     if failed is not None and failed.error is not None:
         raise ProbeFailed(failed.error.message)
-    return baseline.snapshot_of(package, declared.info.imported, report.results)
+    return replace(baseline.snapshot_of(package, declared.info.imported, report.results), isolation=isolation)
 
 
 def check_package(settings: ProbeSettings, package: str, options: CheckOptions | None = None) -> CheckReport:
@@ -191,6 +192,8 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
         validate_names([name])
     validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
+    if options.baseline and options.update_baseline:
+        baseline.check_writable(options.baseline)
     with open_session(settings, validate_package(package)) as session:
         return _check(session, package, options, recorded)
 

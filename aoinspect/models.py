@@ -343,6 +343,7 @@ class Snapshot:
     package: str
     imported: tuple[str, ...]
     names: tuple[tuple[str, tuple[str, ...]], ...]
+    isolation: Isolation | None = None  # how the run that took it isolated its probes
 
     ok = True
     exit_code = schema.EXIT_OK

@@ -28,6 +28,39 @@ def _load_os():  # os, or posix/nt when the interpreter runs without site
 
 _os = _load_os()
 _ModuleType = type(sys)
+
+
+def _bound(module, name):
+    return getattr(module, name, None)
+
+
+# What the fork server and its monitors call, taken before the package is imported: the package
+# may replace ``os.fork``, ``os.killpg``, ``os.write``... with anything, and the server must keep
+# working as if it had not. ``_signal`` is loaded by every interpreter at start-up.
+_fork = _bound(_os, "fork")
+_killpg = _bound(_os, "killpg")
+_write = _bound(_os, "write")
+_read = _bound(_os, "read")
+_close = _bound(_os, "close")
+_waitpid = _bound(_os, "waitpid")
+_waitid = _bound(_os, "waitid")
+_setpgid = _bound(_os, "setpgid")
+_exit = _bound(_os, "_exit")
+_WNOHANG = _bound(_os, "WNOHANG")
+_P_PID = _bound(_os, "P_PID")
+_WEXITED = _bound(_os, "WEXITED")
+_WNOWAIT = _bound(_os, "WNOWAIT")
+_signal_module = _modules.get("_signal")
+_set_handler = _bound(_signal_module, "signal")
+_setitimer = _bound(_signal_module, "setitimer")
+_SIGCHLD = _bound(_signal_module, "SIGCHLD")
+_SIG_DFL = _bound(_signal_module, "SIG_DFL")
+_TIMERS = tuple(
+    which for which in (_bound(_signal_module, "ITIMER_REAL"), _bound(_signal_module, "ITIMER_VIRTUAL"),
+                        _bound(_signal_module, "ITIMER_PROF"))
+    if which is not None
+)
+_exception_traceback = BaseException.__dict__["__traceback__"].__get__
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<probe>")
 _CHILD_DIR = _PROBE_FILE[: max(_PROBE_FILE.rfind("/"), _PROBE_FILE.rfind("\\")) + 1]
@@ -86,10 +119,17 @@ def _type_name(value):
 
 def _location(exc):
     """Innermost frame outside this probe and the frozen import machinery."""
-    if isinstance(exc, SyntaxError) and getattr(exc, "filename", None):
-        return f"{exc.filename}:{exc.lineno}"
+    if issubclass(type(exc), SyntaxError):
+        try:
+            filename, lineno = exc.filename, exc.lineno
+            if type(filename) is str and filename and type(lineno) is int:
+                return f"{filename}:{lineno}"
+        except BaseException:  # noqa: BLE001 - the package's exception class may define anything
+            pass
     found = None
-    tb = exc.__traceback__
+    # The traceback as the interpreter keeps it: a subclass may turn ``__traceback__`` into
+    # a property that raises.
+    tb = _exception_traceback(exc)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename not in _CHILD_FILES and not filename.startswith("<frozen"):
@@ -99,14 +139,24 @@ def _location(exc):
 
 
 def _describe_error(exc):
+    """The exception as plain Python would show it. Only ``type()`` is asked about the
+    object: ``isinstance`` consults ``__class__``, which the package's class may make raise."""
+    kind = type(exc)
+    try:
+        location = _location(exc)
+    except BaseException:  # noqa: BLE001
+        location = None
     error = {
         "type": _type_name(exc),
         "message": _safe_text(str, exc, 2000),
-        "location": _location(exc),
-        "is_attribute_error": isinstance(exc, AttributeError),
+        "location": location,
+        "is_attribute_error": issubclass(kind, AttributeError),
     }
-    if isinstance(exc, ImportError):
-        missing = getattr(exc, "name", None)
+    if issubclass(kind, ImportError):
+        try:
+            missing = exc.name
+        except BaseException:  # noqa: BLE001
+            missing = None
         error["missing_module"] = missing if type(missing) is str else None
     return error
 
@@ -115,7 +165,7 @@ def _describe_object(value):
     return {
         "type": _type_name(value),
         "repr": _safe_text(repr, value),
-        "is_module": isinstance(value, _ModuleType),
+        "is_module": issubclass(type(value), _ModuleType),
     }
 
 
@@ -130,7 +180,7 @@ class GetattrSpy:
         self._restore: list = []
 
     def watch(self, obj):
-        if not isinstance(obj, _ModuleType):
+        if not issubclass(type(obj), _ModuleType):
             return
         namespace = obj.__dict__
         original = namespace.get("__getattr__")
@@ -394,7 +444,47 @@ def _native_threads():
 
 def _say(fd, line):
     """One status line to the CLI; shorter than PIPE_BUF, so never interleaved."""
-    getattr(_os, "write")(fd, line.encode("ascii"))  # noqa: B009
+    _write(fd, line.encode("ascii"))
+
+
+def _pause_timers():
+    """Cancel the interval timers (``signal.alarm``, ``setitimer``) the package's import set, and
+    return them: they belong to each probe, not to the server, which they would kill."""
+    paused = []
+    for which in _TIMERS:
+        try:
+            delay, interval = _setitimer(which, 0)
+        except BaseException:  # noqa: BLE001
+            continue
+        if delay or interval:
+            paused.append((which, delay, interval))
+    return paused
+
+
+def _resume_timers(paused):
+    """In a forked probe: the timers ``python -c "import PACKAGE"`` would still have running."""
+    for which, delay, interval in paused:
+        try:
+            _setitimer(which, delay, interval)
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _own_sigchld():
+    """SIGCHLD as the package left it; the server and monitors themselves need the default
+    (``SIG_IGN`` would have the kernel reap probes before their status is read)."""
+    try:
+        return _set_handler(_SIGCHLD, _SIG_DFL)
+    except BaseException:  # noqa: BLE001
+        return None
+
+
+def _restore_sigchld(handler):
+    if handler is not None:
+        try:
+            _set_handler(_SIGCHLD, handler)
+        except BaseException:  # noqa: BLE001
+            pass
 
 
 def serve(package, control_fd, status_fd, recorder, reporter):
@@ -411,8 +501,10 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     os.set_inheritable(control_fd, False)
     os.set_inheritable(status_fd, False)
     imported, module = import_package(package, recorder, reporter)
+    timers = _pause_timers()
+    sigchld = _own_sigchld()
     python_threads = len(sys._current_frames())
-    can_fork = imported and python_threads == 1 and hasattr(os, "fork")
+    can_fork = imported and python_threads == 1 and _fork is not None and _waitid is not None
     reporter.send(protocol.SECTION_SERVER, {"python_threads": python_threads, "native_threads": _native_threads(),
                              "can_fork": can_fork})
     _say(status_fd, "ready\n")
@@ -421,49 +513,61 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     monitors = 0
     pending = b""
     while True:
-        chunk = os.read(control_fd, 65536)
+        chunk = _read(control_fd, 65536)
         if not chunk:
             break
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             fields = [bytes.fromhex(field).decode("utf-8", "surrogatepass") for field in line.decode().split("\t")]
-            monitor = os.fork()
+            try:
+                monitor = _fork()
+            except OSError:
+                _say(status_fd, "failed " + fields[0] + " fork\n")
+                continue
             if monitor == 0:
-                _monitor(module, fields, control_fd, status_fd, recorder)
+                _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld)
             monitors += 1
-        while monitors and os.waitpid(-1, os.WNOHANG)[0]:
+        while monitors and _waitpid(-1, _WNOHANG)[0]:
             monitors -= 1
     while monitors:
-        os.waitpid(-1, 0)
+        _waitpid(-1, 0)
         monitors -= 1
 
 
-def _monitor(module, fields, control_fd, status_fd, recorder):
-    os = _os
+def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):
     request_id, result_path, request = fields[0], fields[1], fields[2:]
     try:
-        child = os.fork()
+        child = _fork()
         if child == 0:
-            os.close(control_fd)
-            os.close(status_fd)
-            os.setpgid(0, 0)
-            run_request(module, request, recorder, Reporter(result_path))
-            _flush_and_exit()
+            try:
+                _close(control_fd)
+                _close(status_fd)
+                _setpgid(0, 0)
+                _restore_sigchld(sigchld)
+                _resume_timers(timers)
+                run_request(module, request, recorder, Reporter(result_path))
+            finally:
+                _flush_and_exit()
         try:
-            os.setpgid(child, child)
+            _setpgid(child, child)
         except OSError:
             pass
         _say(status_fd, "started " + request_id + " " + str(child) + "\n")
-        os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
+        _waitid(_P_PID, child, _WEXITED | _WNOWAIT)
         try:
-            os.killpg(child, 9)  # whatever the probe left running in its group
+            _killpg(child, 9)  # whatever the probe left running in its group
         except OSError:
             pass
-        status = os.waitpid(child, 0)[1]
+        status = _waitpid(child, 0)[1]
         _say(status_fd, "ended " + request_id + " " + str(status) + "\n")
+    except BaseException:  # noqa: BLE001 - said, so that the CLI runs the request elsewhere
+        try:
+            _say(status_fd, "failed " + request_id + " monitor\n")
+        except BaseException:  # noqa: BLE001
+            pass
     finally:
-        getattr(os, "_exit")(0)  # noqa: B009
+        _exit(0)
 
 
 def _flush_and_exit():
@@ -472,7 +576,7 @@ def _flush_and_exit():
             stream.flush()
         except BaseException:  # noqa: BLE001
             pass
-    getattr(_os, "_exit")(0)  # noqa: B009
+    _exit(0)
 
 
 def main(argv):

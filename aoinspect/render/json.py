@@ -39,7 +39,8 @@ def to_document(report: Report) -> dict[str, Any]:
     if isinstance(report, Snapshot):
         from aoinspect.baseline import snapshot_document
 
-        return {**_header("snapshot", report.package, True, report.exit_code), **snapshot_document(report)}
+        return {**_header("snapshot", report.package, True, report.exit_code),
+                "isolation": _isolation(report.isolation), **snapshot_document(report)}
     if isinstance(report, Failure):
         document = _header(report.command, report.package, ok=False, exit_code=report.exit_code)
         document["error"] = {
