@@ -242,7 +242,7 @@ class _Invocation:
 
         python = sys.executable
         if self.python is not None:
-            problem = check_interpreter(self.python)
+            problem = check_interpreter(self.python, self.timeout)
             if problem:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
@@ -268,6 +268,9 @@ class _Invocation:
             # The session already ended its children on the way out.
             click.echo("aoinspect: interrupted", err=True)
             self.ctx.exit(schema.EXIT_INTERRUPTED)
+        except Terminated as exc:
+            click.echo(f"aoinspect: ended by signal {exc.signum}", err=True)
+            self.ctx.exit(128 + exc.signum)
         except Exception as exc:
             if self.debug:
                 raise
@@ -469,5 +472,57 @@ def snapshot_command(ctx: click.Context, /, **options: Any) -> None:
     invocation.run(lambda settings: engine.snapshot(settings, invocation.package))
 
 
+class Terminated(BaseException):
+    """SIGTERM, SIGHUP or SIGINT: unwinds like Ctrl-C, so that every session ends its children
+    and removes its directories on the way out; the exit status is then 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+CLEANUP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    import signal
+
+    for name in CLEANUP_SIGNALS:  # a second signal must not interrupt the cleanup
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _prepare_process() -> None:
+    """What the console script does before parsing anything: /dev/null on closed standard
+    descriptors (``aoinspect <&- >&- 2>&-``), so that no pipe or file of ours lands on 0, 1 or 2;
+    and cleanup on the signals that end a CI job (``timeout(1)``, a cancelled run, a closed
+    terminal)."""
+    import signal
+
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stdout is None or sys.stderr is None:  # Python gives None for descriptors closed at start
+        sys.stdout = sys.stdout or open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stderr = sys.stderr or open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    for name in CLEANUP_SIGNALS:
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN:
+            signal.signal(getattr(signal, name), _on_signal)
+
+
 def main() -> None:
-    cli(prog_name="aoinspect")
+    _prepare_process()
+    try:
+        cli(prog_name="aoinspect")
+    except Terminated as exc:
+        sys.exit(128 + exc.signum)
+    finally:
+        if "aoinspect.probing.runner" in sys.modules:
+            sys.modules["aoinspect.probing.reaper"].kill_started()
+            sys.modules["aoinspect.probing.runner"].remove_all_workdirs()

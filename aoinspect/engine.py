@@ -28,11 +28,18 @@ if TYPE_CHECKING:
 __all__ = ["ProbeSettings", "check_package", "list_names", "resolve_all", "resolve_names", "snapshot"]
 
 
+# A name travels as one argv word to a spawned probe, and Linux refuses words over 128 KiB.
+MAX_NAME_BYTES = 100_000
+
+
 def validate_names(names: Iterable[str]) -> tuple[str, ...]:
     """Names are dotted attribute names (``nn.quantized``); anything else is a usage error,
     reported before any probe starts. Names are never evaluated, only looked up."""
     checked = []
     for name in names:
+        if _too_long(name):
+            raise InvalidName(f"a name of {len(name)} characters is longer than aoinspect accepts "
+                              f"({MAX_NAME_BYTES} bytes in UTF-8).")
         if not _is_attribute_name(name):
             raise InvalidName(
                 f"{name!r} is not a valid attribute name: use identifiers separated by dots, "
@@ -43,10 +50,16 @@ def validate_names(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _is_attribute_name(name: str) -> bool:
-    return bool(name) and all(part.isidentifier() for part in name.split("."))
+    return bool(name) and not _too_long(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def _too_long(name: str) -> bool:
+    return len(name) * 4 > MAX_NAME_BYTES and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
 
 
 def validate_package(package: str) -> str:
+    if _too_long(package):
+        raise InvalidName(f"a package name of {len(package)} characters is longer than aoinspect accepts.")
     if not _is_attribute_name(package):
         raise InvalidName(f"{package!r} is not a valid module name.")
     return package
@@ -125,7 +138,8 @@ def list_names(
         resolutions = None
         if resolve:
             resolutions = _resolve(session, package, declared.lazy, repeat).results
-        return ListReport(package, declared.info.imported, declared.names, undeclared, resolutions, session.isolation)
+        return ListReport(package, declared.info.imported, declared.names, undeclared, resolutions, session.isolation,
+                          notes=_notes(declared))
 
 
 def resolve_names(
@@ -159,7 +173,7 @@ def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python).prefetch()
+    return DistributionIndex(python, settings.timeout).prefetch()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -235,7 +249,15 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated)
+                       session.isolation, evaluated, notes=_notes(declared))
+
+
+def _notes(declared: Declared) -> tuple[str, ...]:
+    """What static reading could not see, for the report to say."""
+    problem = declared.declarations.unreadable
+    if problem is None:
+        return ()
+    return (f"no static declarations read: {problem}",)
 
 
 def _check_import(session: Session, package: str, options: CheckOptions, context: CheckContext) -> ImportResult:

@@ -197,6 +197,7 @@ class Declarations:
     type_checking_found: bool = False
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
+    unreadable: str | None = None  # why a file could not be read statically: then none of its names count
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,7 @@ class ListReport:
     undeclared_submodules: tuple[str, ...] | None = None
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
     isolation: Isolation | None = None
+    notes: tuple[str, ...] = ()  # what the report could not see, said plainly
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -359,6 +361,7 @@ class CheckReport:
     strict: bool = False
     isolation: Isolation | None = None
     rules: tuple[str, ...] = ()  # every rule id this run evaluated
+    notes: tuple[str, ...] = ()  # what the report could not see, said plainly
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the run: errors, and warnings too under ``--strict``."""

@@ -59,6 +59,16 @@ def unregister(pid: int) -> None:
         _started.discard(pid)
 
 
+def kill_started() -> None:
+    """On the way out of the CLI: end every child aoinspect started that still runs, whichever
+    thread started it (the distribution reader works in the background), group and all."""
+    with _lock:
+        started = list(_started)
+    for pid in started:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+
+
 def _prctl(option: int, value: int) -> int | None:
     """``prctl(option, value)``'s result, or None where it cannot be called."""
     if not os.path.exists("/proc/self/stat"):

@@ -39,4 +39,14 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
         from aoinspect.render.junit import render_junit as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    return renderer(report, options or RenderOptions())
+    return printable(renderer(report, options or RenderOptions()))
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates written out as ``\\udXXX``: the package can put them in any
+    message or name, and no output stream can encode them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

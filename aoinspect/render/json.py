@@ -65,6 +65,7 @@ def to_document(report: Report) -> dict[str, Any]:
             document["undeclared_submodules"] = list(report.undeclared_submodules)
         if report.resolutions is not None:
             document["results"] = [_resolution(result) for result in report.resolutions]
+        document["notes"] = list(report.notes)
         return document
     document = _header("check", report.package, report.ok, report.exit_code)
     document["isolation"] = _isolation(report.isolation)
@@ -76,6 +77,7 @@ def to_document(report: Report) -> dict[str, Any]:
         {"rule": finding.rule, "severity": finding.severity, "name": finding.name, "message": finding.message}
         for finding in report.findings
     ]
+    document["notes"] = list(report.notes)
     return document
 
 
