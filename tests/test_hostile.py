@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from tests.conftest import LAZY_INIT, lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
+# Every hostile case must leave no process and no temporary file behind (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 
 def aoinspect(fake, *args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]

@@ -54,6 +54,14 @@ _signal_module = _modules.get("_signal")
 _set_handler = _bound(_signal_module, "signal")
 _setitimer = _bound(_signal_module, "setitimer")
 _SIGCHLD = _bound(_signal_module, "SIGCHLD")
+_SIG_IGN = _bound(_signal_module, "SIG_IGN")
+# Signals a probe may send its parent: for a forked probe that is its monitor, which must live
+# to report how the probe ended (a spawned probe's parent is aoinspect, which cleans up and exits).
+_PARENT_SIGNALS = tuple(
+    number for number in (_bound(_signal_module, "SIGTERM"), _bound(_signal_module, "SIGHUP"),
+                          _bound(_signal_module, "SIGINT"))
+    if number is not None
+)
 _SIG_DFL = _bound(_signal_module, "SIG_DFL")
 _TIMERS = tuple(
     which for which in (_bound(_signal_module, "ITIMER_REAL"), _bound(_signal_module, "ITIMER_VIRTUAL"),
@@ -487,6 +495,26 @@ def _restore_sigchld(handler):
             pass
 
 
+def _ignore_parent_signals():
+    """In a monitor: ignore what its probe may send its parent; returns the dispositions to
+    give back to the probe."""
+    saved = []
+    for number in _PARENT_SIGNALS:
+        try:
+            saved.append((number, _set_handler(number, _SIG_IGN)))
+        except BaseException:  # noqa: BLE001
+            pass
+    return saved
+
+
+def _restore_handlers(saved):
+    for number, handler in saved:
+        try:
+            _set_handler(number, handler)
+        except BaseException:  # noqa: BLE001
+            pass
+
+
 def serve(package, control_fd, status_fd, recorder, reporter):
     """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
     request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
@@ -538,12 +566,14 @@ def serve(package, control_fd, status_fd, recorder, reporter):
 def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):
     request_id, result_path, request = fields[0], fields[1], fields[2:]
     try:
+        handlers = _ignore_parent_signals()
         child = _fork()
         if child == 0:
             try:
                 _close(control_fd)
                 _close(status_fd)
                 _setpgid(0, 0)
+                _restore_handlers(handlers)
                 _restore_sigchld(sigchld)
                 _resume_timers(timers)
                 run_request(module, request, recorder, Reporter(result_path))
