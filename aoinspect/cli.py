@@ -140,6 +140,10 @@ class _Group(click.Group):
         except click.ClickException as exc:
             _usage_failure(exc, arguments)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # A reader that went away (``| head``): as Click's standalone mode, exit quietly.
+            sys.stdout = None  # nothing more can be written there
+            sys.exit(1)
         except click.Abort as exc:
             if isinstance(exc.__context__, KeyboardInterrupt):
                 click.echo("aoinspect: interrupted", err=True)
