@@ -30,6 +30,26 @@ Exit codes:
 
 DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
+# A week: beyond it waits overflow the platform's timers, and no probe should need longer.
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+class _Seconds(click.ParamType):  # type: ignore[type-arg]
+    """A finite, positive number of seconds up to MAX_TIMEOUT: ``nan`` compares false with
+    every bound, and ``inf`` or ``1e10`` overflow the timers that enforce it."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+            self.fail(f"{value!r} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}.", param, ctx)
+        return seconds
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -95,7 +115,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "fmt", type=click.Choice(schema.FORMATS), default=None,
                      help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
                           "html and markdown for reports; check also prints junit, github and sarif."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--timeout", type=_Seconds(), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
@@ -108,7 +128,74 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group, with Click's own usage errors sent through the same funnel as the
+    engine's: under ``--format json`` (or junit) they too print one document on stdout."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        arguments = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(arguments, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            returned = super().main(arguments, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            _usage_failure(exc, arguments)
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # A reader that went away (``| head``): as Click's standalone mode, exit quietly.
+            sys.stdout = None  # nothing more can be written there
+            sys.exit(1)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                click.echo("aoinspect: interrupted", err=True)
+                sys.exit(schema.EXIT_INTERRUPTED)
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(returned if isinstance(returned, int) else 0)
+
+
+def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
+    """Show Click's message on stderr, as Click would; and with ``--format json`` or ``junit``
+    (on the command line or in the configuration), the failure as one document on stdout."""
+    from aoinspect.models import Failure
+    from aoinspect.render import render
+
+    exc.show()
+    command, fmt, package = _parsed_enough(exc, arguments)
+    if fmt in ("json", "junit") and (fmt == "json" or command == "check"):
+        failure = Failure(command or "aoinspect", package, "usage", exc.format_message(), exc.exit_code)
+        click.echo(render(failure, fmt))
+
+
+def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str | None, str | None, str]:
+    """The command, the format and the package of a command line Click refused, read as far as
+    it can be: from the options it parsed, else from the words themselves."""
+    words = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    command = next((word for word in words if word in schema.COMMAND_FORMATS), None)
+    fmt: str | None = None
+    package = DEFAULT_PACKAGE
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else None
+        if word == "--format" and following is not None:
+            fmt = following
+        elif word.startswith("--format="):
+            fmt = word.partition("=")[2]
+        elif word in ("-p", "--package") and following is not None:
+            package = following
+        elif word.startswith("--package="):
+            package = word.partition("=")[2]
+    ctx = getattr(exc, "ctx", None)
+    root = ctx.find_root() if ctx is not None else None
+    if fmt is None and root is not None and root.default_map:
+        configured = root.default_map.get("fmt")
+        fmt = configured if isinstance(configured, str) else None
+    if fmt is None and command == "snapshot":
+        fmt = "json"
+    return command, fmt, package
+
+
+@click.group(cls=_Group, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @_common_options
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
 @click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
@@ -161,7 +248,7 @@ class _Invocation:
 
         python = sys.executable
         if self.python is not None:
-            problem = check_interpreter(self.python)
+            problem = check_interpreter(self.python, self.timeout)
             if problem:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
@@ -188,6 +275,9 @@ class _Invocation:
             # The session already ended its children on the way out.
             click.echo("aoinspect: interrupted", err=True)
             self.ctx.exit(schema.EXIT_INTERRUPTED)
+        except Terminated as exc:
+            click.echo(f"aoinspect: ended by signal {exc.signum}", err=True)
+            self.ctx.exit(128 + exc.signum)
         except Exception as exc:
             if self.debug:
                 raise
@@ -284,8 +374,8 @@ def _budgets(
             number = float(limit)
         except ValueError:
             raise click.BadParameter(f"{value!r} is not N or NAME:N.", ctx=ctx, param=param) from None
-        if number < 0:
-            raise click.BadParameter(f"{value!r}: a budget cannot be negative.", ctx=ctx, param=param)
+        if not 0 <= number < float("inf"):  # also refuses nan, which no count or time exceeds
+            raise click.BadParameter(f"{value!r}: a budget is a finite number, 0 or more.", ctx=ctx, param=param)
         budgets.append((name or None, number))
     return tuple(budgets)
 
@@ -467,5 +557,57 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
     ctx.exit(result.exit_code)
 
 
+class Terminated(BaseException):
+    """SIGTERM, SIGHUP or SIGINT: unwinds like Ctrl-C, so that every session ends its children
+    and removes its directories on the way out; the exit status is then 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+CLEANUP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    import signal
+
+    for name in CLEANUP_SIGNALS:  # a second signal must not interrupt the cleanup
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _prepare_process() -> None:
+    """What the console script does before parsing anything: /dev/null on closed standard
+    descriptors (``aoinspect <&- >&- 2>&-``), so that no pipe or file of ours lands on 0, 1 or 2;
+    and cleanup on the signals that end a CI job (``timeout(1)``, a cancelled run, a closed
+    terminal)."""
+    import signal
+
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    if sys.stdout is None or sys.stderr is None:  # Python gives None for descriptors closed at start
+        sys.stdout = sys.stdout or open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        sys.stderr = sys.stderr or open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    for name in CLEANUP_SIGNALS:
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN:
+            signal.signal(getattr(signal, name), _on_signal)
+
+
 def main() -> None:
-    cli(prog_name="aoinspect")
+    _prepare_process()
+    try:
+        cli(prog_name="aoinspect")
+    except Terminated as exc:
+        sys.exit(128 + exc.signum)
+    finally:
+        if "aoinspect.probing.runner" in sys.modules:
+            sys.modules["aoinspect.probing.reaper"].kill_started()
+            sys.modules["aoinspect.probing.runner"].remove_all_workdirs()

@@ -47,7 +47,7 @@ def complete_names(package: str, incomplete: str) -> list[str]:
     target = f"{package}.{parent}" if parent else package
     try:
         names = declared_names(target)
-    except (ImportError, OSError, ValueError):  # never break a shell over a broken package
+    except Exception:  # noqa: BLE001 - never break a shell over a broken package
         return []
     full = [f"{parent}.{name}" if parent else name for name in names]
     return [name for name in full if name.startswith(incomplete)]

@@ -31,14 +31,25 @@ def find_pyproject(start: str) -> str | None:
 
 def read_tool_table(path: str, *, required: bool) -> dict[str, Any]:
     """The ``[tool.aoinspect]`` table of ``path`` (empty if it has none, unless ``required``)."""
+    from aoinspect.files import CONFIG_LIMIT, UnreadableFile, read_regular_file
+
     try:
-        with open(path, "rb") as stream:
-            document = tomllib.load(stream)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}.") from exc
+        data = read_regular_file(path, CONFIG_LIMIT)
+    except UnreadableFile as exc:
+        raise ConfigError(f"cannot read {path}: {exc.reason} (configuration is read from regular files "
+                          f"of at most {CONFIG_LIMIT} bytes).") from exc
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: it is not UTF-8 ({exc.reason} at byte {exc.start}).") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from exc
-    table = document.get("tool", {}).get("aoinspect")
+    except RecursionError as exc:  # arrays or tables nested thousands deep
+        raise ConfigError(f"{path} is not valid TOML: it is nested too deeply to read.") from exc
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"'tool' in {path} is not a table.")
+    table = tool.get("aoinspect")
     if table is None:
         if required and not path.endswith("pyproject.toml"):
             return document  # a dedicated file: its top level is the table

@@ -21,9 +21,9 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
     lazy loader (``lazy_loader.attach_stub``) reads, if it calls one."""
     if init_file is None or not init_file.endswith((".py", ".pyw")):
         return Declarations()
-    tree = _parse(init_file)
+    tree, problem = _parse_explained(init_file)
     if tree is None:
-        return Declarations()
+        return Declarations(unreadable=problem)
     blocks = list(_type_checking_blocks(tree))
     type_checking = _unique(
         name for block in blocks for name in _names_imported_from_package(block, package)
@@ -83,13 +83,27 @@ def submodules_on_disk(search_path: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _parse(path: str) -> ast.Module | None:
+    return _parse_explained(path)[0]
+
+
+def _parse_explained(path: str) -> tuple[ast.Module | None, str | None]:
+    """The syntax tree of ``path``, or None and why not. Only a regular file of bounded size is
+    read (a package's ``__file__`` may name a FIFO or ``/dev/zero``), and a source the parser
+    cannot handle (nested too deeply, too large) simply declares nothing statically."""
     import ast
 
+    from aoinspect.files import SOURCE_LIMIT, read_regular_file
+
     try:
-        with open(path, "rb") as stream:
-            return ast.parse(stream.read(), filename=path)
-    except (OSError, SyntaxError, ValueError):
-        return None
+        source = read_regular_file(path, SOURCE_LIMIT)
+    except OSError as exc:
+        return None, f"cannot read {path}: {getattr(exc, 'reason', None) or exc.strerror or exc}"
+    try:
+        return ast.parse(source, filename=path), None
+    except (SyntaxError, ValueError) as exc:
+        return None, f"cannot parse {path}: {type(exc).__name__}: {exc}"
+    except (RecursionError, MemoryError) as exc:
+        return None, f"cannot parse {path}: {type(exc).__name__} (nested too deeply or too large)"
 
 
 def _type_checking_aliases(tree: ast.Module) -> tuple[set[str], set[str]]:

@@ -38,9 +38,10 @@ class DistributionIndex:
     (or the paths in its ``RECORD``) until every name asked about is found is many times faster.
     """
 
-    def __init__(self, python: str | None = None) -> None:
-        """``python``: ask that interpreter's environment instead of this one's."""
+    def __init__(self, python: str | None = None, timeout: float = 60.0) -> None:
+        """``python``: ask that interpreter's environment instead of this one's, within ``timeout``."""
         self._python = python
+        self._timeout = timeout
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
         self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
@@ -56,7 +57,7 @@ class DistributionIndex:
 
     def _read_everything(self) -> None:
         if self._python is not None:
-            self._everything = _ask_interpreter(self._python)
+            self._everything = _ask_interpreter(self._python, self._timeout)
             return
         import importlib_metadata
 
@@ -147,20 +148,34 @@ class DistributionIndex:
         return result
 
 
-def _ask_interpreter(python: str) -> dict[str, Any]:
+def _ask_interpreter(python: str, timeout: float = 60.0) -> dict[str, Any]:
     """Top-level names to (name, version), as the environment of ``python`` sees them: it runs
-    ``toplevel.py`` through the probe's bootstrap, so nothing needs installing there."""
+    ``toplevel.py`` through the probe's bootstrap, so nothing needs installing there.
+
+    It runs as every probe does (its own process group, killed whole, within ``timeout``), from
+    an empty directory of its own: as ``python -c`` it puts its working directory first on
+    ``sys.path``, and a ``json.py`` there would otherwise be imported in place of the real one.
+    Whatever it prints that is not the expected JSON object is ignored."""
     import json
-    import subprocess
 
-    from aoinspect.probing.runner import BOOTSTRAP
+    from aoinspect.probing.runner import BOOTSTRAP, make_workdir, remove_workdir, run_bounded
 
+    workdir = make_workdir()
     try:
-        completed = subprocess.run(
-            [python, "-c", BOOTSTRAP, toplevel.__file__], capture_output=True, timeout=60, check=True,
-            stdin=subprocess.DEVNULL,
-        )
-        answer = json.loads(completed.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
+        returncode, output, timed_out = run_bounded([python, "-c", BOOTSTRAP, toplevel.__file__], timeout,
+                                                    cwd=workdir)
+        if timed_out or returncode != 0:
+            return {}
+        answer = json.loads(output.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}  # attribution is a courtesy: without it every module is "local"
-    return {top: (str(pair[0]), pair[1]) for top, pair in answer.items()}
+    finally:
+        remove_workdir(workdir)
+    if not isinstance(answer, dict):
+        return {}
+    return {
+        top: (pair[0], pair[1])
+        for top, pair in answer.items()
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+        and (pair[1] is None or isinstance(pair[1], str))
+    }

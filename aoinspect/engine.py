@@ -30,11 +30,18 @@ ReportT = TypeVar("ReportT", ResolveReport, ListReport, CheckReport)
 __all__ = ["ProbeSettings", "check_package", "list_names", "resolve_all", "resolve_names", "snapshot"]
 
 
+# A name travels as one argv word to a spawned probe, and Linux refuses words over 128 KiB.
+MAX_NAME_BYTES = 100_000
+
+
 def validate_names(names: Iterable[str]) -> tuple[str, ...]:
     """Names are dotted attribute names (``nn.quantized``); anything else is a usage error,
     reported before any probe starts. Names are never evaluated, only looked up."""
     checked = []
     for name in names:
+        if _too_long(name):
+            raise InvalidName(f"a name of {len(name)} characters is longer than aoinspect accepts "
+                              f"({MAX_NAME_BYTES} bytes in UTF-8).")
         if not _is_attribute_name(name):
             raise InvalidName(
                 f"{name!r} is not a valid attribute name: use identifiers separated by dots, "
@@ -45,10 +52,16 @@ def validate_names(names: Iterable[str]) -> tuple[str, ...]:
 
 
 def _is_attribute_name(name: str) -> bool:
-    return bool(name) and all(part.isidentifier() for part in name.split("."))
+    return bool(name) and not _too_long(name) and all(part.isidentifier() for part in name.split("."))
+
+
+def _too_long(name: str) -> bool:
+    return len(name) * 4 > MAX_NAME_BYTES and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
 
 
 def validate_package(package: str) -> str:
+    if _too_long(package):
+        raise InvalidName(f"a package name of {len(package)} characters is longer than aoinspect accepts.")
     if not _is_attribute_name(package):
         raise InvalidName(f"{package!r} is not a valid module name.")
     return package
@@ -137,7 +150,8 @@ def list_names(
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
-        report = ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation)
+        report = ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation,
+                            notes=_notes(declared))
     return _with_distributions(report, index)
 
 
@@ -172,7 +186,7 @@ def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python).prefetch()
+    return DistributionIndex(python, settings.timeout).prefetch()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -190,10 +204,11 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
     with open_session(settings, validate_package(package)) as session:
         declared = _declared(session, package)
         report = _resolve(session, package, declared.lazy, 1)
+        isolation = session.isolation
     failed = next((result for result in report.results if result.probe_failed), None)
     if failed is not None and failed.error is not None:
         raise ProbeFailed(failed.error.message)
-    return baseline.snapshot_of(package, declared.info.imported, report.results)
+    return replace(baseline.snapshot_of(package, declared.info.imported, report.results), isolation=isolation)
 
 
 def check_package(settings: ProbeSettings, package: str, options: CheckOptions | None = None) -> CheckReport:
@@ -204,6 +219,8 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
         validate_names([name])
     validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
+    if options.baseline and options.update_baseline:
+        baseline.check_writable(options.baseline)
     index = _distribution_index(settings)
     with open_session(settings, validate_package(package)) as session:
         report = _check(session, package, options, recorded)
@@ -247,7 +264,15 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file)
+                       session.isolation, evaluated, declared.info.file, notes=_notes(declared))
+
+
+def _notes(declared: Declared) -> tuple[str, ...]:
+    """What static reading could not see, for the report to say."""
+    problem = declared.declarations.unreadable
+    if problem is None:
+        return ()
+    return (f"no static declarations read: {problem}",)
 
 
 def _check_import(session: Session, package: str, options: CheckOptions, context: CheckContext) -> ImportResult:

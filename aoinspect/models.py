@@ -204,6 +204,7 @@ class Declarations:
     type_checking_star: bool = False  # it star-imports from the package: it declares more than it names
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
+    unreadable: str | None = None  # why a file could not be read statically: then none of its names count
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,7 @@ class ListReport:
     undeclared_submodules: tuple[str, ...] | None = None
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
     isolation: Isolation | None = None
+    notes: tuple[str, ...] = ()  # what the report could not see, said plainly
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -361,6 +363,7 @@ class Snapshot:
     package: str
     imported: tuple[str, ...]
     names: tuple[tuple[str, tuple[str, ...]], ...]
+    isolation: Isolation | None = None  # how the run that took it isolated its probes
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -377,6 +380,7 @@ class CheckReport:
     isolation: Isolation | None = None
     rules: tuple[str, ...] = ()  # every rule id this run evaluated
     file: str | None = None  # the package's __init__.py (or module file): where package-wide findings point
+    notes: tuple[str, ...] = ()  # what the report could not see, said plainly
 
     def failing(self) -> tuple[Finding, ...]:
         """The findings that fail the run: errors, and warnings too under ``--strict``."""

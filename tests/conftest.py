@@ -2,19 +2,97 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import tempfile
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from aoinspect.cli import cli
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 pytest_plugins = ["pytester"]
+# How long processes of a finished test may take to go away before they count as left behind.
+LEFTOVER_GRACE = 5.0
+
+
+@pytest.fixture
+def no_leftovers(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Fail the test if it leaves a descendant process or a temporary file behind.
+
+    The test gets a temporary directory of its own (``TMPDIR`` for the children, ``tempfile``'s
+    for in-process runs), which must be empty afterwards; and this process becomes a child
+    subreaper (Linux), so that whatever escapes a child's process group and is orphaned comes back
+    to it and is seen. Whatever is left is reported, then killed, so the next test starts clean.
+    """
+    from aoinspect.probing import reaper
+
+    private = tmp_path_factory.mktemp("tmpdir")  # before TMPDIR changes: pytest's own base stays put
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    reaping = reaper.acquire()
+    before = set(reaper.descendants(os.getpid()))
+    try:
+        yield private
+        left = _wait_for_descendants(before, LEFTOVER_GRACE)
+    finally:
+        _end_descendants(before)
+        reaper.release()
+    described = {pid: _command_line(pid) for pid in left}
+    assert not described, f"processes left behind: {described}"
+    assert not list(private.iterdir()), f"temporary files left behind: {sorted(os.listdir(private))}"
+    assert reaping or not os.path.exists("/proc/self/stat"), "could not become a subreaper"
+
+
+def _live_descendants(before: set[int]) -> list[int]:
+    from aoinspect.probing import reaper
+
+    table = reaper.process_table()
+    found = []
+    for pid in reaper.descendants(os.getpid(), table):
+        if pid in before:
+            continue
+        if table[pid][2] == "Z":  # ended: collect it if it is ours to collect
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            continue
+        found.append(pid)
+    return found
+
+
+def _wait_for_descendants(before: set[int], grace: float) -> list[int]:
+    deadline = time.monotonic() + grace
+    while True:
+        left = _live_descendants(before)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def _end_descendants(before: set[int]) -> None:
+    for pid in _live_descendants(before):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    time.sleep(0.05)
+    _live_descendants(before)  # reaps the killed
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as stream:
+            return stream.read().replace(b"\0", b" ").decode("utf-8", "replace")[:200]
+    except OSError:
+        return "?"
 
 
 @dataclass

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from tests.conftest import LAZY_INIT, lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
+# Every hostile case must leave no process and no temporary file behind (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("no_leftovers")
 
 
 def aoinspect(fake, *args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
@@ -432,3 +434,167 @@ def test_modules_put_into_sys_modules_by_hand_hang_on_their_importer(fake) -> No
     assert loads["made0"]["depth"] == loads["pkg.maker"]["depth"] + 1
     order = list(loads)
     assert order.index("pkg.many.m499") < order.index("pkg.maker") < order.index("made0") < order.index("made1999")
+
+
+# --- issue 12, 1: processes that leave the probe's process group ---------------------------------
+
+ESCAPE_SCRIPT = '''
+import os, sys, time
+how, pid_file = sys.argv[1], sys.argv[2]
+if how == "setsid":
+    os.setsid()
+elif how == "setpgrp":
+    os.setpgrp()
+elif how == "daemon":
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+with open(pid_file + ".tmp", "w") as stream:
+    stream.write(str(os.getpid()))
+os.rename(pid_file + ".tmp", pid_file)
+time.sleep(1000)
+'''
+
+ESCAPE = '''
+import os, subprocess, sys, time
+_pid_file = os.path.join(os.environ["PID_DIR"], "{how}-" + str(os.getpid()))
+subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "..", "escape.py"), "{how}", _pid_file])
+while not os.path.exists(_pid_file):  # return only once it has escaped
+    time.sleep(0.01)
+'''
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+@pytest.mark.parametrize("where", ["import", "access"])
+@pytest.mark.parametrize("how", ["setsid", "setpgrp", "daemon"])
+def test_processes_that_leave_the_group_are_ended(fake, tmp_path, how: str, where: str, isolation: str) -> None:
+    source = ESCAPE.format(how=how)
+    fake.write({"escape.py": ESCAPE_SCRIPT, **(with_beta(source) if where == "access" else with_beta("", source))})
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    os.environ["PID_DIR"] = str(pid_dir)
+    try:
+        completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "alpha", "beta",
+                              "--format", "json", timeout=60)
+    finally:
+        del os.environ["PID_DIR"]
+    assert completed.returncode == 0, completed.stderr
+    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    assert escaped
+    assert not [pid for pid in escaped if pid_alive(pid)]  # and no_leftovers checks the rest
+    assert_clean(completed)
+
+
+# --- issue 12, 3: signals to aoinspect ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_signals_end_everything_and_exit_128_plus_n(fake, tmp_path, signame: str, isolation: str) -> None:
+    hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
+    fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
+    env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "-p", "pkg", "-j", "2", "--isolation", isolation, "resolve", "alpha", "beta"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    pid_files = [tmp_path / "pkg.alpha", tmp_path / "pkg.beta"]
+    deadline = time.monotonic() + 20
+    while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    number = getattr(signal, signame)
+    process.send_signal(number)
+    _stdout, stderr = process.communicate(timeout=20)
+    assert process.returncode == 128 + number
+    assert b"Traceback" not in stderr
+    assert not any(pid_alive(int(path.read_text())) for path in pid_files)
+    # no_leftovers: no aoinspect-server-* or aoinspect-* directory is left in TMPDIR
+
+
+def test_a_package_that_terminates_aoinspect_leaves_nothing(fake) -> None:
+    fake.write(with_beta("import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(1000)\n"))
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", "spawn", "resolve", "beta", timeout=30)
+    assert completed.returncode == 128 + signal.SIGTERM
+    assert_clean(completed)
+
+
+def test_a_forked_probe_that_signals_its_parent_is_measured(fake) -> None:
+    fake.write(with_beta("import os, signal\nos.kill(os.getppid(), signal.SIGTERM)\n"))
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", "fork", "resolve", "alpha", "beta", "--format", "json",
+                          "--timeout", "10", timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    assert [entry["ok"] for entry in one_json_document(completed.stdout)["results"]] == [True, True]
+
+
+# --- issue 12, 4: closed standard descriptors ---------------------------------------------------
+
+
+@pytest.mark.parametrize("closed", ["<&-", "2>&-", "<&- 2>&-", ">&-", "<&- >&- 2>&-"])
+def test_closed_standard_descriptors(fake, tmp_path, closed: str) -> None:
+    fake.write(lazy_package("pkg"))
+    output, status = tmp_path / "out.json", tmp_path / "status"
+    redirect = closed if ">&-" in closed.split() else f"{closed} >{output}"
+    env = {**os.environ, **fake.env, "STATUS": str(status)}
+    subprocess.run(["sh", "-c", f'"$0" -p pkg check --format json {redirect}; echo "$?" >"$STATUS"',
+                    str(CONSOLE_SCRIPT)], env=env, cwd=fake.root, timeout=60, capture_output=True)
+    assert status.read_text().strip() == "0"
+    if ">&-" not in closed.split():
+        doc = json.loads(output.read_text())
+        assert doc["exit_code"] == 0
+        assert doc["isolation"]["mode"] == "fork" and doc["isolation"]["reason"] is None
+
+
+# --- issue 12, 12: --python problems -------------------------------------------------------------
+
+
+def fake_interpreter(tmp_path: Path, name: str, script: str) -> Path:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_an_interpreter_printing_bytes_that_are_not_utf8_is_a_usage_error(fake, tmp_path) -> None:
+    python = fake_interpreter(tmp_path, "bytes", "printf '\\377\\376 3 11\\n'\n")
+    completed = aoinspect(fake, "--python", str(python), "--format", "json", "list")
+    assert completed.returncode == 2
+    assert "not a Python interpreter" in one_json_document(completed.stdout)["error"]["message"]
+    assert_clean(completed)
+
+
+def test_a_hanging_interpreter_obeys_the_timeout_and_is_group_killed(fake, tmp_path) -> None:
+    python = fake_interpreter(tmp_path, "hangs", "sleep 1000 &\nsleep 1000\n")
+    started = time.monotonic()
+    completed = aoinspect(fake, "--python", str(python), "--timeout", "1", "--format", "json", "list")
+    assert time.monotonic() - started < 1 + 5
+    assert completed.returncode == 2
+    assert "within 1 s" in one_json_document(completed.stdout)["error"]["message"]
+    assert_clean(completed)  # and no_leftovers: neither sleep is left
+
+
+def test_an_environment_listing_that_is_no_object_is_ignored(fake, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    python = fake_interpreter(
+        tmp_path, "lists", f'case "$*" in *toplevel.py*) echo "[1, 2]"; exit 0;; esac\nexec "{sys.executable}" "$@"\n'
+    )
+    completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "resolve", "alpha", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert one_json_document(completed.stdout)["results"][0]["ok"] is True
+    assert_clean(completed)
+
+
+def test_a_json_py_in_the_working_directory_cannot_hijack_the_distribution_reader(fake, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "json.py").write_text("import time\ntime.sleep(60)\n")
+    python = tmp_path / "python-by-another-path"
+    python.symlink_to(sys.executable)
+    started = time.monotonic()
+    completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "resolve", "alpha", "--format", "json",
+                          "--timeout", "20", cwd=workdir)
+    assert time.monotonic() - started < 15
+    assert completed.returncode == 0, completed.stderr
+    assert_clean(completed)

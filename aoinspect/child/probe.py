@@ -29,6 +29,46 @@ def _load_os():  # os, or posix/nt when the interpreter runs without site
 _os = _load_os()
 _bootstrap = _modules["_frozen_importlib"]
 _ModuleType = type(sys)
+
+
+def _bound(module, name):
+    return getattr(module, name, None)
+
+
+# What the fork server and its monitors call, taken before the package is imported: the package
+# may replace ``os.fork``, ``os.killpg``, ``os.write``... with anything, and the server must keep
+# working as if it had not. ``_signal`` is loaded by every interpreter at start-up.
+_fork = _bound(_os, "fork")
+_killpg = _bound(_os, "killpg")
+_write = _bound(_os, "write")
+_read = _bound(_os, "read")
+_close = _bound(_os, "close")
+_waitpid = _bound(_os, "waitpid")
+_waitid = _bound(_os, "waitid")
+_setpgid = _bound(_os, "setpgid")
+_exit = _bound(_os, "_exit")
+_WNOHANG = _bound(_os, "WNOHANG")
+_P_PID = _bound(_os, "P_PID")
+_WEXITED = _bound(_os, "WEXITED")
+_WNOWAIT = _bound(_os, "WNOWAIT")
+_signal_module = _modules.get("_signal")
+_set_handler = _bound(_signal_module, "signal")
+_setitimer = _bound(_signal_module, "setitimer")
+_SIGCHLD = _bound(_signal_module, "SIGCHLD")
+_SIG_IGN = _bound(_signal_module, "SIG_IGN")
+# Signals a probe may send its parent: for a forked probe that is its monitor, which must live
+# to report how the probe ended (a spawned probe's parent is aoinspect, which cleans up and exits).
+_PARENT_SIGNALS = tuple(
+    number for number in (_bound(_signal_module, "SIGTERM"), _bound(_signal_module, "SIGHUP"),
+                          _bound(_signal_module, "SIGINT"))
+    if number is not None
+)
+_SIG_DFL = _bound(_signal_module, "SIG_DFL")
+_TIMERS = tuple(
+    which for which in (_bound(_signal_module, "ITIMER_REAL"), _bound(_signal_module, "ITIMER_VIRTUAL"),
+                        _bound(_signal_module, "ITIMER_PROF"))
+    if which is not None
+)
 _open = open  # the package may replace builtins.open; the reporter keeps the real one
 _PROBE_FILE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<probe>")
 _CHILD_DIR = _PROBE_FILE[: max(_PROBE_FILE.rfind("/"), _PROBE_FILE.rfind("\\")) + 1]
@@ -195,10 +235,15 @@ _import_error_name = ImportError.__dict__["name"].__get__
 def _location(exc):
     """Innermost frame outside this probe and the frozen import machinery."""
     if issubclass(type(exc), SyntaxError):
-        filename = _syntax_filename(exc)
-        if type(filename) is str and filename:
-            return f"{filename}:{_syntax_lineno(exc)}"
+        try:
+            filename, lineno = _syntax_filename(exc), _syntax_lineno(exc)
+            if type(filename) is str and filename:
+                return f"{filename}:{lineno}"
+        except BaseException:  # noqa: BLE001 - the package's exception class may define anything
+            pass
     found = None
+    # The traceback as the interpreter keeps it: a subclass may turn ``__traceback__`` into a
+    # property that raises.
     tb = _traceback_of(exc)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
@@ -209,11 +254,18 @@ def _location(exc):
 
 
 def _describe_error(exc):
+    """The exception as plain Python would show it. Only ``type()`` and the exception types'
+    own slots are asked about the object: ``isinstance`` consults ``__class__``, which the
+    package's class may make raise."""
     kind = type(exc)
+    try:
+        location = _location(exc)
+    except BaseException:  # noqa: BLE001
+        location = None
     error = {
         "type": _type_name(exc),
         "message": _safe_text(str, exc, 2000),
-        "location": _location(exc) if issubclass(kind, BaseException) else None,
+        "location": location,
         "is_attribute_error": issubclass(kind, AttributeError),
     }
     if issubclass(kind, ImportError):
@@ -560,7 +612,67 @@ def _native_threads():
 
 def _say(fd, line):
     """One status line to the CLI; shorter than PIPE_BUF, so never interleaved."""
-    getattr(_os, "write")(fd, line.encode("ascii"))  # noqa: B009
+    _write(fd, line.encode("ascii"))
+
+
+def _pause_timers():
+    """Cancel the interval timers (``signal.alarm``, ``setitimer``) the package's import set, and
+    return them: they belong to each probe, not to the server, which they would kill."""
+    paused = []
+    for which in _TIMERS:
+        try:
+            delay, interval = _setitimer(which, 0)
+        except BaseException:  # noqa: BLE001
+            continue
+        if delay or interval:
+            paused.append((which, delay, interval))
+    return paused
+
+
+def _resume_timers(paused):
+    """In a forked probe: the timers ``python -c "import PACKAGE"`` would still have running."""
+    for which, delay, interval in paused:
+        try:
+            _setitimer(which, delay, interval)
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _own_sigchld():
+    """SIGCHLD as the package left it; the server and monitors themselves need the default
+    (``SIG_IGN`` would have the kernel reap probes before their status is read)."""
+    try:
+        return _set_handler(_SIGCHLD, _SIG_DFL)
+    except BaseException:  # noqa: BLE001
+        return None
+
+
+def _restore_sigchld(handler):
+    if handler is not None:
+        try:
+            _set_handler(_SIGCHLD, handler)
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def _ignore_parent_signals():
+    """In a monitor: ignore what its probe may send its parent; returns the dispositions to
+    give back to the probe."""
+    saved = []
+    for number in _PARENT_SIGNALS:
+        try:
+            saved.append((number, _set_handler(number, _SIG_IGN)))
+        except BaseException:  # noqa: BLE001
+            pass
+    return saved
+
+
+def _restore_handlers(saved):
+    for number, handler in saved:
+        try:
+            _set_handler(number, handler)
+        except BaseException:  # noqa: BLE001
+            pass
 
 
 def serve(package, control_fd, status_fd, recorder, reporter):
@@ -577,8 +689,10 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     os.set_inheritable(control_fd, False)
     os.set_inheritable(status_fd, False)
     imported, module = import_package(package, recorder, reporter)
+    timers = _pause_timers()
+    sigchld = _own_sigchld()
     python_threads = len(sys._current_frames())
-    can_fork = imported and python_threads == 1 and hasattr(os, "fork")
+    can_fork = imported and python_threads == 1 and _fork is not None and _waitid is not None
     reporter.send(protocol.SECTION_SERVER, {"python_threads": python_threads, "native_threads": _native_threads(),
                              "can_fork": can_fork})
     _say(status_fd, "ready\n")
@@ -587,49 +701,63 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     monitors = 0
     pending = b""
     while True:
-        chunk = os.read(control_fd, 65536)
+        chunk = _read(control_fd, 65536)
         if not chunk:
             break
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             fields = [bytes.fromhex(field).decode("utf-8", "surrogatepass") for field in line.decode().split("\t")]
-            monitor = os.fork()
+            try:
+                monitor = _fork()
+            except OSError:
+                _say(status_fd, "failed " + fields[0] + " fork\n")
+                continue
             if monitor == 0:
-                _monitor(module, fields, control_fd, status_fd, recorder)
+                _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld)
             monitors += 1
-        while monitors and os.waitpid(-1, os.WNOHANG)[0]:
+        while monitors and _waitpid(-1, _WNOHANG)[0]:
             monitors -= 1
     while monitors:
-        os.waitpid(-1, 0)
+        _waitpid(-1, 0)
         monitors -= 1
 
 
-def _monitor(module, fields, control_fd, status_fd, recorder):
-    os = _os
+def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):
     request_id, result_path, request = fields[0], fields[1], fields[2:]
     try:
-        child = os.fork()
+        handlers = _ignore_parent_signals()
+        child = _fork()
         if child == 0:
-            os.close(control_fd)
-            os.close(status_fd)
-            os.setpgid(0, 0)
-            run_request(module, request, recorder, Reporter(result_path))
-            _flush_and_exit()
+            try:
+                _close(control_fd)
+                _close(status_fd)
+                _setpgid(0, 0)
+                _restore_handlers(handlers)
+                _restore_sigchld(sigchld)
+                _resume_timers(timers)
+                run_request(module, request, recorder, Reporter(result_path))
+            finally:
+                _flush_and_exit()
         try:
-            os.setpgid(child, child)
+            _setpgid(child, child)
         except OSError:
             pass
         _say(status_fd, "started " + request_id + " " + str(child) + "\n")
-        os.waitid(os.P_PID, child, os.WEXITED | os.WNOWAIT)
+        _waitid(_P_PID, child, _WEXITED | _WNOWAIT)
         try:
-            os.killpg(child, 9)  # whatever the probe left running in its group
+            _killpg(child, 9)  # whatever the probe left running in its group
         except OSError:
             pass
-        status = os.waitpid(child, 0)[1]
+        status = _waitpid(child, 0)[1]
         _say(status_fd, "ended " + request_id + " " + str(status) + "\n")
+    except BaseException:  # noqa: BLE001 - said, so that the CLI runs the request elsewhere
+        try:
+            _say(status_fd, "failed " + request_id + " monitor\n")
+        except BaseException:  # noqa: BLE001
+            pass
     finally:
-        getattr(os, "_exit")(0)  # noqa: B009
+        _exit(0)
 
 
 def _flush_and_exit():
@@ -638,7 +766,7 @@ def _flush_and_exit():
             stream.flush()
         except BaseException:  # noqa: BLE001
             pass
-    getattr(_os, "_exit")(0)  # noqa: B009
+    _exit(0)
 
 
 def main(argv):

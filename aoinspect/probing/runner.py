@@ -20,6 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
+from aoinspect.probing import reaper
 from aoinspect.probing.wire import ProbeRun, make_run
 
 if TYPE_CHECKING:
@@ -43,52 +44,139 @@ def probe_command(python: str, *arguments: str) -> list[str]:
 OLDEST_PYTHON = (3, 9)
 
 
-def check_interpreter(python: str) -> str | None:
+def check_interpreter(python: str, timeout: float = 30.0) -> str | None:
     """What is wrong with ``python`` as an interpreter to probe with, or None."""
     command = [python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"]
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as exc:
+        returncode, output, timed_out = run_bounded(command, timeout)
+    except OSError as exc:
         return f"{python} cannot be run as a Python interpreter: {exc}."
+    if timed_out:
+        return f"{python} did not report its version within {timeout:g} s."
     try:
-        version = tuple(int(part) for part in completed.stdout.split())
+        version = tuple(int(part) for part in output.decode("ascii", errors="replace").split())
     except ValueError:
         version = ()
-    if completed.returncode != 0 or len(version) != 2:
+    if returncode != 0 or len(version) != 2:
         return f"{python} is not a Python interpreter (it did not report a version)."
     if version < OLDEST_PYTHON:
         return f"{python} is Python {version[0]}.{version[1]}; aoinspect probes need Python 3.9 or newer."
     return None
+
+
+# What aoinspect reads of a child's answer on stdout (run_bounded); the rest is dropped.
+ANSWER_LIMIT = 64 * 1024 * 1024
+
+
+def run_bounded(
+    command: list[str], timeout: float, cwd: str | None = None, children: Children | None = None,
+) -> tuple[int | None, bytes, bool]:
+    """Run a helper child (a version check, the distribution reader) as probes are run: its own
+    process group, killed whole at the end, waited for ``timeout`` at most, stdout to a file
+    (a grandchild holding a pipe open could not keep us waiting), at most ANSWER_LIMIT bytes
+    read. Returns (exit status or None, stdout, timed out); raises OSError if it cannot start."""
+    workdir = make_workdir()
+    try:
+        output_path = os.path.join(workdir, "stdout")
+        with open(output_path, "wb") as output, open(os.devnull, "wb") as devnull:
+            process = start_child(command, stdout=output, stderr=devnull, cwd=cwd)
+        if children is not None:
+            children.register(process.pid)
+        try:
+            returncode, timed_out = _wait(process, timeout)
+        finally:
+            kill_group(process.pid)
+            process.wait()
+            reaper.unregister(process.pid)
+            if children is not None:
+                children.unregister(process.pid)
+        from aoinspect.files import UnreadableFile, read_regular_file
+
+        try:
+            answer = read_regular_file(output_path, ANSWER_LIMIT)
+        except UnreadableFile:
+            answer = b""
+        return returncode, answer, timed_out
+    finally:
+        remove_workdir(workdir)
+
+
+def start_child(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """Popen ``command`` in a session of its own with stdin closed, registered as aoinspect's
+    own child (``reaper``): every child aoinspect starts goes through here."""
+    with reaper.starting():
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True, **options)
+        reaper.register(process.pid)
+    return process
+
+
+_workdirs: set[str] = set()
+_workdirs_lock = threading.Lock()
+
+
+def make_workdir(prefix: str = "aoinspect-") -> str:
+    """A private temporary directory, remembered until ``remove_workdir``."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    with _workdirs_lock:
+        _workdirs.add(path)
+    return path
+
+
+def remove_workdir(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    with _workdirs_lock:
+        _workdirs.discard(path)
+
+
+def remove_all_workdirs() -> None:
+    """The last line of defence on the way out (a signal, an interpreter exit): no directory of
+    ours is left behind, whatever was interrupted."""
+    with _workdirs_lock:
+        paths = list(_workdirs)
+    for path in paths:
+        remove_workdir(path)
+
+
+def ensure_std_fds() -> None:
+    """Put /dev/null on standard descriptors that are closed (``aoinspect <&- >&-``), so that
+    pipes and files opened later never land on 0, 1 or 2 and get clobbered by a child's
+    redirections."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+
+
 OUTPUT_TAIL_BYTES = 4096
 T = TypeVar("T")
 
 
 def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
     """Run one probe in a fresh interpreter and return what it reported."""
-    workdir = tempfile.mkdtemp(prefix="aoinspect-")
+    workdir = make_workdir()
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         log_path = os.path.join(workdir, "output.log")
         command = probe_command(settings.python, result_path, *request.fields())
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
+            process = start_child(command, stdout=log, stderr=log)
         children.register(process.pid)
         try:
             returncode, timed_out = _wait(process, settings.timeout)
         finally:
             kill_group(process.pid)
             process.wait()
+            reaper.unregister(process.pid)
             children.unregister(process.pid)
-        return make_run(request, read_sections(result_path), None if timed_out else returncode, timed_out,
-                        settings.timeout, tail(log_path))
+        sections, problem = read_result(result_path)
+        return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
+                        tail(log_path), read_problem=problem)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_workdir(workdir)
 
 
 class Children:
@@ -188,32 +276,55 @@ def kill_group(group: int) -> None:
         os.killpg(group, signal.SIGKILL)
 
 
+# A result file larger than this was not written by the probe alone: it is not read.
+RESULT_LIMIT = 256 * 1024 * 1024
+
+
 def read_sections(path: str) -> list[dict[str, Any]]:
     """The complete JSON lines of a result file; a line cut short by a dying child is dropped."""
+    return read_result(path)[0]
+
+
+def read_result(path: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The complete JSON lines of a result file, and why it could not be read, if so. The
+    package runs in the child and may replace the file: only a regular file is read, without
+    blocking (a FIFO), and only up to RESULT_LIMIT bytes (``/dev/zero``)."""
+    from aoinspect.files import UnreadableFile, read_regular_file
+
     try:
-        with open(path, "rb") as stream:
-            lines = stream.read().split(b"\n")
-    except FileNotFoundError:
-        return []
+        data = read_regular_file(path, RESULT_LIMIT)
+    except UnreadableFile as exc:
+        if isinstance(exc.__cause__, FileNotFoundError):
+            return [], None
+        return [], f"the result file is unreadable: {exc.reason}"
     sections = []
-    for line in lines:
+    for line in data.split(b"\n"):
         if not line:
             continue
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict):
             sections.append(value)
-    return sections
+    return sections, None
 
 
 def tail(path: str) -> str:
+    """The last OUTPUT_TAIL_BYTES of a child's output log (never blocking on what it became)."""
     try:
-        with open(path, "rb") as stream:
-            stream.seek(0, os.SEEK_END)
-            size = stream.tell()
-            stream.seek(max(0, size - OUTPUT_TAIL_BYTES))
-            return stream.read().decode("utf-8", errors="replace")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return ""
+    try:
+        import stat
+
+        size = os.fstat(descriptor)
+        if not stat.S_ISREG(size.st_mode):
+            return ""
+        os.lseek(descriptor, max(0, size.st_size - OUTPUT_TAIL_BYTES), os.SEEK_SET)
+        return os.read(descriptor, OUTPUT_TAIL_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(descriptor)

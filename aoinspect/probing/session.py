@@ -11,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import shutil
+import select
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
 from aoinspect.models import Isolation
-from aoinspect.probing import runner, wire
+from aoinspect.probing import reaper, runner, wire
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
@@ -33,6 +32,10 @@ ISOLATION_FORK = "fork"
 ISOLATION_SPAWN = "spawn"
 # How long a fork server may take to go away once told to; it has nothing left to do.
 SHUTDOWN_GRACE = 5.0
+# How long a healthy fork server takes, at most, to take a request and say it forked a probe
+# for it (one fork, two status lines). A server silent for longer is taken for broken: the
+# probe runs in a fresh interpreter instead, and so do all the session's later probes.
+STARTED_DEADLINE = 2.0
 
 
 class SpawnSession:
@@ -55,6 +58,8 @@ class _Pending:
     done: threading.Event
     pid: int | None = None
     status: int | None = None
+    started: threading.Event | None = None
+    abandoned: bool = False  # run in a fresh interpreter instead: kill the forked copy if it shows up
 
 
 class ForkSession:
@@ -65,39 +70,64 @@ class ForkSession:
         self.settings = settings
         self.package = package
         self.children = children
-        self.workdir = tempfile.mkdtemp(prefix="aoinspect-server-")
+        self.workdir = runner.make_workdir("aoinspect-server-")
         self.import_path = os.path.join(self.workdir, "import.jsonl")
         self.log_path = os.path.join(self.workdir, "output.log")
         self._ids = itertools.count()
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one request line at a time, whole
         self._ready = threading.Event()
         self._closed = False
+        self._control = self._status = -1
+        self.process: subprocess.Popen[bytes] | None = None
+        self.server_timed_out = True
+        self.broken: str | None = None  # why the server stopped being used, once it did
+        try:
+            self._start_server()
+        except BaseException:
+            # An interrupt or a signal while starting: leave no server and no directory.
+            self.close()
+            raise
+
+    def _start_server(self) -> None:
+        settings = self.settings
         control_read, self._control = os.pipe()
         self._status, status_write = os.pipe()
         try:
             with open(self.log_path, "wb") as log:
-                self.process = subprocess.Popen(
-                    runner.probe_command(settings.python, self.import_path, protocol.MODE_SERVE, package,
+                self.process = runner.start_child(
+                    runner.probe_command(settings.python, self.import_path, protocol.MODE_SERVE, self.package,
                                          str(control_read), str(status_write)),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                    pass_fds=(control_read, status_write),
+                    stdout=log, stderr=log, pass_fds=(control_read, status_write),
                 )
         finally:
             os.close(control_read)
             os.close(status_write)
-        children.register(self.process.pid)
+        # Never block on a server that stopped reading: writes wait with a deadline instead.
+        os.set_blocking(self._control, False)
+        self.children.register(self.process.pid)
         threading.Thread(target=self._read_status, name="aoinspect-status", daemon=True).start()
         self.server_timed_out = not self._wait_ready(settings.timeout)
-        self.server_sections, self.server_protocol_error = wire.parse_all(runner.read_sections(self.import_path))
+        sections, problem = runner.read_result(self.import_path)
+        self.server_sections, self.server_protocol_error = wire.parse_all(sections)
+        self.server_protocol_error = problem or self.server_protocol_error
         server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
         self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
         self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
-        self.isolation = Isolation(
+        self._forked = Isolation(
             ISOLATION_FORK,
             python_threads=server.python_threads if server else None,
             native_threads=server.native_threads if server else None,
         )
+
+    @property
+    def isolation(self) -> Isolation:
+        if self.broken is not None:
+            return Isolation(ISOLATION_SPAWN, f"the fork server stopped working ({self.broken}); "
+                             "probes from then on ran in fresh interpreters",
+                             self._forked.python_threads, self._forked.native_threads)
+        return self._forked
 
     # --- the status pipe ---------------------------------------------------------------------
 
@@ -133,6 +163,14 @@ class ForkSession:
         if kind == "started":
             pending.pid = int(value)
             self.children.register(pending.pid)
+            if pending.started is not None:
+                pending.started.set()
+            if pending.abandoned:
+                runner.kill_group(pending.pid)
+        elif kind == "failed":  # the server could not fork for it: run it elsewhere
+            if pending.started is not None:
+                pending.started.set()
+            pending.done.set()
         elif kind == "ended":
             pending.status = int(value)
             if pending.pid is not None:
@@ -141,6 +179,7 @@ class ForkSession:
 
     def _wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
+        assert self.process is not None
         while not self._ready.wait(0.05):
             if self.process.poll() is not None:
                 return True  # ended early: it said what it could in its import file
@@ -154,28 +193,39 @@ class ForkSession:
         return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
 
     def _run_one(self, request: ProbeRequest) -> ProbeRun:
+        if self.broken is not None:
+            return runner.run_probe(self.settings, request, self.children)
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
-        pending = _Pending(threading.Event())
+        pending = _Pending(threading.Event(), started=threading.Event())
         with self._lock:
             self._pending[request_id] = pending
         # Hex fields: whatever a name or path holds, it cannot break the line protocol.
         fields = (request_id, result_path, *request.fields())
         line = "\t".join(field.encode("utf-8", "surrogatepass").hex() for field in fields) + "\n"
-        try:
-            os.write(self._control, line.encode("ascii"))
-        except OSError:
-            pending.done.set()  # the server is gone; reported as a probe that never ran
+        answer_within = min(STARTED_DEADLINE, self.settings.timeout)
+        answer_by = time.monotonic() + answer_within
+        problem = self._send(line.encode("ascii"), answer_by)
+        if problem is None:
+            assert pending.started is not None
+            if not pending.started.wait(max(0.0, answer_by - time.monotonic())) and not pending.done.is_set():
+                problem = f"no answer to a request within {answer_within:g} s"
+        if problem is not None:
+            return self._instead(request, pending, problem)
         timed_out = not pending.done.wait(self.settings.timeout)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pending.pid, signal.SIGKILL)
             pending.done.wait(SHUTDOWN_GRACE)
+        if pending.status is None and not timed_out:
+            # The status pipe closed before the probe's end was reported: the server died.
+            return self._instead(request, pending, "it ended while a probe ran")
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
-        run = wire.make_run(request, runner.read_sections(result_path), returncode, timed_out,
-                            self.settings.timeout, runner.tail(self.log_path), shared=self.server_sections)
-        with contextlib.suppress(FileNotFoundError):
+        sections, read_problem = runner.read_result(result_path)
+        run = wire.make_run(request, sections, returncode, timed_out, self.settings.timeout,
+                            runner.tail(self.log_path), shared=self.server_sections, read_problem=read_problem)
+        with contextlib.suppress(OSError):
             os.remove(result_path)
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
@@ -183,6 +233,41 @@ class ForkSession:
             retried = runner.run_probe(self.settings, request, self.children)
             return replace(retried, retried_after=run.how_it_ended())
         return run
+
+    def _send(self, data: bytes, deadline: float) -> str | None:
+        """Write one request line whole, under a lock, so that lines longer than the pipe's
+        buffer from several workers never interleave; None, or why the server is unusable."""
+        with self._write_lock:
+            if self.broken is not None:
+                return self.broken
+            view = memoryview(data)
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    # Half a line may be in the pipe: nothing more can be sent after it.
+                    self.broken = "it stopped reading requests"
+                    return self.broken
+                try:
+                    _readable, writable, _errors = select.select([], [self._control], [], remaining)
+                    if writable:
+                        view = view[os.write(self._control, view):]
+                except BlockingIOError:
+                    continue
+                except OSError as exc:
+                    self.broken = f"its request pipe failed: {exc.strerror or exc}"
+                    return self.broken
+        return None
+
+    def _instead(self, request: ProbeRequest, pending: _Pending, problem: str) -> ProbeRun:
+        """The server failed this request: stop using it, and run the request in a fresh
+        interpreter, as spawn would have from the start."""
+        with self._lock:
+            self.broken = self.broken or problem
+            pending.abandoned = True
+            pid = pending.pid
+        if pid is not None:
+            runner.kill_group(pid)
+        return runner.run_probe(self.settings, request, self.children)
 
     def close(self) -> None:
         if self._closed:
@@ -193,18 +278,23 @@ class ForkSession:
             running = [p.pid for p in self._pending.values() if p.pid is not None and not p.done.is_set()]
         for pid in running:
             runner.kill_group(pid)
-        with contextlib.suppress(OSError):
-            os.close(self._control)
-        if not self.server_timed_out:
-            # Told to stop, a server that is not stuck in the package's import ends at once.
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(SHUTDOWN_GRACE)
-        runner.kill_group(self.process.pid)
-        self.process.wait()
-        self.children.unregister(self.process.pid)
-        with contextlib.suppress(OSError):
-            os.close(self._status)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._control >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._control)
+        process = self.process
+        if process is not None:
+            if not self.server_timed_out and self.broken is None:
+                # Told to stop, a healthy server that is not stuck in the import ends at once.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(SHUTDOWN_GRACE)
+            runner.kill_group(process.pid)
+            process.wait()
+            reaper.unregister(process.pid)
+            self.children.unregister(process.pid)
+        if self._status >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._status)
+        runner.remove_workdir(self.workdir)
 
 
 def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
@@ -228,9 +318,13 @@ class Session:
 
     def __init__(self, settings: ProbeSettings, package: str, probes: int | None = None) -> None:
         """``probes``: how many probes the command will run, when it knows."""
+        runner.ensure_std_fds()
         self.settings = settings
         self.package = package
         self.children = Children()
+        # Processes that escape a probe's process group are ended when probes have ended.
+        self._strays_since = reaper.boot_ticks()
+        self._reaping = reaper.acquire()
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
@@ -249,12 +343,15 @@ class Session:
             self._fork = fork
             return
         fork.close()
-        if fork.server_timed_out or (fork.imported is not None and not fork.imported.ok):
+        imported_ok = fork.imported is not None and fork.imported.ok
+        if (fork.server_timed_out and not imported_ok) or (fork.imported is not None and not fork.imported.ok):
             self._fork, self._import_outcome_final = fork, True
             return
         threads = fork.isolation.python_threads
         if threads is not None and threads > 1:
             reason = f"importing {self.package} left {threads - 1} Python thread(s) running; forking them is unsafe"
+        elif fork.server_timed_out:
+            reason = "the fork server imported the package but never said it was ready"
         else:
             reason = "the fork server could not start"
         self._spawn = SpawnSession(self.settings, self.children, reason)
@@ -269,17 +366,29 @@ class Session:
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._start()
-        if self._import_outcome_final:
+        try:
+            if self._import_outcome_final:
+                assert self._fork is not None
+                return _server_outcome_runs(self._fork, requests)
+            if self._spawn is not None:
+                return self._spawn.run(requests)
             assert self._fork is not None
-            return _server_outcome_runs(self._fork, requests)
-        if self._spawn is not None:
-            return self._spawn.run(requests)
-        assert self._fork is not None
-        return self._fork.run(requests)
+            return self._fork.run(requests)
+        finally:
+            self._end_strays()
 
     def run_fresh(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         """Run in fresh interpreters whatever the isolation: repeated measurements of the import."""
-        return run_fresh(self.settings, self.children, requests)
+        try:
+            return run_fresh(self.settings, self.children, requests)
+        finally:
+            self._end_strays()
+
+    def _end_strays(self) -> None:
+        """No probe of this session runs now: whatever a probe left outside its process group
+        (re-parented to this process, a subreaper) goes too."""
+        if self._reaping:
+            reaper.end_strays(self._strays_since)
 
     def close(self) -> None:
         try:
@@ -288,6 +397,10 @@ class Session:
                     session.close()
         finally:
             self.children.stop()
+            self._end_strays()
+            if self._reaping:
+                self._reaping = False
+                reaper.release()
 
 
 @contextlib.contextmanager

@@ -437,8 +437,10 @@ class ProbeRun:
 
 def make_run(
     request: ProbeRequest, raws: Sequence[dict[str, Any]], returncode: int | None, timed_out: bool, timeout: float,
-    output_tail: str, shared: tuple[Section, ...] = (),
+    output_tail: str, shared: tuple[Section, ...] = (), read_problem: str | None = None,
 ) -> ProbeRun:
-    """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's)."""
+    """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's);
+    ``read_problem``: why the result file itself could not be read."""
     parsed, problem = parse_all(raws)
+    problem = read_problem or problem
     return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem)

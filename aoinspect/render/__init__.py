@@ -49,4 +49,14 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
         from aoinspect.render.annotations import render_sarif as renderer
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    return renderer(report, options or RenderOptions())
+    return printable(renderer(report, options or RenderOptions()))
+
+
+def printable(text: str) -> str:
+    """``text`` with lone surrogates written out as ``\\udXXX``: the package can put them in any
+    message or name, and no output stream can encode them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -23,9 +23,12 @@ def children_of(loads: Sequence[ModuleLoad]) -> dict[str | None, list[ModuleLoad
 
 def count_below(module: str | None, children: dict[str | None, list[ModuleLoad]]) -> int:
     stack = list(children.get(module, ()))
+    seen: set[str] = set()
     count = 0
     while stack:
         load = stack.pop()
         count += 1
-        stack.extend(children.get(load.module, ()))
+        if load.module not in seen:  # a cycle in the child's data must not loop forever
+            seen.add(load.module)
+            stack.extend(children.get(load.module, ()))
     return count

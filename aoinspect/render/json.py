@@ -39,7 +39,8 @@ def to_document(report: Report) -> dict[str, Any]:
     if isinstance(report, Snapshot):
         from aoinspect.baseline import snapshot_document
 
-        return {**_header("snapshot", report.package, True, report.exit_code), **snapshot_document(report)}
+        return {**_header("snapshot", report.package, True, report.exit_code),
+                "isolation": _isolation(report.isolation), **snapshot_document(report)}
     if isinstance(report, Failure):
         document = _header(report.command, report.package, ok=False, exit_code=report.exit_code)
         document["error"] = {
@@ -64,6 +65,7 @@ def to_document(report: Report) -> dict[str, Any]:
             document["undeclared_submodules"] = list(report.undeclared_submodules)
         if report.resolutions is not None:
             document["results"] = [_resolution(result) for result in report.resolutions]
+        document["notes"] = list(report.notes)
         return document
     document = _header("check", report.package, report.ok, report.exit_code)
     document["isolation"] = _isolation(report.isolation)
@@ -76,6 +78,7 @@ def to_document(report: Report) -> dict[str, Any]:
         {"rule": finding.rule, "severity": finding.severity, "name": finding.name, "message": finding.message}
         for finding in report.findings
     ]
+    document["notes"] = list(report.notes)
     return document
 
 

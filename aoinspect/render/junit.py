@@ -4,6 +4,7 @@ finding is a failure, a warning that does not fail the run is written to the cas
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
@@ -40,7 +41,20 @@ def render_junit(report: Report, options: RenderOptions) -> str:
     return _document(report.package, cases)
 
 
+# Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, newline and
+# carriage return; lone surrogates; U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` as XML 1.0 can hold it: forbidden characters written out as ``\\xNN``/``\\uNNNN``."""
+    return _NOT_XML.sub(lambda match: match.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
 def _document(package: str, cases: list[tuple[str, str, str | None, bool]]) -> str:
+    package = _xml(package)
+    cases = [(_xml(classname), _xml(rule), None if message is None else _xml(message), failed)
+             for classname, rule, message, failed in cases]
     failures = sum(1 for case in cases if case[3])
     suite = ET.Element("testsuite", {
         "name": f"aoinspect check {package}", "tests": str(len(cases)), "failures": str(failures), "errors": "0",

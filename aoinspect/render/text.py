@@ -240,6 +240,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
             lines.extend(f"  {name}" for name in report.undeclared_submodules)
         else:
             lines.append("every submodule on disk is declared.")
+    lines.extend(f"note: {note}" for note in report.notes)
     return "\n".join(lines)
 
 
@@ -275,5 +276,6 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
     verdict = "ok" if report.ok else "failed"
     if report.ok and warnings and not report.strict:
         verdict += " (warnings do not fail without --strict)"
+    lines.extend(f"note: {note}" for note in report.notes)
     lines.append(paint(verdict, "ok" if report.ok else "bad"))
     return "\n".join(lines)

@@ -27,26 +27,33 @@ def render_tree(report: Report, options: RenderOptions) -> str:
         lines.append(f"{target}  {len(loads)} modules, {total:.2f} ms importing ({result.elapsed_ms:.2f} ms access)")
         lines.append(f"{'self ms':>9} {'cumul ms':>9}  module")
         children = children_of(loads)
-        _walk(None, children, "", 0, options.depth, lines)
+        _walk(children, options.depth, lines)
     return "\n".join(lines)
 
 
-def _walk(
-    parent: str | None,
-    children: dict[str | None, list[ModuleLoad]],
-    prefix: str,
-    level: int,
-    max_depth: int | None,
-    lines: list[str],
-) -> None:
-    kids = children.get(parent, [])
-    for position, load in enumerate(kids):
-        last = position == len(kids) - 1
+def _walk(children: dict[str | None, list[ModuleLoad]], max_depth: int | None, lines: list[str]) -> None:
+    """Draw the tree depth-first with an explicit stack: import chains can be thousands deep,
+    beyond Python's recursion limit, and data from the child may even hold a cycle."""
+    stack: list[tuple[ModuleLoad, str, int, bool]] = []
+
+    def push_children(parent: str | None, prefix: str, level: int) -> None:
+        kids = children.get(parent, [])
+        # Reversed, so that the first child is popped, and drawn, first.
+        for position in range(len(kids) - 1, -1, -1):
+            stack.append((kids[position], prefix, level, position == len(kids) - 1))
+
+    drawn: set[str] = set()
+    push_children(None, "", 0)
+    while stack:
+        load, prefix, level, last = stack.pop()
         branch = "└─ " if last else "├─ "
         hidden = ""
         if max_depth is not None and level + 1 >= max_depth:
             below = count_below(load.module, children)
             hidden = f"  (+{below} below)" if below else ""
         lines.append(f"{load.self_ms:9.2f} {load.cumulative_ms:9.2f}  {prefix}{branch}{load.module}{hidden}")
+        if load.module in drawn:
+            continue
+        drawn.add(load.module)
         if not hidden and (max_depth is None or level + 1 < max_depth):
-            _walk(load.module, children, prefix + ("   " if last else "│  "), level + 1, max_depth, lines)
+            push_children(load.module, prefix + ("   " if last else "│  "), level + 1)
