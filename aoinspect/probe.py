@@ -630,7 +630,7 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             fields = [bytes.fromhex(field).decode("utf-8", "surrogatepass") for field in line.decode().split("\t")]
-            monitor = os.fork()
+            monitor = _fork()
             if monitor == 0:
                 _monitor(module, fields, control_fd, status_fd, recorder)
             monitors += 1
@@ -639,6 +639,32 @@ def serve(package: str, control_fd: int, status_fd: int, recorder: ImportRecorde
     while monitors:
         os.waitpid(-1, 0)
         monitors -= 1
+
+
+_FORK_WARNS = sys.version_info >= (3, 12)
+
+
+def _fork() -> int:
+    """``os.fork()`` for the server, without the DeprecationWarning that Python 3.12+ gives when
+    the process has other threads (native ones count: OpenBLAS starts some at import). Showing it
+    would change the server every later probe is forked from: 3.13 imports ``warnings`` to show
+    it, and every version records it in ``__main__.__warningregistry__``."""
+    os = _os
+    warnings = _modules.get("warnings") or _modules.get("_warnings")
+    filters = getattr(warnings, "filters", None)
+    if not _FORK_WARNS or type(filters) is not list:
+        return os.fork()
+    namespace = globals()  # the module the warning would be attributed to: the caller of fork
+    had_registry = "__warningregistry__" in namespace
+    ignore = ("ignore", None, DeprecationWarning, None, 0)
+    filters.insert(0, ignore)
+    try:
+        return os.fork()
+    finally:  # in the server and in the new child alike
+        if filters and filters[0] is ignore:
+            del filters[0]
+        if not had_registry:
+            namespace.pop("__warningregistry__", None)
 
 
 def _monitor(module: object, fields: list, control_fd: int, status_fd: int, recorder: ImportRecorder) -> None:
