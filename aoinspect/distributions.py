@@ -6,7 +6,6 @@ reading every installed distribution's metadata is the slowest thing aoinspect d
 
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import replace
 from typing import Any, Iterable
@@ -34,7 +33,9 @@ class DistributionIndex:
         self._python = python
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
-        self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+        # For another interpreter, replaced by its own list once it answers (modules come and go
+        # between versions: asyncore left in 3.12, tomllib came in 3.11).
+        self._stdlib = frozenset(toplevel.stdlib_names())
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
         self._prefetch: threading.Thread | None = None
 
@@ -47,7 +48,9 @@ class DistributionIndex:
 
     def _read_everything(self) -> None:
         if self._python is not None:
-            self._everything = _ask_interpreter(self._python)
+            self._everything, stdlib = _ask_interpreter(self._python)
+            if stdlib:
+                self._stdlib = stdlib
             return
         import importlib_metadata
 
@@ -57,14 +60,21 @@ class DistributionIndex:
                 everything.setdefault(top, distribution)
         self._everything = everything
 
-    def _find(self, tops: set[str]) -> None:
-        wanted = {top for top in tops if top not in self._providers and top not in self._stdlib}
-        if not wanted:
-            return
+    def _read(self) -> dict[str, Any]:
         if self._prefetch is not None:
             self._prefetch.join()
         if self._everything is None:
             self._read_everything()
+        assert self._everything is not None
+        return self._everything
+
+    def _find(self, tops: set[str]) -> None:
+        if self._python is not None:
+            self._read()  # its standard library, before anything is called stdlib
+        wanted = {top for top in tops if top not in self._providers and top not in self._stdlib}
+        if not wanted:
+            return
+        self._read()
         assert self._everything is not None
         for top in wanted:
             distribution = self._everything.get(top)
@@ -83,6 +93,8 @@ class DistributionIndex:
         return self._providers.get(top)
 
     def is_stdlib(self, module: str) -> bool:
+        if self._python is not None:
+            self._read()
         top = module.partition(".")[0]
         # The build's configuration module is named per platform, so the list cannot hold it.
         return top in self._stdlib or top.startswith("_sysconfigdata_")
@@ -135,9 +147,10 @@ class DistributionIndex:
         return result
 
 
-def _ask_interpreter(python: str) -> dict[str, Any]:
-    """Top-level names to (name, version), as the environment of ``python`` sees them: it runs
-    ``toplevel.py`` through the probe's bootstrap, so nothing needs installing there."""
+def _ask_interpreter(python: str) -> tuple[dict[str, Any], frozenset[str]]:
+    """Top-level names to (name, version), as the environment of ``python`` sees them, and its
+    standard library's names: it runs ``toplevel.py`` through the probe's bootstrap, so nothing
+    needs installing there."""
     import json
     import subprocess
 
@@ -149,6 +162,8 @@ def _ask_interpreter(python: str) -> dict[str, Any]:
             stdin=subprocess.DEVNULL,
         )
         answer = json.loads(completed.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return {}  # attribution is a courtesy: without it every module is "local"
-    return {top: (str(pair[0]), pair[1]) for top, pair in answer.items()}
+        tops = {top: (str(pair[0]), pair[1]) for top, pair in answer["distributions"].items()}
+        stdlib = frozenset(str(name) for name in answer["stdlib"])
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return {}, frozenset()  # attribution is a courtesy: without it every module is "local"
+    return tops, stdlib

@@ -224,3 +224,22 @@ def test_importtime_parser_skips_the_header_and_untimed_lines() -> None:
         import time:        40 |        240 | chain
     """)
     assert importtime_entries(stderr) == [("chain.a_child", 2), ("chain.a", 1), ("chain", 0)]
+
+
+@pytest.mark.probe
+def test_stdlib_is_the_inspected_interpreters(invoke, fake) -> None:
+    """What counts as standard library is asked of the interpreter probed: asyncore left it in
+    3.12 and tomllib came in 3.11, and 3.9 has no sys.stdlib_module_names to answer with."""
+    import subprocess
+
+    answer = subprocess.run([fake.python, "-c", "import sys; print(sys.version_info[1])"],
+                            capture_output=True, text=True, check=True)
+    minor = int(answer.stdout)
+    present = {"asyncore": minor < 12, "tomllib": minor >= 11}
+    beta = "".join(f"try:\n    import {name}\nexcept ImportError:\n    pass\n" for name in present)
+    fake.write(lazy_package("pkg", beta=beta + "import json\n"))
+    loads = loads_of(document(invoke("-p", "pkg", "resolve", "beta", "--format", "json")))
+    for name, expected in present.items():
+        assert (name in loads) == expected
+        assert loads.get(name, {"stdlib": True})["stdlib"] is True, name
+    assert loads["json"]["stdlib"] is True and loads["pkg.beta"]["stdlib"] is False
