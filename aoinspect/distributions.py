@@ -6,7 +6,6 @@ reading every installed distribution's metadata is the slowest thing aoinspect d
 
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import replace
 from typing import Any, Iterable
@@ -44,7 +43,9 @@ class DistributionIndex:
         self._timeout = timeout
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
-        self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+        # For another interpreter, replaced by its own list once it answers (modules come and go
+        # between versions: asyncore left in 3.12, tomllib came in 3.11).
+        self._stdlib = frozenset(toplevel.stdlib_names())
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
         self._prefetch: threading.Thread | None = None
 
@@ -57,7 +58,9 @@ class DistributionIndex:
 
     def _read_everything(self) -> None:
         if self._python is not None:
-            self._everything = _ask_interpreter(self._python, self._timeout)
+            self._everything, stdlib = _ask_interpreter(self._python, self._timeout)
+            if stdlib:
+                self._stdlib = stdlib
             return
         import importlib_metadata
 
@@ -67,14 +70,21 @@ class DistributionIndex:
                 everything.setdefault(top, distribution)
         self._everything = everything
 
-    def _find(self, tops: set[str]) -> None:
-        wanted = {top for top in tops if top not in self._providers and top not in self._stdlib}
-        if not wanted:
-            return
+    def _read(self) -> dict[str, Any]:
         if self._prefetch is not None:
             self._prefetch.join()
         if self._everything is None:
             self._read_everything()
+        assert self._everything is not None
+        return self._everything
+
+    def _find(self, tops: set[str]) -> None:
+        if self._python is not None:
+            self._read()  # its standard library, before anything is called stdlib
+        wanted = {top for top in tops if top not in self._providers and top not in self._stdlib}
+        if not wanted:
+            return
+        self._read()
         assert self._everything is not None
         for top in wanted:
             distribution = self._everything.get(top)
@@ -93,6 +103,8 @@ class DistributionIndex:
         return self._providers.get(top)
 
     def is_stdlib(self, module: str) -> bool:
+        if self._python is not None:
+            self._read()
         top = module.partition(".")[0]
         # The build's configuration module is named per platform, so the list cannot hold it.
         return top in self._stdlib or top.startswith("_sysconfigdata_")
@@ -148,9 +160,10 @@ class DistributionIndex:
         return result
 
 
-def _ask_interpreter(python: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Top-level names to (name, version), as the environment of ``python`` sees them: it runs
-    ``toplevel.py`` through the probe's bootstrap, so nothing needs installing there.
+def _ask_interpreter(python: str, timeout: float = 60.0) -> tuple[dict[str, Any], frozenset[str]]:
+    """Top-level names to (name, version), as the environment of ``python`` sees them, and its
+    standard library's names: it runs ``toplevel.py`` through the probe's bootstrap, so nothing
+    needs installing there.
 
     It runs as every probe does (its own process group, killed whole, within ``timeout``), from
     an empty directory of its own: as ``python -c`` it puts its working directory first on
@@ -160,22 +173,26 @@ def _ask_interpreter(python: str, timeout: float = 60.0) -> dict[str, Any]:
 
     from aoinspect.probing.runner import BOOTSTRAP, make_workdir, remove_workdir, run_bounded
 
+    nothing: tuple[dict[str, Any], frozenset[str]] = ({}, frozenset())
     workdir = make_workdir()
     try:
         returncode, output, timed_out = run_bounded([python, "-c", BOOTSTRAP, toplevel.__file__], timeout,
                                                     cwd=workdir)
         if timed_out or returncode != 0:
-            return {}
+            return nothing
         answer = json.loads(output.decode("utf-8"))
     except (OSError, ValueError, RecursionError):
-        return {}  # attribution is a courtesy: without it every module is "local"
+        return nothing  # attribution is a courtesy: without it every module is "local"
     finally:
         remove_workdir(workdir)
-    if not isinstance(answer, dict):
-        return {}
-    return {
+    if not isinstance(answer, dict) or not isinstance(answer.get("distributions"), dict):
+        return nothing
+    stdlib = answer.get("stdlib")
+    tops = {
         top: (pair[0], pair[1])
-        for top, pair in answer.items()
+        for top, pair in answer["distributions"].items()
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
         and (pair[1] is None or isinstance(pair[1], str))
     }
+    names = frozenset(name for name in stdlib if isinstance(name, str)) if isinstance(stdlib, list) else frozenset()
+    return tops, names

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import tempfile
 import textwrap
 import time
@@ -95,9 +96,25 @@ def _command_line(pid: int) -> str:
         return "?"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--probe-python", metavar="PATH", default=None,
+        help="Run the children of tests marked probe with this interpreter (as aoinspect --python "
+             "does); the other tests keep the one running pytest. .ci/matrix passes each of 3.9+.",
+    )
+
+
+@pytest.fixture(scope="session")
+def probe_python(request: pytest.FixtureRequest) -> str:
+    """The interpreter that probe-level tests start their children with."""
+    chosen = request.config.getoption("--probe-python")
+    return str(chosen) if chosen else sys.executable
+
+
 @dataclass
 class FakePackages:
     root: Path
+    python: str = sys.executable  # the interpreter children run: --probe-python for tests marked probe
 
     def write(self, files: dict[str, str]) -> Path:
         """Write ``{"pkg/__init__.py": source, ...}`` below the root (sources are dedented)."""
@@ -109,15 +126,26 @@ class FakePackages:
 
     @property
     def env(self) -> dict[str, str]:
+        """For children, and for the CLI: AOINSPECT_PYTHON is its --python."""
         existing = os.environ.get("PYTHONPATH")
-        return {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+        if self.python != sys.executable:
+            env["AOINSPECT_PYTHON"] = self.python
+        return env
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> FakePackages:
+def fake(tmp_path: Path, request: pytest.FixtureRequest) -> FakePackages:
     root = tmp_path / "site"
     root.mkdir()
-    return FakePackages(root)
+    marked = request.node.get_closest_marker("probe") is not None
+    python = request.getfixturevalue("probe_python") if marked else sys.executable
+    if python != sys.executable:
+        # The default package, ao, is installed with aoinspect; the other interpreter has neither.
+        import ao
+
+        (root / "ao").symlink_to(Path(ao.__file__).parent, target_is_directory=True)
+    return FakePackages(root, python)
 
 
 @pytest.fixture
@@ -169,3 +197,32 @@ def lazy_package(
         f"{pkg}/alpha.py": alpha,
         f"{pkg}/beta.py": beta,
     }
+
+
+def importtime_entries(stderr: str) -> list[tuple[str, int]]:
+    """``(module, nesting level)`` for every import that ``-X importtime`` timed, in its order
+    (children before their parent). The header and untimed lines are skipped: Python 3.14's
+    ``-X importtime=2`` also lists modules that were already loaded, with "cached" for times."""
+    entries = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or line.count("|") != 2:
+            continue
+        self_us, cumulative_us, name = line[len("import time:"):].split("|")
+        if not (self_us.strip().isdigit() and cumulative_us.strip().isdigit()):
+            continue
+        entries.append((name.strip(), (len(name) - len(name.lstrip()) - 1) // 2))
+    return entries
+
+
+def importtime_parents(python: str, code: str, env: dict[str, str]) -> dict[str, str | None]:
+    """Parent of every module ``python -X importtime -c CODE`` timed: the next entry one level up."""
+    import subprocess
+
+    stderr = subprocess.run(
+        [python, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stderr
+    entries = importtime_entries(stderr)
+    parents: dict[str, str | None] = {}
+    for index, (name, level) in enumerate(entries):
+        parents[name] = next((other for other, depth in entries[index + 1:] if depth < level), None)
+    return parents

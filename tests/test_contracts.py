@@ -87,7 +87,8 @@ def test_budgets(invoke) -> None:
     tight = document(invoke("check", "--max-modules", "quantization:5", "--max-import-ms", "0.001",
                             "--repeat", "3", "--format", "json"))
     budget = {finding["name"]: finding["message"] for finding in rules_of(tight)["budget-exceeded"]}
-    assert "materializes 19 modules; the budget is 5" in budget["quantization"]
+    count = 20 if sys.version_info < (3, 11) else 19  # up to 3.10, importlib's __init__ imports warnings
+    assert f"materializes {count} modules; the budget is 5" in budget["quantization"]
     assert "(the fastest of 3 runs)" in budget[None]
     assert tight["exit_code"] == 1
 

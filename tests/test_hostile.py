@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import LAZY_INIT, lazy_package
 
+# Every case here is about the child: the matrix runs them under each Python (--probe-python).
+pytestmark = pytest.mark.probe
+
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 # Every hostile case must leave no process and no temporary file behind (tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("no_leftovers")

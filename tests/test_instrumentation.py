@@ -4,18 +4,20 @@ namespace packages, resources and zip files; repeats; distributions; the graph f
 from __future__ import annotations
 
 import importlib.util
+import textwrap
 import xml.etree.ElementTree as ET
 import zipfile
 
 import pytest
 
-from tests.conftest import document, lazy_package
+from tests.conftest import document, importtime_entries, importtime_parents, lazy_package
 
 
 def loads_of(doc: dict, index: int = 0) -> dict[str, dict]:  # type: ignore[type-arg]
     return {load["module"]: load for load in doc["results"][index]["materialized"]}
 
 
+@pytest.mark.probe
 def test_import_module_is_seen_with_its_parent(invoke, fake) -> None:
     fake.write(lazy_package("pkg", beta="import importlib\nhelper = importlib.import_module('pkg.helper')\n")
                | {"pkg/helper.py": "import pkg.leaf\n", "pkg/leaf.py": ""})
@@ -27,6 +29,7 @@ def test_import_module_is_seen_with_its_parent(invoke, fake) -> None:
     assert cumulative == sorted(cumulative, reverse=True)
 
 
+@pytest.mark.probe
 def test_self_time_plus_children_is_cumulative(invoke) -> None:
     doc = document(invoke("resolve", "quantization", "--format", "json"))
     (result,) = doc["results"]
@@ -38,6 +41,7 @@ def test_self_time_plus_children_is_cumulative(invoke) -> None:
     assert result["total_ms"] == pytest.approx(roots, abs=0.001)
 
 
+@pytest.mark.probe
 def test_extension_module(invoke, fake) -> None:
     fake.write(lazy_package("pkg", beta="import decimal\n"))
     loads = loads_of(document(invoke("-p", "pkg", "resolve", "beta", "--format", "json")))
@@ -47,6 +51,7 @@ def test_extension_module(invoke, fake) -> None:
     assert loads["_decimal"]["stdlib"] is True
 
 
+@pytest.mark.probe
 def test_namespace_package(invoke, fake) -> None:
     fake.write(lazy_package("pkg", beta="import nspkg.inner\n") | {"nspkg/inner.py": "VALUE = 1\n"})
     loads = loads_of(document(invoke("-p", "pkg", "resolve", "beta", "--format", "json")))
@@ -54,6 +59,7 @@ def test_namespace_package(invoke, fake) -> None:
     assert loads["nspkg.inner"]["parent"] == "pkg.beta"
 
 
+@pytest.mark.probe
 def test_package_reading_a_resource(invoke, fake) -> None:
     fake.write(lazy_package(
         "pkg",
@@ -65,6 +71,7 @@ def test_package_reading_a_resource(invoke, fake) -> None:
     assert "pkg.data" in loads_of(doc)
 
 
+@pytest.mark.probe
 def test_zip_import(invoke, fake) -> None:
     archive = fake.root / "zipped.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
@@ -100,6 +107,7 @@ def test_repeat_reports_median_and_min(invoke) -> None:
     assert result["min_elapsed_ms"] <= result["elapsed_ms"]
 
 
+@pytest.mark.probe
 def test_repeat_reports_modules_that_differ(invoke, fake) -> None:
     # Loads json on every other run: the difference must be reported, not hidden.
     fake.write(lazy_package("pkg", beta=(
@@ -114,6 +122,7 @@ def test_repeat_reports_modules_that_differ(invoke, fake) -> None:
     assert "differs between repeats: " in text
 
 
+@pytest.mark.probe
 def test_distributions_summary_marks_stdlib_and_local(invoke, fake) -> None:
     fake.write(lazy_package("pkg", beta="import decimal\n"))
     doc = document(invoke("-p", "pkg", "resolve", "beta", "--format", "json"))
@@ -134,6 +143,7 @@ def test_distributions_of_an_installed_package(invoke) -> None:
     assert shares["numpy"]["kind"] == "installed"
 
 
+@pytest.mark.probe
 def test_dotted_steps_each_have_their_own_tree(invoke) -> None:
     doc = document(invoke("resolve", "nn.quantized", "--format", "json"))
     first, second = doc["results"][0]["steps"]
@@ -152,6 +162,7 @@ def test_graph_formats_from_the_cli(invoke, fmt: str) -> None:
         assert "└─ ao.quantization" in result.stdout
 
 
+@pytest.mark.probe
 def test_tree_shows_import_module_loads_beneath_their_importer(invoke) -> None:
     lines = invoke("resolve", "quantization", "--format", "tree").stdout.splitlines()
     names = [line.split("─ ")[-1].split()[0] for line in lines if "─ " in line]
@@ -176,31 +187,11 @@ def test_resolve_all_and_list_resolve(invoke) -> None:
     assert invoke("resolve").exit_code == 2
 
 
-def importtime_parents(code: str, env: dict[str, str]) -> dict[str, str | None]:
-    """Parent of every module ``-X importtime`` saw: it prints children before their parent,
-    one level deeper."""
-    import subprocess
-    import sys
-
-    stderr = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stderr
-    entries = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line or "imported package" in line:
-            continue
-        name = line.split("|")[-1]
-        entries.append((name.strip(), (len(name) - len(name.lstrip()) - 1) // 2))
-    parents: dict[str, str | None] = {}
-    for index, (name, level) in enumerate(entries):
-        parents[name] = next((other for other, depth in entries[index + 1:] if depth < level), None)
-    return parents
-
-
 def test_scipy_linalg_distributions_and_importtime_parents(invoke, fake, monkeypatch) -> None:
     if importlib.util.find_spec("scipy") is None:
         pytest.skip("scipy is not installed")
     import os
+    import sys
 
     import numpy
     import scipy
@@ -211,7 +202,7 @@ def test_scipy_linalg_distributions_and_importtime_parents(invoke, fake, monkeyp
     (result,) = doc["results"]
     shares = {share["name"]: share["version"] for share in result["distributions"]}
     assert shares["scipy"] == scipy.__version__ and shares["numpy"] == numpy.__version__
-    seen = importtime_parents("import scipy; scipy.linalg", dict(os.environ))
+    seen = importtime_parents(sys.executable, "import scipy; scipy.linalg", dict(os.environ))
     compared = 0
     for item in result["materialized"]:
         ours = item["parent"]
@@ -219,3 +210,36 @@ def test_scipy_linalg_distributions_and_importtime_parents(invoke, fake, monkeyp
             assert seen[item["module"]] == ours, item["module"]
             compared += 1
     assert compared > 50
+
+
+def test_importtime_parser_skips_the_header_and_untimed_lines() -> None:
+    """3.14's ``-X importtime=2`` adds "cached" lines for modules already loaded; they have no
+    place in the tree of what was imported."""
+    stderr = textwrap.dedent("""\
+        import time: self [us] | cumulative | imported package
+        import time:       120 |        120 |     chain.a_child
+        import time:    cached |     cached |     encodings
+        import time:        80 |        200 |   chain.a
+        something the package printed | with | bars
+        import time:        40 |        240 | chain
+    """)
+    assert importtime_entries(stderr) == [("chain.a_child", 2), ("chain.a", 1), ("chain", 0)]
+
+
+@pytest.mark.probe
+def test_stdlib_is_the_inspected_interpreters(invoke, fake) -> None:
+    """What counts as standard library is asked of the interpreter probed: asyncore left it in
+    3.12 and tomllib came in 3.11, and 3.9 has no sys.stdlib_module_names to answer with."""
+    import subprocess
+
+    answer = subprocess.run([fake.python, "-c", "import sys; print(sys.version_info[1])"],
+                            capture_output=True, text=True, check=True)
+    minor = int(answer.stdout)
+    present = {"asyncore": minor < 12, "tomllib": minor >= 11}
+    beta = "".join(f"try:\n    import {name}\nexcept ImportError:\n    pass\n" for name in present)
+    fake.write(lazy_package("pkg", beta=beta + "import json\n"))
+    loads = loads_of(document(invoke("-p", "pkg", "resolve", "beta", "--format", "json")))
+    for name, expected in present.items():
+        assert (name in loads) == expected
+        assert loads.get(name, {"stdlib": True})["stdlib"] is True, name
+    assert loads["json"]["stdlib"] is True and loads["pkg.beta"]["stdlib"] is False

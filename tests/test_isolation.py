@@ -14,6 +14,7 @@ def modules_by_name(doc: dict) -> dict[str, list[str]]:  # type: ignore[type-arg
     return {result["name"]: sorted(load["module"] for load in result["materialized"]) for result in doc["results"]}
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize(
     ("package", "names", "files"),
     [
@@ -35,6 +36,7 @@ def test_fork_and_spawn_report_identical_module_sets(invoke, fake, package, name
         assert (one["via_getattr"], one["cached"]) == (other["via_getattr"], other["cached"])
 
 
+@pytest.mark.probe
 def test_check_findings_are_the_same_under_both(invoke, fake) -> None:
     from tests.test_rules import CASES
 
@@ -44,6 +46,7 @@ def test_check_findings_are_the_same_under_both(invoke, fake) -> None:
     assert forked["findings"] == spawned["findings"]
 
 
+@pytest.mark.probe
 def test_python_threads_after_import_fall_back_to_spawn(invoke, fake) -> None:
     fake.write(lazy_package("pkg", init=lazy_package("pkg")["pkg/__init__.py"] + (
         "\nimport threading, time\nthreading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n"
@@ -54,6 +57,7 @@ def test_python_threads_after_import_fall_back_to_spawn(invoke, fake) -> None:
     assert doc["results"][0]["ok"] is True
 
 
+@pytest.mark.probe
 def test_a_signal_in_a_forked_probe_is_measured_again_in_a_fresh_interpreter(invoke, fake) -> None:
     init = lazy_package("pkg")["pkg/__init__.py"] + "\nimport os\nIMPORTED_IN = os.getpid()\n"
     beta = "import os, signal, pkg\nif os.getpid() != pkg.IMPORTED_IN:\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
@@ -84,3 +88,29 @@ def test_the_import_is_measured_once_under_fork(invoke) -> None:
     doc = document(invoke("resolve", "nn", "ns", "--format", "json"))
     assert doc["isolation"]["mode"] == "fork"
     assert doc["import"]["repeats"] == 1
+
+
+@pytest.mark.probe
+def test_forking_beside_native_threads_leaves_the_server_unchanged(invoke, fake) -> None:
+    """From 3.12 on, fork() in a process with other threads warns; on 3.13 showing that warning
+    imports ``warnings`` into the server, which would hide it from every probe forked later.
+    faulthandler's watchdog is a native thread, like OpenBLAS's: the server still forks."""
+    init = """
+        import faulthandler
+        faulthandler.dump_traceback_later(1000)
+
+        def __getattr__(name):  # no typing, no importlib: they load warnings on some versions
+            if name in ("alpha", "beta"):
+                __import__(__name__ + "." + name)
+                return globals()[name]
+            raise AttributeError(name)
+    """
+    beta = "import warnings\nimport __main__\nREGISTRY = hasattr(__main__, '__warningregistry__')\n"
+    fake.write(lazy_package("pkg", init=init, beta=beta))
+    names = ["alpha", "beta", "beta.REGISTRY"]
+    forked = document(invoke("-p", "pkg", "-j", "1", "--isolation", "fork", "resolve", *names, "--format", "json"))
+    spawned = document(invoke("-p", "pkg", "--isolation", "spawn", "resolve", *names, "--format", "json"))
+    assert forked["isolation"]["mode"] == "fork" and forked["isolation"]["native_threads"] >= 2
+    assert modules_by_name(forked) == modules_by_name(spawned)
+    assert "warnings" in modules_by_name(forked)["beta"]
+    assert forked["results"][2]["object"]["repr"] == "False"

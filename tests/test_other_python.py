@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -19,15 +18,18 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 
 
 def site_packages(venv_python: Path) -> Path:
-    root = venv_python.parents[1]
-    return Path(sysconfig.get_path("purelib", vars={"base": str(root), "platbase": str(root)}))
+    """Asked of that interpreter: its version is in the path, and may not be ours."""
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    answer = subprocess.run([str(venv_python), "-c", code], capture_output=True, text=True, check=True)
+    return Path(answer.stdout.strip())
 
 
 @pytest.fixture(scope="module")
-def other_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second venv, without pip, click or aoinspect, holding one lazy package and its metadata."""
+def other_venv(tmp_path_factory: pytest.TempPathFactory, probe_python: str) -> Path:
+    """A second venv (of --probe-python's version, if given), without pip, click or aoinspect,
+    holding one lazy package and its metadata."""
     root = tmp_path_factory.mktemp("other") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    subprocess.run([probe_python, "-m", "venv", "--without-pip", str(root)], check=True)
     site = site_packages(root / "bin" / "python")
     package = site / "greeter"
     package.mkdir(parents=True)
@@ -56,6 +58,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
                           env={**base, **(env or {})})
 
 
+@pytest.mark.probe
 def test_resolve_in_another_environment(other_venv: Path) -> None:
     completed = run("--python", str(other_venv), "-p", "greeter", "resolve", "hello", "--format", "json")
     assert completed.returncode == 0, completed.stderr
@@ -65,6 +68,7 @@ def test_resolve_in_another_environment(other_venv: Path) -> None:
     assert shares["greeter-dist"]["version"] == "1.2.3"  # asked of that environment, not ours
 
 
+@pytest.mark.probe
 def test_our_site_packages_do_not_leak(other_venv: Path) -> None:
     completed = run("--python", str(other_venv), "-p", "greeter", "resolve", "needs_click", "--format", "json")
     assert completed.returncode == 1
@@ -73,6 +77,7 @@ def test_our_site_packages_do_not_leak(other_venv: Path) -> None:
     assert "click" in result["error"]["message"]
 
 
+@pytest.mark.probe
 def test_environment_variable(other_venv: Path) -> None:
     completed = run("-p", "greeter", "list", "--format", "json", env={"AOINSPECT_PYTHON": str(other_venv)})
     assert completed.returncode == 0, completed.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
-import sys
 
 import pytest
 from hypothesis import given, settings
@@ -13,9 +12,9 @@ from hypothesis import strategies as st
 
 from aoinspect.child import protocol
 from aoinspect.engine import resolve_names
-from aoinspect.probing.runner import PROBE_FILE
+from aoinspect.probing.runner import probe_command
 from aoinspect.probing.wire import ProbeSettings
-from tests.conftest import lazy_package
+from tests.conftest import importtime_entries, lazy_package
 
 BARE_DIFF = """
 import sys
@@ -42,16 +41,16 @@ INTERDEPENDENT = {
 }
 
 
-def bare_diff(package: str, name: str, env: dict[str, str]) -> list[str]:
+def bare_diff(python: str, package: str, name: str, env: dict[str, str]) -> list[str]:
     code = BARE_DIFF.format(package=package, name=name)
-    output = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    output = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, check=True)
     return output.stdout.split()
 
 
-def measured(package: str, name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def measured(python: str, package: str, name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    report = resolve_names(ProbeSettings(sys.executable, timeout=30), package, [name])
+    report = resolve_names(ProbeSettings(python, timeout=30), package, [name])
     (result,) = report.results
     assert result.ok, result.error
     return sorted(load.module for load in result.materialized)
@@ -63,17 +62,19 @@ def child_env(fake) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {**os.environ, **fake.env}
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize("name", ["left", "right", "solo"])
 def test_interdependent_names_match_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
     fake.write(INTERDEPENDENT)
     env = child_env(fake)
-    assert measured("tangle", name, fake.env, monkeypatch) == bare_diff("tangle", name, env)
+    assert measured(fake.python, "tangle", name, fake.env, monkeypatch) == bare_diff(fake.python, "tangle", name, env)
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize("name", ["quantization", "nn", "ns", "pruning", "nn.quantized", "nn.sparse"])
 def test_ao_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
     env = child_env(fake)
-    assert measured("ao", name, fake.env, monkeypatch) == bare_diff("ao", name, env)
+    assert measured(fake.python, "ao", name, fake.env, monkeypatch) == bare_diff(fake.python, "ao", name, env)
 
 
 @pytest.mark.parametrize("name", ["testing", "polynomial", "fft", "ma"])
@@ -81,19 +82,21 @@ def test_numpy_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
     if importlib.util.find_spec("numpy") is None:
         pytest.skip("numpy is not installed")
     env = child_env(fake)
-    assert measured("numpy", name, fake.env, monkeypatch) == bare_diff("numpy", name, env)
+    assert measured(fake.python, "numpy", name, fake.env, monkeypatch) == bare_diff(fake.python, "numpy", name, env)
 
 
-def test_probe_starts_from_the_modules_of_a_bare_interpreter(tmp_path) -> None:
-    """Running the probe file loads nothing that ``python -c`` would not have loaded."""
+@pytest.mark.probe
+def test_probe_starts_from_the_modules_of_a_bare_interpreter(fake, tmp_path) -> None:
+    """The probe, started as the runner starts it, loads nothing that ``python -c`` would not have
+    loaded (from 3.13 on, ``-c`` loads linecache, which ``python probe.py`` would not)."""
     bare = subprocess.run(
-        [sys.executable, "-c", "import sys; print('\\n'.join(sorted(sys.modules)))"],
+        [fake.python, "-c", "import sys; print('\\n'.join(sorted(sys.modules)))"],
         capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout.split()
     (tmp_path / "emptypkg").mkdir()
     (tmp_path / "emptypkg" / "__init__.py").write_text("")
     result = tmp_path / "result.jsonl"
-    subprocess.run([sys.executable, str(PROBE_FILE), str(result), "inspect", "emptypkg", "0"], check=True, cwd=tmp_path)
+    subprocess.run(probe_command(fake.python, str(result), "inspect", "emptypkg", "0"), check=True, cwd=tmp_path)
     sections = [json.loads(line) for line in result.read_text().splitlines()]
     (imported,) = [s for s in sections if s["section"] == "import"]
     assert sorted(imported["startup_modules"]) == bare
@@ -102,6 +105,7 @@ def test_probe_starts_from_the_modules_of_a_bare_interpreter(tmp_path) -> None:
     assert sections[-1]["section"] == "done"
 
 
+@pytest.mark.probe
 def test_statement_imports_agree_with_importtime(fake, monkeypatch) -> None:
     """For plain ``import`` statements the parent relation is the one ``-X importtime`` shows."""
     fake.write({
@@ -114,15 +118,12 @@ def test_statement_imports_agree_with_importtime(fake, monkeypatch) -> None:
 
     env = {**os.environ, **fake.env}
     stderr = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import chain"], env=env, capture_output=True, text=True,
+        [fake.python, "-X", "importtime", "-c", "import chain"], env=env, capture_output=True, text=True,
         check=True,
     ).stderr
-    depth_of = {}
-    for line in stderr.splitlines()[1:]:
-        name_part = line.split("|")[-1]
-        depth_of[name_part.strip()] = (len(name_part) - len(name_part.lstrip())) // 2
+    depth_of = dict(importtime_entries(stderr))
     monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])
-    report = resolve_names(ProbeSettings(sys.executable, timeout=30), "chain", ["__name__"])
+    report = resolve_names(ProbeSettings(fake.python, timeout=30), "chain", ["__name__"])
     loads = {load.module: load for load in report.imported.materialized}
     for module in ("chain", "chain.a", "chain.a_child", "chain.b"):
         assert loads[module].depth == depth_of[module] - depth_of["chain"]
@@ -145,10 +146,11 @@ def test_hand_written_json_encoder_round_trips(value) -> None:  # type: ignore[n
     assert json.loads(encoded) == value
 
 
+@pytest.mark.probe
 def test_lazy_package_helper_is_lazy(fake, monkeypatch) -> None:
     fake.write(lazy_package("twonames"))
     for key, value in fake.env.items():
         monkeypatch.setenv(key, value)
-    report = resolve_names(ProbeSettings(sys.executable, timeout=30), "twonames", ["alpha"])
+    report = resolve_names(ProbeSettings(fake.python, timeout=30), "twonames", ["alpha"])
     assert "twonames.alpha" not in report.imported.module_names
     assert [load.module for load in report.results[0].materialized][-1] == "twonames.alpha"

@@ -709,7 +709,7 @@ def serve(package, control_fd, status_fd, recorder, reporter):
             line, pending = pending.split(b"\n", 1)
             fields = [bytes.fromhex(field).decode("utf-8", "surrogatepass") for field in line.decode().split("\t")]
             try:
-                monitor = _fork()
+                monitor = _fork_quietly()
             except OSError:
                 _say(status_fd, "failed " + fields[0] + " fork\n")
                 continue
@@ -721,6 +721,31 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     while monitors:
         _waitpid(-1, 0)
         monitors -= 1
+
+
+_FORK_WARNS = sys.version_info >= (3, 12)
+
+
+def _fork_quietly():
+    """``fork()`` for the server, without the DeprecationWarning that Python 3.12+ gives when the
+    process has other threads (native ones count: OpenBLAS starts some at import). Showing it
+    would change the server every later probe is forked from: 3.13 imports ``warnings`` to show
+    it, and every version records it in ``__main__.__warningregistry__``."""
+    warnings = _modules.get("warnings") or _modules.get("_warnings")
+    filters = getattr(warnings, "filters", None)
+    if not _FORK_WARNS or type(filters) is not list:
+        return _fork()
+    namespace = globals()  # the module the warning would be attributed to: the caller of fork
+    had_registry = "__warningregistry__" in namespace
+    ignore = ("ignore", None, DeprecationWarning, None, 0)
+    filters.insert(0, ignore)
+    try:
+        return _fork()
+    finally:  # in the server and in the new child alike
+        if filters and filters[0] is ignore:
+            del filters[0]
+        if not had_registry:
+            namespace.pop("__warningregistry__", None)
 
 
 def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):

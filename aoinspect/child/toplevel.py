@@ -2,8 +2,8 @@
 ``top_level.txt`` or the paths in its ``RECORD``, without touching the files themselves.
 
 Standard library only and valid on Python 3.9: the CLI imports it, and another interpreter
-(``--python``) runs it as a script that prints, as JSON, ``{top-level name: [distribution,
-version]}`` for its own environment.
+(``--python``) runs it as a script that prints, as JSON, ``{"distributions": {top-level name:
+[distribution, version]}, "stdlib": [module, ...]}`` for its own environment and version.
 """
 
 import sys
@@ -43,6 +43,35 @@ def name_and_version(distribution) -> tuple:
     return found["Name"], found.get("Version")
 
 
+def stdlib_names() -> set:
+    """This interpreter's standard library's top-level names: ``sys.stdlib_module_names`` from
+    3.10 on; on 3.9, which lacks it, the modules and packages in its library directories."""
+    names = set(sys.builtin_module_names)
+    listed = getattr(sys, "stdlib_module_names", None)
+    if listed is not None:
+        return names | set(listed)
+    import os
+    import sysconfig
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    # The base interpreter's directories: in a venv, "platstdlib" would be the venv's own.
+    paths = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+    for directory in {paths["stdlib"], paths["platstdlib"], os.path.join(paths["platstdlib"], "lib-dynload")}:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(directory, entry)
+            if entry.endswith(".py"):
+                names.add(entry[:-3])
+            elif entry.endswith(tuple(EXTENSION_SUFFIXES)):
+                names.add(entry.partition(".")[0])
+            elif os.path.isfile(os.path.join(path, "__init__.py")):
+                names.add(entry)
+    return {name for name in names if name.isidentifier()}
+
+
 def _main() -> None:
     import json
     from importlib import metadata
@@ -54,7 +83,7 @@ def _main() -> None:
             pair = list(name_and_version(distribution))
             for top in names:
                 found.setdefault(top, pair)
-    sys.stdout.write(json.dumps(found))
+    sys.stdout.write(json.dumps({"distributions": found, "stdlib": sorted(stdlib_names())}))
 
 
 if __name__ == "__main__":
