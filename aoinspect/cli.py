@@ -388,3 +388,9 @@ def snapshot_command(ctx: click.Context, /, **options: Any) -> None:
 
 def main() -> None:
     cli(prog_name="aoinspect")
+
+
+# ``aoinspect trace`` lives with the rest of the tracer; its module imports only Click.
+from aoinspect.tracing.command import trace_command  # noqa: E402
+
+cli.add_command(trace_command)

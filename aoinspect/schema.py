@@ -17,6 +17,8 @@ EXIT_USAGE = 2  # Click's own usage errors, and names that are not valid attribu
 EXIT_IMPORT_FAILED = 3  # the target package could not be imported
 EXIT_PROBE_FAILED = 4  # a probe timed out, crashed or ended without reporting
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+# ``aoinspect trace`` exits with the program's own code; these are its own outcomes.
+EXIT_TRACE_TIMEOUT = 124  # the program ran past --timeout and was killed (as GNU timeout(1) exits)
 
 SEVERITY_ERROR = "error"
 SEVERITY_WARNING = "warning"
@@ -33,6 +35,7 @@ COMMAND_FORMATS = {
     "check": ("text", "json", "junit"),
     "resolve": ("text", "json", "tree", "dot", "mermaid", "svg"),
     "snapshot": ("json",),
+    "trace": ("text", "json", "tree", "svg"),
 }
 FORMATS = tuple(dict.fromkeys(fmt for formats in COMMAND_FORMATS.values() for fmt in formats))
 # How resolve's text table can be ordered ("order": as the imports began).
