@@ -55,6 +55,7 @@ IMPORT_SYSTEM = 0
 LAZY = 1
 INTROSPECTION = 2
 USER = 3
+OWN = 4  # the tracer's own frames, below the program: the walk found no trigger
 
 # Functions through which an attribute access becomes an import: PEP 562 and class
 # ``__getattr__``, ``importlib.util._LazyModule.__getattribute__``, proxies' loaders.
@@ -96,7 +97,7 @@ def classify_file(filename):
     if filename.startswith("<frozen importlib") or filename.startswith("<frozen zipimport"):
         return IMPORT_SYSTEM
     if filename in _OWN_FILES:
-        return IMPORT_SYSTEM
+        return OWN
     path = filename.replace("\\", "/")
     for package in LAZY_PACKAGES:
         if "/" + package + "/" in path:
@@ -203,7 +204,7 @@ class Tracer:
                 stack = stacks[ident] = []
             record = [next(counter), name, stack[-1][0] if stack else -1, ident, timer() - origin, None, False,
                       None, None, None, tracer.context, None if ident == main_thread else thread_name(ident)]
-            trigger(getframe(1), record)
+            trigger(getframe(1), record, stack)
             seen.add(name)
             if not stack:
                 tracer.flush(record)
@@ -228,7 +229,15 @@ class Tracer:
             setattr(_bootstrap, "_find_and_load", self._original)  # noqa: B010
             self._installed = False
 
-    def _trigger(self, frame, record):
+    def _kind(self, code):
+        if code.co_name in LAZY_FUNCTIONS:
+            return LAZY
+        kind = self._file_kinds.get(code.co_filename)
+        if kind is None:
+            kind = self._file_kinds[code.co_filename] = classify_file(code.co_filename)
+        return kind
+
+    def _trigger(self, frame, record, stack):
         kinds = self._file_kinds
         hop = None
         via = None
@@ -238,6 +247,14 @@ class Tracer:
             if kind is None:
                 kind = kinds[code.co_filename] = classify_file(code.co_filename)
             if kind == USER:
+                if stack or code.co_name != "<module>" or frame.f_back is None \
+                        or self._kind(frame.f_back.f_code) != IMPORT_SYSTEM:
+                    break
+                # A module body the import system runs while no import is under way: a
+                # LazyLoader module executing on first access, or exec_module called by hand.
+                # The line that set it off is further out.
+            elif kind == OWN:
+                frame = None
                 break
             if kind == LAZY:
                 hop = frame
@@ -424,7 +441,10 @@ def run(result_path, program):
             # Once: the program's own hook prints the traceback without our frames.
             if sys.excepthook is excepthook:
                 sys.excepthook = program_hook
-            program_hook(kind, value, stripped if value is failure else traceback)
+            if value is failure:
+                # Frames were added in front again on the way out: print from the program's own.
+                value.__traceback__ = traceback = stripped
+            program_hook(kind, value, traceback)
 
         sys.excepthook = excepthook
         raise
