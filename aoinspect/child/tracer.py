@@ -3,7 +3,8 @@ notes, for every import that begins, its parent import, thread, times, and the f
 triggered it. Child code: see ``__init__.py`` for the rules it keeps; the pytest plugin also
 imports it to trace a test session in-process.
 
-Records travel as ``trace-loads`` sections appended to the result file, in batches: when an
+Records travel as ``trace-loads`` sections appended to the result file (a batch is the
+``repr`` of a list of records, as a string), in batches: when an
 import that no other import was running around finishes, when 64 are pending or 0.1 s has
 passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
 begins, so that a program that hangs or is killed inside one still shows where.
@@ -68,9 +69,12 @@ INTROSPECTION_MODULES = frozenset({
 })
 IMPORTLIB_FILES = ("importlib/__init__.py", "importlib/_bootstrap.py", "importlib/_bootstrap_external.py",
                    "importlib/util.py", "importlib/_abc.py", "importlib/machinery.py")
-# Subprocesses are not followed, only counted: these audit events start one.
-SPAWN_EVENTS = frozenset({"subprocess.Popen", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.system",
-                          "os.exec"})
+# Subprocesses are not followed, only counted: these ``os`` functions start one (``os.spawn*``
+# and the other ``exec*`` go through them), or end the program's trace.
+OS_SPAWNERS = (
+    ("fork", "os.fork"), ("forkpty", "os.forkpty"), ("system", "os.system"), ("posix_spawn", "os.posix_spawn"),
+    ("posix_spawnp", "os.posix_spawn"), ("execv", "os.exec"), ("execve", "os.exec"), ("_exit", "os._exit"),
+)
 FLUSH_PENDING = 64
 FLUSH_SECONDS = 0.1
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
@@ -90,6 +94,10 @@ def _stdlib_dir():
 STDLIB_DIR = _stdlib_dir()
 _HAS_QUALNAME = hasattr(_stdlib_dir.__code__, "co_qualname")
 _HAS_POSITIONS = hasattr(_stdlib_dir.__code__, "co_positions")
+
+
+# The frozen import system's file names (a set lookup with a cached hash: the walk's common case).
+_IMPORTLIB_FILENAMES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
 
 
 def classify_file(filename):
@@ -174,6 +182,10 @@ class Tracer:
         self._file_kinds = {}
         self._lock = _allocate_lock()
         self._last_flush = 0.0
+        self._popen_watched = False
+        self._startup = frozenset(_modules)
+        self._fd = None  # the result file, opened on the first write
+        self._inode = None
         self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
         self._installed = False
 
@@ -217,6 +229,9 @@ class Tracer:
                 record[6] = name in modules
                 stack.pop()
                 pending.append(record)
+                if name == "subprocess" and not tracer._popen_watched:
+                    tracer._popen_watched = True
+                    tracer._watch_popen()
                 if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_SECONDS:
                     tracer.flush()
 
@@ -239,13 +254,18 @@ class Tracer:
 
     def _trigger(self, frame, record, stack):
         kinds = self._file_kinds
+        skipped = _IMPORTLIB_FILENAMES
         hop = None
         via = None
         while frame is not None:
             code = frame.f_code
-            kind = LAZY if code.co_name in LAZY_FUNCTIONS else kinds.get(code.co_filename)
+            filename = code.co_filename
+            if filename in skipped and code.co_name not in LAZY_FUNCTIONS:
+                frame = frame.f_back  # the frozen import system: the common case, kept quick
+                continue
+            kind = LAZY if code.co_name in LAZY_FUNCTIONS else kinds.get(filename)
             if kind is None:
-                kind = kinds[code.co_filename] = classify_file(code.co_filename)
+                kind = kinds[filename] = classify_file(filename)
             if kind == USER:
                 if stack or code.co_name != "<module>" or frame.f_back is None \
                         or self._kind(frame.f_back.f_code) != IMPORT_SYSTEM:
@@ -263,7 +283,8 @@ class Tracer:
             frame = frame.f_back
         if frame is not None:
             code = frame.f_code
-            record[7] = [code.co_filename, frame.f_lineno or 0, _qualname(code), frame.f_globals.get("__name__"),
+            record[7] = [code.co_filename, frame.f_lineno or 0, code.co_qualname if _HAS_QUALNAME else code.co_name,
+                         frame.f_globals.get("__name__"),
                          _positions(frame) if hop is not None or via is not None else None]
         if hop is not None:
             record[8] = _hop(hop)
@@ -297,7 +318,9 @@ class Tracer:
                 for stack in list(self._stacks.values()):
                     batch.extend(record for record in stack if record[5] is None)
             if batch:
-                self._write(protocol.SECTION_TRACE_LOADS, {"loads": batch})
+                # repr of a list of plain values runs in C, many times faster than protocol.encode;
+                # the parent reads it back with ast.literal_eval.
+                self._write(protocol.SECTION_TRACE_LOADS, {"records": repr(batch)})
             self._last_flush = clock() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
             pass
@@ -315,13 +338,24 @@ class Tracer:
     def _write(self, section, payload):
         payload[protocol.SECTION_KEY] = section
         data = (protocol.encode(payload) + "\n").encode("ascii")
-        # Opened for every write: the program may close descriptors it did not open.
+        fd = self._descriptor()
+        while data:
+            data = data[_os.write(fd, data):]
+
+    def _descriptor(self):
+        """The result file, kept open; the program may close descriptors it did not open and
+        reuse their numbers, so the file behind the number is checked before every write."""
+        fd = self._fd
+        if fd is not None:
+            try:
+                if _os.fstat(fd).st_ino == self._inode:
+                    return fd
+            except OSError:
+                pass
         fd = _os.open(self.result_path, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
-        try:
-            while data:
-                data = data[_os.write(fd, data):]
-        finally:
-            _os.close(fd)
+        self._fd = fd
+        self._inode = _os.fstat(fd).st_ino
+        return fd
 
     def finish(self, how, detail, startup):
         """The program's main code ended (``how``: returned, exit, exception, os._exit, exec)."""
@@ -333,25 +367,51 @@ class Tracer:
     # --- subprocesses, os._exit, exec ---
 
     def watch_process_events(self, startup):
+        """Count the processes the program starts and write the trace out before ``os._exit``
+        and ``os.exec*``. An audit hook costs a Python call for every audit event (several per
+        import), so the ``os`` functions are wrapped instead, and the hook, which alone sees
+        ``subprocess.Popen``, is added only once the program imports ``subprocess``."""
+        self._startup = startup
+        if "subprocess" in _modules:
+            self._popen_watched = True
+            self._watch_popen()
+        os_module = _modules.get("os")
+        if os_module is None:
+            return
+        for name, event in OS_SPAWNERS:
+            real = getattr(os_module, name, None)
+            if real is not None:
+                setattr(os_module, name, self._wrap(real, event))
+
+    def _wrap(self, real, event):
         tracer = self
-        events = SPAWN_EVENTS
+
+        def wrapper(*args, **kwargs):
+            tracer._spawn(event, args)
+            return real(*args, **kwargs)
+
+        wrapper.__name__ = real.__name__
+        wrapper.__qualname__ = getattr(real, "__qualname__", real.__name__)
+        wrapper.__doc__ = real.__doc__
+        return wrapper
+
+    def _watch_popen(self):
+        tracer = self
 
         def audit(event, args):
-            if event in events:
-                tracer._spawn(event, args, startup)
+            if event == "subprocess.Popen":
+                tracer._spawn(event, args)
 
         sys.addaudithook(audit)
-        os_module = _modules.get("os")
-        real_exit = getattr(os_module, "_exit", None)
-        if real_exit is not None:
-            def _exit(status):
-                tracer.finish("os._exit", str(status), startup)
-                real_exit(status)
 
-            setattr(os_module, "_exit", _exit)  # noqa: B010
-
-    def _spawn(self, event, args, startup):
+    def _spawn(self, event, args):
         if _os.getpid() != self.pid:
+            return
+        if event == "os._exit":
+            self.finish(event, str(args[0]) if args else "", self._startup)
+            return
+        if event == "os.exec":
+            self.finish("exec", str(args[0]) if args else "", self._startup)
             return
         try:
             caller = _getframe(2).f_code.co_filename
@@ -359,9 +419,6 @@ class Tracer:
             caller = ""
         if event == "os.posix_spawn" and caller.endswith("subprocess.py"):
             return  # Popen's own posix_spawn: counted as subprocess.Popen
-        if event == "os.exec":
-            self.finish("exec", str(args[0]) if args else "", startup)
-            return
         self.spawned += 1
         self.send(protocol.SECTION_TRACE_SPAWN, {"event": event, "count": self.spawned})
 

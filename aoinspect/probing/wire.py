@@ -448,7 +448,18 @@ def _trace_record(value: Any) -> TraceRecord:
 
 
 def _trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
-    return TraceLoadsSection(tuple(_trace_record(item) for item in _field(raw, "loads", list)))
+    """A batch of records, written by the tracer as the ``repr`` of a list (cheap in the child);
+    ``ast.literal_eval`` reads literals only, never running anything the text holds."""
+    import ast
+
+    text = _field(raw, "records", str)
+    try:
+        records = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
+    if not isinstance(records, list):
+        raise ProtocolError("the records are not a list")
+    return TraceLoadsSection(tuple(_trace_record(item) for item in records))
 
 
 def _trace_spawn(raw: Mapping[str, Any]) -> TraceSpawnSection:
