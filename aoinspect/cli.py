@@ -611,3 +611,9 @@ def main() -> None:
         if "aoinspect.probing.runner" in sys.modules:
             sys.modules["aoinspect.probing.reaper"].kill_started()
             sys.modules["aoinspect.probing.runner"].remove_all_workdirs()
+
+
+# ``aoinspect trace`` lives with the rest of the tracer; its module imports only Click.
+from aoinspect.tracing.command import trace_command  # noqa: E402
+
+cli.add_command(trace_command)

@@ -67,6 +67,25 @@ class Inspector:
         return engine.check_package(self._settings(), package, CheckOptions(**options))
 
 
+# --- --aoinspect-trace: import time by test (aoinspect.tracing.pytest_trace) ----------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("aoinspect").addoption(
+        "--aoinspect-trace", action="store_true", default=False,
+        help="Attribute every module load to the test and phase (collection, setup, call, teardown) that "
+             "began it, and list the tests that pulled in the most import time.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from aoinspect.tracing.pytest_trace import TracePlugin, running_tracer
+
+    # Under `aoinspect trace` the attribution costs nothing extra and lands in its report.
+    if config.getoption("aoinspect_trace") or running_tracer() is not None:
+        config.pluginmanager.register(TracePlugin(summary=config.getoption("aoinspect_trace")), "aoinspect-trace")
+
+
 @pytest.fixture
 def aoinspect() -> Inspector:
     """Measure what imports load, each access in a fresh interpreter."""

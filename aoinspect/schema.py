@@ -27,6 +27,8 @@ EXIT_USAGE = 2  # Click's own usage errors, and names that are not valid attribu
 EXIT_IMPORT_FAILED = 3  # the target package could not be imported
 EXIT_PROBE_FAILED = 4  # a probe timed out, crashed or ended without reporting
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+# ``aoinspect trace`` exits with the program's own code; these are its own outcomes.
+EXIT_TRACE_TIMEOUT = 124  # the program ran past --timeout and was killed (as GNU timeout(1) exits)
 
 SEVERITY_ERROR = "error"
 SEVERITY_WARNING = "warning"
@@ -56,6 +58,7 @@ COMMAND_FORMATS = {
     "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html", "markdown"),
     "snapshot": ("json", "html", "markdown"),
     "diff": ("text", "json", "markdown"),
+    "trace": ("text", "json", "tree", "svg", "html", "markdown"),
 }
 FORMATS = tuple(dict.fromkeys(fmt for formats in COMMAND_FORMATS.values() for fmt in formats))
 # Formats that also show a run that produced no report (the others print the error to stderr only).

@@ -115,6 +115,19 @@ print(time.perf_counter() - start)
 """
 
 
+# The same import as a program of its own, run bare and under `aoinspect trace`; it prints the
+# CPU time its imports took (the tracer's writes included), which a busy machine disturbs less
+# than wall time.
+PROGRAM_TIMER = """
+import time
+start = time.process_time()
+import benchpkg
+for name in benchpkg.__all__:
+    getattr(benchpkg, name)
+print(time.process_time() - start)
+"""
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -124,6 +137,8 @@ def median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="runs of every command (default: 5)")
+    parser.add_argument("--only", metavar="TEXT", default=None,
+                        help="run only the rows whose label contains TEXT (e.g. 'trace')")
     arguments = parser.parse_args()
     tool = aoinspect_command()
     python = sys.executable
@@ -158,7 +173,15 @@ def main() -> None:
             "the same import, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
             reports_its_time=True,
         )
-        cases += [resolve, click_start, instrumentation]
+        traced = Case(
+            f"trace a program ({EAGER_MODULES + 1 + LAZY_NAMES * (MODULES_PER_NAME + 1)} modules)",
+            [*tool, "trace", "-o", os.devnull, "--", "-c", PROGRAM_TIMER], [[python, "-c", PROGRAM_TIMER]],
+            "the same program, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
+            reports_its_time=True,
+        )
+        cases += [resolve, click_start, instrumentation, traced]
+        if arguments.only:
+            cases = [case for case in cases if arguments.only in case.label or case is click_start]
         cwd = str(workdir)
         for _ in range(arguments.repeat):
             for case in cases:

@@ -27,10 +27,16 @@ SECTION_STAR = "star"  # MODE_STAR
 SECTION_RACE = "race"  # MODE_RACE
 SECTION_INTERNAL = "internal"  # the probe itself failed: an error in aoinspect's child code
 SECTION_DONE = "done"  # the run went to its end
+# ``aoinspect trace`` (child/tracer.py): a program run under the import tracer.
+SECTION_TRACE_START = "trace-start"  # the interpreter, and what it had loaded before the program
+SECTION_TRACE_LOADS = "trace-loads"  # a batch of import records
+SECTION_TRACE_SPAWN = "trace-spawn"  # the program started a process (not followed)
+SECTION_TRACE_END = "trace-end"  # the program's main code ended, and how
 
 SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
     SECTION_RACE, SECTION_INTERNAL, SECTION_DONE,
+    SECTION_TRACE_START, SECTION_TRACE_LOADS, SECTION_TRACE_SPAWN, SECTION_TRACE_END,
 )
 # How a step of an access was served (the child decides, in probe.step_mechanism).
 MECHANISM_ATTRIBUTE = "attribute"  # already in the namespace (or the class): a plain attribute

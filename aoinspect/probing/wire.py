@@ -130,9 +130,75 @@ class DoneSection:
     """The child went to the end of its request."""
 
 
+# --- ``aoinspect trace``'s sections (child/tracer.py) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceStartSection:
+    """The traced interpreter, and the modules it held before the program began."""
+
+    python: str
+    pid: int
+    kind: str  # "script", "module" or "command"
+    startup_modules: tuple[str, ...]
+    stdlib: str
+
+
+@dataclass(frozen=True)
+class RawFrame:
+    """A frame as the tracer saw it: no source line yet (the parent reads those)."""
+
+    file: str
+    line: int
+    function: str
+    module: str | None = None
+    # ``(line, end line, column, end column)`` of the instruction running (3.11+, lazy loads only)
+    positions: tuple[int, int, int, int] | None = None
+    attribute: str | None = None  # a hop: the attribute the lazy function was asked for
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """One import that began; ``end`` is None while (or if forever) it was still running."""
+
+    index: int
+    module: str
+    parent: int  # the index of the import running in the same thread when it began, or -1
+    thread_id: int
+    start: float  # seconds since the tracer started
+    end: float | None
+    loaded: bool  # the module was in sys.modules when its import ended
+    trigger: RawFrame | None
+    hop: RawFrame | None
+    via: RawFrame | None
+    context: tuple[str, str] | None  # (pytest node id, phase) when the pytest plugin said so
+    thread: str | None  # the thread's name; None for the main thread
+
+
+@dataclass(frozen=True)
+class TraceLoadsSection:
+    records: tuple[TraceRecord, ...]
+
+
+@dataclass(frozen=True)
+class TraceSpawnSection:
+    event: str  # the audit event: subprocess.Popen, os.fork, os.system, ...
+    count: int
+
+
+@dataclass(frozen=True)
+class TraceEndSection:
+    """The program's main code ended: "returned", "exit", "exception", "os._exit" or "exec"."""
+
+    how: str
+    detail: str
+    spawned: int
+    inserted: tuple[str, ...]  # modules put in sys.modules without an import
+
+
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
-    InternalSection, DoneSection,
+    InternalSection, DoneSection, TraceStartSection, TraceLoadsSection, TraceSpawnSection, TraceEndSection,
 ]
 
 
@@ -323,6 +389,103 @@ def _done(raw: Mapping[str, Any]) -> DoneSection:
     return DoneSection()
 
 
+def _trace_start(raw: Mapping[str, Any]) -> TraceStartSection:
+    return TraceStartSection(
+        python=".".join(str(part) for part in _field(raw, "python", list, [])),
+        pid=int(_field(raw, "pid", int)),
+        kind=_field(raw, "kind", str),
+        startup_modules=_strings(raw, "startup_modules") or (),
+        stdlib=_field(raw, "stdlib", str, ""),
+    )
+
+
+def _optional_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError("a position is not an integer")
+    return value
+
+
+def _raw_frame(value: Any, kind: str) -> RawFrame | None:
+    """A trigger ``[file, line, function, module, positions]``, a hop ``[function, attribute,
+    file, line]`` or a via ``[function, file, line]``."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ProtocolError(f"a {kind} is not a list")
+    if kind == "trigger" and len(value) == 5:
+        file, line, function, module, positions = value
+        if positions is not None:
+            if not isinstance(positions, list) or len(positions) != 4:
+                raise ProtocolError("positions are not four numbers")
+            positions = tuple(_optional_int(item) if item is not None else 0 for item in positions)
+        frame = RawFrame(file, line, function, module, positions)
+    elif kind == "hop" and len(value) == 4:
+        function, attribute, file, line = value
+        frame = RawFrame(file, line, function, attribute=attribute)
+    elif kind == "via" and len(value) == 3:
+        function, file, line = value
+        frame = RawFrame(file, line, function)
+    else:
+        raise ProtocolError(f"a {kind} has {len(value)} fields")
+    if not isinstance(frame.file, str) or not isinstance(frame.function, str) or not isinstance(frame.line, int):
+        raise ProtocolError(f"a {kind} holds the wrong types")
+    for optional in (frame.module, frame.attribute):
+        if optional is not None and not isinstance(optional, str):
+            raise ProtocolError(f"a {kind} holds the wrong types")
+    return frame
+
+
+def _trace_record(value: Any) -> TraceRecord:
+    if not isinstance(value, list) or len(value) != 12:
+        raise ProtocolError("a trace record is not a list of 12 fields")
+    index, module, parent, thread_id, start, end, loaded, trigger, hop, via, context, thread = value
+    context_pair = None
+    if context is not None:
+        if not (isinstance(context, list) and len(context) == 2 and all(isinstance(item, str) for item in context)):
+            raise ProtocolError("a record's context is not [node id, phase]")
+        context_pair = (context[0], context[1])
+    checks = (
+        isinstance(index, int), isinstance(module, str), isinstance(parent, int), isinstance(thread_id, int),
+        isinstance(start, (int, float)), end is None or isinstance(end, (int, float)), isinstance(loaded, bool),
+        thread is None or isinstance(thread, str),
+    )
+    if not all(checks):
+        raise ProtocolError("a trace record holds the wrong types")
+    return TraceRecord(
+        index=index, module=module, parent=parent, thread_id=thread_id, start=float(start),
+        end=None if end is None else float(end), loaded=loaded, trigger=_raw_frame(trigger, "trigger"),
+        hop=_raw_frame(hop, "hop"), via=_raw_frame(via, "via"), context=context_pair, thread=thread,
+    )
+
+
+def _trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
+    """A batch of records, written by the tracer as the ``repr`` of a list (cheap in the child);
+    ``ast.literal_eval`` reads literals only, never running anything the text holds."""
+    import ast
+
+    text = _field(raw, "records", str)
+    try:
+        records = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
+    if not isinstance(records, list):
+        raise ProtocolError("the records are not a list")
+    return TraceLoadsSection(tuple(_trace_record(item) for item in records))
+
+
+def _trace_spawn(raw: Mapping[str, Any]) -> TraceSpawnSection:
+    return TraceSpawnSection(event=_field(raw, "event", str), count=int(_field(raw, "count", int)))
+
+
+def _trace_end(raw: Mapping[str, Any]) -> TraceEndSection:
+    return TraceEndSection(
+        how=_field(raw, "how", str),
+        detail=_field(raw, "detail", str, ""),
+        spawned=int(_field(raw, "spawned", int, 0)),
+        inserted=_strings(raw, "inserted") or (),
+    )
+
+
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_IMPORT: _import,
     protocol.SECTION_SERVER: _server,
@@ -333,6 +496,10 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_RACE: _race,
     protocol.SECTION_INTERNAL: _internal,
     protocol.SECTION_DONE: _done,
+    protocol.SECTION_TRACE_START: _trace_start,
+    protocol.SECTION_TRACE_LOADS: _trace_loads,
+    protocol.SECTION_TRACE_SPAWN: _trace_spawn,
+    protocol.SECTION_TRACE_END: _trace_end,
 }
 
 

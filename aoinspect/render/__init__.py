@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable, Union
 
 if TYPE_CHECKING:
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
+    from aoinspect.tracing.models import TraceReport
 
     Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure]
 
@@ -19,10 +20,18 @@ class RenderOptions:
     sort: str = "cumulative"
     depth: int | None = None  # tree: deepest level shown; None shows all
     width: int = 100  # text: the terminal's width; long messages wrap, long names are shortened
+    focus: str | None = None  # trace: only the loads of this package's modules
+    why: str | None = None  # trace: the chain from the program's line to this module
 
 
-def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
+def render(report: Report | TraceReport, fmt: str, options: RenderOptions | None = None) -> str:
     """Dispatch to the renderer of ``fmt``; renderers are imported only when used."""
+    from aoinspect.tracing.models import TraceReport
+
+    if isinstance(report, TraceReport):  # aoinspect trace's report has renderers of its own
+        from aoinspect.render.trace import render_trace
+
+        return render_trace(report, fmt, options or RenderOptions())
     renderer: Callable[[Report, RenderOptions], str]
     if fmt == "json":
         from aoinspect.render.json import render_json as renderer

@@ -51,6 +51,10 @@
     if (Array.isArray(document_.materialized)) {
       found.push({key: "", label: String(document_.command || "run") + " " + pkg, loads: document_.materialized});
     }
+    if (Array.isArray(document_.loads)) {  // trace: every module the program loaded, with its trigger
+      var program = Array.isArray(document_.program) ? document_.program.join(" ") : "the program";
+      found.push({key: "", label: "trace " + program, loads: document_.loads, total: document_.total_ms});
+    }
     return found;
   }
 

@@ -1,0 +1,555 @@
+"""``aoinspect trace``'s child: runs PROGRAM exactly as ``python`` would, with a recorder that
+notes, for every import that begins, its parent import, thread, times, and the frames that
+triggered it. Child code: see ``__init__.py`` for the rules it keeps; the pytest plugin also
+imports it to trace a test session in-process.
+
+Records travel as ``trace-loads`` sections appended to the result file (a batch is the
+``repr`` of a list of records, as a string), in batches: when an
+import that no other import was running around finishes, when 64 are pending or 0.1 s has
+passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
+begins, so that a program that hangs or is killed inside one still shows where.
+
+A record is a list, in this order (``aoinspect.probing.wire`` reads it):
+``[index, module, parent index or -1, thread id, start s, end s or None, loaded, trigger, hop,
+via, context, thread name]`` with ``trigger = [file, line, function, module, positions]``
+(``positions``: ``[line, end line, column, end column]`` of the instruction, or None),
+``hop = [function, attribute, file, line]`` and ``via = [function, file, line]``.
+"""
+
+import sys
+
+_modules = sys.modules
+_bootstrap = _modules["_frozen_importlib"]
+_get_ident = _modules["_thread"].get_ident
+_allocate_lock = _modules["_thread"].allocate_lock
+_getframe = sys._getframe
+
+
+def _load_os():  # os, or posix/nt when the interpreter runs without site
+    return _modules.get("os") or _modules.get("posix") or _modules.get("nt")
+
+
+_os = _load_os()
+_open = open
+_ModuleType = type(sys)
+_HERE = globals().get("__file__") or ""
+_CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
+
+
+def _sibling(name):
+    path = _CHILD_DIR + name + ".py"
+    with _open(path, "rb") as stream:
+        code = compile(stream.read(), path, "exec")
+    module = _ModuleType("aoinspect_child_" + name)
+    module.__file__ = path
+    exec(code, module.__dict__)
+    return module
+
+
+protocol = _sibling("protocol")
+clock = _sibling("recorder").clock
+_OWN_FILES = frozenset({_HERE, _CHILD_DIR + "trace.py", _CHILD_DIR + "recorder.py", _CHILD_DIR + "protocol.py"})
+
+# How a frame takes part in an import: the walk from the import upwards skips the import
+# system, the lazy machinery and introspection helpers, and stops at the first other frame.
+IMPORT_SYSTEM = 0
+LAZY = 1
+INTROSPECTION = 2
+USER = 3
+OWN = 4  # the tracer's own frames, below the program: the walk found no trigger
+
+# Functions through which an attribute access becomes an import: PEP 562 and class
+# ``__getattr__``, ``importlib.util._LazyModule.__getattribute__``, proxies' loaders.
+LAZY_FUNCTIONS = frozenset({"__getattr__", "__getattribute__", "__load__", "__get_proxied__", "_load_module"})
+LAZY_PACKAGES = ("lazy_loader", "lazy_import", "apipkg", "demandimport")
+# Standard-library modules that touch attributes on the caller's behalf: named as the way in.
+INTROSPECTION_MODULES = frozenset({
+    "inspect", "pickle", "copy", "copyreg", "rlcompleter", "pydoc", "doctest", "pkgutil", "pprint",
+    "unittest.mock", "dataclasses",
+})
+IMPORTLIB_FILES = ("importlib/__init__.py", "importlib/_bootstrap.py", "importlib/_bootstrap_external.py",
+                   "importlib/util.py", "importlib/_abc.py", "importlib/machinery.py")
+# Subprocesses are not followed, only counted: these ``os`` functions start one (``os.spawn*``
+# and the other ``exec*`` go through them), or end the program's trace.
+OS_SPAWNERS = (
+    ("fork", "os.fork"), ("forkpty", "os.forkpty"), ("system", "os.system"), ("posix_spawn", "os.posix_spawn"),
+    ("posix_spawnp", "os.posix_spawn"), ("execv", "os.exec"), ("execve", "os.exec"), ("_exit", "os._exit"),
+)
+FLUSH_PENDING = 64
+FLUSH_SECONDS = 0.1
+# The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
+FRESH_MAIN = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__annotations__",
+                        "__builtins__"})
+
+
+def _stdlib_dir():
+    found = getattr(sys, "_stdlib_dir", None)
+    if not found:
+        os_module = _modules.get("os")
+        found = getattr(os_module, "__file__", None) or ""
+        found = found[: max(found.rfind("/"), found.rfind("\\"))]
+    return found.replace("\\", "/")
+
+
+STDLIB_DIR = _stdlib_dir()
+_HAS_QUALNAME = hasattr(_stdlib_dir.__code__, "co_qualname")
+_HAS_POSITIONS = hasattr(_stdlib_dir.__code__, "co_positions")
+
+
+# The frozen import system's file names (a set lookup with a cached hash: the walk's common case).
+_IMPORTLIB_FILENAMES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
+
+
+def classify_file(filename):
+    """The part a file plays (``IMPORT_SYSTEM``, ``LAZY``, ``INTROSPECTION`` or ``USER``)."""
+    if filename.startswith("<frozen importlib") or filename.startswith("<frozen zipimport"):
+        return IMPORT_SYSTEM
+    if filename in _OWN_FILES:
+        return OWN
+    path = filename.replace("\\", "/")
+    for package in LAZY_PACKAGES:
+        if "/" + package + "/" in path:
+            return LAZY
+    if STDLIB_DIR and path.startswith(STDLIB_DIR + "/"):
+        relative = path[len(STDLIB_DIR) + 1:]
+        if relative in IMPORTLIB_FILES:
+            return IMPORT_SYSTEM
+        if relative.endswith(".py"):
+            module = relative[:-3].replace("/", ".")
+            if module.endswith(".__init__"):
+                module = module[:-9]
+            if module in INTROSPECTION_MODULES:
+                return INTROSPECTION
+    return USER
+
+
+def _qualname(code):
+    return code.co_qualname if _HAS_QUALNAME else code.co_name
+
+
+def _positions(frame):
+    """``[line, end line, column, end column]`` of the instruction the frame is executing."""
+    if not _HAS_POSITIONS:
+        return None
+    target = frame.f_lasti // 2
+    if target < 0:
+        return None
+    for index, position in enumerate(frame.f_code.co_positions()):
+        if index == target:
+            return list(position)
+    return None
+
+
+def _function_of(frame):
+    module = frame.f_globals.get("__name__")
+    function = _qualname(frame.f_code)
+    return module + "." + function if type(module) is str else function
+
+
+def _hop(frame):
+    """The lazy frame that turned an attribute access into an import, with the attribute."""
+    code = frame.f_code
+    attribute = None
+    try:
+        local = frame.f_locals
+        for name in code.co_varnames[: code.co_argcount]:
+            value = local.get(name)
+            if type(value) is str:
+                attribute = value
+                break
+    except BaseException:  # noqa: BLE001 - a frame's locals may hold anything
+        pass
+    return [_function_of(frame), attribute, code.co_filename, frame.f_lineno or 0]
+
+
+class Tracer:
+    """Wraps ``_find_and_load`` (which ``import`` statements, ``__import__`` and
+    ``importlib.import_module`` all reach for a module not yet loaded) to record each import
+    that begins. With a ``result_path`` records go to that file in batches; without one
+    (the pytest plugin, in-process) they are kept in ``kept``."""
+
+    def __init__(self, result_path):
+        self.result_path = result_path
+        self.kept = []
+        self.pending = []
+        self.context = None  # set by the pytest plugin: [node id, phase]
+        self.seen = set()
+        self.spawned = 0
+        self.origin = clock()
+        self.pid = _os.getpid()
+        self.main_thread = _get_ident()
+        self._stacks = {}
+        self._file_kinds = {}
+        self._lock = _allocate_lock()
+        self._last_flush = 0.0
+        self._popen_watched = False
+        self._startup = frozenset(_modules)
+        self._fd = None  # the result file, opened on the first write
+        self._inode = None
+        self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
+        self._installed = False
+
+    # --- recording ---
+
+    def install(self):
+        original = self._original
+        stacks = self._stacks
+        pending = self.pending
+        seen = self.seen
+        modules = _modules
+        timer = clock
+        origin = self.origin
+        get_ident = _get_ident
+        getframe = _getframe
+        trigger = self._trigger
+        counter = iter(range(1 << 62))
+        tracer = self
+        main_thread = self.main_thread
+        thread_name = self._thread_name
+
+        def _find_and_load(name, import_):
+            if name in modules:
+                return original(name, import_)
+            ident = get_ident()
+            stack = stacks.get(ident)
+            if stack is None:
+                stack = stacks[ident] = []
+            record = [next(counter), name, stack[-1][0] if stack else -1, ident, timer() - origin, None, False,
+                      None, None, None, tracer.context, None if ident == main_thread else thread_name(ident)]
+            trigger(getframe(1), record, stack)
+            seen.add(name)
+            if not stack:
+                tracer.flush(record)
+            stack.append(record)
+            try:
+                return original(name, import_)
+            finally:
+                now = timer() - origin
+                record[5] = now
+                record[6] = name in modules
+                stack.pop()
+                pending.append(record)
+                if name == "subprocess" and not tracer._popen_watched:
+                    tracer._popen_watched = True
+                    tracer._watch_popen()
+                if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_SECONDS:
+                    tracer.flush()
+
+        setattr(_find_and_load, "aoinspect_tracer", self)  # noqa: B010 - how the pytest plugin finds it
+        setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
+        self._installed = True
+
+    def uninstall(self):
+        if self._installed:
+            setattr(_bootstrap, "_find_and_load", self._original)  # noqa: B010
+            self._installed = False
+
+    def _kind(self, code):
+        if code.co_name in LAZY_FUNCTIONS:
+            return LAZY
+        kind = self._file_kinds.get(code.co_filename)
+        if kind is None:
+            kind = self._file_kinds[code.co_filename] = classify_file(code.co_filename)
+        return kind
+
+    def _trigger(self, frame, record, stack):
+        kinds = self._file_kinds
+        skipped = _IMPORTLIB_FILENAMES
+        hop = None
+        via = None
+        while frame is not None:
+            code = frame.f_code
+            filename = code.co_filename
+            if filename in skipped and code.co_name not in LAZY_FUNCTIONS:
+                frame = frame.f_back  # the frozen import system: the common case, kept quick
+                continue
+            kind = LAZY if code.co_name in LAZY_FUNCTIONS else kinds.get(filename)
+            if kind is None:
+                kind = kinds[filename] = classify_file(filename)
+            if kind == USER:
+                if stack or code.co_name != "<module>" or frame.f_back is None \
+                        or self._kind(frame.f_back.f_code) != IMPORT_SYSTEM:
+                    break
+                # A module body the import system runs while no import is under way: a
+                # LazyLoader module executing on first access, or exec_module called by hand.
+                # The line that set it off is further out.
+            elif kind == OWN:
+                frame = None
+                break
+            if kind == LAZY:
+                hop = frame
+            elif kind == INTROSPECTION:
+                via = frame
+            frame = frame.f_back
+        if frame is not None:
+            code = frame.f_code
+            record[7] = [code.co_filename, frame.f_lineno or 0, code.co_qualname if _HAS_QUALNAME else code.co_name,
+                         frame.f_globals.get("__name__"),
+                         _positions(frame) if hop is not None or via is not None else None]
+        if hop is not None:
+            record[8] = _hop(hop)
+        if via is not None:
+            record[9] = [_function_of(via), via.f_code.co_filename, via.f_lineno or 0]
+
+    def _thread_name(self, ident):
+        threading = _modules.get("threading")
+        running = getattr(threading, "_active", {}).get(ident) if threading is not None else None
+        name = getattr(running, "_name", None)
+        return name if type(name) is str else "thread " + str(ident)
+
+    # --- reporting ---
+
+    def flush(self, begun=None, unfinished=False):
+        """Write the pending records (and ``begun``, a top-level import that just began, or
+        with ``unfinished`` every import still running); never raises."""
+        if self.result_path is None:
+            batch = self.pending[:]
+            del self.pending[: len(batch)]
+            self.kept.extend(batch)
+            return
+        if _os.getpid() != self.pid or not self._lock.acquire(False):
+            return  # a forked child's records are not ours to write; another thread is writing
+        try:
+            batch = self.pending[:]
+            del self.pending[: len(batch)]
+            if begun is not None:
+                batch.append(begun)
+            if unfinished:
+                for stack in list(self._stacks.values()):
+                    batch.extend(record for record in stack if record[5] is None)
+            if batch:
+                # repr of a list of plain values runs in C, many times faster than protocol.encode;
+                # the parent reads it back with ast.literal_eval.
+                self._write(protocol.SECTION_TRACE_LOADS, {"records": repr(batch)})
+            self._last_flush = clock() - self.origin
+        except BaseException:  # noqa: BLE001 - a full disk must not break the program
+            pass
+        finally:
+            self._lock.release()
+
+    def send(self, section, payload):
+        if self.result_path is None or _os.getpid() != self.pid:
+            return
+        try:
+            self._write(section, payload)
+        except BaseException:  # noqa: BLE001
+            pass
+
+    def _write(self, section, payload):
+        payload[protocol.SECTION_KEY] = section
+        data = (protocol.encode(payload) + "\n").encode("ascii")
+        fd = self._descriptor()
+        while data:
+            data = data[_os.write(fd, data):]
+
+    def _descriptor(self):
+        """The result file, kept open; the program may close descriptors it did not open and
+        reuse their numbers, so the file behind the number is checked before every write."""
+        fd = self._fd
+        if fd is not None:
+            try:
+                if _os.fstat(fd).st_ino == self._inode:
+                    return fd
+            except OSError:
+                pass
+        fd = _os.open(self.result_path, _os.O_WRONLY | _os.O_APPEND | _os.O_CREAT, 0o600)
+        self._fd = fd
+        self._inode = _os.fstat(fd).st_ino
+        return fd
+
+    def finish(self, how, detail, startup):
+        """The program's main code ended (``how``: returned, exit, exception, os._exit, exec)."""
+        inserted = [name for name in list(_modules) if name not in self.seen and name not in startup]
+        self.flush(unfinished=True)
+        self.send(protocol.SECTION_TRACE_END, {"how": how, "detail": detail, "spawned": self.spawned,
+                                               "inserted": inserted})
+
+    # --- subprocesses, os._exit, exec ---
+
+    def watch_process_events(self, startup):
+        """Count the processes the program starts and write the trace out before ``os._exit``
+        and ``os.exec*``. An audit hook costs a Python call for every audit event (several per
+        import), so the ``os`` functions are wrapped instead, and the hook, which alone sees
+        ``subprocess.Popen``, is added only once the program imports ``subprocess``."""
+        self._startup = startup
+        if "subprocess" in _modules:
+            self._popen_watched = True
+            self._watch_popen()
+        os_module = _modules.get("os")
+        if os_module is None:
+            return
+        for name, event in OS_SPAWNERS:
+            real = getattr(os_module, name, None)
+            if real is not None:
+                setattr(os_module, name, self._wrap(real, event))
+
+    def _wrap(self, real, event):
+        tracer = self
+
+        def wrapper(*args, **kwargs):
+            tracer._spawn(event, args)
+            return real(*args, **kwargs)
+
+        wrapper.__name__ = real.__name__
+        wrapper.__qualname__ = getattr(real, "__qualname__", real.__name__)
+        wrapper.__doc__ = real.__doc__
+        return wrapper
+
+    def _watch_popen(self):
+        tracer = self
+
+        def audit(event, args):
+            if event == "subprocess.Popen":
+                tracer._spawn(event, args)
+
+        sys.addaudithook(audit)
+
+    def _spawn(self, event, args):
+        if _os.getpid() != self.pid:
+            return
+        if event == "os._exit":
+            self.finish(event, str(args[0]) if args else "", self._startup)
+            return
+        if event == "os.exec":
+            self.finish("exec", str(args[0]) if args else "", self._startup)
+            return
+        try:
+            caller = _getframe(2).f_code.co_filename
+        except BaseException:  # noqa: BLE001
+            caller = ""
+        if event == "os.posix_spawn" and caller.endswith("subprocess.py"):
+            return  # Popen's own posix_spawn: counted as subprocess.Popen
+        self.spawned += 1
+        self.send(protocol.SECTION_TRACE_SPAWN, {"event": event, "count": self.spawned})
+
+
+# --- running the program as ``python`` would ------------------------------------------------------
+
+
+def _parse(program):
+    """``("command", CODE, argv)``, ``("module", NAME, argv)`` or ``("script", PATH, argv)``."""
+    first = program[0] if program else ""
+    for flag, kind in (("-c", "command"), ("-m", "module")):
+        if first == flag and len(program) > 1:
+            return kind, program[1], [flag, *program[2:]]
+        if first.startswith(flag) and len(first) > 2:
+            return kind, first[2:], [flag, *program[1:]]
+    return "script", first, list(program)
+
+
+def _strip(traceback):
+    """The traceback without this file's frames, as plain ``python`` would print it."""
+    while traceback is not None and traceback.tb_frame.f_code.co_filename in _OWN_FILES:
+        traceback = traceback.tb_next
+    return traceback
+
+
+def run(result_path, program):
+    """Run PROGRAM in this interpreter with the tracer installed; return as the program
+    ends, or let its ``SystemExit`` or exception end the interpreter as it would have."""
+    main = _modules["__main__"]
+    namespace = main.__dict__
+    for key in list(namespace):
+        if key not in FRESH_MAIN:
+            del namespace[key]
+    kind, target, argv = _parse(program)
+    archive = kind == "script" and _is_archive_or_directory(target)
+    if kind == "module" or archive:
+        import runpy  # ``python -m`` imports it before the program starts: not the program's load
+    path0 = None
+    if kind == "module":
+        path0 = _os.getcwd()
+    elif kind == "script":
+        path = _path()
+        path0 = path.abspath(target) if archive else path.dirname(path.realpath(target))
+    if path0 is not None and sys.path and sys.path[0] == "" and not getattr(sys.flags, "safe_path", False):
+        sys.path[0] = path0
+    sys.argv[:] = argv
+    if hasattr(sys, "orig_argv"):
+        sys.orig_argv = [sys.orig_argv[0], *program]
+    startup = frozenset(_modules)
+    tracer = Tracer(result_path)
+    tracer.send(protocol.SECTION_TRACE_START, {
+        "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind,
+        "startup_modules": sorted(startup), "stdlib": STDLIB_DIR,
+    })
+    tracer.watch_process_events(startup)
+    tracer.install()
+    try:
+        if kind == "command":
+            exec(compile(target, "<string>", "exec", dont_inherit=True), namespace)
+        elif kind == "module":
+            getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
+        elif archive:
+            getattr(runpy, "_run_module_as_main")("__main__", False)  # noqa: B009
+        else:
+            _run_script(target, namespace)
+    except SystemExit as exc:
+        tracer.finish("exit", _describe_exit(exc), startup)
+        raise
+    except BaseException as exc:
+        failure = exc  # ``exc`` is unbound when the except clause ends; the hook runs later
+        tracer.finish("exception", type(exc).__name__ + (": " + _safe_str(exc) if exc.args else ""), startup)
+        stripped = _strip(exc.__traceback__)
+        exc.__traceback__ = stripped
+        program_hook = sys.excepthook
+
+        def excepthook(kind, value, traceback):
+            # Once: the program's own hook prints the traceback without our frames.
+            if sys.excepthook is excepthook:
+                sys.excepthook = program_hook
+            if value is failure:
+                # Frames were added in front again on the way out: print from the program's own.
+                value.__traceback__ = traceback = stripped
+            program_hook(kind, value, traceback)
+
+        sys.excepthook = excepthook
+        raise
+    tracer.finish("returned", "", startup)
+
+
+def _run_script(path, namespace):
+    absolute = _path().abspath(path)
+    try:
+        with _open(path, "rb") as stream:
+            source = stream.read()
+    except OSError as exc:
+        sys.stderr.write(f"{sys.executable}: can't open file {absolute!r}: [Errno {exc.errno}] {exc.strerror}\n")
+        raise SystemExit(2) from None
+    namespace["__file__"] = absolute
+    namespace["__cached__"] = None
+    loaders = _modules["_frozen_importlib_external"]
+    namespace["__loader__"] = loaders.SourceFileLoader("__main__", absolute)
+    exec(compile(source, absolute, "exec", dont_inherit=True), namespace)
+
+
+def _describe_exit(exc):
+    code = exc.code
+    if code is None:
+        return "0"
+    return str(code) if type(code) is int else "1"
+
+
+def _safe_str(value):
+    try:
+        text = str(value)
+    except BaseException:  # noqa: BLE001
+        return "<unprintable>"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _path():
+    found = _modules.get("os.path")
+    if found is None:  # an interpreter started without os (-S, -I on some platforms)
+        import posixpath as found
+    return found
+
+
+def _is_archive_or_directory(path):
+    if _path().isdir(path):
+        return True
+    try:
+        with _open(path, "rb") as stream:
+            return stream.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False

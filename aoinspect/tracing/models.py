@@ -1,0 +1,122 @@
+"""Typed, frozen results of ``aoinspect trace``; the trace renderers only read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aoinspect import schema
+
+if TYPE_CHECKING:
+    from aoinspect.models import Finding, ModuleLoad
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where a load was triggered: the innermost frame outside the import system, the lazy
+    machinery and the introspection helpers."""
+
+    file: str
+    line: int
+    function: str
+    module: str | None = None
+    source: str | None = None  # the stripped source line, read by the parent after the run
+    expression: str | None = None  # the expression being evaluated, where Python says (3.11+)
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """The lazy function that turned an attribute access into an import:
+    ``ao.__getattr__('quantization')``."""
+
+    function: str
+    attribute: str | None
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.function}({self.attribute!r})" if self.attribute is not None else f"{self.function}()"
+
+
+@dataclass(frozen=True)
+class TracedLoad:
+    """One import the program began, in the import tree, with what triggered it."""
+
+    index: int  # order in which the imports began
+    load: ModuleLoad  # module, parent, depth, times, distribution
+    parent_index: int | None
+    thread: str
+    start_ms: float  # since the tracer started
+    finished: bool  # False: the program ended (or was killed) while this import ran
+    failed: bool  # the import raised: the module was not in sys.modules after it
+    trigger: Frame | None
+    hop: Hop | None
+    via: str | None  # the introspection function or builtin that was the way in (hasattr, ...)
+    test: str | None = None  # pytest node id, with the pytest plugin's --aoinspect-trace
+    phase: str | None = None  # collection, setup, call or teardown
+
+    @property
+    def module(self) -> str:
+        return self.load.module
+
+
+@dataclass(frozen=True)
+class TraceOptions:
+    """Contracts on the traced program, as ``check`` has for a package."""
+
+    forbid: tuple[str, ...] = ()
+    max_modules: int | None = None
+    max_import_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class TraceReport:
+    program: tuple[str, ...]
+    python: str
+    loads: tuple[TracedLoad, ...]
+    subprocesses: int
+    ending: str  # how the program ended, for people: "exited with status 0", "was killed by SIGKILL"
+    returncode: int | None  # the program's exit status; negative: killed by that signal; None: timed out
+    timed_out: bool
+    incomplete: str | None  # why the trace stops short of the program's end, or None
+    inserted: tuple[str, ...] = ()  # modules the program put in sys.modules without importing them
+    findings: tuple[Finding, ...] = ()
+    cwd: str = ""  # the program's working directory: text views show paths below it relative to it
+
+    @property
+    def complete(self) -> bool:
+        return self.incomplete is None
+
+    @property
+    def loaded(self) -> tuple[TracedLoad, ...]:
+        """The loads that put a module in sys.modules (failed imports left out)."""
+        return tuple(load for load in self.loads if not load.failed)
+
+    @property
+    def total_ms(self) -> float:
+        """Time spent importing: the cumulative times of the imports no other import ran around."""
+        return round(sum(load.load.cumulative_ms for load in self.loads if load.parent_index is None), 4)
+
+    @property
+    def program_exit_code(self) -> int:
+        if self.timed_out or self.returncode is None:
+            return schema.EXIT_TRACE_TIMEOUT
+        if self.returncode < 0:
+            return 128 - self.returncode  # as shells report a signal
+        return self.returncode
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and self.program_exit_code == schema.EXIT_OK
+
+    @property
+    def exit_code(self) -> int:
+        """The program's exit code; a broken contract fails a program that succeeded (1)."""
+        code = self.program_exit_code
+        if code == schema.EXIT_OK and self.findings:
+            return schema.EXIT_FINDINGS
+        return code

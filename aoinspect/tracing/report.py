@@ -1,0 +1,258 @@
+"""From the tracer's sections to a ``TraceReport``: the import tree with times, source lines
+read here rather than in the child, distributions, and the contracts' findings."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from typing import TYPE_CHECKING
+
+from aoinspect.models import ModuleLoad, import_chain
+from aoinspect.probing import wire
+from aoinspect.tracing.models import Frame, Hop, TracedLoad, TraceReport
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aoinspect.distributions import DistributionIndex
+    from aoinspect.models import Finding
+    from aoinspect.tracing.models import TraceOptions
+    from aoinspect.tracing.program import Program
+
+# A call being evaluated (``hasattr(pkg, "x")``): the callee is a builtin or C function (a Python
+# one would have had its own frame), and it was the way in.
+_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+# Without instruction positions (3.9, 3.10): introspection builtins named on the line.
+_BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
+ENDINGS = {"returned", "exit", "exception", "os._exit", "exec"}
+
+
+class SourceLines:
+    """Source lines of the files the trace names, each file read once; ``<string>`` is the
+    program's ``-c`` code."""
+
+    def __init__(self, command: str | None) -> None:
+        self.command = command.splitlines() if command is not None else None
+
+    def lines(self, file: str) -> list[str]:
+        if file == "<string>" and self.command is not None:
+            return self.command
+        if file.startswith("<"):
+            return []
+        import linecache
+
+        return linecache.getlines(file)
+
+    def line(self, file: str, number: int) -> str | None:
+        lines = self.lines(file)
+        return lines[number - 1].strip() if 0 < number <= len(lines) else None
+
+    def expression(self, file: str, positions: tuple[int, int, int, int] | None) -> str | None:
+        """The source text of an instruction (columns are UTF-8 byte offsets)."""
+        if positions is None:
+            return None
+        first, last, start, end = positions
+        lines = self.lines(file)
+        if not (0 < first <= last <= len(lines)) or start < 0 or end < 0:
+            return None
+        chunk = [line.rstrip("\n").encode() for line in lines[first - 1:last]]
+        chunk[-1] = chunk[-1][:end]
+        chunk[0] = chunk[0][start:]
+        text = b"\n".join(chunk).decode(errors="replace").strip()
+        return text or None
+
+
+def build_report(
+    program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
+    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None,
+) -> TraceReport:
+    start = next((section for section in sections if isinstance(section, wire.TraceStartSection)), None)
+    ends = [section for section in sections if isinstance(section, wire.TraceEndSection)]
+    end = ends[-1] if ends else None
+    spawned = max([section.count for section in sections if isinstance(section, wire.TraceSpawnSection)], default=0)
+    records: dict[int, wire.TraceRecord] = {}
+    for section in sections:
+        if isinstance(section, wire.TraceLoadsSection):
+            for record in section.records:
+                known = records.get(record.index)
+                if known is None or known.end is None:
+                    records[record.index] = record
+    sources = SourceLines(program.target if program.kind == "command" else None)
+    loads = _loads([records[key] for key in sorted(records)], sources, index)
+    timed_out = returncode is None
+    report = TraceReport(
+        program=(*program.interpreter_options, *program.argv),
+        python=start.python if start else "",
+        loads=loads,
+        subprocesses=spawned,
+        ending=_ending(end, returncode, timeout),
+        returncode=returncode,
+        timed_out=timed_out,
+        incomplete=_incomplete(end, returncode, timeout, loads, problem),
+        inserted=end.inserted if end else (),
+        cwd=os.getcwd(),
+    )
+    if options is not None:
+        from dataclasses import replace
+
+        report = replace(report, findings=tuple(contract_findings(report, options)))
+    return report
+
+
+def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None) -> tuple[
+        TracedLoad, ...]:
+    if not records:
+        return ()
+    stopped = max(max(record.start, record.end or 0.0) for record in records)
+    by_index = {record.index: record for record in records}
+    depth: dict[int, int] = {}
+    cumulative: dict[int, float] = {}
+    children_time: dict[int, float] = {}
+    for record in records:
+        parent = record.parent if record.parent in by_index else -1
+        depth[record.index] = depth[parent] + 1 if parent >= 0 else 0
+        cumulative[record.index] = max((record.end if record.end is not None else stopped) - record.start, 0.0)
+        if parent >= 0:
+            children_time[parent] = children_time.get(parent, 0.0) + cumulative[record.index]
+    module_loads = []
+    for record in records:
+        importer = by_index.get(record.parent)
+        module_loads.append(ModuleLoad(
+            module=record.module,
+            parent=importer.module if importer is not None else None,
+            depth=depth[record.index],
+            self_ms=round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4),
+            cumulative_ms=round(cumulative[record.index] * 1000, 4),
+        ))
+    if index is not None:
+        module_loads = list(index.annotate(module_loads))
+    traced = []
+    for record, load in zip(records, module_loads):
+        load = _with_min_times(load)
+        trigger = _frame(record.trigger, sources)
+        traced.append(TracedLoad(
+            index=record.index,
+            load=load,
+            parent_index=record.parent if record.parent in by_index else None,
+            thread=record.thread or "MainThread",
+            start_ms=round(record.start * 1000, 4),
+            finished=record.end is not None,
+            failed=record.end is not None and not record.loaded,
+            trigger=trigger,
+            hop=_hop(record.hop),
+            via=_via(record, trigger),
+            test=record.context[0] if record.context else None,
+            phase=record.context[1] if record.context else None,
+        ))
+    return tuple(traced)
+
+
+def _with_min_times(load: ModuleLoad) -> ModuleLoad:
+    from dataclasses import replace
+
+    return replace(load, min_self_ms=load.self_ms, min_cumulative_ms=load.cumulative_ms)
+
+
+def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
+    if raw is None:
+        return None
+    return Frame(raw.file, raw.line, raw.function, raw.module, sources.line(raw.file, raw.line),
+                 sources.expression(raw.file, raw.positions))
+
+
+def _hop(raw: wire.RawFrame | None) -> Hop | None:
+    return Hop(raw.function, raw.attribute, raw.file, raw.line) if raw is not None else None
+
+
+def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
+    """The introspection function (``inspect.getmodule``) or builtin (``hasattr``) that led
+    from the trigger line into the lazy machinery."""
+    if record.via is not None:
+        return record.via.function
+    if trigger is None or (record.hop is None and trigger.expression is None):
+        return None
+    if trigger.expression is not None:
+        call = _CALL.match(trigger.expression)
+        return call.group(1) if call and trigger.expression.endswith(")") else None
+    on_line = _BUILTIN_ON_LINE.search(trigger.source or "")
+    return on_line.group(1) if on_line else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _ending(end: wire.TraceEndSection | None, returncode: int | None, timeout: float | None) -> str:
+    if returncode is None:
+        return f"timed out after {timeout:g} s and was killed"
+    if returncode < 0:
+        return f"was killed by {_signal_name(-returncode)}"
+    if end is not None and end.how == "os._exit":
+        return f"called os._exit({end.detail})"
+    if end is not None and end.how == "exec":
+        return f"replaced itself with os.exec* ({end.detail})"
+    if end is not None and end.how == "exception":
+        return f"raised {end.detail} (exit status {returncode})"
+    return f"exited with status {returncode}"
+
+
+def _incomplete(
+    end: wire.TraceEndSection | None, returncode: int | None, timeout: float | None, loads: Sequence[TracedLoad],
+    problem: str | None,
+) -> str | None:
+    if returncode is None:
+        return f"the program ran past --timeout {timeout:g} s and was killed; the trace stops there"
+    if returncode < 0:
+        return f"the program was killed by {_signal_name(-returncode)}; the trace stops there"
+    if problem is not None:
+        return f"the result file held a line the protocol does not allow ({problem})"
+    if end is None:
+        return "the tracer did not see the program's main code end"
+    if end.how == "os._exit":
+        return f"the program called os._exit({end.detail}): no atexit handlers or thread shutdown ran after it"
+    if end.how == "exec":
+        return "the program replaced itself with os.exec*: what the new program loads is not traced"
+    unfinished = [load.module for load in loads if not load.finished]
+    if unfinished:
+        return f"{len(unfinished)} import(s) never finished: {', '.join(unfinished[:5])}"
+    return None
+
+
+def contract_findings(report: TraceReport, options: TraceOptions) -> list[Finding]:
+    """``--forbid``, ``--max-modules`` and ``--max-import-ms``, judged as ``check`` judges them."""
+    from aoinspect.patterns import matches
+    from aoinspect.rules.contracts import BUDGET_EXCEEDED, FORBIDDEN_IMPORT
+
+    findings = []
+    module_loads = [load.load for load in report.loaded]
+    for traced in report.loaded:
+        hit = next((pattern for pattern in options.forbid if matches(traced.module, pattern)), None)
+        if hit is None:
+            continue
+        chain = " -> ".join(import_chain(module_loads, traced.module))
+        where = _root_trigger(report, traced)
+        at = f", from {where.location}" if where else ""
+        findings.append(FORBIDDEN_IMPORT.finding(
+            None, f"the program imports {traced.module}, forbidden by {hit!r}: {chain}{at}."))
+    if options.max_modules is not None and len(report.loaded) > options.max_modules:
+        findings.append(BUDGET_EXCEEDED.finding(
+            None, f"the program loads {len(report.loaded)} modules; the budget is {options.max_modules:g}."))
+    if options.max_import_ms is not None and report.total_ms > options.max_import_ms:
+        findings.append(BUDGET_EXCEEDED.finding(
+            None,
+            f"the program spends {report.total_ms:.1f} ms importing; the budget is {options.max_import_ms:g} ms.",
+        ))
+    return findings
+
+
+def _root_trigger(report: TraceReport, traced: TracedLoad) -> Frame | None:
+    """The trigger of the outermost import above ``traced``: the program's own line."""
+    by_index = {load.index: load for load in report.loads}
+    current = traced
+    while current.parent_index is not None and current.parent_index in by_index:
+        current = by_index[current.parent_index]
+    return current.trigger

@@ -1,0 +1,326 @@
+"""``aoinspect trace``: the program runs as under plain ``python`` (argv, sys.path[0], __main__,
+stdin, stdout, exit code, sys.modules), and every load is attributed to the right line, hop,
+introspection call and thread, even when the program crashes or hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aoinspect.child import protocol
+from aoinspect.probing import wire
+from aoinspect.tracing.program import InvalidProgram, parse_program
+
+# Prints what a program can observe of how it was started, reads stdin, and exits with the
+# code given as its last argument.
+OBSERVER = '''
+import sys, json
+line = sys.stdin.readline()
+main = sys.modules["__main__"]
+print(json.dumps({
+    "argv": sys.argv, "path0": sys.path[0], "orig_argv": getattr(sys, "orig_argv", None)[1:],
+    "main": sorted(vars(main)), "file": getattr(main, "__file__", None), "name": __name__,
+    "loader": type(getattr(main, "__loader__", None)).__name__, "spec": getattr(__spec__, "name", None),
+    "stdin": line, "modules": sorted(sys.modules),
+}))
+sys.stdout.flush()
+sys.exit(int(sys.argv[-1]))
+'''
+
+
+def run(
+    program: list[str], *options: str, cwd: Path, env: dict[str, str], stdin: str = "", traced: bool = True,
+    timeout: float = 60,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    """Run PROGRAM under ``aoinspect trace`` (or bare), returning the run and the JSON report."""
+    report = cwd / "aoinspect-report.json"
+    if traced:
+        command = [sys.executable, "-m", "aoinspect", "trace", "--format", "json", "-o", str(report), *options,
+                   "--", *program]
+    else:
+        command = [sys.executable, *program]
+    completed = subprocess.run(command, cwd=cwd, env={**os.environ, **env}, input=stdin, capture_output=True,
+                               text=True, timeout=timeout)
+    document = json.loads(report.read_text()) if traced else None
+    if traced:
+        report.unlink()
+    return completed, document
+
+
+def load_of(document: dict[str, Any], module: str) -> dict[str, Any]:
+    return next(load for load in document["loads"] if load["module"] == module)
+
+
+@pytest.fixture
+def project(tmp_path: Path, fake) -> Path:  # type: ignore[no-untyped-def]
+    fake.write({"observer_mod.py": OBSERVER, "pkg_main/__init__.py": "", "pkg_main/__main__.py": OBSERVER})
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "observer.py").write_text(OBSERVER)
+    return tmp_path
+
+
+@pytest.mark.parametrize("form", [
+    ["scripts/observer.py", "a b", "--flag", "3"],
+    ["-m", "observer_mod", "x", "0"],
+    ["-m", "pkg_main", "5"],
+    ["-c", OBSERVER, "arg", "7"],
+])
+def test_the_program_sees_what_plain_python_shows_it(project: Path, fake, form: list[str]) -> None:  # type: ignore[no-untyped-def]
+    bare, _ = run(form, cwd=project, env=fake.env, stdin="hello\n", traced=False)
+    traced, document = run(form, cwd=project, env=fake.env, stdin="hello\n")
+    assert bare.returncode == int(form[-1])
+    assert traced.returncode == bare.returncode
+    assert json.loads(traced.stdout) == json.loads(bare.stdout)  # argv, path0, __main__, stdin, sys.modules
+    assert traced.stderr == bare.stderr == ""
+    assert document is not None
+    assert document["complete"] and document["returncode"] == bare.returncode
+    assert load_of(document, "json")["trigger"]["line"] == 2
+
+
+def test_the_report_goes_to_stderr_after_the_program(project: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    completed = subprocess.run(
+        [sys.executable, "-m", "aoinspect", "trace", "--", "-c", "import json; print('out')"], cwd=project,
+        env={**os.environ, **fake.env}, capture_output=True, text=True, timeout=60,
+    )
+    assert completed.returncode == 0
+    assert completed.stdout == "out\n"
+    assert "Lines that started imports" in completed.stderr
+    assert "<string>:1  import json; print('out')" in completed.stderr
+
+
+LAZY_FILES = {
+    "lazypkg/__init__.py": """
+        def __getattr__(name):
+            if name in ("alpha", "beta"):
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    """,
+    "lazypkg/alpha.py": "import lazypkg._alpha_dep\n",
+    "lazypkg/_alpha_dep.py": "",
+    "lazypkg/beta.py": "",
+    "heavy.py": "import heavy_dep\n",
+    "heavy_dep.py": "",
+}
+
+LAZY_PROGRAM = '''\
+import lazypkg
+value = lazypkg.alpha
+if hasattr(lazypkg, "beta"):
+    pass
+import importlib.util, sys
+spec = importlib.util.find_spec("heavy")
+spec.loader = importlib.util.LazyLoader(spec.loader)
+module = importlib.util.module_from_spec(spec)
+sys.modules["heavy"] = module
+spec.loader.exec_module(module)
+import inspect
+def where_am_i(): pass
+inspect.getmodule(where_am_i.__code__)
+import threading
+def worker():
+    import colorsys
+thread = threading.Thread(target=worker, name="worker")
+thread.start(); thread.join()
+'''
+
+
+def test_lazy_hasattr_getmodule_and_thread_loads_name_their_line(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.write(LAZY_FILES)
+    (tmp_path / "app.py").write_text(LAZY_PROGRAM)
+    completed, document = run(["app.py"], cwd=tmp_path, env=fake.env)
+    assert completed.returncode == 0, completed.stderr
+    assert document is not None
+    app = str(tmp_path / "app.py")
+
+    alpha = load_of(document, "lazypkg.alpha")
+    assert (alpha["trigger"]["file"], alpha["trigger"]["line"]) == (app, 2)
+    assert alpha["trigger"]["source"] == "value = lazypkg.alpha"
+    assert alpha["hop"]["function"] == "lazypkg.__getattr__" and alpha["hop"]["attribute"] == "alpha"
+    assert alpha["via"] is None
+    nested = load_of(document, "lazypkg._alpha_dep")
+    assert nested["parent"] == "lazypkg.alpha" and nested["trigger"]["line"] == 1
+
+    beta = load_of(document, "lazypkg.beta")
+    assert (beta["trigger"]["file"], beta["trigger"]["line"]) == (app, 3)
+    assert beta["hop"]["attribute"] == "beta"
+    if sys.version_info >= (3, 11):
+        assert beta["trigger"]["expression"] == 'hasattr(lazypkg, "beta")'
+    assert beta["via"] == "hasattr"
+
+    heavy = load_of(document, "heavy_dep")  # heavy's body ran when inspect.getmodule touched it
+    assert (heavy["trigger"]["file"], heavy["trigger"]["line"]) == (app, 13)
+    assert heavy["via"] == "inspect.getmodule"
+    assert heavy["hop"]["function"].endswith("_LazyModule.__getattribute__")
+
+    colorsys = load_of(document, "colorsys")
+    assert colorsys["thread"] == "worker"
+    assert (colorsys["trigger"]["line"], colorsys["trigger"]["function"]) == (16, "worker")
+    assert load_of(document, "json" if "json" in {load["module"] for load in document["loads"]} else "inspect")
+
+
+def test_views_why_and_focus(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.write(LAZY_FILES)
+    (tmp_path / "app.py").write_text(LAZY_PROGRAM)
+    env = {**os.environ, **fake.env}
+    why = subprocess.run([sys.executable, "-m", "aoinspect", "trace", "--why", "lazypkg._alpha_dep", "--", "app.py"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert "  app.py:2  value = lazypkg.alpha  ->  lazypkg.alpha  (via lazypkg.__getattr__('alpha'))" in why.stderr
+    assert "lazypkg/alpha.py:1  import lazypkg._alpha_dep  ->  lazypkg._alpha_dep" in why.stderr
+    focus = subprocess.run([sys.executable, "-m", "aoinspect", "trace", "--focus", "lazypkg", "--", "app.py"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert "lazypkg: 4 modules" in focus.stderr
+    assert "app.py:3  if hasattr(lazypkg, \"beta\"):" in focus.stderr
+
+
+@pytest.mark.parametrize(("ending", "code", "incomplete"), [
+    ("import os; os.abort()", 128 + 6, "killed by SIGABRT"),
+    ("import os; os._exit(3)", 3, "os._exit(3)"),
+    ("import os, sys; os.execv(sys.executable, [sys.executable, '-c', 'pass'])", 0, "os.exec"),
+])
+def test_a_program_that_dies_mid_run_leaves_its_trace(tmp_path: Path, fake, ending: str, code: int,  # type: ignore[no-untyped-def]
+                                                      incomplete: str) -> None:
+    completed, document = run(["-c", f"import json\nimport colorsys\n{ending}\nimport decimal\n"], cwd=tmp_path,
+                              env=fake.env)
+    assert completed.returncode == code
+    assert document is not None
+    assert not document["complete"] and incomplete in document["incomplete"]
+    modules = {load["module"] for load in document["loads"]}
+    assert {"json", "colorsys"} <= modules
+    assert "decimal" not in modules
+
+
+def test_a_hang_past_the_timeout_is_killed_and_keeps_the_trace(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    fake.write({"hangs.py": "import time\ntime.sleep(60)\n"})
+    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "2", cwd=tmp_path,
+                              env=fake.env)
+    assert completed.returncode == 124
+    assert document is not None
+    assert document["timed_out"] and not document["complete"]
+    hangs = load_of(document, "hangs")
+    assert hangs["finished"] is False and hangs["trigger"]["line"] == 2
+    assert load_of(document, "colorsys")["finished"]
+
+
+def test_an_exception_keeps_python_s_traceback_and_exit_code(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "boom.py").write_text("import colorsys\n\nraise ValueError('boom')\n")
+    bare, _ = run(["boom.py"], cwd=tmp_path, env=fake.env, traced=False)
+    traced, document = run(["boom.py"], cwd=tmp_path, env=fake.env)
+    assert traced.returncode == bare.returncode == 1
+    assert traced.stderr == bare.stderr  # no frame of aoinspect's in the traceback
+    assert document is not None and document["ending"] == "raised ValueError: boom (exit status 1)"
+    assert document["complete"]
+
+
+@pytest.mark.parametrize(("program_code", "expected"), [(0, 1), (3, 3)])
+def test_a_broken_contract_fails_a_successful_program_only(tmp_path: Path, fake, program_code: int,  # type: ignore[no-untyped-def]
+                                                           expected: int) -> None:
+    completed, document = run(["-c", f"import colorsys, sys; sys.exit({program_code})"], "--forbid", "colorsys",
+                              "--max-modules", "100", cwd=tmp_path, env=fake.env)
+    assert completed.returncode == expected
+    assert document is not None
+    (finding,) = document["findings"]
+    assert finding["rule"] == "forbidden-import" and "<string>:1" in finding["message"]
+
+
+def test_subprocesses_are_counted_not_followed(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    program = "import subprocess, sys, os\nsubprocess.run([sys.executable, '-c', 'import decimal'])\n" \
+              "os.system('true')\n"
+    completed, document = run(["-c", program], cwd=tmp_path, env=fake.env)
+    assert completed.returncode == 0
+    assert document is not None and document["subprocesses"] == 2
+    assert "decimal" not in {load["module"] for load in document["loads"]}
+
+
+PYTEST_TESTS = '''
+import colorsys
+
+def test_light():
+    pass
+
+def test_heavy():
+    import tabnanny
+
+def test_fixture_loads(heavy_fixture):
+    pass
+'''
+
+PYTEST_CONFTEST = '''
+import pytest
+
+@pytest.fixture
+def heavy_fixture():
+    import fractions
+'''
+
+
+def test_pytest_attribution_under_aoinspect_trace(pytester) -> None:  # type: ignore[no-untyped-def]
+    pytester.makepyfile(test_sample=PYTEST_TESTS)
+    pytester.makeconftest(PYTEST_CONFTEST)
+    completed, document = run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path, env={})
+    assert completed.returncode == 0, completed.stdout
+    assert document is not None
+    assert (load_of(document, "tabnanny")["test"], load_of(document, "tabnanny")["phase"]) == \
+        ("test_sample.py::test_heavy", "call")
+    assert (load_of(document, "fractions")["test"], load_of(document, "fractions")["phase"]) == \
+        ("test_sample.py::test_fixture_loads", "setup")
+    assert (load_of(document, "colorsys")["test"], load_of(document, "colorsys")["phase"]) == \
+        ("test_sample.py", "collection")
+
+
+def test_pytest_plugin_traces_in_process(pytester) -> None:  # type: ignore[no-untyped-def]
+    pytester.makepyfile(test_sample=PYTEST_TESTS)
+    pytester.makeconftest(PYTEST_CONFTEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aoinspect-trace")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines([
+        "*aoinspect: import time by test*",
+        "* ms  test_sample.py::test_heavy (call * ms)",
+    ])
+    assert "test_sample.py::test_fixture_loads (setup" in result.stdout.str()
+
+
+@pytest.mark.parametrize(("words", "kind", "target", "argv"), [
+    (["app.py", "-x", "--y"], "script", "app.py", ("app.py", "-x", "--y")),
+    (["-m", "pytest", "-q"], "module", "pytest", ("-m", "pytest", "-q")),
+    (["-mpytest"], "module", "pytest", ("-m", "pytest")),
+    (["-c", "print(1)", "a"], "command", "print(1)", ("-c", "print(1)", "a")),
+    (["-X", "dev", "-u", "app.py"], "script", "app.py", ("app.py",)),
+])
+def test_program_forms(words: list[str], kind: str, target: str, argv: tuple[str, ...]) -> None:
+    program = parse_program(words)
+    assert (program.kind, program.target, program.argv) == (kind, target, argv)
+
+
+@pytest.mark.parametrize("words", [[], ["-c"], ["-m"], ["-i", "app.py"], ["-"]])
+def test_programs_python_would_not_run_are_usage_errors(words: list[str]) -> None:
+    with pytest.raises(InvalidProgram):
+        parse_program(words)
+
+
+def test_every_section_the_child_sends_has_a_parser() -> None:
+    assert set(wire.PARSERS) == set(protocol.SECTIONS)
+    source = (Path(protocol.__file__).parent / "tracer.py").read_text()
+    for section in ("SECTION_TRACE_START", "SECTION_TRACE_LOADS", "SECTION_TRACE_SPAWN", "SECTION_TRACE_END"):
+        assert f"protocol.{section}" in source
+
+
+def test_the_tracer_imports_nothing_at_module_level() -> None:
+    """Child rules: a bare interpreter's sys.modules is unchanged by loading the tracer."""
+    code = textwrap.dedent(f"""
+        import sys
+        before = set(sys.modules)
+        path = {str(Path(protocol.__file__).parent / "tracer.py")!r}
+        module = type(sys)("t"); module.__file__ = path
+        exec(compile(open(path).read(), path, "exec"), module.__dict__)
+        print(sorted(set(sys.modules) - before))
+    """)
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
