@@ -4,7 +4,6 @@ lazy packages and on every lazy mechanism aoinspect recognises."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -32,35 +31,38 @@ def messages(found: list[dict], rule: str) -> list[str]:
     return [finding["message"] for finding in found if finding["rule"] == rule]
 
 
-# (case, files, package, rule, severity, what the message says)
+# (case, files, package, rule, severity, what one message says, in parts: counts and the wording of
+# exceptions vary with the Python version)
 FIRES = [
     ("__dir__ imports", packages.DIR_IMPORTS, "dirloads", "dir-loads", "warning",
-     "dir(dirloads) imports 26 module(s) (dirloads.heavy, colorsys, fractions"),
+     ("dir(dirloads) imports ", " module(s) (dirloads.heavy, colorsys, fractions, ", " ms; IPython, debuggers")),
     ("__dir__ raises", lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
         "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")), "pkg", "dir-loads", "warning",
-     "dir(pkg) raises RuntimeError: no dir at "),
+     ("dir(pkg) raises RuntimeError: no dir at ", "pkg/__init__.py:"),),
     ("__getattr__ imports any name", packages.IMPORTS_ANY_NAME, "anyname", "dunder-probe", "error",
-     "hasattr(anyname, '__wrapped__') raises ModuleNotFoundError: No module named 'anyname.__wrapped__'"),
+     ("hasattr(anyname, '__wrapped__') raises ModuleNotFoundError: No module named 'anyname.__wrapped__'",
+      "instead of returning False")),
     ("__getattr__ loads before deciding", packages.LOADS_BEFORE_DECIDING, "registry", "dunder-probe", "error",
-     "hasattr(registry, '__wrapped__') imports 26 module(s) (registry._table, colorsys"),
+     ("hasattr(registry, '__wrapped__') imports ", " module(s) (registry._table, colorsys, ")),
     ("a proxy in sys.modules", packages.PROXY_IN_SYS_MODULES, "aliased", "getmodule-loads", "error",
-     "inspect.getmodule imports 7 module(s) (aliased._legacy, colorsys"),
+     ("inspect.getmodule imports ", " module(s) (aliased._legacy, colorsys, ",
+      "after 'import aliased': it reads __file__ of every module in sys.modules.")),
     # PyTorch PR 179762: lazy_loader.load's pattern. A true finding on the LAZY_MODULE fake.
     ("a LazyLoader module in sys.modules", packages.LAZY_MODULE, "deferred", "getmodule-loads", "error",
-     "which executed the LazyLoader module(s) deferred.heavy"),
+     ("inspect.getmodule imports ", "which executed the LazyLoader module(s) deferred.heavy.")),
     ("__module__ served only after an access", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
-     "astray.Widget (a class) pickles as astray.public.Widget (its __module__ and __qualname__), but "
-     "pickle.loads in a fresh interpreter, where astray.Widget was not accessed, raises AttributeError: "
-     "Can't get attribute 'Widget' on <module 'astray.public'"),
+     ("astray.Widget (a class) pickles as astray.public.Widget (its __module__ and __qualname__), but "
+      "pickle.loads in a fresh interpreter, where astray.Widget was not accessed, raises AttributeError",
+      "; unpickling imports 1 module(s) (astray.public).")),
     ("a local class", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
-     "pickle.dumps(astray.Made) raises AttributeError: Can't pickle local object 'make.<locals>.Made'; the "
-     "class's __module__ and __qualname__ (astray._impl.make.<locals>.Made) do not lead back to it."),
+     ("pickle.dumps(astray.Made) raises ", "; the class's __module__ and __qualname__ "
+      "(astray._impl.make.<locals>.Made) do not lead back to it.")),
     ("a class made on every access", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
-     "pickle.dumps(astray.Fresh) raises _pickle.PicklingError: Can't pickle <class 'astray.Fresh'>: it's not "
-     "the same object as astray.Fresh"),
+     ("pickle.dumps(astray.Fresh) raises ", "PicklingError", "(astray.Fresh) do not lead back to it.")),
+    # The completer looks names up in the order of a set of strings: alpha or beta first.
     ("__dir__ lists lazy names", lazy_package("pkg"), "pkg", "completion-loads", "info",
-     # The completer looks names up in the order of a set of strings: alpha or beta first.
-     "pressing TAB after 'pkg.' in the standard REPL (rlcompleter) looks up 3 names and imports 2 module(s) (pkg."),
+     ("pressing TAB after 'pkg.' in the standard REPL (rlcompleter) looks up 3 names and imports 2 module(s) (pkg.",
+      " ms.")),
 ]
 
 
@@ -69,7 +71,7 @@ FIRES = [
 def test_rule_fires_and_says_what_happened(invoke, fake, files, package, rule, severity, says) -> None:
     fake.write(files)
     found = [finding for finding in findings(invoke, package) if finding["rule"] == rule]
-    assert any(says in finding["message"] for finding in found), found
+    assert any(all(part in finding["message"] for part in says) for finding in found), found
     assert {finding["severity"] for finding in found} == {severity}
 
 
@@ -78,17 +80,16 @@ def test_pickle_roundtrip_names_each_class_and_leaves_good_ones_alone(invoke, fa
     found = findings(invoke, "astray")
     # Model and helper are defined at module level, where their __module__ says: they round-trip.
     assert sorted(f["name"] for f in found if f["rule"] == "pickle-roundtrip") == ["Fresh", "Made", "Widget"]
-    (widget,) = [f["message"] for f in found if f["name"] == "Widget"]
-    assert widget.endswith("; unpickling imports 1 module(s) (astray.public).")
+    assert {f["severity"] for f in found if f["rule"] == "pickle-roundtrip"} == {"error"}
 
 
 def test_dunder_probe_reports_one_kind_of_failure_once(invoke, fake) -> None:
     fake.write(packages.IMPORTS_ANY_NAME)
     (message,) = messages(findings(invoke, "anyname"), "dunder-probe")
     assert "inspect.unwrap and inspect.signature probe it on any object" in message
-    # Every probed name raises the same way but __path__, which a package has.
-    also = re.findall(r"'(\w+)'", message.split("; so do ")[1])
-    assert "__path__" not in also and "__signature__" in also
+    # Every probed name raises the same way but __path__, which a package has: 1 + 8 + 6 of 16.
+    assert len(PROBED_ATTRIBUTES) == 16
+    assert "; so do '__signature__', '__origin__', " in message and message.endswith(" and 6 more.")
 
 
 # Quiet: none of the new rules has an error or warning to give; TAB completion, an info, is what
