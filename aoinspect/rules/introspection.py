@@ -97,7 +97,7 @@ def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 DIR_LOADS = Rule(
-    "dir-loads", schema.SEVERITY_WARNING, "`dir(PKG)` loads modules or raises",
+    "dir-loads", schema.SEVERITY_WARNING, "dir(PKG) imports or raises",
     "make __dir__ return the names without importing anything (from __all__ or a static list)",
     find=_dir_loads, plan=_plan_dir,
 )
@@ -137,7 +137,7 @@ def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 DUNDER_PROBE = Rule(
     "dunder-probe", schema.SEVERITY_ERROR,
-    "`hasattr(PKG, name)` for a name tools probe (`__wrapped__`, `_repr_html_`, ...) raises or loads modules",
+    "hasattr(PKG, NAME) for a name tools probe (__wrapped__, ...) raises or imports",
     "make __getattr__ raise AttributeError for names it does not serve before importing anything",
     find=_dunder_probe, plan=_plan_hasattr,
 )
@@ -170,7 +170,7 @@ def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 GETMODULE_LOADS = Rule(
     "getmodule-loads", schema.SEVERITY_ERROR,
-    "`inspect.getmodule` (which reads `__file__` of every module in `sys.modules`) loads modules or raises",
+    "inspect.getmodule's walk of sys.modules imports or raises",
     "keep LazyLoader modules and proxies out of sys.modules until first use (serve them from a module "
     "__getattr__), and let __file__ be read without loading anything",
     find=_getmodule_loads, plan=_plan_getmodule,
@@ -273,7 +273,7 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 PICKLE_ROUNDTRIP = Rule(
     "pickle-roundtrip", schema.SEVERITY_ERROR,
-    "a lazy class or function does not unpickle, in a fresh interpreter, as the same `PKG.NAME`",
+    "a lazy class or function does not round-trip through pickle",
     "set __module__ and __qualname__ of the class or function to where it is defined or to its public path "
     "(PKG.NAME), or import it from there",
     find=_pickle_roundtrip, plan=_plan_pickle, per_name=True,
@@ -305,7 +305,7 @@ def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 COMPLETION_LOADS = Rule(
-    "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after `PKG.` in the REPL loads, and how long",
+    "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after PKG. loads",
     "nothing, unless it is slow: completion looks up every name dir(PKG) lists; keep what those names import "
     "cheap, or list fewer of them",
     find=_completion_loads, plan=_plan_complete,
