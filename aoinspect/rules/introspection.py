@@ -54,9 +54,11 @@ def _names(loads: Sequence[ModuleLoad]) -> list[str]:
     return [load.module for load in loads]
 
 
-def _imports(loads: Sequence[ModuleLoad]) -> str:
-    """``imports 2 module(s) (a, b)``, for messages."""
-    return f"imports {len(loads)} module(s) ({shown(_names(loads))})"
+def _imports(loads: Sequence[ModuleLoad], *, by_name: bool = False) -> str:
+    """``imports 2 module(s) (a, b)``, for messages: in the order the imports began, or by name
+    where that order is the order of a set of strings (it changes with the hash seed)."""
+    names = sorted(_names(loads)) if by_name else _names(loads)
+    return f"imports {len(loads)} module(s) ({shown(names)})"
 
 
 def _reader(kind: type[S], stage: str) -> Callable[[Sequence[ProbeRun]], S | Finding]:
@@ -296,11 +298,11 @@ def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     press = f"pressing TAB after '{context.package}.' in the standard REPL (rlcompleter)"
     loads = section.materialized
     if section.error is not None:
-        after = f" after it {_imports(loads)}" if loads else ""
+        after = f" after it {_imports(loads, by_name=True)}" if loads else ""
         yield rule.finding(None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
                                  "completions.")
     elif loads:
-        yield rule.finding(None, f"{press} looks up {section.matches} names and {_imports(loads)} in "
+        yield rule.finding(None, f"{press} looks up {section.matches} names and {_imports(loads, by_name=True)} in "
                                  f"{section.elapsed_ms:.0f} ms.")
 
 
