@@ -250,3 +250,137 @@ REENTERED = {
     "reenter/core/multiarray.py": "from . import _umath\nimport colorsys\n",
     "reenter/core/_umath.py": "import fractions\nVALUE = 1\n",
 }
+
+# --- under introspection (tests/test_introspection.py): one package per tool that breaks it ------
+
+# A __dir__ that imports what it lists, to be sure the names exist.
+DIR_IMPORTS = {
+    "dirloads/__init__.py": """
+        import importlib
+
+        __all__ = ["heavy"]
+
+
+        def __getattr__(name):
+            if name in __all__:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+
+
+        def __dir__():
+            for name in __all__:
+                importlib.import_module("." + name, __name__)
+            return sorted(list(globals()) + __all__)
+    """,
+    "dirloads/heavy.py": HEAVY,
+}
+
+# six, textual, langchain: a __getattr__ that imports whatever it is asked for, so that
+# hasattr(pkg, "__wrapped__") raises ModuleNotFoundError instead of returning False.
+IMPORTS_ANY_NAME = {
+    "anyname/__init__.py": """
+        import importlib
+
+
+        def __getattr__(name):
+            return importlib.import_module("." + name, __name__)
+    """,
+    "anyname/heavy.py": HEAVY,
+}
+
+# A __getattr__ that loads its table of lazy names before it looks the name up: the first
+# probed dunder imports it.
+LOADS_BEFORE_DECIDING = {
+    "registry/__init__.py": """
+        def __getattr__(name):
+            from ._table import NAMES
+
+            if name in NAMES:
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    """,
+    "registry/_table.py": HEAVY + "NAMES = ['heavy']\n",
+    "registry/heavy.py": "",
+}
+
+# A proxy registered in sys.modules (a compatibility alias): inspect.getmodule's walk reads its
+# __class__ and __file__, which load the module it stands for.
+PROXY_IN_SYS_MODULES = {
+    "aliased/__init__.py": """
+        import sys
+
+
+        class _ModuleProxy:
+            def _load(self):
+                import importlib
+                return importlib.import_module("aliased._legacy")
+
+            def __getattr__(self, name):
+                return getattr(self._load(), name)
+
+            @property
+            def __class__(self):
+                return type(self._load())
+
+
+        sys.modules["aliased.compat"] = _ModuleProxy()
+    """,
+    "aliased/_legacy.py": HEAVY,
+}
+
+# transformers 12549's pattern: a lazy class whose __module__ names the module that serves it
+# only once the lazy name was accessed; a class made by a factory (its __qualname__ is local);
+# a class made anew on every access.
+PICKLE_ASTRAY = {
+    "astray/__init__.py": """
+        import importlib
+
+        __all__ = ["Widget", "Made", "Fresh", "Model", "helper"]
+
+
+        def __getattr__(name):
+            if name == "Widget":
+                from . import public
+                from ._impl import Widget
+                public.Widget = Widget  # only now does the path in Widget.__module__ hold it
+                return Widget
+            if name == "Made":
+                from ._impl import make
+                return make()
+            if name == "Fresh":
+                return type("Fresh", (), {"__module__": __name__})
+            if name in ("Model", "helper"):
+                return getattr(importlib.import_module("._impl", __name__), name)
+            raise AttributeError(name)
+
+
+        def __dir__():
+            return sorted(list(globals()) + __all__)
+    """,
+    "astray/public.py": "",
+    "astray/_impl.py": """
+        import colorsys
+
+
+        class Widget:
+            pass
+
+
+        Widget.__module__ = "astray.public"
+
+
+        def make():
+            class Made:
+                pass
+            return Made
+
+
+        class Model:
+            pass
+
+
+        def helper():
+            pass
+    """,
+}

@@ -576,6 +576,197 @@ def race(module, count, name, reporter):
                   {"name": name, "threads": count, "distinct_objects": len(objects), "errors": errors})
 
 
+# --- what tools that look at the package do to it ---------------------------------------------
+#
+# dir(), hasattr() probes, inspect.getmodule, pickle and TAB completion: each runs the package's
+# code on purpose, inside a measurement, in a probe of its own.
+
+_BuiltinFunctionType = type(len)
+_SLOT_DESCRIPTORS = (type(_FunctionType.__dict__["__module__"]), type(_FunctionType.__dict__["__qualname__"]))
+
+
+def _measured(recorder, call, *arguments):
+    """``call(*arguments)`` inside a measurement: its value (None if it raised) and a report of
+    what it loaded, how long it took and what it raised."""
+    measurement = Measurement(recorder)
+    value = None
+    failure = None
+    try:
+        value = call(*arguments)
+    except BaseException as exc:  # noqa: BLE001 - what the tool would have got
+        failure = exc
+    report = measurement.finish()
+    report["error"] = None if failure is None else _describe_error(failure)
+    return value, report
+
+
+def _lookup(module, name):
+    value = module
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def list_dir(module, recorder, reporter):
+    """``dir(PACKAGE)``: IPython, debuggers and help() call it on anything they show."""
+    names, report = _measured(recorder, dir, module)
+    report["count"] = len(names) if type(names) is list else None
+    reporter.send(protocol.SECTION_DIR, report)
+
+
+def probe_attributes(module, names, recorder, reporter):
+    """``hasattr(PACKAGE, NAME)`` for each NAME that tools probe on any object they are given."""
+    probes = []
+    for name in names:
+        answer, report = _measured(recorder, hasattr, module, name)
+        report["name"] = name
+        report["answer"] = answer if type(answer) is bool else None
+        probes.append(report)
+    reporter.send(protocol.SECTION_HASATTR, {"probes": probes})
+
+
+_GETMODULE_SUBJECT = "def subject():\n    pass\n"
+
+
+def walk_modules(recorder, reporter):
+    """``inspect.getmodule`` on code of a module unrelated to the package: it has no
+    ``__module__``, so getmodule reads ``__file__`` of every module in ``sys.modules``, as
+    IPython's tracebacks, debuggers and ``inspect.getsource`` do."""
+    import inspect  # loads modules of its own: before the measured window, never inside it
+
+    namespace: dict = {}
+    exec(compile(_GETMODULE_SUBJECT, "<aoinspect: a module unrelated to the package>", "exec"), namespace)
+    code = namespace["subject"].__code__
+    lazy = [name for name, value in list(_modules.items()) if _is_lazy_module_type(type(value))]
+    _found, report = _measured(recorder, inspect.getmodule, code)
+    report["executed"] = [name for name in lazy if not _is_lazy_module_type(type(_modules.get(name)))]
+    reporter.send(protocol.SECTION_GETMODULE, report)
+
+
+# The completer's name for the package: the text completed is ``PACKAGE.`` whatever the package
+# is called, and the package's own name is never evaluated.
+_COMPLETION_KEY = "PACKAGE"
+
+
+def complete_attributes(module, recorder, reporter):
+    """What pressing TAB after ``PACKAGE.`` in the standard REPL does: ``rlcompleter`` lists
+    ``dir()`` and looks every name up to mark callables."""
+    modules: dict = _modules
+    saved = modules.get("readline", _MISSING)
+    # rlcompleter binds itself to readline when it can, and readline may write to the terminal.
+    modules["readline"] = None
+    try:
+        import rlcompleter
+    finally:
+        if saved is _MISSING:
+            del modules["readline"]
+        else:
+            modules["readline"] = saved
+    completer = rlcompleter.Completer({_COMPLETION_KEY: module})
+
+    def press_tab():
+        matches: list = []
+        while True:
+            match = completer.complete(_COMPLETION_KEY + ".", len(matches))
+            if match is None:
+                return matches
+            matches.append(match)
+
+    matches, report = _measured(recorder, press_tab)
+    report["matches"] = len(matches) if type(matches) is list else 0
+    reporter.send(protocol.SECTION_COMPLETE, report)
+
+
+def _slot(value, name):
+    """``value.name`` from a slot of the value's type (a function's ``__module__``, a class's
+    ``__qualname__``), or None: nothing of the package runs."""
+    kind = type(value)
+    # A class's metaclass dictionary holds its own ``__module__`` string: read type's slot.
+    descriptor = _type_dict(type if issubclass(kind, type) else kind).get(name)
+    if type(descriptor) not in _SLOT_DESCRIPTORS:
+        return None
+    try:
+        return descriptor.__get__(value, kind)
+    except BaseException:  # noqa: BLE001
+        return None
+
+
+def _global_kind(value):
+    """"class" or "function" for what pickle saves as a reference by name, else None."""
+    kind = type(value)
+    if issubclass(kind, type):
+        return "class"
+    if kind is _FunctionType:
+        return "function"
+    # A builtin function of a module; a builtin bound to an instance pickles as a method.
+    if kind is _BuiltinFunctionType and (_slot(value, "__self__") is None or _is_module(_slot(value, "__self__"))):
+        return "function"
+    return None
+
+
+def _text_or_none(value):
+    return value if type(value) is str else None
+
+
+def pickle_names(module, names, recorder, reporter):
+    """``pickle.dumps(PACKAGE.NAME)`` for each NAME that is a class or a function, with the
+    ``__module__`` and ``__qualname__`` it is pickled under."""
+    import pickle
+
+    for name in names:
+        result = {"name": name, "kind": None, "module": None, "qualname": None, "data": None, "error": None,
+                  "resolve_error": None, "materialized": []}
+        try:
+            value = _lookup(module, name)
+        except BaseException as exc:  # noqa: BLE001
+            result["resolve_error"] = _describe_error(exc)
+            reporter.send(protocol.SECTION_PICKLE, result)
+            continue
+        kind = _global_kind(value)
+        if kind is not None:
+            result["kind"] = kind
+            result["module"] = _text_or_none(_slot(value, "__module__"))
+            result["qualname"] = _text_or_none(_slot(value, "__qualname__"))
+            data, report = _measured(recorder, pickle.dumps, value)
+            result["materialized"] = report["materialized"]
+            result["error"] = report["error"]
+            if type(data) is bytes and len(data) <= protocol.PICKLE_LIMIT:
+                result["data"] = data.hex()
+        reporter.send(protocol.SECTION_PICKLE, result)
+
+
+def _global_name(value):
+    kind = _global_kind(value)
+    if kind is None:
+        return "a " + _type_name(value) + " object"
+    module, qualname = _slot(value, "__module__"), _slot(value, "__qualname__")
+    if type(module) is str and type(qualname) is str:
+        return module + "." + qualname
+    return "a " + kind
+
+
+def unpickle_names(module, fields, recorder, reporter):
+    """``pickle.loads`` of each ``NAME:HEX`` in turn, in this interpreter where no lazy name has
+    been accessed yet; then, after all of them, ``PACKAGE.NAME``: is it the object unpickled?"""
+    import pickle
+
+    loaded = []
+    for field in fields:
+        name, _separator, data = field.partition(protocol.PICKLE_SEPARATOR)
+        value, report = _measured(recorder, pickle.loads, bytes.fromhex(data))
+        loaded.append((name, value, report))
+    for name, value, report in loaded:
+        result = {"name": name, "materialized": report["materialized"], "error": report["error"], "same": None,
+                  "got": None, "resolve_error": None}
+        if report["error"] is None:
+            result["got"] = _global_name(value)
+            try:
+                result["same"] = _lookup(module, name) is value
+            except BaseException as exc:  # noqa: BLE001
+                result["resolve_error"] = _describe_error(exc)
+        reporter.send(protocol.SECTION_UNPICKLE, result)
+
+
 def run_request(module, fields, recorder, reporter):
     """Everything after ``import PACKAGE``, as the request's fields (``protocol.py``) ask."""
     try:
@@ -592,6 +783,18 @@ def run_request(module, fields, recorder, reporter):
         elif mode == protocol.MODE_RACE:
             for name in names:
                 race(module, threads, name, reporter)
+        elif mode == protocol.MODE_DIR:
+            list_dir(module, recorder, reporter)
+        elif mode == protocol.MODE_HASATTR:
+            probe_attributes(module, names, recorder, reporter)
+        elif mode == protocol.MODE_GETMODULE:
+            walk_modules(recorder, reporter)
+        elif mode == protocol.MODE_COMPLETE:
+            complete_attributes(module, recorder, reporter)
+        elif mode == protocol.MODE_PICKLE:
+            pickle_names(module, names, recorder, reporter)
+        elif mode == protocol.MODE_UNPICKLE:
+            unpickle_names(module, names, recorder, reporter)
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
         reporter.send(protocol.SECTION_INTERNAL, {"error": _describe_error(exc)})
     finally:

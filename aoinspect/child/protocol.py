@@ -14,8 +14,22 @@ MODE_ASK = "ask"  # call the package's __getattr__ directly for each NAME
 MODE_STAR = "star"  # what ``from PACKAGE import *`` does
 MODE_RACE = "race"  # NAME from THREADS threads at once
 MODE_SERVE = "serve"  # the fork server: import once, fork a probe per request
+# What tools that look at the package do to it, each measured in a fresh probe.
+MODE_DIR = "dir"  # dir(PACKAGE)
+MODE_HASATTR = "hasattr"  # hasattr(PACKAGE, NAME) for each NAME
+MODE_GETMODULE = "getmodule"  # inspect.getmodule on code of an unrelated module (walks sys.modules)
+MODE_COMPLETE = "complete"  # the standard REPL completing ``PACKAGE.``
+MODE_PICKLE = "pickle"  # pickle.dumps(PACKAGE.NAME) for each NAME that is a class or a function
+MODE_UNPICKLE = "unpickle"  # pickle.loads of each ``NAME:HEX``, then PACKAGE.NAME: the same object?
 
-REQUEST_MODES = (MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE)
+REQUEST_MODES = (
+    MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE, MODE_DIR, MODE_HASATTR, MODE_GETMODULE,
+    MODE_COMPLETE, MODE_PICKLE, MODE_UNPICKLE,
+)
+# MODE_UNPICKLE's fields: the name, this separator, the pickle in hex. A pickle of a class or a
+# function is a reference by name, far below this many bytes.
+PICKLE_SEPARATOR = ":"
+PICKLE_LIMIT = 4096
 
 # Result sections.
 SECTION_IMPORT = "import"  # what ``import PACKAGE`` materialized
@@ -25,6 +39,12 @@ SECTION_RESOLVE = "resolve"  # MODE_RESOLVE, one per name
 SECTION_ASK = "ask"  # MODE_ASK
 SECTION_STAR = "star"  # MODE_STAR
 SECTION_RACE = "race"  # MODE_RACE
+SECTION_DIR = "dir"  # MODE_DIR
+SECTION_HASATTR = "hasattr"  # MODE_HASATTR
+SECTION_GETMODULE = "getmodule"  # MODE_GETMODULE
+SECTION_COMPLETE = "complete"  # MODE_COMPLETE
+SECTION_PICKLE = "pickle"  # MODE_PICKLE, one per name
+SECTION_UNPICKLE = "unpickle"  # MODE_UNPICKLE, one per name
 SECTION_INTERNAL = "internal"  # the probe itself failed: an error in aoinspect's child code
 SECTION_DONE = "done"  # the run went to its end
 # ``aoinspect trace`` (child/tracer.py): a program run under the import tracer.
@@ -35,7 +55,8 @@ SECTION_TRACE_END = "trace-end"  # the program's main code ended, and how
 
 SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
-    SECTION_RACE, SECTION_INTERNAL, SECTION_DONE,
+    SECTION_RACE, SECTION_DIR, SECTION_HASATTR, SECTION_GETMODULE, SECTION_COMPLETE, SECTION_PICKLE,
+    SECTION_UNPICKLE, SECTION_INTERNAL, SECTION_DONE,
     SECTION_TRACE_START, SECTION_TRACE_LOADS, SECTION_TRACE_SPAWN, SECTION_TRACE_END,
 )
 # How a step of an access was served (the child decides, in probe.step_mechanism).

@@ -119,6 +119,77 @@ class RaceSection:
 
 
 @dataclass(frozen=True)
+class DirSection:
+    """``dir(PACKAGE)``, measured."""
+
+    materialized: tuple[ModuleLoad, ...]
+    elapsed_ms: float
+    error: ErrorInfo | None
+    count: int | None  # how many names it listed
+
+
+@dataclass(frozen=True)
+class AttributeProbe:
+    """``hasattr(PACKAGE, name)``, measured."""
+
+    name: str
+    answer: bool | None  # None: it raised
+    materialized: tuple[ModuleLoad, ...]
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True)
+class HasattrSection:
+    probes: tuple[AttributeProbe, ...]
+
+
+@dataclass(frozen=True)
+class GetmoduleSection:
+    """``inspect.getmodule`` walking ``sys.modules``, measured."""
+
+    materialized: tuple[ModuleLoad, ...]
+    elapsed_ms: float
+    error: ErrorInfo | None
+    executed: tuple[str, ...]  # LazyLoader modules in sys.modules that the walk executed
+
+
+@dataclass(frozen=True)
+class CompleteSection:
+    """The standard REPL completing ``PACKAGE.``, measured."""
+
+    materialized: tuple[ModuleLoad, ...]
+    elapsed_ms: float
+    error: ErrorInfo | None
+    matches: int
+
+
+@dataclass(frozen=True)
+class PickleSection:
+    """``pickle.dumps(PACKAGE.NAME)``, for a name whose value is a class or a function."""
+
+    name: str
+    kind: str | None  # "class", "function", or None: neither, not pickled
+    module: str | None  # its __module__ and __qualname__: where unpickling will look for it
+    qualname: str | None
+    data: str | None  # the pickle, in hex
+    materialized: tuple[ModuleLoad, ...]  # loaded by pickling it
+    error: ErrorInfo | None  # raised by pickling it
+    resolve_error: ErrorInfo | None  # raised by accessing it
+
+
+@dataclass(frozen=True)
+class UnpickleSection:
+    """``pickle.loads`` in a fresh interpreter, then ``PACKAGE.NAME``."""
+
+    name: str
+    materialized: tuple[ModuleLoad, ...]  # loaded by unpickling it
+    error: ErrorInfo | None  # raised by unpickling it
+    same: bool | None  # the unpickled object is PACKAGE.NAME
+    got: str | None  # what unpickling gave back
+    resolve_error: ErrorInfo | None  # raised by accessing PACKAGE.NAME afterwards
+
+
+@dataclass(frozen=True)
 class InternalSection:
     """The probe's own code failed."""
 
@@ -198,6 +269,7 @@ class TraceEndSection:
 
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
+    DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
     InternalSection, DoneSection, TraceStartSection, TraceLoadsSection, TraceSpawnSection, TraceEndSection,
 ]
 
@@ -380,6 +452,84 @@ def _race(raw: Mapping[str, Any]) -> RaceSection:
     )
 
 
+def _dir(raw: Mapping[str, Any]) -> DirSection:
+    return DirSection(
+        materialized=_loads(raw, "materialized"),
+        elapsed_ms=_number(raw, "elapsed_ms"),
+        error=_optional_error(raw, "error"),
+        count=_field(raw, "count", int, None),
+    )
+
+
+def _hasattr(raw: Mapping[str, Any]) -> HasattrSection:
+    probes = []
+    for probe in _field(raw, "probes", list):
+        if not isinstance(probe, dict):
+            raise ProtocolError("an attribute probe is not an object")
+        probes.append(AttributeProbe(
+            name=_field(probe, "name", str),
+            answer=_field(probe, "answer", bool, None),
+            materialized=_loads(probe, "materialized"),
+            error=_optional_error(probe, "error"),
+        ))
+    return HasattrSection(tuple(probes))
+
+
+def _getmodule(raw: Mapping[str, Any]) -> GetmoduleSection:
+    return GetmoduleSection(
+        materialized=_loads(raw, "materialized"),
+        elapsed_ms=_number(raw, "elapsed_ms"),
+        error=_optional_error(raw, "error"),
+        executed=_strings(raw, "executed") or (),
+    )
+
+
+def _complete(raw: Mapping[str, Any]) -> CompleteSection:
+    return CompleteSection(
+        materialized=_loads(raw, "materialized"),
+        elapsed_ms=_number(raw, "elapsed_ms"),
+        error=_optional_error(raw, "error"),
+        matches=int(_field(raw, "matches", int, 0)),
+    )
+
+
+def _pickle_data(raw: Mapping[str, Any]) -> str | None:
+    data = _field(raw, "data", str, None)
+    if data is None:
+        return None
+    if len(data) > 2 * protocol.PICKLE_LIMIT:
+        raise ProtocolError("the pickle is longer than a reference by name can be")
+    bytes.fromhex(data)  # a ValueError for anything but hex: a ProtocolError in parse()
+    return str(data)
+
+
+def _pickle(raw: Mapping[str, Any]) -> PickleSection:
+    kind = _field(raw, "kind", str, None)
+    if kind not in (None, "class", "function"):
+        raise ProtocolError(f"unknown kind {kind!r}")
+    return PickleSection(
+        name=_field(raw, "name", str),
+        kind=kind,
+        module=_field(raw, "module", str, None),
+        qualname=_field(raw, "qualname", str, None),
+        data=_pickle_data(raw),
+        materialized=_loads(raw, "materialized"),
+        error=_optional_error(raw, "error"),
+        resolve_error=_optional_error(raw, "resolve_error"),
+    )
+
+
+def _unpickle(raw: Mapping[str, Any]) -> UnpickleSection:
+    return UnpickleSection(
+        name=_field(raw, "name", str),
+        materialized=_loads(raw, "materialized"),
+        error=_optional_error(raw, "error"),
+        same=_field(raw, "same", bool, None),
+        got=_field(raw, "got", str, None),
+        resolve_error=_optional_error(raw, "resolve_error"),
+    )
+
+
 def _internal(raw: Mapping[str, Any]) -> InternalSection:
     return InternalSection(_error(raw.get("error")))
 
@@ -494,6 +644,12 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_ASK: _ask,
     protocol.SECTION_STAR: _star,
     protocol.SECTION_RACE: _race,
+    protocol.SECTION_DIR: _dir,
+    protocol.SECTION_HASATTR: _hasattr,
+    protocol.SECTION_GETMODULE: _getmodule,
+    protocol.SECTION_COMPLETE: _complete,
+    protocol.SECTION_PICKLE: _pickle,
+    protocol.SECTION_UNPICKLE: _unpickle,
     protocol.SECTION_INTERNAL: _internal,
     protocol.SECTION_DONE: _done,
     protocol.SECTION_TRACE_START: _trace_start,

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from aoinspect.rules.base import CheckContext, Plan, Rule
 from aoinspect.rules.contracts import BASELINE, BUDGET_EXCEEDED, FORBIDDEN_IMPORT, NEW_IMPORT, THREAD_UNSAFE
+from aoinspect.rules.introspection import (
+    COMPLETION_LOADS,
+    DIR_LOADS,
+    DUNDER_PROBE,
+    GETMODULE_LOADS,
+    PICKLE_ROUNDTRIP,
+)
 from aoinspect.rules.lazy import (
     DECLARATION_MISMATCH,
     EAGER_IMPORT,
@@ -34,9 +41,14 @@ RULES: tuple[Rule, ...] = (
     BUDGET_EXCEEDED,
     NEW_IMPORT,
     THREAD_UNSAFE,
+    DUNDER_PROBE,
+    GETMODULE_LOADS,
+    PICKLE_ROUNDTRIP,
     NOT_CACHED,
     MISSING_DIR,
     STAR_IMPORT,
+    DIR_LOADS,
+    COMPLETION_LOADS,
     BASELINE,
 )
 BY_ID = {rule.id: rule for rule in RULES}

@@ -1,0 +1,314 @@
+"""The package under introspection: what tools that look at it (IPython, debuggers, inspect,
+pickle, the REPL's TAB completion) make it load or raise, each measured in a fresh probe after
+``import PKG``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from aoinspect import schema
+from aoinspect.child import protocol
+from aoinspect.probing import wire
+from aoinspect.probing.wire import ProbeRequest
+from aoinspect.rules.base import Rule, shown
+from aoinspect.rules.lazy import probe_failure
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from aoinspect.models import ErrorInfo, Finding, ModuleLoad
+    from aoinspect.probing.wire import ProbeRun
+    from aoinspect.rules.base import CheckContext, Outcome, Plan
+
+# The attributes tools look up with hasattr() or getattr(obj, name, default) on any object they
+# are given, and who does: dunder-probe asks the package for each (the README lists them).
+PROBED_ATTRIBUTES: dict[str, str] = {
+    "__wrapped__": "inspect.unwrap and inspect.signature",
+    "__signature__": "inspect.signature",
+    "__origin__": "typing.get_origin and typing-aware libraries",
+    "__test__": "doctest and pytest collection",
+    "_fields": "namedtuple checks in serializers and pretty printers",
+    "_ipython_display_": "IPython's display",
+    "_ipython_canary_method_should_not_exist_": "IPython's display",
+    "_repr_html_": "IPython and Jupyter rich display",
+    "_repr_mimebundle_": "IPython and Jupyter rich display",
+    "_repr_pretty_": "IPython's pretty printer",
+    "__array_interface__": "numpy.asarray",
+    "__array_struct__": "numpy.asarray",
+    "__array__": "numpy.asarray",
+    "__length_hint__": "length-hint checks",
+    "__iter__": "iterability checks",
+    "__path__": "the import system and pkgutil",  # a package has one: True is a fine answer
+}
+# Lazy names pickled (and unpickled) per probe: one probe imports them all.
+PICKLE_BATCH = 50
+
+S = TypeVar("S", wire.DirSection, wire.HasattrSection, wire.GetmoduleSection, wire.CompleteSection)
+
+
+def _where(error: ErrorInfo) -> str:
+    return f" at {error.location}" if error.location else ""
+
+
+def _names(loads: Sequence[ModuleLoad]) -> list[str]:
+    return [load.module for load in loads]
+
+
+def _imports(loads: Sequence[ModuleLoad], *, by_name: bool = False) -> str:
+    """``imports 2 module(s) (a, b)``, for messages: in the order the imports began, or by name
+    where that order is the order of a set of strings (it changes with the hash seed)."""
+    names = sorted(_names(loads)) if by_name else _names(loads)
+    return f"imports {len(loads)} module(s) ({shown(names)})"
+
+
+def _reader(kind: type[S], stage: str) -> Callable[[Sequence[ProbeRun]], S | Finding]:
+    def read(runs: Sequence[ProbeRun]) -> S | Finding:
+        section = runs[0].get(kind)
+        return section if section is not None else probe_failure(runs[0], stage)
+
+    return read
+
+
+def _measured(rule: Rule, context: CheckContext, kind: type[S]) -> S | None:
+    """The rule's section, unless its probe failed (probe-failed reports that)."""
+    section = context.planned[rule.id].value
+    return section if isinstance(section, kind) else None
+
+
+# --- dir(PKG) -----------------------------------------------------------------------------------
+
+
+def _plan_dir(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.DirSection | Finding]:
+    del rule
+    return plan.add(ProbeRequest(protocol.MODE_DIR, context.package),
+                    _reader(wire.DirSection, f"running dir({context.package})"))
+
+
+def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    section = _measured(rule, context, wire.DirSection)
+    if section is None:
+        return
+    package, loads = context.package, section.materialized
+    if section.error is not None:
+        after = f" after it {_imports(loads)}" if loads else ""
+        yield rule.finding(None, f"dir({package}) raises {section.error}{_where(section.error)}{after}; IPython, "
+                                 "debuggers and help() call it on whatever they show.")
+    elif loads:
+        yield rule.finding(None, f"dir({package}) {_imports(loads)} in {section.elapsed_ms:.1f} ms; IPython, "
+                                 "debuggers and help() call it on whatever they show.")
+
+
+DIR_LOADS = Rule(
+    "dir-loads", schema.SEVERITY_WARNING, "dir(PKG) imports or raises",
+    "make __dir__ return the names without importing anything (from __all__ or a static list)",
+    find=_dir_loads, plan=_plan_dir,
+)
+
+
+# --- hasattr(PKG, ...) for what tools probe -----------------------------------------------------
+
+
+def _plan_hasattr(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.HasattrSection | Finding]:
+    del rule
+    request = ProbeRequest(protocol.MODE_HASATTR, context.package, tuple(PROBED_ATTRIBUTES))
+    return plan.add(request, _reader(wire.HasattrSection, f"probing hasattr({context.package}, ...)"))
+
+
+def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    section = _measured(rule, context, wire.HasattrSection)
+    if section is None:
+        return
+    package = context.package
+    # One finding per kind of failure: a __getattr__ that imports any name raises for all of them.
+    raised: dict[tuple[str, str | None], list[wire.AttributeProbe]] = {}
+    for probe in section.probes:
+        if probe.error is not None:
+            raised.setdefault((probe.error.type, probe.error.location), []).append(probe)
+    for probes in raised.values():
+        first = probes[0]
+        assert first.error is not None
+        also = [repr(probe.name) for probe in probes[1:]]
+        yield rule.finding(None, f"hasattr({package}, {first.name!r}) raises {first.error}{_where(first.error)} "
+                                 f"instead of returning False ({PROBED_ATTRIBUTES.get(first.name, 'tools')} probe it "
+                                 "on any object)" + (f"; so do {shown(also)}" if also else "") + ".")
+    for probe in section.probes:
+        if probe.materialized:
+            yield rule.finding(None, f"hasattr({package}, {probe.name!r}) {_imports(probe.materialized)}; "
+                                     f"{PROBED_ATTRIBUTES.get(probe.name, 'tools')} probe it on any object.")
+
+
+DUNDER_PROBE = Rule(
+    "dunder-probe", schema.SEVERITY_ERROR,
+    "hasattr(PKG, NAME) for a name tools probe (__wrapped__, ...) raises or imports",
+    "make __getattr__ raise AttributeError for names it does not serve before importing anything",
+    find=_dunder_probe, plan=_plan_hasattr,
+)
+
+
+# --- inspect.getmodule --------------------------------------------------------------------------
+
+
+def _plan_getmodule(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.GetmoduleSection | Finding]:
+    del rule
+    return plan.add(ProbeRequest(protocol.MODE_GETMODULE, context.package),
+                    _reader(wire.GetmoduleSection, f"running inspect.getmodule after 'import {context.package}'"))
+
+
+def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    section = _measured(rule, context, wire.GetmoduleSection)
+    if section is None:
+        return
+    walk = f"after 'import {context.package}': it reads __file__ of every module in sys.modules"
+    if section.executed:
+        walk += f", which executed the LazyLoader module(s) {shown(list(section.executed))}"
+    callers = "IPython's tracebacks, debuggers and inspect.getsource call it."
+    if section.error is not None:
+        after = f" after it {_imports(section.materialized)}" if section.materialized else ""
+        yield rule.finding(None, f"inspect.getmodule raises {section.error}{_where(section.error)}{after} {walk}. "
+                                 f"{callers}")
+    elif section.materialized:
+        yield rule.finding(None, f"inspect.getmodule {_imports(section.materialized)} {walk}. {callers}")
+
+
+GETMODULE_LOADS = Rule(
+    "getmodule-loads", schema.SEVERITY_ERROR,
+    "inspect.getmodule's walk of sys.modules imports or raises",
+    "keep LazyLoader modules and proxies out of sys.modules until first use (serve them from a module "
+    "__getattr__), and let __file__ be read without loading anything",
+    find=_getmodule_loads, plan=_plan_getmodule,
+)
+
+
+# --- pickle round trips -------------------------------------------------------------------------
+
+
+def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Any]]:
+    """For each batch of lazy names: once they resolved, pickle those that are not modules in one
+    probe; then unpickle what it pickled in another, fresh one."""
+    del rule
+    planned: dict[str, Outcome[Any]] = {}
+    for start in range(0, len(context.lazy), PICKLE_BATCH):
+        batch = context.lazy[start:start + PICKLE_BATCH]
+        pickled = plan.later([context.resolutions[name] for name in batch], _pickle_requests(context, batch),
+                             _batch_reader(wire.PickleSection, f"pickling {context.package}.{batch[0]}, ..."))
+        unpickled = plan.later([pickled], _unpickle_requests(context, pickled),
+                               _batch_reader(wire.UnpickleSection, f"unpickling {context.package}.{batch[0]}, ..."))
+        planned[f"pickle {start}"] = pickled
+        planned[f"unpickle {start}"] = unpickled
+    return planned
+
+
+def _pickle_requests(context: CheckContext, batch: Sequence[str]) -> Callable[[], Sequence[ProbeRequest]]:
+    def build() -> Sequence[ProbeRequest]:
+        # A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
+        names = [name for name in batch
+                 if (resolution := context.resolution(name)).ok and resolution.error is None
+                 and resolution.object is not None and not resolution.object.is_module]
+        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(names))] if names else []
+
+    return build
+
+
+def _unpickle_requests(context: CheckContext, pickled: Outcome[Any]) -> Callable[[], Sequence[ProbeRequest]]:
+    def build() -> Sequence[ProbeRequest]:
+        sections = pickled.value
+        if not isinstance(sections, dict):
+            return []
+        fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name, section in sections.items()
+                       if section.data is not None and section.error is None)
+        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields)] if fields else []
+
+    return build
+
+
+P = TypeVar("P", wire.PickleSection, wire.UnpickleSection)
+
+
+def _batch_reader(kind: type[P], stage: str) -> Callable[[Sequence[ProbeRun]], dict[str, P] | Finding]:
+    def read(runs: Sequence[ProbeRun]) -> dict[str, P] | Finding:
+        if not runs:
+            return {}
+        run = runs[0]
+        if not run.completed:
+            return probe_failure(run, stage)
+        return {section.name: section for section in run.sections if isinstance(section, kind)}
+
+    return read
+
+
+def _batches(context: CheckContext, rule: Rule, prefix: str) -> Iterator[Mapping[str, Any]]:
+    for key, outcome in context.planned[rule.id].items():
+        if key.startswith(prefix) and isinstance(outcome.value, dict):
+            yield outcome.value
+
+
+def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    package = context.package
+    unpickled: dict[str, wire.UnpickleSection] = {}
+    for sections in _batches(context, rule, "unpickle "):
+        unpickled.update(sections)
+    for sections in _batches(context, rule, "pickle "):
+        for name, pickled in sections.items():
+            if pickled.kind is None or pickled.resolve_error is not None:
+                continue
+            what = f"{package}.{name}"
+            path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
+            leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
+            if pickled.error is not None:
+                yield rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
+                                         f"__module__ and __qualname__ ({path}) do not lead back to it.")
+                continue
+            loaded = unpickled.get(name)
+            if loaded is None:
+                continue
+            after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
+            if loaded.error is not None:
+                yield rule.finding(name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
+                                         f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
+            elif loaded.resolve_error is not None:
+                yield rule.finding(name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
+                                         f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
+            elif loaded.same is False:
+                yield rule.finding(name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
+                                         f"{loaded.got or 'another object'}, not {what}{after}.")
+
+
+PICKLE_ROUNDTRIP = Rule(
+    "pickle-roundtrip", schema.SEVERITY_ERROR,
+    "a lazy class or function does not round-trip through pickle",
+    "set __module__ and __qualname__ of the class or function to where it is defined or to its public path "
+    "(PKG.NAME), or import it from there",
+    find=_pickle_roundtrip, plan=_plan_pickle, per_name=True,
+)
+
+
+# --- TAB completion in the standard REPL --------------------------------------------------------
+
+
+def _plan_complete(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.CompleteSection | Finding]:
+    del rule
+    return plan.add(ProbeRequest(protocol.MODE_COMPLETE, context.package),
+                    _reader(wire.CompleteSection, f"completing '{context.package}.'"))
+
+
+def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    section = _measured(rule, context, wire.CompleteSection)
+    if section is None:
+        return
+    press = f"pressing TAB after '{context.package}.' in the standard REPL (rlcompleter)"
+    loads = section.materialized
+    if section.error is not None:
+        after = f" after it {_imports(loads, by_name=True)}" if loads else ""
+        yield rule.finding(None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
+                                 "completions.")
+    elif loads:
+        yield rule.finding(None, f"{press} looks up {section.matches} names and {_imports(loads, by_name=True)} in "
+                                 f"{section.elapsed_ms:.0f} ms.")
+
+
+COMPLETION_LOADS = Rule(
+    "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after PKG. loads",
+    "nothing, unless it is slow: completion looks up every name dir(PKG) lists; keep what those names import "
+    "cheap, or list fewer of them",
+    find=_completion_loads, plan=_plan_complete,
+)

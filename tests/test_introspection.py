@@ -1,0 +1,240 @@
+"""The rules about tools that look at a package (aoinspect/rules/introspection.py): each fires on a
+fake built to break it, says what it loaded and raised, and stays quiet on ``ao``, on well-behaved
+lazy packages and on every lazy mechanism aoinspect recognises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from aoinspect import rules
+from aoinspect.child import protocol
+from aoinspect.probing import wire
+from aoinspect.probing.wire import ProbeRequest, ProbeRun
+from aoinspect.rules.base import Plan
+from aoinspect.rules.introspection import PROBED_ATTRIBUTES
+from tests import packages
+from tests.conftest import LAZY_INIT, document, lazy_package
+
+NEW_RULES = ("dir-loads", "dunder-probe", "getmodule-loads", "pickle-roundtrip", "completion-loads")
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def findings(invoke, package: str, *options: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    doc = document(invoke("-p", package, "check", *options, "--format", "json"))
+    return [finding for finding in doc["findings"] if finding["rule"] in NEW_RULES]
+
+
+def messages(found: list[dict], rule: str) -> list[str]:
+    return [finding["message"] for finding in found if finding["rule"] == rule]
+
+
+# (case, files, package, rule, severity, what one message says, in parts: counts and the wording of
+# exceptions vary with the Python version)
+FIRES = [
+    ("__dir__ imports", packages.DIR_IMPORTS, "dirloads", "dir-loads", "warning",
+     ("dir(dirloads) imports ", " module(s) (dirloads.heavy, colorsys, fractions, ", " ms; IPython, debuggers")),
+    ("__dir__ raises", lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")), "pkg", "dir-loads", "warning",
+     ("dir(pkg) raises RuntimeError: no dir at ", "pkg/__init__.py:"),),
+    ("__getattr__ imports any name", packages.IMPORTS_ANY_NAME, "anyname", "dunder-probe", "error",
+     ("hasattr(anyname, '__wrapped__') raises ModuleNotFoundError: No module named 'anyname.__wrapped__'",
+      "instead of returning False")),
+    ("__getattr__ loads before deciding", packages.LOADS_BEFORE_DECIDING, "registry", "dunder-probe", "error",
+     ("hasattr(registry, '__wrapped__') imports ", " module(s) (registry._table, colorsys, ")),
+    ("a proxy in sys.modules", packages.PROXY_IN_SYS_MODULES, "aliased", "getmodule-loads", "error",
+     ("inspect.getmodule imports ", " module(s) (aliased._legacy, colorsys, ",
+      "after 'import aliased': it reads __file__ of every module in sys.modules.")),
+    # PyTorch PR 179762: lazy_loader.load's pattern. A true finding on the LAZY_MODULE fake.
+    ("a LazyLoader module in sys.modules", packages.LAZY_MODULE, "deferred", "getmodule-loads", "error",
+     ("inspect.getmodule imports ", "which executed the LazyLoader module(s) deferred.heavy.")),
+    ("__module__ served only after an access", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
+     ("astray.Widget (a class) pickles as astray.public.Widget (its __module__ and __qualname__), but "
+      "pickle.loads in a fresh interpreter, where astray.Widget was not accessed, raises AttributeError",
+      "; unpickling imports 1 module(s) (astray.public).")),
+    ("a local class", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
+     ("pickle.dumps(astray.Made) raises ", "; the class's __module__ and __qualname__ "
+      "(astray._impl.make.<locals>.Made) do not lead back to it.")),
+    ("a class made on every access", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
+     ("pickle.dumps(astray.Fresh) raises ", "PicklingError", "(astray.Fresh) do not lead back to it.")),
+    # The completer looks names up in the order of a set of strings: the message sorts them.
+    ("__dir__ lists lazy names", lazy_package("pkg"), "pkg", "completion-loads", "info",
+     ("pressing TAB after 'pkg.' in the standard REPL (rlcompleter) looks up 3 names and imports 2 module(s) "
+      "(pkg.alpha, pkg.beta) in ", " ms.")),
+]
+
+
+@pytest.mark.parametrize(("files", "package", "rule", "severity", "says"),
+                         [case[1:] for case in FIRES], ids=[case[0] for case in FIRES])
+def test_rule_fires_and_says_what_happened(invoke, fake, files, package, rule, severity, says) -> None:
+    fake.write(files)
+    found = [finding for finding in findings(invoke, package) if finding["rule"] == rule]
+    assert any(all(part in finding["message"] for part in says) for finding in found), found
+    assert {finding["severity"] for finding in found} == {severity}
+
+
+def test_pickle_roundtrip_names_each_class_and_leaves_good_ones_alone(invoke, fake) -> None:
+    fake.write(packages.PICKLE_ASTRAY)
+    found = findings(invoke, "astray")
+    # Model and helper are defined at module level, where their __module__ says: they round-trip.
+    assert sorted(f["name"] for f in found if f["rule"] == "pickle-roundtrip") == ["Fresh", "Made", "Widget"]
+    assert {f["severity"] for f in found if f["rule"] == "pickle-roundtrip"} == {"error"}
+
+
+def test_dunder_probe_reports_one_kind_of_failure_once(invoke, fake) -> None:
+    fake.write(packages.IMPORTS_ANY_NAME)
+    (message,) = messages(findings(invoke, "anyname"), "dunder-probe")
+    assert "inspect.unwrap and inspect.signature probe it on any object" in message
+    # Every probed name raises the same way but __path__, which a package has: 1 + 8 + 6 of 16.
+    assert len(PROBED_ATTRIBUTES) == 16
+    assert "; so do '__signature__', '__origin__', " in message and message.endswith(" and 6 more.")
+
+
+# Quiet: none of the new rules has an error or warning to give; TAB completion, an info, is what
+# it is (dir() lists lazy names, and the completer looks each up to mark callables).
+QUIET = [
+    ("ao", {}, "ao", set()),
+    ("a well-behaved lazy package", lazy_package("pkg"), "pkg", {"completion-loads"}),
+    ("CLASS_GETATTR", packages.CLASS_GETATTR, "classlazy", {"completion-loads"}),
+    ("CLASS_SWAP", packages.CLASS_SWAP, "swapped", set()),
+    ("PROXY", packages.PROXY, "proxied", set()),
+    ("LAZY_MODULE", packages.LAZY_MODULE, "deferred", {"getmodule-loads"}),  # a true finding: see FIRES
+    ("LAZY_LOADER", packages.LAZY_LOADER, "attached", {"completion-loads"}),
+    ("GLOBALS_FALLBACK", packages.GLOBALS_FALLBACK, "fallback", set()),
+    ("DECLARED_STATICALLY", packages.DECLARED_STATICALLY, "declared", set()),
+]
+
+
+@pytest.mark.parametrize(("files", "package", "expected"), [case[1:] for case in QUIET],
+                         ids=[case[0] for case in QUIET])
+def test_rules_are_quiet_on_well_behaved_packages(invoke, fake, files, package, expected) -> None:
+    fake.write(files)
+    found = findings(invoke, package)
+    assert {finding["rule"] for finding in found} == expected, found
+    assert all(finding["severity"] == "info" for finding in found if finding["rule"] == "completion-loads")
+
+
+def test_quiet_on_a_real_lazy_loader_package(invoke, fake) -> None:
+    pytest.importorskip("lazy_loader")
+    fake.write({
+        "realll/__init__.py": """
+            import lazy_loader as lazy
+
+            __getattr__, __dir__, __all__ = lazy.attach(
+                __name__, submodules=["heavy"], submod_attrs={"util": ["tool", "Tool"]}
+            )
+        """,
+        "realll/heavy.py": packages.HEAVY,
+        "realll/util.py": "import colorsys\ndef tool(): pass\nclass Tool: pass\n",
+    })
+    found = findings(invoke, "realll")
+    assert {finding["rule"] for finding in found} == {"completion-loads"}, found
+    (message,) = messages(found, "completion-loads")
+    assert "looks up 3 names and imports" in message
+
+
+def test_spawned_probes_carry_the_pickles_too(invoke, fake) -> None:
+    fake.write(packages.PICKLE_ASTRAY)
+    found = findings(invoke, "astray", "--isolation", "spawn")
+    assert sorted(f["name"] for f in found if f["rule"] == "pickle-roundtrip") == ["Fresh", "Made", "Widget"]
+
+
+def test_a_probe_that_dies_under_a_tool_is_a_probe_failure(invoke, fake) -> None:
+    dies = "    if name == '__wrapped__':\n        import os\n        os._exit(3)\n"
+    fake.write(lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "    if name in __all__:", dies + "    if name in __all__:")))
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    failed = [f["message"] for f in doc["findings"] if f["rule"] == "probe-failed"]
+    assert failed == ["the probe exited with status 3 without reporting while probing hasattr(pkg, ...)."]
+    assert doc["exit_code"] == 4
+
+
+def test_junit_and_json_carry_the_new_rules(invoke, fake) -> None:
+    fake.write(packages.PICKLE_ASTRAY)
+    suite = ET.fromstring(invoke("-p", "astray", "check", "--format", "junit").stdout)
+    cases = {(case.get("classname"), case.get("name")): case for case in suite.iter("testcase")}
+    assert {rule for _classname, rule in cases} >= set(NEW_RULES)
+    assert cases[("astray.Widget", "pickle-roundtrip")].find("failure") is not None
+    assert cases[("astray.Model", "pickle-roundtrip")].find("failure") is None
+    doc = document(invoke("-p", "astray", "check", "--format", "json"))
+    assert {f["rule"] for f in doc["findings"]} >= {"pickle-roundtrip", "completion-loads"}
+
+
+def test_ignore_skips_the_probes(invoke, fake) -> None:
+    fake.write(packages.PICKLE_ASTRAY)
+    ignored = [option for rule in NEW_RULES for option in ("--ignore", rule)]
+    assert findings(invoke, "astray", *ignored) == []
+
+
+# --- the registry, the README and the wire -----------------------------------------------------
+
+
+def readme_rules() -> dict[str, str]:
+    text = README.read_text(encoding="utf-8")
+    table = text.split("### Rules of `check`", 1)[1].split("\n\n", 2)[1]
+    found = {}
+    for line in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        found[cells[0].strip("`")] = cells[1]
+    return found
+
+
+def test_readme_lists_every_rule_with_its_severity() -> None:
+    listed = readme_rules()
+    assert list(listed) == [rule.id for rule in rules.RULES]
+    for rule in rules.RULES:
+        assert listed[rule.id].startswith(rule.severity), rule.id
+
+
+def test_readme_lists_the_probed_attributes() -> None:
+    text = README.read_text(encoding="utf-8")
+    for name in PROBED_ATTRIBUTES:
+        assert f"`{name}`" in text, name
+
+
+def test_every_section_has_a_parser_and_every_mode_a_branch() -> None:
+    assert set(wire.PARSERS) == set(protocol.SECTIONS)
+    probe = (Path(protocol.__file__).parent / "probe.py").read_text(encoding="utf-8")
+    for mode in protocol.REQUEST_MODES:
+        name = next(key for key, value in vars(protocol).items() if key.startswith("MODE_") and value == mode)
+        assert f"mode == protocol.{name}:" in probe, mode
+
+
+@pytest.mark.parametrize("data", ["zz", "0" * (2 * protocol.PICKLE_LIMIT + 2)])
+def test_a_pickle_that_is_no_reference_by_name_breaks_the_protocol(data: str) -> None:
+    raw = {"section": protocol.SECTION_PICKLE, "name": "X", "kind": "class", "data": data}
+    with pytest.raises(wire.ProtocolError):
+        wire.parse(raw)
+
+
+class RecordingSession:
+    """Runs nothing: answers each request with a run that only says it was made."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[ProbeRequest]] = []
+
+    def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
+        self.batches.append(list(requests))
+        return [ProbeRun(request, (), 0, False, 1.0) for request in requests]
+
+
+def test_plan_runs_later_probes_once_what_they_need_was_read() -> None:
+    plan = Plan()
+    first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: runs[0].request.names)
+    second = plan.later([first], lambda: [ProbeRequest(protocol.MODE_PICKLE, "pkg", first.value)],
+                        lambda runs: [run.request.mode for run in runs])
+    nothing = plan.later([second], lambda: [], lambda runs: len(runs))
+    session = RecordingSession()
+    plan.run(session)  # type: ignore[arg-type]
+    assert [[request.mode for request in batch] for batch in session.batches] == [["resolve"], ["pickle"]]
+    assert second.value == ["pickle"]
+    assert nothing.value == 0
+
+
+def test_completion_never_binds_readline(fake, invoke) -> None:
+    # The completer is built without readline, which may write escape sequences to the terminal.
+    fake.write(lazy_package("pkg", alpha="import sys\nassert 'readline' not in sys.modules\n"))
+    (message,) = messages(findings(invoke, "pkg"), "completion-loads")
+    assert "imports 2 module(s)" in message and "raises" not in message
