@@ -46,6 +46,12 @@ PICKLE_BATCH = 50
 S = TypeVar("S", wire.DirSection, wire.HasattrSection, wire.GetmoduleSection, wire.CompleteSection)
 
 
+
+def _finding(rule: Rule, name: str | None, message: str) -> Finding:
+    """The finding, with the fix a maintainer would make."""
+    return rule.finding(name, f"{message.rstrip('. ')}. Fix: {rule.fix}.")
+
+
 def _where(error: ErrorInfo) -> str:
     return f" at {error.location}" if error.location else ""
 
@@ -91,10 +97,10 @@ def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     package, loads = context.package, section.materialized
     if section.error is not None:
         after = f" after it {_imports(loads)}" if loads else ""
-        yield rule.finding(None, f"dir({package}) raises {section.error}{_where(section.error)}{after}; IPython, "
+        yield _finding(rule, None, f"dir({package}) raises {section.error}{_where(section.error)}{after}; IPython, "
                                  "debuggers and help() call it on whatever they show.")
     elif loads:
-        yield rule.finding(None, f"dir({package}) {_imports(loads)} in {section.elapsed_ms:.1f} ms; IPython, "
+        yield _finding(rule, None, f"dir({package}) {_imports(loads)} in {section.elapsed_ms:.1f} ms; IPython, "
                                  "debuggers and help() call it on whatever they show.")
 
 
@@ -128,12 +134,12 @@ def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         first = probes[0]
         assert first.error is not None
         also = [repr(probe.name) for probe in probes[1:]]
-        yield rule.finding(None, f"hasattr({package}, {first.name!r}) raises {first.error}{_where(first.error)} "
+        yield _finding(rule, None, f"hasattr({package}, {first.name!r}) raises {first.error}{_where(first.error)} "
                                  f"instead of returning False ({PROBED_ATTRIBUTES.get(first.name, 'tools')} probe it "
                                  "on any object)" + (f"; so do {shown(also)}" if also else "") + ".")
     for probe in section.probes:
         if probe.materialized:
-            yield rule.finding(None, f"hasattr({package}, {probe.name!r}) {_imports(probe.materialized)}; "
+            yield _finding(rule, None, f"hasattr({package}, {probe.name!r}) {_imports(probe.materialized)}; "
                                      f"{PROBED_ATTRIBUTES.get(probe.name, 'tools')} probe it on any object.")
 
 
@@ -164,10 +170,10 @@ def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     callers = "IPython's tracebacks, debuggers and inspect.getsource call it."
     if section.error is not None:
         after = f" after it {_imports(section.materialized)}" if section.materialized else ""
-        yield rule.finding(None, f"inspect.getmodule raises {section.error}{_where(section.error)}{after} {walk}. "
+        yield _finding(rule, None, f"inspect.getmodule raises {section.error}{_where(section.error)}{after} {walk}. "
                                  f"{callers}")
     elif section.materialized:
-        yield rule.finding(None, f"inspect.getmodule {_imports(section.materialized)} {walk}. {callers}")
+        yield _finding(rule, None, f"inspect.getmodule {_imports(section.materialized)} {walk}. {callers}")
 
 
 GETMODULE_LOADS = Rule(
@@ -255,7 +261,7 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
             path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
             leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
             if pickled.error is not None:
-                yield rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
+                yield _finding(rule, name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
                                          f"__module__ and __qualname__ ({path}) do not lead back to it.")
                 continue
             loaded = unpickled.get(name)
@@ -263,13 +269,13 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
                 continue
             after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
             if loaded.error is not None:
-                yield rule.finding(name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
+                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
                                          f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
             elif loaded.resolve_error is not None:
-                yield rule.finding(name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
+                yield _finding(rule, name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
                                          f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
             elif loaded.same is False:
-                yield rule.finding(name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
+                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
                                          f"{loaded.got or 'another object'}, not {what}{after}.")
 
 
@@ -299,10 +305,10 @@ def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     loads = section.materialized
     if section.error is not None:
         after = f" after it {_imports(loads, by_name=True)}" if loads else ""
-        yield rule.finding(None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
+        yield _finding(rule, None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
                                  "completions.")
     elif loads:
-        yield rule.finding(None, f"{press} looks up {section.matches} names and {_imports(loads, by_name=True)} in "
+        yield _finding(rule, None, f"{press} looks up {section.matches} names and {_imports(loads, by_name=True)} in "
                                  f"{section.elapsed_ms:.0f} ms.")
 
 
