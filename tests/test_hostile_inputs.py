@@ -519,3 +519,27 @@ def test_forged_result_lines_are_a_protocol_error_not_a_crash(in_child: FakePack
     (beta,) = report.results
     assert beta.probe_failed and beta.error is not None
     assert "protocol" in beta.error.message
+
+
+FORGER = '''
+import json
+for word in open("/proc/self/cmdline", "rb").read().split(b"\\0"):
+    if word.endswith(b".jsonl"):
+        with open(word, "a") as result:
+            result.write(json.dumps({"section": "resolve", "name": "alpha", "steps": [], "error": None,
+                                     "already_loaded": True, "cached": True, "object": None,
+                                     "candidates": None, "observed": []}) + "\\n")
+'''
+
+
+@pytest.mark.parametrize("isolation", ["spawn", "fork"])
+def test_a_forged_result_line_is_detected(fake, monkeypatch, isolation) -> None:  # type: ignore[no-untyped-def]
+    """The package writes a well-formed section of its own into the probe's result file: it lacks
+    the run's secret, so the probe is reported as failed, saying why, instead of believed."""
+    fake.write(lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg") + FORGER))
+    monkeypatch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+    settings = ProbeSettings(sys.executable, timeout=30, isolation=isolation)
+    report = engine.resolve_names(settings, "pkg", ["alpha", "beta"], distributions=False)
+    for result in report.results:
+        assert result.probe_failed, result
+        assert result.error is not None and "not written by the probe" in result.error.message

@@ -39,6 +39,7 @@ def _bound(module, name):
 # may replace ``os.fork``, ``os.killpg``, ``os.write``... with anything, and the server must keep
 # working as if it had not. ``_signal`` is loaded by every interpreter at start-up.
 _fork = _bound(_os, "fork")
+_unlink = _bound(_os, "unlink")
 _killpg = _bound(_os, "killpg")
 _write = _bound(_os, "write")
 _read = _bound(_os, "read")
@@ -95,7 +96,17 @@ _CHILD_FILES = (_PROBE_FILE, _CHILD_DIR + "protocol.py", _CHILD_DIR + "recorder.
 
 
 def Reporter(path):
-    return protocol.Reporter(path, _open)
+    """The writer of PATH, with the run's secret: read from its file, which is removed at once,
+    before the package runs (where the parent wrote none, lines carry none)."""
+    token = ""
+    secret = path + protocol.TOKEN_SUFFIX
+    try:
+        with _open(secret, "rb") as stream:
+            token = stream.read(64).decode("ascii", "replace")
+        _unlink(secret)
+    except BaseException:  # noqa: BLE001 - no secret: a probe run by hand
+        pass
+    return protocol.Reporter(path, _open, token)
 
 
 # --- looking at what the package hands us, without running its code ------------------------------

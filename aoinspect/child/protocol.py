@@ -71,6 +71,11 @@ MECHANISMS = (
     MECHANISM_ATTRIBUTE, MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER,
     MECHANISM_LAZY_MODULE, MECHANISM_PROXY, MECHANISM_NONE,
 )
+# A per-run secret: the parent writes it to RESULT_PATH + TOKEN_SUFFIX, the child reads that file
+# and removes it before the package runs, and every line it writes carries the secret under
+# TOKEN_KEY. A line without it was not written by the probe.
+TOKEN_SUFFIX = ".token"
+TOKEN_KEY = "token"
 # The key that names a line's section.
 SECTION_KEY = "section"
 
@@ -142,15 +147,18 @@ class Reporter:
     """Appends one JSON line per section to the result file, reopened for every write: the
     package may close descriptors it did not open or change the working directory."""
 
-    def __init__(self, path, opener):
+    def __init__(self, path, opener, token=""):
         self.path = path
         self._open = opener  # the real ``open``, taken before the package could replace it
+        self.token = token
 
     def send(self, section, payload):
         if section not in SECTIONS:
             raise ValueError("unknown section " + repr(section))
         payload = dict(payload)
         payload[SECTION_KEY] = section
+        if self.token:
+            payload[TOKEN_KEY] = self.token
         line = (encode(payload) + "\n").encode("ascii")
         with self._open(self.path, "ab") as stream:
             stream.write(line)

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
+from aoinspect.child import protocol
 from aoinspect.probing import reaper
 from aoinspect.probing.wire import ProbeRun, make_run
 
@@ -155,12 +156,26 @@ OUTPUT_TAIL_BYTES = 4096
 T = TypeVar("T")
 
 
+def write_token(result_path: str) -> str:
+    """A fresh secret for the probe that will write ``result_path`` (``protocol.TOKEN_SUFFIX``)."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    descriptor = os.open(result_path + protocol.TOKEN_SUFFIX, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(descriptor, token.encode("ascii"))
+    finally:
+        os.close(descriptor)
+    return token
+
+
 def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
     """Run one probe in a fresh interpreter and return what it reported."""
     workdir = make_workdir()
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         log_path = os.path.join(workdir, "output.log")
+        token = write_token(result_path)
         command = probe_command(settings.python, result_path, *request.fields())
         with open(log_path, "wb") as log:
             process = start_child(command, stdout=log, stderr=log)
@@ -174,7 +189,7 @@ def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children
             children.unregister(process.pid)
         sections, problem = read_result(result_path)
         return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
-                        tail(log_path), read_problem=problem)
+                        tail(log_path), read_problem=problem, token=token)
     finally:
         remove_workdir(workdir)
 

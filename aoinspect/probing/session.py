@@ -92,6 +92,7 @@ class ForkSession:
 
     def _start_server(self) -> None:
         settings = self.settings
+        self.token = runner.write_token(self.import_path)
         control_read, self._control = os.pipe()
         self._status, status_write = os.pipe()
         try:
@@ -110,8 +111,9 @@ class ForkSession:
         threading.Thread(target=self._read_status, name="aoinspect-status", daemon=True).start()
         self.server_timed_out = not self._wait_ready(settings.timeout)
         sections, problem = runner.read_result(self.import_path)
+        sections, forged = wire.genuine(sections, self.token)
         self.server_sections, self.server_protocol_error = wire.parse_all(sections)
-        self.server_protocol_error = problem or self.server_protocol_error
+        self.server_protocol_error = problem or forged or self.server_protocol_error
         server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
         self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
         self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
@@ -197,6 +199,7 @@ class ForkSession:
             return runner.run_probe(self.settings, request, self.children)
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
+        token = runner.write_token(result_path)
         pending = _Pending(threading.Event(), started=threading.Event())
         with self._lock:
             self._pending[request_id] = pending
@@ -223,10 +226,13 @@ class ForkSession:
             return self._instead(request, pending, "it ended while a probe ran")
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         sections, read_problem = runner.read_result(result_path)
+        # What is wrong with the server's own lines (the import every probe shares) is wrong with all.
         run = wire.make_run(request, sections, returncode, timed_out, self.settings.timeout,
-                            runner.tail(self.log_path), shared=self.server_sections, read_problem=read_problem)
-        with contextlib.suppress(OSError):
-            os.remove(result_path)
+                            runner.tail(self.log_path), shared=self.server_sections,
+                            read_problem=read_problem or self.server_protocol_error, token=token)
+        for leftover in (result_path, result_path + protocol.TOKEN_SUFFIX):
+            with contextlib.suppress(OSError):
+                os.remove(leftover)
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
             # calling it a failure (forking a process with native threads is not always safe).

@@ -758,12 +758,24 @@ class ProbeRun:
         return f"exited with status {code} without reporting"
 
 
+def genuine(raws: Sequence[dict[str, Any]], token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The lines the probe wrote: those carrying the run's secret (``protocol.TOKEN_KEY``); and
+    what was wrong with the others, if any."""
+    if token is None:
+        return list(raws), None
+    kept = [raw for raw in raws if raw.get(protocol.TOKEN_KEY) == token]
+    forged = len(raws) - len(kept)
+    return kept, (f"{forged} line(s) of its result file were not written by the probe" if forged else None)
+
+
 def make_run(
     request: ProbeRequest, raws: Sequence[dict[str, Any]], returncode: int | None, timed_out: bool, timeout: float,
-    output_tail: str, shared: tuple[Section, ...] = (), read_problem: str | None = None,
+    output_tail: str, shared: tuple[Section, ...] = (), read_problem: str | None = None, token: str | None = None,
 ) -> ProbeRun:
     """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's);
-    ``read_problem``: why the result file itself could not be read."""
+    ``read_problem``: why the result file itself could not be read; ``token``: the run's secret,
+    which every line the probe wrote carries."""
+    raws, forged = genuine(raws, token)
     parsed, problem = parse_all(raws)
-    problem = read_problem or problem
+    problem = read_problem or forged or problem
     return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem)
