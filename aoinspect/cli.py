@@ -58,7 +58,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     import importlib_metadata
 
     click.echo(f"aoinspect {importlib_metadata.version('aoinspect')}")
-    ctx.exit(0)
+    ctx.exit(schema.EXIT_OK)
 
 
 # [tool.aoinspect] keys: the long option names, for the whole tool or for check alone.
@@ -152,7 +152,7 @@ class _Group(click.Group):
                 sys.exit(schema.EXIT_INTERRUPTED)
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        sys.exit(returned if isinstance(returned, int) else 0)
+        sys.exit(returned if isinstance(returned, int) else schema.EXIT_OK)
 
 
 def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
