@@ -585,14 +585,9 @@ def _prepare_process() -> None:
     terminal)."""
     import signal
 
-    for descriptor in (0, 1, 2):
-        try:
-            os.fstat(descriptor)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != descriptor:
-                os.dup2(null, descriptor)
-                os.close(null)
+    from aoinspect.probing import ensure_std_fds  # the package's __init__: os alone
+
+    ensure_std_fds()
     if sys.stdout is None or sys.stderr is None:  # Python gives None for descriptors closed at start
         sys.stdout = sys.stdout or open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
         sys.stderr = sys.stderr or open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115

@@ -138,20 +138,6 @@ def remove_all_workdirs() -> None:
         remove_workdir(path)
 
 
-def ensure_std_fds() -> None:
-    """Put /dev/null on standard descriptors that are closed (``aoinspect <&- >&-``), so that
-    pipes and files opened later never land on 0, 1 or 2 and get clobbered by a child's
-    redirections."""
-    for descriptor in (0, 1, 2):
-        try:
-            os.fstat(descriptor)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != descriptor:
-                os.dup2(null, descriptor)
-                os.close(null)
-
-
 OUTPUT_TAIL_BYTES = 4096
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
 from aoinspect.models import Isolation
-from aoinspect.probing import reaper, runner, wire
+from aoinspect.probing import ensure_std_fds, reaper, runner, wire
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
@@ -324,7 +324,7 @@ class Session:
 
     def __init__(self, settings: ProbeSettings, package: str, probes: int | None = None) -> None:
         """``probes``: how many probes the command will run, when it knows."""
-        runner.ensure_std_fds()
+        ensure_std_fds()
         self.settings = settings
         self.package = package
         self.children = Children()
