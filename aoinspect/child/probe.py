@@ -332,8 +332,13 @@ def import_package(package, recorder, reporter):
 def describe_package(module, reporter):
     """What the package declares and exposes, right after import (nothing here is measured)."""
     namespace = _namespace(module)
-    if namespace is None:
-        namespace = {}
+    if namespace is None:  # an object the package put in sys.modules in its own place (sh does)
+        try:
+            namespace = object.__getattribute__(module, "__dict__")
+        except BaseException:  # noqa: BLE001
+            namespace = None
+        if type(namespace) is not dict:
+            namespace = {}
     file = namespace.get("__file__")
     path = namespace.get("__path__")
     try:
