@@ -6,6 +6,7 @@ Runs in the CLI process on files the probe located; nothing here executes packag
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from aoinspect.models import Declarations
@@ -86,6 +87,26 @@ def _parse(path: str) -> ast.Module | None:
     return _parse_explained(path)[0]
 
 
+# Before 3.11, turning a parse into ``ast`` objects recurses in C without a limit: a chain of about
+# 150,000 operators (``1+1+...``, ``a.b.c...``) overflows the C stack and kills the interpreter,
+# where 3.11+ raise RecursionError. Each link takes at least two characters, so a source below
+# this size cannot hold a chain that deep; a larger one is first parsed in a throwaway child.
+_CRASH_FREE_BYTES = 200_000
+
+
+def _parses_without_crashing(source: bytes) -> bool:
+    import subprocess
+
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-I", "-c", "import ast, sys; ast.parse(sys.stdin.buffer.read())"],
+            input=source, capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return completed.returncode >= 0  # a SyntaxError exits 1; a crash ends by a signal
+
+
 def _parse_explained(path: str) -> tuple[ast.Module | None, str | None]:
     """The syntax tree of ``path``, or None and why not. Only a regular file of bounded size is
     read (a package's ``__file__`` may name a FIFO or ``/dev/zero``), and a source the parser
@@ -98,6 +119,8 @@ def _parse_explained(path: str) -> tuple[ast.Module | None, str | None]:
         source = read_regular_file(path, SOURCE_LIMIT)
     except OSError as exc:
         return None, f"cannot read {path}: {getattr(exc, 'reason', None) or exc.strerror or exc}"
+    if sys.version_info < (3, 11) and len(source) > _CRASH_FREE_BYTES and not _parses_without_crashing(source):
+        return None, f"cannot parse {path}: this Python's parser crashes on it (nested too deeply)"
     try:
         return ast.parse(source, filename=path), None
     except (SyntaxError, ValueError) as exc:
