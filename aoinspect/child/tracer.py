@@ -467,6 +467,10 @@ def run(result_path, program):
     sys.argv[:] = argv
     if hasattr(sys, "orig_argv"):
         sys.orig_argv = [sys.orig_argv[0], *program]
+    if kind != "command" and sys.version_info >= (3, 13):
+        # 3.13's ``python -c`` (how this tracer starts) loads linecache for the command's source;
+        # ``python script.py`` and ``python -m`` do not, so the program must not find it loaded.
+        _modules.pop("linecache", None)
     startup = frozenset(_modules)
     tracer = Tracer(result_path)
     tracer.send(protocol.SECTION_TRACE_START, {
