@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aoinspect.completion import complete_names
-from tests.conftest import lazy_package
+from tests.packages import lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 

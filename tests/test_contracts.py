@@ -15,7 +15,8 @@ import pytest
 
 from aoinspect.models import ImportResult, ModuleLoad, import_chain
 from aoinspect.patterns import matches
-from tests.conftest import LAZY_INIT, document, lazy_package
+from tests.helpers import document
+from tests.packages import LAZY_INIT, lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import LAZY_INIT, lazy_package
+from tests.packages import LAZY_INIT, lazy_package
 
 # Every case here is about the child: the matrix runs them under each Python (--probe-python).
 pytestmark = pytest.mark.probe

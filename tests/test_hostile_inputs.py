@@ -22,7 +22,8 @@ from aoinspect.errors import ProbeFailed
 from aoinspect.models import CheckOptions, ImportResult, ModuleLoad, Resolution, ResolveReport, Step
 from aoinspect.probing.wire import ProbeSettings
 from aoinspect.render import RenderOptions, render
-from tests.conftest import LAZY_INIT, document, lazy_package
+from tests.helpers import document
+from tests.packages import LAZY_INIT, lazy_package
 
 if TYPE_CHECKING:
     from pathlib import Path

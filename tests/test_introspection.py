@@ -16,7 +16,8 @@ from aoinspect.probing.wire import ProbeRequest, ProbeRun
 from aoinspect.rules.base import Plan
 from aoinspect.rules.introspection import PROBED_ATTRIBUTES
 from tests import packages
-from tests.conftest import LAZY_INIT, document, lazy_package
+from tests.helpers import document
+from tests.packages import LAZY_INIT, lazy_package
 
 NEW_RULES = ("dir-loads", "dunder-probe", "getmodule-loads", "pickle-roundtrip", "completion-loads")
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -2,44 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from tests.conftest import LAZY_INIT, document, lazy_package
-
-GETATTR_TAIL = textwrap.dedent('''
-    __all__ = ["alpha", "beta"]
-
-    def __dir__():
-        return sorted(list(globals()) + __all__)
-''')
-
-CASES = {
-    "eager-import": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg") + "\nfrom . import alpha\n"),
-    "resolve-failed": lazy_package("pkg", beta="raise RuntimeError('beta is broken')\n"),
-    "wrong-exception": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(", "raise KeyError(")),
-    "unknown-accepted": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")", "return None")),
-    "rejection-side-effect": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(", "import pkg.heavy\n    raise AttributeError(")
-    ) | {"pkg/heavy.py": "X = 1\n"},
-    "declaration-mismatch": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "beta as beta", "gamma as gamma")),
-    "invalid-all": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        '__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta", "alpha", 7]')),
-    "not-cached": {"pkg/__init__.py": textwrap.dedent('''
-        def __getattr__(name):
-            if name in __all__:
-                return object()
-            raise AttributeError(name)
-    ''') + GETATTR_TAIL},
-    "missing-dir": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").split("def __dir__")[0]),
-    "missing-dir (dir raises)": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")),
-    "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
-}
+from tests.helpers import document
+from tests.packages import LAZY_INIT, RULE_BREAKERS, lazy_package
 
 SEVERITY = {"not-cached": "warning", "missing-dir": "warning"}
 EXIT = {"probe-failed": 4, "not-cached": 0, "missing-dir": 0}
@@ -58,9 +24,9 @@ def test_a_well_behaved_package_has_no_findings(invoke, fake) -> None:
     assert document(result)["findings"] == []
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
+@pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
 def test_rule_fires(invoke, fake, rule: str) -> None:
-    fake.write(CASES[rule])
+    fake.write(RULE_BREAKERS[rule])
     result = invoke("-p", "pkg", "check", "--format", "json")
     doc = document(result)
     rule = rule_id(rule)
@@ -72,7 +38,7 @@ def test_rule_fires(invoke, fake, rule: str) -> None:
     assert doc["exit_code"] == result.exit_code
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
+@pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
 def test_rule_is_quiet_on_ao(invoke, rule: str) -> None:
     doc = document(invoke("check", "--format", "json"))
     expected = {"missing-dir", "star-import"}
@@ -80,7 +46,7 @@ def test_rule_is_quiet_on_ao(invoke, rule: str) -> None:
 
 
 def test_eager_import_names_the_importer(invoke, fake) -> None:
-    fake.write(CASES["eager-import"])
+    fake.write(RULE_BREAKERS["eager-import"])
     doc = document(invoke("-p", "pkg", "check", "--format", "json"))
     (finding,) = [f for f in doc["findings"] if f["rule"] == "eager-import"]
     assert finding["name"] == "alpha"
@@ -97,7 +63,7 @@ def test_eager_name_that_getattr_would_not_serve_is_not_a_finding(invoke, fake) 
 
 
 def test_wrong_exception_reports_the_real_type_and_location(invoke, fake) -> None:
-    fake.write(CASES["wrong-exception"])
+    fake.write(RULE_BREAKERS["wrong-exception"])
     doc = document(invoke("-p", "pkg", "check", "--format", "json"))
     (finding,) = [f for f in doc["findings"] if f["rule"] == "wrong-exception"]
     assert "KeyError" in finding["message"]
@@ -105,7 +71,7 @@ def test_wrong_exception_reports_the_real_type_and_location(invoke, fake) -> Non
 
 
 def test_probe_failure_in_check_says_how_it_ended(invoke, fake) -> None:
-    fake.write(CASES["probe-failed"])
+    fake.write(RULE_BREAKERS["probe-failed"])
     doc = document(invoke("-p", "pkg", "check", "--format", "json"))
     failed: dict[str | None, list[str]] = {}
     for f in doc["findings"]:
