@@ -80,11 +80,12 @@ def _wait_for_descendants(before: set[int], grace: float) -> list[int]:
 
 
 def _end_descendants(before: set[int]) -> None:
-    for pid in _live_descendants(before):
+    left = _live_descendants(before)
+    for pid in left:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-    time.sleep(0.05)
-    _live_descendants(before)  # reaps the killed
+    if left:
+        _wait_for_descendants(before, LEFTOVER_GRACE)  # reaps the killed
 
 
 def _command_line(pid: int) -> str:
