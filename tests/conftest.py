@@ -7,9 +7,7 @@ import os
 import signal
 import sys
 import tempfile
-import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from aoinspect.cli import cli
+from tests.helpers import FakePackages
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -109,29 +108,6 @@ def probe_python(request: pytest.FixtureRequest) -> str:
     """The interpreter that probe-level tests start their children with."""
     chosen = request.config.getoption("--probe-python")
     return str(chosen) if chosen else sys.executable
-
-
-@dataclass
-class FakePackages:
-    root: Path
-    python: str = sys.executable  # the interpreter children run: --probe-python for tests marked probe
-
-    def write(self, files: dict[str, str]) -> Path:
-        """Write ``{"pkg/__init__.py": source, ...}`` below the root (sources are dedented)."""
-        for relative, source in files.items():
-            path = self.root / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(source), encoding="utf-8")
-        return self.root
-
-    @property
-    def env(self) -> dict[str, str]:
-        """For children, and for the CLI: AOINSPECT_PYTHON is its --python."""
-        existing = os.environ.get("PYTHONPATH")
-        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
-        if self.python != sys.executable:
-            env["AOINSPECT_PYTHON"] = self.python
-        return env
 
 
 @pytest.fixture

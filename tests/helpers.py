@@ -1,15 +1,47 @@
-"""Small helpers the test modules share: reading a run's JSON document, ``-X importtime``'s tree,
-whether a process is alive. Fake packages are in ``tests/packages.py``, hand-made reports and
+"""Small helpers the test modules share: a directory of fake packages (``FakePackages``, what the
+``fake`` fixture gives), reading a run's JSON document, ``-X importtime``'s tree, whether a process
+is alive. Fake packages are in ``tests/packages.py``, hand-made reports and
 documents in ``tests/documents.py``; no test module imports another."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from click.testing import Result
+
+
+@dataclass
+class FakePackages:
+    """A directory on the children's ``PYTHONPATH`` to write fake packages into."""
+
+    root: Path
+    python: str = sys.executable  # the interpreter children run: --probe-python for tests marked probe
+
+    def write(self, files: dict[str, str]) -> Path:
+        """Write ``{"pkg/__init__.py": source, ...}`` below the root (sources are dedented)."""
+        for relative, source in files.items():
+            path = self.root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return self.root
+
+    @property
+    def env(self) -> dict[str, str]:
+        """For children, and for the CLI: AOINSPECT_PYTHON is its --python."""
+        existing = os.environ.get("PYTHONPATH")
+        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+        if self.python != sys.executable:
+            env["AOINSPECT_PYTHON"] = self.python
+        return env
 
 
 def document(result: Result) -> dict[str, Any]:

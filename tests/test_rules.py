@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any, Callable
 
-from tests.helpers import document
+import pytest
+from click.testing import CliRunner
+
+from aoinspect.cli import cli
+from tests.helpers import FakePackages, document
 from tests.packages import LAZY_INIT, RULE_BREAKERS, lazy_package
 
 SEVERITY = {"not-cached": "warning", "missing-dir": "warning"}
@@ -24,30 +28,51 @@ def test_a_well_behaved_package_has_no_findings(invoke, fake) -> None:
     assert document(result)["findings"] == []
 
 
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[int, dict[str, Any]]]:
+    """``check --format json`` on the package that breaks CASE (exit code, document): run once per
+    case, however many tests read it."""
+    runs: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def check(case: str) -> tuple[int, dict[str, Any]]:
+        if case not in runs:
+            site = FakePackages(tmp_path_factory.mktemp("site"))
+            site.write(RULE_BREAKERS[case])
+            result = CliRunner().invoke(cli, ["-p", "pkg", "check", "--format", "json"], env=site.env,
+                                        catch_exceptions=False)
+            runs[case] = (result.exit_code, document(result))
+        return runs[case]
+
+    return check
+
+
 @pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
-def test_rule_fires(invoke, fake, rule: str) -> None:
-    fake.write(RULE_BREAKERS[rule])
-    result = invoke("-p", "pkg", "check", "--format", "json")
-    doc = document(result)
+def test_rule_fires(checked, rule: str) -> None:  # type: ignore[no-untyped-def]
+    exit_code, doc = checked(rule)
     rule = rule_id(rule)
     rules = {finding["rule"] for finding in doc["findings"]}
     assert rule in rules, doc["findings"]
     finding = next(f for f in doc["findings"] if f["rule"] == rule)
     assert finding["severity"] == SEVERITY.get(rule, "error")
-    assert result.exit_code == EXIT.get(rule, 1)
-    assert doc["exit_code"] == result.exit_code
+    assert exit_code == EXIT.get(rule, 1)
+    assert doc["exit_code"] == exit_code
+
+
+@pytest.fixture(scope="module")
+def ao_rules() -> set[str]:
+    """The rules ``check`` finds on ``ao``: one run for every rule's case."""
+    result = CliRunner().invoke(cli, ["check", "--format", "json"], catch_exceptions=False)
+    return {finding["rule"] for finding in document(result)["findings"]}
 
 
 @pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
-def test_rule_is_quiet_on_ao(invoke, rule: str) -> None:
-    doc = document(invoke("check", "--format", "json"))
+def test_rule_is_quiet_on_ao(ao_rules: set[str], rule: str) -> None:
     expected = {"missing-dir", "star-import"}
-    assert (rule_id(rule) in {f["rule"] for f in doc["findings"]}) == (rule_id(rule) in expected)
+    assert (rule_id(rule) in ao_rules) == (rule_id(rule) in expected)
 
 
-def test_eager_import_names_the_importer(invoke, fake) -> None:
-    fake.write(RULE_BREAKERS["eager-import"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_eager_import_names_the_importer(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("eager-import")
     (finding,) = [f for f in doc["findings"] if f["rule"] == "eager-import"]
     assert finding["name"] == "alpha"
     assert "imported by pkg)" in finding["message"]
@@ -62,17 +87,15 @@ def test_eager_name_that_getattr_would_not_serve_is_not_a_finding(invoke, fake) 
     assert names["alpha"]["loaded_at_import"] is True
 
 
-def test_wrong_exception_reports_the_real_type_and_location(invoke, fake) -> None:
-    fake.write(RULE_BREAKERS["wrong-exception"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_wrong_exception_reports_the_real_type_and_location(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("wrong-exception")
     (finding,) = [f for f in doc["findings"] if f["rule"] == "wrong-exception"]
     assert "KeyError" in finding["message"]
     assert "pkg/__init__.py:" in finding["message"]
 
 
-def test_probe_failure_in_check_says_how_it_ended(invoke, fake) -> None:
-    fake.write(RULE_BREAKERS["probe-failed"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_probe_failure_in_check_says_how_it_ended(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("probe-failed")
     failed: dict[str | None, list[str]] = {}
     for f in doc["findings"]:
         if f["rule"] == "probe-failed":
