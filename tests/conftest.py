@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
 import tempfile
-import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
 
 from aoinspect.cli import cli
+from tests.helpers import FakePackages
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,11 +79,12 @@ def _wait_for_descendants(before: set[int], grace: float) -> list[int]:
 
 
 def _end_descendants(before: set[int]) -> None:
-    for pid in _live_descendants(before):
+    left = _live_descendants(before)
+    for pid in left:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-    time.sleep(0.05)
-    _live_descendants(before)  # reaps the killed
+    if left:
+        _wait_for_descendants(before, LEFTOVER_GRACE)  # reaps the killed
 
 
 def _command_line(pid: int) -> str:
@@ -111,29 +110,6 @@ def probe_python(request: pytest.FixtureRequest) -> str:
     return str(chosen) if chosen else sys.executable
 
 
-@dataclass
-class FakePackages:
-    root: Path
-    python: str = sys.executable  # the interpreter children run: --probe-python for tests marked probe
-
-    def write(self, files: dict[str, str]) -> Path:
-        """Write ``{"pkg/__init__.py": source, ...}`` below the root (sources are dedented)."""
-        for relative, source in files.items():
-            path = self.root / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(source), encoding="utf-8")
-        return self.root
-
-    @property
-    def env(self) -> dict[str, str]:
-        """For children, and for the CLI: AOINSPECT_PYTHON is its --python."""
-        existing = os.environ.get("PYTHONPATH")
-        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
-        if self.python != sys.executable:
-            env["AOINSPECT_PYTHON"] = self.python
-        return env
-
-
 @pytest.fixture
 def fake(tmp_path: Path, request: pytest.FixtureRequest) -> FakePackages:
     root = tmp_path / "site"
@@ -157,72 +133,3 @@ def invoke(fake: FakePackages):  # type: ignore[no-untyped-def]
         return runner.invoke(cli, list(args), env=fake.env, catch_exceptions=False)
 
     return run
-
-
-def document(result: Result) -> dict[str, Any]:
-    """The one JSON document a ``--format json`` run printed on stdout."""
-    value = json.loads(result.stdout)
-    assert isinstance(value, dict)
-    return value
-
-
-LAZY_INIT = textwrap.dedent('''
-    from typing import TYPE_CHECKING
-
-    if TYPE_CHECKING:
-        from {pkg} import alpha as alpha, beta as beta
-
-    __all__ = ["alpha", "beta"]
-
-
-    def __getattr__(name):
-        if name in __all__:
-            import importlib
-
-            return importlib.import_module("." + name, __name__)
-        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
-
-
-    def __dir__():
-        return sorted(list(globals()) + __all__)
-''')
-
-
-def lazy_package(
-    pkg: str, alpha: str = "VALUE = 1\n", beta: str = "VALUE = 2\n", init: str | None = None
-) -> dict[str, str]:
-    """A well-behaved lazy package with two names; override a part to break it."""
-    return {
-        f"{pkg}/__init__.py": init if init is not None else LAZY_INIT.format(pkg=pkg),
-        f"{pkg}/alpha.py": alpha,
-        f"{pkg}/beta.py": beta,
-    }
-
-
-def importtime_entries(stderr: str) -> list[tuple[str, int]]:
-    """``(module, nesting level)`` for every import that ``-X importtime`` timed, in its order
-    (children before their parent). The header and untimed lines are skipped: Python 3.14's
-    ``-X importtime=2`` also lists modules that were already loaded, with "cached" for times."""
-    entries = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or line.count("|") != 2:
-            continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|")
-        if not (self_us.strip().isdigit() and cumulative_us.strip().isdigit()):
-            continue
-        entries.append((name.strip(), (len(name) - len(name.lstrip()) - 1) // 2))
-    return entries
-
-
-def importtime_parents(python: str, code: str, env: dict[str, str]) -> dict[str, str | None]:
-    """Parent of every module ``python -X importtime -c CODE`` timed: the next entry one level up."""
-    import subprocess
-
-    stderr = subprocess.run(
-        [python, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stderr
-    entries = importtime_entries(stderr)
-    parents: dict[str, str | None] = {}
-    for index, (name, level) in enumerate(entries):
-        parents[name] = next((other for other, depth in entries[index + 1:] if depth < level), None)
-    return parents

@@ -1,9 +1,12 @@
-"""Hand-made JSON documents, shaped like ``--format json`` output, for the report renderers and diff."""
+"""Hand-made reports for the renderers (``REPORT``, a ``ResolveReport`` of ``ao.quantization``) and
+JSON documents shaped like ``--format json`` output, for the report renderers and diff."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+from aoinspect.models import DistributionShare, ImportResult, ModuleLoad, ObjectInfo, Resolution, ResolveReport, Step
 
 HOSTILE_NAME = "</script><script>alert(1)</script>"
 
@@ -155,3 +158,34 @@ def markdown_tables(markdown: str) -> list[list[list[str]]]:
                 shown.append(html.unescape(re.sub(r"\\(.)", r"\1", cell.replace("<br>", "\n"))))
         current.append(shown)
     return [[table[0], *table[2:]] for table in tables]
+
+
+# --- a report (models, not JSON) ---------------------------------------------------------------
+
+
+def module_load(module: str, parent: str | None, depth: int, self_ms: float, cumulative_ms: float) -> ModuleLoad:
+    return ModuleLoad(module, parent, depth, self_ms, cumulative_ms, self_ms, cumulative_ms,
+                      distribution="aoinspect" if module.startswith("ao") else None, stdlib=module == "math")
+
+
+LOADS = (
+    module_load("ao.quantization", None, 0, 1.0, 6.0),
+    module_load("ao.quantization.observer", "ao.quantization", 1, 1.5, 2.0),
+    module_load("math", "ao.quantization.observer", 2, 0.5, 0.5),
+    module_load("ao.nn", "ao.quantization", 1, 3.0, 3.0),
+)
+IMPORTED = ImportResult("ao", (module_load("ao", None, 0, 1.0, 1.0),), (), 1.0, 1, "3.11.7")
+REPORT = ResolveReport("ao", IMPORTED, (
+    Resolution(
+        name="quantization",
+        ok=True,
+        error=None,
+        steps=(Step("quantization", "module-getattr", LOADS, (), 6.5, 6.5),),
+        cached=True,
+        object=ObjectInfo("module", "<module 'ao.quantization'>", True),
+        distributions=(
+            DistributionShare("aoinspect", "0.1.0", "installed", 3, 5.5),
+            DistributionShare("(stdlib)", None, "stdlib", 1, 0.5),
+        ),
+    ),
+))

@@ -1,7 +1,104 @@
-"""Fake packages that reproduce the lazy mechanisms of real ones, as ``{path: source}`` maps for
-the ``fake`` fixture. Each names the real package whose pattern it copies."""
+"""Fake packages, as ``{path: source}`` maps for the ``fake`` fixture (``fake.write(...)``): the
+well-behaved lazy package most tests start from (``lazy_package``), one package per rule of
+``check`` built to break it (``RULE_BREAKERS``), and fakes that reproduce the lazy mechanisms of
+real packages, each naming the package whose pattern it copies. The one place for fakes that more
+than one test module uses."""
 
 from __future__ import annotations
+
+import textwrap
+
+LAZY_INIT = textwrap.dedent('''
+    from typing import TYPE_CHECKING
+
+    if TYPE_CHECKING:
+        from {pkg} import alpha as alpha, beta as beta
+
+    __all__ = ["alpha", "beta"]
+
+
+    def __getattr__(name):
+        if name in __all__:
+            import importlib
+
+            return importlib.import_module("." + name, __name__)
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+    def __dir__():
+        return sorted(list(globals()) + __all__)
+''')
+
+
+def lazy_package(
+    pkg: str, alpha: str = "VALUE = 1\n", beta: str = "VALUE = 2\n", init: str | None = None
+) -> dict[str, str]:
+    """A well-behaved lazy package with two names; override a part to break it."""
+    return {
+        f"{pkg}/__init__.py": init if init is not None else LAZY_INIT.format(pkg=pkg),
+        f"{pkg}/alpha.py": alpha,
+        f"{pkg}/beta.py": beta,
+    }
+
+
+def with_beta(beta: str, init_extra: str = "", init_prefix: str = "") -> dict[str, str]:
+    """``pkg``, the lazy package, whose ``beta`` runs BETA, with code before or after its __init__."""
+    return lazy_package("pkg", beta=beta, init=init_prefix + LAZY_INIT.format(pkg="pkg") + init_extra)
+
+
+_GETATTR_TAIL = textwrap.dedent('''
+    __all__ = ["alpha", "beta"]
+
+    def __dir__():
+        return sorted(list(globals()) + __all__)
+''')
+
+# One ``pkg`` per rule of ``check`` (tests/test_rules.py), built to break it; "rule (how)" when a
+# rule has more than one.
+RULE_BREAKERS = {
+    "eager-import": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg") + "\nfrom . import alpha\n"),
+    "resolve-failed": lazy_package("pkg", beta="raise RuntimeError('beta is broken')\n"),
+    "wrong-exception": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(", "raise KeyError(")),
+    "unknown-accepted": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")", "return None")),
+    "rejection-side-effect": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "raise AttributeError(", "import pkg.heavy\n    raise AttributeError(")
+    ) | {"pkg/heavy.py": "X = 1\n"},
+    "declaration-mismatch": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "beta as beta", "gamma as gamma")),
+    "invalid-all": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        '__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta", "alpha", 7]')),
+    "not-cached": {"pkg/__init__.py": textwrap.dedent('''
+        def __getattr__(name):
+            if name in __all__:
+                return object()
+            raise AttributeError(name)
+    ''') + _GETATTR_TAIL},
+    "missing-dir": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").split("def __dir__")[0]),
+    "missing-dir (dir raises)": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
+        "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")),
+    "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
+}
+
+# Names that import each other and a shared private module (tests/test_probe.py, test_isolation.py).
+INTERDEPENDENT = {
+    "tangle/__init__.py": '''
+        __all__ = ["left", "right", "solo"]
+
+        def __getattr__(name):
+            if name in __all__:
+                import importlib
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(name)
+    ''',
+    "tangle/left.py": "import json\nfrom tangle import right\nfrom tangle._shared import helper\n",
+    "tangle/right.py": "import tangle._shared\nimport decimal\n",
+    "tangle/_shared.py": "import fractions\ndef helper():\n    return 1\n",
+    "tangle/solo.py": "import importlib\nmod = importlib.import_module('tangle._shared')\n",
+}
+
+# --- the lazy mechanisms of real packages (tests/test_mechanisms.py, test_introspection.py) ------
 
 # Modules each mechanism's lazy target imports when it runs: stdlib modules a bare interpreter
 # does not load at start-up, so that a missed load shows as a wrong module set.

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from aoinspect import schema
-from tests.conftest import document, lazy_package
+from tests.helpers import document
+from tests.packages import lazy_package
 
 
 def test_list_shows_the_four_names_none_loaded_at_import(invoke) -> None:

@@ -1,4 +1,4 @@
-"""Shell completion through Click's protocol, and in a real bash session."""
+"""Shell completion through Click's protocol (in this process), and in a real bash session."""
 
 from __future__ import annotations
 
@@ -9,18 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from aoinspect.cli import cli
 from aoinspect.completion import complete_names
-from tests.conftest import lazy_package
+from tests.packages import lazy_package
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 
 
 def complete(words: str, cword: int, env: dict[str, str] | None = None) -> list[str]:
-    environment = {**os.environ, **(env or {}), "COMP_WORDS": words, "COMP_CWORD": str(cword),
-                   "_AOINSPECT_COMPLETE": "bash_complete"}
-    completed = subprocess.run([str(CONSOLE_SCRIPT)], env=environment, capture_output=True, text=True, timeout=30)
-    return [line.split(",", 1)[1] for line in completed.stdout.splitlines()]
+    """What Click's bash protocol answers, in this process (the real shell: test_a_real_bash_session)."""
+    environment = {**(env or {}), "COMP_WORDS": words, "COMP_CWORD": str(cword), "_AOINSPECT_COMPLETE": "bash_complete"}
+    result = CliRunner().invoke(cli, [], prog_name="aoinspect", env=environment, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
 
 
 def test_names_of_ao_through_clicks_protocol(tmp_path) -> None:

@@ -28,7 +28,7 @@ def test_resolve_quantization_from_another_directory(tmp_path: Path, module: boo
     assert "ao.nn.quantized" in {load["module"] for load in entry["materialized"]}
 
 
-def test_the_done_when_commands(tmp_path: Path) -> None:
+def test_the_done_when_commands_in_plain_text(tmp_path: Path) -> None:
     listed = run("list", cwd=tmp_path)
     assert listed.returncode == 0
     for name in ("nn", "ns", "pruning", "quantization"):
@@ -38,14 +38,10 @@ def test_the_done_when_commands(tmp_path: Path) -> None:
     assert "module 'ao' has no attribute 'bogus'" in bogus.stdout
     checked = run("check", cwd=tmp_path)
     assert checked.returncode == 0 and "missing-dir" in checked.stdout
+    assert "\x1b[" not in checked.stdout  # NO_COLOR, or not a terminal: plain text
     missing = run("-p", "no_such_pkg", "list", cwd=tmp_path)
     assert missing.returncode == 3 and "no_such_pkg" in missing.stderr
     assert "Traceback" not in bogus.stderr + checked.stderr + missing.stderr
-
-
-def test_no_color_and_not_a_terminal_mean_plain_text(tmp_path: Path) -> None:
-    completed = run("check", cwd=tmp_path)
-    assert "\x1b[" not in completed.stdout
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -4,20 +4,18 @@ imports and JUnit reports."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from aoinspect.models import ImportResult, ModuleLoad, import_chain
 from aoinspect.patterns import matches
-from tests.conftest import LAZY_INIT, document, lazy_package
-
-CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
+from tests.helpers import document
+from tests.packages import LAZY_INIT, lazy_package
 
 
 def rules_of(doc: dict) -> dict[str, list[dict]]:  # type: ignore[type-arg]
@@ -98,34 +96,33 @@ def test_bad_budgets_are_usage_errors(invoke, value: str) -> None:
     assert invoke("check", "--max-modules", value).exit_code == 2
 
 
-def test_baseline_round_trip_end_to_end(fake, tmp_path) -> None:
+def test_baseline_round_trip(invoke, fake, tmp_path, monkeypatch) -> None:
     fake.write(lazy_package("pkg", beta="import decimal\n"))
-    env = {**os.environ, **fake.env}
     lock = tmp_path / "aoinspect.lock.json"
+    monkeypatch.chdir(tmp_path)
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(CONSOLE_SCRIPT), "-p", "pkg", *args], env=env, capture_output=True, text=True,
-                              cwd=tmp_path, timeout=60)
+    def run(*args: str) -> Result:
+        return invoke("-p", "pkg", *args)
 
     snapshot = run("snapshot")
-    assert snapshot.returncode == 0, snapshot.stderr
+    assert snapshot.exit_code == 0, snapshot.stderr
     lock.write_text(snapshot.stdout)
     recorded = json.loads(snapshot.stdout)
     assert "decimal" in recorded["names"]["beta"]
     assert recorded["names"]["beta"] == sorted(recorded["names"]["beta"])
     assert "ms" not in snapshot.stdout
-    assert run("check", "--baseline", str(lock)).returncode == 0
+    assert run("check", "--baseline", str(lock)).exit_code == 0
 
     (fake.root / "pkg" / "beta.py").write_text("import fractions\n")  # adds fractions, drops nothing else
     failed = run("check", "--baseline", str(lock), "--format", "json")
-    assert failed.returncode == 1
+    assert failed.exit_code == 1
     (new,) = rules_of(json.loads(failed.stdout))["new-import"]
     assert new["name"] == "beta" and "fractions" in new["message"]
 
     updated = run("check", "--baseline", str(lock), "--update-baseline")
-    assert updated.returncode == 0
+    assert updated.exit_code == 0
     assert "fractions" in json.loads(lock.read_text())["names"]["beta"]
-    assert run("check", "--baseline", str(lock)).returncode == 0
+    assert run("check", "--baseline", str(lock)).exit_code == 0
 
     (fake.root / "pkg" / "beta.py").write_text("")
     improved = json.loads(run("check", "--baseline", str(lock), "--format", "json").stdout)

@@ -16,7 +16,7 @@ from aoinspect import diff as diffing
 from aoinspect.cli import cli
 from aoinspect.diff import FailOn, Threshold, compare, parse_fail_on, parse_threshold, report_from_document
 from tests import documents
-from tests.conftest import lazy_package
+from tests.packages import lazy_package
 
 DEFAULT = Threshold()
 

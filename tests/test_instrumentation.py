@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from tests.conftest import document, importtime_entries, importtime_parents, lazy_package
+from tests.helpers import document, importtime_entries, importtime_parents
+from tests.packages import lazy_package
 
 
 def loads_of(doc: dict, index: int = 0) -> dict[str, dict]:  # type: ignore[type-arg]

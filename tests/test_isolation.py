@@ -7,8 +7,8 @@ import importlib.util
 import pytest
 
 from aoinspect.diff import FindingRef
-from tests.conftest import document, lazy_package
-from tests.test_probe import INTERDEPENDENT
+from tests.helpers import document
+from tests.packages import INTERDEPENDENT, RULE_BREAKERS, lazy_package
 
 
 def modules_by_name(doc: dict) -> dict[str, list[str]]:  # type: ignore[type-arg]
@@ -39,9 +39,7 @@ def test_fork_and_spawn_report_identical_module_sets(invoke, fake, package, name
 
 @pytest.mark.probe
 def test_check_findings_are_the_same_under_both(invoke, fake) -> None:
-    from tests.test_rules import CASES
-
-    fake.write(CASES["eager-import"] | {"other/__init__.py": ""})
+    fake.write(RULE_BREAKERS["eager-import"] | {"other/__init__.py": ""})
     forked = document(invoke("-p", "pkg", "--isolation", "fork", "check", "--format", "json"))
     spawned = document(invoke("-p", "pkg", "--isolation", "spawn", "check", "--format", "json"))
     # Times in messages (completion-loads, dir-loads) change from run to run, as aoinspect diff knows.

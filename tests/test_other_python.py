@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import document
+from tests.helpers import document
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 

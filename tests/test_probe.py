@@ -14,7 +14,8 @@ from aoinspect.child import protocol
 from aoinspect.engine import resolve_names
 from aoinspect.probing.runner import probe_command
 from aoinspect.probing.wire import ProbeSettings
-from tests.conftest import importtime_entries, lazy_package
+from tests.helpers import importtime_entries
+from tests.packages import INTERDEPENDENT, lazy_package
 
 BARE_DIFF = """
 import sys
@@ -23,23 +24,6 @@ before = set(sys.modules)
 {package}.{name}
 print("\\n".join(sorted(set(sys.modules) - before)))
 """
-
-INTERDEPENDENT = {
-    "tangle/__init__.py": '''
-        __all__ = ["left", "right", "solo"]
-
-        def __getattr__(name):
-            if name in __all__:
-                import importlib
-                return importlib.import_module("." + name, __name__)
-            raise AttributeError(name)
-    ''',
-    "tangle/left.py": "import json\nfrom tangle import right\nfrom tangle._shared import helper\n",
-    "tangle/right.py": "import tangle._shared\nimport decimal\n",
-    "tangle/_shared.py": "import fractions\ndef helper():\n    return 1\n",
-    "tangle/solo.py": "import importlib\nmod = importlib.import_module('tangle._shared')\n",
-}
-
 
 def bare_diff(python: str, package: str, name: str, env: dict[str, str]) -> list[str]:
     code = BARE_DIFF.format(package=package, name=name)

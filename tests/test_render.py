@@ -13,46 +13,16 @@ import pytest
 
 from aoinspect.models import (
     DeclaredName,
-    DistributionShare,
     ErrorInfo,
     Failure,
-    ImportResult,
     ListReport,
-    ModuleLoad,
-    ObjectInfo,
     Resolution,
     ResolveReport,
     Step,
 )
 from aoinspect.render import RenderOptions, render
-
-
-def load(module: str, parent: str | None, depth: int, self_ms: float, cumulative_ms: float) -> ModuleLoad:
-    return ModuleLoad(module, parent, depth, self_ms, cumulative_ms, self_ms, cumulative_ms,
-                      distribution="aoinspect" if module.startswith("ao") else None, stdlib=module == "math")
-
-
-LOADS = (
-    load("ao.quantization", None, 0, 1.0, 6.0),
-    load("ao.quantization.observer", "ao.quantization", 1, 1.5, 2.0),
-    load("math", "ao.quantization.observer", 2, 0.5, 0.5),
-    load("ao.nn", "ao.quantization", 1, 3.0, 3.0),
-)
-IMPORTED = ImportResult("ao", (load("ao", None, 0, 1.0, 1.0),), (), 1.0, 1, "3.11.7")
-REPORT = ResolveReport("ao", IMPORTED, (
-    Resolution(
-        name="quantization",
-        ok=True,
-        error=None,
-        steps=(Step("quantization", "module-getattr", LOADS, (), 6.5, 6.5),),
-        cached=True,
-        object=ObjectInfo("module", "<module 'ao.quantization'>", True),
-        distributions=(
-            DistributionShare("aoinspect", "0.1.0", "installed", 3, 5.5),
-            DistributionShare("(stdlib)", None, "stdlib", 1, 0.5),
-        ),
-    ),
-))
+from tests.documents import IMPORTED, LOADS, REPORT
+from tests.documents import module_load as load
 
 
 def test_text_resolve() -> None:

@@ -19,8 +19,8 @@ from aoinspect.render import RenderOptions, render
 from aoinspect.render.annotations import escape_data, escape_property, github_commands, sarif_log
 from aoinspect.render.markdown import cell, markdown_document
 from tests import documents
-from tests.conftest import lazy_package
-from tests.test_render import REPORT
+from tests.documents import REPORT
+from tests.packages import lazy_package
 
 HOSTILE = "a|b`c\nd\r\n<script>x</script> *e* [f](g) & h"
 

@@ -17,7 +17,7 @@ from aoinspect.render import RenderOptions, render
 from aoinspect.render.html import embed_json, html_page
 from aoinspect.render.json import to_document
 from tests import documents
-from tests.test_render import REPORT
+from tests.documents import REPORT
 
 
 class _Page(HTMLParser):

@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
+from typing import Any, Callable
 
 import pytest
+from click.testing import CliRunner
 
-from tests.conftest import LAZY_INIT, document, lazy_package
-
-GETATTR_TAIL = textwrap.dedent('''
-    __all__ = ["alpha", "beta"]
-
-    def __dir__():
-        return sorted(list(globals()) + __all__)
-''')
-
-CASES = {
-    "eager-import": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg") + "\nfrom . import alpha\n"),
-    "resolve-failed": lazy_package("pkg", beta="raise RuntimeError('beta is broken')\n"),
-    "wrong-exception": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(", "raise KeyError(")),
-    "unknown-accepted": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")", "return None")),
-    "rejection-side-effect": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "raise AttributeError(", "import pkg.heavy\n    raise AttributeError(")
-    ) | {"pkg/heavy.py": "X = 1\n"},
-    "declaration-mismatch": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "beta as beta", "gamma as gamma")),
-    "invalid-all": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        '__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta", "alpha", 7]')),
-    "not-cached": {"pkg/__init__.py": textwrap.dedent('''
-        def __getattr__(name):
-            if name in __all__:
-                return object()
-            raise AttributeError(name)
-    ''') + GETATTR_TAIL},
-    "missing-dir": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").split("def __dir__")[0]),
-    "missing-dir (dir raises)": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
-        "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")),
-    "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
-}
+from aoinspect.cli import cli
+from tests.helpers import FakePackages, document
+from tests.packages import LAZY_INIT, RULE_BREAKERS, lazy_package
 
 SEVERITY = {"not-cached": "warning", "missing-dir": "warning"}
 EXIT = {"probe-failed": 4, "not-cached": 0, "missing-dir": 0}
@@ -58,30 +28,51 @@ def test_a_well_behaved_package_has_no_findings(invoke, fake) -> None:
     assert document(result)["findings"] == []
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
-def test_rule_fires(invoke, fake, rule: str) -> None:
-    fake.write(CASES[rule])
-    result = invoke("-p", "pkg", "check", "--format", "json")
-    doc = document(result)
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[int, dict[str, Any]]]:
+    """``check --format json`` on the package that breaks CASE (exit code, document): run once per
+    case, however many tests read it."""
+    runs: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    def check(case: str) -> tuple[int, dict[str, Any]]:
+        if case not in runs:
+            site = FakePackages(tmp_path_factory.mktemp("site"))
+            site.write(RULE_BREAKERS[case])
+            result = CliRunner().invoke(cli, ["-p", "pkg", "check", "--format", "json"], env=site.env,
+                                        catch_exceptions=False)
+            runs[case] = (result.exit_code, document(result))
+        return runs[case]
+
+    return check
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
+def test_rule_fires(checked, rule: str) -> None:  # type: ignore[no-untyped-def]
+    exit_code, doc = checked(rule)
     rule = rule_id(rule)
     rules = {finding["rule"] for finding in doc["findings"]}
     assert rule in rules, doc["findings"]
     finding = next(f for f in doc["findings"] if f["rule"] == rule)
     assert finding["severity"] == SEVERITY.get(rule, "error")
-    assert result.exit_code == EXIT.get(rule, 1)
-    assert doc["exit_code"] == result.exit_code
+    assert exit_code == EXIT.get(rule, 1)
+    assert doc["exit_code"] == exit_code
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
-def test_rule_is_quiet_on_ao(invoke, rule: str) -> None:
-    doc = document(invoke("check", "--format", "json"))
+@pytest.fixture(scope="module")
+def ao_rules() -> set[str]:
+    """The rules ``check`` finds on ``ao``: one run for every rule's case."""
+    result = CliRunner().invoke(cli, ["check", "--format", "json"], catch_exceptions=False)
+    return {finding["rule"] for finding in document(result)["findings"]}
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_BREAKERS))
+def test_rule_is_quiet_on_ao(ao_rules: set[str], rule: str) -> None:
     expected = {"missing-dir", "star-import"}
-    assert (rule_id(rule) in {f["rule"] for f in doc["findings"]}) == (rule_id(rule) in expected)
+    assert (rule_id(rule) in ao_rules) == (rule_id(rule) in expected)
 
 
-def test_eager_import_names_the_importer(invoke, fake) -> None:
-    fake.write(CASES["eager-import"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_eager_import_names_the_importer(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("eager-import")
     (finding,) = [f for f in doc["findings"] if f["rule"] == "eager-import"]
     assert finding["name"] == "alpha"
     assert "imported by pkg)" in finding["message"]
@@ -96,17 +87,15 @@ def test_eager_name_that_getattr_would_not_serve_is_not_a_finding(invoke, fake) 
     assert names["alpha"]["loaded_at_import"] is True
 
 
-def test_wrong_exception_reports_the_real_type_and_location(invoke, fake) -> None:
-    fake.write(CASES["wrong-exception"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_wrong_exception_reports_the_real_type_and_location(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("wrong-exception")
     (finding,) = [f for f in doc["findings"] if f["rule"] == "wrong-exception"]
     assert "KeyError" in finding["message"]
     assert "pkg/__init__.py:" in finding["message"]
 
 
-def test_probe_failure_in_check_says_how_it_ended(invoke, fake) -> None:
-    fake.write(CASES["probe-failed"])
-    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+def test_probe_failure_in_check_says_how_it_ended(checked) -> None:  # type: ignore[no-untyped-def]
+    _exit_code, doc = checked("probe-failed")
     failed: dict[str | None, list[str]] = {}
     for f in doc["findings"]:
         if f["rule"] == "probe-failed":

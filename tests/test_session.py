@@ -12,7 +12,7 @@ from aoinspect.engine import check_package, resolve_names
 from aoinspect.probing import runner
 from aoinspect.probing.session import open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
-from tests.conftest import lazy_package
+from tests.packages import lazy_package
 
 
 @pytest.fixture

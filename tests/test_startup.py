@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 
@@ -26,21 +27,24 @@ DENY = {
 }
 
 
-def imported_modules(*args: str) -> set[str]:
+def imported_modules(*args: str) -> frozenset[str]:
     """What ``aoinspect ARGS`` imports beyond Click itself (up to 3.10, Click's uuid import loads
     platform and subprocess)."""
     return importtime_modules("-m", "aoinspect", *args) - importtime_modules("-c", "import click")
 
 
-def importtime_modules(*args: str) -> set[str]:
+@functools.cache  # the same for every test: "import click" runs once
+
+
+def importtime_modules(*args: str) -> frozenset[str]:
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=True
     )
-    return {
+    return frozenset(
         line.split("|")[-1].strip()
         for line in completed.stderr.splitlines()
         if line.startswith("import time:") and "imported package" not in line
-    }
+    )
 
 
 # check --help lists the rules from their registry, which needs the models they report with.

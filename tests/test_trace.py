@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from aoinspect.child import protocol
-from aoinspect.probing import wire
 from aoinspect.tracing.program import InvalidProgram, parse_program
 
 # Prints what a program can observe of how it was started, reads stdin, and exits with the
@@ -199,7 +198,8 @@ def test_a_program_that_dies_mid_run_leaves_its_trace(tmp_path: Path, fake, endi
 
 def test_a_hang_past_the_timeout_is_killed_and_keeps_the_trace(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     fake.write({"hangs.py": "import time\ntime.sleep(60)\n"})
-    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "2", cwd=tmp_path,
+    # Killed at the timeout: 1 s is ample for colorsys to load first, even on a loaded machine.
+    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "1", cwd=tmp_path,
                               env=fake.env)
     assert completed.returncode == 124
     assert document is not None
@@ -305,8 +305,8 @@ def test_programs_python_would_not_run_are_usage_errors(words: list[str]) -> Non
         parse_program(words)
 
 
-def test_every_section_the_child_sends_has_a_parser() -> None:
-    assert set(wire.PARSERS) == set(protocol.SECTIONS)
+def test_the_tracer_sends_its_sections_by_their_constants() -> None:
+    # That every section has a parser, and the reverse: tests/test_child.py.
     source = (Path(protocol.__file__).parent / "tracer.py").read_text()
     for section in ("SECTION_TRACE_START", "SECTION_TRACE_LOADS", "SECTION_TRACE_SPAWN", "SECTION_TRACE_END"):
         assert f"protocol.{section}" in source
