@@ -221,8 +221,16 @@ class _Invocation:
     def __init__(self, ctx: click.Context, command: str, **own: Any) -> None:
         group = ctx.obj or {}
 
+        def given_here(key: str) -> bool:
+            """A value the command got from its own environment variable (AOINSPECT_PYTHON) yields to
+            one given on the group's command line: the command line wins over the environment."""
+            source = ctx.get_parameter_source(key)
+            parent = ctx.parent.get_parameter_source(key) if ctx.parent is not None else None
+            from_environment = source is click.core.ParameterSource.ENVIRONMENT
+            return not (from_environment and parent is click.core.ParameterSource.COMMANDLINE)
+
         def pick(key: str, default: Any) -> Any:
-            if own.get(key) is not None:
+            if own.get(key) is not None and given_here(key):
                 return own[key]
             if group.get(key) is not None:
                 return group[key]

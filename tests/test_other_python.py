@@ -134,3 +134,12 @@ def test_not_a_python_is_a_usage_error(tmp_path: Path, invoke) -> None:
 def test_default_interpreter_is_ours(invoke) -> None:
     doc = document(invoke("resolve", "nn", "--format", "json"))
     assert doc["import"]["python"] == ".".join(str(part) for part in sys.version_info[:3])
+
+
+def test_python_given_before_the_command_beats_the_environment(invoke, monkeypatch) -> None:
+    """AOINSPECT_PYTHON=x aoinspect --python y list uses y: the command line wins."""
+    monkeypatch.setenv("AOINSPECT_PYTHON", "/nonexistent/python")
+    result = invoke("--python", sys.executable, "list", "--format", "json")
+    assert result.exit_code == 0, result.output
+    result = invoke("list", "--format", "json")
+    assert result.exit_code == 2 and "/nonexistent/python" in result.stderr
