@@ -329,10 +329,13 @@ class Tracer:
             while frame is not None:
                 code = frame.f_code
                 kind = kinds.get(code.co_filename)
-                if kind is None:
-                    kind = kinds[code.co_filename] = classify_file(code.co_filename)
                 if code.co_name in lazy_functions:
                     kind = LAZY
+                elif kind == IMPORT_SYSTEM:
+                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    continue
+                elif kind is None:
+                    kind = kinds[code.co_filename] = classify_file(code.co_filename)
                 if kind == USER:
                     if stack or code.co_name != "<module>" or frame.f_back is None \
                             or kind_of(frame.f_back.f_code) != IMPORT_SYSTEM:
