@@ -165,6 +165,35 @@ def test_lazy_hasattr_getmodule_and_thread_loads_name_their_line(tmp_path: Path,
     assert load_of(document, "json" if "json" in {load["module"] for load in document["loads"]} else "inspect")
 
 
+def test_long_modules_and_repeated_calls_name_the_right_line(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    """Far into a long code object the tracer finds lines from a table, stepping forward and
+    searching back (a loop, a second call): each load must still name its own line."""
+    count, padding = 120, 100
+    modules = {f"longmods/m{index}.py": "" for index in range(count)}
+    fake.write({**modules, "longmods/__init__.py": "", "longmods/t100.py": "", "longmods/t110.py": ""})
+    body = "".join(f"import longmods.m{index}  # line {index + 1}\n" for index in range(count - 20))
+    function = ["def load(first, last):", "    import importlib"] + ["    first += 0"] * padding + [
+        "    for index in range(first, last):",
+        "        importlib.import_module('longmods.m%d' % index)",
+        "    importlib.import_module('longmods.t%d' % first)",
+        "",
+        "load(100, 110)",
+        "load(110, 120)",
+    ]
+    (tmp_path / "long_app.py").write_text(body + "\n".join(function) + "\n")
+    loop_line = count - 20 + 2 + padding + 2
+    completed, document = run(["long_app.py"], cwd=tmp_path, env=fake.env)
+    assert completed.returncode == 0, completed.stderr
+    assert document is not None
+    for index in range(count - 20):
+        assert load_of(document, f"longmods.m{index}")["trigger"]["line"] == index + 1
+    for index in range(count - 20, count):
+        trigger = load_of(document, f"longmods.m{index}")["trigger"]
+        assert (trigger["line"], trigger["function"]) == (loop_line, "load")
+    for tail in ("longmods.t100", "longmods.t110"):
+        assert load_of(document, tail)["trigger"]["line"] == loop_line + 1
+
+
 def test_views_why_and_focus(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     fake.write(LAZY_FILES)
     (tmp_path / "app.py").write_text(LAZY_PROGRAM)

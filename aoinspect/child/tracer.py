@@ -3,17 +3,19 @@ notes, for every import that begins, its parent import, thread, times, and the f
 triggered it. Child code: see ``__init__.py`` for the rules it keeps; the pytest plugin also
 imports it to trace a test session in-process.
 
-Records travel as ``trace-loads`` sections appended to the result file (a batch is the
-``repr`` of a list of records, as a string), in batches: when an
+Records travel as ``trace-loads`` sections appended to the result file (a batch is a list of
+records written as its ``repr``, in hex; the parent reads it with ``ast.literal_eval``), in batches: when an
 import that no other import was running around finishes, when 64 are pending or 0.1 s has
 passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
 begins, so that a program that hangs or is killed inside one still shows where.
 
-A record is a list, in this order (``aoinspect.probing.wire`` reads it):
-``[index, module, parent index or -1, thread id, start s, end s or None, loaded, trigger, hop,
-via, context, thread name]`` with ``trigger = [file, line, function, module, positions]``
-(``positions``: ``[line, end line, column, end column]`` of the instruction, or None),
-``hop = [function, attribute, file, line]`` and ``via = [function, file, line]``.
+A record is a flat list whose fields ``protocol.TRACE_*`` name (``aoinspect.probing.wire``
+reads it): ``[index, module, parent index or -1, start ns, end ns or None, loaded, file, line,
+function, module]`` (the last four: the trigger's, or ``None, 0, None, None``), and only when one
+is not empty ``[positions, hop, via, context, thread id, thread name]`` with ``positions`` the
+trigger instruction's ``[line, end line, column, end column]``, ``hop = [function, attribute,
+file, line]`` and ``via = [function, file, line]``. Each field kept out of the common record
+and each float turned into an integer makes the record cheaper to build and to write.
 """
 
 import sys
@@ -47,7 +49,9 @@ def _sibling(name):
 
 
 protocol = _sibling("protocol")
-clock = _sibling("recorder").clock
+_recorder = _sibling("recorder")
+clock = _recorder.clock
+clock_ns = _recorder.clock_ns
 _OWN_FILES = frozenset({_HERE, _CHILD_DIR + "trace.py", _CHILD_DIR + "recorder.py", _CHILD_DIR + "protocol.py"})
 
 # How a frame takes part in an import: the walk from the import upwards skips the import
@@ -76,7 +80,7 @@ OS_SPAWNERS = (
     ("posix_spawnp", "os.posix_spawn"), ("execv", "os.exec"), ("execve", "os.exec"), ("_exit", "os._exit"),
 )
 FLUSH_PENDING = 64
-FLUSH_SECONDS = 0.1
+FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
 FRESH_MAIN = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__annotations__",
                         "__builtins__"})
@@ -94,10 +98,7 @@ def _stdlib_dir():
 STDLIB_DIR = _stdlib_dir()
 _HAS_QUALNAME = hasattr(_stdlib_dir.__code__, "co_qualname")
 _HAS_POSITIONS = hasattr(_stdlib_dir.__code__, "co_positions")
-
-
-# The frozen import system's file names (a set lookup with a cached hash: the walk's common case).
-_IMPORTLIB_FILENAMES = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
+_HAS_LINES = hasattr(_stdlib_dir.__code__, "co_lines")
 
 
 def classify_file(filename):
@@ -146,6 +147,87 @@ def _function_of(frame):
     return module + "." + function if type(module) is str else function
 
 
+def _extras(trigger, hop, via, context, ident, thread):
+    """A record's last six fields (``protocol.TRACE_POSITIONS`` on): rare, so kept off the
+    common path."""
+    return [
+        _positions(trigger) if trigger is not None and (hop is not None or via is not None) else None,
+        _hop(hop) if hop is not None else None,
+        [_function_of(via), via.f_code.co_filename, via.f_lineno or 0] if via is not None else None,
+        context, None if thread is None else ident, thread,
+    ]
+
+
+class LineFinder:
+    """The line a frame is running, for frames far into a long code object. ``f_lineno`` walks
+    the code's line table from its start on every call, so a module of N import statements
+    costs N**2 / 2 steps; once a code object has triggered a few imports far from its start,
+    its table becomes a list (``co_lines``, 3.10+) and later lookups step forward from where
+    the last one ended."""
+
+    FAR = 512  # f_lasti, in bytes, beyond which f_lineno's walk costs more than a lookup here
+    BUILD_AFTER = 4  # far lookups in one code object before its table is built
+    CACHED_CODES = 32
+    FORWARD_STEPS = 16
+
+    def __init__(self):
+        # id(code) -> [code, co_lines() as a list or None, far lookups so far, last index];
+        # the code object is held so that its id is not reused while it is cached.
+        self._tables = {}
+        self.line = self._line if _HAS_LINES else self._plain
+
+    @staticmethod
+    def _plain(frame, code):
+        return frame.f_lineno or 0
+
+    def _line(self, frame, code):
+        entry = self._tables.get(id(code))
+        if entry is None or entry[0] is not code:
+            tables = self._tables
+            if len(tables) >= self.CACHED_CODES:
+                tables.clear()
+            tables[id(code)] = [code, None, 1, 0]
+            return frame.f_lineno or 0
+        ranges = entry[1]
+        lasti = frame.f_lasti
+        if ranges is None:
+            entry[2] += 1
+            if entry[2] < self.BUILD_AFTER:
+                return frame.f_lineno or 0
+            ranges = entry[1] = list(code.co_lines())
+            index = _last_starting_at(ranges, lasti)
+        else:
+            index = entry[3]
+            if lasti < ranges[index][0]:
+                index = _last_starting_at(ranges, lasti)  # a loop went back, or another call
+            else:
+                steps = self.FORWARD_STEPS
+                while ranges[index][1] <= lasti:
+                    index += 1
+                    steps -= 1
+                    if index == len(ranges) or not steps:
+                        index = _last_starting_at(ranges, lasti)
+                        break
+        found = ranges[index]
+        if found[0] <= lasti < found[1] and found[2] is not None:
+            entry[3] = index
+            return found[2]
+        return frame.f_lineno or 0
+
+
+def _last_starting_at(ranges, lasti):
+    """The index of the last of ``ranges`` (``(start, end, line)``, in order) that starts at or
+    before ``lasti``, or 0."""
+    low, high = 0, len(ranges)
+    while low < high:
+        middle = (low + high) // 2
+        if ranges[middle][0] <= lasti:
+            low = middle + 1
+        else:
+            high = middle
+    return low - 1 if low else 0
+
+
 def _hop(frame):
     """The lazy frame that turned an attribute access into an import, with the attribute."""
     code = frame.f_code
@@ -175,13 +257,13 @@ class Tracer:
         self.context = None  # set by the pytest plugin: [node id, phase]
         self.seen = set()
         self.spawned = 0
-        self.origin = clock()
+        self.origin = clock_ns()
         self.pid = _os.getpid()
         self.main_thread = _get_ident()
         self._stacks = {}
         self._file_kinds = {}
         self._lock = _allocate_lock()
-        self._last_flush = 0.0
+        self._last_flush = 0
         self._popen_watched = False
         self._startup = frozenset(_modules)
         self._fd = None  # the result file, opened on the first write
@@ -197,26 +279,75 @@ class Tracer:
         pending = self.pending
         seen = self.seen
         modules = _modules
-        timer = clock
+        timer = clock_ns
         origin = self.origin
         get_ident = _get_ident
         getframe = _getframe
-        trigger = self._trigger
         counter = iter(range(1 << 62))
         tracer = self
         main_thread = self.main_thread
+        main_stack = stacks.setdefault(main_thread, [])
         thread_name = self._thread_name
+        kinds = self._file_kinds
+        kind_of = self._kind
+        lazy_functions = LAZY_FUNCTIONS
+        has_qualname = _HAS_QUALNAME
+        far_line = LineFinder().line
+        far = LineFinder.FAR
+        extras = _extras
 
         def _find_and_load(name, import_):
             if name in modules:
                 return original(name, import_)
             ident = get_ident()
-            stack = stacks.get(ident)
-            if stack is None:
-                stack = stacks[ident] = []
-            record = [next(counter), name, stack[-1][0] if stack else -1, ident, timer() - origin, None, False,
-                      None, None, None, tracer.context, None if ident == main_thread else thread_name(ident)]
-            trigger(getframe(1), record, stack)
+            if ident == main_thread:
+                stack = main_stack
+                thread = None
+            else:
+                stack = stacks.get(ident)
+                if stack is None:
+                    stack = stacks[ident] = []
+                thread = thread_name(ident)
+            # The trigger: the innermost frame outside the import system, the lazy machinery and
+            # the introspection helpers (the walk is short: the caller, or three frames above it).
+            frame = getframe(1)
+            hop = via = None
+            while frame is not None:
+                code = frame.f_code
+                kind = kinds.get(code.co_filename)
+                if code.co_name in lazy_functions:
+                    kind = LAZY
+                elif kind == IMPORT_SYSTEM:
+                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    continue
+                elif kind is None:
+                    kind = kinds[code.co_filename] = classify_file(code.co_filename)
+                if kind == USER:
+                    if stack or code.co_name != "<module>" or frame.f_back is None \
+                            or kind_of(frame.f_back.f_code) != IMPORT_SYSTEM:
+                        break
+                    # A module body the import system runs while no import is under way: a
+                    # LazyLoader module executing on first access, or exec_module called by
+                    # hand. The line that set it off is further out.
+                elif kind == OWN:
+                    frame = None  # type: ignore[assignment] # the walk ends on None
+                    break
+                elif kind == LAZY:
+                    hop = frame
+                elif kind == INTROSPECTION:
+                    via = frame
+                frame = frame.f_back  # type: ignore[assignment]
+            parent = stack[-1][0] if stack else -1
+            if frame is not None:
+                code = frame.f_code
+                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename,
+                          (frame.f_lineno or 0) if frame.f_lasti < far else far_line(frame, code),
+                          code.co_qualname if has_qualname else code.co_name, frame.f_globals.get("__name__")]
+            else:
+                record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
+            context = tracer.context
+            if hop is not None or via is not None or thread is not None or context is not None:
+                record += extras(frame, hop, via, context, ident, thread)
             seen.add(name)
             if not stack:
                 tracer.flush(record)
@@ -225,14 +356,14 @@ class Tracer:
                 return original(name, import_)
             finally:
                 now = timer() - origin
-                record[5] = now
-                record[6] = name in modules
+                record[4] = now  # protocol.TRACE_END_NS
+                record[5] = name in modules  # protocol.TRACE_LOADED
                 stack.pop()
                 pending.append(record)
                 if name == "subprocess" and not tracer._popen_watched:
                     tracer._popen_watched = True
                     tracer._watch_popen()
-                if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_SECONDS:
+                if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
                     tracer.flush()
 
         setattr(_find_and_load, "aoinspect_tracer", self)  # noqa: B010 - how the pytest plugin finds it
@@ -251,45 +382,6 @@ class Tracer:
         if kind is None:
             kind = self._file_kinds[code.co_filename] = classify_file(code.co_filename)
         return kind
-
-    def _trigger(self, frame, record, stack):
-        kinds = self._file_kinds
-        skipped = _IMPORTLIB_FILENAMES
-        hop = None
-        via = None
-        while frame is not None:
-            code = frame.f_code
-            filename = code.co_filename
-            if filename in skipped and code.co_name not in LAZY_FUNCTIONS:
-                frame = frame.f_back  # the frozen import system: the common case, kept quick
-                continue
-            kind = LAZY if code.co_name in LAZY_FUNCTIONS else kinds.get(filename)
-            if kind is None:
-                kind = kinds[filename] = classify_file(filename)
-            if kind == USER:
-                if stack or code.co_name != "<module>" or frame.f_back is None \
-                        or self._kind(frame.f_back.f_code) != IMPORT_SYSTEM:
-                    break
-                # A module body the import system runs while no import is under way: a
-                # LazyLoader module executing on first access, or exec_module called by hand.
-                # The line that set it off is further out.
-            elif kind == OWN:
-                frame = None
-                break
-            if kind == LAZY:
-                hop = frame
-            elif kind == INTROSPECTION:
-                via = frame
-            frame = frame.f_back
-        if frame is not None:
-            code = frame.f_code
-            record[7] = [code.co_filename, frame.f_lineno or 0, code.co_qualname if _HAS_QUALNAME else code.co_name,
-                         frame.f_globals.get("__name__"),
-                         _positions(frame) if hop is not None or via is not None else None]
-        if hop is not None:
-            record[8] = _hop(hop)
-        if via is not None:
-            record[9] = [_function_of(via), via.f_code.co_filename, via.f_lineno or 0]
 
     def _thread_name(self, ident):
         threading = _modules.get("threading")
@@ -316,12 +408,17 @@ class Tracer:
                 batch.append(begun)
             if unfinished:
                 for stack in list(self._stacks.values()):
-                    batch.extend(record for record in stack if record[5] is None)
+                    batch.extend(record for record in stack if record[protocol.TRACE_END_NS] is None)
             if batch:
-                # repr of a list of plain values runs in C, many times faster than protocol.encode;
-                # the parent reads it back with ast.literal_eval.
-                self._write(protocol.SECTION_TRACE_LOADS, {"records": repr(batch)})
-            self._last_flush = clock() - self.origin
+                # repr writes a list of plain values in C, many times faster than protocol.encode;
+                # the parent reads it back with ast.literal_eval, which builds literals and
+                # nothing else whatever the text holds (marshal would be faster still, but
+                # marshal.loads is not hardened against crafted data, and the program this
+                # child runs can write into the file). Its hex is a JSON string as it is.
+                data = repr(batch)
+                self._write_hex(protocol.SECTION_TRACE_LOADS, "records",
+                                data.encode("utf-8", "surrogatepass").hex())
+            self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
             pass
         finally:
@@ -337,7 +434,15 @@ class Tracer:
 
     def _write(self, section, payload):
         payload[protocol.SECTION_KEY] = section
-        data = (protocol.encode(payload) + "\n").encode("ascii")
+        self._write_line(protocol.encode(payload) + "\n")
+
+    def _write_hex(self, section, field, digits):
+        """A section of one field that holds hex digits: already a JSON string's body, which
+        ``protocol.encode`` would scan again."""
+        self._write_line('{"' + protocol.SECTION_KEY + '":"' + section + '","' + field + '":"' + digits + '"}\n')
+
+    def _write_line(self, line):
+        data = line.encode("ascii")
         fd = self._descriptor()
         while data:
             data = data[_os.write(fd, data):]

@@ -235,7 +235,7 @@ class TraceRecord:
     index: int
     module: str
     parent: int  # the index of the import running in the same thread when it began, or -1
-    thread_id: int
+    thread_id: int | None  # None for the main thread
     start: float  # seconds since the tracer started
     end: float | None
     loaded: bool  # the module was in sys.modules when its import ended
@@ -585,38 +585,51 @@ def _raw_frame(value: Any, kind: str) -> RawFrame | None:
     return frame
 
 
+NS_PER_SECOND = 1e9  # the tracer writes times as integer nanoseconds
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _trace_record(value: Any) -> TraceRecord:
-    if not isinstance(value, list) or len(value) != 12:
-        raise ProtocolError("a trace record is not a list of 12 fields")
-    index, module, parent, thread_id, start, end, loaded, trigger, hop, via, context, thread = value
+    """A record in the layout ``protocol.TRACE_*`` describes (10 fields, or 16 with the extras)."""
+    if not isinstance(value, list) or len(value) not in (protocol.TRACE_SHORT_RECORD, protocol.TRACE_LONG_RECORD):
+        raise ProtocolError("a trace record is not a list of 10 or 16 fields")
+    index, module, parent, start, end, loaded, file, line, function, frame_module = value[:protocol.TRACE_SHORT_RECORD]
+    positions = hop = via = context = thread_id = thread = None
+    if len(value) == protocol.TRACE_LONG_RECORD:
+        positions, hop, via, context, thread_id, thread = value[protocol.TRACE_SHORT_RECORD:]
     context_pair = None
     if context is not None:
         if not (isinstance(context, list) and len(context) == 2 and all(isinstance(item, str) for item in context)):
             raise ProtocolError("a record's context is not [node id, phase]")
         context_pair = (context[0], context[1])
     checks = (
-        isinstance(index, int), isinstance(module, str), isinstance(parent, int), isinstance(thread_id, int),
-        isinstance(start, (int, float)), end is None or isinstance(end, (int, float)), isinstance(loaded, bool),
+        _is_int(index), isinstance(module, str), _is_int(parent), thread_id is None or _is_int(thread_id),
+        _is_int(start), end is None or _is_int(end), isinstance(loaded, bool),
         thread is None or isinstance(thread, str),
     )
     if not all(checks):
         raise ProtocolError("a trace record holds the wrong types")
+    trigger = None if file is None else _raw_frame([file, line, function, frame_module, positions], "trigger")
     return TraceRecord(
-        index=index, module=module, parent=parent, thread_id=thread_id, start=float(start),
-        end=None if end is None else float(end), loaded=loaded, trigger=_raw_frame(trigger, "trigger"),
+        index=index, module=module, parent=parent, thread_id=thread_id, start=start / NS_PER_SECOND,
+        end=None if end is None else end / NS_PER_SECOND, loaded=loaded, trigger=trigger,
         hop=_raw_frame(hop, "hop"), via=_raw_frame(via, "via"), context=context_pair, thread=thread,
     )
 
 
 def _trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
-    """A batch of records, written by the tracer as the ``repr`` of a list (cheap in the child);
-    ``ast.literal_eval`` reads literals only, never running anything the text holds."""
+    """A batch of records, written by the tracer as the ``repr`` of a list, in hex (cheap in the
+    child). ``ast.literal_eval`` builds literals only, never running anything the text holds, and
+    every field's type is checked below: the program the child runs can write into the file."""
     import ast
 
     text = _field(raw, "records", str)
     try:
-        records = ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        records = ast.literal_eval(bytes.fromhex(text).decode("utf-8", "surrogatepass"))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
     if not isinstance(records, list):
         raise ProtocolError("the records are not a list")

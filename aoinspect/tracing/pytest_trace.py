@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from aoinspect.child import protocol
+
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
 
 SUMMARY_TESTS = 10
+NS_PER_MS = 1e6  # the tracer's records hold integer nanoseconds
 
 
 def running_tracer() -> Any:
@@ -91,12 +94,16 @@ class TracePlugin:
 def import_time_by_test(records: list[list[Any]]) -> list[tuple[str, dict[str, float]]]:
     """Per test node, the import time of the loads that began in each of its phases, the
     costliest test first. A load counts once: where its outermost import in that phase began."""
-    context_of = {record[0]: record[10] for record in records}
+    def context(record: list[Any]) -> Any:
+        return record[protocol.TRACE_CONTEXT] if len(record) > protocol.TRACE_CONTEXT else None
+
+    context_of = {record[protocol.TRACE_INDEX]: context(record) for record in records}
     totals: dict[str, dict[str, float]] = {}
     for record in records:
-        context = record[10]
-        if context is None or context_of.get(record[2]) == context or record[5] is None:
+        began_in = context(record)
+        end = record[protocol.TRACE_END_NS]
+        if began_in is None or context_of.get(record[protocol.TRACE_PARENT]) == began_in or end is None:
             continue
-        phases = totals.setdefault(context[0], {})
-        phases[context[1]] = phases.get(context[1], 0.0) + (record[5] - record[4]) * 1000.0
+        phases = totals.setdefault(began_in[0], {})
+        phases[began_in[1]] = phases.get(began_in[1], 0.0) + (end - record[protocol.TRACE_START_NS]) / NS_PER_MS
     return sorted(totals.items(), key=lambda item: -sum(item[1].values()))

@@ -10,4 +10,4 @@ if hasattr(ao, "ns"):
     print("numeric suite available")
 observer = ao.quantization.observer
 if arguments.prune:
-    from ao import pruning
+    from ao import pruning  # noqa: F401 - the import is what the example traces
