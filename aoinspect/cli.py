@@ -99,9 +99,11 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
-        click.option("--isolation", type=click.Choice(["auto", "fork", "spawn"]), default=None,
-                     help="fork: import PKG once and fork a fresh copy per probe; spawn: a new "
-                          "interpreter per probe; auto (default): fork where it is safe."),
+        click.option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), default=None,
+                     help="fork: import PKG once and fork a fresh copy per probe, measuring the names one "
+                          "module serves in one probe where that is provably exact; fork-each: a fresh "
+                          "fork for every name; spawn: a new interpreter per probe; auto (default): fork "
+                          "where it is safe."),
     ]
     for option in reversed(options):
         function = option(function)

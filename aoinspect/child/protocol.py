@@ -10,12 +10,14 @@ appended to the request's result file; a ``done`` section closes a run that went
 # Request modes: what a probe does after ``import PACKAGE``.
 MODE_INSPECT = "inspect"  # describe the package (namespace, __all__, dir)
 MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step
+MODE_RESOLVE_BATCH = "resolve-batch"  # the first NAME as resolve, the next ones while provably exact
+MODE_PLAN = "plan"  # the first module each NAME's access asks for: how to group names into batches
 MODE_ASK = "ask"  # call the package's __getattr__ directly for each NAME
 MODE_STAR = "star"  # what ``from PACKAGE import *`` does
 MODE_RACE = "race"  # NAME from THREADS threads at once
 MODE_SERVE = "serve"  # the fork server: import once, fork a probe per request
 
-REQUEST_MODES = (MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE)
+REQUEST_MODES = (MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE, MODE_RESOLVE_BATCH, MODE_PLAN)
 
 # Result sections.
 SECTION_IMPORT = "import"  # what ``import PACKAGE`` materialized
@@ -25,12 +27,14 @@ SECTION_RESOLVE = "resolve"  # MODE_RESOLVE, one per name
 SECTION_ASK = "ask"  # MODE_ASK
 SECTION_STAR = "star"  # MODE_STAR
 SECTION_RACE = "race"  # MODE_RACE
+SECTION_BATCH = "batch"  # MODE_RESOLVE_BATCH: the names it left for fresh forks, and why
+SECTION_PLAN = "plan"  # MODE_PLAN
 SECTION_INTERNAL = "internal"  # the probe itself failed: an error in aoinspect's child code
 SECTION_DONE = "done"  # the run went to its end
 
 SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
-    SECTION_RACE, SECTION_INTERNAL, SECTION_DONE,
+    SECTION_RACE, SECTION_BATCH, SECTION_PLAN, SECTION_INTERNAL, SECTION_DONE,
 )
 # How a step of an access was served (the child decides, in probe.step_mechanism).
 MECHANISM_ATTRIBUTE = "attribute"  # already in the namespace (or the class): a plain attribute

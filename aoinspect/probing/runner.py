@@ -61,6 +61,7 @@ def check_interpreter(python: str) -> str | None:
     return None
 OUTPUT_TAIL_BYTES = 4096
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
@@ -120,9 +121,7 @@ class Children:
             kill_group(group)
 
 
-def map_requests(
-    jobs: int, function: Callable[[ProbeRequest], T], requests: Sequence[ProbeRequest], children: Children
-) -> list[T]:
+def map_requests(jobs: int, function: Callable[[R], T], requests: Sequence[R], children: Children) -> list[T]:
     """``function`` over ``requests``, up to ``jobs`` at a time; results keep request order."""
     if len(requests) <= 1 or jobs <= 1:
         return [function(request) for request in requests]

@@ -27,10 +27,17 @@ from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
-ISOLATION_FORK = "fork"
+ISOLATION_FORK = "fork"  # fork server; names one module serves share a probe where that is exact
+ISOLATION_FORK_EACH = "fork-each"  # fork server; every name in its own fresh fork
 ISOLATION_SPAWN = "spawn"
+FORKING = (ISOLATION_FORK, ISOLATION_FORK_EACH)
+# Names per batch: a few batches per worker, so that both cores stay busy to the end.
+BATCHES_PER_JOB = 3
+BATCH_MIN, BATCH_MAX = 8, 256
+# The grouping hint is only worth this long: a package whose lazy path hangs is measured ungrouped.
+PLAN_TIMEOUT = 10.0
 # How long a fork server may take to go away once told to; it has nothing left to do.
 SHUTDOWN_GRACE = 5.0
 
@@ -93,8 +100,9 @@ class ForkSession:
         server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
         self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
         self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
+        self.batching = settings.isolation != ISOLATION_FORK_EACH
         self.isolation = Isolation(
-            ISOLATION_FORK,
+            ISOLATION_FORK if self.batching else ISOLATION_FORK_EACH,
             python_threads=server.python_threads if server else None,
             native_threads=server.native_threads if server else None,
         )
@@ -151,9 +159,63 @@ class ForkSession:
     # --- running probes ----------------------------------------------------------------------
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
+        if not self.batching:
+            return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
+        units = _batch_units(requests, self.settings.jobs, self._first_imports)
+        done = runner.map_requests(
+            self.settings.jobs, lambda unit: self._run_batch([requests[index] for index in unit]), units,
+            self.children,
+        )
+        runs: list[ProbeRun | None] = [None] * len(requests)
+        for unit, unit_runs in zip(units, done):
+            for index, run in zip(unit, unit_runs):
+                runs[index] = run
+        return [run for run in runs if run is not None]
 
-    def _run_one(self, request: ProbeRequest) -> ProbeRun:
+    def _first_imports(self, names: Sequence[str]) -> Mapping[str, str | None]:
+        """Which module each name's access asks for first (``probe.plan_names``): names are
+        grouped by it, so that a batch's names are neighbours. Only an order: every batched
+        measurement proves itself, whatever this said."""
+        if len(names) < 2:
+            return {}
+        request = ProbeRequest(protocol.MODE_PLAN, self.package, tuple(names))
+        plan = self._run_one(request, min(self.settings.timeout, PLAN_TIMEOUT)).get(wire.PlanSection)
+        return plan.first_import if plan is not None else {}
+
+    def _run_batch(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        """Single-name resolve requests, measured by ``resolve-batch`` probes: each probe
+        measures as many of them as it can show exact (``probe.resolve_batch``), the rest go to
+        the next probe, which starts from a fresh fork."""
+        if len(requests) == 1:
+            return [self._run_one(requests[0])]
+        runs: list[ProbeRun] = []
+        pending = list(requests)
+        while pending:
+            if len(pending) == 1:
+                runs.append(self._run_one(pending[0]))
+                break
+            names = tuple(request.names[0] for request in pending)
+            batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
+            if batch.protocol_error is not None:
+                # Something else wrote to the result file: trust none of it, measure one by one.
+                runs.extend(self._run_one(request) for request in pending)
+                break
+            measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
+            count = 0
+            for section, request in zip(measured, pending):
+                if section.name != request.names[0]:
+                    break
+                runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
+                                                                       wire.DoneSection())))
+                count += 1
+            if count == 0:
+                # The first name is measured exactly as a resolve probe would: this is its run.
+                runs.append(replace(batch, request=pending[0]))
+                count = 1
+            pending = pending[count:]
+        return runs
+
+    def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
         pending = _Pending(threading.Event())
@@ -166,7 +228,7 @@ class ForkSession:
             os.write(self._control, line.encode("ascii"))
         except OSError:
             pending.done.set()  # the server is gone; reported as a probe that never ran
-        timed_out = not pending.done.wait(self.settings.timeout)
+        timed_out = not pending.done.wait(timeout or self.settings.timeout)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -207,6 +269,43 @@ class ForkSession:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _batch_units(
+    requests: Sequence[ProbeRequest], jobs: int, first_imports: Callable[[Sequence[str]], Mapping[str, str | None]],
+) -> list[list[int]]:
+    """Request indices in units of work: one-name resolves grouped by the module their access
+    asks for first (``first_imports``), in runs of such groups; everything else alone. A name
+    asked for twice (``--repeat``) is measured in its own probes."""
+    seen: dict[tuple[str, ...], int] = {}
+    for request in requests:
+        seen[request.names] = seen.get(request.names, 0) + (request.mode == protocol.MODE_RESOLVE)
+    batchable = [
+        index for index, request in enumerate(requests)
+        if request.mode == protocol.MODE_RESOLVE and len(request.names) == 1 and "." not in request.names[0]
+        and seen[request.names] == 1
+    ]
+    chosen = set(batchable)
+    units = [[index] for index in range(len(requests)) if index not in chosen]
+    if len(batchable) <= jobs * 2:
+        # Few names: running them side by side beats saving a fork or two.
+        return units + [[index] for index in batchable]
+    hints = first_imports([requests[index].names[0] for index in batchable])
+    groups: dict[object, list[int]] = {}
+    for index in batchable:
+        hint = hints.get(requests[index].names[0])
+        groups.setdefault(hint if hint is not None else ("alone", index), []).append(index)
+    size = -(-len(batchable) // max(1, jobs * BATCHES_PER_JOB))
+    size = max(BATCH_MIN, min(BATCH_MAX, size))
+    unit: list[int] = []
+    for group in groups.values():
+        unit.extend(group)
+        if len(unit) >= size:
+            units.append(unit)
+            unit = []
+    if unit:
+        units.append(unit)
+    return units
+
+
 def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
     """The server's import hung or failed: every probe's would too. Report that, at once."""
     return [
@@ -238,7 +337,7 @@ class Session:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
             self._spawn = SpawnSession(settings, self.children, "this platform cannot fork")
-        elif probes == 1 and settings.isolation != ISOLATION_FORK:
+        elif probes == 1 and settings.isolation not in FORKING:
             self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
 
     def _start(self) -> None:

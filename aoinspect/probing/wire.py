@@ -10,7 +10,8 @@ every field is checked: a line that does not hold what its section promises rais
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
 from aoinspect.child import protocol
@@ -26,6 +27,12 @@ class ProtocolError(ValueError):
 
 # --- the records -----------------------------------------------------------------------------
 
+_NO_FILES: Mapping[str, str | None] = MappingProxyType({})
+
+
+def _no_files() -> Mapping[str, str | None]:
+    return _NO_FILES
+
 
 @dataclass(frozen=True)
 class ImportSection:
@@ -39,6 +46,9 @@ class ImportSection:
     threads: int
     python: str
     startup_modules: tuple[str, ...]
+    # module -> its __file__, the start-up modules' too
+    files: Mapping[str, str | None] = field(default_factory=_no_files)
+    sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class ResolveSection:
     object: ObjectInfo | None
     candidates: tuple[str, ...]
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
+    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
+    batched_after: str | None = None  # measured in the probe that measured this name first
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,22 @@ class RaceSection:
 
 
 @dataclass(frozen=True)
+class BatchSection:
+    """The end of a batched resolve: the names it left for fresh forks, and why."""
+
+    unmeasured: tuple[str, ...]
+    reason: str | None
+    served_by: str | None
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """For each name, the first module its access asks for that is not loaded (a grouping hint)."""
+
+    first_import: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
 class InternalSection:
     """The probe's own code failed."""
 
@@ -132,7 +160,7 @@ class DoneSection:
 
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
-    InternalSection, DoneSection,
+    BatchSection, PlanSection, InternalSection, DoneSection,
 ]
 
 
@@ -192,6 +220,13 @@ def _optional_error(raw: Mapping[str, Any], key: str) -> ErrorInfo | None:
     return None if value is None else _error(value)
 
 
+def _files(raw: Mapping[str, Any]) -> Mapping[str, str | None]:
+    value = _field(raw, "files", dict, {})
+    if not all(isinstance(file, str) or file is None for file in value.values()):
+        raise ProtocolError("the field 'files' maps a module to something other than a path")
+    return value or _NO_FILES
+
+
 def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
     loads = []
     for item in _field(raw, key, list, []):
@@ -225,6 +260,8 @@ def _import(raw: Mapping[str, Any]) -> ImportSection:
         threads=int(_field(raw, "threads", int, 1)),
         python=".".join(str(part) for part in python),
         startup_modules=_strings(raw, "startup_modules") or (),
+        files=_files(raw),
+        sys_path=_strings(raw, "sys_path", optional=True) or (),
     )
 
 
@@ -285,6 +322,8 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
                           _field(described, "is_module", bool)) if described else None,
         candidates=_strings(raw, "candidates", optional=True) or (),
         observed=_loads(raw, "observed"),
+        files=_files(raw),
+        batched_after=_field(raw, "batched_after", str, None),
     )
 
 
@@ -314,6 +353,21 @@ def _race(raw: Mapping[str, Any]) -> RaceSection:
     )
 
 
+def _batch(raw: Mapping[str, Any]) -> BatchSection:
+    return BatchSection(
+        unmeasured=_strings(raw, "unmeasured") or (),
+        reason=_field(raw, "reason", str, None),
+        served_by=_field(raw, "served_by", str, None),
+    )
+
+
+def _plan(raw: Mapping[str, Any]) -> PlanSection:
+    first = _field(raw, "first_import", dict)
+    if not all(isinstance(module, str) or module is None for module in first.values()):
+        raise ProtocolError("the field 'first_import' maps a name to something other than a module")
+    return PlanSection(first)
+
+
 def _internal(raw: Mapping[str, Any]) -> InternalSection:
     return InternalSection(_error(raw.get("error")))
 
@@ -331,6 +385,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_ASK: _ask,
     protocol.SECTION_STAR: _star,
     protocol.SECTION_RACE: _race,
+    protocol.SECTION_BATCH: _batch,
+    protocol.SECTION_PLAN: _plan,
     protocol.SECTION_INTERNAL: _internal,
     protocol.SECTION_DONE: _done,
 }
