@@ -482,8 +482,8 @@ class ImportWatch:
 #   - looking at B's value loads nothing and leaves one thread.
 # A fresh fork's access of B then starts from the state the lazy path reads, asks for R1 first
 # and loads its subtree, then R2 and its subtree, ..., as A's did. Anything else ends the batch:
-# B and the names after it are reported unmeasured and the parent measures them in fresh forks. The first import B begins ends
-# this probe at once, so that nothing of B's load is paid for here.
+# B and the names after it are reported unmeasured and the parent measures them in fresh forks.
+# The first import B begins ends this probe at once, so that nothing of B's load is paid here.
 
 _CONTAINERS = (dict, list, set, frozenset, tuple)
 
