@@ -46,8 +46,9 @@ CONFIG_GLOBAL_KEYS = {"package": "package", "python": "python", "timeout": "time
                       "isolation": "isolation", "format": "fmt"}
 CONFIG_CHECK_KEYS = {"strict": "strict", "forbid": "forbid", "forbid-on": "forbid_on", "max-modules": "max_modules",
                      "max-import-ms": "max_import_ms", "baseline": "baseline", "threads": "threads",
-                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore"}
-CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore"}
+                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore",
+                     "names": "names"}
+CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore", "names"}
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -153,6 +154,11 @@ class _Invocation:
         self.python: str | None = pick("python", None)
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
+        self.progress: Any = None
+        if self.fmt != "json" and sys.stderr.isatty():
+            from aoinspect.progress import Progress
+
+            self.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
         allowed = schema.COMMAND_FORMATS[command]
         if self.fmt not in allowed:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
@@ -167,7 +173,8 @@ class _Invocation:
             if problem:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
-        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
+        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation,
+                             progress=self.progress)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""
@@ -180,7 +187,11 @@ class _Invocation:
         options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
         settings = self.settings()
         try:
-            report = produce(settings)
+            try:
+                report = produce(settings)
+            finally:
+                if self.progress is not None:
+                    self.progress.close()
         except AoinspectError as exc:
             if self.debug:
                 raise
@@ -205,6 +216,10 @@ class _Invocation:
         self.ctx.exit(failure.exit_code)
 
 
+_names_option = click.option(
+    "--names", "names_matching", multiple=True, metavar="GLOB",
+    help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
+)
 _repeat_option = click.option(
     "--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
     help="Run each probe N times in fresh interpreters; times are medians, with minimums.",
@@ -218,9 +233,11 @@ _repeat_option = click.option(
 @click.option("--resolve", "resolve", is_flag=True,
               help="Also resolve each lazy name and show its module count and total time.")
 @_repeat_option
+@_names_option
 @click.pass_context
 def list_command(
-    ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, **options: Any
+    ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, names_matching: tuple[str, ...],
+    **options: Any,
 ) -> None:
     """List the lazy names PKG declares, where, and whether `import PKG` already loads them.
 
@@ -232,7 +249,8 @@ def list_command(
 
     invocation = _Invocation(ctx, "list", **options)
     invocation.run(lambda settings: engine.list_names(
-        settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat))
+        settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat,
+        names_matching=names_matching))
 
 
 def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
@@ -345,12 +363,14 @@ class _CheckCommand(click.Command):
               help="Measure each name N times; time budgets use the fastest.")
 @click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
               help="Do not report RULE (e.g. star-import). Repeatable.")
+@click.option("--names", "names", multiple=True, metavar="GLOB",
+              help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    **options: Any,
+    names: tuple[str, ...], **options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
@@ -372,6 +392,7 @@ def check_command(
         threads=threads,
         repeat=repeat,
         ignore=ignore,
+        names=names,
     )
     invocation.run(lambda settings: engine.check_package(settings, invocation.package, check_options))
 

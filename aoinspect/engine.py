@@ -106,6 +106,15 @@ def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[Decla
     )
 
 
+def matching(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
+    """The names matching one of the glob ``patterns`` (``--names``), or all without patterns."""
+    if not patterns:
+        return list(names)
+    from fnmatch import fnmatchcase
+
+    return [name for name in names if any(fnmatchcase(name, pattern) for pattern in patterns)]
+
+
 def _resolve_request(package: str, name: str) -> ProbeRequest:
     return ProbeRequest(protocol.MODE_RESOLVE, package, (name,))
 
@@ -119,7 +128,7 @@ def _resolution_reader(name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
 
 def list_names(
     settings: ProbeSettings, package: str, *, include_undeclared: bool = False, resolve: bool = False,
-    repeat: int = 1,
+    repeat: int = 1, names_matching: Sequence[str] = (),
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
@@ -133,7 +142,7 @@ def list_names(
         names = declared.names
         resolutions = None
         if resolve:
-            resolutions = _resolve(session, package, declared.lazy, repeat).results
+            resolutions = _resolve(session, package, matching(declared.lazy, names_matching), repeat).results
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
@@ -219,8 +228,8 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
         rule = rules.BY_ID["import-failed" if isinstance(exc, PackageImportFailed) else "probe-failed"]
         return CheckReport(package, None, (), (), (rule.finding(None, exc.message),), options.strict,
                            session.isolation, evaluated)
-    context = CheckContext(package, declared.info, declared.declarations, declared.names, declared.lazy,
-                           declared.eager, options, recorded)
+    context = CheckContext(package, declared.info, declared.declarations, declared.names,
+                           matching(declared.lazy, options.names), declared.eager, options, recorded)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [

@@ -352,6 +352,7 @@ class CheckOptions:
     threads: int = 0
     repeat: int = 1
     ignore: tuple[str, ...] = ()  # rule ids not to report
+    names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
 
 
 @dataclass(frozen=True)

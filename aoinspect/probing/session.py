@@ -160,7 +160,7 @@ class ForkSession:
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         if not self.batching:
-            return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
+            return runner.map_requests(self.settings.jobs, self._run_counted, requests, self.children)
         units = _batch_units(requests, self.settings.jobs, self._first_imports)
         done = runner.map_requests(
             self.settings.jobs, lambda unit: self._run_batch([requests[index] for index in unit]), units,
@@ -187,18 +187,18 @@ class ForkSession:
         measures as many of them as it can show exact (``probe.resolve_batch``), the rest go to
         the next probe, which starts from a fresh fork."""
         if len(requests) == 1:
-            return [self._run_one(requests[0])]
+            return [self._run_counted(requests[0])]
         runs: list[ProbeRun] = []
         pending = list(requests)
         while pending:
             if len(pending) == 1:
-                runs.append(self._run_one(pending[0]))
+                runs.append(self._run_counted(pending[0]))
                 break
             names = tuple(request.names[0] for request in pending)
             batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
             if batch.protocol_error is not None:
                 # Something else wrote to the result file: trust none of it, measure one by one.
-                runs.extend(self._run_one(request) for request in pending)
+                runs.extend(self._run_counted(request) for request in pending)
                 break
             measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
             count = 0
@@ -212,8 +212,14 @@ class ForkSession:
                 # The first name is measured exactly as a resolve probe would: this is its run.
                 runs.append(replace(batch, request=pending[0]))
                 count = 1
+            _advance(self.settings, count, pending[count - 1])
             pending = pending[count:]
         return runs
+
+    def _run_counted(self, request: ProbeRequest) -> ProbeRun:
+        run = self._run_one(request)
+        _advance(self.settings, 1, request)
+        return run
 
     def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
         request_id = str(next(self._ids))
@@ -269,6 +275,11 @@ class ForkSession:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _advance(settings: ProbeSettings, count: int, request: ProbeRequest) -> None:
+    if settings.progress is not None:
+        settings.progress.advance(count, " ".join(request.names) or request.mode)
+
+
 def _batch_units(
     requests: Sequence[ProbeRequest], jobs: int, first_imports: Callable[[Sequence[str]], Mapping[str, str | None]],
 ) -> list[list[int]]:
@@ -317,8 +328,12 @@ def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest])
 
 def run_fresh(settings: ProbeSettings, children: Children, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
     """Each request in a fresh interpreter, up to ``settings.jobs`` at a time, in order."""
-    return runner.map_requests(settings.jobs, lambda request: runner.run_probe(settings, request, children),
-                               requests, children)
+    def run_counted(request: ProbeRequest) -> ProbeRun:
+        run = runner.run_probe(settings, request, children)
+        _advance(settings, 1, request)
+        return run
+
+    return runner.map_requests(settings.jobs, run_counted, requests, children)
 
 
 class Session:
@@ -367,6 +382,8 @@ class Session:
         return self._fork.isolation
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        if self.settings.progress is not None:
+            self.settings.progress.add(len(requests))
         self._start()
         if self._import_outcome_final:
             assert self._fork is not None

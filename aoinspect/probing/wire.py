@@ -426,7 +426,9 @@ class ProbeSettings:
     python: str
     timeout: float = 60.0
     jobs: int = 1
-    isolation: str = "auto"  # "fork", "spawn" or "auto"
+    isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
+    # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
+    progress: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
