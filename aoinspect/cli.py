@@ -100,6 +100,11 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
+        click.option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
+                     help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
+                          "else in the current directory); also AOINSPECT_CACHE_DIR."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=None, envvar="AOINSPECT_NO_CACHE",
+                     help="Measure everything again and keep nothing (also AOINSPECT_NO_CACHE=1)."),
         click.option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), default=None,
                      help="fork: import PKG once and fork a fresh copy per probe, measuring the names one "
                           "module serves in one probe where that is provably exact; fork-each: a fresh "
@@ -121,14 +126,14 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, package: str | None, python: str | None, fmt: str | None, timeout: float | None,
-        jobs: int | None, isolation: str | None, debug: bool) -> None:
+        jobs: int | None, isolation: str | None, debug: bool, cache_dir: str | None, no_cache: bool | None) -> None:
     """Show what importing a lazy package, and each attribute access, actually loads.
 
     Every measurement runs in a fresh child interpreter and equals what a bare
     `python -c "import PKG; PKG.NAME"` adds to sys.modules.
     """
     ctx.obj = {"package": package, "python": python, "fmt": fmt, "timeout": timeout, "jobs": jobs,
-               "isolation": isolation, "debug": debug}
+               "isolation": isolation, "debug": debug, "cache_dir": cache_dir, "no_cache": no_cache}
 
 
 class _Invocation:
@@ -152,6 +157,11 @@ class _Invocation:
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
         self.isolation: str = pick("isolation", "auto")
         self.python: str | None = pick("python", None)
+        self.cache_dir: str | None = None
+        if not pick("no_cache", False):
+            from aoinspect.cache import find_cache_dir
+
+            self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
         self.progress: Any = None
@@ -174,7 +184,7 @@ class _Invocation:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
         return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation,
-                             progress=self.progress)
+                             cache_dir=self.cache_dir, progress=self.progress)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""

@@ -214,6 +214,8 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
     validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
     index = _distribution_index(settings)
+    if options.max_import_ms:
+        settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
     with open_session(settings, validate_package(package)) as session:
         report = _check(session, package, options, recorded)
     return _with_distributions(report, index)

@@ -251,6 +251,7 @@ class Resolution:
     distributions: Distributions = NO_DISTRIBUTIONS
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
+    from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
 
     @property
     def mechanism(self) -> str:

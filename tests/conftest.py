@@ -32,7 +32,9 @@ class FakePackages:
     @property
     def env(self) -> dict[str, str]:
         existing = os.environ.get("PYTHONPATH")
-        return {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+        return {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else ""),
+                # Every test measures afresh; the cache's own tests turn it on.
+                "AOINSPECT_NO_CACHE": "1"}
 
 
 @pytest.fixture

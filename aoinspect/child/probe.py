@@ -901,6 +901,7 @@ def race(module, count, name, reporter):
 
 def run_request(module, fields, recorder, reporter):
     """Everything after ``import PACKAGE``, as the request's fields (``protocol.py``) ask."""
+    before = set(_modules)
     try:
         mode, _package, threads, names = protocol.decode_request(fields)
         if mode == protocol.MODE_INSPECT:
@@ -922,7 +923,9 @@ def run_request(module, fields, recorder, reporter):
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
         reporter.send(protocol.SECTION_INTERNAL, {"error": _describe_error(exc)})
     finally:
-        reporter.send(protocol.SECTION_DONE, {})
+        # Every file behind what the request loaded, measured or not (``dir()``, a star import).
+        reporter.send(protocol.SECTION_DONE, {"files": _files_of([name for name in list(_modules)
+                                                                  if name not in before])})
 
 
 def _native_threads():

@@ -29,6 +29,8 @@ from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
+    from aoinspect.cache import ProbeCache
+
 ISOLATION_FORK = "fork"  # fork server; names one module serves share a probe where that is exact
 ISOLATION_FORK_EACH = "fork-each"  # fork server; every name in its own fresh fork
 ISOLATION_SPAWN = "spawn"
@@ -96,7 +98,9 @@ class ForkSession:
         children.register(self.process.pid)
         threading.Thread(target=self._read_status, name="aoinspect-status", daemon=True).start()
         self.server_timed_out = not self._wait_ready(settings.timeout)
-        self.server_sections, self.server_protocol_error = wire.parse_all(runner.read_sections(self.import_path))
+        server_raw = runner.read_sections(self.import_path)
+        self.server_raw = tuple(server_raw)
+        self.server_sections, self.server_protocol_error = wire.parse_all(server_raw)
         server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
         self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
         self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
@@ -201,12 +205,15 @@ class ForkSession:
                 runs.extend(self._run_counted(request) for request in pending)
                 break
             measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
+            measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
             count = 0
-            for section, request in zip(measured, pending):
+            for section, line, request in zip(measured, measured_raw, pending):
                 if section.name != request.names[0]:
                     break
+                done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
                 runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
-                                                                       wire.DoneSection())))
+                                                                       wire.DoneSection()),
+                                    raw=(*self.server_raw, line, done)))
                 count += 1
             if count == 0:
                 # The first name is measured exactly as a resolve probe would: this is its run.
@@ -242,7 +249,8 @@ class ForkSession:
             pending.done.wait(SHUTDOWN_GRACE)
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         run = wire.make_run(request, runner.read_sections(result_path), returncode, timed_out,
-                            self.settings.timeout, runner.tail(self.log_path), shared=self.server_sections)
+                            self.settings.timeout, runner.tail(self.log_path), shared=self.server_sections,
+                            shared_raw=self.server_raw)
         with contextlib.suppress(FileNotFoundError):
             os.remove(result_path)
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
@@ -348,6 +356,11 @@ class Session:
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
+        self.cache: ProbeCache | None = None
+        if settings.cache_dir is not None:
+            from aoinspect.cache import ProbeCache
+
+            self.cache = ProbeCache(settings.cache_dir, settings.python, package)
         if settings.isolation == ISOLATION_SPAWN:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
@@ -375,6 +388,9 @@ class Session:
 
     @property
     def isolation(self) -> Isolation:
+        if self._fork is None and self._spawn is None and self.cache is not None and self.cache.hits:
+            mode = self.settings.isolation if self.settings.isolation in (*FORKING, ISOLATION_SPAWN) else ISOLATION_FORK
+            return Isolation(mode, "every result came from the cache")
         self._start()
         if self._spawn is not None:
             return self._spawn.isolation
@@ -384,6 +400,27 @@ class Session:
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         if self.settings.progress is not None:
             self.settings.progress.add(len(requests))
+        if self.cache is None:
+            return self._run(requests)
+        # A request asked for more than once (--repeat) is measured every time.
+        asked: dict[tuple[str, ...], int] = {}
+        for request in requests:
+            asked[tuple(request.fields())] = asked.get(tuple(request.fields()), 0) + 1
+        runs: list[ProbeRun | None] = [
+            self.cache.get(request, self.settings.timeout) if asked[tuple(request.fields())] == 1 else None
+            for request in requests
+        ]
+        missing = [index for index, run in enumerate(runs) if run is None]
+        if self.settings.progress is not None:
+            self.settings.progress.advance(len(requests) - len(missing), "(cached)")
+        if missing:
+            measured = self._run([requests[index] for index in missing])
+            self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
+            for index, run in zip(missing, measured):
+                runs[index] = run
+        return [run for run in runs if run is not None]
+
+    def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._start()
         if self._import_outcome_final:
             assert self._fork is not None
@@ -399,6 +436,8 @@ class Session:
 
     def close(self) -> None:
         try:
+            if self.cache is not None:
+                self.cache.flush()
             for session in (self._fork, self._spawn):
                 if session is not None:
                     session.close()

@@ -157,6 +157,8 @@ class InternalSection:
 class DoneSection:
     """The child went to the end of its request."""
 
+    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of all it loaded
+
 
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
@@ -373,8 +375,7 @@ def _internal(raw: Mapping[str, Any]) -> InternalSection:
 
 
 def _done(raw: Mapping[str, Any]) -> DoneSection:
-    del raw
-    return DoneSection()
+    return DoneSection(_files(raw))
 
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
@@ -427,6 +428,7 @@ class ProbeSettings:
     timeout: float = 60.0
     jobs: int = 1
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
+    cache_dir: str | None = None  # where results are cached (``aoinspect.cache``), None for no cache
     # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
     progress: Any = field(default=None, compare=False, repr=False)
 
@@ -463,6 +465,8 @@ class ProbeRun:
     output_tail: str = ""
     protocol_error: str | None = None  # the first result line that broke the protocol
     retried_after: str | None = None  # how a forked probe ended before it was run again
+    from_cache: bool = False  # read from the cache, not measured by this run
+    raw: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # the lines, for the cache
 
     def get(self, kind: type[S]) -> S | None:
         """The first section of this type, if the child sent one."""
@@ -495,8 +499,16 @@ class ProbeRun:
 
 def make_run(
     request: ProbeRequest, raws: Sequence[dict[str, Any]], returncode: int | None, timed_out: bool, timeout: float,
-    output_tail: str, shared: tuple[Section, ...] = (),
+    output_tail: str, shared: tuple[Section, ...] = (), shared_raw: tuple[Mapping[str, Any], ...] = (),
 ) -> ProbeRun:
     """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's)."""
     parsed, problem = parse_all(raws)
-    return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem)
+    return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem,
+                    raw=(*shared_raw, *raws))
+
+
+def replace_from_cache(run: ProbeRun) -> ProbeRun:
+    """``run``, marked as read from the cache."""
+    from dataclasses import replace
+
+    return replace(run, from_cache=True, raw=())
