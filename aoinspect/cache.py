@@ -228,6 +228,13 @@ class ProbeCache:
                      validator: _Validator) -> bool:
         return self._paths_valid(entry["paths"], files, dirs, validator)
 
+    def has(self, fields: Sequence[str]) -> bool:
+        """Whether a valid entry for the request with these fields is cached."""
+        with self._lock:
+            self._load()
+            assert self._entries is not None
+            return json.dumps(list(fields)) in self._entries
+
     def get(self, request: ProbeRequest, timeout: float) -> ProbeRun | None:
         """The cached run of ``request``, if it is still valid."""
         from aoinspect.probing import wire
@@ -321,20 +328,53 @@ class ProbeCache:
             }
         with contextlib.suppress(OSError):
             _prepare(self.directory)
-            target_dir = os.path.dirname(self.path)
-            os.makedirs(target_dir, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target_dir)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(document, stream, separators=(",", ":"))
-                os.replace(temporary, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.remove(temporary)
-                raise
+            _write_atomically(self.path, document)
 
 
 _SHARED_SECTIONS = ("import", "server")
+
+
+class DistributionsCache:
+    """Which distribution installs which top-level name in this interpreter's environment, kept
+    while the directories of its ``sys.path`` (where installing or removing a distribution adds
+    or removes a ``.dist-info``) and the interpreter itself are unchanged."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        state = [_environment_key(sys.executable), [(entry, _dir_state(entry)) for entry in sys.path if entry]]
+        self.key = hashlib.sha256(json.dumps(state).encode("utf-8", "surrogatepass")).hexdigest()
+        self.path = os.path.join(directory, f"v{VERSION}", "distributions", self.key[:32] + ".json")
+
+    def read(self) -> dict[str, tuple[str, str | None]] | None:
+        try:
+            with open(self.path, encoding="utf-8") as stream:
+                document = json.load(stream)
+            if document.get("format") != FORMAT or document.get("key") != self.key:
+                return None
+            return {str(top): (str(pair[0]), pair[1] if isinstance(pair[1], str) else None)
+                    for top, pair in document["distributions"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+            return None
+
+    def write(self, distributions: Mapping[str, tuple[str, str | None]]) -> None:
+        document = {"format": FORMAT, "version": VERSION, "key": self.key, "distributions": distributions}
+        with contextlib.suppress(OSError):
+            _prepare(self.directory)
+            _write_atomically(self.path, document)
+
+
+def _write_atomically(path: str, document: Any) -> None:
+    target_dir = os.path.dirname(path)
+    os.makedirs(target_dir, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target_dir)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(document, stream, separators=(",", ":"))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
 
 
 def _request_key(request: ProbeRequest) -> str:

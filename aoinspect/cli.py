@@ -164,6 +164,7 @@ class _Invocation:
             self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
+        self.early: Any = None
         self.progress: Any = None
         if self.fmt != "json" and sys.stderr.isatty():
             from aoinspect.progress import Progress
@@ -184,7 +185,26 @@ class _Invocation:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
         return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation,
-                             cache_dir=self.cache_dir, progress=self.progress)
+                             cache_dir=self.cache_dir, progress=self.progress, early=self.early)
+
+    def start_early(self, mode: str, names: tuple[str, ...]) -> None:
+        """Start the one probe this command will run now, before the engine is imported, unless
+        the cache already holds its result: the child's start overlaps with the CLI's."""
+        from aoinspect.child import protocol
+
+        if self.python is not None or self.isolation not in ("auto", "spawn"):
+            return
+        if not all(part.isidentifier() for name in (self.package, *names) for part in name.split(".")):
+            return  # the engine reports it as a usage error
+        fields = protocol.encode_request(mode, self.package, 0, names)
+        if self.cache_dir is not None:
+            from aoinspect.cache import ProbeCache
+
+            if ProbeCache(self.cache_dir, sys.executable, self.package).has(fields):
+                return
+        from aoinspect.probing.runner import EarlyProbe
+
+        self.early = EarlyProbe(sys.executable, fields)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""
@@ -202,6 +222,8 @@ class _Invocation:
             finally:
                 if self.progress is not None:
                     self.progress.close()
+                if self.early is not None:
+                    self.early.discard()
         except AoinspectError as exc:
             if self.debug:
                 raise
@@ -209,8 +231,7 @@ class _Invocation:
             self._fail(failure, render)
         except KeyboardInterrupt:
             # The session already ended its children on the way out.
-            click.echo("aoinspect: interrupted", err=True)
-            self.ctx.exit(schema.EXIT_INTERRUPTED)
+            self.interrupted()
         except Exception as exc:
             if self.debug:
                 raise
@@ -218,6 +239,12 @@ class _Invocation:
             self._fail(Failure(self.command, self.package, "internal", message, schema.EXIT_PROBE_FAILED), render)
         click.echo(render(report, self.fmt, options))
         self.ctx.exit(report.exit_code)
+
+    def interrupted(self) -> None:
+        if self.early is not None:
+            self.early.discard()
+        click.echo("aoinspect: interrupted", err=True)
+        self.ctx.exit(schema.EXIT_INTERRUPTED)
 
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
         if self.fmt in schema.FAILURE_FORMATS:
@@ -291,11 +318,18 @@ def resolve_command(
     NAME may be dotted (nn.quantized): each attribute is then accessed in turn, and each
     step is reported. Names that start with '-' go after '--'.
     """
-    from aoinspect import engine
-
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
     invocation = _Invocation(ctx, "resolve", **options)
+    if len(names) == 1 and not resolve_all and repeat == 1:
+        from aoinspect.child import protocol
+
+        invocation.start_early(protocol.MODE_RESOLVE, names)
+    try:
+        from aoinspect import engine
+    except KeyboardInterrupt:
+        invocation.interrupted()
+
     invocation.render_options = {"top": top, "sort": sort, "depth": depth}
     if resolve_all:
         invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))

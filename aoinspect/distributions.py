@@ -38,9 +38,12 @@ class DistributionIndex:
     (or the paths in its ``RECORD``) until every name asked about is found is many times faster.
     """
 
-    def __init__(self, python: str | None = None) -> None:
-        """``python``: ask that interpreter's environment instead of this one's."""
+    def __init__(self, python: str | None = None, cache_dir: str | None = None) -> None:
+        """``python``: ask that interpreter's environment instead of this one's; ``cache_dir``:
+        keep what was read there (``aoinspect.cache``), for as long as the environment's
+        directories are unchanged."""
         self._python = python
+        self._cache_dir = cache_dir
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
         self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
@@ -55,16 +58,28 @@ class DistributionIndex:
         return self
 
     def _read_everything(self) -> None:
-        if self._python is not None:
-            self._everything = _ask_interpreter(self._python)
+        if self._cache_dir is not None and self._python is None:
+            from aoinspect.cache import DistributionsCache
+
+            cache = DistributionsCache(self._cache_dir)
+            everything = cache.read()
+            if everything is None:
+                everything = self._read_uncached()
+                cache.write({top: _pair(found) for top, found in everything.items()})
+            self._everything = everything
             return
+        self._everything = self._read_uncached()
+
+    def _read_uncached(self) -> dict[str, Any]:
+        if self._python is not None:
+            return _ask_interpreter(self._python)
         import importlib_metadata
 
         everything: dict[str, Any] = {}
         for distribution in importlib_metadata.distributions():
             for top in toplevel.top_level_names(distribution):
                 everything.setdefault(top, distribution)
-        self._everything = everything
+        return everything
 
     def _find(self, tops: set[str]) -> None:
         wanted = {top for top in tops if top not in self._providers and top not in self._stdlib}
@@ -145,6 +160,10 @@ class DistributionIndex:
         result = Distributions(shares)
         result.loads = loads
         return result
+
+
+def _pair(found: Any) -> tuple[str, str | None]:
+    return found if isinstance(found, tuple) else toplevel.name_and_version(found)
 
 
 def _ask_interpreter(python: str) -> dict[str, Any]:

@@ -181,7 +181,7 @@ def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python).prefetch()
+    return DistributionIndex(python, settings.cache_dir).prefetch()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:

@@ -20,18 +20,24 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
-from aoinspect.probing.wire import ProbeRun, make_run
-
 if TYPE_CHECKING:
-    from aoinspect.probing.wire import ProbeRequest, ProbeSettings
+    from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
 PROBE_FILE = os.path.join(CHILD_DIR, "probe.py")
 # The child runs as ``python -c BOOTSTRAP PROBE_FILE ...``: exactly a ``python -c`` (sys.path,
 # sys.flags.safe_path and all), executing the probe file; names only ever travel in argv.
+# The probe's bytecode comes from its __pycache__ when there is one (the import system's own
+# loader, which is loaded at start-up and touches neither sys.path nor sys.modules): compiling
+# probe.py costs a lone resolve about 20 ms.
 BOOTSTRAP = """import sys
-with open(sys.argv[1], "rb") as __probe__:
-    __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
+try:
+    __probe__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")
+except Exception:
+    __probe__ = None
+if __probe__ is None:
+    with open(sys.argv[1], "rb") as __probe__:
+        __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
 exec(__probe__)
 """
 
@@ -66,30 +72,78 @@ R = TypeVar("R")
 
 def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
     """Run one probe in a fresh interpreter and return what it reported."""
-    workdir = tempfile.mkdtemp(prefix="aoinspect-")
-    try:
-        result_path = os.path.join(workdir, "result.jsonl")
-        log_path = os.path.join(workdir, "output.log")
-        command = probe_command(settings.python, result_path, *request.fields())
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        children.register(process.pid)
+    early = settings.early
+    started = early.claim(settings.python, request.fields()) if early is not None else None
+    return (started or StartedProbe(settings.python, request.fields())).finish(settings, request, children)
+
+
+class StartedProbe:
+    """One probe in a fresh interpreter, from its start; ``finish`` waits for it and reads it.
+    Starting is apart so that the CLI can start a lone probe before it has imported the rest of
+    itself (``EarlyProbe``)."""
+
+    def __init__(self, python: str, fields: Sequence[str]) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="aoinspect-")
+        self.result_path = os.path.join(self.workdir, "result.jsonl")
+        self.log_path = os.path.join(self.workdir, "output.log")
         try:
-            returncode, timed_out = _wait(process, settings.timeout)
+            with open(self.log_path, "wb") as log:
+                self.process = subprocess.Popen(
+                    probe_command(python, self.result_path, *fields),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
+        except BaseException:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+
+    def finish(self, settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
+        from aoinspect.probing.wire import make_run
+
+        try:
+            process = self.process
+            children.register(process.pid)
+            try:
+                returncode, timed_out = _wait(process, settings.timeout)
+            finally:
+                kill_group(process.pid)
+                process.wait()
+                children.unregister(process.pid)
+            return make_run(request, read_sections(self.result_path), None if timed_out else returncode, timed_out,
+                            settings.timeout, tail(self.log_path))
         finally:
-            kill_group(process.pid)
-            process.wait()
-            children.unregister(process.pid)
-        return make_run(request, read_sections(result_path), None if timed_out else returncode, timed_out,
-                        settings.timeout, tail(log_path))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def discard(self) -> None:
+        kill_group(self.process.pid)
+        self.process.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class EarlyProbe:
+    """A lone probe the CLI starts as soon as it has read its arguments, so that the child's
+    start-up and import overlap with the CLI's own imports. The session that runs exactly this
+    request claims it; the CLI discards it if nothing did (a cached result, an error)."""
+
+    def __init__(self, python: str, fields: Sequence[str]) -> None:
+        self.key = (python, list(fields))
+        self._started: StartedProbe | None = StartedProbe(python, fields)
+        self._lock = threading.Lock()
+
+    def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
+        with self._lock:
+            if self._started is None or self.key != (python, list(fields)):
+                return None
+            started, self._started = self._started, None
+            return started
+
+    def discard(self) -> None:
+        with self._lock:
+            started, self._started = self._started, None
+        if started is not None:
+            started.discard()
 
 
 class Children:
