@@ -48,6 +48,7 @@ class DistributionIndex:
         self._versions: dict[str, str | None] = {}
         self._stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
+        self._annotated: dict[int, tuple[tuple[ModuleLoad, ...], tuple[ModuleLoad, ...]]] = {}
         self._prefetch: threading.Thread | None = None
 
     def prefetch(self) -> DistributionIndex:
@@ -122,13 +123,22 @@ class DistributionIndex:
         return self._versions[distribution]
 
     def annotate(self, loads: Iterable[ModuleLoad]) -> tuple[ModuleLoad, ...]:
+        shared = loads if isinstance(loads, tuple) else None
+        if shared is not None and id(shared) in self._annotated:
+            # Names measured in one batch share their loads: annotate them once.
+            original, annotated = self._annotated[id(shared)]
+            if original is shared:
+                return annotated
         loads = tuple(loads)
         self._find({load.module.partition(".")[0] for load in loads})
-        return tuple(
+        annotated = tuple(
             replace(load, distribution=self.provider(load.module), stdlib=self.is_stdlib(load.module),
                     generated=is_generated(load.module))
             for load in loads
         )
+        if shared is not None and len(shared) > 1:
+            self._annotated[id(shared)] = (shared, annotated)
+        return annotated
 
     def summarize(self, loads: Iterable[ModuleLoad]) -> Distributions:
         """One share per distribution (and stdlib, and local), the most expensive first."""

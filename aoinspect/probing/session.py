@@ -210,6 +210,11 @@ class ForkSession:
             for section, line, request in zip(measured, measured_raw, pending):
                 if section.name != request.names[0]:
                     break
+                if count and section.batched_after == pending[0].names[0] and len(section.steps) == 1:
+                    # The child copied the first name's loads: share its records, not copies.
+                    section = replace(section, steps=(replace(section.steps[0],
+                                                              materialized=measured[0].steps[0].materialized),),
+                                      files=measured[0].files)
                 done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
                 runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
                                                                        wire.DoneSection()),
@@ -281,6 +286,12 @@ class ForkSession:
         with contextlib.suppress(OSError):
             os.close(self._status)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _without_raw(run: ProbeRun) -> ProbeRun:
+    """The run without its raw lines, once the cache has them: a check of thousands of names
+    would otherwise hold every result twice."""
+    return replace(run, raw=()) if run.raw else run
 
 
 def _advance(settings: ProbeSettings, count: int, request: ProbeRequest) -> None:
@@ -401,7 +412,7 @@ class Session:
         if self.settings.progress is not None:
             self.settings.progress.add(len(requests))
         if self.cache is None:
-            return self._run(requests)
+            return [_without_raw(run) for run in self._run(requests)]
         # A request asked for more than once (--repeat) is measured every time.
         asked: dict[tuple[str, ...], int] = {}
         for request in requests:
@@ -417,7 +428,7 @@ class Session:
             measured = self._run([requests[index] for index in missing])
             self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
             for index, run in zip(missing, measured):
-                runs[index] = run
+                runs[index] = _without_raw(run)
         return [run for run in runs if run is not None]
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
