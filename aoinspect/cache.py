@@ -70,9 +70,10 @@ def find_cache_dir(start: str) -> str:
 def _environment_key(python: str) -> str:
     """What, outside the files, decides what a child imports: hashed."""
     try:
+        # The directory decides the environment (a venv's bin/python and bin/python3 are one).
         real = os.path.realpath(python)
         status = os.stat(real)
-        interpreter = [python, real, status.st_size, status.st_mtime_ns]
+        interpreter = [os.path.dirname(os.path.abspath(python)), real, status.st_size, status.st_mtime_ns]
     except OSError:
         interpreter = [python, None, None, None]
     environment = sorted((key, value) for key, value in os.environ.items()

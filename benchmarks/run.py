@@ -152,19 +152,23 @@ for name in sys.argv[2:]:
 """
 
 
-def peak_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) -> tuple[int, int]:
-    """The CLI process's own peak RSS and its largest child's, in KB."""
-    import resource
-
+def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) -> tuple[float, int]:
+    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB."""
+    started = time.perf_counter()
     completed = subprocess.run([python, "-c", RSS_WRAPPER, *arguments], env=env, cwd=cwd, capture_output=True,
                                text=True)
-    own = int(completed.stderr.rsplit("maxrss", 1)[1].split()[0])
-    return own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    elapsed = time.perf_counter() - started
+    if completed.returncode not in (0, 1) or "maxrss" not in completed.stderr:
+        raise SystemExit(f"aoinspect {' '.join(arguments[:6])} failed: {completed.stderr[-2000:]}")
+    return elapsed, int(completed.stderr.rsplit("maxrss", 1)[1].split()[0])
 
 
 def real_package_cases(tool: list[str], python: str, workdir: Path, packages: list[str], repeat: int,
                        memory: list[str]) -> list[Case]:
-    """Cold and warm check rows for the real packages that are installed; RSS lines."""
+    """Cold and warm check rows for the real packages that are installed; RSS lines. A cold run
+    starts from an empty cache directory of its own, which the warm runs then use."""
+    import resource
+
     cases: list[Case] = []
     env = dict(os.environ)
     cwd = str(workdir)
@@ -175,30 +179,34 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
         names = lazy_names(tool, package, env, cwd)
         eager = [[python, "-c", EAGER_TOUCH, package, *names]]
         cold_target = REAL_PACKAGES.get(package, 4.0)
-        cold = Case(f"check {package}, cold ({len(names)} names)", [*tool, "--no-cache", "-p", package, "check"],
-                    eager, "one eager interpreter", f"<= {cold_target:g}x",
-                    lambda ours, theirs, limit=cold_target: ours / theirs <= limit, [], [])
-        cache = str(workdir / f"cache-{package}")
-        warm = Case(f"check {package}, warm", [*tool, "--cache-dir", cache, "-p", package, "check"],
-                    [[python, "-c", f"import {package}"]], f'python -c "import {package}"', f"<= {WARM_TARGET:g}x",
+        cold = Case(f"check {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
+                    f"<= {cold_target:g}x", lambda ours, theirs, limit=cold_target: ours / theirs <= limit, [], [])
+        warm = Case(f"check {package}, warm", [], [[python, "-c", f"import {package}"]],
+                    f'python -c "import {package}"', f"<= {WARM_TARGET:g}x",
                     lambda ours, theirs: ours / theirs <= WARM_TARGET, [], [])
-        timed([warm.ours], env, cwd)  # fills the cache
-        for _ in range(repeat):
-            for case in (cold, warm):
-                case.times_ours.append(timed([case.ours], env, cwd))
-                case.times_theirs.append(timed(case.theirs, env, cwd))
+        peaks = []
+        for round_ in range(repeat):
+            cache = str(workdir / f"cache-{package}-{round_}")
+            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, "check"], env, cwd)
+            peaks.append(peak)
+            cold.times_ours.append(elapsed)
+            cold.times_theirs.append(timed(cold.theirs, env, cwd))
+            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, "check"]], env, cwd))
+            warm.times_theirs.append(timed(warm.theirs, env, cwd))
         cases += [cold, warm]
+        line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
         if package == "transformers":
-            subset_names = sum(1 for name in names if name.startswith(("A", "B", "C")))
-            subset, _ = peak_rss(python, ["--no-cache", "-p", package, "check", "--names", "[ABC]*"], env, cwd)
-            full, largest_child = peak_rss(python, ["--no-cache", "-p", package, "check"], env, cwd)
-            memory.append(
-                f"\npeak RSS of the CLI process, check {package}: {full / 1024:.0f} MB for {len(names)} names "
-                f"({subset / 1024:.0f} MB for the {subset_names} names matching [ABC]*; "
-                f"{(full - subset) / max(1, len(names) - subset_names):.1f} KB a name); "
-                f"largest child {largest_child / 1024:.0f} MB; target < {RSS_LIMIT_KB // 1024} MB: "
-                f"{'yes' if full < RSS_LIMIT_KB else 'NO'}"
-            )
+            subset_names = sum(1 for name in names if name[:1] in "ABC")
+            _elapsed, subset = timed_rss(python, ["--no-cache", "-p", package, "check", "--names", "[ABC]*"], env,
+                                         cwd)
+            line += (f"; {subset / 1024:.0f} MB for the {subset_names} names matching [ABC]*, so "
+                     f"{(max(peaks) - subset) / max(1, len(names) - subset_names):.1f} KB a further name; "
+                     f"target < {RSS_LIMIT_KB // 1024} MB: {'yes' if max(peaks) < RSS_LIMIT_KB else 'NO'}")
+        memory.append(line)
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if memory:
+        memory.append(f"largest process the benchmark waited for (a probe, a fork server or the CLI): "
+                      f"{largest / 1024:.0f} MB")
     return cases
 
 
@@ -292,6 +300,8 @@ def main() -> None:
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if memory:
+            print()
         for line in memory:
             print(line)
     finally:
