@@ -66,8 +66,9 @@ CONFIG_GLOBAL_KEYS = {"package": "package", "python": "python", "timeout": "time
                       "isolation": "isolation", "format": "fmt"}
 CONFIG_CHECK_KEYS = {"strict": "strict", "forbid": "forbid", "forbid-on": "forbid_on", "max-modules": "max_modules",
                      "max-import-ms": "max_import_ms", "baseline": "baseline", "threads": "threads",
-                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore"}
-CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore"}
+                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore",
+                     "names": "names"}
+CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore", "names"}
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -119,9 +120,16 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Probes to run at once (default: the number of CPUs)."),
-        click.option("--isolation", type=click.Choice(["auto", "fork", "spawn"]), default=None,
-                     help="fork: import PKG once and fork a fresh copy per probe; spawn: a new "
-                          "interpreter per probe; auto (default): fork where it is safe."),
+        click.option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
+                     help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
+                          "else in the current directory); also AOINSPECT_CACHE_DIR."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=None, envvar="AOINSPECT_NO_CACHE",
+                     help="Measure everything again and keep nothing (also AOINSPECT_NO_CACHE=1)."),
+        click.option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), default=None,
+                     help="fork: import PKG once and fork a fresh copy per probe, measuring the names one "
+                          "module serves in one probe where that is provably exact; fork-each: a fresh "
+                          "fork for every name; spawn: a new interpreter per probe; auto (default): fork "
+                          "where it is safe."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -205,14 +213,14 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
               help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, package: str | None, python: str | None, fmt: str | None, timeout: float | None,
-        jobs: int | None, isolation: str | None, debug: bool) -> None:
+        jobs: int | None, isolation: str | None, debug: bool, cache_dir: str | None, no_cache: bool | None) -> None:
     """Show what importing a lazy package, and each attribute access, actually loads.
 
     Every measurement runs in a fresh child interpreter and equals what a bare
     `python -c "import PKG; PKG.NAME"` adds to sys.modules.
     """
     ctx.obj = {"package": package, "python": python, "fmt": fmt, "timeout": timeout, "jobs": jobs,
-               "isolation": isolation, "debug": debug}
+               "isolation": isolation, "debug": debug, "cache_dir": cache_dir, "no_cache": no_cache}
 
 
 class _Invocation:
@@ -244,8 +252,19 @@ class _Invocation:
         self.jobs: int = pick("jobs", os.cpu_count() or 1)
         self.isolation: str = pick("isolation", "auto")
         self.python: str | None = pick("python", None)
+        self.cache_dir: str | None = None
+        if not pick("no_cache", False):
+            from aoinspect.cache import find_cache_dir
+
+            self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
+        self.early: Any = None
+        self.progress: Any = None
+        if self.fmt != "json" and sys.stderr.isatty():
+            from aoinspect.progress import Progress
+
+            self.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
         allowed = schema.COMMAND_FORMATS[command]
         if self.fmt not in allowed:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
@@ -260,7 +279,27 @@ class _Invocation:
             if problem:
                 raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
             python = self.python
-        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation)
+        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation,
+                             cache_dir=self.cache_dir, progress=self.progress, early=self.early)
+
+    def start_early(self, mode: str, names: tuple[str, ...]) -> None:
+        """Start the one probe this command will run now, before the engine is imported, unless
+        the cache already holds its result: the child's start overlaps with the CLI's."""
+        from aoinspect.child import protocol
+
+        if self.python is not None or self.isolation not in ("auto", "spawn"):
+            return
+        if not all(part.isidentifier() for name in (self.package, *names) for part in name.split(".")):
+            return  # the engine reports it as a usage error
+        fields = protocol.encode_request(mode, self.package, 0, names)
+        if self.cache_dir is not None:
+            from aoinspect.cache import ProbeCache
+
+            if ProbeCache(self.cache_dir, sys.executable, self.package).has(fields):
+                return
+        from aoinspect.probing.runner import EarlyProbe
+
+        self.early = EarlyProbe(sys.executable, fields)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""
@@ -273,7 +312,13 @@ class _Invocation:
         options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
         settings = self.settings()
         try:
-            report = produce(settings)
+            try:
+                report = produce(settings)
+            finally:
+                if self.progress is not None:
+                    self.progress.close()
+                if self.early is not None:
+                    self.early.discard()
         except AoinspectError as exc:
             if self.debug:
                 raise
@@ -281,11 +326,9 @@ class _Invocation:
             self._fail(failure, render)
         except KeyboardInterrupt:
             # The session already ended its children on the way out.
-            click.echo("aoinspect: interrupted", err=True)
-            self.ctx.exit(schema.EXIT_INTERRUPTED)
+            self.interrupted()
         except Terminated as exc:
-            click.echo(f"aoinspect: ended by signal {exc.signum}", err=True)
-            self.ctx.exit(128 + exc.signum)
+            self.interrupted(exc.signum)
         except Exception as exc:
             if self.debug:
                 raise
@@ -294,6 +337,16 @@ class _Invocation:
         click.echo(render(report, self.fmt, options))
         self.ctx.exit(report.exit_code)
 
+    def interrupted(self, signum: int | None = None) -> None:
+        """Ctrl-C, or SIGTERM/SIGHUP (``signum``): the sessions ended their children on the way out."""
+        if self.early is not None:
+            self.early.discard()
+        if signum is None:
+            click.echo("aoinspect: interrupted", err=True)
+            self.ctx.exit(schema.EXIT_INTERRUPTED)
+        click.echo(f"aoinspect: ended by signal {signum}", err=True)
+        self.ctx.exit(128 + signum)
+
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
         if self.fmt in schema.FAILURE_FORMATS:
             click.echo(render(failure, self.fmt))
@@ -301,6 +354,10 @@ class _Invocation:
         self.ctx.exit(failure.exit_code)
 
 
+_names_option = click.option(
+    "--names", "names_matching", multiple=True, metavar="GLOB",
+    help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
+)
 _repeat_option = click.option(
     "--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
     help="Run each probe N times in fresh interpreters; times are medians, with minimums.",
@@ -314,9 +371,11 @@ _repeat_option = click.option(
 @click.option("--resolve", "resolve", is_flag=True,
               help="Also resolve each lazy name and show its module count and total time.")
 @_repeat_option
+@_names_option
 @click.pass_context
 def list_command(
-    ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, **options: Any
+    ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, names_matching: tuple[str, ...],
+    **options: Any,
 ) -> None:
     """List the lazy names PKG declares, where, and whether `import PKG` already loads them.
 
@@ -328,7 +387,8 @@ def list_command(
 
     invocation = _Invocation(ctx, "list", **options)
     invocation.run(lambda settings: engine.list_names(
-        settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat))
+        settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat,
+        names_matching=names_matching))
 
 
 def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
@@ -359,11 +419,18 @@ def resolve_command(
     NAME may be dotted (nn.quantized): each attribute is then accessed in turn, and each
     step is reported. Names that start with '-' go after '--'.
     """
-    from aoinspect import engine
-
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
     invocation = _Invocation(ctx, "resolve", **options)
+    if len(names) == 1 and not resolve_all and repeat == 1:
+        from aoinspect.child import protocol
+
+        invocation.start_early(protocol.MODE_RESOLVE, names)
+    try:
+        from aoinspect import engine
+    except KeyboardInterrupt:
+        invocation.interrupted()
+
     invocation.render_options = {"top": top, "sort": sort, "depth": depth}
     if resolve_all:
         invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))
@@ -441,12 +508,14 @@ class _CheckCommand(click.Command):
               help="Measure each name N times; time budgets use the fastest.")
 @click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
               help="Do not report RULE (e.g. star-import). Repeatable.")
+@click.option("--names", "names", multiple=True, metavar="GLOB",
+              help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    **options: Any,
+    names: tuple[str, ...], **options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
@@ -468,6 +537,7 @@ def check_command(
         threads=threads,
         repeat=repeat,
         ignore=ignore,
+        names=names,
     )
     invocation.run(lambda settings: engine.check_package(settings, invocation.package, check_options))
 

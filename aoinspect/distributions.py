@@ -37,16 +37,20 @@ class DistributionIndex:
     (or the paths in its ``RECORD``) until every name asked about is found is many times faster.
     """
 
-    def __init__(self, python: str | None = None, timeout: float = 60.0) -> None:
-        """``python``: ask that interpreter's environment instead of this one's, within ``timeout``."""
+    def __init__(self, python: str | None = None, timeout: float = 60.0, cache_dir: str | None = None) -> None:
+        """``python``: ask that interpreter's environment instead of this one's, within ``timeout``;
+        ``cache_dir``: keep what was read there (``aoinspect.cache``), for as long as the
+        environment's directories are unchanged."""
         self._python = python
         self._timeout = timeout
+        self._cache_dir = cache_dir
         self._providers: dict[str, str | None] = {}
         self._versions: dict[str, str | None] = {}
         # For another interpreter, replaced by its own list once it answers (modules come and go
         # between versions: asyncore left in 3.12, tomllib came in 3.11).
         self._stdlib = frozenset(toplevel.stdlib_names())
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
+        self._annotated: dict[int, tuple[tuple[ModuleLoad, ...], tuple[ModuleLoad, ...]]] = {}
         self._prefetch: threading.Thread | None = None
 
     def prefetch(self) -> DistributionIndex:
@@ -57,18 +61,31 @@ class DistributionIndex:
         return self
 
     def _read_everything(self) -> None:
+        if self._cache_dir is not None and self._python is None:
+            from aoinspect.cache import DistributionsCache
+
+            cache = DistributionsCache(self._cache_dir)
+            everything = cache.read()
+            if everything is None:
+                everything = self._read_uncached()
+                cache.write({top: _pair(found) for top, found in everything.items()})
+            self._everything = everything
+            return
+        self._everything = self._read_uncached()
+
+    def _read_uncached(self) -> dict[str, Any]:
         if self._python is not None:
-            self._everything, stdlib = _ask_interpreter(self._python, self._timeout)
+            answered, stdlib = _ask_interpreter(self._python, self._timeout)
             if stdlib:
                 self._stdlib = stdlib
-            return
+            return answered
         import importlib_metadata
 
         everything: dict[str, Any] = {}
         for distribution in importlib_metadata.distributions():
             for top in toplevel.top_level_names(distribution):
                 everything.setdefault(top, distribution)
-        self._everything = everything
+        return everything
 
     def _read(self) -> dict[str, Any]:
         if self._prefetch is not None:
@@ -120,13 +137,22 @@ class DistributionIndex:
         return self._versions[distribution]
 
     def annotate(self, loads: Iterable[ModuleLoad]) -> tuple[ModuleLoad, ...]:
+        shared = loads if isinstance(loads, tuple) else None
+        if shared is not None and id(shared) in self._annotated:
+            # Names measured in one batch share their loads: annotate them once.
+            original, annotated = self._annotated[id(shared)]
+            if original is shared:
+                return annotated
         loads = tuple(loads)
         self._find({load.module.partition(".")[0] for load in loads})
-        return tuple(
+        annotated = tuple(
             replace(load, distribution=self.provider(load.module), stdlib=self.is_stdlib(load.module),
                     generated=is_generated(load.module))
             for load in loads
         )
+        if shared is not None and len(shared) > 1:
+            self._annotated[id(shared)] = (shared, annotated)
+        return annotated
 
     def summarize(self, loads: Iterable[ModuleLoad]) -> Distributions:
         """One share per distribution (and stdlib, and local), the most expensive first."""
@@ -158,6 +184,10 @@ class DistributionIndex:
         result = Distributions(shares)
         result.loads = loads
         return result
+
+
+def _pair(found: Any) -> tuple[str, str | None]:
+    return found if isinstance(found, tuple) else toplevel.name_and_version(found)
 
 
 def _ask_interpreter(python: str, timeout: float = 60.0) -> tuple[dict[str, Any], frozenset[str]]:

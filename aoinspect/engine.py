@@ -119,6 +119,15 @@ def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[Decla
     )
 
 
+def matching(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
+    """The names matching one of the glob ``patterns`` (``--names``), or all without patterns."""
+    if not patterns:
+        return list(names)
+    from fnmatch import fnmatchcase
+
+    return [name for name in names if any(fnmatchcase(name, pattern) for pattern in patterns)]
+
+
 def _resolve_request(package: str, name: str) -> ProbeRequest:
     return ProbeRequest(protocol.MODE_RESOLVE, package, (name,))
 
@@ -132,7 +141,7 @@ def _resolution_reader(name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
 
 def list_names(
     settings: ProbeSettings, package: str, *, include_undeclared: bool = False, resolve: bool = False,
-    repeat: int = 1,
+    repeat: int = 1, names_matching: Sequence[str] = (),
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
@@ -146,7 +155,7 @@ def list_names(
         names = declared.names
         resolutions = None
         if resolve:
-            resolutions = _resolve(session, package, declared.lazy, repeat).results
+            resolutions = _resolve(session, package, matching(declared.lazy, names_matching), repeat).results
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
@@ -186,7 +195,7 @@ def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python, settings.timeout).prefetch()
+    return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -222,6 +231,8 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
     if options.baseline and options.update_baseline:
         baseline.check_writable(options.baseline)
     index = _distribution_index(settings)
+    if options.max_import_ms:
+        settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
     with open_session(settings, validate_package(package)) as session:
         report = _check(session, package, options, recorded)
     return _with_distributions(report, index)
@@ -236,8 +247,8 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
         rule = rules.BY_ID["import-failed" if isinstance(exc, PackageImportFailed) else "probe-failed"]
         return CheckReport(package, None, (), (), (rule.finding(None, exc.message),), options.strict,
                            session.isolation, evaluated)
-    context = CheckContext(package, declared.info, declared.declarations, declared.names, declared.lazy,
-                           declared.eager, options, recorded)
+    context = CheckContext(package, declared.info, declared.declarations, declared.names,
+                           matching(declared.lazy, options.names), declared.eager, options, recorded)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [

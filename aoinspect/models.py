@@ -252,6 +252,7 @@ class Resolution:
     distributions: Distributions = NO_DISTRIBUTIONS
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
+    from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
 
     @property
     def mechanism(self) -> str:
@@ -354,6 +355,7 @@ class CheckOptions:
     threads: int = 0
     repeat: int = 1
     ignore: tuple[str, ...] = ()  # rule ids not to report
+    names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
 
 
 @dataclass(frozen=True)

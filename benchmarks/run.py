@@ -1,10 +1,15 @@
 """Benchmark aoinspect against the hand-written alternatives, side by side, in one run.
 
-    python benchmarks/run.py [--repeat N]
+    python benchmarks/run.py [--repeat N] [--real-repeat N] [--real PKG ...] [--no-real]
 
 Every command runs N times, interleaved with the commands it is compared with, so that a
 noisy, shared machine slows all of them alike; the table shows medians and their ratios.
 Plain Python, no dependency beyond an installed aoinspect (run it with that interpreter).
+
+Real packages (pydantic, huggingface_hub, mne, transformers, each when installed) are checked
+cold (``--no-cache``) against one eager interpreter that imports the package and touches every
+lazy name, and warm (the cache filled, nothing changed) against ``python -c "import PKG"``;
+transformers' row also reports the CLI process's own peak RSS (and the largest child's).
 """
 
 from __future__ import annotations
@@ -21,6 +26,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+REAL_PACKAGES = {"pydantic": 4.0, "huggingface_hub": 4.0, "mne": 4.0, "transformers": 6.0}  # cold target
+WARM_TARGET = 1.5
+RSS_LIMIT_KB = 1024 * 1024
+# Runs aoinspect in this process and reports its own peak RSS (KB) on stderr as it exits.
+RSS_WRAPPER = """
+import atexit, resource, sys
+atexit.register(lambda: sys.stderr.write("\\nmaxrss %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+sys.argv = ["aoinspect", *sys.argv[1:]]
+from aoinspect.cli import main
+main()
+"""
 
 EAGER_MODULES = 300
 LAZY_NAMES = 200
@@ -128,6 +145,84 @@ print(time.process_time() - start)
 """
 
 
+def lazy_names(tool: list[str], package: str, env: dict[str, str], cwd: str) -> list[str]:
+    completed = subprocess.run([*tool, "--no-cache", "-p", package, "list", "--format", "json"], env=env, cwd=cwd,
+                               capture_output=True, text=True, check=True)
+    import json
+
+    return [name["name"] for name in json.loads(completed.stdout)["names"]
+            if not name["loaded_at_import"] and name["name"].isidentifier()]
+
+
+EAGER_TOUCH = """
+import sys
+package = __import__(sys.argv[1])
+for name in sys.argv[2:]:
+    try:
+        getattr(package, name)
+    except Exception:
+        pass
+"""
+
+
+def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) -> tuple[float, int]:
+    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB."""
+    started = time.perf_counter()
+    completed = subprocess.run([python, "-c", RSS_WRAPPER, *arguments], env=env, cwd=cwd, capture_output=True,
+                               text=True)
+    elapsed = time.perf_counter() - started
+    if completed.returncode not in (0, 1) or "maxrss" not in completed.stderr:
+        raise SystemExit(f"aoinspect {' '.join(arguments[:6])} failed: {completed.stderr[-2000:]}")
+    return elapsed, int(completed.stderr.rsplit("maxrss", 1)[1].split()[0])
+
+
+def real_package_cases(tool: list[str], python: str, workdir: Path, packages: list[str], repeat: int,
+                       memory: list[str]) -> list[Case]:
+    """Cold and warm check rows for the real packages that are installed; RSS lines. A cold run
+    starts from an empty cache directory of its own, which the warm runs then use."""
+    import resource
+
+    cases: list[Case] = []
+    env = dict(os.environ)
+    cwd = str(workdir)
+    for package in packages:
+        if not importable(package):
+            print(f"{package} is not installed: skipping its rows\n")
+            continue
+        names = lazy_names(tool, package, env, cwd)
+        eager = [[python, "-c", EAGER_TOUCH, package, *names]]
+        cold_target = REAL_PACKAGES.get(package, 4.0)
+        cold = Case(f"check {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
+                    f"<= {cold_target:g}x", lambda ours, theirs, limit=cold_target: ours / theirs <= limit, [], [])
+        warm = Case(f"check {package}, warm", [], [[python, "-c", f"import {package}"]],
+                    f'python -c "import {package}"', f"<= {WARM_TARGET:g}x",
+                    lambda ours, theirs: ours / theirs <= WARM_TARGET, [], [])
+        peaks = []
+        for round_ in range(repeat):
+            cache = str(workdir / f"cache-{package}-{round_}")
+            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, "check"], env, cwd)
+            peaks.append(peak)
+            cold.times_ours.append(elapsed)
+            cold.times_theirs.append(timed(cold.theirs, env, cwd))
+            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, "check"]], env, cwd))
+            warm.times_theirs.append(timed(warm.theirs, env, cwd))
+        cases += [cold, warm]
+        line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
+        if package == "transformers":
+            subset_names = sum(1 for name in names if name[:1] in "ABC")
+            _elapsed, subset = timed_rss(python, ["--no-cache", "-p", package, "check", "--names", "[ABC]*"], env,
+                                         cwd)
+            line += (f"; {subset / 1024:.0f} MB for the {subset_names} names matching [ABC]*, so "
+                     f"{(max(peaks) - subset) / max(1, len(names) - subset_names):.1f} KB a further name; "
+                     f"target < {RSS_LIMIT_KB // 1024} MB: {'yes' if max(peaks) < RSS_LIMIT_KB else 'NO'}")
+        memory.append(line)
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if memory:
+        memory.append(f"largest process the benchmark waited for (a probe, a fork server or the CLI): "
+                      f"{largest / 1024:.0f} MB")
+    return cases
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -139,7 +234,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs of every command (default: 5)")
     parser.add_argument("--only", metavar="TEXT", default=None,
                         help="run only the rows whose label contains TEXT (e.g. 'trace')")
+    parser.add_argument("--real-repeat", type=int, default=3, help="runs of each real-package check (default: 3)")
+    parser.add_argument("--real", nargs="*", default=list(REAL_PACKAGES), metavar="PKG",
+                        help="real packages to check, when installed (default: all four)")
+    parser.add_argument("--no-real", action="store_true", help="skip the real packages")
     arguments = parser.parse_args()
+    # Like an installed wheel: bytecode compiled (PYTHONDONTWRITEBYTECODE would otherwise make
+    # every run compile aoinspect's sources again).
+    import compileall
+
+    import aoinspect
+
+    compileall.compile_dir(os.path.dirname(aoinspect.__file__), quiet=1)
     tool = aoinspect_command()
     python = sys.executable
     workdir = Path(tempfile.mkdtemp(prefix="aoinspect-bench-"))
@@ -149,14 +255,15 @@ def main() -> None:
         per_name = [[python, "-c", f"import {package}; {package}.{name}"]
                     for name in (f"name{index}" for index in range(LAZY_NAMES))]
         eager = [[python, "-c", f"import {package}\nfor name in {package}.__all__: getattr({package}, name)"]]
+        cold = [*tool, "--no-cache"]  # every row measures afresh, but for the warm ones
         cases = [
-            Case(f"check, generated {LAZY_NAMES}-name package", [*tool, "-p", package, "check"], per_name,
+            Case(f"check, generated {LAZY_NAMES}-name package", [*cold, "-p", package, "check"], per_name,
                  "one interpreter per name", ">= 5x faster", lambda ours, theirs: theirs / ours >= 5, [], []),
-            Case(f"check, generated {LAZY_NAMES}-name package", [*tool, "-p", package, "check"], eager,
+            Case(f"check, generated {LAZY_NAMES}-name package", [*cold, "-p", package, "check"], eager,
                  "one eager interpreter", "<= 4x", lambda ours, theirs: ours / theirs <= 4, [], []),
         ]
         if importable("torch.ao"):
-            cases.append(Case("check torch.ao", [*tool, "-p", "torch.ao", "check"],
+            cases.append(Case("check torch.ao", [*cold, "-p", "torch.ao", "check"],
                               [[python, "-c", "import torch.ao"]], 'python -c "import torch.ao"', "<= 1.3x",
                               lambda ours, theirs: ours / theirs <= 1.3, [], []))
         else:
@@ -164,9 +271,13 @@ def main() -> None:
         click_start = Case("--help", [*tool, "--help"], [[python, "-c", "import click"]],
                            'python -c "import click"', "<= 1.3x", lambda ours, theirs: ours / theirs <= 1.3, [], [],
                            runs_per_round=5)
-        resolve = Case("resolve quantization", [*tool, "resolve", "quantization"],
+        resolve = Case("resolve quantization", [*cold, "resolve", "quantization"],
                        [[python, "-c", "import ao; ao.quantization"]], 'python -c "import ao; ao.quantization"',
-                       "extra <= click start-up", lambda ours, theirs: True, [], [], runs_per_round=5)
+                       "<= 1.25x (that + click)", lambda ours, theirs: True, [], [], runs_per_round=5)
+        resolve_warm = Case("resolve quantization, cached", [*tool, "--cache-dir", str(workdir / "cache"), "resolve",
+                                                             "quantization"],
+                            [[python, "-c", "import ao; ao.quantization"]], 'python -c "import ao; ao.quantization"',
+                            "<= 1.25x (that + click)", lambda ours, theirs: True, [], [], runs_per_round=5)
         instrumentation = Case(
             f"import with the recorder ({EAGER_MODULES + 1 + LAZY_NAMES * (MODULES_PER_NAME + 1)} modules)",
             [python, "-c", IMPORT_TIMER, "instrumented"], [[python, "-c", IMPORT_TIMER, "bare"]],
@@ -179,17 +290,22 @@ def main() -> None:
             "the same program, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
             reports_its_time=True,
         )
-        cases += [resolve, click_start, instrumentation, traced]
+        cases += [resolve, resolve_warm, click_start, instrumentation, traced]
         if arguments.only:
             cases = [case for case in cases if arguments.only in case.label or case is click_start]
         cwd = str(workdir)
+        timed([resolve_warm.ours], env, cwd)  # fills its cache
         for _ in range(arguments.repeat):
             for case in cases:
                 for _ in range(case.runs_per_round):
                     case.times_ours.append(timed([case.ours], env, cwd, case.reports_its_time))
                     case.times_theirs.append(timed(case.theirs, env, cwd, case.reports_its_time))
         click_median = median(click_start.times_theirs)
-        resolve.check = lambda ours, theirs: ours - theirs <= click_median
+        for case in (resolve, resolve_warm):
+            case.check = lambda ours, theirs: ours <= 1.25 * (theirs + click_median)
+        memory: list[str] = []
+        if not arguments.no_real:
+            cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory)
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"{platform.system()} {platform.release()}; {arguments.repeat} interleaved rounds "
               f"(5 runs a round for the quick commands); medians\n")
@@ -198,8 +314,8 @@ def main() -> None:
             ours, theirs = median(case.times_ours), median(case.times_theirs)
             if case.target.startswith(">="):
                 ratio = f"{theirs / ours:.1f}x faster"
-            elif case is resolve:
-                ratio = f"+{(ours - theirs) * 1000:.0f} ms vs {click_median * 1000:.0f} ms"
+            elif case in (resolve, resolve_warm):
+                ratio = f"{ours / (theirs + click_median):.2f}x of {(theirs + click_median) * 1000:.0f} ms"
             else:
                 ratio = f"{ours / theirs:.2f}x"
             rows.append((case.label, f"{ours:.3f}", case.theirs_label, f"{theirs:.3f}", ratio, case.target,
@@ -207,6 +323,10 @@ def main() -> None:
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if memory:
+            print()
+        for line in memory:
+            print(line)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

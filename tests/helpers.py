@@ -38,7 +38,9 @@ class FakePackages:
     def env(self) -> dict[str, str]:
         """For children, and for the CLI: AOINSPECT_PYTHON is its --python."""
         existing = os.environ.get("PYTHONPATH")
-        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+        env = {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else ""),
+               # Every test measures afresh; the cache's own tests turn it on.
+               "AOINSPECT_NO_CACHE": "1"}
         if self.python != sys.executable:
             env["AOINSPECT_PYTHON"] = self.python
         return env

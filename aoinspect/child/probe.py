@@ -79,8 +79,13 @@ def _sibling(name):
     """Load ``NAME.py`` from this folder as a module object that is never put in
     ``sys.modules``, so that nothing of the probe shows in the measured diff."""
     path = _CHILD_DIR + name + ".py"
-    with _open(path, "rb") as stream:
-        code = compile(stream.read(), path, "exec")
+    try:  # the cached bytecode, as the bootstrap reads probe.py's (``runner.BOOTSTRAP``)
+        code = _modules["_frozen_importlib_external"].SourceFileLoader(name, path).get_code(name)
+    except Exception:  # noqa: BLE001
+        code = None
+    if code is None:
+        with _open(path, "rb") as stream:
+            code = compile(stream.read(), path, "exec")
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
@@ -136,6 +141,17 @@ def _namespace(value):
         except BaseException:  # noqa: BLE001
             return None
     return None
+
+
+def _files_of(names):
+    """``{module: __file__}`` for the named modules, read from their dict slot (no code of the
+    package runs); None for a module without a file (built in, frozen, a namespace package)."""
+    files = {}
+    for name in names:
+        namespace = _namespace(_modules.get(name))
+        file = namespace.get("__file__") if namespace is not None else None
+        files[name] = file if type(file) is str else None
+    return files
 
 
 def _class_lookup(kind, name):
@@ -310,6 +326,7 @@ _MISSING = object()
 
 def import_package(package, recorder, reporter):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
+    search_path = [entry for entry in sys.path if type(entry) is str]
     measurement = Measurement(recorder)
     failure = None
     module = None
@@ -325,6 +342,8 @@ def import_package(package, recorder, reporter):
     report["threads"] = len(sys._current_frames())
     report["python"] = list(sys.version_info[:3])
     report["startup_modules"] = _STARTUP_MODULES
+    report["files"] = _files_of(_STARTUP_MODULES + [load["module"] for load in report["materialized"]])
+    report["sys_path"] = search_path
     reporter.send(protocol.SECTION_IMPORT, report)
     return failure is None, module
 
@@ -389,6 +408,11 @@ _GETATTR_MECHANISMS = (
 def resolve(module, name, recorder, reporter):
     """Access ``PACKAGE.NAME`` one attribute at a time, measuring each step; then, outside the
     steps, look at the result (a second access, a description) and report what that loaded."""
+    reporter.send(protocol.SECTION_RESOLVE, measure_name(module, name, recorder))
+
+
+def measure_name(module, name, recorder, watch=None):
+    """The resolve section of ``PACKAGE.NAME``; ``watch`` (an ImportWatch) sees the accesses."""
     parts = name.split(".")
     chain = [module]
     steps = []
@@ -400,7 +424,11 @@ def resolve(module, name, recorder, reporter):
         already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
         measurement = Measurement(recorder)
         try:
-            value = getattr(holder, part)
+            if watch is None:
+                value = getattr(holder, part)
+            else:
+                with watch:
+                    value = getattr(holder, part)
         except BaseException as exc:  # noqa: BLE001 - sys.exit() in the package is a failed access
             failure = exc
         step = measurement.finish()
@@ -421,7 +449,9 @@ def resolve(module, name, recorder, reporter):
         result["error"] = _describe_error(failure)
         result["candidates"] = _candidates(chain[-1])
     result["observed"] = observation.finish()["materialized"]
-    reporter.send(protocol.SECTION_RESOLVE, result)
+    result["files"] = _files_of([load["module"] for step in steps for load in step["materialized"]]
+                                + [load["module"] for load in result["observed"]])
+    return result
 
 
 def _cached(chain, parts, steps):
@@ -464,6 +494,7 @@ class ImportWatch:
 
     def __init__(self):
         self.modules: list = []
+        self.requested: list = []  # every module asked for by name, ``a.b.c`` for ``import a.b.c``
 
     def __enter__(self):
         builtins = _modules["builtins"]
@@ -471,12 +502,14 @@ class ImportWatch:
         self._original_import = builtins.__import__
         self._original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
         modules = self.modules
+        requested = self.requested
         original_import = self._original_import
         original_gcd = self._original_gcd
 
         def __import__(name, globals=None, locals=None, fromlist=(), level=0):
             module = original_import(name, globals, locals, fromlist, level)
             modules.append(module)
+            requested.append(_modules.get(name) if not fromlist and not level and type(name) is str else module)
             namespace = _namespace(module)
             if fromlist and namespace is not None:
                 prefix = namespace.get("__name__")
@@ -485,11 +518,13 @@ class ImportWatch:
                         sub = _modules.get(prefix + "." + item)
                         if sub is not None:
                             modules.append(sub)
+                            requested.append(sub)
             return module
 
         def _gcd_import(name, package=None, level=0):
             module = original_gcd(name, package, level)
             modules.append(module)
+            requested.append(module)
             return module
 
         builtins.__import__ = __import__
@@ -501,6 +536,351 @@ class ImportWatch:
         setattr(_bootstrap, "_gcd_import", self._original_gcd)  # noqa: B010
         return False
 
+
+# --- exact batching --------------------------------------------------------------------------------
+#
+# ``resolve-batch`` measures its first name, A, exactly as ``resolve`` does, in a fresh fork. A
+# later name, B, is measured in the same process only when this shows that a fresh fork would
+# measure for B exactly what it measured for A:
+#   - A's access raised nothing, removed nothing, left one thread, and loaded the import subtrees
+#     of the modules R1, R2, ... whose imports it began itself, in that order (none, one module M,
+#     or M and the modules M's own lazy attributes loaded); looking at its value loaded nothing;
+#   - before B, the package's namespace is put back as it was right after import, but for the
+#     bindings the import system made for the modules A loaded (importing M makes them again),
+#     and the containers the package's lazy path can reach without running its code (in the
+#     namespace, the hook's globals, closure and defaults) hold what they held after import;
+#   - B's access begins no import, loads and removes nothing, and asks the import system
+#     (``ImportWatch``) for R1, R2, ... in that order, each before any module of its subtree, and
+#     for no other module not loaded at import;
+#   - looking at B's value loads nothing and leaves one thread.
+# A fresh fork's access of B then starts from the state the lazy path reads, asks for R1 first
+# and loads its subtree, then R2 and its subtree, ..., as A's did. Anything else ends the batch:
+# B and the names after it are reported unmeasured and the parent measures them in fresh forks.
+# The first import B begins ends this probe at once, so that nothing of B's load is paid here.
+
+_CONTAINERS = (dict, list, set, frozenset, tuple)
+
+
+def _container_ids(value, into, depth):
+    """Appends the identities of what ``value`` holds, two levels down; only exact builtin
+    containers are looked into, so no code of the package runs."""
+    kind = type(value)
+    if kind not in _CONTAINERS or depth > 2:
+        return
+    into.append(len(value))
+    if kind is dict:
+        keys = list(value)
+        values = list(value.values())
+        into.extend(map(id, keys))
+        into.extend(map(id, values))
+    else:
+        values = list(value)
+        into.extend(map(id, values))
+    for item in values:
+        if type(item) in _CONTAINERS:
+            _container_ids(item, into, depth + 1)
+
+
+class _PackageState:
+    """What the package's lazy path can read without running its code, as it was right after
+    import: the package namespace, and the containers in it and in the hook's globals, closure
+    and defaults."""
+
+    def __init__(self, module):
+        self.namespace = _namespace(module)
+        self.saved = dict(self.namespace) if self.namespace is not None else None
+        self.places: list = []  # containers to watch: namespaces and cells
+        hooks = []
+        if self.namespace is not None:
+            hooks.append(self.namespace.get("__getattr__"))
+        hooks.append(_class_lookup(type(module), "__getattr__"))
+        for hook in hooks:
+            if type(hook) is not _FunctionType:
+                continue
+            hook_globals = hook.__globals__
+            if hook_globals is not self.namespace:
+                self.places.append(hook_globals)
+            for cell in hook.__closure__ or ():
+                try:
+                    self.places.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+            self.places.append(hook.__defaults__)
+            self.places.append(hook.__kwdefaults__)
+        self.fingerprint = self._fingerprint()
+
+    def _fingerprint(self):
+        ids: list = []
+        if self.saved is not None:
+            for value in self.saved.values():
+                _container_ids(value, ids, 0)
+        for place in self.places:
+            ids.append(id(place))
+            _container_ids(place, ids, 0)
+        return ids
+
+    def unchanged(self):
+        return self._fingerprint() == self.fingerprint
+
+    def restore(self, kept):
+        """Put the namespace back as it was after import, keeping the names in ``kept``."""
+        namespace, saved = self.namespace, self.saved
+        if namespace is None or saved is None:
+            return
+        for key in [key for key in namespace if key not in saved and key not in kept]:
+            del namespace[key]
+        for key, value in saved.items():
+            if namespace.get(key, _MISSING) is not value:
+                namespace[key] = value
+
+
+def _import_bindings(module, namespace, loaded):
+    """Names in the package's namespace bound to a module A loaded, by the import system."""
+    prefix = namespace.get("__name__")
+    if type(prefix) is not str:
+        return set()
+    kept = set()
+    for key, value in list(namespace.items()):
+        if type(key) is str and prefix + "." + key in loaded and _modules.get(prefix + "." + key) is value:
+            kept.add(key)
+    return kept
+
+
+def _subtrees(result):
+    """``[(root, its subtree's modules), ...]`` in the order A's access began them, or None when
+    A's measurement cannot serve as a batch's source."""
+    if result["error"] is not None or len(result["steps"]) != 1 or result["observed"]:
+        return None
+    step = result["steps"][0]
+    if step["removed"]:
+        return None
+    subtrees = []
+    for load in step["materialized"]:
+        if load["parent"] is None:
+            subtrees.append((load["module"], {load["module"]}))
+        elif subtrees and load["parent"] in subtrees[-1][1]:
+            subtrees[-1][1].add(load["module"])
+        else:
+            return None
+    return subtrees
+
+
+class _Tripwire:
+    """Ends the probe at the first import a batched access begins, reporting what is left."""
+
+    def __init__(self, reporter, names):
+        self.reporter = reporter
+        self.names = names
+        self.index = 0
+
+    def __call__(self, module_name):
+        _end_batch(self.reporter, self.names[self.index:], "began importing " + str(module_name))
+        self.reporter.send(protocol.SECTION_DONE, {})
+        _flush_and_exit()
+
+
+def _end_batch(reporter, unmeasured, reason, served_by=None):
+    reporter.send(protocol.SECTION_BATCH, {"unmeasured": list(unmeasured), "reason": reason,
+                                           "served_by": served_by})
+
+
+def resolve_batch(module, names, recorder, reporter):
+    """Measure ``names[0]`` as ``resolve`` does, then each next name in this same process for as
+    long as the rules above show it exact (see the comment above)."""
+    if not names:
+        _end_batch(reporter, [], None)
+        return
+    state = _PackageState(module)
+    at_import = set(_modules)
+    first = measure_name(module, names[0], recorder)
+    reporter.send(protocol.SECTION_RESOLVE, first)
+    subtrees = _subtrees(first) if "." not in names[0] else None
+    if subtrees is None or state.namespace is None:
+        _end_batch(reporter, names[1:], "the first name cannot be a batch's source")
+        return
+    source = first["steps"][0]
+    loaded = {load["module"] for load in source["materialized"]}
+    root = subtrees[0][0] if subtrees else None
+    kept = _import_bindings(module, state.namespace, loaded)
+    tripwire = _Tripwire(reporter, names)
+    for index in range(1, len(names)):
+        name = names[index]
+        tripwire.index = index
+        reason = _batch_blocker(module, name, state, kept)
+        if reason is not None:
+            _end_batch(reporter, names[index:], reason, root)
+            return
+        events = len(recorder.events)
+        modules_before = list(_modules)
+        watch = ImportWatch()
+        recorder.tripwire = tripwire
+        try:
+            result = measure_name(module, name, recorder, watch)
+        finally:
+            recorder.tripwire = None
+        reason = _batched_access_problem(result, watch, at_import, subtrees)
+        if reason is None and (len(recorder.events) != events or list(_modules) != modules_before):
+            reason = "its access changed sys.modules"
+        if reason is None and len(sys._current_frames()) != 1:
+            reason = "a thread was left running"
+        if reason is not None:
+            _end_batch(reporter, names[index:], reason, root)
+            return
+        step = dict(source)
+        step["name"] = name
+        step["mechanism"] = result["steps"][0]["mechanism"]
+        result["steps"] = [step]
+        result["files"] = first["files"]
+        result["batched_after"] = names[0]
+        reporter.send(protocol.SECTION_RESOLVE, result)
+    _end_batch(reporter, [], None, root)
+
+
+def _batch_blocker(module, name, state, kept):
+    """Why ``name`` cannot be measured in this process any more, before its access, or None."""
+    if "." in name:
+        return "a dotted name is measured on its own"
+    if len(sys._current_frames()) != 1:
+        return "a thread was left running"
+    state.restore(kept)
+    if not state.unchanged():
+        return "the package's lazy path holds state that an access changed"
+    if step_mechanism(module, name) not in _GETATTR_MECHANISMS:
+        return "the name is not served by the package's __getattr__"
+    return None
+
+
+def _batched_access_problem(result, watch, at_import, subtrees):
+    """Why a batched access is not known to equal a fresh fork's, or None."""
+    if result["error"] is not None:
+        return "its access raised"
+    if len(result["steps"]) != 1 or result["observed"]:
+        return "its access or its value loaded modules"
+    step = result["steps"][0]
+    if step["materialized"] or step["removed"]:
+        return "its access changed sys.modules"
+    names = {id(value): key for key, value in list(_modules.items())}
+    asked = [names.get(id(module)) for module in watch.requested]
+    if None in asked:
+        return "it asked for a module that is not in sys.modules"
+    beyond = [name for name in asked if type(name) is str and name not in at_import]
+    # What a fresh fork would load, request by request: a module not loaded yet must be the
+    # next root, and brings its subtree.
+    loaded_then = set()
+    position = 0
+    for name in beyond:
+        if name in loaded_then:
+            continue
+        if position == len(subtrees) or subtrees[position][0] != name:
+            return "it asked for " + name + " where the first name's access began another import"
+        loaded_then.update(subtrees[position][1])
+        position += 1
+    if position != len(subtrees):
+        return "it did not ask for " + subtrees[position][0]
+    return None
+
+
+PLAN_ATTEMPTS = 4
+
+
+class _Planned(BaseException):
+    """Stops an access at the first module it asks for that is not loaded yet."""
+
+
+class _FirstRequest:
+    """While installed, the first request for a module not in ``sys.modules`` raises
+    ``_Planned`` before anything loads, and its absolute name is kept in ``found``."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.found: str | None = None
+
+    def _stop(self, name):
+        if self.found is None:
+            self.found = name
+        raise _Planned()
+
+    def _absolute(self, name, package, level):
+        if not level:
+            return name
+        try:
+            return _bootstrap._resolve_name(name, package, level)
+        except BaseException:  # noqa: BLE001
+            return None
+
+    def __enter__(self):
+        builtins = _modules["builtins"]
+        self._builtins = builtins
+        self._original_import = original_import = builtins.__import__
+        self._original_gcd = original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
+        stop, absolute = self._stop, self._absolute
+
+        def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+            if type(name) is str:
+                package = None
+                if level and type(globals) is dict:
+                    try:
+                        package = _bootstrap._calc___package__(globals)
+                    except BaseException:  # noqa: BLE001
+                        package = None
+                target = absolute(name, package, level)
+                if target is not None and target not in _modules:
+                    stop(target)
+                if target is not None and fromlist:
+                    for item in fromlist:
+                        if type(item) is str and item != "*" and target + "." + item not in _modules:
+                            namespace = _namespace(_modules.get(target))
+                            if namespace is not None and item not in namespace:
+                                stop(target + "." + item)
+            return original_import(name, globals, locals, fromlist, level)
+
+        def _gcd_import(name, package=None, level=0):
+            target = absolute(name, package, level) if type(name) is str else None
+            if target is not None and target not in _modules:
+                stop(target)
+            return original_gcd(name, package, level)
+
+        builtins.__import__ = __import__
+        setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
+        self.recorder.tripwire = stop
+        return self
+
+    def __exit__(self, *exc_info):
+        self._builtins.__import__ = self._original_import
+        setattr(_bootstrap, "_gcd_import", self._original_gcd)  # noqa: B010
+        self.recorder.tripwire = None
+        return False
+
+
+def plan_names(module, names, recorder, reporter):
+    """For each one-part name, the first module its access asks for that is not loaded yet,
+    found by stopping the access right there: a hint for grouping names into batches. Nothing
+    is measured; the parent never trusts these hints for a result."""
+    state = _PackageState(module)
+    own = state.namespace.get("__name__") if state.namespace is not None else None
+    first = {}
+    for name in names:
+        if "." in name or type(own) is not str:
+            continue
+        for _attempt in range(PLAN_ATTEMPTS):
+            state.restore(())
+            request = _FirstRequest(recorder)
+            try:
+                with request:
+                    getattr(module, name)
+            except BaseException:  # noqa: BLE001 - _Planned, or whatever the package raised
+                pass
+            found = request.found
+            first[name] = found
+            if found is None or found == own or found.startswith(own + "."):
+                break
+            # A module outside the package (``importlib``, a dependency) says little about
+            # which of the package's modules serves the name: load it, and look again.
+            try:
+                __import__(found)
+            except BaseException:  # noqa: BLE001
+                break
+    reporter.send(protocol.SECTION_PLAN, {"first_import": first})
 
 
 def ask_getattr(module, names, reporter):
@@ -785,6 +1165,7 @@ def unpickle_names(module, fields, recorder, reporter):
 
 def run_request(module, fields, recorder, reporter):
     """Everything after ``import PACKAGE``, as the request's fields (``protocol.py``) ask."""
+    before = set(_modules)
     try:
         mode, _package, threads, names = protocol.decode_request(fields)
         if mode == protocol.MODE_INSPECT:
@@ -792,6 +1173,10 @@ def run_request(module, fields, recorder, reporter):
         elif mode == protocol.MODE_RESOLVE:
             for name in names:
                 resolve(module, name, recorder, reporter)
+        elif mode == protocol.MODE_RESOLVE_BATCH:
+            resolve_batch(module, names, recorder, reporter)
+        elif mode == protocol.MODE_PLAN:
+            plan_names(module, names, recorder, reporter)
         elif mode == protocol.MODE_ASK:
             ask_getattr(module, names, reporter)
         elif mode == protocol.MODE_STAR:
@@ -814,7 +1199,9 @@ def run_request(module, fields, recorder, reporter):
     except BaseException as exc:  # noqa: BLE001 - reported, never raised into the package's output
         reporter.send(protocol.SECTION_INTERNAL, {"error": _describe_error(exc)})
     finally:
-        reporter.send(protocol.SECTION_DONE, {})
+        # Every file behind what the request loaded, measured or not (``dir()``, a star import).
+        reporter.send(protocol.SECTION_DONE, {"files": _files_of([name for name in list(_modules)
+                                                                  if name not in before])})
 
 
 def _native_threads():

@@ -10,6 +10,8 @@ appended to the request's result file; a ``done`` section closes a run that went
 # Request modes: what a probe does after ``import PACKAGE``.
 MODE_INSPECT = "inspect"  # describe the package (namespace, __all__, dir)
 MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step
+MODE_RESOLVE_BATCH = "resolve-batch"  # the first NAME as resolve, the next ones while provably exact
+MODE_PLAN = "plan"  # the first module each NAME's access asks for: how to group names into batches
 MODE_ASK = "ask"  # call the package's __getattr__ directly for each NAME
 MODE_STAR = "star"  # what ``from PACKAGE import *`` does
 MODE_RACE = "race"  # NAME from THREADS threads at once
@@ -24,7 +26,7 @@ MODE_UNPICKLE = "unpickle"  # pickle.loads of each ``NAME:HEX``, then PACKAGE.NA
 
 REQUEST_MODES = (
     MODE_INSPECT, MODE_RESOLVE, MODE_ASK, MODE_STAR, MODE_RACE, MODE_DIR, MODE_HASATTR, MODE_GETMODULE,
-    MODE_COMPLETE, MODE_PICKLE, MODE_UNPICKLE,
+    MODE_COMPLETE, MODE_PICKLE, MODE_UNPICKLE, MODE_RESOLVE_BATCH, MODE_PLAN,
 )
 # MODE_UNPICKLE's fields: the name, this separator, the pickle in hex. A pickle of a class or a
 # function is a reference by name, far below this many bytes.
@@ -45,6 +47,8 @@ SECTION_GETMODULE = "getmodule"  # MODE_GETMODULE
 SECTION_COMPLETE = "complete"  # MODE_COMPLETE
 SECTION_PICKLE = "pickle"  # MODE_PICKLE, one per name
 SECTION_UNPICKLE = "unpickle"  # MODE_UNPICKLE, one per name
+SECTION_BATCH = "batch"  # MODE_RESOLVE_BATCH: the names it left for fresh forks, and why
+SECTION_PLAN = "plan"  # MODE_PLAN
 SECTION_INTERNAL = "internal"  # the probe itself failed: an error in aoinspect's child code
 SECTION_DONE = "done"  # the run went to its end
 # ``aoinspect trace`` (child/tracer.py): a program run under the import tracer.
@@ -56,7 +60,7 @@ SECTION_TRACE_END = "trace-end"  # the program's main code ended, and how
 SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
     SECTION_RACE, SECTION_DIR, SECTION_HASATTR, SECTION_GETMODULE, SECTION_COMPLETE, SECTION_PICKLE,
-    SECTION_UNPICKLE, SECTION_INTERNAL, SECTION_DONE,
+    SECTION_UNPICKLE, SECTION_BATCH, SECTION_PLAN, SECTION_INTERNAL, SECTION_DONE,
     SECTION_TRACE_START, SECTION_TRACE_LOADS, SECTION_TRACE_SPAWN, SECTION_TRACE_END,
 )
 # A trace record's fields (child/tracer.py writes it, probing/wire.py reads it): always the first

@@ -49,6 +49,7 @@ class ImportRecorder:
 
     def __init__(self):
         self.events = []
+        self.tripwire = None  # called with a module's name before any import begins, when set
         self._stacks = {}
         self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
 
@@ -60,10 +61,13 @@ class ImportRecorder:
         timer = clock
         get_ident = _get_ident
         new_event = ImportEvent
+        recorder = self
 
         def _find_and_load(name, import_):
             if name in modules:
                 return original(name, import_)
+            if recorder.tripwire is not None:
+                recorder.tripwire(name)
             stack = stacks.get(get_ident())
             if stack is None:
                 stack = stacks[get_ident()] = []

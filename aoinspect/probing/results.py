@@ -131,6 +131,7 @@ def resolution(run: ProbeRun, name: str) -> Resolution:
         rejected_as_attribute_error=measured.rejected_as_attribute_error,
         retried=retried,
         observed=measured.observed,
+        from_cache=run.from_cache,
     )
 
 

@@ -22,18 +22,25 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
-from aoinspect.probing.wire import ProbeRun, make_run
 
 if TYPE_CHECKING:
-    from aoinspect.probing.wire import ProbeRequest, ProbeSettings
+    from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
 PROBE_FILE = os.path.join(CHILD_DIR, "probe.py")
 # The child runs as ``python -c BOOTSTRAP PROBE_FILE ...``: exactly a ``python -c`` (sys.path,
 # sys.flags.safe_path and all), executing the probe file; names only ever travel in argv.
+# The probe's bytecode comes from its __pycache__ when there is one (the import system's own
+# loader, which is loaded at start-up and touches neither sys.path nor sys.modules): compiling
+# probe.py costs a lone resolve about 20 ms.
 BOOTSTRAP = """import sys
-with open(sys.argv[1], "rb") as __probe__:
-    __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
+try:
+    __probe__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")
+except Exception:
+    __probe__ = None
+if __probe__ is None:
+    with open(sys.argv[1], "rb") as __probe__:
+        __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
 exec(__probe__)
 """
 
@@ -140,6 +147,7 @@ def remove_all_workdirs() -> None:
 
 OUTPUT_TAIL_BYTES = 4096
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def write_token(result_path: str) -> str:
@@ -157,27 +165,76 @@ def write_token(result_path: str) -> str:
 
 def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
     """Run one probe in a fresh interpreter and return what it reported."""
-    workdir = make_workdir()
-    try:
-        result_path = os.path.join(workdir, "result.jsonl")
-        log_path = os.path.join(workdir, "output.log")
-        token = write_token(result_path)
-        command = probe_command(settings.python, result_path, *request.fields())
-        with open(log_path, "wb") as log:
-            process = start_child(command, stdout=log, stderr=log)
-        children.register(process.pid)
+    early = settings.early
+    started = early.claim(settings.python, request.fields()) if early is not None else None
+    return (started or StartedProbe(settings.python, request.fields())).finish(settings, request, children)
+
+
+class StartedProbe:
+    """One probe in a fresh interpreter, from its start; ``finish`` waits for it and reads it.
+    Starting is apart so that the CLI can start a lone probe before it has imported the rest of
+    itself (``EarlyProbe``)."""
+
+    def __init__(self, python: str, fields: Sequence[str]) -> None:
+        self.workdir = make_workdir()
+        self.result_path = os.path.join(self.workdir, "result.jsonl")
+        self.log_path = os.path.join(self.workdir, "output.log")
         try:
-            returncode, timed_out = _wait(process, settings.timeout)
+            self.token = write_token(self.result_path)
+            with open(self.log_path, "wb") as log:
+                self.process = start_child(probe_command(python, self.result_path, *fields), stdout=log, stderr=log)
+        except BaseException:
+            remove_workdir(self.workdir)
+            raise
+
+    def finish(self, settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
+        from aoinspect.probing.wire import make_run
+
+        try:
+            process = self.process
+            children.register(process.pid)
+            try:
+                returncode, timed_out = _wait(process, settings.timeout)
+            finally:
+                kill_group(process.pid)
+                process.wait()
+                reaper.unregister(process.pid)
+                children.unregister(process.pid)
+            sections, problem = read_result(self.result_path)
+            return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
+                            tail(self.log_path), read_problem=problem, token=self.token)
         finally:
-            kill_group(process.pid)
-            process.wait()
-            reaper.unregister(process.pid)
-            children.unregister(process.pid)
-        sections, problem = read_result(result_path)
-        return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
-                        tail(log_path), read_problem=problem, token=token)
-    finally:
-        remove_workdir(workdir)
+            remove_workdir(self.workdir)
+
+    def discard(self) -> None:
+        kill_group(self.process.pid)
+        self.process.wait()
+        reaper.unregister(self.process.pid)
+        remove_workdir(self.workdir)
+
+
+class EarlyProbe:
+    """A lone probe the CLI starts as soon as it has read its arguments, so that the child's
+    start-up and import overlap with the CLI's own imports. The session that runs exactly this
+    request claims it; the CLI discards it if nothing did (a cached result, an error)."""
+
+    def __init__(self, python: str, fields: Sequence[str]) -> None:
+        self.key = (python, list(fields))
+        self._started: StartedProbe | None = StartedProbe(python, fields)
+        self._lock = threading.Lock()
+
+    def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
+        with self._lock:
+            if self._started is None or self.key != (python, list(fields)):
+                return None
+            started, self._started = self._started, None
+            return started
+
+    def discard(self) -> None:
+        with self._lock:
+            started, self._started = self._started, None
+        if started is not None:
+            started.discard()
 
 
 class Children:
@@ -209,9 +266,7 @@ class Children:
             kill_group(group)
 
 
-def map_requests(
-    jobs: int, function: Callable[[ProbeRequest], T], requests: Sequence[ProbeRequest], children: Children
-) -> list[T]:
+def map_requests(jobs: int, function: Callable[[R], T], requests: Sequence[R], children: Children) -> list[T]:
     """``function`` over ``requests``, up to ``jobs`` at a time; results keep request order."""
     if len(requests) <= 1 or jobs <= 1:
         return [function(request) for request in requests]

@@ -26,10 +26,19 @@ from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
-ISOLATION_FORK = "fork"
+    from aoinspect.cache import ProbeCache
+
+ISOLATION_FORK = "fork"  # fork server; names one module serves share a probe where that is exact
+ISOLATION_FORK_EACH = "fork-each"  # fork server; every name in its own fresh fork
 ISOLATION_SPAWN = "spawn"
+FORKING = (ISOLATION_FORK, ISOLATION_FORK_EACH)
+# Names per batch: a few batches per worker, so that both cores stay busy to the end.
+BATCHES_PER_JOB = 3
+BATCH_MIN, BATCH_MAX = 8, 256
+# The grouping hint is only worth this long: a package whose lazy path hangs is measured ungrouped.
+PLAN_TIMEOUT = 10.0
 # How long a fork server may take to go away once told to; it has nothing left to do.
 SHUTDOWN_GRACE = 5.0
 # How long a healthy fork server takes, at most, to take a request and say it forked a probe
@@ -112,13 +121,15 @@ class ForkSession:
         self.server_timed_out = not self._wait_ready(settings.timeout)
         sections, problem = runner.read_result(self.import_path)
         sections, forged = wire.genuine(sections, self.token)
+        self.server_raw = tuple(sections)
         self.server_sections, self.server_protocol_error = wire.parse_all(sections)
         self.server_protocol_error = problem or forged or self.server_protocol_error
         server = next((item for item in self.server_sections if isinstance(item, wire.ServerSection)), None)
         self.imported = next((item for item in self.server_sections if isinstance(item, wire.ImportSection)), None)
         self.can_fork = bool(server and server.can_fork) and self.process.poll() is None
+        self.batching = settings.isolation != ISOLATION_FORK_EACH
         self._forked = Isolation(
-            ISOLATION_FORK,
+            ISOLATION_FORK if self.batching else ISOLATION_FORK_EACH,
             python_threads=server.python_threads if server else None,
             native_threads=server.native_threads if server else None,
         )
@@ -192,9 +203,77 @@ class ForkSession:
     # --- running probes ----------------------------------------------------------------------
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        return runner.map_requests(self.settings.jobs, self._run_one, requests, self.children)
+        if not self.batching:
+            return runner.map_requests(self.settings.jobs, self._run_counted, requests, self.children)
+        units = _batch_units(requests, self.settings.jobs, self._first_imports)
+        done = runner.map_requests(
+            self.settings.jobs, lambda unit: self._run_batch([requests[index] for index in unit]), units,
+            self.children,
+        )
+        runs: list[ProbeRun | None] = [None] * len(requests)
+        for unit, unit_runs in zip(units, done):
+            for index, run in zip(unit, unit_runs):
+                runs[index] = run
+        return [run for run in runs if run is not None]
 
-    def _run_one(self, request: ProbeRequest) -> ProbeRun:
+    def _first_imports(self, names: Sequence[str]) -> Mapping[str, str | None]:
+        """Which module each name's access asks for first (``probe.plan_names``): names are
+        grouped by it, so that a batch's names are neighbours. Only an order: every batched
+        measurement proves itself, whatever this said."""
+        if len(names) < 2:
+            return {}
+        request = ProbeRequest(protocol.MODE_PLAN, self.package, tuple(names))
+        plan = self._run_one(request, min(self.settings.timeout, PLAN_TIMEOUT)).get(wire.PlanSection)
+        return plan.first_import if plan is not None else {}
+
+    def _run_batch(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        """Single-name resolve requests, measured by ``resolve-batch`` probes: each probe
+        measures as many of them as it can show exact (``probe.resolve_batch``), the rest go to
+        the next probe, which starts from a fresh fork."""
+        if len(requests) == 1:
+            return [self._run_counted(requests[0])]
+        runs: list[ProbeRun] = []
+        pending = list(requests)
+        while pending:
+            if len(pending) == 1:
+                runs.append(self._run_counted(pending[0]))
+                break
+            names = tuple(request.names[0] for request in pending)
+            batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
+            if batch.protocol_error is not None:
+                # Something else wrote to the result file: trust none of it, measure one by one.
+                runs.extend(self._run_counted(request) for request in pending)
+                break
+            measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
+            measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
+            count = 0
+            for section, line, request in zip(measured, measured_raw, pending):
+                if section.name != request.names[0]:
+                    break
+                if count and section.batched_after == pending[0].names[0] and len(section.steps) == 1:
+                    # The child copied the first name's loads: share its records, not copies.
+                    section = replace(section, steps=(replace(section.steps[0],
+                                                              materialized=measured[0].steps[0].materialized),),
+                                      files=measured[0].files)
+                done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
+                runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
+                                                                       wire.DoneSection()),
+                                    raw=(*self.server_raw, line, done)))
+                count += 1
+            if count == 0:
+                # The first name is measured exactly as a resolve probe would: this is its run.
+                runs.append(replace(batch, request=pending[0]))
+                count = 1
+            _advance(self.settings, count, pending[count - 1])
+            pending = pending[count:]
+        return runs
+
+    def _run_counted(self, request: ProbeRequest) -> ProbeRun:
+        run = self._run_one(request)
+        _advance(self.settings, 1, request)
+        return run
+
+    def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
         if self.broken is not None:
             return runner.run_probe(self.settings, request, self.children)
         request_id = str(next(self._ids))
@@ -215,7 +294,7 @@ class ForkSession:
                 problem = f"no answer to a request within {answer_within:g} s"
         if problem is not None:
             return self._instead(request, pending, problem)
-        timed_out = not pending.done.wait(self.settings.timeout)
+        timed_out = not pending.done.wait(timeout or self.settings.timeout)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -229,7 +308,8 @@ class ForkSession:
         # What is wrong with the server's own lines (the import every probe shares) is wrong with all.
         run = wire.make_run(request, sections, returncode, timed_out, self.settings.timeout,
                             runner.tail(self.log_path), shared=self.server_sections,
-                            read_problem=read_problem or self.server_protocol_error, token=token)
+                            read_problem=read_problem or self.server_protocol_error, token=token,
+                            shared_raw=self.server_raw)
         for leftover in (result_path, result_path + protocol.TOKEN_SUFFIX):
             with contextlib.suppress(OSError):
                 os.remove(leftover)
@@ -303,6 +383,54 @@ class ForkSession:
         runner.remove_workdir(self.workdir)
 
 
+def _without_raw(run: ProbeRun) -> ProbeRun:
+    """The run without its raw lines, once the cache has them: a check of thousands of names
+    would otherwise hold every result twice."""
+    return replace(run, raw=()) if run.raw else run
+
+
+def _advance(settings: ProbeSettings, count: int, request: ProbeRequest) -> None:
+    if settings.progress is not None:
+        settings.progress.advance(count, " ".join(request.names) or request.mode)
+
+
+def _batch_units(
+    requests: Sequence[ProbeRequest], jobs: int, first_imports: Callable[[Sequence[str]], Mapping[str, str | None]],
+) -> list[list[int]]:
+    """Request indices in units of work: one-name resolves grouped by the module their access
+    asks for first (``first_imports``), in runs of such groups; everything else alone. A name
+    asked for twice (``--repeat``) is measured in its own probes."""
+    seen: dict[tuple[str, ...], int] = {}
+    for request in requests:
+        seen[request.names] = seen.get(request.names, 0) + (request.mode == protocol.MODE_RESOLVE)
+    batchable = [
+        index for index, request in enumerate(requests)
+        if request.mode == protocol.MODE_RESOLVE and len(request.names) == 1 and "." not in request.names[0]
+        and seen[request.names] == 1
+    ]
+    chosen = set(batchable)
+    units = [[index] for index in range(len(requests)) if index not in chosen]
+    if len(batchable) <= jobs * 2:
+        # Few names: running them side by side beats saving a fork or two.
+        return units + [[index] for index in batchable]
+    hints = first_imports([requests[index].names[0] for index in batchable])
+    groups: dict[object, list[int]] = {}
+    for index in batchable:
+        hint = hints.get(requests[index].names[0])
+        groups.setdefault(hint if hint is not None else ("alone", index), []).append(index)
+    size = -(-len(batchable) // max(1, jobs * BATCHES_PER_JOB))
+    size = max(BATCH_MIN, min(BATCH_MAX, size))
+    unit: list[int] = []
+    for group in groups.values():
+        unit.extend(group)
+        if len(unit) >= size:
+            units.append(unit)
+            unit = []
+    if unit:
+        units.append(unit)
+    return units
+
+
 def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
     """The server's import hung or failed: every probe's would too. Report that, at once."""
     return [
@@ -314,8 +442,12 @@ def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest])
 
 def run_fresh(settings: ProbeSettings, children: Children, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
     """Each request in a fresh interpreter, up to ``settings.jobs`` at a time, in order."""
-    return runner.map_requests(settings.jobs, lambda request: runner.run_probe(settings, request, children),
-                               requests, children)
+    def run_counted(request: ProbeRequest) -> ProbeRun:
+        run = runner.run_probe(settings, request, children)
+        _advance(settings, 1, request)
+        return run
+
+    return runner.map_requests(settings.jobs, run_counted, requests, children)
 
 
 class Session:
@@ -334,11 +466,16 @@ class Session:
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
+        self.cache: ProbeCache | None = None
+        if settings.cache_dir is not None:
+            from aoinspect.cache import ProbeCache
+
+            self.cache = ProbeCache(settings.cache_dir, settings.python, package)
         if settings.isolation == ISOLATION_SPAWN:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
             self._spawn = SpawnSession(settings, self.children, "this platform cannot fork")
-        elif probes == 1 and settings.isolation != ISOLATION_FORK:
+        elif probes == 1 and settings.isolation not in FORKING:
             self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
 
     def _start(self) -> None:
@@ -364,6 +501,9 @@ class Session:
 
     @property
     def isolation(self) -> Isolation:
+        if self._fork is None and self._spawn is None and self.cache is not None and self.cache.hits:
+            mode = self.settings.isolation if self.settings.isolation in (*FORKING, ISOLATION_SPAWN) else ISOLATION_FORK
+            return Isolation(mode, "every result came from the cache")
         self._start()
         if self._spawn is not None:
             return self._spawn.isolation
@@ -371,6 +511,29 @@ class Session:
         return self._fork.isolation
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        if self.settings.progress is not None:
+            self.settings.progress.add(len(requests))
+        if self.cache is None:
+            return [_without_raw(run) for run in self._run(requests)]
+        # A request asked for more than once (--repeat) is measured every time.
+        asked: dict[tuple[str, ...], int] = {}
+        for request in requests:
+            asked[tuple(request.fields())] = asked.get(tuple(request.fields()), 0) + 1
+        runs: list[ProbeRun | None] = [
+            self.cache.get(request, self.settings.timeout) if asked[tuple(request.fields())] == 1 else None
+            for request in requests
+        ]
+        missing = [index for index, run in enumerate(runs) if run is None]
+        if self.settings.progress is not None:
+            self.settings.progress.advance(len(requests) - len(missing), "(cached)")
+        if missing:
+            measured = self._run([requests[index] for index in missing])
+            self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
+            for index, run in zip(missing, measured):
+                runs[index] = _without_raw(run)
+        return [run for run in runs if run is not None]
+
+    def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._start()
         try:
             if self._import_outcome_final:
@@ -398,6 +561,8 @@ class Session:
 
     def close(self) -> None:
         try:
+            if self.cache is not None:
+                self.cache.flush()
             for session in (self._fork, self._spawn):
                 if session is not None:
                     session.close()

@@ -10,7 +10,8 @@ every field is checked: a line that does not hold what its section promises rais
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
 from aoinspect.child import protocol
@@ -26,6 +27,12 @@ class ProtocolError(ValueError):
 
 # --- the records -----------------------------------------------------------------------------
 
+_NO_FILES: Mapping[str, str | None] = MappingProxyType({})
+
+
+def _no_files() -> Mapping[str, str | None]:
+    return _NO_FILES
+
 
 @dataclass(frozen=True)
 class ImportSection:
@@ -39,6 +46,9 @@ class ImportSection:
     threads: int
     python: str
     startup_modules: tuple[str, ...]
+    # module -> its __file__, the start-up modules' too
+    files: Mapping[str, str | None] = field(default_factory=_no_files)
+    sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class ResolveSection:
     object: ObjectInfo | None
     candidates: tuple[str, ...]
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
+    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
+    batched_after: str | None = None  # measured in the probe that measured this name first
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,22 @@ class UnpickleSection:
 
 
 @dataclass(frozen=True)
+class BatchSection:
+    """The end of a batched resolve: the names it left for fresh forks, and why."""
+
+    unmeasured: tuple[str, ...]
+    reason: str | None
+    served_by: str | None
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """For each name, the first module its access asks for that is not loaded (a grouping hint)."""
+
+    first_import: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
 class InternalSection:
     """The probe's own code failed."""
 
@@ -199,6 +227,8 @@ class InternalSection:
 @dataclass(frozen=True)
 class DoneSection:
     """The child went to the end of its request."""
+
+    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of all it loaded
 
 
 # --- ``aoinspect trace``'s sections (child/tracer.py) ---------------------------------------------
@@ -270,7 +300,8 @@ class TraceEndSection:
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
     DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
-    InternalSection, DoneSection, TraceStartSection, TraceLoadsSection, TraceSpawnSection, TraceEndSection,
+    BatchSection, PlanSection, InternalSection, DoneSection, TraceStartSection, TraceLoadsSection,
+    TraceSpawnSection, TraceEndSection,
 ]
 
 
@@ -330,6 +361,13 @@ def _optional_error(raw: Mapping[str, Any], key: str) -> ErrorInfo | None:
     return None if value is None else _error(value)
 
 
+def _files(raw: Mapping[str, Any]) -> Mapping[str, str | None]:
+    value = _field(raw, "files", dict, {})
+    if not all(isinstance(file, str) or file is None for file in value.values()):
+        raise ProtocolError("the field 'files' maps a module to something other than a path")
+    return value or _NO_FILES
+
+
 def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
     loads = []
     for item in _field(raw, key, list, []):
@@ -363,6 +401,8 @@ def _import(raw: Mapping[str, Any]) -> ImportSection:
         threads=int(_field(raw, "threads", int, 1)),
         python=".".join(str(part) for part in python),
         startup_modules=_strings(raw, "startup_modules") or (),
+        files=_files(raw),
+        sys_path=_strings(raw, "sys_path", optional=True) or (),
     )
 
 
@@ -423,6 +463,8 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
                           _field(described, "is_module", bool)) if described else None,
         candidates=_strings(raw, "candidates", optional=True) or (),
         observed=_loads(raw, "observed"),
+        files=_files(raw),
+        batched_after=_field(raw, "batched_after", str, None),
     )
 
 
@@ -530,13 +572,27 @@ def _unpickle(raw: Mapping[str, Any]) -> UnpickleSection:
     )
 
 
+def _batch(raw: Mapping[str, Any]) -> BatchSection:
+    return BatchSection(
+        unmeasured=_strings(raw, "unmeasured") or (),
+        reason=_field(raw, "reason", str, None),
+        served_by=_field(raw, "served_by", str, None),
+    )
+
+
+def _plan(raw: Mapping[str, Any]) -> PlanSection:
+    first = _field(raw, "first_import", dict)
+    if not all(isinstance(module, str) or module is None for module in first.values()):
+        raise ProtocolError("the field 'first_import' maps a name to something other than a module")
+    return PlanSection(first)
+
+
 def _internal(raw: Mapping[str, Any]) -> InternalSection:
     return InternalSection(_error(raw.get("error")))
 
 
 def _done(raw: Mapping[str, Any]) -> DoneSection:
-    del raw
-    return DoneSection()
+    return DoneSection(_files(raw))
 
 
 def _trace_start(raw: Mapping[str, Any]) -> TraceStartSection:
@@ -663,6 +719,8 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_COMPLETE: _complete,
     protocol.SECTION_PICKLE: _pickle,
     protocol.SECTION_UNPICKLE: _unpickle,
+    protocol.SECTION_BATCH: _batch,
+    protocol.SECTION_PLAN: _plan,
     protocol.SECTION_INTERNAL: _internal,
     protocol.SECTION_DONE: _done,
     protocol.SECTION_TRACE_START: _trace_start,
@@ -706,7 +764,12 @@ class ProbeSettings:
     python: str
     timeout: float = 60.0
     jobs: int = 1
-    isolation: str = "auto"  # "fork", "spawn" or "auto"
+    isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
+    cache_dir: str | None = None  # where results are cached (``aoinspect.cache``), None for no cache
+    # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
+    progress: Any = field(default=None, compare=False, repr=False)
+    # A lone probe the CLI started before importing the engine (``runner.EarlyProbe``).
+    early: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -741,6 +804,8 @@ class ProbeRun:
     output_tail: str = ""
     protocol_error: str | None = None  # the first result line that broke the protocol
     retried_after: str | None = None  # how a forked probe ended before it was run again
+    from_cache: bool = False  # read from the cache, not measured by this run
+    raw: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # the lines, for the cache
 
     def get(self, kind: type[S]) -> S | None:
         """The first section of this type, if the child sent one."""
@@ -784,6 +849,7 @@ def genuine(raws: Sequence[dict[str, Any]], token: str | None) -> tuple[list[dic
 def make_run(
     request: ProbeRequest, raws: Sequence[dict[str, Any]], returncode: int | None, timed_out: bool, timeout: float,
     output_tail: str, shared: tuple[Section, ...] = (), read_problem: str | None = None, token: str | None = None,
+    shared_raw: tuple[Mapping[str, Any], ...] = (),
 ) -> ProbeRun:
     """A ProbeRun from the raw lines of a result file (after ``shared``: a fork server's);
     ``read_problem``: why the result file itself could not be read; ``token``: the run's secret,
@@ -791,4 +857,12 @@ def make_run(
     raws, forged = genuine(raws, token)
     parsed, problem = parse_all(raws)
     problem = read_problem or forged or problem
-    return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem)
+    return ProbeRun(request, shared + parsed, returncode, timed_out, timeout, output_tail, problem,
+                    raw=(*shared_raw, *raws))
+
+
+def replace_from_cache(run: ProbeRun) -> ProbeRun:
+    """``run``, marked as read from the cache."""
+    from dataclasses import replace
+
+    return replace(run, from_cache=True, raw=())

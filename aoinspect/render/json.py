@@ -169,6 +169,7 @@ def _resolution(result: Resolution) -> dict[str, Any]:
         "error": _error(result.error),
         "probe_failed": result.probe_failed,
         "retried": result.retried,
+        "from_cache": result.from_cache,
         "suggestions": list(result.suggestions),
         "already_loaded": result.already_loaded,
         "mechanism": result.mechanism,

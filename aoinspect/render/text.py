@@ -162,6 +162,8 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
     timing = f"{result.elapsed_ms:.1f} ms"
     if result.repeats > 1:
         timing += f" (median of {result.repeats}, min {result.min_elapsed_ms:.1f} ms)"
+    if result.from_cache:
+        timing += " (from the cache)"
     facts.append(timing)
     lines = [f"{paint(target, 'bold')}  " + ", ".join(facts)]
     if result.error is not None:
@@ -273,6 +275,10 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
         style = _SEVERITY_STYLE.get(finding.severity, "dim")
         lines.append(f"  {paint(finding.severity.ljust(7), style)}  {finding.rule}{subject}: {wrapped[0].lstrip()}")
         lines.extend(wrapped[1:])
+    from_cache = sum(1 for result in report.resolutions if result.from_cache)
+    if from_cache:
+        lines.append(paint(f"{from_cache} of {_count(len(report.resolutions), 'name')} from the cache "
+                           "(nothing they depend on changed; --no-cache measures again)", "dim"))
     verdict = "ok" if report.ok else "failed"
     if report.ok and warnings and not report.strict:
         verdict += " (warnings do not fail without --strict)"

@@ -1,0 +1,151 @@
+"""The incremental cache: a second run reuses every result, says so, and reports exactly what a
+fresh run reports; any change to what a result depends on measures it again; a broken cache
+file is ignored and rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from aoinspect.cli import cli
+from tests.helpers import FakePackages, document
+from tests.packages import lazy_package
+
+
+@pytest.fixture
+def cached(fake: FakePackages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the CLI with the cache on, in a working directory of its own."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+
+    def run(*args: str) -> dict[str, Any]:
+        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
+        result: Result = CliRunner().invoke(cli, ["-p", "pkg", *args, "--format", "json"], env=env,
+                                            catch_exceptions=False)
+        return document(result)
+
+    return run
+
+
+def from_cache(doc: dict[str, Any]) -> dict[str, bool]:
+    return {result["name"]: result["from_cache"] for result in doc["results"]}
+
+
+def modules(doc: dict[str, Any]) -> dict[str, list[tuple[str, str | None]]]:
+    return {result["name"]: [(load["module"], load["parent"]) for load in result["materialized"]]
+            for result in doc["results"]}
+
+
+def test_a_second_run_reuses_every_result_and_says_so(fake, cached, tmp_path) -> None:
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    first = cached("check")
+    second = cached("check")
+    assert from_cache(first) == {"alpha": False, "beta": False}
+    assert from_cache(second) == {"alpha": True, "beta": True}
+    assert modules(first) == modules(second)
+    assert first["findings"] == second["findings"]
+    assert second["isolation"]["reason"] == "every result came from the cache"
+    cache = tmp_path / "work" / ".aoinspect_cache"
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache / "README.md").exists()
+
+
+def test_the_cache_sits_beside_the_nearest_pyproject(fake, cached, tmp_path, monkeypatch) -> None:
+    fake.write(lazy_package("pkg"))
+    (tmp_path / "work" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "work" / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "work" / "sub")
+    cached("resolve", "alpha", "beta")
+    assert (tmp_path / "work" / ".aoinspect_cache").is_dir()
+    assert not (tmp_path / "work" / "sub" / ".aoinspect_cache").exists()
+
+
+def test_editing_a_module_measures_only_what_read_it(fake, cached) -> None:
+    root = fake.write(lazy_package("pkg", alpha="VALUE = 1\n", beta="VALUE = 2\n"))
+    cached("resolve", "alpha", "beta")
+    # Same size, same second: only the content hash can tell.
+    (root / "pkg" / "alpha.py").write_text("VALUE = 3\n")
+    again = cached("resolve", "alpha", "beta")
+    assert from_cache(again) == {"alpha": False, "beta": True}
+
+
+def test_a_new_import_in_a_module_is_measured(fake, cached) -> None:
+    root = fake.write(lazy_package("pkg"))
+    cached("resolve", "alpha", "beta")
+    (root / "pkg" / "alpha.py").write_text("import decimal\nVALUE = 1\n")
+    again = cached("resolve", "alpha", "beta")
+    assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
+
+
+@pytest.mark.parametrize("shadow", ["pkg/alpha/__init__.py", "cwd:pkg/__init__.py"])
+def test_a_file_that_shadows_a_module_invalidates(fake, cached, tmp_path, shadow: str) -> None:
+    root = fake.write(lazy_package("pkg"))
+    cached("resolve", "alpha", "beta")
+    if shadow.startswith("cwd:"):
+        # The working directory comes first on a `python -c` sys.path.
+        target = tmp_path / "work" / shadow[4:]
+        fake_init = (root / "pkg" / "__init__.py").read_text()
+        target.parent.mkdir(parents=True)
+        target.write_text(fake_init.replace('__all__ = ["alpha", "beta"]', '__all__ = ["alpha", "beta"]\nSHADOW = 1'))
+        (target.parent / "alpha.py").write_text("import decimal\n")
+        (target.parent / "beta.py").write_text("")
+    else:
+        (root / shadow).parent.mkdir()
+        (root / shadow).write_text("import decimal\n")
+    again = cached("resolve", "alpha", "beta")
+    assert from_cache(again) == {"alpha": False, "beta": False}
+    assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
+
+
+def test_another_environment_does_not_share_results(fake, cached, monkeypatch) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("resolve", "alpha", "beta")
+    monkeypatch.setenv("PKG_MODE", "other")  # a package may read any variable
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": False, "beta": False}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign", "wrong types"])
+def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, damage: str) -> None:
+    fake.write(lazy_package("pkg"))
+    first = cached("resolve", "alpha", "beta")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob("v1/pkg/*.json")
+    text = path.read_text()
+    broken = {
+        "truncate": text[: len(text) // 2],
+        "garbage": "\x00\xff not json",
+        "foreign": json.dumps({"format": "something-else", "entries": {}}),
+        "wrong types": json.dumps({**json.loads(text), "entries": {"x": 1}, "imports": [[]]}),
+    }[damage]
+    path.write_text(broken)
+    second = cached("resolve", "alpha", "beta")
+    assert from_cache(second) == {"alpha": False, "beta": False}
+    assert modules(second) == modules(first)
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
+
+
+def test_a_doctored_entry_is_a_protocol_error_not_a_result(fake, cached, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("resolve", "alpha", "beta")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob("v1/pkg/*.json")
+    document_ = json.loads(path.read_text())
+    for entry in document_["entries"].values():
+        entry["lines"] = [{"section": "resolve", "name": 5}]
+    path.write_text(json.dumps(document_))
+    again = cached("resolve", "alpha", "beta")
+    assert from_cache(again) == {"alpha": False, "beta": False}
+    assert all(result["ok"] for result in again["results"])
+
+
+def test_no_cache_reads_and_writes_nothing(fake, cached, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("--no-cache", "resolve", "alpha", "beta")
+    assert not (tmp_path / "work" / ".aoinspect_cache").exists()
+    cached("--cache-dir", str(tmp_path / "elsewhere"), "resolve", "alpha", "beta")
+    assert list((tmp_path / "elsewhere").glob("v1/pkg/*.json"))
+    assert not any(name.startswith(".tmp-") for name in os.listdir(next((tmp_path / "elsewhere").glob("v1/pkg"))))

@@ -1,0 +1,44 @@
+"""The progress line (on a terminal's stderr only) and --names, which limits what is measured."""
+
+from __future__ import annotations
+
+import io
+
+from aoinspect.progress import Progress
+from tests.helpers import document
+from tests.packages import lazy_package
+
+
+def test_progress_counts_names_and_estimates_the_time_left() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, width=80, minimum=2)
+    progress.add(4)
+    progress.advance(2, "alpha")
+    assert "[############............] 2/4" in stream.getvalue()
+    assert "alpha" in stream.getvalue()
+    assert "left" in stream.getvalue()
+    progress.close()
+    assert stream.getvalue().endswith("\r")
+
+
+def test_few_probes_draw_nothing() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, minimum=5)
+    progress.add(2)
+    progress.advance(2, "alpha")
+    progress.close()
+    assert stream.getvalue() == ""
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(invoke, fake) -> None:
+    fake.write(lazy_package("pkg"))
+    result = invoke("-p", "pkg", "check", "--format", "json")
+    assert result.stderr == ""
+
+
+def test_names_limits_check_and_list_resolve(invoke, fake) -> None:
+    fake.write(lazy_package("pkg"))
+    checked = document(invoke("-p", "pkg", "check", "--names", "al*", "--format", "json"))
+    assert [result["name"] for result in checked["results"]] == ["alpha"]
+    listed = document(invoke("-p", "pkg", "list", "--resolve", "--names", "b*", "--names", "zeta", "--format", "json"))
+    assert [result["name"] for result in listed["results"]] == ["beta"]
