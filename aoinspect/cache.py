@@ -278,8 +278,10 @@ class ProbeCache:
                 imported = run.get(wire.ImportSection)
                 if imported is None or not imported.ok:
                     continue
-                shared_lines = [line for line in run.raw if line.get("section") in _SHARED_SECTIONS]
-                own_lines = [line for line in run.raw if line.get("section") not in _SHARED_SECTIONS]
+                # The files behind each module are kept once, as dependencies, not in every line.
+                lines = [{key: value for key, value in line.items() if key != "files"} for line in run.raw]
+                shared_lines = [line for line in lines if line.get("section") in _SHARED_SECTIONS]
+                own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
                 index = import_index.get(id(imported))
                 if index is None:
                     paths = self._record_files(imported.files.values(), now)

@@ -7,7 +7,6 @@ reading every installed distribution's metadata is the slowest thing aoinspect d
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Any, Iterable
 
 from aoinspect.child import toplevel
@@ -145,11 +144,25 @@ class DistributionIndex:
                 return annotated
         loads = tuple(loads)
         self._find({load.module.partition(".")[0] for load in loads})
-        annotated = tuple(
-            replace(load, distribution=self.provider(load.module), stdlib=self.is_stdlib(load.module),
-                    generated=is_generated(load.module))
-            for load in loads
-        )
+        # Built directly, one lookup per top-level name: a check of thousands of names annotates
+        # a hundred thousand loads.
+        by_top: dict[str, tuple[str | None, bool, bool, bool]] = {}
+        annotated_loads = []
+        for load in loads:
+            top = load.module.partition(".")[0]
+            found = by_top.get(top)
+            if found is None:
+                # Whether a module is generated is decided by its top-level name (is_generated).
+                stdlib = self.is_stdlib(top)
+                found = by_top[top] = (None if stdlib else self._providers.get(top), stdlib, is_generated(top),
+                                       top.startswith(GENERATED_PREFIXES))
+            annotated_loads.append(ModuleLoad(
+                module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
+                cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
+                min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
+                generated=found[2] if top == load.module else found[3],
+            ))
+        annotated = tuple(annotated_loads)
         if shared is not None and len(shared) > 1:
             self._annotated[id(shared)] = (shared, annotated)
         return annotated
