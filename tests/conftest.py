@@ -32,9 +32,14 @@ class FakePackages:
     @property
     def env(self) -> dict[str, str]:
         existing = os.environ.get("PYTHONPATH")
-        return {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else ""),
-                # Every test measures afresh; the cache's own tests turn it on.
-                "AOINSPECT_NO_CACHE": "1"}
+        return {"PYTHONPATH": str(self.root) + (os.pathsep + existing if existing else "")}
+
+
+@pytest.fixture(autouse=True)
+def _no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test measures afresh and leaves no .aoinspect_cache behind; the cache's own tests
+    turn it on."""
+    monkeypatch.setenv("AOINSPECT_NO_CACHE", "1")
 
 
 @pytest.fixture
