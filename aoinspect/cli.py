@@ -426,16 +426,17 @@ def resolve_command(
         from aoinspect.child import protocol
 
         invocation.start_early(protocol.MODE_RESOLVE, names)
+    # From here a child may run: Ctrl-C at any point ends it and exits 130, as it does later on.
     try:
         from aoinspect import engine
+
+        invocation.render_options = {"top": top, "sort": sort, "depth": depth}
+        if resolve_all:
+            invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))
+        else:
+            invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names, repeat=repeat))
     except KeyboardInterrupt:
         invocation.interrupted()
-
-    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
-    if resolve_all:
-        invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))
-    else:
-        invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names, repeat=repeat))
 
 
 def _budgets(

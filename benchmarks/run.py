@@ -151,7 +151,7 @@ def lazy_names(tool: list[str], package: str, env: dict[str, str], cwd: str) -> 
     import json
 
     return [name["name"] for name in json.loads(completed.stdout)["names"]
-            if not name["loaded_at_import"] and name["name"].isidentifier()]
+            if not name["loaded_at_import"] and all(part.isidentifier() for part in name["name"].split("."))]
 
 
 EAGER_TOUCH = """
@@ -159,7 +159,9 @@ import sys
 package = __import__(sys.argv[1])
 for name in sys.argv[2:]:
     try:
-        getattr(package, name)
+        value = package
+        for part in name.split("."):
+            value = getattr(value, part)
     except Exception:
         pass
 """

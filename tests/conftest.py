@@ -25,6 +25,13 @@ pytest_plugins = ["pytester"]
 LEFTOVER_GRACE = 5.0
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test measures afresh and leaves no .aoinspect_cache behind; the cache's own tests
+    turn it on."""
+    monkeypatch.setenv("AOINSPECT_NO_CACHE", "1")
+
+
 @pytest.fixture
 def no_leftovers(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Fail the test if it leaves a descendant process or a temporary file behind.
