@@ -11,7 +11,7 @@ from aoinspect.child import protocol
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules.base import Rule, shown
-from aoinspect.rules.lazy import probe_failure
+from aoinspect.rules.lazy import probe_failure, section_reader
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -67,14 +67,6 @@ def _imports(loads: Sequence[ModuleLoad], *, by_name: bool = False) -> str:
     return f"imports {len(loads)} module(s) ({shown(names)})"
 
 
-def _reader(kind: type[S], stage: str) -> Callable[[Sequence[ProbeRun]], S | Finding]:
-    def read(runs: Sequence[ProbeRun]) -> S | Finding:
-        section = runs[0].get(kind)
-        return section if section is not None else probe_failure(runs[0], stage)
-
-    return read
-
-
 def _measured(rule: Rule, context: CheckContext, kind: type[S]) -> S | None:
     """The rule's section, unless its probe failed (probe-failed reports that)."""
     section = context.planned[rule.id].value
@@ -87,7 +79,7 @@ def _measured(rule: Rule, context: CheckContext, kind: type[S]) -> S | None:
 def _plan_dir(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.DirSection | Finding]:
     del rule
     return plan.add(ProbeRequest(protocol.MODE_DIR, context.package),
-                    _reader(wire.DirSection, f"running dir({context.package})"))
+                    section_reader(wire.DirSection, f"running dir({context.package})"))
 
 
 def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -117,7 +109,7 @@ DIR_LOADS = Rule(
 def _plan_hasattr(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.HasattrSection | Finding]:
     del rule
     request = ProbeRequest(protocol.MODE_HASATTR, context.package, tuple(PROBED_ATTRIBUTES))
-    return plan.add(request, _reader(wire.HasattrSection, f"probing hasattr({context.package}, ...)"))
+    return plan.add(request, section_reader(wire.HasattrSection, f"probing hasattr({context.package}, ...)"))
 
 
 def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -157,7 +149,8 @@ DUNDER_PROBE = Rule(
 def _plan_getmodule(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.GetmoduleSection | Finding]:
     del rule
     return plan.add(ProbeRequest(protocol.MODE_GETMODULE, context.package),
-                    _reader(wire.GetmoduleSection, f"running inspect.getmodule after 'import {context.package}'"))
+                    section_reader(wire.GetmoduleSection,
+                                   f"running inspect.getmodule after 'import {context.package}'"))
 
 
 def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -294,7 +287,7 @@ PICKLE_ROUNDTRIP = Rule(
 def _plan_complete(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.CompleteSection | Finding]:
     del rule
     return plan.add(ProbeRequest(protocol.MODE_COMPLETE, context.package),
-                    _reader(wire.CompleteSection, f"completing '{context.package}.'"))
+                    section_reader(wire.CompleteSection, f"completing '{context.package}.'"))
 
 
 def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:

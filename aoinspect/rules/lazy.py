@@ -3,7 +3,7 @@ is imported eagerly, and the declarations agree with each other."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from aoinspect import schema
 from aoinspect.child import protocol
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from aoinspect.models import Resolution
     from aoinspect.probing.wire import ProbeRun
     from aoinspect.rules.base import CheckContext, Outcome, Plan
+
+S = TypeVar("S", bound=wire.Section)
 
 # More per-name findings of one kind than this become one finding about the package.
 MANY_NAMES = 10
@@ -68,6 +70,16 @@ PROBE_FAILED = Rule(
 
 def probe_failure(run: ProbeRun, stage: str, name: str | None = None) -> Finding:
     return PROBE_FAILED.finding(name, results.probe_failed(run, stage).message)
+
+
+def section_reader(kind: type[S], stage: str) -> Callable[[Sequence[ProbeRun]], S | Finding]:
+    """A reader of a rule's probe: its section of ``kind``, or the probe failure (during
+    ``stage``) that probe-failed then reports."""
+    def read(runs: Sequence[ProbeRun]) -> S | Finding:
+        section = runs[0].get(kind)
+        return section if section is not None else probe_failure(runs[0], stage)
+
+    return read
 
 
 # --- what __all__ and the static declarations say ----------------------------------------------
@@ -258,12 +270,8 @@ REJECTION_SIDE_EFFECT = Rule(
 
 def _plan_star(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.StarSection | Finding]:
     del rule
-
-    def read(runs: Sequence[ProbeRun]) -> wire.StarSection | Finding:
-        star = runs[0].get(wire.StarSection)
-        return star if star is not None else probe_failure(runs[0], f"running 'from {context.package} import *'")
-
-    return plan.add(ProbeRequest(protocol.MODE_STAR, context.package), read)
+    return plan.add(ProbeRequest(protocol.MODE_STAR, context.package),
+                    section_reader(wire.StarSection, f"running 'from {context.package} import *'"))
 
 
 def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -294,14 +302,8 @@ def _plan_eager(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.A
     del rule
     if not (context.eager and context.info.has_getattr):
         return None
-
-    def read(runs: Sequence[ProbeRun]) -> wire.AskSection | Finding:
-        answers = runs[0].get(wire.AskSection)
-        if answers is not None:
-            return answers
-        return probe_failure(runs[0], f"asking {context.package}.__getattr__ about eager names")
-
-    return plan.add(ProbeRequest(protocol.MODE_ASK, context.package, tuple(context.eager)), read)
+    return plan.add(ProbeRequest(protocol.MODE_ASK, context.package, tuple(context.eager)),
+                    section_reader(wire.AskSection, f"asking {context.package}.__getattr__ about eager names"))
 
 
 def _eager_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
