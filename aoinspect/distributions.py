@@ -7,10 +7,13 @@ reading every installed distribution's metadata is the slowest thing aoinspect d
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from aoinspect.child import toplevel
 from aoinspect.models import Distributions, DistributionShare, ModuleLoad
+
+if TYPE_CHECKING:
+    from aoinspect.probing.runner import Children
 
 KIND_INSTALLED = "installed"
 KIND_STDLIB = "stdlib"
@@ -51,6 +54,12 @@ class DistributionIndex:
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
         self._annotated: dict[int, tuple[tuple[ModuleLoad, ...], tuple[ModuleLoad, ...]]] = {}
         self._prefetch: threading.Thread | None = None
+        # The other interpreter's reader, for ``close`` to end.
+        self._children: Children | None = None
+        if python is not None:
+            from aoinspect.probing.runner import Children
+
+            self._children = Children()
 
     def prefetch(self) -> DistributionIndex:
         """Read which distribution installs which top-level names, in a background thread, so
@@ -58,6 +67,22 @@ class DistributionIndex:
         self._prefetch = threading.Thread(target=self._read_everything, name="aoinspect-metadata", daemon=True)
         self._prefetch.start()
         return self
+
+    def close(self) -> None:
+        """Stop reading, whatever it has got to: end the other interpreter's reader if it runs,
+        and wait for the background thread, so that nothing of it (a process, a temporary
+        directory) outlives the command that started it, which may be ending with an error."""
+        if self._children is not None:
+            self._children.stop()
+        if self._prefetch is not None:
+            self._prefetch.join()
+
+    def __enter__(self) -> DistributionIndex:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
     def _read_everything(self) -> None:
         if self._cache_dir is not None and self._python is None:
@@ -74,7 +99,7 @@ class DistributionIndex:
 
     def _read_uncached(self) -> dict[str, Any]:
         if self._python is not None:
-            answered, stdlib = _ask_interpreter(self._python, self._timeout)
+            answered, stdlib = _ask_interpreter(self._python, self._timeout, self._children)
             if stdlib:
                 self._stdlib = stdlib
             return answered
@@ -203,7 +228,9 @@ def _pair(found: Any) -> tuple[str, str | None]:
     return found if isinstance(found, tuple) else toplevel.name_and_version(found)
 
 
-def _ask_interpreter(python: str, timeout: float = 60.0) -> tuple[dict[str, Any], frozenset[str]]:
+def _ask_interpreter(
+    python: str, timeout: float = 60.0, children: Children | None = None,
+) -> tuple[dict[str, Any], frozenset[str]]:
     """Top-level names to (name, version), as the environment of ``python`` sees them, and its
     standard library's names: it runs ``toplevel.py`` through the probe's bootstrap, so nothing
     needs installing there.
@@ -211,6 +238,7 @@ def _ask_interpreter(python: str, timeout: float = 60.0) -> tuple[dict[str, Any]
     It runs as every probe does (its own process group, killed whole, within ``timeout``), from
     an empty directory of its own: as ``python -c`` it puts its working directory first on
     ``sys.path``, and a ``json.py`` there would otherwise be imported in place of the real one.
+    ``children``: whoever may stop it early.
     Whatever it prints that is not the expected JSON object is ignored."""
     import json
 
@@ -220,7 +248,7 @@ def _ask_interpreter(python: str, timeout: float = 60.0) -> tuple[dict[str, Any]
     workdir = make_workdir()
     try:
         returncode, output, timed_out = run_bounded([python, "-c", BOOTSTRAP, toplevel.__file__], timeout,
-                                                    cwd=workdir)
+                                                    cwd=workdir, children=children)
         if timed_out or returncode != 0:
             return nothing
         answer = json.loads(output.decode("utf-8"))

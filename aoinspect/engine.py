@@ -6,6 +6,7 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
@@ -145,7 +146,15 @@ def list_names(
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
-    index = _distribution_index(settings)
+    with _distribution_index(settings) as index:
+        report = _list(settings, package, include_undeclared, resolve, repeat, names_matching)
+        return _with_distributions(report, index)
+
+
+def _list(
+    settings: ProbeSettings, package: str, include_undeclared: bool, resolve: bool, repeat: int,
+    names_matching: Sequence[str],
+) -> ListReport:
     with open_session(settings, validate_package(package)) as session:
         declared = _declared(session, package)
         undeclared = None
@@ -159,9 +168,8 @@ def list_names(
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
-        report = ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation,
-                            notes=_notes(declared))
-    return _with_distributions(report, index)
+        return ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation,
+                          notes=_notes(declared))
 
 
 def resolve_names(
@@ -171,31 +179,38 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = validate_names(names)
-    index = _distribution_index(settings) if distributions else None
-    with open_session(settings, package, probes=len(names) * repeat) as session:
-        report = _resolve(session, package, names, repeat)
-    return _with_distributions(report, index) if index else report
+    with _maybe_distribution_index(settings, distributions) as index:
+        with open_session(settings, package, probes=len(names) * repeat) as session:
+            report = _resolve(session, package, names, repeat)
+        return _with_distributions(report, index) if index else report
 
 
 def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
     """Resolve every name the package declares."""
-    index = _distribution_index(settings) if distributions else None
-    with open_session(settings, validate_package(package)) as session:
-        declared = _declared(session, package)
-        names = [name.name for name in declared.names if _is_attribute_name(name.name)]
-        report = _resolve(session, package, names, repeat)
-    return _with_distributions(report, index) if index else report
+    with _maybe_distribution_index(settings, distributions) as index:
+        with open_session(settings, validate_package(package)) as session:
+            declared = _declared(session, package)
+            names = [name.name for name in declared.names if _is_attribute_name(name.name)]
+            report = _resolve(session, package, names, repeat)
+        return _with_distributions(report, index) if index else report
 
 
 def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
     """Installed distributions (of the inspected interpreter's environment), read while the
-    probes run rather than after them."""
+    probes run rather than after them; a context manager that stops reading when the command
+    ends, however it ends."""
     import sys
 
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
     return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
+
+
+def _maybe_distribution_index(
+    settings: ProbeSettings, wanted: bool,
+) -> contextlib.AbstractContextManager[DistributionIndex | None]:
+    return _distribution_index(settings) if wanted else contextlib.nullcontext()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -230,12 +245,12 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
     if options.baseline and options.update_baseline:
         baseline.check_writable(options.baseline)
-    index = _distribution_index(settings)
-    if options.max_import_ms:
-        settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
-    with open_session(settings, validate_package(package)) as session:
-        report = _check(session, package, options, recorded)
-    return _with_distributions(report, index)
+    with _distribution_index(settings) as index:
+        if options.max_import_ms:
+            settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
+        with open_session(settings, validate_package(package)) as session:
+            report = _check(session, package, options, recorded)
+        return _with_distributions(report, index)
 
 
 def _check(session: Session, package: str, options: CheckOptions, recorded: Snapshot | None) -> CheckReport:

@@ -158,6 +158,23 @@ def test_a_crash_at_import_is_a_failed_probe(fake, case: str) -> None:
     assert_clean(completed)
 
 
+def test_a_failed_import_ends_the_distribution_reader_too(fake, tmp_path: Path) -> None:
+    """With another interpreter, the distributions are read by a child of their own, in the
+    background. A command that ends early (here, the import crashes) ends that child and removes
+    its directory before it returns, rather than leaving both to whatever exits the process next
+    (in the pytest plugin, nothing does). The reader is made to hang so that it is certain to be
+    running when the command ends; no_leftovers sees what is left."""
+    python = tmp_path / "python"
+    python.write_text(
+        f'#!/bin/sh\ncase "$*" in *toplevel.py*) exec sleep 1000;; esac\nexec "{fake.python}" "$@"\n'
+    )
+    python.chmod(0o755)
+    fake.write({"pkg/__init__.py": CRASHES["os._exit(7)"][0]})
+    completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "list", "--format", "json")
+    assert completed.returncode == 4
+    assert one_json_document(completed.stdout)["error"]["kind"] == "probe-failed"
+
+
 def test_a_crash_during_check_is_a_finding_with_exit_4(fake) -> None:
     fake.write(with_beta(CRASHES["SIGSEGV"][0]))
     completed = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
