@@ -65,6 +65,20 @@ def console_script(fake, *args: str, timeout: float = 60) -> subprocess.Complete
     )
 
 
+def _signals_as_in_a_foreground_shell() -> None:
+    # aoinspect leaves alone a signal it was started ignoring (nohup, a background job of a
+    # non-interactive shell), as Python does; a test run started that way must not hand the
+    # ignoring on to the aoinspect whose handling of these signals it tests.
+    for number in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def start_console_script(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``aoinspect ARGS`` started in the background, for a test to signal it."""
+    return subprocess.Popen([str(CONSOLE_SCRIPT), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_signals_as_in_a_foreground_shell)
+
+
 def one_json_document(stdout: bytes) -> dict:  # type: ignore[type-arg]
     value = json.loads(stdout.decode("ascii"))
     assert isinstance(value, dict)
@@ -413,10 +427,7 @@ def test_interrupt_kills_the_children(fake, tmp_path, names: list[str]) -> None:
     hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
     fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
     env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
-    process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "-p", "pkg", "-j", "2", "resolve", *names], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = start_console_script(["-p", "pkg", "-j", "2", "resolve", *names], env)
     pid_files = [tmp_path / f"pkg.{name}" for name in names]
     deadline = time.monotonic() + 20
     while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
@@ -531,10 +542,7 @@ def test_signals_end_everything_and_exit_128_plus_n(fake, tmp_path, signame: str
     hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
     fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
     env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
-    process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "-p", "pkg", "-j", "2", "--isolation", isolation, "resolve", "alpha", "beta"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    process = start_console_script(["-p", "pkg", "-j", "2", "--isolation", isolation, "resolve", "alpha", "beta"], env)
     pid_files = [tmp_path / "pkg.alpha", tmp_path / "pkg.beta"]
     deadline = time.monotonic() + 20
     while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
