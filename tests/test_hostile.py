@@ -9,6 +9,7 @@ installed console script in a subprocess (``console_script()``), exactly as a CI
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -73,10 +75,18 @@ def _signals_as_in_a_foreground_shell() -> None:
         signal.signal(number, signal.SIG_DFL)
 
 
-def start_console_script(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``aoinspect ARGS`` started in the background, for a test to signal it."""
-    return subprocess.Popen([str(CONSOLE_SCRIPT), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_signals_as_in_a_foreground_shell)
+@contextlib.contextmanager
+def started_console_script(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``aoinspect ARGS`` started in the background, for a test to signal it; ended and reaped
+    however the test ends, so that a failure here is not reported later as another test's."""
+    process = subprocess.Popen([str(CONSOLE_SCRIPT), *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, preexec_fn=_signals_as_in_a_foreground_shell)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 def one_json_document(stdout: bytes) -> dict:  # type: ignore[type-arg]
@@ -427,15 +437,15 @@ def test_interrupt_kills_the_children(fake, tmp_path, names: list[str]) -> None:
     hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
     fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
     env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
-    process = start_console_script(["-p", "pkg", "-j", "2", "resolve", *names], env)
-    pid_files = [tmp_path / f"pkg.{name}" for name in names]
-    deadline = time.monotonic() + 20
-    while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling for the children's pid files, not hoping for a race
-    children = [int(path.read_text()) for path in pid_files]
-    started = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    _stdout, stderr = process.communicate(timeout=20)
+    with started_console_script(["-p", "pkg", "-j", "2", "resolve", *names], env) as process:
+        pid_files = [tmp_path / f"pkg.{name}" for name in names]
+        deadline = time.monotonic() + 20
+        while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling for the children's pid files, not hoping for a race
+        children = [int(path.read_text()) for path in pid_files]
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=20)
     assert time.monotonic() - started < 10
     assert process.returncode == 130
     assert b"Traceback" not in stderr
@@ -542,14 +552,15 @@ def test_signals_end_everything_and_exit_128_plus_n(fake, tmp_path, signame: str
     hang = "import os, time\nopen(os.path.join(os.environ['PID_DIR'], __name__), 'w').write(str(os.getpid()))\n"
     fake.write(lazy_package("pkg", alpha=hang + "time.sleep(1000)\n", beta=hang + "time.sleep(1000)\n"))
     env = {**os.environ, **fake.env, "PID_DIR": str(tmp_path)}
-    process = start_console_script(["-p", "pkg", "-j", "2", "--isolation", isolation, "resolve", "alpha", "beta"], env)
-    pid_files = [tmp_path / "pkg.alpha", tmp_path / "pkg.beta"]
-    deadline = time.monotonic() + 20
-    while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    number = getattr(signal, signame)
-    process.send_signal(number)
-    _stdout, stderr = process.communicate(timeout=20)
+    args = ["-p", "pkg", "-j", "2", "--isolation", isolation, "resolve", "alpha", "beta"]
+    with started_console_script(args, env) as process:
+        pid_files = [tmp_path / "pkg.alpha", tmp_path / "pkg.beta"]
+        deadline = time.monotonic() + 20
+        while not all(path.exists() and path.read_text() for path in pid_files) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        number = getattr(signal, signame)
+        process.send_signal(number)
+        _stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == 128 + number
     assert b"Traceback" not in stderr
     assert not any(pid_alive(int(path.read_text())) for path in pid_files)
