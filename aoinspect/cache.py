@@ -8,8 +8,10 @@ while all of these are as they were when it was measured:
 - the interpreter (its path, and the size and mtime of the file it resolves to), the working
   directory (``python -c`` puts it first on ``sys.path``) and the environment, but for variables
   that change from one shell to the next and no package reads (``VOLATILE_VARIABLES``);
-- the child's ``sys.path``: every entry's directory (a file added to it, which could shadow a
-  module, changes its mtime) and the ``.pth`` files in it;
+- the child's ``sys.path``: every entry's directory and the ``.pth`` files in it. A directory
+  whose mtime changed is compared by the names in it that imports can see (``IMPORT_SUFFIXES``
+  and subdirectories): a module added that could shadow another counts, a report written into the
+  working directory does not;
 - every file behind a module the probe loaded (start-up modules, the import, the access and
   what the probe looked at afterwards): size and mtime, and a content hash where the mtime is
   not to be trusted (within ``MTIME_SLACK`` seconds of the time it was recorded, or later);
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
-VERSION = 1
+VERSION = 2
 # An mtime this close to the moment it was recorded may not change when the file does (coarse
 # timestamps, a write in the same tick): such files are compared by content.
 MTIME_SLACK = 2.0
@@ -102,11 +104,40 @@ def _digest(path: str) -> str | None:
         return None
 
 
-def _dir_state(path: str) -> int | None:
+# What in a directory can change what an import finds there: subdirectories (packages,
+# namespace packages, ``.dist-info``), modules of every kind, ``.pth`` files and archives that a
+# ``.pth`` may put on ``sys.path``. A report written into the working directory is none of these.
+IMPORT_SUFFIXES = (".py", ".pyc", ".pyw", ".pyd", ".so", ".pth", ".zip", ".egg", ".egg-link", ".whl")
+
+
+def _dir_mtime(path: str) -> int | None:
     try:
         return os.stat(path or ".").st_mtime_ns
     except OSError:
         return None
+
+
+def _dir_state(path: str) -> list[Any] | None:
+    """``[mtime_ns, listing digest]`` of a directory, None if it is missing."""
+    mtime = _dir_mtime(path)
+    return None if mtime is None else [mtime, _listing_digest(path)]
+
+
+def _listing_digest(path: str) -> str | None:
+    """A digest of the names in ``path`` that imports can see (``IMPORT_SUFFIXES``, directories)."""
+    names = []
+    try:
+        with os.scandir(path or ".") as entries:
+            for entry in entries:
+                try:
+                    if entry.name.endswith(IMPORT_SUFFIXES) or entry.is_dir():
+                        names.append(entry.name)
+                except OSError:
+                    names.append(entry.name)
+    except OSError:
+        return None
+    text = "\0".join(sorted(names))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class _Validator:
@@ -146,8 +177,21 @@ class _Validator:
     def dir_ok(self, path: str, recorded: Any) -> bool:
         known = self._dirs.get(path)
         if known is None:
-            known = self._dirs[path] = bool(_dir_state(path) == recorded)
+            known = self._dirs[path] = self._check_dir(path, recorded)
         return known
+
+    @staticmethod
+    def _check_dir(path: str, recorded: Any) -> bool:
+        """Unchanged, or changed only in what no import can see (a report written beside it)."""
+        if recorded is None:
+            return not os.path.isdir(path or ".")
+        mtime, digest = recorded
+        try:
+            if os.stat(path or ".").st_mtime_ns == mtime:
+                return True
+        except OSError:
+            return False
+        return digest is not None and _listing_digest(path) == digest
 
 
 def _pth_files(directory: str) -> list[str]:
@@ -344,7 +388,7 @@ class DistributionsCache:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
-        state = [_environment_key(sys.executable), [(entry, _dir_state(entry)) for entry in sys.path if entry]]
+        state = [_environment_key(sys.executable), [(entry, _dir_mtime(entry)) for entry in sys.path if entry]]
         self.key = hashlib.sha256(json.dumps(state).encode("utf-8", "surrogatepass")).hexdigest()
         self.path = os.path.join(directory, f"v{VERSION}", "distributions", self.key[:32] + ".json")
 

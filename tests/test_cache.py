@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from aoinspect import cache
 from aoinspect.cli import cli
 from tests.helpers import FakePackages, document
 from tests.packages import lazy_package
@@ -103,6 +104,23 @@ def test_a_file_that_shadows_a_module_invalidates(fake, cached, tmp_path, shadow
     assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
 
 
+@pytest.mark.parametrize("where", ["cwd", "package"])
+def test_a_file_no_import_can_see_keeps_the_cache(fake, cached, tmp_path, where: str) -> None:
+    """``aoinspect check --format json > report.json`` in the project: the working directory is on
+    the child's sys.path and its mtime changes, but nothing an import could find did."""
+    root = fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    cached("resolve", "alpha", "beta")
+    directory = tmp_path / "work" if where == "cwd" else root / "pkg"
+    before = directory.stat().st_mtime_ns
+    (directory / "report.json").write_text("{}")
+    (directory / "notes.txt").write_text("")
+    os.utime(directory, ns=(before + 10**9, before + 10**9))  # the same second would not show it
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
+    (directory / "gamma.py").write_text("")  # ... but a module, which an import could find, does
+    os.utime(directory, ns=(before + 2 * 10**9, before + 2 * 10**9))
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": False, "beta": False}
+
+
 def test_another_environment_does_not_share_results(fake, cached, monkeypatch) -> None:
     fake.write(lazy_package("pkg"))
     cached("resolve", "alpha", "beta")
@@ -114,7 +132,7 @@ def test_another_environment_does_not_share_results(fake, cached, monkeypatch) -
 def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, damage: str) -> None:
     fake.write(lazy_package("pkg"))
     first = cached("resolve", "alpha", "beta")
-    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob("v1/pkg/*.json")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
     text = path.read_text()
     broken = {
         "truncate": text[: len(text) // 2],
@@ -132,7 +150,7 @@ def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, da
 def test_a_doctored_entry_is_a_protocol_error_not_a_result(fake, cached, tmp_path) -> None:
     fake.write(lazy_package("pkg"))
     cached("resolve", "alpha", "beta")
-    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob("v1/pkg/*.json")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
     document_ = json.loads(path.read_text())
     for entry in document_["entries"].values():
         entry["lines"] = [{"section": "resolve", "name": 5}]
@@ -147,5 +165,6 @@ def test_no_cache_reads_and_writes_nothing(fake, cached, tmp_path) -> None:
     cached("--no-cache", "resolve", "alpha", "beta")
     assert not (tmp_path / "work" / ".aoinspect_cache").exists()
     cached("--cache-dir", str(tmp_path / "elsewhere"), "resolve", "alpha", "beta")
-    assert list((tmp_path / "elsewhere").glob("v1/pkg/*.json"))
-    assert not any(name.startswith(".tmp-") for name in os.listdir(next((tmp_path / "elsewhere").glob("v1/pkg"))))
+    assert list((tmp_path / "elsewhere").glob(f"v{cache.VERSION}/pkg/*.json"))
+    (entries,) = (tmp_path / "elsewhere").glob(f"v{cache.VERSION}/pkg")
+    assert not any(name.startswith(".tmp-") for name in os.listdir(entries))
