@@ -146,6 +146,7 @@ class _Validator:
     def __init__(self) -> None:
         self._files: dict[str, bool] = {}
         self._dirs: dict[str, bool] = {}
+        self.paths: dict[str, bool] = {}  # a file and its directory, both
 
     def file_ok(self, path: str, recorded: Any) -> bool:
         known = self._files.get(path)
@@ -254,11 +255,14 @@ class ProbeCache:
 
     def _paths_valid(self, paths: Iterable[str], files: Mapping[str, Any], dirs: Mapping[str, Any],
                      validator: _Validator) -> bool:
+        checked = validator.paths  # most paths recur in every entry: each is judged once
         for path in paths:
-            if not validator.file_ok(path, files[path]):
-                return False
-            directory = os.path.dirname(path)
-            if not validator.dir_ok(directory, dirs[directory]):
+            valid = checked.get(path)
+            if valid is None:
+                directory = os.path.dirname(path)
+                valid = checked[path] = (validator.file_ok(path, files[path])
+                                         and validator.dir_ok(directory, dirs[directory]))
+            if not valid:
                 return False
         return True
 
