@@ -124,13 +124,22 @@ def trace_document() -> dict[str, Any]:
     return document
 
 
+def _shown(cell: str) -> str:
+    """The text a GFM table cell shows: a code span's content, or the cell unescaped."""
+    import html
+    import re
+
+    if re.fullmatch(r"`[^`]+`", cell):
+        return cell[1:-1]
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell.replace("<br>", "\n")))
+
+
 def markdown_tables(markdown: str) -> list[list[list[str]]]:
     """The GFM tables in ``markdown``: rows of cells, unescaped back to the text they show.
 
     Asserts the table syntax on the way: every row has the header's number of cells, and the
     second line is the delimiter row.
     """
-    import html
     import re
 
     tables: list[list[list[str]]] = []
@@ -142,7 +151,7 @@ def markdown_tables(markdown: str) -> list[list[list[str]]]:
         assert line.endswith("|") and not line.endswith("\\|"), line
         cells = [part.strip() for part in re.split(r"(?<!\\)\|", line[1:-1])]
         if current is None:
-            current = [cells]
+            current = [[_shown(cell) for cell in cells]]
             tables.append(current)
             continue
         assert len(cells) == len(current[0]), line
@@ -150,13 +159,7 @@ def markdown_tables(markdown: str) -> list[list[list[str]]]:
             assert all(re.fullmatch(r"-{3,}:?", cell) for cell in cells), line
             current.append(["<delimiter>"])
             continue
-        shown = []
-        for cell in cells:
-            if re.fullmatch(r"`[^`]+`", cell):
-                shown.append(cell[1:-1])
-            else:
-                shown.append(html.unescape(re.sub(r"\\(.)", r"\1", cell.replace("<br>", "\n"))))
-        current.append(shown)
+        current.append([_shown(cell) for cell in cells])
     return [[table[0], *table[2:]] for table in tables]
 
 

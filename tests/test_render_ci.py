@@ -56,6 +56,18 @@ def test_markdown_every_command(make: Any, first_table: list[str]) -> None:
     assert documents.markdown_tables(markdown)[0][0] == first_table
 
 
+@pytest.mark.parametrize("make", [documents.check_document, documents.list_document, documents.snapshot_document,
+                                  documents.resolve_document])
+def test_markdown_table_headers_are_escaped(make: Any) -> None:
+    # GitHub shows an unescaped "via __getattr__" header as "via **getattr**".
+    markdown = markdown_document(make())
+    headers = [line for line, below in zip(markdown.splitlines(), markdown.splitlines()[1:])
+               if line.startswith("|") and below.startswith("| ---")]
+    assert headers
+    for header in headers:
+        assert not re.search(r"(?<!\\)[_*`<\[]", header), header
+
+
 def test_markdown_check_findings_survive_hostile_text() -> None:
     finding = {"rule": "eager-import", "severity": "error", "name": HOSTILE, "message": HOSTILE}
     markdown = markdown_document(documents.check_document([finding]))

@@ -46,8 +46,9 @@ def ms(value: object) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int] = ()) -> list[str]:
-    """A GFM table; cells must already be escaped. Columns in ``right`` are right-aligned (numbers)."""
-    lines = ["| " + " | ".join(headers) + " |",
+    """A GFM table; cells must already be escaped, headers are escaped here (``__getattr__`` would
+    otherwise show as a bold "getattr"). Columns in ``right`` are right-aligned (numbers)."""
+    lines = ["| " + " | ".join(cell(header) for header in headers) + " |",
              "| " + " | ".join("---:" if index in right else "---" for index in range(len(headers))) + " |"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return lines
