@@ -7,6 +7,7 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
@@ -120,13 +121,25 @@ def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[Decla
     )
 
 
-def matching(names: Sequence[str], patterns: Sequence[str]) -> list[str]:
-    """The names matching one of the glob ``patterns`` (``--names``), or all without patterns."""
+def matching(names: Sequence[str], patterns: Sequence[str], package: str | None = None) -> list[str]:
+    """The names matching one of the glob ``patterns`` (``--names``), or all without patterns.
+
+    With ``package``, patterns that match none of ``names`` raise :class:`NoNameMatched`: a typo
+    in ``--names`` (or a name renamed since the configuration was written) must not turn a check
+    into one that checks nothing and passes.
+    """
     if not patterns:
         return list(names)
     from fnmatch import fnmatchcase
 
-    return [name for name in names if any(fnmatchcase(name, pattern) for pattern in patterns)]
+    selected = [name for name in names if any(fnmatchcase(name, pattern) for pattern in patterns)]
+    if not selected and package is not None:
+        from aoinspect.errors import NoNameMatched
+
+        given = ", ".join(repr(pattern) for pattern in patterns)
+        raise NoNameMatched(f"--names {given} matches none of the {len(names)} lazy name(s) of {package} "
+                            "(globs are case-sensitive); nothing would be measured.")
+    return selected
 
 
 def _resolve_request(package: str, name: str) -> ProbeRequest:
@@ -164,7 +177,8 @@ def _list(
         names = declared.names
         resolutions = None
         if resolve:
-            resolutions = _resolve(session, package, matching(declared.lazy, names_matching), repeat).results
+            resolutions = _resolve(session, package, matching(declared.lazy, names_matching, package),
+                                   repeat).results
             # What actually served each name, where it was measured.
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
@@ -243,17 +257,23 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
         validate_names([name])
     validate_names(budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name)
     recorded = baseline.read_baseline(options.baseline) if options.baseline and not options.update_baseline else None
+    kept = None
     if options.baseline and options.update_baseline:
         baseline.check_writable(options.baseline)
+        if options.names and os.path.exists(options.baseline):
+            # Only the names --names selects are measured: the baseline keeps what it says of the others.
+            kept = baseline.read_baseline(options.baseline)
     with _distribution_index(settings) as index:
         if options.max_import_ms:
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
         with open_session(settings, validate_package(package)) as session:
-            report = _check(session, package, options, recorded)
+            report = _check(session, package, options, recorded, kept)
         return _with_distributions(report, index)
 
 
-def _check(session: Session, package: str, options: CheckOptions, recorded: Snapshot | None) -> CheckReport:
+def _check(
+    session: Session, package: str, options: CheckOptions, recorded: Snapshot | None, kept: Snapshot | None = None,
+) -> CheckReport:
     active = [rule for rule in rules.RULES if rule.enabled(options) and rule.id not in options.ignore]
     evaluated = tuple(rule.id for rule in active)
     try:
@@ -263,7 +283,8 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
         return CheckReport(package, None, (), (), (rule.finding(None, exc.message),), options.strict,
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
-                           matching(declared.lazy, options.names), declared.eager, options, recorded)
+                           matching(declared.lazy, options.names, package), declared.eager, options,
+                           recorded)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -283,7 +304,11 @@ def _check(session: Session, package: str, options: CheckOptions, recorded: Snap
         if rule.find is not None:
             findings.extend(rule.find(rule, context))
     if options.update_baseline and options.baseline:
-        baseline.write_baseline(options.baseline, current_snapshot(context))
+        snapshot = current_snapshot(context)
+        if kept is not None:
+            names = {**dict(kept.names), **dict(snapshot.names)}
+            snapshot = replace(snapshot, names=tuple(sorted(names.items())))
+        baseline.write_baseline(options.baseline, snapshot)
         findings.append(rules.BY_ID["baseline"].finding(None, f"wrote the baseline {options.baseline}."))
     findings = [finding for finding in findings if finding.rule not in options.ignore]
     order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}

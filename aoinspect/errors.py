@@ -29,6 +29,13 @@ class InvalidName(AoinspectError):
     kind = "usage"
 
 
+class NoNameMatched(AoinspectError):
+    """``--names`` globs that match none of the package's lazy names: a check that would check nothing."""
+
+    exit_code = schema.EXIT_USAGE
+    kind = "usage"
+
+
 class PackageImportFailed(AoinspectError):
     """``import PACKAGE`` raised in the child."""
 

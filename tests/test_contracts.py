@@ -130,6 +130,28 @@ def test_baseline_round_trip(invoke, fake, tmp_path, monkeypatch) -> None:
     assert any(f["severity"] == "info" and "good news" in f["message"] for f in improved["findings"])
 
 
+def test_update_baseline_with_names_keeps_the_other_names(invoke, fake, tmp_path, monkeypatch) -> None:
+    # --names measures only some names; rewriting the baseline from them alone dropped the others
+    # from the lock file, and with them the new-import guard on those names.
+    fake.write(lazy_package("pkg", beta="import decimal\n"))
+    lock = tmp_path / "aoinspect.lock.json"
+    monkeypatch.chdir(tmp_path)
+    snapshot = invoke("-p", "pkg", "snapshot")
+    assert snapshot.exit_code == 0, snapshot.stderr
+    lock.write_text(snapshot.stdout)
+    before = json.loads(snapshot.stdout)["names"]
+    assert len(before) > 1
+
+    (fake.root / "pkg" / "beta.py").write_text("import colorsys\n")
+    updated = invoke("-p", "pkg", "check", "--baseline", str(lock), "--update-baseline", "--names", "beta")
+    assert updated.exit_code == 0, updated.stderr
+    after = json.loads(lock.read_text())["names"]
+    assert set(after) == set(before)
+    assert "colorsys" in after["beta"] and "decimal" not in after["beta"]
+    assert {name: modules for name, modules in after.items() if name != "beta"} == {
+        name: modules for name, modules in before.items() if name != "beta"}
+
+
 def test_a_missing_baseline_is_a_usage_error(invoke, tmp_path) -> None:
     result = invoke("check", "--baseline", str(tmp_path / "nope.json"), "--format", "json")
     assert result.exit_code == 2

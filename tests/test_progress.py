@@ -42,3 +42,16 @@ def test_names_limits_check_and_list_resolve(invoke, fake) -> None:
     assert [result["name"] for result in checked["results"]] == ["alpha"]
     listed = document(invoke("-p", "pkg", "list", "--resolve", "--names", "b*", "--names", "zeta", "--format", "json"))
     assert [result["name"] for result in listed["results"]] == ["beta"]
+
+
+def test_names_that_match_nothing_are_a_usage_error(invoke, fake) -> None:
+    # A typo in --names (or in [tool.aoinspect] names) must not turn check into one that checks
+    # nothing and passes: the trap of a blocklist that silently checks nothing.
+    fake.write(lazy_package("pkg"))
+    for command in (["check"], ["list", "--resolve"]):
+        result = invoke("-p", "pkg", *command, "--names", "Alpha*", "--names", "zeta", "--format", "json")
+        assert result.exit_code == 2, result.stdout
+        failure = document(result)
+        assert failure["error"]["kind"] == "usage"
+        assert "'Alpha*', 'zeta' matches none of the" in failure["error"]["message"]
+        assert "matches none of the" in result.stderr
