@@ -45,12 +45,26 @@ VERSION = 2
 # An mtime this close to the moment it was recorded may not change when the file does (coarse
 # timestamps, a write in the same tick): such files are compared by content.
 MTIME_SLACK = 2.0
-# Set by shells and terminals, never read by a package to decide what to import.
+# Set by shells, terminals and CI runners, different in every session, run or step, and never
+# read by a package to decide what to import. Every other variable is part of the key: a package
+# may read any of them.
 VOLATILE_VARIABLES = frozenset({
     "_", "OLDPWD", "PWD", "SHLVL", "COLUMNS", "LINES", "TERM_SESSION_ID", "WINDOWID", "SSH_CLIENT",
-    "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "PS1", "PS2", "PROMPT_COMMAND", "HISTFILE", "HISTSIZE",
-    "TMUX_PANE", "STY", "LS_COLORS", "MAIL", "XDG_SESSION_ID", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER",
-    "COLORTERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
+    "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_TTY", "PS1", "PS2", "PROMPT_COMMAND",
+    "HISTFILE", "HISTSIZE", "TMUX", "TMUX_PANE", "STY", "LS_COLORS", "MAIL", "XDG_SESSION_ID", "XDG_VTNR",
+    "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "COLORTERM", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
+    "INVOCATION_ID", "JOURNAL_STREAM",
+    # GitHub Actions: the run, the step and the files a step writes to.
+    "GITHUB_RUN_ID", "GITHUB_RUN_NUMBER", "GITHUB_RUN_ATTEMPT", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REF_NAME",
+    "GITHUB_HEAD_REF", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_JOB", "GITHUB_ACTION",
+    "GITHUB_ACTION_REF", "GITHUB_ACTION_REPOSITORY", "GITHUB_ACTION_PATH", "GITHUB_ACTOR", "GITHUB_ACTOR_ID",
+    "GITHUB_TRIGGERING_ACTOR", "GITHUB_WORKFLOW", "GITHUB_WORKFLOW_REF", "GITHUB_WORKFLOW_SHA", "GITHUB_OUTPUT",
+    "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE", "GITHUB_STEP_SUMMARY", "RUNNER_TRACKING_ID",
+    "ACTIONS_RUNTIME_TOKEN", "ACTIONS_RESULTS_URL", "ACTIONS_CACHE_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    # GitLab CI.
+    "CI_JOB_ID", "CI_JOB_URL", "CI_JOB_TOKEN", "CI_PIPELINE_ID", "CI_PIPELINE_IID", "CI_PIPELINE_URL",
+    "CI_COMMIT_SHA", "CI_COMMIT_SHORT_SHA", "CI_COMMIT_BEFORE_SHA", "CI_CONCURRENT_ID", "CI_CONCURRENT_PROJECT_ID",
 })
 README = """\
 # aoinspect cache

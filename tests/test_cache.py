@@ -121,6 +121,19 @@ def test_a_file_no_import_can_see_keeps_the_cache(fake, cached, tmp_path, where:
     assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": False, "beta": False}
 
 
+def test_variables_of_one_ci_run_or_terminal_keep_the_cache(fake, cached, monkeypatch) -> None:
+    """A persisted cache in CI is worth something only if the next run, with its own run id and
+    step files, can use it."""
+    fake.write(lazy_package("pkg"))
+    monkeypatch.setenv("GITHUB_RUN_ID", "1")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", "/runner/_temp/step_summary_1")
+    cached("resolve", "alpha", "beta")
+    monkeypatch.setenv("GITHUB_RUN_ID", "2")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", "/runner/_temp/step_summary_2")
+    monkeypatch.setenv("GPG_TTY", "/dev/pts/7")
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
+
+
 def test_another_environment_does_not_share_results(fake, cached, monkeypatch) -> None:
     fake.write(lazy_package("pkg"))
     cached("resolve", "alpha", "beta")
