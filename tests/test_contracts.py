@@ -261,6 +261,22 @@ def test_junit_on_failure_is_still_a_document(invoke) -> None:
     assert root.find("testsuite/testcase/failure") is not None
 
 
+def test_junit_after_a_failed_import_skips_what_did_not_run(invoke, fake) -> None:
+    """A CI dashboard must not show 16 rules as passed when none of them ran."""
+    fake.write({"broken/__init__.py": "raise ImportError('no')\n"})
+    result = invoke("-p", "broken", "check", "--format", "junit")
+    assert result.exit_code == 3
+    root = ET.fromstring(result.stdout)
+    cases = list(root.iter("testcase"))
+    failed = [case.get("name") for case in cases if case.find("failure") is not None]
+    skipped = [case for case in cases if case.find("skipped") is not None]
+    assert failed == ["import-failed"]
+    assert len(skipped) == len(cases) - 1 and "dir-loads" in [case.get("name") for case in skipped]
+    assert "import broken did not succeed" in (skipped[0].find("skipped").get("message") or "")  # type: ignore[union-attr]
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("skipped") == str(len(skipped)) and suite.get("failures") == "1"
+
+
 def test_pre_commit_hook_is_declared() -> None:
     hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text()
     assert "id: aoinspect-check" in hooks and "entry: aoinspect check" in hooks

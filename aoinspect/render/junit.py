@@ -1,6 +1,7 @@
 """``--format junit``: check's findings as JUnit XML, for CI test reporters (GitLab, Jenkins,
 GitHub). One test case per rule and subject (the package, or a declared name); a failing
-finding is a failure, a warning that does not fail the run is written to the case's output."""
+finding is a failure, a warning that does not fail the run is written to the case's output. When
+``import PACKAGE`` itself failed, the rules it kept from running are skipped, not passed."""
 
 from __future__ import annotations
 
@@ -19,15 +20,23 @@ _PER_NAME = frozenset(rule.id for rule in rules.RULES if rule.per_name)
 
 def render_junit(report: Report, options: RenderOptions) -> str:
     if isinstance(report, Failure):
-        return _document(report.package, [(f"aoinspect.{report.command}", report.kind, report.message, True)])
+        return _document(report.package, [(f"aoinspect.{report.command}", report.kind, report.message, True, None)])
     if not isinstance(report, CheckReport):
         raise TypeError("the junit format shows check reports")
     failing = set(report.failing())
     names = [name.name for name in report.names]
     subjects: list[str | None] = [None, *names]
-    cases: list[tuple[str, str, str | None, bool]] = []
+    cases: list[_Case] = []
     seen: set[tuple[str, str | None]] = set()
     rules = list(dict.fromkeys([*report.rules, *(finding.rule for finding in report.findings)]))
+    if report.imported is None:  # the import failed (its finding says how): nothing else ran
+        reported = [finding.rule for finding in report.findings]
+        skipped = f"not evaluated: import {report.package} did not succeed"
+        return _document(report.package, [
+            *[(report.package, rule, "\n".join(f"{f.severity}: {f.message}" for f in report.findings
+                                                  if f.rule == rule), True, None) for rule in dict.fromkeys(reported)],
+            *[(report.package, rule, None, False, skipped) for rule in rules if rule not in reported],
+        ])
     for rule in rules:
         for subject in subjects if rule in _PER_NAME else [None]:
             found = [f for f in report.findings if f.rule == rule and (f.name == subject or rule not in _PER_NAME)]
@@ -37,7 +46,7 @@ def render_junit(report: Report, options: RenderOptions) -> str:
             seen.add((rule, subject))
             message = "\n".join(f"{f.severity}: {f.message}" for f in found) or None
             cases.append((f"{report.package}.{subject}" if subject else report.package, rule, message,
-                          any(f in failing for f in found)))
+                          any(f in failing for f in found), None))
     return _document(report.package, cases)
 
 
@@ -51,17 +60,26 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub(lambda match: match.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
-def _document(package: str, cases: list[tuple[str, str, str | None, bool]]) -> str:
+# classname, rule, message, failed, why skipped
+_Case = tuple[str, str, "str | None", bool, "str | None"]
+
+
+def _document(package: str, cases: list[_Case]) -> str:
     package = _xml(package)
-    cases = [(_xml(classname), _xml(rule), None if message is None else _xml(message), failed)
-             for classname, rule, message, failed in cases]
+    cases = [(_xml(classname), _xml(rule), None if message is None else _xml(message), failed,
+              None if skipped is None else _xml(skipped))
+             for classname, rule, message, failed, skipped in cases]
     failures = sum(1 for case in cases if case[3])
+    skips = sum(1 for case in cases if case[4] is not None)
     suite = ET.Element("testsuite", {
         "name": f"aoinspect check {package}", "tests": str(len(cases)), "failures": str(failures), "errors": "0",
+        "skipped": str(skips),
     })
-    for classname, rule, message, failed in cases:
+    for classname, rule, message, failed, skipped in cases:
         case = ET.SubElement(suite, "testcase", {"classname": classname, "name": rule})
-        if failed:
+        if skipped is not None:
+            ET.SubElement(case, "skipped", {"message": skipped})
+        elif failed:
             failure = ET.SubElement(case, "failure", {"message": (message or rule).splitlines()[0], "type": rule})
             failure.text = message
         elif message:
