@@ -192,6 +192,18 @@ def test_sarif_required_keys() -> None:
     assert "locations" not in second
 
 
+def test_sarif_locations_are_uris() -> None:
+    """Outside the checkout a file:// URI; inside, a relative reference with its spaces encoded."""
+    document = documents.check_document()
+    document["results"][0]["error"] = {"type": "E", "message": "m", "location": "/elsewhere/my pkg/a.py:3"}
+    (outside,) = [result for result in sarif_log(document, root="/repo")["runs"][0]["results"] if "locations" in result]
+    assert outside["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///elsewhere/my%20pkg/a.py"}
+    document["results"][0]["error"]["location"] = "/repo/my pkg/a.py:3"
+    (inside,) = [result for result in sarif_log(document, root="/repo")["runs"][0]["results"] if "locations" in result]
+    assert inside["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "my%20pkg/a.py",
+                                                                              "uriBaseId": "%SRCROOT%"}
+
+
 def test_sarif_from_the_cli(fake: Any) -> None:
     fake.write(lazy_package("sarifpkg", beta="raise KeyError('boom')\n"))
     result = CliRunner().invoke(cli, ["-p", "sarifpkg", "check", "--format", "sarif"], env=fake.env,

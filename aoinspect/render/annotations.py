@@ -143,6 +143,17 @@ def render_sarif(report: Report, options: RenderOptions) -> str:
     return json.dumps(sarif_log(to_document(report), _workspace()), indent=2)
 
 
+def _artifact_location(path: str) -> dict[str, str]:
+    """A SARIF artifactLocation: a URI, as the format asks (``file://`` for a file outside the
+    checkout, percent-encoded relative to ``%SRCROOT%`` for one inside it)."""
+    from pathlib import Path, PurePosixPath
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(PurePosixPath(Path(path)).as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
 def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
     found = located_findings(document, root)
     rules = list(dict.fromkeys(annotation.rule for annotation in found))
@@ -155,9 +166,7 @@ def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
             "message": {"text": annotation.message or annotation.rule},
         }
         if annotation.file:
-            location: dict[str, Any] = {"artifactLocation": {"uri": annotation.file}}
-            if not os.path.isabs(annotation.file):
-                location["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
+            location: dict[str, Any] = {"artifactLocation": _artifact_location(annotation.file)}
             if annotation.line:
                 location["region"] = {"startLine": annotation.line}
             result["locations"] = [{"physicalLocation": location}]
