@@ -14,7 +14,7 @@ import re
 import stat
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from aoinspect import schema
 from aoinspect.errors import AoinspectError
@@ -120,6 +120,10 @@ class FindingRef:
         # Times and counts in messages change from run to run; the finding is the same one.
         return self.rule, self.severity, self.name, re.sub(r"\d+(?:\.\d+)?", "#", self.message)
 
+    @property
+    def place(self) -> tuple[str, str, str | None]:
+        return self.rule, self.severity, self.name
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -142,6 +146,10 @@ class Side:
     subjects: tuple[Subject, ...]
     findings: tuple[FindingRef, ...] = ()
     error: str | None = None  # the run produced no report: why
+
+    def label(self, name: str | None) -> str:
+        """How a subject is named: ``import PKG``, ``PKG.NAME``, or a trace's program."""
+        return self.package if self.command == "trace" else subject_label(self.package, name)
 
 
 @dataclass(frozen=True)
@@ -269,6 +277,24 @@ def report_from_document(path: str, document: object) -> Side:
     command = top.get("command")
     if command not in COMPARABLE_COMMANDS:
         raise DocumentError(f"{path}: cannot compare {command!r} reports ({', '.join(COMPARABLE_COMMANDS)}).")
+    if command == "trace":
+        # One subject, the program: what it loaded, and how long its imports took.
+        program = [reader.string(part, f"program[{index}]")
+                   for index, part in enumerate(reader.sequence(top.get("program"), "program"))]
+        package = "python " + " ".join(program)
+        if top.get("error") is not None:
+            error = reader.mapping(top["error"], "error")
+            return Side(path, command, package, (), (), str(error.get("message") or error.get("kind") or "failed"))
+        modules = frozenset(reader.string(reader.mapping(item, f"loads[{index}]").get("module"),
+                                          f"loads[{index}].module")
+                            for index, item in enumerate(reader.sequence(top.get("loads", []), "loads")))
+        ok = top.get("ok", True) is not False
+        ending = top.get("ending")
+        subject = Subject(None, modules, reader.number(top.get("total_ms"), "total_ms"), ok,
+                          None if ok else str(ending or "failed"))
+        findings = tuple(reader.finding(item, f"findings[{index}]")
+                         for index, item in enumerate(reader.sequence(top.get("findings", []), "findings")))
+        return Side(path, command, package, (subject,), findings)
     package = reader.string(top.get("package"), "package")
     if top.get("error") is not None:
         error = reader.mapping(top["error"], "error")
@@ -391,12 +417,11 @@ def compare(old: Side, new: Side, threshold: Threshold, conditions: Sequence[Fai
             removed=tuple(sorted(old_modules - new_modules)) if was else (),
             time_changed=time_changed,
         ))
-    old_keys = Counter(finding.key for finding in old.findings)
-    new_keys = Counter(finding.key for finding in new.findings)
+    new_findings, resolved_findings = _unmatched(old.findings, new.findings)
     diff = Diff(
         old, new, threshold, tuple(changes),
-        new_findings=_beyond(new.findings, old_keys),
-        resolved_findings=_beyond(old.findings, new_keys),
+        new_findings=new_findings,
+        resolved_findings=resolved_findings,
         conditions=tuple(conditions),
     )
     failed = tuple((condition, reason) for condition in conditions if (reason := _holds(diff, condition)))
@@ -404,13 +429,28 @@ def compare(old: Side, new: Side, threshold: Threshold, conditions: Sequence[Fai
                 diff.conditions, failed)
 
 
-def _beyond(findings: Sequence[FindingRef], other: Counter[tuple[str, str, str | None, str]]) -> tuple[FindingRef, ...]:
-    """The findings not matched by one in ``other``, counting repeats."""
-    left = Counter(other)
+def _unmatched(
+    old: Sequence[FindingRef], new: Sequence[FindingRef],
+) -> tuple[tuple[FindingRef, ...], tuple[FindingRef, ...]]:
+    """The findings only in ``new`` and those only in ``old``. Findings are paired first by rule,
+    severity, name and message (numbers aside), then what is left by rule, severity and name
+    alone: a warning whose message lists names or modules (star-import, missing-dir) is the same
+    finding after the list changes, not a new one and a resolved one."""
+    new_left = _beyond(new, old, lambda finding: finding.key)
+    old_left = _beyond(old, new, lambda finding: finding.key)
+    return (_beyond(new_left, old_left, lambda finding: finding.place),
+            _beyond(old_left, new_left, lambda finding: finding.place))
+
+
+def _beyond(
+    findings: Sequence[FindingRef], others: Sequence[FindingRef], key: Callable[[FindingRef], Hashable],
+) -> tuple[FindingRef, ...]:
+    """The ``findings`` not matched, under ``key``, by one of ``others``, counting repeats."""
+    left = Counter(key(other) for other in others)
     extra = []
     for finding in findings:
-        if left[finding.key] > 0:
-            left[finding.key] -= 1
+        if left[key(finding)] > 0:
+            left[key(finding)] -= 1
         else:
             extra.append(finding)
     return tuple(extra)
@@ -418,11 +458,11 @@ def _beyond(findings: Sequence[FindingRef], other: Counter[tuple[str, str, str |
 
 def _holds(diff: Diff, condition: FailOn) -> str | None:
     """Why ``condition`` holds for ``diff``, or None."""
-    package = diff.new.package
+    label = diff.new.label
     if condition.kind == FAIL_NEW_ERRORS:
         reasons = [f"{finding.rule}: {finding.message}" for finding in diff.new_findings
                    if finding.severity == schema.SEVERITY_ERROR]
-        reasons += [f"{subject_label(package, change.name)} now fails: {change.after.error or 'failed'}"
+        reasons += [f"{label(change.name)} now fails: {change.after.error or 'failed'}"
                     for change in diff.subjects if change.newly_failing and change.after]
         if diff.new_run_error:
             reasons.insert(0, f"the new run failed: {diff.new.error}")
@@ -432,7 +472,7 @@ def _holds(diff: Diff, condition: FailOn) -> str | None:
         return f"{len(found)} new finding(s): " + ", ".join(finding.rule for finding in found) if found else None
     if condition.kind == FAIL_ADDED:
         hits = [
-            f"{subject_label(package, change.name)} adds {module}"
+            f"{label(change.name)} adds {module}"
             for change in diff.subjects for module in change.added
             if condition.pattern is None or matches(module, condition.pattern)
         ]
@@ -440,7 +480,7 @@ def _holds(diff: Diff, condition: FailOn) -> str | None:
     if condition.kind == FAIL_MORE_MODULES:
         assert condition.number is not None
         grown = [
-            f"{subject_label(package, change.name)}: {change.modules_before} -> {change.modules_after} modules"
+            f"{label(change.name)}: {change.modules_before} -> {change.modules_after} modules"
             for change in diff.subjects
             if change.modules_before is not None and change.modules_after is not None
             and change.modules_after - change.modules_before >= condition.number
@@ -449,7 +489,7 @@ def _holds(diff: Diff, condition: FailOn) -> str | None:
     if condition.kind == FAIL_TIME_RATIO:
         assert condition.number is not None
         slower = [
-            f"{subject_label(package, change.name)}: {change.ms_before:.1f} -> {change.ms_after:.1f} ms "
+            f"{label(change.name)}: {change.ms_before:.1f} -> {change.ms_after:.1f} ms "
             f"(x{change.ratio:.2f})"
             for change in diff.subjects
             if change.ratio is not None and change.ratio >= condition.number and change.ms_before is not None

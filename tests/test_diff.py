@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,24 @@ def test_new_and_resolved_findings_ignore_numbers_in_messages() -> None:
     result = compared(old, new)
     assert [finding.rule for finding in result.new_findings] == ["not-cached"]
     assert [finding.rule for finding in result.resolved_findings] == ["missing-dir"]
+
+
+def test_a_finding_whose_listed_names_changed_is_the_same_finding() -> None:
+    """A PR that fixes one lazy name changes the star-import warning's list; it is neither new
+    nor resolved, so a new-findings gate stays quiet. Two of one rule for one name where there
+    was one: one of them is new."""
+    old = documents.check_document()
+    star = {"rule": "star-import", "severity": "warning", "name": None,
+            "message": "from pkg import * loads alpha, beta, importing json, decimal"}
+    old["findings"].append(star)
+    new = copy.deepcopy(old)
+    new["findings"][-1] = {**star, "message": "from pkg import * loads alpha, importing json"}
+    result = compared(old, new, "new-findings")
+    assert result.new_findings == () and result.resolved_findings == () and not result.failed
+    forbidden = {"rule": "forbidden-import", "severity": "error", "name": "alpha", "message": "loads ao.nn"}
+    old["findings"].append(forbidden)
+    new["findings"] += [forbidden, {**forbidden, "message": "loads ao.fx"}]
+    assert [finding.message for finding in compared(old, new).new_findings] == ["loads ao.fx"]
 
 
 def test_snapshots_compare_as_module_sets() -> None:
@@ -298,3 +318,23 @@ def test_two_real_runs(fake: Any, tmp_path: Path) -> None:
     result = run(*reports, "--fail-on", "added:csv")
     assert result.exit_code == 1
     assert "  + csv" in result.stdout.splitlines()
+
+
+def test_two_traces_compare_as_one_program(tmp_path: Path) -> None:
+    """Two traces of a program (here: before and after it touches ``ao.ns``): what it now loads,
+    named by the program, and --fail-on on it."""
+    reports = []
+    for index, code in enumerate(["import ao", "import ao; ao.ns"]):
+        report = tmp_path / f"{index}.json"
+        subprocess.run([sys.executable, "-m", "aoinspect", "trace", "--format", "json", "-o", str(report), "--",
+                        "-c", code], check=True, capture_output=True, timeout=60)
+        reports.append(str(report))
+    result = run(*reports, "--fail-on", "added:ao.*")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("diff trace python -c import ao; ao.ns:")
+    assert "  + ao.ns" in lines
+    assert "note: the programs differ (python -c import ao -> python -c import ao; ao.ns)" in lines
+    assert "python -c import ao; ao.ns adds ao.ns" in result.stdout
+    assert run(reports[0], reports[0], "--fail-on", "any").exit_code == 0
+

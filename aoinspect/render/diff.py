@@ -6,11 +6,11 @@ import json
 from typing import TYPE_CHECKING, Any, Callable
 
 from aoinspect import schema
-from aoinspect.diff import subject_label
 from aoinspect.render.markdown import cell, code, details, fenced, inline_html, ms, table
 
 if TYPE_CHECKING:
     from aoinspect.diff import Diff, FindingRef, SubjectChange
+
 
 def render_diff(diff: Diff, fmt: str) -> str:
     renderers: dict[str, Callable[[Diff], str]] = {"text": _text, "json": _json, "markdown": _markdown}
@@ -60,7 +60,8 @@ def _text(diff: Diff) -> str:
     package = diff.new.package
     lines = [f"diff {diff.new.command} {package}: {diff.old.path} -> {diff.new.path} (threshold {diff.threshold})"]
     if diff.old.package != diff.new.package:
-        lines.append(f"note: the packages differ ({diff.old.package} -> {package})")
+        what = "programs" if diff.new.command == "trace" else "packages"
+        lines.append(f"note: the {what} differ ({diff.old.package} -> {package})")
     for side, label in ((diff.old, "old"), (diff.new, "new")):
         if side.error:
             lines.append(f"the {label} run failed: {side.error}")
@@ -74,7 +75,7 @@ def _text(diff: Diff) -> str:
             facts.append(f"now fails: {change.after.error if change.after else ''}")
         if change.newly_ok:
             facts.append("now resolves")
-        lines.append(f"{subject_label(package, change.name)}: " + ", ".join(facts))
+        lines.append(f"{diff.new.label(change.name)}: " + ", ".join(facts))
         lines.extend(f"  + {module}" for module in change.added)
         lines.extend(f"  - {module}" for module in change.removed)
     unchanged = len(diff.subjects) - len(changed)
@@ -163,7 +164,7 @@ def _markdown(diff: Diff) -> str:
             if change.ms_before is not None or change.ms_after is not None:
                 time = f"{ms(change.ms_before)} → {ms(change.ms_after)}"
             ratio = f"x{change.ratio:.2f}" if change.ratio is not None and change.time_changed else ""
-            rows.append((code(subject_label(package, change.name)), status,
+            rows.append((code(diff.new.label(change.name)), status,
                          f"{change.modules_before if change.modules_before is not None else '-'} → "
                          f"{change.modules_after if change.modules_after is not None else '-'}",
                          delta, str(len(change.added)), str(len(change.removed)), time, ratio))
@@ -176,7 +177,7 @@ def _markdown(diff: Diff) -> str:
         if change.added or change.removed:
             body = fenced("diff", [f"+ {module}" for module in change.added] +
                           [f"- {module}" for module in change.removed])
-            summary = f"{subject_label(package, change.name)}: +{len(change.added)} -{len(change.removed)} modules"
+            summary = f"{diff.new.label(change.name)}: +{len(change.added)} -{len(change.removed)} modules"
             lines += [*details(inline_html(summary), body), ""]
     for title, findings in (("New findings", diff.new_findings), ("Resolved findings", diff.resolved_findings)):
         if findings:
