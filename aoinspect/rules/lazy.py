@@ -279,7 +279,8 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(star, wire.StarSection):
         return
     modules = [load.module for load in star.materialized]
-    lazy = set(context.lazy)
+    # Every lazy name, not only those --names selects: the star import loads them all.
+    lazy = {name.name for name in context.names if not name.loaded_at_import}
     # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it.
     triggered = [name for name in dict.fromkeys(context.info.all.names) if name in lazy]
     if not modules or not triggered:
