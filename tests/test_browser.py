@@ -165,6 +165,18 @@ def test_search_highlights_matches_in_chart_and_table(
     screenshot(browser, artifacts, "search.png")
 
 
+def test_a_search_says_which_other_trees_hold_matches(browser: Any, tmp_path: Path) -> None:
+    """The search covers the tree shown (pkg.alpha here); "0 matching" must not read as "nowhere"."""
+    open_page(browser, tmp_path, html_page(documents.resolve_document()))
+    assert api(browser, "focus()") == "pkg.alpha"
+    browser.find_element(By.ID, "search").send_keys("pkg.")
+    assert api(browser, "highlighted()") == ["pkg.alpha"]
+    assert api(browser, "searchStatus()").endswith("; also in import pkg (1), pkg.beta (1)")  # pkg._config, pkg.beta
+    browser.find_element(By.ID, "search").send_keys("zzz")
+    assert api(browser, "searchStatus()") == "0 matching modules, 0.00 ms self"
+    assert console_errors(browser) == []
+
+
 def test_table_sorts_by_a_clicked_column(browser: Any, tmp_path: Path) -> None:
     open_page(browser, tmp_path, html_page(documents.resolve_document()))
     header = browser.find_element(By.CSS_SELECTOR, "#modules th[data-key=name]")

@@ -261,9 +261,25 @@
         if (node.name.toLowerCase().indexOf(query) >= 0) { matches.add(node); selfMs += node.self; }
       });
     }
-    $("search-status").textContent = query
+    var status = query
       ? matches.size + " matching module" + (matches.size === 1 ? "" : "s") + (tree.timed ? ", " + ms(selfMs) + " ms self" : "")
       : "";
+    if (query) {
+      // The search covers the tree shown; say where else the text is, so that "0" is not the answer.
+      var current = Number($("section").value), elsewhere = [];
+      sections.forEach(function (section, index) {
+        if (index === current) return;
+        var count = section.loads.filter(function (load) {
+          return load && String(load.module).toLowerCase().indexOf(query) >= 0;
+        }).length;
+        if (count) elsewhere.push(section.label + " (" + count + ")");
+      });
+      if (elsewhere.length) {
+        status += "; also in " + elsewhere.slice(0, 3).join(", ") +
+          (elsewhere.length > 3 ? " and " + (elsewhere.length - 3) + " more" : "");
+      }
+    }
+    $("search-status").textContent = status;
     draw();
     fillTable();
   }
@@ -437,6 +453,7 @@
   window.aoinspectReport = {
     document: doc,
     highlighted: function () { return Array.from(matches).map(function (node) { return node.name; }).sort(); },
+    searchStatus: function () { return $("search-status").textContent; },
     focus: function () { return focus ? focus.name : null; },
     sections: function () { return sections.map(function (section) { return section.label; }); },
     select: selectSection,
