@@ -226,6 +226,11 @@ def test_snapshot_without_timings_draws_by_module_count(browser: Any, tmp_path: 
     assert console_errors(browser) == []
     assert api(browser, "sections()") == ["import pkg", "pkg.alpha", "pkg.beta"]
     assert api(browser, "boxesDrawn()") == 1 + 4
+    # Names only: the table is in name order and claims no importer or distribution it cannot know.
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
+    assert [row[0] for row in rows] == sorted(row[0] for row in rows)
+    assert {row[4] for row in rows} == {row[5] for row in rows} == {"\u2014"}
 
 
 def test_hostile_names_stay_text(browser: Any, tmp_path: Path) -> None:

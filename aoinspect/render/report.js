@@ -8,7 +8,8 @@
   var ROW = 18;
   // Hues for distributions, heaviest first; boxes get lighter with depth so that neighbours part.
   var HUES = [212, 28, 118, 354, 178, 46, 292, 330, 18, 160, 88, 262, 196, 62, 312];
-  var STDLIB = "(stdlib)", LOCAL = "(local)";
+  // A snapshot records module names only: where each came from is not known, not "local".
+  var STDLIB = "(stdlib)", LOCAL = "(local)", UNKNOWN = "\u2014";
 
   function $(id) { return document.getElementById(id); }
   function el(tag, text, className) {
@@ -20,6 +21,7 @@
   function num(value) { return typeof value === "number" && isFinite(value) ? value : null; }
   function ms(value) { return num(value) === null ? "-" : value.toFixed(2); }
   function distributionOf(load) {
+    if (load.namesOnly) return UNKNOWN;
     if (load.stdlib) return STDLIB;
     return load.distribution ? String(load.distribution) : LOCAL;
   }
@@ -32,7 +34,7 @@
     if (imported && Array.isArray(imported.materialized)) {
       found.push({key: null, label: "import " + pkg, loads: imported.materialized, total: imported.total_ms});
     } else if (Array.isArray(imported)) {  // snapshot: module names only
-      found.push({key: null, label: "import " + pkg, loads: imported.map(function (m) { return {module: m}; })});
+      found.push({key: null, label: "import " + pkg, loads: imported.map(function (m) { return {module: m, namesOnly: true}; })});
     }
     (Array.isArray(document_.results) ? document_.results : []).forEach(function (result) {
       if (result && Array.isArray(result.materialized)) {
@@ -44,7 +46,8 @@
       Object.keys(document_.names).forEach(function (name) {  // snapshot
         var modules = document_.names[name];
         if (Array.isArray(modules)) {
-          found.push({key: name, label: pkg + "." + name, loads: modules.map(function (m) { return {module: m}; })});
+          found.push({key: name, label: pkg + "." + name,
+                      loads: modules.map(function (m) { return {module: m, namesOnly: true}; })});
         }
       });
     }
@@ -291,7 +294,7 @@
     {key: "self", label: "Self ms", num: true, value: function (n) { return num(n.load.self_ms); }},
     {key: "cumulative", label: "Cumulative ms", num: true, value: function (n) { return num(n.load.cumulative_ms); }},
     {key: "depth", label: "Depth", num: true, value: function (n) { return num(n.load.depth); }},
-    {key: "parent", label: "Imported by", value: function (n) { return n.load.parent || "(access)"; }},
+    {key: "parent", label: "Imported by", value: function (n) { return n.load.namesOnly ? UNKNOWN : n.load.parent || "(access)"; }},
     {key: "distribution", label: "Distribution", value: function (n) { return distributionOf(n.load); }}
   ];
 
@@ -348,7 +351,7 @@
     tree = buildTree(sections[index]);
     rowsShown = 300;
     var timed = tree.timed;
-    if (!timed && (sortKey === "cumulative" || sortKey === "self")) sortKey = "name";
+    if (!timed && (sortKey === "cumulative" || sortKey === "self")) { sortKey = "name"; sortAscending = true; }
     zoom(tree.root);
     search();
   }
