@@ -58,7 +58,7 @@ COMMAND_FORMATS = {
     "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html", "markdown"),
     "snapshot": ("json", "html", "markdown"),
     "diff": ("text", "json", "markdown"),
-    "trace": ("text", "json", "tree", "svg", "html", "markdown"),
+    "trace": ("text", "json", "tree", "svg", "html", "markdown", "github", "sarif"),
 }
 FORMATS = tuple(dict.fromkeys(fmt for formats in COMMAND_FORMATS.values() for fmt in formats))
 # Formats that also show a run that produced no report (the others print the error to stderr only).

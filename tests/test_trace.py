@@ -261,6 +261,22 @@ def test_a_broken_contract_fails_a_successful_program_only(tmp_path: Path, fake,
     assert finding["rule"] == "forbidden-import" and "<string>:1" in finding["message"]
 
 
+def test_a_broken_contract_is_annotated_at_the_line_that_loaded_it(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    """--format github and sarif: the finding points at the program's own line."""
+    (tmp_path / "app.py").write_text("import sys\n\nimport colorsys\n")
+    command = [sys.executable, "-m", "aoinspect", "trace", "--forbid", "colorsys", "--format"]
+    github = subprocess.run([*command, "github", "--", "app.py"], cwd=tmp_path, env={**os.environ, **fake.env},
+                            capture_output=True, text=True, timeout=60)
+    assert github.returncode == 1
+    assert github.stderr.startswith("::error file=app.py,line=3,title=aoinspect forbidden-import::")
+    sarif = subprocess.run([*command, "sarif", "--", "app.py"], cwd=tmp_path, env={**os.environ, **fake.env},
+                           capture_output=True, text=True, timeout=60)
+    (result,) = json.loads(sarif.stderr)["runs"][0]["results"]
+    assert result["ruleId"] == "forbidden-import"
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "app.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 3}}
+
+
 def test_subprocesses_are_counted_not_followed(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     program = "import subprocess, sys, os\nsubprocess.run([sys.executable, '-c', 'import decimal'])\n" \
               "os.system('true')\n"

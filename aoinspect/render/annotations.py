@@ -84,7 +84,7 @@ def _location(where: object, root: str | None) -> tuple[str | None, int | None]:
     return path.replace(os.sep, "/"), int(line)
 
 
-def _workspace() -> str:
+def workspace() -> str:
     return os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
 
 
@@ -105,7 +105,7 @@ def render_github(report: Report, options: RenderOptions) -> str:
     from aoinspect.render.json import to_document
 
     del options
-    return github_commands(to_document(report), _workspace())
+    return github_commands(to_document(report), workspace())
 
 
 def github_commands(document: Mapping[str, Any], root: str | None) -> str:
@@ -140,7 +140,7 @@ def render_sarif(report: Report, options: RenderOptions) -> str:
     from aoinspect.render.json import to_document
 
     del options
-    return json.dumps(sarif_log(to_document(report), _workspace()), indent=2)
+    return json.dumps(sarif_log(to_document(report), workspace()), indent=2)
 
 
 def _artifact_location(path: str) -> dict[str, str]:

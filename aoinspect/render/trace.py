@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def render_trace(report: TraceReport, fmt: str, options: RenderOptions) -> str:
     renderers: dict[str, Callable[[TraceReport, RenderOptions], str]] = {
         "text": render_text, "json": render_json, "tree": render_tree, "svg": render_svg,
-        "html": render_html, "markdown": render_markdown,
+        "html": render_html, "markdown": render_markdown, "github": render_github, "sarif": render_sarif,
     }
     if fmt not in renderers:
         raise ValueError(f"trace prints {', '.join(renderers)}, not {fmt}")
@@ -270,6 +270,21 @@ def _load(load: TracedLoad) -> dict[str, Any]:
 def render_json(report: TraceReport, options: RenderOptions) -> str:
     del options  # the document always holds everything
     return json.dumps(to_document(report), indent=2)
+
+
+def render_github(report: TraceReport, options: RenderOptions) -> str:
+    """--forbid and budget findings as workflow commands, at the program's line that loaded it."""
+    from aoinspect.render.annotations import github_commands, workspace
+
+    del options
+    return github_commands(to_document(report), workspace())
+
+
+def render_sarif(report: TraceReport, options: RenderOptions) -> str:
+    from aoinspect.render.annotations import sarif_log, workspace
+
+    del options
+    return json.dumps(sarif_log(to_document(report), workspace()), indent=2)
 
 
 # --- tree ----------------------------------------------------------------------------------------
