@@ -279,8 +279,15 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(star, wire.StarSection):
         return
     modules = [load.module for load in star.materialized]
-    lazy = set(context.lazy)
-    # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it.
+    if star.error is not None:
+        after = f", after importing {len(modules)} module(s): {shown(modules)}" if modules else ""
+        yield rule.finding(None, f"'from {context.package} import *' raises {star.error}"
+                                 f"{_where(star.error.location)}{after}; every name of __all__ must resolve "
+                                 "(leave out of __all__ the names whose access raises).")
+        return
+    # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it;
+    # all of them, not only those --names measures.
+    lazy = {name.name for name in context.names if not name.loaded_at_import}
     triggered = [name for name in dict.fromkeys(context.info.all.names) if name in lazy]
     if not modules or not triggered:
         return
