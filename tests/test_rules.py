@@ -156,3 +156,13 @@ def test_star_import_that_raises_is_reported(invoke, fake) -> None:
     assert "pkg/__init__.py:" in finding["message"]
     assert "after importing 4 module(s): importlib, importlib._bootstrap, importlib._bootstrap_external, pkg.alpha" \
         in finding["message"], finding["message"]
+
+
+def test_name_assigned_in_the_type_checking_block_is_declared(invoke, fake) -> None:
+    # filelock: `if TYPE_CHECKING: AsyncFileLock = AsyncSoftFileLock` declares AsyncFileLock for type
+    # checkers as surely as an import does.
+    init = LAZY_INIT.format(pkg="pkg").replace(
+        "from pkg import alpha as alpha, beta as beta", "from pkg import alpha as alpha\n    beta = alpha")
+    fake.write(lazy_package("pkg", init=init))
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    assert "declaration-mismatch" not in {f["rule"] for f in doc["findings"]}, doc["findings"]

@@ -119,7 +119,9 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
     static_sources: list[tuple[str, Sequence[str], bool, bool]] = []
     if declarations.type_checking_found:
         # A block that star-imports from the package declares more than it names.
-        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking,
+        # A type checker sees whatever the block binds, not only what it imports from the package.
+        static_sources.append(("the TYPE_CHECKING block",
+                               (*declarations.type_checking, *declarations.type_checking_bound),
                                not declarations.type_checking_star, False))
     if declarations.stub_path:
         static_sources.append((f"the stub {declarations.stub_path}", declarations.stub, True, True))
