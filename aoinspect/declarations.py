@@ -30,6 +30,7 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
         name for block in blocks for name in _names_imported_from_package(block, package)
     )
     incomplete = any(star_imports_inside(block, package) for block in blocks)
+    bound = _unique(name for block in blocks for name in _names_bound(block))
     stub_path = os.path.splitext(init_file)[0] + ".pyi"
     stub_names: tuple[str, ...] = ()
     if _calls_attach_stub(tree) and os.path.isfile(stub_path):
@@ -42,6 +43,7 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
         type_checking=type_checking,
         type_checking_found=bool(blocks),
         type_checking_star=incomplete,
+        type_checking_bound=bound,
         stub=stub_names,
         stub_path=stub_path or None,
     )
@@ -195,6 +197,33 @@ def _names_imported_from_package(body: list[ast.stmt], package: str) -> Iterator
                 for alias in node.names:
                     if alias.name.startswith(package + "."):
                         yield alias.asname or alias.name[len(package) + 1:].split(".")[0]
+
+
+def _names_bound(body: list[ast.stmt]) -> Iterator[str]:
+    """Every name a block binds, as a type checker reads it: imports from anywhere, assignments
+    (``AsyncFileLock = AsyncSoftFileLock``), annotated names, definitions; in nested blocks too,
+    never inside functions or classes."""
+    import ast
+
+    pending = list(body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.Import):
+            yield from (alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield from (alias.asname or alias.name for alias in node.names if alias.name != "*")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Name):
+                        yield part.id
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(node, field, None) or ():
+                    pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
 def star_imports_inside(body: list[ast.stmt], package: str) -> bool:

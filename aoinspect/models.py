@@ -202,6 +202,9 @@ class Declarations:
     type_checking: tuple[str, ...] = ()
     type_checking_found: bool = False
     type_checking_star: bool = False  # it star-imports from the package: it declares more than it names
+    # Every name the blocks bind for a type checker (imports from anywhere, assignments such as
+    # filelock's `AsyncFileLock = AsyncSoftFileLock`, definitions): what declaration-mismatch needs.
+    type_checking_bound: tuple[str, ...] = ()
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
     unreadable: str | None = None  # why a file could not be read statically: then none of its names count

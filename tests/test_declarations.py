@@ -86,3 +86,25 @@ def test_top_level_names_from_record_include_extension_modules() -> None:
     assert top_level_names(distribution) == {"fastmod", "single", "pkg"}
     assert top_level_names(FakeDistribution(top_level_txt="a\n\nb\n")) == {"a", "b"}
     assert name_and_version(distribution) == ("pkg", "1.0")
+
+
+def test_type_checking_bound_names_include_assignments_and_outside_imports(tmp_path: Path) -> None:
+    # filelock's pattern: an alias assigned for type checkers only, beside imports from elsewhere.
+    init = write(tmp_path / "lockish" / "__init__.py", """
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from lockish.asyncio import AsyncSoftFileLock
+            from numpy import ndarray as Array
+            import os.path
+            AsyncFileLock = AsyncSoftFileLock
+            Pair: type = tuple
+            def helper() -> None:
+                inner = 1
+        else:
+            Runtime = object
+    """)
+    declarations = read_declarations("lockish", init)
+    # What declares a lazy name is unchanged: imports from inside the package.
+    assert declarations.type_checking == ("AsyncSoftFileLock",)
+    assert declarations.type_checking_bound == ("AsyncSoftFileLock", "Array", "os", "AsyncFileLock", "Pair",
+                                                "helper")

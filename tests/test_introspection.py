@@ -239,3 +239,13 @@ def test_completion_never_binds_readline(checked) -> None:  # type: ignore[no-un
     files = lazy_package("pkg", alpha="import sys\nassert 'readline' not in sys.modules\n")
     (message,) = messages(findings(checked(files, "pkg")), "completion-loads")
     assert "imports 2 module(s)" in message and "raises" not in message
+
+
+def test_completion_that_raises_says_what_to_fix(checked) -> None:  # type: ignore[no-untyped-def]
+    # openai: TAB after 'openai.' raises TypeError from inspect.signature on a proxy; "nothing,
+    # unless it is slow" is no advice for a completion that shows nothing at all.
+    found = findings(checked(lazy_package("pkg", beta="raise RuntimeError('beta is broken')\n"), "pkg"))
+    (message,) = messages(found, "completion-loads")
+    assert "raises RuntimeError: beta is broken" in message, message
+    assert "the REPL shows no completions. Fix: let every name dir(PKG) lists be looked up without raising" in message
+    assert "unless it is slow" not in message

@@ -134,3 +134,35 @@ def test_type_checking_under_an_alias_and_types_import_declare_correctly(invoke,
         "alpha": ["__all__", "TYPE_CHECKING"],
         "beta": ["__all__", "TYPE_CHECKING"],
     }
+
+
+def test_star_import_counts_every_lazy_name_whatever_names_selects(invoke, fake) -> None:
+    # `from pkg import *` looks up all of __all__; --names narrows what is measured, not that.
+    fake.write(lazy_package("pkg"))
+    doc = document(invoke("-p", "pkg", "check", "--names", "alpha", "--format", "json"))
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "star-import"]
+    assert "loads 2 lazy name(s) (alpha, beta)" in finding["message"], finding["message"]
+
+
+def test_star_import_that_raises_is_reported(invoke, fake) -> None:
+    # scikit-learn's model_selection: a name of __all__ whose __getattr__ raises ImportError on
+    # purpose breaks `from sklearn.model_selection import *`.
+    gate = "if name == 'beta':\n        raise ImportError('beta is experimental')\n    if name in __all__:"
+    init = LAZY_INIT.format(pkg="pkg").replace("if name in __all__:", gate)
+    fake.write(lazy_package("pkg", init=init))
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "star-import"]
+    assert "'from pkg import *' raises ImportError: beta is experimental" in finding["message"], finding["message"]
+    assert "pkg/__init__.py:" in finding["message"]
+    assert "after importing 4 module(s): importlib, importlib._bootstrap, importlib._bootstrap_external, pkg.alpha" \
+        in finding["message"], finding["message"]
+
+
+def test_name_assigned_in_the_type_checking_block_is_declared(invoke, fake) -> None:
+    # filelock: `if TYPE_CHECKING: AsyncFileLock = AsyncSoftFileLock` declares AsyncFileLock for type
+    # checkers as surely as an import does.
+    init = LAZY_INIT.format(pkg="pkg").replace(
+        "from pkg import alpha as alpha, beta as beta", "from pkg import alpha as alpha\n    beta = alpha")
+    fake.write(lazy_package("pkg", init=init))
+    doc = document(invoke("-p", "pkg", "check", "--format", "json"))
+    assert "declaration-mismatch" not in {f["rule"] for f in doc["findings"]}, doc["findings"]

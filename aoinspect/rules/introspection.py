@@ -298,12 +298,19 @@ def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     loads = section.materialized
     if section.error is not None:
         after = f" after it {_imports(loads, by_name=True)}" if loads else ""
-        yield _finding(rule, None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
-                                 "completions.")
+        # Not what rule.fix says ("nothing, unless it is slow"): here completion is broken.
+        yield rule.finding(None, f"{press} raises {section.error}{_where(section.error)}{after}; the REPL shows no "
+                                 f"completions. Fix: {COMPLETION_RAISES_FIX}.")
     elif loads:
         yield _finding(rule, None, f"{press} looks up {section.matches} names and {_imports(loads, by_name=True)} in "
                                  f"{section.elapsed_ms:.0f} ms.")
 
+
+COMPLETION_RAISES_FIX = (
+    "let every name dir(PKG) lists be looked up without raising (getattr may raise only AttributeError), and "
+    "give callables a signature inspect.signature can read (the completer catches nothing else: openai's "
+    "proxies answer __signature__ with another proxy)"
+)
 
 COMPLETION_LOADS = Rule(
     "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after PKG. loads",

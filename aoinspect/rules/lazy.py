@@ -119,7 +119,9 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
     static_sources: list[tuple[str, Sequence[str], bool, bool]] = []
     if declarations.type_checking_found:
         # A block that star-imports from the package declares more than it names.
-        static_sources.append(("the TYPE_CHECKING block", declarations.type_checking,
+        # A type checker sees whatever the block binds, not only what it imports from the package.
+        static_sources.append(("the TYPE_CHECKING block",
+                               (*declarations.type_checking, *declarations.type_checking_bound),
                                not declarations.type_checking_star, False))
     if declarations.stub_path:
         static_sources.append((f"the stub {declarations.stub_path}", declarations.stub, True, True))
@@ -279,9 +281,15 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(star, wire.StarSection):
         return
     modules = [load.module for load in star.materialized]
-    # Every lazy name, not only those --names selects: the star import loads them all.
+    if star.error is not None:
+        after = f", after importing {len(modules)} module(s): {shown(modules)}" if modules else ""
+        yield rule.finding(None, f"'from {context.package} import *' raises {star.error}"
+                                 f"{_where(star.error.location)}{after}; every name of __all__ must resolve "
+                                 "(leave out of __all__ the names whose access raises).")
+        return
+    # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it;
+    # all of them, not only those --names measures.
     lazy = {name.name for name in context.names if not name.loaded_at_import}
-    # The star import looks up every name of __all__: each lazy one is loaded, whatever serves it.
     triggered = [name for name in dict.fromkeys(context.info.all.names) if name in lazy]
     if not modules or not triggered:
         return
