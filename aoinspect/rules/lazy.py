@@ -92,12 +92,18 @@ def _invalid_all(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     if declared.invalid:
         yield rule.finding(None, f"{package}.__all__ holds items that are not strings "
                                  f"({', '.join(declared.invalid)}); 'from {package} import *' raises TypeError.")
-    for name in declared.duplicates:
-        yield rule.finding(name, f"{package}.__all__ lists {name!r} more than once.", schema.SEVERITY_WARNING)
-    for name in dict.fromkeys(declared.names):
-        if not name.isidentifier():
-            yield rule.finding(None, f"{package}.__all__ lists {name!r}, which is not an identifier; "
-                                     f"'from {package} import *' cannot bind it.")
+    # One finding for each kind of fault, however many names it concerns: transformers' __all__
+    # holds thousands of dotted names and hundreds of repeats.
+    if declared.duplicates:
+        duplicates = [repr(name) for name in dict.fromkeys(declared.duplicates)]
+        yield rule.finding(None, f"{package}.__all__ lists {len(duplicates)} name(s) more than once: "
+                                 f"{shown(duplicates)}.", schema.SEVERITY_WARNING)
+    odd = [repr(name) for name in dict.fromkeys(declared.names) if not name.isidentifier()]
+    if odd:
+        yield rule.finding(None, f"{package}.__all__ lists {len(odd)} name(s) that are not identifiers: "
+                                 f"{shown(odd)}; 'from {package} import *' binds each under a name no code can "
+                                 "use, or fails if the package cannot serve it, and type checkers and "
+                                 "documentation tools reject them.", schema.SEVERITY_WARNING)
 
 
 INVALID_ALL = Rule(
