@@ -172,3 +172,7 @@ def test_check_text_wraps_findings_and_says_when_nothing_is_declared() -> None:
     assert finding[0].startswith("  warning  star-import: a very long message")
     assert all(len(line) <= 70 for line in finding) and len(finding) > 2
     assert all(line.startswith("      ") for line in finding[1:])
+    # A name longer than a line runs past the width rather than being cut where it cannot be copied.
+    name = "transformers.models.bert.modeling_bert.BertForQuestionAnswering"
+    report = CheckReport("pkg", IMPORTED, (), (), (Finding("star-import", "warning", None, f"loads {name} too"),))
+    assert any(name in line for line in render(report, "text", RenderOptions(width=50)).splitlines())

@@ -75,14 +75,15 @@ def shorten(text: str, width: int = NAME_WIDTH) -> str:
 
 def _wrapped(text: str, width: int, first: str, rest: str) -> list[str]:
     """``text`` wrapped to ``width``, its own line breaks kept, every line after the first
-    indented by ``rest`` (an exception message may hold several lines)."""
+    indented by ``rest`` (an exception message may hold several lines). A word longer than a
+    line (a dotted name) overflows whole: cut, it could not be copied or searched for."""
     import textwrap
 
     lines: list[str] = []
     for number, paragraph in enumerate(text.splitlines() or [""]):
         prefix = first if number == 0 else rest
         lines.extend(textwrap.wrap(paragraph, width=max(width, len(prefix) + 20), initial_indent=prefix,
-                                   subsequent_indent=rest, break_on_hyphens=False, break_long_words=True)
+                                   subsequent_indent=rest, break_on_hyphens=False, break_long_words=False)
                      or [prefix.rstrip()])
     return lines
 
