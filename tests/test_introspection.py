@@ -76,9 +76,9 @@ FIRES = [
      ("astray.Widget (a class) pickles as astray.public.Widget (its __module__ and __qualname__), but "
       "pickle.loads in a fresh interpreter, where astray.Widget was not accessed, raises AttributeError",
       "; unpickling imports 1 module(s) (astray.public).")),
-    ("a local class", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
-     ("pickle.dumps(astray.Made) raises ", "; the class's __module__ and __qualname__ "
-      "(astray._impl.make.<locals>.Made) do not lead back to it.")),
+    ("a local class", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "warning",
+     ("pickle.dumps(astray.Made) raises ", ": the class is made inside a function "
+      "(astray._impl.make.<locals>.Made), so pickle reaches it by no path, lazy or not.")),
     ("a class made on every access", packages.PICKLE_ASTRAY, "astray", "pickle-roundtrip", "error",
      ("pickle.dumps(astray.Fresh) raises ", "PicklingError", "(astray.Fresh) do not lead back to it.")),
     # The completer looks names up in the order of a set of strings: the message sorts them.
@@ -92,15 +92,17 @@ FIRES = [
                          [case[1:] for case in FIRES], ids=[case[0] for case in FIRES])
 def test_rule_fires_and_says_what_happened(checked, files, package, rule, severity, says) -> None:  # type: ignore[no-untyped-def]
     found = [finding for finding in findings(checked(files, package)) if finding["rule"] == rule]
-    assert any(all(part in finding["message"] for part in says) for finding in found), found
-    assert {finding["severity"] for finding in found} == {severity}
+    saying = [finding for finding in found if all(part in finding["message"] for part in says)]
+    assert saying, found
+    assert {finding["severity"] for finding in saying} == {severity}
 
 
 def test_pickle_roundtrip_names_each_class_and_leaves_good_ones_alone(checked) -> None:  # type: ignore[no-untyped-def]
     found = findings(checked(packages.PICKLE_ASTRAY, "astray"))
     # Model and helper are defined at module level, where their __module__ says: they round-trip.
-    assert sorted(f["name"] for f in found if f["rule"] == "pickle-roundtrip") == ["Fresh", "Made", "Widget"]
-    assert {f["severity"] for f in found if f["rule"] == "pickle-roundtrip"} == {"error"}
+    severities = {f["name"]: f["severity"] for f in found if f["rule"] == "pickle-roundtrip"}
+    # Made is made inside a function: no path reaches it, lazy or not, so it is only a warning.
+    assert severities == {"Fresh": "error", "Made": "warning", "Widget": "error"}
 
 
 def test_dunder_probe_reports_one_kind_of_failure_once(checked) -> None:  # type: ignore[no-untyped-def]

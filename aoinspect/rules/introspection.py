@@ -251,6 +251,16 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
             if pickled.kind is None or pickled.resolve_error is not None:
                 continue
             what = f"{package}.{name}"
+            if pickled.error is not None and pickled.qualname and "<locals>" in pickled.qualname.split("."):
+                # Made inside a function: pickle reaches it by no path, lazy or not, and it may be a
+                # stand-in for a missing optional dependency (transformers' without torch). True,
+                # but not laziness's doing: a warning, with its own fix.
+                yield rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}: the {pickled.kind} is made "
+                                         f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
+                                         "reaches it by no path, lazy or not. Fix: define it at module level if it "
+                                         "must pickle; a stand-in for a missing optional dependency can be left "
+                                         "as it is.", schema.SEVERITY_WARNING)
+                continue
             path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
             leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
             if pickled.error is not None:
