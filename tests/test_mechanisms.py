@@ -121,6 +121,33 @@ def test_a_globals_fallback_is_no_lazy_path(site) -> None:  # type: ignore[no-un
     assert eager == {"eager"}
 
 
+@pytest.mark.parametrize("spelling", ["importlib.import_module(__name__ + '.' + name)",
+                                      "__import__(__name__ + '.' + name).__dict__[name]",
+                                      "_import_as()"])
+def test_eager_import_does_not_depend_on_how_getattr_spells_the_import(site, spelling: str) -> None:  # type: ignore[no-untyped-def]
+    """``import eg.sub as sub`` (numpy's spelling) hands out ``eg`` and reads ``sub`` off it; it
+    goes through the import system all the same."""
+    site.write({"eg/__init__.py": f"""
+import importlib
+from . import sub  # eager, although __getattr__ would import it
+__all__ = ["sub"]
+
+
+def _import_as():
+    import eg.sub as sub
+    return sub
+
+
+def __getattr__(name):
+    if name == "sub":
+        return {spelling}
+    raise AttributeError(name)
+""", "eg/sub.py": ""})
+    report = check_package(ProbeSettings(sys.executable, timeout=30), "eg")
+    (eager,) = [finding for finding in report.findings if finding.rule == "eager-import"]
+    assert eager.name == "sub" and "stop declaring it lazy" in eager.message
+
+
 def test_class_level_getattr_gets_every_rule(site) -> None:  # type: ignore[no-untyped-def]
     """A package served by its class's __getattr__ is checked like a PEP 562 one: star import,
     unknown names, eager imports."""

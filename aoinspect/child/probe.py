@@ -907,13 +907,14 @@ def ask_getattr(module, names, reporter):
                 answer["error"] = _describe_error(exc)
             continue
         answer["served"] = True
-        answer["via_import"] = _handed_out(value, name, watch.modules, module)
+        # ``import a.b as c`` hands out ``a`` and then reads ``b`` off it: what was asked for counts too.
+        answer["via_import"] = _handed_out(value, name, watch.modules + watch.requested, module)
     reporter.send(protocol.SECTION_ASK, {"answers": answers})
 
 
 def _handed_out(value, name, handed, package):
     for candidate in handed:
-        if candidate is package:
+        if candidate is package or candidate is None:
             continue
         if candidate is value:
             return True

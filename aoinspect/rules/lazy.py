@@ -335,11 +335,14 @@ def _eager_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         importer = context.info.imported.importer_of(f"{context.package}.{name}")
         by = f" (imported by {importer})" if importer else ""
         yield rule.finding(name, f"{context.package}.{name} is declared lazy (its __getattr__ imports it) but "
-                                 f"'import {context.package}' already loads it{by}; remove that eager import.")
+                                 f"'import {context.package}' already loads it{by}, so the lazy path is never "
+                                 "taken; remove that eager import, or, if the package needs it at import, stop "
+                                 "declaring it lazy.")
 
 
 EAGER_IMPORT = Rule(
     "eager-import", schema.SEVERITY_ERROR, "a lazy name is already loaded by `import PKG`",
-    "remove the eager import (the chain in the message shows who imports it)",
+    "remove the eager import (the chain in the message shows who imports it), or stop declaring the name lazy "
+    "if the package needs it at import",
     find=_eager_import, plan=_plan_eager, per_name=True,
 )
