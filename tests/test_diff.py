@@ -338,3 +338,17 @@ def test_two_traces_compare_as_one_program(tmp_path: Path) -> None:
     assert "python -c import ao; ao.ns adds ao.ns" in result.stdout
     assert run(reports[0], reports[0], "--fail-on", "any").exit_code == 0
 
+
+def test_without_fail_on_ok_says_what_it_would_not_fail_on(tmp_path: Path) -> None:
+    """No --fail-on: exit 0 whatever changed, and the verdict says that a name now fails."""
+    new = documents.resolve_document()
+    new["results"][1] = {**new["results"][1], "ok": False, "error": {"type": "ImportError", "message": "gone"}}
+    paths = write(tmp_path / "old.json", documents.resolve_document()), write(tmp_path / "new.json", new)
+    text = run(*paths)
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[-1] == ("ok: no --fail-on condition was given (1 name(s) now fail: "
+                                            "--fail-on new-errors would fail on that)")
+    markdown = run(*paths, "--format", "markdown")
+    assert "☑️ no --fail-on given (1 name(s) now fail" in markdown.stdout.splitlines()[0]
+    assert run(*paths, "--fail-on", "new-errors").exit_code == 1
+

@@ -49,8 +49,19 @@ def _verdict(diff: Diff) -> list[str]:
     if diff.failed:
         return [f"FAILED --fail-on {condition.text}: {reason}" for condition, reason in diff.failed]
     if not diff.conditions:
-        return ["ok"]
+        return [f"ok: no --fail-on condition was given{_unguarded(diff)}"]
     return [f"ok (--fail-on {', '.join(condition.text for condition in diff.conditions)} did not hold)"]
+
+
+def _unguarded(diff: Diff) -> str:
+    """Without --fail-on a diff exits 0 whatever it found: say so when it found something that
+    --fail-on new-errors would fail on, so that 'ok' is not read as 'nothing broke'."""
+    failing = sum(1 for change in diff.subjects if change.newly_failing)
+    errors = sum(1 for finding in diff.new_findings if finding.severity == schema.SEVERITY_ERROR)
+    facts = [f"{failing} name(s) now fail"] if failing else []
+    facts += [f"{errors} new error finding(s)"] if errors else []
+    facts = (["the new run failed"] if diff.new_run_error else []) + facts
+    return f" ({' and '.join(facts)}: --fail-on new-errors would fail on that)" if facts else ""
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -140,7 +151,12 @@ def _json(diff: Diff) -> str:
 
 def _markdown(diff: Diff) -> str:
     package = diff.new.package
-    verdict = "❌ failed" if diff.failed else "✅ ok"
+    if diff.failed:
+        verdict = "❌ failed"
+    elif diff.conditions:
+        verdict = "✅ ok"
+    else:
+        verdict = "☑️ no --fail-on given" + cell(_unguarded(diff))
     lines = [f"### aoinspect diff: {cell(diff.new.command)} {code(package)}: {verdict}", ""]
     for condition, reason in diff.failed:
         lines.append(f"- **--fail-on {cell(condition.text)}**: {cell(reason)}")
