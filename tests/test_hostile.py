@@ -232,6 +232,33 @@ def test_hangs_are_killed_at_the_timeout(fake, where: str, hang: str, isolation:
     assert_clean(completed)
 
 
+# A fork server whose status pipe closes before it says it is ready (the package closes every
+# descriptor it did not open, or replaces the process) may still be running anything: it is ended at
+# once, not given the grace a healthy server gets to stop (5 s), and the probe runs in a fresh
+# interpreter instead, within its own timeout.
+SILENT_SERVER = {
+    "closes its descriptors, then hangs": "import os, time\nos.closerange(3, 4096)\ntime.sleep(1000)\n",
+    "replaces itself with os.exec": "import os\nos.execv('/bin/sleep', ['sleep', '1000'])\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(SILENT_SERVER))
+def test_a_fork_server_that_closes_its_status_pipe_is_not_waited_for(fake, case: str) -> None:
+    fake.write({"pkg/__init__.py": SILENT_SERVER[case]})
+    started = time.monotonic()
+    completed = aoinspect(
+        fake, "-p", "pkg", "--isolation", "fork", "resolve", "alpha", "beta", "--timeout", str(HANG_TIMEOUT),
+        "--format", "json",
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 4
+    assert f"timed out after {HANG_TIMEOUT:g} s" in one_json_document(completed.stdout)["error"]["message"]
+    # The server's import plus one spawned probe's timeout, and interpreter start-up: well below
+    # the 5 s grace that waiting for the server would add.
+    assert elapsed < HANG_TIMEOUT + 4
+    assert_clean(completed)
+
+
 LEFTOVER_PROCESS = '''
 import os, subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.05)"])
