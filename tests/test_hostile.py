@@ -519,6 +519,38 @@ def test_modules_put_into_sys_modules_by_hand_hang_on_their_importer(fake) -> No
     assert order.index("pkg.many.m499") < order.index("pkg.maker") < order.index("made0") < order.index("made1999")
 
 
+# --- aoinspect trace: the program's own traceback and exit status ---------------------------------
+
+TRACED = {
+    "an import that raises": ({"pkg/__init__.py": "", "pkg/beta.py": "raise RuntimeError('boom')\n"},
+                              "import pkg.beta"),
+    "a lazy import that raises": (with_beta("raise LookupError('beta')\n"), "import pkg; pkg.beta"),
+    "an import that raises while handling another": (
+        {"pkg/__init__.py": "", "pkg/beta.py": "try:\n    1 / 0\nexcept ZeroDivisionError:\n    import pkg.gamma\n",
+         "pkg/gamma.py": "raise ValueError('gamma')\n"},
+        "import pkg.beta",
+    ),
+    "builtins replaced": (
+        with_beta("import builtins\nfor name in ('list', 'type', 'str', 'sorted', 'len', 'repr', 'isinstance'):\n"
+                  "    setattr(builtins, name, None)\n"),
+        "import pkg; pkg.alpha; pkg.beta",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRACED))
+def test_a_traced_program_ends_as_under_plain_python(fake, tmp_path, case: str) -> None:
+    """Its traceback is Python's own, with no frame of aoinspect's (the import wrapper sits under
+    every import that raised), and what the program does to builtins cannot break the tracer."""
+    files, code = TRACED[case]
+    fake.write(files)
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    traced = console_script(fake, "trace", "-o", str(tmp_path / "trace.json"), "--format", "json", "--", "-c", code)
+    assert (traced.returncode, traced.stderr) == (bare.returncode, bare.stderr)
+    assert json.loads((tmp_path / "trace.json").read_text())["complete"] is True
+
+
 # --- issue 12, 1: processes that leave the probe's process group ---------------------------------
 
 ESCAPE_SCRIPT = '''
