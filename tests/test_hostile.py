@@ -535,13 +535,18 @@ TRACED = {
                   "    setattr(builtins, name, None)\n"),
         "import pkg; pkg.alpha; pkg.beta",
     ),
+    "os functions replaced": (
+        with_beta("import os\nfor name in ('getpid', 'write', 'open', 'fstat', 'getcwd'):\n"
+                  "    setattr(os, name, None)\n"),
+        "import pkg; pkg.alpha; pkg.beta",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(TRACED))
 def test_a_traced_program_ends_as_under_plain_python(fake, tmp_path, case: str) -> None:
     """Its traceback is Python's own, with no frame of aoinspect's (the import wrapper sits under
-    every import that raised), and what the program does to builtins cannot break the tracer."""
+    every import that raised), and what the program does to builtins or os cannot break the tracer."""
     files, code = TRACED[case]
     fake.write(files)
     bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,

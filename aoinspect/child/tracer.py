@@ -31,9 +31,12 @@ def _load_os():  # os, or posix/nt when the interpreter runs without site
     return _modules.get("os") or _modules.get("posix") or _modules.get("nt")
 
 
-_os = _load_os()
 _open = open
 _ModuleType = type(sys)
+# The functions of os as they are now: a program that replaces os.getpid, os.write or os.fstat
+# (its right) must not break the tracer, which writes records after it.
+_os = _ModuleType("aoinspect_child_os")
+_os.__dict__.update(vars(_load_os()))
 _HERE = globals().get("__file__") or ""
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
