@@ -87,22 +87,37 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     defaults: dict[str, Any] = {}
     check: dict[str, Any] = {}
     for key, setting in table.items():
-        if key in CONFIG_LISTS and not isinstance(setting, list):
-            setting = [setting]
-        if isinstance(setting, list):
-            setting = [str(item) if isinstance(item, (int, float)) else item for item in setting]
-        if key in CONFIG_GLOBAL_KEYS:
-            defaults[CONFIG_GLOBAL_KEYS[key]] = setting
-        elif key in CONFIG_CHECK_KEYS:
-            check[CONFIG_CHECK_KEYS[key]] = setting
-        else:
+        if key not in CONFIG_GLOBAL_KEYS and key not in CONFIG_CHECK_KEYS:
             known = ", ".join(sorted([*CONFIG_GLOBAL_KEYS, *CONFIG_CHECK_KEYS]))
             raise click.BadParameter(
                 f"unknown key {key!r} in [tool.aoinspect] of {path} (known keys: {known}).", ctx=ctx, param=_param
             )
+        if key in CONFIG_LISTS and not isinstance(setting, list):
+            setting = [setting]
+        # Values reach Click as the words of a command line would: a TOML type no word can
+        # stand for (a table, a date, a nested array; an array where one value goes) is a usage
+        # error naming the key, not a crash in Click's conversion.
+        words = [_config_word(item) for item in (setting if key in CONFIG_LISTS else [setting])]
+        if None in words:
+            wanted = "strings or numbers" if key in CONFIG_LISTS else "a string, a number or a boolean"
+            raise click.BadParameter(f"{key} in [tool.aoinspect] of {path} must be {wanted}, not {setting!r}.",
+                                     ctx=ctx, param=_param)
+        if key in CONFIG_GLOBAL_KEYS:
+            defaults[CONFIG_GLOBAL_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
+        else:
+            check[CONFIG_CHECK_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
     defaults["check"] = check
     ctx.default_map = defaults
     return path
+
+
+def _config_word(value: object) -> str | None:
+    """A ``[tool.aoinspect]`` value as a command-line word, or None for a type no word stands for."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
 
 
 def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
