@@ -373,9 +373,12 @@ _names_option = click.option(
     "--names", "names_matching", multiple=True, metavar="GLOB",
     help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
 )
+# Every repeat of every name is a probe request held in memory before the first runs: an
+# unbounded N (100,000,000 took 1.5 GB within a second) would exhaust the machine, not measure.
+MAX_REPEAT = 1000
 _repeat_option = click.option(
-    "--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
-    help="Run each probe N times in fresh interpreters; times are medians, with minimums.",
+    "--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+    help=f"Run each probe N times in fresh interpreters (at most {MAX_REPEAT}); times are medians, with minimums.",
 )
 
 
@@ -520,8 +523,8 @@ class _CheckCommand(click.Command):
 @click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also access each lazy name from N threads at once (default: off).")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
-              help="Measure each name N times; time budgets use the fastest.")
+@click.option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+              help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
 @click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
               help="Do not report RULE (e.g. star-import). Repeatable.")
 @click.option("--names", "names", multiple=True, metavar="GLOB",

@@ -289,6 +289,15 @@ def test_budgets_must_be_finite(invoke, tmp_path: Path, monkeypatch: pytest.Monk
     assert invoke("check", "--format", "json").exit_code == 2
 
 
+@pytest.mark.parametrize("command", ["check", "resolve nn", "list --resolve"])
+def test_repeats_are_bounded(invoke, command: str) -> None:
+    """Every repeat of every name is a request held in memory before the first probe runs:
+    --repeat 100000000 took 1.5 GB within a second. A usage error instead, before any probe."""
+    result = invoke(*command.split(), "--repeat", "100000000", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert document(result)["error"]["kind"] == "usage" and "--repeat" in result.stderr
+
+
 # --- 8. bad baselines ------------------------------------------------------------------------
 
 def baseline_text(**changes: object) -> str:
