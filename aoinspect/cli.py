@@ -87,22 +87,37 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     defaults: dict[str, Any] = {}
     check: dict[str, Any] = {}
     for key, setting in table.items():
-        if key in CONFIG_LISTS and not isinstance(setting, list):
-            setting = [setting]
-        if isinstance(setting, list):
-            setting = [str(item) if isinstance(item, (int, float)) else item for item in setting]
-        if key in CONFIG_GLOBAL_KEYS:
-            defaults[CONFIG_GLOBAL_KEYS[key]] = setting
-        elif key in CONFIG_CHECK_KEYS:
-            check[CONFIG_CHECK_KEYS[key]] = setting
-        else:
+        if key not in CONFIG_GLOBAL_KEYS and key not in CONFIG_CHECK_KEYS:
             known = ", ".join(sorted([*CONFIG_GLOBAL_KEYS, *CONFIG_CHECK_KEYS]))
             raise click.BadParameter(
                 f"unknown key {key!r} in [tool.aoinspect] of {path} (known keys: {known}).", ctx=ctx, param=_param
             )
+        if key in CONFIG_LISTS and not isinstance(setting, list):
+            setting = [setting]
+        # Values reach Click as the words of a command line would: a TOML type no word can
+        # stand for (a table, a date, a nested array; an array where one value goes) is a usage
+        # error naming the key, not a crash in Click's conversion.
+        words = [_config_word(item) for item in (setting if key in CONFIG_LISTS else [setting])]
+        if None in words:
+            wanted = "strings or numbers" if key in CONFIG_LISTS else "a string, a number or a boolean"
+            raise click.BadParameter(f"{key} in [tool.aoinspect] of {path} must be {wanted}, not {setting!r}.",
+                                     ctx=ctx, param=_param)
+        if key in CONFIG_GLOBAL_KEYS:
+            defaults[CONFIG_GLOBAL_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
+        else:
+            check[CONFIG_CHECK_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
     defaults["check"] = check
     ctx.default_map = defaults
     return path
+
+
+def _config_word(value: object) -> str | None:
+    """A ``[tool.aoinspect]`` value as a command-line word, or None for a type no word stands for."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
 
 
 def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -358,9 +373,12 @@ _names_option = click.option(
     "--names", "names_matching", multiple=True, metavar="GLOB",
     help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
 )
+# Every repeat of every name is a probe request held in memory before the first runs: an
+# unbounded N (100,000,000 took 1.5 GB within a second) would exhaust the machine, not measure.
+MAX_REPEAT = 1000
 _repeat_option = click.option(
-    "--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
-    help="Run each probe N times in fresh interpreters; times are medians, with minimums.",
+    "--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+    help=f"Run each probe N times in fresh interpreters (at most {MAX_REPEAT}); times are medians, with minimums.",
 )
 
 
@@ -505,8 +523,8 @@ class _CheckCommand(click.Command):
 @click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also access each lazy name from N threads at once (default: off).")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, metavar="N", show_default=True,
-              help="Measure each name N times; time budgets use the fastest.")
+@click.option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+              help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
 @click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
               help="Do not report RULE (e.g. star-import). Repeatable.")
 @click.option("--names", "names", multiple=True, metavar="GLOB",

@@ -232,6 +232,33 @@ def test_hangs_are_killed_at_the_timeout(fake, where: str, hang: str, isolation:
     assert_clean(completed)
 
 
+# A fork server whose status pipe closes before it says it is ready (the package closes every
+# descriptor it did not open, or replaces the process) may still be running anything: it is ended at
+# once, not given the grace a healthy server gets to stop (5 s), and the probe runs in a fresh
+# interpreter instead, within its own timeout.
+SILENT_SERVER = {
+    "closes its descriptors, then hangs": "import os, time\nos.closerange(3, 4096)\ntime.sleep(1000)\n",
+    "replaces itself with os.exec": "import os\nos.execv('/bin/sleep', ['sleep', '1000'])\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(SILENT_SERVER))
+def test_a_fork_server_that_closes_its_status_pipe_is_not_waited_for(fake, case: str) -> None:
+    fake.write({"pkg/__init__.py": SILENT_SERVER[case]})
+    started = time.monotonic()
+    completed = aoinspect(
+        fake, "-p", "pkg", "--isolation", "fork", "resolve", "alpha", "beta", "--timeout", str(HANG_TIMEOUT),
+        "--format", "json",
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 4
+    assert f"timed out after {HANG_TIMEOUT:g} s" in one_json_document(completed.stdout)["error"]["message"]
+    # The server's import plus one spawned probe's timeout, and interpreter start-up: well below
+    # the 5 s grace that waiting for the server would add.
+    assert elapsed < HANG_TIMEOUT + 4
+    assert_clean(completed)
+
+
 LEFTOVER_PROCESS = '''
 import os, subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import time\\nwhile True: time.sleep(0.05)"])
@@ -490,6 +517,43 @@ def test_modules_put_into_sys_modules_by_hand_hang_on_their_importer(fake) -> No
     assert loads["made0"]["depth"] == loads["pkg.maker"]["depth"] + 1
     order = list(loads)
     assert order.index("pkg.many.m499") < order.index("pkg.maker") < order.index("made0") < order.index("made1999")
+
+
+# --- aoinspect trace: the program's own traceback and exit status ---------------------------------
+
+TRACED = {
+    "an import that raises": ({"pkg/__init__.py": "", "pkg/beta.py": "raise RuntimeError('boom')\n"},
+                              "import pkg.beta"),
+    "a lazy import that raises": (with_beta("raise LookupError('beta')\n"), "import pkg; pkg.beta"),
+    "an import that raises while handling another": (
+        {"pkg/__init__.py": "", "pkg/beta.py": "try:\n    1 / 0\nexcept ZeroDivisionError:\n    import pkg.gamma\n",
+         "pkg/gamma.py": "raise ValueError('gamma')\n"},
+        "import pkg.beta",
+    ),
+    "builtins replaced": (
+        with_beta("import builtins\nfor name in ('list', 'type', 'str', 'sorted', 'len', 'repr', 'isinstance'):\n"
+                  "    setattr(builtins, name, None)\n"),
+        "import pkg; pkg.alpha; pkg.beta",
+    ),
+    "os functions replaced": (
+        with_beta("import os\nfor name in ('getpid', 'write', 'open', 'fstat', 'getcwd'):\n"
+                  "    setattr(os, name, None)\n"),
+        "import pkg; pkg.alpha; pkg.beta",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRACED))
+def test_a_traced_program_ends_as_under_plain_python(fake, tmp_path, case: str) -> None:
+    """Its traceback is Python's own, with no frame of aoinspect's (the import wrapper sits under
+    every import that raised), and what the program does to builtins or os cannot break the tracer."""
+    files, code = TRACED[case]
+    fake.write(files)
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    traced = console_script(fake, "trace", "-o", str(tmp_path / "trace.json"), "--format", "json", "--", "-c", code)
+    assert (traced.returncode, traced.stderr) == (bare.returncode, bare.stderr)
+    assert json.loads((tmp_path / "trace.json").read_text())["complete"] is True
 
 
 # --- issue 12, 1: processes that leave the probe's process group ---------------------------------

@@ -214,6 +214,32 @@ def test_a_bad_configuration_is_a_usage_error(invoke, tmp_path: Path, monkeypatc
     assert "Traceback" not in result.stderr and str(path) in result.stderr
 
 
+# TOML types no command-line word stands for, where Click's conversion crashed (a traceback and
+# exit 1, no document) or the baseline reader did (exit 4, "internal error").
+WRONG_TYPES = ["strict = []", "strict = 2.5", "update-baseline = {a = 1}", "jobs = [1]", "threads = 1979-05-27",
+               "repeat = {x = 1}", "baseline = []", "baseline = 5", "forbid = [[1]]", "timeout = 07:32:00"]
+
+
+@pytest.mark.parametrize("line", WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_a_usage_error(invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    line: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.aoinspect]\n{line}\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert document(result)["error"]["kind"] == "usage"
+    assert "Traceback" not in result.stderr and line.partition(" ")[0] in result.stderr
+
+
+def test_a_boolean_written_as_a_number_is_honoured(in_child: FakePackages, invoke, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    in_child.write({"plain.py": "X = 1\n"})
+    (tmp_path / "pyproject.toml").write_text("[tool.aoinspect]\npackage = 'plain'\nstrict = 1\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", "--format", "json")
+    assert document(result)["strict"] is True, result.output
+
+
 @pytest.mark.parametrize("option", ["--config", "--baseline"])
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero", "directory"])
 def test_only_regular_files_are_read(invoke, tmp_path: Path, option: str, special: str) -> None:
@@ -261,6 +287,15 @@ def test_budgets_must_be_finite(invoke, tmp_path: Path, monkeypatch: pytest.Monk
     assert result.exit_code == 2, result.output
     (tmp_path / "pyproject.toml").write_text(f'[tool.aoinspect]\nmax-modules = ["{value}"]\n')
     assert invoke("check", "--format", "json").exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["check", "resolve nn", "list --resolve"])
+def test_repeats_are_bounded(invoke, command: str) -> None:
+    """Every repeat of every name is a request held in memory before the first probe runs:
+    --repeat 100000000 took 1.5 GB within a second. A usage error instead, before any probe."""
+    result = invoke(*command.split(), "--repeat", "100000000", "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert document(result)["error"]["kind"] == "usage" and "--repeat" in result.stderr
 
 
 # --- 8. bad baselines ------------------------------------------------------------------------

@@ -12,5 +12,8 @@ with open(sys.argv[1][: max(sys.argv[1].rfind("/"), sys.argv[1].rfind("\\")) + 1
     __tracer_code__ = compile(__file.read(), __file.name, "exec")
 __tracer_module__ = type(sys)("aoinspect_child_tracer")
 __tracer_module__.__file__ = __tracer_code__.co_filename
+# Builtins of its own: a program that replaces builtins.list, type or str (its right) must not
+# break the tracer, which runs after it (at every import, and when the program ends).
+__tracer_module__.__builtins__ = dict(vars(sys.modules["builtins"]))
 exec(__tracer_code__, __tracer_module__.__dict__)
 __tracer_module__.run(sys.argv[2], sys.argv[3:])

@@ -31,9 +31,12 @@ def _load_os():  # os, or posix/nt when the interpreter runs without site
     return _modules.get("os") or _modules.get("posix") or _modules.get("nt")
 
 
-_os = _load_os()
 _open = open
 _ModuleType = type(sys)
+# The functions of os as they are now: a program that replaces os.getpid, os.write or os.fstat
+# (its right) must not break the tracer, which writes records after it.
+_os = _ModuleType("aoinspect_child_os")
+_os.__dict__.update(vars(_load_os()))
 _HERE = globals().get("__file__") or ""
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
@@ -542,11 +545,33 @@ def _parse(program):
     return "script", first, list(program)
 
 
-def _strip(traceback):
-    """The traceback without this file's frames, as plain ``python`` would print it."""
+def _strip(traceback, exc=None):
+    """The traceback without this file's frames, as plain ``python`` would print it: those in
+    front (the tracer running the program) and those inside it (the import wrapper, under every
+    import that raised), in EXC's chained exceptions too."""
     while traceback is not None and traceback.tb_frame.f_code.co_filename in _OWN_FILES:
         traceback = traceback.tb_next
+    _unlink_own_frames(traceback)
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc = exc.__cause__ if exc.__cause__ is not None else exc.__context__
+        if exc is not None:
+            exc.__traceback__ = _strip(exc.__traceback__)
     return traceback
+
+
+def _unlink_own_frames(traceback):
+    while traceback is not None:
+        following = traceback.tb_next
+        while following is not None and following.tb_frame.f_code.co_filename in _OWN_FILES:
+            following = following.tb_next
+        if following is not traceback.tb_next:
+            try:
+                traceback.tb_next = following
+            except (TypeError, ValueError):  # not writable before 3.7: leave it as it is
+                return
+        traceback = following
 
 
 def run(result_path, program):
@@ -599,7 +624,7 @@ def run(result_path, program):
     except BaseException as exc:
         failure = exc  # ``exc`` is unbound when the except clause ends; the hook runs later
         tracer.finish("exception", type(exc).__name__ + (": " + _safe_str(exc) if exc.args else ""), startup)
-        stripped = _strip(exc.__traceback__)
+        stripped = _strip(exc.__traceback__, exc)
         exc.__traceback__ = stripped
         program_hook = sys.excepthook
 

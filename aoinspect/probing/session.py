@@ -87,6 +87,7 @@ class ForkSession:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one request line at a time, whole
         self._ready = threading.Event()
+        self._said_ready = False  # a "ready" line came: not merely the status pipe's end
         self._closed = False
         self._control = self._status = -1
         self.process: subprocess.Popen[bytes] | None = None
@@ -164,6 +165,7 @@ class ForkSession:
 
     def _on_status(self, words: list[str]) -> None:
         if words == ["ready"]:
+            self._said_ready = True
             self._ready.set()
             return
         if len(words) != 3:
@@ -369,8 +371,11 @@ class ForkSession:
                 os.close(self._control)
         process = self.process
         if process is not None:
-            if not self.server_timed_out and self.broken is None:
+            if self._said_ready and not self.server_timed_out and self.broken is None:
                 # Told to stop, a healthy server that is not stuck in the import ends at once.
+                # One whose status pipe closed before it said ready (the package closed the
+                # descriptor, or replaced the process with os.exec*) may still be running
+                # anything: it is not waited for.
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(SHUTDOWN_GRACE)
             runner.kill_group(process.pid)
