@@ -163,6 +163,7 @@ def test_invalid_names_are_usage_errors_before_any_probe(invoke, name) -> None:
     assert result.exit_code == schema.EXIT_USAGE
     doc = document(result)
     assert doc["error"]["kind"] == "usage"
+    assert "isolation" in doc and doc["isolation"] is None  # every document has the key
     assert "not a valid attribute name" in result.stderr
 
 

@@ -43,6 +43,7 @@ def to_document(report: Report) -> dict[str, Any]:
                 "isolation": _isolation(report.isolation), **snapshot_document(report)}
     if isinstance(report, Failure):
         document = _header(report.command, report.package, ok=False, exit_code=report.exit_code)
+        document["isolation"] = None  # no session measured anything
         document["error"] = {
             "kind": report.kind,
             "message": report.message,
