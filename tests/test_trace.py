@@ -240,6 +240,42 @@ def test_a_hang_past_the_timeout_is_killed_and_keeps_the_trace(tmp_path: Path, f
     assert load_of(document, "colorsys")["finished"]
 
 
+HANGS_WITH_CHILDREN = """
+import os, subprocess, time
+pids = [subprocess.Popen(["sleep", "77"]).pid, subprocess.Popen(["sleep", "78"], start_new_session=True).pid]
+middle = os.fork()
+if middle == 0:  # a daemon, double-forked into a session of its own
+    daemon = os.fork()
+    if daemon == 0:
+        os.setsid()
+        time.sleep(79)
+        os._exit(0)
+    with open(os.environ["PID_FILE"] + ".daemon", "w") as stream:
+        stream.write(str(daemon))
+    os._exit(0)
+os.waitpid(middle, 0)
+with open(os.environ["PID_FILE"] + ".daemon") as stream:
+    pids.append(int(stream.read()))
+with open(os.environ["PID_FILE"], "w") as stream:
+    stream.write(" ".join(map(str, pids)))
+time.sleep(60)
+"""
+
+
+def test_the_timeout_ends_what_the_program_started_too(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
+    """A child, a child in a session of its own and a double-forked daemon: none outlives the
+    deadline (a program that ends on its own keeps them, as under plain python)."""
+    from tests.helpers import pid_alive
+
+    fake.write({"hangs_with_children.py": HANGS_WITH_CHILDREN})
+    pid_file = tmp_path / "pids"
+    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "2", cwd=tmp_path,
+                               env={**fake.env, "PID_FILE": str(pid_file)})
+    assert completed.returncode == 124
+    pids = [int(pid) for pid in pid_file.read_text().split()]
+    assert len(pids) == 3 and not [pid for pid in pids if pid_alive(pid)]
+
+
 def test_an_exception_keeps_python_s_traceback_and_exit_code(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "boom.py").write_text("import colorsys\n\nraise ValueError('boom')\n")
     bare, _ = run(["boom.py"], cwd=tmp_path, env=fake.env, traced=False)

@@ -43,7 +43,13 @@ def trace_program(
     distributions: bool = True,
 ) -> TraceReport:
     """Run PROGRAM to its end (or ``timeout``) under the tracer and report what it loaded."""
+    from aoinspect.probing import reaper
+
     workdir = tempfile.mkdtemp(prefix="aoinspect-trace-")
+    # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
+    # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
+    since = reaper.boot_ticks()
+    reaping = timeout is not None and reaper.acquire()
     try:
         result_path = os.path.join(workdir, "trace.jsonl")
         process = subprocess.Popen(trace_command(python, program, result_path), close_fds=False)
@@ -51,11 +57,12 @@ def trace_program(
             try:
                 returncode: int | None = process.wait(timeout)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                _end_with_everything_it_started(process, since)
                 returncode = None
         sections, problem = parse_all(read_sections(result_path))
     finally:
+        if reaping:
+            reaper.release()
         shutil.rmtree(workdir, ignore_errors=True)
     index = None
     if distributions:
@@ -65,6 +72,19 @@ def trace_program(
 
         index = DistributionIndex(None if python == sys.executable else python)
     return build_report(program, sections, returncode, timeout, options, index, problem)
+
+
+def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int) -> None:
+    """The program ran past --timeout: kill it and its descendants, then whatever it orphaned
+    that came back to this process (``reaper``). A program that ends on its own keeps what it
+    started running, as under plain ``python``."""
+    from aoinspect.probing import reaper
+
+    for pid in [process.pid, *reaper.descendants(process.pid)]:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+    reaper.end_strays(since)
 
 
 @contextlib.contextmanager
