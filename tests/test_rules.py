@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import pytest
@@ -154,8 +155,9 @@ def test_star_import_that_raises_is_reported(invoke, fake) -> None:
     (finding,) = [f for f in doc["findings"] if f["rule"] == "star-import"]
     assert "'from pkg import *' raises ImportError: beta is experimental" in finding["message"], finding["message"]
     assert "pkg/__init__.py:" in finding["message"]
-    assert "after importing 4 module(s): importlib, importlib._bootstrap, importlib._bootstrap_external, pkg.alpha" \
-        in finding["message"], finding["message"]
+    # What importing importlib brings along differs between versions (3.10 adds warnings).
+    assert re.search(r"after importing \d+ module\(s\): importlib, .*pkg\.alpha;", finding["message"]), \
+        finding["message"]
 
 
 def test_name_assigned_in_the_type_checking_block_is_declared(invoke, fake) -> None:

@@ -574,6 +574,24 @@ def _unlink_own_frames(traceback):
         traceback = following
 
 
+def _keep_command_source(code, source):
+    """3.13's ``python -c`` keeps the command's source for tracebacks (``linecache``, under
+    ``<string>``). The tracer was started by a ``-c`` of its own, whose source sits there: the
+    program's takes its place, or a traceback would quote the tracer's bootstrap."""
+    linecache = _modules.get("linecache")
+    if linecache is None:
+        return
+    cache = getattr(linecache, "cache", None)
+    if type(cache) is dict and "<string>" in cache:
+        cache["<string>"] = (len(source), None, [line + "\n" for line in source.splitlines()], "<string>")
+    register = getattr(linecache, "_register_code", None)  # where newer versions keep it
+    if register is not None:
+        try:
+            register(code, source, "<string>")
+        except Exception:  # noqa: BLE001 - a private function: its shape may change
+            pass
+
+
 def run(result_path, program):
     """Run PROGRAM in this interpreter with the tracer installed; return as the program
     ends, or let its ``SystemExit`` or exception end the interpreter as it would have."""
@@ -611,7 +629,9 @@ def run(result_path, program):
     tracer.install()
     try:
         if kind == "command":
-            exec(compile(target, "<string>", "exec", dont_inherit=True), namespace)
+            code = compile(target, "<string>", "exec", dont_inherit=True)
+            _keep_command_source(code, target)
+            exec(code, namespace)
         elif kind == "module":
             getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
         elif archive:
