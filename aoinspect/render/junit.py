@@ -29,14 +29,8 @@ def render_junit(report: Report, options: RenderOptions) -> str:
     cases: list[_Case] = []
     seen: set[tuple[str, str | None]] = set()
     rules = list(dict.fromkeys([*report.rules, *(finding.rule for finding in report.findings)]))
-    if report.imported is None:  # the import failed (its finding says how): nothing else ran
-        reported = [finding.rule for finding in report.findings]
-        skipped = f"not evaluated: import {report.package} did not succeed"
-        return _document(report.package, [
-            *[(report.package, rule, "\n".join(f"{f.severity}: {f.message}" for f in report.findings
-                                                  if f.rule == rule), True, None) for rule in dict.fromkeys(reported)],
-            *[(report.package, rule, None, False, skipped) for rule in rules if rule not in reported],
-        ])
+    # The import failed (its finding says how): the rules it kept from running are skipped.
+    skipped = None if report.imported is not None else f"not evaluated: import {report.package} did not succeed"
     for rule in rules:
         for subject in subjects if rule in _PER_NAME else [None]:
             found = [f for f in report.findings if f.rule == rule and (f.name == subject or rule not in _PER_NAME)]
@@ -46,7 +40,7 @@ def render_junit(report: Report, options: RenderOptions) -> str:
             seen.add((rule, subject))
             message = "\n".join(f"{f.severity}: {f.message}" for f in found) or None
             cases.append((f"{report.package}.{subject}" if subject else report.package, rule, message,
-                          any(f in failing for f in found), None))
+                          any(f in failing for f in found), None if found else skipped))
     return _document(report.package, cases)
 
 
