@@ -277,25 +277,11 @@ def report_from_document(path: str, document: object) -> Side:
     command = top.get("command")
     if command not in COMPARABLE_COMMANDS:
         raise DocumentError(f"{path}: cannot compare {command!r} reports ({', '.join(COMPARABLE_COMMANDS)}).")
-    if command == "trace":
-        # One subject, the program: what it loaded, and how long its imports took.
-        program = [reader.string(part, f"program[{index}]")
-                   for index, part in enumerate(reader.sequence(top.get("program"), "program"))]
-        package = "python " + " ".join(program)
-        if top.get("error") is not None:
-            error = reader.mapping(top["error"], "error")
-            return Side(path, command, package, (), (), str(error.get("message") or error.get("kind") or "failed"))
-        modules = frozenset(reader.string(reader.mapping(item, f"loads[{index}]").get("module"),
-                                          f"loads[{index}].module")
-                            for index, item in enumerate(reader.sequence(top.get("loads", []), "loads")))
-        ok = top.get("ok", True) is not False
-        ending = top.get("ending")
-        subject = Subject(None, modules, reader.number(top.get("total_ms"), "total_ms"), ok,
-                          None if ok else str(ending or "failed"))
-        findings = tuple(reader.finding(item, f"findings[{index}]")
-                         for index, item in enumerate(reader.sequence(top.get("findings", []), "findings")))
-        return Side(path, command, package, (subject,), findings)
-    package = reader.string(top.get("package"), "package")
+    if command == "trace":  # a trace's subject is the program, as it was run
+        package = "python " + " ".join(reader.string(part, f"program[{index}]")
+                                       for index, part in enumerate(reader.sequence(top.get("program"), "program")))
+    else:
+        package = reader.string(top.get("package"), "package")
     if top.get("error") is not None:
         error = reader.mapping(top["error"], "error")
         return Side(path, command, package, (), (), str(error.get("message") or error.get("kind") or "failed"))
@@ -359,6 +345,12 @@ class _Reader:
     def subjects(self, command: str, top: Mapping[str, Any]) -> tuple[Subject, ...]:
         subjects: list[Subject] = []
         imported = top.get("import")
+        if command == "trace":
+            # One subject, the program: what it loaded, and how long its imports took.
+            modules, _top_level_ms = self.loads(top.get("loads", []), "loads")
+            ok = top.get("ok", True) is not False
+            return (Subject(None, modules, self.number(top.get("total_ms"), "total_ms"), ok,
+                            None if ok else str(top.get("ending") or "failed")),)
         if command == "snapshot":
             subjects.append(Subject(None, self.names(imported, "import"), None))
             for name, modules in sorted(self.mapping(top.get("names", {}), "names").items()):
