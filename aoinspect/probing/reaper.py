@@ -163,6 +163,15 @@ def descendants(pid: int, table: dict[int, tuple[int, int, str]] | None = None) 
     return found
 
 
+def kill_tree(pid: int, table: dict[int, tuple[int, int, str]] | None = None) -> list[int]:
+    """SIGKILL ``pid`` and every process below it, whatever their process groups; their pids."""
+    tree = [pid, *descendants(pid, table)]
+    for member in tree:
+        with contextlib.suppress(OSError):
+            os.kill(member, signal.SIGKILL)
+    return tree
+
+
 def end_strays(since: int) -> list[int]:
     """Kill and reap every child of this process that aoinspect did not start and that
     started at ``since`` (boot ticks) or later, with all of its descendants. Returns their pids."""
@@ -176,10 +185,7 @@ def end_strays(since: int) -> list[int]:
             strays = [pid for pid, (parent, start, _state) in table.items()
                       if parent == me and pid not in ours and start >= since]
             for stray in strays:
-                for pid in [stray, *descendants(stray, table)]:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                    ended.append(pid)
+                ended.extend(kill_tree(stray, table))
         if not strays:
             break
         for stray in strays:

@@ -80,9 +80,7 @@ def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int
     started running, as under plain ``python``."""
     from aoinspect.probing import reaper
 
-    for pid in [process.pid, *reaper.descendants(process.pid)]:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    reaper.kill_tree(process.pid)
     process.wait()
     reaper.end_strays(since)
 
