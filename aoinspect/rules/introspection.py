@@ -11,7 +11,7 @@ from aoinspect.child import protocol
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules.base import Rule, shown
-from aoinspect.rules.lazy import probe_failure, section_reader
+from aoinspect.rules.lazy import probe_failure, section_plan
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -76,12 +76,6 @@ def _measured(rule: Rule, context: CheckContext, kind: type[S]) -> S | None:
 # --- dir(PKG) -----------------------------------------------------------------------------------
 
 
-def _plan_dir(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.DirSection | Finding]:
-    del rule
-    return plan.add(ProbeRequest(protocol.MODE_DIR, context.package),
-                    section_reader(wire.DirSection, f"running dir({context.package})"))
-
-
 def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     section = _measured(rule, context, wire.DirSection)
     if section is None:
@@ -99,17 +93,11 @@ def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 DIR_LOADS = Rule(
     "dir-loads", schema.SEVERITY_WARNING, "dir(PKG) imports or raises",
     "make __dir__ return the names without importing anything (from __all__ or a static list)",
-    find=_dir_loads, plan=_plan_dir,
+    find=_dir_loads, plan=section_plan(protocol.MODE_DIR, wire.DirSection, "running dir({package})"),
 )
 
 
 # --- hasattr(PKG, ...) for what tools probe -----------------------------------------------------
-
-
-def _plan_hasattr(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.HasattrSection | Finding]:
-    del rule
-    request = ProbeRequest(protocol.MODE_HASATTR, context.package, tuple(PROBED_ATTRIBUTES))
-    return plan.add(request, section_reader(wire.HasattrSection, f"probing hasattr({context.package}, ...)"))
 
 
 def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -139,18 +127,13 @@ DUNDER_PROBE = Rule(
     "dunder-probe", schema.SEVERITY_ERROR,
     "hasattr(PKG, NAME) for a name tools probe (__wrapped__, ...) raises or imports",
     "make __getattr__ raise AttributeError for names it does not serve before importing anything",
-    find=_dunder_probe, plan=_plan_hasattr,
+    find=_dunder_probe,
+    plan=section_plan(protocol.MODE_HASATTR, wire.HasattrSection, "probing hasattr({package}, ...)",
+                      tuple(PROBED_ATTRIBUTES)),
 )
 
 
 # --- inspect.getmodule --------------------------------------------------------------------------
-
-
-def _plan_getmodule(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.GetmoduleSection | Finding]:
-    del rule
-    return plan.add(ProbeRequest(protocol.MODE_GETMODULE, context.package),
-                    section_reader(wire.GetmoduleSection,
-                                   f"running inspect.getmodule after 'import {context.package}'"))
 
 
 def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -174,7 +157,9 @@ GETMODULE_LOADS = Rule(
     "inspect.getmodule's walk of sys.modules imports or raises",
     "keep LazyLoader modules and proxies out of sys.modules until first use (serve them from a module "
     "__getattr__), and let __file__ be read without loading anything",
-    find=_getmodule_loads, plan=_plan_getmodule,
+    find=_getmodule_loads,
+    plan=section_plan(protocol.MODE_GETMODULE, wire.GetmoduleSection,
+                      "running inspect.getmodule after 'import {package}'"),
 )
 
 
@@ -294,12 +279,6 @@ PICKLE_ROUNDTRIP = Rule(
 # --- TAB completion in the standard REPL --------------------------------------------------------
 
 
-def _plan_complete(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.CompleteSection | Finding]:
-    del rule
-    return plan.add(ProbeRequest(protocol.MODE_COMPLETE, context.package),
-                    section_reader(wire.CompleteSection, f"completing '{context.package}.'"))
-
-
 def _completion_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     section = _measured(rule, context, wire.CompleteSection)
     if section is None:
@@ -326,5 +305,6 @@ COMPLETION_LOADS = Rule(
     "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after PKG. loads",
     "nothing, unless it is slow: completion looks up every name dir(PKG) lists; keep what those names import "
     "cheap, or list fewer of them",
-    find=_completion_loads, plan=_plan_complete,
+    find=_completion_loads,
+    plan=section_plan(protocol.MODE_COMPLETE, wire.CompleteSection, "completing '{package}.'"),
 )

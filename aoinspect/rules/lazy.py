@@ -82,6 +82,20 @@ def section_reader(kind: type[S], stage: str) -> Callable[[Sequence[ProbeRun]], 
     return read
 
 
+def section_plan(
+    mode: str, kind: type[S], stage: str, names: Sequence[str] = (),
+) -> Callable[[Rule, CheckContext, Plan], Outcome[S | Finding]]:
+    """The plan of a rule that runs one probe of ``mode`` (with ``names``) after ``import PKG``
+    and reads its section of ``kind``; ``stage``, with ``{package}`` in it, says what the probe
+    was doing should it fail."""
+    def plan_it(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[S | Finding]:
+        del rule
+        return plan.add(ProbeRequest(mode, context.package, tuple(names)),
+                        section_reader(kind, stage.format(package=context.package)))
+
+    return plan_it
+
+
 # --- what __all__ and the static declarations say ----------------------------------------------
 
 
@@ -276,12 +290,6 @@ REJECTION_SIDE_EFFECT = Rule(
 # --- from PKG import * -------------------------------------------------------------------------
 
 
-def _plan_star(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[wire.StarSection | Finding]:
-    del rule
-    return plan.add(ProbeRequest(protocol.MODE_STAR, context.package),
-                    section_reader(wire.StarSection, f"running 'from {context.package} import *'"))
-
-
 def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     star = context.planned[rule.id].value
     if not isinstance(star, wire.StarSection):
@@ -306,7 +314,8 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 STAR_IMPORT = Rule(
     "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of __all__, or accept that a star import loads them",
-    find=_star_import, plan=_plan_star,
+    find=_star_import,
+    plan=section_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
 )
 
 
