@@ -31,6 +31,10 @@ def is_generated(module: str) -> bool:
     return module in GENERATED or module.startswith(GENERATED_PREFIXES)
 
 
+# How long ``close`` waits for the stopped reader's thread to clean up after its child.
+CLOSE_GRACE = 5.0
+
+
 class DistributionIndex:
     """Top-level import names to the distributions that provide them, with versions.
 
@@ -69,13 +73,17 @@ class DistributionIndex:
         return self
 
     def close(self) -> None:
-        """Stop reading, whatever it has got to: end the other interpreter's reader if it runs,
-        and wait for the background thread, so that nothing of it (a process, a temporary
-        directory) outlives the command that started it, which may be ending with an error."""
-        if self._children is not None:
-            self._children.stop()
+        """Stop reading, whatever it has got to, so that nothing of it (a process, a temporary
+        directory) outlives the command that started it, which may be ending with an error: end
+        the other interpreter's reader, then give its thread a moment to remove its directory.
+        Only a moment: a command ending on Ctrl-C may have been interrupted inside an import and
+        left that module's import lock held, and a thread importing it would wait for ever. The
+        in-process reader leaves nothing behind, and is not waited for at all."""
+        if self._children is None:
+            return
+        self._children.stop()
         if self._prefetch is not None:
-            self._prefetch.join()
+            self._prefetch.join(CLOSE_GRACE)
 
     def __enter__(self) -> DistributionIndex:
         return self

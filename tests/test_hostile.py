@@ -199,6 +199,29 @@ def test_a_failed_import_ends_the_distribution_reader_too(fake, tmp_path: Path) 
     assert one_json_document(completed.stdout)["error"]["kind"] == "probe-failed"
 
 
+def test_a_failed_command_does_not_wait_for_a_stuck_in_process_reader(fake, monkeypatch) -> None:
+    """The in-process distribution reader leaves nothing behind, so a command ending early does
+    not wait for it: interrupted inside an import, the command may have left an import lock that
+    the reader's thread would wait on for ever."""
+    import threading
+
+    from aoinspect.distributions import DistributionIndex
+
+    stuck = threading.Event()
+    monkeypatch.setattr(DistributionIndex, "_read_uncached", lambda self: stuck.wait() and {})
+    fake.write({"pkg/__init__.py": CRASHES["os._exit(7)"][0]})
+    ran: list[Ran] = []
+    command = threading.Thread(target=lambda: ran.append(aoinspect(fake, "-p", "pkg", "list", "--format", "json")),
+                               daemon=True)
+    try:
+        command.start()
+        command.join(30)
+        assert ran and ran[0].returncode == 4
+    finally:
+        stuck.set()
+        command.join()
+
+
 def test_a_crash_during_check_is_a_finding_with_exit_4(fake) -> None:
     fake.write(with_beta(CRASHES["SIGSEGV"][0]))
     completed = aoinspect(fake, "-p", "pkg", "check", "--format", "json")
