@@ -199,7 +199,7 @@ def test_the_docs_list_the_probed_attributes() -> None:
 
 
 def test_every_mode_has_a_branch_in_the_probe() -> None:
-    # Every section a parser, and the reverse: tests/test_child.py. The rules tables of the README and the docs: test_cli.py.
+    # Every section a parser, and the reverse: tests/test_child.py. The rules tables: test_cli.py.
     probe = (Path(protocol.__file__).parent / "probe.py").read_text(encoding="utf-8")
     for mode in protocol.REQUEST_MODES:
         name = next(key for key, value in vars(protocol).items() if key.startswith("MODE_") and value == mode)
