@@ -49,7 +49,8 @@ def _generate_rules() -> None:
         if stale.name not in wanted:
             stale.unlink()
     for rule in RULES:
-        _write(folder / f"{rule.id}.md", rule_page(rule))
+        see_also = "\nIts conditions in detail: [What check verifies](../check.md#rules).\n"
+        _write(folder / f"{rule.id}.md", rule_page(rule).rstrip("\n") + "\n" + see_also)
     toctree = "\n".join(rule.id for rule in RULES)
     _write(folder / "index.md", f"""# Rules
 
