@@ -206,14 +206,18 @@ def invoke_unknown_rule() -> int:
     return CliRunner().invoke(cli, ["check", "--ignore", "no-such-rule"]).exit_code
 
 
-def test_the_readme_rules_table_is_the_registry() -> None:
-    """Every rule once, in the registry's order, with its severity: the table cannot drift."""
+@pytest.mark.parametrize(("document", "heading"), [
+    ("README.md", "### Rules of `check`"),
+    ("docs/reference/check.md", "## Rules"),  # the detailed table, moved from the README
+])
+def test_the_rules_tables_are_the_registry(document: str, heading: str) -> None:
+    """Every rule once, in the registry's order, with its severity: the tables cannot drift."""
     import re
     from pathlib import Path
 
     from aoinspect.rules import RULES
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Rules of `check`", 1)[1].split("\n\n", 2)[1]
+    text = (Path(__file__).parent.parent / document).read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)", section, re.M)
     assert rows == [(rule.id, rule.severity) for rule in RULES]
