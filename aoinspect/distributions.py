@@ -45,7 +45,7 @@ class DistributionIndex:
 
     def __init__(self, python: str | None = None, timeout: float = 60.0, cache_dir: str | None = None) -> None:
         """``python``: ask that interpreter's environment instead of this one's, within ``timeout``;
-        ``cache_dir``: keep what was read there (``aoinspect.cache``), for as long as the
+        ``cache_dir``: keep what was read there (``aoinspect.probing.cache``), for as long as the
         environment's directories are unchanged."""
         self._python = python
         self._timeout = timeout
@@ -94,7 +94,7 @@ class DistributionIndex:
 
     def _read_everything(self) -> None:
         if self._cache_dir is not None and self._python is None:
-            from aoinspect.cache import DistributionsCache
+            from aoinspect.probing.cache import DistributionsCache
 
             cache = DistributionsCache(self._cache_dir)
             everything = cache.read()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from aoinspect import cache
+from aoinspect.probing import cache
 from aoinspect.cli import cli
 from tests.helpers import FakePackages, document
 from tests.packages import lazy_package
