@@ -706,6 +706,6 @@ def main() -> None:
 
 
 # ``aoinspect trace`` lives with the rest of the tracer; its module imports only Click.
-from aoinspect.tracing.command import trace_command  # noqa: E402
+from aoinspect.commands.trace import trace_command  # noqa: E402
 
 cli.add_command(trace_command)
