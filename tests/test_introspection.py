@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from aoinspect.child import protocol
 from aoinspect.cli import cli
+from aoinspect.planning import Plan
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest, ProbeRun
-from aoinspect.rules.base import Plan
 from aoinspect.rules.introspection import PROBED_ATTRIBUTES
 from tests import packages
 from tests.helpers import FakePackages, document
