@@ -144,13 +144,6 @@ class DistributionIndex:
             self._versions.setdefault(name, version)
             self._providers[top] = name
 
-    def provider(self, module: str) -> str | None:
-        top = module.partition(".")[0]
-        if self.is_stdlib(top):
-            return None
-        self._find({top})
-        return self._providers.get(top)
-
     def is_stdlib(self, module: str) -> bool:
         if self._python is not None:
             self._read()

@@ -16,7 +16,6 @@ handlers and finalizers left behind by the package cannot hang or pollute the ru
 import sys
 
 REPR_LIMIT = 300
-CANDIDATE_LIMIT = 2000
 
 _modules = sys.modules
 _STARTUP_MODULES = list(_modules)  # reported, so that tests can hold the probe to the rule above
