@@ -199,7 +199,7 @@ def test_readme_lists_the_probed_attributes() -> None:
 
 def test_every_mode_has_a_branch_in_the_probe() -> None:
     # Every section a parser, and the reverse: tests/test_child.py. The README's rules table: test_cli.py.
-    probe = (Path(protocol.__file__).parent / "probe.py").read_text(encoding="utf-8")
+    probe = (Path(protocol.__file__).parent / "measure.py").read_text(encoding="utf-8")
     for mode in protocol.REQUEST_MODES:
         name = next(key for key, value in vars(protocol).items() if key.startswith("MODE_") and value == mode)
         assert f"mode == protocol.{name}:" in probe, mode

@@ -72,7 +72,7 @@ class _Pending:
 
 
 class ForkSession:
-    """Talks to ``probe.py ... serve``: one line per request on a control pipe, ``started`` and
+    """Talks to ``measure.py ... serve``: one line per request on a control pipe, ``started`` and
     ``ended`` lines back on a status pipe, results in a file per probe."""
 
     def __init__(self, settings: ProbeSettings, package: str, children: Children) -> None:
