@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from aoinspect.child import protocol
 from aoinspect.cli import cli
+from aoinspect.planning import Plan
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest, ProbeRun
-from aoinspect.rules.base import Plan
 from aoinspect.rules.introspection import PROBED_ATTRIBUTES
 from tests import packages
 from tests.helpers import FakePackages, document
@@ -200,7 +200,7 @@ def test_the_docs_list_the_probed_attributes() -> None:
 
 def test_every_mode_has_a_branch_in_the_probe() -> None:
     # Every section a parser, and the reverse: tests/test_child.py. The rules tables: test_cli.py.
-    probe = (Path(protocol.__file__).parent / "probe.py").read_text(encoding="utf-8")
+    probe = (Path(protocol.__file__).parent / "measure.py").read_text(encoding="utf-8")
     for mode in protocol.REQUEST_MODES:
         name = next(key for key, value in vars(protocol).items() if key.startswith("MODE_") and value == mode)
         assert f"mode == protocol.{name}:" in probe, mode
