@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from aoinspect import schema  # constants only: cheap enough for --help
+from aoinspect import formats, schema  # constants and the format registry only: cheap enough for --help
 
 if TYPE_CHECKING:
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
@@ -128,7 +128,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
-        click.option("--format", "fmt", type=click.Choice(schema.FORMATS), default=None,
+        click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
                      help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
                           "html and markdown for reports; check also prints junit, github and sarif."),
         click.option("--timeout", type=_Seconds(), default=None,
@@ -195,7 +195,7 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
     """The command, the format and the package of a command line Click refused, read as far as
     it can be: from the options it parsed, else from the words themselves."""
     words = arguments[: arguments.index("--")] if "--" in arguments else arguments
-    command = next((word for word in words if word in schema.COMMAND_FORMATS), None)
+    command = next((word for word in words if word in formats.KINDS), None)
     fmt: str | None = None
     package = DEFAULT_PACKAGE
     for index, word in enumerate(words):
@@ -280,7 +280,7 @@ class _Invocation:
             from aoinspect.progress import Progress
 
             self.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
-        allowed = schema.COMMAND_FORMATS[command]
+        allowed = formats.names_for(command)
         if self.fmt not in allowed:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
 
@@ -363,7 +363,7 @@ class _Invocation:
         self.ctx.exit(128 + signum)
 
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
-        if self.fmt in schema.FAILURE_FORMATS:
+        if formats.renders_failure_of(self.fmt, self.command):
             click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
         self.ctx.exit(failure.exit_code)
@@ -620,7 +620,7 @@ def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 @cli.command("diff", epilog=DIFF_HELP)
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@click.option("--format", "fmt", type=click.Choice(schema.COMMAND_FORMATS["diff"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(formats.names_for("diff")), default=None,
               help="Output format (default: text).")
 @click.option("--threshold", default="10%,1ms", show_default=True, callback=_threshold, metavar="PCT%,MSms",
               help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
@@ -636,10 +636,11 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
     the head of a pull request.
     """
     from aoinspect.diff import DocumentError, compare, read_report
-    from aoinspect.render.diff import render_diff, render_diff_failure
+    from aoinspect.render import render
+    from aoinspect.render.diff import render_diff_failure
 
     fmt = fmt or (ctx.obj or {}).get("fmt") or "text"
-    allowed = schema.COMMAND_FORMATS["diff"]
+    allowed = formats.names_for("diff")
     if fmt not in allowed:
         raise click.UsageError(f"diff prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
     try:
@@ -650,7 +651,7 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
             click.echo(failure)
         click.echo(f"aoinspect: {exc.message}", err=True)
         ctx.exit(exc.exit_code)
-    click.echo(render_diff(result, fmt))
+    click.echo(render(result, fmt))
     ctx.exit(result.exit_code)
 
 

@@ -9,15 +9,14 @@ conditions turn any of that into exit code 1.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 from aoinspect import schema
-from aoinspect.errors import AoinspectError
+from aoinspect.documents import DocumentError
+from aoinspect.models import total_ms
 from aoinspect.patterns import matches
 
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a resolve --all of a huge package is tens of MB
@@ -33,13 +32,6 @@ FAIL_MORE_MODULES = "more-modules"  # more-modules:N: a subject loads N or more 
 FAIL_TIME_RATIO = "time-ratio"  # time-ratio:R: a subject's total time is R times the old, beyond the ms floor
 FAIL_ANY = "any"  # any change the diff reports
 FAIL_KINDS = (FAIL_NEW_ERRORS, FAIL_NEW_FINDINGS, FAIL_ADDED, FAIL_MORE_MODULES, FAIL_TIME_RATIO, FAIL_ANY)
-
-
-class DocumentError(AoinspectError):
-    """A file that cannot be read, or is not a JSON report of aoinspect, or two that do not compare."""
-
-    exit_code = schema.EXIT_USAGE
-    kind = "usage"
 
 
 @dataclass(frozen=True)
@@ -134,6 +126,11 @@ class Subject:
     total_ms: float | None
     ok: bool = True
     error: str | None = None
+    count: int | None = None  # read from a diff's document, which keeps the counts, not the modules
+
+    @property
+    def size(self) -> int:
+        return len(self.modules) if self.count is None else self.count
 
 
 @dataclass(frozen=True)
@@ -163,11 +160,11 @@ class SubjectChange:
 
     @property
     def modules_before(self) -> int | None:
-        return len(self.before.modules) if self.before else None
+        return self.before.size if self.before else None
 
     @property
     def modules_after(self) -> int | None:
-        return len(self.after.modules) if self.after else None
+        return self.after.size if self.after else None
 
     @property
     def ms_before(self) -> float | None:
@@ -233,153 +230,57 @@ def subject_label(package: str, name: str | None) -> str:
 
 
 def read_report(path: str) -> Side:
-    """Read and check one JSON report: a regular file, at most MAX_DOCUMENT_BYTES, of a known shape."""
-    import json
+    """Read one JSON report through the one decoder (``aoinspect.documents``): a regular file, at
+    most MAX_DOCUMENT_BYTES, of a known shape."""
+    from aoinspect import documents
 
-    try:
-        # O_NONBLOCK: opening a FIFO must not hang; it is then refused as not a regular file.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise DocumentError(f"{path} is not a regular file.")
-        if info.st_size > MAX_DOCUMENT_BYTES:
-            raise DocumentError(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB.")
-        with os.fdopen(descriptor, "rb", closefd=False) as stream:
-            data = stream.read(MAX_DOCUMENT_BYTES + 1)  # the file may have grown since fstat
-    except OSError as exc:
-        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}.") from None
-    finally:
-        os.close(descriptor)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(f"{path} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB.")
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise DocumentError(f"{path} is not valid JSON: {exc}.") from None
-    return report_from_document(path, document)
-
-
-READABLE_SCHEMAS = (1, schema.SCHEMA_VERSION)
+    return report_from_document(path, documents.parse(path, MAX_DOCUMENT_BYTES))
 
 
 def report_from_document(path: str, document: object) -> Side:
-    reader = _Reader(path)
-    top = reader.mapping(document, "the document")
-    # Schema 2 only added keys that diff does not read: a base branch's older report still compares.
-    if top.get("schema") not in READABLE_SCHEMAS:
-        raise DocumentError(
-            f"{path} is not an aoinspect JSON report of schema {' or '.join(map(str, READABLE_SCHEMAS))} "
-            f"(its schema is {top.get('schema')!r})."
-        )
-    command = top.get("command")
-    if command not in COMPARABLE_COMMANDS:
-        raise DocumentError(f"{path}: cannot compare {command!r} reports ({', '.join(COMPARABLE_COMMANDS)}).")
-    if command == "trace":  # a trace's subject is the program, as it was run
-        package = "python " + " ".join(reader.string(part, f"program[{index}]")
-                                       for index, part in enumerate(reader.sequence(top.get("program"), "program")))
-    else:
-        package = reader.string(top.get("package"), "package")
-    if top.get("error") is not None:
-        error = reader.mapping(top["error"], "error")
-        return Side(path, command, package, (), (), str(error.get("message") or error.get("kind") or "failed"))
-    subjects = reader.subjects(command, top)
-    findings = tuple(reader.finding(item, f"findings[{index}]")
-                     for index, item in enumerate(reader.sequence(top.get("findings", []), "findings")))
-    return Side(path, command, package, subjects, findings)
+    """The side of a diff a JSON document gives, decoded and checked by ``aoinspect.documents``."""
+    from aoinspect import documents
+
+    if isinstance(document, dict) and document.get("schema") in documents.READABLE_SCHEMAS:
+        command = document.get("command")
+        if command not in COMPARABLE_COMMANDS:
+            raise DocumentError(f"{path}: cannot compare {command!r} reports ({', '.join(COMPARABLE_COMMANDS)}).")
+    return side_of(path, documents.decode(document, path))
 
 
-class _Reader:
-    """Checks the parts of a document the diff reads, naming the first one that is wrong."""
+def side_of(path: str, report: Any) -> Side:
+    """What a typed report says about each subject, and its findings."""
+    from aoinspect.models import Failure, Snapshot
+    from aoinspect.tracing.models import TraceReport
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    if isinstance(report, TraceReport):  # one subject, the program: what it loaded, and how long
+        program = "python " + " ".join(report.program)
+        ok = report.ok
+        subject = Subject(None, frozenset(load.module for load in report.loads), report.total_ms, ok,
+                          None if ok else report.ending or "failed")
+        return Side(path, "trace", program, (subject,), _refs(report.findings))
+    if isinstance(report, Failure):
+        return Side(path, report.command, report.package, (), (), report.message or report.kind or "failed")
+    if isinstance(report, Snapshot):
+        subjects = [Subject(None, frozenset(report.imported), None)]
+        subjects += [Subject(name, frozenset(modules), None) for name, modules in sorted(report.names)]
+        return Side(path, "snapshot", report.package, tuple(subjects))
+    command = {"ListReport": "list", "ResolveReport": "resolve", "CheckReport": "check"}[type(report).__name__]
+    subjects = []
+    if report.imported is not None:  # None in check when the import failed
+        loads = report.imported.materialized
+        subjects.append(Subject(None, frozenset(load.module for load in loads), total_ms(loads)))
+    for result in getattr(report, "resolutions", None) or getattr(report, "results", None) or ():
+        error = result.error
+        message = f"{error.type}: {error.message}".rstrip(": ") if error is not None else None
+        loads = result.materialized
+        subjects.append(Subject(result.name, frozenset(load.module for load in loads), total_ms(loads), result.ok,
+                                message))
+    return Side(path, command, report.package, tuple(subjects), _refs(getattr(report, "findings", ())))
 
-    def fail(self, where: str, expected: str) -> DocumentError:
-        return DocumentError(f"{self.path}: {where} is not {expected}.")
 
-    def mapping(self, value: object, where: str) -> Mapping[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, "an object")
-        return value
-
-    def sequence(self, value: object, where: str) -> Sequence[Any]:
-        if not isinstance(value, list):
-            raise self.fail(where, "a list")
-        return value
-
-    def string(self, value: object, where: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(where, "a string")
-        return value
-
-    def number(self, value: object, where: str) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(where, "a number")
-        return float(value)
-
-    def names(self, value: object, where: str) -> frozenset[str]:
-        return frozenset(self.string(item, f"{where}[{index}]")
-                         for index, item in enumerate(self.sequence(value, where)))
-
-    def loads(self, value: object, where: str) -> tuple[frozenset[str], float]:
-        modules: set[str] = set()
-        top_level_ms = 0.0
-        for index, item in enumerate(self.sequence(value, where)):
-            load = self.mapping(item, f"{where}[{index}]")
-            modules.add(self.string(load.get("module"), f"{where}[{index}].module"))
-            cumulative = self.number(load.get("cumulative_ms"), f"{where}[{index}].cumulative_ms")
-            if load.get("depth") == 0 and cumulative is not None:
-                top_level_ms += cumulative
-        return frozenset(modules), round(top_level_ms, 4)
-
-    def timed(self, part: Mapping[str, Any], where: str) -> Subject:
-        modules, top_level_ms = self.loads(part.get("materialized"), f"{where}.materialized")
-        total = self.number(part.get("total_ms"), f"{where}.total_ms")
-        return Subject(None, modules, top_level_ms if total is None else total)
-
-    def subjects(self, command: str, top: Mapping[str, Any]) -> tuple[Subject, ...]:
-        subjects: list[Subject] = []
-        imported = top.get("import")
-        if command == "trace":
-            # One subject, the program: what it loaded, and how long its imports took.
-            modules, _top_level_ms = self.loads(top.get("loads", []), "loads")
-            ok = top.get("ok", True) is not False
-            return (Subject(None, modules, self.number(top.get("total_ms"), "total_ms"), ok,
-                            None if ok else str(top.get("ending") or "failed")),)
-        if command == "snapshot":
-            subjects.append(Subject(None, self.names(imported, "import"), None))
-            for name, modules in sorted(self.mapping(top.get("names", {}), "names").items()):
-                subjects.append(Subject(name, self.names(modules, f"names.{name}"), None))
-            return tuple(subjects)
-        if imported is not None:  # null in check when the import failed
-            subjects.append(self.timed(self.mapping(imported, "import"), "import"))
-        for index, item in enumerate(self.sequence(top.get("results", []), "results")):
-            where = f"results[{index}]"
-            result = self.mapping(item, where)
-            name = self.string(result.get("name"), f"{where}.name")
-            measured = self.timed(result, where)
-            error = result.get("error")
-            message = None
-            if isinstance(error, dict):
-                message = f"{error.get('type', 'Exception')}: {error.get('message', '')}".rstrip(": ")
-            ok = result.get("ok", True) is not False
-            subjects.append(Subject(name, measured.modules, measured.total_ms, ok, message))
-        return tuple(subjects)
-
-    def finding(self, value: object, where: str) -> FindingRef:
-        item = self.mapping(value, where)
-        name = item.get("name")
-        return FindingRef(
-            self.string(item.get("rule"), f"{where}.rule"),
-            self.string(item.get("severity"), f"{where}.severity"),
-            None if name is None else self.string(name, f"{where}.name"),
-            self.string(item.get("message"), f"{where}.message"),
-        )
+def _refs(findings: Sequence[Any]) -> tuple[FindingRef, ...]:
+    return tuple(FindingRef(finding.rule, finding.severity, finding.name, finding.message) for finding in findings)
 
 
 # --- comparing ----------------------------------------------------------------------------------

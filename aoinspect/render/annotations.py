@@ -102,10 +102,10 @@ def escape_property(text: str) -> str:
 
 
 def render_github(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
+    from aoinspect.documents import encode
 
     del options
-    return github_commands(to_document(report), workspace())
+    return github_commands(encode(report), workspace())
 
 
 def github_commands(document: Mapping[str, Any], root: str | None) -> str:
@@ -137,10 +137,10 @@ def _sarif_rule(rule_id: str) -> dict[str, Any]:
 
 
 def render_sarif(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
+    from aoinspect.documents import encode
 
     del options
-    return json.dumps(sarif_log(to_document(report), workspace()), indent=2)
+    return json.dumps(sarif_log(encode(report), workspace()), indent=2)
 
 
 def _artifact_location(path: str) -> dict[str, str]:

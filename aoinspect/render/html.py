@@ -65,10 +65,10 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"
 
 
 def render_html(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
+    from aoinspect.documents import encode
 
     del options  # the page sorts, filters and zooms by itself
-    return html_page(to_document(report))
+    return html_page(encode(report))
 
 
 def html_page(document: Mapping[str, Any]) -> str:

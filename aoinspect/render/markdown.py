@@ -75,9 +75,9 @@ def folded(summary: str, lines: Sequence[str], fold_after: int = FOLD_AFTER) -> 
 
 
 def render_markdown(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
+    from aoinspect.documents import encode
 
-    return markdown_document(to_document(report), top=options.top)
+    return markdown_document(encode(report), top=options.top)
 
 
 def markdown_document(document: Mapping[str, Any], top: int = 20) -> str:
