@@ -655,6 +655,65 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
     ctx.exit(result.exit_code)
 
 
+# --- render: a saved report again, in any format of its kind; runs nothing ------------------------
+
+
+@cli.command("render")
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
+              help="Output format (default: from -o FILE's extension, else the command's own default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="Write the output to FILE (default: stdout).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
+              help="text: how many of the heaviest modules (trace: lines) to show (0: all).")
+@click.option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
+              help="text: how to order resolve's module table.")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N", help="tree: show N levels.")
+@click.option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
+@click.option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
+@click.pass_context
+def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, output: str | None, top: int, sort: str,
+                   depth: int | None, focus: str | None, why: str | None) -> None:
+    """Render REPORT.json, saved from any command's --format json, again in any format its
+    command prints, with the same view options; nothing is run or measured again.
+
+    The output is what the command printed in that format, and the exit code its exit code.
+    A failure document (a run that produced no report) renders as the command showed it.
+    """
+    from aoinspect import documents
+    from aoinspect.render import RenderOptions, render
+
+    try:
+        report = documents.load(report_path)
+    except documents.DocumentError as exc:
+        click.echo(f"aoinspect: {exc.message}", err=True)
+        ctx.exit(exc.exit_code)
+    kind = formats.kind_of(report)
+    command = report.command if kind == "failure" else kind
+    allowed = formats.names_for(command) or formats.ALL
+    configured = (ctx.obj or {}).get("fmt")
+    fmt = (fmt or (formats.guess_format(output) if output else None)
+           or (configured if configured in allowed else None) or ("json" if command == "snapshot" else "text"))
+    if fmt not in allowed:
+        raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
+    if kind == "failure" and not formats.renders_failure_of(fmt, command):
+        click.echo(f"aoinspect: {report.message}", err=True)
+        ctx.exit(report.exit_code)
+    to_terminal = output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
+    options = RenderOptions(color=fmt == "text" and to_terminal and "NO_COLOR" not in os.environ,
+                            width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
+    text = render(report, fmt, options)
+    if output is None:
+        click.echo(text)
+    else:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+    if kind == "failure":
+        click.echo(f"aoinspect: {report.message}", err=True)
+    ctx.exit(report.exit_code)
+
+
 class Terminated(BaseException):
     """SIGTERM, SIGHUP or SIGINT: unwinds like Ctrl-C, so that every session ends its children
     and removes its directories on the way out; the exit status is then 128 + the signal."""

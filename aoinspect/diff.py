@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
 from aoinspect import schema
-from aoinspect.documents import DocumentError
+from aoinspect.documents import DocumentError as DocumentError  # raised here too; the CLI catches it
 from aoinspect.models import total_ms
 from aoinspect.patterns import matches
 

@@ -121,6 +121,22 @@ class Scalar(Kind):
         return {"type": self.json_type}
 
 
+class Version(Kind):
+    """The ``schema`` key: any readable version is read; the JSON Schema describes the current one."""
+
+    def encode(self, value: Any) -> Any:
+        return schema.SCHEMA_VERSION
+
+    def decode(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or value not in READABLE_SCHEMAS:
+            raise Invalid(where, f"is not a schema version aoinspect reads ({', '.join(map(str, READABLE_SCHEMAS))})")
+        return value
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {"const": schema.SCHEMA_VERSION}
+
+
+VERSION = Version()
 STRING, INTEGER, NUMBER, BOOLEAN, NULL = (Scalar(name) for name in ("string", "integer", "number", "boolean", "null"))
 
 
@@ -382,7 +398,7 @@ FINDING = Struct("Finding", [
 
 def _header(command: str) -> list[Field]:
     return [
-        Field("schema", INTEGER, lambda report: schema.SCHEMA_VERSION, doc="the document's version"),
+        Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION, doc="the document's version"),
         Field("command", Scalar("string", command), lambda report: command),
         Field("package", STRING),
         Field("ok", BOOLEAN, default=None),
@@ -394,8 +410,8 @@ def _header(command: str) -> list[Field]:
 # --- the documents -------------------------------------------------------------------------------
 
 
-def _with_package(imported: ImportResult | None, package: str) -> ImportResult | None:
-    return None if imported is None else replace(imported, package=package)
+def _with_package(imported: ImportResult, package: str) -> ImportResult:
+    return replace(imported, package=package)
 
 
 LIST = Struct("ListDocument", [
@@ -433,8 +449,8 @@ CHECK = Struct("CheckDocument", [
     Field("findings", Array(FINDING)),
     Field("notes", Array(STRING), default=()),
     Field("rules", Array(STRING), default=(), doc="every rule id this run evaluated"),
-], lambda v: CheckReport(v["package"], _with_package(v["import"], v["package"]), v["names"], v["results"],
-                         v["findings"], v["strict"], v["isolation"], v["rules"], v["file"], v["notes"]),
+], lambda v: CheckReport(v["package"], v["import"] and _with_package(v["import"], v["package"]), v["names"],
+                         v["results"], v["findings"], v["strict"], v["isolation"], v["rules"], v["file"], v["notes"]),
     "aoinspect check --format json")
 
 _BASELINE_FIELDS = [
@@ -469,7 +485,7 @@ def _no_package(failure: Failure) -> bool:
 
 
 FAILURE = Struct("FailureDocument", [
-    Field("schema", INTEGER, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
     Field("command", STRING, doc="the command that failed (aoinspect: not known)"),
     Field("package", STRING, default="", omit=_no_package),
     Field("ok", Scalar("boolean", False), lambda report: False),
@@ -538,7 +554,7 @@ TRACE_FINDING = Struct("TraceFinding", [
 ], lambda v: Finding(v["rule"], v["severity"], None, v["message"]), "A broken --forbid or budget.")
 
 TRACE = Struct("TraceDocument", [
-    Field("schema", INTEGER, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
     Field("command", Scalar("string", "trace"), lambda report: "trace"),
     Field("program", Array(STRING), doc="what was given to python"),
     Field("python", STRING),
@@ -646,7 +662,7 @@ def _build_diff(v: dict[str, Any]) -> Diff:
 
 
 DIFF = Struct("DiffDocument", [
-    Field("schema", INTEGER, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
     Field("command", Scalar("string", "diff"), lambda report: "diff"),
     Field("ok", BOOLEAN, default=None),
     Field("exit_code", INTEGER, default=None),
@@ -680,7 +696,7 @@ SCHEMA_FILES: dict[str, Struct] = {**KINDS, "baseline": BASELINE}
 
 def encode(report: object) -> dict[str, Any]:
     """The JSON document of a typed report, as ``--format json`` prints it."""
-    return KINDS[kind_of(report)].encode(report)  # type: ignore[no-any-return]
+    return KINDS[kind_of(report)].encode(report)
 
 
 def dumps(report: object) -> str:
