@@ -12,23 +12,29 @@ document (a run that produced no report) is kind ``failure``, shown by the forma
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 KINDS = ("list", "resolve", "check", "snapshot", "trace", "diff")
 _REPORTS = ("list", "resolve", "check", "snapshot")  # the commands that measure a package
 
 
-@dataclass(frozen=True)
 class Format:
     """One output format. ``renderers`` maps a kind to ``module:function`` (a function of the
-    typed report and ``RenderOptions`` returning the text); ``"*"`` serves every other kind."""
+    typed report and ``RenderOptions`` returning the text); ``"*"`` serves every other kind.
 
-    name: str
-    kinds: tuple[str, ...]
-    help: str
-    extensions: tuple[str, ...] = ()  # the first is the one to write; all are recognised on -o
-    failures: tuple[str, ...] = ()  # the commands whose failure documents it shows
-    renderers: dict[str, str] = field(default_factory=dict)
+    A plain class, not a dataclass: ``aoinspect --help`` imports this module."""
+
+    __slots__ = ("extensions", "failures", "help", "kinds", "name", "renderers")
+
+    def __init__(self, name: str, kinds: tuple[str, ...], help: str, extensions: tuple[str, ...] = (),
+                 failures: tuple[str, ...] = (), renderers: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.kinds = kinds
+        self.help = help
+        self.extensions = extensions  # the first is the one to write; all are recognised on -o
+        self.failures = failures  # the commands whose failure documents it shows
+        self.renderers = renderers or {}
+
+    def __repr__(self) -> str:
+        return f"Format({self.name!r}, kinds={self.kinds!r})"
 
     def renderer(self, kind: str) -> str:
         """Where the renderer of ``kind`` lives, ``module:function``."""
@@ -38,6 +44,9 @@ class Format:
 FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
     Format("text", ("list", "check", "resolve", "diff", "trace"), "for people, in a terminal (the default)",
            (".txt",), renderers={"*": "aoinspect.render.text:render_text",
+                                 "list": "aoinspect.render.text:render_list",
+                                 "resolve": "aoinspect.render.text:render_resolve",
+                                 "check": "aoinspect.render.text:render_check",
                                  "trace": "aoinspect.render.trace:render_text",
                                  "diff": "aoinspect.render.diff:render_text"}),
     Format("json", KINDS, "one versioned document (schemas/KIND.schema.json); `aoinspect render` reads it back",
