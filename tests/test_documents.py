@@ -210,11 +210,17 @@ ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.re
           "trace": "aoinspect.tracing.run.trace_program"}
 
 
+# Each case of each kind: the command line that makes it.
+CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
+         "trace": "trace", "diff": "diff"}
+
+
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
     cases = []
-    for kind in formats.KINDS:
+    for case, kind in CASES.items():
         for fmt in formats.names_for(kind):
-            cases += [(kind, fmt, view) for view in [(), *VIEWS.get((kind, fmt), [])]]
+            cases += [(case, fmt, view) for view in [(), *VIEWS.get((kind, fmt), [])]]
+    assert set(CASES.values()) == set(formats.KINDS)
     return cases
 
 
@@ -236,26 +242,28 @@ class Live:
         (root / "new.json").write_text(json.dumps(new))
         self.reports: dict[str, Any] = {}
 
-    def arguments(self, kind: str) -> list[str]:
+    def arguments(self, case: str) -> list[str]:
         return {
             "list": ["list"],
+            "list --resolve": ["-p", "snap", "list", "--resolve"],
             "resolve": ["resolve", "quantization", "ns"],
             "check": ["-p", "pkg", "check"],
             "snapshot": ["-p", "snap", "snapshot"],
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
-        }[kind]
+        }[case]
 
-    def run(self, monkeypatch: pytest.MonkeyPatch, kind: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:
+    def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:
         """The live command in ``fmt``: its result, and what it printed (a trace: into -o FILE)."""
         import aoinspect.render
 
-        words = self.arguments(kind)
+        kind = CASES[case]
+        words = self.arguments(case)
         at = words.index("--") if "--" in words else len(words)
         words = [*words[:at], "--format", fmt, *view, *words[at:]]
         with monkeypatch.context() as patch:
-            if kind in self.reports and kind in ENGINE:
-                patch.setattr(ENGINE[kind], lambda *args, **kwargs: self.reports[kind])
+            if case in self.reports and kind in ENGINE:
+                patch.setattr(ENGINE[kind], lambda *args, **kwargs: self.reports[case])
             seen: list[Any] = []
             real = aoinspect.render.render
 
@@ -266,7 +274,7 @@ class Live:
             patch.setattr(aoinspect.render, "render", spy)
             result = CliRunner().invoke(cli, words, env=self.env, catch_exceptions=False)
         if seen:
-            self.reports.setdefault(kind, seen[-1])
+            self.reports.setdefault(case, seen[-1])
         printed = (self.root / "trace.out").read_text(encoding="utf-8") if kind == "trace" else result.stdout
         return result, printed
 
@@ -280,14 +288,14 @@ def render_saved(path: Path, fmt: str, view: tuple[str, ...], env: dict[str, str
     return CliRunner().invoke(cli, ["render", str(path), "--format", fmt, *view], env=env, catch_exceptions=False)
 
 
-@pytest.mark.parametrize(("kind", "fmt", "view"), _cases())
-def test_render_equals_the_live_output(live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str,
+@pytest.mark.parametrize(("case", "fmt", "view"), _cases())
+def test_render_equals_the_live_output(live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case: str,
                                        fmt: str, view: tuple[str, ...]) -> None:
-    result, printed = live.run(monkeypatch, kind, fmt, view)
-    assert kind in live.reports
+    result, printed = live.run(monkeypatch, case, fmt, view)
+    assert case in live.reports
     saved = tmp_path / "report.json"
-    saved.write_text(documents.dumps(live.reports[kind]), encoding="utf-8")
-    validate(json.loads(saved.read_text()), kind)
+    saved.write_text(documents.dumps(live.reports[case]), encoding="utf-8")
+    validate(json.loads(saved.read_text()), CASES[case])
     again = render_saved(saved, fmt, view, live.env)
     assert again.stdout == printed
     assert again.exit_code == result.exit_code
