@@ -129,8 +129,7 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
         click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
-                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
-                          "html and markdown for reports; check also prints junit, github and sarif."),
+                     help=formats.option_help(("list", "resolve", "check", "snapshot"))),
         click.option("--timeout", type=_Seconds(), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",

@@ -130,6 +130,12 @@ def help_text(kind: str | None = None) -> str:
     return "Output format: " + "; ".join(f"{name}: {FORMATS[name].help}" for name in names) + "."
 
 
+def option_help(commands: tuple[str, ...]) -> str:
+    """``--format`` help for options several commands share: which command prints which format."""
+    return "Output format (default: text; snapshot: json): " + "; ".join(
+        f"{command} prints {', '.join(names_for(command))}" for command in commands) + "."
+
+
 def table() -> str:
     """The docs' format table, in Markdown: each format, the reports it renders, failures, extension."""
     lines = ["| format | renders | failures | `-o` extension | what |", "| --- | --- | --- | --- | --- |"]
