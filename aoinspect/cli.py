@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from aoinspect import schema  # constants only: cheap enough for --help
+from aoinspect import formats, schema  # constants and the format registry only: cheap enough for --help
 
 if TYPE_CHECKING:
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
@@ -128,9 +128,8 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
                      help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
                           "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
-        click.option("--format", "fmt", type=click.Choice(schema.FORMATS), default=None,
-                     help="Output format (default: text); resolve also draws tree, dot, mermaid and svg; "
-                          "html and markdown for reports; check also prints junit, github and sarif."),
+        click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
+                     help=formats.option_help(("list", "resolve", "check", "snapshot"))),
         click.option("--timeout", type=_Seconds(), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -195,7 +194,7 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
     """The command, the format and the package of a command line Click refused, read as far as
     it can be: from the options it parsed, else from the words themselves."""
     words = arguments[: arguments.index("--")] if "--" in arguments else arguments
-    command = next((word for word in words if word in schema.COMMAND_FORMATS), None)
+    command = next((word for word in words if word in formats.KINDS), None)
     fmt: str | None = None
     package = DEFAULT_PACKAGE
     for index, word in enumerate(words):
@@ -280,7 +279,7 @@ class _Invocation:
             from aoinspect.progress import Progress
 
             self.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
-        allowed = schema.COMMAND_FORMATS[command]
+        allowed = formats.names_for(command)
         if self.fmt not in allowed:
             raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
 
@@ -363,7 +362,7 @@ class _Invocation:
         self.ctx.exit(128 + signum)
 
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
-        if self.fmt in schema.FAILURE_FORMATS:
+        if formats.renders_failure_of(self.fmt, self.command):
             click.echo(render(failure, self.fmt))
         click.echo(f"aoinspect: {failure.message}", err=True)
         self.ctx.exit(failure.exit_code)
@@ -620,7 +619,7 @@ def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> Any:
 @cli.command("diff", epilog=DIFF_HELP)
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@click.option("--format", "fmt", type=click.Choice(schema.COMMAND_FORMATS["diff"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(formats.names_for("diff")), default=None,
               help="Output format (default: text).")
 @click.option("--threshold", default="10%,1ms", show_default=True, callback=_threshold, metavar="PCT%,MSms",
               help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
@@ -636,10 +635,11 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
     the head of a pull request.
     """
     from aoinspect.diff import DocumentError, compare, read_report
-    from aoinspect.render.diff import render_diff, render_diff_failure
+    from aoinspect.render import render
+    from aoinspect.render.diff import render_diff_failure
 
     fmt = fmt or (ctx.obj or {}).get("fmt") or "text"
-    allowed = schema.COMMAND_FORMATS["diff"]
+    allowed = formats.names_for("diff")
     if fmt not in allowed:
         raise click.UsageError(f"diff prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
     try:
@@ -650,8 +650,67 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
             click.echo(failure)
         click.echo(f"aoinspect: {exc.message}", err=True)
         ctx.exit(exc.exit_code)
-    click.echo(render_diff(result, fmt))
+    click.echo(render(result, fmt))
     ctx.exit(result.exit_code)
+
+
+# --- render: a saved report again, in any format of its kind; runs nothing ------------------------
+
+
+@cli.command("render")
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
+              help="Output format (default: from -o FILE's extension, else the command's own default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="Write the output to FILE (default: stdout).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
+              help="text: how many of the heaviest modules (trace: lines) to show (0: all).")
+@click.option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
+              help="text: how to order resolve's module table.")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N", help="tree: show N levels.")
+@click.option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
+@click.option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
+@click.pass_context
+def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, output: str | None, top: int, sort: str,
+                   depth: int | None, focus: str | None, why: str | None) -> None:
+    """Render REPORT.json, saved from any command's --format json, again in any format its
+    command prints, with the same view options; nothing is run or measured again.
+
+    The output is what the command printed in that format, and the exit code its exit code.
+    A failure document (a run that produced no report) renders as the command showed it.
+    """
+    from aoinspect import documents
+    from aoinspect.render import RenderOptions, render
+
+    try:
+        report = documents.load(report_path)
+    except documents.DocumentError as exc:
+        click.echo(f"aoinspect: {exc.message}", err=True)
+        ctx.exit(exc.exit_code)
+    kind = formats.kind_of(report)
+    command = report.command if kind == "failure" else kind
+    allowed = formats.names_for(command) or formats.ALL
+    configured = (ctx.obj or {}).get("fmt")
+    fmt = (fmt or (formats.guess_format(output) if output else None)
+           or (configured if configured in allowed else None) or ("json" if command == "snapshot" else "text"))
+    if fmt not in allowed:
+        raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
+    if kind == "failure" and not formats.renders_failure_of(fmt, command):
+        click.echo(f"aoinspect: {report.message}", err=True)
+        ctx.exit(report.exit_code)
+    to_terminal = output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
+    options = RenderOptions(color=fmt == "text" and to_terminal and "NO_COLOR" not in os.environ,
+                            width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
+    text = render(report, fmt, options)
+    if output is None:
+        click.echo(text)
+    else:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+    if kind == "failure":
+        click.echo(f"aoinspect: {report.message}", err=True)
+    ctx.exit(report.exit_code)
 
 
 class Terminated(BaseException):

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from aoinspect import schema
+from aoinspect import formats, schema
 
 TRACE_HELP_EPILOG = """\b
 Exit code: the program's own (128+N when a signal N killed it), or:
@@ -26,7 +26,7 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 @click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
 @click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
               help="Run the program with this interpreter (3.9+); also AOINSPECT_PYTHON.")
-@click.option("--format", "fmt", type=click.Choice(schema.COMMAND_FORMATS["trace"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(formats.names_for("trace")), default=None,
               help="Report format (default: text).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
               help="Write the report to FILE (default: stderr, after the program ends).")
@@ -59,11 +59,11 @@ def trace_command(
     through lazy __getattr__ hops and introspection such as hasattr or inspect.getmodule.
     """
     from aoinspect.errors import AoinspectError
-    from aoinspect.tracing.models import TraceOptions
+    from aoinspect.models.trace import TraceOptions
     from aoinspect.tracing.program import parse_program
 
     group: dict[str, Any] = ctx.obj or {}
-    fmt = fmt or (group.get("fmt") if group.get("fmt") in schema.COMMAND_FORMATS["trace"] else None) or "text"
+    fmt = fmt or (group.get("fmt") if group.get("fmt") in formats.names_for("trace") else None) or "text"
     python = python or group.get("python")
     try:
         parsed = parse_program(program)

@@ -26,7 +26,7 @@ from aoinspect.tracing.report import build_report
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from aoinspect.tracing.models import TraceOptions, TraceReport
+    from aoinspect.models.trace import TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
 
 TRACE_ENTRY = os.path.join(CHILD_DIR, "trace.py")
