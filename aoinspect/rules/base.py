@@ -135,17 +135,18 @@ class Example:
     files: tuple[tuple[str, str], ...]  # (path, text), written under a directory on PYTHONPATH
     args: tuple[str, ...]  # the command line after ``aoinspect``, run in that directory
     output: str  # the rule's findings, one a line: ``severity  rule (name): message``
+    about: str = ""  # what the files alone do not say (Markdown)
 
     @property
     def command(self) -> str:
         return " ".join(("aoinspect", *self.args))
 
 
-def example(files: Mapping[str, str], args: str, output: str) -> Example:
+def example(files: Mapping[str, str], args: str, output: str, about: str = "") -> Example:
     """An ``Example`` written the readable way: FILES' texts indented as the code around them and
     dedented here, ARGS one string split on spaces."""
     texts = tuple((path, textwrap.dedent(text).lstrip("\n")) for path, text in files.items())
-    return Example(texts, tuple(args.split()), output)
+    return Example(texts, tuple(args.split()), output, about)
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,11 @@ BUDGET_EXCEEDED = Rule(
 
 # --- the baseline ------------------------------------------------------------------------------
 
-# Recorded (by check --update-baseline) when pkg also imported pkg._compat and pkg.stats imported
-# nothing; now pkg._compat is gone and pkg.stats imports pkg._linalg.
+_BASELINE_ABOUT = (
+    "`baseline.json` was written by `aoinspect -p pkg check --baseline baseline.json --update-baseline` when "
+    "`pkg` also imported `pkg._compat` and `pkg.stats` imported nothing; since then `pkg._compat` is gone and "
+    "`pkg.stats` imports `pkg._linalg`."
+)
 _BASELINE_EXAMPLE = {
     "baseline.json": """
         {
@@ -205,6 +208,7 @@ NEW_IMPORT = Rule(
     example=example(
         _BASELINE_EXAMPLE, "-p pkg check --baseline baseline.json",
         "error  new-import: import pkg now imports 1 module(s) the baseline did not have: pkg._linalg.",
+        about=_BASELINE_ABOUT,
     ),
 )
 
@@ -225,7 +229,7 @@ BASELINE = Rule(
     find=_baseline_notes, enabled=lambda options: bool(options.baseline), option="--baseline",
     what="With `--baseline FILE`, notes what is not a regression: modules that `import PKG` or a lazy name no "
          "longer load (good news), lazy names the baseline does not have yet, and, with `--update-baseline`, that "
-         "the file was written. Info findings never fail a run.",
+         "the file was written.",
     why="A baseline that is not updated when imports go away keeps allowing them to come back unnoticed. The note "
         "says when the recorded state is out of date in the good direction, so that the improvement can be locked "
         "in.",
@@ -233,6 +237,7 @@ BASELINE = Rule(
         _BASELINE_EXAMPLE, "-p pkg check --baseline baseline.json",
         "info  baseline: good news: import pkg no longer imports pkg._compat; --update-baseline records "
         "it.",
+        about=_BASELINE_ABOUT,
     ),
 )
 

@@ -41,6 +41,8 @@ def _severity(rule: Rule) -> str:
 
 
 def _enabled(rule: Rule) -> str:
+    if rule.find is None:  # the engine's own failure, not a judgement a run can skip
+        return "reported whenever it happens: `--ignore` cannot turn it off"
     if rule.option is None:
         return f"checked on every run of `check`; `--ignore {rule.id}` turns it off"
     options = " or ".join(f"`{option}`" for option in rule.option.split(", "))
@@ -55,13 +57,15 @@ def rule_page(rule: Rule) -> str:
              "## What it checks", "", rule.what, "",
              "## Why it matters", "", rule.why, "",
              "## Example", ""]
+    if rule.example.about:
+        lines += [rule.example.about, ""]
     for path, text in rule.example.files:
         if not text:
             lines += [f"`{path}` is empty.", ""]
             continue
         fence = next((language for suffix, language in _FENCES.items() if path.endswith(suffix)), "text")
         lines += [f"`{path}`:", "", f"```{fence}", text.rstrip("\n"), "```", ""]
-    lines += [f"`{rule.example.command}` reports (of its findings, those of `{rule.id}`):", "",
+    lines += [f"`{rule.example.command}` reports (its findings of `{rule.id}`, one a line):", "",
               "```console", f"$ {rule.example.command}", rule.example.output, "```", "",
               "## Fix", "", _sentence(rule.fix)]
     return "\n".join(lines) + "\n"

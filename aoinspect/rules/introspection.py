@@ -210,7 +210,7 @@ GETMODULE_LOADS = Rule(
          "the package, which makes it read `__file__` of every module in `sys.modules`. Reports the modules that "
          "walk imported, naming the `importlib.util.LazyLoader` modules it executed, or the exception it raised.",
     why="A `LazyLoader` module or a proxy placed in `sys.modules` loads, or fails, on its first attribute access, "
-        "and `__file__` is one. IPython's tracebacks, debuggers, `inspect.getsource` and warnings machinery call "
+        "and `__file__` is one. IPython's tracebacks, debuggers and `inspect.getsource` call "
         "`inspect.getmodule`: the first traceback shown in a session then loads every such module, or the "
         "traceback itself fails.",
     example=example(
@@ -437,8 +437,8 @@ COMPLETION_LOADS = Rule(
     plan=section_plan(protocol.MODE_COMPLETE, wire.CompleteSection, "completing '{package}.'"),
     what="Completes `PKG.` as the standard REPL does when TAB is pressed (`rlcompleter`, without readline), in a "
          "fresh interpreter after `import PKG`: it lists `dir(PKG)` and looks every name up to mark the callables. "
-         "Reports how many names it looked up, the modules that imported and the time; or, when completion "
-         "raises, that the REPL shows no completions at all.",
+         "When that imported modules, reports how many names it looked up, those modules and the time; when it "
+         "raised, that the REPL shows no completions at all.",
     why="A `__dir__` that lists the lazy names (as it should: `missing-dir`) makes TAB load them all, which is the "
         "price of completion and usually fine: an info finding that never fails a run. When a lookup raises "
         "anything but `AttributeError`, or a callable has a signature `inspect.signature` cannot read (openai's "

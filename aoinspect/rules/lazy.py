@@ -86,12 +86,13 @@ PROBE_FAILED = Rule(
          "(`os._exit`) or ends without sending its report, `check` reports it once per probe: for the access of a "
          "name, the finding names the name; for the probes of other rules (`from PKG import *`, `dir(PKG)`, TAB "
          "completion, pickling, threads) it says what the probe was doing. What that probe would have measured is "
-         "not judged by any other rule. A probe-failed finding makes `check` exit with 4; a failure of the first "
-         "probe, `import PKG` itself, is the only finding.",
+         "not judged by any other rule. A probe-failed finding makes `check` exit with 4. A failure of the first "
+         "probe, `import PKG` itself, is the run's only finding and is reported even under `--ignore probe-failed`, "
+         "which drops the others.",
     why="A name whose access hangs, crashes or ends the interpreter does so in every program that touches it, "
         "IPython and test suites included, and not always where it shows: `from PKG import *` and TAB completion "
         "reach it too. And what a probe did not report, `check` cannot judge: a run with a failed probe is no clean "
-        "bill of health, so it never exits 0.",
+        "bill of health, which is why it has an exit code of its own.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
          "pkg/plotting.py": """
@@ -165,7 +166,7 @@ INVALID_ALL = Rule(
     "invalid-all", schema.SEVERITY_ERROR, "`__all__` is not a list of unique strings",
     "make `__all__` a list or tuple of unique identifier strings", find=_invalid_all,
     what="Reads `PKG.__all__` after `import PKG`. An error when it is not a list or tuple (a set, a string, a "
-         "generator), or when it holds items that are not strings. A warning when it lists a name more than once, "
+         "dictionary), or when it holds items that are not strings. A warning when it lists a name more than once, "
          "or names that are not identifiers (`models.vit`): one finding for each kind of fault, however many names "
          "it concerns. A package without `__all__` is not judged.",
     why="`from PKG import *` raises `TypeError` on an item that is not a string and binds a name that is not an "
@@ -258,7 +259,7 @@ MISSING_DIR = Rule(
     "define a module `__dir__` that returns the lazy names too", find=_missing_dir,
     what="Calls `dir(PKG)` right after `import PKG` and looks for the lazy names in it: the declared names that "
          "the import did not load (those `--names` selects). One finding lists those missing; another says so when "
-         "`dir(PKG)` raises.",
+         "`dir(PKG)` raises instead.",
     why="A module `__getattr__` makes names reachable but not visible: `dir()`, TAB completion in IPython and the "
         "REPL, `help()` and other introspection tools list what `dir(PKG)` returns, so the lazy names look absent. "
         "PEP 562 gives modules `__dir__` for this.",
@@ -331,9 +332,10 @@ def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 NOT_CACHED = Rule(
     "not-cached", schema.SEVERITY_WARNING, "a second access calls `__getattr__` again",
     "store the value in the module's globals on first access", find=_not_cached, per_name=True,
-    what="Accesses each lazy name twice in the same interpreter and reports the names whose second access called "
-         "the package's `__getattr__` again or imported more modules. One finding per name; one for the whole "
-         "package when more than ten names are not cached (lazy_loader's pattern for attributes).",
+    what="After the first access of each lazy name, checks that every step a `__getattr__` served stored its "
+         "value in the namespace (the module's globals), and that looking the name up again imports nothing. One "
+         "finding per name that fails either; one for the whole package when more than ten names do (lazy_loader's "
+         "pattern for attributes).",
     why="A module `__getattr__` runs on every access of a name that is not in the module's globals. Uncached, each "
         "`PKG.NAME` in a loop repeats the lookup (an `import_module` call, a dictionary walk, sometimes a lock), "
         "which costs far more than an attribute read. A submodule is cached by the import system; a function or "
@@ -380,7 +382,7 @@ UNKNOWN_ACCEPTED = Rule(
     why="Code asks modules for attributes they may lack: `hasattr(PKG, name)`, `getattr(PKG, name, default)`, "
         "`inspect`, IPython's display, pytest's and doctest's collection, numpy's array protocols. A package that "
         "answers every name tells them all that it has everything, and a typo (`PKG.fti`) is a silent `None` "
-        "instead of an error.",
+        "instead of an `AttributeError` naming it.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_FUNCTIONS.replace(
             'raise AttributeError(f"module {__name__!r} has no attribute {name!r}")', "return None"),
@@ -406,7 +408,8 @@ WRONG_EXCEPTION = Rule(
     find=_wrong_exception, plan=_plan_unknown,
     what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
          "`import PKG`, and reports it when the lookup raises an exception that is not an `AttributeError` "
-         "(`KeyError` from a table of lazy names, `ModuleNotFoundError` from importing the name as a submodule), "
+         "(`KeyError` from a table of lazy names, `ModuleNotFoundError` from importing the name as a submodule; "
+         "a subclass of `AttributeError` is fine), "
          "with the exception and where it was raised.",
     why="`hasattr()` and `getattr(obj, name, default)` catch `AttributeError` and nothing else: with any other "
         "exception they raise instead of answering. Every tool that probes objects for optional attributes "
@@ -569,8 +572,8 @@ EAGER_IMPORT = Rule(
     what="Looks at the declared names that are already in the package's namespace right after `import PKG`. When "
          "the package has a lazy path (a module or class `__getattr__`) and that path, called directly for the "
          "name in a fresh interpreter, serves it through the import system, the name was meant to be lazy and is "
-         "not: the finding names the module that imported it. A name that `__getattr__` would not serve, or serves "
-         "from `globals()`, is eager by design (numpy's `__all__` is full of them) and not reported.",
+         "not: the finding names the module that imported it, when it is known. A name that `__getattr__` would not "
+         "serve, or serves from `globals()`, is eager by design (numpy's `__all__` is full of them) and not reported.",
     why="The lazy path is never taken, so `import PKG` pays for the module on every start while the code reads as "
         "if it did not. It usually comes from a convenience import added to `__init__.py` later, or from another "
         "eager module that imports the lazy one.",
