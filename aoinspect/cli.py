@@ -655,7 +655,7 @@ def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, thr
 
 
 @cli.command("rule")
-@click.argument("rule_id", metavar="RULE", required=False)
+@click.argument("rule_id", metavar="[RULE]", required=False)
 @click.option("--all", "every_rule", is_flag=True, help="Print the documentation of every rule.")
 def rule_command(rule_id: str | None, every_rule: bool) -> None:
     """Print the documentation of RULE, a rule of `check`: what it checks, why it matters, an

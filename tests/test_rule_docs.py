@@ -15,7 +15,7 @@ from aoinspect.cli import cli
 from aoinspect.render.annotations import sarif_log
 from aoinspect.rules import BY_ID, RULES, Rule, help_table
 from aoinspect.rules.base import plain
-from aoinspect.rules.docs import rule_list, rule_page, rule_url
+from aoinspect.rules.docs import rule_list, rule_page, rule_pages, rule_url
 from tests.helpers import document
 
 if TYPE_CHECKING:
@@ -112,6 +112,13 @@ def test_the_rule_list_has_every_rule_once_in_the_registrys_order() -> None:
     assert "| `import-failed` | error (exit 3) |" in listed and "| `probe-failed` | error (exit 4) |" in listed
     linked = rule_list(link=lambda rule: f"{rule.id}.md")
     assert "| [`eager-import`](eager-import.md) | error |" in linked
+
+
+def test_the_docs_get_a_page_per_rule_where_its_help_uri_points() -> None:
+    pages = rule_pages()
+    assert list(pages) == [f"reference/rules/{rule_id}.md" for rule_id in RULE_IDS]
+    for path, rule in zip(pages, RULES):
+        assert pages[path] == rule_page(rule) and rule_url(rule).endswith("/" + path)
 
 
 def test_sarif_describes_each_rule_from_its_documentation() -> None:

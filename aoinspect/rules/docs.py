@@ -71,6 +71,12 @@ def rule_page(rule: Rule) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rule_pages() -> dict[str, str]:
+    """Every rule's page, by its path under the docs (``reference/rules/ID.md``): what the docs
+    site writes before it builds."""
+    return {RULE_PAGE.format(id=rule.id): rule_page(rule) for rule in RULES}
+
+
 def rule_list(link: Callable[[Rule], str] | None = None) -> str:
     """The rules as a Markdown table, in the registry's order: the README's list. With ``link``,
     each id links to the page it returns (the docs site: ``lambda rule: f"{rule.id}.md"``)."""
