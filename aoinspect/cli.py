@@ -269,7 +269,7 @@ class _Invocation:
         self.python: str | None = pick("python", None)
         self.cache_dir: str | None = None
         if not pick("no_cache", False):
-            from aoinspect.cache import find_cache_dir
+            from aoinspect.probing.cache import find_cache_dir
 
             self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
         self.debug: bool = bool(group.get("debug"))
@@ -308,7 +308,7 @@ class _Invocation:
             return  # the engine reports it as a usage error
         fields = protocol.encode_request(mode, self.package, 0, names)
         if self.cache_dir is not None:
-            from aoinspect.cache import ProbeCache
+            from aoinspect.probing.cache import ProbeCache
 
             if ProbeCache(self.cache_dir, sys.executable, self.package).has(fields):
                 return
@@ -728,6 +728,6 @@ def main() -> None:
 
 
 # ``aoinspect trace`` lives with the rest of the tracer; its module imports only Click.
-from aoinspect.tracing.command import trace_command  # noqa: E402
+from aoinspect.commands.trace import trace_command  # noqa: E402
 
 cli.add_command(trace_command)

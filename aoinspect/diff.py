@@ -23,8 +23,6 @@ from aoinspect.patterns import matches
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024  # a resolve --all of a huge package is tens of MB
 COMPARABLE_COMMANDS = ("resolve", "check", "list", "snapshot", "trace")
 
-DEFAULT_THRESHOLD = "10%,1ms"
-
 # --fail-on conditions: KIND or KIND:ARGUMENT.
 FAIL_NEW_ERRORS = "new-errors"  # a new error finding, a NAME that now fails, or a run that now fails
 FAIL_NEW_FINDINGS = "new-findings"  # a new error or warning finding
@@ -32,7 +30,6 @@ FAIL_ADDED = "added"  # added:PATTERN, or bare: any module added to any subject
 FAIL_MORE_MODULES = "more-modules"  # more-modules:N: a subject loads N or more modules than before
 FAIL_TIME_RATIO = "time-ratio"  # time-ratio:R: a subject's total time is R times the old, beyond the ms floor
 FAIL_ANY = "any"  # any change the diff reports
-FAIL_KINDS = (FAIL_NEW_ERRORS, FAIL_NEW_FINDINGS, FAIL_ADDED, FAIL_MORE_MODULES, FAIL_TIME_RATIO, FAIL_ANY)
 
 
 class DocumentError(AoinspectError):

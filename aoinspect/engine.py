@@ -16,10 +16,11 @@ from aoinspect.child import protocol
 from aoinspect.declarations import read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
+from aoinspect.planning import Plan
 from aoinspect.probing import results
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
-from aoinspect.rules import CheckContext, Plan
+from aoinspect.rules import CheckContext
 from aoinspect.rules.contracts import current_snapshot
 
 if TYPE_CHECKING:

@@ -215,3 +215,19 @@ def test_the_readme_rules_table_is_the_registry() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     generated = readme.split("### Rules of `check`", 1)[1].split("<!-- rule_list:", 1)[1].split("-->", 1)[1]
     assert generated.split("<!-- /rule_list -->", 1)[0].strip("\n") + "\n" == rule_list()
+
+
+@pytest.mark.parametrize(("document", "heading"), [
+    ("docs/reference/check.md", "## Rules"),  # the detailed table, moved from the README
+])
+def test_the_rules_tables_are_the_registry(document: str, heading: str) -> None:
+    """Every rule once, in the registry's order, with its severity: the tables cannot drift."""
+    import re
+    from pathlib import Path
+
+    from aoinspect.rules import RULES
+
+    text = (Path(__file__).parent.parent / document).read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)", section, re.M)
+    assert rows == [(rule.id, rule.severity) for rule in RULES]

@@ -5,7 +5,7 @@ README's list (``docs.rule_list``)."""
 from __future__ import annotations
 
 from aoinspect import schema
-from aoinspect.rules.base import CheckContext, Example, Plan, Rule
+from aoinspect.rules.base import CheckContext, Example, Rule
 from aoinspect.rules.contracts import BASELINE, BUDGET_EXCEEDED, FORBIDDEN_IMPORT, NEW_IMPORT, THREAD_UNSAFE
 from aoinspect.rules.introspection import (
     COMPLETION_LOADS,
@@ -60,7 +60,7 @@ __all__ = [
     "EAGER_IMPORT", "FORBIDDEN_IMPORT", "GETMODULE_LOADS", "IMPORT_FAILED", "INVALID_ALL", "MISSING_DIR",
     "NEW_IMPORT", "NOT_CACHED", "PICKLE_ROUNDTRIP", "PROBE_FAILED", "REJECTION_SIDE_EFFECT", "RESOLVE_FAILED",
     "RULES", "STAR_IMPORT", "THREAD_UNSAFE", "UNKNOWN_ACCEPTED", "WRONG_EXCEPTION", "CheckContext", "Example",
-    "Plan", "Rule",
+    "Rule",
 ]
 
 

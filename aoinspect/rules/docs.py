@@ -34,19 +34,20 @@ def _sentence(text: str) -> str:
 
 def _severity(rule: Rule) -> str:
     if rule.severity == schema.SEVERITY_INFO:
-        return "**info**: never fails a run"
+        return "**Severity:** info, which never fails a run"
     if rule.severity == schema.SEVERITY_WARNING:
-        return "**warning**: fails `check` only with `--strict`"
-    return f"**error**: fails `check` (exit {rule.exit_code})"
+        return "**Severity:** warning, which fails `check` only with `--strict`"
+    return f"**Severity:** error, which fails `check` (exit {rule.exit_code})"
 
 
 def _enabled(rule: Rule) -> str:
     if rule.find is None:  # the engine's own failure, not a judgement a run can skip
-        return "reported whenever it happens: `--ignore` cannot turn it off"
+        return f"reported whenever it happens: `--ignore {rule.id}` cannot turn it off"
+    ignore = f"`--ignore {rule.id}` turns it off"
     if rule.option is None:
-        return f"checked on every run of `check`; `--ignore {rule.id}` turns it off"
+        return f"checked on every run of `check`; {ignore}"
     options = " or ".join(f"`{option}`" for option in rule.option.split(", "))
-    return f"checked when `check` is given {options}"
+    return f"checked when `check` is given {options}; {ignore}"
 
 
 def rule_page(rule: Rule) -> str:

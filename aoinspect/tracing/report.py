@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 _CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
 # Without instruction positions (3.9, 3.10): introspection builtins named on the line.
 _BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
-ENDINGS = {"returned", "exit", "exception", "os._exit", "exec"}
 
 
 class SourceLines:
