@@ -3,3 +3,9 @@
 Measures, in fresh child interpreters, which modules each attribute access of a lazy
 (PEP 562) package materializes, and checks the lazy-import contract.
 """
+
+# Where the documentation lives: the docs/ folder of the repository, until a site is published
+# (OWNER as in the README's pre-commit snippet: the repository's public home is not chosen yet).
+# The one place to change: SARIF's helpUri and every link to a rule's page are built from it
+# (aoinspect.rules.docs.rule_url).
+DOCS_URL = "https://github.com/OWNER/aoinspect/blob/main/docs"

@@ -484,11 +484,11 @@ def _name_patterns(ctx: click.Context, param: click.Parameter, values: tuple[str
 
 
 def _rule_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    from aoinspect.rules import BY_ID
+    from aoinspect.rules import BY_ID, unknown_rule
 
     for value in values:
         if value not in BY_ID:
-            raise click.BadParameter(f"{value!r} is not a rule id ({', '.join(BY_ID)}).", ctx=ctx, param=param)
+            raise click.BadParameter(unknown_rule(value), ctx=ctx, param=param)
     return tuple(values)
 
 
@@ -711,6 +711,28 @@ def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, out
     if kind == "failure":
         click.echo(f"aoinspect: {report.message}", err=True)
     ctx.exit(report.exit_code)
+
+
+@cli.command("rule")
+@click.argument("rule_id", metavar="[RULE]", required=False)
+@click.option("--all", "every_rule", is_flag=True, help="Print the documentation of every rule.")
+def rule_command(rule_id: str | None, every_rule: bool) -> None:
+    """Print the documentation of RULE, a rule of `check`: what it checks, why it matters, an
+    example and the fix (Markdown). Without RULE, list the rules.
+
+    Runs nothing: the documentation comes from the rules themselves.
+    """
+    from aoinspect.rules import BY_ID, RULES, help_table, unknown_rule
+    from aoinspect.rules.docs import rule_page
+
+    if rule_id is not None and rule_id not in BY_ID:
+        raise click.BadParameter(unknown_rule(rule_id), param_hint="RULE")
+    if rule_id is not None:
+        click.echo(rule_page(BY_ID[rule_id]), nl=False)
+    elif every_rule:
+        click.echo("\n".join(rule_page(rule) for rule in RULES), nl=False)
+    else:
+        click.echo(help_table())
 
 
 class Terminated(BaseException):
