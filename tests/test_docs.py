@@ -67,3 +67,16 @@ def test_markdown_in_a_rule_summary_renders_as_written() -> None:
 def test_the_rule_list_is_the_registry() -> None:
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)[ |]", rule_list(), re.M)  # "error (exit 3)" for engine failures
     assert rows == [(rule.id, rule.severity) for rule in RULES]
+
+
+def test_the_committed_rule_pages_are_the_registry() -> None:
+    """SARIF's helpUri points at docs/reference/rules/ID.md in the repository: each page exists and
+    holds its rule's documentation as the registry has it now (``sphinx-build`` rewrites them)."""
+    from aoinspect.rules.docs import RULE_PAGE
+
+    folder = ROOT / "docs" / "reference" / "rules"
+    assert sorted(path.name for path in folder.glob("*.md")) == sorted([f"{rule.id}.md" for rule in RULES]
+                                                                      + ["index.md"])
+    for rule in RULES:
+        page = (ROOT / "docs" / RULE_PAGE.format(id=rule.id)).read_text(encoding="utf-8")
+        assert page.startswith(rule_page(rule).rstrip("\n") + "\n"), f"{rule.id}: rebuild the docs and commit them"
