@@ -80,3 +80,12 @@ def test_the_committed_rule_pages_are_the_registry() -> None:
     for rule in RULES:
         page = (ROOT / "docs" / RULE_PAGE.format(id=rule.id)).read_text(encoding="utf-8")
         assert page.startswith(rule_page(rule).rstrip("\n") + "\n"), f"{rule.id}: rebuild the docs and commit them"
+
+
+def test_the_format_table_is_the_registry() -> None:
+    from aoinspect import formats
+
+    page = (ROOT / "docs" / "reference" / "formats.md").read_text(encoding="utf-8")
+    generated = re.search(r"<!-- formats\.table\(\)[^\n]*-->\n(.*?)\n<!-- end formats\.table\(\) -->", page, re.S)
+    assert generated is not None
+    assert generated.group(1) == formats.table()
