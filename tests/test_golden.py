@@ -31,6 +31,9 @@ every machine and Python (3.10 to 3.13):
   and fills a cache shared by the module, and then every other format reads that cache (text says
   "from the cache", the HTML page's document too); the ``fresh`` cases run without a cache, to
   freeze that path of the text output too. Failures are not cached: they run in every format.
+- ``ao`` ships in the aoinspect distribution: installed from a wheel (as CI installs it), its
+  modules are attributed to ``aoinspect``; installed editable, to no distribution. The files show
+  the editable form, to which the wheel's is rewritten.
 - Python 3.10 cannot tell which expression of a line started an import (no ``co_positions``):
   under it, the expected files are read with every trace ``expression`` null.
 - markdown lists modules heaviest first whatever ``--sort`` says: those tables' rows are sorted.
@@ -51,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import importlib_metadata
 import pytest
 from click.testing import CliRunner
 
@@ -399,7 +403,7 @@ def _is_stdlib(name: str) -> bool:
 # --- normalising -------------------------------------------------------------------------------
 
 _NUMBER = r"\d+(?:\.\d+)?"
-_TIME = re.compile(rf"(?<![\w.\"])( *)(?:{_NUMBER} ?(?:ms|s)\b|{_NUMBER}%|\d+\.\d+)")
+_TIME = re.compile(rf"(?<![\w.\"])( *)(?:{_NUMBER} ?(?:ms|s)\b|{_NUMBER}%|\d+\.\d+(?![.\d]))")
 _MODULE_COUNT = re.compile(r"\b\d+( modules?\b| module\(s\)| more\b)")
 _MODULE_LIST = re.compile(r"(module\(s\)(?:: | \())([\w.\\]+(?:, [\w.\\]+)*(?: and # more)?)")  # markdown: \_
 # A line that lists modules (trace: "ao, importlib via ao.__getattr__('nn'), ao.nn").
@@ -429,6 +433,16 @@ class Normaliser:
             (os.path.realpath(sys.executable), "<python>"), (str(Path(sys.executable).parent), "<bin>"),
             (version, "<python-version>"),
         ]
+        # ao ships in the aoinspect distribution: installed from a wheel, the distribution index
+        # attributes ao's modules to it (by their top-level name); installed editable, to nothing,
+        # which is what the files show.
+        shipped = re.escape(importlib_metadata.version("aoinspect"))
+        self.shipped = [
+            (re.compile(r"^(.*\S  +)aoinspect$", re.M), r"\1(local)"),  # a module's row
+            (re.compile(rf"^  aoinspect( +){shipped}( +)", re.M), r"  (local)\1\2"),  # the distributions' row
+            (re.compile(r"\| aoinspect \|$", re.M), "| (local) |"),
+            (re.compile(r" \(aoinspect\)</title>"), "</title>"),
+        ]
 
     def output(self, text: str, fmt: str) -> str:
         if fmt in ("json", "sarif") and text.lstrip().startswith("{"):
@@ -451,6 +465,8 @@ class Normaliser:
     def text(self, text: str) -> str:
         for old, new in self.replacements:
             text = text.replace(old, new)
+        for pattern, new in self.shipped:
+            text = pattern.sub(new, text)
         return text
 
     def line(self, line: str) -> str | None:
@@ -479,6 +495,10 @@ class Normaliser:
 
     def document(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
+            if value.get("distribution") == "aoinspect":  # see self.shipped
+                value = {**value, "distribution": None}
+            if value.get("name") == "aoinspect" and value.get("kind") == "installed":
+                value = {**value, "name": "(local)", "kind": "local", "version": None}
             return {name: self.document(item, name) for name, item in value.items()}
         if isinstance(value, list):
             items = [item for item in value if not (self.stdlib and _about_stdlib(item))]
