@@ -18,7 +18,8 @@ every machine and Python (3.10 to 3.13):
   keeps its width, so the tables keep their shape. Outputs ordered by time are avoided: resolve
   runs with ``--sort order`` or ``--sort name``, traced programs are one line long.
 - Paths are masked: the fake packages' directory (``<site>``), this repository (``<repo>``), the
-  temporary directory (``<tmp>``), the interpreter (``<python>``, ``<python-version>``).
+  interpreter (``<python>``, ``<bin>``, ``<python-version>``). A path's length differs between
+  machines, and text wraps findings' messages to its width: each message is joined into one line.
 - The standard library is dropped. ``ao`` and the fakes of ``tests/packages.py`` import stdlib
   modules, and which ones differs between Pythons (``importlib._bootstrap``, ``warnings`` under
   3.10, ``typing``'s helpers) and between environments (a ``.pth`` file may load ``typing`` at
@@ -409,7 +410,8 @@ _MODULE_LIST = re.compile(r"(module\(s\)(?:: | \())([\w.\\]+(?:, [\w.\\]+)*(?: a
 # A line that lists modules (trace: "ao, importlib via ao.__getattr__('nn'), ao.nn").
 _MODULE_LIST_LINE = re.compile(r"^(\s+)([\w.]+(?: via [^,]*)?(?:, [\w.]+(?: via [^,]*)?)*)$")
 _INTEGER = re.compile(r"(?<![\w.#<-])\d+(?!\w|\.\d)")
-# A finding's message in text, wrapped: under stdlib its words differ, so it is joined into one line.
+# A finding's message in text, wrapped to the width: it may hold a path, whose length differs from
+# one machine (or one pytest run) to the next, and under stdlib its words differ: it is joined.
 _FINDING = re.compile(r"^  (?:error|warning|info) ")
 _CONTINUED = "      "
 _INNER_SPACES = re.compile(r"(?<=\S) {2,}(?=[^\s├])")  # not a tree's indentation
@@ -455,7 +457,7 @@ class Normaliser:
         if fmt == "mermaid":
             text = self.mermaid(text)
         raw = text.splitlines()
-        if self.stdlib and fmt == "text":
+        if fmt == "text":
             raw = _unwrapped(raw)
         lines = [line for line in (self.line(line) for line in raw) if line is not None]
         if fmt == "markdown":
