@@ -13,10 +13,11 @@ exit code, stderr), a line of dashes, then stdout, normalised so that the file i
 every machine and Python (3.10 to 3.13):
 
 - Times are masked: every number followed by ``ms`` or ``%``, every decimal number (the ``SELF
-  ms`` columns), keys ending in ``_ms`` in JSON (also inside the HTML page), and every number in
-  an SVG attribute (bars and positions follow times). A masked number in a right-aligned column
-  keeps its width, so the tables keep their shape. Outputs ordered by time are avoided: resolve
-  runs with ``--sort order`` or ``--sort name``, traced programs are one line long.
+  ms`` columns), in JSON every float and every number under a key ending in ``_ms`` (also inside
+  the HTML page), and every number in an SVG attribute (bars and positions follow times). A
+  masked number in a right-aligned column keeps its width, so the tables keep their shape.
+  Outputs ordered by time are avoided: resolve runs with ``--sort order`` or ``--sort name``,
+  traced programs are one line long.
 - Paths are masked: the fake packages' directory (``<site>``), this repository (``<repo>``), the
   interpreter (``<python>``, ``<bin>``, ``<python-version>``). A path's length differs between
   machines, and text wraps findings' messages to its width: each message is joined into one line.
@@ -517,20 +518,18 @@ class Normaliser:
         for asset, tag in (("report.css", "style"), ("report.js", "script")):
             shipped = (RENDER_ASSETS / asset).read_text(encoding="utf-8")
             text = text.replace(f"<{tag}>{shipped}</{tag}>", f"<{tag}>/* aoinspect/render/{asset} */</{tag}>")
-        match = re.search(r'(<script type="application/json" id="aoinspect-data">)(.*?)(</script>)', text, re.S)
-        if match:
-            embedded = json.dumps(self.document(json.loads(match.group(2))), indent=1, ensure_ascii=False)
-            text = text[:match.start(2)] + "\n" + embedded + "\n" + text[match.end(2):]
-            head, _, tail = text.partition("\n" + embedded + "\n")
-            return "\n".join(filter(None, [self.text(head), embedded, self.text(tail)]))
-        return self.text(text)
+        match = re.search(r'<script type="application/json" id="aoinspect-data">(.*?)</script>', text, re.S)
+        if match is None:
+            return self.text(text)
+        embedded = json.dumps(self.document(json.loads(match.group(1))), indent=1, ensure_ascii=False)
+        return "\n".join([self.text(text[:match.start(1)]), embedded, self.text(text[match.end(1):])])
 
     def mermaid(self, text: str) -> str:
-        """Node ids are numbered in name order, stdlib modules included: name them by label."""
-        labels = dict(re.findall(r'^\s*(\w+)\[\(?"([^"]*)"', text, re.M))
-        labels.update(re.findall(r'^\s*(\w+)\(\["([^"]*)"\]\)', text, re.M))
+        """Node ids are numbered in name order, stdlib modules included: under stdlib, a node is
+        named by its label."""
         if not self.stdlib:
             return text
+        labels = dict(re.findall(r'^\s*(\w+)\[\(?"([^"]*)"', text, re.M))
         return re.sub(r"\b(r\d+_m\d+)\b", lambda m: f'"{labels.get(m.group(1), m.group(1))}"', text)
 
 
