@@ -32,6 +32,9 @@ DEFAULT_PACKAGE = "ao"
 DEFAULT_TIMEOUT = 60.0
 # A week: beyond it waits overflow the platform's timers, and no probe should need longer.
 MAX_TIMEOUT = 7 * 24 * 3600.0
+# Probes at once (-j) and threads per name (check --threads): beyond a few hundred nothing runs
+# faster, and 10**8 would spend a minute and gigabytes before failing.
+MAX_JOBS = 256
 
 
 class _Seconds(click.ParamType):  # type: ignore[type-arg]
@@ -132,8 +135,8 @@ def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help=formats.option_help(("list", "resolve", "check", "snapshot"))),
         click.option("--timeout", type=_Seconds(), default=None,
                      metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Probes to run at once (default: the number of CPUs)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None, metavar="N",
+                     help=f"Probes to run at once (default: the number of CPUs; at most {MAX_JOBS})."),
         click.option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
                      help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
                           "else in the current directory); also AOINSPECT_CACHE_DIR."),
@@ -520,8 +523,8 @@ class _CheckCommand(click.Command):
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
 @click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
-@click.option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Also access each lazy name from N threads at once (default: off).")
+@click.option("--threads", type=click.IntRange(min=0, max=MAX_JOBS), default=0, metavar="N",
+              help=f"Also access each lazy name from N threads at once (default: off; at most {MAX_JOBS}).")
 @click.option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
               help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
 @click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
