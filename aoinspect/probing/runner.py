@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
+from aoinspect.probing.hooks import NO_HOOKS
 
 if TYPE_CHECKING:
+    from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
@@ -163,10 +165,12 @@ def write_token(result_path: str) -> str:
     return token
 
 
-def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
-    """Run one probe in a fresh interpreter and return what it reported."""
-    early = settings.early
-    started = early.claim(settings.python, request.fields()) if early is not None else None
+def run_probe(
+    settings: ProbeSettings, request: ProbeRequest, children: Children, hooks: SessionHooks = NO_HOOKS,
+) -> ProbeRun:
+    """Run one probe in a fresh interpreter and return what it reported: the one ``hooks``
+    started early, when it is exactly this probe."""
+    started = hooks.claim(settings.python, request.fields())
     return (started or StartedProbe(settings.python, request.fields())).finish(settings, request, children)
 
 
