@@ -22,10 +22,11 @@ from aoinspect import formats, schema  # constants only: cheap enough for --help
 from aoinspect.probing.hooks import SessionHooks  # a base class, nothing imported with it
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aoinspect.models import CheckReport, ErrorInfo, ListReport, ResolveReport, Snapshot
-    from aoinspect.probing.runner import EarlyProbe
+    from aoinspect.probing.hooks import StartedProbe
     from aoinspect.probing.wire import ProbeSettings
-    from aoinspect.progress import Progress
 
     Report = ListReport | ResolveReport | CheckReport | Snapshot
 
@@ -275,10 +276,21 @@ def _apply(options: list[Callable[[Any], Any]]) -> Callable[[Callable[..., Any]]
     return decorate
 
 
-def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
+def _format_option_for(command: str) -> Callable[[Any], Any]:
+    """A command's --format: the one option type (every format, so that a bad value reads the
+    same everywhere), its help naming what this command prints."""
+    printed = formats.names_for(command)
+    default = "json" if command == "snapshot" else "text"
+    return _option("--format", "fmt", type=click.Choice(formats.ALL), default=None, metavar="FORMAT",
+                   help=f"{', '.join(printed)} (default: {default}; without --format, -o FILE's extension "
+                        "picks it).")
+
+
+def _common_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Options every command that probes a package takes; given after the command they
     override the group's."""
-    return _apply([*_probe_options, _output_option])(function)
+    options = [_format_option_for(command) if option is _format_option else option for option in _probe_options]
+    return _apply([*options, _output_option])
 
 
 def _forbid_option(what: str) -> Callable[[Any], Any]:
@@ -378,7 +390,8 @@ class _Group(click.Group):
             word = args[0] if args else ""
             if "No such command" not in exc.message or word.startswith("-"):
                 raise
-            raise click.UsageError(f"{exc.message}\n{_command_hint(word, list(self.commands))}", ctx=ctx) from None
+            hint = _command_hint(word, list(self.commands))
+            raise click.UsageError(f"{exc.message}\nHint: {hint}", ctx=ctx) from None
 
 
 def _command_hint(word: str, commands: list[str]) -> str:
@@ -404,7 +417,7 @@ class _Command(click.Command):
             if hint is None or "unexpected extra argument" not in exc.message:
                 raise
             extra = exc.message.partition("(")[2].rpartition(")")[0]
-            raise click.UsageError(f"{exc.message}\n{hint(ctx, extra)}", ctx=ctx) from None
+            raise click.UsageError(f"{exc.message}\nHint: {hint(ctx, extra)}", ctx=ctx) from None
 
 
 def _takes_one_package(ctx: click.Context, extra: str) -> str:
@@ -527,29 +540,27 @@ def _setting(ctx: click.Context, name: str, default: Any = None) -> tuple[Any, i
 
 
 class _CommandHooks(SessionHooks):
-    """What the CLI gives the engine's sessions: its progress line and the probe it started early."""
+    """What the CLI gives the engine's sessions: its parts, each hooks of its own (the progress
+    line, the probe it started early), told everything in turn."""
 
     def __init__(self) -> None:
-        self.progress: Progress | None = None
-        self.early: EarlyProbe | None = None
+        self.parts: list[SessionHooks] = []
 
     def planned(self, count: int) -> None:
-        if self.progress is not None:
-            self.progress.planned(count)
+        for part in self.parts:
+            part.planned(count)
 
     def finished(self, count: int, label: str) -> None:
-        if self.progress is not None:
-            self.progress.finished(count, label)
+        for part in self.parts:
+            part.finished(count, label)
 
-    def claim(self, python: str, fields: Any) -> Any:
-        return self.early.claim(python, fields) if self.early is not None else None
+    def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
+        return next((started for part in self.parts if (started := part.claim(python, fields)) is not None), None)
 
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""
-        if self.progress is not None:
-            self.progress.close()
-        if self.early is not None:
-            self.early.discard()
+        for part in self.parts:
+            part.close()
 
 
 class _Invocation:
@@ -612,8 +623,10 @@ class _Invocation:
 
         if self.value("python") is not None or self.value("isolation", "auto") not in ("auto", "spawn"):
             return
-        self.hooks.early = start_early(sys.executable, self.package, mode, names,
-                                       cache_dir=self.value("cache_dir"), no_cache=bool(self.value("no_cache", False)))
+        early = start_early(sys.executable, self.package, mode, names, cache_dir=self.value("cache_dir"),
+                            no_cache=bool(self.value("no_cache", False)))
+        if early is not None:
+            self.hooks.parts.append(early)
 
     def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
             then: Callable[[Report], None] | None = None) -> NoReturn:
@@ -630,7 +643,7 @@ class _Invocation:
         if self.fmt != "json" and sys.stderr.isatty():
             from aoinspect.progress import Progress
 
-            self.hooks.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
+            self.hooks.parts.append(Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns))
         try:
             report = produce(self.settings(), self.hooks)
         finally:
@@ -704,7 +717,7 @@ _depth_option = _option("--depth", type=click.IntRange(min=1), default=None, met
 
 @cli.command("list", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
 @_package_argument
-@_common_options
+@_common_options("list")
 @_option("--all", "include_undeclared", is_flag=True,
          help="Also list submodules on disk that no declaration exports.")
 @_option("--resolve", "resolve", is_flag=True,
@@ -751,7 +764,7 @@ def _misplaced_packages(invocation: _Invocation, report: Report) -> None:
 
 
 @cli.command("resolve", cls=_Command, epilog=EXIT_CODES_HELP)
-@_common_options
+@_common_options("resolve")
 @click.argument("names", nargs=-1, metavar="NAME [NAME ...]", shell_complete=_complete_names)
 @_option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
 @_repeat_option
@@ -802,7 +815,7 @@ class _CheckCommand(_PackageCommand):
 
 @cli.command("check", cls=_CheckCommand, epilog=EXIT_CODES_HELP)
 @_package_argument
-@_common_options
+@_common_options("check")
 @_option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
 @_forbid_option("`import PKG`")
 @_option("--forbid-on", multiple=True, metavar="NAME:PATTERN", type=_NamePattern(),
@@ -854,7 +867,7 @@ def check_command(
 
 @cli.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
 @_package_argument
-@_common_options
+@_common_options("snapshot")
 @click.pass_context
 def snapshot_command(ctx: click.Context, /, **_options: Any) -> None:
     """Print what `import PKG` and each lazy name load, as a baseline for `check --baseline`.
@@ -922,7 +935,7 @@ class _Threshold(click.ParamType):  # type: ignore[type-arg]
 @cli.command("diff", cls=_DiffCommand, epilog=DIFF_HELP)
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@_format_option
+@_format_option_for("diff")
 @_output_option
 @_option("--threshold", type=_Threshold(), default="10%,1ms", show_default=True, metavar="PCT%,MSms",
          help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
@@ -962,7 +975,7 @@ Exit code: the program's own (128+N when a signal N killed it), or:
              context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
 @_python_option
-@_format_option
+@_format_option_for("trace")
 @_option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
          config=False, help="Write the report to FILE (default: stderr, after the program ends); without "
                             "--format, FILE's extension picks it.")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from aoinspect.probing.runner import EarlyProbe, StartedProbe
+    from aoinspect.probing.runner import StartedProbe as StartedProbe  # what ``claim`` hands back
 
 
 class SessionHooks:
@@ -31,6 +31,9 @@ class SessionHooks:
         del python, fields
         return None
 
+    def close(self) -> None:
+        """The command is over, however it ended: let go of whatever no session used."""
+
 
 NO_HOOKS = SessionHooks()
 
@@ -38,12 +41,12 @@ NO_HOOKS = SessionHooks()
 def start_early(
     python: str, package: str, mode: str, names: Sequence[str], *, cache_dir: str | None = None,
     no_cache: bool = False,
-) -> EarlyProbe | None:
+) -> SessionHooks | None:
     """Start the one probe a command is about to need (``mode`` is a request mode, e.g.
     ``"resolve"``), so that the child's start overlaps with the command's own imports; None
     when the cache (``cache_dir``, else the default one, unless ``no_cache``) already holds its
     result or the request is not well formed (the engine then reports it). The caller discards
-    what no session claimed."""
+    what no session claimed: hand the hooks returned to the engine, and ``close`` them at the end."""
     import os
 
     from aoinspect.child import protocol

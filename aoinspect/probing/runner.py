@@ -22,10 +22,9 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
-from aoinspect.probing.hooks import NO_HOOKS
+from aoinspect.probing.hooks import NO_HOOKS, SessionHooks
 
 if TYPE_CHECKING:
-    from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
@@ -217,10 +216,11 @@ class StartedProbe:
         remove_workdir(self.workdir)
 
 
-class EarlyProbe:
+class EarlyProbe(SessionHooks):
     """A lone probe the CLI starts as soon as it has read its arguments, so that the child's
     start-up and import overlap with the CLI's own imports. The session that runs exactly this
-    request claims it; the CLI discards it if nothing did (a cached result, an error)."""
+    request claims it (the hooks' ``claim``); closing the hooks discards it if nothing did (a
+    cached result, an error)."""
 
     def __init__(self, python: str, fields: Sequence[str]) -> None:
         self.key = (python, list(fields))
@@ -239,6 +239,8 @@ class EarlyProbe:
             started, self._started = self._started, None
         if started is not None:
             started.discard()
+
+    close = discard
 
 
 class Children:
