@@ -576,9 +576,11 @@ class _Invocation:
         self.hooks = _CommandHooks()
         self.render_options: dict[str, Any] = {}  # the command's view options (--top, --sort, --depth)
         ctx.meta[INVOCATION] = self
+        if "package" in ctx.params:  # until the argument is checked: what a failure names
+            self.package = str(ctx.params.get("package_argument") or self.value("package", DEFAULT_PACKAGE))
+        self.fmt = self._format()
         if "package" in ctx.params:
             self.package = self._package()
-        self.fmt = self._format()
 
     def value(self, name: str, default: Any = None) -> Any:
         return _setting(self.ctx, name, default)[0]
