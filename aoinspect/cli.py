@@ -361,8 +361,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # Click's, and a reader gone away (``| head``): ``main`` ends those
         except KeyboardInterrupt:
             _interrupted(ctx, None)
         except Terminated as exc:
