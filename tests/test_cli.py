@@ -392,3 +392,37 @@ def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
     assert "aoinspect.probing.hooks" in imported  # the measurement works
     assert not imported & {"aoinspect.child.protocol", "aoinspect.cache", "aoinspect.probing.runner",
                            "aoinspect.child", "aoinspect.probing.session"}
+
+
+def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseException) -> None:
+    """Make the first step of each command's work raise ``exception``."""
+    import aoinspect.diff
+    import aoinspect.engine
+    import aoinspect.tracing.command
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise exception
+
+    monkeypatch.setattr(aoinspect.engine, "probe_settings", fail)
+    monkeypatch.setattr(aoinspect.tracing.command, "run_trace", fail)
+    monkeypatch.setattr(aoinspect.diff, "read_report", fail)
+
+
+ENDINGS = {
+    "internal error": (RuntimeError("boom"), schema.EXIT_PROBE_FAILED,
+                       "aoinspect: internal error: RuntimeError: boom (run with --debug for the traceback)"),
+    "Ctrl-C": (KeyboardInterrupt(), schema.EXIT_INTERRUPTED, "aoinspect: interrupted"),
+    "SIGTERM": (None, 128 + 15, "aoinspect: ended by signal 15"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_every_command_ends_the_same_way(invoke, monkeypatch, tmp_path, ending) -> None:
+    from aoinspect.cli import Terminated
+
+    monkeypatch.chdir(tmp_path)
+    exception, exit_code, message = ENDINGS[ending]
+    raise_in_every_command(monkeypatch, exception if exception is not None else Terminated(15))
+    for name, words in COMMANDS.items():
+        result = invoke(*words, *AFTER.get(name, []))
+        assert (result.exit_code, result.stderr.strip()) == (exit_code, message), name
