@@ -1010,10 +1010,11 @@ def trace_command(
     from aoinspect.tracing.models import TraceOptions
 
     invocation = _Invocation(ctx, "trace")
+    # Without contracts the rules (and their registry) are not even imported.
     options = TraceOptions(forbid=forbid, max_modules=max_modules[1] if max_modules else None,
                            max_import_ms=max_import_ms[1] if max_import_ms else None)
     report = run_trace(program, python=invocation.value("python"), timeout=invocation.value("timeout"),
-                       options=options)
+                       options=options if options != TraceOptions() else None)
     invocation.emit(render(report, invocation.fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why)))
     ctx.exit(report.exit_code)
 
