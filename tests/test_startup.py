@@ -51,7 +51,8 @@ def importtime_modules(*args: str) -> frozenset[str]:
 RULE_REGISTRY = {"aoinspect.models", "aoinspect.rules"}
 
 
-@pytest.mark.parametrize("args", [("--help",), ("resolve", "--help"), ("check", "--help")])
+@pytest.mark.parametrize("args", [("--help",), ("resolve", "--help"), ("check", "--help"), ("trace", "--help"),
+                                  ("diff", "--help"), ("list", "--help")])
 def test_help_imports_nothing_it_does_not_need(args: tuple[str, ...]) -> None:
     modules = imported_modules(*args)
     assert "aoinspect.cli" in modules  # the measurement works
@@ -68,3 +69,10 @@ def test_version_reads_no_metadata() -> None:
     assert "aoinspect.cli" in modules
     assert not modules & DENY
     assert "importlib_metadata" not in modules and "importlib.metadata" not in modules
+
+
+def test_trace_imports_neither_the_engine_nor_the_rules() -> None:
+    """trace runs a program, not probes: without contracts it needs no rule registry."""
+    modules = imported_modules("trace", "--", "-c", "pass")
+    assert "aoinspect.tracing.run" in modules  # the measurement works
+    assert not modules & {"aoinspect.engine", "aoinspect.rules", "aoinspect.probing.session", "aoinspect.declarations"}
