@@ -3,7 +3,7 @@ by ``aoinspect snapshot`` (or ``check --update-baseline``) and read by ``check -
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from aoinspect import schema
 from aoinspect.errors import AoinspectError
@@ -11,9 +11,6 @@ from aoinspect.models import Snapshot
 
 if TYPE_CHECKING:
     from aoinspect.models import ImportResult, Resolution
-
-BASELINE_FORMAT = 1
-
 
 class BaselineError(AoinspectError):
     """The baseline file cannot be read or is not one ``aoinspect snapshot`` wrote."""
@@ -32,25 +29,23 @@ def snapshot_of(package: str, imported: ImportResult, resolutions: Iterable[Reso
     )
 
 
-def snapshot_document(snapshot: Snapshot) -> dict[str, Any]:
-    """The baseline file: sorted, no timings, so that it diffs well in review."""
-    return {
-        "aoinspect_baseline": BASELINE_FORMAT,
-        "package": snapshot.package,
-        "import": list(snapshot.imported),
-        "names": {name: list(modules) for name, modules in snapshot.names},
-    }
+def baseline_text(snapshot: Snapshot) -> str:
+    """The baseline file (``documents.BASELINE``): sorted, no timings, so that it diffs well in review."""
+    import json
+
+    from aoinspect.documents import BASELINE
+
+    return json.dumps(BASELINE.encode(snapshot), indent=2, sort_keys=True) + "\n"
 
 
 def write_baseline(path: str, snapshot: Snapshot) -> None:
     """Write the baseline atomically: a new file next to ``path``, renamed over it. A symlink
     named ``path`` is replaced by the new file (its target is left as it was), and a run that
     fails half-way leaves the old baseline intact."""
-    import json
     import os
     import tempfile
 
-    text = json.dumps(snapshot_document(snapshot), indent=2, sort_keys=True) + "\n"
+    text = baseline_text(snapshot)
     directory = os.path.dirname(os.path.abspath(path))
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=".aoinspect-baseline-", suffix=".tmp", dir=directory)
@@ -82,9 +77,10 @@ def check_writable(path: str) -> None:
 
 
 def read_baseline(path: str) -> Snapshot:
-    """The baseline in ``path``, validated in full against what ``snapshot_document`` writes."""
+    """The baseline in ``path``, checked in full by the one decoder (``documents.BASELINE``)."""
     import json
 
+    from aoinspect.documents import BASELINE, Invalid
     from aoinspect.files import BASELINE_LIMIT, UnreadableFile, read_regular_file
 
     try:
@@ -96,39 +92,15 @@ def read_baseline(path: str) -> Snapshot:
         document = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BaselineError(f"the baseline {path} is not valid JSON: {_short(exc)}.") from exc
-    problem = _schema_problem(document)
-    if problem is not None:
-        raise BaselineError(f"{path} is not a baseline written by 'aoinspect snapshot': {problem}.")
-    return Snapshot(
-        package=document["package"],
-        imported=tuple(document["import"]),
-        names=tuple((name, tuple(modules)) for name, modules in sorted(document["names"].items())),
-    )
-
-
-def _schema_problem(document: Any) -> str | None:
-    """What makes ``document`` not a baseline, or None."""
-    if not isinstance(document, dict):
-        return "the document is not a JSON object"
-    if document.get("aoinspect_baseline") != BASELINE_FORMAT:
-        return f"'aoinspect_baseline' is not {BASELINE_FORMAT}"
-    if not isinstance(document.get("package", ""), str):
-        return "'package' is not a string"
-    document.setdefault("package", "")
-    imported = document.setdefault("import", [])
-    if not _is_string_list(imported):
-        return "'import' is not a list of module names"
-    names = document.setdefault("names", {})
-    if not isinstance(names, dict):
-        return "'names' is not an object of name: [modules]"
-    for name, modules in names.items():
-        if not _is_string_list(modules):
-            return f"'names' -> {name!r} is not a list of module names"
-    return None
-
-
-def _is_string_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    try:
+        snapshot: Snapshot = BASELINE.decode(document, "")
+    except Invalid as exc:
+        raise BaselineError(f"{path} is not a baseline written by 'aoinspect snapshot': "
+                            f"{exc.where} {exc.problem}.") from None
+    except RecursionError:
+        raise BaselineError(f"{path} is not a baseline written by 'aoinspect snapshot': it is nested too deeply "
+                            "to read.") from None
+    return snapshot
 
 
 def _short(exc: BaseException) -> str:

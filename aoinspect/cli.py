@@ -1,7 +1,7 @@
 """The command line: parse options, call one engine function, render, exit with its code.
 
-One path for every command: the options are objects (``_Option``) that also name their
-``[tool.aoinspect]`` keys; ``_Invocation`` settles each value (command line, environment,
+One path for every command: the options are objects (``Option``) that also name their
+``[tool.aoinspect]`` keys; ``Invocation`` settles each value (command line, environment,
 configuration, default) and where the report goes (``-o FILE``, its format guessed from the
 extension); and ``_Group`` is the one error funnel: usage errors, the engine's errors, internal
 errors and signals each become one message and one exit code, the same in every command.
@@ -14,21 +14,38 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from aoinspect import formats, schema  # constants only: cheap enough for --help
-from aoinspect.probing.hooks import SessionHooks  # a base class, nothing imported with it
+from aoinspect import formats, schema  # constants and the format registry only: cheap enough for --help
+from aoinspect.commands.path import (
+    DEFAULT_PACKAGE,
+    INVOCATION,
+    MAX_REPEAT,
+    Command,
+    Invocation,
+    NamePattern,
+    Option,
+    RuleId,
+    apply_options,
+    budget_options,
+    common_options,
+    depth_option,
+    failure_document,
+    forbid_option,
+    format_option_for,
+    names_option,
+    option,
+    output_option,
+    package_argument,
+    probe_options,
+    repeat_option,
+    top_option,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from aoinspect.models import CheckReport, ErrorInfo, ListReport, ResolveReport, Snapshot
-    from aoinspect.probing.hooks import StartedProbe
-    from aoinspect.probing.wire import ProbeSettings
-
-    Report = ListReport | ResolveReport | CheckReport | Snapshot
+    from aoinspect.commands.path import Report
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -38,105 +55,6 @@ Exit codes:
   3  the package could not be imported
   4  a probe failed: it timed out, crashed, or ended without reporting
 """
-
-DEFAULT_PACKAGE = "ao"
-DEFAULT_TIMEOUT = 60.0
-# A week: beyond it waits overflow the platform's timers, and no probe should need longer.
-MAX_TIMEOUT = 7 * 24 * 3600.0
-# Every repeat of every name is a probe request held in memory before the first runs: an
-# unbounded N (100,000,000 took 1.5 GB within a second) would exhaust the machine, not measure.
-MAX_REPEAT = 1000
-# Where a command's ``_Invocation`` waits for the error funnel (``click.Context.meta``).
-INVOCATION = "aoinspect.invocation"
-
-
-# --- option types: one per kind of value, shared by every command that takes it ---------------
-
-
-class _Seconds(click.ParamType):  # type: ignore[type-arg]
-    """A finite, positive number of seconds up to MAX_TIMEOUT: ``nan`` compares false with
-    every bound, and ``inf`` or ``1e10`` overflow the timers that enforce it."""
-
-    name = "seconds"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        import math
-
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
-        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
-            self.fail(f"{value!r} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}.", param, ctx)
-        return seconds
-
-
-class _Budget(click.ParamType):  # type: ignore[type-arg]
-    """``N`` limits ``import PKG`` (or the traced program); ``NAME:N`` limits accessing NAME, where
-    the command measures names (``named``). Check's and trace's budgets alike."""
-
-    name = "budget"
-
-    def __init__(self, named: bool = True) -> None:
-        self.named = named
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str | None, float]:
-        if isinstance(value, tuple):
-            return value
-        name, _, limit = str(value).rpartition(":")
-        try:
-            number = float(limit)
-        except ValueError:
-            self.fail(f"{value!r} is not N or NAME:N.", param, ctx)
-        if not 0 <= number < float("inf"):  # also refuses nan, which no count or time exceeds
-            self.fail(f"{value!r}: a budget is a finite number, 0 or more.", param, ctx)
-        if name and not self.named:
-            self.fail(f"{value!r}: this budget is for the whole program, N without NAME:.", param, ctx)
-        return name or None, number
-
-
-class _NamePattern(click.ParamType):  # type: ignore[type-arg]
-    name = "name-pattern"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
-        if isinstance(value, tuple):
-            return value
-        name, separator, pattern = str(value).partition(":")
-        if not separator or not name or not pattern:
-            self.fail(f"{value!r} is not NAME:PATTERN.", param, ctx)
-        return name, pattern
-
-
-class _RuleId(click.ParamType):  # type: ignore[type-arg]
-    name = "rule"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from aoinspect.rules import BY_ID
-
-        if value not in BY_ID:
-            self.fail(f"{value!r} is not a rule id ({', '.join(BY_ID)}).", param, ctx)
-        return str(value)
-
-
-class _Option(click.Option):
-    """An option that is also a ``[tool.aoinspect]`` key: its long name (``config=False``: it is
-    none). ``inherit=False`` marks a command's option that shares a name with one of the
-    group's but not its meaning (trace's ``--timeout`` bounds the program, not a probe): it
-    takes neither the group's value nor the top-level key, only its command's sub-table."""
-
-    def __init__(self, *args: Any, config: bool = True, inherit: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.config = config
-        self.inherit = inherit
-
-    @property
-    def key(self) -> str:
-        return max(self.opts, key=len).lstrip("-")
-
-
-def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
-    return click.option(*decls, cls=_Option, **kwargs)
-
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -150,8 +68,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 # --- [tool.aoinspect]: keys are the options' long names ----------------------------------------
 
 
-def _config_keys(command: click.Command) -> dict[str, _Option]:
-    return {param.key: param for param in command.params if isinstance(param, _Option) and param.config}
+def _config_keys(command: click.Command) -> dict[str, Option]:
+    return {param.key: param for param in command.params if isinstance(param, Option) and param.config}
 
 
 def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -208,7 +126,7 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
     return path
 
 
-def _config_value(option: _Option, key: str, setting: Any, where: str, ctx: click.Context,
+def _config_value(option: Option, key: str, setting: Any, where: str, ctx: click.Context,
                   param: click.Parameter) -> Any:
     """A configured value as the words of a command line would give it: a TOML type no word can
     stand for (a table, a date, a nested array; an array where one value goes) is a usage error
@@ -230,92 +148,6 @@ def _config_word(value: object) -> str | None:
     if isinstance(value, (str, int, float)):
         return str(value)
     return None
-
-
-# --- the options, each defined once ------------------------------------------------------------
-
-_package_option = _option("-p", "--package", metavar="PKG", default=None,
-                          help=f"Importable package or module to inspect (default: {DEFAULT_PACKAGE}).")
-_python_option = _option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
-                         help="Run every probe (or the traced program) with this interpreter (3.9+), e.g. "
-                              "another venv's python; also AOINSPECT_PYTHON. Default: the one running aoinspect.")
-_format_option = _option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
-                         help="Output format (default: text; snapshot: json; guessed from -o FILE's extension); "
-                              "resolve also draws tree, dot, mermaid and svg; html and markdown for reports; "
-                              "check also prints junit, github and sarif.")
-_output_option = _option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-                         metavar="FILE", config=False,
-                         help="Write the report to FILE instead of stdout; without --format, FILE's extension "
-                              "picks it (.json, .html, .md, .xml: junit, .sarif, .svg, ...).")
-_probe_options = [
-    _package_option,
-    _python_option,
-    _format_option,
-    _option("--timeout", type=_Seconds(), default=None, metavar="SECONDS",
-            help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
-    _option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-            help="Probes to run at once (default: the number of CPUs)."),
-    _option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
-            help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
-                 "else in the current directory); also AOINSPECT_CACHE_DIR."),
-    _option("--no-cache", "no_cache", is_flag=True, default=None, envvar="AOINSPECT_NO_CACHE",
-            help="Measure everything again and keep nothing (also AOINSPECT_NO_CACHE=1)."),
-    _option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), default=None,
-            help="fork: import PKG once and fork a fresh copy per probe, measuring the names one "
-                 "module serves in one probe where that is provably exact; fork-each: a fresh "
-                 "fork for every name; spawn: a new interpreter per probe; auto (default): fork "
-                 "where it is safe."),
-]
-
-
-def _apply(options: list[Callable[[Any], Any]]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            function = option(function)
-        return function
-    return decorate
-
-
-def _format_option_for(command: str) -> Callable[[Any], Any]:
-    """A command's --format: the one option type (every format, so that a bad value reads the
-    same everywhere), its help naming what this command prints."""
-    printed = formats.names_for(command)
-    default = "json" if command == "snapshot" else "text"
-    return _option("--format", "fmt", type=click.Choice(formats.ALL), default=None, metavar="FORMAT",
-                   help=f"{', '.join(printed)} (default: {default}; without --format, -o FILE's extension "
-                        "picks it).")
-
-
-def _common_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Options every command that probes a package takes; given after the command they
-    override the group's."""
-    options = [_format_option_for(command) if option is _format_option else option for option in _probe_options]
-    return _apply([*options, _output_option])
-
-
-def _forbid_option(what: str) -> Callable[[Any], Any]:
-    return _option("--forbid", multiple=True, metavar="PATTERN",
-                   help=f"Fail when {what} loads a module matching PATTERN (fnmatch; 'numpy' also covers "
-                        "'numpy.*'). Repeatable.")
-
-
-def _budget_options(what: str, *, named: bool) -> list[Callable[[Any], Any]]:
-    """``--max-modules`` and ``--max-import-ms``: one parser (``_Budget``) for check and trace."""
-    metavar, repeatable = ("[NAME:]", " Repeatable.") if named else ("", "")
-    on_name = " (or accessing NAME)" if named else ""
-    return [
-        _option("--max-modules", type=_Budget(named), multiple=named, default=None if not named else (),
-                metavar=f"{metavar}N", help=f"Most modules {what}{on_name} may load.{repeatable}"),
-        _option("--max-import-ms", type=_Budget(named), multiple=named, default=None if not named else (),
-                metavar=f"{metavar}MS",
-                help=f"Most milliseconds {what}{on_name} may spend importing"
-                     + (": the fastest of --repeat runs." if named else ".") + repeatable),
-    ]
-
-
-def _package_argument(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``aoinspect list PKG``: the package where users type it; -p and the configuration otherwise."""
-    return click.argument("package_argument", metavar="[PKG]", required=False, default=None)(function)
 
 
 # --- the error funnel --------------------------------------------------------------------------
@@ -372,7 +204,7 @@ class _Group(click.Group):
 
             if ctx.params.get("debug"):
                 raise
-            invocation: _Invocation | None = ctx.meta.get(INVOCATION)
+            invocation: Invocation | None = ctx.meta.get(INVOCATION)
             if isinstance(exc, AoinspectError):
                 kind, message, exit_code, error = exc.kind, exc.message, exc.exit_code, exc.error
             else:
@@ -404,22 +236,6 @@ def _command_hint(word: str, commands: list[str]) -> str:
             f"or aoinspect resolve -p {word} NAME ...")
 
 
-class _Command(click.Command):
-    """A command whose usage errors name the right spelling when words are left over."""
-
-    extra_hint: Callable[[click.Context, str], str] | None = None
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            hint = type(self).extra_hint
-            if hint is None or "unexpected extra argument" not in exc.message:
-                raise
-            extra = exc.message.partition("(")[2].rpartition(")")[0]
-            raise click.UsageError(f"{exc.message}\nHint: {hint(ctx, extra)}", ctx=ctx) from None
-
-
 def _takes_one_package(ctx: click.Context, extra: str) -> str:
     package = ctx.params.get("package_argument") or "PKG"
     command = ctx.info_name
@@ -427,30 +243,12 @@ def _takes_one_package(ctx: click.Context, extra: str) -> str:
             + (f"; or aoinspect {command} {package} --names GLOB" if command in ("check", "list") else "") + ".")
 
 
-class _PackageCommand(_Command):
+class _PackageCommand(Command):
     extra_hint = staticmethod(_takes_one_package)
 
 
-class _DiffCommand(_Command):
+class _DiffCommand(Command):
     extra_hint = staticmethod(lambda _ctx, _extra: "diff compares two reports: aoinspect diff OLD.json NEW.json.")
-
-
-def _failure_document(command: str | None, package: str, fmt: str | None, kind: str, message: str,
-                      exit_code: int, error: ErrorInfo | None = None) -> str | None:
-    """The failure as a document in ``fmt``, where that format shows failures and the command
-    prints it; else None (the message on stderr says it all)."""
-    if command == "diff":
-        from aoinspect.render.diff import render_diff_failure
-
-        return render_diff_failure(message, fmt) if fmt else None
-    if fmt is None or not formats.renders_failures(fmt) or fmt not in formats.names_for(command or "check"):
-        return None
-    if command is None and fmt != "json":
-        return None
-    from aoinspect.models import Failure
-    from aoinspect.render import render
-
-    return render(Failure(command or "aoinspect", package, kind, message, exit_code, error), fmt)
 
 
 def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
@@ -458,14 +256,14 @@ def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
     the command line or in the configuration), the failure as one document on stdout."""
     exc.show()
     ctx = getattr(exc, "ctx", None)
-    invocation: _Invocation | None = ctx.meta.get(INVOCATION) if ctx is not None else None
+    invocation: Invocation | None = ctx.meta.get(INVOCATION) if ctx is not None else None
     command: str | None
     fmt: str | None
     if invocation is not None:
         command, fmt, package = invocation.command, invocation.fmt, invocation.package
     else:
         command, fmt, package = _parsed_enough(exc, arguments)
-    document = _failure_document(command, package, fmt, "usage", exc.format_message(), exc.exit_code)
+    document = failure_document(command, package, fmt, "usage", exc.format_message(), exc.exit_code)
     if document is not None:
         click.echo(document)
 
@@ -474,7 +272,7 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
     """The command, the format and the package of a command line Click refused, read as far as
     it can be: from the options it parsed, else from the words themselves."""
     words = arguments[: arguments.index("--")] if "--" in arguments else arguments
-    command = next((word for word in words if word in schema.COMMAND_FORMATS), None)
+    command = next((word for word in words if word in formats.KINDS), None)
     fmt: str | None = None
     package = DEFAULT_PACKAGE
     for index, word in enumerate(words):
@@ -499,7 +297,7 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
 
 def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
     """Ctrl-C, or SIGTERM/SIGHUP (``signum``): the sessions ended their children on the way out."""
-    invocation: _Invocation | None = ctx.meta.get(INVOCATION)
+    invocation: Invocation | None = ctx.meta.get(INVOCATION)
     if invocation is not None:
         invocation.hooks.close()
     if signum is None:
@@ -509,182 +307,11 @@ def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
     ctx.exit(128 + signum)
 
 
-# --- one command's settings, output and failures -----------------------------------------------
-
-_SOURCE_RANK = {
-    click.core.ParameterSource.COMMANDLINE: 0,
-    click.core.ParameterSource.ENVIRONMENT: 2,
-    click.core.ParameterSource.DEFAULT_MAP: 4,
-}
-
-
-def _setting(ctx: click.Context, name: str, default: Any = None) -> tuple[Any, int]:
-    """The effective value of option ``name`` and how it was given (0-1 on the command line):
-    the command's command line, the group's, the environment, the command's configuration, the
-    group's (unless the command's option does not ``inherit``), else ``default``."""
-    candidates: list[tuple[int, Any]] = []
-    own = next((param for param in ctx.command.params if param.name == name), None)
-    contexts = [(0, ctx)]
-    if ctx.parent is not None and (own is None or getattr(own, "inherit", True)):
-        contexts.append((1, ctx.parent))
-    for offset, context in contexts:
-        value = context.params.get(name)
-        source = context.get_parameter_source(name)
-        if value is None or source is None:
-            continue
-        candidates.append((_SOURCE_RANK.get(source, 6) + offset, value))
-    if not candidates:
-        return default, 7
-    rank, value = min(candidates, key=lambda candidate: candidate[0])
-    return value, rank
-
-
-class _CommandHooks(SessionHooks):
-    """What the CLI gives the engine's sessions: its parts, each hooks of its own (the progress
-    line, the probe it started early), told everything in turn."""
-
-    def __init__(self) -> None:
-        self.parts: list[SessionHooks] = []
-
-    def planned(self, count: int) -> None:
-        for part in self.parts:
-            part.planned(count)
-
-    def finished(self, count: int, label: str) -> None:
-        for part in self.parts:
-            part.finished(count, label)
-
-    def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
-        return next((started for part in self.parts if (started := part.claim(python, fields)) is not None), None)
-
-    def close(self) -> None:
-        """The command is over: clear the progress line; end the early probe if nothing claimed it."""
-        for part in self.parts:
-            part.close()
-
-
-class _Invocation:
-    """The effective options of one command (``_setting``), where its report goes, and how it
-    fails; the error funnel finds it in the context."""
-
-    def __init__(self, ctx: click.Context, command: str, package: str = "") -> None:
-        self.ctx = ctx
-        self.command = command
-        self.output: str | None = ctx.params.get("output")
-        self.package: str = package
-        self.fmt = "text"  # until the format is settled: usage errors on the way show as text
-        self.hooks = _CommandHooks()
-        self.render_options: dict[str, Any] = {}  # the command's view options (--top, --sort, --depth)
-        ctx.meta[INVOCATION] = self
-        if "package" in ctx.params:  # until the argument is checked: what a failure names
-            self.package = str(ctx.params.get("package_argument") or self.value("package", DEFAULT_PACKAGE))
-        self.fmt = self._format()
-        if "package" in ctx.params:
-            self.package = self._package()
-
-    def value(self, name: str, default: Any = None) -> Any:
-        return _setting(self.ctx, name, default)[0]
-
-    def _package(self) -> str:
-        typed = self.ctx.params.get("package_argument")
-        given, rank = _setting(self.ctx, "package", DEFAULT_PACKAGE)
-        if typed is not None and rank == 0 and given != typed:
-            raise click.UsageError(f"two packages: {typed} and -p {given}; give one.", ctx=self.ctx)
-        return str(typed or given)
-
-    def _format(self) -> str:
-        given, rank = _setting(self.ctx, "fmt", None)
-        default = "json" if self.command == "snapshot" else "text"
-        guessed = formats.guess_format(self.output) if self.output and rank > 1 else None
-        fmt = str(guessed or given or default)
-        allowed = formats.names_for(self.command)
-        if fmt not in allowed:
-            source = f" (guessed from {self.output}; give --format)" if guessed else ""
-            raise click.UsageError(f"{self.command} prints {', '.join(allowed)}, not {fmt}{source}.", ctx=self.ctx)
-        return fmt
-
-    @property
-    def debug(self) -> bool:
-        return bool(self.ctx.find_root().params.get("debug"))
-
-    # -- probes
-
-    def settings(self) -> ProbeSettings:
-        from aoinspect import engine
-
-        return engine.probe_settings(
-            python=self.value("python"), timeout=self.value("timeout", DEFAULT_TIMEOUT),
-            jobs=self.value("jobs", os.cpu_count() or 1), isolation=self.value("isolation", "auto"),
-            cache_dir=self.value("cache_dir"), no_cache=bool(self.value("no_cache", False)),
-        )
-
-    def start_early(self, mode: str, names: tuple[str, ...]) -> None:
-        """Start the one probe this command will run now, before the engine is imported, unless
-        the cache already holds its result: the child's start overlaps with the CLI's."""
-        from aoinspect.probing.hooks import start_early
-
-        if self.value("python") is not None or self.value("isolation", "auto") not in ("auto", "spawn"):
-            return
-        early = start_early(sys.executable, self.package, mode, names, cache_dir=self.value("cache_dir"),
-                            no_cache=bool(self.value("no_cache", False)))
-        if early is not None:
-            self.hooks.parts.append(early)
-
-    def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
-            then: Callable[[Report], None] | None = None) -> NoReturn:
-        """Run the engine, render the report where it goes, and exit with its code; failures
-        go to the funnel (``_Group.invoke``)."""
-        import shutil
-
-        from aoinspect.render import RenderOptions, render
-
-        to_terminal = self.output is None and sys.stdout.isatty()
-        color = self.fmt == "text" and "NO_COLOR" not in os.environ and to_terminal
-        width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
-        options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
-        if self.fmt != "json" and sys.stderr.isatty():
-            from aoinspect.progress import Progress
-
-            self.hooks.parts.append(Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns))
-        try:
-            report = produce(self.settings(), self.hooks)
-        finally:
-            self.hooks.close()
-        self.emit(render(report, self.fmt, options))
-        if then is not None:
-            then(report)
-        self.ctx.exit(report.exit_code)
-
-    # -- output
-
-    def emit(self, text: str) -> None:
-        """The report, to -o FILE, else to stdout (trace: stderr, the program has stdout)."""
-        if self.output is None:
-            click.echo(text, err=self.command == "trace")
-            return
-        try:
-            with open(self.output, "w", encoding="utf-8") as stream:
-                stream.write(text + "\n")
-        except OSError as exc:
-            raise click.BadParameter(f"cannot write {self.output}: {exc.strerror or exc}.", ctx=self.ctx,
-                                     param_hint="'-o' / '--output'") from None
-
-    def fail(self, kind: str, message: str, exit_code: int, error: ErrorInfo | None = None) -> NoReturn:
-        document = _failure_document(self.command, self.package, self.fmt, kind, message, exit_code, error)
-        if document is not None:
-            import contextlib
-
-            with contextlib.suppress(click.BadParameter):  # the message below still says what went wrong
-                self.emit(document)
-        click.echo(f"aoinspect: {message}", err=True)
-        self.ctx.exit(exit_code)
-
-
 # --- the group ---------------------------------------------------------------------------------
 
 
 @click.group(cls=_Group, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@_apply(_probe_options)
+@apply_options(probe_options)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
 @click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
               callback=_load_config, metavar="FILE",
@@ -703,29 +330,27 @@ def cli(ctx: click.Context, package: str | None, python: str | None, fmt: str | 
                "isolation": isolation, "debug": debug, "cache_dir": cache_dir, "no_cache": no_cache}
 
 
-_names_option = _option(
-    "--names", "names_matching", multiple=True, metavar="GLOB",
-    help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
-)
-_repeat_option = _option(
-    "--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
-    help=f"Run each probe N times in fresh interpreters (at most {MAX_REPEAT}); times are medians, with minimums.",
-)
-_top_option = _option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
-                      help="text: how many of the heaviest modules (trace: lines) to show (0: all).")
-_depth_option = _option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
-                        help="tree: show N levels, collapse the rest.")
+def _with_progress(invocation: Invocation) -> Invocation:
+    """On a terminal, and not for JSON, a progress line on stderr: one more part of the hooks
+    the command hands the engine."""
+    if invocation.fmt != "json" and sys.stderr.isatty():
+        import shutil
+
+        from aoinspect.progress import Progress
+
+        invocation.hooks.parts.append(Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns))
+    return invocation
 
 
 @cli.command("list", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
-@_package_argument
-@_common_options("list")
-@_option("--all", "include_undeclared", is_flag=True,
+@package_argument
+@common_options("list")
+@option("--all", "include_undeclared", is_flag=True,
          help="Also list submodules on disk that no declaration exports.")
-@_option("--resolve", "resolve", is_flag=True,
+@option("--resolve", "resolve", is_flag=True,
          help="Also resolve each lazy name and show its module count and total time.")
-@_repeat_option
-@_names_option
+@repeat_option
+@names_option
 @click.pass_context
 def list_command(
     ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, names_matching: tuple[str, ...],
@@ -739,7 +364,7 @@ def list_command(
     """
     from aoinspect import engine
 
-    invocation = _Invocation(ctx, "list")
+    invocation = _with_progress(Invocation(ctx, "list"))
     invocation.run(lambda settings, hooks: engine.list_names(
         settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat,
         names_matching=names_matching, hooks=hooks))
@@ -752,7 +377,7 @@ def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str
     return complete_names(package or DEFAULT_PACKAGE, incomplete)
 
 
-def _misplaced_packages(invocation: _Invocation, report: Report) -> None:
+def _misplaced_packages(invocation: Invocation, report: Report) -> None:
     """``aoinspect resolve networkx``: a NAME the package rejected that is a module of its own
     gets a hint naming the spelling that inspects it."""
     from aoinspect.completion import find_init
@@ -765,15 +390,15 @@ def _misplaced_packages(invocation: _Invocation, report: Report) -> None:
                    f"aoinspect list {name}, or aoinspect resolve -p {name} NAME ...", err=True)
 
 
-@cli.command("resolve", cls=_Command, epilog=EXIT_CODES_HELP)
-@_common_options("resolve")
+@cli.command("resolve", cls=Command, epilog=EXIT_CODES_HELP)
+@common_options("resolve")
 @click.argument("names", nargs=-1, metavar="NAME [NAME ...]", shell_complete=_complete_names)
-@_option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
-@_repeat_option
-@_top_option
-@_option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
+@option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
+@repeat_option
+@top_option
+@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
          show_default=True, help="text: how to order the module table (order: as imports began).")
-@_depth_option
+@depth_option
 @click.pass_context
 def resolve_command(
     ctx: click.Context, /, names: tuple[str, ...], resolve_all: bool, repeat: int, top: int, sort: str,
@@ -787,7 +412,7 @@ def resolve_command(
     """
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
-    invocation = _Invocation(ctx, "resolve")
+    invocation = _with_progress(Invocation(ctx, "resolve"))
     if len(names) == 1 and not resolve_all and repeat == 1:
         invocation.start_early("resolve", names)
     # From here a child may run: Ctrl-C at any point ends it and exits 130 (the funnel).
@@ -816,23 +441,23 @@ class _CheckCommand(_PackageCommand):
 
 
 @cli.command("check", cls=_CheckCommand, epilog=EXIT_CODES_HELP)
-@_package_argument
-@_common_options("check")
-@_option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
-@_forbid_option("`import PKG`")
-@_option("--forbid-on", multiple=True, metavar="NAME:PATTERN", type=_NamePattern(),
+@package_argument
+@common_options("check")
+@option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
+@forbid_option("`import PKG`")
+@option("--forbid-on", multiple=True, metavar="NAME:PATTERN", type=NamePattern(),
          help="Fail when accessing NAME loads a module matching PATTERN. Repeatable.")
-@_apply(_budget_options("`import PKG`", named=True))
-@_option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+@apply_options(budget_options("`import PKG`", named=True))
+@option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
          help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
-@_option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
-@_option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
+@option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
+@option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
          help="Also access each lazy name from N threads at once (default: off).")
-@_option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+@option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
          help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
-@_option("--ignore", multiple=True, metavar="RULE", type=_RuleId(),
+@option("--ignore", multiple=True, metavar="RULE", type=RuleId(),
          help="Do not report RULE (e.g. star-import). Repeatable.")
-@_option("--names", "names", multiple=True, metavar="GLOB",
+@option("--names", "names", multiple=True, metavar="GLOB",
          help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
 @click.pass_context
 def check_command(
@@ -849,7 +474,7 @@ def check_command(
 
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
-    invocation = _Invocation(ctx, "check")
+    invocation = _with_progress(Invocation(ctx, "check"))
     check_options = CheckOptions(
         strict=bool(strict),
         forbid=forbid,
@@ -868,8 +493,8 @@ def check_command(
 
 
 @cli.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
-@_package_argument
-@_common_options("snapshot")
+@package_argument
+@common_options("snapshot")
 @click.pass_context
 def snapshot_command(ctx: click.Context, /, **_options: Any) -> None:
     """Print what `import PKG` and each lazy name load, as a baseline for `check --baseline`.
@@ -879,7 +504,7 @@ def snapshot_command(ctx: click.Context, /, **_options: Any) -> None:
     """
     from aoinspect import engine
 
-    invocation = _Invocation(ctx, "snapshot")
+    invocation = _with_progress(Invocation(ctx, "snapshot"))
     invocation.run(lambda settings, hooks: engine.snapshot(settings, invocation.package, hooks=hooks))
 
 
@@ -937,11 +562,11 @@ class _Threshold(click.ParamType):  # type: ignore[type-arg]
 @cli.command("diff", cls=_DiffCommand, epilog=DIFF_HELP)
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@_format_option_for("diff")
-@_output_option
-@_option("--threshold", type=_Threshold(), default="10%,1ms", show_default=True, metavar="PCT%,MSms",
+@format_option_for("diff")
+@output_option
+@option("--threshold", type=_Threshold(), default="10%,1ms", show_default=True, metavar="PCT%,MSms",
          help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
-@_option("--fail-on", multiple=True, metavar="CONDITION", type=_FailOn(),
+@option("--fail-on", multiple=True, metavar="CONDITION", type=_FailOn(),
          help="Exit 1 when CONDITION holds (see below). Repeatable.")
 @click.pass_context
 def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail_on: tuple[Any, ...],
@@ -953,69 +578,57 @@ def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail
     the head of a pull request.
     """
     from aoinspect.diff import compare, read_report
-    from aoinspect.render.diff import render_diff
+    from aoinspect.render import render
 
-    invocation = _Invocation(ctx, "diff")
+    invocation = Invocation(ctx, "diff")
     result = compare(read_report(old), read_report(new), threshold, fail_on)
-    invocation.emit(render_diff(result, invocation.fmt))
+    invocation.emit(render(result, invocation.fmt))
     ctx.exit(result.exit_code)
 
 
-# --- trace: runs a program under the tracer ----------------------------------------------------
-
-TRACE_HELP_EPILOG = """\b
-Exit code: the program's own (128+N when a signal N killed it), or:
-  1    the program succeeded but --forbid/--max-modules/--max-import-ms failed
-       (a program that failed keeps its own code: it says more)
-  2    usage error (PROGRAM is not something python runs)
-  4    aoinspect itself could not run the program
-  124  the program ran past --timeout and was killed
-"""
+# --- render: a saved report again, in any format of its kind; runs nothing ------------------------
 
 
-@cli.command("trace", cls=_Command, epilog=TRACE_HELP_EPILOG,
-             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
-@_python_option
-@_format_option_for("trace")
-@_option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
-         config=False, help="Write the report to FILE (default: stderr, after the program ends); without "
-                            "--format, FILE's extension picks it.")
-@_option("--timeout", type=_Seconds(), default=None, metavar="SECONDS", inherit=False,
-         help="Kill the program after SECONDS (exit 124); the trace up to then is kept. Not the probes' "
-              "--timeout: configured in [tool.aoinspect.trace] only.")
-@_option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
-@_option("--why", metavar="MODULE", default=None,
-         help="text: the chain from the program's line to MODULE, one hop a line.")
-@_top_option
-@_depth_option
-@_forbid_option("the program")
-@_apply(_budget_options("the program", named=False))
+@cli.command("render", cls=Command)
+@click.argument("report_path", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
+        help="Output format (default: from -o FILE's extension, else the command's own default).")
+@output_option
+@top_option
+@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
+        help="text: how to order resolve's module table.")
+@depth_option
+@option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
+@option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
 @click.pass_context
-def trace_command(
-    ctx: click.Context, /, program: tuple[str, ...], focus: str | None, why: str | None, top: int,
-    depth: int | None, forbid: tuple[str, ...], max_modules: tuple[None, float] | None,
-    max_import_ms: tuple[None, float] | None, **_options: Any,
-) -> None:
-    """Run PROGRAM as `python PROGRAM` would and show which of its lines loaded which modules.
+def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str, depth: int | None,
+                   focus: str | None, why: str | None, **_options: Any) -> None:
+    """Render REPORT.json, saved from any command's --format json, again in any format its
+    command prints, with the same view options; nothing is run or measured again.
 
-    PROGRAM is what you would give python, after --: `script.py ARGS`, `-m module ARGS` or
-    `-c CODE ARGS`, optionally after interpreter options such as -X dev. The program keeps
-    the terminal (stdin, stdout, stderr, signals); the report goes to -o FILE or, once the
-    program ends, to stderr. Every module load is attributed to the line that triggered it,
-    through lazy __getattr__ hops and introspection such as hasattr or inspect.getmodule.
+    The output is what the command printed in that format, and the exit code its exit code.
+    A failure document (a run that produced no report) renders as the command showed it.
     """
-    from aoinspect.render import RenderOptions, render
-    from aoinspect.tracing.command import run_trace
-    from aoinspect.tracing.models import TraceOptions
+    import shutil
 
-    invocation = _Invocation(ctx, "trace")
-    # Without contracts the rules (and their registry) are not even imported.
-    options = TraceOptions(forbid=forbid, max_modules=max_modules[1] if max_modules else None,
-                           max_import_ms=max_import_ms[1] if max_import_ms else None)
-    report = run_trace(program, python=invocation.value("python"), timeout=invocation.value("timeout"),
-                       options=options if options != TraceOptions() else None)
-    invocation.emit(render(report, invocation.fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why)))
+    from aoinspect import documents
+    from aoinspect.render import RenderOptions, render
+
+    report = documents.load(report_path)  # an unreadable document: the funnel says why, exit 2
+    kind = formats.kind_of(report)
+    command = report.command if kind == "failure" else kind
+    invocation = Invocation(ctx, "render", kind=command)
+    fmt = invocation.fmt
+    if kind == "failure" and not formats.renders_failure_of(fmt, command):
+        click.echo(f"aoinspect: {report.message}", err=True)
+        ctx.exit(report.exit_code)
+    to_terminal = invocation.output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
+    options = RenderOptions(color=fmt == "text" and to_terminal and "NO_COLOR" not in os.environ,
+                            width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
+    invocation.emit(render(report, fmt, options))
+    if kind == "failure":
+        click.echo(f"aoinspect: {report.message}", err=True)
     ctx.exit(report.exit_code)
 
 
@@ -1052,7 +665,7 @@ def _prepare_process() -> None:
 
 
 def main() -> None:
-    from aoinspect.probing.hooks import end_everything
+    from aoinspect.probing.lifecycle import end_everything
 
     _prepare_process()
     try:
@@ -1061,3 +674,9 @@ def main() -> None:
         sys.exit(128 + exc.signum)
     finally:
         end_everything()
+
+
+# ``aoinspect trace`` is built from the same path, in the commands package.
+from aoinspect.commands.trace import trace_command  # noqa: E402
+
+cli.add_command(trace_command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
-from aoinspect.child import toplevel
+from aoinspect.child import distributions as reader
 from aoinspect.models import Distributions, DistributionShare, ModuleLoad
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class DistributionIndex:
 
     def __init__(self, python: str | None = None, timeout: float = 60.0, cache_dir: str | None = None) -> None:
         """``python``: ask that interpreter's environment instead of this one's, within ``timeout``;
-        ``cache_dir``: keep what was read there (``aoinspect.cache``), for as long as the
+        ``cache_dir``: keep what was read there (``aoinspect.probing.cache``), for as long as the
         environment's directories are unchanged."""
         self._python = python
         self._timeout = timeout
@@ -54,7 +54,7 @@ class DistributionIndex:
         self._versions: dict[str, str | None] = {}
         # For another interpreter, replaced by its own list once it answers (modules come and go
         # between versions: asyncore left in 3.12, tomllib came in 3.11).
-        self._stdlib = frozenset(toplevel.stdlib_names())
+        self._stdlib = frozenset(reader.stdlib_names())
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
         self._annotated: dict[int, tuple[tuple[ModuleLoad, ...], tuple[ModuleLoad, ...]]] = {}
         self._prefetch: threading.Thread | None = None
@@ -94,7 +94,7 @@ class DistributionIndex:
 
     def _read_everything(self) -> None:
         if self._cache_dir is not None and self._python is None:
-            from aoinspect.cache import DistributionsCache
+            from aoinspect.probing.cache import DistributionsCache
 
             cache = DistributionsCache(self._cache_dir)
             everything = cache.read()
@@ -115,7 +115,7 @@ class DistributionIndex:
 
         everything: dict[str, Any] = {}
         for distribution in importlib_metadata.distributions():
-            for top in toplevel.top_level_names(distribution):
+            for top in reader.top_level_names(distribution):
                 everything.setdefault(top, distribution)
         return everything
 
@@ -140,16 +140,9 @@ class DistributionIndex:
             if distribution is None:
                 self._providers[top] = None
                 continue
-            name, version = distribution if isinstance(distribution, tuple) else toplevel.name_and_version(distribution)
+            name, version = distribution if isinstance(distribution, tuple) else reader.name_and_version(distribution)
             self._versions.setdefault(name, version)
             self._providers[top] = name
-
-    def provider(self, module: str) -> str | None:
-        top = module.partition(".")[0]
-        if self.is_stdlib(top):
-            return None
-        self._find({top})
-        return self._providers.get(top)
 
     def is_stdlib(self, module: str) -> bool:
         if self._python is not None:
@@ -233,14 +226,14 @@ class DistributionIndex:
 
 
 def _pair(found: Any) -> tuple[str, str | None]:
-    return found if isinstance(found, tuple) else toplevel.name_and_version(found)
+    return found if isinstance(found, tuple) else reader.name_and_version(found)
 
 
 def _ask_interpreter(
     python: str, timeout: float = 60.0, children: Children | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """Top-level names to (name, version), as the environment of ``python`` sees them, and its
-    standard library's names: it runs ``toplevel.py`` through the probe's bootstrap, so nothing
+    standard library's names: it runs ``child/distributions.py`` through the probe's bootstrap, so nothing
     needs installing there.
 
     It runs as every probe does (its own process group, killed whole, within ``timeout``), from
@@ -255,7 +248,7 @@ def _ask_interpreter(
     nothing: tuple[dict[str, Any], frozenset[str]] = ({}, frozenset())
     workdir = make_workdir()
     try:
-        returncode, output, timed_out = run_bounded([python, "-c", BOOTSTRAP, toplevel.__file__], timeout,
+        returncode, output, timed_out = run_bounded([python, "-c", BOOTSTRAP, reader.__file__], timeout,
                                                     cwd=workdir, children=children)
         if timed_out or returncode != 0:
             return nothing

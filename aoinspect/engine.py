@@ -16,10 +16,11 @@ from aoinspect.child import protocol
 from aoinspect.declarations import read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
+from aoinspect.planning import Plan
 from aoinspect.probing import results
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
-from aoinspect.rules import CheckContext, Plan
+from aoinspect.rules import CheckContext
 from aoinspect.rules.contracts import current_snapshot
 
 if TYPE_CHECKING:
@@ -40,11 +41,11 @@ def probe_settings(
 ) -> ProbeSettings:
     """A command's settings, checked before any probe starts: ``python`` (None: this
     interpreter) must be Python 3.9+; the cache is ``cache_dir``, else the one beside the
-    nearest pyproject.toml (``aoinspect.cache.find_cache_dir``), else none with ``no_cache``."""
+    nearest pyproject.toml (``aoinspect.probing.cache.find_cache_dir``), else none with ``no_cache``."""
     import sys
 
-    from aoinspect.cache import find_cache_dir
     from aoinspect.errors import InvalidSetting
+    from aoinspect.probing.cache import find_cache_dir
     from aoinspect.probing.runner import check_interpreter
 
     if python is not None:

@@ -17,7 +17,7 @@ from aoinspect.child.protocol import (
     MECHANISM_PROXY,
 )
 
-SCHEMA_VERSION = 2  # 2: mechanisms, observed loads (see the README's JSON section)
+SCHEMA_VERSION = 3  # 2: mechanisms, observed loads; 3: check's rules, diff's ok_*/error_* (CHANGELOG.md)
 
 # Exit codes. When several outcomes happen in one run, the most severe wins; the codes are
 # ordered so that "most severe" is simply the largest.
@@ -51,17 +51,5 @@ DECLARED_IN_ALL = "__all__"
 DECLARED_IN_TYPE_CHECKING = "TYPE_CHECKING"
 DECLARED_IN_STUB = "stub"
 
-# Output formats, and which command prints which (the renderers are in aoinspect.render).
-COMMAND_FORMATS = {
-    "list": ("text", "json", "markdown"),
-    "check": ("text", "json", "junit", "html", "markdown", "github", "sarif"),
-    "resolve": ("text", "json", "tree", "dot", "mermaid", "svg", "html", "markdown"),
-    "snapshot": ("json", "html", "markdown"),
-    "diff": ("text", "json", "markdown"),
-    "trace": ("text", "json", "tree", "svg", "html", "markdown", "github", "sarif"),
-}
-FORMATS = tuple(dict.fromkeys(fmt for formats in COMMAND_FORMATS.values() for fmt in formats))
-# Formats that also show a run that produced no report (the others print the error to stderr only).
-FAILURE_FORMATS = ("json", "junit", "html", "markdown", "github", "sarif")
 # How resolve's text table can be ordered ("order": as the imports began).
 SORT_KEYS = ("cumulative", "self", "name", "order")

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from aoinspect import cache
 from aoinspect.cli import cli
+from aoinspect.probing import cache
 from tests.helpers import FakePackages, document
 from tests.packages import lazy_package
 

@@ -18,8 +18,8 @@ CHILD_FILES = sorted(Path(CHILD_DIR).glob("*.py"))
 
 
 def test_the_child_folder_holds_the_child_code() -> None:
-    assert {path.name for path in CHILD_FILES} >= {"__init__.py", "probe.py", "protocol.py", "recorder.py",
-                                                    "toplevel.py"}
+    assert {path.name for path in CHILD_FILES} >= {"__init__.py", "measure.py", "protocol.py", "recorder.py",
+                                                    "distributions.py"}
 
 
 @pytest.mark.parametrize("path", CHILD_FILES, ids=lambda path: path.name)

@@ -208,15 +208,19 @@ def invoke_unknown_rule() -> int:
     return CliRunner().invoke(cli, ["check", "--ignore", "no-such-rule"]).exit_code
 
 
-def test_the_readme_rules_table_is_the_registry() -> None:
-    """Every rule once, in the registry's order, with its severity: the table cannot drift."""
+@pytest.mark.parametrize(("document", "heading"), [
+    ("README.md", "### Rules of `check`"),
+    ("docs/reference/check.md", "## Rules"),  # the detailed table, moved from the README
+])
+def test_the_rules_tables_are_the_registry(document: str, heading: str) -> None:
+    """Every rule once, in the registry's order, with its severity: the tables cannot drift."""
     import re
     from pathlib import Path
 
     from aoinspect.rules import RULES
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Rules of `check`", 1)[1].split("\n\n", 2)[1]
+    text = (Path(__file__).parent.parent / document).read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)", section, re.M)
     assert rows == [(rule.id, rule.severity) for rule in RULES]
 
@@ -381,7 +385,8 @@ def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
     """The CLI starts nothing itself: no import of the child's protocol, the cache or the runner."""
     import ast
 
-    source = (Path(__file__).parents[1] / "aoinspect" / "cli.py").read_text(encoding="utf-8")
+    package = Path(__file__).parents[1] / "aoinspect"
+    source = "\n".join((package / name).read_text(encoding="utf-8") for name in ("cli.py", "commands/path.py"))
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -396,15 +401,15 @@ def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
 
 def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseException) -> None:
     """Make the first step of each command's work raise ``exception``."""
+    import aoinspect.commands.trace
     import aoinspect.diff
     import aoinspect.engine
-    import aoinspect.tracing.command
 
     def fail(*_args: object, **_kwargs: object) -> None:
         raise exception
 
     monkeypatch.setattr(aoinspect.engine, "probe_settings", fail)
-    monkeypatch.setattr(aoinspect.tracing.command, "run_trace", fail)
+    monkeypatch.setattr(aoinspect.commands.trace, "run_trace", fail)
     monkeypatch.setattr(aoinspect.diff, "read_report", fail)
 
 

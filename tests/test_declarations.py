@@ -76,7 +76,7 @@ class FakeDistribution:
 
 
 def test_top_level_names_from_record_include_extension_modules() -> None:
-    from aoinspect.child.toplevel import name_and_version, top_level_names
+    from aoinspect.child.distributions import name_and_version, top_level_names
 
     record = "\n".join([
         "fastmod.cpython-311-x86_64-linux-gnu.so,sha256=x,1",

@@ -190,7 +190,7 @@ def test_a_failed_import_ends_the_distribution_reader_too(fake, tmp_path: Path) 
     running when the command ends; no_leftovers sees what is left."""
     python = tmp_path / "python"
     python.write_text(
-        f'#!/bin/sh\ncase "$*" in *toplevel.py*) exec sleep 1000;; esac\nexec "{fake.python}" "$@"\n'
+        f'#!/bin/sh\ncase "$*" in *child/distributions.py*) exec sleep 1000;; esac\nexec "{fake.python}" "$@"\n'
     )
     python.chmod(0o755)
     fake.write({"pkg/__init__.py": CRASHES["os._exit(7)"][0]})
@@ -719,7 +719,8 @@ def test_a_hanging_interpreter_obeys_the_timeout_and_is_group_killed(fake, tmp_p
 def test_an_environment_listing_that_is_no_object_is_ignored(fake, tmp_path) -> None:
     fake.write(lazy_package("pkg"))
     python = fake_interpreter(
-        tmp_path, "lists", f'case "$*" in *toplevel.py*) echo "[1, 2]"; exit 0;; esac\nexec "{sys.executable}" "$@"\n'
+        tmp_path, "lists",
+        f'case "$*" in *child/distributions.py*) echo "[1, 2]"; exit 0;; esac\nexec "{sys.executable}" "$@"\n',
     )
     completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "resolve", "alpha", "--format", "json")
     assert completed.returncode == 0, completed.stderr

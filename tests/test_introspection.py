@@ -13,16 +13,17 @@ from click.testing import CliRunner
 
 from aoinspect.child import protocol
 from aoinspect.cli import cli
+from aoinspect.planning import Plan
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest, ProbeRun
-from aoinspect.rules.base import Plan
 from aoinspect.rules.introspection import PROBED_ATTRIBUTES
 from tests import packages
 from tests.helpers import FakePackages, document
 from tests.packages import LAZY_INIT, lazy_package
 
 NEW_RULES = ("dir-loads", "dunder-probe", "getmodule-loads", "pickle-roundtrip", "completion-loads")
-README = Path(__file__).resolve().parent.parent / "README.md"
+# The page of the docs that lists the attributes dunder-probe tries (moved there from the README).
+CHECK_DOCS = Path(__file__).resolve().parent.parent / "docs" / "reference" / "check.md"
 
 
 @pytest.fixture(scope="module")
@@ -188,18 +189,18 @@ def test_ignore_skips_the_probes(checked) -> None:  # type: ignore[no-untyped-de
     assert findings(checked(packages.PICKLE_ASTRAY, "astray", *ignored)) == []
 
 
-# --- the registry, the README and the wire -----------------------------------------------------
+# --- the registry, the docs and the wire -------------------------------------------------------
 
 
-def test_readme_lists_the_probed_attributes() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_docs_list_the_probed_attributes() -> None:
+    text = CHECK_DOCS.read_text(encoding="utf-8")
     for name in PROBED_ATTRIBUTES:
         assert f"`{name}`" in text, name
 
 
 def test_every_mode_has_a_branch_in_the_probe() -> None:
-    # Every section a parser, and the reverse: tests/test_child.py. The README's rules table: test_cli.py.
-    probe = (Path(protocol.__file__).parent / "probe.py").read_text(encoding="utf-8")
+    # Every section a parser, and the reverse: tests/test_child.py. The rules tables: test_cli.py.
+    probe = (Path(protocol.__file__).parent / "measure.py").read_text(encoding="utf-8")
     for mode in protocol.REQUEST_MODES:
         name = next(key for key, value in vars(protocol).items() if key.startswith("MODE_") and value == mode)
         assert f"mode == protocol.{name}:" in probe, mode

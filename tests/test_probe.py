@@ -72,7 +72,7 @@ def test_numpy_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
 @pytest.mark.probe
 def test_probe_starts_from_the_modules_of_a_bare_interpreter(fake, tmp_path) -> None:
     """The probe, started as the runner starts it, loads nothing that ``python -c`` would not have
-    loaded (from 3.13 on, ``-c`` loads linecache, which ``python probe.py`` would not)."""
+    loaded (from 3.13 on, ``-c`` loads linecache, which ``python measure.py`` would not)."""
     bare = subprocess.run(
         [fake.python, "-c", "import sys; print('\\n'.join(sorted(sys.modules)))"],
         capture_output=True, text=True, check=True, cwd=tmp_path,

@@ -11,7 +11,8 @@ import pytest
 from aoinspect.child import protocol
 from aoinspect.engine import check_package, resolve_names
 from aoinspect.probing import runner
-from aoinspect.probing.hooks import SessionHooks, start_early
+from aoinspect.probing.hooks import SessionHooks
+from aoinspect.probing.lifecycle import start_early
 from aoinspect.probing.session import open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
 from tests.packages import lazy_package

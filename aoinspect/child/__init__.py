@@ -1,7 +1,7 @@
 """Code that runs inside the inspected interpreter, apart from everything else.
 
 The CLI never imports these files to run them; it hands them to a child interpreter
-(``python -c BOOTSTRAP probe.py ...``, see ``aoinspect.probing.runner``), which may be another
+(``python -c BOOTSTRAP measure.py ...``, see ``aoinspect.probing.runner``), which may be another
 Python chosen with ``--python``, with no aoinspect and no Click installed. So every file here
 keeps these rules, and ``tests/test_child.py`` holds them to it:
 
@@ -9,7 +9,7 @@ keeps these rules, and ``tests/test_child.py`` holds them to it:
 * At module level, import nothing that a bare ``python -c`` has not already loaded (not even
   ``__future__`` or ``typing``): the measurement is a ``sys.modules`` diff, and the probe's own
   imports would show up in it.
-* Import nothing of the parent: siblings are loaded with ``probe._sibling`` (read, compile,
+* Import nothing of the parent: siblings are loaded with ``measure._sibling`` (read, compile,
   exec into a fresh module object that is never put in ``sys.modules``).
 * Never write to file descriptors 1 or 2: they belong to the inspected package.
 

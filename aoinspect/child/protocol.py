@@ -64,12 +64,13 @@ SECTIONS = (
     SECTION_TRACE_START, SECTION_TRACE_LOADS, SECTION_TRACE_SPAWN, SECTION_TRACE_END,
 )
 # A trace record's fields (child/tracer.py writes it, probing/wire.py reads it): always the first
-# ten, in this order; the last six only when one of them is not empty (a load in another thread,
-# through a lazy hop or an introspection helper, or under the pytest plugin). Times are integer
-# nanoseconds since the tracer started; a record still running has no end.
-(TRACE_INDEX, TRACE_MODULE, TRACE_PARENT, TRACE_START_NS, TRACE_END_NS, TRACE_LOADED, TRACE_FILE, TRACE_LINE,
- TRACE_FUNCTION, TRACE_FRAME_MODULE) = range(10)
-(TRACE_POSITIONS, TRACE_HOP, TRACE_VIA, TRACE_CONTEXT, TRACE_THREAD_ID, TRACE_THREAD) = range(10, 16)
+# ten, [index, module, parent, start ns, end ns, loaded, file, line, function, frame module]; the
+# last six, [positions, hop, via, context, thread id, thread], only when one of them is not empty
+# (a load in another thread, through a lazy hop or an introspection helper, or under the pytest
+# plugin). Times are integer nanoseconds since the tracer started; a record still running has no
+# end. wire.py unpacks a record whole; these name the fields read one at a time.
+TRACE_INDEX, TRACE_PARENT, TRACE_START_NS, TRACE_END_NS = 0, 2, 3, 4
+TRACE_CONTEXT = 13
 TRACE_SHORT_RECORD = 10
 TRACE_LONG_RECORD = 16
 

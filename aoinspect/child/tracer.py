@@ -9,7 +9,7 @@ import that no other import was running around finishes, when 64 are pending or 
 passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
 begins, so that a program that hangs or is killed inside one still shows where.
 
-A record is a flat list whose fields ``protocol.TRACE_*`` name (``aoinspect.probing.wire``
+A record is a flat list, laid out as ``protocol`` describes (``aoinspect.probing.wire``
 reads it): ``[index, module, parent index or -1, start ns, end ns or None, loaded, file, line,
 function, module]`` (the last four: the trigger's, or ``None, 0, None, None``), and only when one
 is not empty ``[positions, hop, via, context, thread id, thread name]`` with ``positions`` the
@@ -151,7 +151,7 @@ def _function_of(frame):
 
 
 def _extras(trigger, hop, via, context, ident, thread):
-    """A record's last six fields (``protocol.TRACE_POSITIONS`` on): rare, so kept off the
+    """A record's last six fields (from ``protocol.TRACE_SHORT_RECORD`` on): rare, so kept off the
     common path."""
     return [
         _positions(trigger) if trigger is not None and (hop is not None or via is not None) else None,
@@ -360,7 +360,7 @@ class Tracer:
             finally:
                 now = timer() - origin
                 record[4] = now  # protocol.TRACE_END_NS
-                record[5] = name in modules  # protocol.TRACE_LOADED
+                record[5] = name in modules  # loaded
                 stack.pop()
                 pending.append(record)
                 if name == "subprocess" and not tracer._popen_watched:
@@ -622,8 +622,7 @@ def run(result_path, program):
     startup = frozenset(_modules)
     tracer = Tracer(result_path)
     tracer.send(protocol.SECTION_TRACE_START, {
-        "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind,
-        "startup_modules": sorted(startup), "stdlib": STDLIB_DIR,
+        "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind, "stdlib": STDLIB_DIR,
     })
     tracer.watch_process_events(startup)
     tracer.install()

@@ -28,12 +28,12 @@ if TYPE_CHECKING:
     from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
-PROBE_FILE = os.path.join(CHILD_DIR, "probe.py")
-# The child runs as ``python -c BOOTSTRAP PROBE_FILE ...``: exactly a ``python -c`` (sys.path,
-# sys.flags.safe_path and all), executing the probe file; names only ever travel in argv.
+MEASURE_FILE = os.path.join(CHILD_DIR, "measure.py")
+# The child runs as ``python -c BOOTSTRAP MEASURE_FILE ...``: exactly a ``python -c`` (sys.path,
+# sys.flags.safe_path and all), executing measure.py; names only ever travel in argv.
 # The probe's bytecode comes from its __pycache__ when there is one (the import system's own
 # loader, which is loaded at start-up and touches neither sys.path nor sys.modules): compiling
-# probe.py costs a lone resolve about 20 ms.
+# measure.py costs a lone resolve about 20 ms.
 BOOTSTRAP = """import sys
 try:
     __probe__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")
@@ -47,7 +47,7 @@ exec(__probe__)
 
 
 def probe_command(python: str, *arguments: str) -> list[str]:
-    return [python, "-c", BOOTSTRAP, PROBE_FILE, *arguments]
+    return [python, "-c", BOOTSTRAP, MEASURE_FILE, *arguments]
 
 
 OLDEST_PYTHON = (3, 9)

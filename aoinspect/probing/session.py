@@ -29,7 +29,7 @@ from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
-    from aoinspect.cache import ProbeCache
+    from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
 
 ISOLATION_FORK = "fork"  # fork server; names one module serves share a probe where that is exact
@@ -76,7 +76,7 @@ class _Pending:
 
 
 class ForkSession:
-    """Talks to ``probe.py ... serve``: one line per request on a control pipe, ``started`` and
+    """Talks to ``measure.py ... serve``: one line per request on a control pipe, ``started`` and
     ``ended`` lines back on a status pipe, results in a file per probe."""
 
     def __init__(self, settings: ProbeSettings, package: str, children: Children,
@@ -483,7 +483,7 @@ class Session:
         self._import_outcome_final = False
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
-            from aoinspect.cache import ProbeCache
+            from aoinspect.probing.cache import ProbeCache
 
             self.cache = ProbeCache(settings.cache_dir, settings.python, package)
         if settings.isolation == ISOLATION_SPAWN:

@@ -45,7 +45,6 @@ class ImportSection:
     elapsed_ms: float
     threads: int
     python: str
-    startup_modules: tuple[str, ...]
     # module -> its __file__, the start-up modules' too
     files: Mapping[str, str | None] = field(default_factory=_no_files)
     sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
@@ -236,12 +235,11 @@ class DoneSection:
 
 @dataclass(frozen=True)
 class TraceStartSection:
-    """The traced interpreter, and the modules it held before the program began."""
+    """The traced interpreter, and how the program was given."""
 
     python: str
     pid: int
     kind: str  # "script", "module" or "command"
-    startup_modules: tuple[str, ...]
     stdlib: str
 
 
@@ -411,7 +409,6 @@ def _import(raw: Mapping[str, Any]) -> ImportSection:
         elapsed_ms=_number(raw, "elapsed_ms"),
         threads=int(_field(raw, "threads", int, 1)),
         python=".".join(str(part) for part in python),
-        startup_modules=_strings(raw, "startup_modules") or (),
         files=_files(raw),
         sys_path=_strings(raw, "sys_path", optional=True) or (),
     )
@@ -611,7 +608,6 @@ def _trace_start(raw: Mapping[str, Any]) -> TraceStartSection:
         python=".".join(str(part) for part in _field(raw, "python", list, [])),
         pid=int(_field(raw, "pid", int)),
         kind=_field(raw, "kind", str),
-        startup_modules=_strings(raw, "startup_modules") or (),
         stdlib=_field(raw, "stdlib", str, ""),
     )
 
@@ -776,7 +772,7 @@ class ProbeSettings:
     timeout: float = 60.0
     jobs: int = 1
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
-    cache_dir: str | None = None  # where results are cached (``aoinspect.cache``), None for no cache
+    cache_dir: str | None = None  # where results are cached (``aoinspect.probing.cache``), None for no cache
 
 
 @dataclass(frozen=True)

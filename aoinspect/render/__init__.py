@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
 if TYPE_CHECKING:
+    from aoinspect.diff import Diff
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
-    from aoinspect.tracing.models import TraceReport
+    from aoinspect.models.trace import TraceReport
 
-    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure]
+    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff]
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -24,40 +25,20 @@ class RenderOptions:
     why: str | None = None  # trace: the chain from the program's line to this module
 
 
-def render(report: Report | TraceReport, fmt: str, options: RenderOptions | None = None) -> str:
-    """Dispatch to the renderer of ``fmt``; renderers are imported only when used."""
-    from aoinspect.tracing.models import TraceReport
+def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
+    """Render a typed report in ``fmt``: the registry (``aoinspect.formats``) says which renderer,
+    and only that one is imported."""
+    import importlib
 
-    if isinstance(report, TraceReport):  # aoinspect trace's report has renderers of its own
-        from aoinspect.render.trace import render_trace
+    from aoinspect import formats
 
-        return render_trace(report, fmt, options or RenderOptions())
-    renderer: Callable[[Report, RenderOptions], str]
-    if fmt == "json":
-        from aoinspect.render.json import render_json as renderer
-    elif fmt == "text":
-        from aoinspect.render.text import render_text as renderer
-    elif fmt == "tree":
-        from aoinspect.render.tree import render_tree as renderer
-    elif fmt == "dot":
-        from aoinspect.render.graph import render_dot as renderer
-    elif fmt == "mermaid":
-        from aoinspect.render.graph import render_mermaid as renderer
-    elif fmt == "svg":
-        from aoinspect.render.svg import render_svg as renderer
-    elif fmt == "junit":
-        from aoinspect.render.junit import render_junit as renderer
-    # Reports for people and CI bots (issue 16).
-    elif fmt == "html":
-        from aoinspect.render.html import render_html as renderer
-    elif fmt == "markdown":
-        from aoinspect.render.markdown import render_markdown as renderer
-    elif fmt == "github":
-        from aoinspect.render.annotations import render_github as renderer
-    elif fmt == "sarif":
-        from aoinspect.render.annotations import render_sarif as renderer
-    else:
+    if fmt not in formats.FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
+    kind = formats.kind_of(report)
+    if kind != "failure" and kind not in formats.FORMATS[fmt].kinds:
+        raise ValueError(f"{kind} prints {', '.join(formats.names_for(kind))}, not {fmt}")
+    module, _, function = formats.FORMATS[fmt].renderer(kind).partition(":")
+    renderer: Callable[[Report, RenderOptions], str] = getattr(importlib.import_module(module), function)
     return printable(renderer(report, options or RenderOptions()))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from aoinspect import schema
+from aoinspect.models import Failure
 
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
@@ -42,32 +43,24 @@ class Annotation:
         return f"{self.rule} ({self.name})" if self.name else self.rule
 
 
-def located_findings(document: Mapping[str, Any], root: str | None) -> list[Annotation]:
-    """Check's findings with their source locations; a failed run is one error annotation."""
-    error = document.get("error")
-    if isinstance(error, Mapping):
-        exception = error.get("exception") if isinstance(error.get("exception"), Mapping) else {}
-        file, line = _location(exception.get("location") if exception else None, root)
-        return [Annotation(str(error.get("kind", "error")), schema.SEVERITY_ERROR, None,
-                           str(error.get("message", "")), file, line)]
-    located = {}
-    for result in document.get("results") or []:
-        result_error = result.get("error") if isinstance(result, Mapping) else None
-        if isinstance(result_error, Mapping) and result_error.get("location"):
-            located[result.get("name")] = str(result_error["location"])
+def located_findings(report: Report, root: str | None) -> list[Annotation]:
+    """A check's (or trace's) findings with their source locations; a failed run is one error annotation."""
+    if isinstance(report, Failure):
+        file, line = _location(report.error.location if report.error else None, root)
+        return [Annotation(report.kind or "error", schema.SEVERITY_ERROR, None, report.message, file, line)]
+    located = {result.name: result.error.location for result in getattr(report, "resolutions", ())
+               if result.error is not None and result.error.location}
+    package_file = getattr(report, "file", None)
     found = []
-    for finding in document.get("findings") or []:
-        message = str(finding.get("message", ""))
-        name = finding.get("name")
-        where = located.get(name)
+    for finding in getattr(report, "findings", ()):
+        where = located.get(finding.name) if finding.name is not None else None
         if where is None:
-            match = _LOCATION_IN_TEXT.search(message)
+            match = _LOCATION_IN_TEXT.search(finding.message)
             where = f"{match.group(1)}:{match.group(2)}" if match else None
-        if where is None and isinstance(document.get("file"), str):
-            where = f"{document['file']}:1"  # about the package as a whole: its __init__.py
+        if where is None and isinstance(package_file, str):
+            where = f"{package_file}:1"  # about the package as a whole: its __init__.py
         file, line = _location(where, root)
-        found.append(Annotation(str(finding.get("rule", "")), str(finding.get("severity", schema.SEVERITY_ERROR)),
-                                None if name is None else str(name), message, file, line))
+        found.append(Annotation(finding.rule, finding.severity, finding.name, finding.message, file, line))
     return found
 
 
@@ -102,15 +95,20 @@ def escape_property(text: str) -> str:
 
 
 def render_github(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
-
     del options
-    return github_commands(to_document(report), workspace())
+    return github_annotations(report, workspace())
 
 
 def github_commands(document: Mapping[str, Any], root: str | None) -> str:
+    """The workflow commands of a saved JSON document (read through ``aoinspect.documents``)."""
+    from aoinspect.documents import decode
+
+    return github_annotations(decode(document), root)
+
+
+def github_annotations(report: Report, root: str | None) -> str:
     lines = []
-    for annotation in located_findings(document, root):
+    for annotation in located_findings(report, root):
         properties = []
         if annotation.file:
             properties.append(f"file={escape_property(annotation.file)}")
@@ -137,10 +135,8 @@ def _sarif_rule(rule_id: str) -> dict[str, Any]:
 
 
 def render_sarif(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
-
     del options
-    return json.dumps(sarif_log(to_document(report), workspace()), indent=2)
+    return json.dumps(sarif_of(report, workspace()), indent=2)
 
 
 def _artifact_location(path: str) -> dict[str, str]:
@@ -155,7 +151,14 @@ def _artifact_location(path: str) -> dict[str, str]:
 
 
 def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
-    found = located_findings(document, root)
+    """The SARIF log of a saved JSON document (read through ``aoinspect.documents``)."""
+    from aoinspect.documents import decode
+
+    return sarif_of(decode(document), root)
+
+
+def sarif_of(report: Report, root: str | None) -> dict[str, Any]:
+    found = located_findings(report, root)
     rules = list(dict.fromkeys(annotation.rule for annotation in found))
     results = []
     for annotation in found:
@@ -171,7 +174,7 @@ def sarif_log(document: Mapping[str, Any], root: str | None) -> dict[str, Any]:
                 location["region"] = {"startLine": annotation.line}
             result["locations"] = [{"physicalLocation": location}]
         if annotation.name:
-            result["properties"] = {"name": annotation.name, "package": document.get("package")}
+            result["properties"] = {"name": annotation.name, "package": getattr(report, "package", None)}
         results.append(result)
     driver = {
         "name": "aoinspect",

@@ -1,28 +1,38 @@
-"""``aoinspect diff`` output: text, JSON and Markdown, each a pure function of a :class:`~aoinspect.diff.Diff`."""
+"""``aoinspect diff`` output: text and Markdown, each a pure function of a :class:`~aoinspect.diff.Diff`
+(its JSON is the shared renderer's, ``aoinspect.documents``)."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 from aoinspect import schema
 from aoinspect.render.markdown import cell, code, details, fenced, inline_html, ms, table
 
 if TYPE_CHECKING:
-    from aoinspect.diff import Diff, FindingRef, SubjectChange
+    from aoinspect.diff import Diff, SubjectChange
+    from aoinspect.render import RenderOptions
 
 
-def render_diff(diff: Diff, fmt: str) -> str:
-    renderers: dict[str, Callable[[Diff], str]] = {"text": _text, "json": _json, "markdown": _markdown}
-    return renderers[fmt](diff)
+def render_text(diff: Diff, options: RenderOptions) -> str:
+    del options
+    return _text(diff)
+
+
+def render_markdown(diff: Diff, options: RenderOptions) -> str:
+    del options
+    return _markdown(diff)
 
 
 def render_diff_failure(message: str, fmt: str) -> str | None:
-    """What stdout gets when the documents cannot be compared: one JSON document, else nothing."""
-    if fmt != "json":
+    """What stdout gets when the documents cannot be compared: the failure document where the
+    format shows diff's failures (json), else nothing."""
+    from aoinspect import formats
+    from aoinspect.models import Failure
+    from aoinspect.render import render
+
+    if not formats.renders_failure_of(fmt, "diff"):
         return None
-    return json.dumps({"schema": schema.SCHEMA_VERSION, "command": "diff", "ok": False, "exit_code": schema.EXIT_USAGE,
-                       "error": {"kind": "usage", "message": message}}, indent=2)
+    return render(Failure("diff", "", "usage", message, schema.EXIT_USAGE), fmt)
 
 
 def _count_change(change: SubjectChange) -> str:
@@ -99,51 +109,6 @@ def _text(diff: Diff) -> str:
                          for finding in findings)
     lines.extend(_verdict(diff))
     return "\n".join(lines)
-
-
-# --- json ---------------------------------------------------------------------------------------
-
-
-def _finding(finding: FindingRef) -> dict[str, Any]:
-    return {"rule": finding.rule, "severity": finding.severity, "name": finding.name, "message": finding.message}
-
-
-def _json(diff: Diff) -> str:
-    document = {
-        "schema": schema.SCHEMA_VERSION,
-        "command": "diff",
-        "ok": diff.ok,
-        "exit_code": diff.exit_code,
-        "error": None,
-        "compared": diff.new.command,
-        "old": {"path": diff.old.path, "package": diff.old.package, "error": diff.old.error},
-        "new": {"path": diff.new.path, "package": diff.new.package, "error": diff.new.error},
-        "threshold": {"ratio": diff.threshold.ratio, "ms": diff.threshold.ms},
-        "subjects": [
-            {
-                "name": change.name,
-                "changed": change.changed,
-                "in_old": change.before is not None,
-                "in_new": change.after is not None,
-                "added": list(change.added),
-                "removed": list(change.removed),
-                "modules_old": change.modules_before,
-                "modules_new": change.modules_after,
-                "total_ms_old": change.ms_before,
-                "total_ms_new": change.ms_after,
-                "ratio": None if change.ratio is None else round(change.ratio, 4),
-                "time_changed": change.time_changed,
-                "newly_failing": change.newly_failing,
-                "newly_ok": change.newly_ok,
-            }
-            for change in diff.subjects
-        ],
-        "new_findings": [_finding(finding) for finding in diff.new_findings],
-        "resolved_findings": [_finding(finding) for finding in diff.resolved_findings],
-        "fail_on": [condition.text for condition in diff.conditions],
-        "failed": [{"condition": condition.text, "reason": reason} for condition, reason in diff.failed],
-    }
-    return json.dumps(document, indent=2)
 
 
 # --- markdown -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """``--format html``: one self-contained page that draws a report's JSON document.
 
-The page embeds the document from :func:`aoinspect.render.json.to_document` unchanged, so it
+The page embeds the report's JSON document (:func:`aoinspect.documents.encode`) unchanged, so it
 shows the same numbers as ``--format json``, and any command's document (a trace's too) can be
 shown. ``report.js`` and ``report.css``, next to this file, are inlined; a Content-Security-Policy
 allows exactly those two and nothing from the network.
@@ -65,10 +65,10 @@ _SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"
 
 
 def render_html(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
+    from aoinspect.documents import encode
 
     del options  # the page sorts, filters and zooms by itself
-    return html_page(to_document(report))
+    return html_page(encode(report))
 
 
 def html_page(document: Mapping[str, Any]) -> str:

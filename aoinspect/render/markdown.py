@@ -1,8 +1,8 @@
 """``--format markdown``: GitHub-flavoured tables for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
 
-Drawn from the JSON document, like the HTML page, so every command (and later ones) reads the
-same data. Module names and messages are untrusted: :func:`cell` escapes whatever Markdown or
-HTML could make of them, and long lists fold into ``<details>``.
+Drawn from the typed report (a saved JSON document is read back into one first). Module names
+and messages are untrusted: :func:`cell` escapes whatever Markdown or HTML could make of them,
+and long lists fold into ``<details>``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import html
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot, total_ms
+
 if TYPE_CHECKING:
+    from aoinspect.models import DeclaredName, Finding, ImportResult, ModuleLoad, Resolution
     from aoinspect.render import RenderOptions, Report
 
 FOLD_AFTER = 10  # rows shown before a list folds into <details>
@@ -75,126 +78,126 @@ def folded(summary: str, lines: Sequence[str], fold_after: int = FOLD_AFTER) -> 
 
 
 def render_markdown(report: Report, options: RenderOptions) -> str:
-    from aoinspect.render.json import to_document
-
-    return markdown_document(to_document(report), top=options.top)
+    if not isinstance(report, (ListReport, ResolveReport, CheckReport, Snapshot, Failure)):
+        raise TypeError(f"{type(report).__name__} has a Markdown renderer of its own (aoinspect.formats)")
+    return markdown_report(report, top=options.top)
 
 
 def markdown_document(document: Mapping[str, Any], top: int = 20) -> str:
-    command = str(document.get("command", ""))
-    package = str(document.get("package", ""))
-    verdict = "✅ ok" if document.get("ok") else f"❌ failed (exit code {document.get('exit_code')})"
-    lines = [f"### aoinspect {cell(command)} {code(package)}: {verdict}", ""]
-    error = document.get("error")
-    if isinstance(error, Mapping):
-        lines += [f"**{cell(error.get('kind', 'error'))}**: {cell(error.get('message', ''))}", ""]
+    """The Markdown of a saved JSON document (read through ``aoinspect.documents``)."""
+    from aoinspect.documents import decode
+
+    return markdown_report(decode(document), top)
+
+
+def markdown_report(report: ListReport | ResolveReport | CheckReport | Snapshot | Failure, top: int = 20) -> str:
+    command = "failure" if isinstance(report, Failure) else _COMMANDS[type(report).__name__]
+    shown = report.command if isinstance(report, Failure) else command
+    verdict = "✅ ok" if report.ok else f"❌ failed (exit code {report.exit_code})"
+    lines = [f"### aoinspect {cell(shown)} {code(report.package)}: {verdict}", ""]
+    if isinstance(report, Failure):
+        lines += [f"**{cell(report.kind)}**: {cell(report.message)}", ""]
         return "\n".join(lines).rstrip() + "\n"
-    imported = document.get("import")
-    if command == "snapshot":
-        lines += _snapshot(package, document)
+    if isinstance(report, Snapshot):
+        lines += _snapshot(report)
+        return "\n".join(lines).rstrip() + "\n"
+    if report.imported is not None:
+        lines += _import_line(report.package, report.imported)
+    if isinstance(report, CheckReport):
+        lines += _findings(report.findings)
+    if isinstance(report, ResolveReport):
+        lines += _results(report.package, report.results, top)
     else:
-        if isinstance(imported, Mapping):
-            lines += _import_line(package, imported)
-        if command == "check":
-            lines += _findings(document.get("findings") or [])
-        if document.get("names") and isinstance(document["names"], list):
-            lines += _names(document["names"], document.get("results"))
-        if command in ("resolve", "trace"):
-            lines += _results(package, document.get("results") or [], top)
-        undeclared = document.get("undeclared_submodules")
-        if isinstance(undeclared, list):
+        if report.names:
+            lines += _names(report.names, report.resolutions)
+        if isinstance(report, ListReport) and report.undeclared_submodules is not None:
+            undeclared = report.undeclared_submodules
             listed = [f"- {code(name)}" for name in undeclared]
             lines += [*folded(f"Submodules no declaration exports ({len(undeclared)})", listed), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _import_line(package: str, imported: Mapping[str, Any]) -> list[str]:
-    loads = imported.get("materialized") or []
-    return [f"{code('import ' + package)}: {len(loads)} modules, {ms(imported.get('total_ms'))} ms importing "
-            f"({ms(imported.get('elapsed_ms'))} ms elapsed)", ""]
+_COMMANDS = {"ListReport": "list", "ResolveReport": "resolve", "CheckReport": "check", "Snapshot": "snapshot"}
 
 
-def _findings(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+def _import_line(package: str, imported: ImportResult) -> list[str]:
+    loads = imported.materialized
+    return [f"{code('import ' + package)}: {len(loads)} modules, {ms(total_ms(loads))} ms importing "
+            f"({ms(imported.elapsed_ms)} ms elapsed)", ""]
+
+
+def _findings(findings: Sequence[Finding]) -> list[str]:
     if not findings:
         return ["No findings.", ""]
-    rows = [
-        (cell(finding.get("severity")), code(finding.get("rule")), code(finding.get("name")) or "-",
-         cell(finding.get("message")))
-        for finding in findings
-    ]
+    rows = [(cell(finding.severity), code(finding.rule), code(finding.name) or "-", cell(finding.message))
+            for finding in findings]
     return [*table(("severity", "rule", "name", "message"), rows), ""]
 
 
-def _names(names: Sequence[Mapping[str, Any]], results: object) -> list[str]:
-    resolved = {result.get("name"): result for result in results or [] if isinstance(result, Mapping)} \
-        if isinstance(results, list) else {}
+def _names(names: Sequence[DeclaredName], results: Sequence[Resolution] | None) -> list[str]:
+    resolved = {result.name: result for result in results or ()}
     headers: tuple[str, ...] = ("name", "declared in", "submodule", "loaded at import")
     if resolved:
         headers += ("modules", "total ms")
     rows = []
     for name in names:
         row: tuple[str, ...] = (
-            code(name.get("name")), cell(", ".join(str(item) for item in name.get("declared_in") or [])),
-            "yes" if name.get("submodule") else "no", "yes" if name.get("loaded_at_import") else "no",
+            code(name.name), cell(", ".join(name.declared_in)),
+            "yes" if name.submodule else "no", "yes" if name.loaded_at_import else "no",
         )
         if resolved:
-            result = resolved.get(name.get("name"))
+            result = resolved.get(name.name)
             if result is None:
                 row += ("-", "-")
             else:
-                row += (str(len(result.get("materialized") or [])), ms(result.get("total_ms")))
+                row += (str(len(result.materialized)), ms(total_ms(result.materialized)))
         rows.append(row)
     listed = table(headers, rows, right=(4, 5))
     return [*folded(f"Declared names ({len(names)})", listed, fold_after=FOLD_AFTER + 2), ""]
 
 
-def _results(package: str, results: Sequence[Mapping[str, Any]], top: int) -> list[str]:
+def _results(package: str, results: Sequence[Resolution], top: int) -> list[str]:
     rows = []
     for result in results:
-        error = result.get("error")
-        status = "ok" if result.get("ok") else "failed"
-        if isinstance(error, Mapping):
-            status += f": {error.get('type')}: {error.get('message')}"
-        rows.append((code(f"{package}.{result.get('name')}"), cell(status),
-                     "yes" if result.get("via_getattr") else "no",
-                     str(len(result.get("materialized") or [])), ms(result.get("total_ms")),
-                     ms(result.get("elapsed_ms"))))
+        status = "ok" if result.ok else "failed"
+        if result.error is not None:
+            status += f": {result.error.type}: {result.error.message}"
+        rows.append((code(f"{package}.{result.name}"), cell(status), "yes" if result.via_getattr else "no",
+                     str(len(result.materialized)), ms(total_ms(result.materialized)), ms(result.elapsed_ms)))
     lines = [*table(("name", "result", "via __getattr__", "modules", "total ms", "elapsed ms"), rows,
                     right=(3, 4, 5)), ""]
     for result in results:
-        loads = sorted(result.get("materialized") or [],
-                       key=lambda load: (-(load.get("cumulative_ms") or 0), str(load.get("module"))))
+        loads = sorted(result.materialized, key=lambda load: (-load.cumulative_ms, load.module))
         if not loads:
             continue
         shown = loads if top <= 0 else loads[:top]
         heaviest = table(
             ("module", "self ms", "cumulative ms", "imported by", "distribution"),
-            ((code(load.get("module")), ms(load.get("self_ms")), ms(load.get("cumulative_ms")),
-              code(load.get("parent")) if load.get("parent") else "(access)", _distribution(load)) for load in shown),
+            ((code(load.module), ms(load.self_ms), ms(load.cumulative_ms),
+              code(load.parent) if load.parent else "(access)", _distribution(load)) for load in shown),
             right=(1, 2),
         )
         if len(shown) < len(loads):
             heaviest.append(f"\n… and {len(loads) - len(shown)} more (`--top 0` shows all)")
-        summary = inline_html(f"{package}.{result.get('name')}: {len(loads)} modules, heaviest first")
+        summary = inline_html(f"{package}.{result.name}: {len(loads)} modules, heaviest first")
         lines += [*details(summary, heaviest), ""]
     return lines
 
 
-def _distribution(load: Mapping[str, Any]) -> str:
-    if load.get("stdlib"):
+def _distribution(load: ModuleLoad) -> str:
+    if load.stdlib:
         return "(stdlib)"
-    return cell(load.get("distribution") or "(local)")
+    return cell(load.distribution or "(local)")
 
 
-def _snapshot(package: str, document: Mapping[str, Any]) -> list[str]:
-    imported = document.get("import") if isinstance(document.get("import"), list) else []
-    names = document.get("names") if isinstance(document.get("names"), Mapping) else {}
-    assert isinstance(imported, list) and isinstance(names, Mapping)
-    rows = [(code(f"import {package}"), str(len(imported)))]
-    rows += [(code(f"{package}.{name}"), str(len(modules or []))) for name, modules in names.items()]
+def _snapshot(report: Snapshot) -> list[str]:
+    package = report.package
+    rows = [(code(f"import {package}"), str(len(report.imported)))]
+    rows += [(code(f"{package}.{name}"), str(len(modules))) for name, modules in report.names]
     lines = [*table(("subject", "modules"), rows, right=(1,)), ""]
-    lines += details(inline_html(f"import {package} ({len(imported)})"), [f"- {code(module)}" for module in imported])
-    for name, modules in names.items():
-        listed = [f"- {code(module)}" for module in modules or []]
-        lines += ["", *details(inline_html(f"{package}.{name} ({len(modules or [])})"), listed)]
+    lines += details(inline_html(f"import {package} ({len(report.imported)})"),
+                     [f"- {code(module)}" for module in report.imported])
+    for name, modules in report.names:
+        listed = [f"- {code(module)}" for module in modules]
+        lines += ["", *details(inline_html(f"{package}.{name} ({len(modules)})"), listed)]
     return lines

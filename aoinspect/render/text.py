@@ -36,6 +36,19 @@ def render_text(report: Report, options: RenderOptions) -> str:
     raise TypeError(f"no text form for {type(report).__name__}")
 
 
+# One entry point per report kind, for the registry (aoinspect.formats).
+def render_resolve(report: ResolveReport, options: RenderOptions) -> str:
+    return _resolve(report, _Painter(options.color), options)
+
+
+def render_list(report: ListReport, options: RenderOptions) -> str:
+    return _list(report, _Painter(options.color))
+
+
+def render_check(report: CheckReport, options: RenderOptions) -> str:
+    return _check(report, _Painter(options.color), options)
+
+
 class _Painter:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled

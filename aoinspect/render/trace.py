@@ -1,26 +1,14 @@
-"""``aoinspect trace``'s report in every format it prints: text (the lines of the program
-that cost the most import time, or ``--focus`` / ``--why`` views), json, tree and svg."""
+"""``aoinspect trace``'s own renderers: text (the lines of the program that cost the most import
+time, or ``--focus`` / ``--why`` views), tree, svg and markdown. json, html, github and sarif are
+the shared renderers (see ``aoinspect.formats``)."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, Callable
-
-from aoinspect import schema
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
+    from aoinspect.models.trace import Frame, TracedLoad, TraceReport
     from aoinspect.render import RenderOptions
-    from aoinspect.tracing.models import Frame, TracedLoad, TraceReport
-
-
-def render_trace(report: TraceReport, fmt: str, options: RenderOptions) -> str:
-    renderers: dict[str, Callable[[TraceReport, RenderOptions], str]] = {
-        "text": render_text, "json": render_json, "tree": render_tree, "svg": render_svg,
-        "html": render_html, "markdown": render_markdown, "github": render_github, "sarif": render_sarif,
-    }
-    if fmt not in renderers:
-        raise ValueError(f"trace prints {', '.join(renderers)}, not {fmt}")
-    return renderers[fmt](report, options)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -206,87 +194,6 @@ def _footer(report: TraceReport) -> list[str]:
     return lines
 
 
-# --- json ----------------------------------------------------------------------------------------
-
-
-def to_document(report: TraceReport) -> dict[str, Any]:
-    return {
-        "schema": schema.SCHEMA_VERSION,
-        "command": "trace",
-        "program": list(report.program),
-        "python": report.python,
-        "ok": report.ok,
-        "exit_code": report.exit_code,
-        "returncode": report.returncode,
-        "ending": report.ending,
-        "timed_out": report.timed_out,
-        "complete": report.complete,
-        "incomplete": report.incomplete,
-        "subprocesses": report.subprocesses,
-        "modules": len(report.loaded),
-        "total_ms": report.total_ms,
-        "cwd": report.cwd,
-        "loads": [_load(load) for load in report.loads],
-        "inserted": list(report.inserted),
-        "findings": [
-            {"rule": finding.rule, "severity": finding.severity, "message": finding.message}
-            for finding in report.findings
-        ],
-    }
-
-
-def _frame(frame: Frame | None) -> dict[str, Any] | None:
-    if frame is None:
-        return None
-    return {"file": frame.file, "line": frame.line, "function": frame.function, "module": frame.module,
-            "source": frame.source, "expression": frame.expression}
-
-
-def _load(load: TracedLoad) -> dict[str, Any]:
-    hop = load.hop
-    return {
-        "index": load.index,
-        "module": load.module,
-        "parent": load.load.parent,
-        "parent_index": load.parent_index,
-        "depth": load.load.depth,
-        "thread": load.thread,
-        "start_ms": load.start_ms,
-        "self_ms": load.load.self_ms,
-        "cumulative_ms": load.load.cumulative_ms,
-        "distribution": load.load.distribution,
-        "stdlib": load.load.stdlib,
-        "finished": load.finished,
-        "failed": load.failed,
-        "trigger": _frame(load.trigger),
-        "hop": {"function": hop.function, "attribute": hop.attribute, "file": hop.file, "line": hop.line,
-                "text": str(hop)} if hop else None,
-        "via": load.via,
-        "test": load.test,
-        "phase": load.phase,
-    }
-
-
-def render_json(report: TraceReport, options: RenderOptions) -> str:
-    del options  # the document always holds everything
-    return json.dumps(to_document(report), indent=2)
-
-
-def render_github(report: TraceReport, options: RenderOptions) -> str:
-    """--forbid and budget findings as workflow commands, at the program's line that loaded it."""
-    from aoinspect.render.annotations import github_commands, workspace
-
-    del options
-    return github_commands(to_document(report), workspace())
-
-
-def render_sarif(report: TraceReport, options: RenderOptions) -> str:
-    from aoinspect.render.annotations import sarif_log, workspace
-
-    del options
-    return json.dumps(sarif_log(to_document(report), workspace()), indent=2)
-
-
 # --- tree ----------------------------------------------------------------------------------------
 
 
@@ -355,14 +262,6 @@ def render_svg(report: TraceReport, options: RenderOptions) -> str:
     )
     del options
     return "\n".join([header, style, *parts, "</svg>"])
-
-
-def render_html(report: TraceReport, options: RenderOptions) -> str:
-    """The interactive page (``render/html.py``), drawn from the trace's JSON document."""
-    from aoinspect.render.html import html_page
-
-    del options
-    return html_page(to_document(report))
 
 
 def render_markdown(report: TraceReport, options: RenderOptions) -> str:

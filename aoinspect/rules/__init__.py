@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aoinspect.rules.base import CheckContext, Plan, Rule
+from aoinspect.rules.base import CheckContext, Rule
 from aoinspect.rules.contracts import BASELINE, BUDGET_EXCEEDED, FORBIDDEN_IMPORT, NEW_IMPORT, THREAD_UNSAFE
 from aoinspect.rules.introspection import (
     COMPLETION_LOADS,
@@ -53,7 +53,7 @@ RULES: tuple[Rule, ...] = (
 )
 BY_ID = {rule.id: rule for rule in RULES}
 
-__all__ = ["BY_ID", "RULES", "CheckContext", "Plan", "Rule"]
+__all__ = ["BY_ID", "RULES", "CheckContext", "Rule"]
 
 
 def help_table() -> str:

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from aoinspect.models import Budget, ModuleLoad, Snapshot
+    from aoinspect.planning import Outcome, Plan
     from aoinspect.probing.wire import ProbeRun
-    from aoinspect.rules.base import CheckContext, Outcome, Plan
+    from aoinspect.rules.base import CheckContext
 
 
 def _what(context: CheckContext, name: str | None) -> str:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from aoinspect.models import ErrorInfo, Finding, ModuleLoad
+    from aoinspect.planning import Outcome, Plan
     from aoinspect.probing.wire import ProbeRun
-    from aoinspect.rules.base import CheckContext, Outcome, Plan
+    from aoinspect.rules.base import CheckContext
 
 # The attributes tools look up with hasattr() or getattr(obj, name, default) on any object they
 # are given, and who does: dunder-probe asks the package for each (the README lists them).

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from aoinspect.models import Resolution
+    from aoinspect.planning import Outcome, Plan
     from aoinspect.probing.wire import ProbeRun
-    from aoinspect.rules.base import CheckContext, Outcome, Plan
+    from aoinspect.rules.base import CheckContext
 
 S = TypeVar("S", bound=wire.Section)
 

@@ -9,15 +9,15 @@ import signal
 from typing import TYPE_CHECKING
 
 from aoinspect.models import ModuleLoad, import_chain
+from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 from aoinspect.probing import wire
-from aoinspect.tracing.models import Frame, Hop, TracedLoad, TraceReport
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Finding
-    from aoinspect.tracing.models import TraceOptions
+    from aoinspect.models.trace import TraceOptions
     from aoinspect.tracing.program import Program
 
 # A call being evaluated (``hasattr(pkg, "x")``): the callee is a builtin or C function (a Python
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 _CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
 # Without instruction positions (3.9, 3.10): introspection builtins named on the line.
 _BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
-ENDINGS = {"returned", "exit", "exception", "os._exit", "exec"}
 
 
 class SourceLines:

@@ -26,16 +26,16 @@ from aoinspect.tracing.report import build_report
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from aoinspect.tracing.models import TraceOptions, TraceReport
+    from aoinspect.models.trace import TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
 
-TRACE_FILE = os.path.join(CHILD_DIR, "trace.py")
+TRACE_ENTRY = os.path.join(CHILD_DIR, "trace.py")
 IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 
 
 def trace_command(python: str, program: Program, result_path: str) -> list[str]:
-    return [python, *program.interpreter_options, "-c", BOOTSTRAP, TRACE_FILE, result_path, *program.argv]
+    return [python, *program.interpreter_options, "-c", BOOTSTRAP, TRACE_ENTRY, result_path, *program.argv]
 
 
 def trace_program(

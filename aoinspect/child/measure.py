@@ -1,10 +1,11 @@
-"""The probe: imports PACKAGE in the child and measures each step.
+"""What a probe's child runs: imports PACKAGE and measures each step (and, as ``serve``, the
+fork server that forks a fresh copy of itself per probe).
 
-Run as ``python -c BOOTSTRAP probe.py RESULT_PATH MODE PACKAGE THREADS [NAME ...]`` (see
+Run as ``python -c BOOTSTRAP measure.py RESULT_PATH MODE PACKAGE THREADS [NAME ...]`` (see
 ``aoinspect.probing.runner.BOOTSTRAP``), so that the child is a ``python -c`` in every respect:
 the current directory first on ``sys.path`` and nothing of aoinspect's own directory on it,
 which also lets another interpreter (``--python``) run this file without aoinspect installed.
-Running it as ``python probe.py ...`` works too. It imports PACKAGE, measures what each step
+Running it as ``python measure.py ...`` works too. It imports PACKAGE, measures what each step
 adds to ``sys.modules`` and reports on RESULT_PATH as JSON lines (``protocol.py``), one section
 per line, so that a child that dies half-way still leaves what it measured before dying.
 
@@ -16,7 +17,6 @@ handlers and finalizers left behind by the package cannot hang or pollute the ru
 import sys
 
 REPR_LIMIT = 300
-CANDIDATE_LIMIT = 2000
 
 _modules = sys.modules
 _STARTUP_MODULES = list(_modules)  # reported, so that tests can hold the probe to the rule above
@@ -79,7 +79,7 @@ def _sibling(name):
     """Load ``NAME.py`` from this folder as a module object that is never put in
     ``sys.modules``, so that nothing of the probe shows in the measured diff."""
     path = _CHILD_DIR + name + ".py"
-    try:  # the cached bytecode, as the bootstrap reads probe.py's (``runner.BOOTSTRAP``)
+    try:  # the cached bytecode, as the bootstrap reads this file's (``runner.BOOTSTRAP``)
         code = _modules["_frozen_importlib_external"].SourceFileLoader(name, path).get_code(name)
     except Exception:  # noqa: BLE001
         code = None

@@ -415,3 +415,5 @@ class Failure:
     message: str
     exit_code: int
     error: ErrorInfo | None = None
+
+    ok = False

@@ -1,0 +1,111 @@
+"""``aoinspect trace``: run PROGRAM under the tracer and render the report to -o FILE or, once
+the program has ended, to stderr; exit with the program's code. Built from the one command path
+(``aoinspect.commands.path``): the same option types, configuration, output and error funnel as
+every command. Imports only Click at module level: ``aoinspect --help`` loads this file."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from aoinspect.commands.path import (
+    Command,
+    Invocation,
+    Seconds,
+    apply_options,
+    budget_options,
+    depth_option,
+    forbid_option,
+    format_option_for,
+    option,
+    python_option,
+    top_option,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aoinspect.models.trace import TraceOptions, TraceReport
+
+# How long another interpreter may take to say which version it is.
+INTERPRETER_CHECK_SECONDS = 30.0
+
+TRACE_HELP_EPILOG = """\b
+Exit code: the program's own (128+N when a signal N killed it), or:
+  1    the program succeeded but --forbid/--max-modules/--max-import-ms failed
+       (a program that failed keeps its own code: it says more)
+  2    usage error (PROGRAM is not something python runs)
+  4    aoinspect itself could not run the program
+  124  the program ran past --timeout and was killed
+"""
+
+
+@click.command("trace", cls=Command, epilog=TRACE_HELP_EPILOG,
+             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
+@python_option
+@format_option_for("trace")
+@option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+         config=False, help="Write the report to FILE (default: stderr, after the program ends); without "
+                            "--format, FILE's extension picks it.")
+@option("--timeout", type=Seconds(), default=None, metavar="SECONDS", inherit=False,
+         help="Kill the program after SECONDS (exit 124); the trace up to then is kept. Not the probes' "
+              "--timeout: configured in [tool.aoinspect.trace] only.")
+@option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
+@option("--why", metavar="MODULE", default=None,
+         help="text: the chain from the program's line to MODULE, one hop a line.")
+@top_option
+@depth_option
+@forbid_option("the program")
+@apply_options(budget_options("the program", named=False))
+@click.pass_context
+def trace_command(
+    ctx: click.Context, /, program: tuple[str, ...], focus: str | None, why: str | None, top: int,
+    depth: int | None, forbid: tuple[str, ...], max_modules: tuple[None, float] | None,
+    max_import_ms: tuple[None, float] | None, **_options: Any,
+) -> None:
+    """Run PROGRAM as `python PROGRAM` would and show which of its lines loaded which modules.
+
+    PROGRAM is what you would give python, after --: `script.py ARGS`, `-m module ARGS` or
+    `-c CODE ARGS`, optionally after interpreter options such as -X dev. The program keeps
+    the terminal (stdin, stdout, stderr, signals); the report goes to -o FILE or, once the
+    program ends, to stderr. Every module load is attributed to the line that triggered it,
+    through lazy __getattr__ hops and introspection such as hasattr or inspect.getmodule.
+    """
+    from aoinspect.models.trace import TraceOptions
+    from aoinspect.render import RenderOptions, render
+
+    invocation = Invocation(ctx, "trace")
+    # Without contracts the rules (and their registry) are not even imported.
+    options = TraceOptions(forbid=forbid, max_modules=max_modules[1] if max_modules else None,
+                           max_import_ms=max_import_ms[1] if max_import_ms else None)
+    report = run_trace(program, python=invocation.value("python"), timeout=invocation.value("timeout"),
+                       options=options if options != TraceOptions() else None)
+    invocation.emit(render(report, invocation.fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why)))
+    ctx.exit(report.exit_code)
+
+
+def run_trace(
+    words: Sequence[str], *, python: str | None = None, timeout: float | None = None,
+    options: TraceOptions | None = None,
+) -> TraceReport:
+    """Run PROGRAM (``words``, as ``python`` takes them) with ``python`` (None: this interpreter)
+    to its end or ``timeout``. A PROGRAM python would not run and an interpreter that is not
+    Python 3.9+ are usage errors (``AoinspectError`` of kind ``usage``), raised before anything runs."""
+    from aoinspect.errors import InvalidSetting
+    from aoinspect.tracing.program import parse_program
+
+    program = parse_program(tuple(words))
+    interpreter = sys.executable
+    if python is not None:
+        from aoinspect.probing.runner import check_interpreter
+
+        problem = check_interpreter(python, INTERPRETER_CHECK_SECONDS)
+        if problem:
+            raise InvalidSetting(problem)
+        interpreter = python
+    from aoinspect.tracing.run import trace_program
+
+    return trace_program(interpreter, program, timeout=timeout, options=options)

@@ -1,0 +1,808 @@
+"""One definition per JSON document aoinspect writes: how a typed report is written, how a saved
+document is read back into that report (checked, naming the first thing that is wrong), and the
+JSON Schema of each, all from the same field lists.
+
+The kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, and ``failure``
+(a run that produced no report); the baseline file ``check --baseline`` reads is ``baseline``.
+Keys a report derives from its fields (``ok``, ``exit_code``, ``total_ms``, ``via_getattr``...)
+are written and, when present, type-checked on reading, never trusted.
+
+``python -m aoinspect.documents --write-schemas`` writes ``schemas/KIND.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Callable, ClassVar, Mapping
+
+from aoinspect import schema
+from aoinspect.child import protocol
+from aoinspect.errors import AoinspectError, PackageImportFailed, ProbeFailed
+from aoinspect.formats import kind_of
+from aoinspect.models import (
+    CheckReport,
+    DeclaredName,
+    Distributions,
+    DistributionShare,
+    ErrorInfo,
+    Failure,
+    Finding,
+    ImportResult,
+    Isolation,
+    ListReport,
+    ModuleLoad,
+    ObjectInfo,
+    Resolution,
+    ResolveReport,
+    Snapshot,
+    Step,
+    total_ms,
+)
+from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
+from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
+
+# Documents of these schema versions can be read: 2 and 3 only added keys, which are given their
+# defaults when absent (a base branch's older report still compares and renders).
+READABLE_SCHEMAS = (1, 2, schema.SCHEMA_VERSION)
+BASELINE_FORMAT = 1
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class DocumentError(AoinspectError):
+    """A file that is not a JSON document aoinspect wrote, or not one of the expected kind."""
+
+    exit_code = schema.EXIT_USAGE
+    kind = "usage"
+
+
+class Invalid(Exception):
+    """Where a document is wrong, and how; the caller adds which file it is."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where} {problem}")
+        self.where = where
+        self.problem = problem
+
+
+# --- the vocabulary ------------------------------------------------------------------------------
+
+REQUIRED: Any = object()  # a Field's default: the key must be present
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+class Kind:
+    """The JSON type of a value: how to write it, read it back (checked) and describe it."""
+
+    def encode(self, value: Any) -> Any:
+        return value
+
+    def decode(self, value: Any, where: str) -> Any:
+        raise NotImplementedError
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Scalar(Kind):
+    _NAMES: ClassVar[dict[str, str]] = {"string": "a string", "integer": "an integer", "number": "a number",
+                                        "boolean": "true or false", "null": "null"}
+
+    def __init__(self, json_type: str, const: Any = REQUIRED) -> None:
+        self.json_type = json_type
+        self.const = const
+
+    def _fits(self, value: Any) -> bool:
+        if self.json_type == "string":
+            return isinstance(value, str)
+        if self.json_type == "boolean":
+            return isinstance(value, bool)
+        if self.json_type == "null":
+            return value is None
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) or (self.json_type == "number" and isinstance(value, float))
+
+    def decode(self, value: Any, where: str) -> Any:
+        if not self._fits(value):
+            raise Invalid(where, f"is not {self._NAMES[self.json_type]}")
+        if self.const is not REQUIRED and value != self.const:
+            raise Invalid(where, f"is not {json.dumps(self.const)}")
+        return value
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        if self.const is not REQUIRED:
+            return {"const": self.const}
+        return {"type": self.json_type}
+
+
+class Version(Kind):
+    """The ``schema`` key: any readable version is read; the JSON Schema describes the current one."""
+
+    def encode(self, value: Any) -> Any:
+        return schema.SCHEMA_VERSION
+
+    def decode(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or value not in READABLE_SCHEMAS:
+            raise Invalid(where, f"is not a schema version aoinspect reads ({', '.join(map(str, READABLE_SCHEMAS))})")
+        return value
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {"const": schema.SCHEMA_VERSION}
+
+
+VERSION = Version()
+STRING, INTEGER, NUMBER, BOOLEAN, NULL = (Scalar(name) for name in ("string", "integer", "number", "boolean", "null"))
+
+
+class Nullable(Kind):
+    def __init__(self, inner: Kind) -> None:
+        self.inner = inner
+
+    def encode(self, value: Any) -> Any:
+        return None if value is None else self.inner.encode(value)
+
+    def decode(self, value: Any, where: str) -> Any:
+        return None if value is None else self.inner.decode(value, where)
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        inner = self.inner.json_schema(defs)
+        if set(inner) == {"type"}:
+            return {"type": [inner["type"], "null"]}
+        return {"anyOf": [inner, {"type": "null"}]}
+
+
+class Array(Kind):
+    def __init__(self, item: Kind) -> None:
+        self.item = item
+
+    def encode(self, value: Any) -> Any:
+        return [self.item.encode(item) for item in value]
+
+    def decode(self, value: Any, where: str) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise Invalid(where, "is not a list")
+        return tuple(self.item.decode(item, f"{where}[{index}]") for index, item in enumerate(value))
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "array", "items": self.item.json_schema(defs)}
+
+
+class Mapping_(Kind):
+    """An object of any keys, each holding an ``item``: a snapshot's name -> modules."""
+
+    def __init__(self, item: Kind) -> None:
+        self.item = item
+
+    def encode(self, value: Any) -> Any:
+        return {key: self.item.encode(item) for key, item in value}
+
+    def decode(self, value: Any, where: str) -> tuple[tuple[str, Any], ...]:
+        if not isinstance(value, dict):
+            raise Invalid(where, "is not an object")
+        return tuple((key, self.item.decode(item, f"{where}.{key}")) for key, item in value.items())
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": self.item.json_schema(defs)}
+
+
+class Field:
+    """One key of an object: its kind, how to read it off the typed value, and its default when a
+    document lacks it (``REQUIRED``: none). ``omit`` leaves the key out of some documents."""
+
+    def __init__(self, key: str, kind: Kind, get: str | Callable[[Any], Any] | None = None,
+                 default: Any = REQUIRED, omit: Callable[[Any], bool] | None = None, doc: str | None = None) -> None:
+        self.key = key
+        self.kind = kind
+        attribute = key if get is None else get
+        self.get: Callable[[Any], Any] = (
+            (lambda value: getattr(value, attribute)) if isinstance(attribute, str) else attribute
+        )
+        self.default = default
+        self.omit = omit
+        self.doc = doc
+
+
+class Struct(Kind):
+    """A JSON object with known keys, written from and read into one typed value."""
+
+    def __init__(self, name: str, fields: list[Field], build: Callable[[dict[str, Any]], Any], doc: str) -> None:
+        self.name = name
+        self.fields = fields
+        self.build = build
+        self.doc = doc
+
+    def encode(self, value: Any) -> dict[str, Any]:
+        return {field.key: field.kind.encode(field.get(value)) for field in self.fields
+                if field.omit is None or not field.omit(value)}
+
+    def decode(self, value: Any, where: str) -> Any:
+        if not isinstance(value, dict):
+            raise Invalid(where or "the document", "is not an object")
+        values: dict[str, Any] = {}
+        for field in self.fields:
+            if field.key in value:
+                values[field.key] = field.kind.decode(value[field.key], _at(where, field.key))
+            elif field.default is REQUIRED:
+                raise Invalid(_at(where, field.key), "is missing")
+            else:
+                values[field.key] = field.default
+        try:
+            return self.build(values)
+        except ValueError as exc:
+            raise Invalid(where or "the document", f"is not consistent: {exc}") from None
+
+    def object_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        properties = {}
+        for field in self.fields:
+            described = field.kind.json_schema(defs)
+            if field.doc:
+                described = {**described, "description": field.doc}
+            properties[field.key] = described
+        return {
+            "title": self.name,
+            "description": self.doc,
+            "type": "object",
+            "properties": properties,
+            "required": [field.key for field in self.fields if field.omit is None],
+            "additionalProperties": False,
+        }
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        if self.name not in defs:
+            defs[self.name] = None  # taken: a struct that contains itself refers to itself
+            defs[self.name] = self.object_schema(defs)
+        return {"$ref": f"#/$defs/{self.name}"}
+
+
+# --- the parts -----------------------------------------------------------------------------------
+
+ERROR_INFO = Struct("ErrorInfo", [
+    Field("type", STRING),
+    Field("message", STRING),
+    Field("location", Nullable(STRING), default=None, doc="file:line where it was raised, when known"),
+], lambda v: ErrorInfo(v["type"], v["message"], v["location"]),
+    "An exception raised by the inspected package.")
+
+MODULE_LOAD = Struct("ModuleLoad", [
+    Field("module", STRING),
+    Field("parent", Nullable(STRING), default=None, doc="the module whose execution imported it"),
+    Field("depth", INTEGER),
+    Field("self_ms", NUMBER),
+    Field("cumulative_ms", NUMBER),
+    Field("min_self_ms", NUMBER, default=0.0),
+    Field("min_cumulative_ms", NUMBER, default=0.0),
+    Field("distribution", Nullable(STRING), default=None),
+    Field("stdlib", BOOLEAN, default=False),
+    Field("generated", BOOLEAN, default=False, doc="made at run time, not read from a file"),
+], lambda v: ModuleLoad(**v),
+    "One module that appeared in sys.modules, placed in the import tree; with --repeat the times are "
+    "medians and min_* the minimums.")
+
+SHARE = Struct("DistributionShare", [
+    Field("name", STRING),
+    Field("version", Nullable(STRING)),
+    Field("kind", STRING, doc="installed, stdlib or local"),
+    Field("modules", INTEGER),
+    Field("self_ms", NUMBER),
+], lambda v: DistributionShare(**v), "How many modules, and how much self time, one distribution accounts for.")
+
+STEP = Struct("Step", [
+    Field("name", STRING),
+    Field("mechanism", STRING, default=protocol.MECHANISM_NONE),
+    Field("via_getattr", BOOLEAN, default=None),
+    Field("materialized", Array(MODULE_LOAD)),
+    Field("removed", Array(STRING), default=()),
+    Field("elapsed_ms", NUMBER),
+    Field("min_elapsed_ms", NUMBER, default=0.0),
+    Field("total_ms", NUMBER, lambda step: total_ms(step.materialized), default=None),
+], lambda v: Step(v["name"], v["mechanism"], v["materialized"], v["removed"], v["elapsed_ms"], v["min_elapsed_ms"]),
+    "One attribute of a dotted name: nn then quantized for nn.quantized.")
+
+
+def _build_resolution(v: dict[str, Any]) -> Resolution:
+    steps = v["steps"]
+    if not steps and (v["materialized"] or v["removed"]):
+        # A hand-made or trimmed document that lists loads but no steps: one step holds them.
+        steps = (Step(v["name"], v["mechanism"], v["materialized"], v["removed"], v["elapsed_ms"] or 0.0,
+                      v["min_elapsed_ms"] or 0.0),)
+    shares = Distributions(v["distributions"])
+    shares.loads = tuple(load for step in steps for load in step.materialized)
+    return Resolution(
+        name=v["name"], ok=v["ok"], error=v["error"], steps=steps, already_loaded=v["already_loaded"],
+        cached=v["cached"], object=v["object"], suggestions=v["suggestions"], probe_failed=v["probe_failed"],
+        repeats=v["repeats"], unstable=v["unstable"], distributions=shares, retried=v["retried"],
+        observed=v["observed"], from_cache=v["from_cache"],
+    )
+
+
+RESOLUTION = Struct("Resolution", [
+    Field("name", STRING),
+    Field("ok", BOOLEAN),
+    Field("error", Nullable(ERROR_INFO), default=None),
+    Field("probe_failed", BOOLEAN, default=False),
+    Field("retried", Nullable(STRING), default=None, doc="why a forked probe was measured again in a fresh "
+                                                          "interpreter"),
+    Field("from_cache", BOOLEAN, default=False, doc="read from .aoinspect_cache, measured by an earlier run"),
+    Field("suggestions", Array(STRING), default=()),
+    Field("already_loaded", BOOLEAN, default=False),
+    Field("mechanism", STRING, default=protocol.MECHANISM_NONE, doc="what served the last step"),
+    Field("via_getattr", BOOLEAN, default=None),
+    Field("cached", Nullable(BOOLEAN), default=None),
+    Field("object", Nullable(Struct("ObjectInfo", [Field("type", STRING), Field("repr", STRING)],
+                                    lambda v: ObjectInfo(v["type"], v["repr"], False),
+                                    "What the access returned.")), default=None),
+    Field("materialized", Array(MODULE_LOAD), default=(), doc="every step's loads, in order"),
+    Field("removed", Array(STRING), default=()),
+    Field("elapsed_ms", NUMBER, default=None),
+    Field("min_elapsed_ms", NUMBER, default=None),
+    Field("total_ms", NUMBER, lambda result: total_ms(result.materialized), default=None),
+    Field("repeats", INTEGER, default=1),
+    Field("unstable", Array(STRING), default=(), doc="modules some repeats loaded and others did not"),
+    Field("distributions", Array(SHARE), default=()),
+    Field("steps", Array(STEP), default=()),
+    Field("observed", Array(MODULE_LOAD), default=(), doc="loaded by looking at the result, after the access"),
+], _build_resolution, "The outcome of accessing PACKAGE.NAME in a fresh interpreter.")
+
+IMPORT = Struct("ImportResult", [
+    Field("materialized", Array(MODULE_LOAD)),
+    Field("removed", Array(STRING), default=()),
+    Field("elapsed_ms", NUMBER),
+    Field("min_elapsed_ms", NUMBER, default=0.0),
+    Field("total_ms", NUMBER, lambda imported: total_ms(imported.materialized), default=None),
+    Field("repeats", INTEGER, default=1),
+    Field("unstable", Array(STRING), default=()),
+    Field("threads", INTEGER, default=0),
+    Field("python", STRING, default=""),
+], lambda v: ImportResult("", v["materialized"], v["removed"], v["elapsed_ms"], v["threads"], v["python"],
+                          v["min_elapsed_ms"], v["repeats"], v["unstable"]),
+    "What `import PACKAGE` alone materialized.")
+
+ISOLATION = Struct("Isolation", [
+    Field("mode", STRING, doc="fork or spawn"),
+    Field("reason", Nullable(STRING), default=None, doc="why the run fell back to spawning"),
+    Field("python_threads", Nullable(INTEGER), default=None),
+    Field("native_threads", Nullable(INTEGER), default=None),
+], lambda v: Isolation(**v), "How a run isolated its probes.")
+
+DECLARED_NAME = Struct("DeclaredName", [
+    Field("name", STRING),
+    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub"),
+    Field("submodule", BOOLEAN),
+    Field("loaded_at_import", BOOLEAN),
+    Field("mechanism", STRING, default=protocol.MECHANISM_NONE),
+], lambda v: DeclaredName(**v), "A name the package declares, and where.")
+
+
+def _finding_exit_code(rule: str) -> int:
+    """A finding fails the run with its rule's exit code (import-failed 3, probe-failed 4, else 1)."""
+
+    # The two rules whose findings are the engine's errors: their ids are the errors' kinds.
+    return {error.kind: error.exit_code for error in (PackageImportFailed, ProbeFailed)}.get(rule, schema.EXIT_FINDINGS)
+
+
+FINDING = Struct("Finding", [
+    Field("rule", STRING),
+    Field("severity", STRING, doc="error, warning or info"),
+    Field("name", Nullable(STRING), default=None, doc="the declared name it is about; null: the package"),
+    Field("message", STRING),
+], lambda v: Finding(v["rule"], v["severity"], v["name"], v["message"], _finding_exit_code(v["rule"])),
+    "One broken promise, under a stable rule id.")
+
+
+def _header(command: str) -> list[Field]:
+    return [
+        Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION, doc="the document's version"),
+        Field("command", Scalar("string", command), lambda report: command),
+        Field("package", STRING),
+        Field("ok", BOOLEAN, default=None),
+        Field("exit_code", INTEGER, default=None),
+        Field("error", NULL, lambda report: None, default=None, doc="null: the run produced its report"),
+    ]
+
+
+# --- the documents -------------------------------------------------------------------------------
+
+
+def _with_package(imported: ImportResult, package: str) -> ImportResult:
+    return replace(imported, package=package)
+
+
+LIST = Struct("ListDocument", [
+    *_header("list"),
+    Field("isolation", Nullable(ISOLATION), default=None),
+    Field("import", IMPORT, "imported"),
+    Field("names", Array(DECLARED_NAME)),
+    Field("undeclared_submodules", Array(STRING), omit=lambda report: report.undeclared_submodules is None,
+          default=None, doc="with --all: submodules on disk that no declaration exports"),
+    Field("results", Array(RESOLUTION), "resolutions", omit=lambda report: report.resolutions is None,
+          default=None, doc="with --resolve: one per lazy name"),
+    Field("notes", Array(STRING), default=()),
+], lambda v: ListReport(v["package"], _with_package(v["import"], v["package"]), v["names"],
+                        v["undeclared_submodules"], v["results"], v["isolation"], v["notes"]),
+    "aoinspect list --format json")
+
+RESOLVE = Struct("ResolveDocument", [
+    *_header("resolve"),
+    Field("isolation", Nullable(ISOLATION), default=None),
+    Field("repeats", INTEGER, default=1),
+    Field("import", IMPORT, "imported"),
+    Field("results", Array(RESOLUTION)),
+], lambda v: ResolveReport(v["package"], _with_package(v["import"], v["package"]), v["results"], v["repeats"],
+                           v["isolation"]),
+    "aoinspect resolve --format json")
+
+CHECK = Struct("CheckDocument", [
+    *_header("check"),
+    Field("isolation", Nullable(ISOLATION), default=None),
+    Field("strict", BOOLEAN, default=False),
+    Field("file", Nullable(STRING), default=None, doc="the package's __init__.py: where package-wide findings point"),
+    Field("import", Nullable(IMPORT), "imported", doc="null: the import failed"),
+    Field("names", Array(DECLARED_NAME)),
+    Field("results", Array(RESOLUTION), "resolutions"),
+    Field("findings", Array(FINDING)),
+    Field("notes", Array(STRING), default=()),
+    Field("rules", Array(STRING), default=(), doc="every rule id this run evaluated"),
+], lambda v: CheckReport(v["package"], v["import"] and _with_package(v["import"], v["package"]), v["names"],
+                         v["results"], v["findings"], v["strict"], v["isolation"], v["rules"], v["file"], v["notes"]),
+    "aoinspect check --format json")
+
+_BASELINE_FIELDS = [
+    Field("aoinspect_baseline", Scalar("integer", BASELINE_FORMAT), lambda snapshot: BASELINE_FORMAT),
+    Field("package", STRING, default=""),
+    Field("import", Array(STRING), "imported", default=()),
+    Field("names", Mapping_(Array(STRING)), default=(), doc="each lazy name: the modules accessing it loads"),
+]
+
+
+def _build_snapshot(v: dict[str, Any]) -> Snapshot:
+    return Snapshot(v["package"], v["import"], tuple(sorted(v["names"])), v.get("isolation"))
+
+
+SNAPSHOT = Struct("SnapshotDocument", [
+    *_header("snapshot"),
+    Field("isolation", Nullable(ISOLATION), default=None),
+    *_BASELINE_FIELDS[:1], *_BASELINE_FIELDS[2:],  # its package is the header's
+], _build_snapshot,
+    "aoinspect snapshot: what import PACKAGE and each lazy name load, sorted, without timings; "
+    "also a baseline for check --baseline")
+
+BASELINE = Struct("Baseline", _BASELINE_FIELDS, _build_snapshot,
+                  "The baseline file check --baseline reads and --update-baseline writes")
+
+_EXCEPTION = Field("exception", ERROR_INFO, lambda failure: failure.error, default=None,
+                   omit=lambda failure: failure.error is None)
+
+
+def _no_package(failure: Failure) -> bool:
+    return failure.command == "diff"  # diff compares two files: no package
+
+
+FAILURE = Struct("FailureDocument", [
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("command", STRING, doc="the command that failed (aoinspect: not known)"),
+    Field("package", STRING, default="", omit=_no_package),
+    Field("ok", Scalar("boolean", False), lambda report: False),
+    Field("exit_code", INTEGER),
+    Field("error", Struct("FailureError", [
+        Field("kind", STRING, doc="usage, import-failed, probe-failed, internal, ..."),
+        Field("message", STRING),
+        _EXCEPTION,
+    ], lambda v: v, "Why the run produced no report."), lambda failure: failure),
+    Field("isolation", Nullable(ISOLATION), lambda report: None, default=None, omit=_no_package),
+], lambda v: Failure(v["command"], v["package"], v["error"]["kind"], v["error"]["message"], v["exit_code"],
+                     v["error"]["exception"]),
+    "A run that produced no report: any command's --format json (and junit, html, ...) on failure")
+
+FRAME = Struct("Frame", [
+    Field("file", STRING),
+    Field("line", INTEGER),
+    Field("function", STRING),
+    Field("module", Nullable(STRING), default=None),
+    Field("source", Nullable(STRING), default=None, doc="the stripped source line"),
+    Field("expression", Nullable(STRING), default=None, doc="the expression being evaluated (3.11+)"),
+], lambda v: Frame(**v), "Where a load was triggered: the innermost frame outside the import system.")
+
+HOP = Struct("Hop", [
+    Field("function", STRING),
+    Field("attribute", Nullable(STRING)),
+    Field("file", STRING),
+    Field("line", INTEGER),
+    Field("text", STRING, str, default=None),
+], lambda v: Hop(v["function"], v["attribute"], v["file"], v["line"]),
+    "The lazy function that turned an attribute access into an import.")
+
+
+def _build_traced(v: dict[str, Any]) -> TracedLoad:
+    load = ModuleLoad(v["module"], v["parent"], v["depth"], v["self_ms"], v["cumulative_ms"], v["self_ms"],
+                      v["cumulative_ms"], v["distribution"], v["stdlib"])
+    return TracedLoad(v["index"], load, v["parent_index"], v["thread"], v["start_ms"], v["finished"], v["failed"],
+                      v["trigger"], v["hop"], v["via"], v["test"], v["phase"])
+
+
+TRACED_LOAD = Struct("TracedLoad", [
+    Field("index", INTEGER, doc="order in which the imports began"),
+    Field("module", STRING),
+    Field("parent", Nullable(STRING), lambda traced: traced.load.parent),
+    Field("parent_index", Nullable(INTEGER)),
+    Field("depth", INTEGER, lambda traced: traced.load.depth),
+    Field("thread", STRING),
+    Field("start_ms", NUMBER),
+    Field("self_ms", NUMBER, lambda traced: traced.load.self_ms),
+    Field("cumulative_ms", NUMBER, lambda traced: traced.load.cumulative_ms),
+    Field("distribution", Nullable(STRING), lambda traced: traced.load.distribution, default=None),
+    Field("stdlib", BOOLEAN, lambda traced: traced.load.stdlib, default=False),
+    Field("finished", BOOLEAN, doc="false: the program ended while this import ran"),
+    Field("failed", BOOLEAN),
+    Field("trigger", Nullable(FRAME)),
+    Field("hop", Nullable(HOP), default=None),
+    Field("via", Nullable(STRING), default=None, doc="the introspection function that was the way in"),
+    Field("test", Nullable(STRING), default=None, doc="pytest node id"),
+    Field("phase", Nullable(STRING), default=None),
+], _build_traced, "One import the program began, with what triggered it.")
+
+TRACE_FINDING = Struct("TraceFinding", [
+    Field("rule", STRING),
+    Field("severity", STRING),
+    Field("message", STRING),
+], lambda v: Finding(v["rule"], v["severity"], None, v["message"]), "A broken --forbid or budget.")
+
+TRACE = Struct("TraceDocument", [
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("command", Scalar("string", "trace"), lambda report: "trace"),
+    Field("program", Array(STRING), doc="what was given to python"),
+    Field("python", STRING),
+    Field("ok", BOOLEAN, default=None),
+    Field("exit_code", INTEGER, default=None),
+    Field("returncode", Nullable(INTEGER), doc="negative: killed by that signal; null: timed out"),
+    Field("ending", STRING),
+    Field("timed_out", BOOLEAN),
+    Field("complete", BOOLEAN, default=None),
+    Field("incomplete", Nullable(STRING), default=None, doc="why the trace stops short"),
+    Field("subprocesses", INTEGER, default=0),
+    Field("modules", INTEGER, lambda report: len(report.loaded), default=None),
+    Field("total_ms", NUMBER, default=None),
+    Field("cwd", STRING, default=""),
+    Field("loads", Array(TRACED_LOAD)),
+    Field("inserted", Array(STRING), default=()),
+    Field("findings", Array(TRACE_FINDING), default=()),
+], lambda v: TraceReport(v["program"], v["python"], v["loads"], v["subprocesses"], v["ending"], v["returncode"],
+                         v["timed_out"], v["incomplete"], v["inserted"], v["findings"], v["cwd"]),
+    "aoinspect trace --format json")
+
+
+# --- diff's document -----------------------------------------------------------------------------
+
+
+def _ratio(change: SubjectChange) -> float | None:
+    return None if change.ratio is None else round(change.ratio, 4)
+
+
+def _side_of(change: SubjectChange, before: bool, attribute: str) -> Any:
+    subject = change.before if before else change.after
+    return None if subject is None else getattr(subject, attribute)
+
+
+def _build_change(v: dict[str, Any]) -> SubjectChange:
+
+    def subject(side: str) -> Subject | None:
+        if not v[f"in_{side}"]:
+            return None
+        ok = v[f"ok_{side}"]
+        return Subject(v["name"], frozenset(), v[f"total_ms_{side}"], True if ok is None else ok, v[f"error_{side}"],
+                       count=v[f"modules_{side}"])
+
+    return SubjectChange(v["name"], subject("old"), subject("new"), v["added"], v["removed"], v["time_changed"])
+
+
+SUBJECT_CHANGE = Struct("SubjectChange", [
+    Field("name", Nullable(STRING), doc="null: import PACKAGE (a trace: the program)"),
+    Field("changed", BOOLEAN, default=None),
+    Field("in_old", BOOLEAN, lambda change: change.before is not None),
+    Field("in_new", BOOLEAN, lambda change: change.after is not None),
+    Field("added", Array(STRING)),
+    Field("removed", Array(STRING)),
+    Field("modules_old", Nullable(INTEGER), "modules_before", default=None),
+    Field("modules_new", Nullable(INTEGER), "modules_after", default=None),
+    Field("total_ms_old", Nullable(NUMBER), "ms_before", default=None),
+    Field("total_ms_new", Nullable(NUMBER), "ms_after", default=None),
+    Field("ratio", Nullable(NUMBER), _ratio, default=None),
+    Field("time_changed", BOOLEAN, default=False),
+    Field("newly_failing", BOOLEAN, default=None),
+    Field("newly_ok", BOOLEAN, default=None),
+    Field("ok_old", Nullable(BOOLEAN), lambda change: _side_of(change, True, "ok"), default=None),
+    Field("ok_new", Nullable(BOOLEAN), lambda change: _side_of(change, False, "ok"), default=None),
+    Field("error_old", Nullable(STRING), lambda change: _side_of(change, True, "error"), default=None),
+    Field("error_new", Nullable(STRING), lambda change: _side_of(change, False, "error"), default=None),
+], _build_change, "What changed for import PACKAGE or one NAME.")
+
+FINDING_REF = Struct("DiffFinding", [
+    Field("rule", STRING),
+    Field("severity", STRING),
+    Field("name", Nullable(STRING), default=None),
+    Field("message", STRING),
+], lambda v: _finding_ref(**v), "A finding only one of the two reports has.")
+
+
+def _finding_ref(**values: Any) -> Any:
+
+    return FindingRef(**values)
+
+
+def _side_struct(name: str) -> Struct:
+    return Struct(name, [
+        Field("path", STRING),
+        Field("package", STRING, doc="a trace's: python PROGRAM"),
+        Field("error", Nullable(STRING), default=None, doc="the run produced no report: why"),
+    ], lambda v: v, "One of the two reports compared.")
+
+
+def _fail_on(text: str) -> Any:
+
+    return parse_fail_on(text)
+
+
+def _build_diff(v: dict[str, Any]) -> Diff:
+
+    old, new = (Side(side["path"], v["compared"], side["package"], (), (), side["error"]) for side in (v["old"],
+                                                                                                        v["new"]))
+    conditions = tuple(_fail_on(text) for text in v["fail_on"])
+    threshold = Threshold(v["threshold"]["ratio"], v["threshold"]["ms"])
+    return Diff(old, new, threshold, v["subjects"], v["new_findings"], v["resolved_findings"], conditions, v["failed"])
+
+
+DIFF = Struct("DiffDocument", [
+    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("command", Scalar("string", "diff"), lambda report: "diff"),
+    Field("ok", BOOLEAN, default=None),
+    Field("exit_code", INTEGER, default=None),
+    Field("error", NULL, lambda report: None, default=None),
+    Field("compared", STRING, lambda diff: diff.new.command, doc="the command whose reports were compared"),
+    Field("old", _side_struct("DiffSide"), lambda diff: diff.old),
+    Field("new", _side_struct("DiffSide"), lambda diff: diff.new),
+    Field("threshold", Struct("Threshold", [Field("ratio", NUMBER), Field("ms", NUMBER)], lambda v: v,
+                              "A time change counts when it reaches both."), lambda diff: diff.threshold),
+    Field("subjects", Array(SUBJECT_CHANGE)),
+    Field("new_findings", Array(FINDING_REF), default=()),
+    Field("resolved_findings", Array(FINDING_REF), default=()),
+    Field("fail_on", Array(STRING), lambda diff: [condition.text for condition in diff.conditions], default=()),
+    Field("failed", Array(Struct("FailedCondition", [
+        Field("condition", STRING, lambda pair: pair[0].text),
+        Field("reason", STRING, lambda pair: pair[1]),
+    ], lambda v: (_fail_on(v["condition"]), v["reason"]), "A --fail-on condition that held, and why.")),
+        default=()),
+], _build_diff, "aoinspect diff --format json")
+
+# Every document kind; a typed report's kind is formats.kind_of(report).
+KINDS: dict[str, Struct] = {
+    "list": LIST, "resolve": RESOLVE, "check": CHECK, "snapshot": SNAPSHOT, "trace": TRACE, "diff": DIFF,
+    "failure": FAILURE,
+}
+SCHEMA_FILES: dict[str, Struct] = {**KINDS, "baseline": BASELINE}
+
+
+# --- writing and reading -------------------------------------------------------------------------
+
+
+def encode(report: object) -> dict[str, Any]:
+    """The JSON document of a typed report, as ``--format json`` prints it."""
+    return KINDS[kind_of(report)].encode(report)
+
+
+def dumps(report: object) -> str:
+    """``--format json``: ASCII-only, so that the document survives any terminal or pipe encoding."""
+    if kind_of(report) == "snapshot":
+        # A baseline file: sorted keys, no timings, so that it diffs well in review.
+        return json.dumps(encode(report), indent=2, sort_keys=True)
+    return json.dumps(encode(report), indent=2)
+
+
+def document_kind(document: Mapping[str, Any]) -> str | None:
+    """Which kind a document says it is (a failure, whatever its command), or None."""
+    if document.get("error") is not None:
+        return "failure"
+    command = document.get("command")
+    return command if isinstance(command, str) and command in KINDS and command != "failure" else None
+
+
+def decode(document: object, source: str = "the document") -> Any:
+    """The typed report a JSON document holds, checked in full; ``DocumentError`` names ``source``
+    and the first part that is wrong."""
+    if not isinstance(document, dict):
+        raise DocumentError(f"{source}: the document is not an object.")
+    if document.get("schema") not in READABLE_SCHEMAS:
+        raise DocumentError(
+            f"{source} is not an aoinspect JSON report of schema {', '.join(map(str, READABLE_SCHEMAS[:-1]))} "
+            f"or {READABLE_SCHEMAS[-1]} (its schema is {document.get('schema')!r})."
+        )
+    kind = document_kind(document)
+    if kind is None:
+        known = ", ".join(name for name in KINDS if name != "failure")
+        raise DocumentError(f"{source}: {document.get('command')!r} is not a report aoinspect writes ({known}).")
+    return decode_as(kind, document, source)
+
+
+def decode_as(kind: str, document: object, source: str = "the document") -> Any:
+    try:
+        return SCHEMA_FILES[kind].decode(document, "")
+    except Invalid as exc:
+        raise DocumentError(f"{source}: {exc.where} {exc.problem}.") from None
+    except RecursionError:
+        raise DocumentError(f"{source} is nested too deeply to read.") from None
+
+
+def load(path: str, limit: int = 256 * 1024 * 1024) -> Any:
+    """Read, parse and decode the report in ``path``: a regular file of at most ``limit`` bytes."""
+    return decode(parse(path, limit), path)
+
+
+def parse(path: str, limit: int) -> object:
+    """The JSON value in ``path``, a regular file of at most ``limit`` bytes, or ``DocumentError``."""
+    from aoinspect.files import UnreadableFile, read_regular_file
+
+    try:
+        data = read_regular_file(path, limit)
+    except UnreadableFile as exc:
+        if exc.reason.startswith("larger than"):
+            raise DocumentError(f"{path} is larger than {limit // 2**20} MiB.") from None
+        if exc.reason == "not a regular file":
+            raise DocumentError(f"{path} is not a regular file.") from None
+        raise DocumentError(f"cannot read {path}: {exc.reason}.") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DocumentError(f"{path} is not valid JSON: {exc}.") from None
+
+
+# --- JSON Schema ---------------------------------------------------------------------------------
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of one document kind, from the same fields the codec uses."""
+    struct = SCHEMA_FILES[kind]
+    defs: dict[str, Any] = {}
+    body = struct.object_schema(defs)
+    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"{kind}.schema.json", **body,
+            **({"$defs": dict(sorted(defs.items()))} if defs else {})}
+
+
+def schema_text(kind: str) -> str:
+    return json.dumps(json_schema(kind), indent=2) + "\n"
+
+
+def write_schemas(directory: str) -> list[str]:
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for kind in SCHEMA_FILES:
+        path = os.path.join(directory, f"{kind}.schema.json")
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(schema_text(kind))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m aoinspect.documents", description=__doc__.splitlines()[0])
+    parser.add_argument("--write-schemas", metavar="DIR", nargs="?",
+                        const=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas"),
+                        help="write KIND.schema.json for every document kind into DIR (default: the repository's "
+                             "schemas/)")
+    arguments = parser.parse_args(argv)
+    if arguments.write_schemas is None:
+        parser.print_help()
+        return 2
+    for path in write_schemas(arguments.write_schemas):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

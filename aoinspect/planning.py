@@ -1,0 +1,85 @@
+"""Probe plans: the probe requests a command needs, each paired with the function that reads its
+runs. The engine builds one plan per command, the rules of ``check`` add to it, and running it
+hands every request to the session at once (in stages when a probe needs what others measured).
+It sits between the rules and ``probing``: it knows requests, runs and sessions, not what a rule
+judges.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aoinspect.probing.session import Session
+    from aoinspect.probing.wire import ProbeRequest, ProbeRun
+
+T = TypeVar("T")
+
+
+class Outcome(Generic[T]):
+    """The read result of a planned probe, available once the plan has run."""
+
+    def __init__(self, read: Callable[[Sequence[ProbeRun]], T], stage: int = 0) -> None:
+        self._read = read
+        self._value: T | None = None
+        self._ready = False
+        self.stage = stage  # 0: runs first; n: after the probes of stage n - 1 were read
+        self.runs: tuple[ProbeRun, ...] = ()
+
+    def _set(self, runs: Sequence[ProbeRun]) -> None:
+        self.runs = tuple(runs)
+        self._value = self._read(runs)
+        self._ready = True
+
+    @property
+    def value(self) -> T:
+        if not self._ready:
+            raise RuntimeError("the plan has not run yet")
+        return self._value  # type: ignore[return-value]
+
+
+class Plan:
+    """Probe requests, each paired with the function that reads its runs: adding a probe is one
+    ``add`` where it is needed, never an index into a list of runs. Requests under the same
+    ``key`` are planned once and shared. A probe that needs what others measured first is
+    planned with ``later``; the plan runs in stages, every probe of a stage at once."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[Callable[[], Sequence[ProbeRequest]], Outcome[Any]]] = []
+        self._shared: dict[str, Outcome[Any]] = {}
+
+    def add(
+        self, request: ProbeRequest, read: Callable[[Sequence[ProbeRun]], T], *, repeat: int = 1,
+        key: str | None = None,
+    ) -> Outcome[T]:
+        """Run ``request`` ``repeat`` times; ``read`` gets those runs."""
+        if key is not None and key in self._shared:
+            return self._shared[key]
+        outcome: Outcome[T] = Outcome(read)
+        batch = (request,) * repeat
+        self._entries.append((lambda: batch, outcome))
+        if key is not None:
+            self._shared[key] = outcome
+        return outcome
+
+    def later(
+        self, after: Sequence[Outcome[Any]], build: Callable[[], Sequence[ProbeRequest]],
+        read: Callable[[Sequence[ProbeRun]], T],
+    ) -> Outcome[T]:
+        """Once every outcome of ``after`` is read, run the requests ``build`` makes from them
+        (none at all is fine); ``read`` gets their runs."""
+        outcome: Outcome[T] = Outcome(read, 1 + max((earlier.stage for earlier in after), default=0))
+        self._entries.append((build, outcome))
+        return outcome
+
+    def run(self, session: Session) -> None:
+        for stage in sorted({outcome.stage for _build, outcome in self._entries}):
+            batches = [(tuple(build()), outcome) for build, outcome in self._entries if outcome.stage == stage]
+            requests = [request for batch, _outcome in batches for request in batch]
+            runs = session.run(requests) if requests else []
+            start = 0
+            for batch, outcome in batches:
+                outcome._set(runs[start:start + len(batch)])
+                start += len(batch)

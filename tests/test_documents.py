@@ -1,0 +1,339 @@
+"""One definition per document kind (aoinspect/documents.py), the format registry
+(aoinspect/formats.py) and ``aoinspect render``: a saved report renders as the live command
+printed it, in every format of its kind, failures included; the committed JSON Schemas are the
+generated ones and real documents validate against them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aoinspect import documents, formats
+from aoinspect.cli import cli
+from aoinspect.render import RenderOptions, render
+from tests import documents as made
+from tests.helpers import FakePackages
+from tests.packages import RULE_BREAKERS, lazy_package
+
+jsonschema = pytest.importorskip("jsonschema")
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def validate(document: dict[str, Any], kind: str | None = None) -> None:
+    kind = kind or documents.document_kind(document)
+    assert kind is not None
+    schema = json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
+
+
+# --- the schemas ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(documents.SCHEMA_FILES))
+def test_committed_schemas_are_the_generated_ones(kind: str) -> None:
+    """Regenerate with ``python -m aoinspect.documents --write-schemas``."""
+    committed = (SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8")
+    assert committed == documents.schema_text(kind)
+    jsonschema.Draft202012Validator.check_schema(json.loads(committed))
+
+
+def test_the_generator_writes_every_schema(tmp_path: Path) -> None:
+    completed = subprocess.run([sys.executable, "-m", "aoinspect.documents", "--write-schemas", str(tmp_path)],
+                               capture_output=True, text=True, check=True, timeout=60)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        f"{kind}.schema.json" for kind in documents.SCHEMA_FILES)
+    assert completed.stdout.count("\n") == len(documents.SCHEMA_FILES)
+
+
+def test_a_baseline_file_validates(tmp_path: Path) -> None:
+    from aoinspect.baseline import read_baseline, write_baseline
+    from aoinspect.models import Snapshot
+
+    snapshot = Snapshot("pkg", ("pkg",), (("alpha", ("json", "pkg.alpha")),))
+    write_baseline(str(tmp_path / "b.json"), snapshot)
+    validate(json.loads((tmp_path / "b.json").read_text()), "baseline")
+    assert read_baseline(str(tmp_path / "b.json")) == snapshot
+
+
+# --- the registry --------------------------------------------------------------------------------
+
+
+def test_every_format_renders_what_it_declares() -> None:
+    import importlib
+
+    assert tuple(formats.FORMATS) == formats.ALL
+    for fmt in formats.FORMATS.values():
+        for kind in [*fmt.kinds, *(["failure"] if fmt.failures else [])]:
+            module, _, function = fmt.renderer(kind).partition(":")
+            assert callable(getattr(importlib.import_module(module), function)), (fmt.name, kind)
+        assert set(fmt.failures) <= set(fmt.kinds)
+    for kind in formats.KINDS:
+        assert formats.names_for(kind) == tuple(name for name in formats.ALL if kind in formats.FORMATS[name].kinds)
+    assert formats.names_for("list") == ("text", "json", "markdown")
+    assert [fmt for fmt in formats.ALL if formats.renders_failures(fmt)] == [
+        "json", "markdown", "junit", "html", "github", "sarif"]
+
+
+@pytest.mark.parametrize(("path", "fmt"), [
+    ("report.json", "json"), ("out/REPORT.HTML", "html"), ("x.sarif", "sarif"), ("x.sarif.json", "sarif"),
+    ("results.junit.xml", "junit"), ("summary.md", "markdown"), ("tree.svg", "svg"), ("graph.gv", "dot"),
+    ("notes.txt", "text"), ("flow.mmd", "mermaid"), ("report", None), ("archive.tar.gz", None),
+])
+def test_guess_format(path: str, fmt: str | None) -> None:
+    assert formats.guess_format(path) == fmt
+
+
+def test_the_registry_imports_no_model_and_no_renderer() -> None:
+    code = ("import sys, aoinspect.formats; "
+            "print(sorted(m for m in sys.modules if m.startswith('aoinspect')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(loaded.stdout.replace("'", '"')) == ["aoinspect", "aoinspect.formats"]
+
+
+def test_format_choices_come_from_the_registry() -> None:
+    runner = CliRunner()
+    for command, kind in (("diff", "diff"), ("trace", "trace"), ("render", None)):
+        shown = runner.invoke(cli, [command, "--help"]).stdout
+        for fmt in formats.names_for(kind) if kind else formats.ALL:
+            assert fmt in shown
+    refused = runner.invoke(cli, ["list", "--format", "svg"])
+    assert refused.exit_code == 2 and "list prints text, json, markdown, not svg" in refused.stderr
+
+
+# --- the codec -----------------------------------------------------------------------------------
+
+
+def test_a_report_survives_its_document() -> None:
+    text = render(made.REPORT, "json")
+    again = documents.decode(json.loads(text))
+    assert documents.dumps(again) == text
+    for fmt in formats.names_for("resolve"):
+        assert render(again, fmt) == render(made.REPORT, fmt), fmt
+
+
+def test_older_documents_are_read_with_defaults() -> None:
+    """Schema 1 lacked mechanisms, observed loads and check's file; what is absent gets its default."""
+    report = documents.decode(made.check_document())
+    assert report.file is None and report.rules == () and report.names[0].mechanism == "none"
+    assert [load.module for load in report.resolutions[0].materialized] == [
+        item["module"] for item in made.ALPHA_LOADS]
+
+
+def _bad(document: dict[str, Any], where: list[Any], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(document)
+    target: Any = changed
+    for key in where[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[where[-1]]
+    else:
+        target[where[-1]] = value
+    return changed
+
+
+BAD_DOCUMENTS = {
+    "results[0].materialized[0].module is not a string": (["results", 0, "materialized", 0, "module"], 3),
+    "results is not a list": (["results"], {}),
+    "import.elapsed_ms is not a number": (["import", "elapsed_ms"], "fast"),
+    "results[1].ok is not true or false": (["results", 1, "ok"], 1),
+    "package is missing": (["package"], KeyError),
+    "schema is not a schema version": (["schema"], 99),
+}
+
+
+@pytest.mark.parametrize("message", sorted(BAD_DOCUMENTS))
+def test_a_bad_document_is_named_not_a_traceback(tmp_path: Path, message: str) -> None:
+    where, value = BAD_DOCUMENTS[message]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_bad(made.resolve_document(), where, value)), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", str(path)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"aoinspect: {path}") and result.stderr.count("\n") == 1
+    assert message.split(" is ")[0] in result.stderr or "schema 1, 2 or 3" in result.stderr
+
+
+@pytest.mark.parametrize("contents", ["{", "[]", '{"schema": 3, "command": "frobnicate", "package": "p"}'])
+def test_unreadable_reports_are_usage_errors(tmp_path: Path, contents: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(contents, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", str(path)])
+    assert result.exit_code == 2 and result.stderr.startswith("aoinspect: ") and result.stderr.count("\n") == 1
+    assert CliRunner().invoke(cli, ["render", str(tmp_path / "absent.json")]).exit_code == 2
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                  max_size=3), max_leaves=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_change_to_a_document_is_read_or_refused(data: st.DataObject) -> None:
+    document = data.draw(st.sampled_from([made.resolve_document, made.check_document, made.list_document,
+                                          made.snapshot_document]))()
+    target: Any = document
+    while isinstance(target, (dict, list)) and target and data.draw(st.booleans()):
+        key = data.draw(st.sampled_from(sorted(target) if isinstance(target, dict) else range(len(target))))
+        if not isinstance(target[key], (dict, list)) or not target[key]:
+            target[key] = data.draw(JSON)
+            break
+        target = target[key]
+    try:
+        report = documents.decode(document)
+    except documents.DocumentError:
+        return
+    documents.dumps(report)
+
+
+# --- aoinspect render equals the live command ----------------------------------------------------
+
+# (kind, view options) pairs rendered beyond the defaults.
+VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
+    ("resolve", "text"): [("--top", "2", "--sort", "name"), ("--top", "0", "--sort", "order")],
+    ("resolve", "tree"): [("--depth", "1")],
+    ("trace", "text"): [("--focus", "ao"), ("--why", "ao.ns"), ("--top", "1")],
+    ("trace", "tree"): [("--depth", "1")],
+}
+# Where the live command gets its report: the engine (or tracer) function the CLI calls.
+ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
+          "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
+          "trace": "aoinspect.tracing.run.trace_program"}
+
+
+# Each case of each kind: the command line that makes it.
+CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
+         "trace": "trace", "diff": "diff"}
+
+
+def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
+    cases = []
+    for case, kind in CASES.items():
+        for fmt in formats.names_for(kind):
+            cases += [(case, fmt, view) for view in [(), *VIEWS.get((kind, fmt), [])]]
+    assert set(CASES.values()) == set(formats.KINDS)
+    return cases
+
+
+class Live:
+    """Each command measured once (its report kept); each format is then the live CLI printing
+    that same report, with the engine handing it over instead of measuring again."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        fake = FakePackages(root / "site")
+        fake.root.mkdir(parents=True)
+        fake.write(RULE_BREAKERS["resolve-failed"])
+        fake.write(lazy_package("snap"))
+        self.env = fake.env
+        old, new = made.resolve_document(), made.resolve_document()
+        new["results"][1] = {**new["results"][1], "ok": False, "error": {"type": "ImportError", "message": "gone"}}
+        new["results"][0]["materialized"].append(made.load("csv", "pkg.alpha", 1, 0.5, 0.5, stdlib=True))
+        (root / "old.json").write_text(json.dumps(old))
+        (root / "new.json").write_text(json.dumps(new))
+        self.reports: dict[str, Any] = {}
+
+    def arguments(self, case: str) -> list[str]:
+        return {
+            "list": ["list"],
+            "list --resolve": ["-p", "snap", "list", "--resolve"],
+            "resolve": ["resolve", "quantization", "ns"],
+            "check": ["-p", "pkg", "check"],
+            "snapshot": ["-p", "snap", "snapshot"],
+            "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
+            "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
+        }[case]
+
+    def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:
+        """The live command in ``fmt``: its result, and what it printed (a trace: into -o FILE)."""
+        import aoinspect.render
+
+        kind = CASES[case]
+        words = self.arguments(case)
+        at = words.index("--") if "--" in words else len(words)
+        words = [*words[:at], "--format", fmt, *view, *words[at:]]
+        with monkeypatch.context() as patch:
+            if case in self.reports and kind in ENGINE:
+                patch.setattr(ENGINE[kind], lambda *args, **kwargs: self.reports[case])
+            seen: list[Any] = []
+            real = aoinspect.render.render
+
+            def spy(report: Any, *args: Any, **kwargs: Any) -> str:
+                seen.append(report)
+                return real(report, *args, **kwargs)
+
+            patch.setattr(aoinspect.render, "render", spy)
+            result = CliRunner().invoke(cli, words, env=self.env, catch_exceptions=False)
+        if seen:
+            self.reports.setdefault(case, seen[-1])
+        printed = (self.root / "trace.out").read_text(encoding="utf-8") if kind == "trace" else result.stdout
+        return result, printed
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Live:
+    return Live(tmp_path_factory.mktemp("live"))
+
+
+def render_saved(path: Path, fmt: str, view: tuple[str, ...], env: dict[str, str]) -> Result:
+    return CliRunner().invoke(cli, ["render", str(path), "--format", fmt, *view], env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(("case", "fmt", "view"), _cases())
+def test_render_equals_the_live_output(live: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case: str,
+                                       fmt: str, view: tuple[str, ...]) -> None:
+    result, printed = live.run(monkeypatch, case, fmt, view)
+    assert case in live.reports
+    saved = tmp_path / "report.json"
+    saved.write_text(documents.dumps(live.reports[case]), encoding="utf-8")
+    validate(json.loads(saved.read_text()), CASES[case])
+    again = render_saved(saved, fmt, view, live.env)
+    assert again.stdout == printed
+    assert again.exit_code == result.exit_code
+
+
+# Runs that produce no report: the failure document, and what each format shows of it.
+FAILURES: dict[str, Callable[[Path], list[str]]] = {
+    "list": lambda root: ["-p", "no_such_package_here", "list"],
+    "resolve": lambda root: ["-p", "no_such_package_here", "resolve", "x", "y"],
+    "check": lambda root: ["check", "--names", "no-name-matches-this*"],
+    "snapshot": lambda root: ["-p", "no_such_package_here", "snapshot"],
+    "diff": lambda root: ["diff", str(root / "absent.json"), str(root / "absent.json")],
+}
+
+
+@pytest.mark.parametrize(("command", "fmt"), [(command, fmt) for command in FAILURES
+                                              for fmt in formats.names_for(command)])
+def test_a_failure_renders_as_the_live_command_showed_it(invoke: Callable[..., Result], tmp_path: Path,
+                                                         command: str, fmt: str) -> None:
+    words = FAILURES[command](tmp_path)
+    document = invoke(*words, "--format", "json")
+    assert document.exit_code != 0
+    validate(json.loads(document.stdout), "failure")
+    saved = tmp_path / "failure.json"
+    saved.write_text(document.stdout, encoding="utf-8")
+    live = invoke(*words, "--format", fmt)
+    again = invoke("render", str(saved), "--format", fmt)
+    assert (again.stdout, again.stderr, again.exit_code) == (live.stdout, live.stderr, live.exit_code)
+    assert bool(live.stdout) == formats.renders_failure_of(fmt, command)
+
+
+def test_render_writes_to_a_file_in_the_format_its_extension_names(invoke: Callable[..., Result],
+                                                                  tmp_path: Path) -> None:
+    saved = tmp_path / "report.json"
+    saved.write_text(render(made.REPORT, "json"), encoding="utf-8")
+    result = invoke("render", str(saved), "-o", str(tmp_path / "report.svg"))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert (tmp_path / "report.svg").read_text(encoding="utf-8") == render(made.REPORT, "svg", RenderOptions()) + "\n"
+    refused = invoke("render", str(saved), "--format", "junit")
+    assert refused.exit_code == 2 and "resolve prints text, json, markdown, html, tree, dot, mermaid, svg" in (
+        refused.stderr)
