@@ -1,10 +1,11 @@
 """The command line: parse options, call one engine function, render, exit with its code.
 
-One path for every command: the options are objects (``Option``) that also name their
-``[tool.aoinspect]`` keys; ``Invocation`` settles each value (command line, environment,
-configuration, default) and where the report goes (``-o FILE``, its format guessed from the
-extension); and ``_Group`` is the one error funnel: usage errors, the engine's errors, internal
-errors and signals each become one message and one exit code, the same in every command.
+One path for every command (``aoinspect.commands.path``): the options are objects (``Option``)
+that also name their ``[tool.aoinspect]`` keys, read here; ``Invocation`` settles each value
+(command line, environment, configuration, default) and where the report goes (``-o FILE``, its
+format guessed from the extension); and ``_Group`` here is the one error funnel: usage errors,
+the engine's errors, internal errors and signals each become one message and one exit code, the
+same in every command.
 
 Only Click is imported at start-up; the engine, the renderers and the tracer are imported by
 the command that needs them, so that ``aoinspect --help`` stays cheap.

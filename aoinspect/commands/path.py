@@ -384,7 +384,7 @@ class Invocation:
     def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
             then: Callable[[Report], None] | None = None) -> NoReturn:
         """Run the engine, render the report where it goes, and exit with its code; failures
-        go to the funnel (``_Group.invoke``)."""
+        go to the funnel (``aoinspect.cli._Group.invoke``)."""
         import shutil
 
         from aoinspect.render import RenderOptions, render
