@@ -633,6 +633,29 @@ def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str,
     ctx.exit(report.exit_code)
 
 
+# --- rule: a rule's documentation; runs nothing ----------------------------------------------
+
+
+@cli.command("rule", cls=Command)
+@click.argument("rule_id", metavar="[RULE]", required=False, type=RuleId())
+@click.option("--all", "every_rule", is_flag=True, help="Print the documentation of every rule.")
+def rule_command(rule_id: str | None, every_rule: bool) -> None:
+    """Print the documentation of RULE, a rule of `check`: what it checks, why it matters, an
+    example and the fix (Markdown). Without RULE, list the rules.
+
+    Runs nothing: the documentation comes from the rules themselves.
+    """
+    from aoinspect.rules import BY_ID, RULES, help_table
+    from aoinspect.rules.docs import rule_page
+
+    if rule_id is not None:
+        click.echo(rule_page(BY_ID[rule_id]), nl=False)
+    elif every_rule:
+        click.echo("\n".join(rule_page(rule) for rule in RULES), nl=False)
+    else:
+        click.echo(help_table())
+
+
 # --- the process -------------------------------------------------------------------------------
 
 CLEANUP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")

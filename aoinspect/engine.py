@@ -310,7 +310,7 @@ def _check(
     try:
         declared = _declared(session, package)
     except (PackageImportFailed, ProbeFailed) as exc:
-        rule = rules.BY_ID["import-failed" if isinstance(exc, PackageImportFailed) else "probe-failed"]
+        rule = rules.IMPORT_FAILED if isinstance(exc, PackageImportFailed) else rules.PROBE_FAILED
         return CheckReport(package, None, (), (), (rule.finding(None, exc.message),), options.strict,
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
@@ -340,7 +340,7 @@ def _check(
             names = {**dict(kept.names), **dict(snapshot.names)}
             snapshot = replace(snapshot, names=tuple(sorted(names.items())))
         baseline.write_baseline(options.baseline, snapshot)
-        findings.append(rules.BY_ID["baseline"].finding(None, f"wrote the baseline {options.baseline}."))
+        findings.append(rules.BASELINE.finding(None, f"wrote the baseline {options.baseline}."))
     findings = [finding for finding in findings if finding.rule not in options.ignore]
     order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))

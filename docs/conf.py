@@ -3,7 +3,8 @@ docs/_build/html``, as ``.ci/run`` does).
 
 Pages are Markdown (myst-parser); the CLI reference is generated from the Click commands
 (sphinx-click); the rule pages and the schema page are generated here, from the rule registry and
-from ``schemas/``, before Sphinx reads the sources. Generated files are git-ignored."""
+from ``schemas/``, before Sphinx reads the sources. The rule pages are committed (SARIF's ``helpUri``
+points at them; tests/test_docs.py holds them equal to the registry); the schema page is git-ignored."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ the rule pages are generated from it. Errors fail a run; warnings too with `--st
 `--ignore RULE` (repeatable) drops a rule. [What check verifies](../check.md) tells each rule's
 conditions in detail.
 
-{rule_list()}
+{rule_list(link=lambda rule: f"{rule.id}.md")}
 ```{{toctree}}
 :maxdepth: 1
 :hidden:

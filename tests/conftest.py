@@ -108,6 +108,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Run the children of tests marked probe with this interpreter (as aoinspect --python "
              "does); the other tests keep the one running pytest. .ci/matrix passes each of 3.9+.",
     )
+    parser.addoption(
+        "--update-golden", action="store_true", default=False,
+        help="Rewrite the expected files of tests/test_golden.py from this run (also AOINSPECT_UPDATE_GOLDEN=1).",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -208,8 +208,18 @@ def invoke_unknown_rule() -> int:
     return CliRunner().invoke(cli, ["check", "--ignore", "no-such-rule"]).exit_code
 
 
+def test_the_readme_rules_table_is_the_registry() -> None:
+    """The README's list of rules is what the registry generates (docs.rule_list): it cannot drift."""
+    from pathlib import Path
+
+    from aoinspect.rules.docs import rule_list
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    generated = readme.split("### Rules of `check`", 1)[1].split("<!-- rule_list:", 1)[1].split("-->", 1)[1]
+    assert generated.split("<!-- /rule_list -->", 1)[0].strip("\n") + "\n" == rule_list()
+
+
 @pytest.mark.parametrize(("document", "heading"), [
-    ("README.md", "### Rules of `check`"),
     ("docs/reference/check.md", "## Rules"),  # the detailed table, moved from the README
 ])
 def test_the_rules_tables_are_the_registry(document: str, heading: str) -> None:

@@ -52,12 +52,40 @@ def test_each_rule_page_says_what_the_rule_checks_and_the_fix(rule) -> None:  # 
 
 
 def test_markdown_in_a_rule_summary_renders_as_written() -> None:
-    """``__all__`` outside a code span would render as bold 'all'; inside one it stays."""
+    """``__all__`` outside a code span would render as bold 'all'; inside one it stays. A rule's
+    texts are Markdown: whatever would start emphasis, a table cell or an HTML tag is code."""
     table = rule_list()
-    assert r"\_\_all\_\_ is not a list" in table
+    assert "| `__all__` is not a list of unique strings |" in table
     assert "| `from PKG import *` loads lazy names |" in table
+    for rule in RULES:
+        for text in (rule.summary, rule.what, rule.why, rule.fix):
+            assert text.count("`") % 2 == 0, (rule.id, text)
+            outside_code = re.sub(r"`[^`]*`", "", text)
+            assert not re.search(r"__|\*|<|>|\||\[", outside_code), (rule.id, outside_code)
 
 
 def test_the_rule_list_is_the_registry() -> None:
-    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \|", rule_list(), re.M)
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)[ |]", rule_list(), re.M)  # "error (exit 3)" for engine failures
     assert rows == [(rule.id, rule.severity) for rule in RULES]
+
+
+def test_the_committed_rule_pages_are_the_registry() -> None:
+    """SARIF's helpUri points at docs/reference/rules/ID.md in the repository: each page exists and
+    holds its rule's documentation as the registry has it now (``sphinx-build`` rewrites them)."""
+    from aoinspect.rules.docs import RULE_PAGE
+
+    folder = ROOT / "docs" / "reference" / "rules"
+    assert sorted(path.name for path in folder.glob("*.md")) == sorted([f"{rule.id}.md" for rule in RULES]
+                                                                      + ["index.md"])
+    for rule in RULES:
+        page = (ROOT / "docs" / RULE_PAGE.format(id=rule.id)).read_text(encoding="utf-8")
+        assert page.startswith(rule_page(rule).rstrip("\n") + "\n"), f"{rule.id}: rebuild the docs and commit them"
+
+
+def test_the_format_table_is_the_registry() -> None:
+    from aoinspect import formats
+
+    page = (ROOT / "docs" / "reference" / "formats.md").read_text(encoding="utf-8")
+    generated = re.search(r"<!-- formats\.table\(\)[^\n]*-->\n(.*?)\n<!-- end formats\.table\(\) -->", page, re.S)
+    assert generated is not None
+    assert generated.group(1) == formats.table()

@@ -216,11 +216,13 @@ def test_sarif_from_the_cli(fake: Any) -> None:
 
 def test_package_wide_findings_point_at_the_package_file_and_sarif_rules_come_from_the_registry(invoke) -> None:
     from aoinspect.rules import BY_ID
+    from aoinspect.rules.base import plain
+    from aoinspect.rules.docs import rule_page
 
     result = invoke("check", "--format", "github")
     lines = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert lines and all("file=" in line and "ao/__init__.py,line=1" in line for line in lines)
     sarif = json.loads(invoke("check", "--format", "sarif").stdout)
     (driver_rule,) = [rule for rule in sarif["runs"][0]["tool"]["driver"]["rules"] if rule["id"] == "star-import"]
-    assert driver_rule["shortDescription"]["text"] == BY_ID["star-import"].summary
-    assert driver_rule["help"]["text"] == BY_ID["star-import"].fix
+    assert driver_rule["shortDescription"]["text"] == plain(BY_ID["star-import"].summary)
+    assert driver_rule["help"]["markdown"] == rule_page(BY_ID["star-import"])  # tests/test_rule_docs.py: the rest

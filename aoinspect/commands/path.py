@@ -100,10 +100,10 @@ class RuleId(click.ParamType):  # type: ignore[type-arg]
     name = "rule"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from aoinspect.rules import BY_ID
+        from aoinspect.rules import BY_ID, unknown_rule
 
         if value not in BY_ID:
-            self.fail(f"{value!r} is not a rule id ({', '.join(BY_ID)}).", param, ctx)
+            self.fail(unknown_rule(str(value)), param, ctx)
         return str(value)
 
 

@@ -125,13 +125,14 @@ def github_annotations(report: Report, root: str | None) -> str:
 
 def _sarif_rule(rule_id: str) -> dict[str, Any]:
     from aoinspect.rules import BY_ID
+    from aoinspect.rules.docs import sarif_descriptor
 
     rule = BY_ID.get(rule_id)
     if rule is None:
         return {"id": rule_id, "name": rule_id, "shortDescription": {"text": f"aoinspect check rule {rule_id}"}}
     level = _LEVELS.get(rule.severity, ("error", "error"))[1]
-    return {"id": rule.id, "name": rule.id, "shortDescription": {"text": rule.summary},
-            "help": {"text": rule.fix}, "defaultConfiguration": {"level": level}}
+    # Descriptions, help and helpUri come from the rule's own documentation.
+    return {"id": rule.id, "name": rule.id, **sarif_descriptor(rule), "defaultConfiguration": {"level": level}}
 
 
 def render_sarif(report: Report, options: RenderOptions) -> str:

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot, total_ms
+from aoinspect.render.text import counted
 
 if TYPE_CHECKING:
     from aoinspect.models import DeclaredName, Finding, ImportResult, ModuleLoad, Resolution
@@ -122,7 +123,7 @@ _COMMANDS = {"ListReport": "list", "ResolveReport": "resolve", "CheckReport": "c
 
 def _import_line(package: str, imported: ImportResult) -> list[str]:
     loads = imported.materialized
-    return [f"{code('import ' + package)}: {len(loads)} modules, {ms(total_ms(loads))} ms importing "
+    return [f"{code('import ' + package)}: {counted(len(loads), 'module')}, {ms(total_ms(loads))} ms importing "
             f"({ms(imported.elapsed_ms)} ms elapsed)", ""]
 
 
@@ -179,7 +180,7 @@ def _results(package: str, results: Sequence[Resolution], top: int) -> list[str]
         )
         if len(shown) < len(loads):
             heaviest.append(f"\n… and {len(loads) - len(shown)} more (`--top 0` shows all)")
-        summary = inline_html(f"{package}.{result.name}: {len(loads)} modules, heaviest first")
+        summary = inline_html(f"{package}.{result.name}: {counted(len(loads), 'module')}, heaviest first")
         lines += [*details(summary, heaviest), ""]
     return lines
 

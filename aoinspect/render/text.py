@@ -59,13 +59,14 @@ class _Painter:
         return f"\x1b[{_COLORS[style]}m{text}\x1b[0m"
 
 
-def _count(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
+    """``1 module``, ``2 modules``: every renderer counts the same way."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _import_line(imported: ImportResult) -> str:
     line = (
-        f"import {imported.package}: {_count(len(imported.materialized), 'module')} "
+        f"import {imported.package}: {counted(len(imported.materialized), 'module')} "
         f"in {imported.elapsed_ms:.1f} ms"
     )
     if imported.repeats > 1:
@@ -172,7 +173,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         facts.append(paint("failed", "bad"))
         if result.via_getattr:
             facts.append(schema.MECHANISM_LABELS[result.mechanism])
-    facts.append(_count(len(result.materialized), "module"))
+    facts.append(counted(len(result.materialized), "module"))
     timing = f"{result.elapsed_ms:.1f} ms"
     if result.repeats > 1:
         timing += f" (median of {result.repeats}, min {result.min_elapsed_ms:.1f} ms)"
@@ -195,7 +196,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         for step in result.steps:
             how = schema.MECHANISM_LABELS[step.mechanism]
             lines.append(
-                f"  step .{step.name}: {how}, {_count(len(step.materialized), 'module')}, "
+                f"  step .{step.name}: {how}, {counted(len(step.materialized), 'module')}, "
                 f"{step.elapsed_ms:.1f} ms"
             )
     if result.materialized:
@@ -211,7 +212,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         lines.append("  removed from sys.modules: " + ", ".join(result.removed))
     if result.observed:
         modules = [load.module for load in result.observed]
-        count = _count(len(modules), "more module")
+        count = counted(len(modules), "more module")
         lines.append(f"  looking at the result (a second access, its repr) loaded {count}, not counted above: "
                      + ", ".join(modules[:8]) + (" ..." if len(modules) > 8 else ""))
     return lines
@@ -221,7 +222,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
 
 
 def _list(report: ListReport, paint: _Painter) -> str:
-    lines = [f"{report.package}: {_count(len(report.names), 'declared name')}", _import_line(report.imported)]
+    lines = [f"{report.package}: {counted(len(report.names), 'declared name')}", _import_line(report.imported)]
     if not report.names:
         lines.append(NOTHING_DECLARED.format(package=report.package, checked="there is nothing to list"))
     if report.names:
@@ -274,8 +275,8 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
     warnings = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_WARNING)
     lazy = sum(1 for name in report.names if not name.loaded_at_import)
     lines = [
-        f"check {report.package}: {_count(len(report.names), 'declared name')} ({lazy} lazy), "
-        f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+        f"check {report.package}: {counted(len(report.names), 'declared name')} ({lazy} lazy), "
+        f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
     ]
     if not report.names and report.imported is not None:
         lines.append(NOTHING_DECLARED.format(package=report.package, checked="only the import-time rules ran"))
@@ -291,7 +292,7 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
         lines.extend(wrapped[1:])
     from_cache = sum(1 for result in report.resolutions if result.from_cache)
     if from_cache:
-        lines.append(paint(f"{from_cache} of {_count(len(report.resolutions), 'name')} from the cache "
+        lines.append(paint(f"{from_cache} of {counted(len(report.resolutions), 'name')} from the cache "
                            "(nothing they depend on changed; --no-cache measures again)", "dim"))
     verdict = "ok" if report.ok else "failed"
     if report.ok and warnings and not report.strict:

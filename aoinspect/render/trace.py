@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from aoinspect.render.text import counted
+
 if TYPE_CHECKING:
     from aoinspect.models.trace import Frame, TracedLoad, TraceReport
     from aoinspect.render import RenderOptions
@@ -78,7 +80,7 @@ def by_line(
 def render_text(report: TraceReport, options: RenderOptions) -> str:
     lines = [
         f"aoinspect trace: {' '.join(report.program)}",
-        f"Python {report.python}: {len(report.loaded)} modules loaded, {report.total_ms:.2f} ms importing; "
+        f"Python {report.python}: {counted(len(report.loaded), 'module')} loaded, {report.total_ms:.2f} ms importing; "
         f"the program {report.ending}.",
     ]
     if options.why:
@@ -131,7 +133,7 @@ def _focus(report: TraceReport, package: str, top: int) -> list[str]:
         return [f"The program loaded no module of {package}."]
     count = sum(1 for load in report.loaded if keep(load))
     total = sum(load.load.cumulative_ms for load in entries)
-    lines = [f"{package}: {count} modules, {total:.2f} ms importing; the lines that loaded them:"]
+    lines = [f"{package}: {counted(count, 'module')}, {total:.2f} ms importing; the lines that loaded them:"]
     return lines + _table(report, by_line(report, entries, keep), top)
 
 
@@ -234,7 +236,7 @@ def render_svg(report: TraceReport, options: RenderOptions) -> str:
     total = report.total_ms
     scale = WIDTH / total if total > 0 else 0.0
     top = MARGIN
-    title = f"{' '.join(report.program)}: {len(report.loaded)} modules, {total:.2f} ms importing"
+    title = f"{' '.join(report.program)}: {counted(len(report.loaded), 'module')}, {total:.2f} ms importing"
     parts = [f'<text class="heading" x="{MARGIN:g}" y="{top + 15:g}">{escape(title)}</text>']
     row_top = top + HEADING
     parts.append(_box(MARGIN, row_top, WIDTH, "program", title, "access", None))

@@ -1,13 +1,16 @@
 """What a rule is, and what it sees: the ``check`` command's measurements of one package.
 
-A rule is one object: its id, severity, a one-line summary, the fix it asks for, the probes it
-needs (``plan``) and the function that turns measurements into findings (``find``). ``check``,
-``--ignore``, JSON, JUnit, the text renderer and the README's table all read the registry
-(``aoinspect.rules.RULES``); a rule id is written once, where its rule is defined.
+A rule is one object: its id, severity, a one-line summary, its documentation (what it checks,
+why it matters, an example, the fix), the probes it needs (``plan``) and the function that turns
+measurements into findings (``find``). ``check``, ``--ignore``, ``aoinspect rule``, JSON, JUnit,
+SARIF, the text renderer, the docs' rule pages and the README's list all read the registry
+(``aoinspect.rules.RULES``); a rule id is written once, where its rule is defined (or, for the
+failures the engine raises, on the error class: ``errors.PackageImportFailed.kind``).
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -15,7 +18,7 @@ from aoinspect import schema
 from aoinspect.models import Finding
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from aoinspect.models import (
         CheckOptions,
@@ -55,13 +58,38 @@ class CheckContext:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A package that breaks a rule, and what ``check`` says of it, copied from a real run;
+    tests/test_rule_docs.py writes the files again, runs the command and compares."""
+
+    files: tuple[tuple[str, str], ...]  # (path, text), written under a directory on PYTHONPATH
+    args: tuple[str, ...]  # the command line after ``aoinspect``, run in that directory
+    output: str  # the rule's findings, one a line: ``severity  rule (name): message``
+    about: str = ""  # what the files alone do not say (Markdown)
+
+    @property
+    def command(self) -> str:
+        return " ".join(("aoinspect", *self.args))
+
+
+def example(files: Mapping[str, str], args: str, output: str, about: str = "") -> Example:
+    """An ``Example`` written the readable way: FILES' texts indented as the code around them and
+    dedented here, ARGS one string split on spaces."""
+    texts = tuple((path, textwrap.dedent(text).lstrip("\n")) for path, text in files.items())
+    return Example(texts, tuple(args.split()), output, about)
+
+
+@dataclass(frozen=True)
 class Rule:
-    """One promise ``check`` verifies."""
+    """One promise ``check`` verifies, and its documentation (``aoinspect rule ID`` prints it)."""
 
     id: str
     severity: str  # of its findings, unless a finding says otherwise
-    summary: str  # one line: --help, the README's table
-    fix: str  # what a maintainer does about it
+    summary: str  # one line: --help, the README's list, SARIF's short description
+    fix: str  # what a maintainer does about it: a sentence, also quoted in some findings
+    what: str  # what it checks: a paragraph, true to ``find`` (Markdown)
+    why: str  # why it matters: what breaks, and for whom (Markdown)
+    example: Example
     find: Callable[[Rule, CheckContext], Iterable[Finding]] | None = None
     plan: Callable[[Rule, CheckContext, Plan], Any] | None = None
     enabled: Callable[[CheckOptions], bool] = lambda options: True
@@ -71,6 +99,12 @@ class Rule:
 
     def finding(self, name: str | None, message: str, severity: str | None = None) -> Finding:
         return Finding(self.id, severity or self.severity, name, message, self.exit_code)
+
+
+def plain(markdown: str) -> str:
+    """A rule's inline Markdown (``summary``, ``fix``) as plain text, for finding messages and
+    SARIF's text fields: code spans lose their backticks."""
+    return markdown.replace("`", "")
 
 
 def shown(items: Sequence[str], limit: int = 8) -> str:

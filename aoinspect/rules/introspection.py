@@ -10,7 +10,8 @@ from aoinspect import schema
 from aoinspect.child import protocol
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
-from aoinspect.rules.base import Rule, shown
+from aoinspect.rules import fakes
+from aoinspect.rules.base import Rule, example, plain, shown
 from aoinspect.rules.lazy import probe_failure, section_plan
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ S = TypeVar("S", wire.DirSection, wire.HasattrSection, wire.GetmoduleSection, wi
 
 def _finding(rule: Rule, name: str | None, message: str) -> Finding:
     """The finding, with the fix a maintainer would make."""
-    return rule.finding(name, f"{message.rstrip('. ')}. Fix: {rule.fix}.")
+    return rule.finding(name, f"{message.rstrip('. ')}. Fix: {plain(rule.fix)}.")
 
 
 def _where(error: ErrorInfo) -> str:
@@ -92,9 +93,25 @@ def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 DIR_LOADS = Rule(
-    "dir-loads", schema.SEVERITY_WARNING, "dir(PKG) imports or raises",
-    "make __dir__ return the names without importing anything (from __all__ or a static list)",
+    "dir-loads", schema.SEVERITY_WARNING, "`dir(PKG)` imports or raises",
+    "make `__dir__` return the names without importing anything (from `__all__` or a static list)",
     find=_dir_loads, plan=section_plan(protocol.MODE_DIR, wire.DirSection, "running dir({package})"),
+    what="Calls `dir(PKG)` in a fresh interpreter after `import PKG` and reports the modules it imported (with the "
+         "time it took) or the exception it raised (with what it had imported by then).",
+    why="IPython, debuggers, `help()` and TAB completion call `dir()` on whatever they show: a `__dir__` that "
+        "imports the lazy parts to list their names loads them the moment someone looks at the package, and one "
+        "that raises breaks those tools.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES.replace(
+            "def __dir__():\n", "def __dir__():\n    from . import plotting, stats  # to list their names too\n\n"
+        ).replace("[*globals(), *__all__]", "[*globals(), *__all__, *plotting.__all__, *stats.__all__]"),
+         "pkg/plotting.py": '__all__ = ["plot"]\n\n\n' + fakes.PLOTTING,
+         "pkg/stats.py": '__all__ = ["fit"]\n\n\n' + fakes.STATS},
+        "-p pkg check",
+        "warning  dir-loads: dir(pkg) imports 2 module(s) (pkg.plotting, pkg.stats) in 0.9 ms; IPython, "
+        "debuggers and help() call it on whatever they show. Fix: make __dir__ return the names without "
+        "importing anything (from __all__ or a static list).",
+    ),
 )
 
 
@@ -126,11 +143,40 @@ def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 DUNDER_PROBE = Rule(
     "dunder-probe", schema.SEVERITY_ERROR,
-    "hasattr(PKG, NAME) for a name tools probe (__wrapped__, ...) raises or imports",
-    "make __getattr__ raise AttributeError for names it does not serve before importing anything",
+    "`hasattr(PKG, NAME)` for a name tools probe (`__wrapped__`, ...) raises or imports",
+    "make `__getattr__` raise `AttributeError` for names it does not serve before importing anything",
     find=_dunder_probe,
     plan=section_plan(protocol.MODE_HASATTR, wire.HasattrSection, "probing hasattr({package}, ...)",
                       tuple(PROBED_ATTRIBUTES)),
+    what="Calls `hasattr(PKG, NAME)` in a fresh interpreter after `import PKG`, for each name that tools look up "
+         "on any object they are given: " + ", ".join(f"`{name}`" for name in PROBED_ATTRIBUTES) + " (a package "
+         "has `__path__`: `True` is a fine answer there). Reports the lookups that raised, one finding per kind of "
+         "exception and where it was raised, and each lookup that imported modules.",
+    why="`inspect.unwrap` and `inspect.signature`, `typing.get_origin`, doctest and pytest collection, IPython's "
+        "display and pretty printer, `numpy.asarray` and serializers all ask these questions of the package when "
+        "it passes through them. A `__getattr__` that imports or raises for them turns looking at the package "
+        "into loading it, or into a crash far from the package's code.",
+    example=example(
+        {"pkg/__init__.py": """
+            import importlib
+
+            __all__ = ["fit", "plot"]
+
+
+            def __getattr__(name):
+                compat = importlib.import_module("pkg._compat")  # where the old names live on
+                return getattr(compat, name)
+
+
+            def __dir__():
+                return [*globals(), *__all__]
+         """,
+         "pkg/_compat.py": fakes.STATS + "\n\n" + fakes.PLOTTING},
+        "-p pkg check",
+        "error  dunder-probe: hasattr(pkg, '__wrapped__') imports 1 module(s) (pkg._compat); "
+        "inspect.unwrap and inspect.signature probe it on any object. Fix: make __getattr__ raise "
+        "AttributeError for names it does not serve before importing anything.",
+    ),
 )
 
 
@@ -155,12 +201,48 @@ def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 GETMODULE_LOADS = Rule(
     "getmodule-loads", schema.SEVERITY_ERROR,
-    "inspect.getmodule's walk of sys.modules imports or raises",
-    "keep LazyLoader modules and proxies out of sys.modules until first use (serve them from a module "
-    "__getattr__), and let __file__ be read without loading anything",
+    "`inspect.getmodule`'s walk of `sys.modules` imports or raises",
+    "keep `LazyLoader` modules and proxies out of `sys.modules` until first use (serve them from a module "
+    "`__getattr__`), and let `__file__` be read without loading anything",
     find=_getmodule_loads,
     plan=section_plan(protocol.MODE_GETMODULE, wire.GetmoduleSection,
                       "running inspect.getmodule after 'import {package}'"),
+    what="Runs `inspect.getmodule` in a fresh interpreter after `import PKG`, on code of a module unrelated to "
+         "the package, which makes it read `__file__` of every module in `sys.modules`. Reports the modules that "
+         "walk imported, naming the `importlib.util.LazyLoader` modules it executed, or the exception it raised.",
+    why="A `LazyLoader` module or a proxy placed in `sys.modules` loads, or fails, on its first attribute access, "
+        "and `__file__` is one. IPython's tracebacks, debuggers and `inspect.getsource` call "
+        "`inspect.getmodule`: the first traceback shown in a session then loads every such module, or the "
+        "traceback itself fails.",
+    example=example(
+        {"pkg/__init__.py": """
+            import importlib.util
+            import sys
+
+
+            def _lazy(name):
+                # The LazyLoader recipe of importlib's documentation.
+                spec = importlib.util.find_spec(name)
+                loader = importlib.util.LazyLoader(spec.loader)
+                spec.loader = loader
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                loader.exec_module(module)
+                return module
+
+
+            stats = _lazy("pkg.stats")
+            __all__ = ["stats"]
+         """,
+         "pkg/stats.py": "import pkg._linalg\n\n\n" + fakes.STATS,
+         "pkg/_linalg.py": ""},
+        "-p pkg check",
+        "error  getmodule-loads: inspect.getmodule imports 1 module(s) (pkg._linalg) after 'import pkg': "
+        "it reads __file__ of every module in sys.modules, which executed the LazyLoader module(s) "
+        "pkg.stats. IPython's tracebacks, debuggers and inspect.getsource call it. Fix: keep LazyLoader "
+        "modules and proxies out of sys.modules until first use (serve them from a module __getattr__), "
+        "and let __file__ be read without loading anything.",
+    ),
 )
 
 
@@ -271,9 +353,55 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 PICKLE_ROUNDTRIP = Rule(
     "pickle-roundtrip", schema.SEVERITY_ERROR,
     "a lazy class or function does not round-trip through pickle",
-    "set __module__ and __qualname__ of the class or function to where it is defined or to its public path "
-    "(PKG.NAME), or import it from there",
+    "set `__module__` and `__qualname__` of the class or function to where it is defined or to its public path "
+    "(`PKG.NAME`), or import it from there",
     find=_pickle_roundtrip, plan=_plan_pickle, per_name=True,
+    what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
+         f"interpreter (`pickle.dumps`, {PICKLE_BATCH} names per probe), then unpickles them in another, fresh one "
+         "where no lazy name was accessed (`pickle.loads`, then `PKG.NAME`, compared by identity). Reports a value "
+         "that does not pickle, does not unpickle, or unpickles as another object, naming its `__module__` and "
+         "`__qualname__` and what unpickling imported. One made inside a function (`<locals>` in its "
+         "`__qualname__`) cannot pickle by any path, lazy or not: a warning.",
+    why="pickle stores classes and functions by reference, `__module__` plus `__qualname__`, and `multiprocessing`, "
+        "`concurrent.futures`, joblib, Dask and Ray pickle them to send work to other processes, which start fresh. "
+        "A lazy package often points `__module__` at a public path that only holds the value after the first "
+        "access, so the worker fails where the parent worked.",
+    example=example(
+        {"pkg/__init__.py": """
+            __all__ = ["Model"]
+
+
+            def __getattr__(name):
+                if name == "Model":
+                    from . import models
+                    from ._impl import Model
+
+                    models.Model = Model  # published under its public path on first access
+                    return Model
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+            def __dir__():
+                return [*globals(), *__all__]
+         """,
+         "pkg/models.py": '''
+            """The public home of the models, filled in on first access."""
+         ''',
+         "pkg/_impl.py": """
+            class Model:
+                pass
+
+
+            Model.__module__ = "pkg.models"
+         """},
+        "-p pkg check",
+        "error  pickle-roundtrip (Model): pkg.Model (a class) pickles as pkg.models.Model (its "
+        "__module__ and __qualname__), but pickle.loads in a fresh interpreter, where pkg.Model was not "
+        "accessed, raises AttributeError: Can't get attribute 'Model' on <module 'pkg.models' from "
+        "'pkg/models.py'>; unpickling imports 1 module(s) (pkg.models). Fix: set __module__ and "
+        "__qualname__ of the class or function to where it is defined or to its public path (PKG.NAME), "
+        "or import it from there.",
+    ),
 )
 
 
@@ -303,9 +431,25 @@ COMPLETION_RAISES_FIX = (
 )
 
 COMPLETION_LOADS = Rule(
-    "completion-loads", schema.SEVERITY_INFO, "(info) what pressing TAB after PKG. loads",
-    "nothing, unless it is slow: completion looks up every name dir(PKG) lists; keep what those names import "
+    "completion-loads", schema.SEVERITY_INFO, "what pressing TAB after `PKG.` loads",
+    "nothing, unless it is slow: completion looks up every name `dir(PKG)` lists; keep what those names import "
     "cheap, or list fewer of them",
     find=_completion_loads,
     plan=section_plan(protocol.MODE_COMPLETE, wire.CompleteSection, "completing '{package}.'"),
+    what="Completes `PKG.` as the standard REPL does when TAB is pressed (`rlcompleter`, without readline), in a "
+         "fresh interpreter after `import PKG`: it lists `dir(PKG)` and looks every name up to mark the callables. "
+         "When that imported modules, reports how many names it looked up, those modules and the time; when it "
+         "raised, that the REPL shows no completions at all.",
+    why="A `__dir__` that lists the lazy names (as it should: `missing-dir`) makes TAB load them all, which is the "
+        "price of completion and usually fine: an info finding that never fails a run. When a lookup raises "
+        "anything but `AttributeError`, or a callable has a signature `inspect.signature` cannot read (openai's "
+        "proxies answer `__signature__` with another proxy), the completer gives up and shows nothing.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES, "pkg/plotting.py": fakes.PLOTTING, "pkg/stats.py": fakes.STATS},
+        "-p pkg check",
+        "info  completion-loads: pressing TAB after 'pkg.' in the standard REPL (rlcompleter) looks up 3 "
+        "names and imports 2 module(s) (pkg.plotting, pkg.stats) in 0 ms. Fix: nothing, unless it is "
+        "slow: completion looks up every name dir(PKG) lists; keep what those names import cheap, or "
+        "list fewer of them.",
+    ),
 )

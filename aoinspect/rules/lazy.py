@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from aoinspect import schema
 from aoinspect.child import protocol
+from aoinspect.errors import PackageImportFailed, ProbeFailed
 from aoinspect.models import Finding
 from aoinspect.probing import results, wire
 from aoinspect.probing.wire import ProbeRequest
-from aoinspect.rules.base import Rule, shown
+from aoinspect.rules import fakes
+from aoinspect.rules.base import Rule, example, shown
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -35,9 +37,24 @@ def _where(location: str | None) -> str:
 # --- import-failed and probe-failed: raised by the engine and by the rules below ----------------
 
 IMPORT_FAILED = Rule(
-    "import-failed", schema.SEVERITY_ERROR, "PKG cannot be imported (exit 3)",
+    PackageImportFailed.kind, schema.SEVERITY_ERROR, "PKG cannot be imported",
     "make `import PKG` work in a fresh interpreter; the message says what it raised",
-    exit_code=schema.EXIT_IMPORT_FAILED,
+    what="`check` starts by importing PKG in a fresh interpreter, as `python -c \"import PKG\"` would. When that "
+         "import raises, or PKG cannot be found, nothing else can be measured: `check` reports this one finding, "
+         "with what the import raised (naming the missing module when one is missing), and exits with 3. `list`, "
+         "`resolve` and `snapshot` fail the same way, with the same exit code.",
+    why="Every user of the package starts with this import: a package that fails at `import PKG` fails for all of "
+        "them, whatever it makes lazy. In a lazy package the usual cause is an import of an optional or compiled "
+        "dependency that the lazy path was meant to defer and that `__init__.py` still makes eagerly.",
+    example=example(
+        {"pkg/__init__.py": """
+            from pkg._speedups import fit  # a compiled extension, not built in this environment
+        """},
+        "-p pkg check",
+        "error  import-failed: cannot import pkg: it needs the module 'pkg._speedups', which is not "
+        "installed (ModuleNotFoundError: No module named 'pkg._speedups').",
+    ),
+    exit_code=PackageImportFailed.exit_code,
 )
 
 
@@ -63,9 +80,34 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 PROBE_FAILED = Rule(
-    "probe-failed", schema.SEVERITY_ERROR, "a probe timed out or crashed (exit 4)",
+    ProbeFailed.kind, schema.SEVERITY_ERROR, "a probe timed out or crashed",
     "look at what the access does in a fresh interpreter: it hung, crashed or exited",
-    find=_probe_failures, per_name=True, exit_code=schema.EXIT_PROBE_FAILED,
+    what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default). "
+         "When a child times out, is killed by a signal (a crash in an extension module), ends the process "
+         "(`os._exit`) or ends without sending its report, `check` reports it once per probe: for the access of a "
+         "name, the finding names the name; for the probes of other rules (`from PKG import *`, `dir(PKG)`, TAB "
+         "completion, pickling, threads) it says what the probe was doing. What that probe would have measured is "
+         "not judged by any other rule. A probe-failed finding makes `check` exit with 4. A failure of the first "
+         "probe, `import PKG` itself, is the run's only finding and is reported even under `--ignore probe-failed`, "
+         "which drops the others.",
+    why="A name whose access hangs, crashes or ends the interpreter does so in every program that touches it, "
+        "IPython and test suites included, and not always where it shows: `from PKG import *` and TAB completion "
+        "reach it too. And what a probe did not report, `check` cannot judge: a run with a failed probe is no clean "
+        "bill of health, which is why it has an exit code of its own.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
+         "pkg/plotting.py": """
+            import ctypes
+
+            ctypes.string_at(0)  # a broken extension module: reads address 0
+         """,
+         "pkg/stats.py": fakes.STATS},
+        "-p pkg check",
+        "error  probe-failed: the probe was killed by SIGSEGV while running 'from pkg import *'.\n"
+        "error  probe-failed: the probe was killed by SIGSEGV while completing 'pkg.'.\n"
+        "error  probe-failed (plotting): the probe was killed by SIGSEGV while accessing pkg.plotting.",
+    ),
+    find=_probe_failures, per_name=True, exit_code=ProbeFailed.exit_code,
 )
 
 
@@ -122,8 +164,23 @@ def _invalid_all(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 INVALID_ALL = Rule(
-    "invalid-all", schema.SEVERITY_ERROR, "__all__ is not a list of unique strings",
-    "make __all__ a list or tuple of unique identifier strings", find=_invalid_all,
+    "invalid-all", schema.SEVERITY_ERROR, "`__all__` is not a list of unique strings",
+    "make `__all__` a list or tuple of unique identifier strings", find=_invalid_all,
+    what="Reads `PKG.__all__` after `import PKG`. An error when it is not a list or tuple (a set, a string, a "
+         "dictionary), or when it holds items that are not strings. A warning when it lists a name more than once, "
+         "or names that are not identifiers (`models.vit`): one finding for each kind of fault, however many names "
+         "it concerns. A package without `__all__` is not judged.",
+    why="`from PKG import *` raises `TypeError` on an item that is not a string and binds a name that is not an "
+        "identifier where no code can use it. A set has no order, so documentation tools and `dir()` list the "
+        "names differently from run to run; and type checkers, linters and documentation generators read "
+        "`__all__` as a list or tuple of names and reject the rest. The lazy rules of `check` read it too: it is "
+        "where most lazy packages declare their names.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_FUNCTIONS.replace('__all__ = ["fit", "plot"]', '__all__ = {"fit", "plot"}'),
+         **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "error  invalid-all: pkg.__all__ is a set, not a list or tuple of strings.",
+    ),
 )
 
 
@@ -160,9 +217,27 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
 
 DECLARATION_MISMATCH = Rule(
     "declaration-mismatch", schema.SEVERITY_ERROR,
-    "a lazy name in __all__ is missing from the TYPE_CHECKING block or stub",
-    "import each lazy name of __all__ in the TYPE_CHECKING block (or stub), so type checkers see it",
+    "a lazy name in `__all__` is missing from the `TYPE_CHECKING` block or stub",
+    "import each lazy name of `__all__` in the `TYPE_CHECKING` block (or stub), so type checkers see it",
     find=_declaration_mismatch,
+    what="Compares `__all__` (a list or tuple) with the static declarations type checkers read. Each name of "
+         "`__all__` that `import PKG` does not load must be imported in the package's `if TYPE_CHECKING:` block, "
+         "when it has one that star-imports nothing from the package, and in the lazy loader's stub "
+         "(`__init__.pyi`, lazy_loader's pattern), when it has one. The stub must also declare nothing beyond "
+         "`__all__`; a `TYPE_CHECKING` block may, for lazy names left out of `__all__` on purpose. One finding per "
+         "name.",
+    why="A type checker or an IDE never runs `__getattr__`: it knows a lazy name only from a static import. A name "
+        "missing there is `Any` or an error in every project that uses it, and autocompletion does not offer it. "
+        "A stub name missing from `__all__` is one that type checkers accept and the package may not serve.",
+    example=example(
+        {"pkg/__init__.py": "from typing import TYPE_CHECKING\n\n"
+                            "if TYPE_CHECKING:\n"
+                            "    from pkg.plotting import plot\n\n" + fakes.LAZY_FUNCTIONS,
+         **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "error  declaration-mismatch (fit): 'fit' is in pkg.__all__ but not declared in the "
+        "TYPE_CHECKING block; import it there so that type checkers and IDEs see it.",
+    ),
 )
 
 
@@ -181,8 +256,20 @@ def _missing_dir(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 MISSING_DIR = Rule(
-    "missing-dir", schema.SEVERITY_WARNING, "dir(PKG) does not list the lazy names",
-    "define a module __dir__ that returns the lazy names too", find=_missing_dir,
+    "missing-dir", schema.SEVERITY_WARNING, "`dir(PKG)` does not list the lazy names",
+    "define a module `__dir__` that returns the lazy names too", find=_missing_dir,
+    what="Calls `dir(PKG)` right after `import PKG` and looks for the lazy names in it: the declared names that "
+         "the import did not load (those `--names` selects). One finding lists those missing; another says so when "
+         "`dir(PKG)` raises instead.",
+    why="A module `__getattr__` makes names reachable but not visible: `dir()`, TAB completion in IPython and the "
+        "REPL, `help()` and other introspection tools list what `dir(PKG)` returns, so the lazy names look absent. "
+        "PEP 562 gives modules `__dir__` for this.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_FUNCTIONS.split("\n\n\ndef __dir__")[0] + "\n", **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "warning  missing-dir: dir(pkg) does not list the lazy name(s) fit, plot; define a module "
+        "__dir__ so that tab completion and introspection can see them.",
+    ),
 )
 
 
@@ -206,6 +293,27 @@ def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 RESOLVE_FAILED = Rule(
     "resolve-failed", schema.SEVERITY_ERROR, "a declared name fails to resolve",
     "make the access work, or stop declaring the name", find=_resolve_failed, per_name=True,
+    what="Accesses each lazy name (`PKG.NAME`, a declared name that `import PKG` did not load) in a fresh "
+         "interpreter after `import PKG`, and reports each access that raised, with the exception and where it was "
+         "raised. `SystemExit` raised by the access counts; a probe that crashed or hung is `probe-failed`'s.",
+    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block or a stub) is one users, type checkers "
+        "and `from PKG import *` expect to work. A lazy import defers the error to the first access, often far from "
+        "the import and in production: the missing optional dependency that an eager import would have reported "
+        "at once.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
+         "pkg/plotting.py": """
+            import heavyplot  # an optional dependency, not installed
+
+
+            def plot(data):
+                return heavyplot.draw(data)
+         """,
+         "pkg/stats.py": fakes.STATS},
+        "-p pkg check",
+        "error  resolve-failed (plotting): pkg.plotting is declared but accessing it raised "
+        "ModuleNotFoundError: No module named 'heavyplot' at pkg/plotting.py:1.",
+    ),
 )
 
 
@@ -223,8 +331,23 @@ def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 NOT_CACHED = Rule(
-    "not-cached", schema.SEVERITY_WARNING, "a second access calls __getattr__ again",
+    "not-cached", schema.SEVERITY_WARNING, "a second access calls `__getattr__` again",
     "store the value in the module's globals on first access", find=_not_cached, per_name=True,
+    what="After the first access of each lazy name, checks that every step a `__getattr__` served stored its "
+         "value in the namespace (the module's globals), and that looking the name up again imports nothing. One "
+         "finding per name that fails either; one for the whole package when more than ten names do (lazy_loader's "
+         "pattern for attributes).",
+    why="A module `__getattr__` runs on every access of a name that is not in the module's globals. Uncached, each "
+        "`PKG.NAME` in a loop repeats the lookup (an `import_module` call, a dictionary walk, sometimes a lock), "
+        "which costs far more than an attribute read. A submodule is cached by the import system; a function or "
+        "class taken from one is not.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_FUNCTIONS, **fakes.FUNCTION_MODULES}, "-p pkg check",
+        "warning  not-cached (fit): a second access to pkg.fit calls __getattr__ again or imports more; "
+        "set the attribute (or let the import system do it) on first access.\n"
+        "warning  not-cached (plot): a second access to pkg.plot calls __getattr__ again or imports "
+        "more; set the attribute (or let the import system do it) on first access.",
+    ),
 )
 
 
@@ -253,8 +376,22 @@ def _unknown_accepted(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 UNKNOWN_ACCEPTED = Rule(
     "unknown-accepted", schema.SEVERITY_ERROR, "an unknown name returns a value",
-    "raise AttributeError from __getattr__ for names it does not serve",
+    "raise `AttributeError` from `__getattr__` for names it does not serve",
     find=_unknown_accepted, plan=_plan_unknown,
+    what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
+         "`import PKG`, and reports it when the lookup returns a value instead of raising `AttributeError`.",
+    why="Code asks modules for attributes they may lack: `hasattr(PKG, name)`, `getattr(PKG, name, default)`, "
+        "`inspect`, IPython's display, pytest's and doctest's collection, numpy's array protocols. A package that "
+        "answers every name tells them all that it has everything, and a typo (`PKG.fti`) is a silent `None` "
+        "instead of an `AttributeError` naming it.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_FUNCTIONS.replace(
+            'raise AttributeError(f"module {__name__!r} has no attribute {name!r}")', "return None"),
+         **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "error  unknown-accepted (aoinspect_unknown_name): looking up the undeclared name "
+        "pkg.aoinspect_unknown_name returned NoneType instead of raising AttributeError.",
+    ),
 )
 
 
@@ -267,9 +404,37 @@ def _wrong_exception(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 WRONG_EXCEPTION = Rule(
-    "wrong-exception", schema.SEVERITY_ERROR, "an unknown name raises something other than AttributeError",
-    "raise AttributeError from __getattr__ for names it does not serve",
+    "wrong-exception", schema.SEVERITY_ERROR, "an unknown name raises something other than `AttributeError`",
+    "raise `AttributeError` from `__getattr__` for names it does not serve",
     find=_wrong_exception, plan=_plan_unknown,
+    what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
+         "`import PKG`, and reports it when the lookup raises an exception that is not an `AttributeError` "
+         "(`KeyError` from a table of lazy names, `ModuleNotFoundError` from importing the name as a submodule; "
+         "a subclass of `AttributeError` is fine), "
+         "with the exception and where it was raised.",
+    why="`hasattr()` and `getattr(obj, name, default)` catch `AttributeError` and nothing else: with any other "
+        "exception they raise instead of answering. Every tool that probes objects for optional attributes "
+        "(`inspect`, IPython, pytest, doctest, numpy, serializers) then fails on the package.",
+    example=example(
+        {"pkg/__init__.py": """
+            import importlib
+
+            __all__ = ["fit", "plot"]
+            _SOURCES = {"fit": "pkg.stats", "plot": "pkg.plotting"}
+
+
+            def __getattr__(name):
+                return getattr(importlib.import_module(_SOURCES[name]), name)
+
+
+            def __dir__():
+                return [*globals(), *__all__]
+        """, **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "error  wrong-exception (aoinspect_unknown_name): looking up an unknown name raises KeyError: "
+        "'aoinspect_unknown_name' at pkg/__init__.py:8, not AttributeError; hasattr() and getattr(obj, "
+        "name, default) will raise instead of answering.",
+    ),
 )
 
 
@@ -283,8 +448,45 @@ def _rejection_side_effect(rule: Rule, context: CheckContext) -> Iterator[Findin
 
 REJECTION_SIDE_EFFECT = Rule(
     "rejection-side-effect", schema.SEVERITY_ERROR, "looking up an unknown name imports modules",
-    "decide whether __getattr__ serves a name before importing anything",
+    "decide whether `__getattr__` serves a name before importing anything",
     find=_rejection_side_effect, plan=_plan_unknown,
+    what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
+         "`import PKG`, and reports the modules that lookup imported, whether it then raised `AttributeError` or "
+         "not.",
+    why="Tools probe every object they are given for attributes it does not have (`hasattr(obj, '__wrapped__')`, "
+        "`_repr_html_`, `__array__`...). When rejecting an unknown name imports the heavy part of the package, the "
+        "first such probe loads what the lazy design was meant to defer, in every session that only displayed or "
+        "inspected the package.",
+    example=example(
+        {"pkg/__init__.py": """
+            import importlib
+
+            __all__ = ["fit", "plot"]
+
+
+            def __getattr__(name):
+                api = importlib.import_module("pkg.api")  # defines every public name
+                try:
+                    return getattr(api, name)
+                except AttributeError:
+                    raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+            def __dir__():
+                return [*globals(), *__all__]
+         """,
+         "pkg/api.py": """
+            def fit(data):
+                return sum(data) / len(data)
+
+
+            def plot(data):
+                return None
+         """},
+        "-p pkg check",
+        "error  rejection-side-effect (aoinspect_unknown_name): looking up the unknown name "
+        "pkg.aoinspect_unknown_name imported 1 module(s): pkg.api.",
+    ),
 )
 
 
@@ -314,9 +516,22 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 STAR_IMPORT = Rule(
     "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
-    "leave lazy names out of __all__, or accept that a star import loads them",
+    "leave lazy names out of `__all__`, or accept that a star import loads them",
     find=_star_import,
     plan=section_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
+    what="Runs `from PKG import *` in a fresh interpreter after `import PKG`. It looks up every name of `__all__`, "
+         "so every lazy name listed there is loaded, whatever serves it and whichever names `--names` selects: the "
+         "finding lists those names and the modules the star import imported. It also reports a star import that "
+         "raises (a name of `__all__` whose access fails), with what it had imported by then.",
+    why="A star import in a notebook, a `conftest.py` or another package's `__init__.py` silently undoes the lazy "
+        "design: it pays for every lazy name at once. That may be acceptable, which is why this is a warning; the "
+        "finding says what it costs. A star import that raises breaks every such use.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES, "pkg/plotting.py": fakes.PLOTTING, "pkg/stats.py": fakes.STATS},
+        "-p pkg check",
+        "warning  star-import: 'from pkg import *' loads 2 lazy name(s) (plotting, stats), importing 2 "
+        "module(s): pkg.plotting, pkg.stats.",
+    ),
 )
 
 
@@ -355,4 +570,21 @@ EAGER_IMPORT = Rule(
     "remove the eager import (the chain in the message shows who imports it), or stop declaring the name lazy "
     "if the package needs it at import",
     find=_eager_import, plan=_plan_eager, per_name=True,
+    what="Looks at the declared names that are already in the package's namespace right after `import PKG`. When "
+         "the package has a lazy path (a module or class `__getattr__`) and that path, called directly for the "
+         "name in a fresh interpreter, serves it through the import system, the name was meant to be lazy and is "
+         "not: the finding names the module that imported it, when it is known. A name that `__getattr__` would not "
+         "serve, or serves from `globals()`, is eager by design (numpy's `__all__` is full of them) and not reported.",
+    why="The lazy path is never taken, so `import PKG` pays for the module on every start while the code reads as "
+        "if it did not. It usually comes from a convenience import added to `__init__.py` later, or from another "
+        "eager module that imports the lazy one.",
+    example=example(
+        {"pkg/__init__.py": fakes.LAZY_SUBMODULES
+                            + "\n\nfrom . import stats  # convenient: pkg.stats.fit without an import\n",
+         "pkg/plotting.py": fakes.PLOTTING, "pkg/stats.py": fakes.STATS},
+        "-p pkg check",
+        "error  eager-import (stats): pkg.stats is declared lazy (its __getattr__ imports it) but "
+        "'import pkg' already loads it (imported by pkg), so the lazy path is never taken; remove that "
+        "eager import, or, if the package needs it at import, stop declaring it lazy.",
+    ),
 )
