@@ -773,10 +773,6 @@ class ProbeSettings:
     jobs: int = 1
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
     cache_dir: str | None = None  # where results are cached (``aoinspect.probing.cache``), None for no cache
-    # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
-    progress: Any = field(default=None, compare=False, repr=False)
-    # A lone probe the CLI started before importing the engine (``runner.EarlyProbe``).
-    early: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
