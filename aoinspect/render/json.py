@@ -147,6 +147,8 @@ def _import(imported: ImportResult) -> dict[str, Any]:
         "unstable": list(imported.unstable),
         "threads": imported.threads,
         "python": imported.python,
+        "warnings": [{"category": shown.category, "message": shown.message, "filename": shown.filename,
+                      "lineno": shown.lineno} for shown in imported.warnings],
     }
 
 
