@@ -201,3 +201,18 @@ def test_a_warning_the_package_records_itself_is_not_reported(fake, invoke) -> N
         """})
     doc = document(invoke("-p", "quiet", "resolve", "VALUE", "--format", "json"))
     assert doc["import"]["warnings"] == []
+
+
+@pytest.mark.probe
+def test_a_package_that_warns_in_a_loop_is_reported_in_part(fake, invoke) -> None:
+    fake.write({"loud/__init__.py": """
+        import warnings
+
+        for number in range(500):
+            warnings.warn(f"number {number}", UserWarning)
+        VALUE = 1
+        """})
+    doc = document(invoke("-p", "loud", "resolve", "VALUE", "--format", "json"))
+    shown = doc["import"]["warnings"]
+    assert [item["message"] for item in shown] == [f"number {number}" for number in range(100)]
+    assert {item["category"] for item in shown} == {"UserWarning"}

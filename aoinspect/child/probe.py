@@ -345,6 +345,9 @@ _MISSING = object()
 # module's display hook ``_showwarnmsg`` is wrapped, and the wrapper only appends to a list.
 
 
+WARNING_LIMIT = 100  # warnings noted per probe: a package may show one in a loop
+
+
 class WarningLog:
     """The warnings shown since the probe started, as ``[category, message, file, line]``."""
 
@@ -368,7 +371,7 @@ class WarningLog:
 
         def _showwarnmsg(msg):
             # Not a warning ``catch_warnings(record=True)`` collects instead of showing it.
-            if namespace.get("_showwarnmsg_impl") is display:
+            if namespace.get("_showwarnmsg_impl") is display and len(shown) < WARNING_LIMIT:
                 try:
                     shown.append((msg.category, msg.message, msg.filename, msg.lineno))
                 except BaseException:  # noqa: BLE001

@@ -62,7 +62,7 @@ def _import_line(imported: ImportResult) -> str:
 
 def _import_warnings(imported: ImportResult) -> list[str]:
     """The warnings ``python -c "import PACKAGE"`` prints on stderr, which the probe keeps."""
-    return [f"  shown at import (on stderr): {shown}" for shown in imported.warnings]
+    return [f"  shown at import (on stderr): {shown}".replace("\n", "\n    ") for shown in imported.warnings]
 
 
 # The widest a name column grows: longer names are shortened in the middle (the full name is in
