@@ -33,17 +33,13 @@ MEASURE_FILE = os.path.join(CHILD_DIR, "measure.py")
 # sys.flags.safe_path and all), executing measure.py; names only ever travel in argv.
 # The probe's bytecode comes from its __pycache__ when there is one (the import system's own
 # loader, which is loaded at start-up and touches neither sys.path nor sys.modules): compiling
-# measure.py costs a lone resolve about 20 ms.
-BOOTSTRAP = """import sys
-try:
-    __probe__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")
-except Exception:
-    __probe__ = None
-if __probe__ is None:
-    with open(sys.argv[1], "rb") as __probe__:
-        __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
-exec(__probe__)
-"""
+# measure.py costs a lone resolve about 20 ms. One line: the ``-c`` frame running ``exec`` is the
+# frame a package's warnings are attributed to (``protocol.HIDDEN_FROM_WARNINGS``), at line 1
+# as in ``python -c "import PACKAGE"``.
+BOOTSTRAP = (
+    'import sys; exec(sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")'
+    ' or compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec"))\n'
+)
 
 
 def probe_command(python: str, *arguments: str) -> list[str]:
