@@ -38,6 +38,7 @@ from aoinspect.models import (
     ResolveReport,
     Snapshot,
     Step,
+    WarningInfo,
     total_ms,
 )
 from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
@@ -401,6 +402,13 @@ RESOLUTION = Struct("Resolution", [
     Field("observed", Array(MODULE_LOAD), default=(), doc="loaded by looking at the result, after the access"),
 ], _build_resolution, "The outcome of accessing PACKAGE.NAME in a fresh interpreter.")
 
+WARNING = Struct("Warning", [
+    Field("category", STRING, doc="the warning's class, e.g. DeprecationWarning"),
+    Field("message", STRING),
+    Field("filename", Nullable(STRING), default=None, doc="where the warnings machinery attributed it"),
+    Field("lineno", Nullable(INTEGER), default=None),
+], lambda v: WarningInfo(**v), "A warning the package's code showed, as python prints it on stderr.")
+
 IMPORT = Struct("ImportResult", [
     Field("materialized", Array(MODULE_LOAD)),
     Field("removed", Array(STRING), default=()),
@@ -411,8 +419,9 @@ IMPORT = Struct("ImportResult", [
     Field("unstable", Array(STRING), default=()),
     Field("threads", COUNT, default=0),
     Field("python", STRING, default=""),
+    Field("warnings", Array(WARNING), default=(), doc="warnings shown while it ran, as a bare python shows them"),
 ], lambda v: ImportResult("", v["materialized"], v["removed"], v["elapsed_ms"], v["threads"], v["python"],
-                          v["min_elapsed_ms"], v["repeats"], v["unstable"]),
+                          v["min_elapsed_ms"], v["repeats"], v["unstable"], v["warnings"]),
     "What `import PACKAGE` alone materialized.")
 
 ISOLATION = Struct("Isolation", [

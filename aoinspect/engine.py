@@ -26,11 +26,35 @@ from aoinspect.rules.contracts import current_snapshot
 if TYPE_CHECKING:
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
 
 ReportT = TypeVar("ReportT", ResolveReport, ListReport, CheckReport)
 
-__all__ = ["ProbeSettings", "check_package", "list_names", "resolve_all", "resolve_names", "snapshot"]
+__all__ = ["ProbeSettings", "check_package", "list_names", "probe_settings", "resolve_all", "resolve_names",
+           "snapshot"]
+
+
+def probe_settings(
+    *, python: str | None = None, timeout: float = 60.0, jobs: int = 1, isolation: str = "auto",
+    cache_dir: str | None = None, no_cache: bool = False,
+) -> ProbeSettings:
+    """A command's settings, checked before any probe starts: ``python`` (None: this
+    interpreter) must be Python 3.9+; the cache is ``cache_dir``, else the one beside the
+    nearest pyproject.toml (``aoinspect.probing.cache.find_cache_dir``), else none with ``no_cache``."""
+    import sys
+
+    from aoinspect.errors import InvalidSetting
+    from aoinspect.probing.cache import find_cache_dir
+    from aoinspect.probing.runner import check_interpreter
+
+    if python is not None:
+        problem = check_interpreter(python, timeout)
+        if problem:
+            raise InvalidSetting(problem)
+    directory = None if no_cache else cache_dir or find_cache_dir(os.getcwd())
+    return ProbeSettings(python=python or sys.executable, timeout=timeout, jobs=jobs, isolation=isolation,
+                         cache_dir=directory)
 
 
 # A name travels as one argv word to a spawned probe, and Linux refuses words over 128 KiB.
@@ -156,20 +180,20 @@ def _resolution_reader(name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
 
 def list_names(
     settings: ProbeSettings, package: str, *, include_undeclared: bool = False, resolve: bool = False,
-    repeat: int = 1, names_matching: Sequence[str] = (),
+    repeat: int = 1, names_matching: Sequence[str] = (), hooks: SessionHooks | None = None,
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
     with _distribution_index(settings) as index:
-        report = _list(settings, package, include_undeclared, resolve, repeat, names_matching)
+        report = _list(settings, package, include_undeclared, resolve, repeat, names_matching, hooks)
         return _with_distributions(report, index)
 
 
 def _list(
     settings: ProbeSettings, package: str, include_undeclared: bool, resolve: bool, repeat: int,
-    names_matching: Sequence[str],
+    names_matching: Sequence[str], hooks: SessionHooks | None,
 ) -> ListReport:
-    with open_session(settings, validate_package(package)) as session:
+    with open_session(settings, validate_package(package), hooks=hooks) as session:
         declared = _declared(session, package)
         undeclared = None
         if include_undeclared:
@@ -189,21 +213,25 @@ def _list(
 
 def resolve_names(
     settings: ProbeSettings, package: str, names: Sequence[str], *, repeat: int = 1, distributions: bool = True,
+    hooks: SessionHooks | None = None,
 ) -> ResolveReport:
     """Access each NAME in its own fresh interpreter (``repeat`` times) and report what it
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = tuple(dict.fromkeys(validate_names(names)))  # a NAME given twice is measured and listed once
     with _maybe_distribution_index(settings, distributions) as index:
-        with open_session(settings, package, probes=len(names) * repeat) as session:
+        with open_session(settings, package, probes=len(names) * repeat, hooks=hooks) as session:
             report = _resolve(session, package, names, repeat)
         return _with_distributions(report, index) if index else report
 
 
-def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
+def resolve_all(
+    settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True,
+    hooks: SessionHooks | None = None,
+) -> ResolveReport:
     """Resolve every name the package declares."""
     with _maybe_distribution_index(settings, distributions) as index:
-        with open_session(settings, validate_package(package)) as session:
+        with open_session(settings, validate_package(package), hooks=hooks) as session:
             declared = _declared(session, package)
             names = [name.name for name in declared.names if _is_attribute_name(name.name)]
             report = _resolve(session, package, names, repeat)
@@ -238,9 +266,9 @@ def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) 
     return ResolveReport(package, imported, tuple(outcome.value for outcome in outcomes), repeat, session.isolation)
 
 
-def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
+def snapshot(settings: ProbeSettings, package: str, *, hooks: SessionHooks | None = None) -> Snapshot:
     """What ``import PACKAGE`` and each lazy name materialize, for a baseline file."""
-    with open_session(settings, validate_package(package)) as session:
+    with open_session(settings, validate_package(package), hooks=hooks) as session:
         declared = _declared(session, package)
         report = _resolve(session, package, declared.lazy, 1)
         isolation = session.isolation
@@ -250,7 +278,9 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
     return replace(baseline.snapshot_of(package, declared.info.imported, report.results), isolation=isolation)
 
 
-def check_package(settings: ProbeSettings, package: str, options: CheckOptions | None = None) -> CheckReport:
+def check_package(
+    settings: ProbeSettings, package: str, options: CheckOptions | None = None, *, hooks: SessionHooks | None = None,
+) -> CheckReport:
     """Verify the lazy contract, and the CI contracts in ``options``: every finding under a
     stable rule id (``aoinspect.rules``)."""
     options = options or CheckOptions()
@@ -267,7 +297,7 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
     with _distribution_index(settings) as index:
         if options.max_import_ms:
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
-        with open_session(settings, validate_package(package)) as session:
+        with open_session(settings, validate_package(package), hooks=hooks) as session:
             report = _check(session, package, options, recorded, kept)
         return _with_distributions(report, index)
 

@@ -481,3 +481,33 @@ PICKLE_ASTRAY = {
             pass
     """,
 }
+
+
+def warning_package(stacklevel: int, at: str) -> dict[str, str]:
+    """``warnpkg``, which calls ``warnings.warn("old", DeprecationWarning, stacklevel=STACKLEVEL)``
+    in its ``__init__.py`` (``at="import"``, as langchain-community does) or in its ``__getattr__``
+    serving the lazy name ``lazy`` (``at="access"``). ``filters`` is ``warnings.filters`` as
+    the package finds them, in short."""
+    warn = f'warnings.warn("old", DeprecationWarning, stacklevel={stacklevel})'
+    at_import, at_access = (warn, "pass") if at == "import" else ("pass", warn)
+    return {
+        "warnpkg/__init__.py": f'''
+            import warnings
+
+            __all__ = ["lazy"]
+            {at_import}
+
+
+            def __getattr__(name):
+                if name == "lazy":
+                    {at_access}
+                    from warnpkg import _lazy
+
+                    return _lazy
+                if name == "filters":
+                    return " ".join(f"{{action}}:{{category.__name__}}:{{getattr(module, 'pattern', module)}}"
+                                    for action, _message, category, module, _line in warnings.filters)
+                raise AttributeError(name)
+            ''',
+        "warnpkg/_lazy.py": "VALUE = 1\n",
+    }

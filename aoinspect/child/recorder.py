@@ -50,6 +50,7 @@ class ImportRecorder:
     def __init__(self):
         self.events = []
         self.tripwire = None  # called with a module's name before any import begins, when set
+        self.when_loaded = {}  # module name -> called with no argument once an import of it ends
         self._stacks = {}
         self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
 
@@ -62,6 +63,7 @@ class ImportRecorder:
         get_ident = _get_ident
         new_event = ImportEvent
         recorder = self
+        when_loaded = self.when_loaded
 
         def _find_and_load(name, import_):
             if name in modules:
@@ -80,6 +82,8 @@ class ImportRecorder:
                 event.end = timer()
                 event.modules_at_end = len(modules)
                 stack.pop()
+                if name in when_loaded:
+                    when_loaded[name]()
 
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
 

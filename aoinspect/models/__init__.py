@@ -119,6 +119,20 @@ class Isolation:
 
 
 @dataclass(frozen=True)
+class WarningInfo:
+    """A warning the package's code showed, as ``python`` would print it on stderr."""
+
+    category: str
+    message: str
+    filename: str | None = None
+    lineno: int | None = None
+
+    def __str__(self) -> str:
+        where = f" ({self.filename}:{self.lineno})" if self.filename is not None else ""
+        return f"{self.category}: {self.message}{where}"
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What ``import PACKAGE`` alone materialized."""
 
@@ -131,6 +145,7 @@ class ImportResult:
     min_elapsed_ms: float = 0.0
     repeats: int = 1
     unstable: tuple[str, ...] = ()
+    warnings: tuple[WarningInfo, ...] = ()  # shown while it ran, as a bare ``python -c`` shows them
 
     @property
     def module_names(self) -> frozenset[str]:

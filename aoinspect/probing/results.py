@@ -62,6 +62,7 @@ def import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
         min_elapsed_ms=min(elapsed),
         repeats=len(measured),
         unstable=unstable,
+        warnings=first.warnings,
     )
 
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
 from aoinspect.child import protocol
-from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step
+from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step, WarningInfo
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,6 +48,7 @@ class ImportSection:
     # module -> its __file__, the start-up modules' too
     files: Mapping[str, str | None] = field(default_factory=_no_files)
     sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
+    warnings: tuple[WarningInfo, ...] = ()  # shown during the import
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,20 @@ def _error(raw: Any) -> ErrorInfo:
     )
 
 
+def _warnings(raw: Mapping[str, Any]) -> tuple[WarningInfo, ...]:
+    shown = []
+    for item in _field(raw, "warnings", list, []):
+        if not isinstance(item, dict):
+            raise ProtocolError("a warning is not an object")
+        shown.append(WarningInfo(
+            category=_field(item, "category", str),
+            message=_field(item, "message", str),
+            filename=_field(item, "filename", str, None),
+            lineno=_field(item, "lineno", int, None),
+        ))
+    return tuple(shown)
+
+
 def _optional_error(raw: Mapping[str, Any], key: str) -> ErrorInfo | None:
     value = raw.get(key)
     return None if value is None else _error(value)
@@ -411,6 +426,7 @@ def _import(raw: Mapping[str, Any]) -> ImportSection:
         python=".".join(str(part) for part in python),
         files=_files(raw),
         sys_path=_strings(raw, "sys_path", optional=True) or (),
+        warnings=_warnings(raw),
     )
 
 
@@ -773,10 +789,6 @@ class ProbeSettings:
     jobs: int = 1
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
     cache_dir: str | None = None  # where results are cached (``aoinspect.probing.cache``), None for no cache
-    # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
-    progress: Any = field(default=None, compare=False, repr=False)
-    # A lone probe the CLI started before importing the engine (``runner.EarlyProbe``).
-    early: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

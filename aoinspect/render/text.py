@@ -71,7 +71,12 @@ def _import_line(imported: ImportResult) -> str:
     )
     if imported.repeats > 1:
         line += f" (median of {imported.repeats}, min {imported.min_elapsed_ms:.1f} ms)"
-    return line
+    return "\n".join([line, *_import_warnings(imported)])
+
+
+def _import_warnings(imported: ImportResult) -> list[str]:
+    """The warnings ``python -c "import PACKAGE"`` prints on stderr, which the probe keeps."""
+    return [f"  shown at import (on stderr): {shown}".replace("\n", "\n    ") for shown in imported.warnings]
 
 
 # The widest a name column grows: longer names are shortened in the middle (the full name is in
@@ -278,6 +283,8 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
         f"check {report.package}: {counted(len(report.names), 'declared name')} ({lazy} lazy), "
         f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
     ]
+    if report.imported is not None:
+        lines.extend(_import_warnings(report.imported))
     if not report.names and report.imported is not None:
         lines.append(NOTHING_DECLARED.format(package=report.package, checked="only the import-time rules ran"))
     elif report.names and not lazy:
