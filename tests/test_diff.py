@@ -344,11 +344,19 @@ def test_reports_of_different_commands_do_not_compare(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("option", [*(("--fail-on", condition) for condition in NOT_FINITE),
                                     ("--threshold", "9" * 400 + "%"), ("--threshold", "10%," + "9" * 400 + "ms")])
-def test_options_must_be_finite(tmp_path: Path, option: tuple[str, str]) -> None:
+@pytest.mark.parametrize("where", ["command line", "[tool.aoinspect.diff]"])
+def test_options_must_be_finite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple[str, str],
+                                where: str) -> None:
     """``more-modules:inf`` ended in an OverflowError traceback with exit 1, the code that means a
     condition held; ``time-ratio:nan`` was accepted and could never hold."""
     good = write(tmp_path / "good.json", documents.resolve_document())
-    result = run(good, good, *option, "--format", "json")
+    monkeypatch.chdir(tmp_path)
+    if where == "command line":
+        result = run(good, good, *option, "--format", "json")
+    else:
+        key, value = option[0].lstrip("-"), json.dumps(option[1])
+        (tmp_path / "pyproject.toml").write_text(f"[tool.aoinspect.diff]\n{key} = {value}\n", encoding="utf-8")
+        result = run(good, good, "--format", "json")
     assert result.exit_code == 2
     failure = strict_json(result.stdout)
     assert failure["error"]["kind"] == "usage" and "finite number" in failure["error"]["message"]
