@@ -23,6 +23,7 @@ from aoinspect import formats, schema  # constants and the format registry only:
 from aoinspect.commands.path import (
     DEFAULT_PACKAGE,
     INVOCATION,
+    MAX_JOBS,
     MAX_REPEAT,
     Command,
     Invocation,
@@ -452,8 +453,8 @@ class _CheckCommand(_PackageCommand):
 @option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
          help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
 @option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
-@option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
-         help="Also access each lazy name from N threads at once (default: off).")
+@option("--threads", type=click.IntRange(min=0, max=MAX_JOBS), default=0, metavar="N",
+         help=f"Also access each lazy name from N threads at once (default: off; at most {MAX_JOBS}).")
 @option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
          help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
 @option("--ignore", multiple=True, metavar="RULE", type=RuleId(),

@@ -218,7 +218,7 @@ def resolve_names(
     """Access each NAME in its own fresh interpreter (``repeat`` times) and report what it
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
-    names = validate_names(names)
+    names = tuple(dict.fromkeys(validate_names(names)))  # a NAME given twice is measured and listed once
     with _maybe_distribution_index(settings, distributions) as index:
         with open_session(settings, package, probes=len(names) * repeat, hooks=hooks) as session:
             report = _resolve(session, package, names, repeat)

@@ -298,6 +298,28 @@ def test_repeats_are_bounded(invoke, command: str) -> None:
     assert document(result)["error"]["kind"] == "usage" and "--repeat" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["257", "100000000"])
+@pytest.mark.parametrize(("option", "key", "command"), [("-j", "jobs", "list"), ("--jobs", "jobs", "check"),
+                                                        ("--threads", "threads", "check")])
+@pytest.mark.parametrize("where", ["command line", "pyproject"])
+def test_jobs_and_threads_are_bounded(invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str,
+                                      option: str, key: str, command: str, where: str) -> None:
+    """``threads = 100000000`` ran for a minute and ended with exit 4 under a 2 GiB limit: a usage
+    error instead, before any probe, naming the bound (MAX_JOBS)."""
+    from aoinspect.commands.path import MAX_JOBS
+
+    monkeypatch.chdir(tmp_path)
+    if where == "pyproject":
+        (tmp_path / "pyproject.toml").write_text(f"[tool.aoinspect]\n{key} = {value}\n")
+        result = invoke(command, "--format", "json")
+    else:
+        result = invoke(command, option, value, "--format", "json")
+    assert result.exit_code == 2, result.output
+    message = document(result)["error"]["message"]
+    assert document(result)["error"]["kind"] == "usage" and f"--{key}" in message and f"<={MAX_JOBS}" in message
+    assert MAX_JOBS == 256 and "Traceback" not in result.stderr
+
+
 # --- 8. bad baselines ------------------------------------------------------------------------
 
 def baseline_text(**changes: object) -> str:

@@ -35,6 +35,9 @@ MAX_TIMEOUT = 7 * 24 * 3600.0
 # Every repeat of every name is a probe request held in memory before the first runs: an
 # unbounded N (100,000,000 took 1.5 GB within a second) would exhaust the machine, not measure.
 MAX_REPEAT = 1000
+# Probes at once (-j) and threads per name (check --threads): beyond a few hundred nothing runs
+# faster, and 10**8 spent a minute and gigabytes before failing.
+MAX_JOBS = 256
 # Where a command's ``Invocation`` waits for the error funnel (``click.Context.meta``).
 INVOCATION = "aoinspect.invocation"
 
@@ -147,8 +150,8 @@ probe_options = [
     format_option,
     option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
             help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
-    option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-            help="Probes to run at once (default: the number of CPUs)."),
+    option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None, metavar="N",
+            help=f"Probes to run at once (default: the number of CPUs; at most {MAX_JOBS})."),
     option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
             help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
                  "else in the current directory); also AOINSPECT_CACHE_DIR."),
