@@ -529,7 +529,8 @@ DIFF_HELP = """\b
 Exit codes:
   0  no --fail-on condition holds
   1  a --fail-on condition holds
-  2  usage error: an unreadable file, not a JSON report, or reports of two different commands
+  2  usage error: an unreadable file, not a valid JSON report (a value out of bounds, a name
+     listed twice, NaN), reports of two different commands, or a bad option value
 """
 
 
