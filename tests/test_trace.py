@@ -229,8 +229,8 @@ def test_a_program_that_dies_mid_run_leaves_its_trace(tmp_path: Path, fake, endi
 
 def test_a_hang_past_the_timeout_is_killed_and_keeps_the_trace(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     fake.write({"hangs.py": "import time\ntime.sleep(60)\n"})
-    # Killed at the timeout: 1 s is ample for colorsys to load first, even on a loaded machine.
-    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "1", cwd=tmp_path,
+    # Killed at the timeout: 0.5 s is ample for colorsys to load first, even on a loaded machine.
+    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "0.5", cwd=tmp_path,
                               env=fake.env)
     assert completed.returncode == 124
     assert document is not None
@@ -269,7 +269,7 @@ def test_the_timeout_ends_what_the_program_started_too(tmp_path: Path, fake) -> 
 
     fake.write({"hangs_with_children.py": HANGS_WITH_CHILDREN})
     pid_file = tmp_path / "pids"
-    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "2", cwd=tmp_path,
+    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "1", cwd=tmp_path,
                                env={**fake.env, "PID_FILE": str(pid_file)})
     assert completed.returncode == 124
     pids = [int(pid) for pid in pid_file.read_text().split()]
