@@ -119,29 +119,21 @@ def test_an_alarm_that_rings_during_an_access_kills_that_probe_as_in_plain_pytho
         assert beta.error is not None and "SIGALRM" in beta.error.message
 
 
-# The process this package is first imported in is killed, later, by a process the import forks,
-# as soon as the second name (beta) has been accessed: no clock, so no race with a loaded machine.
-KILLS_THE_SERVER = '''
-import os, signal, sys, time
-_server = os.getpid()
-_signal = os.environ["KILL_SIGNAL_FILE"]
-if not os.path.exists(_signal) and os.fork() == 0:
-    try:
-        while not os.path.exists(_signal):
-            time.sleep(0.01)
-        os.kill(_server, signal.SIGKILL)
-    finally:
-        os._exit(0)
-'''
-SIGNALS_THE_KILLER = "import os\nopen(os.environ['KILL_SIGNAL_FILE'], 'a').close()\n"
+# The process this package was imported in is killed by a later access (beta's) in a process
+# forked from it: the fork server dies mid-session, and no clock decides when. A fresh
+# interpreter, which imported the package itself, is left alone.
+KILLS_THE_SERVER = "import os\n_imported_in = os.getpid()\n"
+BETA_KILLS_THE_SERVER = (
+    "import os, signal, pkg\n"
+    "if os.getpid() != pkg._imported_in:\n"
+    "    os.kill(pkg._imported_in, signal.SIGKILL)\n"
+)
 
 
-def test_a_server_killed_mid_session_falls_back_to_spawn(in_child: FakePackages, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A package that kills the process it was first imported in, later: spawned probes import it
-    after that and are left alone; the fork server dies, and the probes from then on are spawned."""
-    monkeypatch.setenv("KILL_SIGNAL_FILE", str(tmp_path / "kill"))
-    in_child.write({**slow_package(KILLS_THE_SERVER, access=""), "pkg/beta.py": SIGNALS_THE_KILLER})
+def test_a_server_killed_mid_session_falls_back_to_spawn(in_child: FakePackages) -> None:
+    """A package that kills the process it was imported in, later: the fork server dies, and the
+    probes from then on are spawned (each imports the package itself, and is left alone)."""
+    in_child.write({**slow_package(KILLS_THE_SERVER, access=""), "pkg/beta.py": BETA_KILLS_THE_SERVER})
     started = time.monotonic()
     report = engine.resolve_names(settings("fork", jobs=1), "pkg", SLOW_NAMES, distributions=False)
     assert time.monotonic() - started < 15
