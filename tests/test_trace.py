@@ -322,6 +322,10 @@ def test_subprocesses_are_counted_not_followed(tmp_path: Path, fake) -> None:  #
     assert "decimal" not in {load["module"] for load in document["loads"]}
 
 
+# The sample runs need no Hypothesis: its plugin, loaded through its entry point, costs each of
+# them about a second (two on a loaded machine) and nothing here is about it.
+NO_HYPOTHESIS = ("-p", "no:hypothesispytest")
+
 PYTEST_TESTS = '''
 import colorsys
 
@@ -347,7 +351,8 @@ def heavy_fixture():
 def test_pytest_attribution_under_aoinspect_trace(pytester) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_sample=PYTEST_TESTS)
     pytester.makeconftest(PYTEST_CONFTEST)
-    completed, document = run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path, env={})
+    completed, document = run(["-m", "pytest", "-p", "no:cacheprovider", *NO_HYPOTHESIS, "-q"], cwd=pytester.path,
+                              env={})
     assert completed.returncode == 0, completed.stdout
     assert document is not None
     assert (load_of(document, "tabnanny")["test"], load_of(document, "tabnanny")["phase"]) == \
@@ -361,7 +366,7 @@ def test_pytest_attribution_under_aoinspect_trace(pytester) -> None:  # type: ig
 def test_pytest_plugin_traces_in_process(pytester) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_sample=PYTEST_TESTS)
     pytester.makeconftest(PYTEST_CONFTEST)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aoinspect-trace")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *NO_HYPOTHESIS, "--aoinspect-trace")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([
         "*aoinspect: import time by test*",
