@@ -170,6 +170,7 @@ def test_names_are_grouped_by_the_module_they_ask_for(fake) -> None:
     assert _batched_names(fake, interleaved) == {"a2", "a3", "b2"}
 
 
+@pytest.mark.real
 @pytest.mark.parametrize("package_name", ["numpy", "scipy"])
 def test_real_packages_batched_and_unbatched_agree(package_name: str) -> None:
     if importlib.util.find_spec(package_name) is None:

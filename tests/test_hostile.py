@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.probe, pytest.mark.usefixtures("no_leftovers")]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 # "Killed at the timeout" cases: short, since a hang costs the whole timeout; the bound on the
 # elapsed time leaves room for interpreter start-up on a loaded machine.
-HANG_TIMEOUT = 0.5
+HANG_TIMEOUT = 0.25
 
 
 @dataclass

@@ -139,6 +139,7 @@ def test_rules_are_quiet_on_well_behaved_packages(checked, files, package, expec
     assert all(finding["severity"] == "info" for finding in found if finding["rule"] == "completion-loads")
 
 
+@pytest.mark.real
 def test_quiet_on_a_real_lazy_loader_package(invoke, fake) -> None:
     pytest.importorskip("lazy_loader")
     fake.write({

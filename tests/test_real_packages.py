@@ -1,6 +1,6 @@
 """The promises on real lazy packages nobody here wrote; each test skips when its package is not
-installed (CI does not install them). Install them to run: pip install pydantic openai
-transformers scikit-learn huggingface_hub."""
+installed. .ci/matrix's real leg installs them and runs ``pytest -m real``; to run them here:
+pip install pydantic openai transformers scikit-learn huggingface_hub."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import pytest
 
 from aoinspect.engine import check_package, list_names, resolve_names
 from aoinspect.probing.wire import ProbeSettings
+
+pytestmark = pytest.mark.real
 
 SETTINGS = ProbeSettings(sys.executable, timeout=120, jobs=2)
 

@@ -167,6 +167,10 @@ class ForkSession:
         self._ready.set()
         with self._lock:
             for pending in self._pending.values():
+                # A request the server read but died before forking for is answered too: its
+                # caller must not wait out STARTED_DEADLINE for a "started" that cannot come.
+                if pending.started is not None:
+                    pending.started.set()
                 pending.done.set()
 
     def _on_status(self, words: list[str]) -> None:
