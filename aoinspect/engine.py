@@ -104,9 +104,10 @@ class Declared:
 
     @property
     def lazy(self) -> list[str]:
-        """The declared names to resolve: absent after import, and names an access could use
-        (``__all__`` can hold any string; ``invalid-all`` reports the others)."""
-        return [name.name for name in self.names if not name.loaded_at_import and _is_attribute_name(name.name)]
+        """The declared names to resolve: absent after import, and identifiers. ``__all__`` can
+        hold any string, and a dotted one (``quantizers.pipe_quant_config``) is no attribute of
+        the package: ``from PKG import *`` looks it up whole. ``invalid-all`` reports those."""
+        return [name.name for name in self.names if not name.loaded_at_import and name.name.isidentifier()]
 
     @property
     def eager(self) -> list[str]:

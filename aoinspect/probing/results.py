@@ -126,6 +126,7 @@ def resolution(run: ProbeRun, name: str) -> Resolution:
         steps=measured.steps,
         already_loaded=measured.already_loaded and error is None,
         cached=measured.cached,
+        second_error=measured.second_error,
         object=measured.object,
         # "Did you mean" only for a name that was not found (not for one whose module failed).
         suggestions=suggestions(name, measured.candidates) if measured.rejected_as_attribute_error else (),
@@ -165,7 +166,8 @@ def suggestions(name: str, candidates: Sequence[str]) -> tuple[str, ...]:
     import difflib
 
     last = name.rsplit(".", 1)[-1]
-    pool = list(dict.fromkeys(candidates))
+    # Never the name typed: a failed name can be among its own candidates (a dotted entry of __all__).
+    pool = [candidate for candidate in dict.fromkeys(candidates) if candidate not in (name, last)]
     if len(pool) > LARGE_POOL:
         # Thousands of names (transformers) cost difflib 75 ms a failed name: look among those
         # that begin with the same letter, as a typo rarely changes the first one.

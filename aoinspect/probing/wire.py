@@ -97,6 +97,7 @@ class ResolveSection:
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
     files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
     batched_after: str | None = None  # measured in the probe that measured this name first
+    second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
 
 @dataclass(frozen=True)
@@ -473,6 +474,7 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
         observed=_loads(raw, "observed"),
         files=_files(raw),
         batched_after=_field(raw, "batched_after", str, None),
+        second_error=_optional_error(raw, "second_error"),
     )
 
 
