@@ -316,7 +316,7 @@ def _check(
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
                            matching(declared.lazy, options.names, package), declared.eager, options,
-                           recorded)
+                           recorded, timeout=session.settings.timeout)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -347,7 +347,7 @@ def _check(
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file, notes=_notes(declared))
+                       session.isolation, evaluated, declared.info.file, notes=(*_notes(declared), *context.notes))
 
 
 def _notes(declared: Declared) -> tuple[str, ...]:

@@ -601,3 +601,25 @@ FORGETFUL = {
     "forgetful/stats.py": "def fit(data):\n    return data\n",
     "forgetful/plotting.py": "def plot(data):\n    return None\n",
 }
+
+# librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
+# for all of them in one probe: longer than a --timeout that each access fits in.
+SLOW_NAMES = ("one", "two", "three", "four")
+SLOW_STAR = {
+    "slowstar/__init__.py": f"""
+        import importlib
+
+        __all__ = {list(SLOW_NAMES)!r}
+
+
+        def __getattr__(name):
+            if name in __all__:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.9)  # a heavy module\n" for name in SLOW_NAMES},
+}

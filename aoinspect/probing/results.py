@@ -31,6 +31,8 @@ def probe_failed(run: ProbeRun, stage: str) -> ProbeFailed:
     if internal is not None:
         return ProbeFailed(f"the probe failed while {stage}: {internal.error}.", internal.error)
     message = f"the probe {run.how_it_ended()} while {stage}."
+    if run.timed_out:
+        message = message[:-1] + " (--timeout SECONDS raises the deadline)."
     tail = run.output_tail.strip().splitlines()[-3:]
     if tail and not run.timed_out:
         message += " Its last output: " + " | ".join(line.strip() for line in tail)

@@ -785,10 +785,17 @@ class ProbeRequest:
     package: str
     names: tuple[str, ...] = ()
     threads: int = 0  # MODE_RACE: how many threads access each name at once
+    # Seconds the probe gets at least, whatever --timeout says (a probe that loads the whole
+    # package: ``rules.lazy.whole_package_deadline``); not part of what the probe does.
+    min_deadline: float = field(default=0.0, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in protocol.REQUEST_MODES:
             raise ValueError(f"unknown probe mode {self.mode!r}")
+
+    def deadline(self, settings: ProbeSettings) -> float:
+        """How long this probe may run: ``--timeout``, or its own longer deadline."""
+        return max(settings.timeout, self.min_deadline)
 
     def fields(self) -> list[str]:
         return list(protocol.encode_request(self.mode, self.package, self.threads, self.names))

@@ -82,7 +82,9 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 PROBE_FAILED = Rule(
     ProbeFailed.kind, schema.SEVERITY_ERROR, "a probe timed out or crashed",
     "look at what the access does in a fresh interpreter: it hung, crashed or exited",
-    what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default). "
+    what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default; the "
+         "probes that load the whole package get the larger of `--timeout` and 3 x what `import PKG` and every lazy "
+         "name's access took, plus 10 s). A message about a timeout names `--timeout`, which raises the deadline. "
          "When a child times out, is killed by a signal (a crash in an extension module), ends the process "
          "(`os._exit`) or ends without sending its report, `check` reports it once per probe: for the access of a "
          "name, the finding names the name; for the probes of other rules (`from PKG import *`, `dir(PKG)`, TAB "
@@ -135,6 +137,53 @@ def section_plan(
         del rule
         return plan.add(ProbeRequest(mode, context.package, tuple(names)),
                         section_reader(kind, stage.format(package=context.package)))
+
+    return plan_it
+
+
+# --- probes that load the whole package ---------------------------------------------------------
+#
+# `from PKG import *`, TAB completion and pickling load every lazy name in one probe, where
+# --timeout is sized for one access: librosa's star import takes 20 s in a bare interpreter, and
+# more beside other probes. Such a probe runs once the names were measured, and its deadline is
+# the larger of --timeout and this multiple of what importing PKG and accessing each lazy name
+# took (as the resolve probes measured them), plus this margin.
+WHOLE_PACKAGE_FACTOR = 3
+WHOLE_PACKAGE_MARGIN_S = 10.0
+WHOLE_PACKAGE_PROBES = "from PKG import *, TAB completion and pickling"
+
+
+def whole_package_deadline(context: CheckContext) -> float:
+    """``max(--timeout, 3 x (import PKG + every lazy name's access) + 10 s)``, in seconds; says so
+    in the report's notes when it is longer than ``--timeout``."""
+    measured = (context.resolution(name) for name in context.lazy)
+    cost_s = (context.info.imported.elapsed_ms
+              + sum(resolution.elapsed_ms for resolution in measured if not resolution.probe_failed)) / 1000
+    deadline = max(context.timeout, WHOLE_PACKAGE_FACTOR * cost_s + WHOLE_PACKAGE_MARGIN_S)
+    if deadline > context.timeout:
+        note = (f"the probes that load the whole package ({WHOLE_PACKAGE_PROBES.replace('PKG', context.package)}) "
+                f"had {deadline:.0f} s each rather than --timeout's {context.timeout:g} s: {WHOLE_PACKAGE_FACTOR} x "
+                f"the {cost_s:.1f} s that importing {context.package} and accessing its lazy names took, plus "
+                f"{WHOLE_PACKAGE_MARGIN_S:g} s.")
+        if note not in context.notes:
+            context.notes.append(note)
+    return deadline
+
+
+def whole_package_plan(
+    mode: str, kind: type[S], stage: str,
+) -> Callable[[Rule, CheckContext, Plan], Outcome[S | Finding]]:
+    """The plan of a rule whose one probe of ``mode`` loads the whole package: like
+    ``section_plan``'s, but run once the lazy names were measured, under
+    ``whole_package_deadline``."""
+    def plan_it(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[S | Finding]:
+        del rule
+
+        def build() -> Sequence[ProbeRequest]:
+            return [ProbeRequest(mode, context.package, min_deadline=whole_package_deadline(context))]
+
+        return plan.later(list(context.resolutions.values()), build,
+                          section_reader(kind, stage.format(package=context.package)))
 
     return plan_it
 
@@ -580,8 +629,8 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 STAR_IMPORT = Rule(
     "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of `__all__`, or accept that a star import loads them",
-    find=_star_import,
-    plan=section_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
+    find=_star_import, whole_package=True,
+    plan=whole_package_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
     what="Runs `from PKG import *` in a fresh interpreter after `import PKG`. It looks up every name of `__all__`, "
          "so every lazy name listed there is loaded, whatever serves it and whichever names `--names` selects: the "
          "finding lists those names and the modules the star import imported. It also reports a star import that "
