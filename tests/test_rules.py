@@ -206,6 +206,9 @@ def test_resolve_never_suggests_the_name_typed(invoke, fake) -> None:
     assert entry["ok"] is False
     assert "quantizers.pipe_quant_config" not in entry["suggestions"]
     assert "pipe_quant_config" not in entry["suggestions"]
+    # A typo still gets its suggestion, matched against the step that failed.
+    (typo,) = document(invoke("-p", "dotted", "resolve", "Modl", "--format", "json"))["results"]
+    assert typo["suggestions"][0] == "Model"
 
 
 @pytest.mark.parametrize("isolation", ISOLATIONS)

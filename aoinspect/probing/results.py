@@ -131,7 +131,9 @@ def resolution(run: ProbeRun, name: str) -> Resolution:
         second_error=measured.second_error,
         object=measured.object,
         # "Did you mean" only for a name that was not found (not for one whose module failed).
-        suggestions=suggestions(name, measured.candidates) if measured.rejected_as_attribute_error else (),
+        # Of the step that failed: 'quantizers' in 'quantizers.pipe_quant_config' when it is missing.
+        suggestions=suggestions(".".join(step.name for step in measured.steps) or name, measured.candidates)
+        if measured.rejected_as_attribute_error else (),
         rejected_as_attribute_error=measured.rejected_as_attribute_error,
         retried=retried,
         observed=measured.observed,
@@ -168,8 +170,9 @@ def suggestions(name: str, candidates: Sequence[str]) -> tuple[str, ...]:
     import difflib
 
     last = name.rsplit(".", 1)[-1]
-    # Never the name typed: a failed name can be among its own candidates (a dotted entry of __all__).
-    pool = [candidate for candidate in dict.fromkeys(candidates) if candidate not in (name, last)]
+    # An attribute name, never the one that failed: a dotted entry of __all__ is no attribute, and
+    # may be the very name typed (diffusers' 'quantizers.pipe_quant_config').
+    pool = [candidate for candidate in dict.fromkeys(candidates) if candidate.isidentifier() and candidate != last]
     if len(pool) > LARGE_POOL:
         # Thousands of names (transformers) cost difflib 75 ms a failed name: look among those
         # that begin with the same letter, as a typo rarely changes the first one.
