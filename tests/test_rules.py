@@ -250,3 +250,10 @@ def test_a_second_access_that_raises_is_an_error(invoke, fake, isolation: str) -
     assert entries["fit"]["second_error"]["type"] == "AttributeError"
     assert "second_error" not in entries["plot"]
     assert result.exit_code == 1
+
+
+def test_resolve_says_that_a_second_access_raised(invoke, fake) -> None:
+    fake.write(packages.FORGETFUL)
+    result = invoke("-p", "forgetful", "resolve", "fit", "plot")
+    assert "a second access raised AttributeError: module 'forgetful' has no attribute 'fit'" in result.stdout
+    assert result.stdout.count("a second access raised") == 1
