@@ -439,7 +439,7 @@ class _CheckCommand(_PackageCommand):
         super().format_help_text(ctx, formatter)
         formatter.write_paragraph()
         with formatter.indentation():
-            formatter.write_text("\b\n" + help_table())
+            formatter.write_text("\b\n" + help_table(presets=True))
 
 
 @cli.command("check", cls=_CheckCommand, epilog=EXIT_CODES_HELP)
@@ -457,8 +457,9 @@ class _CheckCommand(_PackageCommand):
          help=f"Also access each lazy name from N threads at once (default: off; at most {MAX_JOBS}).")
 @option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
          help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
-@option("--ignore", multiple=True, metavar="RULE", type=RuleId(),
-         help="Do not report RULE (e.g. star-import). Repeatable.")
+@option("--ignore", multiple=True, metavar="RULE", type=RuleId(presets=True),
+         help="Do not run RULE (e.g. star-import), nor its probes. Repeatable. 'whole-package' leaves out every "
+              "probe that loads the whole package (star import, TAB completion, pickling): a quick run.")
 @option("--names", "names", multiple=True, metavar="GLOB",
          help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
 @click.pass_context
@@ -473,6 +474,7 @@ def check_command(
     """
     from aoinspect import engine
     from aoinspect.models import Budget, CheckOptions
+    from aoinspect.rules import ignored_rules
 
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
@@ -487,7 +489,7 @@ def check_command(
         update_baseline=update_baseline,
         threads=threads,
         repeat=repeat,
-        ignore=ignore,
+        ignore=ignored_rules(ignore),
         names=names,
     )
     invocation.run(lambda settings, hooks: engine.check_package(

@@ -370,7 +370,7 @@ def _build_resolution(v: dict[str, Any]) -> Resolution:
         name=v["name"], ok=v["ok"], error=v["error"], steps=steps, already_loaded=v["already_loaded"],
         cached=v["cached"], object=v["object"], suggestions=v["suggestions"], probe_failed=v["probe_failed"],
         repeats=v["repeats"], unstable=v["unstable"], distributions=shares, retried=v["retried"],
-        observed=v["observed"], from_cache=v["from_cache"],
+        observed=v["observed"], from_cache=v["from_cache"], second_error=v["second_error"],
     )
 
 
@@ -387,6 +387,8 @@ RESOLUTION = Struct("Resolution", [
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE, doc="what served the last step"),
     Field("via_getattr", BOOLEAN, default=None),
     Field("cached", Nullable(BOOLEAN), default=None),
+    Field("second_error", Nullable(ERROR_INFO), default=None, omit=lambda result: result.second_error is None,
+          doc="what a second access raised, after a first that did not"),
     Field("object", Nullable(Struct("ObjectInfo", [Field("type", STRING), Field("repr", STRING)],
                                     lambda v: ObjectInfo(v["type"], v["repr"], False),
                                     "What the access returned.")), default=None),

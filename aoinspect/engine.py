@@ -104,9 +104,10 @@ class Declared:
 
     @property
     def lazy(self) -> list[str]:
-        """The declared names to resolve: absent after import, and names an access could use
-        (``__all__`` can hold any string; ``invalid-all`` reports the others)."""
-        return [name.name for name in self.names if not name.loaded_at_import and _is_attribute_name(name.name)]
+        """The declared names to resolve: absent after import, and identifiers. ``__all__`` can
+        hold any string, and a dotted one (``quantizers.pipe_quant_config``) is no attribute of
+        the package: ``from PKG import *`` looks it up whole. ``invalid-all`` reports those."""
+        return [name.name for name in self.names if not name.loaded_at_import and name.name.isidentifier()]
 
     @property
     def eager(self) -> list[str]:
@@ -315,7 +316,7 @@ def _check(
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
                            matching(declared.lazy, options.names, package), declared.eager, options,
-                           recorded)
+                           recorded, timeout=session.settings.timeout)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -346,7 +347,7 @@ def _check(
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file, notes=_notes(declared))
+                       session.isolation, evaluated, declared.info.file, notes=(*_notes(declared), *context.notes))
 
 
 def _notes(declared: Declared) -> tuple[str, ...]:

@@ -79,6 +79,15 @@ RULE_BREAKERS = {
     "missing-dir (dir raises)": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
         "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")),
     "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
+    "second-access-fails": {"pkg/__init__.py": textwrap.dedent('''
+        _unserved = {"alpha": 1, "beta": 2}  # popped when served, never stored: lazy-imports' pattern
+
+
+        def __getattr__(name):
+            if name in _unserved:
+                return _unserved.pop(name)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    ''') + _GETATTR_TAIL},
 }
 
 # Names that import each other and a shared private module (tests/test_probe.py, test_isolation.py).
@@ -511,3 +520,137 @@ def warning_package(stacklevel: int, at: str) -> dict[str, str]:
             ''',
         "warnpkg/_lazy.py": "VALUE = 1\n",
     }
+
+
+# --- findings that were noise on real packages (tests/test_rules.py) ------------------------------
+
+# diffusers' _LazyModule: __all__ is built from an import structure whose keys may be dotted
+# module paths ("quantizers.pipe_quant_config"), which is no attribute of the package.
+DOTTED_ALL = {
+    "dotted/__init__.py": """
+        import importlib
+
+        _import_structure = {"quantizers.pipe_quant_config": ["PipelineQuantizationConfig"], "models": ["Model"]}
+        __all__ = [*_import_structure, *(name for names in _import_structure.values() for name in names)]
+        _owner = {name: module for module, names in _import_structure.items() for name in names}
+
+
+        def __getattr__(name):
+            if name in _owner:
+                value = getattr(importlib.import_module("." + _owner[name], __name__), name)
+                globals()[name] = value
+                return value
+            if name in _import_structure:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "dotted/quantizers/__init__.py": "",
+    "dotted/quantizers/pipe_quant_config.py": "class PipelineQuantizationConfig:\n    pass\n",
+    "dotted/models.py": "class Model:\n    pass\n",
+}
+
+# plotly: a lazy name whose access fails ("templates") is missing from __dir__, and so is one that
+# works ("gamma"): only the second belongs in dir(PKG).
+FAILING_NOT_IN_DIR = lazy_package("failing", beta="raise RuntimeError('beta is broken')\n", init=textwrap.dedent('''
+    import importlib
+
+    __all__ = ["alpha", "beta", "gamma"]
+
+
+    def __getattr__(name):
+        if name in __all__:
+            return importlib.import_module("." + name, __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+    def __dir__():
+        return [*globals(), "alpha"]
+''')) | {"failing/gamma.py": "VALUE = 3\n"}
+
+# matplotlib: _api.caching_module_getattr wraps the lookup in functools.cache, so a second access
+# imports nothing and returns the same object though the globals never hold it ("fit"); "plot"
+# is looked up again, import_module and all, on every access: truly not cached.
+FUNCTOOLS_CACHED = {
+    "cachedga/__init__.py": """
+        import functools
+        import importlib
+
+        __all__ = ["fit", "plot"]
+
+
+        @functools.lru_cache(maxsize=None)
+        def _lookup(name):
+            return getattr(importlib.import_module("cachedga.stats"), name)
+
+
+        def __getattr__(name):
+            if name == "fit":
+                return _lookup(name)
+            if name == "plot":
+                return getattr(importlib.import_module("cachedga.plotting"), name)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "cachedga/stats.py": "def fit(data):\n    return data\n",
+    "cachedga/plotting.py": "def plot(data):\n    return None\n",
+}
+
+# The lazy-imports package: the deferred entry is popped when served and the value kept
+# elsewhere, so a second access raises AttributeError ("fit"); "plot" is stored in the globals.
+FORGETFUL = {
+    "forgetful/__init__.py": """
+        import importlib
+
+        __all__ = ["fit", "plot"]
+        _deferred = {"fit": "forgetful.stats", "plot": "forgetful.plotting"}
+        _loaded = {}
+
+
+        def __getattr__(name):
+            try:
+                module = _deferred.pop(name)
+            except KeyError:
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+            value = getattr(importlib.import_module(module), name)
+            if name == "plot":
+                globals()[name] = value
+            else:
+                _loaded[name] = value
+            return value
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "forgetful/stats.py": "def fit(data):\n    return data\n",
+    "forgetful/plotting.py": "def plot(data):\n    return None\n",
+}
+
+# librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
+# for all of them in one probe: longer than a --timeout that each access fits in.
+SLOW_NAMES = ("one", "two", "three", "four")
+SLOW_STAR = {
+    "slowstar/__init__.py": f"""
+        import importlib
+
+        __all__ = {list(SLOW_NAMES)!r}
+
+
+        def __getattr__(name):
+            if name in __all__:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.9)  # a heavy module\n" for name in SLOW_NAMES},
+}

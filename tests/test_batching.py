@@ -62,9 +62,10 @@ BREAKERS = {
                 return decimal.Decimal(2)
             raise AttributeError(name)
     ''')),
-    # Side effects in the hook: the first access flips a global, later ones take another path.
-    "global flag": package(before="global FIRST_DONE\nif globals().get('FIRST_DONE'):\n"
-                                  "    import pkg.extra\nFIRST_DONE = True\n"),
+    # Side effects in the hook: the first access flips a global, later ones take another path (for
+    # another name: a second access of the same name, which check makes, takes the first path).
+    "global flag": package(before="global FIRST_DONE\nif globals().get('FIRST_DONE') not in (None, name):\n"
+                                  "    import pkg.extra\nFIRST_DONE = name\n"),
     # ... or fills a cache that changes what later names load.
     "mutated cache": package(
         extra={"pkg/__init__.py": "CACHE = []\n" + HOOK.format(

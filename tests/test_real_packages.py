@@ -1,6 +1,6 @@
 """The promises on real lazy packages nobody here wrote; each test skips when its package is not
-installed. .ci/matrix's real leg installs them and runs ``pytest -m real``; to run them here:
-pip install pydantic openai transformers scikit-learn huggingface_hub."""
+installed. .ci/matrix's real leg installs them and runs ``pytest -m real --require-real``; to run them
+here: pip install pydantic openai transformers scikit-learn huggingface_hub plotly matplotlib diffusers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import sys
 import pytest
 
 from aoinspect.engine import check_package, list_names, resolve_names
+from aoinspect.models import CheckOptions
 from aoinspect.probing.wire import ProbeSettings
+from aoinspect.rules import ignored_rules
 
 pytestmark = pytest.mark.real
 
@@ -70,3 +72,30 @@ def test_scikit_learn_globals_fallback_is_no_eager_import() -> None:
     eager = {finding.name for finding in report.findings if finding.rule == "eager-import"}
     assert not eager & {"clone", "get_config", "set_config", "config_context", "show_versions"}
     assert not any(finding.rule == "declaration-mismatch" for finding in report.findings)
+
+
+def test_matplotlib_functools_cached_getattr_is_not_reported_uncached() -> None:
+    needs("matplotlib")
+    report = check_package(SETTINGS, "matplotlib")
+    assert not any(finding.rule in ("not-cached", "second-access-fails") for finding in report.findings)
+    cached = {result.name: result.cached for result in report.resolutions}
+    assert cached.get("__version__") is True
+
+
+def test_plotly_missing_dir_does_not_ask_for_a_name_that_fails() -> None:
+    needs("plotly")
+    report = check_package(SETTINGS, "plotly")
+    failed = {finding.name for finding in report.findings if finding.rule == "resolve-failed"}
+    assert "templates" in failed  # plotly.templates: its access fails (a true finding)
+    for finding in report.findings:
+        if finding.rule == "missing-dir" and "lazy name(s) " in finding.message:
+            listed = finding.message.split("lazy name(s) ", 1)[1].split(";", 1)[0].split(", ")
+            assert not failed & set(listed), finding.message
+
+
+def test_diffusers_dotted_all_entries_are_no_failed_names() -> None:
+    needs("diffusers")
+    report = check_package(SETTINGS, "diffusers", CheckOptions(ignore=ignored_rules(["whole-package"])))
+    assert not any(finding.rule == "resolve-failed" and finding.name and "." in finding.name
+                   for finding in report.findings)
+    assert any(finding.rule == "invalid-all" and "not identifiers" in finding.message for finding in report.findings)

@@ -523,7 +523,9 @@ def measure_name(module, name, recorder, watch=None):
     result = {"name": name, "steps": steps, "error": None, "already_loaded": already_loaded,
               "cached": None, "object": None, "candidates": None}
     if failure is None:
-        result["cached"] = _cached(chain, parts, steps)
+        result["cached"], second_error = _second_access(chain, parts)
+        if second_error is not None:
+            result["second_error"] = second_error
         result["object"] = _describe_object(chain[-1])
     else:
         result["error"] = _describe_error(failure)
@@ -534,22 +536,22 @@ def measure_name(module, name, recorder, watch=None):
     return result
 
 
-def _cached(chain, parts, steps):
-    """Would a second access be served from the namespace? Every step a ``__getattr__`` served
-    must have stored its value, and looking the whole name up again must import nothing."""
-    for holder, part, step in zip(chain, parts, steps):
-        if step["mechanism"] in _GETATTR_MECHANISMS:
-            namespace = _namespace(holder)
-            if namespace is None or part not in namespace:
-                return False
+def _second_access(chain, parts):
+    """``(cached, error)``: is a second access free? It is when it asks the import system for
+    nothing (no ``import`` statement, no ``import_module`` call, not even of a module already
+    loaded) and returns the very object the first one did, whatever the globals hold (a
+    ``functools.cache``d ``__getattr__`` stores nothing there). ``error``: what a second access
+    raised (a ``__getattr__`` that forgets a name once it served it), or None."""
+    watch = ImportWatch()
     before = len(_modules)
     try:
-        value = chain[0]
-        for part in parts:
-            value = getattr(value, part)
-    except BaseException:  # noqa: BLE001
-        return False
-    return len(_modules) == before
+        with watch:
+            value = chain[0]
+            for part in parts:
+                value = getattr(value, part)
+    except BaseException as exc:  # noqa: BLE001 - the package's to raise, ours to report
+        return False, _describe_error(exc)
+    return (len(_modules) == before and not watch.requested and not watch.modules and value is chain[-1]), None
 
 
 def _candidates(holder):

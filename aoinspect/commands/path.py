@@ -100,13 +100,18 @@ class NamePattern(click.ParamType):  # type: ignore[type-arg]
 
 
 class RuleId(click.ParamType):  # type: ignore[type-arg]
+    """A rule id; with ``presets``, also the name of a set of rules (``--ignore whole-package``)."""
+
     name = "rule"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from aoinspect.rules import BY_ID, unknown_rule
+    def __init__(self, presets: bool = False) -> None:
+        self.presets = presets
 
-        if value not in BY_ID:
-            self.fail(unknown_rule(str(value)), param, ctx)
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from aoinspect.rules import BY_ID, PRESETS, unknown_rule
+
+        if value not in BY_ID and not (self.presets and value in PRESETS):
+            self.fail(unknown_rule(str(value), presets=self.presets), param, ctx)
         return str(value)
 
 
@@ -149,7 +154,8 @@ probe_options = [
     python_option,
     format_option,
     option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
-            help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
+            help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g}); check's probes that load the whole "
+                 "package get at least 3 x what the import and the lazy names took, plus 10 s."),
     option("-j", "--jobs", type=click.IntRange(min=1, max=MAX_JOBS), default=None, metavar="N",
             help=f"Probes to run at once (default: the number of CPUs; at most {MAX_JOBS})."),
     option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",

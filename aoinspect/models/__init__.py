@@ -271,6 +271,7 @@ class Resolution:
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
     from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
+    second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
     @property
     def mechanism(self) -> str:

@@ -191,16 +191,17 @@ class StartedProbe:
 
         try:
             process = self.process
+            deadline = request.deadline(settings)
             children.register(process.pid)
             try:
-                returncode, timed_out = _wait(process, settings.timeout)
+                returncode, timed_out = _wait(process, deadline)
             finally:
                 kill_group(process.pid)
                 process.wait()
                 reaper.unregister(process.pid)
                 children.unregister(process.pid)
             sections, problem = read_result(self.result_path)
-            return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
+            return make_run(request, sections, None if timed_out else returncode, timed_out, deadline,
                             tail(self.log_path), read_problem=problem, token=self.token)
         finally:
             remove_workdir(self.workdir)

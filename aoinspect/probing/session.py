@@ -306,7 +306,8 @@ class ForkSession:
                 problem = f"no answer to a request within {answer_within:g} s"
         if problem is not None:
             return self._instead(request, pending, problem)
-        timed_out = not pending.done.wait(timeout or self.settings.timeout)
+        deadline = timeout or request.deadline(self.settings)
+        timed_out = not pending.done.wait(deadline)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -318,7 +319,7 @@ class ForkSession:
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         sections, read_problem = runner.read_result(result_path)
         # What is wrong with the server's own lines (the import every probe shares) is wrong with all.
-        run = wire.make_run(request, sections, returncode, timed_out, self.settings.timeout,
+        run = wire.make_run(request, sections, returncode, timed_out, deadline,
                             runner.tail(self.log_path), shared=self.server_sections,
                             read_problem=read_problem or self.server_protocol_error, token=token,
                             shared_raw=self.server_raw)

@@ -98,6 +98,7 @@ class ResolveSection:
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
     files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
     batched_after: str | None = None  # measured in the probe that measured this name first
+    second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
 
 @dataclass(frozen=True)
@@ -489,6 +490,7 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
         observed=_loads(raw, "observed"),
         files=_files(raw),
         batched_after=_field(raw, "batched_after", str, None),
+        second_error=_optional_error(raw, "second_error"),
     )
 
 
@@ -799,10 +801,17 @@ class ProbeRequest:
     package: str
     names: tuple[str, ...] = ()
     threads: int = 0  # MODE_RACE: how many threads access each name at once
+    # Seconds the probe gets at least, whatever --timeout says (a probe that loads the whole
+    # package: ``rules.lazy.whole_package_deadline``); not part of what the probe does.
+    min_deadline: float = field(default=0.0, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in protocol.REQUEST_MODES:
             raise ValueError(f"unknown probe mode {self.mode!r}")
+
+    def deadline(self, settings: ProbeSettings) -> float:
+        """How long this probe may run: ``--timeout``, or its own longer deadline."""
+        return max(settings.timeout, self.min_deadline)
 
     def fields(self) -> list[str]:
         return list(protocol.encode_request(self.mode, self.package, self.threads, self.names))

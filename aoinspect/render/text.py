@@ -195,6 +195,8 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
             lines.append(f"  did you mean {quoted}?")
     if result.object is not None:
         lines.append(f"  returned {result.object.type}: {result.object.repr}")
+    if result.second_error is not None:
+        lines.append(paint(f"  a second access raised {result.second_error}", "bad"))
     if result.unstable:
         lines.append("  " + paint("differs between repeats: " + ", ".join(result.unstable), "warn"))
     if len(result.steps) > 1:
