@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from aoinspect import baseline, rules, schema
 from aoinspect.child import protocol
-from aoinspect.declarations import read_declarations, submodules_on_disk
+from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
 from aoinspect.planning import Plan
-from aoinspect.probing import results
+from aoinspect.probing import results, wire
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
 from aoinspect.rules import CheckContext
+from aoinspect.rules.base import shown
 from aoinspect.rules.contracts import current_snapshot
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ class Declared:
     info: PackageInfo
     declarations: Declarations
     names: tuple[DeclaredName, ...]
+    annotation_only: tuple[str, ...] = ()  # TYPE_CHECKING imports that declare no lazy name
+    lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own
+    notes: tuple[str, ...] = ()
 
     @property
     def lazy(self) -> list[str]:
@@ -90,36 +94,121 @@ class Declared:
 
 
 def _declared(session: Session, package: str) -> Declared:
-    """Import the package once in a child, describe it, and read its declarations."""
+    """Import the package once in a child, describe it, and read its declarations; when a
+    declaration depends on what the package's lazy path serves, ask that path in a probe of its own."""
     (run,) = session.run([ProbeRequest(protocol.MODE_INSPECT, package)])
     info = results.package_info(run, package)
     declarations = read_declarations(package, info.file)
-    return Declared(info, declarations, declared_names(info, declarations))
+    on_disk = submodules_on_disk(info.search_path)
+    candidates = _served_candidates(info, declarations, on_disk)
+    served: frozenset[str] = frozenset()
+    notes: list[str] = []
+    if candidates and info.has_getattr:
+        served, problem = _ask_lazy_path(session, package, info, candidates)
+        if problem:
+            notes.append(problem)
+    lazy_packages = lazy_subpackages(info.search_path)
+    names, annotation_only = _classified(info, declarations, on_disk, served, lazy_packages)
+    return Declared(info, declarations, names, annotation_only, lazy_packages, tuple(notes))
 
 
-def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:
-    """Every declared name, in declaration order: ``__all__`` first, then the static ones. A
-    private name that only a static block imports (for annotations) is no public name."""
+def _dir_added(info: PackageInfo) -> tuple[str, ...]:
+    """The names ``dir(PACKAGE)`` lists beyond the namespace: what the package's ``__dir__`` adds
+    (ibis lists its backends there), dunders aside."""
+    if not info.dir_names:
+        return ()
+    return tuple(sorted(name for name in info.dir_names - info.namespace
+                        if not (name.startswith("__") and name.endswith("__"))))
+
+
+def _served_candidates(info: PackageInfo, declarations: Declarations, on_disk: Sequence[str]) -> tuple[str, ...]:
+    """Names declared only if the package's lazy path serves them: a ``TYPE_CHECKING`` import
+    that nothing else makes a lazy name, and a submodule on disk that no declaration lists."""
+    listed = {*info.all.names, *declarations.stub, *_dir_added(info)}
+    disk = set(on_disk)
+    explicit = set(declarations.type_checking_explicit)
+    static = [name for name in declarations.type_checking if name not in listed | disk | explicit]
+    undeclared = [name for name in on_disk if name not in listed and name not in declarations.type_checking]
+    return tuple(dict.fromkeys([*static, *undeclared]))
+
+
+def _ask_lazy_path(
+    session: Session, package: str, info: PackageInfo, names: Sequence[str],
+) -> tuple[frozenset[str], str | None]:
+    """The names the package's ``__getattr__`` serves, called directly in a probe of its own. A
+    lazy path that also serves (or fails on) a name nobody declared serves anything: what it
+    says of the others then declares nothing."""
+    from aoinspect.rules.lazy import UNKNOWN_NAME
+
+    (run,) = session.run([ProbeRequest(protocol.MODE_ASK, package, (*names, UNKNOWN_NAME))])
+    section = run.get(wire.AskSection)
+    if section is None:
+        failure = results.probe_failed(run, f"asking {package}.__getattr__ which names it serves")
+        return frozenset(), f"names the lazy path may serve were not asked about: {failure.message}"
+    unknown = section.answers.get(UNKNOWN_NAME)
+    if unknown is None or unknown.served or unknown.error is not None:
+        return frozenset(), None
+    served = set()
+    for name in names:
+        answer = section.answers.get(name)
+        if answer is None:
+            continue
+        # A value from the package's own globals is no lazy path; an error is one that failed.
+        if answer.error is not None or (answer.served and (answer.via_import or name not in info.namespace)):
+            served.add(name)
+    return frozenset(served), None
+
+
+def _classified(
+    info: PackageInfo, declarations: Declarations, on_disk: Sequence[str], served: frozenset[str],
+    lazy_packages: Sequence[str],
+) -> tuple[tuple[DeclaredName, ...], tuple[str, ...]]:
+    """Every declared name in declaration order, and the ``TYPE_CHECKING`` imports that declare
+    none. A name is declared by ``__all__``, by a lazy loader's stub, by the package's
+    ``__dir__`` beyond its namespace, by a ``TYPE_CHECKING`` import when it is a submodule, is
+    re-exported explicitly (``X as X``) or is served by the lazy path, and by the lazy path
+    alone for a submodule it serves (torch's ``_lazy_modules``). Private names count alike."""
+    disk = set(on_disk)
+    explicit = set(declarations.type_checking_explicit)
+    all_names = set(info.all.names)
+    stub = set(declarations.stub)
+    dir_added = _dir_added(info)
     sources: dict[str, list[str]] = {}
-    public = set(info.all.names)
+    annotation_only = []
     for source, declared in (
         (schema.DECLARED_IN_ALL, info.all.names),
         (schema.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
         (schema.DECLARED_IN_STUB, declarations.stub),
+        (schema.DECLARED_IN_DIR, dir_added),
+        (schema.DECLARED_IN_GETATTR, sorted(name for name in served if name in disk)),
     ):
         for name in declared:
-            if name.startswith("_") and name not in public:
+            if source == schema.DECLARED_IN_TYPE_CHECKING and not (
+                name in all_names or name in disk or name in explicit or name in served or name in stub
+                or name in dir_added
+            ):
+                annotation_only.append(name)
                 continue
+            if source == schema.DECLARED_IN_GETATTR and name in sources:
+                continue  # declared already: the lazy path only serves it
             places = sources.setdefault(name, [])
             if source not in places:
                 places.append(source)
-    on_disk = set(submodules_on_disk(info.search_path))
-    return tuple(
-        DeclaredName(name=name, declared_in=tuple(places), submodule=name in on_disk,
+    lines = dict(declarations.lines)
+    lazy = set(lazy_packages)
+    names = tuple(
+        DeclaredName(name=name, declared_in=tuple(places), submodule=name in disk,
                      loaded_at_import=name in info.namespace,
-                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism)
+                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism,
+                     declared_at=lines.get(name), lazy_package=name in lazy)
         for name, places in sources.items()
     )
+    return names, tuple(dict.fromkeys(annotation_only))
+
+
+def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:
+    """Every declared name, read without asking the lazy path (see ``_classified``)."""
+    return _classified(info, declarations, submodules_on_disk(info.search_path), frozenset(), ())[0]
 
 
 def matching(names: Sequence[str], patterns: Sequence[str], package: str | None = None) -> list[str]:
@@ -184,7 +273,7 @@ def _list(
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
         return ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation,
-                          notes=_notes(declared))
+                          notes=_notes(declared, package), lazy_packages=declared.lazy_packages)
 
 
 def resolve_names(
@@ -316,15 +405,25 @@ def _check(
     findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file, notes=_notes(declared))
+                       session.isolation, evaluated, declared.info.file, notes=_notes(declared, package))
 
 
-def _notes(declared: Declared) -> tuple[str, ...]:
-    """What static reading could not see, for the report to say."""
+def _notes(declared: Declared, package: str) -> tuple[str, ...]:
+    """What static reading could not see, and what it found that is no lazy name, for the report to say."""
+    notes = list(declared.notes)
     problem = declared.declarations.unreadable
-    if problem is None:
-        return ()
-    return (f"no static declarations read: {problem}",)
+    if problem is not None:
+        notes.insert(0, f"no static declarations read: {problem}")
+    if declared.annotation_only:
+        notes.append(f"{len(declared.annotation_only)} name(s) imported under TYPE_CHECKING only for annotations "
+                     f"are no lazy names (not in __all__, not re-exported as 'X as X', not served by the lazy "
+                     f"path): {shown(list(declared.annotation_only))}.")
+    if declared.lazy_packages and not declared.lazy:
+        itself = "declares no lazy names" if declared.names else "declares no names"
+        notes.append(f"{package} {itself} itself, but {len(declared.lazy_packages)} of its subpackages are lazy "
+                     f"packages: {shown(list(declared.lazy_packages))}; 'aoinspect check --recursive {package}' "
+                     "checks them too.")
+    return tuple(notes)
 
 
 def _check_import(session: Session, package: str, options: CheckOptions, context: CheckContext) -> ImportResult:
