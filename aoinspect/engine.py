@@ -286,7 +286,34 @@ def resolve_names(
     with _maybe_distribution_index(settings, distributions) as index:
         with open_session(settings, package, probes=len(names) * repeat) as session:
             report = _resolve(session, package, names, repeat)
+        report = _with_declared_suggestions(report)
         return _with_distributions(report, index) if index else report
+
+
+def _with_declared_suggestions(report: ResolveReport) -> ResolveReport:
+    """"Did you mean" drawn from the names the package declares statically too: torch's ``onnx``
+    is in no ``__all__`` and no ``__dir__``, only in its ``TYPE_CHECKING`` block."""
+    missed = [result for result in report.results if result.rejected_as_attribute_error and "." not in result.name]
+    if not missed:
+        return report
+    from aoinspect.declarations import find_init, read_all_literal
+
+    init = find_init(report.package)
+    if init is None:
+        return report
+    declarations = read_declarations(report.package, init)
+    # Only what declares a lazy name without asking the lazy path: no name kept for annotations.
+    on_disk = set(submodules_on_disk([os.path.dirname(init)])) if os.path.basename(init).startswith("__init__.") \
+        else set()
+    static = [name for name in declarations.type_checking
+              if name in on_disk or name in declarations.type_checking_explicit]
+    declared = [*read_all_literal(init), *static, *declarations.stub]
+    changed = {}
+    for result in missed:
+        suggested = results.suggestions(result.name, [*result.suggestions, *declared])
+        if suggested != result.suggestions:
+            changed[result.name] = replace(result, suggestions=suggested)
+    return replace(report, results=tuple(changed.get(result.name, result) for result in report.results))
 
 
 def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
@@ -358,7 +385,43 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
         with open_session(settings, validate_package(package)) as session:
             report = _check(session, package, options, recorded, kept)
+        if options.recursive:
+            report = _with_subpackages(settings, report, options)
         return _with_distributions(report, index)
+
+
+def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: CheckOptions) -> CheckReport:
+    """The report with each lazy subpackage of the package checked too, one level down, in a
+    session of its own: its names, results and findings prefixed by the subpackage (``llms.OpenAI``
+    is what ``PKG.llms.OpenAI`` is reached by), its notes too. The contracts about the package
+    itself (a baseline, budgets, --forbid-on, --names) stay the package's."""
+    file = report.file
+    if file is None or not os.path.basename(file).startswith("__init__."):
+        return report
+    sub_options = replace(options, forbid_on=(), max_modules=(), max_import_ms=(), baseline=None,
+                          update_baseline=False, names=(), recursive=False)
+    names, resolutions, findings = list(report.names), list(report.resolutions), list(report.findings)
+    notes, rules_run = list(report.notes), list(report.rules)
+    for sub in lazy_subpackages([os.path.dirname(file)]):
+        with open_session(settings, f"{report.package}.{sub}") as session:
+            checked = _check(session, f"{report.package}.{sub}", sub_options, None)
+
+        def prefixed(name: str | None, sub: str = sub) -> str:
+            return f"{sub}.{name}" if name else sub
+
+        names.extend(replace(name, name=prefixed(name.name)) for name in checked.names)
+        resolutions.extend(replace(result, name=prefixed(result.name)) for result in checked.resolutions)
+        findings.extend(replace(finding, name=prefixed(finding.name)) for finding in checked.findings)
+        notes.extend(f"{sub}: {note}" for note in checked.notes)
+        rules_run.extend(rule for rule in checked.rules if rule not in rules_run)
+    findings.sort(key=_finding_order)
+    return replace(report, names=tuple(names), resolutions=tuple(resolutions), findings=tuple(findings),
+                   notes=tuple(notes), rules=tuple(rules_run))
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str]:
+    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
+    return order.get(finding.severity, 2), finding.rule, finding.name or ""
 
 
 def _check(
@@ -401,14 +464,14 @@ def _check(
         baseline.write_baseline(options.baseline, snapshot)
         findings.append(rules.BASELINE.finding(None, f"wrote the baseline {options.baseline}."))
     findings = [finding for finding in findings if finding.rule not in options.ignore]
-    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
-    findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
+    findings.sort(key=_finding_order)
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file, notes=_notes(declared, package))
+                       session.isolation, evaluated, declared.info.file,
+                       notes=_notes(declared, package, options.recursive))
 
 
-def _notes(declared: Declared, package: str) -> tuple[str, ...]:
+def _notes(declared: Declared, package: str, recursive: bool = False) -> tuple[str, ...]:
     """What static reading could not see, and what it found that is no lazy name, for the report to say."""
     notes = list(declared.notes)
     problem = declared.declarations.unreadable
@@ -418,7 +481,7 @@ def _notes(declared: Declared, package: str) -> tuple[str, ...]:
         notes.append(f"{len(declared.annotation_only)} name(s) imported under TYPE_CHECKING only for annotations "
                      f"are no lazy names (not in __all__, not re-exported as 'X as X', not served by the lazy "
                      f"path): {shown(list(declared.annotation_only))}.")
-    if declared.lazy_packages and not declared.lazy:
+    if declared.lazy_packages and not declared.lazy and not recursive:
         itself = "declares no lazy names" if declared.names else "declares no names"
         notes.append(f"{package} {itself} itself, but {len(declared.lazy_packages)} of its subpackages are lazy "
                      f"packages: {shown(list(declared.lazy_packages))}; 'aoinspect check --recursive {package}' "
