@@ -584,3 +584,21 @@ TORCH_LIKE = {
     "torchish/onnx.py": "VALUE = 3\n",
     "torchish/_utils.py": "VALUE = 4\n",
 }
+
+# torch's _remote_module_non_scriptable: a module built in memory, from no file, on first access.
+GENERATED_MODULE = {
+    "generating/__init__.py": """
+        def __getattr__(name):
+            if name == "template":
+                import importlib.util
+                import sys
+
+                spec = importlib.util.spec_from_loader("_generating_template", loader=None)
+                module = importlib.util.module_from_spec(spec)
+                exec("VALUE = 1", module.__dict__)
+                sys.modules[spec.name] = module
+                globals()[name] = module
+                return module
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """,
+}

@@ -234,3 +234,14 @@ def test_a_lazy_path_that_serves_any_name_declares_nothing_by_serving(invoke, fa
     fake.write(packages.IMPORTS_ANY_NAME)
     doc = document(invoke("-p", "anyname", "list", "--all", "--format", "json"))
     assert doc["names"] == [] and doc["undeclared_submodules"] == ["heavy"]
+
+
+@ISOLATIONS
+def test_a_module_built_in_memory_is_generated_not_local(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    fake.write(packages.GENERATED_MODULE)
+    doc = document(invoke("-p", "generating", "resolve", "template", "--isolation", isolation, "--format", "json"))
+    (result,) = doc["results"]
+    loads = {load["module"]: load for step in result["steps"] for load in step["materialized"]}
+    assert loads["_generating_template"]["generated"] is True
+    kinds = {share["name"]: share["kind"] for share in result["distributions"]}
+    assert kinds.get("(generated)") == "generated" and "(local)" not in kinds, kinds
