@@ -484,13 +484,14 @@ PICKLE_ASTRAY = {
 
 # --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------
 
-# ibis's pattern: eager names in __all__; backends served by __getattr__ and listed only in __dir__.
+# ibis's pattern: eager names in __all__; backends served by __getattr__ and listed only in __dir__,
+# one of them an optional extra that is not installed.
 DIR_LISTED = {
     "dirlisted/__init__.py": """
         import importlib
 
         __all__ = ["connect"]
-        _BACKENDS = ("duckdb", "sqlite")
+        _BACKENDS = ("duckdb", "sqlite", "spark")
 
 
         def connect():
@@ -511,6 +512,7 @@ DIR_LISTED = {
     "dirlisted/backends/__init__.py": "",
     "dirlisted/backends/duckdb.py": HEAVY,
     "dirlisted/backends/sqlite.py": "VALUE = 2\n",
+    "dirlisted/backends/spark.py": "raise ImportError('the spark backend needs: pip install dirlisted[spark]')\n",
 }
 
 # langchain-community's pattern: the top level declares nothing; some subpackages are lazy
