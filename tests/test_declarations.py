@@ -250,3 +250,24 @@ def test_a_module_built_in_memory_is_generated_not_local(invoke, fake, isolation
     assert loads["_generating_template"]["generated"] is True
     kinds = {share["name"]: share["kind"] for share in result["distributions"]}
     assert kinds.get("(generated)") == "generated" and "(local)" not in kinds, kinds
+
+
+def test_annotations_of_declaration_findings_point_at_the_declaring_line() -> None:
+    from aoinspect.models import CheckReport, DeclaredName, ErrorInfo, Finding, Resolution
+    from aoinspect.render.annotations import located_findings
+
+    unserved = ErrorInfo("AttributeError", "no attribute 'Device'", "/src/pkg/__init__.py:90", is_attribute_error=True)
+    broken = ErrorInfo("ImportError", "no plotting backend", "/src/pkg/plotting.py:1")
+    names = (DeclaredName("Device", ("__all__",), False, False, declared_at="/src/pkg/__init__.py:12"),
+             DeclaredName("plotting", ("__all__",), True, False, declared_at="/src/pkg/__init__.py:13"),
+             DeclaredName("stats", ("__all__",), True, True, declared_at="/src/pkg/__init__.py:14"))
+    findings = (Finding("resolve-failed", "error", "Device", "m"), Finding("resolve-failed", "error", "plotting", "m"),
+                Finding("eager-import", "error", "stats", "m"))
+    resolutions = (Resolution("Device", False, unserved), Resolution("plotting", False, broken))
+    report = CheckReport("pkg", None, names, resolutions, findings, file="/src/pkg/__init__.py")
+    lines = {annotation.name: (annotation.file, annotation.line) for annotation in located_findings(report, "/src")}
+    # Nothing serves Device: the declaration is what to change, not the lazy path's raise.
+    assert lines["Device"] == ("pkg/__init__.py", 12)
+    # plotting is served and fails inside: the failing line is where to look.
+    assert lines["plotting"] == ("pkg/plotting.py", 1)
+    assert lines["stats"] == ("pkg/__init__.py", 14)
