@@ -117,6 +117,10 @@ def _dir_added(info: PackageInfo) -> tuple[str, ...]:
     (ibis lists its backends there), dunders aside."""
     if not info.dir_names:
         return ()
+    # Only a __dir__ of the package's own (PEP 562's, or its module class's) adds anything: dir() of
+    # an object that stands in sys.modules for the package (sh) lists its class's methods too.
+    if "__dir__" not in info.namespace and info.mechanism != protocol.MECHANISM_CLASS_GETATTR:
+        return ()
     return tuple(sorted(name for name in info.dir_names - info.namespace
                         if not (name.startswith("__") and name.endswith("__"))))
 

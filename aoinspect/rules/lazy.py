@@ -313,9 +313,9 @@ RESOLVE_FAILED = Rule(
          "raised. `SystemExit` raised by the access counts; a probe that crashed or hung is `probe-failed`'s. Names "
          "that only the package's `__dir__` lists and whose access raises `ImportError` (ibis lists a backend for "
          "every optional extra, installed or not) are one info finding instead.",
-    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block or a stub) is one users, type checkers "
-        "and `from PKG import *` expect to work. A lazy import defers the error to the first access, often far from "
-        "the import and in production: the missing optional dependency that an eager import would have reported "
+    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block, a stub or its `__dir__`) is one "
+        "users, type checkers and `from PKG import *` expect to work. A lazy import defers the error to the first "
+        "access, often far from the import and in production: the missing optional dependency that an eager import would have reported "
         "at once.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
