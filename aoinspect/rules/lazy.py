@@ -315,8 +315,8 @@ RESOLVE_FAILED = Rule(
          "every optional extra, installed or not) are one info finding instead.",
     why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block, a stub or its `__dir__`) is one "
         "users, type checkers and `from PKG import *` expect to work. A lazy import defers the error to the first "
-        "access, often far from the import and in production: the missing optional dependency that an eager import would have reported "
-        "at once.",
+        "access, often far from the import and in production: the missing optional dependency that an eager "
+        "import would have reported at once.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
          "pkg/plotting.py": """
