@@ -67,7 +67,7 @@ CONFIG_GLOBAL_KEYS = {"package": "package", "python": "python", "timeout": "time
 CONFIG_CHECK_KEYS = {"strict": "strict", "forbid": "forbid", "forbid-on": "forbid_on", "max-modules": "max_modules",
                      "max-import-ms": "max_import_ms", "baseline": "baseline", "threads": "threads",
                      "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore",
-                     "names": "names"}
+                     "names": "names", "recursive": "recursive"}
 CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore", "names"}
 
 
