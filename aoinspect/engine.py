@@ -191,7 +191,8 @@ def _classified(
                 name in all_names or name in disk or name in explicit or name in served or name in stub
                 or name in dir_added
             ):
-                annotation_only.append(name)
+                if name not in info.namespace:  # one the import binds anyway is no puzzle
+                    annotation_only.append(name)
                 continue
             if source == schema.DECLARED_IN_GETATTR and name in sources:
                 continue  # declared already: the lazy path only serves it
