@@ -462,12 +462,15 @@ class _CheckCommand(_PackageCommand):
               "probe that loads the whole package (star import, TAB completion, pickling): a quick run.")
 @option("--names", "names", multiple=True, metavar="GLOB",
          help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
+@option("--recursive", is_flag=True, default=None,
+         help="Also check each subpackage that has a lazy path of its own (one level down); its findings "
+              "are prefixed by the subpackage.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    names: tuple[str, ...], **_options: Any,
+    names: tuple[str, ...], recursive: bool | None, **_options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
@@ -491,6 +494,7 @@ def check_command(
         repeat=repeat,
         ignore=ignored_rules(ignore),
         names=names,
+        recursive=bool(recursive),
     )
     invocation.run(lambda settings, hooks: engine.check_package(
         settings, invocation.package, check_options, hooks=hooks))

@@ -435,10 +435,12 @@ ISOLATION = Struct("Isolation", [
 
 DECLARED_NAME = Struct("DeclaredName", [
     Field("name", STRING),
-    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub"),
+    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub, __dir__, __getattr__"),
     Field("submodule", BOOLEAN),
     Field("loaded_at_import", BOOLEAN),
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE),
+    Field("declared_at", Nullable(STRING), default=None, doc="file:line of its declaration, if read statically"),
+    Field("lazy_package", BOOLEAN, default=False, doc="a subpackage with a lazy path of its own"),
 ], lambda v: DeclaredName(**v), "A name the package declares, and where.")
 
 
@@ -486,8 +488,9 @@ LIST = Struct("ListDocument", [
     Field("results", Array(RESOLUTION, unique="name"), "resolutions", omit=lambda report: report.resolutions is None,
           default=None, doc="with --resolve: one per lazy name"),
     Field("notes", Array(STRING), default=()),
+    Field("lazy_packages", Array(STRING), default=(), doc="subpackages with a lazy path of their own"),
 ], lambda v: ListReport(v["package"], _with_package(v["import"], v["package"]), v["names"],
-                        v["undeclared_submodules"], v["results"], v["isolation"], v["notes"]),
+                        v["undeclared_submodules"], v["results"], v["isolation"], v["notes"], v["lazy_packages"]),
     "aoinspect list --format json")
 
 RESOLVE = Struct("ResolveDocument", [

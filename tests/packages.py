@@ -654,3 +654,126 @@ SLOW_STAR = {
     """,
     **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.9)  # a heavy module\n" for name in SLOW_NAMES},
 }
+
+# --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------
+
+# ibis's pattern: eager names in __all__; backends served by __getattr__ and listed only in __dir__,
+# one of them an optional extra that is not installed.
+DIR_LISTED = {
+    "dirlisted/__init__.py": """
+        import importlib
+
+        __all__ = ["connect"]
+        _BACKENDS = ("duckdb", "sqlite", "spark")
+
+
+        def connect():
+            return None
+
+
+        def __getattr__(name):
+            if name in _BACKENDS:
+                module = importlib.import_module(f"dirlisted.backends.{name}")
+                globals()[name] = module
+                return module
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return sorted([*globals(), *_BACKENDS])
+    """,
+    "dirlisted/backends/__init__.py": "",
+    "dirlisted/backends/duckdb.py": HEAVY,
+    "dirlisted/backends/sqlite.py": "VALUE = 2\n",
+    "dirlisted/backends/spark.py": "raise ImportError('the spark backend needs: pip install dirlisted[spark]')\n",
+}
+
+# langchain-community's pattern: the top level declares nothing; some subpackages are lazy
+# packages of their own (a __getattr__ over a table), another is a plain package.
+_LAZY_SUBPACKAGE = """
+    import importlib
+
+    __all__ = ["{name}"]
+
+
+    def __getattr__(name):
+        if name in __all__:
+            value = getattr(importlib.import_module(".impl", __name__), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+    def __dir__():
+        return sorted([*globals(), *__all__])
+"""
+LAZY_SUBPACKAGES = {
+    "community/__init__.py": '"""Declares nothing itself."""\n',
+    "community/llms/__init__.py": _LAZY_SUBPACKAGE.format(name="OpenAI"),
+    "community/llms/impl.py": "import colorsys\n\n\nclass OpenAI:\n    pass\n",
+    "community/chat_models/__init__.py": _LAZY_SUBPACKAGE.format(name="ChatModel"),
+    "community/chat_models/impl.py": "raise ImportError('chat_models needs an optional dependency')\n",
+    "community/utils/__init__.py": "VALUE = 1\n",
+}
+
+# torch's pattern: TYPE_CHECKING imports only for annotations (Device), private submodules
+# re-exported explicitly (_dynamo) or served by the lazy path alone (_inductor, in _lazy_modules),
+# and a dead lazy entry (_export: lazy, but the eager `export` imports it).
+TORCH_LIKE = {
+    "torchish/__init__.py": """
+        import importlib
+        from typing import TYPE_CHECKING
+
+        from torchish import export
+
+        if TYPE_CHECKING:
+            from torchish.types import Device
+
+        __all__ = ["tensor", "export"]
+
+
+        def tensor(data: "Device") -> list:
+            return list(data)
+
+
+        if TYPE_CHECKING:
+            from torchish import _dynamo as _dynamo, onnx as onnx
+        else:
+            _lazy_modules = {
+                "_dynamo",
+                "_inductor",
+                "_export",
+                "onnx",
+            }
+
+            def __getattr__(name):
+                if name in _lazy_modules:
+                    return importlib.import_module(f".{name}", __name__)
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """,
+    "torchish/types.py": "Device = str\n",
+    "torchish/export.py": "from torchish import _export\n",
+    "torchish/_export.py": "VALUE = 1\n",
+    "torchish/_dynamo.py": HEAVY,
+    "torchish/_inductor.py": "import colorsys\n",
+    "torchish/onnx.py": "VALUE = 3\n",
+    "torchish/_utils.py": "VALUE = 4\n",
+}
+
+# torch's _remote_module_non_scriptable: a module built in memory, from no file, on first access.
+GENERATED_MODULE = {
+    "generating/__init__.py": """
+        def __getattr__(name):
+            if name == "template":
+                import importlib.util
+                import sys
+
+                spec = importlib.util.spec_from_loader("_generating_template", loader=None)
+                module = importlib.util.module_from_spec(spec)
+                exec("VALUE = 1", module.__dict__)
+                sys.modules[spec.name] = module
+                globals()[name] = module
+                return module
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """,
+}

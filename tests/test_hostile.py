@@ -385,7 +385,8 @@ def test_a_plain_module_works(fake) -> None:
     assert listed.returncode == 0
     doc = one_json_document(listed.stdout)
     assert doc["names"] == [{"name": "f", "declared_in": ["__all__"], "submodule": False, "loaded_at_import": True,
-                            "mechanism": "attribute"}]
+                            "mechanism": "attribute", "declared_at": f"{fake.root / 'plain.py'}:1",
+                            "lazy_package": False}]
     assert doc["undeclared_submodules"] == []
     assert aoinspect(fake, "-p", "plain", "check").returncode == 0
 

@@ -208,6 +208,8 @@ class DeclaredName:
     submodule: bool
     loaded_at_import: bool
     mechanism: str = protocol.MECHANISM_NONE  # what serves it: the package's lazy path, or "attribute"
+    declared_at: str | None = None  # "file:line" of its declaration, when read statically
+    lazy_package: bool = False  # a subpackage with a lazy path of its own (check --recursive checks it)
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,8 @@ class Declarations:
     """Names declared statically: in a ``TYPE_CHECKING`` block, and in a stub a lazy loader reads."""
 
     type_checking: tuple[str, ...] = ()
+    # Those re-exported explicitly (``from PKG import x as x``): lazy names whatever serves them.
+    type_checking_explicit: tuple[str, ...] = ()
     type_checking_found: bool = False
     type_checking_star: bool = False  # it star-imports from the package: it declares more than it names
     # Every name the blocks bind for a type checker (imports from anywhere, assignments such as
@@ -223,6 +227,7 @@ class Declarations:
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
     unreadable: str | None = None  # why a file could not be read statically: then none of its names count
+    lines: tuple[tuple[str, str], ...] = ()  # (name, "file:line") where each name is declared
 
 
 @dataclass(frozen=True)
@@ -347,6 +352,7 @@ class ListReport:
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
     isolation: Isolation | None = None
     notes: tuple[str, ...] = ()  # what the report could not see, said plainly
+    lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own, declared or not
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -375,6 +381,7 @@ class CheckOptions:
     repeat: int = 1
     ignore: tuple[str, ...] = ()  # rule ids not to report
     names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
+    recursive: bool = False  # check the lazy subpackages too, in the same run
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,8 @@ def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
                     and type(self_ms) in (int, float) and type(cumulative_ms) in (int, float)):
                 loads.append(ModuleLoad(module=module, parent=parent, depth=depth, self_ms=float(self_ms),
                                         cumulative_ms=float(cumulative_ms), min_self_ms=float(self_ms),
-                                        min_cumulative_ms=float(cumulative_ms)))
+                                        min_cumulative_ms=float(cumulative_ms),
+                                        generated=item.get("generated") is True))
                 continue
         if not isinstance(item, dict):
             raise ProtocolError(f"an entry of {key!r} is not an object")
@@ -408,6 +409,7 @@ def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
             cumulative_ms=cumulative_ms,
             min_self_ms=self_ms,
             min_cumulative_ms=cumulative_ms,
+            generated=item.get("generated") is True,
         ))
     return tuple(loads)
 

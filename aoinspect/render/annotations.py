@@ -18,6 +18,7 @@ from aoinspect import schema
 from aoinspect.models import Failure
 
 if TYPE_CHECKING:
+    from aoinspect.models import Finding
     from aoinspect.render import RenderOptions, Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -50,10 +51,17 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         return [Annotation(report.kind or "error", schema.SEVERITY_ERROR, None, report.message, file, line)]
     located = {result.name: result.error.location for result in getattr(report, "resolutions", ())
                if result.error is not None and result.error.location}
+    unserved = {result.name for result in getattr(report, "resolutions", ())
+                if result.error is not None and result.error.is_attribute_error}
+    declared_at = {name.name: name.declared_at for name in getattr(report, "names", ()) if name.declared_at}
     package_file = getattr(report, "file", None)
     found = []
     for finding in getattr(report, "findings", ()):
-        where = located.get(finding.name) if finding.name is not None else None
+        where = None
+        if finding.name in declared_at and _about_declaration(finding, finding.name in unserved):
+            where = declared_at[finding.name]  # the line to change is the declaration, not the lazy path's raise
+        if where is None and finding.name is not None:
+            where = located.get(finding.name)
         if where is None:
             match = _LOCATION_IN_TEXT.search(finding.message)
             where = f"{match.group(1)}:{match.group(2)}" if match else None
@@ -62,6 +70,15 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         file, line = _location(where, root)
         found.append(Annotation(finding.rule, finding.severity, finding.name, finding.message, file, line))
     return found
+
+
+def _about_declaration(finding: Finding, unserved: bool) -> bool:
+    """Whether the declaration is what a finding asks to change: names that disagree between
+    declarations, a dead lazy entry, a declared name that nothing serves (AttributeError)."""
+    from aoinspect.rules.lazy import DECLARATION_MISMATCH, EAGER_IMPORT, RESOLVE_FAILED
+
+    return finding.rule in (DECLARATION_MISMATCH.id, EAGER_IMPORT.id) or (finding.rule == RESOLVE_FAILED.id
+                                                                         and unserved)
 
 
 def _location(where: object, root: str | None) -> tuple[str | None, int | None]:

@@ -242,7 +242,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
             row: tuple[str, ...] = (
                 shorten(name.name if name.name.isprintable() else repr(name.name)),  # __all__ may hold anything
                 ", ".join(name.declared_in),
-                "yes" if name.submodule else "no",
+                "lazy package" if name.lazy_package else "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
                 name.mechanism,
             )
@@ -261,7 +261,9 @@ def _list(report: ListReport, paint: _Painter) -> str:
         lines.append("")
         if report.undeclared_submodules:
             lines.append("submodules on disk that no declaration exports:")
-            lines.extend(f"  {name}" for name in report.undeclared_submodules)
+            lazy = set(report.lazy_packages)
+            lines.extend(f"  {name} (lazy package)" if name in lazy else f"  {name}"
+                         for name in report.undeclared_submodules)
         else:
             lines.append("every submodule on disk is declared.")
     lines.extend(f"note: {note}" for note in report.notes)
@@ -272,8 +274,8 @@ def _list(report: ListReport, paint: _Painter) -> str:
 
 
 NOTHING_DECLARED = (
-    "{package} declares no names: aoinspect reads them from __all__, from imports in `if TYPE_CHECKING:` blocks and "
-    "from a lazy_loader stub; {checked}."
+    "{package} declares no names: aoinspect reads them from __all__, from imports in `if TYPE_CHECKING:` blocks, "
+    "from a lazy_loader stub and from what __dir__ adds; {checked}."
 )
 
 

@@ -337,10 +337,25 @@ def _lazy_resolutions(context: CheckContext) -> Iterator[Resolution]:
 
 
 def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    # A name that only __dir__ lists, whose access raises ImportError, is an optional extra not
+    # installed (ibis lists every backend it has an entry point for): one note for all of them.
+    dir_only = {name.name for name in context.names if name.declared_in == (schema.DECLARED_IN_DIR,)}
+    optional = []
     for resolution in _lazy_resolutions(context):
-        if resolution.error is not None:
-            yield rule.finding(resolution.name, f"{context.package}.{resolution.name} is declared but accessing it "
-                                                f"raised {resolution.error}{_where(resolution.error.location)}.")
+        if resolution.error is None:
+            continue
+        if resolution.name in dir_only and resolution.error.type in ("ImportError", "ModuleNotFoundError"):
+            optional.append(resolution)
+            continue
+        yield rule.finding(resolution.name, f"{context.package}.{resolution.name} is declared but accessing it "
+                                            f"raised {resolution.error}{_where(resolution.error.location)}.")
+    if optional:
+        names = [resolution.name for resolution in optional]
+        first = optional[0].error
+        said = str(first).strip().splitlines()[0] if first is not None else ""
+        yield rule.finding(None, f"{len(names)} name(s) that only {context.package}.__dir__ lists raise ImportError "
+                                 f"when accessed, as optional extras that are not installed do: {shown(names)} "
+                                 f"({names[0]}: {said}).", schema.SEVERITY_INFO)
 
 
 RESOLVE_FAILED = Rule(
@@ -350,11 +365,13 @@ RESOLVE_FAILED = Rule(
          "interpreter after `import PKG`, and reports each access that raised, with the exception and where it was "
          "raised. `SystemExit` raised by the access counts; a probe that crashed or hung is `probe-failed`'s. An "
          "entry of `__all__` that is not an identifier (`quantizers.pipe_quant_config`) is no name of the package "
-         "and is not accessed: `invalid-all` warns about it.",
-    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block or a stub) is one users, type checkers "
-        "and `from PKG import *` expect to work. A lazy import defers the error to the first access, often far from "
-        "the import and in production: the missing optional dependency that an eager import would have reported "
-        "at once.",
+         "and is not accessed: `invalid-all` warns about it. Names that only the package's `__dir__` lists and "
+         "whose access raises `ImportError` (ibis lists a backend for every optional extra, installed or not) are "
+         "one info finding instead.",
+    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block, a stub or its `__dir__`) is one "
+        "users, type checkers and `from PKG import *` expect to work. A lazy import defers the error to the first "
+        "access, often far from the import and in production: the missing optional dependency that an eager "
+        "import would have reported at once.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
          "pkg/plotting.py": """
