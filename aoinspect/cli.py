@@ -270,7 +270,9 @@ class _Invocation:
         if not pick("no_cache", False):
             from aoinspect.probing.cache import find_cache_dir
 
-            self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
+            # An explicit directory may be a symlink (resolved here); the default one may not.
+            explicit = pick("cache_dir", None)
+            self.cache_dir = os.path.realpath(explicit) if explicit else find_cache_dir(os.getcwd())
         self.debug: bool = bool(group.get("debug"))
         self.render_options: dict[str, Any] = {}
         self.early: Any = None
@@ -306,14 +308,16 @@ class _Invocation:
         if not all(part.isidentifier() for name in (self.package, *names) for part in name.split(".")):
             return  # the engine reports it as a usage error
         fields = protocol.encode_request(mode, self.package, 0, names)
+        started = None
         if self.cache_dir is not None:
-            from aoinspect.probing.cache import ProbeCache
+            from aoinspect.probing.cache import ProbeCache, start_boundary
 
             if ProbeCache(self.cache_dir, sys.executable, self.package).has(fields):
                 return
+            started = start_boundary()
         from aoinspect.probing.runner import EarlyProbe
 
-        self.early = EarlyProbe(sys.executable, fields)
+        self.early = EarlyProbe(sys.executable, fields, started)
 
     def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
         """The one error funnel: render the report, or the failure, and exit with its code."""

@@ -218,8 +218,9 @@ class EarlyProbe:
     start-up and import overlap with the CLI's own imports. The session that runs exactly this
     request claims it; the CLI discards it if nothing did (a cached result, an error)."""
 
-    def __init__(self, python: str, fields: Sequence[str]) -> None:
+    def __init__(self, python: str, fields: Sequence[str], started_ns: int | None = None) -> None:
         self.key = (python, list(fields))
+        self.started_ns = started_ns  # for the cache (``cache.start_boundary``), when it is on
         self._started: StartedProbe | None = StartedProbe(python, fields)
         self._lock = threading.Lock()
 

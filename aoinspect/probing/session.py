@@ -476,6 +476,9 @@ class Session:
             from aoinspect.probing.cache import ProbeCache
 
             self.cache = ProbeCache(settings.cache_dir, settings.python, package)
+            early_start = getattr(settings.early, "started_ns", None)
+            if early_start is not None:
+                self.cache.mark_started(early_start)
         if settings.isolation == ISOLATION_SPAWN:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
         elif not hasattr(os, "fork"):
@@ -484,6 +487,8 @@ class Session:
             self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
 
     def _start(self) -> None:
+        if self.cache is not None and self.cache.started_ns is None:
+            self.cache.mark_started()  # before the first probe reads anything
         if self._fork is not None or self._spawn is not None:
             return
         fork = ForkSession(self.settings, self.package, self.children)
@@ -506,14 +511,18 @@ class Session:
 
     @property
     def isolation(self) -> Isolation:
+        """How the probes were isolated, and why the cache could not serve them all (if so)."""
+        cache_miss = self.cache.miss if self.cache is not None else None
         if self._fork is None and self._spawn is None and self.cache is not None and self.cache.hits:
             mode = self.settings.isolation if self.settings.isolation in (*FORKING, ISOLATION_SPAWN) else ISOLATION_FORK
-            return Isolation(mode, "every result came from the cache")
+            return Isolation(mode, "every result came from the cache", cache_miss=cache_miss)
         self._start()
         if self._spawn is not None:
-            return self._spawn.isolation
-        assert self._fork is not None
-        return self._fork.isolation
+            isolation = self._spawn.isolation
+        else:
+            assert self._fork is not None
+            isolation = self._fork.isolation
+        return replace(isolation, cache_miss=cache_miss) if cache_miss is not None else isolation
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         if self.settings.progress is not None:
