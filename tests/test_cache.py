@@ -33,7 +33,9 @@ def cached(fake: FakePackages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
         result: Result = CliRunner().invoke(cli, ["-p", "pkg", *args, "--format", "json"], env=env,
                                             catch_exceptions=False)
-        return document(result)
+        doc = document(result)
+        print("MISS", (doc.get("isolation") or {}).get("cache_miss"), doc.get("error"))
+        return doc
 
     return run
 

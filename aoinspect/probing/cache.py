@@ -109,18 +109,27 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
-# Linux stamps files with its coarse real-time clock (one tick behind the real time at most).
+# Linux stamps files with its coarse real-time clock (up to a tick behind the real time) or, for
+# a ctime someone looked at, the real time.
 _CLOCK_REALTIME_COARSE = 5
 # Elsewhere: how far a file's timestamp may lag the real time of its change, at most.
 TICK_NS = 20_000_000
 
 
-def timestamp_now() -> int:
-    """Now, on the clock files are stamped with: a file changed from now on has a later or
-    equal ctime."""
+def start_boundary() -> int:
+    """A time on the clock files are stamped with, taken before a probe starts: every file
+    changed before this call has an earlier ctime, every file changed after it returns a later
+    or equal one. On Linux, the next tick of the coarse clock, waited for (one tick, a few
+    milliseconds, and only when something is measured); elsewhere now less TICK_NS, so that a
+    file changed just before may count as changed: the safe side."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
-            return time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
+            first = time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
+            for _attempt in range(1000):
+                current = time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
+                if current > first:
+                    return current
+                time.sleep(0.0005)
     return time.time_ns() - TICK_NS
 
 
@@ -376,9 +385,8 @@ def _digest(path: str) -> str | None:
 
 
 def _changed_since(state: list[Any] | None, started_ns: int) -> bool:
-    """Whether the file may have changed after ``started_ns`` (``timestamp_now``): its ctime
-    (which every change, and every reset of the mtime, moves) is not earlier. A change in the
-    same clock tick just before counts too: the safe side."""
+    """Whether the file may have changed after ``started_ns`` (``start_boundary``): its ctime
+    (which every change, and every reset of the mtime, moves) is not earlier."""
     if state is None:
         return False
     changed = max(state[1], state[2])
@@ -545,7 +553,7 @@ class ProbeCache:
         self.package = package
         self.hits = 0
         self.miss: str | None = None
-        self.started_ns: int | None = None  # when the first probe started (timestamp_now)
+        self.started_ns: int | None = None  # when the first probe started (start_boundary)
         self._lock = threading.Lock()
         self._entries: dict[str, Any] | None = None  # request key -> entry, once read
         self._imports: list[Any] = []  # the import and server lines entries share
@@ -566,10 +574,10 @@ class ProbeCache:
             self.environment = _hash_parts(self.parts)
             self.path = os.path.join(directory, f"v{VERSION}", package, self.environment[:32] + ".json")
 
-    def mark_started(self, real_ns: int | None = None) -> None:
-        """A probe starts now, or started at ``real_ns`` (``time.time_ns()``: an early probe);
-        a file changed since the first may have been read changed."""
-        started = timestamp_now() if real_ns is None else real_ns - TICK_NS
+    def mark_started(self, boundary: int | None = None) -> None:
+        """A probe starts now, or started after ``boundary`` (``start_boundary``: an early
+        probe); a file changed since the first may have been read changed."""
+        started = start_boundary() if boundary is None else boundary
         self.started_ns = started if self.started_ns is None else min(self.started_ns, started)
 
     def _note_miss(self, reason: str) -> None:
@@ -700,7 +708,7 @@ class ProbeCache:
         file_states: dict[str, Any] = {}
         dir_states: dict[str, Any] = {}
         changed = None
-        started = timestamp_now() if self.started_ns is None else self.started_ns
+        started = time.time_ns() - TICK_NS if self.started_ns is None else self.started_ns
         for path in files:
             if not path or path in file_states:
                 continue
