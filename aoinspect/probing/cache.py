@@ -119,17 +119,17 @@ TICK_NS = 20_000_000
 def start_boundary() -> int:
     """A time on the clock files are stamped with, taken before a probe starts: every file
     changed before this call has an earlier ctime, every file changed after it returns a later
-    or equal one. On Linux, the next tick of the coarse clock, waited for (one tick, a few
-    milliseconds, and only when something is measured); elsewhere now less TICK_NS, so that a
-    file changed just before may count as changed: the safe side."""
+    or equal one. On Linux, the coarse clock once it has passed the real time of the call (it
+    lags by a tick or so: a few milliseconds, waited for only when something is measured);
+    elsewhere now less TICK_NS, so that a file changed just before may count as changed."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
-            first = time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
-            for _attempt in range(1000):
+            target = time.time_ns()
+            for _attempt in range(200):
                 current = time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
-                if current > first:
+                if current > target:
                     return current
-                time.sleep(0.0005)
+                time.sleep(0.001)
     return time.time_ns() - TICK_NS
 
 
@@ -289,7 +289,7 @@ def interpreter_identity(python: str) -> dict[str, Any]:
     real = os.path.realpath(named)
     if real == os.path.realpath(sys.executable):
         identity["version"] = sys.version.split()[0]
-    elif (_read_bounded(real, 2, follow=True) or b"")[:2] == b"#!":
+    elif _is_script(real):
         identity.update(_ask_interpreter(python))
         real = identity.get("executable") or real
     identity["executable"] = real
@@ -307,6 +307,20 @@ def interpreter_identity(python: str) -> dict[str, Any]:
             identity["pyvenv"] = [config, _digest(config)]
             break
     return identity
+
+
+def _is_script(path: str) -> bool:
+    """Whether ``path`` is a ``#!`` script (a shim), read without blocking."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC | _O_BINARY)
+    except (OSError, ValueError):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(descriptor).st_mode) and os.read(descriptor, 2) == b"#!"
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _ask_interpreter(python: str) -> dict[str, Any]:
@@ -629,9 +643,10 @@ class ProbeCache:
                             newest = (mtime, entry.path)
         if newest is None:
             return "nothing was cached yet for this package"
-        other, _problem = _read_document(newest[1], self.key)
+        other, problem = _read_document(newest[1], self.key)
         if not isinstance(other, dict):
-            return "nothing was cached yet for this interpreter and environment"
+            # Not ours (another key, shipped): that, rather than what else differs, is the news.
+            return problem or "nothing was cached yet for this interpreter and environment"
         return _parts_changed(other.get("parts"), self.parts)
 
     def _entry_problem(self, entry: Any) -> str | None:
