@@ -255,8 +255,9 @@ def test_a_result_edited_in_the_cache_file_is_not_served(fake, run, tmp_path) ->
 @pytest.mark.parametrize("entry", ["fifo", "dev-zero", "lines-of-numbers", "null-digest"])
 def test_a_shipped_cache_is_ignored_not_trusted(fake, run, tmp_path, entry: str) -> None:
     """A FIFO in place of an entry must not hang the run, a symlink to /dev/zero must not eat
-    memory, ``"lines": [1]`` must not crash it, a null digest must not make a changed file look
-    unchanged: each is ignored and rewritten."""
+    memory, ``"lines": [1]`` must not crash it, and entries whose file states claim the current
+    files with a null digest must not make a changed file look unchanged: each is ignored and
+    rewritten."""
     root = fake.write(lazy_package("pkg", alpha="VALUE = 1\n"))
     run("resolve", "alpha")
     (path,) = cache_files(tmp_path / "work")
@@ -267,18 +268,22 @@ def test_a_shipped_cache_is_ignored_not_trusted(fake, run, tmp_path, entry: str)
     elif entry == "dev-zero":
         path.symlink_to("/dev/zero")
     else:
-        body = json.loads(text.partition(b"\n")[2] or text)
+        body = json.loads(text.partition(b"\n")[2] or text)  # as a repository would ship it: unsigned
+        if entry == "null-digest":
+            alpha = root / "pkg" / "alpha.py"
+            alpha.write_text("import decimal\n")
+            current = alpha.stat()
         for item in body["entries"].values():
             if entry == "lines-of-numbers":
                 item["lines"] = [1]
-            else:
-                for state in item["files"].values():
-                    state[-1] = None
-        path.write_text(json.dumps(body))  # as a repository would ship it: unsigned
-    (root / "pkg" / "alpha.py").write_text("import decimal\n")
+                continue
+            for file, state in (item.get("files") or body["files"]).items():
+                if file == str(alpha):  # the state of the file as it is now, and no digest to contradict it
+                    state[:] = [current.st_size, current.st_mtime_ns, *state[2:-1], None]
+        path.write_text(json.dumps(body))
     again = run("resolve", "alpha")
     assert from_cache(again) == {"alpha": False}
-    assert "decimal" in loaded(again, "alpha")
+    assert ("decimal" in loaded(again, "alpha")) == (entry == "null-digest")
     assert stat.S_ISREG(os.lstat(path).st_mode)  # rewritten as a file of this machine's
     assert from_cache(run("resolve", "alpha")) == {"alpha": True}
 
