@@ -44,7 +44,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import stat
 import sys
 import threading
@@ -171,7 +170,7 @@ def cache_key() -> tuple[bytes | None, str | None]:
         except OSError as exc:
             return None, f"there is no cache key and {path} cannot be created ({exc.strerror or exc})"
         with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-            stream.write(secrets.token_hex(32) + "\n")
+            stream.write(os.urandom(32).hex() + "\n")
     return None, f"the cache key {path} is not a readable key file of at least 32 characters"
 
 
@@ -234,7 +233,7 @@ def _write_document(path: str, key: bytes, document: Any) -> None:
     """Write ``document`` with its MAC to a temporary file beside ``path`` and rename it over."""
     body = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogatepass")
     data = f"{FORMAT} {VERSION} {_mac(key, body)}\n".encode() + body
-    temporary = os.path.join(os.path.dirname(path), f".tmp-{secrets.token_hex(8)}.json")
+    temporary = os.path.join(os.path.dirname(path), f".tmp-{os.urandom(8).hex()}.json")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
                          0o600)
     try:
