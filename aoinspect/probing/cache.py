@@ -491,13 +491,13 @@ class _Validator:
     """Checks recorded states against the disk, each (path, state) once per run."""
 
     def __init__(self) -> None:
-        self._checked: dict[tuple[bool, str, str], str | None] = {}
+        self._checked: dict[tuple[bool, str, Any], str | None] = {}
 
     def problem(self, files: Mapping[str, Any], dirs: Mapping[str, Any]) -> str | None:
         checked = self._checked
         for is_file, states in ((False, dirs), (True, files)):
             for path, state in states.items():
-                memo = (is_file, path, json.dumps(state))
+                memo = (is_file, path, tuple(state) if type(state) is list else state)
                 if memo not in checked:
                     checked[memo] = _file_problem(path, state) if is_file else _dir_problem(path, state)
                 if checked[memo] is not None:
