@@ -158,20 +158,37 @@ def cache_key() -> tuple[bytes | None, str | None]:
     if variable:
         return variable.encode("utf-8", "surrogateescape"), None
     path = key_file_path()
-    for _attempt in range(2):
-        text = _read_bounded(path, KEY_FILE_LIMIT, follow=True)
-        if text is not None and len(text.strip()) >= 32:
-            return text.strip(), None
+    text = _read_bounded(path, KEY_FILE_LIMIT, follow=True)
+    if text is None and not os.path.lexists(path):
         try:
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
-        except FileExistsError:
-            continue  # another run created it first (or it is not a readable key): read it again
+            _create_key(path)
         except OSError as exc:
             return None, f"there is no cache key and {path} cannot be created ({exc.strerror or exc})"
+        text = _read_bounded(path, KEY_FILE_LIMIT, follow=True)
+    if text is not None and len(text.strip()) >= 32:
+        return text.strip(), None
+    return None, f"the cache key {path} is not a readable key file of at least 32 characters"
+
+
+def _create_key(path: str) -> None:
+    """A new random key at ``path``, mode 0600, appearing whole (written aside, then linked in),
+    unless a concurrent run's appeared first."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{os.urandom(4).hex()}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
+    try:
         with os.fdopen(descriptor, "w", encoding="ascii") as stream:
             stream.write(os.urandom(32).hex() + "\n")
-    return None, f"the cache key {path} is not a readable key file of at least 32 characters"
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another run's key: use it
+        except OSError:
+            if not os.path.lexists(path):  # a filesystem without hard links
+                os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
 
 
 def _mac(key: bytes, body: bytes) -> str:
