@@ -203,7 +203,8 @@ def test_a_user_site_created_after_the_first_run_is_seen(fake, run, tmp_path, mo
 
 
 @needs_two_pythons
-def test_a_shim_is_identified_by_the_interpreter_it_runs(fake, run, tmp_path) -> None:
+@pytest.mark.parametrize("given", ["path", "name on PATH"])
+def test_a_shim_is_identified_by_the_interpreter_it_runs(fake, run, tmp_path, monkeypatch, given: str) -> None:
     """A pyenv-style shim given to ``--python``: the same file runs 3.11 or 3.12 by what a
     file says (``.python-version``); 3.11's result is not 3.12's."""
     choice = tmp_path / "python-version"
@@ -211,13 +212,17 @@ def test_a_shim_is_identified_by_the_interpreter_it_runs(fake, run, tmp_path) ->
     shim.parent.mkdir()
     shim.write_text(f'#!/bin/sh\nexec "$(cat {choice})" "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    python = str(shim) if given == "path" else "aoinspect-test-python"
+    if given != "path":
+        shim.rename(shim.parent / python)
     fake.write(lazy_package("pkg", alpha="import sys\nif sys.version_info >= (3, 12):\n    import decimal\n"))
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
     choice.write_text(PYTHONS["3.11"])
-    first = run("--python", str(shim), "resolve", "alpha")
+    first = run("--python", python, "resolve", "alpha")
     assert "decimal" not in loaded(first, "alpha")
-    assert from_cache(run("--python", str(shim), "resolve", "alpha")) == {"alpha": True}
+    assert from_cache(run("--python", python, "resolve", "alpha")) == {"alpha": True}
     choice.write_text(PYTHONS["3.12"])
-    again = run("--python", str(shim), "resolve", "alpha")
+    again = run("--python", python, "resolve", "alpha")
     assert from_cache(again) == {"alpha": False}
     assert "decimal" in loaded(again, "alpha")
     reason = miss(again)

@@ -300,6 +300,10 @@ def interpreter_identity(python: str) -> dict[str, Any]:
     executable with its size, mtime and ctime, and the ``pyvenv.cfg`` that makes it a venv's.
     A script (a pyenv shim, whose target depends on ``.python-version``) is asked which
     executable and version it runs; a binary is not run, so a warm run starts no process."""
+    if os.sep not in python and (os.altsep is None or os.altsep not in python):
+        import shutil
+
+        python = shutil.which(python) or python  # `--python python`: the shim PATH finds first
     named = os.path.abspath(python)
     identity: dict[str, Any] = {"named": os.path.dirname(named)}
     real = os.path.realpath(named)
