@@ -103,6 +103,26 @@ def test_a_file_rewritten_while_its_probe_runs_is_measured_again(fake, run) -> N
     assert from_cache(run("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
 
 
+def test_a_module_added_while_its_probe_runs_is_measured_again(fake, run) -> None:
+    """A ``git checkout`` that adds a module beside those a probe imports, after the probe
+    looked for it: the directory recorded after the probe lists it, but the result did not see
+    it. Here the module that looked for it creates it, the same race without a race."""
+    root = fake.write(lazy_package("pkg", alpha="""\
+        try:
+            from . import gamma
+        except ImportError:
+            import os
+
+            with open(os.path.join(os.path.dirname(__file__), "gamma.py"), "w") as _stream:
+                _stream.write("import decimal\\n")
+        """))
+    assert "decimal" not in loaded(run("resolve", "alpha"), "alpha")
+    again = run("resolve", "alpha")
+    assert from_cache(again) == {"alpha": False}
+    assert "decimal" in loaded(again, "alpha")
+    assert miss(again) == f"{root / 'pkg' / 'gamma.py'} was added while it was measured (last run)"
+
+
 STUB_INIT = """\
 import os
 

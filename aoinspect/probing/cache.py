@@ -478,6 +478,29 @@ def _shown(path: str) -> str:
     return path if path.isprintable() else repr(path)
 
 
+def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> str | None:
+    """A name an import can see that appeared in ``directory`` after ``started_ns`` (its ctime
+    is not earlier), which a probe may or may not have seen; looked for only in a directory
+    that changed since (a first run's ``__pycache__`` is not such a name)."""
+    if state is None or not _changed_since([0, state[0], state[0]], started_ns):
+        return None
+    try:
+        with os.scandir(directory or ".") as entries:
+            for entry in entries:
+                name = entry.name
+                with contextlib.suppress(OSError):
+                    if not (name.endswith(IMPORT_SUFFIXES) or (
+                            (name.isidentifier() or name.endswith(METADATA_SUFFIXES)) and name != "__pycache__"
+                            and entry.is_dir())):
+                        continue
+                    status = entry.stat(follow_symlinks=False)
+                    if _changed_since([0, status.st_mtime_ns, status.st_ctime_ns], started_ns):
+                        return os.path.join(directory, name)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _file_problem(path: str, recorded: Any) -> str | None:
     """Why the file no longer matches its recorded state, or None."""
     if recorded is None:
@@ -737,23 +760,35 @@ class ProbeCache:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def _states(self, files: Iterable[str | None]) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-        """The states of ``files`` and of the directories holding them; and, if one of them
-        changed after the probe started, which."""
+    def _states(self, files: Iterable[str | None], loaded: Iterable[str | None] = (),
+                dirs: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        """The states of ``files`` (``loaded``: module files, which existed when read), of the
+        directories holding them and of ``dirs``; and, if one of them changed after the probe
+        started (a file, or a module added to a directory), which."""
         file_states: dict[str, Any] = {}
         dir_states: dict[str, Any] = {}
         changed = None
         started = time.time_ns() - TICK_NS if self.started_ns is None else self.started_ns
-        for path in files:
+        must_exist = {path for path in loaded if path}
+        for path in (*must_exist, *files):
             if not path or path in file_states:
                 continue
             state = _file_state(path)
             file_states[path] = state
-            if changed is None and _changed_since(state, started):
+            if changed is None and (_changed_since(state, started) or (state is None and path in must_exist)):
                 changed = f"{_shown(path)} changed while it was measured"
             directory = os.path.dirname(path)
             if directory not in dir_states:
                 dir_states[directory] = _dir_state(directory)
+        for directory in dirs:
+            if directory not in dir_states:
+                dir_states[directory] = _dir_state(directory)
+        for directory, state in dir_states.items():
+            if changed is not None:
+                break
+            added = _added_since(directory, state, started)
+            if added is not None:
+                changed = f"{_shown(added)} was added while it was measured"
         return file_states, dir_states, changed
 
     def put(self, runs: Sequence[ProbeRun]) -> None:
@@ -792,7 +827,7 @@ class ProbeCache:
                 if reads is None:
                     self._entries[key] = {"discarded": "it opened too many files to track"}
                     continue
-                file_states, dir_states, changed = self._states([*files, *reads])
+                file_states, dir_states, changed = self._states(reads, files)
                 if changed is not None:
                     self._entries[key] = {"discarded": changed}
                     continue
@@ -804,15 +839,14 @@ class ProbeCache:
         if reads is None:
             self._import_problems[_UNCACHEABLE] = "its import opened too many files to track"
             return _UNCACHEABLE
-        files: list[str | None] = [*imported.files.values(), *reads]
+        files: list[str | None] = list(reads)
         for entry in imported.sys_path:
             files.extend(_pth_files(entry))
-        file_states, dir_states, changed = self._states(files)
+        file_states, dir_states, changed = self._states(files, imported.files.values(),
+                                                        (*imported.sys_path, *_raw_search(run)))
         if changed is not None:
             self._import_problems[_UNCACHEABLE] = changed
             return _UNCACHEABLE
-        for entry in (*imported.sys_path, *_raw_search(run)):
-            dir_states[entry] = _dir_state(entry)
         shared_lines = [line for line in lines if line.get("section") in _SHARED_SECTIONS]
         self._imports.append({"lines": shared_lines, "files": file_states, "dirs": dir_states})
         index = len(self._imports) - 1
