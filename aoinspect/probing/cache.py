@@ -51,9 +51,13 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from aoinspect.probing.wire import ProbeRequest, ProbeRun
+
+if TYPE_CHECKING:
+    # Runs a helper child: (command, timeout) -> (exit status or None, stdout, timed out).
+    RunHelper = Callable[[list[str], float], tuple[int | None, bytes, bool]]
 
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
@@ -295,11 +299,12 @@ def refuse_directory(directory: str) -> str | None:
 # --- what a result depends on ---------------------------------------------------------------------
 
 
-def interpreter_identity(python: str) -> dict[str, Any]:
+def interpreter_identity(python: str, run_helper: RunHelper | None = None) -> dict[str, Any]:
     """The interpreter ``python`` runs, by what it is rather than by the file named: the real
-    executable with its size, mtime and ctime, and the ``pyvenv.cfg`` that makes it a venv's.
-    A script (a pyenv shim, whose target depends on ``.python-version``) is asked which
-    executable and version it runs; a binary is not run, so a warm run starts no process."""
+    executable with its size and mtime, and the ``pyvenv.cfg`` that makes it a venv's. A script
+    (a pyenv shim, whose target depends on ``.python-version``) is asked, through ``run_helper``
+    (``runner.run_bounded``), which executable and version it runs; one that cannot be asked
+    gets an identity no other run shares. A binary is not run, so a warm run starts no process."""
     if os.sep not in python and (os.altsep is None or os.altsep not in python):
         import shutil
 
@@ -310,7 +315,7 @@ def interpreter_identity(python: str) -> dict[str, Any]:
     if real == os.path.realpath(sys.executable):
         identity["version"] = sys.version.split()[0]
     elif _is_script(real):
-        identity.update(_ask_interpreter(python))
+        identity.update(_ask_interpreter(python, run_helper))
         real = identity.get("executable") or real
     identity["executable"] = real
     try:
@@ -343,22 +348,23 @@ def _is_script(path: str) -> bool:
         os.close(descriptor)
 
 
-def _ask_interpreter(python: str) -> dict[str, Any]:
-    from aoinspect.probing import runner
-
+def _ask_interpreter(python: str, run_helper: RunHelper | None) -> dict[str, Any]:
+    unknown = {"unknown": os.urandom(8).hex()}  # never the same twice: measured, never served
+    if run_helper is None:
+        return unknown
     command = [python, "-c", "import sys; print(sys.executable); print(sys.version.split()[0]); print(sys.prefix)"]
     try:
-        returncode, output, _timed_out = runner.run_bounded(command, 30.0)
+        returncode, output, _timed_out = run_helper(command, 30.0)
     except OSError:
-        return {"asked": None}
+        return unknown
     lines = output.decode("utf-8", "replace").splitlines()
     if returncode != 0 or len(lines) < 3:
-        return {"asked": None}
+        return unknown
     return {"executable": os.path.realpath(lines[0]) if lines[0] else None, "version": lines[1],
             "prefix": lines[2]}
 
 
-def _key_parts(python: str, key: bytes) -> dict[str, Any]:
+def _key_parts(python: str, key: bytes, run_helper: RunHelper | None) -> dict[str, Any]:
     """What, outside the files, decides what a child imports: the interpreter, the working
     directory and the environment (each variable's value under the key, never in clear)."""
     variables = {
@@ -366,7 +372,7 @@ def _key_parts(python: str, key: bytes) -> dict[str, Any]:
         for name, value in sorted(os.environ.items())
         if name not in VOLATILE_VARIABLES and not name.startswith("AOINSPECT_")
     }
-    return {"interpreter": interpreter_identity(python), "cwd": os.getcwd(), "variables": variables}
+    return {"interpreter": interpreter_identity(python, run_helper), "cwd": os.getcwd(), "variables": variables}
 
 
 def _hash_parts(parts: Mapping[str, Any]) -> str:
@@ -605,7 +611,9 @@ class ProbeCache:
     """Cached probe runs of one package, for one interpreter and environment. ``miss`` says why
     a run could not use a result (the first reason), for the report."""
 
-    def __init__(self, directory: str, python: str, package: str) -> None:
+    def __init__(self, directory: str, python: str, package: str, run_helper: RunHelper | None = None) -> None:
+        """``run_helper``: how to run a helper child (``runner.run_bounded``), to ask an
+        interpreter that is a script what it runs."""
         self.directory = directory
         self.package = package
         self.hits = 0
@@ -627,7 +635,7 @@ class ProbeCache:
         self.environment = ""
         self.path = ""
         if self.key is not None:
-            self.parts = _key_parts(python, self.key)
+            self.parts = _key_parts(python, self.key, run_helper)
             self.environment = _hash_parts(self.parts)
             self.path = os.path.join(directory, f"v{VERSION}", package, self.environment[:32] + ".json")
 

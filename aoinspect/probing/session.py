@@ -475,7 +475,7 @@ class Session:
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
 
-            self.cache = ProbeCache(settings.cache_dir, settings.python, package)
+            self.cache = ProbeCache(settings.cache_dir, settings.python, package, runner.run_bounded)
             early_start = getattr(settings.early, "started_ns", None)
             if early_start is not None:
                 self.cache.mark_started(early_start)
