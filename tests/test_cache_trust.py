@@ -80,7 +80,8 @@ def cache_files(workdir: Path) -> list[Path]:
 # --- stale results ----------------------------------------------------------------------------------
 
 
-def test_a_file_rewritten_while_its_probe_runs_is_measured_again(fake, run) -> None:
+@pytest.mark.parametrize("isolation", ["auto", "spawn"])
+def test_a_file_rewritten_while_its_probe_runs_is_measured_again(fake, run, isolation: str) -> None:
     """An editor save or a ``git checkout`` during a probe: the result measured from the old
     file must not be stored under the new file's state. Here the module rewrites itself as it
     is imported, which is the same race without a race."""
@@ -93,14 +94,14 @@ def test_a_file_rewritten_while_its_probe_runs_is_measured_again(fake, run) -> N
             with open(_path, "w") as _stream:
                 _stream.write("import decimal\\n" + _source)
         """))
-    first = run("resolve", "alpha", "beta")
+    first = run("--isolation", isolation, "resolve", "alpha", "beta")
     assert "decimal" not in loaded(first, "alpha")
-    again = run("resolve", "alpha", "beta")
+    again = run("--isolation", isolation, "resolve", "alpha", "beta")
     assert from_cache(again) == {"alpha": False, "beta": True}
     assert "decimal" in loaded(again, "alpha")  # what a bare `python -c "import pkg; pkg.alpha"` loads now
     assert miss(again) == f"{root / 'pkg' / 'alpha.py'} changed while it was measured (last run)"
     # Nothing changes any more: the next run is served.
-    assert from_cache(run("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
+    assert from_cache(run("--isolation", isolation, "resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
 
 
 def test_a_module_added_while_its_probe_runs_is_measured_again(fake, run) -> None:

@@ -486,11 +486,15 @@ class Session:
         elif probes == 1 and settings.isolation not in FORKING:
             self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
 
-    def _start(self) -> None:
+    def _mark_start(self) -> None:
+        """A probe is about to start: files changed from now on may be read changed (the cache)."""
         if self.cache is not None and self.cache.started_ns is None:
-            self.cache.mark_started()  # before the first probe reads anything
+            self.cache.mark_started()
+
+    def _start(self) -> None:
         if self._fork is not None or self._spawn is not None:
             return
+        self._mark_start()
         fork = ForkSession(self.settings, self.package, self.children)
         if fork.can_fork:
             self._fork = fork
@@ -548,6 +552,7 @@ class Session:
         return [run for run in runs if run is not None]
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        self._mark_start()
         self._start()
         try:
             if self._import_outcome_final:
