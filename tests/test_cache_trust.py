@@ -267,6 +267,26 @@ def test_a_cache_made_under_another_key_is_not_used(fake, run, monkeypatch) -> N
     assert from_cache(run("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
 
 
+def test_a_cache_restored_in_ci_after_a_fresh_checkout_is_used(fake, run, tmp_path) -> None:
+    """CI: a new checkout (every file and directory written again, new mtimes and ctimes), the
+    cache restored, the same AOINSPECT_CACHE_KEY: same contents, so every result is served."""
+    root = fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    first = run("resolve", "alpha", "beta")
+    saved = tmp_path / "saved-cache"
+    (tmp_path / "work" / cache.CACHE_DIR_NAME).rename(saved)
+    package = root / "pkg"
+    sources = {path.name: path.read_bytes() for path in package.glob("*.py")}
+    for path in package.iterdir():
+        if path.is_file():
+            path.unlink()
+    for name, content in sources.items():
+        (package / name).write_bytes(content)
+    saved.rename(tmp_path / "work" / cache.CACHE_DIR_NAME)
+    again = run("resolve", "alpha", "beta")
+    assert from_cache(again) == {"alpha": True, "beta": True}
+    assert loaded(again, "alpha") == loaded(first, "alpha")
+
+
 def test_a_result_edited_in_the_cache_file_is_not_served(fake, run, tmp_path) -> None:
     """A doctored entry whose result parses (a module replaced by another) is never a result."""
     fake.write(lazy_package("pkg", alpha="import decimal\n"))
