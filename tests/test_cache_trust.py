@@ -224,6 +224,30 @@ def test_a_user_site_created_after_the_first_run_is_seen(fake, run, tmp_path, mo
 
 
 @needs_two_pythons
+def test_a_pth_file_edited_in_place_is_seen(fake, run, tmp_path, monkeypatch) -> None:
+    """A ``.pth`` file in a site directory (here the user site, under ``--python``) edited to the
+    same size with its mtime put back: its content, not its name or mtime, decides."""
+    python = PYTHONS["3.12"]
+    monkeypatch.setenv("PYTHONUSERBASE", str(tmp_path / "userbase"))
+    site = _user_site(python, tmp_path / "userbase")
+    site.mkdir(parents=True)
+    (tmp_path / "nowhere").mkdir()
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "extra.py").write_text("import decimal\n")
+    pth = site / "extra.pth"
+    pth.write_text(f"{tmp_path / 'nowhere'}\n")
+    an_hour_ago = pth.stat().st_mtime_ns - 3600 * 10**9
+    os.utime(pth, ns=(an_hour_ago, an_hour_ago))
+    fake.write(lazy_package("pkg", alpha="try:\n    import extra\nexcept ImportError:\n    pass\n"))
+    assert "decimal" not in loaded(run("--python", python, "resolve", "alpha"), "alpha")
+    pth.write_text(f"{tmp_path / 'plugins'}\n".rjust(len(f"{tmp_path / 'nowhere'}\n")))  # the same size
+    os.utime(pth, ns=(an_hour_ago, an_hour_ago))
+    again = run("--python", python, "resolve", "alpha")
+    assert from_cache(again) == {"alpha": False}
+    assert "decimal" in loaded(again, "alpha")
+
+
+@needs_two_pythons
 @pytest.mark.parametrize("given", ["path", "name on PATH"])
 def test_a_shim_is_identified_by_the_interpreter_it_runs(fake, run, tmp_path, monkeypatch, given: str) -> None:
     """A pyenv-style shim given to ``--python``: the same file runs 3.11 or 3.12 by what a
