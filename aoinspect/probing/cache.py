@@ -6,7 +6,7 @@ A cached run is the child's own result lines, so that it goes through the same p
 fresh one. It is reused only while all of these are as they were when it was measured:
 
 - the interpreter, identified by what it is (``interpreter_identity``): the real executable
-  (its path, size, mtime and ctime) and the ``pyvenv.cfg`` beside it; an interpreter that is a
+  (its path, size and mtime) and the ``pyvenv.cfg`` beside it; an interpreter that is a
   script (a pyenv shim) is asked which executable and version it runs. Also the working
   directory (``python -c`` puts it first on ``sys.path``) and the environment, but for variables
   that change from one shell to the next and no package reads (``VOLATILE_VARIABLES``);
@@ -21,9 +21,10 @@ fresh one. It is reused only while all of these are as they were when it was mea
   holding each: size, mtime and ctime (which no tool sets back), and a content hash compared
   when the timestamps moved but the file may be the same (a fresh checkout, a restored cache).
 
-A file whose ctime is later than the moment its probe started (less the timestamp clock's
-tick) may have changed while the probe read it: such a result is not kept, and the next run
-measures it again (``changed while measured``).
+A file whose ctime is not earlier than the moment the first probe started (``start_boundary``,
+on the clock files are stamped with) may have changed while a probe read it; so may a directory
+holding an import-visible name stamped so. Such a result is not kept (an entry saying why is kept
+instead), and the next run measures it again.
 
 Every cache file is authenticated with HMAC-SHA256 under a secret kept outside the project
 (``cache_key``): a cache shipped in a repository, or edited by hand, is ignored and rewritten,
