@@ -431,6 +431,9 @@ ISOLATION = Struct("Isolation", [
     Field("reason", Nullable(STRING), default=None, doc="why the run fell back to spawning"),
     Field("python_threads", Nullable(COUNT), default=None),
     Field("native_threads", Nullable(COUNT), default=None),
+    Field("cache_miss", Nullable(STRING), default=None, omit=lambda isolation: isolation.cache_miss is None,
+          doc="why the cache could not serve every result: the first reason (which key part or file changed); "
+              "absent when it served them all or is off"),
 ], lambda v: Isolation(**v), "How a run isolated its probes.")
 
 DECLARED_NAME = Struct("DeclaredName", [

@@ -53,7 +53,8 @@ def probe_settings(
         problem = check_interpreter(python, timeout)
         if problem:
             raise InvalidSetting(problem)
-    directory = None if no_cache else cache_dir or find_cache_dir(os.getcwd())
+    # An explicit directory may be a symlink (resolved here); the default one may not be (find_cache_dir).
+    directory = None if no_cache else os.path.realpath(cache_dir) if cache_dir else find_cache_dir(os.getcwd())
     return ProbeSettings(python=python or sys.executable, timeout=timeout, jobs=jobs, isolation=isolation,
                          cache_dir=directory)
 

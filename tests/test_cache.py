@@ -17,21 +17,41 @@ from aoinspect.probing import cache
 from tests.helpers import FakePackages, document
 from tests.packages import lazy_package
 
+KEY = "0123456789abcdef" * 4
+
 
 @pytest.fixture
 def cached(fake: FakePackages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run the CLI with the cache on, in a working directory of its own."""
+    """Run the CLI with the cache on, in a working directory of its own, with a known key."""
     workdir = tmp_path / "work"
     workdir.mkdir()
     monkeypatch.chdir(workdir)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(cache.KEY_VARIABLE, KEY)
 
     def run(*args: str) -> dict[str, Any]:
         env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
         result: Result = CliRunner().invoke(cli, ["-p", "pkg", *args, "--format", "json"], env=env,
                                             catch_exceptions=False)
-        return document(result)
+        doc = document(result)
+        print("MISS", (doc.get("isolation") or {}).get("cache_miss"), doc.get("error"))
+        return doc
 
     return run
+
+
+def read_signed(path: Path) -> Any:
+    """A cache file's document (its MAC checked)."""
+    header, _, body = path.read_bytes().partition(b"\n")
+    assert header.split()[2].decode() == cache._mac(KEY.encode(), body)
+    return json.loads(body)
+
+
+def write_signed(path: Path, document_: Any) -> None:
+    """Write a document as aoinspect would, signed with the test's key: what the cache must
+    still not trust blindly."""
+    body = json.dumps(document_).encode()
+    path.write_bytes(f"{cache.FORMAT} {cache.VERSION} {cache._mac(KEY.encode(), body)}\n".encode() + body)
 
 
 def from_cache(doc: dict[str, Any]) -> dict[str, bool]:
@@ -151,9 +171,12 @@ def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, da
         "truncate": text[: len(text) // 2],
         "garbage": "\x00\xff not json",
         "foreign": json.dumps({"format": "something-else", "entries": {}}),
-        "wrong types": json.dumps({**json.loads(text), "entries": {"x": 1}, "imports": [[]]}),
+        "wrong types": None,
     }[damage]
-    path.write_text(broken)
+    if broken is None:  # signed with the right key, and still not trusted to be well formed
+        write_signed(path, {**read_signed(path), "entries": {"x": 1}, "imports": [[]]})
+    else:
+        path.write_text(broken)
     second = cached("resolve", "alpha", "beta")
     assert from_cache(second) == {"alpha": False, "beta": False}
     assert modules(second) == modules(first)
@@ -164,10 +187,10 @@ def test_a_doctored_entry_is_a_protocol_error_not_a_result(fake, cached, tmp_pat
     fake.write(lazy_package("pkg"))
     cached("resolve", "alpha", "beta")
     (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
-    document_ = json.loads(path.read_text())
+    document_ = read_signed(path)
     for entry in document_["entries"].values():
         entry["lines"] = [{"section": "resolve", "name": 5}]
-    path.write_text(json.dumps(document_))
+    write_signed(path, document_)
     again = cached("resolve", "alpha", "beta")
     assert from_cache(again) == {"alpha": False, "beta": False}
     assert all(result["ok"] for result in again["results"])

@@ -457,7 +457,7 @@ class Normaliser:
             text = _SVG_BAR_LABEL.sub("", text)
         if fmt == "mermaid":
             text = self.mermaid(text)
-        raw = text.splitlines()
+        raw = [line for line in text.splitlines() if not line.startswith("measured, not read from the cache: ")]
         if fmt == "text":
             raw = _unwrapped(raw)
         lines = [line for line in (self.line(line) for line in raw) if line is not None]
@@ -502,7 +502,8 @@ class Normaliser:
                 value = {**value, "distribution": None}
             if value.get("name") == "aoinspect" and value.get("kind") == "installed":
                 value = {**value, "name": "(local)", "kind": "local", "version": None}
-            return {name: self.document(item, name) for name, item in value.items()}
+            # Why the cache missed depends on which case filled it first, not on the command.
+            return {name: self.document(item, name) for name, item in value.items() if name != "cache_miss"}
         if isinstance(value, list):
             items = [item for item in value if not (self.stdlib and _about_stdlib(item))]
             return [self.document(item, key) for item in items]

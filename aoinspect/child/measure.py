@@ -124,10 +124,71 @@ def Reporter(path):
     try:
         with _open(secret, "rb") as stream:
             token = stream.read(64).decode("ascii", "replace")
+        _reads.discard(secret)  # the probe's own file, not one the package read
         _unlink(secret)
     except BaseException:  # noqa: BLE001 - no secret: a probe run by hand
         pass
     return protocol.Reporter(path, _open, token)
+
+
+# --- every file the import and the access open for reading (for the parent's cache) ----------------
+#
+# Not only modules: a stub read by a lazy loader, a distribution's ``entry_points.txt``, a data
+# file. An audit hook (3.8+, no import) sees every ``open``; it records the path and nothing else,
+# and can never raise into the package. Compiled bytecode is left out (the import system checks
+# it against its source, which is tracked), and so are pseudo-files.
+
+READS_LIMIT = 20000  # beyond this many files, the run is not cached (``None`` is reported)
+_reads = set()  # type: set[str]
+_reads_overflow = []  # type: list[bool]
+_getcwd = _bound(_os, "getcwd")
+_SKIPPED_PREFIXES = ("/proc/", "/dev/", "/sys/")
+
+
+def _note_open(event, args):
+    if event != "open":
+        return
+    try:
+        path, mode, flags = args
+        if type(mode) is str:
+            if "r" not in mode and "+" not in mode:
+                return
+        elif flags & 3 == 1:  # O_WRONLY
+            return
+        if type(path) is bytes:
+            path = path.decode(sys.getfilesystemencoding(), "surrogateescape")
+        elif type(path) is not str:
+            if not type(path).__module__.startswith("pathlib"):
+                return  # an int descriptor, or a path-like object whose code the probe does not run
+            path = str(path)
+        if not path.startswith("/") and path[1:3] not in (":\\", ":/"):
+            path = _getcwd() + "/" + path
+        if "__pycache__" in path or path.startswith(_SKIPPED_PREFIXES):
+            return
+        if len(_reads) >= READS_LIMIT:
+            _reads_overflow.append(True)
+        else:
+            _reads.add(path)
+    except BaseException:  # noqa: BLE001 - never fail the package's open
+        pass
+
+
+def _take_reads():
+    """The files opened for reading since the last call; None if there were too many to keep."""
+    taken = None if _reads_overflow else sorted(_reads)
+    _reads.clear()
+    del _reads_overflow[:]
+    return taken
+
+
+def _search_candidates():
+    """Directories the interpreter would put on ``sys.path`` if they existed (the user
+    site-packages): one created later changes what an import finds."""
+    site = _modules.get("site")
+    user_site = getattr(site, "USER_SITE", None) if site is not None else None
+    if getattr(site, "ENABLE_USER_SITE", None) is False or type(user_site) is not str or user_site in sys.path:
+        return []
+    return [user_site]
 
 
 # --- looking at what the package hands us, without running its code ------------------------------
@@ -424,6 +485,8 @@ def import_package(package, recorder, reporter, warning_log):
     report["files"] = _files_of(_STARTUP_MODULES + [load["module"] for load in report["materialized"]])
     report["sys_path"] = search_path
     report["warnings"] = warning_log.since(first_warning)
+    report["search"] = _search_candidates()
+    report["reads"] = _take_reads()
     reporter.send(protocol.SECTION_IMPORT, report)
     return failure is None, module
 
@@ -1284,7 +1347,8 @@ def run_request(module, fields, recorder, reporter):
     finally:
         # Every file behind what the request loaded, measured or not (``dir()``, a star import).
         reporter.send(protocol.SECTION_DONE, {"files": _files_of([name for name in list(_modules)
-                                                                  if name not in before])})
+                                                                  if name not in before]),
+                                              "reads": _take_reads()})
 
 
 def _native_threads():
@@ -1500,6 +1564,9 @@ def main(argv):
     recorder.install()
     warning_log = WarningLog()
     warning_log.watch(recorder)
+    _add_audit_hook = getattr(sys, "addaudithook", None)
+    if _add_audit_hook is not None:
+        _add_audit_hook(_note_open)
     if request[0] == protocol.MODE_SERVE:
         serve(request[1], int(request[2]), int(request[3]), recorder, reporter, warning_log)
         return

@@ -116,6 +116,7 @@ class Isolation:
     reason: str | None = None
     python_threads: int | None = None
     native_threads: int | None = None
+    cache_miss: str | None = None  # why the cache could not serve every result (the first reason)
 
 
 @dataclass(frozen=True)

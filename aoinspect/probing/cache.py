@@ -1,50 +1,81 @@
 """The incremental cache: probe results kept in ``.aoinspect_cache/`` and reused while nothing
-they depend on has changed, as pytest's, mypy's and ruff's caches are.
+they depend on has changed, as pytest's, mypy's and ruff's caches are; but never wrong, and
+never trusted unless this machine's aoinspect wrote it.
 
 A cached run is the child's own result lines, so that it goes through the same parsers as a
-fresh one (a corrupt or doctored entry is a protocol error, never a result). It is reused only
-while all of these are as they were when it was measured:
+fresh one. It is reused only while all of these are as they were when it was measured:
 
-- the interpreter (its path, and the size and mtime of the file it resolves to), the working
+- the interpreter, identified by what it is (``interpreter_identity``): the real executable
+  (its path, size and mtime) and the ``pyvenv.cfg`` beside it; an interpreter that is a
+  script (a pyenv shim) is asked which executable and version it runs. Also the working
   directory (``python -c`` puts it first on ``sys.path``) and the environment, but for variables
   that change from one shell to the next and no package reads (``VOLATILE_VARIABLES``);
-- the child's ``sys.path``: every entry's directory and the ``.pth`` files in it. A directory
+- the child's ``sys.path``: every entry's directory and the ``.pth`` files in it, and the
+  directories the interpreter would add if they existed (the user site-packages). A directory
   whose mtime changed is compared by the names in it that imports can see (``IMPORT_SUFFIXES``
-  and subdirectories): a module added that could shadow another counts, a report written into the
+  and packages): a module added that could shadow another counts, a report written into the
   working directory does not;
-- every file behind a module the probe loaded (start-up modules, the import, the access and
-  what the probe looked at afterwards): size and mtime, and a content hash where the mtime is
-  not to be trusted (within ``MTIME_SLACK`` seconds of the time it was recorded, or later);
-  and the directory holding each, so that a new module next to one is seen.
+- every file the probe read: the files behind the modules it loaded (start-up modules, the
+  import, the access and what it looked at afterwards) and every other file it opened for
+  reading (a stub read by a lazy loader, ``entry_points.txt``, a data file), with the directory
+  holding each: size, mtime and ctime (which no tool sets back), and a content hash compared
+  when the timestamps moved but the file may be the same (a fresh checkout, a restored cache).
+
+A file whose ctime is not earlier than the moment the first probe started (``start_boundary``,
+on the clock files are stamped with) may have changed while a probe read it; so may a directory
+holding an import-visible name stamped so. Such a result is not kept (an entry saying why is kept
+instead), and the next run measures it again.
+
+Every cache file is authenticated with HMAC-SHA256 under a secret kept outside the project
+(``cache_key``): a cache shipped in a repository, or edited by hand, is ignored and rewritten,
+so a warm run trusts what it reads without re-validating entries it does not report. Cache files
+are read only if they are regular files below ``DOCUMENT_LIMIT`` bytes, opened without blocking
+and without following symlinks; a default ``.aoinspect_cache`` that is a symlink is not used.
+Anything unreadable, malformed, foreign or stale is ignored and rewritten, never fatal; and each
+run that could not use a result says why (``ProbeCache.miss``).
 
 One file per package and environment holds every entry; it is written to a temporary file and
 renamed over the old one, so that a concurrent run reads either the old file or the new one.
-Anything unreadable, truncated, foreign or stale is ignored and rewritten, never fatal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
+import stat
 import sys
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from aoinspect.probing.wire import ProbeRequest, ProbeRun
 
+if TYPE_CHECKING:
+    # Runs a helper child: (command, timeout) -> (exit status or None, stdout, timed out).
+    RunHelper = Callable[[list[str], float], tuple[int | None, bytes, bool]]
+
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
-VERSION = 3  # 3: a probe that sees warnings as a bare interpreter does (2 measured without them)
-# An mtime this close to the moment it was recorded may not change when the file does (coarse
-# timestamps, a write in the same tick): such files are compared by content.
-MTIME_SLACK = 2.0
+VERSION = 4  # 4: signed files, every file read tracked; 3: a probe that sees warnings as a bare interpreter does
+# The secret that authenticates cache files: this variable (a CI secret, so that a cache restored
+# between CI runs is still used), else a key file created in the user's cache directory.
+KEY_VARIABLE = "AOINSPECT_CACHE_KEY"
+KEY_FILE_LIMIT = 4096
+# Larger cache files are not read (a symlink to /dev/zero, a planted giant file).
+DOCUMENT_LIMIT = 256 * 1024 * 1024
+# Files up to this size are hashed when recorded, so that one whose timestamps moved but whose
+# content did not (a fresh checkout, a restored CI cache) still validates; larger ones (shared
+# libraries) are compared by size and timestamps only.
+DIGEST_LIMIT = 2 * 1024 * 1024
+# Files with whole-second timestamps (FAT, some network filesystems) may have changed up to
+# this long before their timestamp says.
+COARSE_SLACK_NS = 2_000_000_000
 # Set by shells, terminals and CI runners, different in every session, run or step, and never
 # read by a package to decide what to import. Every other variable is part of the key: a package
 # may read any of them.
@@ -70,9 +101,40 @@ README = """\
 # aoinspect cache
 
 Measurements made by `aoinspect`, reused while the interpreter, the environment, sys.path and
-every file the measured imports read are unchanged. Safe to delete at any time;
-`aoinspect --no-cache` ignores it and `--cache-dir` moves it.
+every file the measured imports read are unchanged. Each file is authenticated with a key kept
+outside the project (`~/.cache/aoinspect/key`, or `AOINSPECT_CACHE_KEY`): a copy made by anyone
+else is ignored. Safe to delete at any time; `aoinspect --no-cache` ignores it and `--cache-dir`
+moves it.
 """
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+# Linux stamps files with its coarse real-time clock (up to a tick behind the real time) or, for
+# a ctime someone looked at, the real time.
+_CLOCK_REALTIME_COARSE = 5
+# Elsewhere: how far a file's timestamp may lag the real time of its change, at most.
+TICK_NS = 20_000_000
+
+
+def start_boundary() -> int:
+    """A time on the clock files are stamped with, taken before a probe starts: every file
+    changed before this call has an earlier ctime, every file changed after it returns a later
+    or equal one. On Linux, the coarse clock once it has passed the real time of the call (it
+    lags by a tick or so: a few milliseconds, waited for only when something is measured);
+    elsewhere now less TICK_NS, so that a file changed just before may count as changed."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            target = time.time_ns()
+            for _attempt in range(200):
+                current = time.clock_gettime_ns(_CLOCK_REALTIME_COARSE)
+                if current > target:
+                    return current
+                time.sleep(0.001)
+    return time.time_ns() - TICK_NS
 
 
 def find_cache_dir(start: str) -> str:
@@ -83,156 +145,510 @@ def find_cache_dir(start: str) -> str:
     return os.path.join(os.path.dirname(pyproject) if pyproject else os.path.abspath(start), CACHE_DIR_NAME)
 
 
-def _environment_key(python: str) -> str:
-    """What, outside the files, decides what a child imports: hashed."""
-    try:
-        # The directory decides the environment (a venv's bin/python and bin/python3 are one).
-        real = os.path.realpath(python)
-        status = os.stat(real)
-        interpreter = [os.path.dirname(os.path.abspath(python)), real, status.st_size, status.st_mtime_ns]
-    except OSError:
-        interpreter = [python, None, None, None]
-    environment = sorted((key, value) for key, value in os.environ.items()
-                         if key not in VOLATILE_VARIABLES and not key.startswith("AOINSPECT_"))
-    text = json.dumps([interpreter, os.getcwd(), environment])
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+# --- the key --------------------------------------------------------------------------------------
 
 
-def _file_state(path: str, now: float) -> list[Any] | None:
-    """``[size, mtime_ns, content hash or None]`` of a file, None if it is missing."""
+def key_file_path() -> str:
+    """``$XDG_CACHE_HOME/aoinspect/key``, else ``~/.cache/aoinspect/key``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "aoinspect", "key")
+
+
+def cache_key() -> tuple[bytes | None, str | None]:
+    """The secret that authenticates cache files, or None and why there is none: the
+    ``AOINSPECT_CACHE_KEY`` variable, else the key file, created (0600) on first use."""
+    variable = os.environ.get(KEY_VARIABLE)
+    if variable:
+        return variable.encode("utf-8", "surrogateescape"), None
+    path = key_file_path()
+    text = _read_bounded(path, KEY_FILE_LIMIT, follow=True)
+    if text is None and not os.path.lexists(path):
+        try:
+            _create_key(path)
+        except OSError as exc:
+            return None, f"there is no cache key and {path} cannot be created ({exc.strerror or exc})"
+        text = _read_bounded(path, KEY_FILE_LIMIT, follow=True)
+    if text is not None and len(text.strip()) >= 32:
+        return text.strip(), None
+    return None, f"the cache key {path} is not a readable key file of at least 32 characters"
+
+
+def _create_key(path: str) -> None:
+    """A new random key at ``path``, mode 0600, appearing whole (written aside, then linked in),
+    unless a concurrent run's appeared first."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.{os.urandom(4).hex()}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o600)
     try:
-        status = os.stat(path)
+        with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+            stream.write(os.urandom(32).hex() + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another run's key: use it
+        except OSError:
+            if not os.path.lexists(path):  # a filesystem without hard links
+                os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+
+
+def _mac(key: bytes, body: bytes) -> str:
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+# --- reading and writing cache files, safely ------------------------------------------------------
+
+
+def _read_bounded(path: str, limit: int, follow: bool = False) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes: opened without
+    blocking (a FIFO) and, unless ``follow``, without following a symlink (one to /dev/zero)."""
+    flags = os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC | _O_BINARY | (0 if follow else _O_NOFOLLOW)
+    try:
+        descriptor = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        return None if len(data) > limit else data
     except OSError:
         return None
+    finally:
+        os.close(descriptor)
+
+
+def _read_document(path: str, key: bytes) -> tuple[Any, str | None]:
+    """The authenticated JSON document at ``path``, or None and why it cannot be used."""
+    if not os.path.lexists(path):
+        return None, "missing"
+    data = _read_bounded(path, DOCUMENT_LIMIT)
+    if data is None:
+        return None, "the cache file is not a regular file of a sane size: ignored and rewritten"
+    header, _newline, body = data.partition(b"\n")
+    parts = header.split(b" ")
+    if len(parts) != 3 or parts[0] != FORMAT.encode() or parts[1] != str(VERSION).encode():
+        return None, "the cache file is not one this version of aoinspect wrote: ignored and rewritten"
+    if not hmac.compare_digest(parts[2], _mac(key, body).encode()):
+        return None, ("the cache file was not written by aoinspect with this machine's key (a cache shipped "
+                      "with the project, edited, or made under another key): ignored and rewritten")
+    try:
+        return json.loads(body), None
+    except (ValueError, RecursionError):
+        return None, "the cache file is malformed: ignored and rewritten"
+
+
+def _write_document(path: str, key: bytes, document: Any) -> None:
+    """Write ``document`` with its MAC to a temporary file beside ``path`` and rename it over."""
+    body = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    data = f"{FORMAT} {VERSION} {_mac(key, body)}\n".encode() + body
+    temporary = os.path.join(os.path.dirname(path), f".tmp-{os.urandom(8).hex()}.json")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
+                         0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def _private_dir(root: str, *parts: str) -> str:
+    """``root/parts...``, created as needed, every part a real directory (no symlink planted in
+    a shipped cache leads a write elsewhere). Raises OSError otherwise."""
+    path = root
+    for part in parts:
+        path = os.path.join(path, part)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(path, 0o755)
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise OSError(f"{path} is not a directory")
+    return path
+
+
+def refuse_directory(directory: str) -> str | None:
+    """Why the cache directory ``directory`` is not used, or None. A default
+    ``.aoinspect_cache`` that is a symlink (one shipped by a repository, pointing out of the
+    project) is not followed; an explicit ``--cache-dir`` is resolved by the CLI first."""
+    try:
+        status = os.lstat(directory)
+    except OSError:
+        return None  # created on first write
+    if stat.S_ISLNK(status.st_mode):
+        return f"the cache directory {directory} is a symbolic link, which aoinspect does not follow " \
+               "(--cache-dir may name any directory)"
+    if not stat.S_ISDIR(status.st_mode):
+        return f"the cache directory {directory} is not a directory"
+    return None
+
+
+# --- what a result depends on ---------------------------------------------------------------------
+
+
+def interpreter_identity(python: str, run_helper: RunHelper | None = None) -> dict[str, Any]:
+    """The interpreter ``python`` runs, by what it is rather than by the file named: the real
+    executable with its size and mtime, and the ``pyvenv.cfg`` that makes it a venv's. A script
+    (a pyenv shim, whose target depends on ``.python-version``) is asked, through ``run_helper``
+    (``runner.run_bounded``), which executable and version it runs; one that cannot be asked
+    gets an identity no other run shares. A binary is not run, so a warm run starts no process."""
+    if os.sep not in python and (os.altsep is None or os.altsep not in python):
+        import shutil
+
+        python = shutil.which(python) or python  # `--python python`: the shim PATH finds first
+    named = os.path.abspath(python)
+    identity: dict[str, Any] = {"named": os.path.dirname(named)}
+    real = os.path.realpath(named)
+    if real == os.path.realpath(sys.executable):
+        identity["version"] = sys.version.split()[0]
+    elif _is_script(real):
+        identity.update(_ask_interpreter(python, run_helper))
+        real = identity.get("executable") or real
+    identity["executable"] = real
+    try:
+        # Not the ctime: a CI runner that installs the same Python afresh keeps its cache.
+        status = os.stat(real)
+        identity["stat"] = [status.st_size, status.st_mtime_ns]
+    except OSError:
+        identity["stat"] = None
+    # A venv is its bin/ directory's parent; pyvenv.cfg decides its site-packages. By content:
+    # a venv created afresh in every CI run is the same venv.
+    for directory in (os.path.dirname(named), os.path.dirname(os.path.dirname(named))):
+        config = os.path.join(directory, "pyvenv.cfg")
+        if os.path.lexists(config):
+            identity["pyvenv"] = [config, _digest(config)]
+            break
+    return identity
+
+
+def _is_script(path: str) -> bool:
+    """Whether ``path`` is a ``#!`` script (a shim), read without blocking."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_CLOEXEC | _O_BINARY)
+    except (OSError, ValueError):
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(descriptor).st_mode) and os.read(descriptor, 2) == b"#!"
+    except OSError:
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def _ask_interpreter(python: str, run_helper: RunHelper | None) -> dict[str, Any]:
+    unknown = {"unknown": os.urandom(8).hex()}  # never the same twice: measured, never served
+    if run_helper is None:
+        return unknown
+    command = [python, "-c", "import sys; print(sys.executable); print(sys.version.split()[0]); print(sys.prefix)"]
+    try:
+        returncode, output, _timed_out = run_helper(command, 30.0)
+    except OSError:
+        return unknown
+    lines = output.decode("utf-8", "replace").splitlines()
+    if returncode != 0 or len(lines) < 3:
+        return unknown
+    return {"executable": os.path.realpath(lines[0]) if lines[0] else None, "version": lines[1],
+            "prefix": lines[2]}
+
+
+def _key_parts(python: str, key: bytes, run_helper: RunHelper | None) -> dict[str, Any]:
+    """What, outside the files, decides what a child imports: the interpreter, the working
+    directory and the environment (each variable's value under the key, never in clear)."""
+    variables = {
+        name: _mac(key, value.encode("utf-8", "surrogateescape"))[:16]
+        for name, value in sorted(os.environ.items())
+        if name not in VOLATILE_VARIABLES and not name.startswith("AOINSPECT_")
+    }
+    return {"interpreter": interpreter_identity(python, run_helper), "cwd": os.getcwd(), "variables": variables}
+
+
+def _hash_parts(parts: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _parts_changed(old: Any, new: Mapping[str, Any]) -> str:
+    """Which key part differs between a cache file of another environment and this run's."""
+    try:
+        if old["interpreter"] != new["interpreter"]:
+            before, after = old["interpreter"], new["interpreter"]
+
+            def name(identity: Mapping[str, Any]) -> str:
+                version = identity.get("version")
+                return f"{identity.get('executable')}" + (f" {version}" if version else "")
+
+            if name(before) != name(after):
+                return f"the interpreter changed ({name(before)} -> {name(after)})"
+            return f"the interpreter changed ({name(after)} was replaced or its venv reconfigured)"
+        if old["cwd"] != new["cwd"]:
+            return f"the working directory changed ({old['cwd']} -> {new['cwd']})"
+        before, after = old["variables"], new["variables"]
+        for variable in sorted(set(before) | set(after)):
+            if variable not in before:
+                return f"the environment variable {variable} was set"
+            if variable not in after:
+                return f"the environment variable {variable} was unset"
+            if before[variable] != after[variable]:
+                return f"the environment variable {variable} changed"
+    except (KeyError, TypeError, AttributeError):
+        pass
+    return "the interpreter or the environment changed"
+
+
+def _file_state(path: str) -> list[Any] | None:
+    """``[size, mtime_ns, ctime_ns, content hash or None]`` of a file, None if it is missing."""
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
     digest = None
-    if status.st_mtime_ns / 1e9 > now - MTIME_SLACK:
+    if stat.S_ISREG(status.st_mode) and status.st_size <= DIGEST_LIMIT:
         digest = _digest(path)
-    return [status.st_size, status.st_mtime_ns, digest]
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, digest]
 
 
 def _digest(path: str) -> str | None:
-    try:
-        with open(path, "rb") as stream:
-            return hashlib.sha256(stream.read()).hexdigest()
-    except OSError:
-        return None
+    data = _read_bounded(path, DIGEST_LIMIT, follow=True)
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-# What in a directory can change what an import finds there: subdirectories (packages,
-# namespace packages, ``.dist-info``), modules of every kind, ``.pth`` files and archives that a
-# ``.pth`` may put on ``sys.path``. A report written into the working directory is none of these.
+def _changed_since(state: list[Any] | None, started_ns: int) -> bool:
+    """Whether the file may have changed after ``started_ns`` (``start_boundary``): its ctime
+    (which every change, and every reset of the mtime, moves) is not earlier."""
+    if state is None:
+        return False
+    changed = max(state[1], state[2])
+    if changed % 1_000_000_000 == 0:  # whole-second timestamps
+        return bool(changed >= started_ns - COARSE_SLACK_NS)
+    return bool(changed >= started_ns)
+
+
+# What in a directory can change what an import finds there: packages, namespace packages and
+# distribution metadata, modules of every kind, ``.pth`` files and archives that a ``.pth`` may
+# put on ``sys.path``. A report written into the working directory is none of these, nor the
+# ``__pycache__`` a first run writes, nor this cache.
 IMPORT_SUFFIXES = (".py", ".pyc", ".pyw", ".pyd", ".so", ".pth", ".zip", ".egg", ".egg-link", ".whl")
+METADATA_SUFFIXES = (".dist-info", ".egg-info", ".egg")
 
 
 def _dir_mtime(path: str) -> int | None:
     try:
         return os.stat(path or ".").st_mtime_ns
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
 def _dir_state(path: str) -> list[Any] | None:
     """``[mtime_ns, listing digest]`` of a directory, None if it is missing."""
     mtime = _dir_mtime(path)
-    return None if mtime is None else [mtime, _listing_digest(path)]
+    return None if mtime is None or not os.path.isdir(path or ".") else [mtime, _listing_digest(path)]
 
 
 def _listing_digest(path: str) -> str | None:
-    """A digest of the names in ``path`` that imports can see (``IMPORT_SUFFIXES``, directories)."""
+    """A digest of the names in ``path`` that imports can see (``IMPORT_SUFFIXES``, packages)."""
     names = []
     try:
         with os.scandir(path or ".") as entries:
             for entry in entries:
+                name = entry.name
+                if name.endswith(IMPORT_SUFFIXES):
+                    names.append(name)
+                    continue
+                if name == "__pycache__" or not (name.isidentifier() or name.endswith(METADATA_SUFFIXES)):
+                    continue
                 try:
-                    if entry.name.endswith(IMPORT_SUFFIXES) or entry.is_dir():
-                        names.append(entry.name)
+                    if entry.is_dir():
+                        names.append(name)
                 except OSError:
-                    names.append(entry.name)
-    except OSError:
+                    names.append(name)
+    except (OSError, ValueError):
         return None
     text = "\0".join(sorted(names))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def _shown(path: str) -> str:
+    """A path for a one-line message: as it is if printable, else quoted with escapes."""
+    return path if path.isprintable() else repr(path)
+
+
+def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> str | None:
+    """A name an import can see that appeared in ``directory`` after ``started_ns`` (its ctime
+    is not earlier), which a probe may or may not have seen; looked for only in a directory
+    that changed since (a first run's ``__pycache__`` is not such a name)."""
+    if state is None or not _changed_since([0, state[0], state[0]], started_ns):
+        return None
+    try:
+        with os.scandir(directory or ".") as entries:
+            for entry in entries:
+                name = entry.name
+                with contextlib.suppress(OSError):
+                    if not (name.endswith(IMPORT_SUFFIXES) or (
+                            (name.isidentifier() or name.endswith(METADATA_SUFFIXES)) and name != "__pycache__"
+                            and entry.is_dir())):
+                        continue
+                    status = entry.stat(follow_symlinks=False)
+                    if _changed_since([0, status.st_mtime_ns, status.st_ctime_ns], started_ns):
+                        return os.path.join(directory, name)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _file_problem(path: str, recorded: Any) -> str | None:
+    """Why the file no longer matches its recorded state, or None."""
+    if recorded is None:
+        return f"{_shown(path)} appeared" if os.path.lexists(path) else None
+    size, mtime, ctime, digest = recorded
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return f"{_shown(path)} was removed"
+    if status.st_size == size and status.st_mtime_ns == mtime and status.st_ctime_ns == ctime:
+        return None
+    if status.st_size == size and digest is not None and _digest(path) == digest:
+        return None  # touched, checked out again or restored, but the same
+    return f"{_shown(path)} changed"
+
+
+def _dir_problem(path: str, recorded: Any) -> str | None:
+    """Why the directory no longer matches, or None: unchanged, or changed only in what no
+    import can see (a report written beside it)."""
+    if recorded is None:
+        return f"the directory {_shown(path)} appeared" if os.path.isdir(path or ".") else None
+    mtime, digest = recorded
+    current = _dir_mtime(path)
+    if current is None:
+        return f"the directory {_shown(path)} was removed"
+    if current == mtime or (digest is not None and _listing_digest(path) == digest):
+        return None
+    return f"a module was added to or removed from {_shown(path or os.getcwd())}"
+
+
 class _Validator:
-    """Checks recorded file and directory states against the disk, each path once per run."""
+    """Checks recorded states against the disk, each (path, state) once per run."""
 
     def __init__(self) -> None:
-        self._files: dict[str, bool] = {}
-        self._dirs: dict[str, bool] = {}
-        self.paths: dict[str, bool] = {}  # a file and its directory, both
+        self._checked: dict[tuple[bool, str, Any], str | None] = {}
 
-    def file_ok(self, path: str, recorded: Any) -> bool:
-        known = self._files.get(path)
-        if known is None:
-            known = self._files[path] = self._check_file(path, recorded)
-        return known
-
-    @staticmethod
-    def _check_file(path: str, recorded: Any) -> bool:
-        if recorded is None:
-            return not os.path.exists(path)
-        size, mtime, digest = recorded
-        try:
-            status = os.stat(path)
-        except OSError:
-            return False
-        if status.st_size != size:
-            return False
-        if digest is not None:
-            return bool(_digest(path) == digest)
-        return bool(status.st_mtime_ns == mtime)
-
-    def confirmed_file(self, path: str) -> bool:
-        return self._files.get(path) is True
-
-    def confirmed_dir(self, path: str) -> bool:
-        return self._dirs.get(path) is True
-
-    def dir_ok(self, path: str, recorded: Any) -> bool:
-        known = self._dirs.get(path)
-        if known is None:
-            known = self._dirs[path] = self._check_dir(path, recorded)
-        return known
-
-    @staticmethod
-    def _check_dir(path: str, recorded: Any) -> bool:
-        """Unchanged, or changed only in what no import can see (a report written beside it)."""
-        if recorded is None:
-            return not os.path.isdir(path or ".")
-        mtime, digest = recorded
-        try:
-            if os.stat(path or ".").st_mtime_ns == mtime:
-                return True
-        except OSError:
-            return False
-        return digest is not None and _listing_digest(path) == digest
+    def problem(self, files: Mapping[str, Any], dirs: Mapping[str, Any]) -> str | None:
+        checked = self._checked
+        for is_file, states in ((False, dirs), (True, files)):
+            for path, state in states.items():
+                memo = (is_file, path, tuple(state) if type(state) is list else state)
+                if memo not in checked:
+                    checked[memo] = _file_problem(path, state) if is_file else _dir_problem(path, state)
+                if checked[memo] is not None:
+                    return checked[memo]
+        return None
 
 
 def _pth_files(directory: str) -> list[str]:
     try:
         return sorted(os.path.join(directory, name) for name in os.listdir(directory or ".") if name.endswith(".pth"))
-    except OSError:
+    except (OSError, ValueError):
         return []
 
 
-class ProbeCache:
-    """Cached probe runs of one package, for one interpreter and environment."""
+def _raw_reads(run: ProbeRun, section: str) -> list[str] | None:
+    """What the child reported it read (``reads``) in its ``section`` lines; None if it could
+    not keep count (too many)."""
+    reads: list[str] = []
+    for line in run.raw:
+        if line.get("section") != section:
+            continue
+        value = line.get("reads", [])
+        if value is None:
+            return None
+        if isinstance(value, list):
+            reads.extend(item for item in value if isinstance(item, str))
+    return reads
 
-    def __init__(self, directory: str, python: str, package: str) -> None:
+
+def _raw_search(run: ProbeRun) -> list[str]:
+    for line in run.raw:
+        if line.get("section") == "import":
+            value = line.get("search", [])
+            if isinstance(value, list):
+                return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _is_import(shared: Any) -> bool:
+    return (isinstance(shared, dict) and isinstance(shared.get("lines"), list)
+            and isinstance(shared.get("files"), dict) and isinstance(shared.get("dirs"), dict))
+
+
+def _is_entry(entry: Any, imports: int) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    if "discarded" in entry:
+        return isinstance(entry["discarded"], str)
+    index = entry.get("import")
+    return (type(index) is int and 0 <= index < imports and isinstance(entry.get("lines"), list)
+            and isinstance(entry.get("files"), dict) and isinstance(entry.get("dirs"), dict))
+
+
+_UNCACHEABLE = -1  # an import whose results cannot be kept (import_index)
+_SHARED_SECTIONS = ("import", "server")
+# Lines keep what the parsers read; what the cache keeps apart (files, reads) is dropped.
+_DROPPED_KEYS = ("files", "reads", "search", "token")
+
+
+class ProbeCache:
+    """Cached probe runs of one package, for one interpreter and environment. ``miss`` says why
+    a run could not use a result (the first reason), for the report."""
+
+    def __init__(self, directory: str, python: str, package: str, run_helper: RunHelper | None = None) -> None:
+        """``run_helper``: how to run a helper child (``runner.run_bounded``), to ask an
+        interpreter that is a script what it runs."""
         self.directory = directory
         self.package = package
-        self.environment = _environment_key(python)
-        self.path = os.path.join(directory, f"v{VERSION}", package, self.environment[:32] + ".json")
+        self.hits = 0
+        self.miss: str | None = None
+        self.started_ns: int | None = None  # when the first probe started (start_boundary)
         self._lock = threading.Lock()
         self._entries: dict[str, Any] | None = None  # request key -> entry, once read
         self._imports: list[Any] = []  # the import and server lines entries share
-        self._files: dict[str, Any] = {}
-        self._dirs: dict[str, Any] = {}
         self._dirty = False
         self._import_index: dict[int, int] = {}  # id(ImportSection) -> its index in _imports
+        self._import_problems: dict[int, str | None] = {}
         self._parsed_imports: dict[int, tuple[Any, str | None]] = {}
-        self.hits = 0
+        self._validator = _Validator()
+        self._document_problem: str | None = None
+        self.refused = refuse_directory(directory)
+        self.key, key_problem = (None, None) if self.refused else cache_key()
+        self.refused = self.refused or key_problem
+        self.parts: dict[str, Any] = {}
+        self.environment = ""
+        self.path = ""
+        if self.key is not None:
+            self.parts = _key_parts(python, self.key, run_helper)
+            self.environment = _hash_parts(self.parts)
+            self.path = os.path.join(directory, f"v{VERSION}", package, self.environment[:32] + ".json")
+
+    def mark_started(self, boundary: int | None = None) -> None:
+        """A probe starts now, or started after ``boundary`` (``start_boundary``: an early
+        probe); a file changed since the first may have been read changed."""
+        started = start_boundary() if boundary is None else boundary
+        self.started_ns = started if self.started_ns is None else min(self.started_ns, started)
+
+    def _note_miss(self, reason: str) -> None:
+        if self.miss is None:
+            self.miss = reason
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -240,163 +656,230 @@ class ProbeCache:
         if self._entries is not None:
             return
         self._entries = {}
-        try:
-            with open(self.path, encoding="utf-8") as stream:
-                document = json.load(stream)
-            if not (isinstance(document, dict) and document.get("format") == FORMAT
-                    and document.get("version") == VERSION and document.get("environment") == self.environment):
-                return
-            imports, files, dirs, entries = (document["imports"], document["files"], document["dirs"],
-                                             document["entries"])
-            if not (isinstance(imports, list) and isinstance(files, dict) and isinstance(dirs, dict)
-                    and isinstance(entries, dict)):
-                return
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
-            return  # missing, truncated or foreign: start afresh, and rewrite it
-        validator = _Validator()
-        try:
-            fresh_imports = [self._import_valid(shared, files, dirs, validator) for shared in imports]
-            for key, entry in entries.items():
-                if fresh_imports[entry["import"]] and self._entry_valid(entry, files, dirs, validator):
-                    self._entries[key] = entry
-        except (KeyError, TypeError, ValueError, IndexError):
-            self._entries = {}
+        if self.key is None:
+            self._document_problem = self.refused
             return
-        # Carry over only the states just confirmed: a stale one would hide the next change.
-        self._imports = imports
-        self._files = {path: state for path, state in files.items() if validator.confirmed_file(path)}
-        self._dirs = {path: state for path, state in dirs.items() if validator.confirmed_dir(path)}
+        document, problem = _read_document(self.path, self.key)
+        if document is None:
+            self._document_problem = self._why_no_document() if problem == "missing" else problem
+            return
+        try:
+            if not (isinstance(document, dict) and document.get("environment") == self.environment
+                    and document.get("package") == self.package
+                    and isinstance(document["imports"], list) and isinstance(document["entries"], dict)
+                    and all(_is_import(shared) for shared in document["imports"])):
+                raise TypeError
+        except (KeyError, TypeError):
+            self._document_problem = "the cache file is malformed: ignored and rewritten"
+            return
+        # Authenticated: written by this machine's aoinspect, so its shape is checked (cheaply,
+        # in case of a bug) but its states are not: each entry's dependencies are checked when
+        # it is asked for, and only then.
+        self._imports = document["imports"]
+        count = len(self._imports)
+        self._entries = {key: entry for key, entry in document["entries"].items() if _is_entry(entry, count)}
+        self._dirty = len(self._entries) != len(document["entries"])
 
-    def _paths_valid(self, paths: Iterable[str], files: Mapping[str, Any], dirs: Mapping[str, Any],
-                     validator: _Validator) -> bool:
-        checked = validator.paths  # most paths recur in every entry: each is judged once
-        for path in paths:
-            valid = checked.get(path)
-            if valid is None:
-                directory = os.path.dirname(path)
-                valid = checked[path] = (validator.file_ok(path, files[path])
-                                         and validator.dir_ok(directory, dirs[directory]))
-            if not valid:
-                return False
-        return True
+    def _why_no_document(self) -> str:
+        """No cache file for this environment: which key part changed since the newest cache
+        file of this package, if there is one."""
+        assert self.key is not None
+        folder = os.path.dirname(self.path)
+        newest: tuple[int, str] | None = None
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(".json") and not entry.name.startswith(".tmp-"):
+                    with contextlib.suppress(OSError):
+                        mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                        if newest is None or mtime > newest[0]:
+                            newest = (mtime, entry.path)
+        if newest is None:
+            return "nothing was cached yet for this package"
+        other, problem = _read_document(newest[1], self.key)
+        if not isinstance(other, dict):
+            # Not ours (another key, shipped): that, rather than what else differs, is the news.
+            return problem or "nothing was cached yet for this interpreter and environment"
+        return _parts_changed(other.get("parts"), self.parts)
 
-    def _import_valid(self, shared: Any, files: Mapping[str, Any], dirs: Mapping[str, Any],
-                      validator: _Validator) -> bool:
-        for entry in shared["sys_path"]:
-            if not validator.dir_ok(entry, dirs[entry]):
-                return False
-        return self._paths_valid(shared["paths"], files, dirs, validator)
+    def _entry_problem(self, entry: Any) -> str | None:
+        if not isinstance(entry, dict):
+            return "the cache entry is malformed"
+        if "discarded" in entry:
+            return f"{entry['discarded']} (last run)"
+        index = entry["import"]
+        if index not in self._import_problems:
+            shared = self._imports[index]
+            self._import_problems[index] = self._validator.problem(shared["files"], shared["dirs"])
+        return self._import_problems[index] or self._validator.problem(entry["files"], entry["dirs"])
 
-    def _entry_valid(self, entry: Any, files: Mapping[str, Any], dirs: Mapping[str, Any],
-                     validator: _Validator) -> bool:
-        return self._paths_valid(entry["paths"], files, dirs, validator)
+    def _valid_entry(self, key: str) -> Any:
+        """The entry for ``key`` if every file and directory it depends on is as recorded;
+        otherwise None, with the reason noted and the entry dropped."""
+        assert self._entries is not None
+        entry = self._entries.get(key)
+        if entry is None:
+            self._note_miss(self._document_problem or "not measured before")
+            return None
+        try:
+            problem = self._entry_problem(entry)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            problem = "the cache entry is malformed"
+        if problem is not None:
+            self._note_miss(problem)
+            del self._entries[key]
+            self._dirty = True
+            return None
+        return entry
 
     def has(self, fields: Sequence[str]) -> bool:
         """Whether a valid entry for the request with these fields is cached."""
         with self._lock:
             self._load()
-            assert self._entries is not None
-            return json.dumps(list(fields)) in self._entries
+            return self._valid_entry(json.dumps(list(fields))) is not None
 
     def get(self, request: ProbeRequest, timeout: float) -> ProbeRun | None:
         """The cached run of ``request``, if it is still valid."""
         from aoinspect.probing import wire
 
+        key = _request_key(request)
         with self._lock:
             self._load()
-            assert self._entries is not None
-            entry = self._entries.get(_request_key(request))
+            entry = self._valid_entry(key)
             if entry is None:
                 return None
-            shared = self._parsed_imports.get(entry["import"])
-            if shared is None:
-                # Parsed once: every entry of a fork server shares one import section.
-                shared = self._parsed_imports[entry["import"]] = wire.parse_all(self._imports[entry["import"]]["lines"])
-        if shared[1] is not None:
-            return None
-        run = wire.make_run(request, entry["lines"], 0, False, timeout, "", shared=shared[0])
-        if run.protocol_error is not None or not run.completed:
-            return None
-        self.hits += 1
+            try:
+                shared = self._parsed_imports.get(entry["import"])
+                if shared is None:
+                    # Parsed once: every entry of a fork server shares one import section.
+                    shared = self._parsed_imports[entry["import"]] = wire.parse_all(
+                        self._imports[entry["import"]]["lines"])
+                run = None
+                if shared[1] is None:
+                    run = wire.make_run(request, entry["lines"], 0, False, timeout, "", shared=shared[0])
+            except Exception:  # noqa: BLE001 - an entry that does not parse is no result, never a crash
+                run = None
+            if run is None or run.protocol_error is not None or not run.completed:
+                self._note_miss("the cache entry is malformed")
+                assert self._entries is not None
+                self._entries.pop(key, None)
+                self._dirty = True
+                return None
+            self.hits += 1
         return wire.replace_from_cache(run)
 
     # --- writing -------------------------------------------------------------------------------
 
+    def _states(self, files: Iterable[str | None], loaded: Iterable[str | None] = (),
+                dirs: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        """The states of ``files`` (``loaded``: module files, which existed when read), of the
+        directories holding them and of ``dirs``; and, if one of them changed after the probe
+        started (a file, or a module added to a directory), which."""
+        file_states: dict[str, Any] = {}
+        dir_states: dict[str, Any] = {}
+        changed = None
+        started = time.time_ns() - TICK_NS if self.started_ns is None else self.started_ns
+        must_exist = {path for path in loaded if path}
+        for path in (*must_exist, *files):
+            if not path or path in file_states:
+                continue
+            state = _file_state(path)
+            file_states[path] = state
+            if changed is None and (_changed_since(state, started) or (state is None and path in must_exist)):
+                changed = f"{_shown(path)} changed while it was measured"
+            directory = os.path.dirname(path)
+            if directory not in dir_states:
+                dir_states[directory] = _dir_state(directory)
+        for directory in dirs:
+            if directory not in dir_states:
+                dir_states[directory] = _dir_state(directory)
+        for directory, state in dir_states.items():
+            if changed is not None:
+                break
+            added = _added_since(directory, state, started)
+            if added is not None:
+                changed = f"{_shown(added)} was added while it was measured"
+        return file_states, dir_states, changed
+
     def put(self, runs: Sequence[ProbeRun]) -> None:
-        """Keep every run that went to its end, with the state of what it depended on."""
+        """Keep every run that went to its end, with the state of what it depended on; a run
+        that read a file changed since it started is kept as the reason it was not."""
         from aoinspect.probing import wire
 
+        if self.key is None:
+            return
         with contextlib.suppress(OSError):
             # Before any directory is recorded: creating it changes its parent's mtime.
             _prepare(self.directory)
-        now = time.time()
         with self._lock:
             self._load()
             assert self._entries is not None
-            import_index = self._import_index
             for run in runs:
                 if not run.completed or run.protocol_error or run.retried_after or run.from_cache or not run.raw:
                     continue
                 imported = run.get(wire.ImportSection)
                 if imported is None or not imported.ok:
                     continue
-                # The files behind each module are kept once, as dependencies, not in every line.
-                lines = [{key: value for key, value in line.items() if key != "files"} for line in run.raw]
-                shared_lines = [line for line in lines if line.get("section") in _SHARED_SECTIONS]
-                own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
-                index = import_index.get(id(imported))
+                lines = [{key: value for key, value in line.items() if key not in _DROPPED_KEYS} for line in run.raw]
+                index = self._import_index.get(id(imported))
                 if index is None:
-                    paths = self._record_files(imported.files.values(), now)
-                    for entry in imported.sys_path:
-                        self._dirs[entry] = _dir_state(entry)
-                        paths.extend(self._record_files(_pth_files(entry), now))
-                    self._imports.append({"lines": shared_lines, "sys_path": list(imported.sys_path),
-                                          "paths": sorted(set(paths))})
-                    index = import_index[id(imported)] = len(self._imports) - 1
+                    index = self._import_index[id(imported)] = self._record_import(run, imported, lines)
+                key = _request_key(run.request)
+                self._dirty = True
+                if index == _UNCACHEABLE:
+                    self._entries[key] = {"discarded": self._import_problems[_UNCACHEABLE]}
+                    continue
                 files: list[str | None] = []
                 for section in run.sections:
                     if isinstance(section, (wire.ResolveSection, wire.DoneSection)):
                         files.extend(section.files.values())
-                self._entries[_request_key(run.request)] = {
-                    "import": index, "lines": own_lines, "paths": sorted(set(self._record_files(files, now))),
-                }
-                self._dirty = True
+                reads = _raw_reads(run, "done")
+                if reads is None:
+                    self._entries[key] = {"discarded": "it opened too many files to track"}
+                    continue
+                file_states, dir_states, changed = self._states(reads, files)
+                if changed is not None:
+                    self._entries[key] = {"discarded": changed}
+                    continue
+                own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
+                self._entries[key] = {"import": index, "lines": own_lines, "files": file_states, "dirs": dir_states}
 
-    def _record_files(self, paths: Iterable[str | None], now: float) -> list[str]:
-        recorded = []
-        for path in paths:
-            if not path:
-                continue
-            if path not in self._files:
-                self._files[path] = _file_state(path, now)
-                directory = os.path.dirname(path)
-                if directory not in self._dirs:
-                    self._dirs[directory] = _dir_state(directory)
-            recorded.append(path)
-        return recorded
+    def _record_import(self, run: ProbeRun, imported: Any, lines: list[dict[str, Any]]) -> int:
+        reads = _raw_reads(run, "import")
+        if reads is None:
+            self._import_problems[_UNCACHEABLE] = "its import opened too many files to track"
+            return _UNCACHEABLE
+        files: list[str | None] = list(reads)
+        for entry in imported.sys_path:
+            files.extend(_pth_files(entry))
+        file_states, dir_states, changed = self._states(files, imported.files.values(),
+                                                        (*imported.sys_path, *_raw_search(run)))
+        if changed is not None:
+            self._import_problems[_UNCACHEABLE] = changed
+            return _UNCACHEABLE
+        shared_lines = [line for line in lines if line.get("section") in _SHARED_SECTIONS]
+        self._imports.append({"lines": shared_lines, "files": file_states, "dirs": dir_states})
+        index = len(self._imports) - 1
+        self._import_problems[index] = None
+        return index
 
     def flush(self) -> None:
         """Write what changed; a cache that cannot be written is no reason to fail."""
         with self._lock:
-            if not self._dirty or self._entries is None:
+            if not self._dirty or self._entries is None or self.key is None:
                 return
             self._dirty = False
-            used = sorted({entry["import"] for entry in self._entries.values()})
+            used = sorted({entry["import"] for entry in self._entries.values() if "discarded" not in entry})
             renumber = {old: new for new, old in enumerate(used)}
             document = {
-                "format": FORMAT, "version": VERSION, "environment": self.environment, "package": self.package,
-                "python": sys.version.split()[0],
+                "environment": self.environment, "package": self.package, "parts": self.parts,
                 "imports": [self._imports[old] for old in used],
-                "files": self._files, "dirs": self._dirs,
-                "entries": {key: {**entry, "import": renumber[entry["import"]]}
+                "entries": {key: (entry if "discarded" in entry else {**entry, "import": renumber[entry["import"]]})
                             for key, entry in self._entries.items()},
             }
         with contextlib.suppress(OSError):
             _prepare(self.directory)
-            _write_atomically(self.path, document)
-
-
-_SHARED_SECTIONS = ("import", "server")
+            _private_dir(self.directory, f"v{VERSION}", self.package)
+            _write_document(self.path, self.key, document)
 
 
 class DistributionsCache:
@@ -406,40 +889,32 @@ class DistributionsCache:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
-        state = [_environment_key(sys.executable), [(entry, _dir_mtime(entry)) for entry in sys.path if entry]]
-        self.key = hashlib.sha256(json.dumps(state).encode("utf-8", "surrogatepass")).hexdigest()
-        self.path = os.path.join(directory, f"v{VERSION}", "distributions", self.key[:32] + ".json")
+        self.key = None if refuse_directory(directory) else cache_key()[0]
+        state = [interpreter_identity(sys.executable), os.getcwd(),
+                 [(entry, _dir_mtime(entry)) for entry in sys.path if entry]]
+        self.digest = hashlib.sha256(json.dumps(state).encode("utf-8", "surrogatepass")).hexdigest()
+        self.path = os.path.join(directory, f"v{VERSION}", "distributions", self.digest[:32] + ".json")
 
     def read(self) -> dict[str, tuple[str, str | None]] | None:
+        if self.key is None:
+            return None
+        document, _problem = _read_document(self.path, self.key)
         try:
-            with open(self.path, encoding="utf-8") as stream:
-                document = json.load(stream)
-            if document.get("format") != FORMAT or document.get("key") != self.key:
+            if document.get("key") != self.digest:
                 return None
             return {str(top): (str(pair[0]), pair[1] if isinstance(pair[1], str) else None)
                     for top, pair in document["distributions"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
+        except (KeyError, TypeError, IndexError, AttributeError):
             return None
 
     def write(self, distributions: Mapping[str, tuple[str, str | None]]) -> None:
-        document = {"format": FORMAT, "version": VERSION, "key": self.key, "distributions": distributions}
+        if self.key is None:
+            return
+        document = {"key": self.digest, "distributions": distributions}
         with contextlib.suppress(OSError):
             _prepare(self.directory)
-            _write_atomically(self.path, document)
-
-
-def _write_atomically(path: str, document: Any) -> None:
-    target_dir = os.path.dirname(path)
-    os.makedirs(target_dir, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target_dir)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, separators=(",", ":"))
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
+            _private_dir(self.directory, f"v{VERSION}", "distributions")
+            _write_document(self.path, self.key, document)
 
 
 def _request_key(request: ProbeRequest) -> str:
@@ -447,10 +922,16 @@ def _request_key(request: ProbeRequest) -> str:
 
 
 def _prepare(directory: str) -> None:
-    """Create the cache directory with its ``.gitignore`` (everything) and README."""
+    """Create the cache directory with its ``.gitignore`` (everything) and README; never
+    through a symlink planted in its place."""
+    if refuse_directory(directory):
+        raise OSError(f"{directory} is not used")
     os.makedirs(directory, exist_ok=True)
     for name, text in ((".gitignore", "# created by aoinspect\n*\n"), ("README.md", README)):
         path = os.path.join(directory, name)
-        if not os.path.exists(path):
-            with open(path, "w", encoding="utf-8") as stream:
+        if os.path.lexists(path):
+            continue
+        with contextlib.suppress(FileExistsError):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o644)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
                 stream.write(text)

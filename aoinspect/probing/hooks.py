@@ -31,6 +31,11 @@ class SessionHooks:
         del python, fields
         return None
 
+    def early_start_ns(self) -> int | None:
+        """When a probe started early began (``cache.start_boundary``), or None: files changed
+        after it make that probe's result unfit to keep."""
+        return None
+
     def close(self) -> None:
         """The command is over, however it ended: let go of whatever no session used."""
 

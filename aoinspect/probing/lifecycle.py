@@ -31,14 +31,16 @@ def start_early(
     if not all(part.isidentifier() for name in (package, *names) for part in name.split(".")):
         return None
     fields = protocol.encode_request(mode, package, 0, tuple(names))
+    started = None
     if not no_cache:
-        from aoinspect.probing.cache import ProbeCache, find_cache_dir
+        from aoinspect.probing.cache import ProbeCache, find_cache_dir, start_boundary
 
         if ProbeCache(cache_dir or find_cache_dir(os.getcwd()), python, package).has(fields):
             return None
+        started = start_boundary()  # files changed after this make the probe's result unfit to keep
     from aoinspect.probing.runner import EarlyProbe
 
-    return EarlyProbe(python, fields)
+    return EarlyProbe(python, fields, started)
 
 
 def end_everything() -> None:

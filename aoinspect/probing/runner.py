@@ -219,10 +219,14 @@ class EarlyProbe(SessionHooks):
     request claims it (the hooks' ``claim``); closing the hooks discards it if nothing did (a
     cached result, an error)."""
 
-    def __init__(self, python: str, fields: Sequence[str]) -> None:
+    def __init__(self, python: str, fields: Sequence[str], started_ns: int | None = None) -> None:
         self.key = (python, list(fields))
+        self.started_ns = started_ns  # for the cache (``cache.start_boundary``), when it is on
         self._started: StartedProbe | None = StartedProbe(python, fields)
         self._lock = threading.Lock()
+
+    def early_start_ns(self) -> int | None:
+        return self.started_ns
 
     def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
         with self._lock:

@@ -490,7 +490,10 @@ class Session:
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
 
-            self.cache = ProbeCache(settings.cache_dir, settings.python, package)
+            self.cache = ProbeCache(settings.cache_dir, settings.python, package, runner.run_bounded)
+            early_start = hooks.early_start_ns()
+            if early_start is not None:
+                self.cache.mark_started(early_start)
         if settings.isolation == ISOLATION_SPAWN:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn", hooks)
         elif not hasattr(os, "fork"):
@@ -499,9 +502,15 @@ class Session:
             self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step",
                                        hooks)
 
+    def _mark_start(self) -> None:
+        """A probe is about to start: files changed from now on may be read changed (the cache)."""
+        if self.cache is not None and self.cache.started_ns is None:
+            self.cache.mark_started()
+
     def _start(self) -> None:
         if self._fork is not None or self._spawn is not None:
             return
+        self._mark_start()
         fork = ForkSession(self.settings, self.package, self.children, self.hooks)
         if fork.can_fork:
             self._fork = fork
@@ -522,14 +531,18 @@ class Session:
 
     @property
     def isolation(self) -> Isolation:
+        """How the probes were isolated, and why the cache could not serve them all (if so)."""
+        cache_miss = self.cache.miss if self.cache is not None else None
         if self._fork is None and self._spawn is None and self.cache is not None and self.cache.hits:
             mode = self.settings.isolation if self.settings.isolation in (*FORKING, ISOLATION_SPAWN) else ISOLATION_FORK
-            return Isolation(mode, "every result came from the cache")
+            return Isolation(mode, "every result came from the cache", cache_miss=cache_miss)
         self._start()
         if self._spawn is not None:
-            return self._spawn.isolation
-        assert self._fork is not None
-        return self._fork.isolation
+            isolation = self._spawn.isolation
+        else:
+            assert self._fork is not None
+            isolation = self._fork.isolation
+        return replace(isolation, cache_miss=cache_miss) if cache_miss is not None else isolation
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self.hooks.planned(len(requests))
@@ -553,6 +566,7 @@ class Session:
         return [run for run in runs if run is not None]
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        self._mark_start()
         self._start()
         try:
             if self._import_outcome_final:

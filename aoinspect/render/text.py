@@ -9,6 +9,7 @@ from aoinspect.models import (
     CheckReport,
     Failure,
     ImportResult,
+    Isolation,
     ListReport,
     ModuleLoad,
     Resolution,
@@ -158,7 +159,15 @@ def _resolve(report: ResolveReport, paint: _Painter, options: RenderOptions) -> 
     for result in report.results:
         lines.append("")
         lines.extend(_resolution(report.package, result, paint, options))
+    lines.extend(_cache_miss(report.isolation, paint))
     return "\n".join(lines)
+
+
+def _cache_miss(isolation: Isolation | None, paint: _Painter) -> list[str]:
+    """One line saying why the cache could not serve every result, so a cold run is explained."""
+    if isolation is None or isolation.cache_miss is None:
+        return []
+    return [paint(f"measured, not read from the cache: {isolation.cache_miss}", "dim")]
 
 
 def _resolution(package: str, result: Resolution, paint: _Painter, options: RenderOptions) -> list[str]:
@@ -267,6 +276,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
         else:
             lines.append("every submodule on disk is declared.")
     lines.extend(f"note: {note}" for note in report.notes)
+    lines.extend(_cache_miss(report.isolation, paint))
     return "\n".join(lines)
 
 
@@ -305,6 +315,7 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
     if from_cache:
         lines.append(paint(f"{from_cache} of {counted(len(report.resolutions), 'name')} from the cache "
                            "(nothing they depend on changed; --no-cache measures again)", "dim"))
+    lines.extend(_cache_miss(report.isolation, paint))
     verdict = "ok" if report.ok else "failed"
     if report.ok and warnings and not report.strict:
         verdict += " (warnings do not fail without --strict)"
