@@ -32,14 +32,20 @@ def _what(context: CheckContext, name: str | None) -> str:
 
 
 def forbidden(
-    rule: Rule, loads: Sequence[ModuleLoad], patterns: Iterable[str], name: str | None, what: str
+    rule: Rule, loads: Sequence[ModuleLoad], patterns: Iterable[str], name: str | None, what: str,
+    located: Callable[[ModuleLoad], str | None] | None = None,
 ) -> Iterator[Finding]:
+    """One finding per loaded module a pattern matches, with the chain that brought it in: for
+    ``check --forbid``/``--forbid-on`` and ``trace --forbid`` alike (``located``: where the chain
+    began, for a traced program's line)."""
     patterns = list(patterns)
     for load in loads:
         hit = next((pattern for pattern in patterns if matches(load.module, pattern)), None)
         if hit is not None:
             chain = " -> ".join(import_chain(loads, load.module))
-            yield rule.finding(name, f"{what} imports {load.module}, forbidden by {hit!r}: {chain}.")
+            where = located(load) if located is not None else None
+            at = f", from {where}" if where else ""
+            yield rule.finding(name, f"{what} imports {load.module}, forbidden by {hit!r}: {chain}{at}.")
 
 
 def _forbidden_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -87,12 +93,12 @@ FORBIDDEN_IMPORT = Rule(
 # --- budgets -----------------------------------------------------------------------------------
 
 
-def _module_budget(rule: Rule, budget: Budget, count: int, what: str) -> Iterator[Finding]:
+def module_budget(rule: Rule, budget: Budget, count: int, what: str) -> Iterator[Finding]:
     if count > budget.limit:
         yield rule.finding(budget.name, f"{what} materializes {count} modules; the budget is {budget.limit:g}.")
 
 
-def _time_budget(rule: Rule, budget: Budget, measured_ms: float, samples: int, what: str) -> Iterator[Finding]:
+def time_budget(rule: Rule, budget: Budget, measured_ms: float, samples: int, what: str) -> Iterator[Finding]:
     if measured_ms > budget.limit:
         measured = f"{measured_ms:.1f} ms" + (f" (the fastest of {samples} runs)" if samples > 1 else "")
         yield rule.finding(budget.name, f"{what} takes {measured}; the budget is {budget.limit:g} ms.")
@@ -103,16 +109,16 @@ def _budget_exceeded(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     for budget in context.options.max_modules:
         what = _what(context, budget.name)
         if budget.name is None:
-            yield from _module_budget(rule, budget, len(imported.materialized), what)
+            yield from module_budget(rule, budget, len(imported.materialized), what)
         elif context.resolution(budget.name).ok:
-            yield from _module_budget(rule, budget, len(context.resolution(budget.name).materialized), what)
+            yield from module_budget(rule, budget, len(context.resolution(budget.name).materialized), what)
     for budget in context.options.max_import_ms:
         what = _what(context, budget.name)
         if budget.name is None:
-            yield from _time_budget(rule, budget, imported.min_elapsed_ms, imported.repeats, what)
+            yield from time_budget(rule, budget, imported.min_elapsed_ms, imported.repeats, what)
         elif context.resolution(budget.name).ok:
             result = context.resolution(budget.name)
-            yield from _time_budget(rule, budget, result.min_elapsed_ms, result.repeats, what)
+            yield from time_budget(rule, budget, result.min_elapsed_ms, result.repeats, what)
 
 
 BUDGET_EXCEEDED = Rule(

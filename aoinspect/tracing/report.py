@@ -8,7 +8,7 @@ import re
 import signal
 from typing import TYPE_CHECKING
 
-from aoinspect.models import ModuleLoad, import_chain
+from aoinspect.models import ModuleLoad
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 from aoinspect.probing import wire
 
@@ -222,29 +222,23 @@ def _incomplete(
 
 
 def contract_findings(report: TraceReport, options: TraceOptions) -> list[Finding]:
-    """``--forbid``, ``--max-modules`` and ``--max-import-ms``, judged as ``check`` judges them."""
-    from aoinspect.patterns import matches
-    from aoinspect.rules.contracts import BUDGET_EXCEEDED, FORBIDDEN_IMPORT
+    """``--forbid``, ``--max-modules`` and ``--max-import-ms``, judged by ``check``'s own rules."""
+    from aoinspect.models import Budget
+    from aoinspect.rules.contracts import BUDGET_EXCEEDED, FORBIDDEN_IMPORT, forbidden, module_budget, time_budget
 
-    findings = []
-    module_loads = [load.load for load in report.loaded]
-    for traced in report.loaded:
-        hit = next((pattern for pattern in options.forbid if matches(traced.module, pattern)), None)
-        if hit is None:
-            continue
-        chain = " -> ".join(import_chain(module_loads, traced.module))
-        where = _root_trigger(report, traced)
-        at = f", from {where.location}" if where else ""
-        findings.append(FORBIDDEN_IMPORT.finding(
-            None, f"the program imports {traced.module}, forbidden by {hit!r}: {chain}{at}."))
-    if options.max_modules is not None and len(report.loaded) > options.max_modules:
-        findings.append(BUDGET_EXCEEDED.finding(
-            None, f"the program loads {len(report.loaded)} modules; the budget is {options.max_modules:g}."))
-    if options.max_import_ms is not None and report.total_ms > options.max_import_ms:
-        findings.append(BUDGET_EXCEEDED.finding(
-            None,
-            f"the program spends {report.total_ms:.1f} ms importing; the budget is {options.max_import_ms:g} ms.",
-        ))
+    traced_by_module = {traced.module: traced for traced in report.loaded}
+
+    def located(load: ModuleLoad) -> str | None:
+        where = _root_trigger(report, traced_by_module[load.module])
+        return where.location if where else None
+
+    what = "the program"
+    findings = list(forbidden(FORBIDDEN_IMPORT, [traced.load for traced in report.loaded], options.forbid, None,
+                              what, located))
+    if options.max_modules is not None:
+        findings += module_budget(BUDGET_EXCEEDED, Budget(options.max_modules), len(report.loaded), what)
+    if options.max_import_ms is not None:
+        findings += time_budget(BUDGET_EXCEEDED, Budget(options.max_import_ms), report.total_ms, 1, what)
     return findings
 
 
