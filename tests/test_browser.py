@@ -243,7 +243,7 @@ def test_hostile_names_stay_text(browser: Any, tmp_path: Path) -> None:
         browser.switch_to.alert.text  # noqa: B018
     names = [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
     assert documents.HOSTILE_NAME in names
-    assert browser.title == "aoinspect resolve <b>pkg</b>"
+    assert browser.title == "aoinspect resolve <b>pkg</b>: alpha, beta"  # the title names what was resolved
     assert console_errors(browser) == []
 
 
