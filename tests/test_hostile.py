@@ -742,3 +742,44 @@ def test_a_json_py_in_the_working_directory_cannot_hijack_the_distribution_reade
     assert time.monotonic() - started < 15
     assert completed.returncode == 0, completed.stderr
     assert_clean(completed)
+
+
+# --- issue 21: bounds and processes --------------------------------------------------------------
+
+
+def test_the_version_check_ends_what_the_interpreter_started(fake, tmp_path) -> None:
+    """A fake interpreter that starts a ``setsid`` daemon while it answers ``--python``'s version
+    check: the daemon leaves the check's process group at once, so only the subreaper sees it."""
+    fake.write(lazy_package("pkg"))
+    pid_file = tmp_path / "daemon"
+    python = fake_interpreter(
+        tmp_path, "python",
+        f'case "$*" in *version_info*) setsid sh -c \'echo $$ >"{pid_file}.tmp" && mv "{pid_file}.tmp" "{pid_file}"'
+        f'; exec sleep 1000\' &\n  while [ ! -s "{pid_file}" ]; do :; done;; esac\nexec "{fake.python}" "$@"\n',
+    )
+    completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "resolve", "alpha", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert not pid_alive(int(pid_file.read_text()))  # and no_leftovers checks the rest
+    assert_clean(completed)
+
+
+@pytest.mark.parametrize("isolation", ["auto", "spawn"])
+@pytest.mark.parametrize("how", ["setsid", "setpgrp", "daemon"])
+def test_a_lone_probe_ends_what_left_its_group(fake, tmp_path, how: str, isolation: str) -> None:
+    """One name, one spawned probe, no fork server (the CLI starts it before it has imported the
+    rest of itself): what the package's import started outside the probe's group ends with it.
+    The console script, since that start is what an in-process run skips with --probe-python."""
+    fake.write({"escape.py": ESCAPE_SCRIPT, **with_beta("", ESCAPE.format(how=how))})
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    os.environ["PID_DIR"] = str(pid_dir)
+    try:
+        completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json")
+    finally:
+        del os.environ["PID_DIR"]
+    assert completed.returncode == 0, completed.stderr
+    assert one_json_document(completed.stdout)["isolation"]["mode"] == "spawn"
+    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    assert escaped
+    assert not [pid for pid in escaped if pid_alive(pid)]
+    assert_clean(completed)

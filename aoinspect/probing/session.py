@@ -467,6 +467,8 @@ class Session:
         self.children = Children()
         # Processes that escape a probe's process group are ended when probes have ended.
         self._strays_since = reaper.boot_ticks()
+        if settings.early is not None:  # a lone probe the CLI started before this session
+            self._strays_since = min(self._strays_since, settings.early.strays_since)
         self._reaping = reaper.acquire()
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
