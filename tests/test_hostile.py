@@ -654,10 +654,50 @@ def test_signals_end_everything_and_exit_128_plus_n(fake, tmp_path, signame: str
     # no_leftovers: no aoinspect-server-* or aoinspect-* directory is left in TMPDIR
 
 
-def test_a_package_that_terminates_aoinspect_leaves_nothing(fake) -> None:
+@pytest.mark.parametrize("isolation", ["auto", "spawn", "fork"])
+def test_a_package_that_signals_its_parent_then_hangs_is_a_timed_out_probe(fake, isolation: str) -> None:
+    """The probe's parent is not aoinspect but a keeper that ignores the signal: aoinspect finishes
+    its report (the probe hangs, so it fails at the timeout) instead of ending with 143."""
     fake.write(with_beta("import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(1000)\n"))
-    completed = console_script(fake, "-p", "pkg", "--isolation", "spawn", "resolve", "beta", timeout=30)
-    assert completed.returncode == 128 + signal.SIGTERM
+    completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json",
+                               "--timeout", str(HANG_TIMEOUT), timeout=30)
+    assert completed.returncode == 4, completed.stderr
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["probe_failed"] is True
+    assert f"timed out after {HANG_TIMEOUT:g} s" in entry["error"]["message"]
+    assert_clean(completed)
+
+
+# Every signal that ends a process by default and that the keeper ignores, once; SIGTERM everywhere.
+PARENT_SIGNALS = [(signame, "import", "spawn") for signame in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")]
+PARENT_SIGNALS += [("SIGTERM", where, isolation) for where in ("import", "access")
+                   for isolation in ("auto", "spawn", "fork")]
+
+
+@pytest.mark.parametrize(("signame", "where", "isolation"), PARENT_SIGNALS)
+def test_a_package_that_signals_its_parent_is_measured_as_in_plain_python(
+    fake, where: str, signame: str, isolation: str,
+) -> None:
+    """In a plain ``python -c`` the signal goes to the shell; here to the probe's keeper (or, for a
+    forked probe, its monitor), which ignores it: the probe goes on and is measured, the same
+    under every isolation, and aoinspect exits by its documented rules with its document."""
+    source = f"import os, signal\nos.kill(os.getppid(), signal.{signame})\n"
+    fake.write(with_beta(source) if where == "access" else with_beta("", source))
+    completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta",
+                               "--format", "json", timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    assert [entry["ok"] for entry in one_json_document(completed.stdout)["results"]] == [True]
+    assert_clean(completed)
+
+
+def test_a_probe_that_kills_its_keeper_is_a_failed_probe(fake) -> None:
+    """SIGKILL cannot be ignored: the keeper dies, aoinspect sees its probe killed and says so."""
+    fake.write(with_beta("import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(1000)\n"))
+    completed = console_script(fake, "-p", "pkg", "--isolation", "spawn", "resolve", "beta", "--format", "json",
+                               timeout=30)
+    assert completed.returncode == 4, completed.stderr
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["probe_failed"] is True and "was killed by SIGKILL" in entry["error"]["message"]
     assert_clean(completed)
 
 
@@ -782,4 +822,20 @@ def test_a_lone_probe_ends_what_left_its_group(fake, tmp_path, how: str, isolati
     escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
     assert escaped
     assert not [pid for pid in escaped if pid_alive(pid)]
+    assert_clean(completed)
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_recursion_limit_set_at_import_is_the_packages_not_the_probes(fake, isolation: str) -> None:
+    """``sys.setrecursionlimit(50)`` at import: a plain interpreter imports and accesses the package
+    under it, and so does the probe, whose own work (its imports, its report) keeps its own limit;
+    the frames the probe adds below each access do not count against the package's."""
+    fake.write(with_beta("X = 1\n", init_extra="\nimport sys\nsys.setrecursionlimit(50)\n"))
+    code = "import pkg, sys; pkg.alpha; pkg.beta; from pkg import *; print(sys.getrecursionlimit())"
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    assert (bare.returncode, bare.stdout) == (0, b"50\n"), bare.stderr
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")
+    doc = one_json_document(completed.stdout)
+    assert completed.returncode == 0, doc["findings"]
     assert_clean(completed)

@@ -57,11 +57,16 @@ _set_handler = _bound(_signal_module, "signal")
 _setitimer = _bound(_signal_module, "setitimer")
 _SIGCHLD = _bound(_signal_module, "SIGCHLD")
 _SIG_IGN = _bound(_signal_module, "SIG_IGN")
-# Signals a probe may send its parent: for a forked probe that is its monitor, which must live
-# to report how the probe ended (a spawned probe's parent is aoinspect, which cleans up and exits).
+_kill = _bound(_os, "kill")
+_getpid = _bound(_os, "getpid")
+_listdir = _bound(_os, "listdir")
+_exit_code = _bound(_os, "waitstatus_to_exitcode")
+# Signals that end a process by default and that a probe may send its parent (``os.getppid()``):
+# that parent is a keeper (``_keep``) or, for a forked probe, its monitor; either must live to
+# report how the probe ended, and neither is aoinspect.
 _PARENT_SIGNALS = tuple(
-    number for number in (_bound(_signal_module, "SIGTERM"), _bound(_signal_module, "SIGHUP"),
-                          _bound(_signal_module, "SIGINT"))
+    number for number in (_bound(_signal_module, name)
+                          for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"))
     if number is not None
 )
 _SIG_DFL = _bound(_signal_module, "SIG_DFL")
@@ -96,7 +101,64 @@ protocol = _sibling("protocol")
 recorder_module = _sibling("recorder")
 _clock = recorder_module.clock
 ImportRecorder = recorder_module.ImportRecorder
-Measurement = recorder_module.Measurement
+_getrecursionlimit = sys.getrecursionlimit
+_setrecursionlimit = sys.setrecursionlimit
+_getframe = sys._getframe
+# The probe's own work (reporting, describing, the modules it imports to probe with) runs with
+# at least this recursion limit, whatever the package set: ``sys.setrecursionlimit(50)`` at import
+# must not break the probe where a plain ``python -c`` works.
+_OWN_LIMIT = max(_getrecursionlimit(), 1000)
+
+
+class _RecursionLimit:
+    """The package's recursion limit, as a plain ``python -c`` would have it, apart from the probe's."""
+
+    package = _getrecursionlimit()
+    set_to = None  # what a measured step was given; anything else at its end the package set
+
+
+def _depth(frame):
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _package_limit_on(caller_depth):
+    """A measured step begins: the package's limit, raised by the frames the probe stands on
+    beyond a plain ``python -c``'s one (its code runs that much deeper here)."""
+    limit = _RecursionLimit.package + max(0, caller_depth - 1)
+    try:
+        _setrecursionlimit(limit)
+        _RecursionLimit.set_to = limit
+    except BaseException:  # noqa: BLE001 - too low for this depth: keep what is set
+        _RecursionLimit.set_to = None
+
+
+def _own_limit_on():
+    """A measured step ended: note a limit the package set during it, and take the probe's own."""
+    now = _getrecursionlimit()
+    if _RecursionLimit.set_to is not None and now != _RecursionLimit.set_to:
+        _RecursionLimit.package = now
+    _RecursionLimit.set_to = None
+    try:
+        _setrecursionlimit(max(_OWN_LIMIT, now))
+    except BaseException:  # noqa: BLE001
+        pass
+
+
+class Measurement(recorder_module.Measurement):
+    """The recorder's measurement, with the package's recursion limit inside the step and the
+    probe's own outside it."""
+
+    def __init__(self, recorder):
+        _package_limit_on(_depth(_getframe(1)))
+        super().__init__(recorder)
+
+    def finish(self):
+        _own_limit_on()
+        return super().finish()
 _CHILD_FILES = (_PROBE_FILE, _CHILD_DIR + "protocol.py", _CHILD_DIR + "recorder.py")
 
 
@@ -1401,9 +1463,73 @@ def _flush_and_exit():
     _exit(0)
 
 
+def _below_a_keeper():
+    """Go on in a forked copy of this process, which is still exactly a fresh ``python -c``
+    (nothing of the package has run); this process stays behind as its keeper (``_keep``).
+
+    aoinspect started this process, so without a keeper a package that signals its parent
+    (``os.kill(os.getppid(), SIGTERM)``) would end aoinspect itself; aoinspect cannot tell such
+    a signal from a CI runner's. The keeper ignores those signals and ends as its probe ended.
+    """
+    if _fork is None or _waitpid is None or _exit_code is None:
+        return
+    handlers = _ignore_parent_signals()
+    try:
+        probe = _fork()
+    except BaseException:  # noqa: BLE001 - no keeper, then: run as the probe
+        probe = 0
+    if probe == 0:
+        _restore_handlers(handlers)
+        return
+    _keep(probe)
+
+
+def _keep(probe):
+    """The keeper: hold no descriptor aoinspect watches for the probe's end (the fork server's
+    status pipe), wait for the probe, then end as it ended: the same exit status, or killed by the
+    same signal (with no core dump of its own)."""
+    try:
+        descriptors = [int(name) for name in _listdir("/proc/self/fd")]
+    except BaseException:  # noqa: BLE001 - no /proc: the few a probe is ever given
+        descriptors = list(range(3, 256))
+    for descriptor in descriptors:
+        if descriptor > 2:
+            try:
+                _close(descriptor)
+            except BaseException:  # noqa: BLE001 - the directory listing's own, already closed
+                pass
+    code = 1
+    try:
+        while True:
+            try:
+                code = _exit_code(_waitpid(probe, 0)[1])
+                break
+            except InterruptedError:
+                continue
+        if code < 0:
+            _end_by_signal(-code)
+    finally:
+        _exit(code if code >= 0 else 128 - code)
+
+
+def _end_by_signal(number):
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        _set_handler(number, _SIG_DFL)
+    except BaseException:  # noqa: BLE001 - SIGKILL, SIGSTOP
+        pass
+    _kill(_getpid(), number)
+
+
 def main(argv):
     """``argv``: RESULT_PATH followed by a request's fields, or RESULT_PATH ``serve`` PACKAGE
     CONTROL_FD STATUS_FD."""
+    _below_a_keeper()
     result_path, request = argv[0], argv[1:]
     # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
     if sys.argv[0] != "-c" and not getattr(sys.flags, "safe_path", False):
