@@ -148,7 +148,7 @@ def _own_limit_on():
         pass
 
 
-class Measurement(recorder_module.Measurement):
+class Measurement(recorder_module.Measurement):  # type: ignore[name-defined]  # loaded by _sibling
     """The recorder's measurement, with the package's recursion limit inside the step and the
     probe's own outside it."""
 
