@@ -579,6 +579,36 @@ def test_a_traced_program_ends_as_under_plain_python(fake, tmp_path, case: str) 
     assert json.loads((tmp_path / "trace.json").read_text())["complete"] is True
 
 
+OS_FUNCTIONS = ("fork", "forkpty", "execv", "execve", "system", "posix_spawn", "posix_spawnp", "_exit")
+LOOKS_AT_OS = (
+    "import os, posix, sys, json\n"
+    f"print([getattr(os, name) is getattr(posix, name) for name in {OS_FUNCTIONS!r}])\n"
+    f"print([type(getattr(os, name)).__name__ for name in {OS_FUNCTIONS[:-1]!r}])\n"
+    "sys.stdout.flush()\n"
+)
+
+
+@pytest.mark.parametrize(("ending", "how"), [
+    ("os.execv(sys.executable, [sys.executable, '-c', 'pass'])", "os.exec"),
+    ("os._exit(0)", "os._exit(0)"),
+])
+def test_a_traced_program_sees_the_real_os_functions(fake, tmp_path, ending: str, how: str) -> None:
+    """The tracer learns of processes and exec from an audit hook, not by replacing os functions: the
+    program finds them as plain Python has them. ``os._exit`` raises no audit event, so it alone is
+    wrapped, in ``os`` and ``posix`` alike (docs/explanation/reliability.md); the records written
+    before the program ended are kept either way."""
+    code = LOOKS_AT_OS + ending + "\n"
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    output = tmp_path / "trace.json"
+    traced = console_script(fake, "trace", "-o", str(output), "--format", "json", "--", "-c", code)
+    assert (traced.returncode, traced.stdout) == (bare.returncode, bare.stdout)
+    assert bare.stdout.startswith(b"[True, True, True, True, True, True, True, True]\n")
+    trace = json.loads(output.read_text())
+    assert how in trace["incomplete"]
+    assert "json" in {load["module"] for load in trace["loads"]}
+
+
 # --- issue 12, 1: processes that leave the probe's process group ---------------------------------
 
 ESCAPE_SCRIPT = '''
