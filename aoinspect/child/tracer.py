@@ -498,7 +498,7 @@ class Tracer:
             tracer._spawn(event, args)
             return real(*args, **kwargs)
 
-        _exit.__module__ = getattr(real, "__module__", None)
+        _exit.__module__ = getattr(real, "__module__", None) or "posix"
         _exit.__name__ = real.__name__
         _exit.__qualname__ = getattr(real, "__qualname__", real.__name__)
         _exit.__doc__ = real.__doc__
