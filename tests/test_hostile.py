@@ -869,3 +869,38 @@ def test_a_recursion_limit_set_at_import_is_the_packages_not_the_probes(fake, is
     doc = one_json_document(completed.stdout)
     assert completed.returncode == 0, doc["findings"]
     assert_clean(completed)
+
+
+HEADROOM = '''
+import os, sys
+def _headroom(depth=0):
+    try:
+        return _headroom(depth + 1)
+    except RecursionError:
+        return depth
+with open(os.environ["HEADROOM"], "a") as _stream:
+    _stream.write(__name__ + " " + str(_headroom()) + "\\n")
+'''
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_the_package_recurses_as_deep_as_in_a_plain_interpreter(fake, tmp_path, isolation: str) -> None:
+    """How deep the package's code can recurse inside a lazy access, two imports down, is what a
+    plain ``python -c`` gives it, to the frame: the probe's own frames (and, before 3.12, its
+    builtin calls) do not count against the package's limit. A limit set in the middle of a
+    measured step (here, the import) holds for the rest of that step as set, a few frames short."""
+    fake.write(with_beta(HEADROOM + "from pkg import gamma\n", init_prefix="import sys\nsys.setrecursionlimit(120)\n",
+                         init_extra=HEADROOM) | {"pkg/gamma.py": HEADROOM})
+    bare_file, probe_file = tmp_path / "bare", tmp_path / "probe"
+    subprocess.run([fake.python, "-c", "import pkg; pkg.beta"], check=True, cwd=fake.root, timeout=60,
+                   env={**os.environ, **fake.env, "HEADROOM": str(bare_file)})
+    os.environ["HEADROOM"] = str(probe_file)
+    try:
+        completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json")
+    finally:
+        del os.environ["HEADROOM"]
+    assert completed.returncode == 0, completed.stderr
+    probe, bare = (dict(line.split() for line in path.read_text().splitlines()) for path in (probe_file, bare_file))
+    accessed = ("pkg.beta", "pkg.gamma")
+    assert [probe[name] for name in accessed] == [bare[name] for name in accessed]
+    assert int(bare["pkg"]) - 8 <= int(probe["pkg"]) <= int(bare["pkg"])

@@ -125,10 +125,17 @@ def _depth(frame):
     return depth
 
 
-def _package_limit_on(caller_depth):
+# Before 3.12 a call of a builtin counts against the recursion limit too: the bootstrap's exec()
+# is always below the probe, and a step made with a builtin (getattr, __import__) where plain code
+# uses an opcode (``pkg.name``, ``import pkg``) adds one more.
+_BUILTIN_CALL_DEPTH = 1 if sys.version_info < (3, 12) else 0
+
+
+def _package_limit_on(caller_depth, through_builtin):
     """A measured step begins: the package's limit, raised by the frames the probe stands on
     beyond a plain ``python -c``'s one (its code runs that much deeper here)."""
-    limit = _RecursionLimit.package + max(0, caller_depth - 1)
+    extra = caller_depth - 1 + _BUILTIN_CALL_DEPTH * (1 + through_builtin)
+    limit = _RecursionLimit.package + max(0, extra)
     try:
         _setrecursionlimit(limit)
         _RecursionLimit.set_to = limit
@@ -152,8 +159,9 @@ class Measurement(recorder_module.Measurement):  # type: ignore[name-defined]  #
     """The recorder's measurement, with the package's recursion limit inside the step and the
     probe's own outside it."""
 
-    def __init__(self, recorder):
-        _package_limit_on(_depth(_getframe(1)))
+    def __init__(self, recorder, through_builtin=False):
+        """``through_builtin``: the step calls a builtin where plain code would not."""
+        _package_limit_on(_depth(_getframe(1)), through_builtin)
         super().__init__(recorder)
 
     def finish(self):
@@ -389,7 +397,7 @@ _MISSING = object()
 def import_package(package, recorder, reporter):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
     search_path = [entry for entry in sys.path if type(entry) is str]
-    measurement = Measurement(recorder)
+    measurement = Measurement(recorder, through_builtin=True)
     failure = None
     module = None
     try:
@@ -484,7 +492,7 @@ def measure_name(module, name, recorder, watch=None):
         holder = chain[-1]
         mechanism = step_mechanism(holder, part)
         already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
-        measurement = Measurement(recorder)
+        measurement = Measurement(recorder, through_builtin=True)
         try:
             if watch is None:
                 value = getattr(holder, part)
@@ -990,7 +998,7 @@ def star_import(module, recorder, reporter):
     """What ``from PACKAGE import *`` would do: look up every name of ``__all__`` (or every
     public name), as the ``IMPORT_STAR`` opcode does."""
     namespace = _namespace(module) or {}
-    measurement = Measurement(recorder)
+    measurement = Measurement(recorder, through_builtin=True)
     failure = None
     try:
         declared = namespace.get("__all__")
