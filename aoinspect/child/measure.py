@@ -1483,7 +1483,7 @@ def _below_a_keeper():
         return
     handlers = _ignore_parent_signals()
     try:
-        probe = _fork()
+        probe = _fork_quietly()  # a thread a .pth file started must not make 3.12+ warn
     except BaseException:  # noqa: BLE001 - no keeper, then: run as the probe
         probe = 0
     if probe == 0:
