@@ -904,3 +904,50 @@ def test_the_package_recurses_as_deep_as_in_a_plain_interpreter(fake, tmp_path, 
     accessed = ("pkg.beta", "pkg.gamma")
     assert [probe[name] for name in accessed] == [bare[name] for name in accessed]
     assert int(bare["pkg"]) - 8 <= int(probe["pkg"]) <= int(bare["pkg"])
+
+
+def alarm_and_slow_pickles(count: int) -> dict[str, str]:
+    """``signal.alarm(1)`` at import, and ``count`` lazy functions whose ``pickle.dumps`` each
+    imports a module that takes 0.1 s: one name at a time, every plain interpreter finishes well
+    within the second; all of them in one process would not."""
+    names = ", ".join(f'"f{index}"' for index in range(count))
+    init = f'''import signal
+signal.alarm(1)
+__all__ = [{names}]
+
+def _make(index):
+    def function():
+        pass
+    function.__module__ = f"pkg.slow{{index}}"
+    function.__qualname__ = "function"
+    return function
+
+def __getattr__(name):
+    if name in __all__:
+        value = globals()[name] = _make(int(name[1:]))
+        return value
+    raise AttributeError(name)
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
+'''
+    files = {"pkg/__init__.py": init}
+    for index in range(count):
+        files[f"pkg/slow{index}.py"] = f"import time\ntime.sleep(0.1)\nfrom pkg import f{index} as function\n"
+    return files
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_an_alarm_set_at_import_rings_for_no_name_a_plain_interpreter_would_finish(fake, isolation: str) -> None:
+    """check pickles (and unpickles) a batch of names in one probe: each name gets the package's
+    timers as a fresh ``python -c`` would have them, not what the names before it left, so
+    ``signal.alarm(1)`` gives no false probe-failed finding."""
+    fake.write(alarm_and_slow_pickles(12))
+    bare = subprocess.run([fake.python, "-c", "import pkg, pickle; pickle.loads(pickle.dumps(pkg.f11))"],
+                          env={**os.environ, **fake.env}, capture_output=True, cwd=fake.root, timeout=60)
+    assert bare.returncode == 0, bare.stderr
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")
+    doc = one_json_document(completed.stdout)
+    assert completed.returncode == 0, doc["findings"]
+    assert doc["isolation"]["mode"] == isolation
+    assert_clean(completed)

@@ -55,6 +55,7 @@ _WNOWAIT = _bound(_os, "WNOWAIT")
 _signal_module = _modules.get("_signal")
 _set_handler = _bound(_signal_module, "signal")
 _setitimer = _bound(_signal_module, "setitimer")
+_getitimer = _bound(_signal_module, "getitimer")
 _SIGCHLD = _bound(_signal_module, "SIGCHLD")
 _SIG_IGN = _bound(_signal_module, "SIG_IGN")
 _kill = _bound(_os, "kill")
@@ -774,6 +775,7 @@ def resolve_batch(module, names, recorder, reporter):
     kept = _import_bindings(module, state.namespace, loaded)
     tripwire = _Tripwire(reporter, names)
     for index in range(1, len(names)):
+        _next_name()
         name = names[index]
         tripwire.index = index
         reason = _batch_blocker(module, name, state, kept)
@@ -1180,7 +1182,9 @@ def pickle_names(module, names, recorder, reporter):
     ``__module__`` and ``__qualname__`` it is pickled under."""
     import pickle
 
-    for name in names:
+    for index, name in enumerate(names):
+        if index:
+            _next_name()
         result = {"name": name, "kind": None, "module": None, "qualname": None, "data": None, "error": None,
                   "resolve_error": None, "materialized": []}
         try:
@@ -1218,7 +1222,9 @@ def unpickle_names(module, fields, recorder, reporter):
     import pickle
 
     loaded = []
-    for field in fields:
+    for index, field in enumerate(fields):
+        if index:
+            _next_name()
         name, _separator, data = field.partition(protocol.PICKLE_SEPARATOR)
         value, report = _measured(recorder, pickle.loads, bytes.fromhex(data))
         loaded.append((name, value, report))
@@ -1242,7 +1248,9 @@ def run_request(module, fields, recorder, reporter):
         if mode == protocol.MODE_INSPECT:
             describe_package(module, reporter)
         elif mode == protocol.MODE_RESOLVE:
-            for name in names:
+            for index, name in enumerate(names):
+                if index:
+                    _next_name()
                 resolve(module, name, recorder, reporter)
         elif mode == protocol.MODE_RESOLVE_BATCH:
             resolve_batch(module, names, recorder, reporter)
@@ -1313,6 +1321,36 @@ def _resume_timers(paused):
             _setitimer(which, delay, interval)
         except BaseException:  # noqa: BLE001
             pass
+
+
+# The interval timers (``signal.alarm``...) as the package's import left them, when it set any: a
+# request of several names gives each the time a fresh ``python -c`` would give it, not what the
+# names before it left (pickling 20 names in one probe must not ring an alarm that no plain
+# ``pickle.dumps`` of one name would).
+_PACKAGE_TIMERS: list = []
+
+
+def _keep_package_timers(timers):
+    _PACKAGE_TIMERS[:] = timers
+
+
+def _read_timers():
+    """The running interval timers, as ``_pause_timers`` returns them, left running."""
+    running = []
+    for which in _TIMERS:
+        try:
+            delay, interval = _getitimer(which)
+        except BaseException:  # noqa: BLE001
+            continue
+        if delay or interval:
+            running.append((which, delay, interval))
+    return running
+
+
+def _next_name():
+    """A request's next name begins: the package's timers as a fresh interpreter has them."""
+    if _PACKAGE_TIMERS:
+        _resume_timers(_PACKAGE_TIMERS)
 
 
 def _own_sigchld():
@@ -1438,6 +1476,7 @@ def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):
                 _restore_handlers(handlers)
                 _restore_sigchld(sigchld)
                 _resume_timers(timers)
+                _keep_package_timers(timers)
                 run_request(module, request, recorder, Reporter(result_path))
             finally:
                 _flush_and_exit()
@@ -1550,6 +1589,7 @@ def main(argv):
         serve(request[1], int(request[2]), int(request[3]), recorder, reporter)
         return
     imported, module = import_package(request[1], recorder, reporter)
+    _keep_package_timers(_read_timers())
     if imported:
         run_request(module, request, recorder, reporter)
     else:
