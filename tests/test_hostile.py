@@ -580,6 +580,36 @@ def test_a_traced_program_ends_as_under_plain_python(fake, tmp_path, case: str) 
     assert json.loads((tmp_path / "trace.json").read_text())["complete"] is True
 
 
+OS_FUNCTIONS = ("fork", "forkpty", "execv", "execve", "system", "posix_spawn", "posix_spawnp", "_exit")
+LOOKS_AT_OS = (
+    "import os, posix, sys, json\n"
+    f"print([getattr(os, name) is getattr(posix, name) for name in {OS_FUNCTIONS!r}])\n"
+    f"print([type(getattr(os, name)).__name__ for name in {OS_FUNCTIONS[:-1]!r}])\n"
+    "sys.stdout.flush()\n"
+)
+
+
+@pytest.mark.parametrize(("ending", "how"), [
+    ("os.execv(sys.executable, [sys.executable, '-c', 'pass'])", "os.exec"),
+    ("os._exit(0)", "os._exit(0)"),
+])
+def test_a_traced_program_sees_the_real_os_functions(fake, tmp_path, ending: str, how: str) -> None:
+    """The tracer learns of processes and exec from an audit hook, not by replacing os functions: the
+    program finds them as plain Python has them. ``os._exit`` raises no audit event, so it alone is
+    wrapped, in ``os`` and ``posix`` alike (docs/explanation/reliability.md); the records written
+    before the program ended are kept either way."""
+    code = LOOKS_AT_OS + ending + "\n"
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    output = tmp_path / "trace.json"
+    traced = console_script(fake, "trace", "-o", str(output), "--format", "json", "--", "-c", code)
+    assert (traced.returncode, traced.stdout) == (bare.returncode, bare.stdout)
+    assert bare.stdout.startswith(b"[True, True, True, True, True, True, True, True]\n")
+    trace = json.loads(output.read_text())
+    assert how in trace["incomplete"]
+    assert "json" in {load["module"] for load in trace["loads"]}
+
+
 # --- issue 12, 1: processes that leave the probe's process group ---------------------------------
 
 ESCAPE_SCRIPT = '''
@@ -655,10 +685,50 @@ def test_signals_end_everything_and_exit_128_plus_n(fake, tmp_path, signame: str
     # no_leftovers: no aoinspect-server-* or aoinspect-* directory is left in TMPDIR
 
 
-def test_a_package_that_terminates_aoinspect_leaves_nothing(fake) -> None:
+@pytest.mark.parametrize("isolation", ["auto", "spawn", "fork"])
+def test_a_package_that_signals_its_parent_then_hangs_is_a_timed_out_probe(fake, isolation: str) -> None:
+    """The probe's parent is not aoinspect but a keeper that ignores the signal: aoinspect finishes
+    its report (the probe hangs, so it fails at the timeout) instead of ending with 143."""
     fake.write(with_beta("import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(1000)\n"))
-    completed = console_script(fake, "-p", "pkg", "--isolation", "spawn", "resolve", "beta", timeout=30)
-    assert completed.returncode == 128 + signal.SIGTERM
+    completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json",
+                               "--timeout", str(HANG_TIMEOUT), timeout=30)
+    assert completed.returncode == 4, completed.stderr
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["probe_failed"] is True
+    assert f"timed out after {HANG_TIMEOUT:g} s" in entry["error"]["message"]
+    assert_clean(completed)
+
+
+# Every signal that ends a process by default and that the keeper ignores, once; SIGTERM everywhere.
+PARENT_SIGNALS = [(signame, "import", "spawn") for signame in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")]
+PARENT_SIGNALS += [("SIGTERM", where, isolation) for where in ("import", "access")
+                   for isolation in ("auto", "spawn", "fork")]
+
+
+@pytest.mark.parametrize(("signame", "where", "isolation"), PARENT_SIGNALS)
+def test_a_package_that_signals_its_parent_is_measured_as_in_plain_python(
+    fake, where: str, signame: str, isolation: str,
+) -> None:
+    """In a plain ``python -c`` the signal goes to the shell; here to the probe's keeper (or, for a
+    forked probe, its monitor), which ignores it: the probe goes on and is measured, the same
+    under every isolation, and aoinspect exits by its documented rules with its document."""
+    source = f"import os, signal\nos.kill(os.getppid(), signal.{signame})\n"
+    fake.write(with_beta(source) if where == "access" else with_beta("", source))
+    completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta",
+                               "--format", "json", timeout=30)
+    assert completed.returncode == 0, completed.stderr
+    assert [entry["ok"] for entry in one_json_document(completed.stdout)["results"]] == [True]
+    assert_clean(completed)
+
+
+def test_a_probe_that_kills_its_keeper_is_a_failed_probe(fake) -> None:
+    """SIGKILL cannot be ignored: the keeper dies, aoinspect sees its probe killed and says so."""
+    fake.write(with_beta("import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(1000)\n"))
+    completed = console_script(fake, "-p", "pkg", "--isolation", "spawn", "resolve", "beta", "--format", "json",
+                               timeout=30)
+    assert completed.returncode == 4, completed.stderr
+    (entry,) = one_json_document(completed.stdout)["results"]
+    assert entry["probe_failed"] is True and "was killed by SIGKILL" in entry["error"]["message"]
     assert_clean(completed)
 
 
@@ -742,4 +812,143 @@ def test_a_json_py_in_the_working_directory_cannot_hijack_the_distribution_reade
                           "--timeout", "20")
     assert time.monotonic() - started < 15
     assert completed.returncode == 0, completed.stderr
+    assert_clean(completed)
+
+
+# --- issue 21: bounds and processes --------------------------------------------------------------
+
+
+def test_the_version_check_ends_what_the_interpreter_started(fake, tmp_path) -> None:
+    """A fake interpreter that starts a ``setsid`` daemon while it answers ``--python``'s version
+    check: the daemon leaves the check's process group at once, so only the subreaper sees it."""
+    fake.write(lazy_package("pkg"))
+    pid_file = tmp_path / "daemon"
+    python = fake_interpreter(
+        tmp_path, "python",
+        f'case "$*" in *version_info*) setsid sh -c \'echo $$ >"{pid_file}.tmp" && mv "{pid_file}.tmp" "{pid_file}"'
+        f'; exec sleep 1000\' &\n  while [ ! -s "{pid_file}" ]; do :; done;; esac\nexec "{fake.python}" "$@"\n',
+    )
+    completed = aoinspect(fake, "--python", str(python), "-p", "pkg", "resolve", "alpha", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert not pid_alive(int(pid_file.read_text()))  # and no_leftovers checks the rest
+    assert_clean(completed)
+
+
+@pytest.mark.parametrize("isolation", ["auto", "spawn"])
+@pytest.mark.parametrize("how", ["setsid", "setpgrp", "daemon"])
+def test_a_lone_probe_ends_what_left_its_group(fake, tmp_path, how: str, isolation: str) -> None:
+    """One name, one spawned probe, no fork server (the CLI starts it before it has imported the
+    rest of itself): what the package's import started outside the probe's group ends with it.
+    The console script, since that start is what an in-process run skips with --probe-python."""
+    fake.write({"escape.py": ESCAPE_SCRIPT, **with_beta("", ESCAPE.format(how=how))})
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    os.environ["PID_DIR"] = str(pid_dir)
+    try:
+        completed = console_script(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json")
+    finally:
+        del os.environ["PID_DIR"]
+    assert completed.returncode == 0, completed.stderr
+    assert one_json_document(completed.stdout)["isolation"]["mode"] == "spawn"
+    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    assert escaped
+    assert not [pid for pid in escaped if pid_alive(pid)]
+    assert_clean(completed)
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_recursion_limit_set_at_import_is_the_packages_not_the_probes(fake, isolation: str) -> None:
+    """``sys.setrecursionlimit(50)`` at import: a plain interpreter imports and accesses the package
+    under it, and so does the probe, whose own work (its imports, its report) keeps its own limit;
+    the frames the probe adds below each access do not count against the package's."""
+    fake.write(with_beta("X = 1\n", init_extra="\nimport sys\nsys.setrecursionlimit(50)\n"))
+    code = "import pkg, sys; pkg.alpha; pkg.beta; from pkg import *; print(sys.getrecursionlimit())"
+    bare = subprocess.run([fake.python, "-c", code], env={**os.environ, **fake.env}, capture_output=True,
+                          cwd=fake.root, timeout=60)
+    assert (bare.returncode, bare.stdout) == (0, b"50\n"), bare.stderr
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")
+    doc = one_json_document(completed.stdout)
+    assert completed.returncode == 0, doc["findings"]
+    assert_clean(completed)
+
+
+HEADROOM = '''
+import os, sys
+def _headroom(depth=0):
+    try:
+        return _headroom(depth + 1)
+    except RecursionError:
+        return depth
+with open(os.environ["HEADROOM"], "a") as _stream:
+    _stream.write(__name__ + " " + str(_headroom()) + "\\n")
+'''
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_the_package_recurses_as_deep_as_in_a_plain_interpreter(fake, tmp_path, isolation: str) -> None:
+    """How deep the package's code can recurse inside a lazy access, two imports down, is what a
+    plain ``python -c`` gives it, to the frame: the probe's own frames (and, before 3.12, its
+    builtin calls) do not count against the package's limit. A limit set in the middle of a
+    measured step (here, the import) holds for the rest of that step as set, a few frames short."""
+    fake.write(with_beta(HEADROOM + "from pkg import gamma\n", init_prefix="import sys\nsys.setrecursionlimit(120)\n",
+                         init_extra=HEADROOM) | {"pkg/gamma.py": HEADROOM})
+    bare_file, probe_file = tmp_path / "bare", tmp_path / "probe"
+    subprocess.run([fake.python, "-c", "import pkg; pkg.beta"], check=True, cwd=fake.root, timeout=60,
+                   env={**os.environ, **fake.env, "HEADROOM": str(bare_file)})
+    os.environ["HEADROOM"] = str(probe_file)
+    try:
+        completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "resolve", "beta", "--format", "json")
+    finally:
+        del os.environ["HEADROOM"]
+    assert completed.returncode == 0, completed.stderr
+    probe, bare = (dict(line.split() for line in path.read_text().splitlines()) for path in (probe_file, bare_file))
+    accessed = ("pkg.beta", "pkg.gamma")
+    assert [probe[name] for name in accessed] == [bare[name] for name in accessed]
+    assert int(bare["pkg"]) - 8 <= int(probe["pkg"]) <= int(bare["pkg"])
+
+
+def alarm_and_slow_pickles(count: int) -> dict[str, str]:
+    """``signal.alarm(1)`` at import, and ``count`` lazy functions whose ``pickle.dumps`` each
+    imports a module that takes 0.1 s: one name at a time, every plain interpreter finishes well
+    within the second; all of them in one process would not."""
+    names = ", ".join(f'"f{index}"' for index in range(count))
+    init = f'''import signal
+signal.alarm(1)
+__all__ = [{names}]
+
+def _make(index):
+    def function():
+        pass
+    function.__module__ = f"pkg.slow{{index}}"
+    function.__qualname__ = "function"
+    return function
+
+def __getattr__(name):
+    if name in __all__:
+        value = globals()[name] = _make(int(name[1:]))
+        return value
+    raise AttributeError(name)
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
+'''
+    files = {"pkg/__init__.py": init}
+    for index in range(count):
+        files[f"pkg/slow{index}.py"] = f"import time\ntime.sleep(0.1)\nfrom pkg import f{index} as function\n"
+    return files
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_an_alarm_set_at_import_rings_for_no_name_a_plain_interpreter_would_finish(fake, isolation: str) -> None:
+    """check pickles (and unpickles) a batch of names in one probe: each name gets the package's
+    timers as a fresh ``python -c`` would have them, not what the names before it left, so
+    ``signal.alarm(1)`` gives no false probe-failed finding."""
+    fake.write(alarm_and_slow_pickles(12))
+    bare = subprocess.run([fake.python, "-c", "import pkg, pickle; pickle.loads(pickle.dumps(pkg.f11))"],
+                          env={**os.environ, **fake.env}, capture_output=True, cwd=fake.root, timeout=60)
+    assert bare.returncode == 0, bare.stderr
+    completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")
+    doc = one_json_document(completed.stdout)
+    assert completed.returncode == 0, doc["findings"]
+    assert doc["isolation"]["mode"] == isolation
     assert_clean(completed)

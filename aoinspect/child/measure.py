@@ -56,13 +56,19 @@ _WNOWAIT = _bound(_os, "WNOWAIT")
 _signal_module = _modules.get("_signal")
 _set_handler = _bound(_signal_module, "signal")
 _setitimer = _bound(_signal_module, "setitimer")
+_getitimer = _bound(_signal_module, "getitimer")
 _SIGCHLD = _bound(_signal_module, "SIGCHLD")
 _SIG_IGN = _bound(_signal_module, "SIG_IGN")
-# Signals a probe may send its parent: for a forked probe that is its monitor, which must live
-# to report how the probe ended (a spawned probe's parent is aoinspect, which cleans up and exits).
+_kill = _bound(_os, "kill")
+_getpid = _bound(_os, "getpid")
+_listdir = _bound(_os, "listdir")
+_exit_code = _bound(_os, "waitstatus_to_exitcode")
+# Signals that end a process by default and that a probe may send its parent (``os.getppid()``):
+# that parent is a keeper (``_keep``) or, for a forked probe, its monitor; either must live to
+# report how the probe ended, and neither is aoinspect.
 _PARENT_SIGNALS = tuple(
-    number for number in (_bound(_signal_module, "SIGTERM"), _bound(_signal_module, "SIGHUP"),
-                          _bound(_signal_module, "SIGINT"))
+    number for number in (_bound(_signal_module, name)
+                          for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"))
     if number is not None
 )
 _SIG_DFL = _bound(_signal_module, "SIG_DFL")
@@ -111,7 +117,72 @@ _hide(sys._getframe().f_code, protocol.hidden_name(_PROBE_FILE))
 recorder_module = _sibling("recorder")
 _clock = recorder_module.clock
 ImportRecorder = recorder_module.ImportRecorder
-Measurement = recorder_module.Measurement
+_getrecursionlimit = sys.getrecursionlimit
+_setrecursionlimit = sys.setrecursionlimit
+_getframe = sys._getframe
+# The probe's own work (reporting, describing, the modules it imports to probe with) runs with
+# at least this recursion limit, whatever the package set: ``sys.setrecursionlimit(50)`` at import
+# must not break the probe where a plain ``python -c`` works.
+_OWN_LIMIT = max(_getrecursionlimit(), 1000)
+
+
+class _RecursionLimit:
+    """The package's recursion limit, as a plain ``python -c`` would have it, apart from the probe's."""
+
+    package = _getrecursionlimit()
+    set_to = None  # what a measured step was given; anything else at its end the package set
+
+
+def _depth(frame):
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+# Before 3.12 a call of a builtin counts against the recursion limit too: the bootstrap's exec()
+# is always below the probe, and a step made with a builtin (getattr, __import__) where plain code
+# uses an opcode (``pkg.name``, ``import pkg``) adds one more.
+_BUILTIN_CALL_DEPTH = 1 if sys.version_info < (3, 12) else 0
+
+
+def _package_limit_on(caller_depth, through_builtin):
+    """A measured step begins: the package's limit, raised by the frames the probe stands on
+    beyond a plain ``python -c``'s one (its code runs that much deeper here)."""
+    extra = caller_depth - 1 + _BUILTIN_CALL_DEPTH * (1 + through_builtin)
+    limit = _RecursionLimit.package + max(0, extra)
+    try:
+        _setrecursionlimit(limit)
+        _RecursionLimit.set_to = limit
+    except BaseException:  # noqa: BLE001 - too low for this depth: keep what is set
+        _RecursionLimit.set_to = None
+
+
+def _own_limit_on():
+    """A measured step ended: note a limit the package set during it, and take the probe's own."""
+    now = _getrecursionlimit()
+    if _RecursionLimit.set_to is not None and now != _RecursionLimit.set_to:
+        _RecursionLimit.package = now
+    _RecursionLimit.set_to = None
+    try:
+        _setrecursionlimit(max(_OWN_LIMIT, now))
+    except BaseException:  # noqa: BLE001
+        pass
+
+
+class Measurement(recorder_module.Measurement):  # type: ignore[name-defined]  # loaded by _sibling
+    """The recorder's measurement, with the package's recursion limit inside the step and the
+    probe's own outside it."""
+
+    def __init__(self, recorder, through_builtin=False):
+        """``through_builtin``: the step calls a builtin where plain code would not."""
+        _package_limit_on(_depth(_getframe(1)), through_builtin)
+        super().__init__(recorder)
+
+    def finish(self):
+        _own_limit_on()
+        return super().finish()
 _CHILD_FILES = tuple(protocol.hidden_name(path) for path in (_PROBE_FILE, _CHILD_DIR + "protocol.py",
                                                                 _CHILD_DIR + "recorder.py"))
 
@@ -467,7 +538,7 @@ def import_package(package, recorder, reporter, warning_log):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
     search_path = [entry for entry in sys.path if type(entry) is str]
     first_warning = len(warning_log.shown)
-    measurement = Measurement(recorder)
+    measurement = Measurement(recorder, through_builtin=True)
     failure = None
     module = None
     try:
@@ -565,7 +636,7 @@ def measure_name(module, name, recorder, watch=None):
         holder = chain[-1]
         mechanism = step_mechanism(holder, part)
         already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
-        measurement = Measurement(recorder)
+        measurement = Measurement(recorder, through_builtin=True)
         try:
             if watch is None:
                 value = getattr(holder, part)
@@ -849,6 +920,7 @@ def resolve_batch(module, names, recorder, reporter):
     kept = _import_bindings(module, state.namespace, loaded)
     tripwire = _Tripwire(reporter, names)
     for index in range(1, len(names)):
+        _next_name()
         name = names[index]
         tripwire.index = index
         reason = _batch_blocker(module, name, state, kept)
@@ -1073,7 +1145,7 @@ def star_import(module, recorder, reporter):
     """What ``from PACKAGE import *`` would do: look up every name of ``__all__`` (or every
     public name), as the ``IMPORT_STAR`` opcode does."""
     namespace = _namespace(module) or {}
-    measurement = Measurement(recorder)
+    measurement = Measurement(recorder, through_builtin=True)
     failure = None
     try:
         declared = namespace.get("__all__")
@@ -1255,7 +1327,9 @@ def pickle_names(module, names, recorder, reporter):
     ``__module__`` and ``__qualname__`` it is pickled under."""
     import pickle
 
-    for name in names:
+    for index, name in enumerate(names):
+        if index:
+            _next_name()
         result = {"name": name, "kind": None, "module": None, "qualname": None, "data": None, "error": None,
                   "resolve_error": None, "materialized": []}
         try:
@@ -1293,7 +1367,9 @@ def unpickle_names(module, fields, recorder, reporter):
     import pickle
 
     loaded = []
-    for field in fields:
+    for index, field in enumerate(fields):
+        if index:
+            _next_name()
         name, _separator, data = field.partition(protocol.PICKLE_SEPARATOR)
         value, report = _measured(recorder, pickle.loads, bytes.fromhex(data))
         loaded.append((name, value, report))
@@ -1317,7 +1393,9 @@ def run_request(module, fields, recorder, reporter):
         if mode == protocol.MODE_INSPECT:
             describe_package(module, reporter)
         elif mode == protocol.MODE_RESOLVE:
-            for name in names:
+            for index, name in enumerate(names):
+                if index:
+                    _next_name()
                 resolve(module, name, recorder, reporter)
         elif mode == protocol.MODE_RESOLVE_BATCH:
             resolve_batch(module, names, recorder, reporter)
@@ -1389,6 +1467,36 @@ def _resume_timers(paused):
             _setitimer(which, delay, interval)
         except BaseException:  # noqa: BLE001
             pass
+
+
+# The interval timers (``signal.alarm``...) as the package's import left them, when it set any: a
+# request of several names gives each the time a fresh ``python -c`` would give it, not what the
+# names before it left (pickling 20 names in one probe must not ring an alarm that no plain
+# ``pickle.dumps`` of one name would).
+_PACKAGE_TIMERS: list = []
+
+
+def _keep_package_timers(timers):
+    _PACKAGE_TIMERS[:] = timers
+
+
+def _read_timers():
+    """The running interval timers, as ``_pause_timers`` returns them, left running."""
+    running = []
+    for which in _TIMERS:
+        try:
+            delay, interval = _getitimer(which)
+        except BaseException:  # noqa: BLE001
+            continue
+        if delay or interval:
+            running.append((which, delay, interval))
+    return running
+
+
+def _next_name():
+    """A request's next name begins: the package's timers as a fresh interpreter has them."""
+    if _PACKAGE_TIMERS:
+        _resume_timers(_PACKAGE_TIMERS)
 
 
 def _own_sigchld():
@@ -1518,6 +1626,7 @@ def _monitor(module, fields, control_fd, status_fd, recorder, timers, sigchld):
                 _restore_handlers(handlers)
                 _restore_sigchld(sigchld)
                 _resume_timers(timers)
+                _keep_package_timers(timers)
                 run_request(module, request, recorder, Reporter(result_path))
             finally:
                 _flush_and_exit()
@@ -1551,9 +1660,73 @@ def _flush_and_exit():
     _exit(0)
 
 
+def _below_a_keeper():
+    """Go on in a forked copy of this process, which is still exactly a fresh ``python -c``
+    (nothing of the package has run); this process stays behind as its keeper (``_keep``).
+
+    aoinspect started this process, so without a keeper a package that signals its parent
+    (``os.kill(os.getppid(), SIGTERM)``) would end aoinspect itself; aoinspect cannot tell such
+    a signal from a CI runner's. The keeper ignores those signals and ends as its probe ended.
+    """
+    if _fork is None or _waitpid is None or _exit_code is None:
+        return
+    handlers = _ignore_parent_signals()
+    try:
+        probe = _fork_quietly()  # a thread a .pth file started must not make 3.12+ warn
+    except BaseException:  # noqa: BLE001 - no keeper, then: run as the probe
+        probe = 0
+    if probe == 0:
+        _restore_handlers(handlers)
+        return
+    _keep(probe)
+
+
+def _keep(probe):
+    """The keeper: hold no descriptor aoinspect watches for the probe's end (the fork server's
+    status pipe), wait for the probe, then end as it ended: the same exit status, or killed by the
+    same signal (with no core dump of its own)."""
+    try:
+        descriptors = [int(name) for name in _listdir("/proc/self/fd")]
+    except BaseException:  # noqa: BLE001 - no /proc: the few a probe is ever given
+        descriptors = list(range(3, 256))
+    for descriptor in descriptors:
+        if descriptor > 2:
+            try:
+                _close(descriptor)
+            except BaseException:  # noqa: BLE001 - the directory listing's own, already closed
+                pass
+    code = 1
+    try:
+        while True:
+            try:
+                code = _exit_code(_waitpid(probe, 0)[1])
+                break
+            except InterruptedError:
+                continue
+        if code < 0:
+            _end_by_signal(-code)
+    finally:
+        _exit(code if code >= 0 else 128 - code)
+
+
+def _end_by_signal(number):
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    except BaseException:  # noqa: BLE001
+        pass
+    try:
+        _set_handler(number, _SIG_DFL)
+    except BaseException:  # noqa: BLE001 - SIGKILL, SIGSTOP
+        pass
+    _kill(_getpid(), number)
+
+
 def main(argv):
     """``argv``: RESULT_PATH followed by a request's fields, or RESULT_PATH ``serve`` PACKAGE
     CONTROL_FD STATUS_FD."""
+    _below_a_keeper()
     result_path, request = argv[0], argv[1:]
     # Look like ``python -c``: the current directory first on sys.path, and argv[0] "-c".
     if sys.argv[0] != "-c" and not getattr(sys.flags, "safe_path", False):
@@ -1571,6 +1744,7 @@ def main(argv):
         serve(request[1], int(request[2]), int(request[3]), recorder, reporter, warning_log)
         return
     imported, module = import_package(request[1], recorder, reporter, warning_log)
+    _keep_package_timers(_read_timers())
     if imported:
         run_request(module, request, recorder, reporter)
     else:

@@ -64,6 +64,8 @@ class ImportRecorder:
         new_event = ImportEvent
         recorder = self
         when_loaded = self.when_loaded
+        get_limit = sys.getrecursionlimit
+        set_limit = sys.setrecursionlimit
 
         def _find_and_load(name, import_):
             if name in modules:
@@ -76,12 +78,19 @@ class ImportRecorder:
             event = new_event(name, stack[-1] if stack else -1, len(stack), timer(), len(modules))
             stack.append(len(events))
             events.append(event)
+            # This frame is one a plain import does not have: one more for the recursion limit,
+            # so that a package near its limit (``sys.setrecursionlimit(50)``) fails here only
+            # where it fails in a plain interpreter. A limit it sets meanwhile is left as it set it.
+            raised = get_limit() + 1
+            set_limit(raised)
             try:
                 return original(name, import_)
             finally:
                 event.end = timer()
                 event.modules_at_end = len(modules)
                 stack.pop()
+                if get_limit() == raised:
+                    set_limit(raised - 1)
                 if name in when_loaded:
                     when_loaded[name]()
 

@@ -94,12 +94,10 @@ INTROSPECTION_MODULES = frozenset({
 })
 IMPORTLIB_FILES = ("importlib/__init__.py", "importlib/_bootstrap.py", "importlib/_bootstrap_external.py",
                    "importlib/util.py", "importlib/_abc.py", "importlib/machinery.py")
-# Subprocesses are not followed, only counted: these ``os`` functions start one (``os.spawn*``
-# and the other ``exec*`` go through them), or end the program's trace.
-OS_SPAWNERS = (
-    ("fork", "os.fork"), ("forkpty", "os.forkpty"), ("system", "os.system"), ("posix_spawn", "os.posix_spawn"),
-    ("posix_spawnp", "os.posix_spawn"), ("execv", "os.exec"), ("execve", "os.exec"), ("_exit", "os._exit"),
-)
+# Subprocesses are not followed, only counted: these audit events start one (``os.spawn*`` and
+# the other ``exec*`` raise them too), or end the program's trace (``os.exec``). An audit hook
+# leaves the ``os`` functions as they are, so the program cannot tell it is traced by them.
+PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.exec", "subprocess.Popen"})
 FLUSH_PENDING = 64
 FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
@@ -285,7 +283,6 @@ class Tracer:
         self._file_kinds = {}
         self._lock = _allocate_lock()
         self._last_flush = 0
-        self._popen_watched = False
         self._startup = frozenset(_modules)
         self._fd = None  # the result file, opened on the first write
         self._inode = None
@@ -381,9 +378,6 @@ class Tracer:
                 record[5] = name in modules  # loaded
                 stack.pop()
                 pending.append(record)
-                if name == "subprocess" and not tracer._popen_watched:
-                    tracer._popen_watched = True
-                    tracer._watch_popen()
                 if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
                     tracer.flush()
 
@@ -493,42 +487,40 @@ class Tracer:
     # --- subprocesses, os._exit, exec ---
 
     def watch_process_events(self, startup):
-        """Count the processes the program starts and write the trace out before ``os._exit``
-        and ``os.exec*``. An audit hook costs a Python call for every audit event (several per
-        import), so the ``os`` functions are wrapped instead, and the hook, which alone sees
-        ``subprocess.Popen``, is added only once the program imports ``subprocess``."""
+        """Count the processes the program starts and write the trace out before ``os.exec*``
+        and ``os._exit``. An audit hook sees every process event but ``os._exit``'s (Python
+        3.9-3.13 raise none for it): ``_exit`` alone is wrapped, the same wrapper in ``os`` and in
+        ``posix`` (``os._exit is posix._exit`` holds; its type is a Python function's)."""
         self._startup = startup
-        if "subprocess" in _modules:
-            self._popen_watched = True
-            self._watch_popen()
-        os_module = _modules.get("os")
-        if os_module is None:
+        watched = PROCESS_EVENTS
+        spawn = self._spawn
+
+        def audit(event, args):
+            if event in watched:
+                spawn(event, args)
+
+        sys.addaudithook(audit)
+        real = getattr(_os, "_exit", None)
+        if real is None:
             return
-        for name, event in OS_SPAWNERS:
-            real = getattr(os_module, name, None)
-            if real is not None:
-                setattr(os_module, name, self._wrap(real, event))
+        wrapper = self._wrap(real, "os._exit")
+        for name in ("os", "posix", "nt"):
+            module = _modules.get(name)
+            if module is not None and getattr(module, "_exit", None) is real:
+                setattr(module, "_exit", wrapper)  # noqa: B010
 
     def _wrap(self, real, event):
         tracer = self
 
-        def wrapper(*args, **kwargs):
+        def _exit(*args, **kwargs):
             tracer._spawn(event, args)
             return real(*args, **kwargs)
 
-        wrapper.__name__ = real.__name__
-        wrapper.__qualname__ = getattr(real, "__qualname__", real.__name__)
-        wrapper.__doc__ = real.__doc__
-        return wrapper
-
-    def _watch_popen(self):
-        tracer = self
-
-        def audit(event, args):
-            if event == "subprocess.Popen":
-                tracer._spawn(event, args)
-
-        sys.addaudithook(audit)
+        _exit.__module__ = getattr(real, "__module__", None) or "posix"
+        _exit.__name__ = real.__name__
+        _exit.__qualname__ = getattr(real, "__qualname__", real.__name__)
+        _exit.__doc__ = real.__doc__
+        return _exit
 
     def _spawn(self, event, args):
         if _os.getpid() != self.pid:

@@ -315,8 +315,8 @@ class CommandHooks(SessionHooks):
     def claim(self, python: str, fields: Sequence[str]) -> Any:
         return next((started for part in self.parts if (started := part.claim(python, fields)) is not None), None)
 
-    def early_start_ns(self) -> int | None:
-        return next((started for part in self.parts if (started := part.early_start_ns()) is not None), None)
+    def early_probe(self) -> Any:
+        return next((early for part in self.parts if (early := part.early_probe()) is not None), None)
 
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""

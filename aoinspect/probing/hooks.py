@@ -31,9 +31,10 @@ class SessionHooks:
         del python, fields
         return None
 
-    def early_start_ns(self) -> int | None:
-        """When a probe started early began (``cache.start_boundary``), or None: files changed
-        after it make that probe's result unfit to keep."""
+    def early_probe(self) -> Any:
+        """The probe the command started before any session opened (a ``runner.EarlyProbe``:
+        typed loosely, as the runner imports this module), or None. A session reads when it
+        started: for the cache (files changed after it) and the stray sweep (what it orphaned)."""
         return None
 
     def close(self) -> None:

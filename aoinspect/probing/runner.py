@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
@@ -50,12 +50,15 @@ OLDEST_PYTHON = (3, 9)
 
 
 def check_interpreter(python: str, timeout: float = 30.0) -> str | None:
-    """What is wrong with ``python`` as an interpreter to probe with, or None."""
+    """What is wrong with ``python`` as an interpreter to probe with, or None. It runs before any
+    session opens: whatever the interpreter (a wrapper script, anything on PATH) starts that
+    leaves its process group is ended here, through the subreaper, as a probe's would be."""
     command = [python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"]
-    try:
-        returncode, output, timed_out = run_bounded(command, timeout)
-    except OSError as exc:
-        return f"{python} cannot be run as a Python interpreter: {exc}."
+    with reaping_strays():
+        try:
+            returncode, output, timed_out = run_bounded(command, timeout)
+        except OSError as exc:
+            return f"{python} cannot be run as a Python interpreter: {exc}."
     if timed_out:
         return f"{python} did not report its version within {timeout:g} s."
     try:
@@ -67,6 +70,23 @@ def check_interpreter(python: str, timeout: float = 30.0) -> str | None:
     if version < OLDEST_PYTHON:
         return f"{python} is Python {version[0]}.{version[1]}; aoinspect probes need Python 3.9 or newer."
     return None
+
+
+@contextlib.contextmanager
+def reaping_strays() -> Iterator[int]:
+    """Make this process a subreaper for the block; on the way out, end every child of this
+    process that started inside it and that aoinspect did not start itself (an orphaned
+    descendant of a child it did start). Yields the block's start in boot ticks."""
+    since = reaper.boot_ticks()
+    reaping = reaper.acquire()
+    try:
+        yield since
+    finally:
+        try:
+            if reaping:
+                reaper.end_strays(since)
+        finally:
+            reaper.release()
 
 
 # What aoinspect reads of a child's answer on stdout (run_bounded); the rest is dropped.
@@ -222,11 +242,20 @@ class EarlyProbe(SessionHooks):
     def __init__(self, python: str, fields: Sequence[str], started_ns: int | None = None) -> None:
         self.key = (python, list(fields))
         self.started_ns = started_ns  # for the cache (``cache.start_boundary``), when it is on
-        self._started: StartedProbe | None = StartedProbe(python, fields)
         self._lock = threading.Lock()
+        # This process is a subreaper from before the probe starts, not from when the session
+        # opens: what the package's import starts and orphans in between comes back to it. The
+        # session that claims the probe sweeps for strays from here on (``strays_since``).
+        self.strays_since = reaper.boot_ticks()
+        self._reaping: bool | None = reaper.acquire()  # None once released
+        try:
+            self._started: StartedProbe | None = StartedProbe(python, fields)
+        except BaseException:
+            self._release()
+            raise
 
-    def early_start_ns(self) -> int | None:
-        return self.started_ns
+    def early_probe(self) -> EarlyProbe:
+        return self
 
     def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
         with self._lock:
@@ -236,10 +265,22 @@ class EarlyProbe(SessionHooks):
             return started
 
     def discard(self) -> None:
+        """End the probe if no session claimed it, and what it left; stop being a subreaper."""
         with self._lock:
             started, self._started = self._started, None
-        if started is not None:
-            started.discard()
+        try:
+            if started is not None:
+                started.discard()
+                if self._reaping:
+                    reaper.end_strays(self.strays_since)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            holding, self._reaping = self._reaping is not None, None
+        if holding:
+            reaper.release()
 
     close = discard
 

@@ -482,6 +482,9 @@ class Session:
         self.children = Children()
         # Processes that escape a probe's process group are ended when probes have ended.
         self._strays_since = reaper.boot_ticks()
+        early = hooks.early_probe()  # a lone probe the CLI started before this session
+        if early is not None:
+            self._strays_since = min(self._strays_since, early.strays_since)
         self._reaping = reaper.acquire()
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
@@ -491,9 +494,8 @@ class Session:
             from aoinspect.probing.cache import ProbeCache
 
             self.cache = ProbeCache(settings.cache_dir, settings.python, package, runner.run_bounded)
-            early_start = hooks.early_start_ns()
-            if early_start is not None:
-                self.cache.mark_started(early_start)
+            if early is not None and early.started_ns is not None:
+                self.cache.mark_started(early.started_ns)
         if settings.isolation == ISOLATION_SPAWN:
             self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn", hooks)
         elif not hasattr(os, "fork"):
