@@ -177,6 +177,14 @@ class _Group(click.Group):
         sys.exit(returned if isinstance(returned, int) else schema.EXIT_OK)
 
 
+def _say(message: str) -> None:
+    """``aoinspect: MESSAGE`` on stderr; the message may quote the package, so no line of it may
+    start a CI runner's workflow command (aoinspect.render.escape)."""
+    from aoinspect.render.escape import message as safe
+
+    click.echo(safe(f"aoinspect: {message}"), err=True)
+
+
 def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
     """Show Click's message on stderr, as Click would; and with ``--format json`` or ``junit``
     (on the command line or in the configuration), the failure as one document on stdout."""
@@ -364,7 +372,7 @@ class _Invocation:
     def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
         if formats.renders_failure_of(self.fmt, self.command):
             click.echo(render(failure, self.fmt))
-        click.echo(f"aoinspect: {failure.message}", err=True)
+        _say(failure.message)
         self.ctx.exit(failure.exit_code)
 
 
@@ -696,7 +704,7 @@ def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, out
     if fmt not in allowed:
         raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
     if kind == "failure" and not formats.renders_failure_of(fmt, command):
-        click.echo(f"aoinspect: {report.message}", err=True)
+        _say(report.message)
         ctx.exit(report.exit_code)
     to_terminal = output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
@@ -709,7 +717,7 @@ def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, out
         with open(output, "w", encoding="utf-8") as stream:
             stream.write(text + "\n")
     if kind == "failure":
-        click.echo(f"aoinspect: {report.message}", err=True)
+        _say(report.message)
     ctx.exit(report.exit_code)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import zlib
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 from aoinspect.models import ResolveReport, total_ms
+from aoinspect.render import escape as untrusted
 from aoinspect.render._tree import children_of
 
 if TYPE_CHECKING:
@@ -43,6 +45,15 @@ def render_svg(report: Report, options: RenderOptions) -> str:
         ".access{fill:#555}.heading{font-size:13px;font-weight:bold}</style>"
     )
     return "\n".join([header, style, *parts, "</svg>"])
+
+
+def escape(text: str) -> str:
+    """Element text: what XML cannot hold written out (``\\x00``), ``<`` and ``&`` escaped."""
+    return _escape(untrusted.xml_text(text))
+
+
+def quoteattr(text: str) -> str:
+    return _quoteattr(untrusted.xml_text(text))
 
 
 def _section(package: str, result: Resolution, top: float) -> tuple[list[str], float]:
