@@ -161,7 +161,7 @@ _NEWLINES = re.compile(r"\r\n|\r|\n")
 # What GitHub turns into a link or a notification in text (not in code): @user and @org/team
 # mentions and e-mail addresses, #123, GH-123 and owner/repo#123 references, http://, https://,
 # ftp:// and www. links. The marker after "@", "#", "GH", ":" or "www" leaves each plain text.
-_AUTOLINK = re.compile(r"(?<=@)(?=[A-Za-z0-9_-])|(?<=#)(?=[0-9])|(?<=\bGH)(?=-[0-9])|(?<=:)(?=//)|(?<=\bwww)(?=\.)",
+_AUTOLINK = re.compile(r"(?<=@)(?=[A-Za-z0-9_-])|(?<=#)(?=[0-9])|(?<=GH)(?=-[0-9])|(?<=:)(?=//)|(?<=www)(?=\.)",
                        re.IGNORECASE)
 
 

@@ -69,7 +69,8 @@ def _document(package: str, cases: list[_Case]) -> str:
         if skipped is not None:
             ET.SubElement(case, "skipped", {"message": skipped})
         elif failed:
-            failure = ET.SubElement(case, "failure", {"message": (message or rule).splitlines()[0], "type": rule})
+            failure = ET.SubElement(case, "failure", {"message": next(iter((message or rule).splitlines()), ""),
+                                                        "type": rule})
             failure.text = message
         elif message:
             ET.SubElement(case, "system-out").text = message

@@ -70,8 +70,12 @@ def _section(package: str, result: Resolution, top: float) -> tuple[list[str], f
     children = children_of(loads)
     depth = 0
     stack: list[tuple[str | None, float, int]] = [(None, MARGIN, 1)]
+    drawn: set[str | None] = set()  # each module's children once: data from the child may hold a cycle
     while stack:
         parent, x, level = stack.pop()
+        if parent in drawn:
+            continue
+        drawn.add(parent)
         depth = max(depth, level)
         offset = x
         for load in children.get(parent, []):
@@ -110,5 +114,5 @@ def _color(load: ModuleLoad | None) -> str:
         return "#c8c8c8"
     # One hue per subpackage (ao.nn, ao.quantization, numpy.linalg, ...), lighter with depth.
     seed = ".".join(load.module.split(".")[:2])
-    hue = zlib.crc32(seed.encode()) % 360
+    hue = zlib.crc32(seed.encode("utf-8", "surrogatepass")) % 360
     return f"hsl({hue},60%,{min(62 + 4 * load.depth, 86)}%)"
