@@ -278,7 +278,7 @@ def live_links(markdown: str) -> list[str]:
     it, and a run of backticks opens a code span that the next run of the same length closes."""
     text = re.sub(r"^(`{3,}).*?^\1$", "", markdown, flags=re.MULTILINE | re.DOTALL)
     found = []
-    for line in text.splitlines():
+    for line in re.split(r"\r\n|\r|\n", text):  # CommonMark's line endings (not U+2028)
         if line.startswith("<"):
             found += _LIVE.findall(line)
             continue
@@ -433,7 +433,7 @@ def assert_safe(output: str, fmt: str, report: Any) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(REPORTS))
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strings=st.lists(HOSTILE, min_size=1, max_size=8))
 def test_hostile_text_in_every_field_of_every_renderer(kind: str, strings: list[str]) -> None:
     report = hostile(REPORTS[kind], itertools.cycle(strings))
@@ -529,3 +529,18 @@ def test_a_program_file_with_a_comma_and_a_colon_is_annotated_as_itself(tmp_path
     annotations = commands_in(result.stderr)
     assert annotations and all(command.properties.get("file") == "a,b:c.py" for command in annotations)
     assert all(command.properties.get("line") == "1" for command in annotations)
+
+
+@pytest.mark.parametrize(("files", "message", "placed"), [
+    (("/w/a,b:c.py",), "the program imports m, from /w/a,b:c.py:1.", ("a,b:c.py", 1)),
+    (("/w/2.py", "/w/1:2.py"), "the program imports m, from /w/1:2.py:1.", ("1:2.py", 1)),
+    (("/w/b.py",), "the program imports m, from /w/b.py:12.", ("b.py", 12)),  # not b.py:1
+])
+def test_a_trace_finding_is_placed_on_the_file_the_trace_knows(files: tuple[str, ...], message: str,
+                                                               placed: tuple[str, int]) -> None:
+    loads = tuple(dataclasses.replace(TRACED[0], index=index, trigger=Frame(file, 1, "f"))
+                  for index, file in enumerate(files))
+    report = dataclasses.replace(REPORTS["trace"], loads=loads, cwd="/w",
+                                 findings=(Finding("forbidden-import", schema.SEVERITY_ERROR, None, message),))
+    (annotation,) = located_findings(report, "/w")
+    assert (annotation.file, annotation.line) == placed

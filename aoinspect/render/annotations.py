@@ -61,7 +61,7 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
     for finding in getattr(report, "findings", ()):
         where = located.get(finding.name) if finding.name is not None else None
         if where is None:
-            where = next((place for place in known if place in finding.message), None)
+            where = next((place for place in known if _names(finding.message, place)), None)
         if where is None:
             match = _LOCATION_IN_TEXT.search(finding.message)
             where = f"{match.group(1)}:{match.group(2)}" if match else None
@@ -70,6 +70,11 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         file, line = _location(where, root)
         found.append(Annotation(finding.rule, finding.severity, finding.name, finding.message, file, line))
     return found
+
+
+def _names(message: str, place: str) -> bool:
+    """Whether ``message`` names ``place`` (``file:line``) whole: not ``x.py:31`` for ``x.py:3``."""
+    return re.search(rf"(?:^|(?<=[\s'\"(])){re.escape(place)}(?!\d)", message) is not None
 
 
 def _location(where: object, root: str | None) -> tuple[str | None, int | None]:
