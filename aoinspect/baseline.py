@@ -35,7 +35,7 @@ def baseline_text(snapshot: Snapshot) -> str:
 
     from aoinspect.documents import BASELINE
 
-    return json.dumps(BASELINE.encode(snapshot), indent=2, sort_keys=True) + "\n"
+    return json.dumps(BASELINE.encode(snapshot), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
 def write_baseline(path: str, snapshot: Snapshot) -> None:
@@ -78,9 +78,7 @@ def check_writable(path: str) -> None:
 
 def read_baseline(path: str) -> Snapshot:
     """The baseline in ``path``, checked in full by the one decoder (``documents.BASELINE``)."""
-    import json
-
-    from aoinspect.documents import BASELINE, Invalid
+    from aoinspect.documents import BASELINE, Invalid, loads
     from aoinspect.files import BASELINE_LIMIT, UnreadableFile, read_regular_file
 
     try:
@@ -89,7 +87,7 @@ def read_baseline(path: str) -> Snapshot:
         raise BaselineError(f"cannot read the baseline {path}: {exc.reason} (baselines are read from regular "
                             f"files of at most {BASELINE_LIMIT} bytes).") from exc
     try:
-        document = json.loads(data.decode("utf-8"))
+        document = loads(data)  # strictly: no NaN, no huge integer, no key twice
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise BaselineError(f"the baseline {path} is not valid JSON: {_short(exc)}.") from exc
     try:

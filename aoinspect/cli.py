@@ -1,23 +1,53 @@
 """The command line: parse options, call one engine function, render, exit with its code.
 
-Only Click is imported at start-up; the engine, the renderers and package metadata are
-imported by the command that needs them, so that ``aoinspect --help`` stays cheap.
+One path for every command (``aoinspect.commands.path``): the options are objects (``Option``)
+that also name their ``[tool.aoinspect]`` keys, read here; ``Invocation`` settles each value
+(command line, environment, configuration, default) and where the report goes (``-o FILE``, its
+format guessed from the extension); and ``_Group`` here is the one error funnel: usage errors,
+the engine's errors, internal errors and signals each become one message and one exit code, the
+same in every command.
+
+Only Click is imported at start-up; the engine, the renderers and the tracer are imported by
+the command that needs them, so that ``aoinspect --help`` stays cheap.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from aoinspect import formats, schema  # constants and the format registry only: cheap enough for --help
+from aoinspect.commands.path import (
+    DEFAULT_PACKAGE,
+    INVOCATION,
+    MAX_JOBS,
+    MAX_REPEAT,
+    Command,
+    Invocation,
+    NamePattern,
+    Option,
+    RuleId,
+    apply_options,
+    budget_options,
+    common_options,
+    depth_option,
+    failure_document,
+    forbid_option,
+    format_option_for,
+    names_option,
+    option,
+    output_option,
+    package_argument,
+    probe_options,
+    repeat_option,
+    top_option,
+)
 
 if TYPE_CHECKING:
-    from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
-    from aoinspect.probing.wire import ProbeSettings
+    from aoinspect.commands.path import Report
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -28,53 +58,28 @@ Exit codes:
   4  a probe failed: it timed out, crashed, or ended without reporting
 """
 
-DEFAULT_PACKAGE = "ao"
-DEFAULT_TIMEOUT = 60.0
-# A week: beyond it waits overflow the platform's timers, and no probe should need longer.
-MAX_TIMEOUT = 7 * 24 * 3600.0
-
-
-class _Seconds(click.ParamType):  # type: ignore[type-arg]
-    """A finite, positive number of seconds up to MAX_TIMEOUT: ``nan`` compares false with
-    every bound, and ``inf`` or ``1e10`` overflow the timers that enforce it."""
-
-    name = "seconds"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        import math
-
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
-        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
-            self.fail(f"{value!r} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}.", param, ctx)
-        return seconds
-
-
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    import importlib_metadata
+    from aoinspect import __version__  # kept equal to the distribution's by a test: no metadata read
 
-    click.echo(f"aoinspect {importlib_metadata.version('aoinspect')}")
+    click.echo(f"aoinspect {__version__}")
     ctx.exit(schema.EXIT_OK)
 
 
-# [tool.aoinspect] keys: the long option names, for the whole tool or for check alone.
-CONFIG_GLOBAL_KEYS = {"package": "package", "python": "python", "timeout": "timeout", "jobs": "jobs",
-                      "isolation": "isolation", "format": "fmt"}
-CONFIG_CHECK_KEYS = {"strict": "strict", "forbid": "forbid", "forbid-on": "forbid_on", "max-modules": "max_modules",
-                     "max-import-ms": "max_import_ms", "baseline": "baseline", "threads": "threads",
-                     "repeat": "repeat", "update-baseline": "update_baseline", "ignore": "ignore",
-                     "names": "names"}
-CONFIG_LISTS = {"forbid", "forbid-on", "max-modules", "max-import-ms", "ignore", "names"}
+# --- [tool.aoinspect]: keys are the options' long names ----------------------------------------
 
 
-def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _config_keys(command: click.Command) -> dict[str, Option]:
+    return {param.key: param for param in command.params if isinstance(param, Option) and param.config}
+
+
+def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Read ``[tool.aoinspect]`` from --config FILE, or from the nearest pyproject.toml upwards
     from the current directory, into Click's default map: options given on the command line
-    still win."""
+    still win. Top-level keys are the group's options (every command that has them with the same
+    meaning) and check's; ``[tool.aoinspect.COMMAND]`` holds any option of one command and wins
+    over the top level."""
     from aoinspect.config import ConfigError, find_pyproject, read_tool_table
 
     path = value or find_pyproject(os.getcwd())
@@ -83,32 +88,59 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
     try:
         table = read_tool_table(path, required=value is not None)
     except ConfigError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from None
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    group = ctx.command
+    assert isinstance(group, click.Group)
+    commands = group.commands
+    global_keys = _config_keys(group)
+    top_level = {**_config_keys(commands["check"]), **global_keys}
     defaults: dict[str, Any] = {}
-    check: dict[str, Any] = {}
+    per_command: dict[str, dict[str, Any]] = {name: {} for name in commands}
     for key, setting in table.items():
-        if key not in CONFIG_GLOBAL_KEYS and key not in CONFIG_CHECK_KEYS:
-            known = ", ".join(sorted([*CONFIG_GLOBAL_KEYS, *CONFIG_CHECK_KEYS]))
+        if key in commands and isinstance(setting, dict):
+            continue  # a command's sub-table, below
+        option = top_level.get(key)
+        if option is None:
+            known = ", ".join(sorted(top_level))
             raise click.BadParameter(
-                f"unknown key {key!r} in [tool.aoinspect] of {path} (known keys: {known}).", ctx=ctx, param=_param
-            )
-        if key in CONFIG_LISTS and not isinstance(setting, list):
-            setting = [setting]
-        # Values reach Click as the words of a command line would: a TOML type no word can
-        # stand for (a table, a date, a nested array; an array where one value goes) is a usage
-        # error naming the key, not a crash in Click's conversion.
-        words = [_config_word(item) for item in (setting if key in CONFIG_LISTS else [setting])]
-        if None in words:
-            wanted = "strings or numbers" if key in CONFIG_LISTS else "a string, a number or a boolean"
-            raise click.BadParameter(f"{key} in [tool.aoinspect] of {path} must be {wanted}, not {setting!r}.",
-                                     ctx=ctx, param=_param)
-        if key in CONFIG_GLOBAL_KEYS:
-            defaults[CONFIG_GLOBAL_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
+                f"unknown key {key!r} in [tool.aoinspect] of {path} (known keys: {known}; and a "
+                f"[tool.aoinspect.COMMAND] table for one command's options).", ctx=ctx, param=param)
+        words = _config_value(option, key, setting, f"[tool.aoinspect] of {path}", ctx, param)
+        if key in global_keys:
+            defaults[option.name or key] = words
         else:
-            check[CONFIG_CHECK_KEYS[key]] = words if key in CONFIG_LISTS else words[0]
-    defaults["check"] = check
+            per_command["check"][option.name or key] = words
+    for name, command in commands.items():
+        sub_table = table.get(name)
+        if not isinstance(sub_table, dict):
+            continue
+        keys = _config_keys(command)
+        for key, setting in sub_table.items():
+            option = keys.get(key)
+            if option is None:
+                raise click.BadParameter(
+                    f"unknown key {key!r} in [tool.aoinspect.{name}] of {path} (known keys: "
+                    f"{', '.join(sorted(keys))}).", ctx=ctx, param=param)
+            where = f"[tool.aoinspect.{name}] of {path}"
+            per_command[name][option.name or key] = _config_value(option, key, setting, where, ctx, param)
+    defaults.update({name: values for name, values in per_command.items() if values})
     ctx.default_map = defaults
     return path
+
+
+def _config_value(option: Option, key: str, setting: Any, where: str, ctx: click.Context,
+                  param: click.Parameter) -> Any:
+    """A configured value as the words of a command line would give it: a TOML type no word can
+    stand for (a table, a date, a nested array; an array where one value goes) is a usage error
+    naming the key, not a crash in Click's conversion."""
+    many = option.multiple
+    if many and not isinstance(setting, list):
+        setting = [setting]
+    words = [_config_word(item) for item in (setting if many else [setting])]
+    if None in words:
+        wanted = "strings or numbers" if many else "a string, a number or a boolean"
+        raise click.BadParameter(f"{key} in {where} must be {wanted}, not {setting!r}.", ctx=ctx, param=param)
+    return words if many else words[0]
 
 
 def _config_word(value: object) -> str | None:
@@ -120,39 +152,23 @@ def _config_word(value: object) -> str | None:
     return None
 
 
-def _common_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every command takes; given after the command they override the group's."""
-    options = [
-        click.option("-p", "--package", metavar="PKG", default=None,
-                     help=f"Importable package or module to inspect (default: {DEFAULT_PACKAGE})."),
-        click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
-                     help="Run every probe with this interpreter (3.9+), e.g. another venv's python; "
-                          "also AOINSPECT_PYTHON. Default: the one running aoinspect."),
-        click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
-                     help=formats.option_help(("list", "resolve", "check", "snapshot"))),
-        click.option("--timeout", type=_Seconds(), default=None,
-                     metavar="SECONDS", help=f"Time limit for each probe (default: {DEFAULT_TIMEOUT:g})."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-                     help="Probes to run at once (default: the number of CPUs)."),
-        click.option("--cache-dir", metavar="DIR", default=None, envvar="AOINSPECT_CACHE_DIR",
-                     help="Keep results in DIR (default: .aoinspect_cache beside the nearest pyproject.toml, "
-                          "else in the current directory); also AOINSPECT_CACHE_DIR."),
-        click.option("--no-cache", "no_cache", is_flag=True, default=None, envvar="AOINSPECT_NO_CACHE",
-                     help="Measure everything again and keep nothing (also AOINSPECT_NO_CACHE=1)."),
-        click.option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), default=None,
-                     help="fork: import PKG once and fork a fresh copy per probe, measuring the names one "
-                          "module serves in one probe where that is provably exact; fork-each: a fresh "
-                          "fork for every name; spawn: a new interpreter per probe; auto (default): fork "
-                          "where it is safe."),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+# --- the error funnel --------------------------------------------------------------------------
+
+
+class Terminated(BaseException):
+    """SIGTERM, SIGHUP or SIGINT: unwinds like Ctrl-C, so that every session ends its children
+    and removes its directories on the way out; the exit status is then 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class _Group(click.Group):
-    """The command group, with Click's own usage errors sent through the same funnel as the
-    engine's: under ``--format json`` (or junit) they too print one document on stdout."""
+    """The command group and the one error funnel. ``main`` turns Click's usage errors, and
+    ``invoke`` every other way a command can end early (the engine's errors, aoinspect's own,
+    Ctrl-C and signals), into one message on stderr, one exit code and, in formats that show
+    failures, one document where the report would have gone."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -176,6 +192,66 @@ class _Group(click.Group):
             sys.exit(1)
         sys.exit(returned if isinstance(returned, int) else schema.EXIT_OK)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # Click's, and a reader gone away (``| head``): ``main`` ends those
+        except KeyboardInterrupt:
+            _interrupted(ctx, None)
+        except Terminated as exc:
+            _interrupted(ctx, exc.signum)
+        except Exception as exc:
+            from aoinspect.errors import AoinspectError
+
+            if ctx.params.get("debug"):
+                raise
+            invocation: Invocation | None = ctx.meta.get(INVOCATION)
+            if isinstance(exc, AoinspectError):
+                kind, message, exit_code, error = exc.kind, exc.message, exc.exit_code, exc.error
+            else:
+                kind, exit_code, error = "internal", schema.EXIT_PROBE_FAILED, None
+                message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+            if invocation is None:
+                _say(message)
+                ctx.exit(exit_code)
+            invocation.fail(kind, message, exit_code, error)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            word = args[0] if args else ""
+            if "No such command" not in exc.message or word.startswith("-"):
+                raise
+            hint = _command_hint(word, list(self.commands))
+            raise click.UsageError(f"{exc.message}\nHint: {hint}", ctx=ctx) from None
+
+
+def _command_hint(word: str, commands: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, commands, n=1)
+    if close:
+        return f"Did you mean '{close[0]}'?"
+    return (f"To inspect the package {word}: aoinspect list {word}, aoinspect check {word}, "
+            f"or aoinspect resolve -p {word} NAME ...")
+
+
+def _takes_one_package(ctx: click.Context, extra: str) -> str:
+    package = ctx.params.get("package_argument") or "PKG"
+    command = ctx.info_name
+    return (f"{command} takes one PKG. To measure names of {package}: aoinspect resolve -p {package} {extra}"
+            + (f"; or aoinspect {command} {package} --names GLOB" if command in ("check", "list") else "") + ".")
+
+
+class _PackageCommand(Command):
+    extra_hint = staticmethod(_takes_one_package)
+
+
+class _DiffCommand(Command):
+    extra_hint = staticmethod(lambda _ctx, _extra: "diff compares two reports: aoinspect diff OLD.json NEW.json.")
+
 
 def _say(message: str) -> None:
     """``aoinspect: MESSAGE`` on stderr; the message may quote the package, so no line of it may
@@ -186,16 +262,20 @@ def _say(message: str) -> None:
 
 
 def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
-    """Show Click's message on stderr, as Click would; and with ``--format json`` or ``junit``
-    (on the command line or in the configuration), the failure as one document on stdout."""
-    from aoinspect.models import Failure
-    from aoinspect.render import render
-
+    """Show Click's message on stderr, as Click would; and where the format shows failures (on
+    the command line or in the configuration), the failure as one document on stdout."""
     exc.show()
-    command, fmt, package = _parsed_enough(exc, arguments)
-    if fmt in ("json", "junit") and (fmt == "json" or command == "check"):
-        failure = Failure(command or "aoinspect", package, "usage", exc.format_message(), exc.exit_code)
-        click.echo(render(failure, fmt))
+    ctx = getattr(exc, "ctx", None)
+    invocation: Invocation | None = ctx.meta.get(INVOCATION) if ctx is not None else None
+    command: str | None
+    fmt: str | None
+    if invocation is not None:
+        command, fmt, package = invocation.command, invocation.fmt, invocation.package
+    else:
+        command, fmt, package = _parsed_enough(exc, arguments)
+    document = failure_document(command, package, fmt, "usage", exc.format_message(), exc.exit_code)
+    if document is not None:
+        click.echo(document)
 
 
 def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str | None, str | None, str]:
@@ -225,8 +305,23 @@ def _parsed_enough(exc: click.ClickException, arguments: list[str]) -> tuple[str
     return command, fmt, package
 
 
+def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
+    """Ctrl-C, or SIGTERM/SIGHUP (``signum``): the sessions ended their children on the way out."""
+    invocation: Invocation | None = ctx.meta.get(INVOCATION)
+    if invocation is not None:
+        invocation.hooks.close()
+    if signum is None:
+        click.echo("aoinspect: interrupted", err=True)
+        ctx.exit(schema.EXIT_INTERRUPTED)
+    click.echo(f"aoinspect: ended by signal {signum}", err=True)
+    ctx.exit(128 + signum)
+
+
+# --- the group ---------------------------------------------------------------------------------
+
+
 @click.group(cls=_Group, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@_common_options
+@apply_options(probe_options)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
 @click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
               callback=_load_config, metavar="FILE",
@@ -245,175 +340,44 @@ def cli(ctx: click.Context, package: str | None, python: str | None, fmt: str | 
                "isolation": isolation, "debug": debug, "cache_dir": cache_dir, "no_cache": no_cache}
 
 
-class _Invocation:
-    """The effective options of one command: its own, else the group's, else the defaults."""
+def _with_progress(invocation: Invocation) -> Invocation:
+    """On a terminal, and not for JSON, a progress line on stderr: one more part of the hooks
+    the command hands the engine."""
+    if invocation.fmt != "json" and sys.stderr.isatty():
+        import shutil
 
-    def __init__(self, ctx: click.Context, command: str, **own: Any) -> None:
-        group = ctx.obj or {}
+        from aoinspect.progress import Progress
 
-        def given_here(key: str) -> bool:
-            """A value the command got from its own environment variable (AOINSPECT_PYTHON) yields to
-            one given on the group's command line: the command line wins over the environment."""
-            source = ctx.get_parameter_source(key)
-            parent = ctx.parent.get_parameter_source(key) if ctx.parent is not None else None
-            from_environment = source is click.core.ParameterSource.ENVIRONMENT
-            return not (from_environment and parent is click.core.ParameterSource.COMMANDLINE)
-
-        def pick(key: str, default: Any) -> Any:
-            if own.get(key) is not None and given_here(key):
-                return own[key]
-            if group.get(key) is not None:
-                return group[key]
-            return default
-
-        self.ctx = ctx
-        self.command = command
-        self.package: str = pick("package", DEFAULT_PACKAGE)
-        self.fmt: str = pick("fmt", "json" if command == "snapshot" else "text")
-        self.timeout: float = pick("timeout", DEFAULT_TIMEOUT)
-        self.jobs: int = pick("jobs", os.cpu_count() or 1)
-        self.isolation: str = pick("isolation", "auto")
-        self.python: str | None = pick("python", None)
-        self.cache_dir: str | None = None
-        if not pick("no_cache", False):
-            from aoinspect.probing.cache import find_cache_dir
-
-            self.cache_dir = pick("cache_dir", None) or find_cache_dir(os.getcwd())
-        self.debug: bool = bool(group.get("debug"))
-        self.render_options: dict[str, Any] = {}
-        self.early: Any = None
-        self.progress: Any = None
-        if self.fmt != "json" and sys.stderr.isatty():
-            from aoinspect.progress import Progress
-
-            self.progress = Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns)
-        allowed = formats.names_for(command)
-        if self.fmt not in allowed:
-            raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {self.fmt}.", ctx=ctx)
-
-    def settings(self) -> ProbeSettings:
-        from aoinspect.probing.runner import check_interpreter
-        from aoinspect.probing.wire import ProbeSettings
-
-        python = sys.executable
-        if self.python is not None:
-            problem = check_interpreter(self.python, self.timeout)
-            if problem:
-                raise click.BadParameter(problem, ctx=self.ctx, param_hint="'--python'")
-            python = self.python
-        return ProbeSettings(python=python, timeout=self.timeout, jobs=self.jobs, isolation=self.isolation,
-                             cache_dir=self.cache_dir, progress=self.progress, early=self.early)
-
-    def start_early(self, mode: str, names: tuple[str, ...]) -> None:
-        """Start the one probe this command will run now, before the engine is imported, unless
-        the cache already holds its result: the child's start overlaps with the CLI's."""
-        from aoinspect.child import protocol
-
-        if self.python is not None or self.isolation not in ("auto", "spawn"):
-            return
-        if not all(part.isidentifier() for name in (self.package, *names) for part in name.split(".")):
-            return  # the engine reports it as a usage error
-        fields = protocol.encode_request(mode, self.package, 0, names)
-        if self.cache_dir is not None:
-            from aoinspect.probing.cache import ProbeCache
-
-            if ProbeCache(self.cache_dir, sys.executable, self.package).has(fields):
-                return
-        from aoinspect.probing.runner import EarlyProbe
-
-        self.early = EarlyProbe(sys.executable, fields)
-
-    def run(self, produce: Callable[[ProbeSettings], ListReport | ResolveReport | CheckReport | Snapshot]) -> None:
-        """The one error funnel: render the report, or the failure, and exit with its code."""
-        from aoinspect.errors import AoinspectError
-        from aoinspect.models import Failure
-        from aoinspect.render import RenderOptions, render
-
-        color = self.fmt == "text" and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
-        options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
-        settings = self.settings()
-        try:
-            try:
-                report = produce(settings)
-            finally:
-                if self.progress is not None:
-                    self.progress.close()
-                if self.early is not None:
-                    self.early.discard()
-        except AoinspectError as exc:
-            if self.debug:
-                raise
-            failure = Failure(self.command, self.package, exc.kind, exc.message, exc.exit_code, exc.error)
-            self._fail(failure, render)
-        except KeyboardInterrupt:
-            # The session already ended its children on the way out.
-            self.interrupted()
-        except Terminated as exc:
-            self.interrupted(exc.signum)
-        except Exception as exc:
-            if self.debug:
-                raise
-            message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-            self._fail(Failure(self.command, self.package, "internal", message, schema.EXIT_PROBE_FAILED), render)
-        click.echo(render(report, self.fmt, options))
-        self.ctx.exit(report.exit_code)
-
-    def interrupted(self, signum: int | None = None) -> None:
-        """Ctrl-C, or SIGTERM/SIGHUP (``signum``): the sessions ended their children on the way out."""
-        if self.early is not None:
-            self.early.discard()
-        if signum is None:
-            click.echo("aoinspect: interrupted", err=True)
-            self.ctx.exit(schema.EXIT_INTERRUPTED)
-        click.echo(f"aoinspect: ended by signal {signum}", err=True)
-        self.ctx.exit(128 + signum)
-
-    def _fail(self, failure: Failure, render: Callable[..., str]) -> None:
-        if formats.renders_failure_of(self.fmt, self.command):
-            click.echo(render(failure, self.fmt))
-        _say(failure.message)
-        self.ctx.exit(failure.exit_code)
+        invocation.hooks.parts.append(Progress(sys.stderr, shutil.get_terminal_size((100, 24)).columns))
+    return invocation
 
 
-_names_option = click.option(
-    "--names", "names_matching", multiple=True, metavar="GLOB",
-    help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.",
-)
-# Every repeat of every name is a probe request held in memory before the first runs: an
-# unbounded N (100,000,000 took 1.5 GB within a second) would exhaust the machine, not measure.
-MAX_REPEAT = 1000
-_repeat_option = click.option(
-    "--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
-    help=f"Run each probe N times in fresh interpreters (at most {MAX_REPEAT}); times are medians, with minimums.",
-)
-
-
-@cli.command("list", epilog=EXIT_CODES_HELP)
-@_common_options
-@click.option("--all", "include_undeclared", is_flag=True,
-              help="Also list submodules on disk that no declaration exports.")
-@click.option("--resolve", "resolve", is_flag=True,
-              help="Also resolve each lazy name and show its module count and total time.")
-@_repeat_option
-@_names_option
+@cli.command("list", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
+@package_argument
+@common_options("list")
+@option("--all", "include_undeclared", is_flag=True,
+         help="Also list submodules on disk that no declaration exports.")
+@option("--resolve", "resolve", is_flag=True,
+         help="Also resolve each lazy name and show its module count and total time.")
+@repeat_option
+@names_option
 @click.pass_context
 def list_command(
     ctx: click.Context, /, include_undeclared: bool, resolve: bool, repeat: int, names_matching: tuple[str, ...],
-    **options: Any,
+    **_options: Any,
 ) -> None:
     """List the lazy names PKG declares, where, and whether `import PKG` already loads them.
 
     Names come from __all__, from `if TYPE_CHECKING:` blocks (read statically) and from a
     stub read by a lazy loader. Without --resolve, PKG is imported once, in a child, and
-    nothing else.
+    nothing else. PKG: the argument, else -p, else the configured package, else ao.
     """
     from aoinspect import engine
 
-    invocation = _Invocation(ctx, "list", **options)
-    invocation.run(lambda settings: engine.list_names(
+    invocation = _with_progress(Invocation(ctx, "list"))
+    invocation.run(lambda settings, hooks: engine.list_names(
         settings, invocation.package, include_undeclared=include_undeclared, resolve=resolve, repeat=repeat,
-        names_matching=names_matching))
+        names_matching=names_matching, hooks=hooks))
 
 
 def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
@@ -423,84 +387,58 @@ def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str
     return complete_names(package or DEFAULT_PACKAGE, incomplete)
 
 
-@cli.command("resolve", epilog=EXIT_CODES_HELP)
-@_common_options
+def _misplaced_packages(invocation: Invocation, report: Report) -> None:
+    """``aoinspect resolve networkx``: a NAME the package rejected that is a module of its own
+    gets a hint naming the spelling that inspects it."""
+    from aoinspect.completion import find_init
+
+    for result in getattr(report, "results", ()):
+        name = result.name
+        if result.ok or "." in name or name == invocation.package or find_init(name) is None:
+            continue
+        click.echo(f"aoinspect: hint: {name} is not a name of {invocation.package} but a package of its own: "
+                   f"aoinspect list {name}, or aoinspect resolve -p {name} NAME ...", err=True)
+
+
+@cli.command("resolve", cls=Command, epilog=EXIT_CODES_HELP)
+@common_options("resolve")
 @click.argument("names", nargs=-1, metavar="NAME [NAME ...]", shell_complete=_complete_names)
-@click.option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
-@_repeat_option
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
-              help="text: how many of the heaviest modules to show (0: all).")
-@click.option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
-              show_default=True, help="text: how to order the module table (order: as imports began).")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
-              help="tree: show N levels, collapse the rest.")
+@option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
+@repeat_option
+@top_option
+@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
+         show_default=True, help="text: how to order the module table (order: as imports began).")
+@depth_option
 @click.pass_context
 def resolve_command(
     ctx: click.Context, /, names: tuple[str, ...], resolve_all: bool, repeat: int, top: int, sort: str,
-    depth: int | None, **options: Any,
+    depth: int | None, **_options: Any,
 ) -> None:
     """Access PKG.NAME for each NAME, each in a fresh interpreter, and show what it loaded.
 
     NAME may be dotted (nn.quantized): each attribute is then accessed in turn, and each
-    step is reported. Names that start with '-' go after '--'.
+    step is reported. Names that start with '-' go after '--'. PKG: -p PKG, before or
+    after the command.
     """
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
-    invocation = _Invocation(ctx, "resolve", **options)
+    invocation = _with_progress(Invocation(ctx, "resolve"))
     if len(names) == 1 and not resolve_all and repeat == 1:
-        from aoinspect.child import protocol
+        invocation.start_early("resolve", names)
+    # From here a child may run: Ctrl-C at any point ends it and exits 130 (the funnel).
+    from aoinspect import engine
 
-        invocation.start_early(protocol.MODE_RESOLVE, names)
-    # From here a child may run: Ctrl-C at any point ends it and exits 130, as it does later on.
-    try:
-        from aoinspect import engine
-
-        invocation.render_options = {"top": top, "sort": sort, "depth": depth}
-        if resolve_all:
-            invocation.run(lambda settings: engine.resolve_all(settings, invocation.package, repeat=repeat))
-        else:
-            invocation.run(lambda settings: engine.resolve_names(settings, invocation.package, names, repeat=repeat))
-    except KeyboardInterrupt:
-        invocation.interrupted()
+    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
+    if resolve_all:
+        invocation.run(lambda settings, hooks: engine.resolve_all(
+            settings, invocation.package, repeat=repeat, hooks=hooks))
+    else:
+        invocation.run(lambda settings, hooks: engine.resolve_names(
+            settings, invocation.package, names, repeat=repeat, hooks=hooks),
+            then=lambda report: _misplaced_packages(invocation, report))
 
 
-def _budgets(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> tuple[tuple[str | None, float], ...]:
-    """``N`` limits ``import PKG``; ``NAME:N`` limits accessing NAME."""
-    budgets = []
-    for value in values:
-        name, _, limit = str(value).rpartition(":")
-        try:
-            number = float(limit)
-        except ValueError:
-            raise click.BadParameter(f"{value!r} is not N or NAME:N.", ctx=ctx, param=param) from None
-        if not 0 <= number < float("inf"):  # also refuses nan, which no count or time exceeds
-            raise click.BadParameter(f"{value!r}: a budget is a finite number, 0 or more.", ctx=ctx, param=param)
-        budgets.append((name or None, number))
-    return tuple(budgets)
-
-
-def _name_patterns(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for value in values:
-        name, separator, pattern = str(value).partition(":")
-        if not separator or not name or not pattern:
-            raise click.BadParameter(f"{value!r} is not NAME:PATTERN.", ctx=ctx, param=param)
-        pairs.append((name, pattern))
-    return tuple(pairs)
-
-
-def _rule_ids(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    from aoinspect.rules import BY_ID, unknown_rule
-
-    for value in values:
-        if value not in BY_ID:
-            raise click.BadParameter(unknown_rule(value), ctx=ctx, param=param)
-    return tuple(values)
-
-
-class _CheckCommand(click.Command):
+class _CheckCommand(_PackageCommand):
     """``check --help`` lists the rules from the registry; only asking for help loads it."""
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -509,49 +447,49 @@ class _CheckCommand(click.Command):
         super().format_help_text(ctx, formatter)
         formatter.write_paragraph()
         with formatter.indentation():
-            formatter.write_text("\b\n" + help_table())
+            formatter.write_text("\b\n" + help_table(presets=True))
 
 
 @cli.command("check", cls=_CheckCommand, epilog=EXIT_CODES_HELP)
-@_common_options
-@click.option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
-@click.option("--forbid", multiple=True, metavar="PATTERN",
-              help="Fail when `import PKG` loads a module matching PATTERN (fnmatch; 'numpy' also covers "
-                   "'numpy.*'). Repeatable.")
-@click.option("--forbid-on", multiple=True, metavar="NAME:PATTERN", callback=_name_patterns,
-              help="Fail when accessing NAME loads a module matching PATTERN. Repeatable.")
-@click.option("--max-modules", multiple=True, metavar="[NAME:]N", callback=_budgets,
-              help="Most modules `import PKG` (or accessing NAME) may load. Repeatable.")
-@click.option("--max-import-ms", multiple=True, metavar="[NAME:]MS", callback=_budgets,
-              help="Most milliseconds `import PKG` (or accessing NAME) may take: the fastest of --repeat "
-                   "runs. Repeatable.")
-@click.option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-              help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
-@click.option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
-@click.option("--threads", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Also access each lazy name from N threads at once (default: off).")
-@click.option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
-              help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
-@click.option("--ignore", multiple=True, metavar="RULE", callback=_rule_ids,
-              help="Do not report RULE (e.g. star-import). Repeatable.")
-@click.option("--names", "names", multiple=True, metavar="GLOB",
-              help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
+@package_argument
+@common_options("check")
+@option("--strict", is_flag=True, default=None, help="Fail on warnings too.")
+@forbid_option("`import PKG`")
+@option("--forbid-on", multiple=True, metavar="NAME:PATTERN", type=NamePattern(),
+         help="Fail when accessing NAME loads a module matching PATTERN. Repeatable.")
+@apply_options(budget_options("`import PKG`", named=True))
+@option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+         help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
+@option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
+@option("--threads", type=click.IntRange(min=0, max=MAX_JOBS), default=0, metavar="N",
+         help=f"Also access each lazy name from N threads at once (default: off; at most {MAX_JOBS}).")
+@option("--repeat", type=click.IntRange(min=1, max=MAX_REPEAT), default=1, metavar="N", show_default=True,
+         help=f"Measure each name N times (at most {MAX_REPEAT}); time budgets use the fastest.")
+@option("--ignore", multiple=True, metavar="RULE", type=RuleId(presets=True),
+         help="Do not run RULE (e.g. star-import), nor its probes. Repeatable. 'whole-package' leaves out every "
+              "probe that loads the whole package (star import, TAB completion, pickling): a quick run.")
+@option("--names", "names", multiple=True, metavar="GLOB",
+         help="Measure only the lazy names matching GLOB (fnmatch, e.g. 'Bert*'). Repeatable.")
+@option("--recursive", is_flag=True, default=None,
+         help="Also check each subpackage that has a lazy path of its own (one level down); its findings "
+              "are prefixed by the subpackage.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    names: tuple[str, ...], **options: Any,
+    names: tuple[str, ...], recursive: bool | None, **_options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
     from aoinspect import engine
     from aoinspect.models import Budget, CheckOptions
+    from aoinspect.rules import ignored_rules
 
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
-    invocation = _Invocation(ctx, "check", **options)
+    invocation = _with_progress(Invocation(ctx, "check"))
     check_options = CheckOptions(
         strict=bool(strict),
         forbid=forbid,
@@ -562,25 +500,28 @@ def check_command(
         update_baseline=update_baseline,
         threads=threads,
         repeat=repeat,
-        ignore=ignore,
+        ignore=ignored_rules(ignore),
         names=names,
+        recursive=bool(recursive),
     )
-    invocation.run(lambda settings: engine.check_package(settings, invocation.package, check_options))
+    invocation.run(lambda settings, hooks: engine.check_package(
+        settings, invocation.package, check_options, hooks=hooks))
 
 
-@cli.command("snapshot", epilog=EXIT_CODES_HELP)
-@_common_options
+@cli.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)
+@package_argument
+@common_options("snapshot")
 @click.pass_context
-def snapshot_command(ctx: click.Context, /, **options: Any) -> None:
+def snapshot_command(ctx: click.Context, /, **_options: Any) -> None:
     """Print what `import PKG` and each lazy name load, as a baseline for `check --baseline`.
 
     The document is sorted and holds no timings, so that it diffs well in review:
-    `aoinspect snapshot > aoinspect.lock.json`.
+    `aoinspect snapshot > aoinspect.lock.json`, or `aoinspect snapshot PKG -o aoinspect.lock.json`.
     """
     from aoinspect import engine
 
-    invocation = _Invocation(ctx, "snapshot", **options)
-    invocation.run(lambda settings: engine.snapshot(settings, invocation.package))
+    invocation = _with_progress(Invocation(ctx, "snapshot"))
+    invocation.run(lambda settings, hooks: engine.snapshot(settings, invocation.package, hooks=hooks))
 
 
 # --- diff (issue 16): compares two JSON reports; runs no probe ---------------------------------
@@ -602,127 +543,117 @@ DIFF_HELP = """\b
 Exit codes:
   0  no --fail-on condition holds
   1  a --fail-on condition holds
-  2  usage error: an unreadable file, not a JSON report, or reports of two different commands
+  2  usage error: an unreadable file, not a valid JSON report (a value out of bounds, a name
+     listed twice, NaN), reports of two different commands, or a bad option value
 """
 
 
-def _fail_on(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Any, ...]:
-    from aoinspect.diff import parse_fail_on
+class _FailOn(click.ParamType):  # type: ignore[type-arg]
+    name = "condition"
 
-    try:
-        return tuple(parse_fail_on(value) for value in values)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from aoinspect.diff import FailOn, parse_fail_on
 
-
-def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> Any:
-    from aoinspect.diff import parse_threshold
-
-    try:
-        return parse_threshold(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        if isinstance(value, FailOn):
+            return value
+        try:
+            return parse_fail_on(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
-@cli.command("diff", epilog=DIFF_HELP)
+class _Threshold(click.ParamType):  # type: ignore[type-arg]
+    name = "threshold"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from aoinspect.diff import Threshold, parse_threshold
+
+        if isinstance(value, Threshold):
+            return value
+        try:
+            return parse_threshold(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@cli.command("diff", cls=_DiffCommand, epilog=DIFF_HELP)
 @click.argument("old", metavar="OLD.json")
 @click.argument("new", metavar="NEW.json")
-@click.option("--format", "fmt", type=click.Choice(formats.names_for("diff")), default=None,
-              help="Output format (default: text).")
-@click.option("--threshold", default="10%,1ms", show_default=True, callback=_threshold, metavar="PCT%,MSms",
-              help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
-@click.option("--fail-on", multiple=True, metavar="CONDITION", callback=_fail_on,
-              help="Exit 1 when CONDITION holds (see below). Repeatable.")
+@format_option_for("diff")
+@output_option
+@option("--threshold", type=_Threshold(), default="10%,1ms", show_default=True, metavar="PCT%,MSms",
+         help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
+@option("--fail-on", multiple=True, metavar="CONDITION", type=_FailOn(),
+         help="Exit 1 when CONDITION holds (see below). Repeatable.")
 @click.pass_context
-def diff_command(ctx: click.Context, /, old: str, new: str, fmt: str | None, threshold: Any,
-                 fail_on: tuple[Any, ...]) -> None:
+def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail_on: tuple[Any, ...],
+                 **_options: Any) -> None:
     """Compare two JSON reports of the same command, OLD.json and NEW.json: modules added and
     removed for `import PKG` and per NAME, time and module-count changes, new and resolved findings.
 
     Reports come from `aoinspect resolve|check|list|snapshot --format json`, e.g. on the base and
     the head of a pull request.
     """
-    from aoinspect.diff import DocumentError, compare, read_report
+    from aoinspect.diff import compare, read_report
     from aoinspect.render import render
-    from aoinspect.render.diff import render_diff_failure
 
-    fmt = fmt or (ctx.obj or {}).get("fmt") or "text"
-    allowed = formats.names_for("diff")
-    if fmt not in allowed:
-        raise click.UsageError(f"diff prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
-    try:
-        result = compare(read_report(old), read_report(new), threshold, fail_on)
-    except DocumentError as exc:
-        failure = render_diff_failure(exc.message, fmt)
-        if failure is not None:
-            click.echo(failure)
-        click.echo(f"aoinspect: {exc.message}", err=True)
-        ctx.exit(exc.exit_code)
-    click.echo(render(result, fmt))
+    invocation = Invocation(ctx, "diff")
+    result = compare(read_report(old), read_report(new), threshold, fail_on)
+    invocation.emit(render(result, invocation.fmt))
     ctx.exit(result.exit_code)
 
 
 # --- render: a saved report again, in any format of its kind; runs nothing ------------------------
 
 
-@cli.command("render")
+@cli.command("render", cls=Command)
 @click.argument("report_path", metavar="REPORT.json", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
-              help="Output format (default: from -o FILE's extension, else the command's own default).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
-              help="Write the output to FILE (default: stdout).")
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
-              help="text: how many of the heaviest modules (trace: lines) to show (0: all).")
-@click.option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
-              help="text: how to order resolve's module table.")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N", help="tree: show N levels.")
-@click.option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
-@click.option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
+@option("--format", "fmt", type=click.Choice(formats.ALL), default=None,
+        help="Output format (default: from -o FILE's extension, else the command's own default).")
+@output_option
+@top_option
+@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
+        help="text: how to order resolve's module table.")
+@depth_option
+@option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
+@option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
 @click.pass_context
-def render_command(ctx: click.Context, /, report_path: str, fmt: str | None, output: str | None, top: int, sort: str,
-                   depth: int | None, focus: str | None, why: str | None) -> None:
+def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str, depth: int | None,
+                   focus: str | None, why: str | None, **_options: Any) -> None:
     """Render REPORT.json, saved from any command's --format json, again in any format its
     command prints, with the same view options; nothing is run or measured again.
 
     The output is what the command printed in that format, and the exit code its exit code.
     A failure document (a run that produced no report) renders as the command showed it.
     """
+    import shutil
+
     from aoinspect import documents
     from aoinspect.render import RenderOptions, render
 
-    try:
-        report = documents.load(report_path)
-    except documents.DocumentError as exc:
-        click.echo(f"aoinspect: {exc.message}", err=True)
-        ctx.exit(exc.exit_code)
+    report = documents.load(report_path)  # an unreadable document: the funnel says why, exit 2
     kind = formats.kind_of(report)
     command = report.command if kind == "failure" else kind
-    allowed = formats.names_for(command) or formats.ALL
-    configured = (ctx.obj or {}).get("fmt")
-    fmt = (fmt or (formats.guess_format(output) if output else None)
-           or (configured if configured in allowed else None) or ("json" if command == "snapshot" else "text"))
-    if fmt not in allowed:
-        raise click.UsageError(f"{command} prints {', '.join(allowed)}, not {fmt}.", ctx=ctx)
+    invocation = Invocation(ctx, "render", kind=command)
+    fmt = invocation.fmt
     if kind == "failure" and not formats.renders_failure_of(fmt, command):
         _say(report.message)
         ctx.exit(report.exit_code)
-    to_terminal = output is None and sys.stdout.isatty()
+    to_terminal = invocation.output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
     options = RenderOptions(color=fmt == "text" and to_terminal and "NO_COLOR" not in os.environ,
                             width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
-    text = render(report, fmt, options)
-    if output is None:
-        click.echo(text)
-    else:
-        with open(output, "w", encoding="utf-8") as stream:
-            stream.write(text + "\n")
+    invocation.emit(render(report, fmt, options))
     if kind == "failure":
         _say(report.message)
     ctx.exit(report.exit_code)
 
 
-@cli.command("rule")
-@click.argument("rule_id", metavar="[RULE]", required=False)
+# --- rule: a rule's documentation; runs nothing ----------------------------------------------
+
+
+@cli.command("rule", cls=Command)
+@click.argument("rule_id", metavar="[RULE]", required=False, type=RuleId())
 @click.option("--all", "every_rule", is_flag=True, help="Print the documentation of every rule.")
 def rule_command(rule_id: str | None, every_rule: bool) -> None:
     """Print the documentation of RULE, a rule of `check`: what it checks, why it matters, an
@@ -730,11 +661,9 @@ def rule_command(rule_id: str | None, every_rule: bool) -> None:
 
     Runs nothing: the documentation comes from the rules themselves.
     """
-    from aoinspect.rules import BY_ID, RULES, help_table, unknown_rule
+    from aoinspect.rules import BY_ID, RULES, help_table
     from aoinspect.rules.docs import rule_page
 
-    if rule_id is not None and rule_id not in BY_ID:
-        raise click.BadParameter(unknown_rule(rule_id), param_hint="RULE")
     if rule_id is not None:
         click.echo(rule_page(BY_ID[rule_id]), nl=False)
     elif every_rule:
@@ -743,14 +672,7 @@ def rule_command(rule_id: str | None, every_rule: bool) -> None:
         click.echo(help_table())
 
 
-class Terminated(BaseException):
-    """SIGTERM, SIGHUP or SIGINT: unwinds like Ctrl-C, so that every session ends its children
-    and removes its directories on the way out; the exit status is then 128 + the signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
+# --- the process -------------------------------------------------------------------------------
 
 CLEANUP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
 
@@ -783,18 +705,18 @@ def _prepare_process() -> None:
 
 
 def main() -> None:
+    from aoinspect.probing.lifecycle import end_everything
+
     _prepare_process()
     try:
         cli(prog_name="aoinspect")
     except Terminated as exc:
         sys.exit(128 + exc.signum)
     finally:
-        if "aoinspect.probing.runner" in sys.modules:
-            sys.modules["aoinspect.probing.reaper"].kill_started()
-            sys.modules["aoinspect.probing.runner"].remove_all_workdirs()
+        end_everything()
 
 
-# ``aoinspect trace`` lives with the rest of the tracer; its module imports only Click.
+# ``aoinspect trace`` is built from the same path, in the commands package.
 from aoinspect.commands.trace import trace_command  # noqa: E402
 
 cli.add_command(trace_command)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 
 def declared_names(package: str) -> list[str]:
@@ -22,23 +21,10 @@ def declared_names(package: str) -> list[str]:
 
 
 def find_init(package: str) -> str | None:
-    """The file ``import package`` would run, found the way ``python -c`` would look for it,
-    without running anything."""
-    from importlib.machinery import PathFinder
+    """The file ``import package`` would run, found without running anything."""
+    from aoinspect.declarations import find_init as find
 
-    search = [os.getcwd(), *os.environ.get("PYTHONPATH", "").split(os.pathsep), *sys.path[1:]]
-    locations: list[str] | None = [entry for entry in search if entry]
-    spec = None
-    prefix = ""
-    for part in package.split("."):
-        if locations is None:
-            return None
-        spec = PathFinder.find_spec(prefix + part, locations)
-        if spec is None:
-            return None
-        locations = list(spec.submodule_search_locations or []) or None
-        prefix += part + "."
-    return spec.origin if spec is not None and spec.has_location else None
+    return find(package)
 
 
 def complete_names(package: str, incomplete: str) -> list[str]:

@@ -26,9 +26,10 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
     if tree is None:
         return Declarations(unreadable=problem)
     blocks = list(_type_checking_blocks(tree))
-    type_checking = _unique(
-        name for block in blocks for name in _names_imported_from_package(block, package)
-    )
+    imports = [item for block in blocks for item in _imports_from_package(block, package)]
+    type_checking = _unique(name for name, _explicit, _line in imports)
+    explicit = _unique(name for name, is_explicit, _line in imports if is_explicit)
+    lines = {name: f"{init_file}:{line}" for name, _explicit, line in reversed(imports)}
     incomplete = any(star_imports_inside(block, package) for block in blocks)
     bound = _unique(name for block in blocks for name in _names_bound(block))
     stub_path = os.path.splitext(init_file)[0] + ".pyi"
@@ -36,16 +37,26 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
     if _calls_attach_stub(tree) and os.path.isfile(stub_path):
         stub_tree = _parse(stub_path)
         if stub_tree is not None:
-            stub_names = _unique(_names_imported_from_package(stub_tree.body, package))
+            stub_imports = list(_imports_from_package(stub_tree.body, package))
+            stub_names = _unique(name for name, _explicit, _line in stub_imports)
+            for name, _explicit, line in reversed(stub_imports):
+                lines.setdefault(name, f"{stub_path}:{line}")
     else:
         stub_path = ""
+    # Where __all__ or a table of the lazy path names each name, when no import declares it.
+    for name, line in _string_constants(tree):
+        lines.setdefault(name, f"{init_file}:{line}")
+    for name, line in _all_entries(tree):
+        lines[name] = f"{init_file}:{line}"  # a name of __all__ is declared there first of all
     return Declarations(
         type_checking=type_checking,
+        type_checking_explicit=explicit,
         type_checking_found=bool(blocks),
         type_checking_star=incomplete,
         type_checking_bound=bound,
         stub=stub_names,
         stub_path=stub_path or None,
+        lines=tuple(sorted(lines.items())),
     )
 
 
@@ -83,6 +94,26 @@ def submodules_on_disk(search_path: Iterable[str] | None) -> tuple[str, ...]:
     import pkgutil  # imported here: plain resolve never needs it, and it is not cheap
 
     return tuple(sorted({info.name for info in pkgutil.iter_modules(list(search_path))}))
+
+
+def find_init(package: str) -> str | None:
+    """The file ``import package`` would run, found the way ``python -c`` would look for it (in
+    this interpreter's path), without running anything."""
+    from importlib.machinery import PathFinder
+
+    search = [os.getcwd(), *os.environ.get("PYTHONPATH", "").split(os.pathsep), *sys.path[1:]]
+    locations: list[str] | None = [entry for entry in search if entry]
+    spec = None
+    prefix = ""
+    for part in package.split("."):
+        if locations is None:
+            return None
+        spec = PathFinder.find_spec(prefix + part, locations)
+        if spec is None:
+            return None
+        locations = list(spec.submodule_search_locations or []) or None
+        prefix += part + "."
+    return spec.origin if spec is not None and spec.has_location else None
 
 
 def _parse(path: str) -> ast.Module | None:
@@ -178,11 +209,12 @@ def _type_checking_blocks(tree: ast.Module) -> Iterator[list[ast.stmt]]:
                 pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
 
 
-def _names_imported_from_package(body: list[ast.stmt], package: str) -> Iterator[str]:
-    """What an import from inside the package declares: ``from . import x``, ``from .sub import
-    x``, ``from .sub import x as y``, ``from PACKAGE.a.b import x`` and ``import PACKAGE.sub``
-    (``sub``, or its alias), in nested blocks too. Imports from outside the package (``from
-    types import ModuleType``, ``from .. import x``) declare nothing, nor does a star import."""
+def _imports_from_package(body: list[ast.stmt], package: str) -> Iterator[tuple[str, bool, int]]:
+    """What an import from inside the package declares, with whether it re-exports explicitly
+    (``X as X``) and its line: ``from . import x``, ``from .sub import x``, ``from .sub import x
+    as y``, ``from PACKAGE.a.b import x`` and ``import PACKAGE.sub`` (``sub``, or its alias), in
+    nested blocks too. Imports from outside the package (``from types import ModuleType``,
+    ``from .. import x``) declare nothing, nor does a star import."""
     import ast
 
     for statement in body:
@@ -192,11 +224,90 @@ def _names_imported_from_package(body: list[ast.stmt], package: str) -> Iterator
                     node.level == 0 and (node.module == package or (node.module or "").startswith(package + "."))
                 )
                 if inside:
-                    yield from (alias.asname or alias.name for alias in node.names if alias.name != "*")
+                    for alias in node.names:
+                        if alias.name != "*":
+                            yield alias.asname or alias.name, alias.asname == alias.name, node.lineno
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.startswith(package + "."):
-                        yield alias.asname or alias.name[len(package) + 1:].split(".")[0]
+                        short = alias.name[len(package) + 1:].split(".")[0]
+                        yield alias.asname or short, alias.asname == short, node.lineno
+
+
+def _all_entries(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """Each string of a literal ``__all__`` (``=``, ``+=``, ``.append``/``.extend`` of literals),
+    with its line."""
+    import ast
+
+    for node in tree.body:
+        values: list[ast.expr] = []
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is not None and any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                values.append(node.value)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if (isinstance(func, ast.Attribute) and func.attr in ("append", "extend")
+                    and isinstance(func.value, ast.Name) and func.value.id == "__all__"):
+                values.extend(node.value.args)
+        for value in values:
+            for part in ast.walk(value):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    yield part.value, part.lineno
+
+
+def _string_constants(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """Every identifier-like string in the module, with its line (torch's ``_lazy_modules``)."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            yield node.value, node.lineno
+
+
+def lazy_subpackages(search_path: Iterable[str] | None) -> tuple[str, ...]:
+    """The subpackages directly inside a package's ``__path__`` that are lazy packages themselves:
+    their ``__init__.py`` binds a module ``__getattr__`` (a ``def``, or lazy_loader's
+    ``__getattr__, __dir__, __all__ = lazy.attach(...)``) or puts a module object of its own class
+    in ``sys.modules[__name__]`` (transformers' ``_LazyModule``). Read statically, never imported."""
+    found = []
+    for directory in search_path or ():
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            init = os.path.join(directory, entry, "__init__.py")
+            if entry.isidentifier() and os.path.isfile(init) and entry not in found:
+                tree = _parse(init)
+                if tree is not None and _binds_lazy_path(tree):
+                    found.append(entry)
+    return tuple(found)
+
+
+def _binds_lazy_path(tree: ast.Module) -> bool:
+    import ast
+
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__getattr__":
+            return True
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for part in ast.walk(target):
+                    if isinstance(part, ast.Name) and part.id == "__getattr__":
+                        return True
+                    if (isinstance(part, ast.Subscript) and isinstance(part.value, ast.Attribute)
+                            and part.value.attr == "modules" and isinstance(part.slice, ast.Name)
+                            and part.slice.id == "__name__"):
+                        return True
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            for child in getattr(node, field, None) or ():
+                pending.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+    return False
 
 
 def _names_bound(body: list[ast.stmt]) -> Iterator[str]:

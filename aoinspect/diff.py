@@ -83,7 +83,7 @@ def report_from_document(path: str, document: object) -> Side:
     """The side of a diff a JSON document gives, decoded and checked by ``aoinspect.documents``."""
     from aoinspect import documents
 
-    if isinstance(document, dict) and document.get("schema") in documents.READABLE_SCHEMAS:
+    if isinstance(document, dict) and documents.readable_schema(document.get("schema")):
         command = document.get("command")
         if command not in COMPARABLE_COMMANDS:
             raise DocumentError(f"{path}: cannot compare {command!r} reports ({', '.join(COMPARABLE_COMMANDS)}).")

@@ -186,7 +186,10 @@ class DistributionIndex:
                 module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
                 cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
                 min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
-                generated=found[2] if top == load.module else found[3],
+                # The child says which modules came from no file; one no distribution or the stdlib
+                # claims is generated rather than local (torch's _remote_module_non_scriptable).
+                generated=(found[2] if top == load.module else found[3])
+                or (load.generated and found[0] is None and not found[1]),
             ))
         annotated = tuple(annotated_loads)
         if shared is not None and len(shared) > 1:

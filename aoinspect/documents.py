@@ -13,8 +13,9 @@ are written and, when present, type-checked on reading, never trusted.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, NoReturn
 
 from aoinspect import schema
 from aoinspect.child import protocol
@@ -37,6 +38,7 @@ from aoinspect.models import (
     ResolveReport,
     Snapshot,
     Step,
+    WarningInfo,
     total_ms,
 )
 from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
@@ -47,6 +49,13 @@ from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 READABLE_SCHEMAS = (1, 2, schema.SCHEMA_VERSION)
 BASELINE_FORMAT = 1
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# The bounds of what a document holds, so that no number read can overflow a conversion, hide a
+# change (NaN compares false with everything) or be written back as a token that is not JSON.
+MAX_COUNT = 10**9  # modules, depths, repeats, threads
+MAX_MS = 10**9  # any time in milliseconds (11.6 days: beyond the longest timeout, a week)
+MAX_INTEGER = 2**53 - 1  # any other integer (exit codes, line numbers): what every JSON reader holds exactly
+MAX_INTEGER_DIGITS = 20  # a longer integer is refused before Python converts it (its cost grows with length)
 
 
 class DocumentError(AoinspectError):
@@ -119,6 +128,35 @@ class Scalar(Kind):
         return {"type": self.json_type}
 
 
+class Bounded(Scalar):
+    """A finite integer or number (never a boolean) from ``minimum`` to ``maximum``."""
+
+    def __init__(self, json_type: str, minimum: int, maximum: int | None) -> None:
+        super().__init__(json_type)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def decode(self, value: Any, where: str) -> Any:
+        value = super().decode(value, where)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise Invalid(where, "is not a finite number")
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            if self.maximum is None:
+                raise Invalid(where, f"is not at least {self.minimum}")
+            raise Invalid(where, f"is not between {self.minimum} and {self.maximum}")
+        return value
+
+    def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
+        bounds = {"minimum": self.minimum} if self.maximum is None else {"minimum": self.minimum,
+                                                                          "maximum": self.maximum}
+        return {"type": self.json_type, **bounds}
+
+
+def readable_schema(value: object) -> bool:
+    """A ``schema`` value aoinspect reads: an integer, not ``true`` (== 1) or ``2.0`` (== 2)."""
+    return type(value) is int and value in READABLE_SCHEMAS
+
+
 class Version(Kind):
     """The ``schema`` key: any readable version is read; the JSON Schema describes the current one."""
 
@@ -126,7 +164,7 @@ class Version(Kind):
         return schema.SCHEMA_VERSION
 
     def decode(self, value: Any, where: str) -> Any:
-        if isinstance(value, bool) or value not in READABLE_SCHEMAS:
+        if not readable_schema(value):
             raise Invalid(where, f"is not a schema version aoinspect reads ({', '.join(map(str, READABLE_SCHEMAS))})")
         return value
 
@@ -135,7 +173,11 @@ class Version(Kind):
 
 
 VERSION = Version()
-STRING, INTEGER, NUMBER, BOOLEAN, NULL = (Scalar(name) for name in ("string", "integer", "number", "boolean", "null"))
+STRING, BOOLEAN, NULL = (Scalar(name) for name in ("string", "boolean", "null"))
+COUNT = Bounded("integer", 0, MAX_COUNT)
+MS = Bounded("number", 0, MAX_MS)
+INTEGER = Bounded("integer", -MAX_INTEGER, MAX_INTEGER)
+RATIO = Bounded("number", 0, None)  # finite: a ratio, or a threshold's parts
 
 
 class Nullable(Kind):
@@ -156,8 +198,12 @@ class Nullable(Kind):
 
 
 class Array(Kind):
-    def __init__(self, item: Kind) -> None:
+    """A list of ``item``; with ``unique``, the attribute no two items may share (a NAME's result
+    listed twice would otherwise leave one of them out of a diff)."""
+
+    def __init__(self, item: Kind, unique: str | None = None) -> None:
         self.item = item
+        self.unique = unique
 
     def encode(self, value: Any) -> Any:
         return [self.item.encode(item) for item in value]
@@ -165,7 +211,16 @@ class Array(Kind):
     def decode(self, value: Any, where: str) -> tuple[Any, ...]:
         if not isinstance(value, list):
             raise Invalid(where, "is not a list")
-        return tuple(self.item.decode(item, f"{where}[{index}]") for index, item in enumerate(value))
+        items = tuple(self.item.decode(item, f"{where}[{index}]") for index, item in enumerate(value))
+        if self.unique is not None:
+            first: dict[Any, int] = {}
+            for index, item in enumerate(items):
+                key = getattr(item, self.unique)
+                if key in first:
+                    raise Invalid(f"{where}[{index}].{self.unique}",
+                                  f"repeats {json.dumps(key)}, already at {where}[{first[key]}]")
+                first[key] = index
+        return items
 
     def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "array", "items": self.item.json_schema(defs)}
@@ -232,7 +287,7 @@ class Struct(Kind):
                 values[field.key] = field.default
         try:
             return self.build(values)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise Invalid(where or "the document", f"is not consistent: {exc}") from None
 
     def object_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
@@ -270,11 +325,11 @@ ERROR_INFO = Struct("ErrorInfo", [
 MODULE_LOAD = Struct("ModuleLoad", [
     Field("module", STRING),
     Field("parent", Nullable(STRING), default=None, doc="the module whose execution imported it"),
-    Field("depth", INTEGER),
-    Field("self_ms", NUMBER),
-    Field("cumulative_ms", NUMBER),
-    Field("min_self_ms", NUMBER, default=0.0),
-    Field("min_cumulative_ms", NUMBER, default=0.0),
+    Field("depth", COUNT),
+    Field("self_ms", MS),
+    Field("cumulative_ms", MS),
+    Field("min_self_ms", MS, default=0.0),
+    Field("min_cumulative_ms", MS, default=0.0),
     Field("distribution", Nullable(STRING), default=None),
     Field("stdlib", BOOLEAN, default=False),
     Field("generated", BOOLEAN, default=False, doc="made at run time, not read from a file"),
@@ -286,8 +341,8 @@ SHARE = Struct("DistributionShare", [
     Field("name", STRING),
     Field("version", Nullable(STRING)),
     Field("kind", STRING, doc="installed, stdlib or local"),
-    Field("modules", INTEGER),
-    Field("self_ms", NUMBER),
+    Field("modules", COUNT),
+    Field("self_ms", MS),
 ], lambda v: DistributionShare(**v), "How many modules, and how much self time, one distribution accounts for.")
 
 STEP = Struct("Step", [
@@ -296,9 +351,9 @@ STEP = Struct("Step", [
     Field("via_getattr", BOOLEAN, default=None),
     Field("materialized", Array(MODULE_LOAD)),
     Field("removed", Array(STRING), default=()),
-    Field("elapsed_ms", NUMBER),
-    Field("min_elapsed_ms", NUMBER, default=0.0),
-    Field("total_ms", NUMBER, lambda step: total_ms(step.materialized), default=None),
+    Field("elapsed_ms", MS),
+    Field("min_elapsed_ms", MS, default=0.0),
+    Field("total_ms", MS, lambda step: total_ms(step.materialized), default=None),
 ], lambda v: Step(v["name"], v["mechanism"], v["materialized"], v["removed"], v["elapsed_ms"], v["min_elapsed_ms"]),
     "One attribute of a dotted name: nn then quantized for nn.quantized.")
 
@@ -315,7 +370,7 @@ def _build_resolution(v: dict[str, Any]) -> Resolution:
         name=v["name"], ok=v["ok"], error=v["error"], steps=steps, already_loaded=v["already_loaded"],
         cached=v["cached"], object=v["object"], suggestions=v["suggestions"], probe_failed=v["probe_failed"],
         repeats=v["repeats"], unstable=v["unstable"], distributions=shares, retried=v["retried"],
-        observed=v["observed"], from_cache=v["from_cache"],
+        observed=v["observed"], from_cache=v["from_cache"], second_error=v["second_error"],
     )
 
 
@@ -332,48 +387,60 @@ RESOLUTION = Struct("Resolution", [
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE, doc="what served the last step"),
     Field("via_getattr", BOOLEAN, default=None),
     Field("cached", Nullable(BOOLEAN), default=None),
+    Field("second_error", Nullable(ERROR_INFO), default=None, omit=lambda result: result.second_error is None,
+          doc="what a second access raised, after a first that did not"),
     Field("object", Nullable(Struct("ObjectInfo", [Field("type", STRING), Field("repr", STRING)],
                                     lambda v: ObjectInfo(v["type"], v["repr"], False),
                                     "What the access returned.")), default=None),
     Field("materialized", Array(MODULE_LOAD), default=(), doc="every step's loads, in order"),
     Field("removed", Array(STRING), default=()),
-    Field("elapsed_ms", NUMBER, default=None),
-    Field("min_elapsed_ms", NUMBER, default=None),
-    Field("total_ms", NUMBER, lambda result: total_ms(result.materialized), default=None),
-    Field("repeats", INTEGER, default=1),
+    Field("elapsed_ms", MS, default=None),
+    Field("min_elapsed_ms", MS, default=None),
+    Field("total_ms", MS, lambda result: total_ms(result.materialized), default=None),
+    Field("repeats", COUNT, default=1),
     Field("unstable", Array(STRING), default=(), doc="modules some repeats loaded and others did not"),
     Field("distributions", Array(SHARE), default=()),
     Field("steps", Array(STEP), default=()),
     Field("observed", Array(MODULE_LOAD), default=(), doc="loaded by looking at the result, after the access"),
 ], _build_resolution, "The outcome of accessing PACKAGE.NAME in a fresh interpreter.")
 
+WARNING = Struct("Warning", [
+    Field("category", STRING, doc="the warning's class, e.g. DeprecationWarning"),
+    Field("message", STRING),
+    Field("filename", Nullable(STRING), default=None, doc="where the warnings machinery attributed it"),
+    Field("lineno", Nullable(INTEGER), default=None),
+], lambda v: WarningInfo(**v), "A warning the package's code showed, as python prints it on stderr.")
+
 IMPORT = Struct("ImportResult", [
     Field("materialized", Array(MODULE_LOAD)),
     Field("removed", Array(STRING), default=()),
-    Field("elapsed_ms", NUMBER),
-    Field("min_elapsed_ms", NUMBER, default=0.0),
-    Field("total_ms", NUMBER, lambda imported: total_ms(imported.materialized), default=None),
-    Field("repeats", INTEGER, default=1),
+    Field("elapsed_ms", MS),
+    Field("min_elapsed_ms", MS, default=0.0),
+    Field("total_ms", MS, lambda imported: total_ms(imported.materialized), default=None),
+    Field("repeats", COUNT, default=1),
     Field("unstable", Array(STRING), default=()),
-    Field("threads", INTEGER, default=0),
+    Field("threads", COUNT, default=0),
     Field("python", STRING, default=""),
+    Field("warnings", Array(WARNING), default=(), doc="warnings shown while it ran, as a bare python shows them"),
 ], lambda v: ImportResult("", v["materialized"], v["removed"], v["elapsed_ms"], v["threads"], v["python"],
-                          v["min_elapsed_ms"], v["repeats"], v["unstable"]),
+                          v["min_elapsed_ms"], v["repeats"], v["unstable"], v["warnings"]),
     "What `import PACKAGE` alone materialized.")
 
 ISOLATION = Struct("Isolation", [
     Field("mode", STRING, doc="fork or spawn"),
     Field("reason", Nullable(STRING), default=None, doc="why the run fell back to spawning"),
-    Field("python_threads", Nullable(INTEGER), default=None),
-    Field("native_threads", Nullable(INTEGER), default=None),
+    Field("python_threads", Nullable(COUNT), default=None),
+    Field("native_threads", Nullable(COUNT), default=None),
 ], lambda v: Isolation(**v), "How a run isolated its probes.")
 
 DECLARED_NAME = Struct("DeclaredName", [
     Field("name", STRING),
-    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub"),
+    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub, __dir__, __getattr__"),
     Field("submodule", BOOLEAN),
     Field("loaded_at_import", BOOLEAN),
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE),
+    Field("declared_at", Nullable(STRING), default=None, doc="file:line of its declaration, if read statically"),
+    Field("lazy_package", BOOLEAN, default=False, doc="a subpackage with a lazy path of its own"),
 ], lambda v: DeclaredName(**v), "A name the package declares, and where.")
 
 
@@ -415,22 +482,23 @@ LIST = Struct("ListDocument", [
     *_header("list"),
     Field("isolation", Nullable(ISOLATION), default=None),
     Field("import", IMPORT, "imported"),
-    Field("names", Array(DECLARED_NAME)),
+    Field("names", Array(DECLARED_NAME, unique="name")),
     Field("undeclared_submodules", Array(STRING), omit=lambda report: report.undeclared_submodules is None,
           default=None, doc="with --all: submodules on disk that no declaration exports"),
-    Field("results", Array(RESOLUTION), "resolutions", omit=lambda report: report.resolutions is None,
+    Field("results", Array(RESOLUTION, unique="name"), "resolutions", omit=lambda report: report.resolutions is None,
           default=None, doc="with --resolve: one per lazy name"),
     Field("notes", Array(STRING), default=()),
+    Field("lazy_packages", Array(STRING), default=(), doc="subpackages with a lazy path of their own"),
 ], lambda v: ListReport(v["package"], _with_package(v["import"], v["package"]), v["names"],
-                        v["undeclared_submodules"], v["results"], v["isolation"], v["notes"]),
+                        v["undeclared_submodules"], v["results"], v["isolation"], v["notes"], v["lazy_packages"]),
     "aoinspect list --format json")
 
 RESOLVE = Struct("ResolveDocument", [
     *_header("resolve"),
     Field("isolation", Nullable(ISOLATION), default=None),
-    Field("repeats", INTEGER, default=1),
+    Field("repeats", COUNT, default=1),
     Field("import", IMPORT, "imported"),
-    Field("results", Array(RESOLUTION)),
+    Field("results", Array(RESOLUTION, unique="name")),
 ], lambda v: ResolveReport(v["package"], _with_package(v["import"], v["package"]), v["results"], v["repeats"],
                            v["isolation"]),
     "aoinspect resolve --format json")
@@ -441,8 +509,8 @@ CHECK = Struct("CheckDocument", [
     Field("strict", BOOLEAN, default=False),
     Field("file", Nullable(STRING), default=None, doc="the package's __init__.py: where package-wide findings point"),
     Field("import", Nullable(IMPORT), "imported", doc="null: the import failed"),
-    Field("names", Array(DECLARED_NAME)),
-    Field("results", Array(RESOLUTION), "resolutions"),
+    Field("names", Array(DECLARED_NAME, unique="name")),
+    Field("results", Array(RESOLUTION, unique="name"), "resolutions"),
     Field("findings", Array(FINDING)),
     Field("notes", Array(STRING), default=()),
     Field("rules", Array(STRING), default=(), doc="every rule id this run evaluated"),
@@ -528,11 +596,11 @@ TRACED_LOAD = Struct("TracedLoad", [
     Field("module", STRING),
     Field("parent", Nullable(STRING), lambda traced: traced.load.parent),
     Field("parent_index", Nullable(INTEGER)),
-    Field("depth", INTEGER, lambda traced: traced.load.depth),
+    Field("depth", COUNT, lambda traced: traced.load.depth),
     Field("thread", STRING),
-    Field("start_ms", NUMBER),
-    Field("self_ms", NUMBER, lambda traced: traced.load.self_ms),
-    Field("cumulative_ms", NUMBER, lambda traced: traced.load.cumulative_ms),
+    Field("start_ms", MS),
+    Field("self_ms", MS, lambda traced: traced.load.self_ms),
+    Field("cumulative_ms", MS, lambda traced: traced.load.cumulative_ms),
     Field("distribution", Nullable(STRING), lambda traced: traced.load.distribution, default=None),
     Field("stdlib", BOOLEAN, lambda traced: traced.load.stdlib, default=False),
     Field("finished", BOOLEAN, doc="false: the program ended while this import ran"),
@@ -562,9 +630,9 @@ TRACE = Struct("TraceDocument", [
     Field("timed_out", BOOLEAN),
     Field("complete", BOOLEAN, default=None),
     Field("incomplete", Nullable(STRING), default=None, doc="why the trace stops short"),
-    Field("subprocesses", INTEGER, default=0),
-    Field("modules", INTEGER, lambda report: len(report.loaded), default=None),
-    Field("total_ms", NUMBER, default=None),
+    Field("subprocesses", COUNT, default=0),
+    Field("modules", COUNT, lambda report: len(report.loaded), default=None),
+    Field("total_ms", MS, default=None),
     Field("cwd", STRING, default=""),
     Field("loads", Array(TRACED_LOAD)),
     Field("inserted", Array(STRING), default=()),
@@ -605,11 +673,11 @@ SUBJECT_CHANGE = Struct("SubjectChange", [
     Field("in_new", BOOLEAN, lambda change: change.after is not None),
     Field("added", Array(STRING)),
     Field("removed", Array(STRING)),
-    Field("modules_old", Nullable(INTEGER), "modules_before", default=None),
-    Field("modules_new", Nullable(INTEGER), "modules_after", default=None),
-    Field("total_ms_old", Nullable(NUMBER), "ms_before", default=None),
-    Field("total_ms_new", Nullable(NUMBER), "ms_after", default=None),
-    Field("ratio", Nullable(NUMBER), _ratio, default=None),
+    Field("modules_old", Nullable(COUNT), "modules_before", default=None),
+    Field("modules_new", Nullable(COUNT), "modules_after", default=None),
+    Field("total_ms_old", Nullable(MS), "ms_before", default=None),
+    Field("total_ms_new", Nullable(MS), "ms_after", default=None),
+    Field("ratio", Nullable(RATIO), _ratio, default=None),
     Field("time_changed", BOOLEAN, default=False),
     Field("newly_failing", BOOLEAN, default=None),
     Field("newly_ok", BOOLEAN, default=None),
@@ -663,9 +731,9 @@ DIFF = Struct("DiffDocument", [
     Field("compared", STRING, lambda diff: diff.new.command, doc="the command whose reports were compared"),
     Field("old", _side_struct("DiffSide"), lambda diff: diff.old),
     Field("new", _side_struct("DiffSide"), lambda diff: diff.new),
-    Field("threshold", Struct("Threshold", [Field("ratio", NUMBER), Field("ms", NUMBER)], lambda v: v,
+    Field("threshold", Struct("Threshold", [Field("ratio", RATIO), Field("ms", RATIO)], lambda v: v,
                               "A time change counts when it reaches both."), lambda diff: diff.threshold),
-    Field("subjects", Array(SUBJECT_CHANGE)),
+    Field("subjects", Array(SUBJECT_CHANGE, unique="name")),
     Field("new_findings", Array(FINDING_REF), default=()),
     Field("resolved_findings", Array(FINDING_REF), default=()),
     Field("fail_on", Array(STRING), lambda diff: [condition.text for condition in diff.conditions], default=()),
@@ -693,11 +761,12 @@ def encode(report: object) -> dict[str, Any]:
 
 
 def dumps(report: object) -> str:
-    """``--format json``: ASCII-only, so that the document survives any terminal or pipe encoding."""
+    """``--format json``: ASCII-only, so that the document survives any terminal or pipe encoding;
+    never ``NaN`` or ``Infinity``, which are not JSON (a ValueError instead)."""
     if kind_of(report) == "snapshot":
         # A baseline file: sorted keys, no timings, so that it diffs well in review.
-        return json.dumps(encode(report), indent=2, sort_keys=True)
-    return json.dumps(encode(report), indent=2)
+        return json.dumps(encode(report), indent=2, sort_keys=True, allow_nan=False)
+    return json.dumps(encode(report), indent=2, allow_nan=False)
 
 
 def document_kind(document: Mapping[str, Any]) -> str | None:
@@ -713,7 +782,7 @@ def decode(document: object, source: str = "the document") -> Any:
     and the first part that is wrong."""
     if not isinstance(document, dict):
         raise DocumentError(f"{source}: the document is not an object.")
-    if document.get("schema") not in READABLE_SCHEMAS:
+    if not readable_schema(document.get("schema")):
         raise DocumentError(
             f"{source} is not an aoinspect JSON report of schema {', '.join(map(str, READABLE_SCHEMAS[:-1]))} "
             f"or {READABLE_SCHEMAS[-1]} (its schema is {document.get('schema')!r})."
@@ -752,9 +821,53 @@ def parse(path: str, limit: int) -> object:
             raise DocumentError(f"{path} is not a regular file.") from None
         raise DocumentError(f"cannot read {path}: {exc.reason}.") from None
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return loads(data)
+    except NotJSON as exc:
+        raise DocumentError(f"{path} is not a document aoinspect reads: {exc}.") from None
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise DocumentError(f"{path} is not valid JSON: {exc}.") from None
+
+
+class NotJSON(ValueError):
+    """Text that Python's json module would read but that is not JSON aoinspect wrote: ``NaN``,
+    ``Infinity``, a number beyond any a report holds, a key given twice in one object."""
+
+
+def loads(data: bytes | str) -> object:
+    """The JSON value of ``data``, read strictly: ``NotJSON`` (a ValueError) for anything that is
+    not interchangeable JSON, before it can become an ``inf``, a ``nan`` or a slow huge integer."""
+    return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data, parse_constant=_constant,
+                      parse_int=_integer, parse_float=_finite, object_pairs_hook=_object)
+
+
+def _constant(name: str) -> NoReturn:
+    raise NotJSON(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise NotJSON(f"an integer of {digits} digits is larger than any a report holds")
+    return int(text)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise NotJSON(f"{shown} is too large to be a finite number")
+    return number
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) < len(pairs):  # Python keeps the last; which one did the writer mean?
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise NotJSON(f"the key {json.dumps(key)} appears twice in one object")
+            seen.add(key)
+    return document
 
 
 # --- JSON Schema ---------------------------------------------------------------------------------

@@ -13,24 +13,49 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from aoinspect import baseline, rules, schema
 from aoinspect.child import protocol
-from aoinspect.declarations import read_declarations, submodules_on_disk
+from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
 from aoinspect.planning import Plan
-from aoinspect.probing import results
+from aoinspect.probing import results, wire
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
 from aoinspect.rules import CheckContext
+from aoinspect.rules.base import shown
 from aoinspect.rules.contracts import current_snapshot
 
 if TYPE_CHECKING:
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
 
 ReportT = TypeVar("ReportT", ResolveReport, ListReport, CheckReport)
 
-__all__ = ["ProbeSettings", "check_package", "list_names", "resolve_all", "resolve_names", "snapshot"]
+__all__ = ["ProbeSettings", "check_package", "list_names", "probe_settings", "resolve_all", "resolve_names",
+           "snapshot"]
+
+
+def probe_settings(
+    *, python: str | None = None, timeout: float = 60.0, jobs: int = 1, isolation: str = "auto",
+    cache_dir: str | None = None, no_cache: bool = False,
+) -> ProbeSettings:
+    """A command's settings, checked before any probe starts: ``python`` (None: this
+    interpreter) must be Python 3.9+; the cache is ``cache_dir``, else the one beside the
+    nearest pyproject.toml (``aoinspect.probing.cache.find_cache_dir``), else none with ``no_cache``."""
+    import sys
+
+    from aoinspect.errors import InvalidSetting
+    from aoinspect.probing.cache import find_cache_dir
+    from aoinspect.probing.runner import check_interpreter
+
+    if python is not None:
+        problem = check_interpreter(python, timeout)
+        if problem:
+            raise InvalidSetting(problem)
+    directory = None if no_cache else cache_dir or find_cache_dir(os.getcwd())
+    return ProbeSettings(python=python or sys.executable, timeout=timeout, jobs=jobs, isolation=isolation,
+                         cache_dir=directory)
 
 
 # A name travels as one argv word to a spawned probe, and Linux refuses words over 128 KiB.
@@ -77,12 +102,16 @@ class Declared:
     info: PackageInfo
     declarations: Declarations
     names: tuple[DeclaredName, ...]
+    annotation_only: tuple[str, ...] = ()  # TYPE_CHECKING imports that declare no lazy name
+    lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own
+    notes: tuple[str, ...] = ()
 
     @property
     def lazy(self) -> list[str]:
-        """The declared names to resolve: absent after import, and names an access could use
-        (``__all__`` can hold any string; ``invalid-all`` reports the others)."""
-        return [name.name for name in self.names if not name.loaded_at_import and _is_attribute_name(name.name)]
+        """The declared names to resolve: absent after import, and identifiers. ``__all__`` can
+        hold any string, and a dotted one (``quantizers.pipe_quant_config``) is no attribute of
+        the package: ``from PKG import *`` looks it up whole. ``invalid-all`` reports those."""
+        return [name.name for name in self.names if not name.loaded_at_import and name.name.isidentifier()]
 
     @property
     def eager(self) -> list[str]:
@@ -90,36 +119,126 @@ class Declared:
 
 
 def _declared(session: Session, package: str) -> Declared:
-    """Import the package once in a child, describe it, and read its declarations."""
+    """Import the package once in a child, describe it, and read its declarations; when a
+    declaration depends on what the package's lazy path serves, ask that path in a probe of its own."""
     (run,) = session.run([ProbeRequest(protocol.MODE_INSPECT, package)])
     info = results.package_info(run, package)
     declarations = read_declarations(package, info.file)
-    return Declared(info, declarations, declared_names(info, declarations))
+    on_disk = submodules_on_disk(info.search_path)
+    candidates = _served_candidates(info, declarations, on_disk)
+    served: frozenset[str] = frozenset()
+    notes: list[str] = []
+    if candidates and info.has_getattr:
+        served, problem = _ask_lazy_path(session, package, info, candidates)
+        if problem:
+            notes.append(problem)
+    lazy_packages = lazy_subpackages(info.search_path)
+    names, annotation_only = _classified(info, declarations, on_disk, served, lazy_packages)
+    return Declared(info, declarations, names, annotation_only, lazy_packages, tuple(notes))
 
 
-def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:
-    """Every declared name, in declaration order: ``__all__`` first, then the static ones. A
-    private name that only a static block imports (for annotations) is no public name."""
+def _dir_added(info: PackageInfo) -> tuple[str, ...]:
+    """The names ``dir(PACKAGE)`` lists beyond the namespace: what the package's ``__dir__`` adds
+    (ibis lists its backends there), dunders aside."""
+    if not info.dir_names:
+        return ()
+    # Only a __dir__ of the package's own (PEP 562's, or its module class's) adds anything: dir() of
+    # an object that stands in sys.modules for the package (sh) lists its class's methods too.
+    if "__dir__" not in info.namespace and info.mechanism != protocol.MECHANISM_CLASS_GETATTR:
+        return ()
+    return tuple(sorted(name for name in info.dir_names - info.namespace
+                        if not (name.startswith("__") and name.endswith("__"))))
+
+
+def _served_candidates(info: PackageInfo, declarations: Declarations, on_disk: Sequence[str]) -> tuple[str, ...]:
+    """Names declared only if the package's lazy path serves them: a ``TYPE_CHECKING`` import
+    that nothing else makes a lazy name, and a submodule on disk that no declaration lists."""
+    listed = {*info.all.names, *declarations.stub, *_dir_added(info)}
+    disk = set(on_disk)
+    explicit = set(declarations.type_checking_explicit)
+    static = [name for name in declarations.type_checking if name not in listed | disk | explicit]
+    undeclared = [name for name in on_disk if name not in listed and name not in declarations.type_checking]
+    return tuple(dict.fromkeys([*static, *undeclared]))
+
+
+def _ask_lazy_path(
+    session: Session, package: str, info: PackageInfo, names: Sequence[str],
+) -> tuple[frozenset[str], str | None]:
+    """The names the package's ``__getattr__`` serves, called directly in a probe of its own. A
+    lazy path that also serves (or fails on) a name nobody declared serves anything: what it
+    says of the others then declares nothing."""
+    from aoinspect.rules.lazy import UNKNOWN_NAME
+
+    (run,) = session.run([ProbeRequest(protocol.MODE_ASK, package, (*names, UNKNOWN_NAME))])
+    section = run.get(wire.AskSection)
+    if section is None:
+        failure = results.probe_failed(run, f"asking {package}.__getattr__ which names it serves")
+        return frozenset(), f"names the lazy path may serve were not asked about: {failure.message}"
+    unknown = section.answers.get(UNKNOWN_NAME)
+    if unknown is None or unknown.served or unknown.error is not None:
+        return frozenset(), None
+    served = set()
+    for name in names:
+        answer = section.answers.get(name)
+        if answer is None:
+            continue
+        # A value from the package's own globals is no lazy path; an error is one that failed.
+        if answer.error is not None or (answer.served and (answer.via_import or name not in info.namespace)):
+            served.add(name)
+    return frozenset(served), None
+
+
+def _classified(
+    info: PackageInfo, declarations: Declarations, on_disk: Sequence[str], served: frozenset[str],
+    lazy_packages: Sequence[str],
+) -> tuple[tuple[DeclaredName, ...], tuple[str, ...]]:
+    """Every declared name in declaration order, and the ``TYPE_CHECKING`` imports that declare
+    none. A name is declared by ``__all__``, by a lazy loader's stub, by the package's
+    ``__dir__`` beyond its namespace, by a ``TYPE_CHECKING`` import when it is a submodule, is
+    re-exported explicitly (``X as X``) or is served by the lazy path, and by the lazy path
+    alone for a submodule it serves (torch's ``_lazy_modules``). Private names count alike."""
+    disk = set(on_disk)
+    explicit = set(declarations.type_checking_explicit)
+    all_names = set(info.all.names)
+    stub = set(declarations.stub)
+    dir_added = _dir_added(info)
     sources: dict[str, list[str]] = {}
-    public = set(info.all.names)
+    annotation_only = []
     for source, declared in (
         (schema.DECLARED_IN_ALL, info.all.names),
         (schema.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
         (schema.DECLARED_IN_STUB, declarations.stub),
+        (schema.DECLARED_IN_DIR, dir_added),
+        (schema.DECLARED_IN_GETATTR, sorted(name for name in served if name in disk)),
     ):
         for name in declared:
-            if name.startswith("_") and name not in public:
+            if source == schema.DECLARED_IN_TYPE_CHECKING and not (
+                name in all_names or name in disk or name in explicit or name in served or name in stub
+                or name in dir_added
+            ):
+                if name not in info.namespace:  # one the import binds anyway is no puzzle
+                    annotation_only.append(name)
                 continue
+            if source == schema.DECLARED_IN_GETATTR and name in sources:
+                continue  # declared already: the lazy path only serves it
             places = sources.setdefault(name, [])
             if source not in places:
                 places.append(source)
-    on_disk = set(submodules_on_disk(info.search_path))
-    return tuple(
-        DeclaredName(name=name, declared_in=tuple(places), submodule=name in on_disk,
+    lines = dict(declarations.lines)
+    lazy = set(lazy_packages)
+    names = tuple(
+        DeclaredName(name=name, declared_in=tuple(places), submodule=name in disk,
                      loaded_at_import=name in info.namespace,
-                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism)
+                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism,
+                     declared_at=lines.get(name), lazy_package=name in lazy)
         for name, places in sources.items()
     )
+    return names, tuple(dict.fromkeys(annotation_only))
+
+
+def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:
+    """Every declared name, read without asking the lazy path (see ``_classified``)."""
+    return _classified(info, declarations, submodules_on_disk(info.search_path), frozenset(), ())[0]
 
 
 def matching(names: Sequence[str], patterns: Sequence[str], package: str | None = None) -> list[str]:
@@ -156,20 +275,20 @@ def _resolution_reader(name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
 
 def list_names(
     settings: ProbeSettings, package: str, *, include_undeclared: bool = False, resolve: bool = False,
-    repeat: int = 1, names_matching: Sequence[str] = (),
+    repeat: int = 1, names_matching: Sequence[str] = (), hooks: SessionHooks | None = None,
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
     with _distribution_index(settings) as index:
-        report = _list(settings, package, include_undeclared, resolve, repeat, names_matching)
+        report = _list(settings, package, include_undeclared, resolve, repeat, names_matching, hooks)
         return _with_distributions(report, index)
 
 
 def _list(
     settings: ProbeSettings, package: str, include_undeclared: bool, resolve: bool, repeat: int,
-    names_matching: Sequence[str],
+    names_matching: Sequence[str], hooks: SessionHooks | None,
 ) -> ListReport:
-    with open_session(settings, validate_package(package)) as session:
+    with open_session(settings, validate_package(package), hooks=hooks) as session:
         declared = _declared(session, package)
         undeclared = None
         if include_undeclared:
@@ -184,26 +303,57 @@ def _list(
             served = {result.name: result.mechanism for result in resolutions if result.ok}
             names = tuple(replace(name, mechanism=served.get(name.name, name.mechanism)) for name in names)
         return ListReport(package, declared.info.imported, names, undeclared, resolutions, session.isolation,
-                          notes=_notes(declared))
+                          notes=_notes(declared, package), lazy_packages=declared.lazy_packages)
 
 
 def resolve_names(
     settings: ProbeSettings, package: str, names: Sequence[str], *, repeat: int = 1, distributions: bool = True,
+    hooks: SessionHooks | None = None,
 ) -> ResolveReport:
     """Access each NAME in its own fresh interpreter (``repeat`` times) and report what it
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
-    names = validate_names(names)
+    names = tuple(dict.fromkeys(validate_names(names)))  # a NAME given twice is measured and listed once
     with _maybe_distribution_index(settings, distributions) as index:
-        with open_session(settings, package, probes=len(names) * repeat) as session:
+        with open_session(settings, package, probes=len(names) * repeat, hooks=hooks) as session:
             report = _resolve(session, package, names, repeat)
+        report = _with_declared_suggestions(report)
         return _with_distributions(report, index) if index else report
 
 
-def resolve_all(settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True) -> ResolveReport:
+def _with_declared_suggestions(report: ResolveReport) -> ResolveReport:
+    """"Did you mean" drawn from the names the package declares statically too: torch's ``onnx``
+    is in no ``__all__`` and no ``__dir__``, only in its ``TYPE_CHECKING`` block."""
+    missed = [result for result in report.results if result.rejected_as_attribute_error and "." not in result.name]
+    if not missed:
+        return report
+    from aoinspect.declarations import find_init, read_all_literal
+
+    init = find_init(report.package)
+    if init is None:
+        return report
+    declarations = read_declarations(report.package, init)
+    # Only what declares a lazy name without asking the lazy path: no name kept for annotations.
+    on_disk = set(submodules_on_disk([os.path.dirname(init)])) if os.path.basename(init).startswith("__init__.") \
+        else set()
+    static = [name for name in declarations.type_checking
+              if name in on_disk or name in declarations.type_checking_explicit]
+    declared = [*read_all_literal(init), *static, *declarations.stub]
+    changed = {}
+    for result in missed:
+        suggested = results.suggestions(result.name, [*result.suggestions, *declared])
+        if suggested != result.suggestions:
+            changed[result.name] = replace(result, suggestions=suggested)
+    return replace(report, results=tuple(changed.get(result.name, result) for result in report.results))
+
+
+def resolve_all(
+    settings: ProbeSettings, package: str, *, repeat: int = 1, distributions: bool = True,
+    hooks: SessionHooks | None = None,
+) -> ResolveReport:
     """Resolve every name the package declares."""
     with _maybe_distribution_index(settings, distributions) as index:
-        with open_session(settings, validate_package(package)) as session:
+        with open_session(settings, validate_package(package), hooks=hooks) as session:
             declared = _declared(session, package)
             names = [name.name for name in declared.names if _is_attribute_name(name.name)]
             report = _resolve(session, package, names, repeat)
@@ -238,9 +388,9 @@ def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) 
     return ResolveReport(package, imported, tuple(outcome.value for outcome in outcomes), repeat, session.isolation)
 
 
-def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
+def snapshot(settings: ProbeSettings, package: str, *, hooks: SessionHooks | None = None) -> Snapshot:
     """What ``import PACKAGE`` and each lazy name materialize, for a baseline file."""
-    with open_session(settings, validate_package(package)) as session:
+    with open_session(settings, validate_package(package), hooks=hooks) as session:
         declared = _declared(session, package)
         report = _resolve(session, package, declared.lazy, 1)
         isolation = session.isolation
@@ -250,7 +400,9 @@ def snapshot(settings: ProbeSettings, package: str) -> Snapshot:
     return replace(baseline.snapshot_of(package, declared.info.imported, report.results), isolation=isolation)
 
 
-def check_package(settings: ProbeSettings, package: str, options: CheckOptions | None = None) -> CheckReport:
+def check_package(
+    settings: ProbeSettings, package: str, options: CheckOptions | None = None, *, hooks: SessionHooks | None = None,
+) -> CheckReport:
     """Verify the lazy contract, and the CI contracts in ``options``: every finding under a
     stable rule id (``aoinspect.rules``)."""
     options = options or CheckOptions()
@@ -267,9 +419,45 @@ def check_package(settings: ProbeSettings, package: str, options: CheckOptions |
     with _distribution_index(settings) as index:
         if options.max_import_ms:
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
-        with open_session(settings, validate_package(package)) as session:
+        with open_session(settings, validate_package(package), hooks=hooks) as session:
             report = _check(session, package, options, recorded, kept)
+        if options.recursive:
+            report = _with_subpackages(settings, report, options)
         return _with_distributions(report, index)
+
+
+def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: CheckOptions) -> CheckReport:
+    """The report with each lazy subpackage of the package checked too, one level down, in a
+    session of its own: its names, results and findings prefixed by the subpackage (``llms.OpenAI``
+    is what ``PKG.llms.OpenAI`` is reached by), its notes too. The contracts about the package
+    itself (a baseline, budgets, --forbid-on, --names) stay the package's."""
+    file = report.file
+    if file is None or not os.path.basename(file).startswith("__init__."):
+        return report
+    sub_options = replace(options, forbid_on=(), max_modules=(), max_import_ms=(), baseline=None,
+                          update_baseline=False, names=(), recursive=False)
+    names, resolutions, findings = list(report.names), list(report.resolutions), list(report.findings)
+    notes, rules_run = list(report.notes), list(report.rules)
+    for sub in lazy_subpackages([os.path.dirname(file)]):
+        with open_session(settings, f"{report.package}.{sub}") as session:
+            checked = _check(session, f"{report.package}.{sub}", sub_options, None)
+
+        def prefixed(name: str | None, sub: str = sub) -> str:
+            return f"{sub}.{name}" if name else sub
+
+        names.extend(replace(name, name=prefixed(name.name)) for name in checked.names)
+        resolutions.extend(replace(result, name=prefixed(result.name)) for result in checked.resolutions)
+        findings.extend(replace(finding, name=prefixed(finding.name)) for finding in checked.findings)
+        notes.extend(f"{sub}: {note}" for note in checked.notes)
+        rules_run.extend(rule for rule in checked.rules if rule not in rules_run)
+    findings.sort(key=_finding_order)
+    return replace(report, names=tuple(names), resolutions=tuple(resolutions), findings=tuple(findings),
+                   notes=tuple(notes), rules=tuple(rules_run))
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str]:
+    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
+    return order.get(finding.severity, 2), finding.rule, finding.name or ""
 
 
 def _check(
@@ -285,7 +473,7 @@ def _check(
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
                            matching(declared.lazy, options.names, package), declared.eager, options,
-                           recorded)
+                           recorded, timeout=session.settings.timeout)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -312,19 +500,29 @@ def _check(
         baseline.write_baseline(options.baseline, snapshot)
         findings.append(rules.BASELINE.finding(None, f"wrote the baseline {options.baseline}."))
     findings = [finding for finding in findings if finding.rule not in options.ignore]
-    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
-    findings.sort(key=lambda finding: (order.get(finding.severity, 2), finding.rule, finding.name or ""))
+    findings.sort(key=_finding_order)
     resolutions = tuple(outcome.value for outcome in context.resolutions.values())
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
-                       session.isolation, evaluated, declared.info.file, notes=_notes(declared))
+                       session.isolation, evaluated, declared.info.file,
+                       notes=(*_notes(declared, package, options.recursive), *context.notes))
 
 
-def _notes(declared: Declared) -> tuple[str, ...]:
-    """What static reading could not see, for the report to say."""
+def _notes(declared: Declared, package: str, recursive: bool = False) -> tuple[str, ...]:
+    """What static reading could not see, and what it found that is no lazy name, for the report to say."""
+    notes = list(declared.notes)
     problem = declared.declarations.unreadable
-    if problem is None:
-        return ()
-    return (f"no static declarations read: {problem}",)
+    if problem is not None:
+        notes.insert(0, f"no static declarations read: {problem}")
+    if declared.annotation_only:
+        notes.append(f"{len(declared.annotation_only)} name(s) imported under TYPE_CHECKING only for annotations "
+                     f"are no lazy names (not in __all__, not re-exported as 'X as X', not served by the lazy "
+                     f"path): {shown(list(declared.annotation_only))}.")
+    if declared.lazy_packages and not declared.lazy and not recursive:
+        itself = "declares no lazy names" if declared.names else "declares no names"
+        notes.append(f"{package} {itself} itself, but {len(declared.lazy_packages)} of its subpackages are lazy "
+                     f"packages: {shown(list(declared.lazy_packages))}; 'aoinspect check --recursive {package}' "
+                     "checks them too.")
+    return tuple(notes)
 
 
 def _check_import(session: Session, package: str, options: CheckOptions, context: CheckContext) -> ImportResult:

@@ -29,6 +29,14 @@ class InvalidName(AoinspectError):
     kind = "usage"
 
 
+class InvalidSetting(AoinspectError):
+    """A setting that cannot work, such as a ``--python`` that is not Python 3.9+: found before
+    anything runs."""
+
+    exit_code = schema.EXIT_USAGE
+    kind = "usage"
+
+
 class NoNameMatched(AoinspectError):
     """``--names`` globs that match none of the package's lazy names: a check that would check nothing."""
 

@@ -7,14 +7,17 @@ import threading
 import time
 from typing import TextIO
 
+from aoinspect.probing.hooks import SessionHooks
+
 # Fewer probes than this finish before a bar would tell anyone anything.
 MINIMUM_PROBES = 5
 REDRAW_SECONDS = 0.1
 BAR_WIDTH = 24
 
 
-class Progress:
-    """Counts probes as sessions plan and finish them; thread-safe (probes finish in workers)."""
+class Progress(SessionHooks):
+    """Counts probes as sessions plan and finish them (the hooks a command hands the engine);
+    thread-safe (probes finish in workers)."""
 
     def __init__(self, stream: TextIO, width: int = 100, minimum: int = MINIMUM_PROBES) -> None:
         self.stream = stream
@@ -27,12 +30,12 @@ class Progress:
         self._shown = False
         self._lock = threading.Lock()
 
-    def add(self, count: int) -> None:
+    def planned(self, count: int) -> None:
         """``count`` more probes will run."""
         with self._lock:
             self.total += count
 
-    def advance(self, count: int, label: str) -> None:
+    def finished(self, count: int, label: str) -> None:
         """``count`` probes finished; ``label`` names the last one."""
         with self._lock:
             self.done += count

@@ -50,6 +50,8 @@ MECHANISM_LABELS = {
 DECLARED_IN_ALL = "__all__"
 DECLARED_IN_TYPE_CHECKING = "TYPE_CHECKING"
 DECLARED_IN_STUB = "stub"
+DECLARED_IN_DIR = "__dir__"  # the package's __dir__ lists it beyond its namespace
+DECLARED_IN_GETATTR = "__getattr__"  # a submodule the package's lazy path serves (torch's _lazy_modules)
 
 # How resolve's text table can be ordered ("order": as the imports began).
 SORT_KEYS = ("cumulative", "self", "name", "order")

@@ -112,6 +112,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden", action="store_true", default=False,
         help="Rewrite the expected files of tests/test_golden.py from this run (also AOINSPECT_UPDATE_GOLDEN=1).",
     )
+    parser.addoption(
+        "--require-real", action="store_true", default=False,
+        help="A test marked real that skips (its package is not installed) fails instead: .ci/matrix's "
+             "real leg, which installs them, must run every one.",
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and item.get_closest_marker("real") and item.config.getoption("--require-real"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"marked real, but skipped (--require-real): {reason}"
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,15 @@ RULE_BREAKERS = {
     "missing-dir (dir raises)": lazy_package("pkg", init=LAZY_INIT.format(pkg="pkg").replace(
         "return sorted(list(globals()) + __all__)", "raise RuntimeError('no dir')")),
     "probe-failed": lazy_package("pkg", beta="import os\nos._exit(0)\n"),
+    "second-access-fails": {"pkg/__init__.py": textwrap.dedent('''
+        _unserved = {"alpha": 1, "beta": 2}  # popped when served, never stored: lazy-imports' pattern
+
+
+        def __getattr__(name):
+            if name in _unserved:
+                return _unserved.pop(name)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    ''') + _GETATTR_TAIL},
 }
 
 # Names that import each other and a shared private module (tests/test_probe.py, test_isolation.py).
@@ -479,5 +488,292 @@ PICKLE_ASTRAY = {
 
         def helper():
             pass
+    """,
+}
+
+
+def warning_package(stacklevel: int, at: str) -> dict[str, str]:
+    """``warnpkg``, which calls ``warnings.warn("old", DeprecationWarning, stacklevel=STACKLEVEL)``
+    in its ``__init__.py`` (``at="import"``, as langchain-community does) or in its ``__getattr__``
+    serving the lazy name ``lazy`` (``at="access"``). ``filters`` is ``warnings.filters`` as
+    the package finds them, in short."""
+    warn = f'warnings.warn("old", DeprecationWarning, stacklevel={stacklevel})'
+    at_import, at_access = (warn, "pass") if at == "import" else ("pass", warn)
+    return {
+        "warnpkg/__init__.py": f'''
+            import warnings
+
+            __all__ = ["lazy"]
+            {at_import}
+
+
+            def __getattr__(name):
+                if name == "lazy":
+                    {at_access}
+                    from warnpkg import _lazy
+
+                    return _lazy
+                if name == "filters":
+                    return " ".join(f"{{action}}:{{category.__name__}}:{{getattr(module, 'pattern', module)}}"
+                                    for action, _message, category, module, _line in warnings.filters)
+                raise AttributeError(name)
+            ''',
+        "warnpkg/_lazy.py": "VALUE = 1\n",
+    }
+
+
+# --- findings that were noise on real packages (tests/test_rules.py) ------------------------------
+
+# diffusers' _LazyModule: __all__ is built from an import structure whose keys may be dotted
+# module paths ("quantizers.pipe_quant_config"), which is no attribute of the package.
+DOTTED_ALL = {
+    "dotted/__init__.py": """
+        import importlib
+
+        _import_structure = {"quantizers.pipe_quant_config": ["PipelineQuantizationConfig"], "models": ["Model"]}
+        __all__ = [*_import_structure, *(name for names in _import_structure.values() for name in names)]
+        _owner = {name: module for module, names in _import_structure.items() for name in names}
+
+
+        def __getattr__(name):
+            if name in _owner:
+                value = getattr(importlib.import_module("." + _owner[name], __name__), name)
+                globals()[name] = value
+                return value
+            if name in _import_structure:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "dotted/quantizers/__init__.py": "",
+    "dotted/quantizers/pipe_quant_config.py": "class PipelineQuantizationConfig:\n    pass\n",
+    "dotted/models.py": "class Model:\n    pass\n",
+}
+
+# plotly: a lazy name whose access fails ("templates") is missing from __dir__, and so is one that
+# works ("gamma"): only the second belongs in dir(PKG).
+FAILING_NOT_IN_DIR = lazy_package("failing", beta="raise RuntimeError('beta is broken')\n", init=textwrap.dedent('''
+    import importlib
+
+    __all__ = ["alpha", "beta", "gamma"]
+
+
+    def __getattr__(name):
+        if name in __all__:
+            return importlib.import_module("." + name, __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+    def __dir__():
+        return [*globals(), "alpha"]
+''')) | {"failing/gamma.py": "VALUE = 3\n"}
+
+# matplotlib: _api.caching_module_getattr wraps the lookup in functools.cache, so a second access
+# imports nothing and returns the same object though the globals never hold it ("fit"); "plot"
+# is looked up again, import_module and all, on every access: truly not cached.
+FUNCTOOLS_CACHED = {
+    "cachedga/__init__.py": """
+        import functools
+        import importlib
+
+        __all__ = ["fit", "plot"]
+
+
+        @functools.lru_cache(maxsize=None)
+        def _lookup(name):
+            return getattr(importlib.import_module("cachedga.stats"), name)
+
+
+        def __getattr__(name):
+            if name == "fit":
+                return _lookup(name)
+            if name == "plot":
+                return getattr(importlib.import_module("cachedga.plotting"), name)
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "cachedga/stats.py": "def fit(data):\n    return data\n",
+    "cachedga/plotting.py": "def plot(data):\n    return None\n",
+}
+
+# The lazy-imports package: the deferred entry is popped when served and the value kept
+# elsewhere, so a second access raises AttributeError ("fit"); "plot" is stored in the globals.
+FORGETFUL = {
+    "forgetful/__init__.py": """
+        import importlib
+
+        __all__ = ["fit", "plot"]
+        _deferred = {"fit": "forgetful.stats", "plot": "forgetful.plotting"}
+        _loaded = {}
+
+
+        def __getattr__(name):
+            try:
+                module = _deferred.pop(name)
+            except KeyError:
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+            value = getattr(importlib.import_module(module), name)
+            if name == "plot":
+                globals()[name] = value
+            else:
+                _loaded[name] = value
+            return value
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    "forgetful/stats.py": "def fit(data):\n    return data\n",
+    "forgetful/plotting.py": "def plot(data):\n    return None\n",
+}
+
+# librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
+# for all of them in one probe: longer than a --timeout that each access fits in.
+SLOW_NAMES = ("one", "two", "three", "four")
+SLOW_STAR = {
+    "slowstar/__init__.py": f"""
+        import importlib
+
+        __all__ = {list(SLOW_NAMES)!r}
+
+
+        def __getattr__(name):
+            if name in __all__:
+                return importlib.import_module("." + name, __name__)
+            raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+        def __dir__():
+            return [*globals(), *__all__]
+    """,
+    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.9)  # a heavy module\n" for name in SLOW_NAMES},
+}
+
+# --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------
+
+# ibis's pattern: eager names in __all__; backends served by __getattr__ and listed only in __dir__,
+# one of them an optional extra that is not installed.
+DIR_LISTED = {
+    "dirlisted/__init__.py": """
+        import importlib
+
+        __all__ = ["connect"]
+        _BACKENDS = ("duckdb", "sqlite", "spark")
+
+
+        def connect():
+            return None
+
+
+        def __getattr__(name):
+            if name in _BACKENDS:
+                module = importlib.import_module(f"dirlisted.backends.{name}")
+                globals()[name] = module
+                return module
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+        def __dir__():
+            return sorted([*globals(), *_BACKENDS])
+    """,
+    "dirlisted/backends/__init__.py": "",
+    "dirlisted/backends/duckdb.py": HEAVY,
+    "dirlisted/backends/sqlite.py": "VALUE = 2\n",
+    "dirlisted/backends/spark.py": "raise ImportError('the spark backend needs: pip install dirlisted[spark]')\n",
+}
+
+# langchain-community's pattern: the top level declares nothing; some subpackages are lazy
+# packages of their own (a __getattr__ over a table), another is a plain package.
+_LAZY_SUBPACKAGE = """
+    import importlib
+
+    __all__ = ["{name}"]
+
+
+    def __getattr__(name):
+        if name in __all__:
+            value = getattr(importlib.import_module(".impl", __name__), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+
+
+    def __dir__():
+        return sorted([*globals(), *__all__])
+"""
+LAZY_SUBPACKAGES = {
+    "community/__init__.py": '"""Declares nothing itself."""\n',
+    "community/llms/__init__.py": _LAZY_SUBPACKAGE.format(name="OpenAI"),
+    "community/llms/impl.py": "import colorsys\n\n\nclass OpenAI:\n    pass\n",
+    "community/chat_models/__init__.py": _LAZY_SUBPACKAGE.format(name="ChatModel"),
+    "community/chat_models/impl.py": "raise ImportError('chat_models needs an optional dependency')\n",
+    "community/utils/__init__.py": "VALUE = 1\n",
+}
+
+# torch's pattern: TYPE_CHECKING imports only for annotations (Device), private submodules
+# re-exported explicitly (_dynamo) or served by the lazy path alone (_inductor, in _lazy_modules),
+# and a dead lazy entry (_export: lazy, but the eager `export` imports it).
+TORCH_LIKE = {
+    "torchish/__init__.py": """
+        import importlib
+        from typing import TYPE_CHECKING
+
+        from torchish import export
+
+        if TYPE_CHECKING:
+            from torchish.types import Device
+
+        __all__ = ["tensor", "export"]
+
+
+        def tensor(data: "Device") -> list:
+            return list(data)
+
+
+        if TYPE_CHECKING:
+            from torchish import _dynamo as _dynamo, onnx as onnx
+        else:
+            _lazy_modules = {
+                "_dynamo",
+                "_inductor",
+                "_export",
+                "onnx",
+            }
+
+            def __getattr__(name):
+                if name in _lazy_modules:
+                    return importlib.import_module(f".{name}", __name__)
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """,
+    "torchish/types.py": "Device = str\n",
+    "torchish/export.py": "from torchish import _export\n",
+    "torchish/_export.py": "VALUE = 1\n",
+    "torchish/_dynamo.py": HEAVY,
+    "torchish/_inductor.py": "import colorsys\n",
+    "torchish/onnx.py": "VALUE = 3\n",
+    "torchish/_utils.py": "VALUE = 4\n",
+}
+
+# torch's _remote_module_non_scriptable: a module built in memory, from no file, on first access.
+GENERATED_MODULE = {
+    "generating/__init__.py": """
+        def __getattr__(name):
+            if name == "template":
+                import importlib.util
+                import sys
+
+                spec = importlib.util.spec_from_loader("_generating_template", loader=None)
+                module = importlib.util.module_from_spec(spec)
+                exec("VALUE = 1", module.__dict__)
+                sys.modules[spec.name] = module
+                globals()[name] = module
+                return module
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     """,
 }

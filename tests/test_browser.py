@@ -276,3 +276,61 @@ def test_a_failed_run_shows_its_error(browser: Any, tmp_path: Path) -> None:
     assert console_errors(browser) == []
     assert browser.find_element(By.CSS_SELECTOR, ".error-box").text == "import-failed: cannot import pkg: <boom>"
     assert not browser.find_element(By.ID, "chart").is_displayed()
+
+
+def large_check_document() -> dict[str, Any]:
+    """diffusers' shape: an import of many modules from a few distributions, and names whose
+    alphabetical order is not their cost (the cheapest comes first), some from other distributions."""
+    from tests.documents import header, imported, load, resolution
+
+    import_loads = [load("pkg", None, 0, 1.0, 9.0), load("torch", "pkg", 1, 5.0, 6.0, distribution="torch"),
+                    load("torch.nn", "torch", 2, 1.0, 1.0, distribution="torch"),
+                    load("json", "pkg", 1, 1.0, 1.0, stdlib=True)]
+    names = {
+        "configuration_utils": [load("pkg.configuration_utils", None, 0, 0.5, 0.5)],
+        "pipelines": [load("pkg.pipelines", None, 0, 1.0, 30.0),
+                      load("transformers", "pkg.pipelines", 1, 20.0, 29.0, distribution="transformers"),
+                      load("tokenizers", "transformers", 2, 9.0, 9.0, distribution="tokenizers")],
+        "models": [load("pkg.models", None, 0, 2.0, 12.0), load("safetensors", "pkg.models", 1, 10.0, 10.0,
+                                                                  distribution="safetensors")],
+        "utils": [load("pkg.utils", None, 0, 1.0, 2.0), load("pkg.utils.x", "pkg.utils", 1, 1.0, 1.0)],
+    }
+    return {**header("check"), "strict": False, "import": imported(import_loads),
+            "names": [{"name": name, "declared_in": ["__all__"], "submodule": True, "loaded_at_import": False}
+                      for name in names],
+            "results": [resolution(name, loads) for name, loads in names.items()], "findings": []}
+
+
+def test_a_check_report_opens_on_the_package_import(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(large_check_document()))
+    assert console_errors(browser) == []
+    assert api(browser, "shown()") == "import pkg"
+    assert api(browser, "focus()") == "import pkg"
+    assert [row.get_attribute("data-module") for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")
+            ][:2] == ["pkg", "torch"]
+
+
+def test_the_tree_picker_is_ordered_by_cost_after_the_import(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(large_check_document()))
+    assert api(browser, "sections()") == ["import pkg", "pkg.pipelines", "pkg.models", "pkg.utils",
+                                          "pkg.configuration_utils"]
+    options = [option.text for option in browser.find_elements(By.CSS_SELECTOR, "#section option")]
+    assert [option.split(" \u2014 ")[0] for option in options] == api(browser, "sections()")
+    # Without times (a snapshot), by module count.
+    document = large_check_document()
+    for result in document["results"]:
+        result["total_ms"] = None
+    open_page(browser, tmp_path, html_page(document))
+    assert api(browser, "sections()") == ["import pkg", "pkg.pipelines", "pkg.models", "pkg.utils",
+                                          "pkg.configuration_utils"]
+
+
+def test_the_legend_lists_the_distributions_of_the_tree_shown(browser: Any, tmp_path: Path) -> None:
+    open_page(browser, tmp_path, html_page(large_check_document()))
+    assert set(api(browser, "legend()")) == {"(local)", "torch", "(stdlib)"}
+    api(browser, "select(1)")  # pkg.pipelines
+    assert api(browser, "shown()") == "pkg.pipelines"
+    assert set(api(browser, "legend()")) == {"(local)", "transformers", "tokenizers"}
+    # Heaviest first, as the colours were given out over the whole document.
+    assert api(browser, "legend()")[:2] == ["transformers", "tokenizers"]
+    assert console_errors(browser) == []

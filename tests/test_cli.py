@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -231,3 +233,211 @@ def test_the_rules_tables_are_the_registry(document: str, heading: str) -> None:
     section = text.split(f"\n{heading}\n", 1)[1].lstrip("\n").split("\n\n", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+)", section, re.M)
     assert rows == [(rule.id, rule.severity) for rule in RULES]
+
+
+# --- one command path (issue 20) ---------------------------------------------------------------
+
+
+def test_version_is_the_pyprojects() -> None:
+    """``--version`` prints ``aoinspect.__version__`` without reading metadata: it must stay the
+    distribution's version."""
+    import aoinspect
+
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    declared = next(line.split("=", 1)[1].strip().strip('"') for line in pyproject.splitlines()
+                    if line.startswith("version ="))
+    assert aoinspect.__version__ == declared
+
+
+@pytest.mark.parametrize("command", ["list", "check", "snapshot"])
+def test_the_package_goes_where_users_type_it(invoke, fake, command) -> None:
+    fake.write(lazy_package("pkg"))
+    doc = document(invoke(command, "pkg", "--format", "json"))
+    assert doc.get("package") == "pkg", doc
+    # The argument and -p after the command naming two packages: which one was meant?
+    result = invoke(command, "pkg", "-p", "ao", "--format", "json")
+    assert result.exit_code == 2 and "two packages" in result.stderr
+
+
+def test_the_argument_wins_over_the_group_and_the_configuration(invoke, fake, tmp_path, monkeypatch) -> None:
+    fake.write(lazy_package("pkg"))
+    (tmp_path / "pyproject.toml").write_text('[tool.aoinspect]\npackage = "no_such_pkg"\n')
+    monkeypatch.chdir(tmp_path)
+    assert document(invoke("-p", "ao", "list", "pkg", "--format", "json"))["package"] == "pkg"
+    assert document(invoke("list", "pkg", "--format", "json"))["package"] == "pkg"
+
+
+def test_a_package_typed_where_a_name_goes_gets_a_hint(invoke, fake) -> None:
+    fake.write(lazy_package("twonames"))
+    resolved = invoke("resolve", "twonames")
+    assert resolved.exit_code == 1
+    assert "module 'ao' has no attribute 'twonames'" in resolved.stdout
+    assert "aoinspect list twonames" in resolved.stderr
+    assert "hint" not in invoke("resolve", "bogus").stderr  # no package of that name: no hint
+    extra = invoke("list", "twonames", "alpha")
+    assert extra.exit_code == 2
+    assert "unexpected extra argument" in extra.stderr and "aoinspect resolve -p twonames alpha" in extra.stderr
+    unknown = invoke("twonames")
+    assert unknown.exit_code == 2 and "aoinspect list twonames" in unknown.stderr
+    assert "Did you mean 'list'?" in invoke("lsit").stderr
+
+
+# Each command, with what it needs to get as far as its options.
+COMMANDS = {
+    "list": ["list"],
+    "resolve": ["resolve", "nn"],
+    "check": ["check"],
+    "snapshot": ["snapshot"],
+    "trace": ["trace"],
+    "diff": ["diff"],
+}
+AFTER = {"trace": ["--", "-c", "pass"], "diff": ["old.json", "new.json"]}
+BAD_VALUES = {
+    "format": ["--format", "bogus"],
+    "output is a directory": ["-o", "."],
+    "timeout": ["--timeout", "nan"],
+    "python": ["--python", "/nonexistent/python"],
+}
+
+
+def error_line(result) -> str:  # type: ignore[no-untyped-def]
+    """What a failed command said, without the usage line that names the command."""
+    return next(line for line in result.stderr.splitlines() if line.startswith(("Error:", "aoinspect:")))
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_VALUES))
+def test_the_same_bad_value_fails_the_same_way_in_every_command(invoke, tmp_path, monkeypatch, bad) -> None:
+    monkeypatch.chdir(tmp_path)
+    outcomes = {}
+    for name, words in COMMANDS.items():
+        if name == "diff" and bad in ("timeout", "python"):
+            continue  # diff runs nothing: it has neither option
+        result = invoke(*words, *BAD_VALUES[bad], *AFTER.get(name, []))
+        outcomes[name] = (result.exit_code, error_line(result))
+    assert len(set(outcomes.values())) == 1, outcomes
+    (exit_code, _message), = set(outcomes.values())
+    assert exit_code == schema.EXIT_USAGE
+
+
+def test_engine_errors_go_through_the_same_funnel(invoke, tmp_path) -> None:
+    """An engine's failure is one line on stderr and its exit code, in every command; in a
+    format that shows failures, one document too (for trace and diff as for the others)."""
+    missing = invoke("-p", "no_such_pkg", "snapshot", "-o", str(tmp_path / "lock.json"))
+    assert missing.exit_code == schema.EXIT_IMPORT_FAILED and missing.stdout == ""
+    failure = json.loads((tmp_path / "lock.json").read_text())
+    assert failure["error"]["kind"] == "import-failed"
+    not_a_program = invoke("trace", "--format", "json", "--", "-i")
+    assert not_a_program.exit_code == schema.EXIT_USAGE
+    assert error_line(not_a_program).startswith("aoinspect:")
+    unreadable = invoke("diff", "--format", "json", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
+    assert unreadable.exit_code == schema.EXIT_USAGE
+    assert json.loads(unreadable.stdout)["error"]["kind"] == "usage"
+    assert error_line(unreadable).startswith("aoinspect:")
+
+
+def test_output_writes_the_file_and_guesses_its_format(invoke, tmp_path) -> None:
+    report = tmp_path / "nn.json"
+    result = invoke("resolve", "nn", "-o", str(report))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(report.read_text())["command"] == "resolve"
+    markdown = tmp_path / "nn.md"
+    assert invoke("resolve", "nn", "--output", str(markdown)).exit_code == 0
+    assert markdown.read_text().startswith(("#", "|", "**", "<")), markdown.read_text()[:80]
+    explicit = tmp_path / "nn.html"
+    assert invoke("resolve", "nn", "--format", "text", "-o", str(explicit)).exit_code == 0
+    assert "ao.nn" in explicit.read_text() and "<html" not in explicit.read_text()
+    unguessable = tmp_path / "nn.log"
+    assert invoke("resolve", "nn", "-o", str(unguessable)).exit_code == 0
+    assert "ao.nn  ok" in unguessable.read_text()  # text, the default
+    refused = invoke("list", "-o", str(tmp_path / "names.svg"))
+    assert refused.exit_code == 2 and "guessed from" in refused.stderr
+    diffed = tmp_path / "diff.json"
+    assert invoke("diff", str(report), str(report), "-o", str(diffed)).exit_code == 0
+    assert json.loads(diffed.read_text())["compared"] == "resolve"
+
+
+def write_config(directory: Path, body: str) -> None:
+    (directory / "pyproject.toml").write_text(textwrap.dedent(body))
+
+
+def test_a_probe_timeout_is_not_a_traced_programs(invoke, tmp_path, monkeypatch) -> None:
+    """Top-level keys configure the probes; ``[tool.aoinspect.trace]`` the traced program."""
+    monkeypatch.chdir(tmp_path)
+    sleeper = ["trace", "--", "-c", "import time; time.sleep(0.5)"]
+    write_config(tmp_path, "[tool.aoinspect]\ntimeout = 0.1\n")
+    assert invoke(*sleeper).exit_code == 0
+    write_config(tmp_path, "[tool.aoinspect]\ntimeout = 60\n\n[tool.aoinspect.trace]\ntimeout = 0.1\n")
+    assert invoke("trace", "--", "-c", "import time; time.sleep(30)").exit_code == schema.EXIT_TRACE_TIMEOUT
+
+
+def test_command_tables_configure_one_command(invoke, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "nn.json"
+    assert invoke("resolve", "nn", "-o", str(report)).exit_code == 0
+    write_config(tmp_path, """
+        [tool.aoinspect]
+        format = "text"
+
+        [tool.aoinspect.diff]
+        format = "json"
+        threshold = "50%"
+    """)
+    configured = json.loads(invoke("diff", str(report), str(report)).stdout)
+    assert configured["threshold"]["ratio"] == 0.5
+    # The command line, before or after the command, wins over any table.
+    assert invoke("--format", "markdown", "diff", str(report), str(report)).stdout.lstrip().startswith(("#", "|"))
+    write_config(tmp_path, "[tool.aoinspect.trace]\nstrict = true\n")
+    unknown = invoke("trace", "--", "-c", "pass")
+    assert unknown.exit_code == 2 and "unknown key 'strict' in [tool.aoinspect.trace]" in unknown.stderr
+
+
+def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
+    """The CLI starts nothing itself: no import of the child's protocol, the cache or the runner."""
+    import ast
+
+    package = Path(__file__).parents[1] / "aoinspect"
+    source = "\n".join((package / name).read_text(encoding="utf-8") for name in ("cli.py", "commands/path.py"))
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert "aoinspect.probing.hooks" in imported  # the measurement works
+    assert not imported & {"aoinspect.child.protocol", "aoinspect.cache", "aoinspect.probing.runner",
+                           "aoinspect.child", "aoinspect.probing.session"}
+
+
+def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseException) -> None:
+    """Make the first step of each command's work raise ``exception``."""
+    import aoinspect.commands.trace
+    import aoinspect.diff
+    import aoinspect.engine
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise exception
+
+    monkeypatch.setattr(aoinspect.engine, "probe_settings", fail)
+    monkeypatch.setattr(aoinspect.commands.trace, "run_trace", fail)
+    monkeypatch.setattr(aoinspect.diff, "read_report", fail)
+
+
+ENDINGS = {
+    "internal error": (RuntimeError("boom"), schema.EXIT_PROBE_FAILED,
+                       "aoinspect: internal error: RuntimeError: boom (run with --debug for the traceback)"),
+    "Ctrl-C": (KeyboardInterrupt(), schema.EXIT_INTERRUPTED, "aoinspect: interrupted"),
+    "SIGTERM": (None, 128 + 15, "aoinspect: ended by signal 15"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_every_command_ends_the_same_way(invoke, monkeypatch, tmp_path, ending) -> None:
+    from aoinspect.cli import Terminated
+
+    monkeypatch.chdir(tmp_path)
+    exception, exit_code, message = ENDINGS[ending]
+    raise_in_every_command(monkeypatch, exception if exception is not None else Terminated(15))
+    for name, words in COMMANDS.items():
+        result = invoke(*words, *AFTER.get(name, []))
+        assert (result.exit_code, result.stderr.strip()) == (exit_code, message), name

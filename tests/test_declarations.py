@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
-from aoinspect.declarations import read_declarations, submodules_on_disk
+import pytest
+
+from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
+from tests import packages
+from tests.helpers import document
 
 
 def write(path: Path, source: str) -> str:
@@ -108,3 +113,161 @@ def test_type_checking_bound_names_include_assignments_and_outside_imports(tmp_p
     assert declarations.type_checking == ("AsyncSoftFileLock",)
     assert declarations.type_checking_bound == ("AsyncSoftFileLock", "Array", "os", "AsyncFileLock", "Pair",
                                                 "helper")
+
+
+# --- what declares a lazy name (issue 22): static reading ---------------------------------------
+
+
+def test_explicit_re_exports_and_declaring_lines_are_read(tmp_path: Path) -> None:
+    init = write(tmp_path / "torchish" / "__init__.py", """
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from torchish.types import Device
+            from torchish import _dynamo as _dynamo, onnx as onnx
+            import torchish.fx as fx
+        _lazy_modules = {"_dynamo",
+                         "_export"}
+        __all__ = ["tensor"]
+    """)
+    declarations = read_declarations("torchish", init)
+    assert declarations.type_checking == ("Device", "_dynamo", "onnx", "fx")
+    assert declarations.type_checking_explicit == ("_dynamo", "onnx", "fx")
+    lines = dict(declarations.lines)
+    # An import declares a name on its line; a table of the lazy path, or __all__, on the string's.
+    assert lines["Device"] == f"{init}:4" and lines["_dynamo"] == f"{init}:5"
+    assert lines["_export"] == f"{init}:8" and lines["tensor"] == f"{init}:9"
+
+
+def test_lazy_subpackages_are_found_without_importing_them(tmp_path: Path) -> None:
+    write(tmp_path / "p" / "llms" / "__init__.py", "def __getattr__(name):\n    raise AttributeError(name)\n")
+    write(tmp_path / "p" / "attached" / "__init__.py",
+          "import lazy_loader as lazy\n__getattr__, __dir__, __all__ = lazy.attach(__name__, ['x'])\n")
+    write(tmp_path / "p" / "swapped" / "__init__.py",
+          "import sys\nif True:\n    sys.modules[__name__] = object()\n")
+    write(tmp_path / "p" / "plain" / "__init__.py", "def helper():\n    def __getattr__(name):\n        pass\n")
+    write(tmp_path / "p" / "broken" / "__init__.py", "raise SystemExit('never run')\n")
+    write(tmp_path / "p" / "module.py", "def __getattr__(name):\n    pass\n")
+    assert lazy_subpackages([str(tmp_path / "p")]) == ("attached", "llms", "swapped")
+    assert lazy_subpackages(None) == ()
+
+
+# --- what declares a lazy name (issue 22): the commands, in fork and spawn ----------------------
+
+ISOLATIONS = pytest.mark.parametrize("isolation", ["fork", "spawn"])
+
+
+@ISOLATIONS
+def test_torch_like_annotation_imports_are_no_lazy_names(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    root = fake.write(packages.TORCH_LIKE)
+    result = invoke("-p", "torchish", "check", "--isolation", isolation, "--format", "json")
+    doc = document(result)
+    by_name = {name["name"]: name for name in doc["names"]}
+    lazy = {name for name, entry in by_name.items() if not entry["loaded_at_import"]}
+    # The private submodules re-exported explicitly or served by the lazy path are lazy names;
+    # Device, imported only for an annotation, is none: no resolve-failed, a note.
+    assert lazy == {"_dynamo", "onnx", "_inductor"}
+    assert "Device" not in by_name
+    assert by_name["_inductor"]["declared_in"] == ["__getattr__"]
+    assert by_name["_dynamo"]["declared_in"] == ["TYPE_CHECKING"]
+    errors = {(f["rule"], f["name"]) for f in doc["findings"] if f["severity"] == "error"}
+    assert errors == {("eager-import", "_export")}
+    assert all(result["ok"] for result in doc["results"])
+    assert any("only for annotations" in note and "Device" in note for note in doc["notes"])
+    assert result.exit_code == 1
+    # The dead lazy entry's annotation points at the line that declares it lazy.
+    line = (root / "torchish" / "__init__.py").read_text().splitlines().index('        "_export",') + 1
+    github = invoke("-p", "torchish", "check", "--isolation", isolation, "--format", "github").stdout
+    (annotation,) = [row for row in github.splitlines() if "eager-import" in row]
+    assert f"torchish/__init__.py,line={line}," in annotation
+
+
+@ISOLATIONS
+def test_torch_like_private_names_can_be_selected_listed_and_suggested(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    fake.write(packages.TORCH_LIKE)
+    doc = document(invoke("-p", "torchish", "check", "--isolation", isolation, "--names", "_dynamo",
+                          "--format", "json"))
+    assert [result["name"] for result in doc["results"]] == ["_dynamo"]
+    listed = document(invoke("-p", "torchish", "list", "--all", "--isolation", isolation, "--format", "json"))
+    assert listed["undeclared_submodules"] == ["_utils", "types"]
+    text = invoke("-p", "torchish", "list", "--isolation", isolation).stdout
+    assert "Device" not in text.split("note:")[0]  # never labelled as served by the lazy path
+    resolved = invoke("-p", "torchish", "resolve", "onnxx", "--isolation", isolation)
+    assert "did you mean 'onnx'?" in resolved.stdout
+    assert "<title>aoinspect resolve torchish: onnx</title>" in invoke(
+        "-p", "torchish", "resolve", "onnx", "--isolation", isolation, "--format", "html").stdout
+
+
+@ISOLATIONS
+def test_names_that_dir_adds_are_lazy_names(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    fake.write(packages.DIR_LISTED)
+    doc = document(invoke("-p", "dirlisted", "check", "--isolation", isolation, "--format", "json"))
+    by_name = {name["name"]: name for name in doc["names"]}
+    assert by_name["duckdb"]["declared_in"] == ["__dir__"] == by_name["sqlite"]["declared_in"]
+    assert by_name["connect"]["declared_in"] == ["__all__"]
+    assert {result["name"]: result["ok"] for result in doc["results"]} == {"duckdb": True, "sqlite": True,
+                                                                            "spark": False}
+    assert not [f for f in doc["findings"] if f["severity"] == "error"]
+    # An extra that is not installed, listed only by __dir__: one note, not an error per backend.
+    (note,) = [f for f in doc["findings"] if f["rule"] == "resolve-failed"]
+    assert note["severity"] == "info" and note["name"] is None
+    assert "spark" in note["message"] and "pip install dirlisted[spark]" in note["message"]
+    text = invoke("-p", "dirlisted", "list", "--isolation", isolation).stdout
+    assert re.search(r"duckdb\s+__dir__\s+no\s+no\s+module-getattr", text), text
+
+
+@ISOLATIONS
+def test_lazy_subpackages_are_marked_and_checked_recursively(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    fake.write(packages.LAZY_SUBPACKAGES)
+    listed = invoke("-p", "community", "list", "--all", "--isolation", isolation)
+    assert "  llms (lazy package)\n" in listed.stdout and "  utils\n" in listed.stdout
+    assert "2 of its subpackages are lazy packages: chat_models, llms" in listed.stdout
+    assert document(invoke("-p", "community", "list", "--format", "json"))["lazy_packages"] == ["chat_models", "llms"]
+    alone = invoke("-p", "community", "check", "--isolation", isolation)
+    assert alone.exit_code == 0 and "check --recursive community" in alone.stdout
+    result = invoke("-p", "community", "check", "--recursive", "--isolation", isolation, "--format", "json")
+    doc = document(result)
+    assert {name["name"] for name in doc["names"]} == {"llms.OpenAI", "chat_models.ChatModel"}
+    errors = [(f["rule"], f["name"]) for f in doc["findings"] if f["severity"] == "error"]
+    assert errors == [("resolve-failed", "chat_models.ChatModel")]
+    assert ("star-import", "llms") in {(f["rule"], f["name"]) for f in doc["findings"]}
+    assert result.exit_code == 1  # the most severe of all the packages checked
+    assert not any("--recursive" in note for note in doc["notes"])
+
+
+def test_a_lazy_path_that_serves_any_name_declares_nothing_by_serving(invoke, fake) -> None:  # type: ignore[no-untyped-def]
+    # six's pattern imports whatever it is asked for: serving a submodule says nothing of a declaration.
+    fake.write(packages.IMPORTS_ANY_NAME)
+    doc = document(invoke("-p", "anyname", "list", "--all", "--format", "json"))
+    assert doc["names"] == [] and doc["undeclared_submodules"] == ["heavy"]
+
+
+@ISOLATIONS
+def test_a_module_built_in_memory_is_generated_not_local(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    fake.write(packages.GENERATED_MODULE)
+    doc = document(invoke("-p", "generating", "resolve", "template", "--isolation", isolation, "--format", "json"))
+    (result,) = doc["results"]
+    loads = {load["module"]: load for step in result["steps"] for load in step["materialized"]}
+    assert loads["_generating_template"]["generated"] is True
+    kinds = {share["name"]: share["kind"] for share in result["distributions"]}
+    assert kinds.get("(generated)") == "generated" and "(local)" not in kinds, kinds
+
+
+def test_annotations_of_declaration_findings_point_at_the_declaring_line() -> None:
+    from aoinspect.models import CheckReport, DeclaredName, ErrorInfo, Finding, Resolution
+    from aoinspect.render.annotations import located_findings
+
+    unserved = ErrorInfo("AttributeError", "no attribute 'Device'", "/src/pkg/__init__.py:90", is_attribute_error=True)
+    broken = ErrorInfo("ImportError", "no plotting backend", "/src/pkg/plotting.py:1")
+    names = (DeclaredName("Device", ("__all__",), False, False, declared_at="/src/pkg/__init__.py:12"),
+             DeclaredName("plotting", ("__all__",), True, False, declared_at="/src/pkg/__init__.py:13"),
+             DeclaredName("stats", ("__all__",), True, True, declared_at="/src/pkg/__init__.py:14"))
+    findings = (Finding("resolve-failed", "error", "Device", "m"), Finding("resolve-failed", "error", "plotting", "m"),
+                Finding("eager-import", "error", "stats", "m"))
+    resolutions = (Resolution("Device", False, unserved), Resolution("plotting", False, broken))
+    report = CheckReport("pkg", None, names, resolutions, findings, file="/src/pkg/__init__.py")
+    lines = {annotation.name: (annotation.file, annotation.line) for annotation in located_findings(report, "/src")}
+    # Nothing serves Device: the declaration is what to change, not the lazy path's raise.
+    assert lines["Device"] == ("pkg/__init__.py", 12)
+    # plotting is served and fails inside: the failing line is where to look.
+    assert lines["plotting"] == ("pkg/plotting.py", 1)
+    assert lines["stats"] == ("pkg/__init__.py", 14)

@@ -164,7 +164,7 @@ def test_parse_threshold(text: str, expected: Threshold) -> None:
     assert parse_threshold(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "10", "-5%", "1s", "10%;1ms"])
+@pytest.mark.parametrize("text", ["", "10", "-5%", "1s", "10%;1ms", "9" * 400 + "%", "9" * 400 + "ms"])
 def test_parse_threshold_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_threshold(text)
@@ -181,14 +181,32 @@ def test_parse_fail_on(text: str, expected: FailOn) -> None:
     assert parse_fail_on(text) == expected
 
 
+# Conditions that can never hold (nan compares false) or overflowed a count (int(inf)).
+NOT_FINITE = ["more-modules:inf", "more-modules:nan", "more-modules:1e999", "time-ratio:nan", "time-ratio:inf",
+              "time-ratio:-inf", "time-ratio:1e999"]
+
+
 @pytest.mark.parametrize("text", ["added:", "time-ratio:1", "time-ratio:x", "more-modules:0", "more-modules:1.5",
-                                  "new-errors:1", "bigger", "time-ratio"])
+                                  "new-errors:1", "bigger", "time-ratio", *NOT_FINITE])
 def test_parse_fail_on_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_fail_on(text)
 
 
 # --- the command ---------------------------------------------------------------------------------
+
+
+def strict_json(text: str) -> Any:
+    """``text`` read as JSON that any reader accepts (jq's rules): no NaN, no Infinity, no key twice."""
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"{token} is not JSON")
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        assert len({key for key, _ in pairs}) == len(pairs), pairs
+        return dict(pairs)
+
+    return json.loads(text, parse_constant=refuse, object_pairs_hook=unique)
 
 
 def run(*args: str) -> Result:
@@ -243,6 +261,16 @@ def test_markdown_output_tables(tmp_path: Path) -> None:
     assert "```diff\n+ " + hostile.replace("\n", "\\n") + "\n```" in result.stdout
 
 
+def _raw(where: list[Any], token: str) -> str:
+    """The resolve document as text, with the value at ``where`` written as ``token``."""
+    document = documents.resolve_document()
+    target: Any = document
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = "__token__"
+    return json.dumps(document).replace('"__token__"', token)
+
+
 def unreadable(tmp_path: Path, case: str) -> str:
     path = tmp_path / "doc.json"
     if case == "missing":
@@ -262,6 +290,20 @@ def unreadable(tmp_path: Path, case: str) -> str:
         "finding without rule": json.dumps({**documents.check_document(), "findings": [{"severity": "error"}]}),
         "time not a number": json.dumps({**documents.resolve_document(), "import": {
             "materialized": [{"module": "m", "depth": 0, "cumulative_ms": "fast"}]}}),
+        # Numbers Python's json module reads and JSON has not: NaN compares false (a slowdown
+        # hidden), 1e999 is inf, 4,000 digits overflow the first float they meet (a traceback, exit 1).
+        "NaN time": _raw(["results", 0, "materialized", 0, "cumulative_ms"], "NaN"),
+        "NaN total": _raw(["import", "total_ms"], "NaN"),
+        "Infinity": _raw(["results", 1, "elapsed_ms"], "-Infinity"),
+        "1e999": _raw(["import", "materialized", 0, "cumulative_ms"], "1e999"),
+        "4,000 digits": _raw(["import", "materialized", 0, "cumulative_ms"], "9" * 4000),
+        "a count of 4,000 digits": _raw(["results", 0, "repeats"], "9" * 4000),
+        "a count as a float": _raw(["import", "materialized", 0, "depth"], "0.0"),
+        "schema true": _raw(["schema"], "true"),
+        "schema 2.0": _raw(["schema"], "2.0"),
+        "a name twice": json.dumps({**documents.resolve_document(), "results": [
+            documents.resolution("alpha", []), documents.resolution("alpha", [])]}),
+        "a key twice": json.dumps(documents.resolve_document())[:-1] + ', "results": []}',
     }[case]
     if isinstance(contents, bytes):
         path.write_bytes(contents)
@@ -273,12 +315,16 @@ def unreadable(tmp_path: Path, case: str) -> str:
 @pytest.mark.parametrize("case", [
     "missing", "directory", "fifo", "not json", "not utf-8", "a list", "schema 2", "trace of nesting",
     "unknown command", "module not a string", "results not a list", "finding without rule", "time not a number",
+    "NaN time", "NaN total", "Infinity", "1e999", "4,000 digits", "a count of 4,000 digits", "a count as a float",
+    "schema true", "schema 2.0", "a name twice", "a key twice",
 ])
 def test_unusable_documents_are_usage_errors(tmp_path: Path, case: str) -> None:
+    """Exit 2 (usage: unreadable input), never 1 (a condition held) and never a traceback, with
+    a failure document that is strict JSON and one line on stderr."""
     good = write(tmp_path / "good.json", documents.resolve_document())
-    result = run(good, unreadable(tmp_path, case), "--format", "json")
+    result = run(good, unreadable(tmp_path, case), "--format", "json", "--fail-on", "time-ratio:1.5")
     assert result.exit_code == 2
-    document = json.loads(result.stdout)
+    document = strict_json(result.stdout)
     assert document["error"]["kind"] == "usage" and document["exit_code"] == 2
     assert result.stderr.startswith("aoinspect: ") and result.stderr.count("\n") == 1
 
@@ -294,6 +340,41 @@ def test_reports_of_different_commands_do_not_compare(tmp_path: Path) -> None:
     result = run(write(tmp_path / "r.json", documents.resolve_document()),
                  write(tmp_path / "c.json", documents.check_document()))
     assert result.exit_code == 2 and "same command" in result.stderr
+
+
+@pytest.mark.parametrize("option", [*(("--fail-on", condition) for condition in NOT_FINITE),
+                                    ("--threshold", "9" * 400 + "%"), ("--threshold", "10%," + "9" * 400 + "ms")])
+@pytest.mark.parametrize("where", ["command line", "[tool.aoinspect.diff]"])
+def test_options_must_be_finite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: tuple[str, str],
+                                where: str) -> None:
+    """``more-modules:inf`` ended in an OverflowError traceback with exit 1, the code that means a
+    condition held; ``time-ratio:nan`` was accepted and could never hold."""
+    good = write(tmp_path / "good.json", documents.resolve_document())
+    monkeypatch.chdir(tmp_path)
+    if where == "command line":
+        result = run(good, good, *option, "--format", "json")
+    else:
+        key, value = option[0].lstrip("-"), json.dumps(option[1])
+        (tmp_path / "pyproject.toml").write_text(f"[tool.aoinspect.diff]\n{key} = {value}\n", encoding="utf-8")
+        result = run(good, good, "--format", "json")
+    assert result.exit_code == 2
+    failure = strict_json(result.stdout)
+    assert failure["error"]["kind"] == "usage" and "finite number" in failure["error"]["message"]
+    assert "finite number" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_ratio_beyond_any_float_is_no_ratio(tmp_path: Path) -> None:
+    """A saved diff whose old time is so small that new/old is no finite number: no ratio, as for
+    an old time of 0, and rendering it again stays JSON (``"ratio": Infinity`` is not)."""
+    saved = run(write(tmp_path / "o.json", documents.resolve_document()),
+                write(tmp_path / "n.json", documents.resolve_document()), "--format", "json")
+    document = strict_json(saved.stdout)
+    document["subjects"][0].update(total_ms_old=1e-310, total_ms_new=500.0)
+    result = CliRunner().invoke(cli, ["render", write(tmp_path / "diff.json", document), "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    imported = strict_json(result.stdout)["subjects"][0]
+    assert imported["ratio"] is None and imported["total_ms_old"] == 1e-310 and imported["total_ms_new"] == 500.0
 
 
 def test_bad_options_are_usage_errors(tmp_path: Path) -> None:

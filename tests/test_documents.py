@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +22,7 @@ from hypothesis import strategies as st
 
 from aoinspect import documents, formats
 from aoinspect.cli import cli
+from aoinspect.models.diff import Threshold, parse_fail_on
 from aoinspect.render import RenderOptions, render
 from tests import documents as made
 from tests.helpers import FakePackages
@@ -193,6 +197,219 @@ def test_any_change_to_a_document_is_read_or_refused(data: st.DataObject) -> Non
     except documents.DocumentError:
         return
     documents.dumps(report)
+
+
+# --- what a document may hold: finite, bounded numbers, an integer schema, each name once ------
+
+MARK = "__raw_token__"
+# The documented bounds (docs/reference/json.md): counts and milliseconds.
+MAX_COUNT = MAX_MS = 10**9
+
+
+def with_token(document: dict[str, Any], where: list[Any], token: str) -> str:
+    """The document as JSON text with the value at ``where`` replaced by ``token`` as written
+    (``NaN``, ``1e999``: what Python's json module reads and no JSON writer may write)."""
+    return json.dumps(_bad(document, where, MARK)).replace(json.dumps(MARK), token)
+
+
+HUGE = "9" * 4000  # below Python's 4,300-digit limit: it converts, then overflows a float
+HOSTILE_TOKENS = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", HUGE, "-" + HUGE, "9" * 5000,
+                  "1" + "0" * 400 + ".5"]
+NUMBER_PLACES = {
+    "a module's time": ["results", 0, "materialized", 0, "cumulative_ms"],
+    "the import's total": ["import", "total_ms"],
+    "a count": ["results", 0, "repeats"],
+    "a depth": ["import", "materialized", 1, "depth"],
+}
+
+
+@pytest.mark.parametrize("token", HOSTILE_TOKENS, ids=lambda token: token[:12])
+@pytest.mark.parametrize("place", sorted(NUMBER_PLACES))
+def test_a_number_json_cannot_hold_is_refused_when_read(tmp_path: Path, place: str, token: str) -> None:
+    """``NaN`` and ``Infinity`` are not JSON, ``1e999`` reads as ``inf`` and a 4,000-digit integer
+    overflows the first float it meets: each is a DocumentError naming the file, before decoding."""
+    path = tmp_path / "report.json"
+    path.write_text(with_token(made.resolve_document(), NUMBER_PLACES[place], token), encoding="utf-8")
+    with pytest.raises(documents.DocumentError) as refused:
+        documents.load(str(path))
+    message = refused.value.message
+    assert message.startswith(f"{path} is not a document aoinspect reads: ") and len(message) < 200
+
+
+# Values a decoder is handed (a Python object, not text): each is refused, naming where it is.
+OUT_OF_BOUNDS = {
+    "NaN time": (["import", "total_ms"], math.nan, "import.total_ms is not a finite number"),
+    "infinite time": (["results", 0, "materialized", 0, "self_ms"], math.inf,
+                      "results[0].materialized[0].self_ms is not a finite number"),
+    "negative time": (["results", 0, "elapsed_ms"], -0.5, "results[0].elapsed_ms is not between 0 and"),
+    "time beyond the bound": (["import", "elapsed_ms"], MAX_MS * 2,
+                              f"import.elapsed_ms is not between 0 and {MAX_MS}"),
+    "huge integer time": (["import", "elapsed_ms"], 10**4000, "import.elapsed_ms is not between 0 and"),
+    "huge count": (["results", 1, "repeats"], 10**4000, f"results[1].repeats is not between 0 and "
+                                                        f"{MAX_COUNT}"),
+    "negative count": (["import", "materialized", 0, "depth"], -1, "import.materialized[0].depth is not between"),
+    "count as a boolean": (["import", "repeats"], True, "import.repeats is not an integer"),
+    "count as a float": (["import", "repeats"], 2.0, "import.repeats is not an integer"),
+    "exit code beyond 2**53": (["exit_code"], 2**60, "exit_code is not between"),
+    "schema true": (["schema"], True, "(its schema is True)"),
+    "schema 2.0": (["schema"], 2.0, "(its schema is 2.0)"),
+    "schema 1.0": (["schema"], 1.0, "(its schema is 1.0)"),
+    "schema as a string": (["schema"], "3", "(its schema is '3')"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_BOUNDS))
+def test_numbers_are_finite_and_bounded_and_schema_an_integer(case: str) -> None:
+    where, value, expected = OUT_OF_BOUNDS[case]
+    with pytest.raises(documents.DocumentError) as refused:
+        documents.decode(_bad(made.resolve_document(), where, value), "report.json")
+    assert refused.value.message.startswith("report.json") and expected in refused.value.message
+
+
+def test_the_bounds_themselves_are_read() -> None:
+    document = made.resolve_document()
+    document["import"]["elapsed_ms"] = MAX_MS
+    document["results"][0]["repeats"] = MAX_COUNT
+    document["results"][0]["elapsed_ms"] = 0
+    report = documents.decode(document)
+    assert (documents.MAX_MS, documents.MAX_COUNT) == (MAX_MS, MAX_COUNT)
+    assert report.imported.elapsed_ms == MAX_MS and report.results[0].repeats == MAX_COUNT
+    for kind in ("resolve", "check", "trace"):  # the schemas say so too
+        text = (SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8")
+        assert f'"maximum": {MAX_MS}' in text
+
+
+def _twice(kind: str) -> tuple[dict[str, Any], str]:
+    """A document of ``kind`` that lists one name twice, and where the second one is."""
+    if kind == "resolve":
+        document = made.resolve_document()
+        document["results"].append(made.resolution("alpha", []))
+        return document, 'results[2].name repeats "alpha", already at results[0]'
+    if kind == "list --resolve":
+        document = made.list_document()
+        document["results"] = [made.resolution("alpha", []), made.resolution("alpha", [])]
+        return document, 'results[1].name repeats "alpha"'
+    if kind == "check names":
+        document = made.check_document()
+        document["names"].append(copy.deepcopy(document["names"][1]))
+        return document, 'names[2].name repeats "beta", already at names[1]'
+    if kind == "check results":
+        document = made.check_document()
+        document["results"].insert(0, made.resolution("beta", []))
+        return document, 'results[2].name repeats "beta", already at results[0]'
+    raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["resolve", "list --resolve", "check names", "check results"])
+def test_a_name_listed_twice_is_refused(kind: str) -> None:
+    """Readers key results by name: a second entry would silently replace the first."""
+    document, expected = _twice(kind)
+    with pytest.raises(documents.DocumentError) as refused:
+        documents.decode(document, "twice.json")
+    assert refused.value.message.startswith("twice.json: ") and expected in refused.value.message
+
+
+def test_a_diff_document_lists_each_subject_once() -> None:
+    from aoinspect.diff import compare, report_from_document
+
+    diff = compare(report_from_document("o.json", made.resolve_document()),
+                   report_from_document("n.json", made.resolve_document()), Threshold())
+    document = json.loads(documents.dumps(diff))
+    assert [change.name for change in documents.decode(document).subjects] == [None, "alpha", "beta"]
+    document["subjects"].append(document["subjects"][1])
+    with pytest.raises(documents.DocumentError, match=r'subjects\[3\]\.name repeats "alpha", already at subjects\[1\]'):
+        documents.decode(document)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('{"schema": 1, "schema": 3}', "schema"),
+    ('{"a": {"names": {"alpha": [], "beta": [], "alpha": ["json"]}}}', "alpha"),
+])
+def test_a_key_given_twice_is_refused(text: str, key: str) -> None:
+    """Python keeps the last of two equal keys; a snapshot naming one name twice would lose one."""
+    with pytest.raises(documents.NotJSON, match=f'the key "{key}" appears twice'):
+        documents.loads(text)
+
+
+def test_a_snapshot_naming_a_name_twice_is_refused(tmp_path: Path) -> None:
+    text = json.dumps(made.snapshot_document()).replace('"beta": ["pkg.beta"]', '"alpha": ["pkg.beta"]')
+    path = tmp_path / "snapshot.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(documents.DocumentError, match='the key "alpha" appears twice'):
+        documents.load(str(path))
+
+
+def test_a_document_is_never_written_with_nan() -> None:
+    """``--format json`` prints JSON or nothing: ``NaN`` would pass Python's reader and fail jq's."""
+    report = made.REPORT
+    spoiled = replace(report, imported=replace(report.imported, elapsed_ms=math.nan))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        documents.dumps(spoiled)
+
+
+@pytest.mark.parametrize("case", ["NaN time", "4,000 digits", "schema true", "a name twice"])
+def test_render_refuses_what_diff_refuses(tmp_path: Path, case: str) -> None:
+    """``aoinspect render`` reads through the same decoder: a usage error (2), one line, no traceback."""
+    if case == "a name twice":
+        text = json.dumps(_twice("resolve")[0])
+    else:
+        where, token = {"NaN time": (["import", "total_ms"], "NaN"), "4,000 digits": (["repeats"], HUGE),
+                        "schema true": (["schema"], "true")}[case]
+        text = with_token(made.resolve_document(), where, token)
+    path = tmp_path / "report.json"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["render", str(path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"aoinspect: {path}") and result.stderr.count("\n") == 1
+
+
+NUMBER_TOKEN = re.compile(r"(?<![\w\"])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w\"])")
+HOSTILE_NUMBERS = (st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-400", "-0", "-0.0",
+                                    "true", "2.0", "1.0", "null", HUGE, "9" * 5000, str(2**53), str(2**64)])
+                   | st.integers().map(str) | st.integers(min_value=10**9, max_value=10**40).map(str)
+                   | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+                   | st.floats(min_value=-1e12, max_value=1e12).map(repr))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_hostile_numbers_are_read_or_refused(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """Any number of a valid document replaced by a hostile one (NaN, infinities, huge or tiny,
+    booleans, floats for integers): reading it is a DocumentError or a report, and a report read
+    is written back, rendered and compared into strict JSON; never another exception."""
+    from aoinspect.diff import compare, report_from_document
+
+    make = data.draw(st.sampled_from([made.resolve_document, made.check_document, made.list_document,
+                                      made.snapshot_document]))
+    original = make()
+    text = json.dumps(original)
+    numbers = list(NUMBER_TOKEN.finditer(text))
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        spot = data.draw(st.sampled_from(numbers))
+        text = text[:spot.start()] + data.draw(HOSTILE_NUMBERS) + text[spot.end():]
+        numbers = list(NUMBER_TOKEN.finditer(text))
+    path = tmp_path_factory.getbasetemp() / "hostile.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        report = documents.load(str(path))
+    except documents.DocumentError:
+        return
+    documents.loads(documents.dumps(report))
+    for fmt in formats.names_for(formats.kind_of(report)):
+        render(report, fmt)
+    diff = compare(report_from_document("old.json", original), report_from_document(str(path), documents.loads(text)),
+                   Threshold(0.0, 0.0), [parse_fail_on("time-ratio:1.5"), parse_fail_on("more-modules:1")])
+    documents.decode(documents.loads(documents.dumps(diff)))
+    render(diff, "text")
+    render(diff, "markdown")
+
+
+def test_resolve_lists_a_name_given_twice_once(invoke: Callable[..., Result]) -> None:
+    """``resolve ns ns`` measured and listed ns twice: a report its own readers now refuse."""
+    result = invoke("resolve", "ns", "ns", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [item.name for item in documents.decode(json.loads(result.stdout)).results] == ["ns"]
 
 
 # --- aoinspect render equals the live command ----------------------------------------------------

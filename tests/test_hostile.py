@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.probe, pytest.mark.usefixtures("no_leftovers")]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("aoinspect")
 # "Killed at the timeout" cases: short, since a hang costs the whole timeout; the bound on the
 # elapsed time leaves room for interpreter start-up on a loaded machine.
-HANG_TIMEOUT = 0.5
+HANG_TIMEOUT = 0.25
 
 
 @dataclass
@@ -385,7 +385,8 @@ def test_a_plain_module_works(fake) -> None:
     assert listed.returncode == 0
     doc = one_json_document(listed.stdout)
     assert doc["names"] == [{"name": "f", "declared_in": ["__all__"], "submodule": False, "loaded_at_import": True,
-                            "mechanism": "attribute"}]
+                            "mechanism": "attribute", "declared_at": f"{fake.root / 'plain.py'}:1",
+                            "lazy_package": False}]
     assert doc["undeclared_submodules"] == []
     assert aoinspect(fake, "-p", "plain", "check").returncode == 0
 

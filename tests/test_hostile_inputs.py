@@ -46,7 +46,7 @@ def settings(isolation: str = "auto", timeout: float = 20, jobs: int = 2) -> Pro
 
 # Probes that never end cost the whole timeout: short, but long enough for the probes around them
 # to finish on a loaded machine.
-HANG_TIMEOUT = 1.5
+HANG_TIMEOUT = 1.0
 
 
 # --- 2. a fork server the package sabotages --------------------------------------------------
@@ -83,22 +83,27 @@ def test_the_fork_server_keeps_its_own_os(in_child: FakePackages, tmp_path: Path
     assert not pid_alive(int(pid_file.read_text()))  # the group kill did not use the package's os.killpg
 
 
-ALARM = "import signal\nsignal.alarm(1)\n"
+# An alarm at import (ITIMER_REAL, the timer signal.alarm sets, in fractions of a second): it
+# rings after ALARM_AFTER; each slow name's access takes ACCESS, well within it, and the four
+# together take longer.
+ALARM_AFTER, ACCESS = 0.6, 0.2
+ALARM = f"import signal\nsignal.setitimer(signal.ITIMER_REAL, {ALARM_AFTER})\n"
 SLOW_NAMES = ["alpha", "beta", "gamma", "delta"]
 
 
-def slow_package(init_prefix: str) -> dict[str, str]:
+def slow_package(init_prefix: str, access: str = f"import time\ntime.sleep({ACCESS})\n") -> dict[str, str]:
     init = LAZY_INIT.format(pkg="pkg").replace('["alpha", "beta"]', repr(SLOW_NAMES))
     files = {"pkg/__init__.py": init_prefix + init}
     for name in SLOW_NAMES:
-        files[f"pkg/{name}.py"] = "import time\ntime.sleep(0.4)\n"
+        files[f"pkg/{name}.py"] = access
     return files
 
 
 @pytest.mark.parametrize("isolation", ["fork", "spawn"])
 def test_an_alarm_set_at_import_kills_no_server(in_child: FakePackages, isolation: str) -> None:
-    """``signal.alarm(1)`` at import: each plain ``python -c`` finishes its access before it
-    rings, so every probe succeeds; a server that kept the alarm would die after a second."""
+    """An alarm set at import: each plain ``python -c`` finishes its access before it rings, so
+    every probe succeeds; a server that kept the alarm would die before the fourth name."""
+    assert ACCESS < ALARM_AFTER < len(SLOW_NAMES) * ACCESS
     in_child.write(slow_package(ALARM))
     report = engine.resolve_names(settings(isolation, jobs=1), "pkg", SLOW_NAMES, distributions=False)
     assert [result.ok for result in report.results] == [True] * len(SLOW_NAMES)
@@ -106,7 +111,7 @@ def test_an_alarm_set_at_import_kills_no_server(in_child: FakePackages, isolatio
 
 
 def test_an_alarm_that_rings_during_an_access_kills_that_probe_as_in_plain_python(in_child: FakePackages) -> None:
-    in_child.write(with_beta("import time\ntime.sleep(3)\n", init_prefix=ALARM))
+    in_child.write(with_beta("import time\ntime.sleep(30)\n", init_prefix=ALARM))
     for isolation in ("fork", "spawn"):
         report = engine.resolve_names(settings(isolation), "pkg", ["alpha", "beta"], distributions=False)
         alpha, beta = report.results
@@ -114,22 +119,21 @@ def test_an_alarm_that_rings_during_an_access_kills_that_probe_as_in_plain_pytho
         assert beta.error is not None and "SIGALRM" in beta.error.message
 
 
-KILLS_THE_SERVER = '''
-import os, signal, sys, time
-_server = os.getpid()
-if os.fork() == 0:
-    time.sleep(1)
-    try:
-        os.kill(_server, signal.SIGKILL)
-    finally:
-        os._exit(0)
-'''
+# The process this package was imported in is killed by a later access (beta's) in a process
+# forked from it: the fork server dies mid-session, and no clock decides when. A fresh
+# interpreter, which imported the package itself, is left alone.
+KILLS_THE_SERVER = "import os\n_imported_in = os.getpid()\n"
+BETA_KILLS_THE_SERVER = (
+    "import os, signal, pkg\n"
+    "if os.getpid() != pkg._imported_in:\n"
+    "    os.kill(pkg._imported_in, signal.SIGKILL)\n"
+)
 
 
 def test_a_server_killed_mid_session_falls_back_to_spawn(in_child: FakePackages) -> None:
-    """A package that kills the process it was imported in a second later: spawned probes end
-    before it strikes; the fork server dies, and the probes from then on are spawned."""
-    in_child.write(slow_package(KILLS_THE_SERVER))
+    """A package that kills the process it was imported in, later: the fork server dies, and the
+    probes from then on are spawned (each imports the package itself, and is left alone)."""
+    in_child.write({**slow_package(KILLS_THE_SERVER, access=""), "pkg/beta.py": BETA_KILLS_THE_SERVER})
     started = time.monotonic()
     report = engine.resolve_names(settings("fork", jobs=1), "pkg", SLOW_NAMES, distributions=False)
     assert time.monotonic() - started < 15
@@ -296,6 +300,28 @@ def test_repeats_are_bounded(invoke, command: str) -> None:
     result = invoke(*command.split(), "--repeat", "100000000", "--format", "json")
     assert result.exit_code == 2, result.output
     assert document(result)["error"]["kind"] == "usage" and "--repeat" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["257", "100000000"])
+@pytest.mark.parametrize(("option", "key", "command"), [("-j", "jobs", "list"), ("--jobs", "jobs", "check"),
+                                                        ("--threads", "threads", "check")])
+@pytest.mark.parametrize("where", ["command line", "pyproject"])
+def test_jobs_and_threads_are_bounded(invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str,
+                                      option: str, key: str, command: str, where: str) -> None:
+    """``threads = 100000000`` ran for a minute and ended with exit 4 under a 2 GiB limit: a usage
+    error instead, before any probe, naming the bound (MAX_JOBS)."""
+    from aoinspect.commands.path import MAX_JOBS
+
+    monkeypatch.chdir(tmp_path)
+    if where == "pyproject":
+        (tmp_path / "pyproject.toml").write_text(f"[tool.aoinspect]\n{key} = {value}\n")
+        result = invoke(command, "--format", "json")
+    else:
+        result = invoke(command, option, value, "--format", "json")
+    assert result.exit_code == 2, result.output
+    message = document(result)["error"]["message"]
+    assert document(result)["error"]["kind"] == "usage" and f"--{key}" in message and f"<={MAX_JOBS}" in message
+    assert MAX_JOBS == 256 and "Traceback" not in result.stderr
 
 
 # --- 8. bad baselines ------------------------------------------------------------------------
@@ -537,9 +563,9 @@ def test_a_result_file_replaced_by_a_fifo_cannot_hang_aoinspect(in_child: FakePa
     in_child.write(with_beta(FIFO_RESULT))
     started = time.monotonic()
     # The import's own section went with the file: the probe failed, and says how it ended.
-    with pytest.raises(ProbeFailed, match="timed out after 1 s"):
-        engine.resolve_names(settings("spawn", timeout=1), "pkg", ["beta"], distributions=False)
-    assert time.monotonic() - started < 1 + 5
+    with pytest.raises(ProbeFailed, match=r"timed out after 0\.5 s"):
+        engine.resolve_names(settings("spawn", timeout=0.5), "pkg", ["beta"], distributions=False)
+    assert time.monotonic() - started < 0.5 + 5
 
 
 def test_forged_result_lines_are_a_protocol_error_not_a_crash(in_child: FakePackages) -> None:

@@ -133,6 +133,7 @@ def test_distributions_summary_marks_stdlib_and_local(invoke, fake) -> None:
     assert sum(share["modules"] for share in shares.values()) == len(doc["results"][0]["materialized"])
 
 
+@pytest.mark.real
 def test_distributions_of_an_installed_package(invoke) -> None:
     if importlib.util.find_spec("numpy") is None:
         pytest.skip("numpy is not installed")
@@ -188,6 +189,7 @@ def test_resolve_all_and_list_resolve(invoke) -> None:
     assert invoke("resolve").exit_code == 2
 
 
+@pytest.mark.real
 def test_scipy_linalg_distributions_and_importtime_parents(invoke, fake, monkeypatch) -> None:
     if importlib.util.find_spec("scipy") is None:
         pytest.skip("scipy is not installed")

@@ -139,6 +139,7 @@ def test_rules_are_quiet_on_well_behaved_packages(checked, files, package, expec
     assert all(finding["severity"] == "info" for finding in found if finding["rule"] == "completion-loads")
 
 
+@pytest.mark.real
 def test_quiet_on_a_real_lazy_loader_package(invoke, fake) -> None:
     pytest.importorskip("lazy_loader")
     fake.write({
@@ -252,3 +253,54 @@ def test_completion_that_raises_says_what_to_fix(checked) -> None:  # type: igno
     assert "raises RuntimeError: beta is broken" in message, message
     assert "the REPL shows no completions. Fix: let every name dir(PKG) lists be looked up without raising" in message
     assert "unless it is slow" not in message
+
+
+# --- probes that load the whole package: their deadline, and the preset that leaves them out ----
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_slow_star_import_gets_a_deadline_from_the_package_cost(invoke, fake, isolation: str) -> None:
+    """librosa: each name fits in --timeout, `from PKG import *` and TAB completion (all of them at
+    once) do not; they get max(--timeout, 3 x the measured cost + 10 s), and the report says so."""
+    fake.write(packages.SLOW_STAR)
+    result = invoke("--isolation", isolation, "--timeout", "3", "-p", "slowstar", "check", "--ignore",
+                    "pickle-roundtrip", "--format", "json")
+    doc = document(result)
+    rules = {finding["rule"] for finding in doc["findings"]}
+    assert "probe-failed" not in rules, doc["findings"]
+    assert {"star-import", "completion-loads"} <= rules  # the true findings, measured to the end
+    (note,) = [note for note in doc["notes"] if "load the whole package" in note]
+    assert "rather than --timeout's 3 s: 3 x the " in note and "plus 10 s." in note
+    assert result.exit_code == 0
+
+
+def test_a_timeout_names_the_option_that_raises_it(invoke, fake) -> None:
+    fake.write(lazy_package("pkg", beta="import time\ntime.sleep(30)\n"))
+    doc = document(invoke("--timeout", "1", "-p", "pkg", "check", "--ignore", "whole-package", "--format", "json"))
+    (failed,) = [finding for finding in doc["findings"] if finding["rule"] == "probe-failed"]
+    assert "timed out after 1 s while accessing pkg.beta (--timeout SECONDS raises the deadline)." in \
+        failed["message"]
+
+
+def test_the_whole_package_preset_leaves_out_those_probes(invoke, fake) -> None:
+    from aoinspect.rules import PRESETS, RULES, WHOLE_PACKAGE
+
+    whole = {rule.id for rule in RULES if rule.whole_package}
+    assert whole == {"star-import", "completion-loads", "pickle-roundtrip"} == set(PRESETS[WHOLE_PACKAGE])
+    fake.write(packages.PICKLE_ASTRAY)
+    full = document(invoke("-p", "astray", "check", "--format", "json"))
+    assert whole & {finding["rule"] for finding in full["findings"]}
+    quick = document(invoke("-p", "astray", "check", "--ignore", "whole-package", "--format", "json"))
+    assert not whole & set(quick["rules"])
+    assert not whole & {finding["rule"] for finding in quick["findings"]}
+    assert set(full["rules"]) - set(quick["rules"]) == whole
+
+
+def test_the_preset_is_in_the_help_and_a_typo_is_caught(invoke) -> None:
+    from aoinspect.rules import PRESETS, WHOLE_PACKAGE
+
+    help_text = invoke("check", "--help").stdout
+    assert f"whole-package          {', '.join(PRESETS[WHOLE_PACKAGE])}: " in help_text
+    result = invoke("check", "--ignore", "whole-packages")
+    assert result.exit_code == 2
+    assert "did you mean 'whole-package'?" in result.stderr

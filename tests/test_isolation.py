@@ -71,6 +71,7 @@ def test_a_signal_in_a_forked_probe_is_measured_again_in_a_fresh_interpreter(inv
     assert "was killed by SIGSEGV; measured again in a fresh interpreter" in entry["retried"]
 
 
+@pytest.mark.real
 def test_native_threads_do_not_disable_the_fork_server(invoke) -> None:
     if importlib.util.find_spec("numpy") is None:
         pytest.skip("numpy is not installed")

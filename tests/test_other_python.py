@@ -84,6 +84,7 @@ def test_environment_variable(other_venv: Path) -> None:
     assert [name["name"] for name in json.loads(completed.stdout)["names"]] == ["hello", "needs_click"]
 
 
+@pytest.mark.real
 def test_numpy_in_another_environment_matches_that_interpreter(tmp_path: Path) -> None:
     """The Done-when case: a second venv that has numpy (linked in from ours, with its metadata)
     but neither aoinspect nor click."""

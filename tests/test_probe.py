@@ -61,6 +61,7 @@ def test_ao_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
     assert measured(fake.python, "ao", name, fake.env, monkeypatch) == bare_diff(fake.python, "ao", name, env)
 
 
+@pytest.mark.real
 @pytest.mark.parametrize("name", ["testing", "polynomial", "fft", "ma"])
 def test_numpy_matches_a_bare_interpreter(fake, monkeypatch, name: str) -> None:
     if importlib.util.find_spec("numpy") is None:

@@ -12,8 +12,8 @@ from tests.packages import lazy_package
 def test_progress_counts_names_and_estimates_the_time_left() -> None:
     stream = io.StringIO()
     progress = Progress(stream, width=80, minimum=2)
-    progress.add(4)
-    progress.advance(2, "alpha")
+    progress.planned(4)
+    progress.finished(2, "alpha")
     assert "[############............] 2/4" in stream.getvalue()
     assert "alpha" in stream.getvalue()
     assert "left" in stream.getvalue()
@@ -24,8 +24,8 @@ def test_progress_counts_names_and_estimates_the_time_left() -> None:
 def test_few_probes_draw_nothing() -> None:
     stream = io.StringIO()
     progress = Progress(stream, minimum=5)
-    progress.add(2)
-    progress.advance(2, "alpha")
+    progress.planned(2)
+    progress.finished(2, "alpha")
     progress.close()
     assert stream.getvalue() == ""
 

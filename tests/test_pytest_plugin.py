@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+# The sample runs need no Hypothesis: its plugin, loaded through its entry point, costs each of
+# them about a second (two on a loaded machine) and nothing here is about it.
+NO_HYPOTHESIS = ("-p", "no:hypothesispytest")
+
 SAMPLE_PACKAGE = {
     "mypkg/__init__.py": """
         __all__ = ["io", "stats"]
@@ -67,7 +71,7 @@ def write_sample(pytester) -> None:  # type: ignore[no-untyped-def]
 
 def test_fixture_passes_and_fails_as_expected(pytester) -> None:
     write_sample(pytester)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *NO_HYPOTHESIS)
     result.assert_outcomes(passed=3, failed=3)
     output = result.stdout.str()
     assert "probe-failed" in output
@@ -78,6 +82,6 @@ def test_fixture_passes_and_fails_as_expected(pytester) -> None:
 
 def test_plugin_is_inert_unless_used(pytester) -> None:
     pytester.makepyfile(test_plain="def test_nothing():\n    assert True\n")
-    result = pytester.runpytest_subprocess("--trace-config", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("--trace-config", "-p", "no:cacheprovider", *NO_HYPOTHESIS)
     result.assert_outcomes(passed=1)
     assert "aoinspect" in result.stdout.str()  # registered through the pytest11 entry point, and inert

@@ -126,7 +126,7 @@ def test_json_failure_and_list() -> None:
                          ("_modules",))
     doc = json.loads(render(listing, "json"))
     assert doc["names"] == [{"name": "nn", "declared_in": ["__all__"], "submodule": True, "loaded_at_import": False,
-                             "mechanism": "module-getattr"}]
+                             "mechanism": "module-getattr", "declared_at": None, "lazy_package": False}]
     assert doc["undeclared_submodules"] == ["_modules"]
     failure = Failure("resolve", "ao", "probe-failed", "the probe timed out after 5 s", 4,
                       ErrorInfo("ProbeFailed", "timed out"))

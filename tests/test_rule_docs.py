@@ -16,6 +16,7 @@ from aoinspect.render.annotations import sarif_log
 from aoinspect.rules import BY_ID, RULES, Rule, help_table
 from aoinspect.rules.base import plain
 from aoinspect.rules.docs import rule_list, rule_page, rule_pages, rule_url
+from tests.documents import check_document
 from tests.helpers import document
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def test_the_docs_get_a_page_per_rule_where_its_help_uri_points() -> None:
 
 def test_sarif_describes_each_rule_from_its_documentation() -> None:
     findings = [{"rule": rule.id, "severity": rule.severity, "name": None, "message": "m"} for rule in RULES]
-    driver = sarif_log({"package": "pkg", "findings": findings}, None)["runs"][0]["tool"]["driver"]
+    driver = sarif_log(check_document(findings), None)["runs"][0]["tool"]["driver"]
     assert [descriptor["id"] for descriptor in driver["rules"]] == RULE_IDS
     for descriptor in driver["rules"]:
         rule = BY_ID[descriptor["id"]]

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from aoinspect.cli import cli
+from tests import packages
 from tests.helpers import FakePackages, document
 from tests.packages import LAZY_INIT, RULE_BREAKERS, lazy_package
 
@@ -168,3 +169,91 @@ def test_name_assigned_in_the_type_checking_block_is_declared(invoke, fake) -> N
     fake.write(lazy_package("pkg", init=init))
     doc = document(invoke("-p", "pkg", "check", "--format", "json"))
     assert "declaration-mismatch" not in {f["rule"] for f in doc["findings"]}, doc["findings"]
+
+
+# --- findings that were noise on real packages: the true finding stays, the noise goes -----------
+
+ISOLATIONS = ("fork", "spawn")
+
+
+def by_rule(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in doc["findings"]:
+        found.setdefault(finding["rule"], []).append(finding)
+    return found
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_dotted_entry_of_all_is_invalid_all_not_a_failed_name(invoke, fake, isolation: str) -> None:
+    """diffusers: 'quantizers.pipe_quant_config' in __all__ is warned about once by invalid-all,
+    and not accessed as a name (it used to be two resolve-failed errors, exit 1)."""
+    fake.write(packages.DOTTED_ALL)
+    result = invoke("--isolation", isolation, "-p", "dotted", "check", "--format", "json")
+    doc = document(result)
+    found = by_rule(doc)
+    assert "resolve-failed" not in found, found
+    (invalid,) = found["invalid-all"]
+    assert "'quantizers.pipe_quant_config'" in invalid["message"] and invalid["severity"] == "warning"
+    measured = {entry["name"] for entry in doc["results"]}
+    assert measured == {"models", "PipelineQuantizationConfig", "Model"}
+    assert result.exit_code == 0, doc["findings"]
+
+
+def test_resolve_never_suggests_the_name_typed(invoke, fake) -> None:
+    fake.write(packages.DOTTED_ALL)
+    result = invoke("-p", "dotted", "resolve", "quantizers.pipe_quant_config", "--format", "json")
+    (entry,) = document(result)["results"]
+    assert entry["ok"] is False
+    assert "quantizers.pipe_quant_config" not in entry["suggestions"]
+    assert "pipe_quant_config" not in entry["suggestions"]
+    # A typo still gets its suggestion, matched against the step that failed.
+    (typo,) = document(invoke("-p", "dotted", "resolve", "Modl", "--format", "json"))["results"]
+    assert typo["suggestions"][0] == "Model"
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_missing_dir_asks_only_for_names_that_resolve(invoke, fake, isolation: str) -> None:
+    """plotly: a name whose access fails is resolve-failed's; listing it in __dir__ would offer TAB
+    completion a name that fails. The one that works and is missing is still reported."""
+    fake.write(packages.FAILING_NOT_IN_DIR)
+    found = by_rule(document(invoke("--isolation", isolation, "-p", "failing", "check", "--format", "json")))
+    assert [finding["name"] for finding in found["resolve-failed"]] == ["beta"]
+    (missing,) = found["missing-dir"]
+    assert "lazy name(s) gamma;" in missing["message"], missing["message"]
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_functools_cached_getattr_is_cached(invoke, fake, isolation: str) -> None:
+    """matplotlib: a second access of 'fit' imports nothing and returns the same object, through
+    functools.cache rather than the globals: cached. 'plot' calls import_module every time."""
+    fake.write(packages.FUNCTOOLS_CACHED)
+    doc = document(invoke("--isolation", isolation, "-p", "cachedga", "check", "--format", "json"))
+    assert [finding["name"] for finding in by_rule(doc).get("not-cached", [])] == ["plot"]
+    cached = {entry["name"]: entry["cached"] for entry in doc["results"]}
+    assert cached == {"fit": True, "plot": False}
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_second_access_that_raises_is_an_error(invoke, fake, isolation: str) -> None:
+    """lazy-imports: the deferred entry is popped when served, so `pkg.fit; pkg.fit` raises the
+    second time: an error (not a not-cached warning); 'plot', stored in the globals, is fine."""
+    fake.write(packages.FORGETFUL)
+    result = invoke("--isolation", isolation, "-p", "forgetful", "check", "--format", "json")
+    doc = document(result)
+    found = by_rule(doc)
+    (failing,) = found["second-access-fails"]
+    assert failing["name"] == "fit" and failing["severity"] == "error"
+    assert "a second one raises AttributeError: module 'forgetful' has no attribute 'fit' at " in failing["message"]
+    assert "forgetful/__init__.py:" in failing["message"]
+    assert "not-cached" not in found and "resolve-failed" not in found
+    entries = {entry["name"]: entry for entry in doc["results"]}
+    assert entries["fit"]["second_error"]["type"] == "AttributeError"
+    assert "second_error" not in entries["plot"]
+    assert result.exit_code == 1
+
+
+def test_resolve_says_that_a_second_access_raised(invoke, fake) -> None:
+    fake.write(packages.FORGETFUL)
+    result = invoke("-p", "forgetful", "resolve", "fit", "plot")
+    assert "a second access raised AttributeError: module 'forgetful' has no attribute 'fit'" in result.stdout
+    assert result.stdout.count("a second access raised") == 1

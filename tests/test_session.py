@@ -8,8 +8,11 @@ import sys
 
 import pytest
 
+from aoinspect.child import protocol
 from aoinspect.engine import check_package, resolve_names
 from aoinspect.probing import runner
+from aoinspect.probing.hooks import SessionHooks
+from aoinspect.probing.lifecycle import start_early
 from aoinspect.probing.session import open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
 from tests.packages import lazy_package
@@ -38,10 +41,10 @@ def test_a_failed_worker_stops_its_own_session_only(pkg, monkeypatch) -> None:  
     settings = ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="spawn")
     real = runner.run_probe
 
-    def failing(settings, request, children):  # type: ignore[no-untyped-def]
+    def failing(settings, request, children, hooks):  # type: ignore[no-untyped-def]
         if request.names == ("alpha",):
             raise RuntimeError("a worker broke")
-        return real(settings, request, children)
+        return real(settings, request, children, hooks)
 
     monkeypatch.setattr(runner, "run_probe", failing)
     with pytest.raises(RuntimeError, match="a worker broke"):
@@ -60,3 +63,47 @@ def test_closing_a_session_kills_what_it_started_and_nothing_else(pkg) -> None: 
         assert first.children is not second.children
         (run,) = second.run([ProbeRequest("resolve", "pkg", ("alpha",))])
         assert run.completed
+
+
+class Recorder(SessionHooks):
+    """Hooks that remember what the sessions told them (from worker threads: lists append atomically)."""
+
+    def __init__(self) -> None:
+        self.planned_counts: list[int] = []
+        self.finished_counts: list[int] = []
+        self.claims: list[tuple[str, ...]] = []
+
+    def planned(self, count: int) -> None:
+        self.planned_counts.append(count)
+
+    def finished(self, count: int, label: str) -> None:
+        self.finished_counts.append(count)
+
+    def claim(self, python, fields):  # type: ignore[no-untyped-def]
+        self.claims.append(tuple(fields))
+        return None
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_the_engine_tells_its_hooks_of_every_probe(pkg, isolation) -> None:  # type: ignore[no-untyped-def]
+    """Progress reaches the sessions through the hooks handed to the engine, not through settings."""
+    hooks = Recorder()
+    settings = ProbeSettings(sys.executable, timeout=30, jobs=2, isolation=isolation)
+    resolve_names(settings, "pkg", ["alpha", "__name__"], distributions=False, hooks=hooks)
+    assert sum(hooks.planned_counts) == sum(hooks.finished_counts) == 2
+    if isolation == "spawn":  # every spawned probe first asks whether one was started early
+        assert sorted(fields[-1] for fields in hooks.claims) == ["__name__", "alpha"]
+
+
+def test_a_probe_started_early_is_claimed_by_the_session(pkg) -> None:  # type: ignore[no-untyped-def]
+    early = start_early(sys.executable, "pkg", "resolve", ["alpha"], no_cache=True)
+    assert early is not None
+    settings = ProbeSettings(sys.executable, timeout=30, isolation="spawn")
+    try:
+        (alpha,) = resolve_names(settings, "pkg", ["alpha"], distributions=False, hooks=early).results
+        assert alpha.ok and "pkg.alpha" in alpha.modules
+        fields = protocol.encode_request("resolve", "pkg", 0, ("alpha",))
+        assert early.claim(sys.executable, fields) is None  # claimed once, by that probe
+    finally:
+        early.close()
+    assert start_early(sys.executable, "pkg", "resolve", ["not valid"], no_cache=True) is None

@@ -52,7 +52,8 @@ def importtime_modules(*args: str) -> frozenset[str]:
 RULE_REGISTRY = {"aoinspect.models", "aoinspect.rules"}
 
 
-@pytest.mark.parametrize("args", [("--help",), ("resolve", "--help"), ("check", "--help"), ("rule", "eager-import")])
+@pytest.mark.parametrize("args", [("--help",), ("resolve", "--help"), ("check", "--help"), ("rule", "eager-import"),
+                                  ("trace", "--help"), ("diff", "--help"), ("list", "--help")])
 def test_help_imports_nothing_it_does_not_need(args: tuple[str, ...]) -> None:
     modules = imported_modules(*args)
     assert "aoinspect.cli" in modules  # the measurement works
@@ -63,7 +64,17 @@ def test_help_imports_nothing_it_does_not_need(args: tuple[str, ...]) -> None:
     assert "importlib_metadata" not in modules and "tempfile" not in modules
 
 
-def test_version_imports_only_metadata() -> None:
+def test_version_reads_no_metadata() -> None:
+    """``aoinspect.__version__`` is kept equal to the distribution's (test_cli.py): --version
+    imports neither the engine nor importlib_metadata (and tempfile with it)."""
     modules = imported_modules("--version")
-    assert "importlib_metadata" in modules
+    assert "aoinspect.cli" in modules
     assert not modules & DENY
+    assert "importlib_metadata" not in modules and "importlib.metadata" not in modules
+
+
+def test_trace_imports_neither_the_engine_nor_the_rules() -> None:
+    """trace runs a program, not probes: without contracts it needs no rule registry."""
+    modules = imported_modules("trace", "--", "-c", "pass")
+    assert "aoinspect.tracing.run" in modules  # the measurement works
+    assert not modules & {"aoinspect.engine", "aoinspect.rules", "aoinspect.probing.session", "aoinspect.declarations"}

@@ -229,8 +229,8 @@ def test_a_program_that_dies_mid_run_leaves_its_trace(tmp_path: Path, fake, endi
 
 def test_a_hang_past_the_timeout_is_killed_and_keeps_the_trace(tmp_path: Path, fake) -> None:  # type: ignore[no-untyped-def]
     fake.write({"hangs.py": "import time\ntime.sleep(60)\n"})
-    # Killed at the timeout: 1 s is ample for colorsys to load first, even on a loaded machine.
-    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "1", cwd=tmp_path,
+    # Killed at the timeout: 0.5 s is ample for colorsys to load first, even on a loaded machine.
+    completed, document = run(["-c", "import colorsys\nimport hangs\n"], "--timeout", "0.5", cwd=tmp_path,
                               env=fake.env)
     assert completed.returncode == 124
     assert document is not None
@@ -269,7 +269,7 @@ def test_the_timeout_ends_what_the_program_started_too(tmp_path: Path, fake) -> 
 
     fake.write({"hangs_with_children.py": HANGS_WITH_CHILDREN})
     pid_file = tmp_path / "pids"
-    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "2", cwd=tmp_path,
+    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "1", cwd=tmp_path,
                                env={**fake.env, "PID_FILE": str(pid_file)})
     assert completed.returncode == 124
     pids = [int(pid) for pid in pid_file.read_text().split()]
@@ -322,6 +322,10 @@ def test_subprocesses_are_counted_not_followed(tmp_path: Path, fake) -> None:  #
     assert "decimal" not in {load["module"] for load in document["loads"]}
 
 
+# The sample runs need no Hypothesis: its plugin, loaded through its entry point, costs each of
+# them about a second (two on a loaded machine) and nothing here is about it.
+NO_HYPOTHESIS = ("-p", "no:hypothesispytest")
+
 PYTEST_TESTS = '''
 import colorsys
 
@@ -347,7 +351,8 @@ def heavy_fixture():
 def test_pytest_attribution_under_aoinspect_trace(pytester) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_sample=PYTEST_TESTS)
     pytester.makeconftest(PYTEST_CONFTEST)
-    completed, document = run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], cwd=pytester.path, env={})
+    completed, document = run(["-m", "pytest", "-p", "no:cacheprovider", *NO_HYPOTHESIS, "-q"], cwd=pytester.path,
+                              env={})
     assert completed.returncode == 0, completed.stdout
     assert document is not None
     assert (load_of(document, "tabnanny")["test"], load_of(document, "tabnanny")["phase"]) == \
@@ -361,7 +366,7 @@ def test_pytest_attribution_under_aoinspect_trace(pytester) -> None:  # type: ig
 def test_pytest_plugin_traces_in_process(pytester) -> None:  # type: ignore[no-untyped-def]
     pytester.makepyfile(test_sample=PYTEST_TESTS)
     pytester.makeconftest(PYTEST_CONFTEST)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aoinspect-trace")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *NO_HYPOTHESIS, "--aoinspect-trace")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines([
         "*aoinspect: import time by test*",

@@ -39,6 +39,7 @@ def _bound(module, name):
 # may replace ``os.fork``, ``os.killpg``, ``os.write``... with anything, and the server must keep
 # working as if it had not. ``_signal`` is loaded by every interpreter at start-up.
 _fork = _bound(_os, "fork")
+_getpid = _bound(_os, "getpid")
 _unlink = _bound(_os, "unlink")
 _killpg = _bound(_os, "killpg")
 _write = _bound(_os, "write")
@@ -89,15 +90,30 @@ def _sibling(name):
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
+    _hide(code, (module if name == "protocol" else protocol).hidden_name(path))
     return module
 
 
+_fix_co_filename = getattr(_modules["_imp"], "_fix_co_filename", None)
+
+
+def _hide(code, hidden_name):
+    """Rename ``code`` and the code nested in it to ``hidden_name`` (``protocol.hidden_name``),
+    which the warnings machinery skips: between the package's frames and the ``-c`` code that
+    ``python -c "import PACKAGE"`` would have, there are then only frames it skips."""
+    if _fix_co_filename is not None:
+        _fix_co_filename(code, hidden_name)
+
+
 protocol = _sibling("protocol")
+# This file's own code, running now: the import system does the same to code it has just loaded.
+_hide(sys._getframe().f_code, protocol.hidden_name(_PROBE_FILE))
 recorder_module = _sibling("recorder")
 _clock = recorder_module.clock
 ImportRecorder = recorder_module.ImportRecorder
 Measurement = recorder_module.Measurement
-_CHILD_FILES = (_PROBE_FILE, _CHILD_DIR + "protocol.py", _CHILD_DIR + "recorder.py")
+_CHILD_FILES = tuple(protocol.hidden_name(path) for path in (_PROBE_FILE, _CHILD_DIR + "protocol.py",
+                                                                _CHILD_DIR + "recorder.py"))
 
 
 def Reporter(path):
@@ -321,12 +337,75 @@ def _describe_object(value):
 _MISSING = object()
 
 
+# --- warnings the package shows ------------------------------------------------------------------
+#
+# A bare ``python -c`` shows the package's warnings on stderr, which the probe's parent keeps to
+# itself; so the probe notes each warning that reaches display, as data. It imports nothing for
+# that: once the package has loaded ``warnings`` (or at start, where it is loaded already), the
+# module's display hook ``_showwarnmsg`` is wrapped, and the wrapper only appends to a list.
+
+
+WARNING_LIMIT = 100  # warnings noted per probe: a package may show one in a loop
+
+
+class WarningLog:
+    """The warnings shown since the probe started, as ``[category, message, file, line]``."""
+
+    def __init__(self):
+        self.shown = []
+        self._wrappers = []
+
+    def watch(self, recorder):
+        if not self._wrap():
+            recorder.when_loaded["warnings"] = self._wrap
+
+    def _wrap(self):
+        namespace = _namespace(_modules.get("warnings"))
+        if namespace is None:
+            return False
+        show = namespace.get("_showwarnmsg")
+        display = namespace.get("_showwarnmsg_impl")
+        if not issubclass(type(show), _FunctionType) or show in self._wrappers:
+            return True  # a warnings module of another shape, or one already watched
+        shown = self.shown
+
+        def _showwarnmsg(msg):
+            # Not a warning ``catch_warnings(record=True)`` collects instead of showing it.
+            if namespace.get("_showwarnmsg_impl") is display and len(shown) < WARNING_LIMIT:
+                try:
+                    shown.append((msg.category, msg.message, msg.filename, msg.lineno))
+                except BaseException:  # noqa: BLE001
+                    pass
+            return show(msg)
+
+        self._wrappers.append(_showwarnmsg)
+        namespace["_showwarnmsg"] = _showwarnmsg
+        return True
+
+    def since(self, first):
+        """The warnings shown from the ``first``-th on, as JSON-ready dictionaries."""
+        described = []
+        for category, message, filename, lineno in self.shown[first:]:
+            try:
+                name = _type_attribute(category, "__name__") if issubclass(type(category), type) else None
+            except BaseException:  # noqa: BLE001
+                name = None
+            described.append({
+                "category": name if type(name) is str else _type_name(message),
+                "message": _safe_text(str, message, 2000),
+                "filename": filename if type(filename) is str else None,
+                "lineno": lineno if type(lineno) is int else None,
+            })
+        return described
+
+
 # --- the phases ----------------------------------------------------------------------------------
 
 
-def import_package(package, recorder, reporter):
+def import_package(package, recorder, reporter, warning_log):
     """``import PACKAGE`` as a statement would, then look the package up as ``PACKAGE`` would."""
     search_path = [entry for entry in sys.path if type(entry) is str]
+    first_warning = len(warning_log.shown)
     measurement = Measurement(recorder)
     failure = None
     module = None
@@ -344,6 +423,7 @@ def import_package(package, recorder, reporter):
     report["startup_modules"] = _STARTUP_MODULES
     report["files"] = _files_of(_STARTUP_MODULES + [load["module"] for load in report["materialized"]])
     report["sys_path"] = search_path
+    report["warnings"] = warning_log.since(first_warning)
     reporter.send(protocol.SECTION_IMPORT, report)
     return failure is None, module
 
@@ -443,7 +523,9 @@ def measure_name(module, name, recorder, watch=None):
     result = {"name": name, "steps": steps, "error": None, "already_loaded": already_loaded,
               "cached": None, "object": None, "candidates": None}
     if failure is None:
-        result["cached"] = _cached(chain, parts, steps)
+        result["cached"], second_error = _second_access(chain, parts)
+        if second_error is not None:
+            result["second_error"] = second_error
         result["object"] = _describe_object(chain[-1])
     else:
         result["error"] = _describe_error(failure)
@@ -454,22 +536,22 @@ def measure_name(module, name, recorder, watch=None):
     return result
 
 
-def _cached(chain, parts, steps):
-    """Would a second access be served from the namespace? Every step a ``__getattr__`` served
-    must have stored its value, and looking the whole name up again must import nothing."""
-    for holder, part, step in zip(chain, parts, steps):
-        if step["mechanism"] in _GETATTR_MECHANISMS:
-            namespace = _namespace(holder)
-            if namespace is None or part not in namespace:
-                return False
+def _second_access(chain, parts):
+    """``(cached, error)``: is a second access free? It is when it asks the import system for
+    nothing (no ``import`` statement, no ``import_module`` call, not even of a module already
+    loaded) and returns the very object the first one did, whatever the globals hold (a
+    ``functools.cache``d ``__getattr__`` stores nothing there). ``error``: what a second access
+    raised (a ``__getattr__`` that forgets a name once it served it), or None."""
+    watch = ImportWatch()
     before = len(_modules)
     try:
-        value = chain[0]
-        for part in parts:
-            value = getattr(value, part)
-    except BaseException:  # noqa: BLE001
-        return False
-    return len(_modules) == before
+        with watch:
+            value = chain[0]
+            for part in parts:
+                value = getattr(value, part)
+    except BaseException as exc:  # noqa: BLE001 - the package's to raise, ours to report
+        return False, _describe_error(exc)
+    return (len(_modules) == before and not watch.requested and not watch.modules and value is chain[-1]), None
 
 
 def _candidates(holder):
@@ -1282,7 +1364,7 @@ def _restore_handlers(saved):
             pass
 
 
-def serve(package, control_fd, status_fd, recorder, reporter):
+def serve(package, control_fd, status_fd, recorder, reporter, warning_log):
     """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
     request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
 
@@ -1295,7 +1377,7 @@ def serve(package, control_fd, status_fd, recorder, reporter):
     os = _os
     os.set_inheritable(control_fd, False)
     os.set_inheritable(status_fd, False)
-    imported, module = import_package(package, recorder, reporter)
+    imported, module = import_package(package, recorder, reporter, warning_log)
     timers = _pause_timers()
     sigchld = _own_sigchld()
     python_threads = len(sys._current_frames())
@@ -1331,6 +1413,7 @@ def serve(package, control_fd, status_fd, recorder, reporter):
 
 
 _FORK_WARNS = sys.version_info >= (3, 12)
+_FORK_WARNING = "This process (pid=%d) is multi-threaded, use of fork() may lead to deadlocks in the child."
 
 
 def _fork_quietly():
@@ -1344,7 +1427,10 @@ def _fork_quietly():
         return _fork()
     namespace = globals()  # the module the warning would be attributed to: the caller of fork
     had_registry = "__warningregistry__" in namespace
-    ignore = ("ignore", None, DeprecationWarning, None, 0)
+    # Only this warning, for this process: a plain string in a filter must match exactly, and a
+    # warning the package's at-fork handlers emit is still the package's to show.
+    message = _FORK_WARNING % (_getpid(),)
+    ignore = ("ignore", message, DeprecationWarning, None, 0)
     filters.insert(0, ignore)
     try:
         return _fork()
@@ -1412,10 +1498,12 @@ def main(argv):
     reporter = Reporter(result_path)
     recorder = ImportRecorder()
     recorder.install()
+    warning_log = WarningLog()
+    warning_log.watch(recorder)
     if request[0] == protocol.MODE_SERVE:
-        serve(request[1], int(request[2]), int(request[3]), recorder, reporter)
+        serve(request[1], int(request[2]), int(request[3]), recorder, reporter, warning_log)
         return
-    imported, module = import_package(request[1], recorder, reporter)
+    imported, module = import_package(request[1], recorder, reporter, warning_log)
     if imported:
         run_request(module, request, recorder, reporter)
     else:

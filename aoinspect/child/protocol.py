@@ -7,6 +7,19 @@ or as one hex-encoded line to the fork server. Results are JSON lines, one secti
 appended to the request's result file; a ``done`` section closes a run that went to its end.
 """
 
+# The warnings machinery skips frames whose file name holds "importlib" and "_bootstrap" (the
+# import system's) when it walks a ``stacklevel`` up the stack. The child's own code objects get
+# this suffix on their file name, so that a warning a package emits at import or in an access is
+# attributed where ``python -c "import PACKAGE"`` attributes it: to the ``-c`` code in
+# ``__main__`` (stack level 2), or past the bottom of the stack, to ``sys`` (stack level 3).
+HIDDEN_FROM_WARNINGS = " (aoinspect, skipped by warnings like importlib._bootstrap)"
+
+
+def hidden_name(path):
+    """The file name a child file's code objects carry (``HIDDEN_FROM_WARNINGS``)."""
+    return path + HIDDEN_FROM_WARNINGS
+
+
 # Request modes: what a probe does after ``import PACKAGE``.
 MODE_INSPECT = "inspect"  # describe the package (namespace, __all__, dir)
 MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step

@@ -50,6 +50,7 @@ class ImportRecorder:
     def __init__(self):
         self.events = []
         self.tripwire = None  # called with a module's name before any import begins, when set
+        self.when_loaded = {}  # module name -> called with no argument once an import of it ends
         self._stacks = {}
         self._original = getattr(_bootstrap, "_find_and_load")  # noqa: B009
 
@@ -62,6 +63,7 @@ class ImportRecorder:
         get_ident = _get_ident
         new_event = ImportEvent
         recorder = self
+        when_loaded = self.when_loaded
 
         def _find_and_load(name, import_):
             if name in modules:
@@ -80,6 +82,8 @@ class ImportRecorder:
                 event.end = timer()
                 event.modules_at_end = len(modules)
                 stack.pop()
+                if name in when_loaded:
+                    when_loaded[name]()
 
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
 
@@ -165,14 +169,39 @@ class ImportRecorder:
             depth = depth_of[parent] + 1 if parent is not None else 0
             depth_of[name] = depth
             own = spent.get(name, 0.0) - child_time.get(name, 0.0)
-            loads.append({
+            load = {
                 "module": name,
                 "parent": parent,
                 "depth": depth,
                 "self_ms": round(max(own, 0.0) * 1000.0, 4),
                 "cumulative_ms": round((end - start) * 1000.0, 4),
-            })
+            }
+            if _made_in_memory(_modules.get(name)):
+                load["generated"] = True
+            loads.append(load)
         return loads
+
+
+_object_getattribute = object.__getattribute__
+
+
+def _made_in_memory(module):
+    """A module built from no file (``importlib.util.spec_from_loader`` with no origin, or a
+    ``ModuleType`` put in ``sys.modules``): no ``__file__``, no ``__path__``, and a spec, if
+    any, that names no origin. Read from its dict slot: no code of the package runs."""
+    try:
+        namespace = _object_getattribute(module, "__dict__")
+    except BaseException:  # noqa: BLE001
+        return False
+    if type(namespace) is not dict or namespace.get("__file__") is not None or "__path__" in namespace:
+        return False
+    spec = namespace.get("__spec__")
+    if spec is None:
+        return True
+    try:
+        return _object_getattribute(spec, "origin") is None
+    except BaseException:  # noqa: BLE001
+        return False
 
 
 class Measurement:

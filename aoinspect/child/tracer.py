@@ -48,14 +48,32 @@ def _sibling(name):
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
+    _hide(code, (module if name == "protocol" else protocol).hidden_name(path))
     return module
 
 
+_fix_co_filename = getattr(_modules["_imp"], "_fix_co_filename", None)
+
+
+def _hide(code, hidden_name):
+    """Rename ``code`` and the code nested in it to ``hidden_name``, which the warnings machinery
+    skips (``protocol.HIDDEN_FROM_WARNINGS``): the tracer's frames, under every import and below
+    the program, are then as absent to it as they are from ``python PROGRAM``."""
+    if _fix_co_filename is not None:
+        _fix_co_filename(code, hidden_name)
+
+
 protocol = _sibling("protocol")
+# This file's own code, running now: the import system does the same to code it has just loaded.
+_hide(_getframe().f_code, protocol.hidden_name(_HERE))
 _recorder = _sibling("recorder")
 clock = _recorder.clock
 clock_ns = _recorder.clock_ns
-_OWN_FILES = frozenset({_HERE, _CHILD_DIR + "trace.py", _CHILD_DIR + "recorder.py", _CHILD_DIR + "protocol.py"})
+# The entry script's own name already holds what the warnings machinery skips.
+ENTRY_SCRIPT = "trace_importlib_bootstrap.py"
+_OWN_FILES = frozenset({protocol.hidden_name(_HERE), _CHILD_DIR + ENTRY_SCRIPT,
+                        protocol.hidden_name(_CHILD_DIR + "recorder.py"),
+                        protocol.hidden_name(_CHILD_DIR + "protocol.py")})
 
 # How a frame takes part in an import: the walk from the import upwards skips the import
 # system, the lazy machinery and introspection helpers, and stops at the first other frame.
@@ -574,15 +592,17 @@ def _unlink_own_frames(traceback):
         traceback = following
 
 
+_COMMAND_LOADS_LINECACHE = sys.version_info >= (3, 13)
+
+
 def _keep_command_source(code, source):
     """3.13's ``python -c`` keeps the command's source for tracebacks (``linecache``, under
-    ``<string>``). The tracer was started by a ``-c`` of its own, whose source sits there: the
-    program's takes its place, or a traceback would quote the tracer's bootstrap."""
+    ``<string>``): the tracer does the same for the program's command."""
     linecache = _modules.get("linecache")
-    if linecache is None:
+    if linecache is None or not _COMMAND_LOADS_LINECACHE:
         return
     cache = getattr(linecache, "cache", None)
-    if type(cache) is dict and "<string>" in cache:
+    if type(cache) is dict:
         cache["<string>"] = (len(source), None, [line + "\n" for line in source.splitlines()], "<string>")
     register = getattr(linecache, "_register_code", None)  # where newer versions keep it
     if register is not None:
@@ -610,15 +630,17 @@ def run(result_path, program):
     elif kind == "script":
         path = _path()
         path0 = path.abspath(target) if archive else path.dirname(path.realpath(target))
-    if path0 is not None and sys.path and sys.path[0] == "" and not getattr(sys.flags, "safe_path", False):
-        sys.path[0] = path0
+    # Running the entry script put its directory first on sys.path, where PROGRAM's start puts
+    # its own (nothing under -P or -I, which 3.11 has imply -P).
+    if sys.path and not (getattr(sys.flags, "safe_path", False) or sys.flags.isolated):
+        sys.path[0] = "" if path0 is None else path0
     sys.argv[:] = argv
     if hasattr(sys, "orig_argv"):
         sys.orig_argv = [sys.orig_argv[0], *program]
-    if kind != "command" and sys.version_info >= (3, 13):
-        # 3.13's ``python -c`` (how this tracer starts) loads linecache for the command's source;
-        # ``python script.py`` and ``python -m`` do not, so the program must not find it loaded.
-        _modules.pop("linecache", None)
+    if kind == "command":
+        namespace["__loader__"] = _bootstrap.BuiltinImporter  # ``python -c``'s, where the script had its own
+        if _COMMAND_LOADS_LINECACHE:
+            import linecache  # noqa: F401 - 3.13's ``python -c`` loads it for the command's source
     startup = frozenset(_modules)
     tracer = Tracer(result_path)
     tracer.send(protocol.SECTION_TRACE_START, {

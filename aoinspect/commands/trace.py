@@ -1,15 +1,36 @@
-"""The ``aoinspect trace`` command: parse options, run the program under the tracer, render
-the report to a file or stderr, and exit with the program's code. Imports only Click at
-module level: ``aoinspect --help`` loads this file."""
+"""``aoinspect trace``: run PROGRAM under the tracer and render the report to -o FILE or, once
+the program has ended, to stderr; exit with the program's code. Built from the one command path
+(``aoinspect.commands.path``): the same option types, configuration, output and error funnel as
+every command. Imports only Click at module level: ``aoinspect --help`` loads this file."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from aoinspect import formats, schema
+from aoinspect.commands.path import (
+    Command,
+    Invocation,
+    Seconds,
+    apply_options,
+    budget_options,
+    depth_option,
+    forbid_option,
+    format_option_for,
+    option,
+    python_option,
+    top_option,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aoinspect.models.trace import TraceOptions, TraceReport
+
+# How long another interpreter may take to say which version it is.
+INTERPRETER_CHECK_SECONDS = 30.0
 
 TRACE_HELP_EPILOG = """\b
 Exit code: the program's own (128+N when a signal N killed it), or:
@@ -21,34 +42,29 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 """
 
 
-@click.command("trace", epilog=TRACE_HELP_EPILOG,
-               context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.command("trace", cls=Command, epilog=TRACE_HELP_EPILOG,
+             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
-@click.option("--python", metavar="PATH", default=None, envvar="AOINSPECT_PYTHON",
-              help="Run the program with this interpreter (3.9+); also AOINSPECT_PYTHON.")
-@click.option("--format", "fmt", type=click.Choice(formats.names_for("trace")), default=None,
-              help="Report format (default: text).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
-              help="Write the report to FILE (default: stderr, after the program ends).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Kill the program after SECONDS (exit 124); the trace up to then is kept.")
-@click.option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
-@click.option("--why", metavar="MODULE", default=None,
-              help="text: the chain from the program's line to MODULE, one hop a line.")
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, metavar="N",
-              help="text: how many lines to show (0: all).")
-@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N", help="tree: show N levels.")
-@click.option("--forbid", multiple=True, metavar="PATTERN",
-              help="Fail when the program loads a module matching PATTERN (as check's). Repeatable.")
-@click.option("--max-modules", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Fail when the program loads more than N modules.")
-@click.option("--max-import-ms", type=click.FloatRange(min=0), default=None, metavar="MS",
-              help="Fail when the program spends more than MS milliseconds importing.")
+@python_option
+@format_option_for("trace")
+@option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+         config=False, help="Write the report to FILE (default: stderr, after the program ends); without "
+                            "--format, FILE's extension picks it.")
+@option("--timeout", type=Seconds(), default=None, metavar="SECONDS", inherit=False,
+         help="Kill the program after SECONDS (exit 124); the trace up to then is kept. Not the probes' "
+              "--timeout: configured in [tool.aoinspect.trace] only.")
+@option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
+@option("--why", metavar="MODULE", default=None,
+         help="text: the chain from the program's line to MODULE, one hop a line.")
+@top_option
+@depth_option
+@forbid_option("the program")
+@apply_options(budget_options("the program", named=False))
 @click.pass_context
 def trace_command(
-    ctx: click.Context, /, program: tuple[str, ...], python: str | None, fmt: str | None, output: str | None,
-    timeout: float | None, focus: str | None, why: str | None, top: int, depth: int | None,
-    forbid: tuple[str, ...], max_modules: int | None, max_import_ms: float | None,
+    ctx: click.Context, /, program: tuple[str, ...], focus: str | None, why: str | None, top: int,
+    depth: int | None, forbid: tuple[str, ...], max_modules: tuple[None, float] | None,
+    max_import_ms: tuple[None, float] | None, **_options: Any,
 ) -> None:
     """Run PROGRAM as `python PROGRAM` would and show which of its lines loaded which modules.
 
@@ -58,41 +74,38 @@ def trace_command(
     program ends, to stderr. Every module load is attributed to the line that triggered it,
     through lazy __getattr__ hops and introspection such as hasattr or inspect.getmodule.
     """
-    from aoinspect.errors import AoinspectError
     from aoinspect.models.trace import TraceOptions
+    from aoinspect.render import RenderOptions, render
+
+    invocation = Invocation(ctx, "trace")
+    # Without contracts the rules (and their registry) are not even imported.
+    options = TraceOptions(forbid=forbid, max_modules=max_modules[1] if max_modules else None,
+                           max_import_ms=max_import_ms[1] if max_import_ms else None)
+    report = run_trace(program, python=invocation.value("python"), timeout=invocation.value("timeout"),
+                       options=options if options != TraceOptions() else None)
+    invocation.emit(render(report, invocation.fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why)))
+    ctx.exit(report.exit_code)
+
+
+def run_trace(
+    words: Sequence[str], *, python: str | None = None, timeout: float | None = None,
+    options: TraceOptions | None = None,
+) -> TraceReport:
+    """Run PROGRAM (``words``, as ``python`` takes them) with ``python`` (None: this interpreter)
+    to its end or ``timeout``. A PROGRAM python would not run and an interpreter that is not
+    Python 3.9+ are usage errors (``AoinspectError`` of kind ``usage``), raised before anything runs."""
+    from aoinspect.errors import InvalidSetting
     from aoinspect.tracing.program import parse_program
 
-    group: dict[str, Any] = ctx.obj or {}
-    fmt = fmt or (group.get("fmt") if group.get("fmt") in formats.names_for("trace") else None) or "text"
-    python = python or group.get("python")
-    try:
-        parsed = parse_program(program)
-    except AoinspectError as exc:
-        raise click.UsageError(exc.message, ctx=ctx) from None
+    program = parse_program(tuple(words))
     interpreter = sys.executable
     if python is not None:
         from aoinspect.probing.runner import check_interpreter
 
-        problem = check_interpreter(python)
+        problem = check_interpreter(python, INTERPRETER_CHECK_SECONDS)
         if problem:
-            raise click.BadParameter(problem, ctx=ctx, param_hint="'--python'")
+            raise InvalidSetting(problem)
         interpreter = python
-    options = TraceOptions(forbid=forbid, max_modules=max_modules, max_import_ms=max_import_ms)
-    try:
-        from aoinspect.render import RenderOptions, render
-        from aoinspect.tracing.run import trace_program
+    from aoinspect.tracing.run import trace_program
 
-        report = trace_program(interpreter, parsed, timeout=timeout, options=options)
-        text = render(report, fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why))
-    except Exception as exc:
-        if group.get("debug"):
-            raise
-        click.echo(f"aoinspect: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                   err=True)
-        ctx.exit(schema.EXIT_PROBE_FAILED)
-    if output is not None:
-        with open(output, "w", encoding="utf-8") as stream:
-            stream.write(text + "\n")
-    else:
-        click.echo(text, err=True)
-    ctx.exit(report.exit_code)
+    return trace_program(interpreter, program, timeout=timeout, options=options)

@@ -119,6 +119,20 @@ class Isolation:
 
 
 @dataclass(frozen=True)
+class WarningInfo:
+    """A warning the package's code showed, as ``python`` would print it on stderr."""
+
+    category: str
+    message: str
+    filename: str | None = None
+    lineno: int | None = None
+
+    def __str__(self) -> str:
+        where = f" ({self.filename}:{self.lineno})" if self.filename is not None else ""
+        return f"{self.category}: {self.message}{where}"
+
+
+@dataclass(frozen=True)
 class ImportResult:
     """What ``import PACKAGE`` alone materialized."""
 
@@ -131,6 +145,7 @@ class ImportResult:
     min_elapsed_ms: float = 0.0
     repeats: int = 1
     unstable: tuple[str, ...] = ()
+    warnings: tuple[WarningInfo, ...] = ()  # shown while it ran, as a bare ``python -c`` shows them
 
     @property
     def module_names(self) -> frozenset[str]:
@@ -193,6 +208,8 @@ class DeclaredName:
     submodule: bool
     loaded_at_import: bool
     mechanism: str = protocol.MECHANISM_NONE  # what serves it: the package's lazy path, or "attribute"
+    declared_at: str | None = None  # "file:line" of its declaration, when read statically
+    lazy_package: bool = False  # a subpackage with a lazy path of its own (check --recursive checks it)
 
 
 @dataclass(frozen=True)
@@ -200,6 +217,8 @@ class Declarations:
     """Names declared statically: in a ``TYPE_CHECKING`` block, and in a stub a lazy loader reads."""
 
     type_checking: tuple[str, ...] = ()
+    # Those re-exported explicitly (``from PKG import x as x``): lazy names whatever serves them.
+    type_checking_explicit: tuple[str, ...] = ()
     type_checking_found: bool = False
     type_checking_star: bool = False  # it star-imports from the package: it declares more than it names
     # Every name the blocks bind for a type checker (imports from anywhere, assignments such as
@@ -208,6 +227,7 @@ class Declarations:
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
     unreadable: str | None = None  # why a file could not be read statically: then none of its names count
+    lines: tuple[tuple[str, str], ...] = ()  # (name, "file:line") where each name is declared
 
 
 @dataclass(frozen=True)
@@ -256,6 +276,7 @@ class Resolution:
     retried: str | None = None  # why a forked probe was measured again in a fresh interpreter
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
     from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
+    second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
     @property
     def mechanism(self) -> str:
@@ -331,6 +352,7 @@ class ListReport:
     resolutions: tuple[Resolution, ...] | None = None  # with --resolve: one per lazy name
     isolation: Isolation | None = None
     notes: tuple[str, ...] = ()  # what the report could not see, said plainly
+    lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own, declared or not
 
     ok = True
     exit_code = schema.EXIT_OK
@@ -359,6 +381,7 @@ class CheckOptions:
     repeat: int = 1
     ignore: tuple[str, ...] = ()  # rule ids not to report
     names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
+    recursive: bool = False  # check the lazy subpackages too, in the same run
 
 
 @dataclass(frozen=True)

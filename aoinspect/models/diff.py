@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -44,10 +45,13 @@ def parse_threshold(text: str) -> Threshold:
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(%|ms)", part)
         if match is None:
             raise ValueError(f"{part!r} is neither N% nor Nms")
+        number = float(match.group(1))
+        if not math.isfinite(number):  # 400 digits are inf: no change would ever count
+            raise ValueError(f"{part!r} is too large to be a finite number")
         if match.group(2) == "%":
-            ratio = float(match.group(1)) / 100
+            ratio = number / 100
         else:
-            ms = float(match.group(1))
+            ms = number
     return Threshold(ratio, ms)
 
 
@@ -74,6 +78,8 @@ def parse_fail_on(text: str) -> FailOn:
             number = float(argument)
         except ValueError:
             raise ValueError(f"{argument!r} in {text!r} is not a number") from None
+        if not math.isfinite(number):  # nan never holds, inf never holds or overflows a count
+            raise ValueError(f"{argument!r} in {text!r} is not a finite number")
         if kind == FAIL_TIME_RATIO and number <= 1:
             raise ValueError(f"{text!r}: the ratio must be above 1, e.g. time-ratio:1.2")
         if kind == FAIL_MORE_MODULES and (number < 1 or number != int(number)):
@@ -159,9 +165,12 @@ class SubjectChange:
 
     @property
     def ratio(self) -> float | None:
+        """New time over old; None without both, or when the old time is too close to 0 to divide
+        by (0, or so small that the ratio is no finite number)."""
         if self.ms_before is None or self.ms_after is None or self.ms_before <= 0:
             return None
-        return self.ms_after / self.ms_before
+        ratio = self.ms_after / self.ms_before
+        return ratio if math.isfinite(ratio) else None
 
     @property
     def newly_failing(self) -> bool:

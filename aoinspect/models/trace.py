@@ -69,7 +69,7 @@ class TraceOptions:
     """Contracts on the traced program, as ``check`` has for a package."""
 
     forbid: tuple[str, ...] = ()
-    max_modules: int | None = None
+    max_modules: float | None = None  # parsed as check's budgets are (``aoinspect.cli``)
     max_import_ms: float | None = None
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
-VERSION = 2
+VERSION = 3  # 3: a probe that sees warnings as a bare interpreter does (2 measured without them)
 # An mtime this close to the moment it was recorded may not change when the file does (coarse
 # timestamps, a write in the same tick): such files are compared by content.
 MTIME_SLACK = 2.0

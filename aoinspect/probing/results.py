@@ -31,6 +31,8 @@ def probe_failed(run: ProbeRun, stage: str) -> ProbeFailed:
     if internal is not None:
         return ProbeFailed(f"the probe failed while {stage}: {internal.error}.", internal.error)
     message = f"the probe {run.how_it_ended()} while {stage}."
+    if run.timed_out:
+        message = message[:-1] + " (--timeout SECONDS raises the deadline)."
     tail = run.output_tail.strip().splitlines()[-3:]
     if tail and not run.timed_out:
         message += " Its last output: " + " | ".join(line.strip() for line in tail)
@@ -62,6 +64,7 @@ def import_result(runs: Sequence[ProbeRun], package: str) -> ImportResult:
         min_elapsed_ms=min(elapsed),
         repeats=len(measured),
         unstable=unstable,
+        warnings=first.warnings,
     )
 
 
@@ -126,9 +129,12 @@ def resolution(run: ProbeRun, name: str) -> Resolution:
         steps=measured.steps,
         already_loaded=measured.already_loaded and error is None,
         cached=measured.cached,
+        second_error=measured.second_error,
         object=measured.object,
         # "Did you mean" only for a name that was not found (not for one whose module failed).
-        suggestions=suggestions(name, measured.candidates) if measured.rejected_as_attribute_error else (),
+        # Of the step that failed: 'quantizers' in 'quantizers.pipe_quant_config' when it is missing.
+        suggestions=suggestions(".".join(step.name for step in measured.steps) or name, measured.candidates)
+        if measured.rejected_as_attribute_error else (),
         rejected_as_attribute_error=measured.rejected_as_attribute_error,
         retried=retried,
         observed=measured.observed,
@@ -165,7 +171,9 @@ def suggestions(name: str, candidates: Sequence[str]) -> tuple[str, ...]:
     import difflib
 
     last = name.rsplit(".", 1)[-1]
-    pool = list(dict.fromkeys(candidates))
+    # An attribute name, never the one that failed: a dotted entry of __all__ is no attribute, and
+    # may be the very name typed (diffusers' 'quantizers.pipe_quant_config').
+    pool = [candidate for candidate in dict.fromkeys(candidates) if candidate.isidentifier() and candidate != last]
     if len(pool) > LARGE_POOL:
         # Thousands of names (transformers) cost difflib 75 ms a failed name: look among those
         # that begin with the same letter, as a typo rarely changes the first one.

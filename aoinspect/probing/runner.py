@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
+from aoinspect.probing.hooks import NO_HOOKS, SessionHooks
 
 if TYPE_CHECKING:
     from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
@@ -32,17 +33,13 @@ MEASURE_FILE = os.path.join(CHILD_DIR, "measure.py")
 # sys.flags.safe_path and all), executing measure.py; names only ever travel in argv.
 # The probe's bytecode comes from its __pycache__ when there is one (the import system's own
 # loader, which is loaded at start-up and touches neither sys.path nor sys.modules): compiling
-# measure.py costs a lone resolve about 20 ms.
-BOOTSTRAP = """import sys
-try:
-    __probe__ = sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")
-except Exception:
-    __probe__ = None
-if __probe__ is None:
-    with open(sys.argv[1], "rb") as __probe__:
-        __probe__ = compile(__probe__.read(), sys.argv[1], "exec")
-exec(__probe__)
-"""
+# measure.py costs a lone resolve about 20 ms. One line: the ``-c`` frame running ``exec`` is the
+# frame a package's warnings are attributed to (``protocol.HIDDEN_FROM_WARNINGS``), at line 1
+# as in ``python -c "import PACKAGE"``.
+BOOTSTRAP = (
+    'import sys; exec(sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")'
+    ' or compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec"))\n'
+)
 
 
 def probe_command(python: str, *arguments: str) -> list[str]:
@@ -163,10 +160,12 @@ def write_token(result_path: str) -> str:
     return token
 
 
-def run_probe(settings: ProbeSettings, request: ProbeRequest, children: Children) -> ProbeRun:
-    """Run one probe in a fresh interpreter and return what it reported."""
-    early = settings.early
-    started = early.claim(settings.python, request.fields()) if early is not None else None
+def run_probe(
+    settings: ProbeSettings, request: ProbeRequest, children: Children, hooks: SessionHooks = NO_HOOKS,
+) -> ProbeRun:
+    """Run one probe in a fresh interpreter and return what it reported: the one ``hooks``
+    started early, when it is exactly this probe."""
+    started = hooks.claim(settings.python, request.fields())
     return (started or StartedProbe(settings.python, request.fields())).finish(settings, request, children)
 
 
@@ -192,16 +191,17 @@ class StartedProbe:
 
         try:
             process = self.process
+            deadline = request.deadline(settings)
             children.register(process.pid)
             try:
-                returncode, timed_out = _wait(process, settings.timeout)
+                returncode, timed_out = _wait(process, deadline)
             finally:
                 kill_group(process.pid)
                 process.wait()
                 reaper.unregister(process.pid)
                 children.unregister(process.pid)
             sections, problem = read_result(self.result_path)
-            return make_run(request, sections, None if timed_out else returncode, timed_out, settings.timeout,
+            return make_run(request, sections, None if timed_out else returncode, timed_out, deadline,
                             tail(self.log_path), read_problem=problem, token=self.token)
         finally:
             remove_workdir(self.workdir)
@@ -213,10 +213,11 @@ class StartedProbe:
         remove_workdir(self.workdir)
 
 
-class EarlyProbe:
+class EarlyProbe(SessionHooks):
     """A lone probe the CLI starts as soon as it has read its arguments, so that the child's
     start-up and import overlap with the CLI's own imports. The session that runs exactly this
-    request claims it; the CLI discards it if nothing did (a cached result, an error)."""
+    request claims it (the hooks' ``claim``); closing the hooks discards it if nothing did (a
+    cached result, an error)."""
 
     def __init__(self, python: str, fields: Sequence[str]) -> None:
         self.key = (python, list(fields))
@@ -235,6 +236,8 @@ class EarlyProbe:
             started, self._started = self._started, None
         if started is not None:
             started.discard()
+
+    close = discard
 
 
 class Children:

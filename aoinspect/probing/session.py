@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from aoinspect.child import protocol
 from aoinspect.models import Isolation
 from aoinspect.probing import ensure_std_fds, reaper, runner, wire
+from aoinspect.probing.hooks import NO_HOOKS
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from aoinspect.probing.cache import ProbeCache
+    from aoinspect.probing.hooks import SessionHooks
 
 ISOLATION_FORK = "fork"  # fork server; names one module serves share a probe where that is exact
 ISOLATION_FORK_EACH = "fork-each"  # fork server; every name in its own fresh fork
@@ -50,13 +52,15 @@ STARTED_DEADLINE = 2.0
 class SpawnSession:
     """One fresh interpreter per probe."""
 
-    def __init__(self, settings: ProbeSettings, children: Children, reason: str | None = None) -> None:
+    def __init__(self, settings: ProbeSettings, children: Children, reason: str | None = None,
+                 hooks: SessionHooks = NO_HOOKS) -> None:
         self.settings = settings
+        self.hooks = hooks
         self.children = children
         self.isolation = Isolation(ISOLATION_SPAWN, reason)
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        return run_fresh(self.settings, self.children, requests)
+        return run_fresh(self.settings, self.children, requests, self.hooks)
 
     def close(self) -> None:
         pass
@@ -75,8 +79,10 @@ class ForkSession:
     """Talks to ``measure.py ... serve``: one line per request on a control pipe, ``started`` and
     ``ended`` lines back on a status pipe, results in a file per probe."""
 
-    def __init__(self, settings: ProbeSettings, package: str, children: Children) -> None:
+    def __init__(self, settings: ProbeSettings, package: str, children: Children,
+                 hooks: SessionHooks = NO_HOOKS) -> None:
         self.settings = settings
+        self.hooks = hooks
         self.package = package
         self.children = children
         self.workdir = runner.make_workdir("aoinspect-server-")
@@ -161,6 +167,10 @@ class ForkSession:
         self._ready.set()
         with self._lock:
             for pending in self._pending.values():
+                # A request the server read but died before forking for is answered too: its
+                # caller must not wait out STARTED_DEADLINE for a "started" that cannot come.
+                if pending.started is not None:
+                    pending.started.set()
                 pending.done.set()
 
     def _on_status(self, words: list[str]) -> None:
@@ -266,18 +276,18 @@ class ForkSession:
                 # The first name is measured exactly as a resolve probe would: this is its run.
                 runs.append(replace(batch, request=pending[0]))
                 count = 1
-            _advance(self.settings, count, pending[count - 1])
+            _advance(self.hooks, count, pending[count - 1])
             pending = pending[count:]
         return runs
 
     def _run_counted(self, request: ProbeRequest) -> ProbeRun:
         run = self._run_one(request)
-        _advance(self.settings, 1, request)
+        _advance(self.hooks, 1, request)
         return run
 
     def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
         if self.broken is not None:
-            return runner.run_probe(self.settings, request, self.children)
+            return runner.run_probe(self.settings, request, self.children, self.hooks)
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
         token = runner.write_token(result_path)
@@ -296,7 +306,8 @@ class ForkSession:
                 problem = f"no answer to a request within {answer_within:g} s"
         if problem is not None:
             return self._instead(request, pending, problem)
-        timed_out = not pending.done.wait(timeout or self.settings.timeout)
+        deadline = timeout or request.deadline(self.settings)
+        timed_out = not pending.done.wait(deadline)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -308,7 +319,7 @@ class ForkSession:
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         sections, read_problem = runner.read_result(result_path)
         # What is wrong with the server's own lines (the import every probe shares) is wrong with all.
-        run = wire.make_run(request, sections, returncode, timed_out, self.settings.timeout,
+        run = wire.make_run(request, sections, returncode, timed_out, deadline,
                             runner.tail(self.log_path), shared=self.server_sections,
                             read_problem=read_problem or self.server_protocol_error, token=token,
                             shared_raw=self.server_raw)
@@ -318,7 +329,7 @@ class ForkSession:
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
             # calling it a failure (forking a process with native threads is not always safe).
-            retried = runner.run_probe(self.settings, request, self.children)
+            retried = runner.run_probe(self.settings, request, self.children, self.hooks)
             return replace(retried, retried_after=run.how_it_ended())
         return run
 
@@ -355,7 +366,7 @@ class ForkSession:
             pid = pending.pid
         if pid is not None:
             runner.kill_group(pid)
-        return runner.run_probe(self.settings, request, self.children)
+        return runner.run_probe(self.settings, request, self.children, self.hooks)
 
     def close(self) -> None:
         if self._closed:
@@ -394,9 +405,8 @@ def _without_raw(run: ProbeRun) -> ProbeRun:
     return replace(run, raw=()) if run.raw else run
 
 
-def _advance(settings: ProbeSettings, count: int, request: ProbeRequest) -> None:
-    if settings.progress is not None:
-        settings.progress.advance(count, " ".join(request.names) or request.mode)
+def _advance(hooks: SessionHooks, count: int, request: ProbeRequest) -> None:
+    hooks.finished(count, " ".join(request.names) or request.mode)
 
 
 def _batch_units(
@@ -445,11 +455,13 @@ def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest])
     ]
 
 
-def run_fresh(settings: ProbeSettings, children: Children, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+def run_fresh(
+    settings: ProbeSettings, children: Children, requests: Sequence[ProbeRequest], hooks: SessionHooks = NO_HOOKS,
+) -> list[ProbeRun]:
     """Each request in a fresh interpreter, up to ``settings.jobs`` at a time, in order."""
     def run_counted(request: ProbeRequest) -> ProbeRun:
-        run = runner.run_probe(settings, request, children)
-        _advance(settings, 1, request)
+        run = runner.run_probe(settings, request, children, hooks)
+        _advance(hooks, 1, request)
         return run
 
     return runner.map_requests(settings.jobs, run_counted, requests, children)
@@ -459,10 +471,13 @@ class Session:
     """The probes of one command, on one package, with the isolation that fits. It owns every
     child it starts (``children``) and ends them all when it closes."""
 
-    def __init__(self, settings: ProbeSettings, package: str, probes: int | None = None) -> None:
+    def __init__(
+        self, settings: ProbeSettings, package: str, probes: int | None = None, hooks: SessionHooks = NO_HOOKS,
+    ) -> None:
         """``probes``: how many probes the command will run, when it knows."""
         ensure_std_fds()
         self.settings = settings
+        self.hooks = hooks
         self.package = package
         self.children = Children()
         # Processes that escape a probe's process group are ended when probes have ended.
@@ -477,16 +492,17 @@ class Session:
 
             self.cache = ProbeCache(settings.cache_dir, settings.python, package)
         if settings.isolation == ISOLATION_SPAWN:
-            self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn")
+            self._spawn = SpawnSession(settings, self.children, "asked for with --isolation spawn", hooks)
         elif not hasattr(os, "fork"):
-            self._spawn = SpawnSession(settings, self.children, "this platform cannot fork")
+            self._spawn = SpawnSession(settings, self.children, "this platform cannot fork", hooks)
         elif probes == 1 and settings.isolation not in FORKING:
-            self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step")
+            self._spawn = SpawnSession(settings, self.children, "a single probe: a fork server would only add a step",
+                                       hooks)
 
     def _start(self) -> None:
         if self._fork is not None or self._spawn is not None:
             return
-        fork = ForkSession(self.settings, self.package, self.children)
+        fork = ForkSession(self.settings, self.package, self.children, self.hooks)
         if fork.can_fork:
             self._fork = fork
             return
@@ -502,7 +518,7 @@ class Session:
             reason = "the fork server imported the package but never said it was ready"
         else:
             reason = "the fork server could not start"
-        self._spawn = SpawnSession(self.settings, self.children, reason)
+        self._spawn = SpawnSession(self.settings, self.children, reason, self.hooks)
 
     @property
     def isolation(self) -> Isolation:
@@ -516,8 +532,7 @@ class Session:
         return self._fork.isolation
 
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        if self.settings.progress is not None:
-            self.settings.progress.add(len(requests))
+        self.hooks.planned(len(requests))
         if self.cache is None:
             return [_without_raw(run) for run in self._run(requests)]
         # A request asked for more than once (--repeat) is measured every time.
@@ -529,8 +544,7 @@ class Session:
             for request in requests
         ]
         missing = [index for index, run in enumerate(runs) if run is None]
-        if self.settings.progress is not None:
-            self.settings.progress.advance(len(requests) - len(missing), "(cached)")
+        self.hooks.finished(len(requests) - len(missing), "(cached)")
         if missing:
             measured = self._run([requests[index] for index in missing])
             self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
@@ -554,7 +568,7 @@ class Session:
     def run_fresh(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         """Run in fresh interpreters whatever the isolation: repeated measurements of the import."""
         try:
-            return run_fresh(self.settings, self.children, requests)
+            return run_fresh(self.settings, self.children, requests, self.hooks)
         finally:
             self._end_strays()
 
@@ -580,8 +594,10 @@ class Session:
 
 
 @contextlib.contextmanager
-def open_session(settings: ProbeSettings, package: str, probes: int | None = None) -> Iterator[Session]:
-    session = Session(settings, package, probes)
+def open_session(
+    settings: ProbeSettings, package: str, probes: int | None = None, hooks: SessionHooks | None = None,
+) -> Iterator[Session]:
+    session = Session(settings, package, probes, hooks or NO_HOOKS)
     try:
         yield session
     finally:

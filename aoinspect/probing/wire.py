@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
 from aoinspect.child import protocol
-from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step
+from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step, WarningInfo
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,6 +48,7 @@ class ImportSection:
     # module -> its __file__, the start-up modules' too
     files: Mapping[str, str | None] = field(default_factory=_no_files)
     sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
+    warnings: tuple[WarningInfo, ...] = ()  # shown during the import
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class ResolveSection:
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
     files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
     batched_after: str | None = None  # measured in the probe that measured this name first
+    second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,20 @@ def _error(raw: Any) -> ErrorInfo:
     )
 
 
+def _warnings(raw: Mapping[str, Any]) -> tuple[WarningInfo, ...]:
+    shown = []
+    for item in _field(raw, "warnings", list, []):
+        if not isinstance(item, dict):
+            raise ProtocolError("a warning is not an object")
+        shown.append(WarningInfo(
+            category=_field(item, "category", str),
+            message=_field(item, "message", str),
+            filename=_field(item, "filename", str, None),
+            lineno=_field(item, "lineno", int, None),
+        ))
+    return tuple(shown)
+
+
 def _optional_error(raw: Mapping[str, Any], key: str) -> ErrorInfo | None:
     value = raw.get(key)
     return None if value is None else _error(value)
@@ -378,7 +394,8 @@ def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
                     and type(self_ms) in (int, float) and type(cumulative_ms) in (int, float)):
                 loads.append(ModuleLoad(module=module, parent=parent, depth=depth, self_ms=float(self_ms),
                                         cumulative_ms=float(cumulative_ms), min_self_ms=float(self_ms),
-                                        min_cumulative_ms=float(cumulative_ms)))
+                                        min_cumulative_ms=float(cumulative_ms),
+                                        generated=item.get("generated") is True))
                 continue
         if not isinstance(item, dict):
             raise ProtocolError(f"an entry of {key!r} is not an object")
@@ -392,6 +409,7 @@ def _loads(raw: Mapping[str, Any], key: str) -> tuple[ModuleLoad, ...]:
             cumulative_ms=cumulative_ms,
             min_self_ms=self_ms,
             min_cumulative_ms=cumulative_ms,
+            generated=item.get("generated") is True,
         ))
     return tuple(loads)
 
@@ -411,6 +429,7 @@ def _import(raw: Mapping[str, Any]) -> ImportSection:
         python=".".join(str(part) for part in python),
         files=_files(raw),
         sys_path=_strings(raw, "sys_path", optional=True) or (),
+        warnings=_warnings(raw),
     )
 
 
@@ -473,6 +492,7 @@ def _resolve(raw: Mapping[str, Any]) -> ResolveSection:
         observed=_loads(raw, "observed"),
         files=_files(raw),
         batched_after=_field(raw, "batched_after", str, None),
+        second_error=_optional_error(raw, "second_error"),
     )
 
 
@@ -773,10 +793,6 @@ class ProbeSettings:
     jobs: int = 1
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
     cache_dir: str | None = None  # where results are cached (``aoinspect.probing.cache``), None for no cache
-    # Told of every probe planned and finished (``aoinspect.progress.Progress``), when shown.
-    progress: Any = field(default=None, compare=False, repr=False)
-    # A lone probe the CLI started before importing the engine (``runner.EarlyProbe``).
-    early: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -787,10 +803,17 @@ class ProbeRequest:
     package: str
     names: tuple[str, ...] = ()
     threads: int = 0  # MODE_RACE: how many threads access each name at once
+    # Seconds the probe gets at least, whatever --timeout says (a probe that loads the whole
+    # package: ``rules.lazy.whole_package_deadline``); not part of what the probe does.
+    min_deadline: float = field(default=0.0, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in protocol.REQUEST_MODES:
             raise ValueError(f"unknown probe mode {self.mode!r}")
+
+    def deadline(self, settings: ProbeSettings) -> float:
+        """How long this probe may run: ``--timeout``, or its own longer deadline."""
+        return max(settings.timeout, self.min_deadline)
 
     def fields(self) -> list[str]:
         return list(protocol.encode_request(self.mode, self.package, self.threads, self.names))

@@ -19,6 +19,7 @@ from aoinspect.models import Failure
 from aoinspect.render import escape
 
 if TYPE_CHECKING:
+    from aoinspect.models import Finding
     from aoinspect.render import RenderOptions, Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -56,10 +57,17 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
     known = sorted({load.trigger.location for load in getattr(report, "loads", ())
                     if load.trigger is not None and load.trigger.file.endswith((".py", ".pyi"))}
                    | set(located.values()), key=len, reverse=True)
+    unserved = {result.name for result in getattr(report, "resolutions", ())
+                if result.error is not None and result.error.is_attribute_error}
+    declared_at = {name.name: name.declared_at for name in getattr(report, "names", ()) if name.declared_at}
     package_file = getattr(report, "file", None)
     found = []
     for finding in getattr(report, "findings", ()):
-        where = located.get(finding.name) if finding.name is not None else None
+        where = None
+        if finding.name in declared_at and _about_declaration(finding, finding.name in unserved):
+            where = declared_at[finding.name]  # the line to change is the declaration, not the lazy path's raise
+        if where is None and finding.name is not None:
+            where = located.get(finding.name)
         if where is None:
             where = next((place for place in known if _names(finding.message, place)), None)
         if where is None:
@@ -75,6 +83,15 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
 def _names(message: str, place: str) -> bool:
     """Whether ``message`` names ``place`` (``file:line``) whole: not ``x.py:31`` for ``x.py:3``."""
     return re.search(rf"(?:^|(?<=[\s'\"(])){re.escape(place)}(?!\d)", message) is not None
+
+
+def _about_declaration(finding: Finding, unserved: bool) -> bool:
+    """Whether the declaration is what a finding asks to change: names that disagree between
+    declarations, a dead lazy entry, a declared name that nothing serves (AttributeError)."""
+    from aoinspect.rules.lazy import DECLARATION_MISMATCH, EAGER_IMPORT, RESOLVE_FAILED
+
+    return finding.rule in (DECLARATION_MISMATCH.id, EAGER_IMPORT.id) or (finding.rule == RESOLVE_FAILED.id
+                                                                         and unserved)
 
 
 def _location(where: object, root: str | None) -> tuple[str | None, int | None]:

@@ -81,6 +81,11 @@ def html_page(document: Mapping[str, Any]) -> str:
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
     title = f"aoinspect {document.get('command', '')} {document.get('package', '')}".strip()
+    if document.get("command") == "resolve":
+        # Which names: two resolves of one package are two different pages.
+        names = [str(result.get("name")) for result in document.get("results") or () if isinstance(result, dict)]
+        if names:
+            title += ": " + ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     fields = {
         "csp": escape.html_text(csp),
         "title": escape.html_text(title),

@@ -58,7 +58,22 @@
       var program = Array.isArray(document_.program) ? document_.program.join(" ") : "the program";
       found.push({key: "", label: "trace " + program, loads: document_.loads, total: document_.total_ms});
     }
-    return found;
+    return byCost(found);
+  }
+
+  // The tree picker's order: import PKG first (a document has one such tree), then the heaviest:
+  // by cumulative time when every tree has one, else by module count; ties keep document order.
+  function byCost(found) {
+    var first = found.filter(function (section) { return section.key === null; });
+    var rest = found.filter(function (section) { return section.key !== null; });
+    var timed = rest.every(function (section) { return num(section.total) !== null; });
+    var position = new Map();
+    rest.forEach(function (section, index) { position.set(section, index); });
+    rest.sort(function (a, b) {
+      var cost = timed ? b.total - a.total : 0;
+      return cost || b.loads.length - a.loads.length || position.get(a) - position.get(b);
+    });
+    return first.concat(rest);
   }
 
   // --- one tree per section, laid out in fractions of the root's width ------------------------
@@ -349,6 +364,7 @@
   function selectSection(index) {
     $("section").value = String(index);
     tree = buildTree(sections[index]);
+    legend(sections[index]);
     rowsShown = 300;
     var timed = tree.timed;
     if (!timed && (sortKey === "cumulative" || sortKey === "self")) { sortKey = "name"; sortAscending = true; }
@@ -415,9 +431,13 @@
     });
   }
 
-  function legend() {
+  // The distributions of the tree shown, heaviest first (colours stay the same across trees).
+  function legend(section) {
     var box = $("legend");
+    box.textContent = "";
+    var present = new Set(section.loads.map(distributionOf));
     colours.forEach(function (_colour, key) {
+      if (!present.has(key)) return;
       var item = el("span");
       var swatch = el("span", null, "swatch");
       swatch.style.background = colourOf(key, 0);
@@ -442,10 +462,12 @@
   });
   picker.addEventListener("change", function () { selectSection(Number(picker.value)); });
   if (sections.length) {
-    legend();
-    // A resolve report is about its names: show the first that loaded something.
+    // check and list are about the package: show its import, the first tree. Other reports are
+    // about their names (resolve, snapshot): show the first that loaded something.
     var first = 0;
-    for (var i = 0; i < sections.length; i++) if (sections[i].key !== null && sections[i].loads.length) { first = i; break; }
+    if (doc.command !== "check" && doc.command !== "list") {
+      for (var i = 0; i < sections.length; i++) if (sections[i].key !== null && sections[i].loads.length) { first = i; break; }
+    }
     selectSection(first);
   } else {
     $("chart-section").hidden = true;
@@ -459,6 +481,10 @@
     searchStatus: function () { return $("search-status").textContent; },
     focus: function () { return focus ? focus.name : null; },
     sections: function () { return sections.map(function (section) { return section.label; }); },
+    shown: function () { return sections[Number($("section").value)].label; },
+    legend: function () {
+      return Array.prototype.map.call($("legend").children, function (item) { return item.dataset.distribution; });
+    },
     select: selectSection,
     boxesDrawn: function () { return drawn.length; },
     boxOf: function (name) {  // a point inside the box of a module, in canvas pixels

@@ -71,7 +71,12 @@ def _import_line(imported: ImportResult) -> str:
     )
     if imported.repeats > 1:
         line += f" (median of {imported.repeats}, min {imported.min_elapsed_ms:.1f} ms)"
-    return line
+    return "\n".join([line, *_import_warnings(imported)])
+
+
+def _import_warnings(imported: ImportResult) -> list[str]:
+    """The warnings ``python -c "import PACKAGE"`` prints on stderr, which the probe keeps."""
+    return [f"  shown at import (on stderr): {shown}".replace("\n", "\n    ") for shown in imported.warnings]
 
 
 # The widest a name column grows: longer names are shortened in the middle (the full name is in
@@ -190,6 +195,8 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
             lines.append(f"  did you mean {quoted}?")
     if result.object is not None:
         lines.append(f"  returned {result.object.type}: {result.object.repr}")
+    if result.second_error is not None:
+        lines.append(paint(f"  a second access raised {result.second_error}", "bad"))
     if result.unstable:
         lines.append("  " + paint("differs between repeats: " + ", ".join(result.unstable), "warn"))
     if len(result.steps) > 1:
@@ -235,7 +242,7 @@ def _list(report: ListReport, paint: _Painter) -> str:
             row: tuple[str, ...] = (
                 shorten(name.name if name.name.isprintable() else repr(name.name)),  # __all__ may hold anything
                 ", ".join(name.declared_in),
-                "yes" if name.submodule else "no",
+                "lazy package" if name.lazy_package else "yes" if name.submodule else "no",
                 "yes" if name.loaded_at_import else "no",
                 name.mechanism,
             )
@@ -254,7 +261,9 @@ def _list(report: ListReport, paint: _Painter) -> str:
         lines.append("")
         if report.undeclared_submodules:
             lines.append("submodules on disk that no declaration exports:")
-            lines.extend(f"  {name}" for name in report.undeclared_submodules)
+            lazy = set(report.lazy_packages)
+            lines.extend(f"  {name} (lazy package)" if name in lazy else f"  {name}"
+                         for name in report.undeclared_submodules)
         else:
             lines.append("every submodule on disk is declared.")
     lines.extend(f"note: {note}" for note in report.notes)
@@ -265,8 +274,8 @@ def _list(report: ListReport, paint: _Painter) -> str:
 
 
 NOTHING_DECLARED = (
-    "{package} declares no names: aoinspect reads them from __all__, from imports in `if TYPE_CHECKING:` blocks and "
-    "from a lazy_loader stub; {checked}."
+    "{package} declares no names: aoinspect reads them from __all__, from imports in `if TYPE_CHECKING:` blocks, "
+    "from a lazy_loader stub and from what __dir__ adds; {checked}."
 )
 
 
@@ -278,6 +287,8 @@ def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
         f"check {report.package}: {counted(len(report.names), 'declared name')} ({lazy} lazy), "
         f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
     ]
+    if report.imported is not None:
+        lines.extend(_import_warnings(report.imported))
     if not report.names and report.imported is not None:
         lines.append(NOTHING_DECLARED.format(package=report.package, checked="only the import-time rules ran"))
     elif report.names and not lazy:

@@ -47,6 +47,8 @@ class CheckContext:
     imported: ImportResult | None = None  # merged over --repeat once the plan has run
     resolutions: dict[str, Outcome[Resolution]] = field(default_factory=dict)  # lazy and asked-for names
     planned: dict[str, Any] = field(default_factory=dict)  # rule id -> what its plan returned
+    timeout: float = 60.0  # --timeout: each probe's deadline, unless a rule gives its probe a longer one
+    notes: list[str] = field(default_factory=list)  # what the report should say about how it was measured
 
     def resolution(self, name: str) -> Resolution:
         return self.resolutions[name].value
@@ -96,6 +98,7 @@ class Rule:
     per_name: bool = False  # judges one name at a time (JUnit: a test case per name)
     exit_code: int = schema.EXIT_FINDINGS
     option: str | None = None  # the option that turns it on, for CI contracts
+    whole_package: bool = False  # its probes load every lazy name at once (--ignore whole-package skips them)
 
     def finding(self, name: str | None, message: str, severity: str | None = None) -> Finding:
         return Finding(self.id, severity or self.severity, name, message, self.exit_code)

@@ -12,7 +12,7 @@ from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules import fakes
 from aoinspect.rules.base import Rule, example, plain, shown
-from aoinspect.rules.lazy import probe_failure, section_plan
+from aoinspect.rules.lazy import probe_failure, section_plan, whole_package_deadline, whole_package_plan
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -271,7 +271,8 @@ def _pickle_requests(context: CheckContext, batch: Sequence[str]) -> Callable[[]
         names = [name for name in batch
                  if (resolution := context.resolution(name)).ok and resolution.error is None
                  and resolution.object is not None and not resolution.object.is_module]
-        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(names))] if names else []
+        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(names),
+                             min_deadline=whole_package_deadline(context))] if names else []
 
     return build
 
@@ -283,7 +284,8 @@ def _unpickle_requests(context: CheckContext, pickled: Outcome[Any]) -> Callable
             return []
         fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name, section in sections.items()
                        if section.data is not None and section.error is None)
-        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields)] if fields else []
+        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
+                             min_deadline=whole_package_deadline(context))] if fields else []
 
     return build
 
@@ -355,7 +357,7 @@ PICKLE_ROUNDTRIP = Rule(
     "a lazy class or function does not round-trip through pickle",
     "set `__module__` and `__qualname__` of the class or function to where it is defined or to its public path "
     "(`PKG.NAME`), or import it from there",
-    find=_pickle_roundtrip, plan=_plan_pickle, per_name=True,
+    find=_pickle_roundtrip, plan=_plan_pickle, per_name=True, whole_package=True,
     what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
          f"interpreter (`pickle.dumps`, {PICKLE_BATCH} names per probe), then unpickles them in another, fresh one "
          "where no lazy name was accessed (`pickle.loads`, then `PKG.NAME`, compared by identity). Reports a value "
@@ -434,8 +436,8 @@ COMPLETION_LOADS = Rule(
     "completion-loads", schema.SEVERITY_INFO, "what pressing TAB after `PKG.` loads",
     "nothing, unless it is slow: completion looks up every name `dir(PKG)` lists; keep what those names import "
     "cheap, or list fewer of them",
-    find=_completion_loads,
-    plan=section_plan(protocol.MODE_COMPLETE, wire.CompleteSection, "completing '{package}.'"),
+    find=_completion_loads, whole_package=True,
+    plan=whole_package_plan(protocol.MODE_COMPLETE, wire.CompleteSection, "completing '{package}.'"),
     what="Completes `PKG.` as the standard REPL does when TAB is pressed (`rlcompleter`, without readline), in a "
          "fresh interpreter after `import PKG`: it lists `dir(PKG)` and looks every name up to mark the callables. "
          "When that imported modules, reports how many names it looked up, those modules and the time; when it "

@@ -82,7 +82,9 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 PROBE_FAILED = Rule(
     ProbeFailed.kind, schema.SEVERITY_ERROR, "a probe timed out or crashed",
     "look at what the access does in a fresh interpreter: it hung, crashed or exited",
-    what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default). "
+    what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default; the "
+         "probes that load the whole package get the larger of `--timeout` and 3 x what `import PKG` and every lazy "
+         "name's access took, plus 10 s). A message about a timeout names `--timeout`, which raises the deadline. "
          "When a child times out, is killed by a signal (a crash in an extension module), ends the process "
          "(`os._exit`) or ends without sending its report, `check` reports it once per probe: for the access of a "
          "name, the finding names the name; for the probes of other rules (`from PKG import *`, `dir(PKG)`, TAB "
@@ -135,6 +137,53 @@ def section_plan(
         del rule
         return plan.add(ProbeRequest(mode, context.package, tuple(names)),
                         section_reader(kind, stage.format(package=context.package)))
+
+    return plan_it
+
+
+# --- probes that load the whole package ---------------------------------------------------------
+#
+# `from PKG import *`, TAB completion and pickling load every lazy name in one probe, where
+# --timeout is sized for one access: librosa's star import takes 20 s in a bare interpreter, and
+# more beside other probes. Such a probe runs once the names were measured, and its deadline is
+# the larger of --timeout and this multiple of what importing PKG and accessing each lazy name
+# took (as the resolve probes measured them), plus this margin.
+WHOLE_PACKAGE_FACTOR = 3
+WHOLE_PACKAGE_MARGIN_S = 10.0
+WHOLE_PACKAGE_PROBES = "from PKG import *, TAB completion and pickling"
+
+
+def whole_package_deadline(context: CheckContext) -> float:
+    """``max(--timeout, 3 x (import PKG + every lazy name's access) + 10 s)``, in seconds; says so
+    in the report's notes when it is longer than ``--timeout``."""
+    measured = (context.resolution(name) for name in context.lazy)
+    cost_s = (context.info.imported.elapsed_ms
+              + sum(resolution.elapsed_ms for resolution in measured if not resolution.probe_failed)) / 1000
+    deadline = max(context.timeout, WHOLE_PACKAGE_FACTOR * cost_s + WHOLE_PACKAGE_MARGIN_S)
+    if deadline > context.timeout:
+        note = (f"the probes that load the whole package ({WHOLE_PACKAGE_PROBES.replace('PKG', context.package)}) "
+                f"had {deadline:.0f} s each rather than --timeout's {context.timeout:g} s: {WHOLE_PACKAGE_FACTOR} x "
+                f"the {cost_s:.1f} s that importing {context.package} and accessing its lazy names took, plus "
+                f"{WHOLE_PACKAGE_MARGIN_S:g} s.")
+        if note not in context.notes:
+            context.notes.append(note)
+    return deadline
+
+
+def whole_package_plan(
+    mode: str, kind: type[S], stage: str,
+) -> Callable[[Rule, CheckContext, Plan], Outcome[S | Finding]]:
+    """The plan of a rule whose one probe of ``mode`` loads the whole package: like
+    ``section_plan``'s, but run once the lazy names were measured, under
+    ``whole_package_deadline``."""
+    def plan_it(rule: Rule, context: CheckContext, plan: Plan) -> Outcome[S | Finding]:
+        del rule
+
+        def build() -> Sequence[ProbeRequest]:
+            return [ProbeRequest(mode, context.package, min_deadline=whole_package_deadline(context))]
+
+        return plan.later(list(context.resolutions.values()), build,
+                          section_reader(kind, stage.format(package=context.package)))
 
     return plan_it
 
@@ -249,7 +298,10 @@ def _missing_dir(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         return
     if info.dir_names is None or not context.lazy:
         return
-    missing = [name for name in context.lazy if name not in info.dir_names]
+    # Only names an access serves: listing one whose access raises (resolve-failed's) would offer
+    # TAB completion a name that fails.
+    missing = [resolution.name for resolution in _lazy_resolutions(context)
+               if resolution.error is None and resolution.name not in info.dir_names]
     if missing:
         yield rule.finding(None, f"dir({package}) does not list the lazy name(s) {shown(missing)}; define a module "
                                  "__dir__ so that tab completion and introspection can see them.")
@@ -259,8 +311,9 @@ MISSING_DIR = Rule(
     "missing-dir", schema.SEVERITY_WARNING, "`dir(PKG)` does not list the lazy names",
     "define a module `__dir__` that returns the lazy names too", find=_missing_dir,
     what="Calls `dir(PKG)` right after `import PKG` and looks for the lazy names in it: the declared names that "
-         "the import did not load (those `--names` selects). One finding lists those missing; another says so when "
-         "`dir(PKG)` raises instead.",
+         "the import did not load (those `--names` selects) and whose access works. One finding lists those "
+         "missing; another says so when `dir(PKG)` raises instead. A name whose access raises is not asked for "
+         "(`resolve-failed` reports it): listing it would offer TAB completion a name that fails.",
     why="A module `__getattr__` makes names reachable but not visible: `dir()`, TAB completion in IPython and the "
         "REPL, `help()` and other introspection tools list what `dir(PKG)` returns, so the lazy names look absent. "
         "PEP 562 gives modules `__dir__` for this.",
@@ -284,10 +337,25 @@ def _lazy_resolutions(context: CheckContext) -> Iterator[Resolution]:
 
 
 def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    # A name that only __dir__ lists, whose access raises ImportError, is an optional extra not
+    # installed (ibis lists every backend it has an entry point for): one note for all of them.
+    dir_only = {name.name for name in context.names if name.declared_in == (schema.DECLARED_IN_DIR,)}
+    optional = []
     for resolution in _lazy_resolutions(context):
-        if resolution.error is not None:
-            yield rule.finding(resolution.name, f"{context.package}.{resolution.name} is declared but accessing it "
-                                                f"raised {resolution.error}{_where(resolution.error.location)}.")
+        if resolution.error is None:
+            continue
+        if resolution.name in dir_only and resolution.error.type in ("ImportError", "ModuleNotFoundError"):
+            optional.append(resolution)
+            continue
+        yield rule.finding(resolution.name, f"{context.package}.{resolution.name} is declared but accessing it "
+                                            f"raised {resolution.error}{_where(resolution.error.location)}.")
+    if optional:
+        names = [resolution.name for resolution in optional]
+        first = optional[0].error
+        said = str(first).strip().splitlines()[0] if first is not None else ""
+        yield rule.finding(None, f"{len(names)} name(s) that only {context.package}.__dir__ lists raise ImportError "
+                                 f"when accessed, as optional extras that are not installed do: {shown(names)} "
+                                 f"({names[0]}: {said}).", schema.SEVERITY_INFO)
 
 
 RESOLVE_FAILED = Rule(
@@ -295,11 +363,15 @@ RESOLVE_FAILED = Rule(
     "make the access work, or stop declaring the name", find=_resolve_failed, per_name=True,
     what="Accesses each lazy name (`PKG.NAME`, a declared name that `import PKG` did not load) in a fresh "
          "interpreter after `import PKG`, and reports each access that raised, with the exception and where it was "
-         "raised. `SystemExit` raised by the access counts; a probe that crashed or hung is `probe-failed`'s.",
-    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block or a stub) is one users, type checkers "
-        "and `from PKG import *` expect to work. A lazy import defers the error to the first access, often far from "
-        "the import and in production: the missing optional dependency that an eager import would have reported "
-        "at once.",
+         "raised. `SystemExit` raised by the access counts; a probe that crashed or hung is `probe-failed`'s. An "
+         "entry of `__all__` that is not an identifier (`quantizers.pipe_quant_config`) is no name of the package "
+         "and is not accessed: `invalid-all` warns about it. Names that only the package's `__dir__` lists and "
+         "whose access raises `ImportError` (ibis lists a backend for every optional extra, installed or not) are "
+         "one info finding instead.",
+    why="A name the package declares (in `__all__`, a `TYPE_CHECKING` block, a stub or its `__dir__`) is one "
+        "users, type checkers and `from PKG import *` expect to work. A lazy import defers the error to the first "
+        "access, often far from the import and in production: the missing optional dependency that an eager "
+        "import would have reported at once.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_SUBMODULES,
          "pkg/plotting.py": """
@@ -318,7 +390,8 @@ RESOLVE_FAILED = Rule(
 
 
 def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
-    names = [result.name for result in _lazy_resolutions(context) if result.error is None and result.cached is False]
+    names = [result.name for result in _lazy_resolutions(context)
+             if result.error is None and result.cached is False and result.second_error is None]
     if len(names) > MANY_NAMES:
         # One finding for a whole package that never caches (lazy_loader.attach's pattern).
         yield rule.finding(None, f"{len(names)} lazy names of {context.package} ({shown(names)}) call __getattr__ "
@@ -333,20 +406,76 @@ def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 NOT_CACHED = Rule(
     "not-cached", schema.SEVERITY_WARNING, "a second access calls `__getattr__` again",
     "store the value in the module's globals on first access", find=_not_cached, per_name=True,
-    what="After the first access of each lazy name, checks that every step a `__getattr__` served stored its "
-         "value in the namespace (the module's globals), and that looking the name up again imports nothing. One "
-         "finding per name that fails either; one for the whole package when more than ten names do (lazy_loader's "
-         "pattern for attributes).",
+    what="After the first access of each lazy name, accesses it again and judges what that costs: it is cached "
+         "when it asks the import system for nothing (no `import` statement, no `importlib.import_module` call, "
+         "not even of a module already loaded) and returns the very object the first access returned, whatever the "
+         "module's globals hold (a `__getattr__` wrapped in `functools.cache`, matplotlib's pattern, stores nothing "
+         "there and is cached). One finding per name that is not; one for the whole package when more than ten "
+         "names are not (lazy_loader's pattern for attributes). A second access that raises is "
+         "`second-access-fails`'s.",
     why="A module `__getattr__` runs on every access of a name that is not in the module's globals. Uncached, each "
         "`PKG.NAME` in a loop repeats the lookup (an `import_module` call, a dictionary walk, sometimes a lock), "
-        "which costs far more than an attribute read. A submodule is cached by the import system; a function or "
-        "class taken from one is not.",
+        "which costs far more than an attribute read, and a value made anew on each access is not the object the "
+        "last one returned. A submodule is cached by the import system; a function or class taken from one is not.",
     example=example(
         {"pkg/__init__.py": fakes.LAZY_FUNCTIONS, **fakes.FUNCTION_MODULES}, "-p pkg check",
         "warning  not-cached (fit): a second access to pkg.fit calls __getattr__ again or imports more; "
         "set the attribute (or let the import system do it) on first access.\n"
         "warning  not-cached (plot): a second access to pkg.plot calls __getattr__ again or imports "
         "more; set the attribute (or let the import system do it) on first access.",
+    ),
+)
+
+
+def _second_access_fails(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    for resolution in _lazy_resolutions(context):
+        error = resolution.second_error
+        if resolution.error is None and error is not None:
+            yield rule.finding(resolution.name, f"the first access to {context.package}.{resolution.name} works but "
+                                                f"a second one raises {error}{_where(error.location)}; keep serving "
+                                                "the name after its first access (store it in the module's "
+                                                "globals), rather than forgetting it.")
+
+
+SECOND_ACCESS_FAILS = Rule(
+    "second-access-fails", schema.SEVERITY_ERROR, "a lazy name works once, then raises",
+    "serve the name on every access: store the value in the module's globals on first access, and do not drop "
+    "the entry that serves it", find=_second_access_fails, per_name=True,
+    what="After the first access of each lazy name worked, accesses it again in the same interpreter and reports "
+         "each second access that raised, with the exception and where it was raised: a `__getattr__` that pops "
+         "the name from its table of deferred names when it serves it and keeps the value somewhere other than the "
+         "module's globals (the `lazy-imports` package's pattern) answers `PKG.NAME` once, then `AttributeError`.",
+    why="Every program that touches the name twice breaks: `PKG.NAME` in a loop, two modules that each use it, "
+        "`hasattr(PKG, NAME)` after a first use (it answers `False`), `from PKG import NAME` in a second module. "
+        "The first access, which tests usually exercise, works, so the error shows far from its cause.",
+    example=example(
+        {"pkg/__init__.py": """
+            import importlib
+
+            __all__ = ["fit", "plot"]
+            _DEFERRED = {"fit": "pkg.stats", "plot": "pkg.plotting"}
+            _LOADED = {}
+
+
+            def __getattr__(name):
+                try:
+                    module = _DEFERRED.pop(name)  # served once, then forgotten
+                except KeyError:
+                    raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+                _LOADED[name] = value = getattr(importlib.import_module(module), name)
+                return value
+
+
+            def __dir__():
+                return [*globals(), *__all__]
+         """, **fakes.FUNCTION_MODULES},
+        "-p pkg check",
+        "error  second-access-fails (fit): the first access to pkg.fit works but a second one raises "
+        "AttributeError: module 'pkg' has no attribute 'fit' at pkg/__init__.py:12; keep serving the name after "
+        "its first access (store it in the module's globals), rather than forgetting it.\n"
+        "error  second-access-fails (plot): the first access to pkg.plot works but a second one raises "
+        "AttributeError: module 'pkg' has no attribute 'plot' at pkg/__init__.py:12; keep serving the name after "
+        "its first access (store it in the module's globals), rather than forgetting it.",
     ),
 )
 
@@ -517,8 +646,8 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 STAR_IMPORT = Rule(
     "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of `__all__`, or accept that a star import loads them",
-    find=_star_import,
-    plan=section_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
+    find=_star_import, whole_package=True,
+    plan=whole_package_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
     what="Runs `from PKG import *` in a fresh interpreter after `import PKG`. It looks up every name of `__all__`, "
          "so every lazy name listed there is loaded, whatever serves it and whichever names `--names` selects: the "
          "finding lists those names and the modules the star import imported. It also reports a star import that "

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from typing import TYPE_CHECKING, Any
 
-from aoinspect.probing.runner import BOOTSTRAP, CHILD_DIR, read_sections
+from aoinspect.probing.runner import CHILD_DIR, read_sections
 from aoinspect.probing.wire import parse_all
 from aoinspect.tracing.report import build_report
 
@@ -29,13 +29,14 @@ if TYPE_CHECKING:
     from aoinspect.models.trace import TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
 
-TRACE_ENTRY = os.path.join(CHILD_DIR, "trace.py")
+# Run as a script: its file name keeps its frame out of the warnings machinery's way (see it).
+TRACE_ENTRY = os.path.join(CHILD_DIR, "trace_importlib_bootstrap.py")
 IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 
 
 def trace_command(python: str, program: Program, result_path: str) -> list[str]:
-    return [python, *program.interpreter_options, "-c", BOOTSTRAP, TRACE_ENTRY, result_path, *program.argv]
+    return [python, *program.interpreter_options, TRACE_ENTRY, result_path, *program.argv]
 
 
 def trace_program(

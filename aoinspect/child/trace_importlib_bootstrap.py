@@ -1,0 +1,28 @@
+"""Entry point of ``aoinspect trace``'s child:
+``python [OPTIONS] .../trace_importlib_bootstrap.py RESULT_PATH PROGRAM...``.
+
+Run as a script, not with ``-c``, for its name: it holds "importlib" and "_bootstrap", and the
+warnings machinery skips such frames (the import system's) when it walks a ``stacklevel`` up
+the stack. So this frame, at the bottom of the stack below the program, is as absent to it as
+in ``python PROGRAM``, where nothing is below the program: a warning with a ``stacklevel`` past
+the program's frame is attributed to ``sys``, not to a ``-c`` in ``__main__``. ``tracer.run``
+undoes what running a script did that the program's own start would not (``sys.path[0]``,
+``__main__``'s names).
+
+This file executes in ``__main__``'s namespace, which the program must find as fresh as under
+plain ``python``; so it only loads ``tracer.py`` as a module object of its own (never put in
+``sys.modules``) and hands over. ``tracer.run`` empties ``__main__`` before the program starts,
+and nothing here runs after it returns.
+"""
+
+import sys
+
+with open(__file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "tracer.py", "rb") as __file:
+    __tracer_code__ = compile(__file.read(), __file.name, "exec")
+__tracer_module__ = type(sys)("aoinspect_child_tracer")
+__tracer_module__.__file__ = __tracer_code__.co_filename
+# Builtins of its own: a program that replaces builtins.list, type or str (its right) must not
+# break the tracer, which runs after it (at every import, and when the program ends).
+__tracer_module__.__builtins__ = dict(vars(sys.modules["builtins"]))
+exec(__tracer_code__, __tracer_module__.__dict__)
+__tracer_module__.run(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,38 @@
+"""What a command may give the sessions the engine opens, besides their settings: an observer
+of every probe planned and finished (a progress line), and a probe it started early
+(``aoinspect.probing.lifecycle.start_early``).
+
+Settings say how to measure and are plain data; these hooks are how a command watches and
+helps, so that no UI object rides inside ``ProbeSettings``. This module imports nothing: the
+CLI reaches it before the engine, and the runner and the sessions call it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+
+class SessionHooks:
+    """The default does nothing; a command overrides what it needs. Called from worker
+    threads: implementations must be thread-safe."""
+
+    def planned(self, count: int) -> None:
+        """``count`` more probes will run (or come from the cache)."""
+
+    def finished(self, count: int, label: str) -> None:
+        """``count`` probes finished; ``label`` names the last one."""
+
+    def claim(self, python: str, fields: Sequence[str]) -> Any:
+        """A probe of exactly this interpreter and request, already started (a
+        ``runner.StartedProbe``: typed loosely, as the runner imports this module), or None."""
+        del python, fields
+        return None
+
+    def close(self) -> None:
+        """The command is over, however it ended: let go of whatever no session used."""
+
+
+NO_HOOKS = SessionHooks()
