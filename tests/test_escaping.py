@@ -45,6 +45,7 @@ from aoinspect.models import (
     Failure,
     Finding,
     ImportResult,
+    Isolation,
     ListReport,
     ModuleLoad,
     ObjectInfo,
@@ -52,6 +53,7 @@ from aoinspect.models import (
     ResolveReport,
     Snapshot,
     Step,
+    WarningInfo,
 )
 from aoinspect.models.diff import Diff, FailOn, FindingRef, Side, Subject, SubjectChange, Threshold
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
@@ -321,16 +323,18 @@ def _load(module: str, parent: str | None, depth: int, **extra: Any) -> ModuleLo
 LOADS = (_load("m", None, 0, distribution="d"), _load("m.c", "m", 1), _load("s", "m", 1, stdlib=True),
          _load("g", None, 0, generated=True))
 ERROR = ErrorInfo("RuntimeError", "boom", "p/x.py:3", "missing")
-IMPORTED = ImportResult("p", LOADS, ("gone",), 1.0, 1, "3.11.7", 0.9, 3, ("u",))
+IMPORTED = ImportResult("p", LOADS, ("gone",), 1.0, 1, "3.11.7", 0.9, 3, ("u",),
+                        warnings=(WarningInfo("DeprecationWarning", "old", "p/x.py", 2),))
 OK = Resolution("a", True, None, (Step("a", protocol.MECHANISM_MODULE_GETATTR, LOADS, ("r",), 2.0, 1.0),
                                   Step("b", protocol.MECHANISM_ATTRIBUTE, LOADS[:1], (), 1.0)),
                 cached=False, object=ObjectInfo("type", "<repr>", False), suggestions=("aa",), repeats=3,
                 unstable=("u",), distributions=Distributions((DistributionShare("d", "1.0", "installed", 2, 1.0),)),
-                retried="why", observed=LOADS[:2], from_cache=True)
+                retried="why", observed=LOADS[:2], from_cache=True, second_error=ERROR)
 FAILED = Resolution("b", False, ERROR, (Step("b", protocol.MECHANISM_MODULE_GETATTR, LOADS[1:2], (), 1.0),),
                     suggestions=("bb", "bc"))
 PROBE_FAILED = Resolution("c", False, ERROR, probe_failed=True)
-NAMES = (DeclaredName("a", ("__all__", "TYPE_CHECKING"), True, False, protocol.MECHANISM_MODULE_GETATTR),
+NAMES = (DeclaredName("a", ("__all__", "TYPE_CHECKING"), True, False, protocol.MECHANISM_MODULE_GETATTR,
+                      declared_at="p/__init__.py:2", lazy_package=True),
          DeclaredName("b", ("__all__",), False, True))
 FINDINGS = (Finding("resolve-failed", schema.SEVERITY_ERROR, "b", "b raised at p/x.py:3"),
             Finding("missing-dir", schema.SEVERITY_WARNING, None, "dir(p) misses a"),
@@ -340,20 +344,23 @@ TRACED = (TracedLoad(0, LOADS[0], None, "MainThread", 0.0, True, False, FRAME, H
                      "hasattr", "test_x.py::test", "call"),
           TracedLoad(1, LOADS[1], 0, "worker", 1.0, True, True, Frame("m.py", 2, "f"), None, None),
           TracedLoad(2, LOADS[3], None, "MainThread", 2.0, False, False, None, Hop("f", None, "q.py", 1), None))
+ISOLATION = Isolation("spawn", "the fork server stopped answering", 1, 2)
 SUBJECT = Subject("a", frozenset({"m", "n"}), 2.0)
 REPORTS: dict[str, Any] = {
-    "list": ListReport("p", IMPORTED, NAMES, ("sub",), (OK, FAILED), notes=("note",)),
-    "resolve": ResolveReport("p", IMPORTED, (OK, FAILED, PROBE_FAILED)),
+    "list": ListReport("p", IMPORTED, NAMES, ("sub",), (OK, FAILED), ISOLATION, notes=("note",),
+                       lazy_packages=("sub",)),
+    "resolve": ResolveReport("p", IMPORTED, (OK, FAILED, PROBE_FAILED), isolation=ISOLATION),
     "check": CheckReport("p", IMPORTED, NAMES, (OK, FAILED), FINDINGS, rules=("resolve-failed", "eager-import"),
-                         file="p/__init__.py", notes=("note",)),
-    "snapshot": Snapshot("p", ("p", "m"), (("a", ("m", "n")), ("b", ()))),
+                         file="p/__init__.py", notes=("note",), isolation=ISOLATION),
+    "snapshot": Snapshot("p", ("p", "m"), (("a", ("m", "n")), ("b", ())), ISOLATION),
     "trace": TraceReport(("prog.py", "--flag"), "3.11.7", TRACED, 1, "exited with status 0", 0, False, "why",
                          ("inserted",), (Finding("forbidden-import", schema.SEVERITY_ERROR, None,
                                                  "the program imports m, from prog.py:1."),), "/work"),
     "diff": Diff(Side("old.json", "check", "p", (SUBJECT, Subject("b", frozenset(), 1.0, False, "gone")),
                       (FindingRef("r", schema.SEVERITY_ERROR, "a", "old"),), "old error"),
                  Side("new.json", "check", "p", (Subject("a", frozenset({"m", "o"}), 9.0, False, "now"),
-                                                 Subject("b", frozenset({"x"}), 1.0), Subject("c", frozenset(), None))),
+                                                 Subject("b", frozenset({"x"}), 1.0),
+                                                 Subject("c", frozenset(), None, count=3))),
                  Threshold(), (SubjectChange("a", SUBJECT, SUBJECT, ("o",), ("n",), True),
                                SubjectChange("b", Subject("b", frozenset(), 1.0, False, "e"), SUBJECT, ("x",), (),
                                              False),
@@ -361,7 +368,9 @@ REPORTS: dict[str, Any] = {
                                SubjectChange("d", SUBJECT, None, (), (), False)),
                  (FindingRef("new", schema.SEVERITY_ERROR, None, "new one"),),
                  (FindingRef("old", schema.SEVERITY_WARNING, "a", "old one"),),
-                 (FailOn("any", "any"), FailOn("added:x", "added", "x")), ((FailOn("any", "any"), "it changed"),)),
+                 (FailOn("any", "any"), FailOn("added:x", "added", "x"),
+                  FailOn("more-modules:2", "more-modules", number=2)),
+                 ((FailOn("any", "any"), "it changed"),)),
     "failure": Failure("check", "p", "usage", "no such option", 2, ERROR),
 }
 # Fields that name one of a fixed set of values (a saved document with another is refused).
@@ -448,6 +457,27 @@ def test_hostile_text_in_every_field_of_every_renderer(kind: str, strings: list[
             continue
         for option in options:
             assert_safe(render(report, fmt, option), fmt, report)
+
+
+def _fields_left_empty(value: Any, seen: dict[tuple[str, str], bool]) -> None:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            held = getattr(value, field.name)
+            key = (type(value).__name__, field.name)
+            seen[key] = seen.get(key, False) or held not in (None, (), "", frozenset())
+            _fields_left_empty(held, seen)
+    elif isinstance(value, (tuple, frozenset)):
+        for item in value:
+            _fields_left_empty(item, seen)
+
+
+def test_the_reports_fill_every_field() -> None:
+    """A field a report kind gains is filled here too, or the property test above would not put
+    hostile text into it."""
+    seen: dict[tuple[str, str], bool] = {}
+    for report in REPORTS.values():
+        _fields_left_empty(report, seen)
+    assert [key for key, filled in seen.items() if not filled] == []
 
 
 def test_the_reports_hold_every_field_the_renderers_read() -> None:
