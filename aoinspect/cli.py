@@ -213,7 +213,7 @@ class _Group(click.Group):
                 kind, exit_code, error = "internal", schema.EXIT_PROBE_FAILED, None
                 message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
             if invocation is None:
-                click.echo(f"aoinspect: {message}", err=True)
+                _say(message)
                 ctx.exit(exit_code)
             invocation.fail(kind, message, exit_code, error)
 
@@ -251,6 +251,14 @@ class _PackageCommand(Command):
 
 class _DiffCommand(Command):
     extra_hint = staticmethod(lambda _ctx, _extra: "diff compares two reports: aoinspect diff OLD.json NEW.json.")
+
+
+def _say(message: str) -> None:
+    """``aoinspect: MESSAGE`` on stderr; the message may quote the package, so no line of it may
+    start a CI runner's workflow command (aoinspect.render.escape)."""
+    from aoinspect.render.escape import message as safe
+
+    click.echo(safe(f"aoinspect: {message}"), err=True)
 
 
 def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
@@ -629,7 +637,7 @@ def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str,
     invocation = Invocation(ctx, "render", kind=command)
     fmt = invocation.fmt
     if kind == "failure" and not formats.renders_failure_of(fmt, command):
-        click.echo(f"aoinspect: {report.message}", err=True)
+        _say(report.message)
         ctx.exit(report.exit_code)
     to_terminal = invocation.output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
@@ -637,7 +645,7 @@ def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str,
                             width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
     invocation.emit(render(report, fmt, options))
     if kind == "failure":
-        click.echo(f"aoinspect: {report.message}", err=True)
+        _say(report.message)
     ctx.exit(report.exit_code)
 
 

@@ -435,5 +435,7 @@ class Invocation:
 
             with contextlib.suppress(click.BadParameter):  # the message below still says what went wrong
                 self.emit(document)
-        click.echo(f"aoinspect: {message}", err=True)
+        from aoinspect.render.escape import message as safe  # the message may quote the package
+
+        click.echo(safe(f"aoinspect: {message}"), err=True)
         self.ctx.exit(exit_code)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
+from aoinspect.render import escape
+
 if TYPE_CHECKING:
     from aoinspect.diff import Diff
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
@@ -39,14 +41,11 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
         raise ValueError(f"{kind} prints {', '.join(formats.names_for(kind))}, not {fmt}")
     module, _, function = formats.FORMATS[fmt].renderer(kind).partition(":")
     renderer: Callable[[Report, RenderOptions], str] = getattr(importlib.import_module(module), function)
-    return printable(renderer(report, options or RenderOptions()))
+    # Whatever the package put in its names and messages, the output carries no command to a CI
+    # runner, and only valid Unicode (aoinspect.render.escape says how, format by format).
+    return escape.output(fmt, renderer(report, options or RenderOptions()))
 
 
 def printable(text: str) -> str:
-    """``text`` with lone surrogates written out as ``\\udXXX``: the package can put them in any
-    message or name, and no output stream can encode them."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
+    """``text`` with lone surrogates written out as ``\\udXXX`` (:func:`escape.valid_unicode`)."""
+    return escape.valid_unicode(text)

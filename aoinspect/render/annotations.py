@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from aoinspect import schema
 from aoinspect.models import Failure
+from aoinspect.render import escape
 
 if TYPE_CHECKING:
     from aoinspect.models import Finding
@@ -51,6 +52,11 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         return [Annotation(report.kind or "error", schema.SEVERITY_ERROR, None, report.message, file, line)]
     located = {result.name: result.error.location for result in getattr(report, "resolutions", ())
                if result.error is not None and result.error.location}
+    # The source files the report itself knows (a trace's trigger lines, check's exceptions),
+    # longest first: a message that names one is about that file, whatever its name holds ("a,b:c.py").
+    known = sorted({load.trigger.location for load in getattr(report, "loads", ())
+                    if load.trigger is not None and load.trigger.file.endswith((".py", ".pyi"))}
+                   | set(located.values()), key=len, reverse=True)
     unserved = {result.name for result in getattr(report, "resolutions", ())
                 if result.error is not None and result.error.is_attribute_error}
     declared_at = {name.name: name.declared_at for name in getattr(report, "names", ()) if name.declared_at}
@@ -63,6 +69,8 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         if where is None and finding.name is not None:
             where = located.get(finding.name)
         if where is None:
+            where = next((place for place in known if _names(finding.message, place)), None)
+        if where is None:
             match = _LOCATION_IN_TEXT.search(finding.message)
             where = f"{match.group(1)}:{match.group(2)}" if match else None
         if where is None and isinstance(package_file, str):
@@ -70,6 +78,11 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
         file, line = _location(where, root)
         found.append(Annotation(finding.rule, finding.severity, finding.name, finding.message, file, line))
     return found
+
+
+def _names(message: str, place: str) -> bool:
+    """Whether ``message`` names ``place`` (``file:line``) whole: not ``x.py:31`` for ``x.py:3``."""
+    return re.search(rf"(?:^|(?<=[\s'\"(])){re.escape(place)}(?!\d)", message) is not None
 
 
 def _about_declaration(finding: Finding, unserved: bool) -> bool:
@@ -101,14 +114,9 @@ def workspace() -> str:
 # --- GitHub workflow commands --------------------------------------------------------------------
 
 
-def escape_data(text: str) -> str:
-    """A workflow command's message (GitHub's toolkit, command.ts escapeData)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A workflow command's property value (escapeProperty): also ':' and ','."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+# A workflow command's message and property values (the runner's rules: aoinspect.render.escape).
+escape_data = escape.command_data
+escape_property = escape.command_property
 
 
 def render_github(report: Report, options: RenderOptions) -> str:
@@ -127,7 +135,8 @@ def github_annotations(report: Report, root: str | None) -> str:
     lines = []
     for annotation in located_findings(report, root):
         properties = []
-        if annotation.file:
+        # The runner splits "file==x.py" as file, x.py: a path that starts with "=" cannot be named.
+        if annotation.file and not annotation.file.startswith("="):
             properties.append(f"file={escape_property(annotation.file)}")
             if annotation.line:
                 properties.append(f"line={annotation.line}")
@@ -154,7 +163,7 @@ def _sarif_rule(rule_id: str) -> dict[str, Any]:
 
 def render_sarif(report: Report, options: RenderOptions) -> str:
     del options
-    return json.dumps(sarif_of(report, workspace()), indent=2)
+    return escape.json_output(json.dumps(sarif_of(report, workspace()), indent=2))
 
 
 def _artifact_location(path: str) -> dict[str, str]:
@@ -163,6 +172,7 @@ def _artifact_location(path: str) -> dict[str, str]:
     from pathlib import Path, PurePosixPath
     from urllib.parse import quote
 
+    path = escape.valid_unicode(path)  # a lone surrogate has no UTF-8 to percent-encode
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}
     return {"uri": quote(PurePosixPath(Path(path)).as_posix()), "uriBaseId": "%SRCROOT%"}

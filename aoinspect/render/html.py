@@ -12,9 +12,10 @@ import base64
 import hashlib
 import json
 import re
-from html import escape
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Mapping
+
+from aoinspect.render import escape
 
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
@@ -86,8 +87,8 @@ def html_page(document: Mapping[str, Any]) -> str:
         if names:
             title += ": " + ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     fields = {
-        "csp": escape(csp),
-        "title": escape(title),
+        "csp": escape.html_text(csp),
+        "title": escape.html_text(title),
         "css": css,
         "js": js,
         "data": embed_json(document),
@@ -97,8 +98,9 @@ def html_page(document: Mapping[str, Any]) -> str:
 
 
 def embed_json(document: Mapping[str, Any]) -> str:
-    """JSON that is safe between ``<script type="application/json">`` tags, whatever its strings hold."""
-    return json.dumps(document, ensure_ascii=True, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
+    """JSON that is safe between ``<script type="application/json">`` tags, whatever its strings hold
+    (and, printed, to a CI log: no ``##[``, valid Unicode only)."""
+    return escape.json_output(json.dumps(document, ensure_ascii=True, separators=(",", ":")).translate(_SCRIPT_ESCAPES))
 
 
 def _asset(name: str) -> str:

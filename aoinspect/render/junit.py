@@ -5,12 +5,12 @@ finding is a failure, a warning that does not fail the run is written to the cas
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from aoinspect import rules, schema
 from aoinspect.models import CheckReport, Failure
+from aoinspect.render import escape
 
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
@@ -44,14 +44,9 @@ def render_junit(report: Report, options: RenderOptions) -> str:
     return _document(report.package, cases)
 
 
-# Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, newline and
-# carriage return; lone surrogates; U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    """``text`` as XML 1.0 can hold it: forbidden characters written out as ``\\xNN``/``\\uNNNN``."""
-    return _NOT_XML.sub(lambda match: match.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+# Text XML 1.0 can hold: forbidden characters written out (aoinspect.render.escape; the whole
+# document is then made free of workflow commands by render()).
+_xml = escape.xml_text
 
 
 # classname, rule, message, failed, why skipped
@@ -74,7 +69,8 @@ def _document(package: str, cases: list[_Case]) -> str:
         if skipped is not None:
             ET.SubElement(case, "skipped", {"message": skipped})
         elif failed:
-            failure = ET.SubElement(case, "failure", {"message": (message or rule).splitlines()[0], "type": rule})
+            failure = ET.SubElement(case, "failure", {"message": next(iter((message or rule).splitlines()), ""),
+                                                        "type": rule})
             failure.text = message
         elif message:
             ET.SubElement(case, "system-out").text = message

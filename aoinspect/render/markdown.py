@@ -1,17 +1,17 @@
 """``--format markdown``: GitHub-flavoured tables for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
 
 Drawn from the typed report (a saved JSON document is read back into one first). Module names
-and messages are untrusted: :func:`cell` escapes whatever Markdown or HTML could make of them,
+and messages are untrusted: :func:`cell` escapes whatever Markdown or HTML could make of them
+(mentions and autolinks included: a pull-request comment notifies no one the package names),
 and long lists fold into ``<details>``.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot, total_ms
+from aoinspect.render import escape
 from aoinspect.render.text import counted
 
 if TYPE_CHECKING:
@@ -19,30 +19,13 @@ if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
 
 FOLD_AFTER = 10  # rows shown before a list folds into <details>
-# What could start emphasis, code, a link or HTML, or end a table cell, anywhere in a line. ("(" only
-# matters after "]", "#", "+" and "-" only at the start of a line, which a cell never is.)
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 
-
-def cell(value: object) -> str:
-    """Text for one table cell or line: Markdown punctuation escaped, ``&`` as an entity, newlines as <br>."""
-    text = "" if value is None else str(value)
-    text = _SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
-    return _NEWLINES.sub("<br>", text)
-
-
-def code(value: object) -> str:
-    """An inline code span that no backtick or pipe in ``value`` can break (for module names)."""
-    text = _NEWLINES.sub(" ", "" if value is None else str(value))
-    if not text or "`" in text or "|" in text:
-        return cell(text)
-    return f"`{text}`"
-
-
-def inline_html(value: object) -> str:
-    """Text inside an HTML element such as <summary>, where Markdown escapes would show."""
-    return html.escape(_NEWLINES.sub(" ", "" if value is None else str(value)))
+# The escapes of untrusted text live in aoinspect.render.escape, one per kind of output; these are
+# Markdown's, under the names the Markdown renderers (markdown, trace's, diff's) use.
+cell = escape.markdown_cell
+code = escape.markdown_code
+inline_html = escape.markdown_html
+fenced = escape.markdown_fenced
 
 
 def ms(value: object) -> str:
@@ -56,14 +39,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence
              "| " + " | ".join("---:" if index in right else "---" for index in range(len(headers))) + " |"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return lines
-
-
-def fenced(language: str, lines: Sequence[str]) -> list[str]:
-    """A fenced code block that no backtick run in ``lines`` can close; one line per entry."""
-    flat = [line.replace("\r", "\\r").replace("\n", "\\n") for line in lines]
-    longest = max((len(run) for line in flat for run in re.findall(r"`+", line)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return [fence + language, *flat, fence]
 
 
 def details(summary: str, body: Sequence[str]) -> list[str]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import zlib
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as _escape
+from xml.sax.saxutils import quoteattr as _quoteattr
 
 from aoinspect.models import ResolveReport, total_ms
+from aoinspect.render import escape as untrusted
 from aoinspect.render._tree import children_of
 
 if TYPE_CHECKING:
@@ -45,6 +47,15 @@ def render_svg(report: Report, options: RenderOptions) -> str:
     return "\n".join([header, style, *parts, "</svg>"])
 
 
+def escape(text: str) -> str:
+    """Element text: what XML cannot hold written out (``\\x00``), ``<`` and ``&`` escaped."""
+    return _escape(untrusted.xml_text(text))
+
+
+def quoteattr(text: str) -> str:
+    return _quoteattr(untrusted.xml_text(text))
+
+
 def _section(package: str, result: Resolution, top: float) -> tuple[list[str], float]:
     loads = result.materialized
     target = f"{package}.{result.name}"
@@ -59,8 +70,12 @@ def _section(package: str, result: Resolution, top: float) -> tuple[list[str], f
     children = children_of(loads)
     depth = 0
     stack: list[tuple[str | None, float, int]] = [(None, MARGIN, 1)]
+    drawn: set[str | None] = set()  # each module's children once: data from the child may hold a cycle
     while stack:
         parent, x, level = stack.pop()
+        if parent in drawn:
+            continue
+        drawn.add(parent)
         depth = max(depth, level)
         offset = x
         for load in children.get(parent, []):
@@ -99,5 +114,5 @@ def _color(load: ModuleLoad | None) -> str:
         return "#c8c8c8"
     # One hue per subpackage (ao.nn, ao.quantization, numpy.linalg, ...), lighter with depth.
     seed = ".".join(load.module.split(".")[:2])
-    hue = zlib.crc32(seed.encode()) % 360
+    hue = zlib.crc32(seed.encode("utf-8", "surrogatepass")) % 360
     return f"hsl({hue},60%,{min(62 + 4 * load.depth, 86)}%)"

@@ -227,9 +227,7 @@ def render_tree(report: TraceReport, options: RenderOptions) -> str:
 def render_svg(report: TraceReport, options: RenderOptions) -> str:
     """An icicle chart as resolve draws one: the program on top, each import below the one
     that was running when it began, as wide as its cumulative time; triggers in the tooltips."""
-    from xml.sax.saxutils import escape
-
-    from aoinspect.render.svg import HEADING, MARGIN, ROW, WIDTH, _box
+    from aoinspect.render.svg import HEADING, MARGIN, ROW, WIDTH, _box, escape
 
     children = descendants(report)
     roots = [load for load in report.loads if load.parent_index is None]
