@@ -344,7 +344,7 @@ TRACED = (TracedLoad(0, LOADS[0], None, "MainThread", 0.0, True, False, FRAME, H
                      "hasattr", "test_x.py::test", "call"),
           TracedLoad(1, LOADS[1], 0, "worker", 1.0, True, True, Frame("m.py", 2, "f"), None, None),
           TracedLoad(2, LOADS[3], None, "MainThread", 2.0, False, False, None, Hop("f", None, "q.py", 1), None))
-ISOLATION = Isolation("spawn", "the fork server stopped answering", 1, 2)
+ISOLATION = Isolation("spawn", "the fork server stopped answering", 1, 2, "the file p/x.py changed")
 SUBJECT = Subject("a", frozenset({"m", "n"}), 2.0)
 REPORTS: dict[str, Any] = {
     "list": ListReport("p", IMPORTED, NAMES, ("sub",), (OK, FAILED), ISOLATION, notes=("note",),
