@@ -96,24 +96,14 @@ def _sibling(name):
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
-    _hide(code, (module if name == "protocol" else protocol).hidden_name(path))
+    (module if name == "protocol" else protocol).hide(code, path)
     return module
 
-
-_fix_co_filename = getattr(_modules["_imp"], "_fix_co_filename", None)
-
-
-def _hide(code, hidden_name):
-    """Rename ``code`` and the code nested in it to ``hidden_name`` (``protocol.hidden_name``),
-    which the warnings machinery skips: between the package's frames and the ``-c`` code that
-    ``python -c "import PACKAGE"`` would have, there are then only frames it skips."""
-    if _fix_co_filename is not None:
-        _fix_co_filename(code, hidden_name)
 
 
 protocol = _sibling("protocol")
 # This file's own code, running now: the import system does the same to code it has just loaded.
-_hide(sys._getframe().f_code, protocol.hidden_name(_PROBE_FILE))
+protocol.hide(sys._getframe().f_code, _PROBE_FILE)
 recorder_module = _sibling("recorder")
 _clock = recorder_module.clock
 ImportRecorder = recorder_module.ImportRecorder

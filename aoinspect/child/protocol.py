@@ -20,6 +20,18 @@ def hidden_name(path):
     return path + HIDDEN_FROM_WARNINGS
 
 
+def hide(code, path):
+    """Rename ``code``, from the child file ``path``, and the code nested in it to
+    ``hidden_name(path)``, which the warnings machinery skips: between the package's (or the
+    traced program's) frames and what a bare ``python`` would have below them, there are then only
+    frames it skips. The import system does the same to code it has just loaded."""
+    import sys  # loaded at start-up: nothing is imported
+
+    fix_co_filename = getattr(sys.modules["_imp"], "_fix_co_filename", None)
+    if fix_co_filename is not None:
+        fix_co_filename(code, hidden_name(path))
+
+
 # Request modes: what a probe does after ``import PACKAGE``.
 MODE_INSPECT = "inspect"  # describe the package (namespace, __all__, dir)
 MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step

@@ -48,24 +48,14 @@ def _sibling(name):
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
-    _hide(code, (module if name == "protocol" else protocol).hidden_name(path))
+    (module if name == "protocol" else protocol).hide(code, path)
     return module
 
-
-_fix_co_filename = getattr(_modules["_imp"], "_fix_co_filename", None)
-
-
-def _hide(code, hidden_name):
-    """Rename ``code`` and the code nested in it to ``hidden_name``, which the warnings machinery
-    skips (``protocol.HIDDEN_FROM_WARNINGS``): the tracer's frames, under every import and below
-    the program, are then as absent to it as they are from ``python PROGRAM``."""
-    if _fix_co_filename is not None:
-        _fix_co_filename(code, hidden_name)
 
 
 protocol = _sibling("protocol")
 # This file's own code, running now: the import system does the same to code it has just loaded.
-_hide(_getframe().f_code, protocol.hidden_name(_HERE))
+protocol.hide(_getframe().f_code, _HERE)
 _recorder = _sibling("recorder")
 clock = _recorder.clock
 clock_ns = _recorder.clock_ns
