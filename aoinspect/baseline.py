@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.errors import AoinspectError
 from aoinspect.models import Snapshot
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class BaselineError(AoinspectError):
     """The baseline file cannot be read or is not one ``aoinspect snapshot`` wrote."""
 
-    exit_code = schema.EXIT_USAGE
+    exit_code = outcomes.EXIT_USAGE
     kind = "usage"
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from aoinspect import formats, schema  # constants and the format registry only: cheap enough for --help
+from aoinspect import formats, outcomes  # constants and the format registry only: cheap enough for --help
 from aoinspect.commands.path import (
     DEFAULT_PACKAGE,
     INVOCATION,
@@ -64,7 +64,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     from aoinspect import __version__  # kept equal to the distribution's by a test: no metadata read
 
     click.echo(f"aoinspect {__version__}")
-    ctx.exit(schema.EXIT_OK)
+    ctx.exit(outcomes.EXIT_OK)
 
 
 # --- [tool.aoinspect]: keys are the options' long names ----------------------------------------
@@ -187,10 +187,10 @@ class _Group(click.Group):
         except click.Abort as exc:
             if isinstance(exc.__context__, KeyboardInterrupt):
                 click.echo("aoinspect: interrupted", err=True)
-                sys.exit(schema.EXIT_INTERRUPTED)
+                sys.exit(outcomes.EXIT_INTERRUPTED)
             click.echo("Aborted!", err=True)
             sys.exit(1)
-        sys.exit(returned if isinstance(returned, int) else schema.EXIT_OK)
+        sys.exit(returned if isinstance(returned, int) else outcomes.EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -210,7 +210,7 @@ class _Group(click.Group):
             if isinstance(exc, AoinspectError):
                 kind, message, exit_code, error = exc.kind, exc.message, exc.exit_code, exc.error
             else:
-                kind, exit_code, error = "internal", schema.EXIT_PROBE_FAILED, None
+                kind, exit_code, error = "internal", outcomes.EXIT_PROBE_FAILED, None
                 message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
             if invocation is None:
                 _say(message)
@@ -312,7 +312,7 @@ def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
         invocation.hooks.close()
     if signum is None:
         click.echo("aoinspect: interrupted", err=True)
-        ctx.exit(schema.EXIT_INTERRUPTED)
+        ctx.exit(outcomes.EXIT_INTERRUPTED)
     click.echo(f"aoinspect: ended by signal {signum}", err=True)
     ctx.exit(128 + signum)
 
@@ -406,7 +406,7 @@ def _misplaced_packages(invocation: Invocation, report: Report) -> None:
 @option("--all", "resolve_all", is_flag=True, help="Resolve every name PKG declares.")
 @repeat_option
 @top_option
-@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0],
+@option("--sort", type=click.Choice(formats.SORT_KEYS), default=formats.SORT_KEYS[0],
          show_default=True, help="text: how to order the module table (order: as imports began).")
 @depth_option
 @click.pass_context
@@ -612,7 +612,7 @@ def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail
         help="Output format (default: from -o FILE's extension, else the command's own default).")
 @output_option
 @top_option
-@option("--sort", type=click.Choice(schema.SORT_KEYS), default=schema.SORT_KEYS[0], show_default=True,
+@option("--sort", type=click.Choice(formats.SORT_KEYS), default=formats.SORT_KEYS[0], show_default=True,
         help="text: how to order resolve's module table.")
 @depth_option
 @option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")

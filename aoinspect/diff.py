@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Hashable, Sequence
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.documents import DocumentError as DocumentError  # raised here too; the CLI catches it
 from aoinspect.models import total_ms
 from aoinspect.models.diff import (
@@ -196,14 +196,14 @@ def _holds(diff: Diff, condition: FailOn) -> str | None:
     label = diff.new.label
     if condition.kind == FAIL_NEW_ERRORS:
         reasons = [f"{finding.rule}: {finding.message}" for finding in diff.new_findings
-                   if finding.severity == schema.SEVERITY_ERROR]
+                   if finding.severity == outcomes.SEVERITY_ERROR]
         reasons += [f"{label(change.name)} now fails: {change.after.error or 'failed'}"
                     for change in diff.subjects if change.newly_failing and change.after]
         if diff.new_run_error:
             reasons.insert(0, f"the new run failed: {diff.new.error}")
         return "; ".join(reasons) or None
     if condition.kind == FAIL_NEW_FINDINGS:
-        found = [finding for finding in diff.new_findings if finding.severity != schema.SEVERITY_INFO]
+        found = [finding for finding in diff.new_findings if finding.severity != outcomes.SEVERITY_INFO]
         return f"{len(found)} new finding(s): " + ", ".join(finding.rule for finding in found) if found else None
     if condition.kind == FAIL_ADDED:
         hits = [

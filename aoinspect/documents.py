@@ -17,7 +17,7 @@ import math
 from dataclasses import replace
 from typing import Any, Callable, ClassVar, Mapping, NoReturn
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.child import protocol
 from aoinspect.errors import AoinspectError, PackageImportFailed, ProbeFailed
 from aoinspect.formats import kind_of
@@ -44,9 +44,11 @@ from aoinspect.models import (
 from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 
+# The version of every JSON document aoinspect writes (CHANGELOG.md says what each added).
+SCHEMA_VERSION = 3  # 2: mechanisms, observed loads; 3: check's rules, diff's ok_*/error_* (CHANGELOG.md)
 # Documents of these schema versions can be read: 2 and 3 only added keys, which are given their
 # defaults when absent (a base branch's older report still compares and renders).
-READABLE_SCHEMAS = (1, 2, schema.SCHEMA_VERSION)
+READABLE_SCHEMAS = (1, 2, SCHEMA_VERSION)
 BASELINE_FORMAT = 1
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -61,7 +63,7 @@ MAX_INTEGER_DIGITS = 20  # a longer integer is refused before Python converts it
 class DocumentError(AoinspectError):
     """A file that is not a JSON document aoinspect wrote, or not one of the expected kind."""
 
-    exit_code = schema.EXIT_USAGE
+    exit_code = outcomes.EXIT_USAGE
     kind = "usage"
 
 
@@ -161,7 +163,7 @@ class Version(Kind):
     """The ``schema`` key: any readable version is read; the JSON Schema describes the current one."""
 
     def encode(self, value: Any) -> Any:
-        return schema.SCHEMA_VERSION
+        return SCHEMA_VERSION
 
     def decode(self, value: Any, where: str) -> Any:
         if not readable_schema(value):
@@ -169,7 +171,7 @@ class Version(Kind):
         return value
 
     def json_schema(self, defs: dict[str, Any]) -> dict[str, Any]:
-        return {"const": schema.SCHEMA_VERSION}
+        return {"const": SCHEMA_VERSION}
 
 
 VERSION = Version()
@@ -451,7 +453,8 @@ def _finding_exit_code(rule: str) -> int:
     """A finding fails the run with its rule's exit code (import-failed 3, probe-failed 4, else 1)."""
 
     # The two rules whose findings are the engine's errors: their ids are the errors' kinds.
-    return {error.kind: error.exit_code for error in (PackageImportFailed, ProbeFailed)}.get(rule, schema.EXIT_FINDINGS)
+    exit_codes = {error.kind: error.exit_code for error in (PackageImportFailed, ProbeFailed)}
+    return exit_codes.get(rule, outcomes.EXIT_FINDINGS)
 
 
 FINDING = Struct("Finding", [
@@ -465,7 +468,7 @@ FINDING = Struct("Finding", [
 
 def _header(command: str) -> list[Field]:
     return [
-        Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION, doc="the document's version"),
+        Field("schema", VERSION, lambda report: SCHEMA_VERSION, doc="the document's version"),
         Field("command", Scalar("string", command), lambda report: command),
         Field("package", STRING),
         Field("ok", BOOLEAN, default=None),
@@ -553,7 +556,7 @@ def _no_package(failure: Failure) -> bool:
 
 
 FAILURE = Struct("FailureDocument", [
-    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: SCHEMA_VERSION),
     Field("command", STRING, doc="the command that failed (aoinspect: not known)"),
     Field("package", STRING, default="", omit=_no_package),
     Field("ok", Scalar("boolean", False), lambda report: False),
@@ -622,7 +625,7 @@ TRACE_FINDING = Struct("TraceFinding", [
 ], lambda v: Finding(v["rule"], v["severity"], None, v["message"]), "A broken --forbid or budget.")
 
 TRACE = Struct("TraceDocument", [
-    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: SCHEMA_VERSION),
     Field("command", Scalar("string", "trace"), lambda report: "trace"),
     Field("program", Array(STRING), doc="what was given to python"),
     Field("python", STRING),
@@ -726,7 +729,7 @@ def _build_diff(v: dict[str, Any]) -> Diff:
 
 
 DIFF = Struct("DiffDocument", [
-    Field("schema", VERSION, lambda report: schema.SCHEMA_VERSION),
+    Field("schema", VERSION, lambda report: SCHEMA_VERSION),
     Field("command", Scalar("string", "diff"), lambda report: "diff"),
     Field("ok", BOOLEAN, default=None),
     Field("exit_code", INTEGER, default=None),

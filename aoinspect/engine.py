@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
-from aoinspect import baseline, rules, schema
+from aoinspect import baseline, models, outcomes, rules
 from aoinspect.child import protocol
 from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
@@ -206,21 +206,21 @@ def _classified(
     sources: dict[str, list[str]] = {}
     annotation_only = []
     for source, declared in (
-        (schema.DECLARED_IN_ALL, info.all.names),
-        (schema.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
-        (schema.DECLARED_IN_STUB, declarations.stub),
-        (schema.DECLARED_IN_DIR, dir_added),
-        (schema.DECLARED_IN_GETATTR, sorted(name for name in served if name in disk)),
+        (models.DECLARED_IN_ALL, info.all.names),
+        (models.DECLARED_IN_TYPE_CHECKING, declarations.type_checking),
+        (models.DECLARED_IN_STUB, declarations.stub),
+        (models.DECLARED_IN_DIR, dir_added),
+        (models.DECLARED_IN_GETATTR, sorted(name for name in served if name in disk)),
     ):
         for name in declared:
-            if source == schema.DECLARED_IN_TYPE_CHECKING and not (
+            if source == models.DECLARED_IN_TYPE_CHECKING and not (
                 name in all_names or name in disk or name in explicit or name in served or name in stub
                 or name in dir_added
             ):
                 if name not in info.namespace:  # one the import binds anyway is no puzzle
                     annotation_only.append(name)
                 continue
-            if source == schema.DECLARED_IN_GETATTR and name in sources:
+            if source == models.DECLARED_IN_GETATTR and name in sources:
                 continue  # declared already: the lazy path only serves it
             places = sources.setdefault(name, [])
             if source not in places:
@@ -381,12 +381,12 @@ def _maybe_distribution_index(
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
     plan = Plan()
-    outcomes = [plan.add(_resolve_request(package, name), _resolution_reader(name), repeat=repeat) for name in names]
+    planned = [plan.add(_resolve_request(package, name), _resolution_reader(name), repeat=repeat) for name in names]
     plan.run(session)
     # Every resolve probe measured the import on its way there: merge them all.
-    runs = [run for outcome in outcomes for run in outcome.runs]
+    runs = [run for outcome in planned for run in outcome.runs]
     imported = results.import_result(runs, package) if runs else _declared(session, package).info.imported
-    return ResolveReport(package, imported, tuple(outcome.value for outcome in outcomes), repeat, session.isolation)
+    return ResolveReport(package, imported, tuple(outcome.value for outcome in planned), repeat, session.isolation)
 
 
 def snapshot(settings: ProbeSettings, package: str, *, hooks: SessionHooks | None = None) -> Snapshot:
@@ -457,7 +457,7 @@ def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: Che
 
 
 def _finding_order(finding: Finding) -> tuple[int, str, str]:
-    order = {schema.SEVERITY_ERROR: 0, schema.SEVERITY_WARNING: 1}
+    order = {outcomes.SEVERITY_ERROR: 0, outcomes.SEVERITY_WARNING: 1}
     return order.get(finding.severity, 2), finding.rule, finding.name or ""
 
 

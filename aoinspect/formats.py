@@ -143,3 +143,7 @@ def table() -> str:
         lines.append(f"| `{fmt.name}` | {', '.join(fmt.kinds)} | {', '.join(fmt.failures) or '-'} | "
                      f"{', '.join(f'`{extension}`' for extension in fmt.extensions) or '-'} | {fmt.help} |")
     return "\n".join(lines)
+
+
+# How resolve's text table can be ordered ("order": as the imports began).
+SORT_KEYS = ("cumulative", "self", "name", "order")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aoinspect import schema
+from aoinspect import documents, outcomes
 from tests.helpers import document
 from tests.packages import lazy_package
 
@@ -18,7 +18,7 @@ def test_list_shows_the_four_names_none_loaded_at_import(invoke) -> None:
     result = invoke("list", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = document(result)
-    assert doc["schema"] == schema.SCHEMA_VERSION
+    assert doc["schema"] == documents.SCHEMA_VERSION
     assert (doc["command"], doc["package"]) == ("list", "ao")
     names = {entry["name"]: entry for entry in doc["names"]}
     assert sorted(names) == ["nn", "ns", "pruning", "quantization"]
@@ -64,7 +64,7 @@ def test_resolve_text_output(invoke) -> None:
 
 def test_resolve_unknown_name_is_rejected_with_a_suggestion(invoke) -> None:
     result = invoke("resolve", "quantisation")
-    assert result.exit_code == schema.EXIT_FINDINGS
+    assert result.exit_code == outcomes.EXIT_FINDINGS
     assert "module 'ao' has no attribute 'quantisation'" in result.stdout
     assert "did you mean 'quantization'?" in result.stdout
     doc = document(invoke("resolve", "quantisation", "--format", "json"))
@@ -125,7 +125,7 @@ def test_check_on_ao_passes_with_the_missing_dir_warning(invoke) -> None:
 
 def test_missing_package_exits_3_naming_the_module(invoke) -> None:
     result = invoke("-p", "no_such_pkg", "list")
-    assert result.exit_code == schema.EXIT_IMPORT_FAILED
+    assert result.exit_code == outcomes.EXIT_IMPORT_FAILED
     assert "no module named 'no_such_pkg'" in result.stderr
     assert result.stdout == ""
     doc = document(invoke("-p", "no_such_pkg", "list", "--format", "json"))
@@ -162,7 +162,7 @@ def test_options_after_the_command_override_the_group(invoke, fake) -> None:
 )
 def test_invalid_names_are_usage_errors_before_any_probe(invoke, name) -> None:
     result = invoke("resolve", "--format", "json", "--", name)
-    assert result.exit_code == schema.EXIT_USAGE
+    assert result.exit_code == outcomes.EXIT_USAGE
     doc = document(result)
     assert doc["error"]["kind"] == "usage"
     assert "isolation" in doc and doc["isolation"] is None  # every document has the key
@@ -308,29 +308,29 @@ def error_line(result) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("bad", sorted(BAD_VALUES))
 def test_the_same_bad_value_fails_the_same_way_in_every_command(invoke, tmp_path, monkeypatch, bad) -> None:
     monkeypatch.chdir(tmp_path)
-    outcomes = {}
+    endings = {}
     for name, words in COMMANDS.items():
         if name == "diff" and bad in ("timeout", "python"):
             continue  # diff runs nothing: it has neither option
         result = invoke(*words, *BAD_VALUES[bad], *AFTER.get(name, []))
-        outcomes[name] = (result.exit_code, error_line(result))
-    assert len(set(outcomes.values())) == 1, outcomes
-    (exit_code, _message), = set(outcomes.values())
-    assert exit_code == schema.EXIT_USAGE
+        endings[name] = (result.exit_code, error_line(result))
+    assert len(set(endings.values())) == 1, endings
+    (exit_code, _message), = set(endings.values())
+    assert exit_code == outcomes.EXIT_USAGE
 
 
 def test_engine_errors_go_through_the_same_funnel(invoke, tmp_path) -> None:
     """An engine's failure is one line on stderr and its exit code, in every command; in a
     format that shows failures, one document too (for trace and diff as for the others)."""
     missing = invoke("-p", "no_such_pkg", "snapshot", "-o", str(tmp_path / "lock.json"))
-    assert missing.exit_code == schema.EXIT_IMPORT_FAILED and missing.stdout == ""
+    assert missing.exit_code == outcomes.EXIT_IMPORT_FAILED and missing.stdout == ""
     failure = json.loads((tmp_path / "lock.json").read_text())
     assert failure["error"]["kind"] == "import-failed"
     not_a_program = invoke("trace", "--format", "json", "--", "-i")
-    assert not_a_program.exit_code == schema.EXIT_USAGE
+    assert not_a_program.exit_code == outcomes.EXIT_USAGE
     assert error_line(not_a_program).startswith("aoinspect:")
     unreadable = invoke("diff", "--format", "json", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
-    assert unreadable.exit_code == schema.EXIT_USAGE
+    assert unreadable.exit_code == outcomes.EXIT_USAGE
     assert json.loads(unreadable.stdout)["error"]["kind"] == "usage"
     assert error_line(unreadable).startswith("aoinspect:")
 
@@ -367,7 +367,7 @@ def test_a_probe_timeout_is_not_a_traced_programs(invoke, tmp_path, monkeypatch)
     write_config(tmp_path, "[tool.aoinspect]\ntimeout = 0.1\n")
     assert invoke(*sleeper).exit_code == 0
     write_config(tmp_path, "[tool.aoinspect]\ntimeout = 60\n\n[tool.aoinspect.trace]\ntimeout = 0.1\n")
-    assert invoke("trace", "--", "-c", "import time; time.sleep(30)").exit_code == schema.EXIT_TRACE_TIMEOUT
+    assert invoke("trace", "--", "-c", "import time; time.sleep(30)").exit_code == outcomes.EXIT_TRACE_TIMEOUT
 
 
 def test_command_tables_configure_one_command(invoke, tmp_path, monkeypatch) -> None:
@@ -424,9 +424,9 @@ def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseExcep
 
 
 ENDINGS = {
-    "internal error": (RuntimeError("boom"), schema.EXIT_PROBE_FAILED,
+    "internal error": (RuntimeError("boom"), outcomes.EXIT_PROBE_FAILED,
                        "aoinspect: internal error: RuntimeError: boom (run with --debug for the traceback)"),
-    "Ctrl-C": (KeyboardInterrupt(), schema.EXIT_INTERRUPTED, "aoinspect: interrupted"),
+    "Ctrl-C": (KeyboardInterrupt(), outcomes.EXIT_INTERRUPTED, "aoinspect: interrupted"),
     "SIGTERM": (None, 128 + 15, "aoinspect: ended by signal 15"),
 }
 

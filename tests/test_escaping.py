@@ -34,7 +34,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aoinspect import formats, schema
+from aoinspect import formats, outcomes
 from aoinspect.child import protocol
 from aoinspect.models import (
     CheckReport,
@@ -336,9 +336,9 @@ PROBE_FAILED = Resolution("c", False, ERROR, probe_failed=True)
 NAMES = (DeclaredName("a", ("__all__", "TYPE_CHECKING"), True, False, protocol.MECHANISM_MODULE_GETATTR,
                       declared_at="p/__init__.py:2", lazy_package=True),
          DeclaredName("b", ("__all__",), False, True))
-FINDINGS = (Finding("resolve-failed", schema.SEVERITY_ERROR, "b", "b raised at p/x.py:3"),
-            Finding("missing-dir", schema.SEVERITY_WARNING, None, "dir(p) misses a"),
-            Finding("baseline", schema.SEVERITY_INFO, "a", "good news"))
+FINDINGS = (Finding("resolve-failed", outcomes.SEVERITY_ERROR, "b", "b raised at p/x.py:3"),
+            Finding("missing-dir", outcomes.SEVERITY_WARNING, None, "dir(p) misses a"),
+            Finding("baseline", outcomes.SEVERITY_INFO, "a", "good news"))
 FRAME = Frame("prog.py", 1, "main", "prog", "import m", "m")
 TRACED = (TracedLoad(0, LOADS[0], None, "MainThread", 0.0, True, False, FRAME, Hop("__getattr__", "a", "p.py", 3),
                      "hasattr", "test_x.py::test", "call"),
@@ -354,10 +354,10 @@ REPORTS: dict[str, Any] = {
                          file="p/__init__.py", notes=("note",), isolation=ISOLATION),
     "snapshot": Snapshot("p", ("p", "m"), (("a", ("m", "n")), ("b", ())), ISOLATION),
     "trace": TraceReport(("prog.py", "--flag"), "3.11.7", TRACED, 1, "exited with status 0", 0, False, "why",
-                         ("inserted",), (Finding("forbidden-import", schema.SEVERITY_ERROR, None,
+                         ("inserted",), (Finding("forbidden-import", outcomes.SEVERITY_ERROR, None,
                                                  "the program imports m, from prog.py:1."),), "/work"),
     "diff": Diff(Side("old.json", "check", "p", (SUBJECT, Subject("b", frozenset(), 1.0, False, "gone")),
-                      (FindingRef("r", schema.SEVERITY_ERROR, "a", "old"),), "old error"),
+                      (FindingRef("r", outcomes.SEVERITY_ERROR, "a", "old"),), "old error"),
                  Side("new.json", "check", "p", (Subject("a", frozenset({"m", "o"}), 9.0, False, "now"),
                                                  Subject("b", frozenset({"x"}), 1.0),
                                                  Subject("c", frozenset(), None, count=3))),
@@ -366,8 +366,8 @@ REPORTS: dict[str, Any] = {
                                              False),
                                SubjectChange("c", None, SUBJECT, (), (), False),
                                SubjectChange("d", SUBJECT, None, (), (), False)),
-                 (FindingRef("new", schema.SEVERITY_ERROR, None, "new one"),),
-                 (FindingRef("old", schema.SEVERITY_WARNING, "a", "old one"),),
+                 (FindingRef("new", outcomes.SEVERITY_ERROR, None, "new one"),),
+                 (FindingRef("old", outcomes.SEVERITY_WARNING, "a", "old one"),),
                  (FailOn("any", "any"), FailOn("added:x", "added", "x"),
                   FailOn("more-modules:2", "more-modules", number=2)),
                  ((FailOn("any", "any"), "it changed"),)),
@@ -535,7 +535,7 @@ def test_a_mention_in_an_exception_is_not_live_in_markdown(fake, invoke) -> None
 
 def test_a_lone_surrogate_is_written_out_in_sarif_and_json() -> None:
     report = dataclasses.replace(REPORTS["check"], findings=(
-        Finding("resolve-failed", schema.SEVERITY_ERROR, "b\udc80", "half a character: \ud800 ##[x"),))
+        Finding("resolve-failed", outcomes.SEVERITY_ERROR, "b\udc80", "half a character: \ud800 ##[x"),))
     for fmt in ("sarif", "json"):
         output = render(report, fmt)
         assert output.isascii() and "\\ud800" not in output.replace("\\\\ud800", "")
@@ -571,6 +571,6 @@ def test_a_trace_finding_is_placed_on_the_file_the_trace_knows(files: tuple[str,
     loads = tuple(dataclasses.replace(TRACED[0], index=index, trigger=Frame(file, 1, "f"))
                   for index, file in enumerate(files))
     report = dataclasses.replace(REPORTS["trace"], loads=loads, cwd="/w",
-                                 findings=(Finding("forbidden-import", schema.SEVERITY_ERROR, None, message),))
+                                 findings=(Finding("forbidden-import", outcomes.SEVERITY_ERROR, None, message),))
     (annotation,) = located_findings(report, "/w")
     assert (annotation.file, annotation.line) == placed

@@ -5,8 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.child import protocol
+from aoinspect.child.protocol import (
+    MECHANISM_ATTRIBUTE,
+    MECHANISM_CLASS_GETATTR,
+    MECHANISM_LAZY_LOADER,
+    MECHANISM_LAZY_MODULE,
+    MECHANISM_MODULE_GETATTR,
+    MECHANISM_NONE,
+    MECHANISM_PROXY,
+)
+
+# How a step of an access was served: the child decides (child/protocol.py MECHANISM_*).
+GETATTR_MECHANISMS = (MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER)
+MECHANISM_LABELS = {
+    MECHANISM_ATTRIBUTE: "plain attribute",
+    MECHANISM_MODULE_GETATTR: "via module __getattr__",
+    MECHANISM_CLASS_GETATTR: "via the module class's __getattr__",
+    MECHANISM_LAZY_LOADER: "via lazy_loader",
+    MECHANISM_LAZY_MODULE: "LazyLoader module executing",
+    MECHANISM_PROXY: "via a proxy object",
+    MECHANISM_NONE: "no lazy path",
+}
+
+# Where a lazy name can be declared (the ``declared_in`` values).
+DECLARED_IN_ALL = "__all__"
+DECLARED_IN_TYPE_CHECKING = "TYPE_CHECKING"
+DECLARED_IN_STUB = "stub"
+DECLARED_IN_DIR = "__dir__"  # the package's __dir__ lists it beyond its namespace
+DECLARED_IN_GETATTR = "__getattr__"  # a submodule the package's lazy path serves (torch's _lazy_modules)
 
 
 @dataclass(frozen=True)
@@ -197,7 +225,7 @@ class PackageInfo:
     dir_names: frozenset[str] | None
     has_getattr: bool
     dir_error: ErrorInfo | None = None  # what dir(PACKAGE) raised, if it did
-    mechanism: str = "none"  # how it serves names absent from its namespace (schema.MECHANISM_*)
+    mechanism: str = "none"  # how it serves names absent from its namespace (child.protocol.MECHANISM_*)
 
 
 @dataclass(frozen=True)
@@ -245,7 +273,7 @@ class Step:
     """One attribute of a dotted name: ``nn`` then ``quantized`` for ``nn.quantized``."""
 
     name: str
-    mechanism: str  # what served it: a schema.MECHANISM_* value
+    mechanism: str  # what served it: a child.protocol.MECHANISM_* value
     materialized: tuple[ModuleLoad, ...]
     removed: tuple[str, ...]
     elapsed_ms: float
@@ -254,7 +282,7 @@ class Step:
     @property
     def via_getattr(self) -> bool:
         """Served by a ``__getattr__``: the module's, its class's, or lazy_loader's."""
-        return self.mechanism in schema.GETATTR_MECHANISMS
+        return self.mechanism in GETATTR_MECHANISMS
 
 
 @dataclass(frozen=True)
@@ -312,8 +340,8 @@ class Resolution:
     @property
     def exit_code(self) -> int:
         if self.probe_failed:
-            return schema.EXIT_PROBE_FAILED
-        return schema.EXIT_OK if self.ok else schema.EXIT_FINDINGS
+            return outcomes.EXIT_PROBE_FAILED
+        return outcomes.EXIT_OK if self.ok else outcomes.EXIT_FINDINGS
 
 
 @dataclass(frozen=True)
@@ -324,7 +352,7 @@ class Finding:
     severity: str
     name: str | None
     message: str
-    exit_code: int = schema.EXIT_FINDINGS  # when it fails the run
+    exit_code: int = outcomes.EXIT_FINDINGS  # when it fails the run
 
 
 @dataclass(frozen=True)
@@ -341,7 +369,7 @@ class ResolveReport:
 
     @property
     def exit_code(self) -> int:
-        return max((result.exit_code for result in self.results), default=schema.EXIT_OK)
+        return max((result.exit_code for result in self.results), default=outcomes.EXIT_OK)
 
 
 @dataclass(frozen=True)
@@ -356,7 +384,7 @@ class ListReport:
     lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own, declared or not
 
     ok = True
-    exit_code = schema.EXIT_OK
+    exit_code = outcomes.EXIT_OK
 
 
 @dataclass(frozen=True)
@@ -395,7 +423,7 @@ class Snapshot:
     isolation: Isolation | None = None  # how the run that took it isolated its probes
 
     ok = True
-    exit_code = schema.EXIT_OK
+    exit_code = outcomes.EXIT_OK
 
 
 @dataclass(frozen=True)
@@ -416,8 +444,8 @@ class CheckReport:
         return tuple(
             finding
             for finding in self.findings
-            if finding.severity == schema.SEVERITY_ERROR
-            or (self.strict and finding.severity == schema.SEVERITY_WARNING)
+            if finding.severity == outcomes.SEVERITY_ERROR
+            or (self.strict and finding.severity == outcomes.SEVERITY_WARNING)
         )
 
     @property
@@ -426,7 +454,7 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        return max((finding.exit_code for finding in self.failing()), default=schema.EXIT_OK)
+        return max((finding.exit_code for finding in self.failing()), default=outcomes.EXIT_OK)
 
 
 @dataclass(frozen=True)

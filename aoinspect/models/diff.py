@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from aoinspect import schema
+from aoinspect import outcomes
 
 # --fail-on conditions: KIND or KIND:ARGUMENT.
 FAIL_NEW_ERRORS = "new-errors"  # a new error finding, a NAME that now fails, or a run that now fails
@@ -211,7 +211,7 @@ class Diff:
 
     @property
     def exit_code(self) -> int:
-        return schema.EXIT_OK if self.ok else schema.EXIT_FINDINGS
+        return outcomes.EXIT_OK if self.ok else outcomes.EXIT_FINDINGS
 
 
 def subject_label(package: str, name: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aoinspect import schema
+from aoinspect import outcomes
 
 if TYPE_CHECKING:
     from aoinspect.models import Finding, ModuleLoad
@@ -104,19 +104,19 @@ class TraceReport:
     @property
     def program_exit_code(self) -> int:
         if self.timed_out or self.returncode is None:
-            return schema.EXIT_TRACE_TIMEOUT
+            return outcomes.EXIT_TRACE_TIMEOUT
         if self.returncode < 0:
             return 128 - self.returncode  # as shells report a signal
         return self.returncode
 
     @property
     def ok(self) -> bool:
-        return not self.findings and self.program_exit_code == schema.EXIT_OK
+        return not self.findings and self.program_exit_code == outcomes.EXIT_OK
 
     @property
     def exit_code(self) -> int:
         """The program's exit code; a broken contract fails a program that succeeded (1)."""
         code = self.program_exit_code
-        if code == schema.EXIT_OK and self.findings:
-            return schema.EXIT_FINDINGS
+        if code == outcomes.EXIT_OK and self.findings:
+            return outcomes.EXIT_FINDINGS
         return code

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.models import Failure
 from aoinspect.render import escape
 
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {  # severity -> (GitHub command, SARIF level)
-    schema.SEVERITY_ERROR: ("error", "error"),
-    schema.SEVERITY_WARNING: ("warning", "warning"),
-    schema.SEVERITY_INFO: ("notice", "note"),
+    outcomes.SEVERITY_ERROR: ("error", "error"),
+    outcomes.SEVERITY_WARNING: ("warning", "warning"),
+    outcomes.SEVERITY_INFO: ("notice", "note"),
 }
 _LOCATION_IN_TEXT = re.compile(r"([^\s'\"():,]+\.pyi?):(\d+)")
 
@@ -49,7 +49,7 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
     """A check's (or trace's) findings with their source locations; a failed run is one error annotation."""
     if isinstance(report, Failure):
         file, line = _location(report.error.location if report.error else None, root)
-        return [Annotation(report.kind or "error", schema.SEVERITY_ERROR, None, report.message, file, line)]
+        return [Annotation(report.kind or "error", outcomes.SEVERITY_ERROR, None, report.message, file, line)]
     located = {result.name: result.error.location for result in getattr(report, "resolutions", ())
                if result.error is not None and result.error.location}
     # The source files the report itself knows (a trace's trigger lines, check's exceptions),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.render.markdown import cell, code, details, fenced, inline_html, ms, table
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def render_diff_failure(message: str, fmt: str) -> str | None:
 
     if not formats.renders_failure_of(fmt, "diff"):
         return None
-    return render(Failure("diff", "", "usage", message, schema.EXIT_USAGE), fmt)
+    return render(Failure("diff", "", "usage", message, outcomes.EXIT_USAGE), fmt)
 
 
 def _count_change(change: SubjectChange) -> str:
@@ -67,7 +67,7 @@ def _unguarded(diff: Diff) -> str:
     """Without --fail-on a diff exits 0 whatever it found: say so when it found something that
     --fail-on new-errors would fail on, so that 'ok' is not read as 'nothing broke'."""
     failing = sum(1 for change in diff.subjects if change.newly_failing)
-    errors = sum(1 for finding in diff.new_findings if finding.severity == schema.SEVERITY_ERROR)
+    errors = sum(1 for finding in diff.new_findings if finding.severity == outcomes.SEVERITY_ERROR)
     facts = [f"{failing} name(s) now fail"] if failing else []
     facts += [f"{errors} new error finding(s)"] if errors else []
     facts = (["the new run failed"] if diff.new_run_error else []) + facts

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from aoinspect import rules, schema
+from aoinspect import outcomes, rules
 from aoinspect.models import CheckReport, Failure
 from aoinspect.render import escape
 
@@ -34,7 +34,7 @@ def render_junit(report: Report, options: RenderOptions) -> str:
     for rule in rules:
         for subject in subjects if rule in _PER_NAME else [None]:
             found = [f for f in report.findings if f.rule == rule and (f.name == subject or rule not in _PER_NAME)]
-            found = [f for f in found if f.severity != schema.SEVERITY_INFO]
+            found = [f for f in found if f.severity != outcomes.SEVERITY_INFO]
             if (rule, subject) in seen:
                 continue
             seen.add((rule, subject))

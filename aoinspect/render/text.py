@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from aoinspect import schema
+from aoinspect import models, outcomes
 from aoinspect.models import (
     CheckReport,
     Failure,
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
 
 _COLORS = {"ok": "32", "bad": "31", "warn": "33", "dim": "2", "bold": "1"}
-_SEVERITY_STYLE = {schema.SEVERITY_ERROR: "bad", schema.SEVERITY_WARNING: "warn", schema.SEVERITY_INFO: "ok"}
+_SEVERITY_STYLE = {outcomes.SEVERITY_ERROR: "bad", outcomes.SEVERITY_WARNING: "warn", outcomes.SEVERITY_INFO: "ok"}
 
 
 def render_text(report: Report, options: RenderOptions) -> str:
@@ -180,13 +180,13 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         facts.append(paint("ok", "ok"))
         if result.already_loaded:
             facts.append("already loaded by import")
-        facts.append(schema.MECHANISM_LABELS[result.mechanism])
+        facts.append(models.MECHANISM_LABELS[result.mechanism])
         if result.cached is not None:
             facts.append("cached" if result.cached else paint("not cached", "warn"))
     else:
         facts.append(paint("failed", "bad"))
         if result.via_getattr:
-            facts.append(schema.MECHANISM_LABELS[result.mechanism])
+            facts.append(models.MECHANISM_LABELS[result.mechanism])
     facts.append(counted(len(result.materialized), "module"))
     timing = f"{result.elapsed_ms:.1f} ms"
     if result.repeats > 1:
@@ -210,7 +210,7 @@ def _resolution(package: str, result: Resolution, paint: _Painter, options: Rend
         lines.append("  " + paint("differs between repeats: " + ", ".join(result.unstable), "warn"))
     if len(result.steps) > 1:
         for step in result.steps:
-            how = schema.MECHANISM_LABELS[step.mechanism]
+            how = models.MECHANISM_LABELS[step.mechanism]
             lines.append(
                 f"  step .{step.name}: {how}, {counted(len(step.materialized), 'module')}, "
                 f"{step.elapsed_ms:.1f} ms"
@@ -290,8 +290,8 @@ NOTHING_DECLARED = (
 
 
 def _check(report: CheckReport, paint: _Painter, options: RenderOptions) -> str:
-    errors = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_ERROR)
-    warnings = sum(1 for finding in report.findings if finding.severity == schema.SEVERITY_WARNING)
+    errors = sum(1 for finding in report.findings if finding.severity == outcomes.SEVERITY_ERROR)
+    warnings = sum(1 for finding in report.findings if finding.severity == outcomes.SEVERITY_WARNING)
     lazy = sum(1 for name in report.names if not name.loaded_at_import)
     lines = [
         f"check {report.package}: {counted(len(report.names), 'declared name')} ({lazy} lazy), "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.rules.base import CheckContext, Example, Rule
 from aoinspect.rules.contracts import BASELINE, BUDGET_EXCEEDED, FORBIDDEN_IMPORT, NEW_IMPORT, THREAD_UNSAFE
 from aoinspect.rules.introspection import (
@@ -74,7 +74,7 @@ __all__ = [
 
 def exit_note(rule: Rule) -> str:
     """`` (exit 3)`` for a rule whose findings set an exit code of their own, else nothing."""
-    return f" (exit {rule.exit_code})" if rule.exit_code != schema.EXIT_FINDINGS else ""
+    return f" (exit {rule.exit_code})" if rule.exit_code != outcomes.EXIT_FINDINGS else ""
 
 
 def ignored_rules(values: Iterable[str]) -> tuple[str, ...]:
@@ -91,7 +91,7 @@ def help_table(presets: bool = False) -> str:
     width = max(len(rule.id) for rule in RULES)
     lines = ["Rules (errors fail the run; warnings too with --strict):"]
     for rule in RULES:
-        note = "" if rule.severity == schema.SEVERITY_ERROR else f"({rule.severity}) "
+        note = "" if rule.severity == outcomes.SEVERITY_ERROR else f"({rule.severity}) "
         lines.append(f"  {rule.id.ljust(width)}  {note}{rule.summary}{exit_note(rule)}")
     if presets:
         lines.append("Presets of --ignore:")

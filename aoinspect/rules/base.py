@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.models import Finding
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Rule:
     plan: Callable[[Rule, CheckContext, Plan], Any] | None = None
     enabled: Callable[[CheckOptions], bool] = lambda options: True
     per_name: bool = False  # judges one name at a time (JUnit: a test case per name)
-    exit_code: int = schema.EXIT_FINDINGS
+    exit_code: int = outcomes.EXIT_FINDINGS
     option: str | None = None  # the option that turns it on, for CI contracts
     whole_package: bool = False  # its probes load every lazy name at once (--ignore whole-package skips them)
 

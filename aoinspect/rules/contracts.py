@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aoinspect import baseline, schema
+from aoinspect import baseline, outcomes
 from aoinspect.child import protocol
 from aoinspect.models import Finding, import_chain
 from aoinspect.patterns import matches
@@ -57,7 +57,7 @@ def _forbidden_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 FORBIDDEN_IMPORT = Rule(
-    "forbidden-import", schema.SEVERITY_ERROR, "`--forbid` / `--forbid-on` matched a loaded module",
+    "forbidden-import", outcomes.SEVERITY_ERROR, "`--forbid` / `--forbid-on` matched a loaded module",
     "import the module lazily, where it is used (the chain shows who imports it)",
     find=_forbidden_import, enabled=lambda options: bool(options.forbid or options.forbid_on), per_name=True,
     option="--forbid, --forbid-on",
@@ -122,7 +122,7 @@ def _budget_exceeded(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 BUDGET_EXCEEDED = Rule(
-    "budget-exceeded", schema.SEVERITY_ERROR, "`--max-modules` / `--max-import-ms` exceeded",
+    "budget-exceeded", outcomes.SEVERITY_ERROR, "`--max-modules` / `--max-import-ms` exceeded",
     "load less at that step, or raise the budget on purpose",
     find=_budget_exceeded, enabled=lambda options: bool(options.max_modules or options.max_import_ms),
     per_name=True, option="--max-modules, --max-import-ms",
@@ -203,7 +203,7 @@ def _new_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 NEW_IMPORT = Rule(
-    "new-import", schema.SEVERITY_ERROR, "a module the `--baseline` did not have",
+    "new-import", outcomes.SEVERITY_ERROR, "a module the `--baseline` did not have",
     "drop the new import, or record it with `--update-baseline`",
     find=_new_import, enabled=lambda options: bool(options.baseline), per_name=True, option="--baseline",
     what="With `--baseline FILE` (written by `aoinspect snapshot` or `check --update-baseline`), compares what "
@@ -231,7 +231,7 @@ def _baseline_notes(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 BASELINE = Rule(
-    "baseline", schema.SEVERITY_INFO, "modules gone since the baseline, names it lacks, updates",
+    "baseline", outcomes.SEVERITY_INFO, "modules gone since the baseline, names it lacks, updates",
     "nothing to fix: `--update-baseline` records the change",
     find=_baseline_notes, enabled=lambda options: bool(options.baseline), option="--baseline",
     what="With `--baseline FILE`, notes what is not a regression: modules that `import PKG` or a lazy name no "
@@ -287,7 +287,7 @@ def _thread_unsafe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 THREAD_UNSAFE = Rule(
-    "thread-unsafe", schema.SEVERITY_ERROR, "`--threads`: an access raised, or threads got different objects",
+    "thread-unsafe", outcomes.SEVERITY_ERROR, "`--threads`: an access raised, or threads got different objects",
     "guard the first access with a lock, or import under the import lock (`importlib.import_module`)",
     find=_thread_unsafe, plan=_plan_races, enabled=lambda options: options.threads > 0, per_name=True,
     option="--threads",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aoinspect import DOCS_URL, schema
+from aoinspect import DOCS_URL, outcomes
 from aoinspect.rules import RULES, exit_note
 from aoinspect.rules.base import plain
 
@@ -33,9 +33,9 @@ def _sentence(text: str) -> str:
 
 
 def _severity(rule: Rule) -> str:
-    if rule.severity == schema.SEVERITY_INFO:
+    if rule.severity == outcomes.SEVERITY_INFO:
         return "**Severity:** info, which never fails a run"
-    if rule.severity == schema.SEVERITY_WARNING:
+    if rule.severity == outcomes.SEVERITY_WARNING:
         return "**Severity:** warning, which fails `check` only with `--strict`"
     return f"**Severity:** error, which fails `check` (exit {rule.exit_code})"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from aoinspect import schema
+from aoinspect import outcomes
 from aoinspect.child import protocol
 from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
@@ -93,7 +93,7 @@ def _dir_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 DIR_LOADS = Rule(
-    "dir-loads", schema.SEVERITY_WARNING, "`dir(PKG)` imports or raises",
+    "dir-loads", outcomes.SEVERITY_WARNING, "`dir(PKG)` imports or raises",
     "make `__dir__` return the names without importing anything (from `__all__` or a static list)",
     find=_dir_loads, plan=section_plan(protocol.MODE_DIR, wire.DirSection, "running dir({package})"),
     what="Calls `dir(PKG)` in a fresh interpreter after `import PKG` and reports the modules it imported (with the "
@@ -142,7 +142,7 @@ def _dunder_probe(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 DUNDER_PROBE = Rule(
-    "dunder-probe", schema.SEVERITY_ERROR,
+    "dunder-probe", outcomes.SEVERITY_ERROR,
     "`hasattr(PKG, NAME)` for a name tools probe (`__wrapped__`, ...) raises or imports",
     "make `__getattr__` raise `AttributeError` for names it does not serve before importing anything",
     find=_dunder_probe,
@@ -200,7 +200,7 @@ def _getmodule_loads(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 GETMODULE_LOADS = Rule(
-    "getmodule-loads", schema.SEVERITY_ERROR,
+    "getmodule-loads", outcomes.SEVERITY_ERROR,
     "`inspect.getmodule`'s walk of `sys.modules` imports or raises",
     "keep `LazyLoader` modules and proxies out of `sys.modules` until first use (serve them from a module "
     "`__getattr__`), and let `__file__` be read without loading anything",
@@ -329,7 +329,7 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
                                          f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
                                          "reaches it by no path, lazy or not. Fix: define it at module level if it "
                                          "must pickle; a stand-in for a missing optional dependency can be left "
-                                         "as it is.", schema.SEVERITY_WARNING)
+                                         "as it is.", outcomes.SEVERITY_WARNING)
                 continue
             path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
             leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
@@ -353,7 +353,7 @@ def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 PICKLE_ROUNDTRIP = Rule(
-    "pickle-roundtrip", schema.SEVERITY_ERROR,
+    "pickle-roundtrip", outcomes.SEVERITY_ERROR,
     "a lazy class or function does not round-trip through pickle",
     "set `__module__` and `__qualname__` of the class or function to where it is defined or to its public path "
     "(`PKG.NAME`), or import it from there",
@@ -433,7 +433,7 @@ COMPLETION_RAISES_FIX = (
 )
 
 COMPLETION_LOADS = Rule(
-    "completion-loads", schema.SEVERITY_INFO, "what pressing TAB after `PKG.` loads",
+    "completion-loads", outcomes.SEVERITY_INFO, "what pressing TAB after `PKG.` loads",
     "nothing, unless it is slow: completion looks up every name `dir(PKG)` lists; keep what those names import "
     "cheap, or list fewer of them",
     find=_completion_loads, whole_package=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from aoinspect import schema
+from aoinspect import models, outcomes
 from aoinspect.child import protocol
 from aoinspect.errors import PackageImportFailed, ProbeFailed
 from aoinspect.models import Finding
@@ -37,7 +37,7 @@ def _where(location: str | None) -> str:
 # --- import-failed and probe-failed: raised by the engine and by the rules below ----------------
 
 IMPORT_FAILED = Rule(
-    PackageImportFailed.kind, schema.SEVERITY_ERROR, "PKG cannot be imported",
+    PackageImportFailed.kind, outcomes.SEVERITY_ERROR, "PKG cannot be imported",
     "make `import PKG` work in a fresh interpreter; the message says what it raised",
     what="`check` starts by importing PKG in a fresh interpreter, as `python -c \"import PKG\"` would. When that "
          "import raises, or PKG cannot be found, nothing else can be measured: `check` reports this one finding, "
@@ -80,7 +80,7 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 PROBE_FAILED = Rule(
-    ProbeFailed.kind, schema.SEVERITY_ERROR, "a probe timed out or crashed",
+    ProbeFailed.kind, outcomes.SEVERITY_ERROR, "a probe timed out or crashed",
     "look at what the access does in a fresh interpreter: it hung, crashed or exited",
     what="Every measurement runs in a fresh child interpreter under a deadline (`--timeout`, 60 s by default; the "
          "probes that load the whole package get the larger of `--timeout` and 3 x what `import PKG` and every lazy "
@@ -203,17 +203,17 @@ def _invalid_all(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     if declared.duplicates:
         duplicates = [repr(name) for name in dict.fromkeys(declared.duplicates)]
         yield rule.finding(None, f"{package}.__all__ lists {len(duplicates)} name(s) more than once: "
-                                 f"{shown(duplicates)}.", schema.SEVERITY_WARNING)
+                                 f"{shown(duplicates)}.", outcomes.SEVERITY_WARNING)
     odd = [repr(name) for name in dict.fromkeys(declared.names) if not name.isidentifier()]
     if odd:
         yield rule.finding(None, f"{package}.__all__ lists {len(odd)} name(s) that are not identifiers: "
                                  f"{shown(odd)}; 'from {package} import *' binds each under a name no code can "
                                  "use, or fails if the package cannot serve it, and type checkers and "
-                                 "documentation tools reject them.", schema.SEVERITY_WARNING)
+                                 "documentation tools reject them.", outcomes.SEVERITY_WARNING)
 
 
 INVALID_ALL = Rule(
-    "invalid-all", schema.SEVERITY_ERROR, "`__all__` is not a list of unique strings",
+    "invalid-all", outcomes.SEVERITY_ERROR, "`__all__` is not a list of unique strings",
     "make `__all__` a list or tuple of unique identifier strings", find=_invalid_all,
     what="Reads `PKG.__all__` after `import PKG`. An error when it is not a list or tuple (a set, a string, a "
          "dictionary), or when it holds items that are not strings. A warning when it lists a name more than once, "
@@ -265,7 +265,7 @@ def _declaration_mismatch(rule: Rule, context: CheckContext) -> Iterator[Finding
 
 
 DECLARATION_MISMATCH = Rule(
-    "declaration-mismatch", schema.SEVERITY_ERROR,
+    "declaration-mismatch", outcomes.SEVERITY_ERROR,
     "a lazy name in `__all__` is missing from the `TYPE_CHECKING` block or stub",
     "import each lazy name of `__all__` in the `TYPE_CHECKING` block (or stub), so type checkers see it",
     find=_declaration_mismatch,
@@ -308,7 +308,7 @@ def _missing_dir(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 MISSING_DIR = Rule(
-    "missing-dir", schema.SEVERITY_WARNING, "`dir(PKG)` does not list the lazy names",
+    "missing-dir", outcomes.SEVERITY_WARNING, "`dir(PKG)` does not list the lazy names",
     "define a module `__dir__` that returns the lazy names too", find=_missing_dir,
     what="Calls `dir(PKG)` right after `import PKG` and looks for the lazy names in it: the declared names that "
          "the import did not load (those `--names` selects) and whose access works. One finding lists those "
@@ -339,7 +339,7 @@ def _lazy_resolutions(context: CheckContext) -> Iterator[Resolution]:
 def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     # A name that only __dir__ lists, whose access raises ImportError, is an optional extra not
     # installed (ibis lists every backend it has an entry point for): one note for all of them.
-    dir_only = {name.name for name in context.names if name.declared_in == (schema.DECLARED_IN_DIR,)}
+    dir_only = {name.name for name in context.names if name.declared_in == (models.DECLARED_IN_DIR,)}
     optional = []
     for resolution in _lazy_resolutions(context):
         if resolution.error is None:
@@ -355,11 +355,11 @@ def _resolve_failed(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         said = str(first).strip().splitlines()[0] if first is not None else ""
         yield rule.finding(None, f"{len(names)} name(s) that only {context.package}.__dir__ lists raise ImportError "
                                  f"when accessed, as optional extras that are not installed do: {shown(names)} "
-                                 f"({names[0]}: {said}).", schema.SEVERITY_INFO)
+                                 f"({names[0]}: {said}).", outcomes.SEVERITY_INFO)
 
 
 RESOLVE_FAILED = Rule(
-    "resolve-failed", schema.SEVERITY_ERROR, "a declared name fails to resolve",
+    "resolve-failed", outcomes.SEVERITY_ERROR, "a declared name fails to resolve",
     "make the access work, or stop declaring the name", find=_resolve_failed, per_name=True,
     what="Accesses each lazy name (`PKG.NAME`, a declared name that `import PKG` did not load) in a fresh "
          "interpreter after `import PKG`, and reports each access that raised, with the exception and where it was "
@@ -404,7 +404,7 @@ def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 NOT_CACHED = Rule(
-    "not-cached", schema.SEVERITY_WARNING, "a second access calls `__getattr__` again",
+    "not-cached", outcomes.SEVERITY_WARNING, "a second access calls `__getattr__` again",
     "store the value in the module's globals on first access", find=_not_cached, per_name=True,
     what="After the first access of each lazy name, accesses it again and judges what that costs: it is cached "
          "when it asks the import system for nothing (no `import` statement, no `importlib.import_module` call, "
@@ -438,7 +438,7 @@ def _second_access_fails(rule: Rule, context: CheckContext) -> Iterator[Finding]
 
 
 SECOND_ACCESS_FAILS = Rule(
-    "second-access-fails", schema.SEVERITY_ERROR, "a lazy name works once, then raises",
+    "second-access-fails", outcomes.SEVERITY_ERROR, "a lazy name works once, then raises",
     "serve the name on every access: store the value in the module's globals on first access, and do not drop "
     "the entry that serves it", find=_second_access_fails, per_name=True,
     what="After the first access of each lazy name worked, accesses it again in the same interpreter and reports "
@@ -504,7 +504,7 @@ def _unknown_accepted(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 UNKNOWN_ACCEPTED = Rule(
-    "unknown-accepted", schema.SEVERITY_ERROR, "an unknown name returns a value",
+    "unknown-accepted", outcomes.SEVERITY_ERROR, "an unknown name returns a value",
     "raise `AttributeError` from `__getattr__` for names it does not serve",
     find=_unknown_accepted, plan=_plan_unknown,
     what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
@@ -533,7 +533,7 @@ def _wrong_exception(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 WRONG_EXCEPTION = Rule(
-    "wrong-exception", schema.SEVERITY_ERROR, "an unknown name raises something other than `AttributeError`",
+    "wrong-exception", outcomes.SEVERITY_ERROR, "an unknown name raises something other than `AttributeError`",
     "raise `AttributeError` from `__getattr__` for names it does not serve",
     find=_wrong_exception, plan=_plan_unknown,
     what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
@@ -576,7 +576,7 @@ def _rejection_side_effect(rule: Rule, context: CheckContext) -> Iterator[Findin
 
 
 REJECTION_SIDE_EFFECT = Rule(
-    "rejection-side-effect", schema.SEVERITY_ERROR, "looking up an unknown name imports modules",
+    "rejection-side-effect", outcomes.SEVERITY_ERROR, "looking up an unknown name imports modules",
     "decide whether `__getattr__` serves a name before importing anything",
     find=_rejection_side_effect, plan=_plan_unknown,
     what=f"Looks up a name the package does not declare, `PKG.{UNKNOWN_NAME}`, in a fresh interpreter after "
@@ -644,7 +644,7 @@ def _star_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 STAR_IMPORT = Rule(
-    "star-import", schema.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
+    "star-import", outcomes.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of `__all__`, or accept that a star import loads them",
     find=_star_import, whole_package=True,
     plan=whole_package_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
@@ -695,7 +695,7 @@ def _eager_import(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 EAGER_IMPORT = Rule(
-    "eager-import", schema.SEVERITY_ERROR, "a lazy name is already loaded by `import PKG`",
+    "eager-import", outcomes.SEVERITY_ERROR, "a lazy name is already loaded by `import PKG`",
     "remove the eager import (the chain in the message shows who imports it), or stop declaring the name lazy "
     "if the package needs it at import",
     find=_eager_import, plan=_plan_eager, per_name=True,
