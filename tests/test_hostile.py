@@ -124,6 +124,32 @@ def test_package_output_never_reaches_our_stdout(fake, fmt: str) -> None:
     assert_clean(completed)
 
 
+# A package whose warnings are shown by its own showwarning, which writes to descriptor 1 at import
+# and in an access (import-time warnings are shown as under a bare interpreter now: issue 22).
+LOUD_WARNINGS = """
+import os, sys, warnings
+
+
+def _show(message, category, filename, lineno, file=None, line=None):
+    os.write(1, b'{"schema": 3, "forged": "by a warning"}\\n')
+
+
+warnings.showwarning = _show
+warnings.warn("old", DeprecationWarning, stacklevel=2)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_package_whose_warnings_write_to_stdout_never_reaches_ours(fake, fmt: str) -> None:
+    fake.write(with_beta("import warnings\nwarnings.warn('in an access', UserWarning)\n", init_extra=LOUD_WARNINGS))
+    completed = console_script(fake, "-p", "pkg", "resolve", "beta", "--format", fmt)
+    assert completed.returncode == 0, completed.stderr
+    assert b"forged" not in completed.stdout
+    if fmt == "json":
+        assert [entry["ok"] for entry in one_json_document(completed.stdout)["results"]] == [True]
+    assert_clean(completed)
+
+
 # --- exits and crashes ---------------------------------------------------------------------------
 
 

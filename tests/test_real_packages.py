@@ -127,6 +127,23 @@ def test_langchain_community_subpackages_are_lazy_packages() -> None:
 
 
 @pytest.mark.heavy
+def test_langchain_community_import_loads_what_a_bare_interpreter_loads() -> None:
+    """langchain-community warns at import ("being sunset", a DeprecationWarning attributed to
+    ``__main__``): a bare interpreter shows it, which loads linecache, tokenize and more. The
+    probe shows it too, and its module set is the bare one (issue 22: 105 against 108 before)."""
+    needs("langchain_community")
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys; before = set(sys.modules); import langchain_community; "
+                               "print(*sorted(set(sys.modules) - before))"],
+        capture_output=True, text=True, check=True,
+    )
+    assert "being sunset" in bare.stderr
+    imported = list_names(SETTINGS, "langchain_community").imported
+    assert set(imported.module_names) == set(bare.stdout.split())
+    assert any("sunset" in shown.message for shown in imported.warnings)
+
+
+@pytest.mark.heavy
 def test_torch_checks_without_false_errors_and_reports_its_dead_lazy_entry() -> None:
     needs("torch")
     report = check_package(SETTINGS, "torch")
