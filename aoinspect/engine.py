@@ -423,15 +423,20 @@ def check_package(
         with open_session(settings, validate_package(package), hooks=hooks) as session:
             report = _check(session, package, options, recorded, kept)
         if options.recursive:
-            report = _with_subpackages(settings, report, options)
+            report = _with_subpackages(settings, report, options, hooks)
         return _with_distributions(report, index)
 
 
-def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: CheckOptions) -> CheckReport:
+def _with_subpackages(
+    settings: ProbeSettings, report: CheckReport, options: CheckOptions, hooks: SessionHooks | None = None,
+) -> CheckReport:
     """The report with each lazy subpackage of the package checked too, one level down, in a
     session of its own: its names, results and findings prefixed by the subpackage (``llms.OpenAI``
     is what ``PKG.llms.OpenAI`` is reached by), its notes too. The contracts about the package
-    itself (a baseline, budgets, --forbid-on, --names) stay the package's."""
+    itself (a baseline, budgets, --forbid-on, --names) stay the package's. A subpackage that
+    cannot be imported is the package's name failing to resolve (exit 1), not the package failing
+    to import (exit 3); why a subpackage's results were measured again is kept when the package's
+    were all read from the cache."""
     file = report.file
     if file is None or not os.path.basename(file).startswith("__init__."):
         return report
@@ -439,8 +444,9 @@ def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: Che
                           update_baseline=False, names=(), recursive=False)
     names, resolutions, findings = list(report.names), list(report.resolutions), list(report.findings)
     notes, rules_run = list(report.notes), list(report.rules)
+    isolation = report.isolation
     for sub in lazy_subpackages([os.path.dirname(file)]):
-        with open_session(settings, f"{report.package}.{sub}") as session:
+        with open_session(settings, f"{report.package}.{sub}", hooks=hooks) as session:
             checked = _check(session, f"{report.package}.{sub}", sub_options, None)
 
         def prefixed(name: str | None, sub: str = sub) -> str:
@@ -448,12 +454,22 @@ def _with_subpackages(settings: ProbeSettings, report: CheckReport, options: Che
 
         names.extend(replace(name, name=prefixed(name.name)) for name in checked.names)
         resolutions.extend(replace(result, name=prefixed(result.name)) for result in checked.resolutions)
-        findings.extend(replace(finding, name=prefixed(finding.name)) for finding in checked.findings)
+        for finding in checked.findings:
+            if finding.rule == rules.IMPORT_FAILED.id:
+                if any(known.rule == rules.RESOLVE_FAILED.id and known.name == sub for known in findings):
+                    continue  # the package's own resolve-failed for this name says it already
+                findings.append(rules.RESOLVE_FAILED.finding(
+                    sub, f"{report.package}.{sub} is a lazy subpackage that cannot be imported: {finding.message}"))
+            else:
+                findings.append(replace(finding, name=prefixed(finding.name)))
         notes.extend(f"{sub}: {note}" for note in checked.notes)
         rules_run.extend(rule for rule in checked.rules if rule not in rules_run)
+        if isolation is not None and isolation.cache_miss is None and checked.isolation is not None \
+                and checked.isolation.cache_miss is not None:
+            isolation = replace(isolation, cache_miss=f"{sub}: {checked.isolation.cache_miss}")
     findings.sort(key=_finding_order)
     return replace(report, names=tuple(names), resolutions=tuple(resolutions), findings=tuple(findings),
-                   notes=tuple(notes), rules=tuple(rules_run))
+                   notes=tuple(notes), rules=tuple(rules_run), isolation=isolation)
 
 
 def _finding_order(finding: Finding) -> tuple[int, str, str]:

@@ -271,3 +271,18 @@ def test_annotations_of_declaration_findings_point_at_the_declaring_line() -> No
     # plotting is served and fails inside: the failing line is where to look.
     assert lines["plotting"] == ("pkg/plotting.py", 1)
     assert lines["stats"] == ("pkg/__init__.py", 14)
+
+
+def test_a_lazy_subpackage_that_cannot_be_imported_fails_as_a_name_not_as_the_package(invoke, fake) -> None:  # type: ignore[no-untyped-def]
+    """Exit 3 means the package checked could not be imported; a subpackage of it that cannot be
+    is one of its names failing (exit 1), reported once, with what its import raised."""
+    fake.write({**packages.LAZY_SUBPACKAGES,
+                "community/broken/__init__.py": "import nonexistent_dependency_q\n" + textwrap.dedent(
+                    packages._LAZY_SUBPACKAGE.format(name="Broken"))})
+    result = invoke("-p", "community", "check", "--recursive", "--format", "json")
+    doc = document(result)
+    broken = [f for f in doc["findings"] if f["name"] == "broken"]
+    assert [(f["rule"], f["severity"]) for f in broken] == [("resolve-failed", "error")]
+    assert "nonexistent_dependency_q" in broken[0]["message"]
+    assert not any(f["rule"] == "import-failed" for f in doc["findings"])
+    assert result.exit_code == 1
