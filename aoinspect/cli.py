@@ -591,8 +591,8 @@ def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail
     """Compare two JSON reports of the same command, OLD.json and NEW.json: modules added and
     removed for `import PKG` and per NAME, time and module-count changes, new and resolved findings.
 
-    Reports come from `aoinspect resolve|check|list|snapshot --format json`, e.g. on the base and
-    the head of a pull request.
+    Reports come from `aoinspect resolve|check|list|snapshot|trace --format json`, e.g. on the base
+    and the head of a pull request.
     """
     from aoinspect.diff import compare, read_report
     from aoinspect.render import render

@@ -405,7 +405,7 @@ def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     assert "aoinspect.probing.hooks" in imported  # the measurement works
-    assert not imported & {"aoinspect.child.protocol", "aoinspect.cache", "aoinspect.probing.runner",
+    assert not imported & {"aoinspect.child.protocol", "aoinspect.probing.cache", "aoinspect.probing.runner",
                            "aoinspect.child", "aoinspect.probing.session"}
 
 

@@ -226,10 +226,21 @@ def test_text_output_and_exit_code(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert "pkg.alpha: 4 modules" in lines
     assert "  + scipy" in lines and "  - json" in lines
-    assert "pkg.beta: 1 modules, 0.50 -> 1.40 ms (x2.80)" in lines
-    assert "pkg.gamma: new, 1 modules" in lines
+    assert "pkg.beta: 1 module, 0.50 -> 1.40 ms (x2.80)" in lines
+    assert "pkg.gamma: new, 1 module" in lines
     assert lines[-1] == "FAILED --fail-on added:scipy: pkg.alpha adds scipy"
     assert run(old, new).exit_code == 0
+
+
+def test_a_name_gone_is_named_by_the_package_that_had_it(tmp_path: Path) -> None:
+    """Two reports of different packages: a name only the old one had is the old package's."""
+    other = documents.resolve_document()
+    other["package"] = "qkg"
+    old = write(tmp_path / "old.json", documents.resolve_document())
+    new = write(tmp_path / "new.json", {**other, "results": other["results"][:1]})
+    lines = run(old, new).stdout.splitlines()
+    assert any(line.startswith("pkg.beta: gone (had 1 module)") for line in lines), lines
+    assert not any(line.startswith("qkg.beta") for line in lines), lines
 
 
 def test_json_output(tmp_path: Path) -> None:

@@ -187,6 +187,8 @@ def test_the_import_s_warning_is_reported_where_python_c_shows_it(fake, invoke) 
     ]
     text = invoke("-p", "warnpkg", "check").stdout
     assert "  shown at import (on stderr): DeprecationWarning: old (<string>:1)" in text.splitlines()
+    markdown = invoke("-p", "warnpkg", "check", "--format", "markdown").stdout
+    assert "- DeprecationWarning: old (`<string>:1`)" in markdown.splitlines()
 
 
 @pytest.mark.probe

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from aoinspect import outcomes
 from aoinspect.render.markdown import cell, code, details, fenced, inline_html, ms, table
+from aoinspect.render.text import counted
 
 if TYPE_CHECKING:
     from aoinspect.diff import Diff, SubjectChange
@@ -38,12 +39,18 @@ def render_diff_failure(message: str, fmt: str) -> str | None:
 def _count_change(change: SubjectChange) -> str:
     before, after = change.modules_before, change.modules_after
     if before is None:
-        return f"new, {after} modules"
+        return f"new, {counted(after or 0, 'module')}"
     if after is None:
-        return f"gone (had {before} modules)"
+        return f"gone (had {counted(before, 'module')})"
     if before == after:
-        return f"{after} modules"
-    return f"{before} -> {after} modules ({after - before:+d})"
+        return counted(after, "module")
+    return f"{before} -> {counted(after, 'module')} ({after - before:+d})"
+
+
+def _label(diff: Diff, change: SubjectChange) -> str:
+    """A subject as the report that has it names it: one gone since the old report by the old
+    package (``ao.nn``), any other by the new one."""
+    return (diff.old if change.after is None else diff.new).label(change.name)
 
 
 def _time_change(change: SubjectChange) -> str | None:
@@ -96,7 +103,7 @@ def _text(diff: Diff) -> str:
             facts.append(f"now fails: {change.after.error if change.after else ''}")
         if change.newly_ok:
             facts.append("now resolves")
-        lines.append(f"{diff.new.label(change.name)}: " + ", ".join(facts))
+        lines.append(f"{_label(diff, change)}: " + ", ".join(facts))
         lines.extend(f"  + {module}" for module in change.added)
         lines.extend(f"  - {module}" for module in change.removed)
     unchanged = len(diff.subjects) - len(changed)
@@ -145,7 +152,7 @@ def _markdown(diff: Diff) -> str:
             if change.ms_before is not None or change.ms_after is not None:
                 time = f"{ms(change.ms_before)} → {ms(change.ms_after)}"
             ratio = f"x{change.ratio:.2f}" if change.ratio is not None and change.time_changed else ""
-            rows.append((code(diff.new.label(change.name)), status,
+            rows.append((code(_label(diff, change)), status,
                          f"{change.modules_before if change.modules_before is not None else '-'} → "
                          f"{change.modules_after if change.modules_after is not None else '-'}",
                          delta, str(len(change.added)), str(len(change.removed)), time, ratio))
@@ -158,7 +165,7 @@ def _markdown(diff: Diff) -> str:
         if change.added or change.removed:
             body = fenced("diff", [f"+ {module}" for module in change.added] +
                           [f"- {module}" for module in change.removed])
-            summary = f"{diff.new.label(change.name)}: +{len(change.added)} -{len(change.removed)} modules"
+            summary = f"{_label(diff, change)}: +{len(change.added)} -{len(change.removed)} modules"
             lines += [*details(inline_html(summary), body), ""]
     for title, findings in (("New findings", diff.new_findings), ("Resolved findings", diff.resolved_findings)):
         if findings:

@@ -98,8 +98,15 @@ _COMMANDS = {"ListReport": "list", "ResolveReport": "resolve", "CheckReport": "c
 
 def _import_line(package: str, imported: ImportResult) -> list[str]:
     loads = imported.materialized
-    return [f"{code('import ' + package)}: {counted(len(loads), 'module')}, {ms(total_ms(loads))} ms importing "
-            f"({ms(imported.elapsed_ms)} ms elapsed)", ""]
+    lines = [f"{code('import ' + package)}: {counted(len(loads), 'module')}, {ms(total_ms(loads))} ms importing "
+             f"({ms(imported.elapsed_ms)} ms elapsed)", ""]
+    # The warnings ``python -c "import PACKAGE"`` prints on stderr, as the text view shows them.
+    shown = [f"- {cell(warning.category)}: {cell(warning.message)}"
+             + (f" ({code(f'{warning.filename}:{warning.lineno}')})" if warning.filename is not None else "")
+             for warning in imported.warnings]
+    if shown:
+        lines += ["Shown at import (on stderr):", "", *shown, ""]
+    return lines
 
 
 def _findings(findings: Sequence[Finding]) -> list[str]:
