@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from aoinspect.cli import cli
 from tests.helpers import FakePackages
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 pytest_plugins = ["pytester"]
 # How long processes of a finished test may take to go away before they count as left behind.
 LEFTOVER_GRACE = 5.0
+
+# The property tests are properties, not benchmarks: hypothesis's 100 examples each in an ordinary
+# run; `pytest --hypothesis-profile thorough` draws ten times as many.
+settings.register_profile("thorough", max_examples=1000)
 
 
 @pytest.fixture(autouse=True)

@@ -635,6 +635,7 @@ FORGETFUL = {
 
 # librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
 # for all of them in one probe: longer than a --timeout that each access fits in.
+# 4 x 0.6 s is over the test's --timeout 2 s; each 0.6 s leaves 1.4 s for a loaded machine.
 SLOW_NAMES = ("one", "two", "three", "four")
 SLOW_STAR = {
     "slowstar/__init__.py": f"""
@@ -652,7 +653,7 @@ SLOW_STAR = {
         def __dir__():
             return [*globals(), *__all__]
     """,
-    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.9)  # a heavy module\n" for name in SLOW_NAMES},
+    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.6)  # a heavy module\n" for name in SLOW_NAMES},
 }
 
 # --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------

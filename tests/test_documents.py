@@ -180,7 +180,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                                                                                   max_size=3), max_leaves=6)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_change_to_a_document_is_read_or_refused(data: st.DataObject) -> None:
     document = data.draw(st.sampled_from([made.resolve_document, made.check_document, made.list_document,
@@ -371,8 +371,7 @@ HOSTILE_NUMBERS = (st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1
                    | st.floats(min_value=-1e12, max_value=1e12).map(repr))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_hostile_numbers_are_read_or_refused(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     """Any number of a valid document replaced by a hostile one (NaN, infinities, huge or tiny,

@@ -216,7 +216,7 @@ def test_text_output_neutralises_commands_and_stays_readable(given_text: str, pr
     assert escape.text(given_text) == printed
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(HOSTILE)
 def test_no_text_carries_a_command(text: str) -> None:
     printed = escape.text(text)
@@ -225,7 +225,7 @@ def test_no_text_carries_a_command(text: str) -> None:
     printed.encode("utf-8")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(HOSTILE, HOSTILE, HOSTILE)
 def test_command_data_and_properties_round_trip_through_the_runner(data: str, file: str, title: str) -> None:
     line = (f"::error file={escape.command_property(file)},line=3,"
@@ -241,7 +241,7 @@ def test_command_data_and_properties_round_trip_through_the_runner(data: str, fi
     assert neutral(command.data) == neutral(escape.valid_unicode(data))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(HOSTILE)
 def test_json_output_is_valid_unicode_with_the_same_data(text: str) -> None:
     assume(not re.search("[\ud800-\udbff][\udc00-\udfff]", text))  # two halves a JSON reader joins

@@ -91,6 +91,17 @@ def bare_run(python: str, env: dict[str, str], cwd: Path) -> Bare:
     return Bare(read_outcome(completed.stdout), SHOWN in at_import, completed.stdout, completed.stderr)
 
 
+# What a bare interpreter does depends on the package, the interpreter and the filters alone, not
+# on the isolation aoinspect uses: the fork and spawn cases of one combination share one bare run.
+_BARE_OUTCOMES: dict[tuple[str, int, str, str], Bare] = {}
+
+
+def shared_bare_run(python: str, env: dict[str, str], cwd: Path, key: tuple[str, int, str, str]) -> Bare:
+    if key not in _BARE_OUTCOMES:
+        _BARE_OUTCOMES[key] = bare_run(python, env, cwd)
+    return _BARE_OUTCOMES[key]
+
+
 def modules(loads: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(load["module"] for load in loads))
 
@@ -128,7 +139,7 @@ def test_resolve_and_check_load_what_a_bare_interpreter_loads(
 ) -> None:
     fake.write(warning_package(stacklevel, at))
     python, env = interpreter(tmp_path, fake.python, filters)
-    bare = bare_run(python, {**fake.env, **env}, tmp_path)
+    bare = shared_bare_run(python, {**fake.env, **env}, tmp_path, (fake.python, stacklevel, at, filters))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     common = ("--python", python, "-p", "warnpkg", "--isolation", isolation)
