@@ -235,11 +235,50 @@ depth_option = option("--depth", type=click.IntRange(min=1), default=None, metav
                         help="tree: show N levels, collapse the rest.")
 
 
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  everything asked for succeeded
+  1  a name was rejected or failed to resolve, or check found an error
+  2  usage error (including a NAME that is not a valid attribute name)
+  3  the package could not be imported
+  4  a probe failed: it timed out, crashed, or ended without reporting
+"""
+
+
 # --- the command class, failure documents -----------------------------------------------------
+
+
+def terminal_columns(fallback: int) -> int:
+    """``shutil.get_terminal_size((fallback, 24)).columns`` without importing shutil (and bz2,
+    lzma and zlib with it) at start-up: COLUMNS, else the terminal of stdout, else ``fallback``."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or fallback
+
+
+class Context(click.Context):
+    """Click's context, whose help is as wide as Click makes it, measured without shutil."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        from click import formatting
+
+        width = self.terminal_width or formatting.FORCED_WIDTH
+        if width is None:
+            width = max(min(terminal_columns(80), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
 
 class Command(click.Command):
     """A command whose usage errors name the right spelling when words are left over."""
 
+    context_class = Context
     extra_hint: Callable[[click.Context, str], str] | None = None
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -251,6 +290,14 @@ class Command(click.Command):
                 raise
             extra = exc.message.partition("(")[2].rpartition(")")[0]
             raise click.UsageError(f"{exc.message}\nHint: {hint(ctx, extra)}", ctx=ctx) from None
+
+
+def say(message: str) -> None:
+    """``aoinspect: MESSAGE`` on stderr; the message may quote the package, so no line of it may
+    start a CI runner's workflow command (aoinspect.render.escape)."""
+    from aoinspect.render.escape import message as safe
+
+    click.echo(safe(f"aoinspect: {message}"), err=True)
 
 
 def failure_document(command: str | None, package: str, fmt: str | None, kind: str, message: str,
@@ -397,13 +444,11 @@ class Invocation:
             then: Callable[[Report], None] | None = None) -> NoReturn:
         """Run the engine, render the report where it goes, and exit with its code; failures
         go to the funnel (``aoinspect.cli._Group.invoke``)."""
-        import shutil
-
         from aoinspect.render import RenderOptions, render
 
         to_terminal = self.output is None and sys.stdout.isatty()
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and to_terminal
-        width = shutil.get_terminal_size((100, 24)).columns if to_terminal else 100
+        width = terminal_columns(100) if to_terminal else 100
         options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
         try:
             report = produce(self.settings(), self.hooks)
