@@ -92,12 +92,13 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     group = ctx.command
     assert isinstance(group, _Group)
-    # Only the commands whose keys the file may hold are loaded: check's (the top level) and
-    # those with a table of their own.
+    # Only the commands whose keys the file holds are loaded: check, whose options are top-level
+    # keys too, when there is a top-level key; each command that has a table of its own.
+    sub_tables = {name for name in COMMANDS if isinstance(table.get(name), dict)}
     commands = {name: group.load(name) for name in COMMANDS
-                if name == "check" or isinstance(table.get(name), dict)}
+                if name in sub_tables or (name == "check" and len(table) > len(sub_tables))}
     global_keys = _config_keys(group)
-    top_level = {**_config_keys(commands["check"]), **global_keys}
+    top_level = {**(_config_keys(commands["check"]) if "check" in commands else {}), **global_keys}
     defaults: dict[str, Any] = {}
     per_command: dict[str, dict[str, Any]] = {name: {} for name in COMMANDS}
     for key, setting in table.items():
@@ -195,10 +196,9 @@ class _Group(click.Group):
         """The command ``name``, its module imported on first use."""
         command = self._loaded.get(name)
         if command is None:
-            import importlib
-
             module, attribute, _short_help = COMMANDS[name]
-            command = self._loaded[name] = getattr(importlib.import_module(module), attribute)
+            __import__(module)  # not importlib.import_module, which -X importtime does not see
+            command = self._loaded[name] = getattr(sys.modules[module], attribute)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
