@@ -7,8 +7,11 @@ format guessed from the extension); and ``_Group`` here is the one error funnel:
 the engine's errors, internal errors and signals each become one message and one exit code, the
 same in every command.
 
-Only Click is imported at start-up; the engine, the renderers and the tracer are imported by
-the command that needs them, so that ``aoinspect --help`` stays cheap.
+Only Click, the option objects and the format registry are imported at start-up. The commands
+live in ``aoinspect.commands`` (``package``: list, resolve, check, snapshot; ``reports``: diff,
+render, rule; ``trace``) and the group loads one only when it runs, is completed or has its keys
+in ``[tool.aoinspect]``: ``aoinspect --help`` lists them from ``COMMANDS``. The engine, the
+renderers and the tracer are imported by the command that needs them.
 """
 
 from __future__ import annotations
@@ -393,13 +396,14 @@ def _prepare_process() -> None:
 
 
 def main() -> None:
-    from aoinspect.probing.lifecycle import end_everything
-
     _prepare_process()
     try:
         cli(prog_name="aoinspect")
     except Terminated as exc:
         sys.exit(128 + exc.signum)
     finally:
-        end_everything()
+        if "aoinspect.probing.runner" in sys.modules:  # no child starts without it: else nothing to end
+            from aoinspect.probing.lifecycle import end_everything
+
+            end_everything()
 

@@ -5,8 +5,8 @@ same message in every command and each option names its ``[tool.aoinspect]`` key
 name); ``Invocation`` settles each value (command line, environment, configuration, default),
 where the report goes (``-o FILE``, its format guessed from the extension) and how a failure
 shows; ``CommandHooks`` is what a command hands the engine (a progress line, a probe started
-early). ``aoinspect.cli`` (the group, the error funnel, the package commands) and the commands
-of this package (``trace``) import it; it imports only Click and the format registry at start-up.
+early). ``aoinspect.cli`` (the group, the error funnel) and the commands of this package
+(``package``, ``reports``, ``trace``) import it; it imports only Click and the format registry at start-up.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``aoinspect trace``: run PROGRAM under the tracer and render the report to -o FILE or, once
 the program has ended, to stderr; exit with the program's code. Built from the one command path
 (``aoinspect.commands.path``): the same option types, configuration, output and error funnel as
-every command. Imports only Click at module level: ``aoinspect --help`` loads this file."""
+every command. Loaded by the group only when ``trace`` runs, is completed or is configured."""
 
 from __future__ import annotations
 
