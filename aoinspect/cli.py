@@ -1,11 +1,11 @@
 """The command line: parse options, call one engine function, render, exit with its code.
 
-One path for every command (``aoinspect.commands.path``): the options are objects (``Option``)
-that also name their ``[tool.aoinspect]`` keys, read here; ``Invocation`` settles each value
-(command line, environment, configuration, default) and where the report goes (``-o FILE``, its
-format guessed from the extension); and ``_Group`` here is the one error funnel: usage errors,
-the engine's errors, internal errors and signals each become one message and one exit code, the
-same in every command.
+One path for every command (``aoinspect.commands.path``): the options are objects (``Option``,
+in ``aoinspect.commands.options``) that also name their ``[tool.aoinspect]`` keys, read here;
+``Invocation`` settles each value (command line, environment, configuration, default) and where
+the report goes (``-o FILE``, its format guessed from the extension); and ``_Group`` here is the
+one error funnel: usage errors, the engine's errors, internal errors and signals each become one
+message and one exit code, the same in every command.
 
 Only Click, the option objects and the format registry are imported at start-up. The commands
 live in ``aoinspect.commands`` (``package``: list, resolve, check, snapshot; ``reports``: diff,
@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from aoinspect import formats, outcomes  # constants and the format registry only: cheap enough for --help
-from aoinspect.commands.path import (
+from aoinspect.commands.options import (
     DEFAULT_PACKAGE,
     EXIT_CODES_HELP,
     INVOCATION,
     Context,
-    Invocation,
     Option,
     apply_options,
-    failure_document,
     probe_options,
-    say,
 )
+
+if TYPE_CHECKING:
+    from aoinspect.commands.path import Invocation
 
 # The commands, each loaded from its module only when it runs, is completed or has its options
 # read from [tool.aoinspect]: name -> (module, attribute, the short help `aoinspect --help` shows).
@@ -258,6 +258,8 @@ class _Group(click.Group):
                 kind, exit_code, error = "internal", outcomes.EXIT_PROBE_FAILED, None
                 message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
             if invocation is None:
+                from aoinspect.commands.path import say
+
                 say(message)
                 ctx.exit(exit_code)
             invocation.fail(kind, message, exit_code, error)
@@ -295,6 +297,8 @@ def _usage_failure(exc: click.ClickException, arguments: list[str]) -> None:
         command, fmt, package = invocation.command, invocation.fmt, invocation.package
     else:
         command, fmt, package = _parsed_enough(exc, arguments)
+    from aoinspect.commands.path import failure_document
+
     document = failure_document(command, package, fmt, "usage", exc.format_message(), exc.exit_code)
     if document is not None:
         click.echo(document)

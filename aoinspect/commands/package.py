@@ -11,13 +11,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from aoinspect import formats
-from aoinspect.commands.path import (
+from aoinspect.commands.options import (
     DEFAULT_PACKAGE,
     EXIT_CODES_HELP,
     MAX_JOBS,
     MAX_REPEAT,
     Command,
-    Invocation,
     NamePattern,
     RuleId,
     apply_options,
@@ -31,6 +30,9 @@ from aoinspect.commands.path import (
     repeat_option,
     terminal_columns,
     top_option,
+)
+from aoinspect.commands.path import (
+    Invocation,
 )
 
 if TYPE_CHECKING:

@@ -11,17 +11,19 @@ from typing import Any
 import click
 
 from aoinspect import formats
-from aoinspect.commands.path import (
+from aoinspect.commands.options import (
     Command,
-    Invocation,
     RuleId,
     depth_option,
     format_option_for,
     option,
     output_option,
-    say,
     terminal_columns,
     top_option,
+)
+from aoinspect.commands.path import (
+    Invocation,
+    say,
 )
 
 

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aoinspect.commands.path import (
+from aoinspect.commands.options import (
     Command,
-    Invocation,
     Seconds,
     apply_options,
     budget_options,
@@ -22,6 +21,9 @@ from aoinspect.commands.path import (
     option,
     python_option,
     top_option,
+)
+from aoinspect.commands.path import (
+    Invocation,
 )
 
 if TYPE_CHECKING:
