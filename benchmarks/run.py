@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--repeat N] [--only TEXT ...] [--real-repeat N] [--real PKG ...] [--no-real]
 
-Start-up alone (the three start-up rows and their floor): --only "aoinspect --" --only "resolve" --no-real
+Start-up alone (the four start-up rows and their floors): --only "aoinspect --" --only "resolve" --no-real
 
 Every command runs N times, interleaved with the commands it is compared with, so that a
 noisy, shared machine slows all of them alike; the table shows medians and their ratios.
@@ -39,6 +39,31 @@ atexit.register(lambda: sys.stderr.write("\\nmaxrss %d\\n" % resource.getrusage(
 sys.argv = ["aoinspect", *sys.argv[1:]]
 from aoinspect.cli import main
 main()
+"""
+
+# What any Click program pays for its --help (option objects, gettext, textwrap): the floor of
+# `aoinspect --help`, which imports none of its commands.
+BARE_CLICK_GROUP = """
+import click
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog="Exit codes: 0 1 2 3 4")
+@click.option("-p", "--package", metavar="PKG", help="Importable package or module to inspect.")
+@click.option("--python", metavar="PATH", help="Run every probe with this interpreter.")
+@click.option("--format", type=click.Choice(["text", "json", "markdown", "html"]), help="Output format.")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Time limit for each probe.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), metavar="N", help="Probes to run at once.")
+@click.option("--cache-dir", metavar="DIR", help="Keep results in DIR.")
+@click.option("--no-cache", is_flag=True, help="Measure everything again and keep nothing.")
+@click.option("--isolation", type=click.Choice(["auto", "fork", "fork-each", "spawn"]), help="How probes run.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks.")
+@click.option("--config", type=click.Path(dir_okay=False), metavar="FILE", help="Read FILE.")
+@click.version_option("0")
+def group(**_options):
+    \"\"\"Show what importing a lazy package, and each attribute access, actually loads.\"\"\"
+
+for name in ("check", "diff", "list", "render", "resolve", "rule", "snapshot", "trace"):
+    group.add_command(click.Command(name, help=f"The {name} command, in a sentence of a few words."))
+group()
 """
 
 EAGER_MODULES = 300
@@ -276,6 +301,13 @@ def main() -> None:
         click_start = Case("aoinspect --help", [*tool, "--help"], [[python, "-c", "import click"]],
                            'python -c "import click"', "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
                            runs_per_round=5)
+        # Click's own floor for a help page: a bare group of the same shape (nine options, eight
+        # commands), imported as a module so that its bytecode is cached like aoinspect's.
+        (workdir / "bare_click_group.py").write_text(BARE_CLICK_GROUP)
+        click_help = Case("aoinspect --help, against a bare Click group's --help", [*tool, "--help"],
+                          [[python, "-c", "import sys; sys.argv[1:] = ['--help']; import bare_click_group"]],
+                          "a bare Click group's --help", "<= 1.05x", lambda ours, theirs: ours / theirs <= 1.05,
+                          [], [], runs_per_round=5)
         version = Case("aoinspect --version", [*tool, "--version"], [[python, "-c", "import click"]],
                        'python -c "import click"', "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
                        runs_per_round=5)
@@ -298,7 +330,7 @@ def main() -> None:
             "the same program, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
             reports_its_time=True,
         )
-        cases += [resolve, resolve_warm, click_start, version, instrumentation, traced]
+        cases += [resolve, resolve_warm, click_start, click_help, version, instrumentation, traced]
         if arguments.only:
             cases = [case for case in cases
                      if any(text in case.label for text in arguments.only) or case is click_start]

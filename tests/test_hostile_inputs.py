@@ -315,7 +315,7 @@ def test_jobs_and_threads_are_bounded(invoke, tmp_path: Path, monkeypatch: pytes
                                       option: str, key: str, command: str, where: str) -> None:
     """``threads = 100000000`` ran for a minute and ended with exit 4 under a 2 GiB limit: a usage
     error instead, before any probe, naming the bound (MAX_JOBS)."""
-    from aoinspect.commands.path import MAX_JOBS
+    from aoinspect.commands.options import MAX_JOBS
 
     monkeypatch.chdir(tmp_path)
     if where == "pyproject":

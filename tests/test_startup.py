@@ -5,8 +5,12 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Modules that only the work of a command needs; --help and --version must not load them.
 # (Click itself loads ast and inspect; importlib_metadata, for --version, loads tempfile.)
@@ -78,3 +82,59 @@ def test_trace_imports_neither_the_engine_nor_the_rules() -> None:
     modules = imported_modules("trace", "--", "-c", "pass")
     assert "aoinspect.tracing.run" in modules  # the measurement works
     assert not modules & {"aoinspect.engine", "aoinspect.rules", "aoinspect.probing.session", "aoinspect.declarations"}
+
+
+COMMAND_MODULES = {"aoinspect.commands.package", "aoinspect.commands.reports", "aoinspect.commands.trace"}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",)])
+def test_the_group_loads_no_command(args: tuple[str, ...]) -> None:
+    """The group lists its commands from a table: --help and --version import no command's
+    module (and build none of their options), nor shutil or signal."""
+    modules = imported_modules(*args)
+    assert "aoinspect.cli" in modules  # the measurement works
+    assert not modules & COMMAND_MODULES
+    assert not modules & {"shutil", "signal"}
+
+
+@pytest.mark.parametrize(("args", "loaded"), [
+    (("resolve", "--help"), "aoinspect.commands.package"),
+    (("diff", "--help"), "aoinspect.commands.reports"),
+    (("trace", "--help"), "aoinspect.commands.trace"),
+])
+def test_a_command_loads_its_module_alone(args: tuple[str, ...], loaded: str) -> None:
+    modules = imported_modules(*args)
+    assert modules & COMMAND_MODULES == {loaded}
+
+
+@pytest.mark.parametrize("limit", [20, 45, 60, 74, 1000])
+def test_the_short_help_table_equals_the_commands(limit: int) -> None:
+    """``aoinspect --help`` shows each command's short help from ``COMMANDS``, not from the
+    command: the table must say what the loaded command would, at every width."""
+    import click
+
+    from aoinspect.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    loaded = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+    assert set(loaded) == set(COMMANDS) and None not in loaded.values()
+    for name, command in loaded.items():
+        assert command is not None and command.name == name
+        table = click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit)
+        assert table == command.get_short_help_str(limit), name
+
+
+@pytest.mark.parametrize(("config", "loaded"), [
+    ("[tool.aoinspect.diff]\nthreshold = '50%'\n", {"aoinspect.commands.reports"}),
+    ("[tool.aoinspect]\nstrict = true\n", {"aoinspect.commands.package", "aoinspect.commands.reports"}),
+    ("[tool.other]\nkey = 1\n", {"aoinspect.commands.reports"}),
+])
+def test_the_configuration_loads_only_the_commands_it_configures(
+    tmp_path: Path, config: str, loaded: set[str]
+) -> None:
+    """[tool.aoinspect] keys are the commands' options: reading them loads the commands they
+    name (check's options are top-level keys too), and no other."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text(config, encoding="utf-8")
+    modules = imported_modules("--config", str(path), "render", "--help")
+    assert modules & COMMAND_MODULES == loaded

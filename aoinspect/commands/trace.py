@@ -1,7 +1,7 @@
 """``aoinspect trace``: run PROGRAM under the tracer and render the report to -o FILE or, once
 the program has ended, to stderr; exit with the program's code. Built from the one command path
 (``aoinspect.commands.path``): the same option types, configuration, output and error funnel as
-every command. Imports only Click at module level: ``aoinspect --help`` loads this file."""
+every command. Loaded by the group only when ``trace`` runs, is completed or is configured."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aoinspect.commands.path import (
+from aoinspect.commands.options import (
     Command,
-    Invocation,
     Seconds,
     apply_options,
     budget_options,
@@ -22,6 +21,9 @@ from aoinspect.commands.path import (
     option,
     python_option,
     top_option,
+)
+from aoinspect.commands.path import (
+    Invocation,
 )
 
 if TYPE_CHECKING:
