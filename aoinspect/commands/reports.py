@@ -55,30 +55,23 @@ Exit codes:
 """
 
 
-class _FailOn(click.ParamType):  # type: ignore[type-arg]
-    name = "condition"
+class _Parsed(click.ParamType):  # type: ignore[type-arg]
+    """A value of ``aoinspect.diff`` that its own parser reads from a word (``parse_fail_on``,
+    ``parse_threshold``); one already parsed (a default, a configured value) passes as it is.
+    The parser is imported only when a value is converted: ``diff --help`` imports no diff."""
+
+    def __init__(self, name: str, parser: str, kind: str) -> None:
+        self.name = name
+        self.parser = parser
+        self.kind = kind
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from aoinspect.diff import FailOn, parse_fail_on
+        from aoinspect import diff
 
-        if isinstance(value, FailOn):
+        if isinstance(value, getattr(diff, self.kind)):
             return value
         try:
-            return parse_fail_on(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-class _Threshold(click.ParamType):  # type: ignore[type-arg]
-    name = "threshold"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from aoinspect.diff import Threshold, parse_threshold
-
-        if isinstance(value, Threshold):
-            return value
-        try:
-            return parse_threshold(str(value))
+            return getattr(diff, self.parser)(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -88,9 +81,10 @@ class _Threshold(click.ParamType):  # type: ignore[type-arg]
 @click.argument("new", metavar="NEW.json")
 @format_option_for("diff")
 @output_option
-@option("--threshold", type=_Threshold(), default="10%,1ms", show_default=True, metavar="PCT%,MSms",
+@option("--threshold", type=_Parsed("threshold", "parse_threshold", "Threshold"), default="10%,1ms",
+         show_default=True, metavar="PCT%,MSms",
          help="Noise threshold for time changes: relative and absolute, both to be exceeded.")
-@option("--fail-on", multiple=True, metavar="CONDITION", type=_FailOn(),
+@option("--fail-on", multiple=True, metavar="CONDITION", type=_Parsed("condition", "parse_fail_on", "FailOn"),
          help="Exit 1 when CONDITION holds (see below). Repeatable.")
 @click.pass_context
 def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail_on: tuple[Any, ...],
