@@ -449,12 +449,13 @@ DECLARED_NAME = Struct("DeclaredName", [
 ], lambda v: DeclaredName(**v), "A name the package declares, and where.")
 
 
+# The two rules whose findings are the engine's errors: their ids are the errors' kinds.
+_ERROR_EXIT_CODES = {error.kind: error.exit_code for error in (PackageImportFailed, ProbeFailed)}
+
+
 def _finding_exit_code(rule: str) -> int:
     """A finding fails the run with its rule's exit code (import-failed 3, probe-failed 4, else 1)."""
-
-    # The two rules whose findings are the engine's errors: their ids are the errors' kinds.
-    exit_codes = {error.kind: error.exit_code for error in (PackageImportFailed, ProbeFailed)}
-    return exit_codes.get(rule, outcomes.EXIT_FINDINGS)
+    return _ERROR_EXIT_CODES.get(rule, outcomes.EXIT_FINDINGS)
 
 
 FINDING = Struct("Finding", [
