@@ -118,18 +118,6 @@ def guess_format(path: str) -> str | None:
     return max(matches)[1] if matches else None
 
 
-def extension(fmt: str) -> str:
-    """The extension to write ``fmt`` to (``.txt`` for formats without one of their own)."""
-    extensions = FORMATS[fmt].extensions
-    return extensions[0] if extensions else ".txt"
-
-
-def help_text(kind: str | None = None) -> str:
-    """``--format`` help: the choices (for ``kind``, or all) and what each is."""
-    names = names_for(kind) if kind else ALL
-    return "Output format: " + "; ".join(f"{name}: {FORMATS[name].help}" for name in names) + "."
-
-
 def option_help(commands: tuple[str, ...]) -> str:
     """``--format`` help for options several commands share: which command prints which format."""
     return "Output format (default: text; snapshot: json): " + "; ".join(

@@ -44,8 +44,3 @@ def render(report: Report, fmt: str, options: RenderOptions | None = None) -> st
     # Whatever the package put in its names and messages, the output carries no command to a CI
     # runner, and only valid Unicode (aoinspect.render.escape says how, format by format).
     return escape.output(fmt, renderer(report, options or RenderOptions()))
-
-
-def printable(text: str) -> str:
-    """``text`` with lone surrogates written out as ``\\udXXX`` (:func:`escape.valid_unicode`)."""
-    return escape.valid_unicode(text)
