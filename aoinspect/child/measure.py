@@ -339,6 +339,59 @@ def package_mechanism(module):
     return _hook_mechanism(hook) if hook is not None else protocol.MECHANISM_NONE
 
 
+_LAZY_MODULES_TYPES = (list, tuple, set, frozenset)
+
+
+def is_shim_proxy(namespace, value):
+    """Whether ``value``, bound in the module ``namespace``, is a PEP 810 shim's proxy: the module
+    declares ``__lazy_modules__`` and the value is an object (no module, class or function) whose
+    class intercepts attribute access, as lazy-importer's ``_Proxy`` does. Read from types and
+    class dicts only: a proxy's ``__class__`` would load it."""
+    if type(namespace.get("__lazy_modules__")) not in _LAZY_MODULES_TYPES:
+        return False
+    kind = type(value)
+    if issubclass(kind, (_ModuleType, type)) or kind is _FunctionType:
+        return False
+    # Written in Python: every builtin type (str, dict...) has a __getattribute__ slot of its own.
+    return type(_class_lookup(kind, "__getattribute__")) is _FunctionType \
+        or type(_class_lookup(kind, "__getattr__")) is _FunctionType
+
+
+def shim_proxies(module):
+    """The names of ``module``'s namespace bound to a PEP 810 shim's proxy (``is_shim_proxy``)."""
+    namespace = _namespace(module)
+    if namespace is None or type(namespace.get("__lazy_modules__")) not in _LAZY_MODULES_TYPES:
+        return []
+    return [name for name, value in list(namespace.items()) if type(name) is str and is_shim_proxy(namespace, value)]
+
+
+def _reify(holder, part, value):
+    """What ``holder.part`` is once used, for a shim's proxy: PEP 810 loads a lazy name on its
+    first use, where the shim can only load it when the proxy is used. Use it once (its own
+    ``__getattribute__`` or ``__getattr__`` loads it) and take what the shim rebound the name to,
+    or the proxy if it rebinds nothing."""
+    kind = type(value)
+    if type(_class_lookup(kind, "__getattribute__")) is _FunctionType:
+        getattr(value, "__class__")  # noqa: B009 - the proxy's own __getattribute__ loads it
+    else:
+        try:
+            getattr(value, "__aoinspect_reify__")  # noqa: B009 - only a __getattr__ sees a missing name
+        except AttributeError:
+            pass
+    namespace = _namespace(holder)
+    rebound = namespace.get(part, _MISSING) if namespace is not None else _MISSING
+    return value if rebound is _MISSING else rebound
+
+
+def access(holder, part):
+    """``holder.part`` as a program's use of it: a shim's proxy is used once (``_reify``)."""
+    value = getattr(holder, part)
+    namespace = _namespace(holder)
+    if namespace is not None and namespace.get(part, _MISSING) is value and is_shim_proxy(namespace, value):
+        return _reify(holder, part, value)
+    return value
+
+
 def step_mechanism(holder, part):
     """What will serve ``holder.part``, decided before the access and without running any of
     the package's code."""
@@ -347,6 +400,8 @@ def step_mechanism(holder, part):
         return protocol.MECHANISM_LAZY_MODULE  # the access executes the module first
     namespace = _namespace(holder)
     if namespace is not None and part in namespace:
+        if is_shim_proxy(namespace, namespace[part]):
+            return protocol.MECHANISM_LAZY_IMPORT_SHIM
         return protocol.MECHANISM_ATTRIBUTE
     if _class_lookup(kind, part) is not _MISSING:
         return protocol.MECHANISM_ATTRIBUTE
@@ -601,6 +656,7 @@ def describe_package(module, reporter):
         "has_getattr": mechanism not in (protocol.MECHANISM_NONE, protocol.MECHANISM_ATTRIBUTE),
         "mechanism": mechanism,
         "is_module": _is_module(module),
+        "shim_proxies": shim_proxies(module),
     })
 
 
@@ -629,10 +685,10 @@ def measure_name(module, name, recorder, watch=None):
         measurement = Measurement(recorder, through_builtin=True)
         try:
             if watch is None:
-                value = getattr(holder, part)
+                value = access(holder, part)
             else:
                 with watch:
-                    value = getattr(holder, part)
+                    value = access(holder, part)
         except BaseException as exc:  # noqa: BLE001 - sys.exit() in the package is a failed access
             failure = exc
         step = measurement.finish()
@@ -1074,7 +1130,7 @@ def plan_names(module, names, recorder, reporter):
             request = _FirstRequest(recorder)
             try:
                 with request:
-                    getattr(module, name)
+                    access(module, name)
             except BaseException:  # noqa: BLE001 - _Planned, or whatever the package raised
                 pass
             found = request.found
@@ -1163,7 +1219,7 @@ def race(module, count, name, reporter):
             barrier.wait()
             value = module
             for part in parts:
-                value = getattr(value, part)
+                value = access(value, part)
             # Keep the object itself: an id alone could be reused once the object is freed.
             outcomes[index] = {"ok": True, "object": value}
         except BaseException as exc:  # noqa: BLE001
