@@ -244,6 +244,7 @@ def test_pep810_shim_names_are_lazy_in_list_and_check(site, isolation: str) -> N
     assert [finding for finding in report.findings if finding.severity == "error"] == []
 
 
+@pytest.mark.real
 def test_a_real_lazy_importer_package(site) -> None:  # type: ignore[no-untyped-def]
     """lazy-importer itself (installed in this interpreter), in place of the fake's shim."""
     pytest.importorskip("lazy_importer")
