@@ -27,6 +27,7 @@ _codecs = _modules["_codecs"]
 _get_attribute = object.__getattribute__
 _type_dict = type.__dict__["__dict__"].__get__
 _type_qualname = type.__dict__["__qualname__"].__get__
+_type_module = type.__dict__["__module__"].__get__
 _FunctionType = type(lambda: None)
 _ModuleType = type(sys)
 _getrecursionlimit = sys.getrecursionlimit
@@ -330,7 +331,7 @@ def snapshot():
 
 def _class_name(cls):
     try:
-        module = _type_dict(cls).get("__module__")
+        module = _type_module(cls)  # the class dict's, or a builtin type's from its C name
         qualname = _type_qualname(cls)
     except BaseException:  # noqa: BLE001
         return "?"
@@ -402,16 +403,26 @@ def _filter_text(entry):
     if type(entry) is not tuple or len(entry) != 5:
         return "an entry that is not a filter: " + name_of(entry)
     action, message, category, module, line = entry
-    parts = [str(action), name_of(category) if isinstance(category, type) else "?"]
-    if message is not None:
-        parts.append("message=" + repr(_get_attribute(message, "pattern") if hasattr(message, "pattern")
-                                       else message))
-    if module is not None:
-        parts.append("module=" + repr(_get_attribute(module, "pattern") if hasattr(module, "pattern")
-                                      else module))
-    if line:
+    parts = [action if type(action) is str else "?", name_of(category) if isinstance(category, type) else "?"]
+    for label, pattern in (("message", message), ("module", module)):
+        if pattern is not None:
+            parts.append(label + "=" + repr(_pattern_text(pattern)))
+    if type(line) is int and line:
         parts.append("line=" + str(line))
     return " ".join(parts)
+
+
+def _pattern_text(pattern):
+    """A filter's message or module: a string, or a compiled pattern's source (read from its
+    type's own descriptor)."""
+    if type(pattern) is str:
+        return pattern
+    descriptor = _type_dict(type(pattern)).get("pattern")
+    try:
+        text = descriptor.__get__(pattern) if descriptor is not None else None
+    except BaseException:  # noqa: BLE001
+        text = None
+    return text if type(text) is str else "?"
 
 
 def _thread_name(function):
@@ -445,6 +456,18 @@ def _environ_key(key):
     return key.decode("utf-8", "surrogateescape") if type(key) is bytes else str(key)
 
 
+_PLAIN_DATA = (type(None), bool, int, float, str, bytes, tuple, list, dict, set, frozenset)
+
+
+def _initialised(old, new):
+    """A plain value set where there was None or a value of the same plain type: what a module
+    of the standard library does to itself on first use (``tempfile.gettempdir()`` sets
+    ``tempfile.tempdir``; ``mimetypes.init()`` rebinds its tables). Replacing a function, a class
+    or an object such as ``sys.stdout`` is no set-up."""
+    new_type, old_type = type(new), type(old)
+    return new_type in _PLAIN_DATA and (old is None or old_type is new_type)
+
+
 def _module_changes(before, after):
     patched = []
     grown = []
@@ -457,6 +480,7 @@ def _module_changes(before, after):
             continue
         namespace = current[1]
         has_getattr = "__getattr__" in copy
+        stdlib = _in_stdlib(name) and name != "sys"  # sys sets nothing up lazily
         for key, old in copy.items():
             if key in _NOT_ATTRIBUTES:
                 continue
@@ -468,6 +492,8 @@ def _module_changes(before, after):
                 continue
             if key.startswith("_") and not callable(old):
                 continue  # a private value set lazily: a cache, not a patch
+            if new is not _MISSING and stdlib and _initialised(old, new):
+                continue  # tempfile.tempdir, mimetypes.types_map: the module's own lazy set-up
             if new is _MISSING:
                 patched.append((MONKEYPATCH, f"{name}.{key} deleted"))
             else:
