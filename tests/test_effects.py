@@ -7,13 +7,13 @@ from __future__ import annotations
 import ast
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aoinspect.child import protocol
 from aoinspect.probing.runner import CHILD_DIR
+from tests import packages
 from tests.helpers import FakePackages
 
 pytestmark = pytest.mark.probe  # child code: .ci/matrix runs these under every Python with --probe-python
@@ -226,6 +226,24 @@ def test_registries_of_other_modules_that_grow(fake) -> None:
 
         shutil.register_archive_format("pkgzip", pack)
     """, "import shutil") == [("registry", "shutil._ARCHIVE_FORMATS grew by 1")]
+
+
+def test_proxies_are_named_from_their_type_and_never_asked(fake) -> None:
+    """A proxy in sys.modules and one set on another module answer ``__class__`` by loading what
+    they stand for: the snapshots and the description read types only (the driver fails on any
+    module loaded by effects.py itself)."""
+    fake.write(packages.PROXY_IN_SYS_MODULES)
+    assert effects_of(fake, """
+        import string
+
+        class Stand:
+            @property
+            def __class__(self):
+                import colorsys
+                return type(colorsys)
+
+        string.stand_in = Stand()
+    """, "import aliased, string") == [("monkeypatch", "string.stand_in added: an instance of pkg.Stand")]
 
 
 def test_no_effects_on_a_package_without_any(fake) -> None:

@@ -29,6 +29,15 @@ _type_dict = type.__dict__["__dict__"].__get__
 _type_qualname = type.__dict__["__qualname__"].__get__
 _type_module = type.__dict__["__module__"].__get__
 _FunctionType = type(lambda: None)
+_BuiltinFunctionType = type(len)
+
+
+class _Bound:
+    def method(self):
+        """Only its type is used."""
+
+
+_MethodType = type(_Bound().method)
 _ModuleType = type(sys)
 _getrecursionlimit = sys.getrecursionlimit
 _setrecursionlimit = sys.setrecursionlimit
@@ -199,6 +208,12 @@ def install():
     _wrap_thread_starts()
 
 
+def _is_a(value, cls):
+    """``isinstance`` from the type alone: ``isinstance`` falls back on ``value.__class__``, which a
+    proxy (openai's, or one standing in ``sys.modules``) answers by loading what it stands for."""
+    return issubclass(type(value), cls)
+
+
 def _namespace(module):
     try:
         namespace = _get_attribute(module, "__dict__")
@@ -211,7 +226,7 @@ def _module_namespaces():
     """``{name: (module, namespace)}`` for the modules in sys.modules, read without running code."""
     found = {}
     for name, module in list(_modules.items()):
-        if type(name) is str and isinstance(module, _ModuleType):
+        if type(name) is str and _is_a(module, _ModuleType):
             namespace = _namespace(module)
             if namespace is not None:
                 found[name] = (module, namespace)
@@ -249,7 +264,7 @@ def _logging_handlers():
     if root is not None:
         loggers["root"] = root
     logger_class = namespace.get("Logger")
-    manager = _type_dict(logger_class).get("manager") if isinstance(logger_class, type) else None
+    manager = _type_dict(logger_class).get("manager") if _is_a(logger_class, type) else None
     logger_dict = (_namespace(manager) or {}).get("loggerDict") if manager is not None else None
     if type(logger_dict) is dict:
         for name, logger in list(logger_dict.items()):
@@ -348,32 +363,20 @@ def name_of(value):
         module = _get_attribute(value, "__module__")
         qualname = _get_attribute(value, "__qualname__")
         return (module + "." if type(module) is str else "") + qualname
-    if isinstance(value, type):
+    if issubclass(kind, type):
         return _class_name(value)
-    if isinstance(value, _ModuleType):
+    if issubclass(kind, _ModuleType):
         namespace = _namespace(value) or {}
         return str(namespace.get("__name__", "?"))
-    method_self = _MISSING
-    function = _MISSING
-    try:
-        function = _get_attribute(value, "__func__")
-        method_self = _get_attribute(value, "__self__")
-    except BaseException:  # noqa: BLE001
-        pass
-    if function is not _MISSING:
-        return name_of(function)
-    if kind.__name__ == "builtin_function_or_method":
+    if kind is _MethodType:
+        return name_of(_get_attribute(value, "__func__"))
+    if kind is _BuiltinFunctionType:  # print, posix.remove, [].append: "Class.method" or "module.function"
         try:
             qualname = _get_attribute(value, "__qualname__")
-            method_self = _get_attribute(value, "__self__")
+            owner = _get_attribute(value, "__self__")
         except BaseException:  # noqa: BLE001
             return "?"
-        if isinstance(method_self, _ModuleType):
-            return name_of(method_self) + "." + str(qualname)
-        if method_self is not None and not isinstance(method_self, type):
-            return _class_name(type(method_self)).rpartition(".")[0] + "." + str(qualname) \
-                if "." in _class_name(type(method_self)) else str(qualname)
-        return str(qualname)
+        return (name_of(owner) + "." if _is_a(owner, _ModuleType) else "") + str(qualname)
     return "an instance of " + _class_name(kind)
 
 
@@ -403,7 +406,7 @@ def _filter_text(entry):
     if type(entry) is not tuple or len(entry) != 5:
         return "an entry that is not a filter: " + name_of(entry)
     action, message, category, module, line = entry
-    parts = [action if type(action) is str else "?", name_of(category) if isinstance(category, type) else "?"]
+    parts = [action if type(action) is str else "?", name_of(category) if _is_a(category, type) else "?"]
     for label, pattern in (("message", message), ("module", module)):
         if pattern is not None:
             parts.append(label + "=" + repr(_pattern_text(pattern)))
@@ -426,14 +429,10 @@ def _pattern_text(pattern):
 
 
 def _thread_name(function):
-    owner = _MISSING
-    try:
-        owner = _get_attribute(function, "__self__")
-    except BaseException:  # noqa: BLE001
-        pass
+    owner = _get_attribute(function, "__self__") if type(function) is _MethodType else _MISSING
     threading = _modules.get("threading")
     thread_class = (_namespace(threading) or {}).get("Thread") if threading is not None else None
-    if owner is not _MISSING and isinstance(thread_class, type) and isinstance(owner, thread_class):
+    if owner is not _MISSING and _is_a(thread_class, type) and _is_a(owner, thread_class):
         state = _namespace(owner) or {}
         target = state.get("_target")
         running = name_of(target) if target is not None else _class_name(type(owner)) + ".run"
@@ -503,7 +502,7 @@ def _module_changes(before, after):
         for key, new in namespace.items():
             if key in copy or key.startswith("_") or key in _NOT_ATTRIBUTES:
                 continue
-            if isinstance(new, _ModuleType) and _modules.get(name + "." + key) is new:
+            if _is_a(new, _ModuleType) and _modules.get(name + "." + key) is new:
                 continue  # the import system binds a submodule in its package
             patched.append((MONKEYPATCH, f"{name}.{key} added: {name_of(new)}"))
     return patched, grown
