@@ -304,13 +304,18 @@ def _atexit_count():
         return 0
 
 
-def _containers(namespace):
-    sizes = {}
-    for key, value in namespace.items():
-        kind = type(value)
-        if kind is dict or kind is list or kind is set:
-            sizes[key] = len(value)
-    return sizes
+_CONTAINERS = (dict, list, set)
+
+
+def _containers(name, namespace):
+    """``{key: len}`` of the module-level dicts, lists and sets that could be registries: not
+    caches (a name with "cache" in it, or a known one), nor the import system's bookkeeping, nor
+    what another kind reports."""
+    if name in _BOOKKEEPING_MODULES:
+        return {}
+    return {key: len(value) for key, value in namespace.items()
+            if type(value) in _CONTAINERS and type(key) is str and "cache" not in key.lower()
+            and (name, key) not in _NOT_REGISTRIES}
 
 
 def snapshot():
@@ -325,7 +330,7 @@ def snapshot():
                 initializing = bool(_namespace(spec) and _namespace(spec).get("_initializing"))
             except BaseException:  # noqa: BLE001
                 initializing = False
-        modules[name] = (module, namespace, dict(namespace), _containers(namespace), initializing)
+        modules[name] = (module, namespace, dict(namespace), _containers(name, namespace), initializing)
     return {
         "seen": len(_Seen.events),
         ATEXIT: _atexit_count(),
@@ -441,14 +446,20 @@ def _thread_name(function):
 
 
 def _sequence_changes(kind, before, after, describe):
-    found = []
-    for entry in after:
-        if not any(entry is old for old in before):
-            found.append((kind, "added " + describe(entry)))
-    for entry in before:
-        if not any(entry is new for new in after):
-            found.append((kind, "removed " + describe(entry)))
+    """Entries added and removed, by identity (a list entry's ``__eq__`` is never called); a
+    string entry counts by value."""
+    def key(entry):
+        return ("s", entry) if type(entry) is str else ("o", id(entry))
+
+    old_keys = {key(entry) for entry in before}
+    new_keys = {key(entry) for entry in after}
+    found = [(kind, "added " + describe(entry)) for entry in after if key(entry) not in old_keys]
+    found.extend((kind, "removed " + describe(entry)) for entry in before if key(entry) not in new_keys)
     return found
+
+
+def _path_text(entry):
+    return entry if type(entry) is str else name_of(entry)
 
 
 def _environ_key(key):
@@ -471,25 +482,25 @@ def _module_changes(before, after):
     patched = []
     grown = []
     now = after["modules"]
-    for name, (module, namespace, copy, sizes, initializing) in before["modules"].items():
-        if initializing or name in ("__main__",):
+    for name, (module, _namespace_then, copy, sizes, initializing) in before["modules"].items():
+        if initializing or name == "__main__":
             continue  # its own import is still running: its namespace is still being built
         current = now.get(name)
         if current is None or current[0] is not module:
             continue
         namespace = current[1]
-        has_getattr = "__getattr__" in copy
+        get = namespace.get
+        changed = [key for key, old in copy.items() if get(key, _MISSING) is not old]
+        for key, size in sizes.items():
+            value = get(key, _MISSING)
+            if value is copy[key] and len(value) > size:
+                grown.append((REGISTRY, f"{name}.{key} grew by {len(value) - size}"))
+        if not changed and len(namespace) == len(copy):
+            continue
         stdlib = _in_stdlib(name) and name != "sys"  # sys sets nothing up lazily
-        for key, old in copy.items():
-            if key in _NOT_ATTRIBUTES:
-                continue
-            new = namespace.get(key, _MISSING)
-            if new is old:
-                if key in sizes and name not in _BOOKKEEPING_MODULES and (name, key) not in _NOT_REGISTRIES \
-                        and "cache" not in key.lower() and len(new) > sizes[key]:
-                    grown.append((REGISTRY, f"{name}.{key} grew by {len(new) - sizes[key]}"))
-                continue
-            if key.startswith("_") and not callable(old):
+        for key in changed:
+            old, new = copy[key], get(key, _MISSING)
+            if type(key) is not str or key in _NOT_ATTRIBUTES or (key.startswith("_") and not callable(old)):
                 continue  # a private value set lazily: a cache, not a patch
             if new is not _MISSING and stdlib and _initialised(old, new):
                 continue  # tempfile.tempdir, mimetypes.types_map: the module's own lazy set-up
@@ -497,10 +508,10 @@ def _module_changes(before, after):
                 patched.append((MONKEYPATCH, f"{name}.{key} deleted"))
             else:
                 patched.append((MONKEYPATCH, f"{name}.{key} replaced by {name_of(new)}"))
-        if has_getattr:
+        if "__getattr__" in copy:
             continue  # a lazy module caches what it serves: new names are its own doing
-        for key, new in namespace.items():
-            if key in copy or key.startswith("_") or key in _NOT_ATTRIBUTES:
+        for key, new in list(namespace.items()):
+            if key in copy or type(key) is not str or key.startswith("_") or key in _NOT_ATTRIBUTES:
                 continue
             if _is_a(new, _ModuleType) and _modules.get(name + "." + key) is new:
                 continue  # the import system binds a submodule in its package
@@ -521,12 +532,7 @@ def changes(before, after):
         old = before[SIGNAL].get(number, _MISSING)
         if handler is not old and handler != old:
             found.append((SIGNAL, _signal_name(number) + ": " + _handler_name(handler)))
-    for entry in after[SYS_PATH]:
-        if entry not in before[SYS_PATH]:
-            found.append((SYS_PATH, "added " + str(entry)))
-    for entry in before[SYS_PATH]:
-        if entry not in after[SYS_PATH]:
-            found.append((SYS_PATH, "removed " + str(entry)))
+    found.extend(_sequence_changes(SYS_PATH, before[SYS_PATH], after[SYS_PATH], _path_text))
     found.extend(_sequence_changes(META_PATH, before[META_PATH], after[META_PATH], name_of))
     found.extend(_sequence_changes(PATH_HOOKS, before[PATH_HOOKS], after[PATH_HOOKS], name_of))
     found.extend(_sequence_changes(WARNINGS, before[WARNINGS], after[WARNINGS], _filter_text))
