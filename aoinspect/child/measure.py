@@ -365,31 +365,33 @@ def shim_proxies(module):
     return [name for name, value in list(namespace.items()) if type(name) is str and is_shim_proxy(namespace, value)]
 
 
-def _reify(holder, part, value):
-    """What ``holder.part`` is once used, for a shim's proxy: PEP 810 loads a lazy name on its
-    first use, where the shim can only load it when the proxy is used. Use it once (its own
-    ``__getattribute__`` or ``__getattr__`` loads it) and take what the shim rebound the name to,
-    or the proxy if it rebinds nothing."""
-    kind = type(value)
-    if type(_class_lookup(kind, "__getattribute__")) is _FunctionType:
-        getattr(value, "__class__")  # noqa: B009 - the proxy's own __getattribute__ loads it
-    else:
-        try:
-            getattr(value, "__aoinspect_reify__")  # noqa: B009 - only a __getattr__ sees a missing name
-        except AttributeError:
-            pass
+def reify_name(holder, part):
+    """The attribute that uses the shim's proxy bound at ``holder.part`` once, so that it loads
+    what it stands for, as PEP 810 loads a lazy name on its first use: ``__class__`` through a
+    ``__getattribute__`` of its own (lazy-importer's), else a name only a ``__getattr__`` sees.
+    Read from the type before the access."""
     namespace = _namespace(holder)
-    rebound = namespace.get(part, _MISSING) if namespace is not None else _MISSING
-    return value if rebound is _MISSING else rebound
+    value = namespace.get(part, _MISSING) if namespace is not None else _MISSING
+    if type(_class_lookup(type(value), "__getattribute__")) is _FunctionType:
+        return "__class__"
+    return "__aoinspect_reify__"
+
+
+def rebound(holder, part, value):
+    """What the shim rebound ``holder.part`` to once its proxy ``value`` loaded, or the proxy."""
+    namespace = _namespace(holder)
+    found = namespace.get(part, _MISSING) if namespace is not None else _MISSING
+    return value if found is _MISSING else found
 
 
 def access(holder, part):
-    """``holder.part`` as a program's use of it: a shim's proxy is used once (``_reify``)."""
+    """``holder.part`` as a program's use of it: a shim's proxy is used once (``reify_name``)."""
+    if step_mechanism(holder, part) != protocol.MECHANISM_LAZY_IMPORT_SHIM:
+        return getattr(holder, part)
+    reify = reify_name(holder, part)
     value = getattr(holder, part)
-    namespace = _namespace(holder)
-    if namespace is not None and namespace.get(part, _MISSING) is value and is_shim_proxy(namespace, value):
-        return _reify(holder, part, value)
-    return value
+    getattr(value, reify, None)
+    return rebound(holder, part, value)
 
 
 def step_mechanism(holder, part):
@@ -682,13 +684,22 @@ def measure_name(module, name, recorder, watch=None):
         holder = chain[-1]
         mechanism = step_mechanism(holder, part)
         already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
+        # A shim's proxy is used once within the step (PEP 810 loads a lazy name on first use),
+        # right here: a function of the probe's between the two would cost the package a frame.
+        reify = reify_name(holder, part) if mechanism == protocol.MECHANISM_LAZY_IMPORT_SHIM else None
         measurement = Measurement(recorder, through_builtin=True)
         try:
             if watch is None:
-                value = access(holder, part)
+                value = getattr(holder, part)
+                if reify is not None:
+                    getattr(value, reify, None)
             else:
                 with watch:
-                    value = access(holder, part)
+                    value = getattr(holder, part)
+                    if reify is not None:
+                        getattr(value, reify, None)
+            if reify is not None:
+                value = rebound(holder, part, value)
         except BaseException as exc:  # noqa: BLE001 - sys.exit() in the package is a failed access
             failure = exc
         step = measurement.finish()
