@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 DEFER_FILE = os.path.join(CHILD_DIR, "defer.py")
 DEFAULT_TIMEOUT = 120.0
+# How scenarios are isolated from each other: forks of one child that has loaded nothing of the
+# package, or a fresh child each.
+FORK = "fork"
+SPAWN = "spawn"
+ISOLATIONS = (FORK, SPAWN)
 
 StatementRef = Union["ImportStatement", tuple[str, int]]
 
@@ -88,38 +93,54 @@ def simulate(
     package: str, statements: Iterable[StatementRef], *, entry: str | None = None,
     program: Sequence[str] | None = None, python: str | None = None, timeout: float = DEFAULT_TIMEOUT,
 ) -> Deferral:
-    """Run ENTRY (``import PACKAGE`` unless given; or PROGRAM: ``script.py ARGS`` or ``-c CODE
-    ARGS``) in a fresh child of ``python`` with ``statements`` lazy, as PEP 810 makes them."""
+    """Run ENTRY (``import PACKAGE`` unless given; or PROGRAM: ``script.py ARGS``, ``-m MODULE
+    ARGS`` or ``-c CODE ARGS``) in a fresh child of ``python`` with ``statements`` lazy, as PEP 810 makes them."""
     return simulate_each(package, [statements], entry=entry, program=program, python=python, timeout=timeout)[0]
 
 
 def simulate_each(
     package: str, scenarios: Sequence[Iterable[StatementRef]], *, entry: str | None = None,
     program: Sequence[str] | None = None, python: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+    isolation: str = FORK,
 ) -> tuple[Deferral, ...]:
-    """``simulate`` for each set of statements in ``scenarios``, all in one child (a fork each).
-    An empty set is the run with nothing deferred."""
+    """``simulate`` for each set of statements in ``scenarios``: with ``isolation`` FORK all in one
+    child, a fork each; with SPAWN a fresh child each. An empty set is the run with nothing
+    deferred. ``timeout`` bounds each child."""
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation is one of {', '.join(ISOLATIONS)}, not {isolation!r}")
+    header = [_hex_line("entry", _entry_code(package, entry, program))]
+    if program is not None:
+        header.append(_hex_line("argv", *_program_argv(program)))
+    requests = [[_scenario_lines(scenario) for scenario in scenarios]]
+    if isolation == SPAWN:
+        requests = [[lines] for lines in requests[0]]
+    results: list[Deferral] = []
+    for request in requests:
+        results.extend(_run_child(python, header, request, timeout))
+    return tuple(results)
+
+
+def _scenario_lines(scenario: Iterable[StatementRef]) -> list[str]:
+    lines = ["scenario"]
+    for file, line in sorted({_reference(statement) for statement in scenario}):
+        lines.append(f"defer\t{file.encode('utf-8').hex()}\t{line}")
+    return lines
+
+
+def _run_child(python: str | None, header: list[str], scenarios: list[list[str]], timeout: float) -> list[Deferral]:
     import sys
 
     from aoinspect.probing import runner
     from aoinspect.probing.wire import DeferSection, DoneSection, InternalSection, genuine, parse_all
 
-    interpreter = python or sys.executable
-    lines = [_hex_line("entry", _entry_code(package, entry, program))]
-    if program is not None:
-        lines.append(_hex_line("argv", *_program_argv(program)))
-    for scenario in scenarios:
-        lines.append("scenario")
-        for file, line in sorted({_reference(statement) for statement in scenario}):
-            lines.append(f"defer\t{file.encode('utf-8').hex()}\t{line}")
     workdir = runner.make_workdir("aoinspect-defer-")
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         request_path = os.path.join(workdir, "request")
         with open(request_path, "w", encoding="ascii") as stream:
-            stream.write("\n".join(lines) + "\n")
+            stream.write("\n".join(header + [line for lines in scenarios for line in lines]) + "\n")
         token = runner.write_token(result_path)
-        command = [interpreter, "-c", BOOTSTRAP, DEFER_FILE, result_path, request_path]
+        command = [python or sys.executable, "-c", BOOTSTRAP, DEFER_FILE, result_path, request_path]
         with runner.reaping_strays():
             returncode, output, timed_out = runner.run_bounded(command, timeout)
         raws, problem = runner.read_result(result_path)
@@ -144,7 +165,7 @@ def simulate_each(
         raise SimulationFailed(
             f"the simulation's child {why}: scenario(s) {missing}" + (f" ({detail})" if detail else "")
             + (f"; it printed: {shown}" if shown else ""))
-    return tuple(_deferral(by_index[index]) for index in range(len(scenarios)))
+    return [_deferral(by_index[index]) for index in range(len(scenarios))]
 
 
 def _deferral(section: object) -> Deferral:
@@ -168,11 +189,13 @@ def _entry_code(package: str, entry: str | None, program: Sequence[str] | None) 
         words = list(program)
         if not words:
             raise ValueError("an empty program")
+        if words[0] in ("-c", "-m") and len(words) < 2:
+            raise ValueError(f"{words[0]} needs a value")
         if words[0] == "-c":
             return words[1]
-        if words[0].startswith("-"):
-            raise ValueError(f"a program is script.py ARGS or -c CODE ARGS, not {words[0]}")
-        return ""  # the child runs the script itself
+        if words[0].startswith("-") and words[0] != "-m":
+            raise ValueError(f"a program is script.py ARGS, -m MODULE ARGS or -c CODE ARGS, not {words[0]}")
+        return ""  # the child runs the script or module itself
     if entry is not None:
         return entry
     if not all(part.isidentifier() for part in package.split(".")):
@@ -184,4 +207,6 @@ def _program_argv(program: Sequence[str]) -> list[str]:
     words = list(program)
     if words[0] == "-c":
         return ["-c", *words[2:]]
+    if words[0] == "-m":
+        return words
     return [os.path.abspath(words[0]), *words[1:]]

@@ -585,18 +585,36 @@ def _install(codes):
     setattr(_builtins, LAZY_LOAD, lazy_load)
 
 
-def _entry_code(entry, argv, main):
-    """The code to run as ``__main__``: ENTRY, or the script ``argv`` names (set up as ``python
-    script.py`` would: ``sys.argv``, ``sys.path[0]``, ``__file__``)."""
+def _hidden_runpy():
+    """``runpy``, loaded and then taken out of ``sys.modules`` with what it loaded: a program run
+    with ``-m`` that imports them gets them afresh, and they count as its own."""
+    before = set(_modules)
+    import runpy
+
+    for name in [name for name in _modules if name not in before]:
+        del _modules[name]
+    return runpy
+
+
+def _entry(entry, argv, main):
+    """What runs as ``__main__``: ENTRY, or the program ``argv`` names, set up as ``python``
+    would (``sys.argv``, ``sys.path[0]``, ``__file__``)."""
     if argv:
         sys.argv[:] = argv
     if not argv or argv[0] == "-c":
-        return compile(entry, "<string>", "exec")
+        code = compile(entry, "<string>", "exec")
+        return lambda: exec(code, main.__dict__)
+    if argv[0] == "-m":
+        runpy = _hidden_runpy()
+        name = argv[1]
+        del sys.argv[1]
+        return lambda: runpy._run_module_as_main(name)
     script = argv[0]
     sys.path[0] = script[: max(script.rfind("/"), script.rfind("\\"))] or "/"
     main.__file__ = script
     with _open(script, "rb") as stream:
-        return compile(stream.read(), script, "exec")
+        code = compile(stream.read(), script, "exec")
+    return lambda: exec(code, main.__dict__)
 
 
 def run_scenario(index, compiled, entry, argv, reporter):
@@ -607,9 +625,10 @@ def run_scenario(index, compiled, entry, argv, reporter):
     main.__builtins__ = _builtins
     _modules["__main__"] = main
     error = None
+    run = _entry(entry, argv, main)
     started = _clock_ns()
     try:
-        exec(_entry_code(entry, argv, main), main.__dict__)
+        run()
     except BaseException as exc:  # noqa: BLE001 - the entry's own failure is a result
         error = _describe(exc)
     elapsed = _clock_ns() - started
