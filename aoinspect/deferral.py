@@ -12,6 +12,7 @@ the child's own (hidden) code.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence, Union
@@ -29,6 +30,7 @@ DEFAULT_TIMEOUT = 120.0
 FORK = "fork"
 SPAWN = "spawn"
 ISOLATIONS = (FORK, SPAWN)
+STARTUP_ALLOWANCE = 10.0  # seconds for the child to start, beyond its scenarios' deadlines
 
 StatementRef = Union["ImportStatement", tuple[str, int]]
 
@@ -65,6 +67,12 @@ class Deferral:
     error: str | None = None  # the entry raised: "Type: message"
     deferred: tuple[tuple[str, int], ...] = ()  # (file, line) of the statements made lazy
     refused: tuple[tuple[str, int, str], ...] = ()  # (file, line, why) of those PEP 810 keeps eager
+    executed: tuple[tuple[str, int], ...] = ()  # the deferred statements that ran (the others never did)
+    incomplete: str | None = None  # why the run gave no result (a deadline, a signal, an exit): nothing else holds
+
+    def saving(self, baseline: Deferral) -> frozenset[str]:
+        """The modules ``baseline`` (nothing deferred) loads and this run does not."""
+        return baseline.modules - self.modules
 
     def reification_of(self, file: str, line: int) -> Reification | None:
         for item in self.reified:
@@ -105,10 +113,11 @@ def simulate_each(
 ) -> tuple[Deferral, ...]:
     """``simulate`` for each set of statements in ``scenarios``: with ``isolation`` FORK all in one
     child, a fork each; with SPAWN a fresh child each. An empty set is the run with nothing
-    deferred. ``timeout`` bounds each child."""
+    deferred. ``timeout`` bounds each scenario: one that runs past it, is killed or exits without
+    reporting is ``incomplete``."""
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation is one of {', '.join(ISOLATIONS)}, not {isolation!r}")
-    header = [_hex_line("entry", _entry_code(package, entry, program))]
+    header = [_hex_line("entry", _entry_code(package, entry, program)), f"deadline\t{max(1, math.ceil(timeout))}"]
     if program is not None:
         header.append(_hex_line("argv", *_program_argv(program)))
     requests = [[_scenario_lines(scenario) for scenario in scenarios]]
@@ -141,8 +150,10 @@ def _run_child(python: str | None, header: list[str], scenarios: list[list[str]]
             stream.write("\n".join(header + [line for lines in scenarios for line in lines]) + "\n")
         token = runner.write_token(result_path)
         command = [python or sys.executable, "-c", BOOTSTRAP, DEFER_FILE, result_path, request_path]
+        # Each scenario has ``timeout`` (the child enforces it), and compiling them one more.
+        deadline = timeout * (len(scenarios) + 1) + STARTUP_ALLOWANCE
         with runner.reaping_strays():
-            returncode, output, timed_out = runner.run_bounded(command, timeout)
+            returncode, output, timed_out = runner.run_bounded(command, deadline)
         raws, problem = runner.read_result(result_path)
     finally:
         runner.remove_workdir(workdir)
@@ -155,7 +166,7 @@ def _run_child(python: str | None, header: list[str], scenarios: list[list[str]]
     missing = [index for index in range(len(scenarios)) if index not in by_index]
     if missing:
         if timed_out:
-            why = f"did not end within {timeout:g} s"
+            why = f"did not end within {deadline:g} s"
         elif not any(isinstance(section, DoneSection) for section in sections):
             why = f"ended (status {returncode}) before reporting"
         else:
@@ -176,7 +187,8 @@ def _deferral(section: object) -> Deferral:
         modules=frozenset(section.modules),
         reified=tuple(Reification(*item) for item in section.reified),
         elapsed_ns=section.elapsed_ns, python=section.python, error=section.error,
-        deferred=section.deferred, refused=section.refused,
+        deferred=section.deferred, refused=section.refused, executed=section.executed,
+        incomplete=section.incomplete,
     )
 
 

@@ -405,3 +405,40 @@ def test_clicks_import_inspect_against_the_oracle(tmp_path: Path, monkeypatch: p
         assert base.modules - run.modules == frozenset() and all(item.line for item in reified)
     else:
         assert base.modules - run.modules == oracle and "inspect" in oracle
+
+
+@pytest.mark.probe
+def test_a_scenario_that_hangs_or_dies_is_incomplete_and_the_others_still_report(
+        fake: FakePackages, monkeypatch: pytest.MonkeyPatch, no_leftovers: Path) -> None:
+    _write(fake.root, {**LEAVES, "bad/__init__.py": """\
+        import os
+        import never_mod
+        import fun_mod
+        import deco_mod
+        if False:
+            import base_mod
+        if never_mod.VALUE == 2:
+            while True:
+                pass
+        if fun_mod.VALUE == 2:
+            os._exit(3)
+        if deco_mod.VALUE == 2:
+            os.kill(os.getpid(), 9)
+    """, "two.py": "VALUE = 2\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    init = str(fake.root / "bad/__init__.py")
+    # Deferring one of them and rebinding its module to ``two`` (through sys.modules) picks the failure.
+    scenarios = [[(init, 2)], [], [(init, 6)]]
+    runs = []
+    for name in ("never_mod", "fun_mod", "deco_mod"):
+        entry = f"import sys, two\nsys.modules[{name!r}] = two\nimport bad"
+        runs.append(deferral.simulate_each("bad", [[(init, 2), (init, 6)]], entry=entry, python=fake.python,
+                                           timeout=1)[0])
+    hang, exit_, killed = runs
+    assert hang.incomplete == "it ran past its deadline of 1 s"
+    assert exit_.incomplete == "it exited with status 3 before reporting"
+    assert killed.incomplete == "it was killed by signal 9"
+    fine, base, never_ran = deferral.simulate_each("bad", scenarios, python=fake.python)
+    assert fine.incomplete is None and fine.executed == ((init, 2),)
+    assert never_ran.deferred == ((init, 6),) and never_ran.executed == ()
+    assert base.modules - never_ran.modules == frozenset()

@@ -45,6 +45,9 @@ _os = _load_os()
 _fork = getattr(_os, "fork", None)
 _exit = _os._exit
 _waitpid = getattr(_os, "waitpid", None)
+_signal_module = _modules.get("_signal")
+_alarm = getattr(_signal_module, "alarm", None)
+_SIGALRM = getattr(_signal_module, "SIGALRM", 14)
 _HERE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<defer>")
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
@@ -428,6 +431,7 @@ class _State:
 
     def __init__(self):
         self.specs = []  # type: list
+        self.executed = set()  # type: set  # indexes of the deferred statements that ran
         self.reified = {}  # type: dict  # statement index -> [name, file, line, during import, error or None]
         self.classes = {}  # type: dict  # a module class -> its subclass that reifies on attribute access
 
@@ -510,6 +514,7 @@ def _import_from(module, name):
 def lazy_import(index):
     """A deferred statement runs: bind a lazy object for each name it binds."""
     namespace = _getframe(1).f_globals
+    _state.executed.add(index)
     spec = _state.specs[index][2]
     for which, name in enumerate(_bound(spec)):
         namespace[name] = _Lazy(index, which, name, namespace)
@@ -638,11 +643,12 @@ def run_scenario(index, compiled, entry, argv, reporter):
         "index": index, "python": "{}.{}".format(*sys.version_info[:2]), "modules": modules, "reified": reified,
         "elapsed_ns": elapsed, "error": error, "refused": refused,
         "deferred": [[spec[0], spec[1]] for spec in specs],
+        "executed": [[specs[i][0], specs[i][1]] for i in sorted(_state.executed)], "incomplete": None,
     })
 
 
 def _read_request(path):
-    entry, argv, scenarios = "import sys", None, []  # type: str, object, list
+    entry, argv, scenarios, seconds = "import sys", None, [], 0  # type: str, object, list, int
     with _open(path, "rb") as stream:
         lines = stream.read().decode("ascii").split("\n")
     for line in lines:
@@ -651,18 +657,50 @@ def _read_request(path):
             entry = bytes.fromhex(fields[1]).decode("utf-8")
         elif fields[0] == "argv":
             argv = [bytes.fromhex(field).decode("utf-8") for field in fields[1:]]
+        elif fields[0] == "deadline":
+            seconds = int(fields[1])
         elif fields[0] == "scenario":
             scenarios.append({})
         elif fields[0] == "defer" and scenarios:
             scenarios[-1].setdefault(bytes.fromhex(fields[1]).decode("utf-8"), set()).add(int(fields[2]))
-    return entry, argv, scenarios
+    return entry, argv, scenarios, seconds
 
 
 def _wait(pid):
+    """The fork's wait status, or None."""
     try:
-        _waitpid(pid, 0)
+        return _waitpid(pid, 0)[1]
     except BaseException:  # noqa: BLE001
-        pass
+        return None
+
+
+def _reported(result_path, index):
+    """Whether the scenario's own section reached the result file (its last lines)."""
+    marker = ('"index":' + str(index) + ",").encode("ascii")
+    try:
+        with _open(result_path, "rb") as stream:
+            lines = stream.read().split(b"\n")
+    except BaseException:  # noqa: BLE001
+        return False
+    return any(marker in line and b'"section":"defer"' in line for line in lines[-3:])
+
+
+def _incomplete(index, compiled, status, seconds):
+    """The section of a scenario that ended without reporting: killed, timed out, or exited."""
+    _codes, specs, refused = compiled
+    if status is None:
+        why = "its process could not be waited for"
+    elif status & 0x7F:
+        number = status & 0x7F
+        why = ("it ran past its deadline of " + str(seconds) + " s") if number == _SIGALRM \
+            else "it was killed by signal " + str(number)
+    else:
+        why = "it exited with status " + str(status >> 8) + " before reporting"
+    return {
+        "index": index, "python": "{}.{}".format(*sys.version_info[:2]), "modules": [], "reified": [],
+        "elapsed_ns": 0, "error": None, "refused": refused, "deferred": [[spec[0], spec[1]] for spec in specs],
+        "executed": [], "incomplete": why,
+    }
 
 
 def _compiled_in_a_fork(scenarios, result_path):
@@ -709,9 +747,9 @@ def main(argv):
         pass
     reporter = protocol.Reporter(result_path, _open, token)
     try:
-        entry, argv, scenarios = _read_request(request_path)
+        entry, argv, scenarios, seconds = _read_request(request_path)
         compiled = _compiled_in_a_fork(scenarios, result_path)
-        if _fork is None or len(scenarios) == 1:
+        if _fork is None:
             if scenarios:
                 run_scenario(0, compiled[0], entry, argv, reporter)
         else:
@@ -719,10 +757,14 @@ def main(argv):
                 pid = _fork()
                 if pid == 0:
                     try:
+                        if seconds and _alarm is not None:
+                            _alarm(seconds)  # the scenario's deadline: SIGALRM ends it
                         run_scenario(index, scenario, entry, argv, reporter)
                     finally:
                         _flush_and_exit()
-                _wait(pid)
+                status = _wait(pid)
+                if not _reported(result_path, index):
+                    reporter.send(protocol.SECTION_DEFER, _incomplete(index, scenario, status, seconds))
         reporter.send(protocol.SECTION_DONE, {})
     except BaseException as exc:  # noqa: BLE001
         reporter.send(protocol.SECTION_INTERNAL, {"error": {"type": type(exc).__name__, "message": str(exc)}})
