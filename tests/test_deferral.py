@@ -442,3 +442,25 @@ def test_a_scenario_that_hangs_or_dies_is_incomplete_and_the_others_still_report
     assert fine.incomplete is None and fine.executed == ((init, 2),)
     assert never_ran.deferred == ((init, 6),) and never_ran.executed == ()
     assert base.modules - never_ran.modules == frozenset()
+
+
+@pytest.mark.probe
+@pytest.mark.parametrize(("source", "needs"), [
+    ("import never_mod\ndef kind(v):\n    match v:\n        case never_mod.VALUE:\n            return 1\n"
+     "        case _:\n            return 0\nRESULT = kind(1)\n", (3, 10)),
+    ("import never_mod\nRESULT = eval('never_mod').VALUE\n", (3, 9)),
+    ("import never_mod\nRESULT = globals()['never_mod'].VALUE\n", (3, 9)),
+])
+def test_loads_the_rewrite_cannot_reach_reify_on_attribute_access(
+        fake: FakePackages, monkeypatch: pytest.MonkeyPatch, source: str, needs: tuple[int, int]) -> None:
+    """A match pattern may only hold dotted names, and eval or globals() read the namespace
+    directly: the lazy object then reifies when an attribute is read from it."""
+    if _version(fake.python) < needs:
+        pytest.skip("needs a newer interpreter")
+    _write(fake.root, {**LEAVES, "m/__init__.py": source})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    ref = (str(fake.root / "m/__init__.py"), 1)
+    run = deferral.simulate("m", [ref], entry="import m\nassert m.RESULT == 1", python=fake.python)
+    assert run.error is None
+    reification = run.reification_of(*ref)
+    assert reification is not None and reification.during_import

@@ -268,6 +268,13 @@ def _rewrite(tree, table, deferred, lazy_names, future_annotations):
 
         visit_ImportFrom = visit_Import
 
+        def visit_match_case(self, node):
+            # A pattern may only name values by dotted names: a lazy one is left to _Lazy.__getattr__.
+            if node.guard is not None:
+                node.guard = self.visit(node.guard)
+            node.body = [self.visit(item) for item in node.body]
+            return node
+
         def visit_Name(self, node):
             if isinstance(node.ctx, ast.Load) and node.id in lazy_names:
                 how = _resolve(self.scope, node.id)
@@ -411,19 +418,25 @@ def compile_scenario(requested):
 
 
 class _Lazy:
-    """A lazy object in a module's namespace: one name a deferred statement binds."""
+    """A lazy object in a module's namespace: one name a deferred statement binds. Its fields are
+    named so as not to hide a module's attributes: read as ``x.attr`` where the rewrite could not
+    reach (a match pattern, ``eval``, ``globals()[...]``), it reifies then and answers for the value."""
 
-    __slots__ = ("index", "name", "namespace", "reifying", "which")
+    __slots__ = ("_aoinspect_index", "_aoinspect_name", "_aoinspect_namespace", "_aoinspect_reifying",
+                 "_aoinspect_which")
 
     def __init__(self, index, which, name, namespace):
-        self.index = index  # the statement's
-        self.which = which  # its alias
-        self.name = name
-        self.namespace = namespace  # the module's globals
-        self.reifying = False
+        self._aoinspect_index = index  # the statement's
+        self._aoinspect_which = which  # its alias
+        self._aoinspect_name = name
+        self._aoinspect_namespace = namespace  # the module's globals
+        self._aoinspect_reifying = False
+
+    def __getattr__(self, attribute):
+        return getattr(_reify(self, _getframe(1)), attribute)
 
     def __repr__(self):
-        return "<lazy import " + repr(self.name) + ">"
+        return "<lazy import " + repr(self._aoinspect_name) + ">"
 
 
 class _State:
@@ -468,16 +481,16 @@ def _reify(lazy, frame):
     """Import what ``lazy`` stands for, as the eager statement would have, bind it in its place,
     and note where the first reification of its statement happened."""
     frame = _user_frame(frame)
-    first = lazy.index not in _state.reified
+    first = lazy._aoinspect_index not in _state.reified
     if first:
-        _state.reified[lazy.index] = [
-            lazy.name, frame.f_code.co_filename if frame is not None else None,
+        _state.reified[lazy._aoinspect_index] = [
+            lazy._aoinspect_name, frame.f_code.co_filename if frame is not None else None,
             (frame.f_lineno or 0) if frame is not None else 0, _during_import(frame), None,
         ]
-    namespace = lazy.namespace
-    kind, module, level, aliases = _state.specs[lazy.index][2]
-    name, asname = aliases[lazy.which]
-    lazy.reifying = True
+    namespace = lazy._aoinspect_namespace
+    kind, module, level, aliases = _state.specs[lazy._aoinspect_index][2]
+    name, asname = aliases[lazy._aoinspect_which]
+    lazy._aoinspect_reifying = True
     try:
         importer = _builtins.__import__
         if kind == "import":
@@ -490,12 +503,12 @@ def _reify(lazy, frame):
             value = _import_from(importer(module, namespace, namespace, (name,), level), name)
     except BaseException as exc:
         if first:
-            _state.reified[lazy.index][4] = _describe(exc)
+            _state.reified[lazy._aoinspect_index][4] = _describe(exc)
         raise
     finally:
-        lazy.reifying = False
-    if namespace.get(lazy.name) is lazy:
-        namespace[lazy.name] = value
+        lazy._aoinspect_reifying = False
+    if namespace.get(lazy._aoinspect_name) is lazy:
+        namespace[lazy._aoinspect_name] = value
     return value
 
 
@@ -556,7 +569,7 @@ def _reify_on_attribute_access(module):
         def __getattribute__(self, name):
             value = original(self, name)
             if type(value) is _Lazy:
-                if value.reifying:  # the import system asking while it reifies this very name
+                if value._aoinspect_reifying:  # the import system asking while it reifies this very name
                     raise AttributeError(name)
                 return _reify(value, _getframe(1))
             return value
