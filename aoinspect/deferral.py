@@ -64,11 +64,13 @@ class Deferral:
     reified: tuple[Reification, ...]  # one per deferred statement that was reified, in statement order
     elapsed_ns: int  # the entry's run
     python: str = ""  # "3.12": the interpreter the result holds for
-    error: str | None = None  # the entry raised: "Type: message"
+    error: str | None = None  # the entry raised: "Type: message" (or the run was incomplete: see there)
     deferred: tuple[tuple[str, int], ...] = ()  # (file, line) of the statements made lazy
     refused: tuple[tuple[str, int, str], ...] = ()  # (file, line, why) of those PEP 810 keeps eager
     executed: tuple[tuple[str, int], ...] = ()  # the deferred statements that ran (the others never did)
-    incomplete: str | None = None  # why the run gave no result (a deadline, a signal, an exit): nothing else holds
+    # Why the run gave no result (a deadline, a signal, an exit): ``error`` says so too, and
+    # ``modules`` and ``reified`` are empty, not measured.
+    incomplete: str | None = None
 
     def saving(self, baseline: Deferral) -> frozenset[str]:
         """The modules ``baseline`` (nothing deferred) loads and this run does not."""
@@ -186,7 +188,8 @@ def _deferral(section: object) -> Deferral:
     return Deferral(
         modules=frozenset(section.modules),
         reified=tuple(Reification(*item) for item in section.reified),
-        elapsed_ns=section.elapsed_ns, python=section.python, error=section.error,
+        elapsed_ns=section.elapsed_ns, python=section.python,
+        error=section.error if section.incomplete is None else f"the run gave no result: {section.incomplete}",
         deferred=section.deferred, refused=section.refused, executed=section.executed,
         incomplete=section.incomplete,
     )

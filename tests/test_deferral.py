@@ -438,6 +438,7 @@ def test_a_scenario_that_hangs_or_dies_is_incomplete_and_the_others_still_report
     assert hang.incomplete == "it ran past its deadline of 1 s"
     assert exit_.incomplete == "it exited with status 3 before reporting"
     assert killed.incomplete == "it was killed by signal 9"
+    assert all(run.error == f"the run gave no result: {run.incomplete}" for run in runs)
     fine, base, never_ran = deferral.simulate_each("bad", scenarios, python=fake.python)
     assert fine.incomplete is None and fine.executed == ((init, 2),)
     assert never_ran.deferred == ((init, 6),) and never_ran.executed == ()
