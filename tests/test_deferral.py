@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from aoinspect import deferral, pep810
-from tests.oracle import _copy, _relative, delete_statement, modules_loaded
+from tests.oracle import _copy, modules_loaded, modules_without_lines
 
 if TYPE_CHECKING:
     from tests.helpers import FakePackages
@@ -128,11 +128,7 @@ def _version(python: str) -> tuple[int, int]:
 def oracle_saving(tmp_path: Path, root: Path, statements: list[tuple[str, int]], entry: str,
                   python: str) -> frozenset[str]:
     """What deleting every one of ``statements`` from a copy of ``root`` stops ``entry`` loading."""
-    untouched = _copy(tmp_path, root)
-    edited = _copy(tmp_path, root)
-    for file, line in statements:
-        delete_statement(edited / _relative(root, file), line)
-    return modules_loaded(untouched, entry, python) - modules_loaded(edited, entry, python)
+    return modules_without_lines(tmp_path, root, list(statements), entry, python)
 
 
 @pytest.mark.probe
