@@ -461,3 +461,28 @@ def test_loads_the_rewrite_cannot_reach_reify_on_attribute_access(
     assert run.error is None
     reification = run.reification_of(*ref)
     assert reification is not None and reification.during_import
+
+
+@pytest.mark.probe
+def test_a_scripts_own_statements_are_deferred_too(fake: FakePackages, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(fake.root, {**LEAVES, "tool.py": "import never_mod\nimport fun_mod\nprint(fun_mod.VALUE)\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    script = str(fake.root / "tool.py")
+    base, run = deferral.simulate_each("tool", [[], [(script, 1), (script, 2)]], program=[script],
+                                       python=fake.python)
+    assert run.error is None and run.executed == ((script, 1), (script, 2))
+    assert base.modules - run.modules == {"never_mod", "never_mod_dep"}
+    assert [(item.name, item.line, item.during_import) for item in run.reified] == [("fun_mod", 3, False)]
+
+
+@pytest.mark.probe
+def test_a_star_import_of_a_module_reifies_its_lazy_names(fake: FakePackages,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(fake.root, {**LEAVES, "lz/__init__.py": "import never_mod\nfrom fun_mod import VALUE\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    init = str(fake.root / "lz/__init__.py")
+    run = deferral.simulate("lz", [(init, 1), (init, 2)], entry="from lz import *\nassert VALUE == 1",
+                            python=fake.python)
+    assert run.error is None
+    assert [(item.name, item.file, item.line) for item in run.reified] == [
+        ("never_mod", "<string>", 1), ("VALUE", "<string>", 1)]

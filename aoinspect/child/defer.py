@@ -614,7 +614,7 @@ def _hidden_runpy():
     return runpy
 
 
-def _entry(entry, argv, main):
+def _entry(entry, argv, main, codes):
     """What runs as ``__main__``: ENTRY, or the program ``argv`` names, set up as ``python``
     would (``sys.argv``, ``sys.path[0]``, ``__file__``)."""
     if argv:
@@ -630,8 +630,10 @@ def _entry(entry, argv, main):
     script = argv[0]
     sys.path[0] = script[: max(script.rfind("/"), script.rfind("\\"))] or "/"
     main.__file__ = script
-    with _open(script, "rb") as stream:
-        code = compile(stream.read(), script, "exec")
+    code = codes.get(_real(script))  # the script's own statements deferred: its rewritten code
+    if code is None:
+        with _open(script, "rb") as stream:
+            code = compile(stream.read(), script, "exec")
     return lambda: exec(code, main.__dict__)
 
 
@@ -643,7 +645,7 @@ def run_scenario(index, compiled, entry, argv, reporter):
     main.__builtins__ = _builtins
     _modules["__main__"] = main
     error = None
-    run = _entry(entry, argv, main)
+    run = _entry(entry, argv, main, codes)
     started = _clock_ns()
     try:
         run()
