@@ -69,6 +69,7 @@ class ImportStatement:
     column: int = 0  # where the statement starts on ``line``: where ``lazy`` goes
     declared: bool = False  # the module's own __lazy_modules__, assigned above it, makes it lazy on 3.15
     lazy_keyword: bool = False  # written ``lazy import`` / ``lazy from`` already
+    type_checking: bool = False  # under ``if TYPE_CHECKING:``: never runs, so deferring it saves nothing
 
     @property
     def location(self) -> str:
@@ -235,8 +236,23 @@ def _scan_tree(
             targets=targets, bound=bound, entry=entries[0] if entries else None, allowed=reason is None,
             reason=reason, entries=entries,
             column=node.col_offset, declared=declared, lazy_keyword=line in lazy_lines,
+            type_checking=any(_is_type_checking(parent) and _within(parent.body, node)  # type: ignore[attr-defined]
+                              for parent in stack),
         ))
     return tuple(statements)
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:`` (its body, not its else)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _within(body: list[ast.stmt], target: ast.AST) -> bool:
+    return any(found is target for statement in body for found in ast.walk(statement))
 
 
 def scan_package(name_or_dir: str, *, search_path: Sequence[str] | None = None) -> tuple[ImportStatement, ...]:

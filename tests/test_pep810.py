@@ -215,3 +215,19 @@ def test_a_relative_import_beyond_the_top_level_package_has_no_entry(tmp_path: P
     (statement,) = pep810.scan_module(str(tmp_path / "p/__init__.py"), "p", True)
     assert statement.entry is None and statement.entries == ()
     assert pep810.lazy_modules_patch([statement]) == ""
+
+
+def test_imports_under_type_checking_are_marked(tmp_path: Path) -> None:
+    write(tmp_path, {"m.py": """\
+        import typing
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            import json
+        else:
+            import csv
+        if typing.TYPE_CHECKING:
+            with open(__file__):
+                from os import path
+    """})
+    lines = by_line(pep810.scan_module(str(tmp_path / "m.py"), "m", False))
+    assert {line: s.type_checking for line, s in lines.items()} == {1: False, 2: False, 4: True, 6: False, 9: True}
