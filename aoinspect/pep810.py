@@ -405,7 +405,8 @@ def lazy_modules_patch(
     """A unified diff that makes ``statements`` lazy on Python 3.15 through each file's
     ``__lazy_modules__`` (eager, as now, on older Pythons): the entries of the allowed ones are
     added to the file's own assignment (its other entries kept, those in ``drop`` removed), or a
-    new assignment goes after the docstring and ``from __future__`` imports, above every import.
+    new assignment goes after the docstring and ``from __future__`` imports, above every import
+    (an assignment below an import it selects moves there: it is read as each import runs).
     Paths in the diff are relative to ``root`` when given."""
     dropped = set(drop)
     by_file: dict[str, list[ImportStatement]] = {}
@@ -420,13 +421,17 @@ def lazy_modules_patch(
         wanted = {entry for statement in by_file[path] for entry in statement.entries}
         kept = [entry for entry in (existing.entries if existing is not None else ()) if entry not in dropped]
         entries = kept + sorted(wanted - set(kept))
-        block = _block(entries)
         new_lines = list(lines)
-        if existing is not None and existing.literal:
-            new_lines[existing.line - 1:existing.end_line] = block
+        first = min(statement.line for statement in by_file[path])
+        if existing is not None and existing.literal and existing.line < first:
+            indent = lines[existing.line - 1][: len(lines[existing.line - 1]) - len(lines[existing.line - 1].lstrip())]
+            new_lines[existing.line - 1:existing.end_line] = [indent + line for line in _block(entries)]
         else:
+            if existing is not None and existing.literal:
+                # Read as each import runs: below the first import it selects, it comes too late for it.
+                del new_lines[existing.line - 1:existing.end_line]
             at = _insertion_line(tree, lines)
-            new_lines[at:at] = block
+            new_lines[at:at] = _block(entries)
         patches.append(_diff(path, lines, new_lines, root))
     return "".join(patches)
 

@@ -261,3 +261,22 @@ def test_pep_810_lazy_modules_example(tmp_path: Path) -> None:
     assert [(s.entry, s.declared) for s in statements] == [("json", True), ("os", False)]
     lazy = pep810.read_lazy_modules(str(tmp_path / "ex.py"))
     assert lazy is not None and pep810.stale_entries(lazy, statements) == ()
+
+
+def test_lazy_modules_patch_moves_a_declaration_that_comes_too_late(tmp_path: Path) -> None:
+    write(tmp_path, {"m.py": '"""Doc."""\nimport json\n__lazy_modules__ = ["json"]\nimport os\n'})
+    statements = pep810.scan_module(str(tmp_path / "m.py"), "m", False)
+    assert [s.declared for s in statements] == [False, False]
+    assert pep810.lazy_modules_patch(statements, root=str(tmp_path)) == textwrap.dedent('''\
+        --- a/m.py
+        +++ b/m.py
+        @@ -1,4 +1,7 @@
+         """Doc."""
+        +__lazy_modules__ = [
+        +    "json",
+        +    "os",
+        +]
+         import json
+        -__lazy_modules__ = ["json"]
+         import os
+    ''')
