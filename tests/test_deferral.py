@@ -486,3 +486,17 @@ def test_a_star_import_of_a_module_reifies_its_lazy_names(fake: FakePackages,
     assert run.error is None
     assert [(item.name, item.file, item.line) for item in run.reified] == [
         ("never_mod", "<string>", 1), ("VALUE", "<string>", 1)]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("name", ["click", "rich", "jinja2"])
+def test_every_statement_of_a_real_package_deferred_at_once(name: str) -> None:
+    """The rewrite holds on real code: every module-level statement of the package deferred, the
+    import still succeeds, nothing is refused but what PEP 810 refuses, and it loads less."""
+    module = pytest.importorskip(name)
+    statements = [s for s in pep810.scan_package(os.path.dirname(module.__file__ or "")) if s.allowed]
+    base, run = deferral.simulate_each(name, [[], statements])
+    assert base.error is None and run.error is None
+    assert [reason for _file, _line, reason in run.refused] == []
+    assert run.executed and set(run.executed) <= set(run.deferred)
+    assert run.modules < base.modules
