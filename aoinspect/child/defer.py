@@ -583,14 +583,20 @@ def _reify_on_attribute_access(module):
         pass
 
 
+def _base_name(path):
+    return path[max(path.rfind("/"), path.rfind("\\")) + 1:]
+
+
 def _install(codes):
     loader = _external.SourceFileLoader
     original = loader.get_code
     fix = getattr(_imp, "_fix_co_filename", None)
+    # Only a file with one of these names can be one of ``codes``: the others skip realpath.
+    names = frozenset(_base_name(path) for path in codes)
 
     def get_code(self, fullname):
         path = self.get_filename(fullname)
-        code = codes.get(_real(path))
+        code = codes.get(_real(path)) if _base_name(path) in names else None
         if code is None:
             return original(self, fullname)
         if fix is not None:
