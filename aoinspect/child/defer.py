@@ -3,9 +3,12 @@ set of import statements made lazy, and report the modules loaded and where each
 first reified. Child code: see ``__init__.py`` for the rules it keeps.
 
 Run as ``python -c BOOTSTRAP defer.py RESULT_PATH REQUEST_PATH`` (``aoinspect.deferral``). The
-request file holds hex-encoded, tab-separated lines: ``entry CODE``, then per scenario ``scenario``
-followed by its ``defer FILE LINE`` lines. Each scenario runs in a fork of this process, which has
-loaded nothing beyond a bare ``python -c``.
+request file holds tab-separated lines, text in hex: ``entry CODE``, ``argv WORD...`` for a program
+(``script.py ARGS``, ``-m MODULE ARGS`` or ``-c ARGS``), ``deadline SECONDS`` (each scenario's),
+then per scenario ``scenario`` followed by its ``defer FILE LINE`` lines. Each scenario runs in a
+fork of this process, which has loaded nothing beyond a bare ``python -c``, and reports one
+``defer`` section; one that hangs, is killed or exits first is reported ``incomplete`` by this
+process.
 
 How a statement is made lazy, faithfully: the module's source is compiled anew, in a throwaway fork
 (``ast`` and ``symtable`` are loaded there, never in the measured process), with
@@ -17,7 +20,9 @@ How a statement is made lazy, faithfully: the module's source is compiled anew, 
   or a closure's) replaced by a call that returns the value, reifying a lazy object first and
   binding the result in its place; ``f(x)``, ``x is y`` and ``isinstance(o, x)`` reify as
   ``x.attr`` does;
-* annotations left alone under ``from __future__ import annotations`` (never evaluated).
+* annotations left alone under ``from __future__ import annotations`` (never evaluated), and match
+  patterns (dotted names only): a lazy object read there, or through ``eval`` or ``globals()``,
+  reifies when an attribute is read from it.
 
 The module's class gains a ``__getattribute__`` that reifies a lazy object read as an attribute
 from elsewhere (``pkg.x``, ``from pkg import x``), as PEP 810 does. The compiled code reaches the
