@@ -40,6 +40,7 @@ _getframe = sys._getframe
 _external = _modules["_frozen_importlib_external"]
 _marshal = _modules["marshal"]
 _imp = _modules["_imp"]
+_get_ident = _modules["_thread"].get_ident
 
 
 def _load_os():
@@ -435,7 +436,7 @@ class _Lazy:
         self._aoinspect_which = which  # its alias
         self._aoinspect_name = name
         self._aoinspect_namespace = namespace  # the module's globals
-        self._aoinspect_reifying = False
+        self._aoinspect_reifying = None  # the thread reifying it, while one does
 
     def __getattr__(self, attribute):
         return getattr(_reify(self, _getframe(1)), attribute)
@@ -495,7 +496,7 @@ def _reify(lazy, frame):
     namespace = lazy._aoinspect_namespace
     kind, module, level, aliases = _state.specs[lazy._aoinspect_index][2]
     name, asname = aliases[lazy._aoinspect_which]
-    lazy._aoinspect_reifying = True
+    outer, lazy._aoinspect_reifying = lazy._aoinspect_reifying, _get_ident()
     try:
         importer = _builtins.__import__
         if kind == "import":
@@ -511,7 +512,7 @@ def _reify(lazy, frame):
             _state.reified[lazy._aoinspect_index][4] = _describe(exc)
         raise
     finally:
-        lazy._aoinspect_reifying = False
+        lazy._aoinspect_reifying = outer
     if namespace.get(lazy._aoinspect_name) is lazy:
         namespace[lazy._aoinspect_name] = value
     return value
@@ -574,7 +575,7 @@ def _reify_on_attribute_access(module):
         def __getattribute__(self, name):
             value = original(self, name)
             if type(value) is _Lazy:
-                if value._aoinspect_reifying:  # the import system asking while it reifies this very name
+                if value._aoinspect_reifying == _get_ident():  # the import system asking while it reifies it
                     raise AttributeError(name)
                 return _reify(value, _getframe(1))
             return value
