@@ -1,5 +1,6 @@
 """Entry point of ``aoinspect trace``'s child:
-``python [OPTIONS] .../trace_importlib_bootstrap.py RESULT_PATH PROGRAM...``.
+``python [OPTIONS] .../trace_importlib_bootstrap.py RESULT_PATH PROJECTS PROGRAM...``, PROJECTS
+the ``--project`` directories joined with ``os.pathsep`` (empty: none).
 
 Run as a script, not with ``-c``, for its name: it holds "importlib" and "_bootstrap", and the
 warnings machinery skips such frames (the import system's) when it walks a ``stacklevel`` up
@@ -25,4 +26,4 @@ __tracer_module__.__file__ = __tracer_code__.co_filename
 # break the tracer, which runs after it (at every import, and when the program ends).
 __tracer_module__.__builtins__ = dict(vars(sys.modules["builtins"]))
 exec(__tracer_code__, __tracer_module__.__dict__)
-__tracer_module__.run(sys.argv[1], sys.argv[2:])
+__tracer_module__.run(sys.argv[1], sys.argv[3:], __tracer_module__.split_projects(sys.argv[2]))

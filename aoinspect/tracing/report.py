@@ -9,7 +9,15 @@ import signal
 from typing import TYPE_CHECKING
 
 from aoinspect.models import ModuleLoad
-from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
+from aoinspect.models.trace import (
+    CAUSE_INTERPRETER,
+    CAUSE_LINE,
+    CAUSE_PARENT_PACKAGE,
+    Frame,
+    Hop,
+    TracedLoad,
+    TraceReport,
+)
 from aoinspect.probing import wire
 
 if TYPE_CHECKING:
@@ -78,7 +86,8 @@ def build_report(
                 if known is None or known.end is None:
                     records[record.index] = record
     sources = SourceLines(program.target if program.kind == "command" else None)
-    loads = _loads([records[key] for key in sorted(records)], sources, index)
+    positions = start is not None and _has_positions(start.python)
+    loads = _loads([records[key] for key in sorted(records)], sources, index, positions)
     timed_out = returncode is None
     report = TraceReport(
         program=(*program.interpreter_options, *program.argv),
@@ -99,24 +108,37 @@ def build_report(
     return report
 
 
-def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None) -> tuple[
-        TracedLoad, ...]:
+def _loads(
+    records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None, positions: bool = True,
+) -> tuple[TracedLoad, ...]:
     if not records:
         return ()
     stopped = max(max(record.start, record.end or 0.0) for record in records)
     by_index = {record.index: record for record in records}
+    parent_of = {record.index: record.parent if record.parent in by_index else -1 for record in records}
+    # One record per load: an import whose module a nested import of itself loaded (``import a.b``
+    # whose parent package ``a`` imports ``a.b``) only waited; its children move up to its parent.
+    waited = _satisfied_by_nested(records, parent_of, by_index)
+    for record in records:
+        parent = parent_of[record.index]
+        while parent in waited:
+            parent = parent_of[parent]
+        parent_of[record.index] = parent
     depth: dict[int, int] = {}
     cumulative: dict[int, float] = {}
     children_time: dict[int, float] = {}
     for record in records:
-        parent = record.parent if record.parent in by_index else -1
+        if record.index in waited:
+            continue
+        parent = parent_of[record.index]
         depth[record.index] = depth[parent] + 1 if parent >= 0 else 0
         cumulative[record.index] = max((record.end if record.end is not None else stopped) - record.start, 0.0)
         if parent >= 0:
             children_time[parent] = children_time.get(parent, 0.0) + cumulative[record.index]
+    kept = [record for record in records if record.index not in waited]
     module_loads = []
-    for record in records:
-        importer = by_index.get(record.parent)
+    for record in kept:
+        importer = by_index.get(parent_of[record.index])
         module_loads.append(ModuleLoad(
             module=record.module,
             parent=importer.module if importer is not None else None,
@@ -126,25 +148,72 @@ def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: Distrib
         ))
     if index is not None:
         module_loads = list(index.annotate(module_loads))
-    traced = []
-    for record, load in zip(records, module_loads):
-        load = _with_min_times(load)
+    # The frames of every record, the waited ones too: a parent package's import takes its trigger
+    # from the submodule import that needed it, and a nested load's own line is its parent's.
+    triggers: dict[int, Frame | None] = {}
+    owns: dict[int, Frame | None] = {}
+    causes: dict[int, str] = {}
+    for record in records:
+        importer = record.parent if record.parent in by_index else -1
         trigger = _frame(record.trigger, sources)
+        cause = record.cause or (CAUSE_LINE if trigger is not None else CAUSE_INTERPRETER)
+        if trigger is None and cause == CAUSE_PARENT_PACKAGE and importer >= 0:
+            trigger = triggers[importer]
+        if record.own == wire.OWN_IS_TRIGGER:
+            own = trigger
+        elif isinstance(record.own, wire.RawFrame):
+            own = _frame(record.own, sources)
+        else:
+            own = owns[importer] if importer >= 0 else None
+        triggers[record.index], owns[record.index], causes[record.index] = trigger, own, cause
+    traced = []
+    for record, load in zip(kept, module_loads):
+        load = _with_min_times(load)
+        trigger = triggers[record.index]
+        parent = parent_of[record.index]
         traced.append(TracedLoad(
             index=record.index,
             load=load,
-            parent_index=record.parent if record.parent in by_index else None,
+            parent_index=parent if parent >= 0 else None,
             thread=record.thread or "MainThread",
             start_ms=round(record.start * 1000, 4),
             finished=record.end is not None,
             failed=record.end is not None and not record.loaded,
             trigger=trigger,
             hop=_hop(record.hop),
-            via=_via(record, trigger),
+            via=_via(record, trigger, positions),
             test=record.context[0] if record.context else None,
             phase=record.context[1] if record.context else None,
+            own=owns[record.index],
+            chain=tuple(frame for frame in (_frame(raw, sources) for raw in record.chain) if frame is not None),
+            cause=causes[record.index],
         ))
     return tuple(traced)
+
+
+def _has_positions(python: str) -> bool:
+    """Whether that Python records instruction positions (3.11+)."""
+    try:
+        return tuple(int(part) for part in python.split(".")[:2]) >= (3, 11)
+    except ValueError:
+        return False
+
+
+def _satisfied_by_nested(
+    records: list[wire.TraceRecord], parent_of: dict[int, int], by_index: dict[int, wire.TraceRecord],
+) -> set[int]:
+    """The records whose module a nested import of the same module loaded while they waited."""
+    waited = set()
+    for record in records:
+        if not record.loaded:
+            continue
+        parent = parent_of[record.index]
+        while parent >= 0:
+            if by_index[parent].module == record.module:
+                waited.add(parent)
+                break
+            parent = parent_of[parent]
+    return waited
 
 
 def _with_min_times(load: ModuleLoad) -> ModuleLoad:
@@ -164,9 +233,10 @@ def _hop(raw: wire.RawFrame | None) -> Hop | None:
     return Hop(raw.function, raw.attribute, raw.file, raw.line) if raw is not None else None
 
 
-def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
+def _via(record: wire.TraceRecord, trigger: Frame | None, positions: bool = True) -> str | None:
     """The introspection function (``inspect.getmodule``) or builtin (``hasattr``) that led
-    from the trigger line into the lazy machinery."""
+    from the trigger line into the lazy machinery (guessed from the line's text only where the
+    interpreter has no instruction positions: before 3.11)."""
     if record.via is not None:
         return record.via.function
     if trigger is None or (record.hop is None and trigger.expression is None):
@@ -174,6 +244,8 @@ def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
     if trigger.expression is not None:
         call = _CALL.match(trigger.expression)
         return call.group(1) if call and trigger.expression.endswith(")") else None
+    if positions:
+        return None  # the hop was reached further out than the trigger, through helper functions
     on_line = _BUILTIN_ON_LINE.search(trigger.source or "")
     return on_line.group(1) if on_line else None
 

@@ -24,7 +24,7 @@ from aoinspect.probing.wire import parse_all
 from aoinspect.tracing.report import build_report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     from aoinspect.models.trace import TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
@@ -35,13 +35,15 @@ IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 
 
-def trace_command(python: str, program: Program, result_path: str) -> list[str]:
-    return [python, *program.interpreter_options, TRACE_ENTRY, result_path, *program.argv]
+def trace_command(python: str, program: Program, result_path: str, projects: Sequence[str] = ()) -> list[str]:
+    """The child's command line; ``projects``: more directories whose files are the program's own."""
+    joined = os.pathsep.join(os.path.abspath(path) for path in projects)
+    return [python, *program.interpreter_options, TRACE_ENTRY, result_path, joined, *program.argv]
 
 
 def trace_program(
     python: str, program: Program, *, timeout: float | None = None, options: TraceOptions | None = None,
-    distributions: bool = True,
+    distributions: bool = True, projects: Sequence[str] = (),
 ) -> TraceReport:
     """Run PROGRAM to its end (or ``timeout``) under the tracer and report what it loaded."""
     from aoinspect.probing import reaper
@@ -53,7 +55,7 @@ def trace_program(
     reaping = timeout is not None and reaper.acquire()
     try:
         result_path = os.path.join(workdir, "trace.jsonl")
-        process = subprocess.Popen(trace_command(python, program, result_path), close_fds=False)
+        process = subprocess.Popen(trace_command(python, program, result_path, projects), close_fds=False)
         with _signals_for(process):
             try:
                 returncode: int | None = process.wait(timeout)
