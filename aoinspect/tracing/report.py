@@ -154,17 +154,17 @@ def _loads(
     owns: dict[int, Frame | None] = {}
     causes: dict[int, str] = {}
     for record in records:
-        importer = record.parent if record.parent in by_index else -1
+        around = record.parent if record.parent in by_index else -1
         trigger = _frame(record.trigger, sources)
         cause = record.cause or (CAUSE_LINE if trigger is not None else CAUSE_INTERPRETER)
-        if trigger is None and cause == CAUSE_PARENT_PACKAGE and importer >= 0:
-            trigger = triggers[importer]
+        if trigger is None and cause == CAUSE_PARENT_PACKAGE and around >= 0:
+            trigger = triggers[around]
         if record.own == wire.OWN_IS_TRIGGER:
             own = trigger
         elif isinstance(record.own, wire.RawFrame):
             own = _frame(record.own, sources)
         else:
-            own = owns[importer] if importer >= 0 else None
+            own = owns[around] if around >= 0 else None
         triggers[record.index], owns[record.index], causes[record.index] = trigger, own, cause
     traced = []
     for record, load in zip(kept, module_loads):
