@@ -90,7 +90,7 @@ def test_the_report_goes_to_stderr_after_the_program(project: Path, fake) -> Non
     )
     assert completed.returncode == 0
     assert completed.stdout == "out\n"
-    assert "Lines that started imports" in completed.stderr
+    assert "lines that started imports" in completed.stderr
     assert "<string>:1  import json; print('out')" in completed.stderr
 
 

@@ -296,28 +296,61 @@ def _incomplete(
 def contract_findings(report: TraceReport, options: TraceOptions) -> list[Finding]:
     """``--forbid``, ``--max-modules`` and ``--max-import-ms``, judged by ``check``'s own rules."""
     from aoinspect.models import Budget
-    from aoinspect.rules.contracts import BUDGET_EXCEEDED, FORBIDDEN_IMPORT, forbidden, module_budget, time_budget
-
-    traced_by_module = {traced.module: traced for traced in report.loaded}
-
-    def located(load: ModuleLoad) -> str | None:
-        where = _root_trigger(report, traced_by_module[load.module])
-        return where.location if where else None
+    from aoinspect.rules.contracts import BUDGET_EXCEEDED, module_budget, time_budget
 
     what = "the program"
-    findings = list(forbidden(FORBIDDEN_IMPORT, [traced.load for traced in report.loaded], options.forbid, None,
-                              what, located))
+    findings = forbidden_findings(report, options.forbid, what)
     if options.max_modules is not None:
-        findings += module_budget(BUDGET_EXCEEDED, Budget(options.max_modules), len(report.loaded), what)
+        findings += module_budget(BUDGET_EXCEEDED, Budget(options.max_modules), report.module_count, what)
     if options.max_import_ms is not None:
         findings += time_budget(BUDGET_EXCEEDED, Budget(options.max_import_ms), report.total_ms, 1, what)
     return findings
 
 
-def _root_trigger(report: TraceReport, traced: TracedLoad) -> Frame | None:
-    """The trigger of the outermost import above ``traced``: the program's own line."""
+MODULES_NAMED = 5  # of the submodules a forbidden import brought, the message names this many
+
+
+def forbidden_findings(report: TraceReport, patterns: Sequence[str], what: str) -> list[Finding]:
+    """One ``forbidden-import`` finding per pattern per line of the program (its own line, see
+    ``TracedLoad.own``): the outermost module the pattern matched, the chain that brought it and the
+    matched modules it brought with it. Worded and identified as ``check``'s (no name), so that
+    ``diff`` pairs a finding with itself from run to run."""
+    from aoinspect.models import import_chain
+    from aoinspect.patterns import matches
+    from aoinspect.rules.contracts import FORBIDDEN_IMPORT
+
+    loaded = report.loaded
+    modules = [load.load for load in loaded]
     by_index = {load.index: load for load in report.loads}
-    current = traced
-    while current.parent_index is not None and current.parent_index in by_index:
-        current = by_index[current.parent_index]
-    return current.trigger
+    findings = []
+    for pattern in patterns:
+        groups: dict[tuple[str, int] | None, list[TracedLoad]] = {}
+        for load in loaded:
+            if matches(load.module, pattern):
+                key = (load.own.file, load.own.line) if load.own is not None else None
+                groups.setdefault(key, []).append(load)
+        for members in groups.values():
+            tops = [load for load in members if not _below_match(load, by_index, pattern)]
+            first = (tops or members)[0]
+            others = [load.module for load in members if load is not first]
+            brought = ""
+            if others:
+                named = ", ".join(others[:MODULES_NAMED]) + (", ..." if len(others) > MODULES_NAMED else "")
+                brought = f" and {len(others)} more it matches ({named})"
+            chain = " -> ".join(import_chain(modules, first.module))
+            at = f", from {first.own.location}" if first.own is not None else ", from no line of the program's own"
+            findings.append(FORBIDDEN_IMPORT.finding(
+                None, f"{what} imports {first.module}{brought}, forbidden by {pattern!r}: {chain}{at}."))
+    return findings
+
+
+def _below_match(load: TracedLoad, by_index: dict[int, TracedLoad], pattern: str) -> bool:
+    """Whether an import around ``load`` was of a module ``pattern`` matches too."""
+    from aoinspect.patterns import matches
+
+    parent = load.parent_index
+    while parent is not None and parent in by_index:
+        if matches(by_index[parent].module, pattern):
+            return True
+        parent = by_index[parent].parent_index
+    return False
