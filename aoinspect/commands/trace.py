@@ -58,6 +58,10 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 @option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
 @option("--why", metavar="MODULE", default=None,
          help="text: the chain from the program's line to MODULE, one hop a line.")
+@option("--project", "projects", multiple=True, type=click.Path(file_okay=False), metavar="PATH", config=False,
+        help="A directory whose files are the program's own, besides the script's directory, the working "
+             "directory and the -m or console script's package (may be given again): the views attribute each "
+             "load to the last line in these files before control went into a library.")
 @top_option
 @depth_option
 @forbid_option("the program")
@@ -66,15 +70,17 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 def trace_command(
     ctx: click.Context, /, program: tuple[str, ...], focus: str | None, why: str | None, top: int,
     depth: int | None, forbid: tuple[str, ...], max_modules: tuple[None, float] | None,
-    max_import_ms: tuple[None, float] | None, **_options: Any,
+    max_import_ms: tuple[None, float] | None, projects: tuple[str, ...], **_options: Any,
 ) -> None:
     """Run PROGRAM as `python PROGRAM` would and show which of its lines loaded which modules.
 
     PROGRAM is what you would give python, after --: `script.py ARGS`, `-m module ARGS` or
     `-c CODE ARGS`, optionally after interpreter options such as -X dev. The program keeps
     the terminal (stdin, stdout, stderr, signals); the report goes to -o FILE or, once the
-    program ends, to stderr. Every module load is attributed to the line that triggered it,
-    through lazy __getattr__ hops and introspection such as hasattr or inspect.getmodule.
+    program ends, to stderr. Every module load is attributed to the program's own line that
+    began it (the last line of its code before control went into a library) and to the line
+    that imported it, through lazy __getattr__ hops and introspection such as hasattr or
+    inspect.getmodule.
     """
     from aoinspect.models.trace import TraceOptions
     from aoinspect.render import RenderOptions, render
@@ -84,14 +90,14 @@ def trace_command(
     options = TraceOptions(forbid=forbid, max_modules=max_modules[1] if max_modules else None,
                            max_import_ms=max_import_ms[1] if max_import_ms else None)
     report = run_trace(program, python=invocation.value("python"), timeout=invocation.value("timeout"),
-                       options=options if options != TraceOptions() else None)
+                       options=options if options != TraceOptions() else None, projects=projects)
     invocation.emit(render(report, invocation.fmt, RenderOptions(top=top, depth=depth, focus=focus, why=why)))
     ctx.exit(report.exit_code)
 
 
 def run_trace(
     words: Sequence[str], *, python: str | None = None, timeout: float | None = None,
-    options: TraceOptions | None = None,
+    options: TraceOptions | None = None, projects: Sequence[str] = (),
 ) -> TraceReport:
     """Run PROGRAM (``words``, as ``python`` takes them) with ``python`` (None: this interpreter)
     to its end or ``timeout``. A PROGRAM python would not run and an interpreter that is not
@@ -110,4 +116,4 @@ def run_trace(
         interpreter = python
     from aoinspect.tracing.run import trace_program
 
-    return trace_program(interpreter, program, timeout=timeout, options=options)
+    return trace_program(interpreter, program, timeout=timeout, options=options, projects=projects)
