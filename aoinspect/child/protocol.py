@@ -93,10 +93,11 @@ SECTIONS = (
 # last nine, [positions, hop, via, context, thread id, thread, own, chain, cause], only when one of
 # them is not empty (a load in another thread, through a lazy hop or an introspection helper, under
 # the pytest plugin, with the program's own line further out than the trigger, or a named cause
-# other than the line). ``own``: true (the trigger is the program's own line), a frame
-# ``[file, line, function, module]``, or null (its parent import's, or none); ``chain``: such
-# frames, outermost first. Times are integer nanoseconds since the tracer started; a record still running has no
-# end. wire.py unpacks a record whole; these name the fields read one at a time.
+# other than the line). The trigger's line is negative when the trigger is the program's own line;
+# ``own`` is a frame ``[file, line, function, module]`` further out that is, or null (the trigger,
+# its parent import's, or none); ``chain``: such frames, outermost first. Times are integer
+# nanoseconds since the tracer started; a record still running has no end. wire.py unpacks a
+# record whole; these name the fields read one at a time.
 TRACE_INDEX, TRACE_PARENT, TRACE_START_NS, TRACE_END_NS = 0, 2, 3, 4
 TRACE_CONTEXT = 13
 TRACE_SHORT_RECORD = 10

@@ -11,7 +11,8 @@ begins, so that a program that hangs or is killed inside one still shows where.
 
 A record is a flat list, laid out as ``protocol`` describes (``aoinspect.probing.wire``
 reads it): ``[index, module, parent index or -1, start ns, end ns or None, loaded, file, line,
-function, module]`` (the last four: the trigger's, or ``None, 0, None, None``), and only when one
+function, module]`` (the last four: the trigger's, or ``None, 0, None, None``; a negative line:
+the trigger is the program's own line), and only when one
 is not empty ``[positions, hop, via, context, thread id, thread name]`` with ``positions`` the
 trigger instruction's ``[line, end line, column, end column]``, ``hop = [function, attribute,
 file, line]`` and ``via = [function, file, line]``. Each field kept out of the common record
@@ -235,15 +236,15 @@ def _function_of(frame):
 
 def _extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause):
     """A record's last nine fields (from ``protocol.TRACE_SHORT_RECORD`` on): rare, so kept off the
-    common path. ``own`` is True when the trigger is the program's own line, a frame when one
-    further out is, None when the record's parent import has it (or there is none)."""
+    common path. ``own`` is a frame further out than the trigger that is the program's own line,
+    or None (the trigger is, as its negative line says, or the parent import has it, or none is)."""
     return [
         _positions(trigger) if trigger is not None and not hop_above and (hop is not None or via is not None)
         else None,
         _hop(hop) if hop is not None else None,
         [_function_of(via), via.f_code.co_filename, via.f_lineno or 0] if via is not None else None,
         context, None if thread is None else ident, thread,
-        own if own is None or own is True else _plain_frame(own),
+        None if own is None else _plain_frame(own),
         _chain(chain) if chain else None,
         cause,
     ]
@@ -508,8 +509,11 @@ class Tracer:
             parent = stack[-1][0] if stack else -1
             if trigger is not None:
                 code = trigger.f_code
-                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename,
-                          (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code),
+                line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
+                if own is True:
+                    line = -line  # the trigger is the program's own line: said without the extras
+                    own = None
+                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
                           code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
             else:
                 record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]

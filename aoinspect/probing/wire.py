@@ -706,16 +706,19 @@ def _trace_record(value: Any) -> TraceRecord:
         _is_int(index), isinstance(module, str), _is_int(parent), thread_id is None or _is_int(thread_id),
         _is_int(start), end is None or _is_int(end), isinstance(loaded, bool),
         thread is None or isinstance(thread, str), cause is None or isinstance(cause, str),
-        own is None or own is True or isinstance(own, list), chain is None or isinstance(chain, list),
+        own is None or isinstance(own, list), chain is None or isinstance(chain, list),
     )
     if not all(checks):
         raise ProtocolError("a trace record holds the wrong types")
+    trigger_is_own = _is_int(line) and line < 0
+    if trigger_is_own:
+        line = -line
     trigger = None if file is None else _raw_frame([file, line, function, frame_module, positions], "trigger")
     return TraceRecord(
         index=index, module=module, parent=parent, thread_id=thread_id, start=start / NS_PER_SECOND,
         end=None if end is None else end / NS_PER_SECOND, loaded=loaded, trigger=trigger,
         hop=_raw_frame(hop, "hop"), via=_raw_frame(via, "via"), context=context_pair, thread=thread,
-        own=OWN_IS_TRIGGER if own is True else _raw_frame(own, "own"),
+        own=OWN_IS_TRIGGER if trigger_is_own and trigger is not None else _raw_frame(own, "own"),
         chain=tuple(_raw_frame(item, "chain") for item in chain or ()),  # type: ignore[misc]
         cause=cause,
     )
