@@ -292,3 +292,20 @@ def test_a_load_with_no_frame_of_the_programs_own_says_so(project: Path) -> None
     text = render(report, "text", RenderOptions())
     assert "(no frame of the program's own on the stack)" in text
     assert "colorsys (from " in text
+
+
+@pytest.mark.parametrize("options", [(), ("-B",)])
+def test_the_tracers_own_code_is_cached_as_the_import_system_caches_a_module(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]) -> None:
+    """Compiling the tracer was most of what tracing a short program cost: its bytecode is kept
+    where the import system keeps a module's (here under PYTHONPYCACHEPREFIX), unless -B."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path / "pycache"))
+    for _ in range(2):  # the second run reads what the first wrote
+        report = trace(*options, "-c", "import colorsys")
+        assert [load.module for load in report.loads] == ["colorsys"]
+    cached = sorted(path.name for path in (tmp_path / "pycache").rglob("*.pyc"))
+    if options:
+        assert cached == []
+    else:
+        assert {name.partition(".")[0] for name in cached} >= {"tracer", "protocol", "recorder"}

@@ -42,10 +42,19 @@ _HERE = globals().get("__file__") or ""
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
 
+def _compiled(path, name):
+    with _open(path, "rb") as stream:
+        return compile(stream.read(), path, "exec")
+
+
+# How the child's files become code: the bootstrap hands over its cached way (``__code_of__``);
+# imported in-process (the pytest plugin), they are compiled.
+_code_of = globals().get("code_of_child_file") or _compiled
+
+
 def _sibling(name):
     path = _CHILD_DIR + name + ".py"
-    with _open(path, "rb") as stream:
-        code = compile(stream.read(), path, "exec")
+    code = _code_of(path, "aoinspect_child_" + name)
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
