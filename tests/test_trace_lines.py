@@ -22,6 +22,7 @@ from aoinspect.models.trace import (
     CAUSE_INTERPRETER,
     CAUSE_LINE,
     CAUSE_PARENT_PACKAGE,
+    CAUSES,
     TraceOptions,
 )
 from aoinspect.render import RenderOptions, render
@@ -92,6 +93,8 @@ def write(directory: Path, name: str, source: str) -> str:
 def trace(*program: str, projects: tuple[str, ...] = (), options: TraceOptions | None = None) -> TraceReport:
     report = run_trace(program, projects=projects, options=options)
     assert report.returncode == 0, report.ending
+    # Every load the program began has a named cause; "the interpreter itself" is for none of them.
+    assert [load.module for load in report.loads if load.cause not in CAUSES or load.cause == CAUSE_INTERPRETER] == []
     return report
 
 
@@ -208,7 +211,7 @@ def test_a_nested_import_of_the_module_being_imported_is_one_load(project: Path)
     assert report.module_count == 2
 
 
-def test_forbid_reports_one_finding_per_line(project: Path) -> None:
+def test_forbid_reports_one_finding_per_line(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(project, "app.py", """\
         import bigpkg
         import colorsys
@@ -220,8 +223,17 @@ def test_forbid_reports_one_finding_per_line(project: Path) -> None:
                                   "forbidden by 'bigpkg*'")
     assert messages[0].endswith("app.py:1.")
     assert all(finding.rule == "forbidden-import" and finding.name is None for finding in report.findings)
+    # On the program's line, relative to the repository's root: the git work tree around it ...
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    (tmp_path / ".git").mkdir()
     github = render(report, "github", RenderOptions())
-    assert github.count("file=app.py,line=1") == 1 and github.count("file=app.py,line=2") == 1
+    assert github.count("file=proj/app.py,line=1") == 1 and github.count("file=proj/app.py,line=2") == 1
+    sarif = json.loads(render(report, "sarif", RenderOptions()))
+    assert [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for result in sarif["runs"][0]["results"]] == ["proj/app.py", "proj/app.py"]
+    # ... or $GITHUB_WORKSPACE.
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(project))
+    assert render(report, "github", RenderOptions()).count("file=app.py,line=") == 2
 
 
 def test_every_view_counts_the_same_modules(project: Path) -> None:

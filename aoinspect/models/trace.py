@@ -75,8 +75,9 @@ class TracedLoad:
     # the interpreter started, the program's start): the text views say so.
     own: Frame | None = None
     # The lines between ``own`` and ``trigger`` (neither included), outermost first: how control
-    # went from the program's line into the library that imported. For an ``exec``'d trigger the
-    # last is the line that exec'd it.
+    # went from the program's line into the library that imported. For a load nested in another
+    # import, only those since that import's module began running (the chain continues in the
+    # parent's). For an ``exec``'d trigger the last is the line that exec'd it (or ``own`` is).
     chain: tuple[Frame, ...] = ()
     cause: str | None = None  # one of CAUSES: what kind of thing began this load
 

@@ -360,7 +360,8 @@ def render_markdown(report: TraceReport, options: RenderOptions) -> str:
              + ("; **incomplete**: " + cell(report.ending) if report.incomplete else "") + "", ""]
     roots = [load for load in report.loads if load.parent_index is None]
     ranked = by_line(report, roots, lambda load: True)[: options.top or None]
-    rows = [(code(place), str(modules), ms(total),
+    rows = [(code(place) + (" (attribute access)" if members[0].hop is not None or members[0].via is not None else ""),
+             str(modules), ms(total),
              ", ".join(code(load.module) for load in members[:5]) + (" ..." if len(members) > 5 else ""))
             for total, modules, place, _line, members in ranked]
     lines += table(("line", "modules", "cumulative ms", "imports"), rows, right=(1, 2))
