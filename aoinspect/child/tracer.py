@@ -461,6 +461,8 @@ class Tracer:
                         if trigger is None:
                             cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
                         kind = USER
+                    elif function in lazy_functions:
+                        kind = LAZY
                     else:
                         kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
                 elif function == "<module>":
