@@ -131,7 +131,11 @@ def test_a_library_importing_in_its_own_function_is_put_on_the_programs_line(pro
     assert why[start + 3].endswith("lib/__init__.py:4  import colorsys  ->  colorsys")
 
 
-def test_a_getattr_that_imports_through_a_helper_records_the_hop(project: Path) -> None:
+@pytest.mark.parametrize("owned", [False, True], ids=["a library", "the program's own package"])
+def test_a_getattr_that_imports_through_a_helper_records_the_hop(project: Path, fake, owned: bool) -> None:  # type: ignore[no-untyped-def]
+    if owned:  # the same package, in the program's own directory
+        for name in ("lazyhelp/__init__.py", "lazyhelp/heavy.py"):
+            write(project, name, (fake.root / name).read_text())
     write(project, "app.py", """\
         import lazyhelp
         value = lazyhelp.heavy
@@ -139,8 +143,9 @@ def test_a_getattr_that_imports_through_a_helper_records_the_hop(project: Path) 
     heavy = load_of(trace("app.py"), "lazyhelp.heavy")
     assert heavy.hop is not None and heavy.hop.function == "lazyhelp.__getattr__"
     assert heavy.hop.attribute == "heavy"
-    assert at(heavy.own) == ("app.py", 2)
     assert heavy.trigger is not None and heavy.trigger.function == "_import_heavy"
+    # The program's own line is the innermost: the helper's, when the package is the program's.
+    assert at(heavy.own) == (("__init__.py", 3) if owned else ("app.py", 2))
     assert heavy.via is None  # ``lazyhelp.heavy`` calls nothing: no builtin was the way in
 
 

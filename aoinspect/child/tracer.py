@@ -120,6 +120,7 @@ CAUSE_INTERPRETER = "interpreter"
 # the other ``exec*`` raise them too), or end the program's trace (``os.exec``). An audit hook
 # leaves the ``os`` functions as they are, so the program cannot tell it is traced by them.
 PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.exec", "subprocess.Popen"})
+LAZY_LOOKAHEAD = 4  # frames above a program's function that imported, looked at for a lazy hop
 FLUSH_PENDING = 64
 FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
@@ -427,6 +428,22 @@ class Tracer:
             kinds[filename] = kind
             return kind
 
+        def lazy_caller(frame):
+            """A lazy function among the few frames above a function of the program's own that
+            imported: a ``__getattr__`` of the program's package that imports through a helper."""
+            steps = LAZY_LOOKAHEAD
+            while frame is not None and steps:
+                code = frame.f_code
+                kind = kinds.get(code.co_filename)
+                if kind == OWN:
+                    return None
+                if kind != IMPORT_SYSTEM:
+                    if code.co_name in lazy_functions:
+                        return frame
+                    steps -= 1
+                frame = frame.f_back
+            return None
+
         def _find_and_load(name, import_):
             if name in modules:
                 return original(name, import_)
@@ -486,6 +503,9 @@ class Tracer:
                         trigger = frame
                         if kind == PROGRAM:
                             own = True
+                            if function != "<module>" and hop is None:
+                                hop = lazy_caller(frame.f_back)
+                                hop_above = hop is not None
                             break
                     elif kind == PROGRAM:
                         own = frame  # type: ignore[assignment] # True, or the frame further out
@@ -522,8 +542,9 @@ class Tracer:
                 code = trigger.f_code
                 line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
                 if own is True:
-                    line = -line  # the trigger is the program's own line: said without the extras
-                    own = None
+                    # The trigger is the program's own line: said without the extras (a line 0 with them).
+                    own = None if line else trigger  # type: ignore[assignment]
+                    line = -line
                 record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
                           code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
             else:
