@@ -326,3 +326,14 @@ def test_the_tracers_own_code_is_cached_as_the_import_system_caches_a_module(
         assert cached == []
     else:
         assert {name.partition(".")[0] for name in cached} >= {"tracer", "protocol", "recorder"}
+
+
+def test_installed_distributions_below_the_working_directory_are_not_the_programs(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A virtual environment in the checkout holds libraries, not the program's code."""
+    site = project / ".venv" / "lib" / "python3" / "site-packages"
+    write(site, "venvlib.py", "def build():\n    import colorsys\n")
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{os.environ['PYTHONPATH']}")
+    write(project, "app.py", "import venvlib\nvenvlib.build()\n")
+    colorsys = load_of(trace("app.py"), "colorsys")
+    assert at(colorsys.own) == ("app.py", 2) and at(colorsys.trigger) == ("venvlib.py", 2)
