@@ -60,11 +60,14 @@ def way_in(load: TracedLoad) -> str:
     return "via " + " -> ".join(parts) if parts else ""
 
 
-def cause_note(report: TraceReport, load: TracedLoad, parent: TracedLoad | None = None) -> str:
-    """What began a load, when its line alone does not say: ``exec'd by app.py:3``."""
+def cause_note(report: TraceReport, load: TracedLoad, parent: TracedLoad | None = None,
+               trigger_shown: bool = True) -> str:
+    """What began a load, when its line alone does not say: ``exec'd by app.py:3`` (``exec'd at
+    <string>:1 by app.py:3`` where the trigger is not shown beside it)."""
     if load.cause == CAUSE_EXEC:
         by = load.chain[-1] if load.chain else load.own
-        return f"exec'd at {where(report, load.trigger)}" + (f" by {where(report, by)}" if by else "")
+        at = "" if trigger_shown else f" at {where(report, load.trigger)}"
+        return f"exec'd{at}" + (f" by {where(report, by)}" if by else "")
     if load.cause == CAUSE_CODEC:
         return "codec search"
     if load.cause == CAUSE_PARENT_PACKAGE:
@@ -77,7 +80,7 @@ def cause_note(report: TraceReport, load: TracedLoad, parent: TracedLoad | None 
 def how(report: TraceReport, load: TracedLoad, parent: TracedLoad | None = None, from_line: bool = False) -> str:
     """A load's way in and cause, and (``from_line``) the library line that imported it when
     that is not the program's own line."""
-    notes = [cause_note(report, load, parent)]
+    notes = [cause_note(report, load, parent, trigger_shown=not from_line)]
     if from_line and load.trigger is not None and load.trigger != load.own and load.cause != CAUSE_EXEC:
         notes.append(f"from {where(report, load.trigger)}")
     noted = "; ".join(note for note in notes if note)
