@@ -251,7 +251,7 @@ def _extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, ca
     return [
         _positions(trigger) if trigger is not None and not hop_above and (hop is not None or via is not None)
         else None,
-        _hop(hop) if hop is not None else None,
+        ([*_hop(hop), True] if hop_above else _hop(hop)) if hop is not None else None,
         [_function_of(via), via.f_code.co_filename, via.f_lineno or 0] if via is not None else None,
         context, None if thread is None else ident, thread,
         None if own is None else _plain_frame(own),

@@ -256,6 +256,7 @@ class RawFrame:
     # ``(line, end line, column, end column)`` of the instruction running (3.11+, lazy loads only)
     positions: tuple[int, int, int, int] | None = None
     attribute: str | None = None  # a hop: the attribute the lazy function was asked for
+    outer: bool = False  # a hop further out than the trigger (a __getattr__ that imported through helpers)
 
 
 @dataclass(frozen=True)
@@ -647,8 +648,8 @@ def _optional_int(value: Any) -> int:
 
 def _raw_frame(value: Any, kind: str) -> RawFrame | None:
     """A trigger ``[file, line, function, module, positions]``, a hop ``[function, attribute,
-    file, line]``, a via ``[function, file, line]`` or an own or chain frame ``[file, line,
-    function, module]``."""
+    file, line]`` (``true`` after it: further out than the trigger), a via ``[function, file,
+    line]`` or an own or chain frame ``[file, line, function, module]``."""
     if value is None:
         return None
     if not isinstance(value, list):
@@ -663,9 +664,11 @@ def _raw_frame(value: Any, kind: str) -> RawFrame | None:
                 raise ProtocolError("positions are not four numbers")
             positions = tuple(_optional_int(item) if item is not None else 0 for item in positions)
         frame = RawFrame(file, line, function, module, positions)
-    elif kind == "hop" and len(value) == 4:
-        function, attribute, file, line = value
-        frame = RawFrame(file, line, function, attribute=attribute)
+    elif kind == "hop" and len(value) in (4, 5):
+        function, attribute, file, line = value[:4]
+        if len(value) == 5 and value[4] is not True:
+            raise ProtocolError("a hop's fifth field is not true")
+        frame = RawFrame(file, line, function, attribute=attribute, outer=len(value) == 5)
     elif kind == "via" and len(value) == 3:
         function, file, line = value
         frame = RawFrame(file, line, function)

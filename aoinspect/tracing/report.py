@@ -86,8 +86,7 @@ def build_report(
                 if known is None or known.end is None:
                     records[record.index] = record
     sources = SourceLines(program.target if program.kind == "command" else None)
-    positions = start is not None and _has_positions(start.python)
-    loads = _loads([records[key] for key in sorted(records)], sources, index, positions)
+    loads = _loads([records[key] for key in sorted(records)], sources, index)
     timed_out = returncode is None
     report = TraceReport(
         program=(*program.interpreter_options, *program.argv),
@@ -109,7 +108,7 @@ def build_report(
 
 
 def _loads(
-    records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None, positions: bool = True,
+    records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None,
 ) -> tuple[TracedLoad, ...]:
     if not records:
         return ()
@@ -181,7 +180,7 @@ def _loads(
             failed=record.end is not None and not record.loaded,
             trigger=trigger,
             hop=_hop(record.hop),
-            via=_via(record, trigger, positions),
+            via=_via(record, trigger),
             test=record.context[0] if record.context else None,
             phase=record.context[1] if record.context else None,
             own=owns[record.index],
@@ -189,14 +188,6 @@ def _loads(
             cause=causes[record.index],
         ))
     return tuple(traced)
-
-
-def _has_positions(python: str) -> bool:
-    """Whether that Python records instruction positions (3.11+)."""
-    try:
-        return tuple(int(part) for part in python.split(".")[:2]) >= (3, 11)
-    except ValueError:
-        return False
 
 
 def _satisfied_by_nested(
@@ -233,19 +224,19 @@ def _hop(raw: wire.RawFrame | None) -> Hop | None:
     return Hop(raw.function, raw.attribute, raw.file, raw.line) if raw is not None else None
 
 
-def _via(record: wire.TraceRecord, trigger: Frame | None, positions: bool = True) -> str | None:
+def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
     """The introspection function (``inspect.getmodule``) or builtin (``hasattr``) that led
-    from the trigger line into the lazy machinery (guessed from the line's text only where the
-    interpreter has no instruction positions: before 3.11)."""
+    from the trigger line into the lazy machinery (not guessed from the trigger's line when the
+    hop is further out: the line that reached it is another)."""
     if record.via is not None:
         return record.via.function
+    if record.hop is not None and record.hop.outer:
+        return None
     if trigger is None or (record.hop is None and trigger.expression is None):
         return None
     if trigger.expression is not None:
         call = _CALL.match(trigger.expression)
         return call.group(1) if call and trigger.expression.endswith(")") else None
-    if positions:
-        return None  # the hop was reached further out than the trigger, through helper functions
     on_line = _BUILTIN_ON_LINE.search(trigger.source or "")
     return on_line.group(1) if on_line else None
 
