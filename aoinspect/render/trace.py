@@ -74,6 +74,29 @@ def by_line(
     return rows
 
 
+# --- what a view shows, so that the report reads no more ------------------------------------------
+
+
+def lines_shown(fmt: str, options: RenderOptions) -> Callable[[TraceReport], list[TracedLoad]] | None:
+    """Which loads' source lines (and the calls read from them) ``fmt`` shows with these
+    options, as a function of a sketch of the report; None: every load's. ``aoinspect trace``
+    reads the files of these loads only: the text view of a program of 800 loads shows a dozen
+    lines, and reading the 280 files behind all of them cost more than the rest of the report.
+    tests/test_trace.py holds each view's output equal to the one with every line read."""
+    if fmt in ("markdown", "github", "sarif"):  # places (file:line) only, never a line's text
+        return lambda report: []
+    if fmt != "text":
+        return None
+
+    def shown(report: TraceReport) -> list[TracedLoad]:
+        if options.why:
+            return why_chain(report, options.why) or []
+        rows = _focus_rows(report, options.focus)[1] if options.focus else _line_rows(report)
+        return [member for row in rows[: options.top or None] for member in row[3][:4]]
+
+    return shown
+
+
 # --- text ----------------------------------------------------------------------------------------
 
 
@@ -95,7 +118,7 @@ def render_text(report: TraceReport, options: RenderOptions) -> str:
 
 def _table(report: TraceReport, rows: list[tuple[float, int, Frame | None, list[TracedLoad]]], top: int) -> list[str]:
     lines = [f"{'cumul ms':>9} {'modules':>7}  where"]
-    for total, modules, trigger, members in rows[: top or None]:
+    for total, modules, trigger, members in rows[: top or None]:  # lines_shown: what this shows
         place = where(report, trigger)
         source = f"  {trigger.source}" if trigger and trigger.source else ""
         thread = f"  [thread {members[0].thread}]" if members[0].thread != "MainThread" else ""
@@ -113,14 +136,21 @@ def _table(report: TraceReport, rows: list[tuple[float, int, Frame | None, list[
 
 
 def _lines(report: TraceReport, top: int) -> list[str]:
-    roots = [load for load in report.loads if load.parent_index is None]
-    if not roots:
+    rows = _line_rows(report)
+    if not rows:
         return ["The program loaded no modules beyond the interpreter's own."]
     lines = ["Lines that started imports, by cumulative import time:"]
-    return lines + _table(report, by_line(report, roots, lambda load: True), top)
+    return lines + _table(report, rows, top)
 
 
-def _focus(report: TraceReport, package: str, top: int) -> list[str]:
+def _line_rows(report: TraceReport) -> list[tuple[float, int, Frame | None, list[TracedLoad]]]:
+    roots = [load for load in report.loads if load.parent_index is None]
+    return by_line(report, roots, lambda load: True)
+
+
+def _focus_rows(report: TraceReport, package: str) -> tuple[
+        list[TracedLoad], list[tuple[float, int, Frame | None, list[TracedLoad]]]]:
+    """The loads of ``package`` no other of its loads ran around, and their rows."""
     def keep(load: TracedLoad) -> bool:
         return in_package(load.module, package)
 
@@ -129,12 +159,17 @@ def _focus(report: TraceReport, package: str, top: int) -> list[str]:
         load for load in report.loads
         if keep(load) and not (load.parent_index is not None and keep(by_index[load.parent_index]))
     ]
+    return entries, by_line(report, entries, keep)
+
+
+def _focus(report: TraceReport, package: str, top: int) -> list[str]:
+    entries, rows = _focus_rows(report, package)
     if not entries:
         return [f"The program loaded no module of {package}."]
-    count = sum(1 for load in report.loaded if keep(load))
+    count = sum(1 for load in report.loaded if in_package(load.module, package))
     total = sum(load.load.cumulative_ms for load in entries)
     lines = [f"{package}: {counted(count, 'module')}, {total:.2f} ms importing; the lines that loaded them:"]
-    return lines + _table(report, by_line(report, entries, keep), top)
+    return lines + _table(report, rows, top)
 
 
 def why_chain(report: TraceReport, module: str) -> list[TracedLoad] | None:

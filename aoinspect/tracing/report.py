@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import re
 import signal
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, Callable
 
 from aoinspect.models import ModuleLoad
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 from aoinspect.probing import wire
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Finding
@@ -29,15 +30,16 @@ _BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
 
 class SourceLines:
     """Source lines of the files the trace names, each file read once; ``<string>`` is the
-    program's ``-c`` code."""
+    program's ``-c`` code. With ``files``, only those are read (the others have no lines)."""
 
-    def __init__(self, command: str | None) -> None:
+    def __init__(self, command: str | None, files: Collection[str] | None = None) -> None:
         self.command = command.splitlines() if command is not None else None
+        self.files = files
 
     def lines(self, file: str) -> list[str]:
         if file == "<string>" and self.command is not None:
             return self.command
-        if file.startswith("<"):
+        if file.startswith("<") or (self.files is not None and file not in self.files):
             return []
         import linecache
 
@@ -64,8 +66,12 @@ class SourceLines:
 
 def build_report(
     program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
-    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None,
+    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None, *,
+    shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
 ) -> TraceReport:
+    """The report of a trace. ``shown``, given a first sketch of the report (no source line
+    read, no distribution), names the loads whose source lines the view will show (None: all):
+    only their files are read."""
     start = next((section for section in sections if isinstance(section, wire.TraceStartSection)), None)
     ends = [section for section in sections if isinstance(section, wire.TraceEndSection)]
     end = ends[-1] if ends else None
@@ -77,10 +83,32 @@ def build_report(
                 known = records.get(record.index)
                 if known is None or known.end is None:
                     records[record.index] = record
-    sources = SourceLines(program.target if program.kind == "command" else None)
-    loads = _loads([records[key] for key in sorted(records)], sources, index)
+    command = program.target if program.kind == "command" else None
+    ordered = [records[key] for key in sorted(records)]
+    if shown is None:
+        loads = _loads(ordered, SourceLines(command), index)
+    else:
+        # A first report without a file read or a distribution looked up tells which loads the
+        # view shows; the second reads their files only.
+        sketch = _report(program, start, end, returncode, timeout, problem, spawned,
+                         _loads(ordered, SourceLines(command, ()), None))
+        wanted = shown(sketch)
+        files = None if wanted is None else {frame.file for load in wanted for frame in frames_of(load)}
+        loads = _loads(ordered, SourceLines(command, files), index)
+    report = _report(program, start, end, returncode, timeout, problem, spawned, loads)
+    if options is not None:
+        from dataclasses import replace
+
+        report = replace(report, findings=tuple(contract_findings(report, options)))
+    return report
+
+
+def _report(
+    program: Program, start: wire.TraceStartSection | None, end: wire.TraceEndSection | None,
+    returncode: int | None, timeout: float | None, problem: str | None, spawned: int, loads: tuple[TracedLoad, ...],
+) -> TraceReport:
     timed_out = returncode is None
-    report = TraceReport(
+    return TraceReport(
         program=(*program.interpreter_options, *program.argv),
         python=start.python if start else "",
         loads=loads,
@@ -92,11 +120,17 @@ def build_report(
         inserted=end.inserted if end else (),
         cwd=os.getcwd(),
     )
-    if options is not None:
-        from dataclasses import replace
 
-        report = replace(report, findings=tuple(contract_findings(report, options)))
-    return report
+
+def frames_of(load: TracedLoad) -> list[Frame]:
+    """Every frame a load holds (its trigger, and any other line it names), whatever its fields."""
+    found: list[Frame] = []
+    for field in fields(load):
+        value = getattr(load, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Frame):
+                found.append(item)
+    return found
 
 
 def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None) -> tuple[
@@ -117,18 +151,22 @@ def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: Distrib
     module_loads = []
     for record in records:
         importer = by_index.get(record.parent)
+        self_ms = round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4)
+        cumulative_ms = round(cumulative[record.index] * 1000, 4)
+        # One run: its times are the minima too.
         module_loads.append(ModuleLoad(
             module=record.module,
             parent=importer.module if importer is not None else None,
             depth=depth[record.index],
-            self_ms=round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4),
-            cumulative_ms=round(cumulative[record.index] * 1000, 4),
+            self_ms=self_ms,
+            cumulative_ms=cumulative_ms,
+            min_self_ms=self_ms,
+            min_cumulative_ms=cumulative_ms,
         ))
     if index is not None:
         module_loads = list(index.annotate(module_loads))
     traced = []
     for record, load in zip(records, module_loads):
-        load = _with_min_times(load)
         trigger = _frame(record.trigger, sources)
         traced.append(TracedLoad(
             index=record.index,
@@ -145,12 +183,6 @@ def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: Distrib
             phase=record.context[1] if record.context else None,
         ))
     return tuple(traced)
-
-
-def _with_min_times(load: ModuleLoad) -> ModuleLoad:
-    from dataclasses import replace
-
-    return replace(load, min_self_ms=load.self_ms, min_cumulative_ms=load.cumulative_ms)
 
 
 def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
