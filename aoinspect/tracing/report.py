@@ -7,7 +7,7 @@ import os
 import re
 import signal
 from dataclasses import fields
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from aoinspect.models import ModuleLoad
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
@@ -88,13 +88,21 @@ def build_report(
     if shown is None:
         loads = _loads(ordered, SourceLines(command), index)
     else:
-        # A first report without a file read or a distribution looked up tells which loads the
-        # view shows; the second reads their files only.
-        sketch = _report(program, start, end, returncode, timeout, problem, spawned,
-                         _loads(ordered, SourceLines(command, ()), None))
-        wanted = shown(sketch)
-        files = None if wanted is None else {frame.file for load in wanted for frame in frames_of(load)}
-        loads = _loads(ordered, SourceLines(command, files), index)
+        # A sketch of the report, without a file read or a distribution looked up, tells which
+        # loads the view shows; then only their files are read, and only their frames rebuilt.
+        sketch = _loads(ordered, SourceLines(command, ()), None)
+        wanted = shown(_report(program, start, end, returncode, timeout, problem, spawned, sketch))
+        if wanted is None:
+            loads = _loads(ordered, SourceLines(command), index)
+        else:
+            sources = SourceLines(command, {frame.file for load in wanted for frame in frames_of(load)})
+            if index is not None:
+                loads = _loads(ordered, sources, index)
+            else:
+                raw = {record.index: record for record in ordered}
+                shown_indexes = {load.index for load in wanted}
+                loads = tuple(_with_sources(load, raw[load.index], sources) if load.index in shown_indexes else load
+                              for load in sketch)
     report = _report(program, start, end, returncode, timeout, problem, spawned, loads)
     if options is not None:
         from dataclasses import replace
@@ -120,6 +128,29 @@ def _report(
         inserted=end.inserted if end else (),
         cwd=os.getcwd(),
     )
+
+
+def _with_sources(load: TracedLoad, record: wire.TraceRecord, sources: SourceLines) -> TracedLoad:
+    """``load`` of the sketch with its frames read again from ``sources`` (a field's raw frame of
+    the same name gives the expression too), and the call read from its trigger's expression."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    for field in fields(load):
+        value, raw = getattr(load, field.name), getattr(record, field.name, None)
+        if isinstance(value, Frame):
+            changes[field.name] = (_frame(raw, sources) if isinstance(raw, wire.RawFrame)
+                                   else replace(value, source=sources.line(value.file, value.line)))
+        elif isinstance(value, tuple) and value and all(isinstance(item, Frame) for item in value):
+            raws = raw if isinstance(raw, tuple) and len(raw) == len(value) else None
+            changes[field.name] = tuple(
+                _frame(item_raw, sources) if isinstance(item_raw, wire.RawFrame)
+                else replace(item, source=sources.line(item.file, item.line))
+                for item, item_raw in zip(value, raws or (None,) * len(value))
+            )
+    trigger = changes.get("trigger", load.trigger)
+    changes["via"] = _via(record, trigger if isinstance(trigger, Frame) else None)
+    return replace(load, **changes)
 
 
 def frames_of(load: TracedLoad) -> list[Frame]:
