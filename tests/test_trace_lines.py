@@ -91,7 +91,8 @@ def write(directory: Path, name: str, source: str) -> str:
 
 
 def trace(*program: str, projects: tuple[str, ...] = (), options: TraceOptions | None = None) -> TraceReport:
-    report = run_trace(program, projects=projects, options=options)
+    with run_trace(program, projects=projects) as running:
+        report = running.report(options)
     assert report.returncode == 0, report.ending
     # Every load the program began has a named cause; "the interpreter itself" is for none of them.
     assert [load.module for load in report.loads if load.cause not in CAUSES or load.cause == CAUSE_INTERPRETER] == []

@@ -54,6 +54,13 @@ def own_place(report: TraceReport, load: TracedLoad) -> str:
     return WITHOUT_LINE.get(load.cause or "", NO_OWN_LINE)
 
 
+def same_line(first: Frame | None, second: Frame | None) -> bool:
+    """Whether two frames are on one line (whatever else was read of them)."""
+    if first is None or second is None:
+        return first is second
+    return (first.file, first.line) == (second.file, second.line)
+
+
 def way_in(load: TracedLoad) -> str:
     """``via hasattr -> ao.__getattr__('x')``: how an attribute access became this import."""
     parts = [part for part in (load.via, str(load.hop) if load.hop else None) if part]
@@ -81,7 +88,7 @@ def how(report: TraceReport, load: TracedLoad, parent: TracedLoad | None = None,
     """A load's way in and cause, and (``from_line``) the library line that imported it when
     that is not the program's own line."""
     notes = [cause_note(report, load, parent, trigger_shown=not from_line)]
-    if from_line and load.trigger is not None and load.trigger != load.own and load.cause != CAUSE_EXEC:
+    if from_line and load.trigger is not None and not same_line(load.trigger, load.own) and load.cause != CAUSE_EXEC:
         notes.append(f"from {where(report, load.trigger)}")
     noted = "; ".join(note for note in notes if note)
     return " ".join(part for part in (way_in(load), f"({noted})" if noted else "") if part)
@@ -145,6 +152,29 @@ def modules_loaded(report: TraceReport) -> str:
     return text + (f", {counted(failed, 'failed import')}" if failed else "")
 
 
+# --- what a view shows, so that the report reads no more ------------------------------------------
+
+
+def lines_shown(fmt: str, options: RenderOptions) -> Callable[[TraceReport], list[TracedLoad]] | None:
+    """Which loads' source lines (and the calls read from them) ``fmt`` shows with these
+    options, as a function of a sketch of the report; None: every load's. ``aoinspect trace``
+    reads the files of these loads only: the text view of a program of 800 loads shows a dozen
+    lines, and reading the 280 files behind all of them cost more than the rest of the report.
+    tests/test_trace.py holds each view's output equal to the one with every line read."""
+    if fmt in ("markdown", "github", "sarif"):  # places (file:line) only, never a line's text
+        return lambda report: []
+    if fmt != "text":
+        return None
+
+    def shown(report: TraceReport) -> list[TracedLoad]:
+        if options.why:
+            return why_chain(report, options.why) or []
+        rows = _focus_rows(report, options.focus)[1] if options.focus else _line_rows(report)
+        return [member for row in rows[: options.top or None] for member in row[4][:4]]
+
+    return shown
+
+
 # --- text ----------------------------------------------------------------------------------------
 
 
@@ -167,7 +197,7 @@ def render_text(report: TraceReport, options: RenderOptions) -> str:
 def _table(report: TraceReport, rows: list[Row], top: int) -> list[str]:
     by_index = {load.index: load for load in report.loads}
     lines = [f"{'cumul ms':>9} {'modules':>7}  where"]
-    for total, modules, place, line, members in rows[: top or None]:
+    for total, modules, place, line, members in rows[: top or None]:  # lines_shown: what this shows
         source = f"  {line.source}" if line and line.source else ""
         thread = f"  [thread {members[0].thread}]" if members[0].thread != "MainThread" else ""
         access = "  (attribute access)" if members[0].hop is not None or members[0].via is not None else ""
@@ -186,14 +216,20 @@ def _table(report: TraceReport, rows: list[Row], top: int) -> list[str]:
 
 
 def _lines(report: TraceReport, top: int) -> list[str]:
-    roots = [load for load in report.loads if load.parent_index is None]
-    if not roots:
+    rows = _line_rows(report)
+    if not rows:
         return ["The program loaded no modules beyond the interpreter's own."]
     lines = ["The program's lines that started imports, by cumulative import time:"]
-    return lines + _table(report, by_line(report, roots, lambda load: True), top)
+    return lines + _table(report, rows, top)
 
 
-def _focus(report: TraceReport, package: str, top: int) -> list[str]:
+def _line_rows(report: TraceReport) -> list[Row]:
+    roots = [load for load in report.loads if load.parent_index is None]
+    return by_line(report, roots, lambda load: True)
+
+
+def _focus_rows(report: TraceReport, package: str) -> tuple[list[TracedLoad], list[Row]]:
+    """The loads of ``package`` no other of its loads ran around, and their rows."""
     def keep(load: TracedLoad) -> bool:
         return in_package(load.module, package)
 
@@ -202,12 +238,17 @@ def _focus(report: TraceReport, package: str, top: int) -> list[str]:
         load for load in report.loads
         if keep(load) and not (load.parent_index is not None and keep(by_index[load.parent_index]))
     ]
+    return entries, by_line(report, entries, keep)
+
+
+def _focus(report: TraceReport, package: str, top: int) -> list[str]:
+    entries, rows = _focus_rows(report, package)
     if not entries:
         return [f"The program loaded no module of {package}."]
-    count = sum(1 for load in report.loaded if keep(load))
+    count = sum(1 for load in report.loaded if in_package(load.module, package))
     total = sum(load.load.cumulative_ms for load in entries)
     lines = [f"{package}: {counted(count, 'module')}, {total:.2f} ms importing; the lines that loaded them:"]
-    return lines + _table(report, by_line(report, entries, keep), top)
+    return lines + _table(report, rows, top)
 
 
 def why_chain(report: TraceReport, module: str) -> list[TracedLoad] | None:
@@ -231,7 +272,7 @@ def _why(report: TraceReport, module: str) -> list[str]:
     root = chain[0]
     if root.own is None:
         lines.append(f"  {own_place(report, root)}")
-    elif root.own != root.trigger:
+    elif not same_line(root.own, root.trigger):
         lines.append(_why_line(report, root.own))
     parent = None
     for load in chain:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, Callable
 
 from aoinspect.models import ModuleLoad
 from aoinspect.models.trace import (
@@ -21,7 +22,7 @@ from aoinspect.models.trace import (
 from aoinspect.probing import wire
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Finding
@@ -37,15 +38,16 @@ _BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
 
 class SourceLines:
     """Source lines of the files the trace names, each file read once; ``<string>`` is the
-    program's ``-c`` code."""
+    program's ``-c`` code. With ``files``, only those are read (the others have no lines)."""
 
-    def __init__(self, command: str | None) -> None:
+    def __init__(self, command: str | None, files: Collection[str] | None = None) -> None:
         self.command = command.splitlines() if command is not None else None
+        self.files = files
 
     def lines(self, file: str) -> list[str]:
         if file == "<string>" and self.command is not None:
             return self.command
-        if file.startswith("<"):
+        if file.startswith("<") or (self.files is not None and file not in self.files):
             return []
         import linecache
 
@@ -72,8 +74,12 @@ class SourceLines:
 
 def build_report(
     program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
-    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None,
+    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None, *,
+    shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
 ) -> TraceReport:
+    """The report of a trace. ``shown``, given a first sketch of the report (no source line
+    read, no distribution), names the loads whose source lines the view will show (None: all):
+    only their files are read."""
     start = next((section for section in sections if isinstance(section, wire.TraceStartSection)), None)
     ends = [section for section in sections if isinstance(section, wire.TraceEndSection)]
     end = ends[-1] if ends else None
@@ -85,10 +91,40 @@ def build_report(
                 known = records.get(record.index)
                 if known is None or known.end is None:
                     records[record.index] = record
-    sources = SourceLines(program.target if program.kind == "command" else None)
-    loads = _loads([records[key] for key in sorted(records)], sources, index)
+    command = program.target if program.kind == "command" else None
+    ordered = [records[key] for key in sorted(records)]
+    if shown is None:
+        loads = _loads(ordered, SourceLines(command), index)
+    else:
+        # A sketch of the report, without a file read or a distribution looked up, tells which
+        # loads the view shows; then only their files are read, and only their frames rebuilt.
+        sketch = _loads(ordered, SourceLines(command, ()), None)
+        wanted = shown(_report(program, start, end, returncode, timeout, problem, spawned, sketch))
+        if wanted is None:
+            loads = _loads(ordered, SourceLines(command), index)
+        else:
+            sources = SourceLines(command, {frame.file for load in wanted for frame in frames_of(load)})
+            if index is not None:
+                loads = _loads(ordered, sources, index)
+            else:
+                raw = {record.index: record for record in ordered}
+                shown_indexes = {load.index for load in wanted}
+                loads = tuple(_with_sources(load, raw[load.index], sources) if load.index in shown_indexes else load
+                              for load in sketch)
+    report = _report(program, start, end, returncode, timeout, problem, spawned, loads)
+    if options is not None:
+        from dataclasses import replace
+
+        report = replace(report, findings=tuple(contract_findings(report, options)))
+    return report
+
+
+def _report(
+    program: Program, start: wire.TraceStartSection | None, end: wire.TraceEndSection | None,
+    returncode: int | None, timeout: float | None, problem: str | None, spawned: int, loads: tuple[TracedLoad, ...],
+) -> TraceReport:
     timed_out = returncode is None
-    report = TraceReport(
+    return TraceReport(
         program=(*program.interpreter_options, *program.argv),
         python=start.python if start else "",
         loads=loads,
@@ -100,11 +136,40 @@ def build_report(
         inserted=end.inserted if end else (),
         cwd=os.getcwd(),
     )
-    if options is not None:
-        from dataclasses import replace
 
-        report = replace(report, findings=tuple(contract_findings(report, options)))
-    return report
+
+def _with_sources(load: TracedLoad, record: wire.TraceRecord, sources: SourceLines) -> TracedLoad:
+    """``load`` of the sketch with its frames read again from ``sources`` (a field's raw frame of
+    the same name gives the expression too), and the call read from its trigger's expression."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    for field in fields(load):
+        value, raw = getattr(load, field.name), getattr(record, field.name, None)
+        if isinstance(value, Frame):
+            changes[field.name] = (_frame(raw, sources) if isinstance(raw, wire.RawFrame)
+                                   else replace(value, source=sources.line(value.file, value.line)))
+        elif isinstance(value, tuple) and value and all(isinstance(item, Frame) for item in value):
+            raws = raw if isinstance(raw, tuple) and len(raw) == len(value) else None
+            changes[field.name] = tuple(
+                _frame(item_raw, sources) if isinstance(item_raw, wire.RawFrame)
+                else replace(item, source=sources.line(item.file, item.line))
+                for item, item_raw in zip(value, raws or (None,) * len(value))
+            )
+    trigger = changes.get("trigger", load.trigger)
+    changes["via"] = _via(record, trigger if isinstance(trigger, Frame) else None)
+    return replace(load, **changes)
+
+
+def frames_of(load: TracedLoad) -> list[Frame]:
+    """Every frame a load holds (its trigger, and any other line it names), whatever its fields."""
+    found: list[Frame] = []
+    for field in fields(load):
+        value = getattr(load, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Frame):
+                found.append(item)
+    return found
 
 
 def _loads(
@@ -138,12 +203,17 @@ def _loads(
     module_loads = []
     for record in kept:
         importer = by_index.get(parent_of[record.index])
+        self_ms = round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4)
+        cumulative_ms = round(cumulative[record.index] * 1000, 4)
+        # One run: its times are the minima too.
         module_loads.append(ModuleLoad(
             module=record.module,
             parent=importer.module if importer is not None else None,
             depth=depth[record.index],
-            self_ms=round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4),
-            cumulative_ms=round(cumulative[record.index] * 1000, 4),
+            self_ms=self_ms,
+            cumulative_ms=cumulative_ms,
+            min_self_ms=self_ms,
+            min_cumulative_ms=cumulative_ms,
         ))
     if index is not None:
         module_loads = list(index.annotate(module_loads))
@@ -167,7 +237,6 @@ def _loads(
         triggers[record.index], owns[record.index], causes[record.index] = trigger, own, cause
     traced = []
     for record, load in zip(kept, module_loads):
-        load = _with_min_times(load)
         trigger = triggers[record.index]
         parent = parent_of[record.index]
         traced.append(TracedLoad(
@@ -205,12 +274,6 @@ def _satisfied_by_nested(
                 break
             parent = parent_of[parent]
     return waited
-
-
-def _with_min_times(load: ModuleLoad) -> ModuleLoad:
-    from dataclasses import replace
-
-    return replace(load, min_self_ms=load.self_ms, min_cumulative_ms=load.cumulative_ms)
 
 
 def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
