@@ -6,11 +6,6 @@ import os
 import sys
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Pythons before 3.11
-    import tomli as tomllib
-
 
 class ConfigError(Exception):
     pass
@@ -31,6 +26,12 @@ def find_pyproject(start: str) -> str | None:
 
 def read_tool_table(path: str, *, required: bool) -> dict[str, Any]:
     """The ``[tool.aoinspect]`` table of ``path`` (empty if it has none, unless ``required``)."""
+    # Imported here: a run with no configuration file (a script's directory) never parses TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Pythons before 3.11
+        import tomli as tomllib
+
     from aoinspect.files import CONFIG_LIMIT, UnreadableFile, read_regular_file
 
     try:

@@ -98,7 +98,9 @@ def side_of(path: str, report: Any) -> Side:
     if isinstance(report, TraceReport):  # one subject, the program: what it loaded, and how long
         program = "python " + " ".join(report.program)
         ok = report.ok
-        subject = Subject(None, frozenset(load.module for load in report.loads), report.total_ms, ok,
+        # The modules every view of the trace counts (TraceReport.module_count): failed imports apart.
+        modules = frozenset({load.module for load in report.loaded} | set(report.inserted))
+        subject = Subject(None, modules, report.total_ms, ok,
                           None if ok else report.ending or "failed")
         return Side(path, "trace", program, (subject,), _refs(report.findings))
     if isinstance(report, Failure):

@@ -595,7 +595,7 @@ def _build_traced(v: dict[str, Any]) -> TracedLoad:
     load = ModuleLoad(v["module"], v["parent"], v["depth"], v["self_ms"], v["cumulative_ms"], v["self_ms"],
                       v["cumulative_ms"], v["distribution"], v["stdlib"])
     return TracedLoad(v["index"], load, v["parent_index"], v["thread"], v["start_ms"], v["finished"], v["failed"],
-                      v["trigger"], v["hop"], v["via"], v["test"], v["phase"])
+                      v["trigger"], v["hop"], v["via"], v["test"], v["phase"], v["own"], v["chain"], v["cause"])
 
 
 TRACED_LOAD = Struct("TracedLoad", [
@@ -617,6 +617,11 @@ TRACED_LOAD = Struct("TracedLoad", [
     Field("via", Nullable(STRING), default=None, doc="the introspection function that was the way in"),
     Field("test", Nullable(STRING), default=None, doc="pytest node id"),
     Field("phase", Nullable(STRING), default=None),
+    Field("own", Nullable(FRAME), default=None,
+          doc="the program's own line: the innermost frame in the program's files; null: none on the stack"),
+    Field("chain", Array(FRAME), default=(), doc="the lines between own and trigger, outermost first"),
+    Field("cause", Nullable(STRING), default=None,
+          doc="line, parent-package, compiled-module, exec, codec-search, program-start or interpreter"),
 ], _build_traced, "One import the program began, with what triggered it.")
 
 TRACE_FINDING = Struct("TraceFinding", [
@@ -638,7 +643,9 @@ TRACE = Struct("TraceDocument", [
     Field("complete", BOOLEAN, default=None),
     Field("incomplete", Nullable(STRING), default=None, doc="why the trace stops short"),
     Field("subprocesses", COUNT, default=0),
-    Field("modules", COUNT, lambda report: len(report.loaded), default=None),
+    Field("modules", COUNT, lambda report: report.module_count, default=None,
+          doc="modules added to sys.modules: loaded ones once each, and those inserted without an import"),
+    Field("failed", COUNT, lambda report: len(report.failed_loads), default=None, doc="imports that raised"),
     Field("total_ms", MS, default=None),
     Field("cwd", STRING, default=""),
     Field("loads", Array(TRACED_LOAD)),

@@ -79,11 +79,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from aoinspect.tracing.pytest_trace import TracePlugin, running_tracer
+    # Under `aoinspect trace` the attribution costs nothing extra and lands in its report. Without
+    # either, the trace machinery is not even imported: a plain pytest run pays nothing for it.
+    if config.getoption("aoinspect_trace") or _tracer_running():
+        from aoinspect.tracing.pytest_trace import TracePlugin
 
-    # Under `aoinspect trace` the attribution costs nothing extra and lands in its report.
-    if config.getoption("aoinspect_trace") or running_tracer() is not None:
         config.pluginmanager.register(TracePlugin(summary=config.getoption("aoinspect_trace")), "aoinspect-trace")
+
+
+def _tracer_running() -> bool:
+    """Whether ``aoinspect trace``'s tracer is installed in this interpreter (the attribute
+    ``aoinspect.tracing.pytest_trace.running_tracer`` reads), checked without importing it."""
+    find_and_load = getattr(sys.modules["_frozen_importlib"], "_find_and_load", None)
+    return getattr(find_and_load, "aoinspect_tracer", None) is not None
 
 
 @pytest.fixture

@@ -1,8 +1,15 @@
 """Benchmark aoinspect against the hand-written alternatives, side by side, in one run.
 
     python benchmarks/run.py [--repeat N] [--only TEXT ...] [--real-repeat N] [--real PKG ...] [--no-real]
+                             [--suite DIR]
 
 Start-up alone (the four start-up rows and their floors): --only "aoinspect --" --only "resolve" --no-real
+
+trace (issue 24's targets): --only trace --no-real [--suite path/to/more_itertools-X.Y.Z]. The
+traced interpreter's own figure (the CPU time its imports take, as the program measures it) sits
+beside the whole command users run (`aoinspect trace -- PROGRAM`, CLI start and report included),
+in wall and CPU time: `-c pass` against `python -c "import click"`, the generated program,
+`import scipy.stats` when scipy is installed, and with --suite a test suite in DIR.
 
 Every command runs N times, interleaved with the commands it is compared with, so that a
 noisy, shared machine slows all of them alike; the table shows medians and their ratios.
@@ -25,10 +32,11 @@ import sys
 import tempfile
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+TRACE_TARGET = 1.15  # the whole `aoinspect trace -- PROGRAM` against a bare run of PROGRAM (issue 24)
 REAL_PACKAGES = {"pydantic": 4.0, "huggingface_hub": 4.0, "mne": 4.0, "transformers": 6.0}  # cold target
 WARM_TARGET = 1.5
 RSS_LIMIT_KB = 1024 * 1024
@@ -83,6 +91,10 @@ class Case:
     times_theirs: list[float]
     runs_per_round: int = 1  # quick commands run more often: their medians need more samples
     reports_its_time: bool = False  # the commands print the time to compare (not wall time)
+    cpu: bool = False  # also a row of CPU time (the commands' own and their children's, user + system)
+    cwd: str | None = None  # where the commands run (default: the benchmark's directory)
+    cpu_ours: list[float] = field(default_factory=list)
+    cpu_theirs: list[float] = field(default_factory=list)
 
 
 def aoinspect_command() -> list[str]:
@@ -130,9 +142,12 @@ def importable(module: str) -> bool:
     return completed.returncode == 0
 
 
-def timed(commands: list[list[str]], env: dict[str, str], cwd: str, reported: bool = False) -> float:
+def timed(commands: list[list[str]], env: dict[str, str], cwd: str, reported: bool = False,
+          cpu: list[float] | None = None) -> float:
     """Wall time of running ``commands`` one after the other, or, with ``reported``, the sum
-    of the seconds each prints."""
+    of the seconds each prints; with ``cpu``, their CPU time (user + system, their children's
+    included) is appended to it."""
+    before = os.times()
     started = time.perf_counter()
     total = 0.0
     for command in commands:
@@ -141,7 +156,11 @@ def timed(commands: list[list[str]], env: dict[str, str], cwd: str, reported: bo
             raise SystemExit(f"{' '.join(command[:6])} failed: {completed.stderr.decode()[-2000:]}")
         if reported:
             total += float(completed.stdout.decode().split()[-1])
-    return total if reported else time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if cpu is not None:
+        after = os.times()
+        cpu.append(after.children_user - before.children_user + after.children_system - before.children_system)
+    return total if reported else elapsed
 
 
 # Imports the generated package and every lazy name, with or without the probe's import
@@ -267,6 +286,9 @@ def main() -> None:
     parser.add_argument("--real", nargs="*", default=list(REAL_PACKAGES), metavar="PKG",
                         help="real packages to check, when installed (default: all four)")
     parser.add_argument("--no-real", action="store_true", help="skip the real packages")
+    parser.add_argument("--suite", metavar="DIR", default=None,
+                        help="also trace a test suite: `python -m pytest -q` in DIR (an unpacked sdist, e.g. "
+                             "more-itertools'), bare and under `aoinspect trace`")
     arguments = parser.parse_args()
     # Like an installed wheel: bytecode compiled (PYTHONDONTWRITEBYTECODE would otherwise make
     # every run compile aoinspect's sources again).
@@ -330,7 +352,30 @@ def main() -> None:
             "the same program, bare", "<= 1.1x", lambda ours, theirs: ours / theirs <= 1.1, [], [],
             reports_its_time=True,
         )
-        cases += [resolve, resolve_warm, click_start, click_help, version, instrumentation, traced]
+        # The command users run, start to end (CLI start, the program, the report on stderr), beside
+        # the traced interpreter's own figure above.
+        traced_whole = Case(
+            f"trace a program ({EAGER_MODULES + 1 + LAZY_NAMES * (MODULES_PER_NAME + 1)} modules), whole command",
+            [*tool, "trace", "--", "-c", PROGRAM_TIMER], [[python, "-c", PROGRAM_TIMER]], "the same program, bare",
+            f"<= {TRACE_TARGET:g}x", lambda ours, theirs: ours / theirs <= TRACE_TARGET, [], [], cpu=True)
+        trace_pass = Case("trace -- -c pass", [*tool, "trace", "--", "-c", "pass"], [[python, "-c", "import click"]],
+                          'python -c "import click"', "<= 1.5x", lambda ours, theirs: ours / theirs <= 1.5, [], [],
+                          runs_per_round=5, cpu=True)
+        cases += [resolve, resolve_warm, click_start, click_help, version, instrumentation, traced, traced_whole,
+                  trace_pass]
+        if importable("scipy.stats"):
+            program = ["-c", "import scipy.stats"]
+            cases.append(Case('trace -- -c "import scipy.stats"', [*tool, "trace", "--", *program],
+                              [[python, *program]], 'python -c "import scipy.stats"', f"<= {TRACE_TARGET:g}x",
+                              lambda ours, theirs: ours / theirs <= TRACE_TARGET, [], [], cpu=True))
+        else:
+            print("scipy is not installed: skipping the trace scipy.stats row\n")
+        if arguments.suite:
+            suite = ["-m", "pytest", "-q", "-p", "no:cacheprovider"]
+            cases.append(Case(f"trace -- -m pytest in {os.path.basename(os.path.abspath(arguments.suite))}",
+                              [*tool, "trace", "--", *suite], [[python, *suite]], "the same test run, bare",
+                              f"<= {TRACE_TARGET:g}x", lambda ours, theirs: ours / theirs <= TRACE_TARGET, [], [],
+                              cpu=True, cwd=arguments.suite))
         if arguments.only:
             cases = [case for case in cases
                      if any(text in case.label for text in arguments.only) or case is click_start]
@@ -339,8 +384,11 @@ def main() -> None:
         for _ in range(arguments.repeat):
             for case in cases:
                 for _ in range(case.runs_per_round):
-                    case.times_ours.append(timed([case.ours], env, cwd, case.reports_its_time))
-                    case.times_theirs.append(timed(case.theirs, env, cwd, case.reports_its_time))
+                    where = case.cwd or cwd
+                    case.times_ours.append(timed([case.ours], env, where, case.reports_its_time,
+                                                 case.cpu_ours if case.cpu else None))
+                    case.times_theirs.append(timed(case.theirs, env, where, case.reports_its_time,
+                                                   case.cpu_theirs if case.cpu else None))
         click_median = median(click_start.times_theirs)
         for case in (resolve, resolve_warm):
             case.check = lambda ours, theirs: ours <= 1.25 * (theirs + click_median)
@@ -361,6 +409,12 @@ def main() -> None:
                 ratio = f"{ours / theirs:.2f}x"
             rows.append((case.label, f"{ours:.3f}", case.theirs_label, f"{theirs:.3f}", ratio, case.target,
                          "yes" if case.check(ours, theirs) else "NO"))
+            if case.cpu_ours:
+                # CPU: what the command costs the machine; its CLI start runs beside the program on a
+                # second core, so this ratio is above the wall time's. Shown, not judged.
+                ours, theirs = median(case.cpu_ours), median(case.cpu_theirs)
+                rows.append((f"{case.label} (CPU)", f"{ours:.3f}", case.theirs_label, f"{theirs:.3f}",
+                             f"{ours / theirs:.2f}x", "(shown)", "-"))
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         for row in rows:
             print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

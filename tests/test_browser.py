@@ -209,6 +209,69 @@ def test_hover_shows_details_and_the_trigger_of_a_trace(browser: Any, tmp_path: 
     assert set(legend) == {"numpy", "(local)", "(stdlib)"}
 
 
+# A program of two lines that load: one imports, one reaches a lazy name through ao.__getattr__.
+TRACED_PROGRAM = "import json\nimport ao\nao.quantization\n"
+
+
+@pytest.fixture(scope="module")
+def trace_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real ``aoinspect trace --format html`` of TRACED_PROGRAM, run from its directory."""
+    import os
+
+    root = tmp_path_factory.mktemp("traced")
+    (root / "app.py").write_text(TRACED_PROGRAM)
+    here = os.getcwd()
+    os.chdir(root)  # the report shows paths relative to the program's working directory
+    try:
+        result = CliRunner().invoke(cli, ["trace", "--format", "html", "-o", "report.html", "--", "app.py"],
+                                    catch_exceptions=False)
+    finally:
+        os.chdir(here)
+    assert result.exit_code == 0, result.stderr
+    return (root / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_trace_shows_its_costliest_lines_and_every_trigger_without_hovering(
+    browser: Any, tmp_path: Path, artifacts: Path, trace_page: str
+) -> None:
+    open_page(browser, tmp_path, trace_page)
+    assert console_errors(browser) == []
+    assert not browser.find_element(By.ID, "tip").is_displayed()  # nothing hovered: all below is on screen
+    # At the top, before the chart: the program's lines, costliest first, each with its code.
+    lines = browser.find_element(By.ID, "lines-section")
+    assert lines.is_displayed()
+    assert lines.location["y"] < browser.find_element(By.ID, "chart").location["y"]
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in browser.find_elements(By.CSS_SELECTOR, "#lines tbody tr")]
+    assert {row[2] for row in rows} == {"app.py:1", "app.py:2", "app.py:3"}
+    by_line = {row[2]: row for row in rows}
+    assert by_line["app.py:3"][3] == "ao.quantization"
+    assert "ao.quantization via ao.__getattr__('quantization')" in by_line["app.py:3"][4]
+    milliseconds = [float(row[0]) for row in rows]
+    assert milliseconds == sorted(milliseconds, reverse=True)
+    # Every row of the module table shows its trigger line and hop in cells of its own.
+    header = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#modules thead th")]
+    trigger, code, hop, importer = (header.index(name) for name in ("Triggered at", "Code", "Hop", "Imported by"))
+    table = {row.get_attribute("data-module"): row.find_elements(By.TAG_NAME, "td")
+             for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")}
+    assert table["ao.quantization"][trigger].is_displayed()
+    assert table["ao.quantization"][trigger].text == "app.py:3"
+    assert table["ao.quantization"][code].text == "ao.quantization"
+    assert table["ao.quantization"][hop].text == "via ao.__getattr__('quantization')"
+    assert table["json"][hop].text == "(direct import)"
+    assert table["json"][importer].text == "(the program)"  # not "(access)": a trace has no access
+    assert table["ao.quantization.mappings"][importer].text == "ao.quantization"
+    # No field is empty: the header's facts, the lines, every cell of the table.
+    facts = browser.find_elements(By.CSS_SELECTOR, "#summary > span")
+    assert {fact.get_attribute("data-fact") for fact in facts} >= {"command", "program", "python", "modules"}
+    assert "package" not in {fact.get_attribute("data-fact") for fact in facts}
+    cells = (facts + browser.find_elements(By.CSS_SELECTOR, "#lines td")
+             + [cell for row in table.values() for cell in row])
+    assert [cell for cell in cells if not cell.text.strip()] == []
+    assert "app.py" in browser.find_element(By.TAG_NAME, "h1").text
+    screenshot(browser, artifacts, "trace.png")
+
+
 def test_a_finding_links_into_the_chart(browser: Any, tmp_path: Path, artifacts: Path) -> None:
     open_page(browser, tmp_path, html_page(documents.check_document()))
     items = browser.find_elements(By.CSS_SELECTOR, "#findings li")

@@ -423,7 +423,23 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.tracing.run.trace_program"}
+          "trace": "aoinspect.commands.trace.run_trace"}
+
+
+class FinishedTrace:
+    """Stands for a ``TraceRun`` whose program has ended: its report is the one given."""
+
+    def __init__(self, report: Any) -> None:
+        self.finished = report
+
+    def __enter__(self) -> FinishedTrace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def report(self, *args: Any, **kwargs: Any) -> Any:
+        return self.finished
 
 
 # Each case of each kind: the command line that makes it.
@@ -479,7 +495,8 @@ class Live:
         words = [*words[:at], "--format", fmt, *view, *words[at:]]
         with monkeypatch.context() as patch:
             if case in self.reports and kind in ENGINE:
-                patch.setattr(ENGINE[kind], lambda *args, **kwargs: self.reports[case])
+                saved = self.reports[case] if kind != "trace" else FinishedTrace(self.reports[case])
+                patch.setattr(ENGINE[kind], lambda *args, **kwargs: saved)
             seen: list[Any] = []
             real = aoinspect.render.render
 

@@ -341,7 +341,8 @@ FINDINGS = (Finding("resolve-failed", outcomes.SEVERITY_ERROR, "b", "b raised at
             Finding("baseline", outcomes.SEVERITY_INFO, "a", "good news"))
 FRAME = Frame("prog.py", 1, "main", "prog", "import m", "m")
 TRACED = (TracedLoad(0, LOADS[0], None, "MainThread", 0.0, True, False, FRAME, Hop("__getattr__", "a", "p.py", 3),
-                     "hasattr", "test_x.py::test", "call"),
+                     "hasattr", "test_x.py::test", "call", Frame("prog.py", 1, "<module>"),
+                     (Frame("lib.py", 7, "helper"),), "exec"),
           TracedLoad(1, LOADS[1], 0, "worker", 1.0, True, True, Frame("m.py", 2, "f"), None, None),
           TracedLoad(2, LOADS[3], None, "MainThread", 2.0, False, False, None, Hop("f", None, "q.py", 1), None))
 ISOLATION = Isolation("spawn", "the fork server stopped answering", 1, 2, "the file p/x.py changed")

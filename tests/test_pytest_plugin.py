@@ -85,3 +85,19 @@ def test_plugin_is_inert_unless_used(pytester) -> None:
     result = pytester.runpytest_subprocess("--trace-config", "-p", "no:cacheprovider", *NO_HYPOTHESIS)
     result.assert_outcomes(passed=1)
     assert "aoinspect" in result.stdout.str()  # registered through the pytest11 entry point, and inert
+
+
+def test_plain_run_imports_no_trace_machinery(pytester) -> None:
+    # Without --aoinspect-trace (and outside `aoinspect trace`) the plugin leaves the tracer and
+    # its report code unimported: every pytest run in an environment with aoinspect pays for it.
+    pytester.makepyfile(test_plain="def test_nothing():\n    pass\n")
+    pytester.makeconftest("""
+        import sys
+
+        def pytest_unconfigure(config):
+            loaded = sorted(name for name in sys.modules if name.startswith(("aoinspect.tracing", "aoinspect.child")))
+            print("AOINSPECT-LOADED", loaded)
+    """)
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", *NO_HYPOTHESIS)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["AOINSPECT-LOADED []"])

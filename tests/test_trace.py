@@ -90,7 +90,7 @@ def test_the_report_goes_to_stderr_after_the_program(project: Path, fake) -> Non
     )
     assert completed.returncode == 0
     assert completed.stdout == "out\n"
-    assert "Lines that started imports" in completed.stderr
+    assert "lines that started imports" in completed.stderr
     assert "<string>:1  import json; print('out')" in completed.stderr
 
 
@@ -412,3 +412,47 @@ def test_the_tracer_imports_nothing_at_module_level() -> None:
     """)
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+def test_each_view_reads_only_what_it_shows_and_shows_the_same(tmp_path: Path, fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`aoinspect trace` reads the source files of the loads its view shows, and looks up
+    distributions for the formats that show them only: every format and view prints what it
+    would print with every line read and every distribution known."""
+    from aoinspect import formats
+    from aoinspect.commands.trace import SHOW_DISTRIBUTIONS
+    from aoinspect.render import RenderOptions, render
+    from aoinspect.render.trace import lines_shown
+    from aoinspect.tracing import report as trace_report
+    from aoinspect.tracing.run import TraceRun
+
+    fake.write(LAZY_FILES)
+    (tmp_path / "app.py").write_text(LAZY_PROGRAM)
+    monkeypatch.chdir(tmp_path)
+    for name, value in fake.env.items():
+        monkeypatch.setenv(name, value)
+    built: list[tuple[Any, ...]] = []
+    real_build = trace_report.build_report
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(trace_report, "build_report", keep)
+    full = TraceRun(sys.executable, parse_program(["app.py"])).report()
+    assert any(load.load.stdlib for load in full.loads)
+    program, sections, returncode, timeout, options, index, problem = built[0]
+    views = [RenderOptions(), RenderOptions(top=1), RenderOptions(focus="lazypkg"),
+             RenderOptions(why="lazypkg._alpha_dep"), RenderOptions(depth=1)]
+    for fmt in formats.names_for("trace"):
+        for view in views:
+            lean = real_build(program, sections, returncode, timeout, options,
+                              index if fmt in SHOW_DISTRIBUTIONS else None, problem, shown=lines_shown(fmt, view))
+            assert render(lean, fmt, view) == render(full, fmt, view), (fmt, view)
+    # The default text view read neither lazypkg's files (its loads ran below the program's
+    # lines) nor a distribution.
+    lean = real_build(program, sections, returncode, timeout, options, None, problem,
+                      shown=lines_shown("text", RenderOptions()))
+    nested = next(load for load in lean.loads if load.module == "lazypkg._alpha_dep")
+    assert nested.trigger is not None and nested.trigger.source is None
+    assert next(load for load in full.loads if load.module == "lazypkg._alpha_dep").trigger.source
+    assert not any(load.load.distribution or load.load.stdlib for load in lean.loads)

@@ -92,14 +92,18 @@ SECTIONS = (
 )
 # A trace record's fields (child/tracer.py writes it, probing/wire.py reads it): always the first
 # ten, [index, module, parent, start ns, end ns, loaded, file, line, function, frame module]; the
-# last six, [positions, hop, via, context, thread id, thread], only when one of them is not empty
-# (a load in another thread, through a lazy hop or an introspection helper, or under the pytest
-# plugin). Times are integer nanoseconds since the tracer started; a record still running has no
-# end. wire.py unpacks a record whole; these name the fields read one at a time.
+# last nine, [positions, hop, via, context, thread id, thread, own, chain, cause], only when one of
+# them is not empty (a load in another thread, through a lazy hop or an introspection helper, under
+# the pytest plugin, with the program's own line further out than the trigger, or a named cause
+# other than the line). The trigger's line is negative when the trigger is the program's own line;
+# ``own`` is a frame ``[file, line, function, module]`` further out that is, or null (the trigger,
+# its parent import's, or none); ``chain``: such frames, outermost first. Times are integer
+# nanoseconds since the tracer started; a record still running has no end. wire.py unpacks a
+# record whole; these name the fields read one at a time.
 TRACE_INDEX, TRACE_PARENT, TRACE_START_NS, TRACE_END_NS = 0, 2, 3, 4
 TRACE_CONTEXT = 13
 TRACE_SHORT_RECORD = 10
-TRACE_LONG_RECORD = 16
+TRACE_LONG_RECORD = 19
 
 # How a step of an access was served (the child decides, in probe.step_mechanism).
 MECHANISM_ATTRIBUTE = "attribute"  # already in the namespace (or the class): a plain attribute

@@ -1,5 +1,6 @@
 """Entry point of ``aoinspect trace``'s child:
-``python [OPTIONS] .../trace_importlib_bootstrap.py RESULT_PATH PROGRAM...``.
+``python [OPTIONS] .../trace_importlib_bootstrap.py RESULT_PATH PROJECTS PROGRAM...``, PROJECTS
+the ``--project`` directories joined with ``os.pathsep`` (empty: none).
 
 Run as a script, not with ``-c``, for its name: it holds "importlib" and "_bootstrap", and the
 warnings machinery skips such frames (the import system's) when it walks a ``stacklevel`` up
@@ -17,12 +18,25 @@ and nothing here runs after it returns.
 
 import sys
 
-with open(__file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "tracer.py", "rb") as __file:
-    __tracer_code__ = compile(__file.read(), __file.name, "exec")
+
+def __code_of__(path, name):
+    """The code of a child file, as the import system gets a module's: from its ``__pycache__``
+    file when that matches the source, else compiled (and cached for the next run unless -B says
+    not to). Compiling the tracer and its siblings was most of what tracing a short program cost.
+    Under -v the loader would say so on stderr, which is the program's: compiled then."""
+    if sys.flags.verbose:
+        with open(path, "rb") as stream:
+            return compile(stream.read(), path, "exec")
+    return sys.modules["_frozen_importlib_external"].SourceFileLoader(name, path).get_code(name)
+
+
+__tracer_path__ = __file__[: max(__file__.rfind("/"), __file__.rfind("\\")) + 1] + "tracer.py"
+__tracer_code__ = __code_of__(__tracer_path__, "aoinspect_child_tracer")
 __tracer_module__ = type(sys)("aoinspect_child_tracer")
-__tracer_module__.__file__ = __tracer_code__.co_filename
+__tracer_module__.__file__ = __tracer_path__
+__tracer_module__.code_of_child_file = __code_of__
 # Builtins of its own: a program that replaces builtins.list, type or str (its right) must not
 # break the tracer, which runs after it (at every import, and when the program ends).
 __tracer_module__.__builtins__ = dict(vars(sys.modules["builtins"]))
 exec(__tracer_code__, __tracer_module__.__dict__)
-__tracer_module__.run(sys.argv[1], sys.argv[2:])
+__tracer_module__.run(sys.argv[1], sys.argv[3:], __tracer_module__.split_projects(sys.argv[2]))

@@ -11,7 +11,8 @@ begins, so that a program that hangs or is killed inside one still shows where.
 
 A record is a flat list, laid out as ``protocol`` describes (``aoinspect.probing.wire``
 reads it): ``[index, module, parent index or -1, start ns, end ns or None, loaded, file, line,
-function, module]`` (the last four: the trigger's, or ``None, 0, None, None``), and only when one
+function, module]`` (the last four: the trigger's, or ``None, 0, None, None``; a negative line:
+the trigger is the program's own line), and only when one
 is not empty ``[positions, hop, via, context, thread id, thread name]`` with ``positions`` the
 trigger instruction's ``[line, end line, column, end column]``, ``hop = [function, attribute,
 file, line]`` and ``via = [function, file, line]``. Each field kept out of the common record
@@ -41,10 +42,19 @@ _HERE = globals().get("__file__") or ""
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
 
+def _compiled(path, name):
+    with _open(path, "rb") as stream:
+        return compile(stream.read(), path, "exec")
+
+
+# How the child's files become code: the bootstrap hands over its cached way (``__code_of__``);
+# imported in-process (the pytest plugin), they are compiled.
+_code_of = globals().get("code_of_child_file") or _compiled
+
+
 def _sibling(name):
     path = _CHILD_DIR + name + ".py"
-    with _open(path, "rb") as stream:
-        code = compile(stream.read(), path, "exec")
+    code = _code_of(path, "aoinspect_child_" + name)
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
@@ -65,13 +75,21 @@ _OWN_FILES = frozenset({protocol.hidden_name(_HERE), _CHILD_DIR + ENTRY_SCRIPT,
                         protocol.hidden_name(_CHILD_DIR + "recorder.py"),
                         protocol.hidden_name(_CHILD_DIR + "protocol.py")})
 
-# How a frame takes part in an import: the walk from the import upwards skips the import
-# system, the lazy machinery and introspection helpers, and stops at the first other frame.
+# How a frame takes part in an import. The walk from the import upwards skips the import system,
+# the lazy machinery, introspection helpers and the other ways in (their functions: a helper
+# module's body is code like any other) and stops at the trigger, the first other frame; then
+# it goes on to the program's own line (``PROGRAM``), or stops where the import running around
+# this one began (the tracer's wrapper, ``OWN``): a nested load's own line is its parent's.
 IMPORT_SYSTEM = 0
 LAZY = 1
 INTROSPECTION = 2
 USER = 3
-OWN = 4  # the tracer's own frames, below the program: the walk found no trigger
+OWN = 4  # the tracer's own frames: the wrapper of the import running around this one, or run()
+PROGRAM = 5  # user code in the program's own files (``OwnFiles``)
+HELPER = 6  # importlib's own .py files and runpy: their functions are ways in
+CODEC = 7  # encodings/__init__.py: its search function imports the codec a lookup asked for
+STRING = 8  # code compiled from a string (``-c``, exec, eval): whose it is depends on the frame
+WAYS_IN = (LAZY, INTROSPECTION, HELPER, CODEC)
 
 # Functions through which an attribute access becomes an import: PEP 562 and class
 # ``__getattr__``, ``importlib.util._LazyModule.__getattribute__``, proxies' loaders.
@@ -82,12 +100,27 @@ INTROSPECTION_MODULES = frozenset({
     "inspect", "pickle", "copy", "copyreg", "rlcompleter", "pydoc", "doctest", "pkgutil", "pprint",
     "unittest.mock", "dataclasses",
 })
-IMPORTLIB_FILES = ("importlib/__init__.py", "importlib/_bootstrap.py", "importlib/_bootstrap_external.py",
-                   "importlib/util.py", "importlib/_abc.py", "importlib/machinery.py")
+HELPER_FILES = ("importlib/__init__.py", "importlib/_bootstrap.py", "importlib/_bootstrap_external.py",
+                "importlib/util.py", "importlib/_abc.py", "importlib/machinery.py", "runpy.py")
+CODEC_FILE = "encodings/__init__.py"
+FROZEN_IMPORT_SYSTEM = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>",
+                                  "<frozen zipimport>"})
+FROZEN_HELPERS = frozenset({"importlib", "runpy", "zipimport"})
+# Where installed distributions live: below the working directory (a virtual environment in the
+# checkout) they are still not the program's own, unless they hold its -m or console-script package.
+INSTALLED = ("/site-packages/", "/dist-packages/")
+# Named causes (``aoinspect.models.trace.CAUSES``) the child decides; "line" is the default.
+CAUSE_PARENT_PACKAGE = "parent-package"
+CAUSE_COMPILED_MODULE = "compiled-module"
+CAUSE_EXEC = "exec"
+CAUSE_CODEC = "codec-search"
+CAUSE_PROGRAM_START = "program-start"
+CAUSE_INTERPRETER = "interpreter"
 # Subprocesses are not followed, only counted: these audit events start one (``os.spawn*`` and
 # the other ``exec*`` raise them too), or end the program's trace (``os.exec``). An audit hook
 # leaves the ``os`` functions as they are, so the program cannot tell it is traced by them.
 PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.exec", "subprocess.Popen"})
+LAZY_LOOKAHEAD = 4  # frames above a program's function that imported, looked at for a lazy hop
 FLUSH_PENDING = 64
 FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
@@ -111,19 +144,27 @@ _HAS_LINES = hasattr(_stdlib_dir.__code__, "co_lines")
 
 
 def classify_file(filename):
-    """The part a file plays (``IMPORT_SYSTEM``, ``LAZY``, ``INTROSPECTION`` or ``USER``)."""
-    if filename.startswith("<frozen importlib") or filename.startswith("<frozen zipimport"):
+    """The part a file plays: ``IMPORT_SYSTEM``, ``OWN``, ``STRING``, ``LAZY``, ``HELPER``,
+    ``CODEC``, ``INTROSPECTION`` or ``USER`` (``OwnFiles`` tells ``PROGRAM`` among the last)."""
+    if filename in FROZEN_IMPORT_SYSTEM:
         return IMPORT_SYSTEM
     if filename in _OWN_FILES:
         return OWN
+    if filename.startswith("<"):
+        if not filename.startswith("<frozen "):
+            return STRING
+        # 3.11+ freezes some of the standard library: importlib.util, runpy, codecs, os, ...
+        return HELPER if filename[8:-1] in FROZEN_HELPERS or filename.startswith("<frozen importlib.") else USER
     path = filename.replace("\\", "/")
     for package in LAZY_PACKAGES:
         if "/" + package + "/" in path:
             return LAZY
     if STDLIB_DIR and path.startswith(STDLIB_DIR + "/"):
         relative = path[len(STDLIB_DIR) + 1:]
-        if relative in IMPORTLIB_FILES:
-            return IMPORT_SYSTEM
+        if relative in HELPER_FILES:
+            return HELPER
+        if relative == CODEC_FILE:
+            return CODEC
         if relative.endswith(".py"):
             module = relative[:-3].replace("/", ".")
             if module.endswith(".__init__"):
@@ -131,6 +172,53 @@ def classify_file(filename):
             if module in INTROSPECTION_MODULES:
                 return INTROSPECTION
     return USER
+
+
+class OwnFiles:
+    """Which files are the program's own: below the script's directory, the working directory or
+    a ``--project`` path (never the standard library, nor installed distributions there), those of
+    the ``-m`` module's or the console script's top-level package wherever it is installed, and
+    ``__main__``'s."""
+
+    def __init__(self, roots, packages):
+        self.roots = tuple(_directory(root) for root in roots if root)
+        self.packages = frozenset(package for package in packages if package)
+
+    def __call__(self, path, module):
+        """Whether ``path`` (``/``-separated), the file of module ``module``, is the program's."""
+        if module == "__main__":
+            return True
+        if type(module) is str and module.partition(".")[0] in self.packages:
+            return True
+        if STDLIB_DIR and path.startswith(STDLIB_DIR + "/"):
+            return False
+        for root in self.roots:
+            if path.startswith(root):
+                rest = path[len(root) - 1:]
+                return not any(part in rest for part in INSTALLED)
+        return False
+
+
+def _directory(path):
+    path = path.replace("\\", "/")
+    return path if path.endswith("/") else path + "/"
+
+
+def console_script_package(source):
+    """The top-level package behind a console script's entry point, for the launchers pip, uv
+    and distlib write (``from black import patched_main`` ... ``sys.exit(patched_main())``)."""
+    try:
+        text = source.decode("utf-8")
+    except (UnicodeDecodeError, AttributeError):
+        return None
+    lines = text.splitlines()
+    if len(lines) > 20 or "sys.exit(" not in text:
+        return None
+    for line in lines:
+        words = line.split()
+        if len(words) == 4 and words[0] == "from" and words[2] == "import":
+            return words[1].partition(".")[0]
+    return None
 
 
 def _qualname(code):
@@ -156,15 +244,36 @@ def _function_of(frame):
     return module + "." + function if type(module) is str else function
 
 
-def _extras(trigger, hop, via, context, ident, thread):
-    """A record's last six fields (from ``protocol.TRACE_SHORT_RECORD`` on): rare, so kept off the
-    common path."""
+def _extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause):
+    """A record's last nine fields (from ``protocol.TRACE_SHORT_RECORD`` on): rare, so kept off the
+    common path. ``own`` is a frame further out than the trigger that is the program's own line,
+    or None (the trigger is, as its negative line says, or the parent import has it, or none is)."""
     return [
-        _positions(trigger) if trigger is not None and (hop is not None or via is not None) else None,
-        _hop(hop) if hop is not None else None,
+        _positions(trigger) if trigger is not None and not hop_above and (hop is not None or via is not None)
+        else None,
+        ([*_hop(hop), True] if hop_above else _hop(hop)) if hop is not None else None,
         [_function_of(via), via.f_code.co_filename, via.f_lineno or 0] if via is not None else None,
         context, None if thread is None else ident, thread,
+        None if own is None else _plain_frame(own),
+        _chain(chain) if chain else None,
+        cause,
     ]
+
+
+CHAIN_KEPT = 8  # of a longer chain, this many lines nearest each end
+
+
+def _chain(frames):
+    """Frames collected from the trigger outwards, as ``[file, line, function, module]`` lists,
+    outermost first; a long one keeps its ends."""
+    if len(frames) > 2 * CHAIN_KEPT:
+        frames = frames[:CHAIN_KEPT] + frames[-CHAIN_KEPT:]
+    return [_plain_frame(frame) for frame in reversed(frames)]
+
+
+def _plain_frame(frame):
+    code = frame.f_code
+    return [code.co_filename, frame.f_lineno or 0, _qualname(code), frame.f_globals.get("__name__")]
 
 
 class LineFinder:
@@ -259,8 +368,10 @@ class Tracer:
     that begins. With a ``result_path`` records go to that file in batches; without one
     (the pytest plugin, in-process) they are kept in ``kept``."""
 
-    def __init__(self, result_path):
+    def __init__(self, result_path, own_files=None, command_code=None):
         self.result_path = result_path
+        self.own_files = own_files if own_files is not None else OwnFiles([_os.getcwd()], ())
+        self.command_code = command_code  # the ``-c`` program's code: its frames are not exec'd strings
         self.kept = []
         self.pending = []
         self.context = None  # set by the pytest plugin: [node id, phase]
@@ -297,12 +408,41 @@ class Tracer:
         main_stack = stacks.setdefault(main_thread, [])
         thread_name = self._thread_name
         kinds = self._file_kinds
-        kind_of = self._kind
         lazy_functions = LAZY_FUNCTIONS
         has_qualname = _HAS_QUALNAME
         far_line = LineFinder().line
         far = LineFinder.FAR
         extras = _extras
+
+        own_files = self.own_files
+        command_code = self.command_code
+        for module in (_bootstrap, _modules.get("_frozen_importlib_external")):
+            function = getattr(module, "_call_with_frames_removed", None)
+            if function is not None:  # checked before the walk reaches it: known from the start
+                kinds[function.__code__.co_filename] = IMPORT_SYSTEM
+
+        def file_kind(frame, filename):
+            kind = classify_file(filename)
+            if kind == USER and own_files(filename.replace("\\", "/"), frame.f_globals.get("__name__")):
+                kind = PROGRAM
+            kinds[filename] = kind
+            return kind
+
+        def lazy_caller(frame):
+            """A lazy function among the few frames above a function of the program's own that
+            imported: a ``__getattr__`` of the program's package that imports through a helper."""
+            steps = LAZY_LOOKAHEAD
+            while frame is not None and steps:
+                code = frame.f_code
+                kind = kinds.get(code.co_filename)
+                if kind == OWN:
+                    return None
+                if kind != IMPORT_SYSTEM:
+                    if code.co_name in lazy_functions:
+                        return frame
+                    steps -= 1
+                frame = frame.f_back
+            return None
 
         def _find_and_load(name, import_):
             if name in modules:
@@ -317,45 +457,102 @@ class Tracer:
                     stack = stacks[ident] = []
                 thread = thread_name(ident)
             # The trigger: the innermost frame outside the import system, the lazy machinery and
-            # the introspection helpers (the walk is short: the caller, or three frames above it).
+            # the other ways in (the walk is short: the caller, or three frames above it); then the
+            # program's own line, unless the import running around this one began at it.
             frame = getframe(1)
-            hop = via = None
+            trigger = own = hop = via = chain = cause = None
+            hop_above = False
             while frame is not None:
                 code = frame.f_code
                 kind = kinds.get(code.co_filename)
-                if code.co_name in lazy_functions:
-                    kind = LAZY
-                elif kind == IMPORT_SYSTEM:
+                if kind == IMPORT_SYSTEM:
                     frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
                     continue
-                elif kind is None:
-                    kind = kinds[code.co_filename] = classify_file(code.co_filename)
-                if kind == USER:
-                    if stack or code.co_name != "<module>" or frame.f_back is None \
-                            or kind_of(frame.f_back.f_code) != IMPORT_SYSTEM:
+                if kind is None:
+                    kind = file_kind(frame, code.co_filename)
+                if kind == OWN:
+                    break  # the wrapper of the import running around this one, or run()
+                function = code.co_name
+                if kind == STRING:
+                    if function == "<module>" and code is not command_code:
+                        if trigger is None:
+                            cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
+                        kind = USER
+                    elif function in lazy_functions:
+                        kind = LAZY
+                    else:
+                        kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
+                elif function == "<module>":
+                    if kind != USER and kind != PROGRAM:
+                        kind = USER  # a helper module's body is code like any other
+                elif function in lazy_functions:
+                    kind = LAZY
+                if kind in (USER, PROGRAM):
+                    if trigger is None:
+                        if function == "<module>" and frame.f_back is not None \
+                                and kinds.get(frame.f_back.f_code.co_filename) == IMPORT_SYSTEM:
+                            if not stack:
+                                # A module body the import system runs while no import is under
+                                # way: a LazyLoader module executing on first access, or
+                                # exec_module called by hand. The line that set it off is further out.
+                                frame = frame.f_back
+                                continue
+                            if kind != PROGRAM:
+                                trigger = frame
+                                break  # the body of the module being imported: its own line is the import's
+                        trigger = frame
+                        if kind == PROGRAM:
+                            own = True
+                            if function != "<module>" and hop is None:
+                                hop = lazy_caller(frame.f_back)
+                                hop_above = hop is not None
+                            break
+                    elif kind == PROGRAM:
+                        own = frame  # type: ignore[assignment] # True, or the frame further out
                         break
-                    # A module body the import system runs while no import is under way: a
-                    # LazyLoader module executing on first access, or exec_module called by
-                    # hand. The line that set it off is further out.
-                elif kind == OWN:
-                    frame = None  # type: ignore[assignment] # the walk ends on None
-                    break
+                    elif chain is None:
+                        chain = [frame]
+                    else:
+                        chain.append(frame)
+                elif trigger is None:
+                    if kind == LAZY:
+                        hop = frame
+                    elif kind == INTROSPECTION:
+                        via = frame
+                    elif kind == CODEC:
+                        cause = CAUSE_CODEC
                 elif kind == LAZY:
-                    hop = frame
-                elif kind == INTROSPECTION:
+                    if hop is None:
+                        hop = frame  # a __getattr__ that reached the import through helper functions
+                        hop_above = True
+                elif kind == INTROSPECTION and via is None and hop is not None:
                     via = frame
                 frame = frame.f_back  # type: ignore[assignment]
+            if trigger is None and cause is None:
+                if frame is None:
+                    cause = CAUSE_INTERPRETER
+                elif stack:
+                    # Between this import and the one around it ran no Python code of a module:
+                    # that import needed its parent package first, or ran a compiled module's init.
+                    cause = CAUSE_PARENT_PACKAGE if stack[-1][1].startswith(name + ".") else CAUSE_COMPILED_MODULE
+                else:
+                    cause = CAUSE_PROGRAM_START
             parent = stack[-1][0] if stack else -1
-            if frame is not None:
-                code = frame.f_code
-                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename,
-                          (frame.f_lineno or 0) if frame.f_lasti < far else far_line(frame, code),
-                          code.co_qualname if has_qualname else code.co_name, frame.f_globals.get("__name__")]
+            if trigger is not None:
+                code = trigger.f_code
+                line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
+                if own is True:
+                    # The trigger is the program's own line: said without the extras (a line 0 with them).
+                    own = None if line else trigger  # type: ignore[assignment]
+                    line = -line
+                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
+                          code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
             else:
                 record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
             context = tracer.context
-            if hop is not None or via is not None or thread is not None or context is not None:
-                record += extras(frame, hop, via, context, ident, thread)
+            if hop is not None or via is not None or thread is not None or context is not None or own is not None \
+                    or chain is not None or cause is not None:
+                record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
             seen.add(name)
             if not stack:
                 tracer.flush(record)
@@ -379,14 +576,6 @@ class Tracer:
         if self._installed:
             setattr(_bootstrap, "_find_and_load", self._original)  # noqa: B010
             self._installed = False
-
-    def _kind(self, code):
-        if code.co_name in LAZY_FUNCTIONS:
-            return LAZY
-        kind = self._file_kinds.get(code.co_filename)
-        if kind is None:
-            kind = self._file_kinds[code.co_filename] = classify_file(code.co_filename)
-        return kind
 
     def _thread_name(self, ident):
         threading = _modules.get("threading")
@@ -594,9 +783,10 @@ def _keep_command_source(code, source):
             pass
 
 
-def run(result_path, program):
+def run(result_path, program, projects=()):
     """Run PROGRAM in this interpreter with the tracer installed; return as the program
-    ends, or let its ``SystemExit`` or exception end the interpreter as it would have."""
+    ends, or let its ``SystemExit`` or exception end the interpreter as it would have.
+    ``projects``: directories whose files are the program's own besides those it implies."""
     main = _modules["__main__"]
     namespace = main.__dict__
     for key in list(namespace):
@@ -624,7 +814,10 @@ def run(result_path, program):
         if _COMMAND_LOADS_LINECACHE:
             import linecache  # noqa: F401 - 3.13's ``python -c`` loads it for the command's source
     startup = frozenset(_modules)
-    tracer = Tracer(result_path)
+    code = None
+    if kind == "command":
+        code = compile(target, "<string>", "exec", dont_inherit=True)
+    tracer = Tracer(result_path, _own_files(kind, target, path0, archive, projects), code)
     tracer.send(protocol.SECTION_TRACE_START, {
         "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind, "stdlib": STDLIB_DIR,
     })
@@ -632,9 +825,8 @@ def run(result_path, program):
     tracer.install()
     try:
         if kind == "command":
-            code = compile(target, "<string>", "exec", dont_inherit=True)
             _keep_command_source(code, target)
-            exec(code, namespace)
+            exec(code, namespace)  # type: ignore[arg-type] # compiled above for a command
         elif kind == "module":
             getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
         elif archive:
@@ -663,6 +855,29 @@ def run(result_path, program):
         sys.excepthook = excepthook
         raise
     tracer.finish("returned", "", startup)
+
+
+def split_projects(text):
+    """The ``--project`` directories, as the parent joins them (``os.pathsep``)."""
+    return [path for path in text.split(";" if sys.platform == "win32" else ":") if path]
+
+
+def _own_files(kind, target, path0, archive, projects):
+    """The program's own files (``OwnFiles``): the working directory, ``projects``, the script's
+    directory (or archive), and the package of ``-m`` or of a console script's entry point."""
+    roots = [_os.getcwd(), *projects]
+    packages = []
+    if kind == "module":
+        packages.append(target.partition(".")[0])
+    elif kind == "script":
+        roots.append(path0)
+        if not archive:
+            try:
+                with _open(target, "rb") as stream:
+                    packages.append(console_script_package(stream.read(4096)))
+            except OSError:
+                pass
+    return OwnFiles(roots, packages)
 
 
 def _run_script(path, namespace):

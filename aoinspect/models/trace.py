@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     from aoinspect.models import Finding, ModuleLoad
 
 
+# What began a load (``TracedLoad.cause``), named for every load recorded after the program started.
+CAUSE_LINE = "line"  # the trigger line ran an import statement or a call that imported
+CAUSE_PARENT_PACKAGE = "parent-package"  # a submodule's import needed its parent package first
+CAUSE_COMPILED_MODULE = "compiled-module"  # the initialisation of a compiled (or builtin) module imported it
+CAUSE_EXEC = "exec"  # code run by exec()/eval() of a string; the trigger is that code, chain[-1] the exec'ing line
+CAUSE_CODEC = "codec-search"  # a codec lookup (str.encode, socket.getaddrinfo, ...) made encodings import it
+CAUSE_PROGRAM_START = "program-start"  # python -m or a zip/directory program: runpy finding the program
+CAUSE_INTERPRETER = "interpreter"  # no Python frame asked: the interpreter itself
+CAUSES = (CAUSE_LINE, CAUSE_PARENT_PACKAGE, CAUSE_COMPILED_MODULE, CAUSE_EXEC, CAUSE_CODEC, CAUSE_PROGRAM_START,
+          CAUSE_INTERPRETER)
+
+
 @dataclass(frozen=True)
 class Frame:
     """Where a load was triggered: the innermost frame outside the import system, the lazy
@@ -58,6 +70,16 @@ class TracedLoad:
     via: str | None  # the introspection function or builtin that was the way in (hasattr, ...)
     test: str | None = None  # pytest node id, with the pytest plugin's --aoinspect-trace
     phase: str | None = None  # collection, setup, call or teardown
+    # The program's own line: the innermost frame on the stack in the program's own files (see
+    # ``OwnFiles`` in child/tracer.py); None when the stack held none (an atexit hook, a thread
+    # the interpreter started, the program's start): the text views say so.
+    own: Frame | None = None
+    # The lines between ``own`` and ``trigger`` (neither included), outermost first: how control
+    # went from the program's line into the library that imported. For a load nested in another
+    # import, only those since that import's module began running (the chain continues in the
+    # parent's). For an ``exec``'d trigger the last is the line that exec'd it (or ``own`` is).
+    chain: tuple[Frame, ...] = ()
+    cause: str | None = None  # one of CAUSES: what kind of thing began this load
 
     @property
     def module(self) -> str:
@@ -95,6 +117,17 @@ class TraceReport:
     def loaded(self) -> tuple[TracedLoad, ...]:
         """The loads that put a module in sys.modules (failed imports left out)."""
         return tuple(load for load in self.loads if not load.failed)
+
+    @property
+    def module_count(self) -> int:
+        """The modules the program added to ``sys.modules``: each loaded module once, and those it
+        inserted without an import. Every view (text, JSON, markdown, HTML) says this number."""
+        return len({load.module for load in self.loaded} | set(self.inserted))
+
+    @property
+    def failed_loads(self) -> tuple[TracedLoad, ...]:
+        """The imports that raised: counted apart from the modules loaded."""
+        return tuple(load for load in self.loads if load.failed)
 
     @property
     def total_ms(self) -> float:

@@ -257,6 +257,7 @@ class RawFrame:
     # ``(line, end line, column, end column)`` of the instruction running (3.11+, lazy loads only)
     positions: tuple[int, int, int, int] | None = None
     attribute: str | None = None  # a hop: the attribute the lazy function was asked for
+    outer: bool = False  # a hop further out than the trigger (a __getattr__ that imported through helpers)
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,13 @@ class TraceRecord:
     via: RawFrame | None
     context: tuple[str, str] | None  # (pytest node id, phase) when the pytest plugin said so
     thread: str | None  # the thread's name; None for the main thread
+    # The program's own line: OWN_IS_TRIGGER, a frame further out, or None (its parent's, or none)
+    own: RawFrame | str | None = None
+    chain: tuple[RawFrame, ...] = ()  # the lines between own and trigger, outermost first
+    cause: str | None = None  # a named cause the child decided (None: the trigger line)
+
+
+OWN_IS_TRIGGER = "trigger"
 
 
 @dataclass(frozen=True)
@@ -659,21 +667,27 @@ def _optional_int(value: Any) -> int:
 
 def _raw_frame(value: Any, kind: str) -> RawFrame | None:
     """A trigger ``[file, line, function, module, positions]``, a hop ``[function, attribute,
-    file, line]`` or a via ``[function, file, line]``."""
+    file, line]`` (``true`` after it: further out than the trigger), a via ``[function, file,
+    line]`` or an own or chain frame ``[file, line, function, module]``."""
     if value is None:
         return None
     if not isinstance(value, list):
         raise ProtocolError(f"a {kind} is not a list")
-    if kind == "trigger" and len(value) == 5:
+    if kind in ("own", "chain") and len(value) == 4:
+        file, line, function, module = value
+        frame = RawFrame(file, line, function, module)
+    elif kind == "trigger" and len(value) == 5:
         file, line, function, module, positions = value
         if positions is not None:
             if not isinstance(positions, list) or len(positions) != 4:
                 raise ProtocolError("positions are not four numbers")
             positions = tuple(_optional_int(item) if item is not None else 0 for item in positions)
         frame = RawFrame(file, line, function, module, positions)
-    elif kind == "hop" and len(value) == 4:
-        function, attribute, file, line = value
-        frame = RawFrame(file, line, function, attribute=attribute)
+    elif kind == "hop" and len(value) in (4, 5):
+        function, attribute, file, line = value[:4]
+        if len(value) == 5 and value[4] is not True:
+            raise ProtocolError("a hop's fifth field is not true")
+        frame = RawFrame(file, line, function, attribute=attribute, outer=len(value) == 5)
     elif kind == "via" and len(value) == 3:
         function, file, line = value
         frame = RawFrame(file, line, function)
@@ -695,13 +709,16 @@ def _is_int(value: Any) -> bool:
 
 
 def _trace_record(value: Any) -> TraceRecord:
-    """A record in the layout ``protocol.TRACE_*`` describes (10 fields, or 16 with the extras)."""
+    """A record in the layout ``protocol.TRACE_*`` describes (10 fields, or 19 with the extras)."""
     if not isinstance(value, list) or len(value) not in (protocol.TRACE_SHORT_RECORD, protocol.TRACE_LONG_RECORD):
-        raise ProtocolError("a trace record is not a list of 10 or 16 fields")
+        raise ProtocolError("a trace record is not a list of 10 or 19 fields")
     index, module, parent, start, end, loaded, file, line, function, frame_module = value[:protocol.TRACE_SHORT_RECORD]
     positions = hop = via = context = thread_id = thread = None
+    own: Any = None
+    chain: Any = None
+    cause: Any = None
     if len(value) == protocol.TRACE_LONG_RECORD:
-        positions, hop, via, context, thread_id, thread = value[protocol.TRACE_SHORT_RECORD:]
+        positions, hop, via, context, thread_id, thread, own, chain, cause = value[protocol.TRACE_SHORT_RECORD:]
     context_pair = None
     if context is not None:
         if not (isinstance(context, list) and len(context) == 2 and all(isinstance(item, str) for item in context)):
@@ -710,15 +727,22 @@ def _trace_record(value: Any) -> TraceRecord:
     checks = (
         _is_int(index), isinstance(module, str), _is_int(parent), thread_id is None or _is_int(thread_id),
         _is_int(start), end is None or _is_int(end), isinstance(loaded, bool),
-        thread is None or isinstance(thread, str),
+        thread is None or isinstance(thread, str), cause is None or isinstance(cause, str),
+        own is None or isinstance(own, list), chain is None or isinstance(chain, list),
     )
     if not all(checks):
         raise ProtocolError("a trace record holds the wrong types")
+    trigger_is_own = _is_int(line) and line < 0
+    if trigger_is_own:
+        line = -line
     trigger = None if file is None else _raw_frame([file, line, function, frame_module, positions], "trigger")
     return TraceRecord(
         index=index, module=module, parent=parent, thread_id=thread_id, start=start / NS_PER_SECOND,
         end=None if end is None else end / NS_PER_SECOND, loaded=loaded, trigger=trigger,
         hop=_raw_frame(hop, "hop"), via=_raw_frame(via, "via"), context=context_pair, thread=thread,
+        own=OWN_IS_TRIGGER if trigger_is_own and trigger is not None else _raw_frame(own, "own"),
+        chain=tuple(_raw_frame(item, "chain") for item in chain or ()),  # type: ignore[misc]
+        cause=cause,
     )
 
 

@@ -1,9 +1,10 @@
 """``--format github`` and ``--format sarif``: check's findings where CI shows them, on a file and line.
 
 A finding has a source location when the name it is about failed with an exception that has
-one (``error.location``, ``file:line``), or when its message names a ``file.py:line``. Paths
-under the working directory (``$GITHUB_WORKSPACE`` in Actions) are made relative to it, as
-both formats expect. Findings without a location are still reported, on no file.
+one (``error.location``, ``file:line``), or when its message names a ``file.py:line`` (a
+trace's: the program's own line). Paths under the repository's root (``$GITHUB_WORKSPACE`` in
+Actions, else the git work tree) are made relative to it, as both formats expect. Findings
+without a location are still reported, on no file.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
                if result.error is not None and result.error.location}
     # The source files the report itself knows (a trace's trigger lines, check's exceptions),
     # longest first: a message that names one is about that file, whatever its name holds ("a,b:c.py").
-    known = sorted({load.trigger.location for load in getattr(report, "loads", ())
-                    if load.trigger is not None and load.trigger.file.endswith((".py", ".pyi"))}
+    known = sorted({frame.location for load in getattr(report, "loads", ())
+                    for frame in (load.trigger, getattr(load, "own", None))
+                    if frame is not None and frame.file.endswith((".py", ".pyi"))}
                    | set(located.values()), key=len, reverse=True)
     unserved = {result.name for result in getattr(report, "resolutions", ())
                 if result.error is not None and result.error.is_attribute_error}
@@ -108,7 +110,20 @@ def _location(where: object, root: str | None) -> tuple[str | None, int | None]:
 
 
 def workspace() -> str:
-    return os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    """The repository's root, which annotations' paths are relative to: ``$GITHUB_WORKSPACE``,
+    else the git work tree around the working directory, else the working directory."""
+    found = os.environ.get("GITHUB_WORKSPACE")
+    if found:
+        return found
+    here = os.getcwd()
+    directory = here
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return here
+        directory = parent
 
 
 # --- GitHub workflow commands --------------------------------------------------------------------

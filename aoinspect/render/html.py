@@ -34,6 +34,11 @@ _PAGE = """\
 <header><h1>{title}</h1><span id="verdict" class="badge"></span></header>
 <main>
 <section id="summary"></section>
+<section id="lines-section" hidden>
+<h2>The program's lines that cost the most import time</h2>
+<table id="lines"><thead><tr></tr></thead><tbody></tbody></table>
+<p id="lines-more" class="muted" hidden></p>
+</section>
 <section id="findings-section" hidden><h2>Findings</h2><ul id="findings"></ul></section>
 <section id="chart-section">
 <h2>Import tree</h2>
@@ -80,7 +85,11 @@ def html_page(document: Mapping[str, Any]) -> str:
         f"default-src 'none'; script-src {_hash(js)}; style-src {_hash(css)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    title = f"aoinspect {document.get('command', '')} {document.get('package', '')}".strip()
+    title = f"aoinspect {document.get('command', '')} {document.get('package') or ''}".strip()
+    if document.get("command") == "trace" and isinstance(document.get("program"), list):
+        # Which program: a trace has no package.
+        shown = " ".join(str(word) for word in document["program"])
+        title += ": " + (shown if len(shown) <= 80 else shown[:79] + "\u2026")
     if document.get("command") == "resolve":
         # Which names: two resolves of one package are two different pages.
         names = [str(result.get("name")) for result in document.get("results") or () if isinstance(result, dict)]

@@ -26,6 +26,40 @@
     return load.distribution ? String(load.distribution) : LOCAL;
   }
 
+  // --- trace: where each load began, in words ----------------------------------------------------
+  var isTrace = doc.command === "trace";
+  var PROGRAM = "(the program)", NO_LINE = "(the interpreter itself)", DIRECT = "(direct import)";
+  // Paths below the program's working directory are shown relative to it, as the text view does.
+  function shownPath(file) {
+    var cwd = typeof doc.cwd === "string" && doc.cwd ? doc.cwd.replace(/\/+$/, "") + "/" : null;
+    file = String(file);
+    return cwd && file.indexOf(cwd) === 0 ? file.slice(cwd.length) : file;
+  }
+  function isFrame(frame) { return frame !== null && typeof frame === "object" && frame.file !== undefined; }
+  function placeOf(frame) {
+    if (!isFrame(frame)) return NO_LINE;
+    return shownPath(frame.file) + (frame.line ? ":" + frame.line : "");
+  }
+  function codeOf(frame) {
+    if (!isFrame(frame)) return "(no line of Python code)";
+    return frame.source ? String(frame.source) : "(no source: in " + (frame.function || "?") + ")";
+  }
+  // How an attribute access became this import: the introspection call, then the lazy hop.
+  function hopOf(load) {
+    var parts = [];
+    if (load.via) parts.push(String(load.via));
+    if (load.hop && typeof load.hop === "object") {
+      parts.push(load.hop.text ? String(load.hop.text)
+        : String(load.hop.function) + (load.hop.attribute ? "('" + load.hop.attribute + "')" : "()"));
+    }
+    return parts.length ? "via " + parts.join(" \u2192 ") : DIRECT;
+  }
+  function importerOf(load) {
+    if (load.namesOnly) return UNKNOWN;
+    if (load.parent) return String(load.parent);
+    return isTrace ? PROGRAM : "(access)";
+  }
+
   // --- the trees a document holds: import PKG, then one per name -------------------------------
   function sectionsOf(document_) {
     var pkg = String(document_.package || "");
@@ -232,7 +266,10 @@
       var load = node.load;
       if (tree.timed) lines.push("self " + ms(load.self_ms) + " ms, cumulative " + ms(load.cumulative_ms) + " ms");
       else lines.push(node.value + " module(s)");
-      if ("parent" in load) lines.push("imported by " + (load.parent === null ? "(the access itself)" : load.parent));
+      if ("parent" in load) {
+        lines.push("imported by " + (load.parent !== null ? load.parent : isTrace ? PROGRAM : "(the access itself)"));
+      }
+      if (isTrace) lines.push(hopOf(load));
       lines.push("distribution " + distributionOf(load));
       if (num(load.depth) !== null) lines.push("depth " + load.depth);
     }
@@ -309,9 +346,16 @@
     {key: "self", label: "Self ms", num: true, value: function (n) { return num(n.load.self_ms); }},
     {key: "cumulative", label: "Cumulative ms", num: true, value: function (n) { return num(n.load.cumulative_ms); }},
     {key: "depth", label: "Depth", num: true, value: function (n) { return num(n.load.depth); }},
-    {key: "parent", label: "Imported by", value: function (n) { return n.load.namesOnly ? UNKNOWN : n.load.parent || "(access)"; }},
+    {key: "parent", label: "Imported by", value: function (n) { return importerOf(n.load); }},
     {key: "distribution", label: "Distribution", value: function (n) { return distributionOf(n.load); }}
   ];
+  // A trace says, on every row, the line that triggered the load and the hop that led to it.
+  if (isTrace) {
+    COLUMNS.splice(5, 0,
+      {key: "trigger", label: "Triggered at", value: function (n) { return placeOf(n.load.trigger); }, className: "place"},
+      {key: "code", label: "Code", value: function (n) { return codeOf(n.load.trigger); }, className: "code"},
+      {key: "hop", label: "Hop", value: function (n) { return hopOf(n.load); }, className: "code"});
+  }
 
   function buildHead() {
     var row = $("modules").tHead.rows[0];
@@ -347,7 +391,7 @@
       COLUMNS.forEach(function (c) {
         var value = c.value(node);
         row.appendChild(el("td", c.num && c.key !== "depth" ? ms(value) : value === null ? "-" : value,
-                           c.key === "name" ? "name" : c.num ? "num" : ""));
+                           c.key === "name" ? "name" : c.num ? "num" : c.className || ""));
       });
       row.addEventListener("click", function () { zoom(node); canvas.scrollIntoView({block: "nearest"}); });
       body.appendChild(row);
@@ -380,12 +424,26 @@
   function summary() {
     var box = $("summary");
     function fact(label, value) {
+      if (value === null || value === undefined || value === "") return;  // no empty fields
       var item = el("span", label + " ");
       item.appendChild(el("b", value));
+      item.dataset.fact = label;
       box.appendChild(item);
     }
     fact("command", doc.command);
     fact("package", doc["package"]);
+    if (isTrace) {
+      fact("program", Array.isArray(doc.program) ? doc.program.join(" ") : doc.program);
+      fact("python", doc.python);
+      if (num(doc.modules) !== null) {
+        // The JSON's count: each module loaded once, and those put in sys.modules without an import.
+        var inserted = Array.isArray(doc.inserted) ? doc.inserted.length : 0;
+        fact("modules", doc.modules + (inserted ? " (" + inserted + " inserted without an import)" : ""));
+      }
+      if (num(doc.failed)) fact("failed imports", doc.failed);
+      if (num(doc.total_ms) !== null) fact("import time", ms(doc.total_ms) + " ms");
+      fact("the program", doc.ending);
+    }
     if (doc["import"] && doc["import"].python) fact("python", doc["import"].python);
     if (doc.isolation && doc.isolation.mode) fact("isolation", doc.isolation.mode);
     fact("schema", doc.schema);
@@ -431,6 +489,89 @@
     });
   }
 
+  // --- trace: the program's lines that cost the most import time, at the top ------------------
+  // Each import no other import ran around counts for the program's own line that began it (the
+  // line the trigger was reached from, when the trace has one), else for its trigger line.
+  var LINES_SHOWN = 15;
+  function programLines() {
+    var loads = Array.isArray(doc.loads) ? doc.loads.filter(function (load) { return load && load.module !== undefined; }) : [];
+    var useOwn = loads.some(function (load) { return isFrame(load.own); });
+    var children = new Map();
+    loads.forEach(function (load) {
+      if (load.parent_index === null || load.parent_index === undefined) return;
+      if (!children.has(load.parent_index)) children.set(load.parent_index, []);
+      children.get(load.parent_index).push(load);
+    });
+    function modulesUnder(load) {
+      var count = 0, stack = [load];
+      while (stack.length) {
+        var current = stack.pop();
+        if (!current.failed) count += 1;
+        (children.get(current.index) || []).forEach(function (child) { stack.push(child); });
+      }
+      return count;
+    }
+    var groups = new Map(), order = [];
+    loads.forEach(function (load) {
+      if (load.parent_index !== null && load.parent_index !== undefined) return;
+      var frame = useOwn ? load.own : load.trigger;
+      var key = isFrame(frame) ? frame.file + ":" + frame.line : "";
+      if (!groups.has(key)) {
+        groups.set(key, {frame: frame, owned: !useOwn || isFrame(frame), total: 0, modules: 0, loads: []});
+        order.push(key);
+      }
+      var group = groups.get(key);
+      group.total += num(load.cumulative_ms) || 0;
+      group.modules += modulesUnder(load);
+      group.loads.push(load);
+    });
+    var rows = order.map(function (key, position) { var g = groups.get(key); g.position = position; return g; });
+    rows.sort(function (a, b) { return b.total - a.total || a.position - b.position; });
+    return rows;
+  }
+
+  function linesTable() {
+    if (!isTrace || !Array.isArray(doc.loads)) return;
+    var rows = programLines();
+    $("lines-section").hidden = false;
+    var head = $("lines").tHead.rows[0];
+    [["Import ms", "num"], ["Modules", "num"], ["Line", ""], ["Code", ""], ["Imports it began", ""]]
+      .forEach(function (column) { head.appendChild(el("th", column[0], column[1])); });
+    var body = $("lines").tBodies[0];
+    if (!rows.length) {
+      var empty = el("tr");
+      var cell = el("td", "The program loaded no modules beyond the interpreter's own.");
+      cell.colSpan = 5;
+      empty.appendChild(cell);
+      body.appendChild(empty);
+      return;
+    }
+    rows.slice(0, LINES_SHOWN).forEach(function (group) {
+      var row = el("tr");
+      var place = group.owned ? placeOf(group.frame)
+        : "(no line of the program's own) " + placeOf(group.frame);
+      row.appendChild(el("td", ms(group.total), "num"));
+      row.appendChild(el("td", group.modules, "num"));
+      row.appendChild(el("td", place, "place"));
+      row.appendChild(el("td", codeOf(group.frame), "code"));
+      var began = group.loads.slice(0, 4).map(function (load) {
+        var how = hopOf(load);
+        return String(load.module) + (load.failed ? " (failed)" : "") + (how === DIRECT ? "" : " " + how);
+      }).join(", ") + (group.loads.length > 4 ? ", +" + (group.loads.length - 4) + " more" : "");
+      row.appendChild(el("td", began, "code"));
+      row.dataset.line = place;
+      row.addEventListener("click", function () {
+        var node = tree && tree.byName.get(String(group.loads[0].module));
+        if (node) { zoom(node); canvas.scrollIntoView({block: "nearest"}); }
+      });
+      body.appendChild(row);
+    });
+    if (rows.length > LINES_SHOWN) {
+      $("lines-more").hidden = false;
+      $("lines-more").textContent = "\u2026 and " + (rows.length - LINES_SHOWN) + " more lines (the module table below has every load)";
+    }
+  }
+
   // The distributions of the tree shown, heaviest first (colours stay the same across trees).
   function legend(section) {
     var box = $("legend");
@@ -449,12 +590,14 @@
   }
 
   summary();
+  linesTable();
   findings();
   buildHead();
   var picker = $("section");
   sections.forEach(function (section, index) {
     var count = section.loads.length;
-    var text = section.label + " \u2014 " + count + " module" + (count === 1 ? "" : "s");
+    // A trace's tree holds its imports, failed ones too: the summary says how many modules.
+    var text = section.label + " \u2014 " + count + (isTrace ? " import" : " module") + (count === 1 ? "" : "s");
     if (num(section.total) !== null) text += ", " + ms(section.total) + " ms";
     var option = el("option", text);
     option.value = String(index);
@@ -481,6 +624,12 @@
     searchStatus: function () { return $("search-status").textContent; },
     focus: function () { return focus ? focus.name : null; },
     sections: function () { return sections.map(function (section) { return section.label; }); },
+    programLines: function () {
+      return programLines().map(function (group) {
+        return {line: placeOf(group.frame), owned: group.owned, ms: group.total, modules: group.modules,
+                loads: group.loads.map(function (load) { return load.module; })};
+      });
+    },
     shown: function () { return sections[Number($("section").value)].label; },
     legend: function () {
       return Array.prototype.map.call($("legend").children, function (item) { return item.dataset.distribution; });

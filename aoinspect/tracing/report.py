@@ -6,14 +6,23 @@ from __future__ import annotations
 import os
 import re
 import signal
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, Callable
 
 from aoinspect.models import ModuleLoad
-from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
+from aoinspect.models.trace import (
+    CAUSE_INTERPRETER,
+    CAUSE_LINE,
+    CAUSE_PARENT_PACKAGE,
+    Frame,
+    Hop,
+    TracedLoad,
+    TraceReport,
+)
 from aoinspect.probing import wire
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Finding
@@ -29,15 +38,16 @@ _BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
 
 class SourceLines:
     """Source lines of the files the trace names, each file read once; ``<string>`` is the
-    program's ``-c`` code."""
+    program's ``-c`` code. With ``files``, only those are read (the others have no lines)."""
 
-    def __init__(self, command: str | None) -> None:
+    def __init__(self, command: str | None, files: Collection[str] | None = None) -> None:
         self.command = command.splitlines() if command is not None else None
+        self.files = files
 
     def lines(self, file: str) -> list[str]:
         if file == "<string>" and self.command is not None:
             return self.command
-        if file.startswith("<"):
+        if file.startswith("<") or (self.files is not None and file not in self.files):
             return []
         import linecache
 
@@ -64,8 +74,12 @@ class SourceLines:
 
 def build_report(
     program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
-    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None,
+    options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None, *,
+    shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
 ) -> TraceReport:
+    """The report of a trace. ``shown``, given a first sketch of the report (no source line
+    read, no distribution), names the loads whose source lines the view will show (None: all):
+    only their files are read."""
     start = next((section for section in sections if isinstance(section, wire.TraceStartSection)), None)
     ends = [section for section in sections if isinstance(section, wire.TraceEndSection)]
     end = ends[-1] if ends else None
@@ -77,10 +91,40 @@ def build_report(
                 known = records.get(record.index)
                 if known is None or known.end is None:
                     records[record.index] = record
-    sources = SourceLines(program.target if program.kind == "command" else None)
-    loads = _loads([records[key] for key in sorted(records)], sources, index)
+    command = program.target if program.kind == "command" else None
+    ordered = [records[key] for key in sorted(records)]
+    if shown is None:
+        loads = _loads(ordered, SourceLines(command), index)
+    else:
+        # A sketch of the report, without a file read or a distribution looked up, tells which
+        # loads the view shows; then only their files are read, and only their frames rebuilt.
+        sketch = _loads(ordered, SourceLines(command, ()), None)
+        wanted = shown(_report(program, start, end, returncode, timeout, problem, spawned, sketch))
+        if wanted is None:
+            loads = _loads(ordered, SourceLines(command), index)
+        else:
+            sources = SourceLines(command, {frame.file for load in wanted for frame in frames_of(load)})
+            if index is not None:
+                loads = _loads(ordered, sources, index)
+            else:
+                raw = {record.index: record for record in ordered}
+                shown_indexes = {load.index for load in wanted}
+                loads = tuple(_with_sources(load, raw[load.index], sources) if load.index in shown_indexes else load
+                              for load in sketch)
+    report = _report(program, start, end, returncode, timeout, problem, spawned, loads)
+    if options is not None:
+        from dataclasses import replace
+
+        report = replace(report, findings=tuple(contract_findings(report, options)))
+    return report
+
+
+def _report(
+    program: Program, start: wire.TraceStartSection | None, end: wire.TraceEndSection | None,
+    returncode: int | None, timeout: float | None, problem: str | None, spawned: int, loads: tuple[TracedLoad, ...],
+) -> TraceReport:
     timed_out = returncode is None
-    report = TraceReport(
+    return TraceReport(
         program=(*program.interpreter_options, *program.argv),
         python=start.python if start else "",
         loads=loads,
@@ -92,48 +136,113 @@ def build_report(
         inserted=end.inserted if end else (),
         cwd=os.getcwd(),
     )
-    if options is not None:
-        from dataclasses import replace
-
-        report = replace(report, findings=tuple(contract_findings(report, options)))
-    return report
 
 
-def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None) -> tuple[
-        TracedLoad, ...]:
+def _with_sources(load: TracedLoad, record: wire.TraceRecord, sources: SourceLines) -> TracedLoad:
+    """``load`` of the sketch with its frames read again from ``sources`` (a field's raw frame of
+    the same name gives the expression too), and the call read from its trigger's expression."""
+    from dataclasses import replace
+
+    changes: dict[str, Any] = {}
+    for field in fields(load):
+        value, raw = getattr(load, field.name), getattr(record, field.name, None)
+        if isinstance(value, Frame):
+            changes[field.name] = (_frame(raw, sources) if isinstance(raw, wire.RawFrame)
+                                   else replace(value, source=sources.line(value.file, value.line)))
+        elif isinstance(value, tuple) and value and all(isinstance(item, Frame) for item in value):
+            raws = raw if isinstance(raw, tuple) and len(raw) == len(value) else None
+            changes[field.name] = tuple(
+                _frame(item_raw, sources) if isinstance(item_raw, wire.RawFrame)
+                else replace(item, source=sources.line(item.file, item.line))
+                for item, item_raw in zip(value, raws or (None,) * len(value))
+            )
+    trigger = changes.get("trigger", load.trigger)
+    changes["via"] = _via(record, trigger if isinstance(trigger, Frame) else None)
+    return replace(load, **changes)
+
+
+def frames_of(load: TracedLoad) -> list[Frame]:
+    """Every frame a load holds (its trigger, and any other line it names), whatever its fields."""
+    found: list[Frame] = []
+    for field in fields(load):
+        value = getattr(load, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Frame):
+                found.append(item)
+    return found
+
+
+def _loads(
+    records: list[wire.TraceRecord], sources: SourceLines, index: DistributionIndex | None,
+) -> tuple[TracedLoad, ...]:
     if not records:
         return ()
     stopped = max(max(record.start, record.end or 0.0) for record in records)
     by_index = {record.index: record for record in records}
+    parent_of = {record.index: record.parent if record.parent in by_index else -1 for record in records}
+    # One record per load: an import whose module a nested import of itself loaded (``import a.b``
+    # whose parent package ``a`` imports ``a.b``) only waited; its children move up to its parent.
+    waited = _satisfied_by_nested(records, parent_of, by_index)
+    for record in records:
+        parent = parent_of[record.index]
+        while parent in waited:
+            parent = parent_of[parent]
+        parent_of[record.index] = parent
     depth: dict[int, int] = {}
     cumulative: dict[int, float] = {}
     children_time: dict[int, float] = {}
     for record in records:
-        parent = record.parent if record.parent in by_index else -1
+        if record.index in waited:
+            continue
+        parent = parent_of[record.index]
         depth[record.index] = depth[parent] + 1 if parent >= 0 else 0
         cumulative[record.index] = max((record.end if record.end is not None else stopped) - record.start, 0.0)
         if parent >= 0:
             children_time[parent] = children_time.get(parent, 0.0) + cumulative[record.index]
+    kept = [record for record in records if record.index not in waited]
     module_loads = []
-    for record in records:
-        importer = by_index.get(record.parent)
+    for record in kept:
+        importer = by_index.get(parent_of[record.index])
+        self_ms = round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4)
+        cumulative_ms = round(cumulative[record.index] * 1000, 4)
+        # One run: its times are the minima too.
         module_loads.append(ModuleLoad(
             module=record.module,
             parent=importer.module if importer is not None else None,
             depth=depth[record.index],
-            self_ms=round(max(cumulative[record.index] - children_time.get(record.index, 0.0), 0.0) * 1000, 4),
-            cumulative_ms=round(cumulative[record.index] * 1000, 4),
+            self_ms=self_ms,
+            cumulative_ms=cumulative_ms,
+            min_self_ms=self_ms,
+            min_cumulative_ms=cumulative_ms,
         ))
     if index is not None:
         module_loads = list(index.annotate(module_loads))
-    traced = []
-    for record, load in zip(records, module_loads):
-        load = _with_min_times(load)
+    # The frames of every record, the waited ones too: a parent package's import takes its trigger
+    # from the submodule import that needed it, and a nested load's own line is its parent's.
+    triggers: dict[int, Frame | None] = {}
+    owns: dict[int, Frame | None] = {}
+    causes: dict[int, str] = {}
+    for record in records:
+        around = record.parent if record.parent in by_index else -1
         trigger = _frame(record.trigger, sources)
+        cause = record.cause or (CAUSE_LINE if trigger is not None else CAUSE_INTERPRETER)
+        if trigger is None and cause == CAUSE_PARENT_PACKAGE and around >= 0:
+            trigger = triggers[around]
+        if record.own == wire.OWN_IS_TRIGGER:
+            own = trigger
+        elif isinstance(record.own, wire.RawFrame):
+            own = _frame(record.own, sources)
+        else:
+            own = owns[around] if around >= 0 else None
+        triggers[record.index], owns[record.index], causes[record.index] = trigger, own, cause
+    traced = []
+    for record, load in zip(kept, module_loads):
+        trigger = triggers[record.index]
+        parent = parent_of[record.index]
         traced.append(TracedLoad(
             index=record.index,
             load=load,
-            parent_index=record.parent if record.parent in by_index else None,
+            parent_index=parent if parent >= 0 else None,
             thread=record.thread or "MainThread",
             start_ms=round(record.start * 1000, 4),
             finished=record.end is not None,
@@ -143,14 +252,28 @@ def _loads(records: list[wire.TraceRecord], sources: SourceLines, index: Distrib
             via=_via(record, trigger),
             test=record.context[0] if record.context else None,
             phase=record.context[1] if record.context else None,
+            own=owns[record.index],
+            chain=tuple(frame for frame in (_frame(raw, sources) for raw in record.chain) if frame is not None),
+            cause=causes[record.index],
         ))
     return tuple(traced)
 
 
-def _with_min_times(load: ModuleLoad) -> ModuleLoad:
-    from dataclasses import replace
-
-    return replace(load, min_self_ms=load.self_ms, min_cumulative_ms=load.cumulative_ms)
+def _satisfied_by_nested(
+    records: list[wire.TraceRecord], parent_of: dict[int, int], by_index: dict[int, wire.TraceRecord],
+) -> set[int]:
+    """The records whose module a nested import of the same module loaded while they waited."""
+    waited = set()
+    for record in records:
+        if not record.loaded:
+            continue
+        parent = parent_of[record.index]
+        while parent >= 0:
+            if by_index[parent].module == record.module:
+                waited.add(parent)
+                break
+            parent = parent_of[parent]
+    return waited
 
 
 def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
@@ -166,9 +289,12 @@ def _hop(raw: wire.RawFrame | None) -> Hop | None:
 
 def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
     """The introspection function (``inspect.getmodule``) or builtin (``hasattr``) that led
-    from the trigger line into the lazy machinery."""
+    from the trigger line into the lazy machinery (not guessed from the trigger's line when the
+    hop is further out: the line that reached it is another)."""
     if record.via is not None:
         return record.via.function
+    if record.hop is not None and record.hop.outer:
+        return None
     if trigger is None or (record.hop is None and trigger.expression is None):
         return None
     if trigger.expression is not None:
@@ -224,28 +350,61 @@ def _incomplete(
 def contract_findings(report: TraceReport, options: TraceOptions) -> list[Finding]:
     """``--forbid``, ``--max-modules`` and ``--max-import-ms``, judged by ``check``'s own rules."""
     from aoinspect.models import Budget
-    from aoinspect.rules.contracts import BUDGET_EXCEEDED, FORBIDDEN_IMPORT, forbidden, module_budget, time_budget
-
-    traced_by_module = {traced.module: traced for traced in report.loaded}
-
-    def located(load: ModuleLoad) -> str | None:
-        where = _root_trigger(report, traced_by_module[load.module])
-        return where.location if where else None
+    from aoinspect.rules.contracts import BUDGET_EXCEEDED, module_budget, time_budget
 
     what = "the program"
-    findings = list(forbidden(FORBIDDEN_IMPORT, [traced.load for traced in report.loaded], options.forbid, None,
-                              what, located))
+    findings = forbidden_findings(report, options.forbid, what)
     if options.max_modules is not None:
-        findings += module_budget(BUDGET_EXCEEDED, Budget(options.max_modules), len(report.loaded), what)
+        findings += module_budget(BUDGET_EXCEEDED, Budget(options.max_modules), report.module_count, what)
     if options.max_import_ms is not None:
         findings += time_budget(BUDGET_EXCEEDED, Budget(options.max_import_ms), report.total_ms, 1, what)
     return findings
 
 
-def _root_trigger(report: TraceReport, traced: TracedLoad) -> Frame | None:
-    """The trigger of the outermost import above ``traced``: the program's own line."""
+MODULES_NAMED = 5  # of the submodules a forbidden import brought, the message names this many
+
+
+def forbidden_findings(report: TraceReport, patterns: Sequence[str], what: str) -> list[Finding]:
+    """One ``forbidden-import`` finding per pattern per line of the program (its own line, see
+    ``TracedLoad.own``): the outermost module the pattern matched, the chain that brought it and the
+    matched modules it brought with it. Worded and identified as ``check``'s (no name), so that
+    ``diff`` pairs a finding with itself from run to run."""
+    from aoinspect.models import import_chain
+    from aoinspect.patterns import matches
+    from aoinspect.rules.contracts import FORBIDDEN_IMPORT
+
+    loaded = report.loaded
+    modules = [load.load for load in loaded]
     by_index = {load.index: load for load in report.loads}
-    current = traced
-    while current.parent_index is not None and current.parent_index in by_index:
-        current = by_index[current.parent_index]
-    return current.trigger
+    findings = []
+    for pattern in patterns:
+        groups: dict[tuple[str, int] | None, list[TracedLoad]] = {}
+        for load in loaded:
+            if matches(load.module, pattern):
+                key = (load.own.file, load.own.line) if load.own is not None else None
+                groups.setdefault(key, []).append(load)
+        for members in groups.values():
+            tops = [load for load in members if not _below_match(load, by_index, pattern)]
+            first = (tops or members)[0]
+            others = [load.module for load in members if load is not first]
+            brought = ""
+            if others:
+                named = ", ".join(others[:MODULES_NAMED]) + (", ..." if len(others) > MODULES_NAMED else "")
+                brought = f" and {len(others)} more it matches ({named})"
+            chain = " -> ".join(import_chain(modules, first.module))
+            at = f", from {first.own.location}" if first.own is not None else ", from no line of the program's own"
+            findings.append(FORBIDDEN_IMPORT.finding(
+                None, f"{what} imports {first.module}{brought}, forbidden by {pattern!r}: {chain}{at}."))
+    return findings
+
+
+def _below_match(load: TracedLoad, by_index: dict[int, TracedLoad], pattern: str) -> bool:
+    """Whether an import around ``load`` was of a module ``pattern`` matches too."""
+    from aoinspect.patterns import matches
+
+    parent = load.parent_index
+    while parent is not None and parent in by_index:
+        if matches(by_index[parent].module, pattern):
+            return True
+        parent = by_index[parent].parent_index
+    return False

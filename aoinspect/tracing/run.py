@@ -15,64 +15,126 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
-from typing import TYPE_CHECKING, Any
-
-from aoinspect.probing.runner import CHILD_DIR, read_sections
-from aoinspect.probing.wire import parse_all
-from aoinspect.tracing.report import build_report
+import time
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator, Sequence
 
-    from aoinspect.models.trace import TraceOptions, TraceReport
+    from aoinspect.models.trace import TracedLoad, TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
 
 # Run as a script: its file name keeps its frame out of the warnings machinery's way (see it).
-TRACE_ENTRY = os.path.join(CHILD_DIR, "trace_importlib_bootstrap.py")
+# Spelled out rather than taken from aoinspect.probing.runner: the child starts before anything
+# heavier than this module is imported.
+TRACE_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child",
+                           "trace_importlib_bootstrap.py")
 IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
 
 
-def trace_command(python: str, program: Program, result_path: str) -> list[str]:
-    return [python, *program.interpreter_options, TRACE_ENTRY, result_path, *program.argv]
+def trace_command(python: str, program: Program, result_path: str, projects: Sequence[str] = ()) -> list[str]:
+    """The child's command line; ``projects``: more directories whose files are the program's own."""
+    joined = os.pathsep.join(os.path.abspath(path) for path in projects)
+    return [python, *program.interpreter_options, TRACE_ENTRY, result_path, joined, *program.argv]
 
 
 def trace_program(
     python: str, program: Program, *, timeout: float | None = None, options: TraceOptions | None = None,
-    distributions: bool = True,
+    distributions: bool = True, shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
+    projects: Sequence[str] = (),
 ) -> TraceReport:
-    """Run PROGRAM to its end (or ``timeout``) under the tracer and report what it loaded."""
-    from aoinspect.probing import reaper
+    """Run PROGRAM to its end (or ``timeout``) under the tracer and report what it loaded
+    (``TraceRun``, started and finished at once)."""
+    return TraceRun(python, program, timeout, projects).report(options, distributions=distributions, shown=shown)
 
-    workdir = tempfile.mkdtemp(prefix="aoinspect-trace-")
-    # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
-    # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
-    since = reaper.boot_ticks()
-    reaping = timeout is not None and reaper.acquire()
-    try:
-        result_path = os.path.join(workdir, "trace.jsonl")
-        process = subprocess.Popen(trace_command(python, program, result_path), close_fds=False)
-        with _signals_for(process):
+
+class TraceRun:
+    """PROGRAM under the tracer, started by the constructor, so that whoever waits for it can
+    import what it needs for the report while the program runs (the CLI's start overlaps the
+    program's); ``report()`` waits for its end and reads the trace. Signals are the child's (see
+    the module's docstring) from the start to the end of ``report()``."""
+
+    def __init__(self, python: str, program: Program, timeout: float | None = None,
+                 projects: Sequence[str] = ()) -> None:
+        from aoinspect.probing import reaper
+
+        self.python = python
+        self.program = program
+        self.timeout = timeout
+        self._workdir: str | None = tempfile.mkdtemp(prefix="aoinspect-trace-")
+        # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
+        # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
+        self._since = reaper.boot_ticks()
+        self._reaping = timeout is not None and reaper.acquire()
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._result_path = os.path.join(self._workdir, "trace.jsonl")
+        self._signals = contextlib.ExitStack()
+        try:
+            self.process = subprocess.Popen(trace_command(python, program, self._result_path, projects),
+                                            close_fds=False)
+            self._signals.enter_context(_signals_for(self.process))
+        except BaseException:
+            self._clean_up()
+            raise
+
+    def report(
+        self, options: TraceOptions | None = None, *, distributions: bool = True,
+        shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
+    ) -> TraceReport:
+        """Wait for the program's end and build its report. ``distributions`` False: no load's
+        distribution is looked up (a view that shows none); ``shown``: the loads whose source
+        lines the view shows (None: all), so that only their files are read."""
+        try:
+            # While the program runs: the code that reads and reports its trace.
+            from aoinspect.probing.runner import read_sections
+            from aoinspect.probing.wire import parse_all
+            from aoinspect.tracing.report import build_report
+
+            index = None
+            if distributions:
+                from aoinspect.distributions import DistributionIndex
+
+                index = DistributionIndex(None if self.python == sys.executable else self.python)
+            returncode = self._wait()
+            sections, problem = parse_all(read_sections(self._result_path))
+        finally:
+            self._clean_up()
+        return build_report(self.program, sections, returncode, self.timeout, options, index, problem, shown=shown)
+
+    def __enter__(self) -> TraceRun:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Whatever went wrong in aoinspect before ``report()``, the program still ends as
+        under ``python`` (or at its deadline) and leaves nothing behind."""
+        if self._workdir is not None:
             try:
-                returncode: int | None = process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _end_with_everything_it_started(process, since)
-                returncode = None
-        sections, problem = parse_all(read_sections(result_path))
-    finally:
-        if reaping:
+                self._wait()
+            finally:
+                self._clean_up()
+
+    def _wait(self) -> int | None:
+        remaining = None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
+        try:
+            return self.process.wait(remaining)
+        except subprocess.TimeoutExpired:
+            _end_with_everything_it_started(self.process, self._since)
+            return None
+
+    def _clean_up(self) -> None:
+        self._signals.close()
+        if self._reaping:
+            from aoinspect.probing import reaper
+
+            self._reaping = False
             reaper.release()
-        shutil.rmtree(workdir, ignore_errors=True)
-    index = None
-    if distributions:
-        import sys
-
-        from aoinspect.distributions import DistributionIndex
-
-        index = DistributionIndex(None if python == sys.executable else python)
-    return build_report(program, sections, returncode, timeout, options, index, problem)
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
 
 
 def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int) -> None:
