@@ -260,6 +260,7 @@ def test_every_view_counts_the_same_modules(project: Path) -> None:
     for fmt in ("text", "markdown", "tree", "svg"):
         assert f"{count} modules loaded" in render(report, fmt, RenderOptions()), fmt
     assert "1 failed import" in render(report, "text", RenderOptions())
+    assert f'"modules":{count},"failed":1' in render(report, "html", RenderOptions())  # the page shows the JSON's
 
 
 def test_a_module_programs_own_files_are_its_package(project: Path, fake) -> None:  # type: ignore[no-untyped-def]
