@@ -261,6 +261,10 @@ def test_a_trace_shows_its_costliest_lines_and_every_trigger_without_hovering(
     assert table["json"][hop].text == "(direct import)"
     assert table["json"][importer].text == "(the program)"  # not "(access)": a trace has no access
     assert table["ao.quantization.mappings"][importer].text == "ao.quantization"
+    # A load inside the library names the program's line it came from, beside its own trigger.
+    own = header.index("Program's line")
+    assert table["ao.quantization.mappings"][own].text == "app.py:3"
+    assert table["ao.quantization.mappings"][trigger].text != "app.py:3"
     # No field is empty: the header's facts, the lines, every cell of the table.
     facts = browser.find_elements(By.CSS_SELECTOR, "#summary > span")
     assert {fact.get_attribute("data-fact") for fact in facts} >= {"command", "program", "python", "modules"}

@@ -355,6 +355,11 @@
       {key: "trigger", label: "Triggered at", value: function (n) { return placeOf(n.load.trigger); }, className: "place"},
       {key: "code", label: "Code", value: function (n) { return codeOf(n.load.trigger); }, className: "code"},
       {key: "hop", label: "Hop", value: function (n) { return hopOf(n.load); }, className: "code"});
+    if (Array.isArray(doc.loads) && doc.loads.some(function (load) { return load && isFrame(load.own); })) {
+      COLUMNS.splice(5, 0, {key: "own", label: "Program's line", className: "place", value: function (n) {
+        return isFrame(n.load.own) ? placeOf(n.load.own) : "(none of its own)";
+      }});
+    }
   }
 
   function buildHead() {
@@ -556,7 +561,10 @@
       row.appendChild(el("td", codeOf(group.frame), "code"));
       var began = group.loads.slice(0, 4).map(function (load) {
         var how = hopOf(load);
-        return String(load.module) + (load.failed ? " (failed)" : "") + (how === DIRECT ? "" : " " + how);
+        // Where the library asked, when that is not the program's line itself (as the text view says).
+        var from = group.owned && isFrame(load.trigger) && placeOf(load.trigger) !== place
+          ? " (from " + placeOf(load.trigger) + ")" : "";
+        return String(load.module) + (load.failed ? " (failed)" : "") + (how === DIRECT ? "" : " " + how) + from;
       }).join(", ") + (group.loads.length > 4 ? ", +" + (group.loads.length - 4) + " more" : "");
       row.appendChild(el("td", began, "code"));
       row.dataset.line = place;
