@@ -116,6 +116,7 @@ def record_graph(
     return ImportGraph(
         package=package, python=section.python, entry=shown, baseline=section.baseline, requests=section.requests,
         modules=section.modules, ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns,
+        cwd=os.path.abspath(cwd) if cwd is not None else os.getcwd(),
     )
 
 

@@ -423,12 +423,12 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.tracing.run.trace_program"}
+          "trace": "aoinspect.tracing.run.trace_program", "graph": "aoinspect.graphing.record_graph"}
 
 
 # Each case of each kind: the command line that makes it.
 CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
-         "trace": "trace", "diff": "diff"}
+         "trace": "trace", "diff": "diff", "graph": "graph"}
 
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -467,6 +467,7 @@ class Live:
             "snapshot": ["-p", "snap", "snapshot"],
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
+            "graph": ["graph", "--entry", "import ao; ao.ns"],
         }[case]
 
     def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:

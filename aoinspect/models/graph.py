@@ -4,6 +4,7 @@ and answers questions about them (reachability); the graph renderers only read t
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from aoinspect import outcomes
@@ -18,6 +19,11 @@ KINDS = (KIND_IMPORT, KIND_FROM, KIND_IMPORT_MODULE, KIND_OTHER)
 SCOPES = ("module", "class", "function", "native")
 # How the entry ended.
 ENDINGS = ("returned", "exit", "exception")
+
+
+def is_stdlib(name: str | None) -> bool:
+    """A module of the standard library (as this interpreter lists its top-level names)."""
+    return name is not None and name.partition(".")[0] in sys.stdlib_module_names
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class ImportGraph:
     ending: str = "returned"  # ENDINGS
     error: str | None = None  # the exception the entry raised (or a non-zero exit), if any
     elapsed_ns: int = 0
+    cwd: str = ""  # the working directory it was recorded in: paths below it are shown relative to it
 
     @property
     def ok(self) -> bool:
