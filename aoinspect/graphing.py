@@ -204,6 +204,12 @@ def kept_loaded_by(graph: ImportGraph, request_index: int) -> tuple[ImportReques
     return tuple(reversed(chain))
 
 
+def requests_at(graph: ImportGraph, file: str, line: int) -> tuple[ImportRequest, ...]:
+    """Every request made from ``file:line``: one statement may make several (``from . import a, b``
+    under a replaced ``__import__`` asks for the package, then each submodule)."""
+    return tuple(request for request in graph.requests if request.file == file and request.line == line)
+
+
 def chain_text(chain: Sequence[ImportRequest]) -> str:
     """``a.py:12 → b.py:3``: where each request of a chain was made."""
     return " → ".join(request.location for request in chain)

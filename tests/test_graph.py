@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from aoinspect.graphing import chain_text, kept_loaded_by, reachable, record_graph, saved_if_deferred
+from aoinspect.graphing import (
+    chain_text,
+    kept_loaded_by,
+    reachable,
+    record_graph,
+    requests_at,
+    saved_if_deferred,
+)
 from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest
 from tests.oracle import modules_loaded, modules_without_line
 
@@ -193,3 +200,126 @@ def test_a_baseline_module_is_kept_by_the_interpreter() -> None:
     made = graph([request(0, None, "p"), request(1, "p", "os", hit=True)], ["p"], baseline=("os",))
     assert saved_if_deferred(made, [1]) == frozenset()
     assert kept_loaded_by(made, 1) == ()
+
+
+# --- hostile packages: builtins.__import__ replaced --------------------------------------------
+
+HOOKED = {
+    "hk/__init__.py": """\
+        import builtins
+        _previous = builtins.__import__
+        def _hook(name, globals=None, locals=None, fromlist=(), level=0):
+            return _previous(name, globals, locals, fromlist, level)
+        builtins.__import__ = _hook
+        from . import after
+        import hk.other
+        from hk import after as again
+        """,
+    "hk/after.py": "import wave\n",
+    "hk/other.py": "import hk.after\nimport colorsys\n",
+    # importlib.__import__ never calls builtins.__import__: only importlib's own _gcd_import.
+    "hr/__init__.py": """\
+        import builtins
+        import importlib
+        builtins.__import__ = importlib.__import__
+        from . import after
+        import hr.other
+        """,
+    "hr/after.py": "import wave\n",
+    "hr/other.py": "from hr import after\nimport colorsys\n",
+}
+
+
+@pytest.fixture(scope="module")
+def hooked_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(tmp_path_factory.mktemp("hooked"), HOOKED)
+
+
+def graph_of(root: Path, package: str) -> ImportGraph:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(root))
+        return record_graph(package)
+
+
+@pytest.mark.parametrize("package", ["hk", "hr"])
+def test_a_package_that_replaces_builtins_import_is_still_seen_whole(hooked_root: Path, tmp_path: Path,
+                                                                     package: str) -> None:
+    graph = graph_of(hooked_root, package)
+    assert graph.ok, graph.error
+    assert graph.module_names == modules_loaded(hooked_root, f"import {package}")
+    assert reachable(graph) == graph.module_names
+    lines = {"hk": (6, 7), "hr": (4, 5)}[package]
+    for line in lines:
+        made = requests_at(graph, str(hooked_root / package / "__init__.py"), line)
+        assert {request.owner for request in made} == {package}
+        assert saved_if_deferred(graph, [request.index for request in made]) == modules_without_line(
+            tmp_path, hooked_root, f"{package}/__init__.py", line, f"import {package}")
+    # The hit on after from other.py is seen through the hook, at its own line.
+    kept_by = at(graph, hooked_root, f"{package}/other.py", 1)
+    assert kept_by.owner == f"{package}.other" and kept_by.hit
+    first = [request for request in requests_at(graph, str(hooked_root / package / "__init__.py"), lines[0])
+             if f"{package}.after" in request.targets][0]
+    assert saved_if_deferred(graph, [first.index]) == frozenset()
+    keeping = kept_loaded_by(graph, first.index)[-1]  # the shortest chain: hk's line 8, or hr.other's line 1
+    assert keeping != first and f"{package}.after" in keeping.targets and keeping.file.startswith(str(hooked_root))
+
+
+def test_the_hook_itself_is_not_taken_for_the_asking_line(hooked_root: Path) -> None:
+    graph = graph_of(hooked_root, "hk")
+    hook_line = str(hooked_root / "hk/__init__.py"), 4
+    assert not [request for request in graph.requests if (request.file, request.line) == hook_line]
+    again = at(graph, hooked_root, "hk/__init__.py", 8)
+    assert again.hit and again.submodules == ("hk.after",)
+
+
+# --- the module set, against the probing machinery's fork server and fresh interpreters ---------
+
+
+@pytest.mark.probe
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_the_graph_loads_what_resolve_measures(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import document
+
+    doc = document(invoke("--isolation", isolation, "resolve", "quantization", "--format", "json"))
+    assert doc["isolation"]["mode"] == isolation
+    measured = {load["module"] for load in doc["import"]["materialized"]}
+    measured |= {load["module"] for load in doc["results"][0]["materialized"]}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+        graph = record_graph("ao", entry="import ao; ao.quantization", python=fake.python)
+    assert graph.module_names == measured
+    assert reachable(graph) == measured
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_the_command_prints_the_graph_and_fails_with_the_entry(invoke, fake) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import document
+
+    fake.write({"broken/__init__.py": "import colorsys\nraise RuntimeError('no')\n"})
+    text = invoke("graph", "broken")
+    assert text.exit_code == 3 and text.stderr == ""
+    assert "the entry ended with RuntimeError: no" in text.stdout
+    doc = document(invoke("graph", "broken", "--format", "json"))
+    assert doc["error"] == "RuntimeError: no" and doc["modules_loaded"] == 1
+    assert [module["name"] for module in doc["modules"]] == ["colorsys"]
+
+
+def test_the_command_takes_a_program_or_an_entry(invoke, fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import document
+
+    fake.write(KEPT)
+    script = tmp_path / "start.py"
+    script.write_text("import sys\nimport kp.alpha\nprint('hello')\n", encoding="utf-8")
+    doc = document(invoke("graph", "--format", "json", "--", str(script)))
+    assert doc["package"] == "" and doc["entry"] == str(script) and doc["ok"]
+    first = doc["requests"][0]
+    assert (first["file"], first["line"], first["statement"], first["hit"]) == (str(script), 1, "import sys", True)
+    assert "kp.heavy" in {module["name"] for module in doc["modules"]}
+    doc = document(invoke("graph", "kp", "--entry", "import kp.dyn", "--format", "json"))
+    assert doc["entry"] == "import kp.dyn" and doc["requests"][0]["target"] == "kp.dyn"
+    both = invoke("graph", "--entry", "import kp", "--", "-c", "import kp")
+    assert both.exit_code == 2 and "not both" in both.stderr
+    module = document(invoke("graph", "--format", "json", "--", "-m", "kp.dyn"))
+    assert module["ok"] and "fractions" in {item["name"] for item in module["modules"]}

@@ -414,9 +414,24 @@ class GraphRecorder:
             target = _resolve(name, package if type(package) is str else None, level) if level else name
             if asking is None and internal(miss, target):
                 return original_gcd(name, package, level)
-            request, fresh = new_request(owner, asking, KIND_IMPORT_MODULE, name,
-                                         package if type(package) is str else None, target, (), level)
-            return make(request, fresh, original_gcd, (name, package, level), ())
+            kind, names = KIND_IMPORT_MODULE, ()  # type: tuple[str, tuple[str, ...]]
+            caller = getframe(1)
+            if caller.f_code.co_name == "__import__" and recorder._kind(caller.f_code) == _SYSTEM:
+                # importlib.__import__, which a package put in builtins.__import__: a statement,
+                # whose fromlist only that frame holds (its _handle_fromlist asks for nothing
+                # already bound, so the hits on submodules would be lost).
+                kind, names = statement_of(caller)
+            request, fresh = new_request(owner, asking, kind, name,
+                                         package if type(package) is str else None, target, names, level)
+            return make(request, fresh, original_gcd, (name, package, level), names)
+
+        def statement_of(frame):
+            try:
+                fromlist = frame.f_locals.get("fromlist")
+                names = tuple(item for item in fromlist if type(item) is str) if fromlist else ()
+            except BaseException:  # noqa: BLE001 - whatever the package passed
+                names = ()
+            return (KIND_FROM if names else KIND_IMPORT), names
 
         def _find_and_load(name, import_):
             modules = _modules
