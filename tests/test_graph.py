@@ -5,6 +5,7 @@ line saves (``tests/oracle.py``); and the chain that keeps a target loaded is na
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,15 +76,21 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
+def python(pytestconfig: pytest.Config) -> str:
+    """The interpreter the graph's children and the oracle's run: --probe-python, else this one."""
+    return str(pytestconfig.getoption("--probe-python") or sys.executable)
+
+
+@pytest.fixture(scope="module")
 def kept_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write(tmp_path_factory.mktemp("site"), KEPT)
 
 
 @pytest.fixture(scope="module")
-def kept(kept_root: Path) -> Iterator[ImportGraph]:
+def kept(kept_root: Path, python: str) -> Iterator[ImportGraph]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(kept_root))
-        yield record_graph("kp")
+        yield record_graph("kp", python=python)
 
 
 def at(graph: ImportGraph, root: Path, file: str, line: int) -> ImportRequest:
@@ -92,9 +99,10 @@ def at(graph: ImportGraph, root: Path, file: str, line: int) -> ImportRequest:
     return next(request for request in graph.requests if request.file == path and request.line == line)
 
 
-def test_the_modules_are_a_bare_interpreters_and_all_reachable(kept: ImportGraph, kept_root: Path) -> None:
+def test_the_modules_are_a_bare_interpreters_and_all_reachable(kept: ImportGraph, kept_root: Path,
+                                                                python: str) -> None:
     assert kept.ok and kept.ending == "returned"
-    assert kept.module_names == modules_loaded(kept_root, "import kp")
+    assert kept.module_names == modules_loaded(kept_root, "import kp", python)
     assert reachable(kept) == kept.module_names
     assert not set(kept.baseline) & kept.module_names
 
@@ -138,11 +146,11 @@ def test_each_module_names_the_request_that_loaded_it(kept: ImportGraph) -> None
 
 
 @pytest.mark.parametrize(("file", "line"), DELETABLE, ids=[f"{file}:{line}" for file, line in DELETABLE])
-def test_the_saving_equals_deleting_the_line(kept: ImportGraph, kept_root: Path, tmp_path: Path, file: str,
-                                             line: int) -> None:
+def test_the_saving_equals_deleting_the_line(kept: ImportGraph, kept_root: Path, tmp_path: Path, python: str,
+                                             file: str, line: int) -> None:
     request = at(kept, kept_root, file, line)
     assert saved_if_deferred(kept, [request.index]) == modules_without_line(tmp_path, kept_root, file, line,
-                                                                          "import kp")
+                                                                          "import kp", python)
 
 
 def test_a_module_kept_loaded_by_another_import_saves_nothing_and_names_the_chain(kept: ImportGraph,
@@ -235,37 +243,37 @@ def hooked_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write(tmp_path_factory.mktemp("hooked"), HOOKED)
 
 
-def graph_of(root: Path, package: str) -> ImportGraph:
+def graph_of(root: Path, package: str, python: str) -> ImportGraph:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(root))
-        return record_graph(package)
+        return record_graph(package, python=python)
 
 
 @pytest.mark.parametrize("package", ["hk", "hr"])
-def test_a_package_that_replaces_builtins_import_is_still_seen_whole(hooked_root: Path, tmp_path: Path,
+def test_a_package_that_replaces_builtins_import_is_still_seen_whole(hooked_root: Path, tmp_path: Path, python: str,
                                                                      package: str) -> None:
-    graph = graph_of(hooked_root, package)
+    graph = graph_of(hooked_root, package, python)
     assert graph.ok, graph.error
-    assert graph.module_names == modules_loaded(hooked_root, f"import {package}")
+    assert graph.module_names == modules_loaded(hooked_root, f"import {package}", python)
     assert reachable(graph) == graph.module_names
     lines = {"hk": (6, 7), "hr": (4, 5)}[package]
     for line in lines:
         made = requests_at(graph, str(hooked_root / package / "__init__.py"), line)
         assert {request.owner for request in made} == {package}
         assert saved_if_deferred(graph, [request.index for request in made]) == modules_without_line(
-            tmp_path, hooked_root, f"{package}/__init__.py", line, f"import {package}")
+            tmp_path, hooked_root, f"{package}/__init__.py", line, f"import {package}", python)
     # The hit on after from other.py is seen through the hook, at its own line.
     kept_by = at(graph, hooked_root, f"{package}/other.py", 1)
     assert kept_by.owner == f"{package}.other" and kept_by.hit
-    first = [request for request in requests_at(graph, str(hooked_root / package / "__init__.py"), lines[0])
-             if f"{package}.after" in request.targets][0]
+    first = next(request for request in requests_at(graph, str(hooked_root / package / "__init__.py"), lines[0])
+                 if f"{package}.after" in request.targets)
     assert saved_if_deferred(graph, [first.index]) == frozenset()
     keeping = kept_loaded_by(graph, first.index)[-1]  # the shortest chain: hk's line 8, or hr.other's line 1
     assert keeping != first and f"{package}.after" in keeping.targets and keeping.file.startswith(str(hooked_root))
 
 
-def test_the_hook_itself_is_not_taken_for_the_asking_line(hooked_root: Path) -> None:
-    graph = graph_of(hooked_root, "hk")
+def test_the_hook_itself_is_not_taken_for_the_asking_line(hooked_root: Path, python: str) -> None:
+    graph = graph_of(hooked_root, "hk", python)
     hook_line = str(hooked_root / "hk/__init__.py"), 4
     assert not [request for request in graph.requests if (request.file, request.line) == hook_line]
     again = at(graph, hooked_root, "hk/__init__.py", 8)
