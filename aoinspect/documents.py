@@ -707,7 +707,7 @@ def _build_graph(v: dict[str, Any]) -> ImportGraph:
         if module.loaded_by is not None and module.loaded_by >= len(requests):
             raise ValueError(f"module {module.name!r} names request {module.loaded_by}, which is not there")
     return ImportGraph(v["package"], v["python"], v["entry"], v["baseline"], requests, v["modules"], v["ending"],
-                       v["error"], _ns(v["elapsed_ms"]), v["cwd"])
+                       v["entry_error"], _ns(v["elapsed_ms"]), v["cwd"])
 
 
 GRAPH = Struct("GraphDocument", [
@@ -719,7 +719,9 @@ GRAPH = Struct("GraphDocument", [
     Field("ok", BOOLEAN, default=None),
     Field("exit_code", INTEGER, default=None),
     Field("ending", STRING, doc="returned, exit or exception"),
-    Field("error", Nullable(STRING), default=None, doc="what the entry raised (or its non-zero exit)"),
+    Field("error", NULL, lambda report: None, default=None, doc="null: the run produced a report"),
+    Field("entry_error", Nullable(STRING), "error", default=None,
+          doc="what the entry raised (or its non-zero exit); not `error`, which marks a run with no report"),
     Field("elapsed_ms", MS, lambda graph: _ms(graph.elapsed_ns), default=0.0),
     Field("cwd", STRING, default=""),
     Field("modules_loaded", COUNT, lambda graph: len(graph.modules), default=None),

@@ -5,6 +5,7 @@ line saves (``tests/oracle.py``); and the chain that keeps a target loaded is na
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -21,7 +22,7 @@ from aoinspect.graphing import (
     saved_if_deferred,
 )
 from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest
-from tests.oracle import modules_loaded, modules_without_line
+from tests.oracle import modules_loaded, modules_without_line, modules_without_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,9 +59,9 @@ KEPT = {
     "kp/sub/leaf.py": "from .. import beta\nfrom ..beta import thing\n",
     "kp/in_function.py": "import colorsys\n",
 }
-# (file, line) of every import statement at module scope whose deletion leaves the import working.
+# (file, line) of every import statement whose deletion leaves the import working (line 8: in a function).
 DELETABLE = [
-    ("kp/__init__.py", 1), ("kp/__init__.py", 2), ("kp/__init__.py", 5), ("kp/__init__.py", 6),
+    ("kp/__init__.py", 1), ("kp/__init__.py", 2), ("kp/__init__.py", 5), ("kp/__init__.py", 6), ("kp/__init__.py", 8),
     ("kp/alpha.py", 1), ("kp/alpha.py", 2), ("kp/beta.py", 1), ("kp/heavy.py", 1), ("kp/dyn.py", 1),
     ("kp/circ_a.py", 1), ("kp/circ_b.py", 1), ("kp/sub/leaf.py", 1), ("kp/sub/leaf.py", 2),
     ("kp/in_function.py", 1),
@@ -299,10 +300,34 @@ def test_the_graph_loads_what_resolve_measures(invoke, fake, isolation: str) -> 
     assert reachable(graph) == measured
 
 
+# --- a real package -------------------------------------------------------------------------------
+
+
+@pytest.mark.real
+def test_clicks_import_inspect_statements_save_what_deleting_them_saves(tmp_path: Path) -> None:
+    """click imports inspect in three files: deferring one saves nothing (the others keep it),
+    deferring all three saves inspect and what it imports, as deleting the three lines does."""
+    click = pytest.importorskip("click")
+    package_dir = Path(click.__file__).parent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(package_dir.parent))
+        graph = record_graph("click")
+    made = [request for request in graph.requests
+            if request.target == "inspect" and request.owner and request.owner.startswith("click")]
+    assert len(made) >= 2 and all(request.scope == "module" for request in made)
+    assert all(saved_if_deferred(graph, [request.index]) == frozenset() for request in made)
+    assert all(kept_loaded_by(graph, request.index) for request in made)
+    together = saved_if_deferred(graph, [request.index for request in made])
+    assert "inspect" in together
+    lines: list[tuple[Path | str, int]] = [(str(request.file), request.line) for request in made]
+    assert together == modules_without_lines(tmp_path, package_dir, lines, "import click")
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
-def test_the_command_prints_the_graph_and_fails_with_the_entry(invoke, fake) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_prints_the_graph_and_fails_with_the_entry(invoke, fake,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
     from tests.helpers import document
 
     fake.write({"broken/__init__.py": "import colorsys\nraise RuntimeError('no')\n"})
@@ -310,8 +335,12 @@ def test_the_command_prints_the_graph_and_fails_with_the_entry(invoke, fake) -> 
     assert text.exit_code == 3 and text.stderr == ""
     assert "the entry ended with RuntimeError: no" in text.stdout
     doc = document(invoke("graph", "broken", "--format", "json"))
-    assert doc["error"] == "RuntimeError: no" and doc["modules_loaded"] == 1
+    assert doc["entry_error"] == "RuntimeError: no" and doc["error"] is None and doc["modules_loaded"] == 1
     assert [module["name"] for module in doc["modules"]] == ["colorsys"]
+    saved = tmp_path / "broken.json"
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    again = invoke("render", str(saved))
+    assert again.exit_code == 3 and again.stdout == text.stdout
 
 
 def test_the_command_takes_a_program_or_an_entry(invoke, fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
