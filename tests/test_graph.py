@@ -360,3 +360,16 @@ def test_the_command_takes_a_program_or_an_entry(invoke, fake, tmp_path: Path) -
     assert both.exit_code == 2 and "not both" in both.stderr
     module = document(invoke("graph", "--format", "json", "--", "-m", "kp.dyn"))
     assert module["ok"] and "fractions" in {item["name"] for item in module["modules"]}
+
+
+@pytest.mark.parametrize(("code", "ending", "error"), [
+    ("import colorsys, os; os._exit(0)", "os._exit", None),
+    ("import colorsys, os; os._exit(4)", "os._exit", "os._exit(4)"),
+    ("import colorsys, os, sys; os.execv(sys.executable, [sys.executable, '-c', 'pass'])", "exec", None),
+    ("import colorsys, os\nif os.fork() == 0:\n    import wave\n    os._exit(0)\nos.wait()", "returned", None),
+])
+def test_a_program_that_ends_without_returning_still_reports(code: str, ending: str, error: str | None,
+                                                             python: str) -> None:
+    graph = record_graph("", program=("-c", code), python=python)
+    assert (graph.ending, graph.error) == (ending, error)
+    assert "colorsys" in graph.module_names and "wave" not in graph.module_names

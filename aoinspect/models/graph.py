@@ -18,7 +18,7 @@ KINDS = (KIND_IMPORT, KIND_FROM, KIND_IMPORT_MODULE, KIND_OTHER)
 # Where the asking frame ran: a module body, a class body, a function, or no Python frame at all.
 SCOPES = ("module", "class", "function", "native")
 # How the entry ended.
-ENDINGS = ("returned", "exit", "exception")
+ENDINGS = ("returned", "exit", "exception", "os._exit", "exec")
 
 
 def is_stdlib(name: str | None) -> bool:
@@ -81,7 +81,7 @@ class ImportGraph:
     baseline: tuple[str, ...]  # modules loaded before the entry ran, sorted
     requests: tuple[ImportRequest, ...]
     modules: tuple[GraphModule, ...]  # in the order they were loaded
-    ending: str = "returned"  # ENDINGS
+    ending: str = "returned"  # ENDINGS: returned, exit (SystemExit), exception, os._exit, exec
     error: str | None = None  # the exception the entry raised (or a non-zero exit), if any
     elapsed_ns: int = 0
     cwd: str = ""  # the working directory it was recorded in: paths below it are shown relative to it
