@@ -6,6 +6,7 @@ line saves (``tests/oracle.py``); and the chain that keeps a target loaded is na
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -245,9 +246,8 @@ def hooked_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def graph_of(root: Path, package: str, python: str) -> ImportGraph:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTHONPATH", str(root))
-        return record_graph(package, python=python)
+    """The graph of ``import PACKAGE`` with ``root`` on the child's PYTHONPATH (``env``: ours is left as it is)."""
+    return record_graph(package, python=python, env={**os.environ, "PYTHONPATH": str(root)})
 
 
 @pytest.mark.parametrize("package", ["hk", "hr"])
