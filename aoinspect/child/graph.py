@@ -527,7 +527,9 @@ def _describe(exc):
     return type(exc).__name__ + (": " + text[:300] if text else "")
 
 
-def run(result_path, kind, target, arguments):
+def run(result_path, kind, target, arguments, stop_after=0.0):
+    """Run the entry with every import request recorded; report when it ends, or after
+    ``stop_after`` seconds (0: never) if it is still running (a server's start-up)."""
     reporter = protocol.Reporter(result_path, _open, _token(result_path))
     main = _modules["__main__"]
     namespace = main.__dict__
@@ -550,6 +552,8 @@ def run(result_path, kind, target, arguments):
     started = clock_ns()
     ending = Ending(recorder, reporter, baseline, started)
     ending.watch()
+    if stop_after > 0:
+        ending.stop_after(stop_after)
     recorder.install()
     try:
         if kind == "command":
@@ -599,6 +603,27 @@ class Ending:
             "elapsed_ns": elapsed,
         })
 
+    def stop_after(self, seconds):
+        """Report the graph so far and end the process after ``seconds`` (SIGALRM: a program that
+        sets its own alarm takes it over, and the parent's deadline ends it instead)."""
+        signals = _modules.get("_signal")
+        setitimer = getattr(signals, "setitimer", None)
+        if setitimer is None or not hasattr(signals, "SIGALRM"):
+            return
+        ending = self
+
+        def on_alarm(number, frame):
+            try:
+                ending.report("timeout", "still running after " + format(seconds, "g") + " s")
+            finally:
+                _exit(0)
+
+        try:
+            signals.signal(signals.SIGALRM, on_alarm)
+            setitimer(signals.ITIMER_REAL, seconds)
+        except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
+            pass
+
     def watch(self):
         """``os._exit`` wrapped (the same wrapper in ``os`` and ``posix``); ``os.exec*`` seen by an
         audit hook, which leaves the function as it is."""
@@ -635,9 +660,9 @@ class Ending:
 
 
 def main(argv):
-    """``argv``: RESULT_PATH KIND TARGET [ARG ...]. Ends the process."""
+    """``argv``: RESULT_PATH STOP_AFTER KIND TARGET [ARG ...]. Ends the process."""
     try:
-        run(argv[0], argv[1], argv[2], argv[3:])
+        run(argv[0], argv[2], argv[3], argv[4:], float(argv[1]))
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
