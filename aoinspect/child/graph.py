@@ -607,8 +607,7 @@ class Ending:
         """Report the graph so far and end the process after ``seconds`` (SIGALRM: a program that
         sets its own alarm takes it over, and the parent's deadline ends it instead)."""
         signals = _modules.get("_signal")
-        setitimer = getattr(signals, "setitimer", None)
-        if setitimer is None or not hasattr(signals, "SIGALRM"):
+        if signals is None or not hasattr(signals, "setitimer") or not hasattr(signals, "SIGALRM"):
             return
         ending = self
 
@@ -620,7 +619,7 @@ class Ending:
 
         try:
             signals.signal(signals.SIGALRM, on_alarm)
-            setitimer(signals.ITIMER_REAL, seconds)
+            signals.setitimer(signals.ITIMER_REAL, seconds)
         except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
             pass
 
