@@ -192,13 +192,15 @@ def saved_if_deferred(graph: ImportGraph, request_indices: Iterable[int]) -> fro
     return reachable(graph) - reachable(graph, request_indices)
 
 
-def kept_loaded_by(graph: ImportGraph, request_index: int) -> tuple[ImportRequest, ...]:
+def kept_loaded_by(graph: ImportGraph, request_index: int, *, deferred: Iterable[int] = ()) -> tuple[
+        ImportRequest, ...]:
     """The chain of requests, from the entry's outwards, that keeps request ``request_index``'s
     target loaded when that request is deferred: ``a.py:12 -> b.py:3`` as requests. Empty when
     nothing does (deferring it saves its target), or when the target was loaded before the entry
-    ran (the interpreter's start-up keeps it)."""
+    ran (the interpreter's start-up keeps it). ``deferred``: other requests not made either (the
+    rest of the statement's, ``requests_at``)."""
     request = graph.requests[request_index]
-    reach = _Reach(graph, frozenset({request_index}))
+    reach = _Reach(graph, frozenset({request_index, *deferred}))
     # What the request is there to load: the submodules it names, else its target.
     wanted = request.submodules or (request.target,)
     if any(name not in reach.loaded for name in wanted):
