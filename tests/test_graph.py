@@ -237,6 +237,25 @@ HOOKED = {
         """,
     "hr/after.py": "import wave\n",
     "hr/other.py": "from hr import after\nimport colorsys\n",
+    # An object with __call__, whose attributes are not to be asked for.
+    "hc/__init__.py": """\
+        import builtins
+        class Hook:
+            def __init__(self, previous):
+                self.previous = previous
+            def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+                return self.previous(name, globals, locals, fromlist, level)
+            def __getattr__(self, name):
+                raise RuntimeError("asked for " + name)
+            def __eq__(self, other):
+                raise RuntimeError("compared")
+            __hash__ = object.__hash__
+        builtins.__import__ = Hook(builtins.__import__)
+        from . import after
+        import hc.other
+        """,
+    "hc/after.py": "import wave\n",
+    "hc/other.py": "from hc import after\nimport colorsys\n",
 }
 
 
@@ -250,14 +269,14 @@ def graph_of(root: Path, package: str, python: str) -> ImportGraph:
     return record_graph(package, python=python, env={**os.environ, "PYTHONPATH": str(root)})
 
 
-@pytest.mark.parametrize("package", ["hk", "hr"])
+@pytest.mark.parametrize("package", ["hk", "hr", "hc"])
 def test_a_package_that_replaces_builtins_import_is_still_seen_whole(hooked_root: Path, tmp_path: Path, python: str,
                                                                      package: str) -> None:
     graph = graph_of(hooked_root, package, python)
     assert graph.ok, graph.error
     assert graph.module_names == modules_loaded(hooked_root, f"import {package}", python)
     assert reachable(graph) == graph.module_names
-    lines = {"hk": (6, 7), "hr": (4, 5)}[package]
+    lines = {"hk": (6, 7), "hr": (4, 5), "hc": (13, 14)}[package]
     for line in lines:
         made = requests_at(graph, str(hooked_root / package / "__init__.py"), line)
         assert {request.owner for request in made} == {package}

@@ -41,7 +41,10 @@ _exit = getattr(_os, "_exit", None)
 _getcwd = getattr(_os, "getcwd", None)
 _getpid = getattr(_os, "getpid", None)
 _HERE = globals().get("__file__") or "<graph>"
+
+
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
+_FunctionType = type(lambda: None)
 _CO_OPTIMIZED = 0x1  # a function's code (its locals are fast locals); a class body's is not
 
 
@@ -157,7 +160,14 @@ class Miss:
         self.name = name
 
 
+_MethodType = type(Miss(None, "").__init__)  # a bound method's type
+
+
 class GraphRecorder:
+    """The wrappers of ``builtins.__import__``, ``_gcd_import`` and ``_find_and_load``, and what
+    they saw: the requests, which request loaded each module, and the modules that appeared by
+    other means."""
+
     def __init__(self, baseline):
         self.origin = clock_ns()
         self.requests = []
@@ -171,6 +181,7 @@ class GraphRecorder:
         self.requests_running = {}  # id(frame of a request wrapper) -> Request
         self.misses_running = {}  # id(frame of our _find_and_load) -> Miss
         self.hooks = set()  # code objects of functions a package put in builtins.__import__
+        self.hook_objects = []  # what it put there (kept: their identity is compared)
         self.loading = {}  # module name -> imports of it in progress
         self.original_import = _builtins.__import__
         self.original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
@@ -188,11 +199,24 @@ class GraphRecorder:
         return kind
 
     def _note_hook(self):
+        """A Python function a package put in ``builtins.__import__`` over ours: its frames are
+        not where a request is made (read without running anything of the package)."""
         current = _builtins.__dict__.get("__import__")
-        if current is not self.our_import and current is not None:
-            code = getattr(current, "__code__", None)
-            if code is not None:
-                self.hooks.add(code)
+        if current is self.our_import or current is None or any(seen is current for seen in self.hook_objects):
+            return
+        self.hook_objects.append(current)
+        kind = type(current)
+        if kind is _FunctionType:
+            self.hooks.add(current.__code__)
+        elif kind is _MethodType and type(current.__func__) is _FunctionType:
+            self.hooks.add(current.__func__.__code__)
+        else:  # an object with __call__: its class's, found without asking the object anything
+            for klass in kind.__mro__:
+                call = klass.__dict__.get("__call__")
+                if call is not None:
+                    if type(call) is _FunctionType:
+                        self.hooks.add(call.__code__)
+                    break
 
     def locate(self, frame):
         """``(asking frame or None, owner, the Miss whose loading the walk met first or None)``."""
