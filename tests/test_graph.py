@@ -175,6 +175,52 @@ def test_deferring_the_entry_saves_everything(kept: ImportGraph) -> None:
     assert kept_loaded_by(kept, entry.index) == ()
 
 
+OTHER_MEANS = {
+    "om/__init__.py": """\
+        import sys, types
+        from . import maker
+        sys.modules["om.direct"] = types.ModuleType("om.direct")
+        from . import lazy
+        lazy.thing
+        from .lazy import other
+        """,
+    "om/maker.py": """\
+        import sys, types
+        sys.modules["om.fake"] = types.ModuleType("om.fake")
+        import colorsys
+        """,
+    # A __getattr__ that puts a module in sys.modules: in om's body (line 5), then during the
+    # request of line 6, a hit.
+    "om/lazy.py": """\
+        import sys, types
+        def __getattr__(name):
+            sys.modules["om.made_" + name] = types.ModuleType("om.made_" + name)
+            return 1
+        """,
+}
+
+
+def test_modules_that_appear_by_other_means_are_hung_where_they_appeared(tmp_path: Path, python: str) -> None:
+    root = write(tmp_path / "site", OTHER_MEANS)
+    graph = graph_of(root, "om", python)
+    assert graph.module_names == modules_loaded(root, "import om", python)
+    by_name = {module.name: module for module in graph.modules}
+    assert (by_name["om.fake"].by_other_means, by_name["om.fake"].owner) == (True, "om.maker")
+    assert (by_name["om.direct"].by_other_means, by_name["om.direct"].owner) == (True, "om")
+    made = by_name["om.made_thing"]
+    assert (made.by_other_means, made.owner, made.loaded_by) == (True, "om", None)
+    during = by_name["om.made_other"]
+    request = at(graph, root, "om/__init__.py", 6)
+    assert request.hit and (during.by_other_means, during.loaded_by) == (True, request.index)
+    # (the import system's own hasattr(lazy, "__path__") made one more: om.made___path__)
+    assert saved_if_deferred(graph, [request.index]) == modules_without_line(
+        tmp_path, root, "om/__init__.py", 6, "import om", python) >= {"om.made_other"}
+    assert not by_name["om.maker"].by_other_means
+    maker = at(graph, root, "om/__init__.py", 2)
+    assert saved_if_deferred(graph, [maker.index]) == modules_without_line(
+        tmp_path, root, "om/__init__.py", 2, "import om", python) >= {"om.maker", "om.fake", "colorsys"}
+
+
 # --- reachability on graphs written by hand -----------------------------------------------------
 
 

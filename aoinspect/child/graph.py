@@ -287,18 +287,22 @@ class GraphRecorder:
             return
         known = self.known
         loading = self.loading
+        accounted = 0  # names in sys.modules the recorder knows of: all but those being imported now
         for name in present:
-            if name not in known and name not in loading:  # one being imported is its import's
+            if name not in known:
+                if name in loading:  # its import is under way: it counts when that import ends
+                    continue
                 known.add(name)
                 if type(name) is str and name not in self.loaded_by and name not in self.other_means:
                     self.other_means[name] = [owner, None if request is None else request.index]
                     if request is not None:
                         request.loaded.append(name)
-        if len(known) != len(present):
+            accounted += 1
+        if len(known) != accounted:
             present_set = set(present)
             for name in [name for name in known if name not in present_set]:
                 known.discard(name)
-        self.expected = len(present)
+        self.expected = accounted
 
     # --- the wrappers ---
 
