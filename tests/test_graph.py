@@ -221,6 +221,29 @@ def test_modules_that_appear_by_other_means_are_hung_where_they_appeared(tmp_pat
         tmp_path, root, "om/__init__.py", 2, "import om", python) >= {"om.maker", "om.fake", "colorsys"}
 
 
+THREADED = {
+    "tp/__init__.py": "from . import starter\nimport tp.plain\n",
+    "tp/starter.py": """\
+        import threading
+        worker = threading.Thread(target=lambda: __import__("colorsys"))
+        worker.start()
+        worker.join()
+        """,
+    "tp/plain.py": "import threading\n",
+}
+
+
+def test_an_import_in_a_thread_a_module_started_belongs_to_that_module(tmp_path: Path, python: str) -> None:
+    root = write(tmp_path / "site", THREADED)
+    graph = graph_of(root, "tp", python)
+    assert graph.module_names == modules_loaded(root, "import tp", python)
+    in_thread = next(request for request in graph.requests if request.target == "colorsys")
+    assert (in_thread.owner, in_thread.scope) == ("tp.starter", "function")
+    starter = at(graph, root, "tp/__init__.py", 1)
+    assert saved_if_deferred(graph, [starter.index]) == modules_without_line(
+        tmp_path, root, "tp/__init__.py", 1, "import tp", python) >= {"tp.starter", "colorsys"}
+
+
 # --- reachability on graphs written by hand -----------------------------------------------------
 
 

@@ -30,7 +30,8 @@ import sys
 _modules = sys.modules
 _bootstrap = _modules["_frozen_importlib"]
 _builtins = _modules["builtins"]
-_get_ident = _modules["_thread"].get_ident
+_thread = _modules["_thread"]
+_get_ident = _thread.get_ident
 _getframe = sys._getframe
 _ModuleType = type(sys)
 _open = open
@@ -187,6 +188,9 @@ class GraphRecorder:
         self.original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
         self.original_find = getattr(_bootstrap, "_find_and_load")  # noqa: B009
         self.our_import = None
+        self.recording = True
+        self.thread_owners = {}  # thread ident -> the module whose body started it
+        self.thread_starters = {}  # _thread's functions as they were
 
     # --- where a request comes from ---
 
@@ -245,7 +249,9 @@ class GraphRecorder:
                 if type(name) is str and (name in self.loading or _module_dict(_modules.get(name)) is namespace):
                     return asking, name, None
             frame = frame.f_back
-        return asking, None, None
+        # No module body below: a thread's own code. Its owner is the module whose import body
+        # started the thread (None: the entry, or a thread started before recording).
+        return asking, self.thread_owners.get(_get_ident()), None
 
     def _request_of(self, frame):
         """The request whose wrapper is the first frame outside the import system from ``frame``
@@ -510,8 +516,38 @@ class GraphRecorder:
         _builtins.__import__ = __import__
         setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
+        self._watch_threads()
+
+    def _watch_threads(self):
+        """Wrap ``_thread``'s thread starters (``threading`` binds them when it is imported, which
+        a bare interpreter has not done yet), so that a thread started during a module's import
+        body is owned by that module. Once recording ends, the wrappers only hand over."""
+        recorder = self
+        owners = self.thread_owners
+        for attribute in ("start_new_thread", "start_joinable_thread"):
+            real = getattr(_thread, attribute, None)
+            if real is None:
+                continue
+
+            def start(function, *args, _real=real, **kwargs):
+                if not recorder.recording:
+                    return _real(function, *args, **kwargs)
+                owner = recorder.locate(_getframe(1))[1]
+
+                def run(*inner, **named):
+                    owners[_get_ident()] = owner
+                    return function(*inner, **named)
+
+                return _real(run, *args, **kwargs)
+
+            start.__name__ = start.__qualname__ = attribute
+            start.__doc__ = getattr(real, "__doc__", None)
+            start.__module__ = "_thread"
+            self.thread_starters[attribute] = real
+            setattr(_thread, attribute, start)
 
     def uninstall(self):
+        self.recording = False
         if _builtins.__dict__.get("__import__") is self.our_import:
             _builtins.__import__ = self.original_import
         setattr(_bootstrap, "_gcd_import", self.original_gcd)  # noqa: B010
