@@ -423,7 +423,7 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.commands.trace.run_trace"}
+          "trace": "aoinspect.commands.trace.run_trace", "graph": "aoinspect.graphing.record_graph"}
 
 
 class FinishedTrace:
@@ -444,7 +444,7 @@ class FinishedTrace:
 
 # Each case of each kind: the command line that makes it.
 CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
-         "trace": "trace", "diff": "diff"}
+         "trace": "trace", "diff": "diff", "graph": "graph"}
 
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -483,6 +483,7 @@ class Live:
             "snapshot": ["-p", "snap", "snapshot"],
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
+            "graph": ["graph", "--entry", "import ao; ao.ns"],
         }[case]
 
     def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:

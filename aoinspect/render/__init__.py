@@ -10,9 +10,10 @@ from aoinspect.render import escape
 if TYPE_CHECKING:
     from aoinspect.diff import Diff
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
+    from aoinspect.models.graph import ImportGraph
     from aoinspect.models.trace import TraceReport
 
-    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff]
+    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, ImportGraph]
 
 @dataclass(frozen=True)
 class RenderOptions:
