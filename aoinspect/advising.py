@@ -1,0 +1,454 @@
+"""``aoinspect advise``'s engine: from the executed-import graph to one piece of advice per import
+statement, with measured savings.
+
+1. One child records the executed-import graph (``graphing.record_graph``).
+2. The package's files (a program's: its own files) are read statically (``pep810``): every
+   import statement, whether PEP 810 allows it lazy, the ``__lazy_modules__`` entry selecting it.
+3. Each executed statement is matched to its requests in the graph; what deferring it alone saves
+   is reachability without those edges (``graphing.saved_if_deferred``), and when nothing, the
+   chain that keeps the target loaded (``graphing.kept_loaded_by``).
+4. The candidates are deferred under PEP 810 semantics in a child (``deferral.simulate``): a
+   statement whose name is used during the import is undone there (the line is named) and saves
+   nothing. The recommended set is simulated again, as a set, until nothing in it is undone.
+5. Effects: each candidate's targets run in a fresh child that records what they change
+   (``child/effects.py``): deferring the statement delays or cancels that.
+6. Timing (``timing.Harness``): the recommended set, then the candidates, largest module saving
+   first, within ``--budget``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from aoinspect import outcomes
+from aoinspect.models import Finding
+from aoinspect.models.advise import (
+    KEEP,
+    LAZY,
+    NOT_ALLOWED,
+    Advice,
+    AdviseReport,
+    Effect,
+    EntryAdvice,
+    FailCondition,
+    Place,
+    StaleEntry,
+    Timing,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+# The rule ids of advise's annotations and --fail-on findings; the rules live in aoinspect.rules.pep810.
+FAIL_ON_RULE = "advise-fail-on"
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass
+class _Candidate:
+    """One executed import statement, while its advice is worked out."""
+
+    statement: Any  # pep810.ImportStatement
+    requests: tuple[int, ...]  # its requests in the graph
+    saved: frozenset[str] = frozenset()
+    reified: Place | None = None
+    kept_by: tuple[Place, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    risks: list[str] = field(default_factory=list)
+    declared: bool = False
+    timing: Timing | None = None
+    decision: str = KEEP
+    reason: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.statement.file, self.statement.line)
+
+
+def advise(
+    package: str | None, *, entry: str | None = None, program: Sequence[str] = (), python: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT, budget: float = 30.0, fail_on: Sequence[FailCondition] = (),
+) -> AdviseReport:
+    """The advice for ``import PACKAGE`` (or ``entry`` code, or ``python PROGRAM``: the program's
+    own files) on ``python`` (None: this interpreter)."""
+    from aoinspect import graphing
+
+    interpreter = python
+    if interpreter is not None:
+        from aoinspect.errors import InvalidSetting
+        from aoinspect.probing.runner import check_interpreter
+
+        problem = check_interpreter(interpreter, 30.0)
+        if problem:
+            raise InvalidSetting(problem)
+    graph = graphing.record_graph(package or "", entry=entry, program=tuple(program) or None, python=interpreter,
+                                  timeout=timeout)
+    statements = _statements(package, graph, program)
+    candidates = _match(graph, statements)
+    declared = _declared(statements)
+    for candidate in candidates:
+        candidate.declared = (candidate.statement.file, candidate.statement.entry) in declared
+        _judge_statically(graph, candidate)
+    movable = [candidate for candidate in candidates if candidate.saved]
+    if movable:
+        _simulate(package, graph, movable, entry=entry, program=program, python=interpreter, timeout=timeout)
+        _observe(graph, [candidate for candidate in movable if candidate.reified is None], python=interpreter,
+                 timeout=timeout)
+    _star_risks(graph, candidates)
+    for candidate in candidates:
+        _decide(candidate)
+    entries = _entries(graph, candidates)
+    _entry_vetoes(candidates, entries)
+    recommended = tuple((entry_advice.module, entry_advice.entry) for entry_advice in entries
+                        if entry_advice.decision == LAZY and not entry_advice.declared)
+    combined_saved: frozenset[str] = frozenset()
+    combined: Timing | None = None
+    notes: list[str] = []
+    chosen = [candidate for candidate in candidates if candidate.decision == LAZY
+              and (candidate.statement.module, candidate.statement.entry) in recommended]
+    if chosen:
+        combined_saved = graphing.saved_if_deferred(graph, [index for candidate in chosen
+                                                            for index in candidate.requests])
+    timed = _time(package, chosen, candidates, entry=entry, program=program, python=interpreter,
+                  timeout=timeout, budget=budget)
+    combined = timed.pop(None, None)
+    for candidate in candidates:
+        candidate.timing = timed.get(candidate.key)
+    unmeasured = [candidate for candidate in candidates if candidate.saved and candidate.timing is None]
+    if unmeasured and budget > 0:
+        notes.append(f"{len(unmeasured)} candidates were not timed within --budget {budget:g} s; raise it to "
+                     "time them.")
+    if program:
+        notes.append("the program was run several times: once recorded, then deferred and undeferred.")
+    advice = tuple(_advice(candidate) for candidate in candidates)
+    report = AdviseReport(
+        package=package or "", python=graph.python, lazy_annotations=_lazy_annotations(graph.python),
+        advice=advice, entries=tuple(entries), stale=tuple(_stale(statements)), recommended=recommended,
+        combined_saved=tuple(sorted(combined_saved)), combined=combined, modules=len(graph.modules),
+        entry_code=entry, program=tuple(program), budget_s=budget, notes=tuple(notes), fail_on=tuple(fail_on),
+    )
+    return replace(report, findings=tuple(failed_conditions(report)))
+
+
+def _lazy_annotations(version: str) -> bool:
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (3, 14)
+
+
+# --- statements and their requests --------------------------------------------------------------
+
+
+def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tuple[Any, ...]:
+    """The import statements of the package's files, or of a program's own files: those the run
+    loaded from below the working directory, outside any environment's site-packages."""
+    from aoinspect import pep810
+
+    if package:
+        return tuple(pep810.scan_package(package))
+    root = os.path.realpath(os.getcwd()) + os.sep
+    found: list[Any] = []
+    seen: set[str] = set()
+    for module in graph.modules:
+        file = module.file
+        if not file or not file.endswith(".py"):
+            continue
+        real = os.path.realpath(file)
+        if not real.startswith(root) or "site-packages" in real or real in seen:
+            continue
+        seen.add(real)
+        found.extend(pep810.scan_module(file, module.name, os.path.basename(file) == "__init__.py"))
+    script = _script(program)
+    if script is not None and os.path.realpath(script) not in seen:
+        found.extend(pep810.scan_module(script, "__main__", False))
+    return tuple(found)
+
+
+def _script(program: Sequence[str]) -> str | None:
+    words = [word for word in program if not word.startswith("-")]
+    if program and words and words[0].endswith(".py") and os.path.isfile(words[0]):
+        return words[0]
+    return None
+
+
+def _same_file(left: str, right: str) -> bool:
+    return left == right or os.path.realpath(left) == os.path.realpath(right)
+
+
+def _match(graph: Any, statements: Sequence[Any]) -> list[_Candidate]:
+    """The statements the run executed, each with its requests (same file, a line of the
+    statement), in file and line order."""
+    by_file: dict[str, list[Any]] = {}
+    for request in graph.requests:
+        if request.file:
+            by_file.setdefault(os.path.realpath(request.file), []).append(request)
+    candidates = []
+    for statement in statements:
+        requests = by_file.get(os.path.realpath(statement.file), ())
+        end = statement.end_line or statement.line
+        indices = tuple(request.index for request in requests if statement.line <= request.line <= end)
+        if indices:
+            candidates.append(_Candidate(statement, indices))
+    candidates.sort(key=lambda candidate: candidate.key)
+    return candidates
+
+
+def _declared(statements: Sequence[Any]) -> set[tuple[str, str]]:
+    """(file, entry) of each existing ``__lazy_modules__`` entry."""
+    from aoinspect import pep810
+
+    declared = set()
+    for file in {statement.file for statement in statements}:
+        lazy_modules = pep810.read_lazy_modules(file)
+        if lazy_modules is not None:
+            declared.update((file, entry) for entry in lazy_modules.entries)
+    return declared
+
+
+def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
+    from aoinspect import pep810
+
+    by_file: dict[str, list[Any]] = {}
+    for statement in statements:
+        by_file.setdefault(statement.file, []).append(statement)
+    for file, in_file in sorted(by_file.items()):
+        lazy_modules = pep810.read_lazy_modules(file)
+        if lazy_modules is None:
+            continue
+        selected = {statement.entry for statement in in_file if statement.entry}
+        for stale_entry in pep810.stale_entries(lazy_modules, in_file):
+            yield StaleEntry(in_file[0].module, file, lazy_modules.line, stale_entry, _closest(stale_entry, selected))
+
+
+def _closest(entry: str, selected: set[str]) -> str | None:
+    """The selecting entry a stale one was probably meant to be: it extends a truncated one, or is close."""
+    import difflib
+
+    longer = sorted(name for name in selected if name.startswith(entry + "."))
+    if longer:
+        return longer[0]
+    close = difflib.get_close_matches(entry, sorted(selected), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+# --- judging -------------------------------------------------------------------------------------
+
+
+def _place(request: Any) -> Place:
+    return Place(request.file, request.line, request.owner, request.statement or None)
+
+
+def _judge_statically(graph: Any, candidate: _Candidate) -> None:
+    """What the graph alone says: the modules its deferral saves, else what keeps them loaded."""
+    from aoinspect import graphing
+
+    if not candidate.statement.allowed:
+        return
+    candidate.saved = frozenset(graphing.saved_if_deferred(graph, candidate.requests))
+    if not candidate.saved:
+        chain = graphing.kept_loaded_by(graph, candidate.requests[0])
+        candidate.kept_by = tuple(_place(request) for request in chain)
+
+
+def _simulate(
+    package: str | None, graph: Any, movable: list[_Candidate], *, entry: str | None, program: Sequence[str],
+    python: str | None, timeout: float,
+) -> None:
+    """Defer the candidates together under PEP 810 semantics; a statement whose name is used
+    during the import is undone there: it saves nothing, and its line is named. The others are
+    deferred again without it until none is undone (what is left is the recommended set's run)."""
+    from aoinspect import deferral
+
+    remaining = list(movable)
+    for _attempt in range(4):
+        if not remaining:
+            return
+        result = deferral.simulate(package or "", tuple(candidate.statement for candidate in remaining), entry=entry,
+                                   program=tuple(program) or None, python=python, timeout=timeout)
+        undone: dict[tuple[str, int], Any] = {}
+        for reification in result.reified:
+            if reification.during_import:
+                undone.setdefault((os.path.realpath(reification.statement_file), reification.statement_line),
+                                  reification)
+        if not undone:
+            return
+        still = []
+        for candidate in remaining:
+            reification = undone.get((os.path.realpath(candidate.statement.file), candidate.statement.line))
+            if reification is None:
+                still.append(candidate)
+                continue
+            candidate.reified = Place(reification.file, reification.line)
+            candidate.saved = frozenset()
+        remaining = still
+
+
+def _observe(graph: Any, candidates: list[_Candidate], *, python: str | None, timeout: float) -> None:
+    """Run each candidate's targets in a fresh child that records what they change: deferring
+    the statement delays that to first use, or cancels it. A target that fails to import alone
+    (a circular import, a missing dependency) moves its error from import to first use."""
+    from aoinspect import effecting
+
+    for candidate in candidates:
+        targets = tuple(target for target in candidate.statement.targets if target in candidate.saved) or tuple(
+            candidate.statement.targets)
+        observed = effecting.observe(targets, baseline=graph.baseline, python=python, timeout=timeout)
+        candidate.effects = tuple(Effect(kind, detail) for kind, detail in observed.changes)
+        if observed.error is not None:
+            candidate.risks.append(f"importing {', '.join(targets)} alone fails ({observed.error}): deferred, "
+                                   "the error moves from import to the first use")
+
+
+def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:
+    """A module that another module star-imports has every lazy import reified by that import."""
+    stars: dict[str, list[Any]] = {}
+    for request in graph.requests:
+        if "*" in (request.names or ()):
+            stars.setdefault(request.target, []).append(request)
+    for candidate in candidates:
+        for request in stars.get(candidate.statement.module, ())[:1]:
+            candidate.risks.append(f"{candidate.statement.module} is star-imported at {request.file}:{request.line}, "
+                                   "which reifies every lazy import in it")
+
+
+def _decide(candidate: _Candidate) -> None:
+    statement = candidate.statement
+    if not statement.allowed:
+        candidate.decision, candidate.reason = NOT_ALLOWED, statement.reason or "PEP 810 does not allow it here"
+    elif candidate.reified is not None:
+        candidate.decision = KEEP
+        candidate.reason = f"used during the import at {candidate.reified.location}: deferring it saves nothing"
+    elif not candidate.saved:
+        candidate.decision = KEEP
+        candidate.reason = "saves nothing: the target stays loaded" + (
+            " via " + " -> ".join(place.location for place in candidate.kept_by) if candidate.kept_by else "")
+    elif candidate.effects:
+        candidate.decision = KEEP
+        candidate.reason = "deferring it would delay what its target does at import"
+    elif candidate.risks:
+        candidate.decision = KEEP
+        candidate.reason = "risky: " + "; ".join(candidate.risks)
+    else:
+        candidate.decision = LAZY
+        candidate.reason = f"saves {len(candidate.saved)} modules"
+
+
+def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
+    """Per module and entry: every statement of that file the entry selects, deferred together."""
+    from aoinspect import graphing
+
+    groups: dict[tuple[str, str, str], list[_Candidate]] = {}
+    for candidate in candidates:
+        statement = candidate.statement
+        if statement.allowed and statement.entry:
+            groups.setdefault((statement.module, statement.file, statement.entry), []).append(candidate)
+    entries = []
+    for (module, file, entry), members in groups.items():
+        decision = LAZY if all(member.decision == LAZY for member in members) else KEEP
+        saved = frozenset(graphing.saved_if_deferred(graph, [index for member in members for index in member.requests]))
+        if any(member.reified is not None for member in members):
+            saved = frozenset()
+        entries.append(EntryAdvice(module, file, entry, tuple(member.statement.line for member in members), decision,
+                                   tuple(sorted(saved)), None, any(member.declared for member in members)))
+    return entries
+
+
+def _entry_vetoes(candidates: list[_Candidate], entries: list[EntryAdvice]) -> None:
+    """An entry makes every statement it selects in its file lazy: a statement that could be
+    lazy is kept when its entry also selects one that must not be."""
+    kept = {(entry.file, entry.entry): entry for entry in entries if entry.decision != LAZY}
+    for candidate in candidates:
+        entry = kept.get((candidate.statement.file, candidate.statement.entry))
+        if candidate.decision == LAZY and entry is not None:
+            others = [line for line in entry.lines if line != candidate.statement.line]
+            candidate.decision = KEEP
+            candidate.reason = (f"its entry {entry.entry!r} also selects line {', '.join(map(str, others))}, "
+                                "which must stay eager")
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+
+def _time(
+    package: str | None, chosen: list[_Candidate], candidates: list[_Candidate], *, entry: str | None,
+    program: Sequence[str], python: str | None, timeout: float, budget: float,
+) -> dict[Any, Timing]:
+    """The recommended set first (key None), then each candidate with a saving, largest first."""
+    from aoinspect import deferral
+    from aoinspect.timing import Harness
+
+    def run(statements: object) -> float:
+        deferred = () if statements is None else statements
+        result = deferral.simulate(package or "", deferred, entry=entry, program=tuple(program) or None,  # type: ignore[arg-type]
+                                   python=python, timeout=timeout)
+        return float(result.elapsed_ns) / 1e6
+
+    queue: list[tuple[Any, object]] = []
+    if len(chosen) > 1:
+        queue.append((None, tuple(candidate.statement for candidate in chosen)))
+    ranked = sorted((candidate for candidate in candidates if candidate.saved and candidate.reified is None),
+                    key=lambda candidate: (-len(candidate.saved), candidate.key))
+    queue.extend((candidate.key, (candidate.statement,)) for candidate in ranked)
+    timings: dict[Any, Timing] = Harness(run, time.monotonic).measure(queue, budget)
+    if len(chosen) == 1 and chosen[0].key in timings:
+        timings[None] = timings[chosen[0].key]
+    return timings
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def _advice(candidate: _Candidate) -> Advice:
+    statement = candidate.statement
+    return Advice(
+        module=statement.module, file=statement.file, line=statement.line, text=statement.text.splitlines()[0]
+        if statement.text else "", decision=candidate.decision, reason=candidate.reason,
+        entry=statement.entry if statement.allowed else None, targets=tuple(statement.targets),
+        saved=tuple(sorted(candidate.saved)), timing=candidate.timing, reified=candidate.reified,
+        kept_by=candidate.kept_by, effects=candidate.effects, risks=tuple(candidate.risks),
+        declared=candidate.declared,
+    )
+
+
+def failed_conditions(report: AdviseReport) -> list[Finding]:
+    """One error finding per ``--fail-on`` condition that holds, named by the statement's
+    ``file:line`` (the annotations put it on that line)."""
+    findings: list[Finding] = []
+    for condition in report.fail_on:
+        if condition.kind == "stale-entry":
+            findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, f"{stale.file}:{stale.line}",
+                                    f"--fail-on {condition.text}: {stale.entry!r} in __lazy_modules__ of "
+                                    f"{stale.module} selects no import statement")
+                            for stale in report.stale)
+        elif condition.kind == "reified-entry":
+            findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, row.location,
+                                    f"--fail-on {condition.text}: {row.entry!r} is declared lazy but "
+                                    f"{row.reified.location} uses it during the import")
+                            for row in report.advice if row.declared and row.reified is not None)
+        else:
+            for row in report.advice:
+                if row.decision != LAZY or row.declared:
+                    continue
+                if condition.kind == "saving-modules" and len(row.saved) > condition.limit:
+                    amount = f"{len(row.saved)} modules"
+                elif (condition.kind == "saving-ms" and row.timing is not None and not row.timing.within_noise
+                      and row.timing.saved_ms > condition.limit):
+                    amount = str(row.timing)
+                else:
+                    continue
+                findings.append(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, row.location,
+                                        f"--fail-on {condition.text}: deferring {row.text} would save {amount}; "
+                                        f"add {row.entry!r} to __lazy_modules__ of {row.module}"))
+    return findings
+
+
+def python_version(python: str | None) -> str:
+    if python is None:
+        return ".".join(map(str, sys.version_info[:3]))
+    return python
