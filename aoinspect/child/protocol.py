@@ -111,6 +111,12 @@ MECHANISMS = (
     MECHANISM_ATTRIBUTE, MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER,
     MECHANISM_LAZY_MODULE, MECHANISM_PROXY, MECHANISM_NONE,
 )
+# The kinds of side effect child/effects.py reports, as ``(kind, detail)`` pairs, in this order: what
+# deferring an import would delay or cancel.
+EFFECT_KINDS = (
+    "atexit", "signal", "sys.path", "sys.meta_path", "sys.path_hooks", "warnings", "logging", "codecs",
+    "copyreg", "thread", "environ", "monkeypatch", "registry",
+)
 # A per-run secret: the parent writes it to RESULT_PATH + TOKEN_SUFFIX, the child reads that file
 # and removes it before the package runs, and every line it writes carries the secret under
 # TOKEN_KEY. A line without it was not written by the probe.
