@@ -298,7 +298,7 @@ def _observe(graph: Any, candidates: list[_Candidate], *, python: str | None, ti
     for candidate in candidates:
         targets = tuple(target for target in candidate.statement.targets if target in candidate.saved) or tuple(
             candidate.statement.targets)
-        observed = effecting.observe(targets, baseline=graph.baseline, python=python, timeout=timeout)
+        observed = effecting.observe(targets, python=python, timeout=timeout)
         candidate.effects = tuple(Effect(kind, detail) for kind, detail in observed.changes)
         if observed.error is not None:
             candidate.risks.append(f"importing {', '.join(targets)} alone fails ({observed.error}): deferred, "
