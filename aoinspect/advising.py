@@ -89,9 +89,8 @@ def advise(
                                   timeout=timeout)
     statements = _statements(package, graph, program)
     candidates = _match(graph, statements)
-    declared = _declared(statements)
     for candidate in candidates:
-        candidate.declared = (candidate.statement.file, candidate.statement.entry) in declared
+        candidate.declared = bool(candidate.statement.declared or candidate.statement.lazy_keyword)
         _judge_statically(graph, candidate)
     movable = [candidate for candidate in candidates if candidate.saved]
     if movable:
@@ -109,7 +108,7 @@ def advise(
     combined: Timing | None = None
     notes: list[str] = []
     chosen = [candidate for candidate in candidates if candidate.decision == LAZY
-              and (candidate.statement.module, candidate.statement.entry) in recommended]
+              and all((candidate.statement.module, name) in recommended for name in _entries_of(candidate.statement))]
     if chosen:
         combined_saved = graphing.saved_if_deferred(graph, [index for candidate in chosen
                                                             for index in candidate.requests])
@@ -199,18 +198,6 @@ def _match(graph: Any, statements: Sequence[Any]) -> list[_Candidate]:
     return candidates
 
 
-def _declared(statements: Sequence[Any]) -> set[tuple[str, str]]:
-    """(file, entry) of each existing ``__lazy_modules__`` entry."""
-    from aoinspect import pep810
-
-    declared = set()
-    for file in {statement.file for statement in statements}:
-        lazy_modules = pep810.read_lazy_modules(file)
-        if lazy_modules is not None:
-            declared.update((file, entry) for entry in lazy_modules.entries)
-    return declared
-
-
 def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
     from aoinspect import pep810
 
@@ -221,20 +208,9 @@ def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
         lazy_modules = pep810.read_lazy_modules(file)
         if lazy_modules is None:
             continue
-        selected = {statement.entry for statement in in_file if statement.entry}
-        for stale_entry in pep810.stale_entries(lazy_modules, in_file):
-            yield StaleEntry(in_file[0].module, file, lazy_modules.line, stale_entry, _closest(stale_entry, selected))
-
-
-def _closest(entry: str, selected: set[str]) -> str | None:
-    """The selecting entry a stale one was probably meant to be: it extends a truncated one, or is close."""
-    import difflib
-
-    longer = sorted(name for name in selected if name.startswith(entry + "."))
-    if longer:
-        return longer[0]
-    close = difflib.get_close_matches(entry, sorted(selected), n=1, cutoff=0.75)
-    return close[0] if close else None
+        for stale in pep810.stale_entries(lazy_modules, in_file):
+            yield StaleEntry(in_file[0].module, file, stale.line, stale.entry, stale.reason,
+                             stale.suggestions[0] if stale.suggestions else None)
 
 
 # --- judging -------------------------------------------------------------------------------------
@@ -346,8 +322,9 @@ def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
     groups: dict[tuple[str, str, str], list[_Candidate]] = {}
     for candidate in candidates:
         statement = candidate.statement
-        if statement.allowed and statement.entry:
-            groups.setdefault((statement.module, statement.file, statement.entry), []).append(candidate)
+        if statement.allowed:
+            for entry in _entries_of(statement):
+                groups.setdefault((statement.module, statement.file, entry), []).append(candidate)
     entries = []
     for (module, file, entry), members in groups.items():
         decision = LAZY if all(member.decision == LAZY for member in members) else KEEP
@@ -359,12 +336,18 @@ def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
     return entries
 
 
+def _entries_of(statement: Any) -> tuple[str, ...]:
+    """Every entry a statement needs (``import a, b``: "a" and "b")."""
+    return tuple(statement.entries) or ((statement.entry,) if statement.entry else ())
+
+
 def _entry_vetoes(candidates: list[_Candidate], entries: list[EntryAdvice]) -> None:
     """An entry makes every statement it selects in its file lazy: a statement that could be
     lazy is kept when its entry also selects one that must not be."""
     kept = {(entry.file, entry.entry): entry for entry in entries if entry.decision != LAZY}
     for candidate in candidates:
-        entry = kept.get((candidate.statement.file, candidate.statement.entry))
+        entry = next((kept[key] for name in _entries_of(candidate.statement)
+                      if (key := (candidate.statement.file, name)) in kept), None)
         if candidate.decision == LAZY and entry is not None:
             others = [line for line in entry.lines if line != candidate.statement.line]
             candidate.decision = KEEP
@@ -409,7 +392,7 @@ def _advice(candidate: _Candidate) -> Advice:
     return Advice(
         module=statement.module, file=statement.file, line=statement.line, text=statement.text.splitlines()[0]
         if statement.text else "", decision=candidate.decision, reason=candidate.reason,
-        entry=statement.entry if statement.allowed else None, targets=tuple(statement.targets),
+        entry=", ".join(_entries_of(statement)) if statement.allowed else None, targets=tuple(statement.targets),
         saved=tuple(sorted(candidate.saved)), timing=candidate.timing, reified=candidate.reified,
         kept_by=candidate.kept_by, effects=candidate.effects, risks=tuple(candidate.risks),
         declared=candidate.declared,
@@ -424,7 +407,7 @@ def failed_conditions(report: AdviseReport) -> list[Finding]:
         if condition.kind == "stale-entry":
             findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, f"{stale.file}:{stale.line}",
                                     f"--fail-on {condition.text}: {stale.entry!r} in __lazy_modules__ of "
-                                    f"{stale.module} selects no import statement")
+                                    f"{stale.module} {stale.reason}")
                             for stale in report.stale)
         elif condition.kind == "reified-entry":
             findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, row.location,

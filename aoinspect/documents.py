@@ -822,6 +822,7 @@ STALE_ENTRY = Struct("StaleEntry", [
     Field("file", STRING),
     Field("line", INTEGER),
     Field("entry", STRING),
+    Field("reason", STRING, default="selects no import statement of the file"),
     Field("closest", Nullable(STRING), default=None),
 ], lambda v: StaleEntry(**v), "An existing __lazy_modules__ entry that selects no statement.")
 
@@ -848,7 +849,13 @@ ADVISE = Struct("AdviseDocument", [
     Field("combined", Nullable(TIMING), default=None, doc="the recommended set's saving, measured as a set"),
     Field("notes", Array(STRING), default=()),
     Field("fail_on", Array(STRING), lambda report: [condition.text for condition in report.fail_on], default=()),
-    Field("findings", Array(TRACE_FINDING), default=()),
+    Field("findings", Array(Struct("AdviseFinding", [
+        Field("rule", STRING),
+        Field("severity", STRING),
+        Field("location", Nullable(STRING), "name", default=None, doc="file:line of the import statement or entry"),
+        Field("message", STRING),
+    ], lambda v: Finding(v["rule"], v["severity"], v["location"], v["message"]), "A --fail-on condition that held.")),
+        default=()),
 ], lambda v: AdviseReport(
     v["package"], v["python"], v["lazy_annotations"], v["advice"], v["entries"], v["stale"], v["recommended"],
     v["combined_saved"], v["combined"], v["modules"], v["entry_code"], v["program"], v["budget_s"], v["notes"],

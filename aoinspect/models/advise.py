@@ -125,6 +125,7 @@ class StaleEntry:
     file: str
     line: int  # where __lazy_modules__ is assigned
     entry: str
+    reason: str = "selects no import statement of the file"
     closest: str | None = None  # the entry that would select a statement, when one is close
 
 

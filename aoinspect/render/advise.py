@@ -83,7 +83,7 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
         lines.append(shown_path(file))
         table = [headers] + [
             (str(row.line), _short(row.text, 40), _DECISION_LABELS.get(row.decision, row.decision),
-             row.entry or "-", str(len(row.saved)), row.measured, _short(notes_of(row), max(options.width - 60, 30)))
+             row.entry or "-", str(len(row.saved)), row.measured, notes_of(row))
             for row in rows]
         lines += ["  " + line for line in _columns(table, right=(0, 4))]
         lines.append("")
@@ -104,8 +104,7 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
         lines.append("Nothing to recommend: no import statement can be deferred with a saving.")
     for stale in report.stale:
         hint = f" (did you mean {stale.closest!r}?)" if stale.closest else ""
-        lines.append(f"Stale entry: {shown_path(stale.file)}:{stale.line}: {stale.entry!r} selects no import "
-                     f"statement{hint}.")
+        lines.append(f"Stale entry: {shown_path(stale.file)}:{stale.line}: {stale.entry!r} {stale.reason}{hint}.")
     for note in report.notes:
         lines.append(f"Note: {note}")
     for finding in report.findings:
@@ -144,7 +143,7 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
         lines.append(f"- together: {len(report.combined_saved)} modules fewer, {cell(timing)} (measured as a set)")
     for stale in report.stale:
         lines.append(f"- **stale entry** {code(stale.entry)} in {code(shown_path(stale.file))}:{stale.line} "
-                     "selects no import statement")
+                     f"{cell(stale.reason)}")
     for note in report.notes:
         lines.append(f"- note: {cell(note)}")
     for finding in report.findings:
@@ -153,94 +152,30 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
 
 
 def render_patch(report: AdviseReport, options: RenderOptions) -> str:
-    """A unified diff against the files as they are now: the recommended entries added to each
-    module's ``__lazy_modules__`` (a new block after its docstring and ``__future__`` imports when
-    it has none), or with ``--lazy-keyword`` ``lazy`` before each recommended statement."""
+    """A unified diff against the files as they are now (``aoinspect.pep810``'s patches): the
+    recommended entries added to each module's ``__lazy_modules__`` (its stale entries dropped),
+    or with ``--lazy-keyword`` ``lazy`` before each recommended statement (Python 3.15+ only)."""
+    from aoinspect import pep810
+
+    root = os.getcwd()
+    recommended = set(report.recommended)
+    files = sorted({row.file for row in report.advice})
+    statements = []
+    for file in files:
+        module = next(row.module for row in report.advice if row.file == file)
+        try:
+            scanned = pep810.scan_module(file, module, os.path.basename(file) == "__init__.py")
+        except (OSError, SyntaxError, ValueError):
+            continue  # the file changed or went away since the report was made: nothing to patch
+        if options.lazy_keyword:
+            lines = {row.line for row in report.lazy if row.file == file}
+            statements += [statement for statement in scanned if statement.line in lines]
+        else:
+            statements += [statement for statement in scanned if statement.allowed and statement.entries
+                           and all((module, entry) in recommended for entry in statement.entries)]
     if options.lazy_keyword:
-        statements: dict[str, list[int]] = {}
-        for row in report.lazy:
-            statements.setdefault(row.file, []).append(row.line)
-        return "".join(_diff(file, _with_keyword(file, lines)) for file, lines in sorted(statements.items()))
-    by_file: dict[str, list[str]] = {}
-    for entry in report.entries:
-        if (entry.module, entry.entry) in report.recommended:
-            by_file.setdefault(entry.file, []).append(entry.entry)
-    return "".join(_diff(file, _with_entries(file, entries)) for file, entries in sorted(by_file.items()))
-
-
-def _read(file: str) -> list[str]:
-    with open(file, encoding="utf-8") as stream:
-        return stream.read().splitlines(keepends=True)
-
-
-def _diff(file: str, changed: tuple[list[str], list[str]] | None) -> str:
-    import difflib
-
-    if changed is None:
-        return ""
-    before, after = changed
-    name = shown_path(file)
-    return "".join(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
-
-
-def _with_keyword(file: str, lines: list[int]) -> tuple[list[str], list[str]] | None:
-    try:
-        before = _read(file)
-    except (OSError, UnicodeDecodeError):
-        return None
-    after = list(before)
-    for line in lines:
-        text = after[line - 1]
-        stripped = text.lstrip()
-        if stripped.startswith(("import ", "from ")):
-            after[line - 1] = text[: len(text) - len(stripped)] + "lazy " + stripped
-    return before, after
-
-
-def _with_entries(file: str, entries: list[str]) -> tuple[list[str], list[str]] | None:
-    """The file with ``entries`` in its ``__lazy_modules__``: an existing list literal gets
-    them (sorted, once each); a module without one gets a new one after its docstring and its
-    ``from __future__`` imports."""
-    import ast
-
-    try:
-        before = _read(file)
-        tree = ast.parse("".join(before))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return None
-    after = list(before)
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []
-        if any(isinstance(target, ast.Name) and target.id == "__lazy_modules__" for target in targets):
-            value = getattr(node, "value", None)
-            if isinstance(value, (ast.List, ast.Tuple, ast.Set)) and all(
-                    isinstance(item, ast.Constant) and isinstance(item.value, str) for item in value.elts):
-                names = sorted({*(item.value for item in value.elts), *entries})  # type: ignore[attr-defined]
-                start, end = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-                indent = before[start][: len(before[start]) - len(before[start].lstrip())]
-                after[start:end + 1] = [f"{indent}__lazy_modules__ = {_literal(names)}\n"]
-                return before, after
-            return None  # computed: a person has to merge it
-    insert_at = 0
-    for index, node in enumerate(tree.body):
-        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(
-            node.value.value, str)
-        future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
-        if not (docstring or future):
-            break
-        insert_at = node.end_lineno or node.lineno
-    block = [f"__lazy_modules__ = {_literal(sorted(set(entries)))}\n"]
-    if insert_at:
-        block.insert(0, "\n")
-    if insert_at < len(after) and after[insert_at].strip():
-        block.append("\n")
-    after[insert_at:insert_at] = block
-    return before, after
-
-
-def _literal(names: list[str]) -> str:
-    return "[" + ", ".join(f'"{name}"' for name in names) + "]"
+        return pep810.lazy_keyword_patch(statements, root=root).rstrip("\n")
+    return pep810.lazy_modules_patch(statements, root=root, drop=[stale.entry for stale in report.stale]).rstrip("\n")
 
 
 # --- github and sarif: the import lines ----------------------------------------------------------
@@ -249,7 +184,8 @@ def _literal(names: list[str]) -> str:
 def annotations_of(report: AdviseReport) -> list[tuple[str, str, str, str]]:
     """(rule, severity, file:line, message) for each import line CI should show: an import that
     can be lazy (info), a declared entry undone during the import (warning), a stale entry
-    (warning); a ``--fail-on`` condition that held is an error on its line instead."""
+    (warning; ``check`` makes it an error); a ``--fail-on`` condition that held is an error on its
+    line instead."""
     from aoinspect import outcomes
     from aoinspect.rules.lazy_modules import LAZY_CANDIDATE, LAZY_ENTRY_REIFIED, STALE_LAZY_ENTRY
 
@@ -270,9 +206,11 @@ def annotations_of(report: AdviseReport) -> list[tuple[str, str, str, str]]:
                           f"{row.text} can be lazy: deferring it saves {len(row.saved)} modules ({row.measured}); "
                           f"add {row.entry!r} to __lazy_modules__"))
     for stale in report.stale:
+        if f"{stale.file}:{stale.line}" in failed:
+            continue
         hint = f"; did you mean {stale.closest!r}?" if stale.closest else ""
-        found.append((STALE_LAZY_ENTRY.id, STALE_LAZY_ENTRY.severity, f"{stale.file}:{stale.line}",
-                      f"{stale.entry!r} in __lazy_modules__ selects no import statement of {stale.module}{hint}"))
+        found.append((STALE_LAZY_ENTRY.id, outcomes.SEVERITY_WARNING, f"{stale.file}:{stale.line}",
+                      f"{stale.entry!r} in __lazy_modules__ of {stale.module} {stale.reason}{hint}"))
     for where, findings in failed.items():
         for finding in findings:
             found.append((finding.rule, finding.severity, where, finding.message))

@@ -71,13 +71,11 @@ def _declarations(context: CheckContext) -> list[tuple[str, str, Any, tuple[Any,
 def _stale(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     from aoinspect import pep810
 
-    for file, module, lazy_modules, statements in _declarations(context):
-        selecting = sorted({statement.entry for statement in statements if statement.entry})
-        for entry in pep810.stale_entries(lazy_modules, statements):
-            longer = [name for name in selecting if name.startswith(entry + ".")]
-            hint = f"; did you mean {longer[0]!r}?" if longer else ""
-            yield rule.finding(None, f"{entry!r} in __lazy_modules__ of {module} ({file}:{lazy_modules.line}) "
-                                     f"selects no import statement, so nothing it names is lazy{hint}")
+    for _file, module, lazy_modules, statements in _declarations(context):
+        for stale in pep810.stale_entries(lazy_modules, statements):
+            hint = f"; did you mean {stale.suggestions[0]!r}?" if stale.suggestions else ""
+            yield rule.finding(None, f"{stale.entry!r} in __lazy_modules__ of {module} ({stale.file}:{stale.line}) "
+                                     f"{stale.reason}, so it makes nothing lazy{hint}")
 
 
 STALE_LAZY_ENTRY = Rule(
