@@ -5,7 +5,6 @@ sets held equal to the line-deletion oracle (``tests/helpers.py``)."""
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -208,7 +207,8 @@ def test_text_has_one_row_per_import_and_the_recommended_set(tmp_path: Path, mon
     assert "inside try/except" in text and "atexit: csv.<lambda>" in text
     assert "  pkg: ['json']" in text
     assert "Together: 3 modules fewer, 1.5 ms ± 0.2 (measured as a set)." in text
-    assert "Stale entry: pkg/helpers.py:1: 'pkg.heav' selects no import statement of the file (did you mean 'pkg.heavy'?)" in text
+    assert ("Stale entry: pkg/helpers.py:1: 'pkg.heav' selects no import statement of the file (did you mean "
+            "'pkg.heavy'?)") in text
 
 
 def test_markdown_is_a_table_of_the_imports(tmp_path: Path) -> None:
