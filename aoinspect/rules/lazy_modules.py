@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 MARKER = b"__lazy_modules__"
 
 
+def shown(path: str) -> str:
+    """A path below the working directory, relative to it (as CI annotations and people read it)."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative.replace(os.sep, "/")
+
+
 def package_files(context: CheckContext) -> list[tuple[str, str, bool]]:
     """(file, module, is_package) of every ``.py`` file of the package."""
     init = context.info.file
@@ -74,8 +80,8 @@ def _stale(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     for _file, module, lazy_modules, statements in _declarations(context):
         for stale in pep810.stale_entries(lazy_modules, statements):
             hint = f"; did you mean {stale.suggestions[0]!r}?" if stale.suggestions else ""
-            yield rule.finding(None, f"{stale.entry!r} in __lazy_modules__ of {module} ({stale.file}:{stale.line}) "
-                                     f"{stale.reason}, so it makes nothing lazy{hint}")
+            yield rule.finding(None, f"{stale.entry!r} in __lazy_modules__ of {module} ({shown(stale.file)}:"
+                                     f"{stale.line}) {stale.reason}{hint}")
 
 
 STALE_LAZY_ENTRY = Rule(
@@ -100,7 +106,7 @@ STALE_LAZY_ENTRY = Rule(
          """, "pkg/stats.py": "def fit(data):\n    return data\n"},
         "-p pkg check",
         "error  stale-lazy-entry: 'pkg.stat' in __lazy_modules__ of pkg (pkg/__init__.py:1) selects no import "
-        "statement, so nothing it names is lazy",
+        "statement of the file (entries match fully qualified module names exactly); did you mean 'pkg.stats'?",
     ),
 )
 
@@ -124,8 +130,9 @@ def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         seen.add(key)
         statement = next((statement for statement in declared if (statement.file, statement.line) == key), None)
         entry = statement.entry if statement is not None else "?"
-        yield rule.finding(None, f"{entry!r} is in __lazy_modules__, but {reification.file}:{reification.line} "
-                                 f"uses what {reification.statement_file}:{reification.statement_line} imports "
+        yield rule.finding(None, f"{entry!r} is in __lazy_modules__, but {shown(reification.file)}:"
+                                 f"{reification.line} uses what {shown(reification.statement_file)}:"
+                                 f"{reification.statement_line} imports "
                                  "during the import, so deferring it saves nothing")
 
 
@@ -181,7 +188,7 @@ def _candidate(rule: Rule, context: CheckContext) -> Iterator[Finding]:
                 continue
             saved = graphing.saved_if_deferred(graph, indices)
             if len(saved) > threshold:
-                yield rule.finding(None, f"{statement.text.splitlines()[0]} ({file}:{statement.line}) is eager; "
+                yield rule.finding(None, f"{statement.text.splitlines()[0]} ({shown(file)}:{statement.line}) is eager; "
                                          f"deferring it would save {len(saved)} modules (more than "
                                          f"{threshold:g}): add {statement.entry!r} to __lazy_modules__ of "
                                          f"{module}, after checking with aoinspect advise that nothing uses it "
