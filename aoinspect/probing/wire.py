@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
 from aoinspect.child import protocol
 from aoinspect.models import ErrorInfo, ModuleLoad, ObjectInfo, Step, WarningInfo
+from aoinspect.models.graph import ENDINGS as GRAPH_ENDINGS
+from aoinspect.models.graph import KIND_FROM, KIND_IMPORT, KIND_IMPORT_MODULE, GraphModule, ImportRequest
+from aoinspect.models.graph import KINDS as GRAPH_KINDS
+from aoinspect.models.graph import SCOPES as GRAPH_SCOPES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -297,11 +301,25 @@ class TraceEndSection:
     inserted: tuple[str, ...]  # modules put in sys.modules without an import
 
 
+@dataclass(frozen=True)
+class GraphSection:
+    """``aoinspect graph``'s child (child/graph.py): every import request the entry made, and the
+    modules loaded, already typed; ``aoinspect.graphing`` adds what the parent knows."""
+
+    python: str
+    baseline: tuple[str, ...]
+    requests: tuple[ImportRequest, ...]
+    modules: tuple[GraphModule, ...]
+    ending: str
+    error: str | None
+    elapsed_ns: int
+
+
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
     DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
     BatchSection, PlanSection, InternalSection, DoneSection, TraceStartSection, TraceLoadsSection,
-    TraceSpawnSection, TraceEndSection,
+    TraceSpawnSection, TraceEndSection, GraphSection,
 ]
 
 
@@ -732,6 +750,85 @@ def _trace_end(raw: Mapping[str, Any]) -> TraceEndSection:
     )
 
 
+GRAPH_REQUEST_FIELDS = 18  # child/graph.py's ``Request.as_list``
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _statement(kind: str, name: str, package: str | None, target: str, names: tuple[str, ...], level: int) -> str:
+    """The request as it was written: what the wrappers saw, before resolution."""
+    if kind == KIND_FROM:
+        return f"from {'.' * level}{name} import {', '.join(names)}"
+    if kind == KIND_IMPORT:
+        return f"import {'.' * level}{name}" if not level else f"__import__({name!r}, level={level})"
+    if kind == KIND_IMPORT_MODULE:
+        if level or package is not None:
+            return f"importlib.import_module({'.' * level + name!r}, {package!r})"
+        return f"importlib.import_module({name!r})"
+    return f"import {target} (by the import system)"
+
+
+def _graph_request(value: Any) -> ImportRequest:
+    if not isinstance(value, list) or len(value) != GRAPH_REQUEST_FIELDS:
+        raise ProtocolError(f"a graph request is not a list of {GRAPH_REQUEST_FIELDS} fields")
+    (index, owner, file, line, scope, kind, name, package, target, names, level, hit, start, duration, loaded,
+     submodules, count, failed) = value
+    checks = (
+        _is_int(index), _optional_str(owner), _optional_str(file), _is_int(line), scope in GRAPH_SCOPES,
+        kind in GRAPH_KINDS, isinstance(name, str), _optional_str(package), _optional_str(target),
+        _str_list(names), _is_int(level) and level >= 0, isinstance(hit, bool), _is_int(start), _is_int(duration),
+        _str_list(loaded), _str_list(submodules), _is_int(count) and count >= 1, isinstance(failed, bool),
+    )
+    if not all(checks):
+        raise ProtocolError("a graph request holds the wrong types")
+    resolved = target if target is not None else "." * level + name
+    return ImportRequest(
+        index=index, owner=owner, file=file, line=line, scope=scope,
+        statement=_statement(kind, name, package, resolved, tuple(names), level), target=resolved,
+        names=tuple(names), level=level, hit=hit, duration_ns=max(duration, 0), loaded=tuple(loaded),
+        submodules=tuple(submodules), kind=kind, count=count, failed=failed, start_ns=max(start, 0),
+    )
+
+
+def _graph_module(value: Any) -> GraphModule:
+    if not isinstance(value, list) or len(value) != 5:
+        raise ProtocolError("a graph module is not a list of 5 fields")
+    name, file, loaded_by, by_other_means, owner = value
+    if not (isinstance(name, str) and _optional_str(file) and (loaded_by is None or _is_int(loaded_by))
+            and isinstance(by_other_means, bool) and _optional_str(owner)):
+        raise ProtocolError("a graph module holds the wrong types")
+    return GraphModule(name, file, loaded_by, by_other_means, owner)
+
+
+def _graph(raw: Mapping[str, Any]) -> GraphSection:
+    requests = tuple(_graph_request(item) for item in _field(raw, "requests", list))
+    if [request.index for request in requests] != list(range(len(requests))):
+        raise ProtocolError("graph requests are not numbered in order")
+    modules = tuple(_graph_module(item) for item in _field(raw, "modules", list))
+    for module in modules:
+        if module.loaded_by is not None and not 0 <= module.loaded_by < len(requests):
+            raise ProtocolError(f"module {module.name!r} names a request that is not there")
+    ending = _field(raw, "ending", str)
+    if ending not in GRAPH_ENDINGS:
+        raise ProtocolError(f"unknown ending {ending!r}")
+    error = _field(raw, "error", (str, type(None)), None)
+    return GraphSection(
+        python=".".join(str(part) for part in _field(raw, "python", list, [])),
+        baseline=tuple(sorted(_strings(raw, "baseline") or ())),
+        requests=requests,
+        modules=modules,
+        ending=ending,
+        error=error,
+        elapsed_ns=max(int(_field(raw, "elapsed_ns", int, 0)), 0),
+    )
+
+
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_IMPORT: _import,
     protocol.SECTION_SERVER: _server,
@@ -754,6 +851,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_TRACE_LOADS: _trace_loads,
     protocol.SECTION_TRACE_SPAWN: _trace_spawn,
     protocol.SECTION_TRACE_END: _trace_end,
+    protocol.SECTION_GRAPH: _graph,
 }
 
 

@@ -1,0 +1,571 @@
+"""``aoinspect graph``'s child: runs an entry (``import PACKAGE``, ``-c CODE``, a script or ``-m
+module``) as ``python`` would, and records EVERY import request made meanwhile, hits included.
+
+Run as ``python -c GRAPH_BOOTSTRAP graph.py RESULT_PATH KIND TARGET [ARG ...]`` (KIND: ``command``,
+``module`` or ``script``; ``aoinspect.graphing`` starts it): the bootstrap loads this file as a
+module object of its own, with builtins of its own, never put in ``sys.modules``, and calls
+``main``; ``run`` empties ``__main__`` before the entry runs in it. Child code: see
+``__init__.py`` for the rules it keeps.
+
+An import that finds its module already loaded (a hit) never reaches the import system's loader,
+so ``_find_and_load`` alone cannot see it: ``builtins.__import__`` (every ``import`` statement,
+and ``__import__`` called from C) and ``importlib._bootstrap._gcd_import`` (``importlib.
+import_module``) are wrapped too; ``_find_and_load`` catches the rest (an import C code makes
+without ``__import__``, a package that replaced ``builtins.__import__`` with a hook that does not
+call ours).
+
+A request's **owner** is the module whose import body was running when it was made: the
+innermost ``<module>`` frame that runs a module being imported, or, when an import began inside
+that frame and no module frame runs under it (an extension module's initialisation, a loader),
+the module that import is loading. The entry's own code owns nothing (``None``). Modules that
+appear in ``sys.modules`` without an import of that name are reported as appearing by other
+means, with the module that was loading (or the request that was running) at the time.
+
+One ``graph`` section carries the result, written when the entry ends (``protocol.py``); the
+child then ends with ``os._exit`` so that what the entry left running cannot keep it alive.
+"""
+
+import sys
+
+_modules = sys.modules
+_bootstrap = _modules["_frozen_importlib"]
+_builtins = _modules["builtins"]
+_get_ident = _modules["_thread"].get_ident
+_getframe = sys._getframe
+_ModuleType = type(sys)
+_open = open
+_object_getattribute = object.__getattribute__
+_os = _modules.get("os") or _modules.get("posix") or _modules.get("nt")
+_unlink = getattr(_os, "unlink", None)
+_exit = getattr(_os, "_exit", None)
+_getcwd = getattr(_os, "getcwd", None)
+_HERE = globals().get("__file__") or "<graph>"
+_CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
+_CO_OPTIMIZED = 0x1  # a function's code (its locals are fast locals); a class body's is not
+
+
+def _sibling(name):
+    """Load ``NAME.py`` from this folder as a module object never put in ``sys.modules``."""
+    path = _CHILD_DIR + name + ".py"
+    try:
+        code = _modules["_frozen_importlib_external"].SourceFileLoader(name, path).get_code(name)
+    except Exception:  # noqa: BLE001
+        code = None
+    if code is None:
+        with _open(path, "rb") as stream:
+            code = compile(stream.read(), path, "exec")
+    module = _ModuleType("aoinspect_child_" + name)
+    module.__file__ = path
+    exec(code, module.__dict__)
+    (module if name == "protocol" else protocol).hide(code, path)
+    return module
+
+
+protocol = _sibling("protocol")
+protocol.hide(_getframe().f_code, _HERE)
+_recorder = _sibling("recorder")
+clock_ns = _recorder.clock_ns
+
+# Request kinds (``aoinspect.models.graph`` names them too).
+KIND_IMPORT = "import"  # ``import a.b`` (``__import__`` without a fromlist)
+KIND_FROM = "from"  # ``from a import b`` (``__import__`` with a fromlist)
+KIND_IMPORT_MODULE = "import_module"  # ``importlib.import_module`` (``_gcd_import``)
+KIND_OTHER = "other"  # an import the wrappers did not see: only its ``_find_and_load``
+# Scopes of the asking frame.
+SCOPE_MODULE, SCOPE_CLASS, SCOPE_FUNCTION, SCOPE_NATIVE = "module", "class", "function", "native"
+
+# How a frame takes part: the import system's, ours, or the code of the entry and the packages.
+# A module body in importlib's source files (``importlib/__init__.py`` being imported) is not
+# the import system at work: only their functions are (``_SYSTEM_SOURCE``).
+_SYSTEM, _OWN, _USER, _SYSTEM_SOURCE = 0, 1, 2, 3
+_IMPORTLIB_SUFFIXES = ("/importlib/__init__.py", "/importlib/_bootstrap.py", "/importlib/_bootstrap_external.py")
+_OWN_FILES = frozenset(protocol.hidden_name(_CHILD_DIR + name + ".py") for name in ("graph", "protocol", "recorder"))
+
+
+def _classify(filename):
+    if filename.startswith("<frozen importlib") or filename.startswith("<frozen zipimport"):
+        return _SYSTEM
+    if filename in _OWN_FILES:
+        return _OWN
+    if type(filename) is str and filename.replace("\\", "/").endswith(_IMPORTLIB_SUFFIXES):
+        return _SYSTEM_SOURCE
+    return _USER
+
+
+def _module_dict(module):
+    try:
+        namespace = _object_getattribute(module, "__dict__")
+    except BaseException:  # noqa: BLE001
+        return None
+    return namespace if type(namespace) is dict else None
+
+
+def _package_of(globals_):
+    """What ``__import__`` resolves a relative name against, read without running package code
+    and without the import system's warnings (which it will give itself)."""
+    if type(globals_) is not dict:
+        return None
+    package = globals_.get("__package__")
+    if type(package) is str:
+        return package
+    spec = globals_.get("__spec__")
+    if spec is not None:
+        try:
+            parent = _object_getattribute(spec, "parent")
+        except BaseException:  # noqa: BLE001
+            parent = None
+        if type(parent) is str:
+            return parent
+    name = globals_.get("__name__")
+    if type(name) is not str:
+        return None
+    return name if "__path__" in globals_ else name.rpartition(".")[0]
+
+
+def _resolve(name, package, level):
+    if not level:
+        return name
+    if not package:
+        return None
+    bits = package.rsplit(".", level - 1)
+    if len(bits) < level:
+        return None
+    base = bits[0]
+    return base + "." + name if name else base
+
+
+class Request:
+    """One import request (a record, sent as a list: see ``as_list``)."""
+
+    __slots__ = ("count", "duration", "failed", "file", "hit", "index", "kind", "level", "line", "loaded", "name",
+                 "names", "owner", "package", "scope", "start", "submodules", "target")
+
+    def as_list(self):
+        return [self.index, self.owner, self.file, self.line, self.scope, self.kind, self.name, self.package,
+                self.target, list(self.names), self.level, self.hit, self.start, self.duration, self.loaded,
+                self.submodules, self.count, self.failed]
+
+
+class Miss:
+    """An import of a module not yet loaded, in progress: the frame of our ``_find_and_load``."""
+
+    __slots__ = ("frame", "name")
+
+    def __init__(self, frame, name):
+        self.frame = frame
+        self.name = name
+
+
+class GraphRecorder:
+    def __init__(self, baseline):
+        self.origin = clock_ns()
+        self.requests = []
+        self.by_key = {}  # a request made again (a function called many times) is counted, not repeated
+        self.loaded_by = {}  # module -> request index
+        self.other_means = {}  # module -> [owner, request index or None]
+        self.baseline = baseline
+        self.known = set(baseline)
+        self.expected = len(_modules)
+        self.kinds = {}
+        self.requests_running = {}  # id(frame of a request wrapper) -> Request
+        self.misses_running = {}  # id(frame of our _find_and_load) -> Miss
+        self.hooks = set()  # code objects of functions a package put in builtins.__import__
+        self.loading = {}  # module name -> imports of it in progress
+        self.original_import = _builtins.__import__
+        self.original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
+        self.original_find = getattr(_bootstrap, "_find_and_load")  # noqa: B009
+        self.our_import = None
+
+    # --- where a request comes from ---
+
+    def _kind(self, code):
+        kind = self.kinds.get(code.co_filename)
+        if kind is None:
+            kind = self.kinds[code.co_filename] = _classify(code.co_filename)
+        if kind == _SYSTEM_SOURCE:
+            return _USER if code.co_name == "<module>" else _SYSTEM
+        return kind
+
+    def _note_hook(self):
+        current = _builtins.__dict__.get("__import__")
+        if current is not self.our_import and current is not None:
+            code = getattr(current, "__code__", None)
+            if code is not None:
+                self.hooks.add(code)
+
+    def locate(self, frame):
+        """``(asking frame or None, owner, the Miss whose loading the walk met first or None)``."""
+        asking = None
+        misses = self.misses_running
+        hooks = self.hooks
+        while frame is not None:
+            code = frame.f_code
+            kind = self._kind(code)
+            if kind == _OWN:
+                miss = misses.get(id(frame))
+                if miss is not None and miss.frame is frame:
+                    return asking, miss.name, miss
+                frame = frame.f_back
+                continue
+            if kind == _SYSTEM or code in hooks:
+                frame = frame.f_back
+                continue
+            if asking is None:
+                asking = frame
+            if code.co_name == "<module>":
+                namespace = frame.f_globals
+                name = namespace.get("__name__")
+                if name == "__main__":
+                    return asking, None, None
+                if type(name) is str and (name in self.loading or _module_dict(_modules.get(name)) is namespace):
+                    return asking, name, None
+            frame = frame.f_back
+        return asking, None, None
+
+    def _request_of(self, frame):
+        """The request whose wrapper is the first frame outside the import system from ``frame``
+        outwards (past the imports of parent packages in progress), or None."""
+        running = self.requests_running
+        misses = self.misses_running
+        while frame is not None:
+            kind = self._kind(frame.f_code)
+            if kind == _SYSTEM:
+                frame = frame.f_back
+                continue
+            if kind == _OWN:
+                request = running.get(id(frame))
+                if request is not None:
+                    return request
+                if id(frame) in misses:
+                    frame = frame.f_back
+                    continue
+            return None
+        return None
+
+    @staticmethod
+    def _scope(frame):
+        if frame is None:
+            return SCOPE_NATIVE
+        code = frame.f_code
+        if code.co_name == "<module>":
+            return SCOPE_MODULE
+        return SCOPE_FUNCTION if code.co_flags & _CO_OPTIMIZED else SCOPE_CLASS
+
+    # --- modules that appear without an import of their name ---
+
+    def sync(self, owner, request):
+        """``sys.modules`` changed beyond what the imports explain: note the new names (appeared by
+        other means, under ``owner`` or ``request``) and forget the removed ones."""
+        try:
+            present = list(_modules)
+        except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
+            return
+        known = self.known
+        loading = self.loading
+        for name in present:
+            if name not in known and name not in loading:  # one being imported is its import's
+                known.add(name)
+                if type(name) is str and name not in self.loaded_by and name not in self.other_means:
+                    self.other_means[name] = [owner, None if request is None else request.index]
+                    if request is not None:
+                        request.loaded.append(name)
+        if len(known) != len(present):
+            present_set = set(present)
+            for name in [name for name in known if name not in present_set]:
+                known.discard(name)
+        self.expected = len(present)
+
+    # --- the wrappers ---
+
+    def _new_request(self, owner, asking, kind, name, package, target, names, level):
+        if asking is None:
+            file, line, scope = None, 0, SCOPE_NATIVE
+        else:
+            file, line, scope = asking.f_code.co_filename, asking.f_lineno or 0, self._scope(asking)
+        key = (owner, file, line, kind, name, package, names, level)
+        known = self.by_key.get(key)
+        if known is not None:
+            known.count += 1
+            return known, False
+        request = Request()
+        request.index = len(self.requests)
+        request.owner = owner
+        request.file = file
+        request.line = line
+        request.scope = scope
+        request.kind = kind
+        request.name = name
+        request.package = package
+        request.target = target
+        request.names = names
+        request.level = level
+        request.hit = True
+        request.start = clock_ns() - self.origin
+        request.duration = 0
+        request.loaded = []
+        request.submodules = []
+        request.count = 1
+        request.failed = False
+        self.requests.append(request)
+        self.by_key[key] = request
+        return request, True
+
+    def _call(self, request, fresh, call, arguments, fromlist):
+        """Make the request with ``call``: time it, and say what it loaded."""
+        frame = _getframe(0)  # the frame ``_request_of`` finds above the imports this one begins
+        target = request.target
+        modules = _modules
+        if fresh:
+            request.hit = target is not None and target in modules
+            if request.hit and fromlist:
+                # A name the module lacks may be a submodule, which this request would load.
+                namespace = _module_dict(modules[target])
+                if namespace is not None and "__path__" in namespace:
+                    for item in fromlist:
+                        if type(item) is str and item != "*" and item not in namespace \
+                                and target + "." + item not in modules:
+                            request.hit = False
+        if len(modules) != self.expected:
+            self.sync(request.owner, None)
+        running = self.requests_running
+        running[id(frame)] = request
+        began = clock_ns()
+        raised = sys.getrecursionlimit() + 1  # our frame is one a plain import does not have
+        sys.setrecursionlimit(raised)
+        try:
+            return call(*arguments)
+        except BaseException:
+            if fresh and (target is None or target not in modules):
+                request.failed = True
+            raise
+        finally:
+            if sys.getrecursionlimit() == raised:
+                sys.setrecursionlimit(raised - 1)
+            running.pop(id(frame), None)
+            if fresh:
+                request.duration = clock_ns() - began
+                if fromlist and target is not None:
+                    self._submodules(request, fromlist)
+            if len(modules) != self.expected:
+                self.sync(request.owner, request)
+
+    def _submodules(self, request, fromlist):
+        target = request.target
+        namespace = _module_dict(_modules.get(target))
+        items = list(fromlist)
+        if "*" in items and namespace is not None:
+            exported = namespace.get("__all__")
+            items = [item for item in exported if type(item) is str] if type(exported) in (list, tuple) else []
+        for item in items:
+            if type(item) is not str or item == "*":
+                continue
+            name = target + "." + item
+            module = _modules.get(name)
+            # The name is the submodule unless the package binds it to something else; a module
+            # still being imported is not bound yet, and ``from`` finds it in sys.modules.
+            if module is not None and (namespace is None or namespace.get(item, module) is module) \
+                    and name not in request.submodules:
+                request.submodules.append(name)
+
+    def install(self):
+        recorder = self
+        original_import = self.original_import
+        original_gcd = self.original_gcd
+        original_find = self.original_find
+        getframe = _getframe
+        locate = self.locate
+        new_request = self._new_request
+        make = self._call
+        baseline = self.baseline
+        modules = _modules
+
+        def internal(miss, target):
+            """A request no Python code made, that is the import system's own: a parent package of
+            the import in progress, or a module loaded before the entry (``_io`` to read a file)."""
+            if target is None:
+                return False
+            if miss is not None and miss.name.startswith(target + "."):
+                return True
+            return target in baseline and target in modules
+
+        def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+            if type(name) is not str or type(level) is not int:
+                return original_import(name, globals, locals, fromlist, level)
+            recorder._note_hook()
+            asking, owner, miss = locate(getframe(1))
+            package = _package_of(globals) if level else None
+            target = _resolve(name, package, level) if level else name
+            if asking is None and internal(miss, target):
+                return original_import(name, globals, locals, fromlist, level)
+            names = ()  # type: tuple[str, ...]
+            if fromlist and asking is not None:
+                try:
+                    names = tuple(item for item in fromlist if type(item) is str)
+                except BaseException:  # noqa: BLE001 - a fromlist that is not iterable: Python's error
+                    names = ()
+            kind = KIND_FROM if names else KIND_IMPORT
+            request, fresh = new_request(owner, asking, kind, name, package, target, names, level)
+            return make(request, fresh, original_import, (name, globals, locals, fromlist, level), names)
+
+        def _gcd_import(name, package=None, level=0):
+            if type(name) is not str or type(level) is not int:
+                return original_gcd(name, package, level)
+            asking, owner, miss = locate(getframe(1))
+            target = _resolve(name, package if type(package) is str else None, level) if level else name
+            if asking is None and internal(miss, target):
+                return original_gcd(name, package, level)
+            request, fresh = new_request(owner, asking, KIND_IMPORT_MODULE, name,
+                                         package if type(package) is str else None, target, (), level)
+            return make(request, fresh, original_gcd, (name, package, level), ())
+
+        def _find_and_load(name, import_):
+            modules = _modules
+            if name in modules:
+                return original_find(name, import_)
+            frame = getframe(0)
+            request = recorder._request_of(frame.f_back)
+            owner = None
+            if request is None:
+                asking, owner, _miss = locate(frame.f_back)
+                request, _fresh = new_request(owner, asking, KIND_OTHER, name, None, name, (), 0)
+                request.hit = False
+            else:
+                owner = request.owner
+            if len(modules) != recorder.expected:
+                recorder.sync(owner, None)
+            miss = Miss(frame, name)
+            misses = recorder.misses_running
+            misses[id(frame)] = miss
+            loading = recorder.loading
+            loading[name] = loading.get(name, 0) + 1
+            try:
+                return original_find(name, import_)
+            finally:
+                misses.pop(id(frame), None)
+                if loading[name] == 1:
+                    del loading[name]
+                else:
+                    loading[name] -= 1
+                if name in modules and name not in recorder.known:
+                    recorder.known.add(name)
+                    recorder.expected += 1
+                    if name not in recorder.loaded_by:
+                        recorder.loaded_by[name] = request.index
+                        request.loaded.append(name)
+                    recorder.other_means.pop(name, None)
+                if len(modules) != recorder.expected:
+                    recorder.sync(name, None)
+
+        self.our_import = __import__
+        _builtins.__import__ = __import__
+        setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
+        setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
+
+    def uninstall(self):
+        if _builtins.__dict__.get("__import__") is self.our_import:
+            _builtins.__import__ = self.original_import
+        setattr(_bootstrap, "_gcd_import", self.original_gcd)  # noqa: B010
+        setattr(_bootstrap, "_find_and_load", self.original_find)  # noqa: B010
+
+    def modules(self, baseline):
+        """``[name, file, loaded_by, by other means, owner]`` for each module added since ``baseline``."""
+        described = []
+        for name in list(_modules):
+            if name in baseline or type(name) is not str:
+                continue
+            namespace = _module_dict(_modules.get(name))
+            file = namespace.get("__file__") if namespace is not None else None
+            if name in self.loaded_by:
+                described.append([name, file if type(file) is str else None, self.loaded_by[name], False, None])
+            else:
+                owner, index = self.other_means.get(name, [None, None])
+                described.append([name, file if type(file) is str else None, index, True, owner])
+        return described
+
+
+# --- running the entry as ``python`` would ------------------------------------------------------
+
+
+def _token(path):
+    secret = path + protocol.TOKEN_SUFFIX
+    try:
+        with _open(secret, "rb") as stream:
+            token = stream.read(64).decode("ascii", "replace")
+        _unlink(secret)
+        return token
+    except BaseException:  # noqa: BLE001 - no secret: a run by hand
+        return ""
+
+
+def _describe(exc):
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001
+        text = "<unprintable>"
+    return type(exc).__name__ + (": " + text[:300] if text else "")
+
+
+def run(result_path, kind, target, arguments):
+    reporter = protocol.Reporter(result_path, _open, _token(result_path))
+    main = _modules["__main__"]
+    namespace = main.__dict__
+    for key in [key for key in namespace if key not in ("__name__", "__doc__", "__package__", "__loader__",
+                                                      "__spec__", "__annotations__", "__builtins__")]:
+        del namespace[key]
+    if kind == "module":
+        import runpy  # ``python -m`` has it loaded before the module runs: not the entry's
+    if sys.path and not getattr(sys.flags, "safe_path", False):
+        if kind == "script":
+            path = _modules.get("os.path") or _modules["posixpath"]
+            sys.path[0] = path.dirname(path.realpath(target))
+        else:
+            sys.path[0] = "" if kind == "command" else _getcwd()
+    sys.argv[:] = (["-c"] if kind == "command" else ["-m"] if kind == "module" else [target]) + list(arguments)
+    if kind == "command":
+        namespace["__loader__"] = _bootstrap.BuiltinImporter
+    baseline = frozenset(_modules)
+    recorder = GraphRecorder(baseline)
+    recorder.install()
+    ending, error = "returned", None
+    started = clock_ns()
+    try:
+        if kind == "command":
+            exec(compile(target, "<string>", "exec", dont_inherit=True), namespace)
+        elif kind == "module":
+            getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
+        else:
+            with _open(target, "rb") as stream:
+                source = stream.read()
+            namespace["__file__"] = target
+            exec(compile(source, target, "exec", dont_inherit=True), namespace)
+    except SystemExit as exc:
+        ending, error = "exit", None if exc.code in (None, 0) else _describe(exc)
+    except BaseException as exc:  # noqa: BLE001 - the entry's failure is part of the report
+        ending, error = "exception", _describe(exc)
+    elapsed = clock_ns() - started
+    recorder.uninstall()
+    if len(_modules) != recorder.expected:
+        recorder.sync(None, None)
+    requests = [request.as_list() for request in list(recorder.requests)]
+    reporter.send(protocol.SECTION_GRAPH, {
+        "python": list(sys.version_info[:3]),
+        "baseline": sorted(name for name in baseline if type(name) is str),
+        "requests": requests,
+        "modules": recorder.modules(baseline),
+        "ending": ending,
+        "error": error,
+        "elapsed_ns": elapsed,
+    })
+
+
+def main(argv):
+    """``argv``: RESULT_PATH KIND TARGET [ARG ...]. Ends the process."""
+    try:
+        run(argv[0], argv[1], argv[2], argv[3:])
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001
+                pass
+        _exit(0)
