@@ -87,6 +87,10 @@ def advise(
             raise InvalidSetting(problem)
     graph = graphing.record_graph(package or "", entry=entry, program=tuple(program) or None, python=interpreter,
                                   timeout=timeout)
+    if not graph.ok:
+        from aoinspect.errors import PackageImportFailed
+
+        raise PackageImportFailed(f"{graph.entry} failed: {graph.error}")
     statements = _statements(package, graph, program)
     candidates = _match(graph, statements)
     for candidate in candidates:
@@ -150,7 +154,14 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     from aoinspect import pep810
 
     if package:
-        return tuple(pep810.scan_package(package))
+        found_file = next((module.file for module in graph.modules if module.name == package), None)
+        if found_file is None or not found_file.endswith(".py"):
+            return tuple(pep810.scan_package(package))  # a namespace package: looked up on this process's path
+        depth = package.count(".") + (2 if os.path.basename(found_file) == "__init__.py" else 1)
+        root = found_file
+        for _level in range(depth):
+            root = os.path.dirname(root)
+        return tuple(pep810.scan_package(package, search_path=[root]))
     root = os.path.realpath(os.getcwd()) + os.sep
     found: list[Any] = []
     seen: set[str] = set()
@@ -217,7 +228,8 @@ def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
 
 
 def _place(request: Any) -> Place:
-    return Place(request.file, request.line, request.owner, request.statement or None)
+    return Place(request.file or f"<{request.owner or 'entry'}>", request.line, request.owner,
+                 request.statement or None)
 
 
 def _judge_statically(graph: Any, candidate: _Candidate) -> None:
@@ -229,7 +241,8 @@ def _judge_statically(graph: Any, candidate: _Candidate) -> None:
     candidate.saved = frozenset(graphing.saved_if_deferred(graph, candidate.requests))
     if not candidate.saved:
         chain = graphing.kept_loaded_by(graph, candidate.requests[0])
-        candidate.kept_by = tuple(_place(request) for request in chain)
+        # The entry's own request (``import PKG`` in ``<string>``) starts every chain: it says nothing.
+        candidate.kept_by = tuple(_place(request) for request in chain if request.owner is not None)
 
 
 def _simulate(
