@@ -97,10 +97,13 @@ def advise(
         candidate.declared = bool(candidate.statement.declared or candidate.statement.lazy_keyword)
         _judge_statically(graph, candidate)
     movable = [candidate for candidate in candidates if candidate.saved]
+    notes: list[str] = []
     if movable:
         _simulate(package, graph, movable, entry=entry, program=program, python=interpreter, timeout=timeout)
-        _observe(graph, [candidate for candidate in movable if candidate.reified is None], python=interpreter,
-                 timeout=timeout)
+        note = _observe(package, [candidate for candidate in movable if candidate.reified is None], entry=entry,
+                        program=program, python=interpreter, timeout=timeout)
+        if note:
+            notes.append(note)
     _star_risks(graph, candidates)
     for candidate in candidates:
         _decide(candidate)
@@ -110,7 +113,6 @@ def advise(
                         if entry_advice.decision == LAZY and not entry_advice.declared)
     combined_saved: frozenset[str] = frozenset()
     combined: Timing | None = None
-    notes: list[str] = []
     chosen = [candidate for candidate in candidates if candidate.decision == LAZY
               and all((candidate.statement.module, name) in recommended for name in _entries_of(candidate.statement))]
     if chosen:
@@ -278,20 +280,28 @@ def _simulate(
         remaining = still
 
 
-def _observe(graph: Any, candidates: list[_Candidate], *, python: str | None, timeout: float) -> None:
-    """Run each candidate's targets in a fresh child that records what they change: deferring
-    the statement delays that to first use, or cancels it. A target that fails to import alone
-    (a circular import, a missing dependency) moves its error from import to first use."""
+def _observe(
+    package: str | None, candidates: list[_Candidate], *, entry: str | None, program: Sequence[str],
+    python: str | None, timeout: float,
+) -> str | None:
+    """Run the entry once more in a child that attributes each change to the rest of the
+    interpreter (atexit, signal handlers, sys.path, registries...) to the module whose body made
+    it: deferring a statement delays or cancels the effects of the modules it stops loading.
+    Returns a note when the child could not tell."""
     from aoinspect import effecting
 
+    if not candidates:
+        return None
+    if program:
+        kind, target, arguments = effecting.program_entry(program)
+    else:
+        kind, target, arguments = effecting.COMMAND, entry if entry is not None else f"import {package}", ()
+    observed = effecting.observe(kind, target, arguments, python=python, timeout=timeout)
     for candidate in candidates:
-        targets = tuple(target for target in candidate.statement.targets if target in candidate.saved) or tuple(
-            candidate.statement.targets)
-        observed = effecting.observe(targets, python=python, timeout=timeout)
-        candidate.effects = tuple(Effect(kind, detail) for kind, detail in observed.changes)
-        if observed.error is not None:
-            candidate.risks.append(f"importing {', '.join(targets)} alone fails ({observed.error}): deferred, "
-                                   "the error moves from import to the first use")
+        candidate.effects = tuple(Effect(kind_, detail) for kind_, detail in observed.of(candidate.saved))
+    if observed.error is not None:
+        return f"the run that observed side effects ended with {observed.error}; effects may be missing."
+    return None
 
 
 def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:

@@ -1,6 +1,7 @@
-"""What importing a module does to the rest of the interpreter, observed in a fresh child
-(``child/observe.py`` with ``child/effects.py``): ``advise`` lists it as what deferring an import of
-that module would delay or cancel, and an import that fails alone as a risk."""
+"""What each module's own execution does to the rest of the interpreter, observed in one fresh
+child that runs the entry (``child/observe.py`` with ``child/effects.py``): ``advise`` lists, for
+an import statement, the effects of the modules deferring it stops loading, as what deferral
+would delay or cancel."""
 
 from __future__ import annotations
 
@@ -8,21 +9,47 @@ import ast
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aoinspect.errors import ProbeFailed
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 OBSERVE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child", "observe.py")
-RESULT_LIMIT = 4 * 1024 * 1024
+RESULT_LIMIT = 16 * 1024 * 1024
+# The kinds of entry (as aoinspect.graphing names them).
+COMMAND, MODULE, SCRIPT = "command", "module", "script"
 
 
 @dataclass(frozen=True)
 class Observed:
-    changes: tuple[tuple[str, str], ...]  # (kind, detail), kinds in protocol.EFFECT_KINDS order
-    error: str | None  # importing the targets alone raised this: "ImportError: ..."
+    effects: dict[str, tuple[tuple[str, str], ...]]  # module -> its own (kind, detail), protocol.EFFECT_KINDS
+    error: str | None  # the entry raised this: "ImportError: ..."
+
+    def of(self, modules: Sequence[str] | frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """The effects of ``modules``' own execution, each once, in the order of ``modules``."""
+        found: dict[tuple[str, str], None] = {}
+        for module in sorted(modules):
+            found.update(dict.fromkeys(self.effects.get(module, ())))
+        return tuple(found)
 
 
-def observe(targets: tuple[str, ...], *, python: str | None = None, timeout: float = 60.0) -> Observed:
-    """Import ``targets`` in a fresh ``python`` (None: this one) and report what that changed."""
+def program_entry(program: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
+    """``(kind, target, arguments)`` of PROGRAM as ``python`` takes it after its options."""
+    first = program[0]
+    for flag, kind in (("-c", COMMAND), ("-m", MODULE)):
+        if first == flag and len(program) > 1:
+            return kind, program[1], tuple(program[2:])
+        if first.startswith(flag) and first != flag:
+            return kind, first[2:], tuple(program[1:])
+    return SCRIPT, os.path.abspath(first), tuple(program[1:])
+
+
+def observe(kind: str, target: str, arguments: Sequence[str] = (), *, python: str | None = None,
+            timeout: float = 60.0) -> Observed:
+    """Run the entry (``command`` code, a ``module`` or a ``script``) in a fresh ``python`` (None:
+    this one) and report each module's own effects."""
     import tempfile
 
     from aoinspect.files import UnreadableFile, read_regular_file
@@ -30,16 +57,17 @@ def observe(targets: tuple[str, ...], *, python: str | None = None, timeout: flo
 
     with tempfile.TemporaryDirectory(prefix="aoinspect-observe-") as workdir:
         result_path = os.path.join(workdir, "result")
-        command = [python or sys.executable, "-X", "utf8", OBSERVE_FILE, result_path, *targets]
+        command = [python or sys.executable, OBSERVE_FILE, result_path, kind, target, *arguments]
         with reaping_strays():
             _returncode, _output, timed_out = run_bounded(command, timeout)
         if timed_out:
-            raise ProbeFailed(f"importing {', '.join(targets)} to observe its effects took more than {timeout:g} s.")
+            raise ProbeFailed(f"observing the effects of {target} took more than {timeout:g} s: the child was killed.")
         try:
             text = read_regular_file(result_path, RESULT_LIMIT).decode("utf-8", errors="replace")
             result = ast.literal_eval(text)
         except (UnreadableFile, ValueError, SyntaxError, MemoryError, RecursionError):
-            return Observed((), f"the child importing {', '.join(targets)} ended without reporting")
-    changes = tuple((str(kind), str(detail)) for kind, detail in result.get("changes", ()) if detail is not None)
+            return Observed({}, "the child that observed the effects ended without reporting")
+    effects = {str(module): tuple((str(kind_), str(detail)) for kind_, detail in changes if detail is not None)
+               for module, changes in result.get("effects", {}).items()}
     error = result.get("error")
-    return Observed(changes, error if isinstance(error, str) else None)
+    return Observed(effects, error if isinstance(error, str) else None)
