@@ -5,6 +5,7 @@ sets held equal to the line-deletion oracle (``tests/helpers.py``)."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ from aoinspect.timing import Harness, timing
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.helpers import FakePackages
 
 
 # --- --fail-on ------------------------------------------------------------------------------------
@@ -261,3 +264,274 @@ def test_the_lazy_keyword_patch_marks_the_recommended_statements(
     patch = render(made_report(tmp_path), "patch", RenderOptions(lazy_keyword=True))
     assert "-import json\n+lazy import json\n" in patch
     assert patch.count("+lazy ") == 1 and patch.startswith("--- a/pkg/__init__.py")
+
+
+# --- the engine on fake packages: each case of issue 23 ------------------------------------------
+
+ADV = {
+    "adv/__init__.py": '''\
+        """Advise's fake: one import statement per case."""
+        import json
+        import fractions
+        import adv.used
+        import colorsys as cs
+        from adv.checks import Marker
+        from . import kept
+        from adv import tools
+        import adv.sub.leaf
+        try:
+            import csv
+        except ImportError:
+            csv = None
+        with open(__file__, encoding="utf-8"):
+            import wave
+        from adv.star import *
+        import adv.circ_a
+
+        LIMIT = adv.used.LIMIT
+        IDENTITY = id(cs)
+        IS_MARKER = isinstance(1, Marker)
+
+
+        def half():
+            return fractions.Fraction(1, 2)
+    ''',
+    "adv/used.py": "LIMIT = 3\n",
+    "adv/checks.py": "import string\n\n\nclass Marker:\n    pass\n",
+    "adv/kept.py": "import adv.tools\n",
+    "adv/tools.py": "import textwrap\n\n\ndef wrap(text):\n    return textwrap.fill(text)\n",
+    "adv/sub/__init__.py": "",
+    "adv/sub/leaf.py": "from .. import tools\n",
+    "adv/star.py": "import calendar\n\nSTAR = 1\n",
+    "adv/circ_a.py": "import adv.circ_b\n\nVALUE = 1\n",
+    "adv/circ_b.py": "from adv import circ_a\n",
+}
+# line of adv/__init__.py -> (decision, entry, what the reason or notes say)
+ROWS = {
+    2: (LAZY, "json", "saves"),  # never used
+    3: (LAZY, "fractions", "saves"),  # used only in a function
+    4: (KEEP, "adv.used", "used during the import at"),  # an attribute at module level
+    5: (KEEP, "colorsys", "used during the import at"),  # only as f(x)
+    6: (KEEP, "adv.checks", "used during the import at"),  # only as isinstance(o, x)
+    7: (LAZY, "adv", "saves"),  # relative: selected by the package's own name
+    8: (KEEP, "adv", "saves nothing"),  # kept loaded by adv/kept.py
+    9: (LAZY, "adv.sub.leaf", "saves"),  # dotted
+    11: (NOT_ALLOWED, None, "inside try/except"),
+    15: (LAZY, "wave", "saves"),  # inside with: allowed
+    16: (NOT_ALLOWED, None, "star import"),
+    17: (LAZY, "adv.circ_a", "saves"),  # a circular import
+}
+REIFIED_AT = {4: 19, 5: 20, 6: 21}
+
+
+@pytest.fixture(scope="module")
+def adv_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    write(root, ADV)
+    return root
+
+
+@pytest.fixture(scope="module")
+def advised(adv_root: Path) -> AdviseReport:
+    from aoinspect.advising import advise
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(adv_root))
+        return advise("adv", budget=0)
+
+
+def row(report: AdviseReport, file: str, line: int) -> Advice:
+    return next(advice for advice in report.advice if advice.file.endswith(file) and advice.line == line)
+
+
+@pytest.mark.parametrize("line", sorted(ROWS))
+def test_each_statement_gets_its_decision_and_entry(advised: AdviseReport, line: int) -> None:
+    decision, entry, says = ROWS[line]
+    advice = row(advised, "adv/__init__.py", line)
+    assert (advice.decision, advice.entry) == (decision, entry), advice
+    assert says in advice.reason
+
+
+def test_only_executed_statements_have_rows(advised: AdviseReport) -> None:
+    lines = [advice.line for advice in advised.advice if advice.file.endswith("adv/__init__.py")]
+    assert lines == sorted(ROWS)  # the import in half() never ran
+    assert advised.python.count(".") == 2 and advised.modules > 10
+
+
+@pytest.mark.parametrize("line", sorted(REIFIED_AT))
+def test_a_name_used_during_the_import_saves_nothing_and_its_line_is_named(advised: AdviseReport,
+                                                                          line: int) -> None:
+    advice = row(advised, "adv/__init__.py", line)
+    assert advice.saved == () and advice.reified is not None
+    assert advice.reified.file.endswith("adv/__init__.py") and advice.reified.line == REIFIED_AT[line]
+
+
+@pytest.mark.parametrize(("file", "line"), [
+    ("adv/__init__.py", 2), ("adv/__init__.py", 3), ("adv/__init__.py", 7), ("adv/__init__.py", 9),
+    ("adv/__init__.py", 15), ("adv/__init__.py", 17), ("adv/tools.py", 1), ("adv/checks.py", 1),
+])
+def test_what_deferring_saves_equals_the_line_deletion_oracle(advised: AdviseReport, adv_root: Path,
+                                                               tmp_path: Path, file: str, line: int) -> None:
+    from tests.oracle import modules_without_line
+
+    advice = row(advised, file, line)
+    assert advice.saved, advice
+    assert set(advice.saved) == modules_without_line(tmp_path, adv_root, file, line, "import adv")
+
+
+def test_a_module_kept_loaded_by_another_import_names_the_chain(advised: AdviseReport) -> None:
+    advice = row(advised, "adv/__init__.py", 8)
+    assert [(place.file.rpartition("site")[2].lstrip("/0123456789"), place.line) for place in advice.kept_by] == [
+        ("adv/__init__.py", 7), ("adv/kept.py", 1)]
+    assert "still loaded via" in render(advised, "text")
+
+
+def test_the_recommended_set_is_measured_as_a_set(advised: AdviseReport) -> None:
+    recommended = set(advised.recommended)
+    assert ("adv", "json") in recommended and ("adv", "fractions") in recommended
+    assert ("adv", "adv.used") not in recommended and ("adv", "adv") not in recommended  # line 8 keeps it
+    lazy_saved = set().union(*(set(advice.saved) for advice in advised.lazy
+                               if (advice.module, advice.entry) in recommended))
+    assert lazy_saved <= set(advised.combined_saved)
+    assert advised.combined is None  # --budget 0: nothing timed
+    assert all(advice.timing is None for advice in advised.advice)
+
+
+EFFECTS = {
+    "atexit": "import atexit\n\n\ndef bye():\n    pass\n\n\natexit.register(bye)\n",
+    "signal": "import signal\n\n\ndef handler(number, frame):\n    pass\n\n\nsignal.signal(signal.SIGUSR2, handler)\n",
+    "sys.path": "import sys\n\nsys.path.append('/nonexistent-advise-fake')\n",
+    "sys.meta_path": "import sys\n\n\nclass Finder:\n    @staticmethod\n    def find_spec(*args):\n"
+                     "        return None\n\n\nsys.meta_path.append(Finder)\n",
+    "sys.path_hooks": "import sys\n\n\ndef hook(path):\n    raise ImportError\n\n\nsys.path_hooks.append(hook)\n",
+    "warnings": "import warnings\n\nwarnings.filterwarnings('ignore', message='advise-fake')\n",
+    "logging": "import logging\n\nlogging.getLogger('advise.fake').addHandler(logging.NullHandler())\n",
+    "codecs": "import codecs\n\n\ndef search(name):\n    return None\n\n\ncodecs.register(search)\n",
+    "copyreg": "import copyreg\n\n\nclass Thing:\n    pass\n\n\ndef reduce(thing):\n    return Thing, ()\n\n\n"
+               "copyreg.pickle(Thing, reduce)\n",
+    "thread": "import threading\n\nthreading.Thread(target=print, args=()).start()\n",
+    "environ": "import os\n\nos.environ['ADVISE_FAKE'] = '1'\n",
+    "monkeypatch": "import os\n\nos.advise_fake = True\n",
+    "registry": "import encodings.aliases\n\nencodings.aliases.aliases['advisefake'] = 'utf_8'\n",
+}
+
+
+def _effect_module(kind: str) -> str:
+    return "fx.k_" + kind.replace(".", "_")
+
+
+@pytest.fixture(scope="module")
+def effects_advised(tmp_path_factory: pytest.TempPathFactory) -> AdviseReport:
+    from aoinspect.advising import advise
+
+    root = tmp_path_factory.mktemp("site")
+    files = {"fx/__init__.py": "".join(f"import {_effect_module(kind)}\n" for kind in EFFECTS)}
+    files.update({_effect_module(kind).replace(".", "/") + ".py": text for kind, text in EFFECTS.items()})
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(root))
+        return advise("fx", budget=0)
+
+
+@pytest.mark.parametrize("kind", list(EFFECTS))
+def test_an_import_with_a_side_effect_is_kept_and_the_effect_named(effects_advised: AdviseReport,
+                                                                    kind: str) -> None:
+    advice = next(advice for advice in effects_advised.advice if advice.entry == _effect_module(kind))
+    assert kind in {effect.kind for effect in advice.effects}, advice.effects
+    assert advice.decision == KEEP and "delay" in advice.reason
+    assert f"delays {kind}:" in render(effects_advised, "text")
+
+
+DECL = {
+    "decl/__init__.py": '''\
+        __lazy_modules__ = ["decl.hea", "json"]
+
+        import json
+        import decl.heavy
+
+        SIZE = json.dumps([1])
+    ''',
+    "decl/heavy.py": "import fractions\n",
+}
+
+
+def test_existing_declarations_stale_and_reified_entries(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    fake.write(DECL)
+    result = invoke("advise", "decl", "--budget", "0", "--format", "json", "--fail-on", "stale-entry",
+                    "--fail-on", "reified-entry")
+    assert result.exit_code == 1, result.output
+    report = documents.decode(json.loads(result.stdout))
+    assert [(stale.entry, stale.closest) for stale in report.stale] == [("decl.hea", "decl.heavy")]
+    declared = row(report, "decl/__init__.py", 3)
+    assert declared.declared and declared.reified is not None and declared.reified.line == 6
+    assert [finding.name.rpartition(":")[2] for finding in report.findings] == ["1", "3"]
+    heavy = row(report, "decl/__init__.py", 4)
+    assert heavy.decision == LAZY and not heavy.declared
+
+
+def test_check_reports_a_truncated_entry_and_a_reified_one(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    fake.write(DECL)
+    result = invoke("check", "decl", "--format", "json")
+    found = {(finding["rule"], finding["severity"]) for finding in json.loads(result.stdout)["findings"]}
+    assert {("stale-lazy-entry", "error"), ("lazy-entry-reified", "warning")} <= found
+    assert result.exit_code == 1
+
+
+def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.write(ADV)
+    monkeypatch.chdir(fake.root)
+    text = invoke("advise", "adv", "--budget", "0")
+    assert text.exit_code == 0, text.output
+    assert "import json" in text.stdout and "Recommended __lazy_modules__:" in text.stdout
+    patch = invoke("advise", "adv", "--budget", "0", "--format", "patch")
+    assert patch.stdout.startswith("--- a/adv/__init__.py\n+++ b/adv/__init__.py\n")
+    assert '+    "json",' in patch.stdout and '+    "adv.used",' not in patch.stdout
+    keyword = invoke("advise", "adv", "--budget", "0", "--format", "patch", "--lazy-keyword")
+    assert "+lazy import json\n" in keyword.stdout and "+lazy import adv.used" not in keyword.stdout
+    failing = invoke("advise", "adv", "--budget", "0", "--fail-on", "saving>1")
+    assert failing.exit_code == 1 and "advise-fail-on" in failing.stdout
+
+
+def test_a_program_is_run_several_times_and_says_so(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.write(ADV)
+    (fake.root / "app.py").write_text("import json\nimport adv.tools\n\nprint(json.dumps(adv.tools.wrap('x')))\n")
+    monkeypatch.chdir(fake.root)
+    result = invoke("advise", "--budget", "0", "--format", "json", "--", "app.py")
+    assert result.exit_code == 0, result.output
+    assert "advise runs the program several times" in result.stderr
+    report = documents.decode(json.loads(result.stdout))
+    assert {advice.file.rpartition("/")[2] for advice in report.advice} >= {"app.py", "tools.py"}
+    assert row(report, "app.py", 1).reified is not None  # json is used by the program itself
+
+
+def test_timing_measures_the_candidates_within_the_budget(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    fake.write({"tim/__init__.py": "import fractions\nimport json\n\n\ndef f():\n    return fractions, json\n"})
+    result = invoke("advise", "tim", "--budget", "20", "--format", "json")
+    report = documents.decode(json.loads(result.stdout))
+    timed = [advice.timing for advice in report.advice]
+    assert all(timing is not None and timing.runs >= 3 for timing in timed), timed
+    assert report.combined is not None and report.combined.runs >= 3
+
+
+# --- a real package against the oracle ------------------------------------------------------------
+
+
+@pytest.mark.real
+def test_clicks_import_inspect_saves_what_deleting_it_saves(tmp_path: Path) -> None:
+    click = pytest.importorskip("click")
+    from aoinspect.advising import advise
+    from tests.oracle import modules_without_line
+
+    core = os.path.join(os.path.dirname(click.__file__), "core.py")
+    report = advise("click", budget=0)
+    advice = next(advice for advice in report.advice if advice.file == core and advice.text == "import inspect")
+    package_dir = os.path.dirname(click.__file__)
+    oracle = modules_without_line(tmp_path, type(tmp_path)(package_dir), core, advice.line, "import click")
+    if advice.reified is None:
+        assert set(advice.saved) == oracle and advice.saved
+    else:
+        assert advice.saved == ()

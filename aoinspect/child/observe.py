@@ -79,7 +79,7 @@ def main(argv):
     result_path, kind, target, arguments = argv[0], argv[1], argv[2], argv[3:]
     effects = _sibling("effects")
     effects.install()
-    own = {}
+    own: dict = {}
     _attributing(effects, own)
     error = None
     try:
