@@ -68,7 +68,8 @@ GOLDEN = Path(__file__).parent / "golden"
 REPOSITORY = Path(__file__).resolve().parents[1]
 RENDER_ASSETS = REPOSITORY / "aoinspect" / "render"
 EXTENSIONS = {"text": "txt", "json": "json", "markdown": "md", "junit": "xml", "html": "html", "svg": "svg",
-              "dot": "dot", "mermaid": "mmd", "tree": "tree.txt", "github": "github.txt", "sarif": "sarif.json"}
+              "dot": "dot", "mermaid": "mmd", "tree": "tree.txt", "github": "github.txt", "sarif": "sarif.json",
+              "patch": "patch"}
 STDLIB = frozenset(sys.stdlib_module_names)
 
 # --- the fakes: packages that load no stdlib module, so that nothing about them varies ----------
@@ -205,6 +206,13 @@ CASES = [
     Case("diff", "different-commands", ("diff", "{resolve_old}", "{check_new}"), probes=False,
          formats=("text", "json")),
     # trace (the report goes to stderr)
+    # advise (--budget 0: nothing timed, so that the rows are the same on every run)
+    Case("advise", "ao", ("advise", "--budget", "0"), stdlib=True, probes=False),
+    Case("advise", "lazy", ("-p", "lazy", "advise", "--budget", "0"), site="bare", probes=False),
+    Case("advise", "lazy-fail-on", ("-p", "lazy", "advise", "--budget", "0", "--fail-on", "saving>0"), site="bare",
+         probes=False, formats=("text", "json", "github", "sarif")),
+    Case("advise", "noimport", ("-p", "noimport", "advise", "--budget", "0"), site="bare", probes=False,
+         formats=("text", "json")),
     Case("trace", "lazy", ("trace", "--", "-c", TRACED), site="bare", probes=False),
     Case("trace", "lazy-forbid", ("trace", "--forbid", "lazy.deep*", "--max-modules", "2", "--", "-c", TRACED),
          site="bare", probes=False, formats=("text", "json", "github", "sarif")),
