@@ -8,6 +8,8 @@ Every command runs N times, interleaved with the commands it is compared with, s
 noisy, shared machine slows all of them alike; the table shows medians and their ratios.
 Plain Python, no dependency beyond an installed aoinspect (run it with that interpreter).
 
+``advise`` runs on rich (else pydantic) with ``--budget 0`` against one bare import of it.
+
 Real packages (pydantic, huggingface_hub, mne, transformers, each when installed) are checked
 cold (``--no-cache``) against one eager interpreter that imports the package and touches every
 lazy name, and warm (the cache filled, nothing changed) against ``python -c "import PKG"``;
@@ -31,6 +33,7 @@ from typing import Callable
 
 REAL_PACKAGES = {"pydantic": 4.0, "huggingface_hub": 4.0, "mne": 4.0, "transformers": 6.0}  # cold target
 WARM_TARGET = 1.5
+ADVISE_PACKAGES = ("rich", "pydantic")  # advise's row: the first installed
 RSS_LIMIT_KB = 1024 * 1024
 # Runs aoinspect in this process and reports its own peak RSS (KB) on stderr as it exits.
 RSS_WRAPPER = """
@@ -331,6 +334,15 @@ def main() -> None:
             reports_its_time=True,
         )
         cases += [resolve, resolve_warm, click_start, click_help, version, instrumentation, traced]
+        # advise: the graph, the deferral simulation and the effects, one child each (--budget 0:
+        # no timing children, whose number the user chooses), against one bare import.
+        advised = next((name for name in ADVISE_PACKAGES if importable(name)), None)
+        if advised is None:
+            print(f"none of {', '.join(ADVISE_PACKAGES)} is installed: skipping the advise row\n")
+        else:
+            cases.append(Case(f"advise {advised} --budget 0", [*tool, "advise", advised, "--budget", "0"],
+                              [[python, "-c", f"import {advised}"]], f'python -c "import {advised}"', "<= 30x",
+                              lambda ours, theirs: ours / theirs <= 30, [], []))
         if arguments.only:
             cases = [case for case in cases
                      if any(text in case.label for text in arguments.only) or case is click_start]
