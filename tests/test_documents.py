@@ -419,16 +419,17 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
     ("resolve", "tree"): [("--depth", "1")],
     ("trace", "text"): [("--focus", "ao"), ("--why", "ao.ns"), ("--top", "1")],
     ("trace", "tree"): [("--depth", "1")],
+    ("advise", "patch"): [("--lazy-keyword",)],
 }
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.tracing.run.trace_program"}
+          "trace": "aoinspect.tracing.run.trace_program", "advise": "aoinspect.advising.advise"}
 
 
 # Each case of each kind: the command line that makes it.
 CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
-         "trace": "trace", "diff": "diff"}
+         "trace": "trace", "diff": "diff", "advise": "advise"}
 
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -467,6 +468,7 @@ class Live:
             "snapshot": ["-p", "snap", "snapshot"],
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
+            "advise": ["advise", "snap", "--budget", "0", "--fail-on", "saving>0"],
         }[case]
 
     def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:

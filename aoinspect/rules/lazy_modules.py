@@ -112,15 +112,15 @@ STALE_LAZY_ENTRY = Rule(
 
 
 def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
-    from aoinspect import deferral
-
     declared: list[Any] = []
     for _file, _module, lazy_modules, statements in _declarations(context):
         entries = set(lazy_modules.entries)
         declared.extend(statement for statement in statements
                         if statement.allowed and statement.entry in entries)
     if not declared:
-        return
+        return  # most packages: no file of theirs mentions __lazy_modules__, no child runs
+    from aoinspect import deferral
+
     result = deferral.simulate(context.package, tuple(declared), timeout=context.timeout)
     seen = set()
     for reification in result.reified:
