@@ -315,11 +315,26 @@ class GraphSection:
     elapsed_ns: int
 
 
+@dataclass(frozen=True)
+class DeferSection:
+    """One scenario of a simulated deferral (child/defer.py)."""
+
+    index: int
+    python: str  # "3.12": the interpreter the result is for
+    modules: tuple[str, ...]  # loaded while the entry ran (beyond a bare interpreter's start)
+    # [statement file, statement line, name, file, line, during import, error or None], first per statement
+    reified: tuple[tuple[str, int, str, str | None, int, bool, str | None], ...]
+    elapsed_ns: int
+    error: str | None  # the entry failed: "Type: message"
+    refused: tuple[tuple[str, int, str], ...]  # statements not deferred: file, line, why
+    deferred: tuple[tuple[str, int], ...]
+
+
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
     DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
     BatchSection, PlanSection, InternalSection, DoneSection, TraceStartSection, TraceLoadsSection,
-    TraceSpawnSection, TraceEndSection, GraphSection,
+    TraceSpawnSection, TraceEndSection, GraphSection, DeferSection,
 ]
 
 
@@ -829,6 +844,35 @@ def _graph(raw: Mapping[str, Any]) -> GraphSection:
     )
 
 
+def _defer(raw: Mapping[str, Any]) -> DeferSection:
+    reified = []
+    for item in _field(raw, "reified", list):
+        if not (isinstance(item, list) and len(item) == 7):
+            raise ProtocolError("a reification is not a list of 7")
+        file, line, name, where, at, during, error = item
+        if not (isinstance(file, str) and isinstance(line, int) and isinstance(name, str)
+                and isinstance(where, (str, type(None))) and isinstance(at, int) and isinstance(during, bool)
+                and isinstance(error, (str, type(None)))):
+            raise ProtocolError("a reification holds a field of the wrong type")
+        reified.append((file, line, name, where, at, during, error))
+    refused = []
+    for item in _field(raw, "refused", list):
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], int)
+                and isinstance(item[2], str)):
+            raise ProtocolError("a refused statement is not [file, line, reason]")
+        refused.append((item[0], item[1], item[2]))
+    deferred = []
+    for item in _field(raw, "deferred", list):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], int)):
+            raise ProtocolError("a deferred statement is not [file, line]")
+        deferred.append((item[0], item[1]))
+    return DeferSection(
+        index=_field(raw, "index", int), python=_field(raw, "python", str), modules=_strings(raw, "modules") or (),
+        reified=tuple(reified), elapsed_ns=_field(raw, "elapsed_ns", int), error=_field(raw, "error", str, None),
+        refused=tuple(refused), deferred=tuple(deferred),
+    )
+
+
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_IMPORT: _import,
     protocol.SECTION_SERVER: _server,
@@ -852,6 +896,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_TRACE_SPAWN: _trace_spawn,
     protocol.SECTION_TRACE_END: _trace_end,
     protocol.SECTION_GRAPH: _graph,
+    protocol.SECTION_DEFER: _defer,
 }
 
 
