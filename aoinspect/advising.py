@@ -98,8 +98,10 @@ def advise(
         _judge_statically(graph, candidate)
     movable = [candidate for candidate in candidates if candidate.saved]
     notes: list[str] = []
+    simulated: frozenset[str] | None = None
     if movable:
-        _simulate(package, graph, movable, entry=entry, program=program, python=interpreter, timeout=timeout)
+        simulated = _simulate(package, graph, movable, entry=entry, program=program, python=interpreter,
+                              timeout=timeout)
         note = _observe(package, [candidate for candidate in movable if candidate.reified is None], entry=entry,
                         program=program, python=interpreter, timeout=timeout)
         if note:
@@ -118,6 +120,9 @@ def advise(
     if chosen:
         combined_saved = graphing.saved_if_deferred(graph, [index for candidate in chosen
                                                             for index in candidate.requests])
+        if simulated is not None and len(chosen) == len([candidate for candidate in movable if candidate.saved]):
+            # The simulation deferred exactly this set: what it loaded is the measurement.
+            combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
     timed = _time(package, chosen, candidates, entry=entry, program=program, python=interpreter,
                   timeout=timeout, budget=budget)
     combined = timed.pop(None, None)
@@ -250,34 +255,60 @@ def _judge_statically(graph: Any, candidate: _Candidate) -> None:
 def _simulate(
     package: str | None, graph: Any, movable: list[_Candidate], *, entry: str | None, program: Sequence[str],
     python: str | None, timeout: float,
-) -> None:
+) -> frozenset[str] | None:
     """Defer the candidates together under PEP 810 semantics; a statement whose name is used
     during the import is undone there: it saves nothing, and its line is named. The others are
-    deferred again without it until none is undone (what is left is the recommended set's run)."""
+    deferred again without it until none is undone. A run that fails is split: each candidate
+    alone, and those whose deferral makes the entry fail are kept, with the error as their risk.
+    Returns the modules the last run loaded (the remaining set, deferred together), or None."""
     from aoinspect import deferral
 
     remaining = list(movable)
-    for _attempt in range(4):
+    options: dict[str, Any] = {"entry": entry, "program": tuple(program) or None, "python": python,
+                               "timeout": timeout}
+    for _attempt in range(6):
         if not remaining:
-            return
-        result = deferral.simulate(package or "", tuple(candidate.statement for candidate in remaining), entry=entry,
-                                   program=tuple(program) or None, python=python, timeout=timeout)
+            return None
+        result = deferral.simulate(package or "", [candidate.statement for candidate in remaining], **options)
+        if result.error is not None:
+            alone = deferral.simulate_each(package or "", [[candidate.statement] for candidate in remaining],
+                                           **options)
+            still = []
+            for candidate, run in zip(remaining, alone):
+                if run.error is None:
+                    still.append(candidate)
+                    continue
+                candidate.risks.append(f"deferred, the import fails: {run.error}")
+                candidate.saved = frozenset()
+            if len(still) == len(remaining):  # only together do they fail: keep them all eager
+                for candidate in remaining:
+                    candidate.risks.append(f"deferred with the others, the import fails: {result.error}")
+                    candidate.saved = frozenset()
+                return None
+            remaining = still
+            continue
         undone: dict[tuple[str, int], Any] = {}
         for reification in result.reified:
-            if reification.during_import:
-                undone.setdefault((os.path.realpath(reification.statement_file), reification.statement_line),
-                                  reification)
+            key = (os.path.realpath(reification.statement_file), reification.statement_line)
+            if reification.error is not None or reification.during_import:
+                undone.setdefault(key, reification)
         if not undone:
-            return
+            return result.modules
         still = []
         for candidate in remaining:
-            reification = undone.get((os.path.realpath(candidate.statement.file), candidate.statement.line))
-            if reification is None:
+            undoing = undone.get((os.path.realpath(candidate.statement.file), candidate.statement.line))
+            if undoing is None:
                 still.append(candidate)
                 continue
-            candidate.reified = Place(reification.file, reification.line)
+            reification = undoing
+            if reification.error is not None:
+                candidate.risks.append(f"reified at {reification.file}:{reification.line}, it raises "
+                                       f"{reification.error} (a circular import, a missing module)")
+            if reification.during_import:
+                candidate.reified = Place(reification.file or "<unknown>", reification.line)
             candidate.saved = frozenset()
         remaining = still
+    return None
 
 
 def _observe(
@@ -393,6 +424,8 @@ def _time(
         deferred = () if statements is None else statements
         result = deferral.simulate(package or "", deferred, entry=entry, program=tuple(program) or None,  # type: ignore[arg-type]
                                    python=python, timeout=timeout)
+        if result.error is not None:
+            raise deferral.SimulationFailed(f"a timing run failed: {result.error}")
         return float(result.elapsed_ns) / 1e6
 
     queue: list[tuple[Any, object]] = []

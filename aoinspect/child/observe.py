@@ -33,7 +33,7 @@ def _attributing(effects, own):
     """Wrap the bootstrap's ``_load_unlocked`` (every module's execution goes through it) so that
     each module's own effects land in ``own``."""
     original = _bootstrap._load_unlocked
-    stack = []
+    stack: list = []
 
     def _load_unlocked(spec):
         name = spec.name

@@ -130,7 +130,7 @@ def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         seen.add(key)
         statement = next((statement for statement in declared if (statement.file, statement.line) == key), None)
         entry = statement.entry if statement is not None else "?"
-        yield rule.finding(None, f"{entry!r} is in __lazy_modules__, but {shown(reification.file)}:"
+        yield rule.finding(None, f"{entry!r} is in __lazy_modules__, but {shown(reification.file or '?')}:"
                                  f"{reification.line} uses what {shown(reification.statement_file)}:"
                                  f"{reification.statement_line} imports "
                                  "during the import, so deferring it saves nothing")
