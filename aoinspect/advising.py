@@ -65,6 +65,11 @@ class _Candidate:
     reason: str = ""
 
     @property
+    def harmful(self) -> bool:
+        """Deferring it would not be harmless: it is used during the import, delays an effect, or is risky."""
+        return self.reified is not None or bool(self.effects) or bool(self.risks)
+
+    @property
     def key(self) -> tuple[str, int]:
         return (self.statement.file, self.statement.line)
 
@@ -108,19 +113,21 @@ def advise(
             notes.append(note)
     _star_risks(graph, candidates)
     for candidate in candidates:
-        _decide(candidate)
+        _decide(candidate, "run" if program else "import")
     entries = _entries(graph, candidates)
     _entry_vetoes(candidates, entries)
     recommended = tuple((entry_advice.module, entry_advice.entry) for entry_advice in entries
                         if entry_advice.decision == LAZY and not entry_advice.declared)
     combined_saved: frozenset[str] = frozenset()
     combined: Timing | None = None
-    chosen = [candidate for candidate in candidates if candidate.decision == LAZY
+    # Every statement the recommended entries select, those that save nothing alone included: the set as adopted.
+    chosen = [candidate for candidate in candidates if candidate.statement.allowed and _entries_of(candidate.statement)
               and all((candidate.statement.module, name) in recommended for name in _entries_of(candidate.statement))]
     if chosen:
         combined_saved = graphing.saved_if_deferred(graph, [index for candidate in chosen
                                                             for index in candidate.requests])
-        if simulated is not None and len(chosen) == len([candidate for candidate in movable if candidate.saved]):
+        if simulated is not None and {candidate.key for candidate in chosen} == {
+                candidate.key for candidate in movable if candidate.saved}:
             # The simulation deferred exactly this set: what it loaded is the measurement.
             combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
     timed = _time(package, chosen, candidates, entry=entry, program=program, python=interpreter,
@@ -290,9 +297,14 @@ def _simulate(
         undone: dict[tuple[str, int], Any] = {}
         for reification in result.reified:
             key = (os.path.realpath(reification.statement_file), reification.statement_line)
-            if reification.error is not None or reification.during_import:
+            # A program's run is what is advised on: a name its own code uses later is loaded all the same.
+            if reification.error is not None or reification.during_import or program:
                 undone.setdefault(key, reification)
         if not undone:
+            # The simulation is the measurement: what it still loaded is not saved, reported or not
+            # (a program's own script is not rewritten: its uses are seen only here).
+            for candidate in remaining:
+                candidate.saved = candidate.saved - result.modules
             return result.modules
         still = []
         for candidate in remaining:
@@ -304,7 +316,7 @@ def _simulate(
             if reification.error is not None:
                 candidate.risks.append(f"reified at {reification.file}:{reification.line}, it raises "
                                        f"{reification.error} (a circular import, a missing module)")
-            if reification.during_import:
+            if reification.during_import or program:
                 candidate.reified = Place(reification.file or "<unknown>", reification.line)
             candidate.saved = frozenset()
         remaining = still
@@ -347,13 +359,16 @@ def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:
                                    "which reifies every lazy import in it")
 
 
-def _decide(candidate: _Candidate) -> None:
+def _decide(candidate: _Candidate, during: str) -> None:
     statement = candidate.statement
     if not statement.allowed:
         candidate.decision, candidate.reason = NOT_ALLOWED, statement.reason or "PEP 810 does not allow it here"
     elif candidate.reified is not None:
         candidate.decision = KEEP
-        candidate.reason = f"used during the import at {candidate.reified.location}: deferring it saves nothing"
+        candidate.reason = f"used during the {during} at {candidate.reified.location}: deferring it saves nothing"
+    elif candidate.risks and not candidate.saved:
+        candidate.decision = KEEP
+        candidate.reason = "deferring it breaks the import: " + "; ".join(candidate.risks)
     elif not candidate.saved:
         candidate.decision = KEEP
         candidate.reason = "saves nothing: the target stays loaded" + (
@@ -381,7 +396,10 @@ def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
                 groups.setdefault((statement.module, statement.file, entry), []).append(candidate)
     entries = []
     for (module, file, entry), members in groups.items():
-        decision = LAZY if all(member.decision == LAZY for member in members) else KEEP
+        # A member that saves nothing is made lazy harmlessly; one used during the import, that
+        # delays an effect or is risky keeps the whole entry out.
+        decision = LAZY if any(member.decision == LAZY for member in members) and not any(
+            member.harmful for member in members) else KEEP
         saved = frozenset(graphing.saved_if_deferred(graph, [index for member in members for index in member.requests]))
         if any(member.reified is not None for member in members):
             saved = frozenset()
@@ -397,13 +415,14 @@ def _entries_of(statement: Any) -> tuple[str, ...]:
 
 def _entry_vetoes(candidates: list[_Candidate], entries: list[EntryAdvice]) -> None:
     """An entry makes every statement it selects in its file lazy: a statement that could be
-    lazy is kept when its entry also selects one that must not be."""
+    lazy is kept when its entry also selects one whose deferral would not be harmless."""
     kept = {(entry.file, entry.entry): entry for entry in entries if entry.decision != LAZY}
+    harmful = {candidate.key for candidate in candidates if candidate.harmful}
     for candidate in candidates:
         entry = next((kept[key] for name in _entries_of(candidate.statement)
                       if (key := (candidate.statement.file, name)) in kept), None)
         if candidate.decision == LAZY and entry is not None:
-            others = [line for line in entry.lines if line != candidate.statement.line]
+            others = [line for line in entry.lines if (candidate.statement.file, line) in harmful]
             candidate.decision = KEEP
             candidate.reason = (f"its entry {entry.entry!r} also selects line {', '.join(map(str, others))}, "
                                 "which must stay eager")

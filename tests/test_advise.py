@@ -273,7 +273,7 @@ ADV = {
         """Advise's fake: one import statement per case."""
         import json
         import fractions
-        import adv.used
+        import adv.used as used
         import colorsys as cs
         from adv.checks import Marker
         from . import kept
@@ -288,7 +288,7 @@ ADV = {
         from adv.star import *
         import adv.circ_a
 
-        LIMIT = adv.used.LIMIT
+        LIMIT = used.LIMIT
         IDENTITY = id(cs)
         IS_MARKER = isinstance(1, Marker)
 
@@ -389,7 +389,8 @@ def test_a_module_kept_loaded_by_another_import_names_the_chain(advised: AdviseR
 def test_the_recommended_set_is_measured_as_a_set(advised: AdviseReport) -> None:
     recommended = set(advised.recommended)
     assert ("adv", "json") in recommended and ("adv", "fractions") in recommended
-    assert ("adv", "adv.used") not in recommended and ("adv", "adv") not in recommended  # line 8 keeps it
+    assert ("adv", "adv.used") not in recommended
+    assert ("adv", "adv") in recommended  # line 8 saves nothing alone, but its deferral is harmless
     lazy_saved = set().union(*(set(advice.saved) for advice in advised.lazy
                                if (advice.module, advice.entry) in recommended))
     assert lazy_saved <= set(advised.combined_saved)
@@ -498,14 +499,15 @@ def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  #
 def test_a_program_is_run_several_times_and_says_so(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     fake.write(ADV)
-    (fake.root / "app.py").write_text("import json\nimport adv.tools\n\nprint(json.dumps(adv.tools.wrap('x')))\n")
+    (fake.root / "app.py").write_text("import difflib\nimport adv.tools\n\nprint(difflib.get_close_matches('x', []))\n")
     monkeypatch.chdir(fake.root)
     result = invoke("advise", "--budget", "0", "--format", "json", "--", "app.py")
     assert result.exit_code == 0, result.output
     assert "advise runs the program several times" in result.stderr
     report = documents.decode(json.loads(result.stdout))
     assert {advice.file.rpartition("/")[2] for advice in report.advice} >= {"app.py", "tools.py"}
-    assert row(report, "app.py", 1).reified is not None  # json is used by the program itself
+    used = row(report, "app.py", 1)  # difflib is used by the program itself, after the imports
+    assert used.saved == () and used.decision == KEEP
 
 
 def test_timing_measures_the_candidates_within_the_budget(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
@@ -522,16 +524,31 @@ def test_timing_measures_the_candidates_within_the_budget(fake: FakePackages, in
 
 @pytest.mark.real
 def test_clicks_import_inspect_saves_what_deleting_it_saves(tmp_path: Path) -> None:
+    """Alone, each ``import inspect`` of click saves nothing (another keeps it loaded, and the
+    chain says which); together they save what deleting them all saves."""
+    import shutil
+
     click = pytest.importorskip("click")
     from aoinspect.advising import advise
-    from tests.oracle import modules_without_line
+    from aoinspect.graphing import record_graph, saved_if_deferred
+    from tests.oracle import delete_statement, modules_loaded, modules_without_line
 
-    core = os.path.join(os.path.dirname(click.__file__), "core.py")
+    package_dir = type(tmp_path)(click.__file__).parent
     report = advise("click", budget=0)
-    advice = next(advice for advice in report.advice if advice.file == core and advice.text == "import inspect")
-    package_dir = os.path.dirname(click.__file__)
-    oracle = modules_without_line(tmp_path, type(tmp_path)(package_dir), core, advice.line, "import click")
-    if advice.reified is None:
-        assert set(advice.saved) == oracle and advice.saved
-    else:
-        assert advice.saved == ()
+    rows = [advice for advice in report.advice if advice.text == "import inspect"]
+    assert len(rows) >= 2
+    for advice in rows[:2]:
+        oracle = modules_without_line(tmp_path, package_dir, advice.file, advice.line, "import click")
+        assert set(advice.saved) == oracle
+        if not oracle:
+            assert advice.kept_by and advice.decision == KEEP
+    graph = record_graph("click")
+    requests = [request.index for request in graph.requests for advice in rows
+                if request.file == advice.file and request.line == advice.line]
+    together = saved_if_deferred(graph, requests)
+    copy = tmp_path / "all" / "click"
+    shutil.copytree(package_dir, copy)
+    for advice in rows:
+        delete_statement(copy / os.path.relpath(advice.file, package_dir), advice.line)
+    oracle = modules_loaded(package_dir.parent, "import click") - modules_loaded(copy.parent, "import click")
+    assert together == oracle and "inspect" in together
