@@ -39,6 +39,7 @@ from aoinspect.models.advise import (
     StaleEntry,
     Timing,
 )
+from aoinspect.rules.lazy_modules import closest_entry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -235,7 +236,7 @@ def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
             continue
         for stale in pep810.stale_entries(lazy_modules, in_file):
             yield StaleEntry(in_file[0].module, file, stale.line, stale.entry, stale.reason,
-                             stale.suggestions[0] if stale.suggestions else None)
+                             closest_entry(stale, in_file))
 
 
 # --- judging -------------------------------------------------------------------------------------
@@ -494,7 +495,7 @@ def failed_conditions(report: AdviseReport) -> list[Finding]:
                 if row.decision != LAZY or row.declared:
                     continue
                 if condition.kind == "saving-modules" and len(row.saved) > condition.limit:
-                    amount = f"{len(row.saved)} modules"
+                    amount = f"{len(row.saved)} module{'' if len(row.saved) == 1 else 's'}"
                 elif (condition.kind == "saving-ms" and row.timing is not None and not row.timing.within_noise
                       and row.timing.saved_ms > condition.limit):
                     amount = str(row.timing)

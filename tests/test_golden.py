@@ -114,6 +114,23 @@ BARE = {
     "crashing/__init__.py": _BARE_INIT.format(pkg="crashing", eager="", dir=_BARE_DIR),
     "crashing/alpha.py": "VALUE = 1\n",
     "crashing/beta.py": "import os\n\nos._exit(0)\n",  # os is loaded at start-up: no stdlib load
+    # advise: used at import, saving, kept loaded by another, a shared entry, try/except, a stale entry
+    "advised/__init__.py": (
+        '__lazy_modules__ = ["advised.kep"]\n'
+        "from advised import used\n"
+        "from advised import unused\n"
+        "import advised.kept\n"
+        "try:\n"
+        "    import advised.optional\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "VALUE = used.VALUE\n"
+    ),
+    "advised/used.py": "VALUE = 1\n",
+    "advised/unused.py": "import advised.heavy\n",
+    "advised/kept.py": "import advised.heavy\n",
+    "advised/heavy.py": "X = 1\n",
+    "advised/optional.py": "",
 }
 BARE2 = {
     **{path: source for path, source in BARE.items() if path.startswith("lazy/")},
@@ -208,9 +225,10 @@ CASES = [
     # trace (the report goes to stderr)
     # advise (--budget 0: nothing timed, so that the rows are the same on every run)
     Case("advise", "ao", ("advise", "--budget", "0"), stdlib=True, probes=False),
-    Case("advise", "lazy", ("-p", "lazy", "advise", "--budget", "0"), site="bare", probes=False),
-    Case("advise", "lazy-fail-on", ("-p", "lazy", "advise", "--budget", "0", "--fail-on", "saving>0"), site="bare",
-         probes=False, formats=("text", "json", "github", "sarif")),
+    Case("advise", "advised", ("-p", "advised", "advise", "--budget", "0"), site="bare", probes=False),
+    Case("advise", "advised-fail-on", ("-p", "advised", "advise", "--budget", "0", "--fail-on", "saving>0",
+                                       "--fail-on", "stale-entry"), site="bare", probes=False,
+         formats=("text", "json", "github", "sarif")),
     Case("advise", "noimport", ("-p", "noimport", "advise", "--budget", "0"), site="bare", probes=False,
          formats=("text", "json")),
     Case("trace", "lazy", ("trace", "--", "-c", TRACED), site="bare", probes=False),

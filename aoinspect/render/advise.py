@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING
 
 from aoinspect.models.advise import KEEP, LAZY, NOT_ALLOWED
+from aoinspect.render.text import counted
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,8 +77,8 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
     lazy = report.lazy
     lines = [f"aoinspect advise: {report.subject}",
              f"{annotations_note(report)}.",
-             f"{report.modules} modules loaded; {len(report.advice)} import statements executed in the package's "
-             f"files; {len(lazy)} can be lazy.", ""]
+             f"{counted(report.modules, 'module')} loaded; {counted(len(report.advice), 'import statement')} "
+             f"executed in the package's files; {len(lazy)} can be lazy.", ""]
     headers = ("line", "statement", "decision", "entry", "saved", "time saved", "notes")
     for file, rows in _by_file(report.advice).items():
         lines.append(shown_path(file))
@@ -99,7 +100,8 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
         for module, entries in _recommended_by_module(report).items():
             lines.append(f"  {module}: {sorted(entries)!r}")
         timing = "not measured" if report.combined is None else str(report.combined)
-        lines.append(f"  Together: {len(report.combined_saved)} modules fewer, {timing} (measured as a set).")
+        fewer = counted(len(report.combined_saved), "module")
+        lines.append(f"  Together: {fewer} fewer, {timing} (measured as a set).")
     else:
         lines.append("Nothing to recommend: no import statement can be deferred with a saving.")
     for stale in report.stale:
@@ -114,7 +116,7 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
 
 def _entry_summary(entry: EntryAdvice) -> str:
     timing = "" if entry.timing is None else f", {entry.timing}"
-    return f"{_DECISION_LABELS.get(entry.decision, entry.decision)}, {len(entry.saved)} modules{timing}"
+    return f"{_DECISION_LABELS.get(entry.decision, entry.decision)}, {counted(len(entry.saved), 'module')}{timing}"
 
 
 def _recommended_by_module(report: AdviseReport) -> dict[str, list[str]]:
@@ -140,7 +142,8 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
         for module, entries in _recommended_by_module(report).items():
             lines.append(f"- {code(module)}: {code(repr(sorted(entries)))}")
         timing = "not measured" if report.combined is None else str(report.combined)
-        lines.append(f"- together: {len(report.combined_saved)} modules fewer, {cell(timing)} (measured as a set)")
+        fewer = counted(len(report.combined_saved), "module")
+        lines.append(f"- together: {fewer} fewer, {cell(timing)} (measured as a set)")
     for stale in report.stale:
         lines.append(f"- **stale entry** {code(stale.entry)} in {code(shown_path(stale.file))}:{stale.line} "
                      f"{cell(stale.reason)}")
@@ -157,7 +160,9 @@ def render_patch(report: AdviseReport, options: RenderOptions) -> str:
     or with ``--lazy-keyword`` ``lazy`` before each recommended statement (Python 3.15+ only)."""
     from aoinspect import pep810
 
-    root = os.getcwd()
+    # Paths relative to the working directory (the repository's root, where `git apply` runs);
+    # absolute when a file is outside it.
+    root: str | None = os.getcwd()
     recommended = set(report.recommended)
     files = sorted({row.file for row in report.advice})
     statements = []
@@ -173,6 +178,8 @@ def render_patch(report: AdviseReport, options: RenderOptions) -> str:
         else:
             statements += [statement for statement in scanned if statement.allowed and statement.entries
                            and all((module, entry) in recommended for entry in statement.entries)]
+    if any(os.path.relpath(statement.file, root).startswith(os.pardir) for statement in statements):
+        root = None
     if options.lazy_keyword:
         return pep810.lazy_keyword_patch(statements, root=root).rstrip("\n")
     return pep810.lazy_modules_patch(statements, root=root, drop=[stale.entry for stale in report.stale]).rstrip("\n")
@@ -203,7 +210,8 @@ def annotations_of(report: AdviseReport) -> list[tuple[str, str, str, str]]:
                           f"{shown_path(row.reified.file)}:{row.reified.line} uses it"))
         elif row.decision == LAZY and not row.declared:
             found.append((LAZY_CANDIDATE.id, outcomes.SEVERITY_INFO, location,
-                          f"{row.text} can be lazy: deferring it saves {len(row.saved)} modules ({row.measured}); "
+                          f"{row.text} can be lazy: deferring it saves {counted(len(row.saved), 'module')} "
+                          f"({row.measured}); "
                           f"add {row.entry!r} to __lazy_modules__"))
     for stale in report.stale:
         if f"{stale.file}:{stale.line}" in failed:

@@ -74,12 +74,24 @@ def _declarations(context: CheckContext) -> list[tuple[str, str, Any, tuple[Any,
     return declared
 
 
+def closest_entry(stale: Any, statements: Any) -> str | None:
+    """The entry a stale one was probably meant to be: the closest spelling of an entry that
+    selects an allowed statement of the file (a truncated ``a.b.c`` is closer to ``a.b.cd`` than
+    to ``a``), else pep810's first suggestion."""
+    import difflib
+
+    names = sorted({entry for statement in statements if statement.allowed for entry in statement.entries})
+    close = difflib.get_close_matches(stale.entry, names, n=1, cutoff=0.6)
+    return close[0] if close else (stale.suggestions[0] if stale.suggestions else None)
+
+
 def _stale(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     from aoinspect import pep810
 
     for _file, module, lazy_modules, statements in _declarations(context):
         for stale in pep810.stale_entries(lazy_modules, statements):
-            hint = f"; did you mean {stale.suggestions[0]!r}?" if stale.suggestions else ""
+            closest = closest_entry(stale, statements)
+            hint = f"; did you mean {closest!r}?" if closest else ""
             yield rule.finding(None, f"{stale.entry!r} in __lazy_modules__ of {module} ({shown(stale.file)}:"
                                      f"{stale.line}) {stale.reason}{hint}")
 
