@@ -164,19 +164,12 @@ def _lazy_annotations(version: str) -> bool:
 
 
 def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tuple[Any, ...]:
-    """The import statements of the package's files, or of a program's own files: those the run
-    loaded from below the working directory, outside any environment's site-packages."""
+    """The import statements of the files the run executed: the package's (its modules in the
+    graph), or a program's own (loaded from below the working directory, outside any
+    environment's site-packages, and its script). Files that did not run are not read: rich has
+    a hundred, its import runs four."""
     from aoinspect import pep810
 
-    if package:
-        found_file = next((module.file for module in graph.modules if module.name == package), None)
-        if found_file is None or not found_file.endswith(".py"):
-            return tuple(pep810.scan_package(package))  # a namespace package: looked up on this process's path
-        depth = package.count(".") + (2 if os.path.basename(found_file) == "__init__.py" else 1)
-        root = found_file
-        for _level in range(depth):
-            root = os.path.dirname(root)
-        return tuple(pep810.scan_package(package, search_path=[root]))
     root = os.path.realpath(os.getcwd()) + os.sep
     found: list[Any] = []
     seen: set[str] = set()
@@ -184,14 +177,23 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
         file = module.file
         if not file or not file.endswith(".py"):
             continue
-        real = os.path.realpath(file)
-        if not real.startswith(root) or "site-packages" in real or real in seen:
+        if package:
+            if module.name != package and not module.name.startswith(package + "."):
+                continue
+        else:
+            real = os.path.realpath(file)
+            if not real.startswith(root) or "site-packages" in real:
+                continue
+        if file in seen:
             continue
-        seen.add(real)
-        found.extend(pep810.scan_module(file, module.name, os.path.basename(file) == "__init__.py"))
+        seen.add(file)
+        try:
+            found.extend(pep810.scan_module(file, module.name, os.path.basename(file) == "__init__.py"))
+        except (OSError, SyntaxError, ValueError):
+            continue  # a file that changed since it ran, or that is not Python source
     script = _script(program)
-    if script is not None and os.path.realpath(script) not in seen:
-        found.extend(pep810.scan_module(script, "__main__", False))
+    if script is not None and script not in seen and os.path.abspath(script) not in seen:
+        found.extend(pep810.scan_module(os.path.abspath(script), "__main__", False))
     return tuple(found)
 
 
