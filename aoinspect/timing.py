@@ -6,7 +6,7 @@ candidates turns every round, so that no candidate always runs just after the un
 A candidate's saving is the median of its per-round differences (undeferred minus deferred, in
 the same round, so that a slow moment of the machine hits both), its spread half the
 interquartile range of those differences; the two cannot be told apart ("within noise") when the
-median is within the spread, or with fewer than three rounds. Candidates are measured in the
+median is within the interquartile range, or with fewer than three rounds. Candidates are measured in the
 order given (the caller puts the largest module savings first); those the budget leaves no room
 for are not measured. Pure but for ``run`` and ``clock``: tests hand it fakes.
 """

@@ -20,14 +20,19 @@ if TYPE_CHECKING:
 _DECISION_LABELS = {LAZY: "lazy", KEEP: "keep", NOT_ALLOWED: "not allowed"}
 
 
-def shown_path(file: str, root: str | None = None) -> str:
-    """A file below the working directory (or ``root``), relative to it, with ``/``."""
-    base = root or os.getcwd()
+def shown_path(file: str, module: str | None = None) -> str:
+    """A file below the working directory, relative to it; else, when its module is known, as
+    the module's path below its ``sys.path`` entry (``click/core.py``); with ``/``."""
     if os.path.isabs(file):
-        relative = os.path.relpath(file, base)
+        relative = os.path.relpath(file, os.getcwd())
         if not relative.startswith(os.pardir):
-            file = relative
-    return file.replace(os.sep, "/")
+            return relative.replace(os.sep, "/")
+    file = file.replace(os.sep, "/")
+    if module and module != "__main__":
+        for suffix in (module.replace(".", "/") + "/__init__.py", module.replace(".", "/") + ".py"):
+            if file.endswith("/" + suffix):
+                return suffix
+    return file
 
 
 def annotations_note(report: AdviseReport) -> str:
@@ -40,9 +45,10 @@ def notes_of(advice: Advice) -> str:
     effects and risks."""
     parts = []
     if advice.reified is not None:
-        parts.append(f"used at import: {shown_path(advice.reified.file)}:{advice.reified.line}")
+        module = advice.reified.module or (advice.module if advice.reified.file == advice.file else None)
+        parts.append(f"used at import: {shown_path(advice.reified.file, module)}:{advice.reified.line}")
     if advice.kept_by:
-        parts.append("still loaded via " + " → ".join(f"{shown_path(place.file)}:{place.line}"
+        parts.append("still loaded via " + " → ".join(f"{shown_path(place.file, place.module)}:{place.line}"
                                                       for place in advice.kept_by))
     if advice.effects:
         parts.append("delays " + "; ".join(str(effect) for effect in advice.effects))
@@ -81,7 +87,7 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
              f"executed in the package's files; {len(lazy)} can be lazy.", ""]
     headers = ("line", "statement", "decision", "entry", "saved", "time saved", "notes")
     for file, rows in _by_file(report.advice).items():
-        lines.append(shown_path(file))
+        lines.append(shown_path(file, rows[0].module))
         table = [headers] + [
             (str(row.line), _short(row.text, 40), _DECISION_LABELS.get(row.decision, row.decision),
              row.entry or "-", str(len(row.saved)), row.measured, notes_of(row))
@@ -92,7 +98,8 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
     if shared:
         lines.append("Entries that select several statements (deferred together):")
         for entry in shared:
-            lines.append(f"  {shown_path(entry.file)}: {entry.entry!r} (lines {', '.join(map(str, entry.lines))}): "
+            where = shown_path(entry.file, entry.module)
+            lines.append(f"  {where}: {entry.entry!r} (lines {', '.join(map(str, entry.lines))}): "
                          f"{_entry_summary(entry)}")
         lines.append("")
     if report.recommended:
@@ -106,7 +113,8 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
         lines.append("Nothing to recommend: no import statement can be deferred with a saving.")
     for stale in report.stale:
         hint = f" (did you mean {stale.closest!r}?)" if stale.closest else ""
-        lines.append(f"Stale entry: {shown_path(stale.file)}:{stale.line}: {stale.entry!r} {stale.reason}{hint}.")
+        where = shown_path(stale.file, stale.module)
+        lines.append(f"Stale entry: {where}:{stale.line}: {stale.entry!r} {stale.reason}{hint}.")
     for note in report.notes:
         lines.append(f"Note: {note}")
     for finding in report.findings:
@@ -133,7 +141,7 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
     lines = [f"### aoinspect advise {code(report.subject)}", "",
              f"{annotations_note(report)}. {report.modules} modules loaded; {len(report.lazy)} of "
              f"{len(report.advice)} import statements can be lazy.", ""]
-    rows = [(code(f"{shown_path(row.file)}:{row.line}"), code(row.text), cell(row.decision),
+    rows = [(code(f"{shown_path(row.file, row.module)}:{row.line}"), code(row.text), cell(row.decision),
              code(row.entry) if row.entry else "-", str(len(row.saved)), cell(row.measured), cell(notes_of(row)))
             for row in report.advice]
     lines += table(("line", "statement", "decision", "entry", "saved", "time saved", "notes"), rows, right=(4,))
@@ -145,8 +153,8 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
         fewer = counted(len(report.combined_saved), "module")
         lines.append(f"- together: {fewer} fewer, {cell(timing)} (measured as a set)")
     for stale in report.stale:
-        lines.append(f"- **stale entry** {code(stale.entry)} in {code(shown_path(stale.file))}:{stale.line} "
-                     f"{cell(stale.reason)}")
+        where = shown_path(stale.file, stale.module)
+        lines.append(f"- **stale entry** {code(stale.entry)} in {code(where)}:{stale.line} {cell(stale.reason)}")
     for note in report.notes:
         lines.append(f"- note: {cell(note)}")
     for finding in report.findings:
