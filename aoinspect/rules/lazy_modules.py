@@ -102,7 +102,9 @@ STALE_LAZY_ENTRY = Rule(
     "of each statement), or remove it",
     find=_stale,
     what="Reads `__lazy_modules__` in each file of the package that assigns it (a list, tuple or set of strings) "
-         "and reports each entry that selects none of that file's import statements. An entry selects a statement "
+         "and reports each entry that makes none of that file's import statements lazy: it selects none, or only "
+         "ones PEP 810 keeps eager (in `try`, a function, a class), or only ones above the assignment (an entry is "
+         "read as each import runs). An entry selects a statement "
          "when it equals, exactly, the fully qualified module the statement imports: `import a.b` and `from a.b "
          "import c` are selected by `\"a.b\"`, `from . import x` in package `p` by `\"p\"`, `from .m import y` by "
          "`\"p.m\"`.",
@@ -149,7 +151,7 @@ def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 LAZY_ENTRY_REIFIED = Rule(
-    "lazy-entry-reified", outcomes.SEVERITY_WARNING, "a `__lazy_modules__` import is used during the import anyway",
+    "lazy-entry-reified", outcomes.SEVERITY_WARNING, "a declared lazy import is used at import anyway",
     "move the use out of module level (into the function that needs it), or drop the entry",
     find=_reified,
     what="Imports the package in a fresh interpreter with the imports its `__lazy_modules__` entries select "
@@ -208,7 +210,7 @@ def _candidate(rule: Rule, context: CheckContext) -> Iterator[Finding]:
 
 
 LAZY_CANDIDATE = Rule(
-    "lazy-candidate", outcomes.SEVERITY_WARNING, "an eager import would save more than `--suggest-lazy N` modules",
+    "lazy-candidate", outcomes.SEVERITY_WARNING, "`--suggest-lazy N`: an eager import would save more",
     "add the entry `aoinspect advise` prints to the module's `__lazy_modules__` (it says whether the import is "
     "used at import time, what the deferral saves in time and what it would delay)",
     find=_candidate, enabled=lambda options: options.suggest_lazy is not None, option="--suggest-lazy",
