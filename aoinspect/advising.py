@@ -99,9 +99,10 @@ def advise(
         raise PackageImportFailed(f"{graph.entry} failed: {graph.error}")
     statements = _statements(package, graph, program)
     candidates = _match(graph, statements)
+    savings = _Savings(graph)
     for candidate in candidates:
         candidate.declared = bool(candidate.statement.declared or candidate.statement.lazy_keyword)
-        _judge_statically(graph, candidate)
+        _judge_statically(graph, savings, candidate)
     movable = [candidate for candidate in candidates if candidate.saved]
     notes: list[str] = []
     simulated: frozenset[str] | None = None
@@ -115,7 +116,7 @@ def advise(
     _star_risks(graph, candidates)
     for candidate in candidates:
         _decide(candidate, "run" if program else "import")
-    entries = _entries(graph, candidates)
+    entries = _entries(savings, candidates)
     _entry_vetoes(candidates, entries)
     recommended = tuple((entry_advice.module, entry_advice.entry) for entry_advice in entries
                         if entry_advice.decision == LAZY and not entry_advice.declared)
@@ -125,8 +126,7 @@ def advise(
     chosen = [candidate for candidate in candidates if candidate.statement.allowed and _entries_of(candidate.statement)
               and all((candidate.statement.module, name) in recommended for name in _entries_of(candidate.statement))]
     if chosen:
-        combined_saved = graphing.saved_if_deferred(graph, [index for candidate in chosen
-                                                            for index in candidate.requests])
+        combined_saved = savings([index for candidate in chosen for index in candidate.requests])
         if simulated is not None and {candidate.key for candidate in chosen} == {
                 candidate.key for candidate in movable if candidate.saved}:
             # The simulation deferred exactly this set: what it loaded is the measurement.
@@ -249,13 +249,33 @@ def _place(request: Any) -> Place:
                  request.statement or None)
 
 
-def _judge_statically(graph: Any, candidate: _Candidate) -> None:
+class _Savings:
+    """``graphing.saved_if_deferred`` for one graph, its full reach computed once and each set of
+    requests once (an entry of one statement asks what its statement asked)."""
+
+    def __init__(self, graph: Any) -> None:
+        from aoinspect import graphing
+
+        self.graph = graph
+        self.everything = graphing.reachable(graph)
+        self.known: dict[frozenset[int], frozenset[str]] = {}
+
+    def __call__(self, indices: Iterable[int]) -> frozenset[str]:
+        from aoinspect import graphing
+
+        key = frozenset(indices)
+        if key not in self.known:
+            self.known[key] = self.everything - graphing.reachable(self.graph, key)
+        return self.known[key]
+
+
+def _judge_statically(graph: Any, saved: _Savings, candidate: _Candidate) -> None:
     """What the graph alone says: the modules its deferral saves, else what keeps them loaded."""
     from aoinspect import graphing
 
     if not candidate.statement.allowed:
         return
-    candidate.saved = frozenset(graphing.saved_if_deferred(graph, candidate.requests))
+    candidate.saved = saved(candidate.requests)
     if not candidate.saved:
         chain = graphing.kept_loaded_by(graph, candidate.requests[0])
         # The entry's own request (``import PKG`` in ``<string>``) starts every chain: it says nothing.
@@ -387,9 +407,8 @@ def _decide(candidate: _Candidate, during: str) -> None:
         candidate.reason = f"saves {len(candidate.saved)} modules"
 
 
-def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
+def _entries(savings: _Savings, candidates: list[_Candidate]) -> list[EntryAdvice]:
     """Per module and entry: every statement of that file the entry selects, deferred together."""
-    from aoinspect import graphing
 
     groups: dict[tuple[str, str, str], list[_Candidate]] = {}
     for candidate in candidates:
@@ -403,7 +422,7 @@ def _entries(graph: Any, candidates: list[_Candidate]) -> list[EntryAdvice]:
         # delays an effect or is risky keeps the whole entry out.
         decision = LAZY if any(member.decision == LAZY for member in members) and not any(
             member.harmful for member in members) else KEEP
-        saved = frozenset(graphing.saved_if_deferred(graph, [index for member in members for index in member.requests]))
+        saved = savings([index for member in members for index in member.requests])
         if any(member.reified is not None for member in members):
             saved = frozenset()
         entries.append(EntryAdvice(module, file, entry, tuple(member.statement.line for member in members), decision,
