@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "diff": ("aoinspect.commands.reports", "diff_command", "Compare two JSON reports of the same command, "
              "OLD.json and NEW.json: modules added and removed for `import PKG` and per NAME, time and "
              "module-count changes, new and resolved findings."),
+    "graph": ("aoinspect.commands.graph", "graph_command",
+              "Record every import request `import PKG` makes, hits included, and who made it."),
     "list": ("aoinspect.commands.package", "list_command",
              "List the lazy names PKG declares, where, and whether `import PKG` already loads them."),
     "render": ("aoinspect.commands.reports", "render_command",

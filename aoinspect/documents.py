@@ -2,7 +2,7 @@
 document is read back into that report (checked, naming the first thing that is wrong), and the
 JSON Schema of each, all from the same field lists.
 
-The kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, and ``failure``
+The kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, ``graph``, and ``failure``
 (a run that produced no report); the baseline file ``check --baseline`` reads is ``baseline``.
 Keys a report derives from its fields (``ok``, ``exit_code``, ``total_ms``, ``via_getattr``...)
 are written and, when present, type-checked on reading, never trusted.
@@ -54,6 +54,7 @@ from aoinspect.models.advise import (
     parse_fail_on as parse_advise_fail_on,
 )
 from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
+from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest, is_stdlib
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 
 # The version of every JSON document aoinspect writes (CHANGELOG.md says what each added).
@@ -661,6 +662,88 @@ TRACE = Struct("TraceDocument", [
     "aoinspect trace --format json")
 
 
+# --- graph's document ---------------------------------------------------------------------------
+
+NS_PER_MS = 1_000_000
+
+
+def _ms(ns: int) -> float:
+    return round(ns / NS_PER_MS, 4)
+
+
+def _ns(ms: float) -> int:
+    return round(ms * NS_PER_MS)
+
+
+IMPORT_REQUEST = Struct("ImportRequest", [
+    Field("index", COUNT, doc="order in which requests were first made"),
+    Field("owner", Nullable(STRING), doc="the module whose import body was running; null: the entry itself"),
+    Field("file", Nullable(STRING), doc="the file of the frame that asked; null: no Python frame (an extension)"),
+    Field("line", INTEGER),
+    Field("scope", STRING, doc="module, class, function or native: where the asking frame ran"),
+    Field("kind", STRING, doc="import, from, import_module, or other (seen only by the import system)"),
+    Field("statement", STRING, doc="the request as written, relative forms as given"),
+    Field("target", STRING, doc="the module asked for, absolute"),
+    Field("names", Array(STRING), default=(), doc="from TARGET import NAMES"),
+    Field("submodules", Array(STRING), default=(), doc="NAMES that are submodules, fully qualified"),
+    Field("level", COUNT, default=0),
+    Field("hit", BOOLEAN, doc="everything asked for was loaded already"),
+    Field("failed", BOOLEAN, default=False),
+    Field("count", COUNT, default=1, doc="times made from this place"),
+    Field("loaded", Array(STRING), default=(), doc="modules this request loaded itself"),
+    Field("start_ms", MS, lambda request: _ms(request.start_ns), default=0.0),
+    Field("duration_ms", MS, lambda request: _ms(request.duration_ns), default=0.0),
+    Field("stdlib", BOOLEAN, lambda request: is_stdlib(request.target) or is_stdlib(request.owner), default=False,
+          doc="made by or for the standard library"),
+], lambda v: ImportRequest(v["index"], v["owner"], v["file"], v["line"], v["scope"], v["statement"], v["target"],
+                           v["names"], v["level"], v["hit"], _ns(v["duration_ms"]), v["loaded"], v["submodules"],
+                           v["kind"], v["count"], v["failed"], _ns(v["start_ms"])),
+    "One import request made while the entry ran (hits included).")
+
+GRAPH_MODULE = Struct("GraphModule", [
+    Field("name", STRING),
+    Field("file", Nullable(STRING), default=None),
+    Field("loaded_by", Nullable(COUNT), doc="the request that loaded it (or was running when it appeared)"),
+    Field("by_other_means", BOOLEAN, doc="it appeared in sys.modules without an import of its name"),
+    Field("owner", Nullable(STRING), default=None, doc="by other means: the module loading when it appeared"),
+    Field("stdlib", BOOLEAN, lambda module: is_stdlib(module.name), default=False),
+], lambda v: GraphModule(v["name"], v["file"], v["loaded_by"], v["by_other_means"], v["owner"]),
+    "A module loaded while the entry ran.")
+
+
+def _build_graph(v: dict[str, Any]) -> ImportGraph:
+    requests = v["requests"]
+    if [request.index for request in requests] != list(range(len(requests))):
+        raise ValueError("requests are not numbered 0, 1, 2, ... in order")
+    for module in v["modules"]:
+        if module.loaded_by is not None and module.loaded_by >= len(requests):
+            raise ValueError(f"module {module.name!r} names request {module.loaded_by}, which is not there")
+    return ImportGraph(v["package"], v["python"], v["entry"], v["baseline"], requests, v["modules"], v["ending"],
+                       v["entry_error"], _ns(v["elapsed_ms"]), v["cwd"])
+
+
+GRAPH = Struct("GraphDocument", [
+    Field("schema", VERSION, lambda report: SCHEMA_VERSION),
+    Field("command", Scalar("string", "graph"), lambda report: "graph"),
+    Field("package", STRING, doc="empty for a program"),
+    Field("entry", STRING, doc="the code run (import PKG, --entry CODE) or the program given to python"),
+    Field("python", STRING),
+    Field("ok", BOOLEAN, default=None),
+    Field("exit_code", INTEGER, default=None),
+    Field("ending", STRING, doc="returned, exit or exception"),
+    Field("error", NULL, lambda report: None, default=None, doc="null: the run produced a report"),
+    Field("entry_error", Nullable(STRING), "error", default=None,
+          doc="what the entry raised (or its non-zero exit); not `error`, which marks a run with no report"),
+    Field("elapsed_ms", MS, lambda graph: _ms(graph.elapsed_ns), default=0.0),
+    Field("cwd", STRING, default=""),
+    Field("modules_loaded", COUNT, lambda graph: len(graph.modules), default=None),
+    Field("hits", COUNT, lambda graph: sum(1 for request in graph.requests if request.hit), default=None),
+    Field("baseline", Array(STRING), doc="modules loaded before the entry ran"),
+    Field("requests", Array(IMPORT_REQUEST, unique="index")),
+    Field("modules", Array(GRAPH_MODULE, unique="name")),
+], _build_graph, "aoinspect graph --format json")
+
+
 # --- diff's document -----------------------------------------------------------------------------
 
 
@@ -873,7 +956,7 @@ def _advise_fail_on(text: str) -> Any:
 # Every document kind; a typed report's kind is formats.kind_of(report).
 KINDS: dict[str, Struct] = {
     "list": LIST, "resolve": RESOLVE, "check": CHECK, "snapshot": SNAPSHOT, "trace": TRACE, "diff": DIFF,
-    "advise": ADVISE, "failure": FAILURE,
+    "graph": GRAPH, "advise": ADVISE, "failure": FAILURE,
 }
 SCHEMA_FILES: dict[str, Struct] = {**KINDS, "baseline": BASELINE}
 

@@ -5,14 +5,14 @@ Cheap to import (no renderer, no model): ``--format`` choices and help, guessing
 ``-o FILE``, the checks of each command and the docs' format table all read this registry;
 :func:`aoinspect.render.render` imports the one renderer a report needs.
 
-Report kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, ``advise``; a failure
+Report kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, ``graph``, ``advise``; a failure
 document (a run that produced no report) is kind ``failure``, shown by the formats with
 ``failures`` for the commands they list there.
 """
 
 from __future__ import annotations
 
-KINDS = ("list", "resolve", "check", "snapshot", "trace", "diff", "advise")
+KINDS = ("list", "resolve", "check", "snapshot", "trace", "diff", "graph", "advise")
 _REPORTS = ("list", "resolve", "check", "snapshot")  # the commands that measure a package
 
 
@@ -42,17 +42,20 @@ class Format:
 
 
 FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
-    Format("text", ("list", "check", "resolve", "diff", "trace", "advise"), "for people, in a terminal (the default)",
+    Format("text", ("list", "check", "resolve", "diff", "trace", "graph", "advise"),
+           "for people, in a terminal (the default)",
            (".txt",), renderers={"*": "aoinspect.render.text:render_text",
                                  "list": "aoinspect.render.text:render_list",
                                  "resolve": "aoinspect.render.text:render_resolve",
                                  "check": "aoinspect.render.text:render_check",
                                  "trace": "aoinspect.render.trace:render_text",
                                  "diff": "aoinspect.render.diff:render_text",
+                                 "graph": "aoinspect.render.imports:render_text",
                                  "advise": "aoinspect.render.advise:render_text"}),
     Format("json", KINDS, "one versioned document (schemas/KIND.schema.json); `aoinspect render` reads it back",
            (".json",), failures=(*_REPORTS, "diff"), renderers={"*": "aoinspect.render.json:render_json"}),
-    Format("markdown", KINDS, "GitHub-flavoured tables, for a step summary or a pull-request comment",
+    Format("markdown", tuple(kind for kind in KINDS if kind != "graph"),
+           "GitHub-flavoured tables, for a step summary or a pull-request comment",
            (".md", ".markdown"), failures=_REPORTS,
            renderers={"*": "aoinspect.render.markdown:render_markdown",
                       "trace": "aoinspect.render.trace:render_markdown",
@@ -85,12 +88,12 @@ ALL: tuple[str, ...] = tuple(FORMATS)
 # The kind of each typed report, by class name, so that asking imports no model.
 _KIND_OF_CLASS = {
     "ListReport": "list", "ResolveReport": "resolve", "CheckReport": "check", "Snapshot": "snapshot",
-    "TraceReport": "trace", "Diff": "diff", "AdviseReport": "advise", "Failure": "failure",
+    "TraceReport": "trace", "Diff": "diff", "ImportGraph": "graph", "AdviseReport": "advise", "Failure": "failure",
 }
 
 
 def kind_of(report: object) -> str:
-    """The kind of a typed report: list, resolve, check, snapshot, trace, diff, advise or failure."""
+    """The kind of a typed report: list, resolve, check, snapshot, trace, diff, graph, advise or failure."""
     try:
         return _KIND_OF_CLASS[type(report).__name__]
     except KeyError:

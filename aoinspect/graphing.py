@@ -22,7 +22,7 @@ from aoinspect.models.graph import ImportGraph
 from aoinspect.probing import runner, wire
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from aoinspect.models.graph import ImportRequest
 
@@ -62,12 +62,13 @@ def _program_entry(program: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
 def record_graph(
     package: str, *, entry: str | None = None, program: Sequence[str] | None = None, python: str | None = None,
     timeout: float = DEFAULT_TIMEOUT, interpreter_options: Sequence[str] = (), cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ImportGraph:
     """Run one child that executes ``import PACKAGE`` (or ``entry``, code run as ``python -c``
     runs it, or ``program``: ``script.py ARGS``, ``-m module ARGS`` or ``-c CODE ARGS``) with
     every import request recorded, and return the graph. ``interpreter_options`` go before the
     entry (``-X dev``). The child's output goes nowhere; it is killed after ``timeout`` seconds
-    (``ProbeFailed``), with whatever it started."""
+    (``ProbeFailed``), with whatever it started. ``cwd`` and ``env``: the child's (default: ours)."""
     if entry is not None and program is not None:
         raise InvalidSetting("give an entry or a program, not both.")
     if program is not None:
@@ -87,7 +88,8 @@ def record_graph(
         command = graph_command(interpreter, result_path, kind, target, arguments, interpreter_options)
         with runner.reaping_strays():
             with open(log_path, "wb") as log:
-                process = runner.start_child(command, stdout=log, stderr=log, cwd=cwd)
+                process = runner.start_child(command, stdout=log, stderr=log, cwd=cwd,
+                                             env=dict(env) if env is not None else None)
             try:
                 returncode, timed_out = runner._wait(process, timeout)
             finally:
@@ -116,6 +118,7 @@ def record_graph(
     return ImportGraph(
         package=package, python=section.python, entry=shown, baseline=section.baseline, requests=section.requests,
         modules=section.modules, ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns,
+        cwd=os.path.abspath(cwd) if cwd is not None else os.getcwd(),
     )
 
 
@@ -201,6 +204,12 @@ def kept_loaded_by(graph: ImportGraph, request_index: int) -> tuple[ImportReques
         chain.append(step)
         name = step.owner
     return tuple(reversed(chain))
+
+
+def requests_at(graph: ImportGraph, file: str, line: int) -> tuple[ImportRequest, ...]:
+    """Every request made from ``file:line``: one statement may make several (``from . import a, b``
+    under a replaced ``__import__`` asks for the package, then each submodule)."""
+    return tuple(request for request in graph.requests if request.file == file and request.line == line)
 
 
 def chain_text(chain: Sequence[ImportRequest]) -> str:

@@ -86,8 +86,15 @@ def modules_without_line(tmp_path: Path, package_dir: Path, file: Path | str, li
 
     ``package_dir``: the directory on the children's ``PYTHONPATH`` (``fake.root``), or one
     package in it; ``file``: absolute, or relative to ``package_dir``."""
+    return modules_without_lines(tmp_path, package_dir, [(file, line)], entry, python)
+
+
+def modules_without_lines(tmp_path: Path, package_dir: Path, lines: list[tuple[Path | str, int]], entry: str,
+                          python: str = sys.executable) -> frozenset[str]:
+    """``modules_without_line`` for several statements deleted at once (a set deferred together)."""
     package_dir = Path(package_dir)
     untouched = _copy(tmp_path, package_dir)
     edited = _copy(tmp_path, package_dir)
-    delete_statement(edited / _relative(package_dir, file), line)
+    for file, line in lines:
+        delete_statement(edited / _relative(package_dir, file), line)
     return modules_loaded(untouched, entry, python) - modules_loaded(edited, entry, python)

@@ -290,6 +290,7 @@ COMMANDS = {
     "snapshot": ["snapshot"],
     "trace": ["trace"],
     "diff": ["diff"],
+    "graph": ["graph"],
 }
 AFTER = {"trace": ["--", "-c", "pass"], "diff": ["old.json", "new.json"]}
 BAD_VALUES = {
@@ -411,6 +412,7 @@ def test_the_cli_reaches_probes_through_the_engine_and_its_hooks() -> None:
 
 def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseException) -> None:
     """Make the first step of each command's work raise ``exception``."""
+    import aoinspect.commands.graph
     import aoinspect.commands.trace
     import aoinspect.diff
     import aoinspect.engine
@@ -420,6 +422,7 @@ def raise_in_every_command(monkeypatch: pytest.MonkeyPatch, exception: BaseExcep
 
     monkeypatch.setattr(aoinspect.engine, "probe_settings", fail)
     monkeypatch.setattr(aoinspect.commands.trace, "run_trace", fail)
+    monkeypatch.setattr(aoinspect.commands.graph, "run_graph", fail)
     monkeypatch.setattr(aoinspect.diff, "read_report", fail)
 
 

@@ -424,12 +424,13 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.tracing.run.trace_program", "advise": "aoinspect.advising.advise"}
+          "trace": "aoinspect.tracing.run.trace_program", "graph": "aoinspect.graphing.record_graph",
+          "advise": "aoinspect.advising.advise"}
 
 
 # Each case of each kind: the command line that makes it.
 CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
-         "trace": "trace", "diff": "diff", "advise": "advise"}
+         "trace": "trace", "diff": "diff", "graph": "graph", "advise": "advise"}
 
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -468,6 +469,7 @@ class Live:
             "snapshot": ["-p", "snap", "snapshot"],
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
+            "graph": ["graph", "--entry", "import ao; ao.ns"],
             "advise": ["advise", "snap", "--budget", "0", "--fail-on", "saving>0"],
         }[case]
 

@@ -5,15 +5,25 @@ line saves (``tests/oracle.py``); and the chain that keeps a target loaded is na
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from aoinspect.graphing import chain_text, kept_loaded_by, reachable, record_graph, saved_if_deferred
+from aoinspect.graphing import (
+    chain_text,
+    kept_loaded_by,
+    reachable,
+    record_graph,
+    requests_at,
+    saved_if_deferred,
+)
 from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest
-from tests.oracle import modules_loaded, modules_without_line
+from tests.oracle import modules_loaded, modules_without_line, modules_without_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,9 +60,9 @@ KEPT = {
     "kp/sub/leaf.py": "from .. import beta\nfrom ..beta import thing\n",
     "kp/in_function.py": "import colorsys\n",
 }
-# (file, line) of every import statement at module scope whose deletion leaves the import working.
+# (file, line) of every import statement whose deletion leaves the import working (line 8: in a function).
 DELETABLE = [
-    ("kp/__init__.py", 1), ("kp/__init__.py", 2), ("kp/__init__.py", 5), ("kp/__init__.py", 6),
+    ("kp/__init__.py", 1), ("kp/__init__.py", 2), ("kp/__init__.py", 5), ("kp/__init__.py", 6), ("kp/__init__.py", 8),
     ("kp/alpha.py", 1), ("kp/alpha.py", 2), ("kp/beta.py", 1), ("kp/heavy.py", 1), ("kp/dyn.py", 1),
     ("kp/circ_a.py", 1), ("kp/circ_b.py", 1), ("kp/sub/leaf.py", 1), ("kp/sub/leaf.py", 2),
     ("kp/in_function.py", 1),
@@ -68,15 +78,21 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
+def python(pytestconfig: pytest.Config) -> str:
+    """The interpreter the graph's children and the oracle's run: --probe-python, else this one."""
+    return str(pytestconfig.getoption("--probe-python") or sys.executable)
+
+
+@pytest.fixture(scope="module")
 def kept_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write(tmp_path_factory.mktemp("site"), KEPT)
 
 
 @pytest.fixture(scope="module")
-def kept(kept_root: Path) -> Iterator[ImportGraph]:
+def kept(kept_root: Path, python: str) -> Iterator[ImportGraph]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(kept_root))
-        yield record_graph("kp")
+        yield record_graph("kp", python=python)
 
 
 def at(graph: ImportGraph, root: Path, file: str, line: int) -> ImportRequest:
@@ -85,9 +101,10 @@ def at(graph: ImportGraph, root: Path, file: str, line: int) -> ImportRequest:
     return next(request for request in graph.requests if request.file == path and request.line == line)
 
 
-def test_the_modules_are_a_bare_interpreters_and_all_reachable(kept: ImportGraph, kept_root: Path) -> None:
+def test_the_modules_are_a_bare_interpreters_and_all_reachable(kept: ImportGraph, kept_root: Path,
+                                                                python: str) -> None:
     assert kept.ok and kept.ending == "returned"
-    assert kept.module_names == modules_loaded(kept_root, "import kp")
+    assert kept.module_names == modules_loaded(kept_root, "import kp", python)
     assert reachable(kept) == kept.module_names
     assert not set(kept.baseline) & kept.module_names
 
@@ -131,11 +148,11 @@ def test_each_module_names_the_request_that_loaded_it(kept: ImportGraph) -> None
 
 
 @pytest.mark.parametrize(("file", "line"), DELETABLE, ids=[f"{file}:{line}" for file, line in DELETABLE])
-def test_the_saving_equals_deleting_the_line(kept: ImportGraph, kept_root: Path, tmp_path: Path, file: str,
-                                             line: int) -> None:
+def test_the_saving_equals_deleting_the_line(kept: ImportGraph, kept_root: Path, tmp_path: Path, python: str,
+                                             file: str, line: int) -> None:
     request = at(kept, kept_root, file, line)
     assert saved_if_deferred(kept, [request.index]) == modules_without_line(tmp_path, kept_root, file, line,
-                                                                          "import kp")
+                                                                          "import kp", python)
 
 
 def test_a_module_kept_loaded_by_another_import_saves_nothing_and_names_the_chain(kept: ImportGraph,
@@ -193,3 +210,166 @@ def test_a_baseline_module_is_kept_by_the_interpreter() -> None:
     made = graph([request(0, None, "p"), request(1, "p", "os", hit=True)], ["p"], baseline=("os",))
     assert saved_if_deferred(made, [1]) == frozenset()
     assert kept_loaded_by(made, 1) == ()
+
+
+# --- hostile packages: builtins.__import__ replaced --------------------------------------------
+
+HOOKED = {
+    "hk/__init__.py": """\
+        import builtins
+        _previous = builtins.__import__
+        def _hook(name, globals=None, locals=None, fromlist=(), level=0):
+            return _previous(name, globals, locals, fromlist, level)
+        builtins.__import__ = _hook
+        from . import after
+        import hk.other
+        from hk import after as again
+        """,
+    "hk/after.py": "import wave\n",
+    "hk/other.py": "import hk.after\nimport colorsys\n",
+    # importlib.__import__ never calls builtins.__import__: only importlib's own _gcd_import.
+    "hr/__init__.py": """\
+        import builtins
+        import importlib
+        builtins.__import__ = importlib.__import__
+        from . import after
+        import hr.other
+        """,
+    "hr/after.py": "import wave\n",
+    "hr/other.py": "from hr import after\nimport colorsys\n",
+}
+
+
+@pytest.fixture(scope="module")
+def hooked_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(tmp_path_factory.mktemp("hooked"), HOOKED)
+
+
+def graph_of(root: Path, package: str, python: str) -> ImportGraph:
+    """The graph of ``import PACKAGE`` with ``root`` on the child's PYTHONPATH (``env``: ours is left as it is)."""
+    return record_graph(package, python=python, env={**os.environ, "PYTHONPATH": str(root)})
+
+
+@pytest.mark.parametrize("package", ["hk", "hr"])
+def test_a_package_that_replaces_builtins_import_is_still_seen_whole(hooked_root: Path, tmp_path: Path, python: str,
+                                                                     package: str) -> None:
+    graph = graph_of(hooked_root, package, python)
+    assert graph.ok, graph.error
+    assert graph.module_names == modules_loaded(hooked_root, f"import {package}", python)
+    assert reachable(graph) == graph.module_names
+    lines = {"hk": (6, 7), "hr": (4, 5)}[package]
+    for line in lines:
+        made = requests_at(graph, str(hooked_root / package / "__init__.py"), line)
+        assert {request.owner for request in made} == {package}
+        assert saved_if_deferred(graph, [request.index for request in made]) == modules_without_line(
+            tmp_path, hooked_root, f"{package}/__init__.py", line, f"import {package}", python)
+    # The hit on after from other.py is seen through the hook, at its own line.
+    kept_by = at(graph, hooked_root, f"{package}/other.py", 1)
+    assert kept_by.owner == f"{package}.other" and kept_by.hit
+    first = next(request for request in requests_at(graph, str(hooked_root / package / "__init__.py"), lines[0])
+                 if f"{package}.after" in request.targets)
+    assert saved_if_deferred(graph, [first.index]) == frozenset()
+    keeping = kept_loaded_by(graph, first.index)[-1]  # the shortest chain: hk's line 8, or hr.other's line 1
+    assert keeping != first and f"{package}.after" in keeping.targets and keeping.file.startswith(str(hooked_root))
+
+
+def test_the_hook_itself_is_not_taken_for_the_asking_line(hooked_root: Path, python: str) -> None:
+    graph = graph_of(hooked_root, "hk", python)
+    hook_line = str(hooked_root / "hk/__init__.py"), 4
+    assert not [request for request in graph.requests if (request.file, request.line) == hook_line]
+    again = at(graph, hooked_root, "hk/__init__.py", 8)
+    assert again.hit and again.submodules == ("hk.after",)
+
+
+# --- the module set, against the probing machinery's fork server and fresh interpreters ---------
+
+
+@pytest.mark.probe
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_the_graph_loads_what_resolve_measures(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import document
+
+    doc = document(invoke("--isolation", isolation, "resolve", "quantization", "--format", "json"))
+    assert doc["isolation"]["mode"] == isolation
+    measured = {load["module"] for load in doc["import"]["materialized"]}
+    measured |= {load["module"] for load in doc["results"][0]["materialized"]}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+        graph = record_graph("ao", entry="import ao; ao.quantization", python=fake.python)
+    assert graph.module_names == measured
+    assert reachable(graph) == measured
+
+
+# --- a real package -------------------------------------------------------------------------------
+
+
+@pytest.mark.real
+def test_clicks_import_inspect_statements_save_what_deleting_them_saves(tmp_path: Path) -> None:
+    """click imports inspect in three files: deferring one saves nothing (the others keep it),
+    deferring all three saves inspect and what it imports, as deleting the three lines does."""
+    click = pytest.importorskip("click")
+    package_dir = Path(click.__file__).parent
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(package_dir.parent))
+        graph = record_graph("click")
+    made = [request for request in graph.requests
+            if request.target == "inspect" and request.owner and request.owner.startswith("click")]
+    assert len(made) >= 2 and all(request.scope == "module" for request in made)
+    assert all(saved_if_deferred(graph, [request.index]) == frozenset() for request in made)
+    assert all(kept_loaded_by(graph, request.index) for request in made)
+    together = saved_if_deferred(graph, [request.index for request in made])
+    assert "inspect" in together
+    lines: list[tuple[Path | str, int]] = [(str(request.file), request.line) for request in made]
+    assert together == modules_without_lines(tmp_path, package_dir, lines, "import click")
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_the_command_prints_the_graph_and_fails_with_the_entry(invoke, fake,  # type: ignore[no-untyped-def]
+                                                               tmp_path: Path) -> None:
+    from tests.helpers import document
+
+    fake.write({"broken/__init__.py": "import colorsys\nraise RuntimeError('no')\n"})
+    text = invoke("graph", "broken")
+    assert text.exit_code == 3 and text.stderr == ""
+    assert "the entry ended with RuntimeError: no" in text.stdout
+    doc = document(invoke("graph", "broken", "--format", "json"))
+    assert doc["entry_error"] == "RuntimeError: no" and doc["error"] is None and doc["modules_loaded"] == 1
+    assert [module["name"] for module in doc["modules"]] == ["colorsys"]
+    saved = tmp_path / "broken.json"
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    again = invoke("render", str(saved))
+    assert again.exit_code == 3 and again.stdout == text.stdout
+
+
+def test_the_command_takes_a_program_or_an_entry(invoke, fake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import document
+
+    fake.write(KEPT)
+    script = tmp_path / "start.py"
+    script.write_text("import sys\nimport kp.alpha\nprint('hello')\n", encoding="utf-8")
+    doc = document(invoke("graph", "--format", "json", "--", str(script)))
+    assert doc["package"] == "" and doc["entry"] == str(script) and doc["ok"]
+    first = doc["requests"][0]
+    assert (first["file"], first["line"], first["statement"], first["hit"]) == (str(script), 1, "import sys", True)
+    assert "kp.heavy" in {module["name"] for module in doc["modules"]}
+    doc = document(invoke("graph", "kp", "--entry", "import kp.dyn", "--format", "json"))
+    assert doc["entry"] == "import kp.dyn" and doc["requests"][0]["target"] == "kp.dyn"
+    both = invoke("graph", "--entry", "import kp", "--", "-c", "import kp")
+    assert both.exit_code == 2 and "not both" in both.stderr
+    module = document(invoke("graph", "--format", "json", "--", "-m", "kp.dyn"))
+    assert module["ok"] and "fractions" in {item["name"] for item in module["modules"]}
+
+
+@pytest.mark.parametrize(("code", "ending", "error"), [
+    ("import colorsys, os; os._exit(0)", "os._exit", None),
+    ("import colorsys, os; os._exit(4)", "os._exit", "os._exit(4)"),
+    ("import colorsys, os, sys; os.execv(sys.executable, [sys.executable, '-c', 'pass'])", "exec", None),
+    ("import colorsys, os\nif os.fork() == 0:\n    import wave\n    os._exit(0)\nos.wait()", "returned", None),
+])
+def test_a_program_that_ends_without_returning_still_reports(code: str, ending: str, error: str | None,
+                                                             python: str) -> None:
+    graph = record_graph("", program=("-c", code), python=python)
+    assert (graph.ending, graph.error) == (ending, error)
+    assert "colorsys" in graph.module_names and "wave" not in graph.module_names

@@ -39,6 +39,7 @@ _os = _modules.get("os") or _modules.get("posix") or _modules.get("nt")
 _unlink = getattr(_os, "unlink", None)
 _exit = getattr(_os, "_exit", None)
 _getcwd = getattr(_os, "getcwd", None)
+_getpid = getattr(_os, "getpid", None)
 _HERE = globals().get("__file__") or "<graph>"
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 _CO_OPTIMIZED = 0x1  # a function's code (its locals are fast locals); a class body's is not
@@ -330,7 +331,7 @@ class GraphRecorder:
         running = self.requests_running
         running[id(frame)] = request
         began = clock_ns()
-        raised = sys.getrecursionlimit() + 1  # our frame is one a plain import does not have
+        raised = sys.getrecursionlimit() + 2  # our two frames are ones a plain import does not have
         sys.setrecursionlimit(raised)
         try:
             return call(*arguments)
@@ -376,6 +377,8 @@ class GraphRecorder:
         locate = self.locate
         new_request = self._new_request
         make = self._call
+        get_limit = sys.getrecursionlimit
+        set_limit = sys.setrecursionlimit
         baseline = self.baseline
         modules = _modules
 
@@ -398,7 +401,7 @@ class GraphRecorder:
             if asking is None and internal(miss, target):
                 return original_import(name, globals, locals, fromlist, level)
             names = ()  # type: tuple[str, ...]
-            if fromlist and asking is not None:
+            if fromlist and asking is not None and type(fromlist) in (list, tuple):  # never consume an iterator
                 try:
                     names = tuple(item for item in fromlist if type(item) is str)
                 except BaseException:  # noqa: BLE001 - a fromlist that is not iterable: Python's error
@@ -414,9 +417,24 @@ class GraphRecorder:
             target = _resolve(name, package if type(package) is str else None, level) if level else name
             if asking is None and internal(miss, target):
                 return original_gcd(name, package, level)
-            request, fresh = new_request(owner, asking, KIND_IMPORT_MODULE, name,
-                                         package if type(package) is str else None, target, (), level)
-            return make(request, fresh, original_gcd, (name, package, level), ())
+            kind, names = KIND_IMPORT_MODULE, ()  # type: tuple[str, tuple[str, ...]]
+            caller = getframe(1)
+            if caller.f_code.co_name == "__import__" and recorder._kind(caller.f_code) == _SYSTEM:
+                # importlib.__import__, which a package put in builtins.__import__: a statement,
+                # whose fromlist only that frame holds (its _handle_fromlist asks for nothing
+                # already bound, so the hits on submodules would be lost).
+                kind, names = statement_of(caller)
+            request, fresh = new_request(owner, asking, kind, name,
+                                         package if type(package) is str else None, target, names, level)
+            return make(request, fresh, original_gcd, (name, package, level), names)
+
+        def statement_of(frame):
+            try:
+                fromlist = frame.f_locals.get("fromlist")
+                names = tuple(item for item in fromlist if type(item) is str) if fromlist else ()
+            except BaseException:  # noqa: BLE001 - whatever the package passed
+                names = ()
+            return (KIND_FROM if names else KIND_IMPORT), names
 
         def _find_and_load(name, import_):
             modules = _modules
@@ -438,9 +456,13 @@ class GraphRecorder:
             misses[id(frame)] = miss
             loading = recorder.loading
             loading[name] = loading.get(name, 0) + 1
+            raised = get_limit() + 1  # as for a request: one frame more than a plain import has
+            set_limit(raised)
             try:
                 return original_find(name, import_)
             finally:
+                if get_limit() == raised:
+                    set_limit(raised - 1)
                 misses.pop(id(frame), None)
                 if loading[name] == 1:
                     del loading[name]
@@ -525,9 +547,10 @@ def run(result_path, kind, target, arguments):
         namespace["__loader__"] = _bootstrap.BuiltinImporter
     baseline = frozenset(_modules)
     recorder = GraphRecorder(baseline)
-    recorder.install()
-    ending, error = "returned", None
     started = clock_ns()
+    ending = Ending(recorder, reporter, baseline, started)
+    ending.watch()
+    recorder.install()
     try:
         if kind == "command":
             exec(compile(target, "<string>", "exec", dont_inherit=True), namespace)
@@ -539,23 +562,76 @@ def run(result_path, kind, target, arguments):
             namespace["__file__"] = target
             exec(compile(source, target, "exec", dont_inherit=True), namespace)
     except SystemExit as exc:
-        ending, error = "exit", None if exc.code in (None, 0) else _describe(exc)
+        ending.report("exit", None if exc.code in (None, 0) else _describe(exc))
     except BaseException as exc:  # noqa: BLE001 - the entry's failure is part of the report
-        ending, error = "exception", _describe(exc)
-    elapsed = clock_ns() - started
-    recorder.uninstall()
-    if len(_modules) != recorder.expected:
-        recorder.sync(None, None)
-    requests = [request.as_list() for request in list(recorder.requests)]
-    reporter.send(protocol.SECTION_GRAPH, {
-        "python": list(sys.version_info[:3]),
-        "baseline": sorted(name for name in baseline if type(name) is str),
-        "requests": requests,
-        "modules": recorder.modules(baseline),
-        "ending": ending,
-        "error": error,
-        "elapsed_ns": elapsed,
-    })
+        ending.report("exception", _describe(exc))
+    ending.report("returned", None)
+
+
+class Ending:
+    """Sends the graph once, when the entry ends: returning, raising, or before ``os._exit`` and
+    ``os.exec*`` (which end the process with no ``finally`` run)."""
+
+    def __init__(self, recorder, reporter, baseline, started):
+        self.recorder = recorder
+        self.reporter = reporter
+        self.baseline = baseline
+        self.started = started
+        self.sent = False
+        self.pid = _getpid()
+
+    def report(self, how, error):
+        if self.sent or _getpid() != self.pid:  # a forked child's os._exit is not the entry's end
+            return
+        self.sent = True
+        elapsed = clock_ns() - self.started
+        recorder = self.recorder
+        recorder.uninstall()
+        if len(_modules) != recorder.expected:
+            recorder.sync(None, None)
+        self.reporter.send(protocol.SECTION_GRAPH, {
+            "python": list(sys.version_info[:3]),
+            "baseline": sorted(name for name in self.baseline if type(name) is str),
+            "requests": [request.as_list() for request in list(recorder.requests)],
+            "modules": recorder.modules(self.baseline),
+            "ending": how,
+            "error": error,
+            "elapsed_ns": elapsed,
+        })
+
+    def watch(self):
+        """``os._exit`` wrapped (the same wrapper in ``os`` and ``posix``); ``os.exec*`` seen by an
+        audit hook, which leaves the function as it is."""
+        ending = self
+        real = _exit
+
+        def _exit_after_report(*args, **kwargs):
+            try:
+                ending.report("os._exit", None if args and args[0] == 0 else "os._exit(" + repr(args[0] if args
+                                                                                                  else "") + ")")
+            except BaseException:  # noqa: BLE001 - the program's exit must happen
+                pass
+            return real(*args, **kwargs)
+
+        _exit_after_report.__name__ = getattr(real, "__name__", "_exit")
+        _exit_after_report.__qualname__ = getattr(real, "__qualname__", "_exit")
+        _exit_after_report.__doc__ = getattr(real, "__doc__", None)
+        _exit_after_report.__module__ = getattr(real, "__module__", None) or "posix"
+        for name in ("os", "posix", "nt"):
+            module = _modules.get(name)
+            if module is not None and getattr(module, "_exit", None) is real:
+                setattr(module, "_exit", _exit_after_report)  # noqa: B010
+
+        def audit(event, args):
+            if event == "os.exec":
+                try:
+                    ending.report("exec", None)
+                except BaseException:  # noqa: BLE001
+                    pass
+
+        add_hook = getattr(sys, "addaudithook", None)
+        if add_hook is not None:
+            add_hook(audit)
 
 
 def main(argv):

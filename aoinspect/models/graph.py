@@ -4,6 +4,7 @@ and answers questions about them (reachability); the graph renderers only read t
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from aoinspect import outcomes
@@ -17,7 +18,12 @@ KINDS = (KIND_IMPORT, KIND_FROM, KIND_IMPORT_MODULE, KIND_OTHER)
 # Where the asking frame ran: a module body, a class body, a function, or no Python frame at all.
 SCOPES = ("module", "class", "function", "native")
 # How the entry ended.
-ENDINGS = ("returned", "exit", "exception")
+ENDINGS = ("returned", "exit", "exception", "os._exit", "exec")
+
+
+def is_stdlib(name: str | None) -> bool:
+    """A module of the standard library (as this interpreter lists its top-level names)."""
+    return name is not None and name.partition(".")[0] in sys.stdlib_module_names
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,10 @@ class ImportGraph:
     baseline: tuple[str, ...]  # modules loaded before the entry ran, sorted
     requests: tuple[ImportRequest, ...]
     modules: tuple[GraphModule, ...]  # in the order they were loaded
-    ending: str = "returned"  # ENDINGS
+    ending: str = "returned"  # ENDINGS: returned, exit (SystemExit), exception, os._exit, exec
     error: str | None = None  # the exception the entry raised (or a non-zero exit), if any
     elapsed_ns: int = 0
+    cwd: str = ""  # the working directory it was recorded in: paths below it are shown relative to it
 
     @property
     def ok(self) -> bool:

@@ -11,9 +11,11 @@ if TYPE_CHECKING:
     from aoinspect.diff import Diff
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
     from aoinspect.models.advise import AdviseReport
+    from aoinspect.models.graph import ImportGraph
     from aoinspect.models.trace import TraceReport
 
-    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, AdviseReport]
+    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, ImportGraph,
+                   AdviseReport]
 
 @dataclass(frozen=True)
 class RenderOptions:
