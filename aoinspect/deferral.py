@@ -12,6 +12,7 @@ the child's own (hidden) code.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence, Union
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 DEFER_FILE = os.path.join(CHILD_DIR, "defer.py")
 DEFAULT_TIMEOUT = 120.0
+# How scenarios are isolated from each other: forks of one child that has loaded nothing of the
+# package, or a fresh child each.
+FORK = "fork"
+SPAWN = "spawn"
+ISOLATIONS = (FORK, SPAWN)
+STARTUP_ALLOWANCE = 10.0  # seconds for the child to start, beyond its scenarios' deadlines
 
 StatementRef = Union["ImportStatement", tuple[str, int]]
 
@@ -57,9 +64,17 @@ class Deferral:
     reified: tuple[Reification, ...]  # one per deferred statement that was reified, in statement order
     elapsed_ns: int  # the entry's run
     python: str = ""  # "3.12": the interpreter the result holds for
-    error: str | None = None  # the entry raised: "Type: message"
+    error: str | None = None  # the entry raised: "Type: message" (or the run was incomplete: see there)
     deferred: tuple[tuple[str, int], ...] = ()  # (file, line) of the statements made lazy
     refused: tuple[tuple[str, int, str], ...] = ()  # (file, line, why) of those PEP 810 keeps eager
+    executed: tuple[tuple[str, int], ...] = ()  # the deferred statements that ran (the others never did)
+    # Why the run gave no result (a deadline, a signal, an exit): ``error`` says so too, and
+    # ``modules`` and ``reified`` are empty, not measured.
+    incomplete: str | None = None
+
+    def saving(self, baseline: Deferral) -> frozenset[str]:
+        """The modules ``baseline`` (nothing deferred) loads and this run does not."""
+        return baseline.modules - self.modules
 
     def reification_of(self, file: str, line: int) -> Reification | None:
         for item in self.reified:
@@ -88,40 +103,59 @@ def simulate(
     package: str, statements: Iterable[StatementRef], *, entry: str | None = None,
     program: Sequence[str] | None = None, python: str | None = None, timeout: float = DEFAULT_TIMEOUT,
 ) -> Deferral:
-    """Run ENTRY (``import PACKAGE`` unless given; or PROGRAM: ``script.py ARGS`` or ``-c CODE
-    ARGS``) in a fresh child of ``python`` with ``statements`` lazy, as PEP 810 makes them."""
+    """Run ENTRY (``import PACKAGE`` unless given; or PROGRAM: ``script.py ARGS``, ``-m MODULE
+    ARGS`` or ``-c CODE ARGS``) in a fresh child of ``python`` with ``statements`` lazy, as PEP 810 makes them."""
     return simulate_each(package, [statements], entry=entry, program=program, python=python, timeout=timeout)[0]
 
 
 def simulate_each(
     package: str, scenarios: Sequence[Iterable[StatementRef]], *, entry: str | None = None,
     program: Sequence[str] | None = None, python: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+    isolation: str = FORK,
 ) -> tuple[Deferral, ...]:
-    """``simulate`` for each set of statements in ``scenarios``, all in one child (a fork each).
-    An empty set is the run with nothing deferred."""
+    """``simulate`` for each set of statements in ``scenarios``: with ``isolation`` FORK all in one
+    child, a fork each; with SPAWN a fresh child each. An empty set is the run with nothing
+    deferred. ``timeout`` bounds each scenario: one that runs past it, is killed or exits without
+    reporting is ``incomplete``."""
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation is one of {', '.join(ISOLATIONS)}, not {isolation!r}")
+    header = [_hex_line("entry", _entry_code(package, entry, program)), f"deadline\t{max(1, math.ceil(timeout))}"]
+    if program is not None:
+        header.append(_hex_line("argv", *_program_argv(program)))
+    requests = [[_scenario_lines(scenario) for scenario in scenarios]]
+    if isolation == SPAWN:
+        requests = [[lines] for lines in requests[0]]
+    results: list[Deferral] = []
+    for request in requests:
+        results.extend(_run_child(python, header, request, timeout))
+    return tuple(results)
+
+
+def _scenario_lines(scenario: Iterable[StatementRef]) -> list[str]:
+    lines = ["scenario"]
+    for file, line in sorted({_reference(statement) for statement in scenario}):
+        lines.append(f"defer\t{file.encode('utf-8').hex()}\t{line}")
+    return lines
+
+
+def _run_child(python: str | None, header: list[str], scenarios: list[list[str]], timeout: float) -> list[Deferral]:
     import sys
 
     from aoinspect.probing import runner
     from aoinspect.probing.wire import DeferSection, DoneSection, InternalSection, genuine, parse_all
 
-    interpreter = python or sys.executable
-    lines = [_hex_line("entry", _entry_code(package, entry, program))]
-    if program is not None:
-        lines.append(_hex_line("argv", *_program_argv(program)))
-    for scenario in scenarios:
-        lines.append("scenario")
-        for file, line in sorted({_reference(statement) for statement in scenario}):
-            lines.append(f"defer\t{file.encode('utf-8').hex()}\t{line}")
     workdir = runner.make_workdir("aoinspect-defer-")
     try:
         result_path = os.path.join(workdir, "result.jsonl")
         request_path = os.path.join(workdir, "request")
         with open(request_path, "w", encoding="ascii") as stream:
-            stream.write("\n".join(lines) + "\n")
+            stream.write("\n".join(header + [line for lines in scenarios for line in lines]) + "\n")
         token = runner.write_token(result_path)
-        command = [interpreter, "-c", BOOTSTRAP, DEFER_FILE, result_path, request_path]
+        command = [python or sys.executable, "-c", BOOTSTRAP, DEFER_FILE, result_path, request_path]
+        # Each scenario has ``timeout`` (the child enforces it), and compiling them one more.
+        deadline = timeout * (len(scenarios) + 1) + STARTUP_ALLOWANCE
         with runner.reaping_strays():
-            returncode, output, timed_out = runner.run_bounded(command, timeout)
+            returncode, output, timed_out = runner.run_bounded(command, deadline)
         raws, problem = runner.read_result(result_path)
     finally:
         runner.remove_workdir(workdir)
@@ -134,7 +168,7 @@ def simulate_each(
     missing = [index for index in range(len(scenarios)) if index not in by_index]
     if missing:
         if timed_out:
-            why = f"did not end within {timeout:g} s"
+            why = f"did not end within {deadline:g} s"
         elif not any(isinstance(section, DoneSection) for section in sections):
             why = f"ended (status {returncode}) before reporting"
         else:
@@ -144,7 +178,7 @@ def simulate_each(
         raise SimulationFailed(
             f"the simulation's child {why}: scenario(s) {missing}" + (f" ({detail})" if detail else "")
             + (f"; it printed: {shown}" if shown else ""))
-    return tuple(_deferral(by_index[index]) for index in range(len(scenarios)))
+    return [_deferral(by_index[index]) for index in range(len(scenarios))]
 
 
 def _deferral(section: object) -> Deferral:
@@ -154,8 +188,10 @@ def _deferral(section: object) -> Deferral:
     return Deferral(
         modules=frozenset(section.modules),
         reified=tuple(Reification(*item) for item in section.reified),
-        elapsed_ns=section.elapsed_ns, python=section.python, error=section.error,
-        deferred=section.deferred, refused=section.refused,
+        elapsed_ns=section.elapsed_ns, python=section.python,
+        error=section.error if section.incomplete is None else f"the run gave no result: {section.incomplete}",
+        deferred=section.deferred, refused=section.refused, executed=section.executed,
+        incomplete=section.incomplete,
     )
 
 
@@ -168,11 +204,13 @@ def _entry_code(package: str, entry: str | None, program: Sequence[str] | None) 
         words = list(program)
         if not words:
             raise ValueError("an empty program")
+        if words[0] in ("-c", "-m") and len(words) < 2:
+            raise ValueError(f"{words[0]} needs a value")
         if words[0] == "-c":
             return words[1]
-        if words[0].startswith("-"):
-            raise ValueError(f"a program is script.py ARGS or -c CODE ARGS, not {words[0]}")
-        return ""  # the child runs the script itself
+        if words[0].startswith("-") and words[0] != "-m":
+            raise ValueError(f"a program is script.py ARGS, -m MODULE ARGS or -c CODE ARGS, not {words[0]}")
+        return ""  # the child runs the script or module itself
     if entry is not None:
         return entry
     if not all(part.isidentifier() for part in package.split(".")):
@@ -184,4 +222,6 @@ def _program_argv(program: Sequence[str]) -> list[str]:
     words = list(program)
     if words[0] == "-c":
         return ["-c", *words[2:]]
+    if words[0] == "-m":
+        return words
     return [os.path.abspath(words[0]), *words[1:]]

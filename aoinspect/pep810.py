@@ -70,6 +70,7 @@ class ImportStatement:
     column: int = 0  # where the statement starts on ``line``: where ``lazy`` goes
     declared: bool = False  # the module's own __lazy_modules__, assigned above it, makes it lazy on 3.15
     lazy_keyword: bool = False  # written ``lazy import`` / ``lazy from`` already
+    type_checking: bool = False  # under ``if TYPE_CHECKING:``: never runs, so deferring it saves nothing
 
     @property
     def location(self) -> str:
@@ -249,8 +250,23 @@ def _scan_tree(
             targets=targets, bound=bound, entry=entries[0] if entries else None, allowed=reason is None,
             reason=reason, entries=entries,
             column=node.col_offset, declared=declared, lazy_keyword=line in lazy_lines,
+            type_checking=any(_is_type_checking(parent) and _within(parent.body, node)  # type: ignore[attr-defined]
+                              for parent in stack),
         ))
     return tuple(statements)
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:`` (its body, not its else)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _within(body: list[ast.stmt], target: ast.AST) -> bool:
+    return any(found is target for statement in body for found in ast.walk(statement))
 
 
 def scan_package(name_or_dir: str, *, search_path: Sequence[str] | None = None) -> tuple[ImportStatement, ...]:
@@ -403,7 +419,8 @@ def lazy_modules_patch(
     """A unified diff that makes ``statements`` lazy on Python 3.15 through each file's
     ``__lazy_modules__`` (eager, as now, on older Pythons): the entries of the allowed ones are
     added to the file's own assignment (its other entries kept, those in ``drop`` removed), or a
-    new assignment goes after the docstring and ``from __future__`` imports, above every import.
+    new assignment goes after the docstring and ``from __future__`` imports, above every import
+    (an assignment below an import it selects moves there: it is read as each import runs).
     Paths in the diff are relative to ``root`` when given."""
     dropped = set(drop)
     by_file: dict[str, list[ImportStatement]] = {}
@@ -418,13 +435,17 @@ def lazy_modules_patch(
         wanted = {entry for statement in by_file[path] for entry in statement.entries}
         kept = [entry for entry in (existing.entries if existing is not None else ()) if entry not in dropped]
         entries = kept + sorted(wanted - set(kept))
-        block = _block(entries)
         new_lines = list(lines)
-        if existing is not None and existing.literal:
-            new_lines[existing.line - 1:existing.end_line] = block
+        first = min(statement.line for statement in by_file[path])
+        if existing is not None and existing.literal and existing.line < first:
+            indent = lines[existing.line - 1][: len(lines[existing.line - 1]) - len(lines[existing.line - 1].lstrip())]
+            new_lines[existing.line - 1:existing.end_line] = [indent + line for line in _block(entries)]
         else:
+            if existing is not None and existing.literal:
+                # Read as each import runs: below the first import it selects, it comes too late for it.
+                del new_lines[existing.line - 1:existing.end_line]
             at = _insertion_line(tree, lines)
-            new_lines[at:at] = block
+            new_lines[at:at] = _block(entries)
         patches.append(_diff(path, lines, new_lines, root))
     return "".join(patches)
 

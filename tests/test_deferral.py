@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from aoinspect import deferral, pep810
-from tests.oracle import _copy, _relative, delete_statement, modules_loaded
+from tests.oracle import _copy, modules_loaded, modules_without_lines
 
 if TYPE_CHECKING:
     from tests.helpers import FakePackages
@@ -128,11 +128,7 @@ def _version(python: str) -> tuple[int, int]:
 def oracle_saving(tmp_path: Path, root: Path, statements: list[tuple[str, int]], entry: str,
                   python: str) -> frozenset[str]:
     """What deleting every one of ``statements`` from a copy of ``root`` stops ``entry`` loading."""
-    untouched = _copy(tmp_path, root)
-    edited = _copy(tmp_path, root)
-    for file, line in statements:
-        delete_statement(edited / _relative(root, file), line)
-    return modules_loaded(untouched, entry, python) - modules_loaded(edited, entry, python)
+    return modules_without_lines(tmp_path, root, list(statements), entry, python)
 
 
 @pytest.mark.probe
@@ -168,6 +164,17 @@ def test_each_saving_equals_the_line_deletion_oracle_and_a_used_import_names_its
 
 
 @pytest.mark.probe
+def test_spawn_gives_what_fork_gives(site: Path, fake: FakePackages) -> None:
+    refs = [[(str(site / file), line)] for file, line in [*list(USED_AT_IMPORT)[:2], *NOT_USED_AT_IMPORT[:4]]]
+    forked = deferral.simulate_each("p", [[], *refs], python=fake.python, isolation=deferral.FORK)
+    spawned = deferral.simulate_each("p", [[], *refs], python=fake.python, isolation=deferral.SPAWN)
+    assert [(run.modules, run.reified, run.deferred) for run in spawned] == [
+        (run.modules, run.reified, run.deferred) for run in forked]
+    with pytest.raises(ValueError, match="isolation is one of"):
+        deferral.simulate_each("p", [[]], isolation="thread")
+
+
+@pytest.mark.probe
 def test_statements_pep_810_keeps_eager_are_refused_and_save_nothing(site: Path, fake: FakePackages) -> None:
     refs = [(str(site / file), line) for file, line in REFUSED]
     base, run = deferral.simulate_each("p", [[], refs], python=fake.python)
@@ -186,15 +193,24 @@ def test_all_candidates_deferred_together_equal_the_oracle_as_a_set(site: Path, 
 
 
 @pytest.mark.probe
-def test_access_from_outside_reifies_and_rebinds(site: Path, fake: FakePackages) -> None:
-    ref = (str(site / "p/never.py"), 1)
-    entry = "import p.never\nm = p.never.never_mod\nassert m.VALUE == 1 and p.never.__dict__['never_mod'] is m"
+@pytest.mark.parametrize(("statement", "entry", "name", "module"), [
+    (("p/never.py", 1), "import p.never\nm = p.never.never_mod\nassert m.VALUE == 1 and "
+                        "p.never.__dict__['never_mod'] is m", "never_mod", "never_mod"),
+    (("p/rel.py", 1), "import p.rel\nm = p.rel.relsub\nassert m.__name__ == 'p.relsub' and "
+                      "p.rel.__dict__['relsub'] is m", "relsub", "p.relsub"),
+    (("p/rel.py", 2), "from p.rel import renamed\nassert renamed == 1", "renamed", "p.relpkg"),
+])
+def test_access_from_outside_reifies_and_rebinds(site: Path, fake: FakePackages, statement: tuple[str, int],
+                                                 entry: str, name: str, module: str) -> None:
+    ref = (str(site / statement[0]), statement[1])
+    before = deferral.simulate("p", [ref], python=fake.python)
+    assert module not in before.modules
     run = deferral.simulate("p", [ref], entry=entry, python=fake.python)
     assert run.error is None
     reification = run.reification_of(*ref)
     assert reification is not None and not reification.during_import
-    assert (reification.file, reification.line, reification.name) == ("<string>", 2, "never_mod")
-    assert "never_mod" in run.modules
+    assert (reification.file, reification.line, reification.name) == ("<string>", entry.count("\n"), name)
+    assert module in run.modules
 
 
 # PEP 810's own examples, simulated.
@@ -298,13 +314,18 @@ def test_an_existing_declaration_with_a_truncated_entry(fake: FakePackages, monk
 
 
 @pytest.mark.probe
-def test_a_script_program(fake: FakePackages, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["script", "-m", "-c"])
+def test_a_program(fake: FakePackages, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    main = "import app\nimport sys\nsys.exit(0 if app.main() == 1 and sys.argv[1:] == ['x'] else 1)\n"
     _write(fake.root, {**LEAVES, "app/__init__.py": "import never_mod\ndef main():\n    return never_mod.VALUE\n",
-                       "run_app.py": "import app\nimport sys\nsys.exit(0 if app.main() == 1 else 1)\n"})
+                       "run_app.py": main})
     monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    program = {"script": [str(fake.root / "run_app.py"), "x"], "-m": ["-m", "run_app", "x"],
+               "-c": ["-c", main, "x"]}[kind]
     ref = (str(fake.root / "app/__init__.py"), 1)
-    run = deferral.simulate("app", [ref], program=[str(fake.root / "run_app.py")], python=fake.python)
+    run = deferral.simulate("app", [ref], program=program, python=fake.python)
     assert run.error == "SystemExit: 0"
+    assert "runpy" not in run.modules
     reification = run.reification_of(*ref)
     assert reification is not None and not reification.during_import and reification.line == 3
 
@@ -355,3 +376,127 @@ def test_the_generated_patch_under_native_pep_810(fake: FakePackages, tmp_path: 
     monkeypatch.setenv("PYTHONPATH", str(fake.root))
     simulated = deferral.simulate("p", statements, python=python)
     assert native == simulated.modules
+
+
+@pytest.mark.real
+def test_clicks_import_inspect_against_the_oracle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's hand check: deferring click's ``import inspect`` lines saves what deleting them
+    saves (a static tool credited it with 38 ms)."""
+    click = pytest.importorskip("click")
+    package_dir = Path(click.__file__).parent
+    statements = [s for s in pep810.scan_package(str(package_dir)) if s.entries == ("inspect",) and s.allowed]
+    if not statements:
+        pytest.skip("this click has no module-level import inspect")
+    site = tmp_path / "site"
+    root = _copy(tmp_path, package_dir)
+    root.rename(site)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    copied = [(str(site / "click" / Path(s.file).relative_to(package_dir)), s.line) for s in statements]
+    base, run = deferral.simulate_each("click", [[], copied])
+    assert base.error is None and run.error is None
+    oracle = oracle_saving(tmp_path, site / "click", [(file, line) for file, line in copied], "import click",
+                           sys.executable)
+    reified = [item for item in run.reified if item.during_import]
+    if reified:  # used at import: nothing saved, and the line that used it is named
+        assert base.modules - run.modules == frozenset() and all(item.line for item in reified)
+    else:
+        assert base.modules - run.modules == oracle and "inspect" in oracle
+
+
+@pytest.mark.probe
+def test_a_scenario_that_hangs_or_dies_is_incomplete_and_the_others_still_report(
+        fake: FakePackages, monkeypatch: pytest.MonkeyPatch, no_leftovers: Path) -> None:
+    _write(fake.root, {**LEAVES, "bad/__init__.py": """\
+        import os
+        import never_mod
+        import fun_mod
+        import deco_mod
+        if False:
+            import base_mod
+        if never_mod.VALUE == 2:
+            while True:
+                pass
+        if fun_mod.VALUE == 2:
+            os._exit(3)
+        if deco_mod.VALUE == 2:
+            os.kill(os.getpid(), 9)
+    """, "two.py": "VALUE = 2\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    init = str(fake.root / "bad/__init__.py")
+    # Deferring one of them and rebinding its module to ``two`` (through sys.modules) picks the failure.
+    scenarios = [[(init, 2)], [], [(init, 6)]]
+    runs = []
+    for name in ("never_mod", "fun_mod", "deco_mod"):
+        entry = f"import sys, two\nsys.modules[{name!r}] = two\nimport bad"
+        runs.append(deferral.simulate_each("bad", [[(init, 2), (init, 6)]], entry=entry, python=fake.python,
+                                           timeout=1)[0])
+    hang, exit_, killed = runs
+    assert hang.incomplete == "it ran past its deadline of 1 s"
+    assert exit_.incomplete == "it exited with status 3 before reporting"
+    assert killed.incomplete == "it was killed by signal 9"
+    assert all(run.error == f"the run gave no result: {run.incomplete}" for run in runs)
+    fine, base, never_ran = deferral.simulate_each("bad", scenarios, python=fake.python)
+    assert fine.incomplete is None and fine.executed == ((init, 2),)
+    assert never_ran.deferred == ((init, 6),) and never_ran.executed == ()
+    assert base.modules - never_ran.modules == frozenset()
+
+
+@pytest.mark.probe
+@pytest.mark.parametrize(("source", "needs"), [
+    ("import never_mod\ndef kind(v):\n    match v:\n        case never_mod.VALUE:\n            return 1\n"
+     "        case _:\n            return 0\nRESULT = kind(1)\n", (3, 10)),
+    ("import never_mod\nRESULT = eval('never_mod').VALUE\n", (3, 9)),
+    ("import never_mod\nRESULT = globals()['never_mod'].VALUE\n", (3, 9)),
+])
+def test_loads_the_rewrite_cannot_reach_reify_on_attribute_access(
+        fake: FakePackages, monkeypatch: pytest.MonkeyPatch, source: str, needs: tuple[int, int]) -> None:
+    """A match pattern may only hold dotted names, and eval or globals() read the namespace
+    directly: the lazy object then reifies when an attribute is read from it."""
+    if _version(fake.python) < needs:
+        pytest.skip("needs a newer interpreter")
+    _write(fake.root, {**LEAVES, "m/__init__.py": source})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    ref = (str(fake.root / "m/__init__.py"), 1)
+    run = deferral.simulate("m", [ref], entry="import m\nassert m.RESULT == 1", python=fake.python)
+    assert run.error is None
+    reification = run.reification_of(*ref)
+    assert reification is not None and reification.during_import
+
+
+@pytest.mark.probe
+def test_a_scripts_own_statements_are_deferred_too(fake: FakePackages, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(fake.root, {**LEAVES, "tool.py": "import never_mod\nimport fun_mod\nprint(fun_mod.VALUE)\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    script = str(fake.root / "tool.py")
+    base, run = deferral.simulate_each("tool", [[], [(script, 1), (script, 2)]], program=[script],
+                                       python=fake.python)
+    assert run.error is None and run.executed == ((script, 1), (script, 2))
+    assert base.modules - run.modules == {"never_mod", "never_mod_dep"}
+    assert [(item.name, item.line, item.during_import) for item in run.reified] == [("fun_mod", 3, False)]
+
+
+@pytest.mark.probe
+def test_a_star_import_of_a_module_reifies_its_lazy_names(fake: FakePackages,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(fake.root, {**LEAVES, "lz/__init__.py": "import never_mod\nfrom fun_mod import VALUE\n"})
+    monkeypatch.setenv("PYTHONPATH", str(fake.root))
+    init = str(fake.root / "lz/__init__.py")
+    run = deferral.simulate("lz", [(init, 1), (init, 2)], entry="from lz import *\nassert VALUE == 1",
+                            python=fake.python)
+    assert run.error is None
+    assert [(item.name, item.file, item.line) for item in run.reified] == [
+        ("never_mod", "<string>", 1), ("VALUE", "<string>", 1)]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("name", ["click", "rich", "jinja2"])
+def test_every_statement_of_a_real_package_deferred_at_once(name: str) -> None:
+    """The rewrite holds on real code: every module-level statement of the package deferred, the
+    import still succeeds, nothing is refused but what PEP 810 refuses, and it loads less."""
+    module = pytest.importorskip(name)
+    statements = [s for s in pep810.scan_package(os.path.dirname(module.__file__ or "")) if s.allowed]
+    base, run = deferral.simulate_each(name, [[], statements])
+    assert base.error is None and run.error is None
+    assert [reason for _file, _line, reason in run.refused] == []
+    assert run.executed and set(run.executed) <= set(run.deferred)
+    assert run.modules < base.modules

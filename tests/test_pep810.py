@@ -215,3 +215,68 @@ def test_a_relative_import_beyond_the_top_level_package_has_no_entry(tmp_path: P
     (statement,) = pep810.scan_module(str(tmp_path / "p/__init__.py"), "p", True)
     assert statement.entry is None and statement.entries == ()
     assert pep810.lazy_modules_patch([statement]) == ""
+
+
+def test_imports_under_type_checking_are_marked(tmp_path: Path) -> None:
+    write(tmp_path, {"m.py": """\
+        import typing
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            import json
+        else:
+            import csv
+        if typing.TYPE_CHECKING:
+            with open(__file__):
+                from os import path
+    """})
+    lines = by_line(pep810.scan_module(str(tmp_path / "m.py"), "m", False))
+    assert {line: s.type_checking for line, s in lines.items()} == {1: False, 2: False, 4: True, 6: False, 9: True}
+
+
+def test_pep_810_examples_written_with_the_keyword(tmp_path: Path) -> None:
+    """The PEP's own forms, in 3.15 syntax, read by an older parser."""
+    write(tmp_path, {"ex.py": """\
+        import sys
+        lazy import json
+        lazy from json import dumps
+        lazy import json as j
+        lazy from json import dumps as d
+        lazy import xml.dom.minidom
+        print('json' in sys.modules)
+    """})
+    lines = by_line(pep810.scan_module(str(tmp_path / "ex.py"), "ex", False))
+    assert [(s.lazy_keyword, s.entry, s.bound) for s in lines.values()] == [
+        (False, "sys", ("sys",)), (True, "json", ("json",)), (True, "json", ("dumps",)), (True, "json", ("j",)),
+        (True, "json", ("d",)), (True, "xml.dom.minidom", ("xml",)),
+    ]
+    assert lines[3].text == "lazy from json import dumps"
+    # Nothing left to patch: the lazy ones are lazy already.
+    assert pep810.lazy_keyword_patch([lines[n] for n in (2, 3, 4, 5, 6)]) == ""
+
+
+def test_pep_810_lazy_modules_example(tmp_path: Path) -> None:
+    """``__lazy_modules__ = ["json"]`` makes ``import json`` lazy on 3.15 and leaves it eager before."""
+    write(tmp_path, {"ex.py": '__lazy_modules__ = ["json"]\nimport json\nimport os\n'})
+    statements = pep810.scan_module(str(tmp_path / "ex.py"), "ex", False)
+    assert [(s.entry, s.declared) for s in statements] == [("json", True), ("os", False)]
+    lazy = pep810.read_lazy_modules(str(tmp_path / "ex.py"))
+    assert lazy is not None and pep810.stale_entries(lazy, statements) == ()
+
+
+def test_lazy_modules_patch_moves_a_declaration_that_comes_too_late(tmp_path: Path) -> None:
+    write(tmp_path, {"m.py": '"""Doc."""\nimport json\n__lazy_modules__ = ["json"]\nimport os\n'})
+    statements = pep810.scan_module(str(tmp_path / "m.py"), "m", False)
+    assert [s.declared for s in statements] == [False, False]
+    assert pep810.lazy_modules_patch(statements, root=str(tmp_path)) == textwrap.dedent('''\
+        --- a/m.py
+        +++ b/m.py
+        @@ -1,4 +1,7 @@
+         """Doc."""
+        +__lazy_modules__ = [
+        +    "json",
+        +    "os",
+        +]
+         import json
+        -__lazy_modules__ = ["json"]
+         import os
+    ''')

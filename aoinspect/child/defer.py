@@ -45,6 +45,9 @@ _os = _load_os()
 _fork = getattr(_os, "fork", None)
 _exit = _os._exit
 _waitpid = getattr(_os, "waitpid", None)
+_signal_module = _modules.get("_signal")
+_alarm = getattr(_signal_module, "alarm", None)
+_SIGALRM = getattr(_signal_module, "SIGALRM", 14)
 _HERE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<defer>")
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
@@ -265,6 +268,13 @@ def _rewrite(tree, table, deferred, lazy_names, future_annotations):
 
         visit_ImportFrom = visit_Import
 
+        def visit_match_case(self, node):
+            # A pattern may only name values by dotted names: a lazy one is left to _Lazy.__getattr__.
+            if node.guard is not None:
+                node.guard = self.visit(node.guard)
+            node.body = [self.visit(item) for item in node.body]
+            return node
+
         def visit_Name(self, node):
             if isinstance(node.ctx, ast.Load) and node.id in lazy_names:
                 how = _resolve(self.scope, node.id)
@@ -408,19 +418,25 @@ def compile_scenario(requested):
 
 
 class _Lazy:
-    """A lazy object in a module's namespace: one name a deferred statement binds."""
+    """A lazy object in a module's namespace: one name a deferred statement binds. Its fields are
+    named so as not to hide a module's attributes: read as ``x.attr`` where the rewrite could not
+    reach (a match pattern, ``eval``, ``globals()[...]``), it reifies then and answers for the value."""
 
-    __slots__ = ("index", "name", "namespace", "reifying", "which")
+    __slots__ = ("_aoinspect_index", "_aoinspect_name", "_aoinspect_namespace", "_aoinspect_reifying",
+                 "_aoinspect_which")
 
     def __init__(self, index, which, name, namespace):
-        self.index = index  # the statement's
-        self.which = which  # its alias
-        self.name = name
-        self.namespace = namespace  # the module's globals
-        self.reifying = False
+        self._aoinspect_index = index  # the statement's
+        self._aoinspect_which = which  # its alias
+        self._aoinspect_name = name
+        self._aoinspect_namespace = namespace  # the module's globals
+        self._aoinspect_reifying = False
+
+    def __getattr__(self, attribute):
+        return getattr(_reify(self, _getframe(1)), attribute)
 
     def __repr__(self):
-        return "<lazy import " + repr(self.name) + ">"
+        return "<lazy import " + repr(self._aoinspect_name) + ">"
 
 
 class _State:
@@ -428,6 +444,7 @@ class _State:
 
     def __init__(self):
         self.specs = []  # type: list
+        self.executed = set()  # type: set  # indexes of the deferred statements that ran
         self.reified = {}  # type: dict  # statement index -> [name, file, line, during import, error or None]
         self.classes = {}  # type: dict  # a module class -> its subclass that reifies on attribute access
 
@@ -464,16 +481,16 @@ def _reify(lazy, frame):
     """Import what ``lazy`` stands for, as the eager statement would have, bind it in its place,
     and note where the first reification of its statement happened."""
     frame = _user_frame(frame)
-    first = lazy.index not in _state.reified
+    first = lazy._aoinspect_index not in _state.reified
     if first:
-        _state.reified[lazy.index] = [
-            lazy.name, frame.f_code.co_filename if frame is not None else None,
+        _state.reified[lazy._aoinspect_index] = [
+            lazy._aoinspect_name, frame.f_code.co_filename if frame is not None else None,
             (frame.f_lineno or 0) if frame is not None else 0, _during_import(frame), None,
         ]
-    namespace = lazy.namespace
-    kind, module, level, aliases = _state.specs[lazy.index][2]
-    name, asname = aliases[lazy.which]
-    lazy.reifying = True
+    namespace = lazy._aoinspect_namespace
+    kind, module, level, aliases = _state.specs[lazy._aoinspect_index][2]
+    name, asname = aliases[lazy._aoinspect_which]
+    lazy._aoinspect_reifying = True
     try:
         importer = _builtins.__import__
         if kind == "import":
@@ -486,12 +503,12 @@ def _reify(lazy, frame):
             value = _import_from(importer(module, namespace, namespace, (name,), level), name)
     except BaseException as exc:
         if first:
-            _state.reified[lazy.index][4] = _describe(exc)
+            _state.reified[lazy._aoinspect_index][4] = _describe(exc)
         raise
     finally:
-        lazy.reifying = False
-    if namespace.get(lazy.name) is lazy:
-        namespace[lazy.name] = value
+        lazy._aoinspect_reifying = False
+    if namespace.get(lazy._aoinspect_name) is lazy:
+        namespace[lazy._aoinspect_name] = value
     return value
 
 
@@ -510,6 +527,7 @@ def _import_from(module, name):
 def lazy_import(index):
     """A deferred statement runs: bind a lazy object for each name it binds."""
     namespace = _getframe(1).f_globals
+    _state.executed.add(index)
     spec = _state.specs[index][2]
     for which, name in enumerate(_bound(spec)):
         namespace[name] = _Lazy(index, which, name, namespace)
@@ -551,7 +569,7 @@ def _reify_on_attribute_access(module):
         def __getattribute__(self, name):
             value = original(self, name)
             if type(value) is _Lazy:
-                if value.reifying:  # the import system asking while it reifies this very name
+                if value._aoinspect_reifying:  # the import system asking while it reifies this very name
                     raise AttributeError(name)
                 return _reify(value, _getframe(1))
             return value
@@ -585,18 +603,38 @@ def _install(codes):
     setattr(_builtins, LAZY_LOAD, lazy_load)
 
 
-def _entry_code(entry, argv, main):
-    """The code to run as ``__main__``: ENTRY, or the script ``argv`` names (set up as ``python
-    script.py`` would: ``sys.argv``, ``sys.path[0]``, ``__file__``)."""
+def _hidden_runpy():
+    """``runpy``, loaded and then taken out of ``sys.modules`` with what it loaded: a program run
+    with ``-m`` that imports them gets them afresh, and they count as its own."""
+    before = set(_modules)
+    import runpy
+
+    for name in [name for name in _modules if name not in before]:
+        del _modules[name]
+    return runpy
+
+
+def _entry(entry, argv, main, codes):
+    """What runs as ``__main__``: ENTRY, or the program ``argv`` names, set up as ``python``
+    would (``sys.argv``, ``sys.path[0]``, ``__file__``)."""
     if argv:
         sys.argv[:] = argv
     if not argv or argv[0] == "-c":
-        return compile(entry, "<string>", "exec")
+        code = compile(entry, "<string>", "exec")
+        return lambda: exec(code, main.__dict__)
+    if argv[0] == "-m":
+        runpy = _hidden_runpy()
+        name = argv[1]
+        del sys.argv[1]
+        return lambda: runpy._run_module_as_main(name)
     script = argv[0]
     sys.path[0] = script[: max(script.rfind("/"), script.rfind("\\"))] or "/"
     main.__file__ = script
-    with _open(script, "rb") as stream:
-        return compile(stream.read(), script, "exec")
+    code = codes.get(_real(script))  # the script's own statements deferred: its rewritten code
+    if code is None:
+        with _open(script, "rb") as stream:
+            code = compile(stream.read(), script, "exec")
+    return lambda: exec(code, main.__dict__)
 
 
 def run_scenario(index, compiled, entry, argv, reporter):
@@ -607,9 +645,10 @@ def run_scenario(index, compiled, entry, argv, reporter):
     main.__builtins__ = _builtins
     _modules["__main__"] = main
     error = None
+    run = _entry(entry, argv, main, codes)
     started = _clock_ns()
     try:
-        exec(_entry_code(entry, argv, main), main.__dict__)
+        run()
     except BaseException as exc:  # noqa: BLE001 - the entry's own failure is a result
         error = _describe(exc)
     elapsed = _clock_ns() - started
@@ -619,11 +658,12 @@ def run_scenario(index, compiled, entry, argv, reporter):
         "index": index, "python": "{}.{}".format(*sys.version_info[:2]), "modules": modules, "reified": reified,
         "elapsed_ns": elapsed, "error": error, "refused": refused,
         "deferred": [[spec[0], spec[1]] for spec in specs],
+        "executed": [[specs[i][0], specs[i][1]] for i in sorted(_state.executed)], "incomplete": None,
     })
 
 
 def _read_request(path):
-    entry, argv, scenarios = "import sys", None, []  # type: str, object, list
+    entry, argv, scenarios, seconds = "import sys", None, [], 0  # type: str, object, list, int
     with _open(path, "rb") as stream:
         lines = stream.read().decode("ascii").split("\n")
     for line in lines:
@@ -632,18 +672,50 @@ def _read_request(path):
             entry = bytes.fromhex(fields[1]).decode("utf-8")
         elif fields[0] == "argv":
             argv = [bytes.fromhex(field).decode("utf-8") for field in fields[1:]]
+        elif fields[0] == "deadline":
+            seconds = int(fields[1])
         elif fields[0] == "scenario":
             scenarios.append({})
         elif fields[0] == "defer" and scenarios:
             scenarios[-1].setdefault(bytes.fromhex(fields[1]).decode("utf-8"), set()).add(int(fields[2]))
-    return entry, argv, scenarios
+    return entry, argv, scenarios, seconds
 
 
 def _wait(pid):
+    """The fork's wait status, or None."""
     try:
-        _waitpid(pid, 0)
+        return _waitpid(pid, 0)[1]
     except BaseException:  # noqa: BLE001
-        pass
+        return None
+
+
+def _reported(result_path, index):
+    """Whether the scenario's own section reached the result file (its last lines)."""
+    marker = ('"index":' + str(index) + ",").encode("ascii")
+    try:
+        with _open(result_path, "rb") as stream:
+            lines = stream.read().split(b"\n")
+    except BaseException:  # noqa: BLE001
+        return False
+    return any(marker in line and b'"section":"defer"' in line for line in lines[-3:])
+
+
+def _incomplete(index, compiled, status, seconds):
+    """The section of a scenario that ended without reporting: killed, timed out, or exited."""
+    _codes, specs, refused = compiled
+    if status is None:
+        why = "its process could not be waited for"
+    elif status & 0x7F:
+        number = status & 0x7F
+        why = ("it ran past its deadline of " + str(seconds) + " s") if number == _SIGALRM \
+            else "it was killed by signal " + str(number)
+    else:
+        why = "it exited with status " + str(status >> 8) + " before reporting"
+    return {
+        "index": index, "python": "{}.{}".format(*sys.version_info[:2]), "modules": [], "reified": [],
+        "elapsed_ns": 0, "error": None, "refused": refused, "deferred": [[spec[0], spec[1]] for spec in specs],
+        "executed": [], "incomplete": why,
+    }
 
 
 def _compiled_in_a_fork(scenarios, result_path):
@@ -690,9 +762,9 @@ def main(argv):
         pass
     reporter = protocol.Reporter(result_path, _open, token)
     try:
-        entry, argv, scenarios = _read_request(request_path)
+        entry, argv, scenarios, seconds = _read_request(request_path)
         compiled = _compiled_in_a_fork(scenarios, result_path)
-        if _fork is None or len(scenarios) == 1:
+        if _fork is None:
             if scenarios:
                 run_scenario(0, compiled[0], entry, argv, reporter)
         else:
@@ -700,10 +772,14 @@ def main(argv):
                 pid = _fork()
                 if pid == 0:
                     try:
+                        if seconds and _alarm is not None:
+                            _alarm(seconds)  # the scenario's deadline: SIGALRM ends it
                         run_scenario(index, scenario, entry, argv, reporter)
                     finally:
                         _flush_and_exit()
-                _wait(pid)
+                status = _wait(pid)
+                if not _reported(result_path, index):
+                    reporter.send(protocol.SECTION_DEFER, _incomplete(index, scenario, status, seconds))
         reporter.send(protocol.SECTION_DONE, {})
     except BaseException as exc:  # noqa: BLE001
         reporter.send(protocol.SECTION_INTERNAL, {"error": {"type": type(exc).__name__, "message": str(exc)}})

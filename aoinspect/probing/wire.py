@@ -328,6 +328,8 @@ class DeferSection:
     error: str | None  # the entry failed: "Type: message"
     refused: tuple[tuple[str, int, str], ...]  # statements not deferred: file, line, why
     deferred: tuple[tuple[str, int], ...]
+    executed: tuple[tuple[str, int], ...] = ()  # the deferred statements that ran (bound their lazy names)
+    incomplete: str | None = None  # why the scenario ended without a result (a deadline, a signal, an exit)
 
 
 Section = Union[
@@ -861,16 +863,22 @@ def _defer(raw: Mapping[str, Any]) -> DeferSection:
                 and isinstance(item[2], str)):
             raise ProtocolError("a refused statement is not [file, line, reason]")
         refused.append((item[0], item[1], item[2]))
-    deferred = []
-    for item in _field(raw, "deferred", list):
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], int)):
-            raise ProtocolError("a deferred statement is not [file, line]")
-        deferred.append((item[0], item[1]))
+    deferred, executed = _places(raw, "deferred"), _places(raw, "executed")
     return DeferSection(
         index=_field(raw, "index", int), python=_field(raw, "python", str), modules=_strings(raw, "modules") or (),
         reified=tuple(reified), elapsed_ns=_field(raw, "elapsed_ns", int), error=_field(raw, "error", str, None),
-        refused=tuple(refused), deferred=tuple(deferred),
+        refused=tuple(refused), deferred=deferred, executed=executed,
+        incomplete=_field(raw, "incomplete", str, None),
     )
+
+
+def _places(raw: Mapping[str, Any], key: str) -> tuple[tuple[str, int], ...]:
+    places = []
+    for item in _field(raw, key, list, []):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], int)):
+            raise ProtocolError(f"an item of {key!r} is not [file, line]")
+        places.append((item[0], item[1]))
+    return tuple(places)
 
 
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
