@@ -43,6 +43,9 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
                 lines.setdefault(name, f"{stub_path}:{line}")
     else:
         stub_path = ""
+    selected = list(lazy_modules_bindings(tree, package))
+    for name, line in selected:
+        lines.setdefault(name, f"{init_file}:{line}")
     # Where __all__ or a table of the lazy path names each name, when no import declares it.
     for name, line in _string_constants(tree):
         lines.setdefault(name, f"{init_file}:{line}")
@@ -57,7 +60,67 @@ def read_declarations(package: str, init_file: str | None) -> Declarations:
         stub=stub_names,
         stub_path=stub_path or None,
         lines=tuple(sorted(lines.items())),
+        lazy_modules=_unique(name for name, _line in selected),
     )
+
+
+def lazy_modules_entries(tree: ast.Module) -> frozenset[str] | None:
+    """The strings of the module's literal ``__lazy_modules__`` (a list, tuple or set assigned at
+    module level; the last assignment wins), or None when it has none."""
+    import ast
+
+    entries: frozenset[str] | None = None
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is None or not any(isinstance(t, ast.Name) and t.id == "__lazy_modules__" for t in targets):
+                continue
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            if isinstance(value, (list, tuple, set, frozenset)):
+                entries = frozenset(item for item in value if isinstance(item, str))
+    return entries
+
+
+def lazy_modules_bindings(tree: ast.Module, package: str) -> Iterator[tuple[str, int]]:
+    """The names (with their lines) bound by the imports of a package's ``__init__.py`` that its
+    ``__lazy_modules__`` selects, as PEP 810 selects them: an import at module scope (in ``if``
+    and ``with`` blocks too; not in a function, a class or ``try``, not a star or ``__future__``
+    import) whose fully qualified module is an entry. ``import a.b`` is selected by ``"a.b"`` and
+    binds ``a``; ``from .sub import x`` by ``"PKG.sub"``; ``from . import x`` by ``"PKG"``."""
+    import ast
+
+    entries = lazy_modules_entries(tree)
+    if not entries:
+        return
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in entries:
+                    yield alias.asname or alias.name.split(".")[0], node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute_module(package, node.module, node.level)
+            if module in entries and module != "__future__":
+                for alias in node.names:
+                    if alias.name != "*":
+                        yield alias.asname or alias.name, node.lineno
+        elif isinstance(node, (ast.If, ast.With)):
+            pending[:0] = [*node.body, *getattr(node, "orelse", [])]
+
+
+def _absolute_module(package: str, module: str | None, level: int) -> str | None:
+    """The module a ``from`` import in the package's ``__init__.py`` names, fully qualified."""
+    if not level:
+        return module
+    parts = package.split(".")
+    if level - 1 >= len(parts):
+        return None
+    base = ".".join(parts[: len(parts) - (level - 1)])
+    return f"{base}.{module}" if module else base
 
 
 def read_all_literal(init_file: str) -> list[str]:

@@ -453,7 +453,7 @@ ISOLATION = Struct("Isolation", [
 
 DECLARED_NAME = Struct("DeclaredName", [
     Field("name", STRING),
-    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub, __dir__, __getattr__"),
+    Field("declared_in", Array(STRING), doc="__all__, TYPE_CHECKING, stub, __dir__, __getattr__, __lazy_modules__"),
     Field("submodule", BOOLEAN),
     Field("loaded_at_import", BOOLEAN),
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE),

@@ -211,6 +211,7 @@ def _classified(
         (models.DECLARED_IN_STUB, declarations.stub),
         (models.DECLARED_IN_DIR, dir_added),
         (models.DECLARED_IN_GETATTR, sorted(name for name in served if name in disk)),
+        (models.DECLARED_IN_LAZY_MODULES, declarations.lazy_modules),
     ):
         for name in declared:
             if source == models.DECLARED_IN_TYPE_CHECKING and not (
@@ -229,12 +230,19 @@ def _classified(
     lazy = set(lazy_packages)
     names = tuple(
         DeclaredName(name=name, declared_in=tuple(places), submodule=name in disk,
-                     loaded_at_import=name in info.namespace,
-                     mechanism=protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism,
-                     declared_at=lines.get(name), lazy_package=name in lazy)
+                     loaded_at_import=name in info.namespace and name not in info.shim_proxies,
+                     mechanism=_serving(info, name), declared_at=lines.get(name), lazy_package=name in lazy)
         for name, places in sources.items()
     )
     return names, tuple(dict.fromkeys(annotation_only))
+
+
+def _serving(info: PackageInfo, name: str) -> str:
+    """What serves a declared name: a PEP 810 shim's proxy bound at import, the namespace, or the
+    package's lazy path."""
+    if name in info.shim_proxies:
+        return protocol.MECHANISM_LAZY_IMPORT_SHIM
+    return protocol.MECHANISM_ATTRIBUTE if name in info.namespace else info.mechanism
 
 
 def declared_names(info: PackageInfo, declarations: Declarations) -> tuple[DeclaredName, ...]:

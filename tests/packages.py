@@ -633,6 +633,44 @@ FORGETFUL = {
     "forgetful/plotting.py": "def plot(data):\n    return None\n",
 }
 
+# lazy-imports' LazyModule, with its cache moved aside: a ModuleType subclass in sys.modules whose
+# class __getattr__ pops the name-mangled deferred entry and keeps the value in a dict of its own
+# instead of setting the attribute (the release keeps it with setattr, and is cached), so
+# `forgetmod.fit; forgetmod.fit` raises AttributeError the second time.
+FORGETFUL_MODULE_CLASS = {
+    "forgetmod/__init__.py": """
+        import importlib
+        import sys
+        from types import ModuleType
+
+
+        class LazyModule(ModuleType):
+            def __init__(self, name, deferred):
+                super().__init__(name)
+                self.__deferred_attrs = dict(deferred)
+                self.__resolved = {}
+
+            def __dir__(self):
+                return [*super().__dir__(), *self.__deferred_attrs]
+
+            def __getattr__(self, name):
+                target = self.__deferred_attrs.get(name)
+                if target is None:
+                    raise AttributeError(f"lazy module {self.__name__} has no attribute {name}")
+                value = getattr(importlib.import_module(target, self.__name__), name)
+                self.__resolved[name] = value
+                self.__deferred_attrs.pop(name)
+                return value
+
+
+        module = LazyModule(__name__, {"fit": ".stats", "plot": ".plotting"})
+        module.__file__, module.__path__, module.__all__ = __file__, __path__, ["fit", "plot"]
+        sys.modules[__name__] = module
+    """,
+    "forgetmod/stats.py": "def fit(data):\n    return data\n",
+    "forgetmod/plotting.py": "def plot(data):\n    return None\n",
+}
+
 # librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
 # for all of them in one probe: longer than a --timeout that each access fits in.
 # 4 x 0.6 s is over the test's --timeout 2 s; each 0.6 s leaves 1.4 s for a loaded machine.
@@ -777,4 +815,81 @@ GENERATED_MODULE = {
                 return module
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     """,
+}
+
+# lazy-importer on 3.11-3.14 (a PEP 810 shim): inside `with lazy_importer():`, an import whose
+# module __lazy_modules__ lists binds a proxy (lazy_importer._imports._Proxy) in place of the
+# module or object, through its own builtins.__import__; the proxy's __getattribute__ and
+# __call__ import the module on the first use and rebind every name bound to the proxy. Without
+# the shim, `shimmed` shows "4 declared names (0 lazy)", each "loaded at import" as an attribute.
+LAZY_IMPORT_SHIM = {
+    "shimmed/__init__.py": """
+        __lazy_modules__ = ["json", "shimmed.tools", "shimmed.heavy"]
+        __all__ = ["json", "Tool", "VALUE", "VERSION"]
+
+        from ._shim import lazy_importer
+
+        with lazy_importer():
+            import json
+            from .tools import Tool
+            from .heavy import VALUE
+
+        VERSION = "1.0"
+    """,
+    "shimmed/_shim.py": """
+        import builtins
+        import contextlib
+        import importlib
+
+
+        class _Proxy:
+            def __init__(self, module, attribute, namespace):
+                object.__setattr__(self, "_request", (module, attribute, namespace))
+
+            def _resolve(self):
+                module, attribute, namespace = object.__getattribute__(self, "_request")
+                value = importlib.import_module(module)
+                if attribute is not None:
+                    value = getattr(value, attribute)
+                for name, bound in list(namespace.items()):
+                    if bound is self:
+                        namespace[name] = value
+                return value
+
+            def __getattribute__(self, name):
+                return getattr(_Proxy._resolve(self), name)
+
+            def __call__(self, *args, **kwargs):
+                return _Proxy._resolve(self)(*args, **kwargs)
+
+
+        class _FromImport:
+            def __init__(self, module, namespace):
+                self._request = (module, namespace)
+
+            def __getattribute__(self, name):
+                module, namespace = object.__getattribute__(self, "_request")
+                return _Proxy(module, name, namespace)
+
+
+        @contextlib.contextmanager
+        def lazy_importer():
+            previous = builtins.__import__
+
+            def lazy_import(name, globals=None, locals=None, fromlist=(), level=0):
+                absolute = f"{globals['__package__']}.{name}" if level == 1 else name
+                if absolute in globals.get("__lazy_modules__", ()):
+                    if fromlist:
+                        return _FromImport(absolute, globals)
+                    return _Proxy(absolute, None, globals)
+                return previous(name, globals, locals, fromlist, level)
+
+            builtins.__import__ = lazy_import
+            try:
+                yield
+            finally:
+                builtins.__import__ = previous
+    """,
+    "shimmed/tools.py": "import fractions\n\n\nclass Tool:\n    pass\n",
+    "shimmed/heavy.py": "import decimal\n\nVALUE = 1\n",
 }

@@ -34,6 +34,45 @@ def test_torch_style_type_checking_block(tmp_path: Path) -> None:
     assert declarations.stub == ()
 
 
+def test_lazy_modules_declares_the_names_its_imports_bind(tmp_path: Path) -> None:
+    """PEP 810's selection: fully qualified modules, exact string equality, module scope only."""
+    init = write(tmp_path / "p" / "sub" / "__init__.py", """
+        __lazy_modules__ = ["json", "xml.dom", "p.sub", "p.sub.tools", "p", "p.sub.guarded", "p.sub.inner",
+                            "p.sub.star", "p.sub.tru"]
+        import json
+        import xml.dom
+        import os
+        from . import heavy
+        from .tools import Tool, helper as assist
+        from .. import sibling
+        if True:
+            with open(__file__):
+                from .truncated import Truncated
+        try:
+            from .guarded import Guarded
+        except ImportError:
+            pass
+
+        def late():
+            from .inner import Inner
+
+        class Holder:
+            from .inner import Nested
+
+        from .star import *
+    """)
+    declarations = read_declarations("p.sub", init)
+    assert declarations.lazy_modules == ("json", "xml", "heavy", "Tool", "assist", "sibling")
+    lines = dict(declarations.lines)
+    assert lines["heavy"].endswith("__init__.py:7") and lines["assist"].endswith("__init__.py:8")
+
+
+@pytest.mark.parametrize("source", ["import json\n", "__lazy_modules__ = compute()\nimport json\n",
+                                    "__lazy_modules__ = []\nimport json\n"])
+def test_no_literal_lazy_modules_declares_nothing(tmp_path: Path, source: str) -> None:
+    assert read_declarations("p", write(tmp_path / "p" / "__init__.py", source)).lazy_modules == ()
+
+
 def test_plain_typing_stub_declares_nothing(tmp_path: Path) -> None:
     init = write(tmp_path / "numpyish" / "__init__.py", "__all__ = ['x']\n")
     write(tmp_path / "numpyish" / "__init__.pyi", "from . import linalg as linalg\n")

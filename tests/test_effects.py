@@ -7,14 +7,16 @@ from __future__ import annotations
 import ast
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aoinspect.child import protocol
 from aoinspect.probing.runner import CHILD_DIR
+from tests import packages
 from tests.helpers import FakePackages
+
+pytestmark = pytest.mark.probe  # child code: .ci/matrix runs these under every Python with --probe-python
 
 EFFECTS_FILE = os.path.join(CHILD_DIR, "effects.py")
 
@@ -45,7 +47,7 @@ with open(result_file, "w") as stream:
 def run_effects(fake: FakePackages, measured: str, setup: str = "", *, isolated: bool = False,
                 env: dict[str, str] | None = None) -> dict[str, list]:  # type: ignore[type-arg]
     result_file = fake.root.parent / "effects-result.txt"
-    command = [sys.executable, *(["-I"] if isolated else []), "-c", DRIVER, EFFECTS_FILE, setup, measured,
+    command = [fake.python, *(["-I"] if isolated else []), "-c", DRIVER, EFFECTS_FILE, setup, measured,
                str(result_file)]
     environment = dict(os.environ) | fake.env | (env or {})
     if isolated:
@@ -62,7 +64,7 @@ def effects_of(fake: FakePackages, source: str, setup: str = "", **options) -> l
     return [tuple(item) for item in run_effects(fake, "import pkg", setup, **options)["changes"]]
 
 
-def test_the_kinds_are_the_wire_vocabulary() -> None:
+def test_the_kinds_are_the_wire_vocabulary() -> None:  # in this process: no child
     namespace: dict[str, object] = {}
     exec(compile(Path(EFFECTS_FILE).read_text(encoding="utf-8"), EFFECTS_FILE, "exec"), namespace)
     assert namespace["KINDS"] == protocol.EFFECT_KINDS
@@ -204,6 +206,17 @@ def test_attributes_of_other_modules_monkeypatched(fake) -> None:
         ("monkeypatch", "string.extra added: an instance of int")]
 
 
+def test_the_interpreters_own_state_replaced(fake) -> None:
+    assert effects_of(fake, """
+        import io
+        import sys
+
+        sys.stdout = io.StringIO()
+        sys.dont_write_bytecode = not sys.dont_write_bytecode
+    """) == [("monkeypatch", "sys.dont_write_bytecode replaced by an instance of bool"),
+             ("monkeypatch", "sys.stdout replaced by an instance of _io.StringIO")]  # in sys's own order
+
+
 def test_registries_of_other_modules_that_grow(fake) -> None:
     assert effects_of(fake, """
         import shutil
@@ -213,6 +226,24 @@ def test_registries_of_other_modules_that_grow(fake) -> None:
 
         shutil.register_archive_format("pkgzip", pack)
     """, "import shutil") == [("registry", "shutil._ARCHIVE_FORMATS grew by 1")]
+
+
+def test_proxies_are_named_from_their_type_and_never_asked(fake) -> None:
+    """A proxy in sys.modules and one set on another module answer ``__class__`` by loading what
+    they stand for: the snapshots and the description read types only (the driver fails on any
+    module loaded by effects.py itself)."""
+    fake.write(packages.PROXY_IN_SYS_MODULES)
+    assert effects_of(fake, """
+        import string
+
+        class Stand:
+            @property
+            def __class__(self):
+                import colorsys
+                return type(colorsys)
+
+        string.stand_in = Stand()
+    """, "import aliased, string") == [("monkeypatch", "string.stand_in added: an instance of pkg.Stand")]
 
 
 def test_no_effects_on_a_package_without_any(fake) -> None:
@@ -227,8 +258,9 @@ def test_no_effects_on_a_package_without_any(fake) -> None:
         "import ao, ao.nn, json, typing, dataclasses, enum, re, inspect, importlib.util, xml.dom\n"
         "re.compile('a+b'); inspect.getmodule(json.dumps); json.dumps({'a': [1]})\n"
         "import warnings; warnings.warn('shown once', UserWarning)\n"
+        "tempfile.gettempdir(); mimetypes.guess_type('a.txt'); platform.system()\n"
     )
-    setup = "import re, json, inspect, importlib, xml, linecache, typing"
+    setup = "import re, json, inspect, importlib, xml, linecache, typing, tempfile, mimetypes, platform"
     assert run_effects(fake, measured, setup)["changes"] == []
 
 

@@ -187,3 +187,78 @@ def test_a_reentered_import_hangs_its_children_on_the_load_that_ran(site) -> Non
     total = sum(load.self_ms for load in report.imported.materialized)
     top = sum(load.cumulative_ms for load in report.imported.materialized if load.depth == 0)
     assert total == pytest.approx(top, rel=0.02, abs=0.05)
+
+
+# --- PEP 810 shims: a proxy bound at import for each name __lazy_modules__ selects ---------------
+
+USED = """
+import sys
+before = set(sys.modules)
+import {package}
+imported = set(sys.modules) - before
+getattr({package}, {name!r}).__class__  # the first use: the shim's proxy loads here
+used = set(sys.modules) - before - imported
+print(repr((sorted(imported), sorted(used))))
+"""
+
+
+def bare_use(package: str, name: str, env: dict[str, str], cwd: str) -> tuple[set[str], set[str]]:
+    """What ``python -c "import PACKAGE; PACKAGE.NAME.__class__"`` adds to sys.modules: at import,
+    and at the name's first use."""
+    completed = subprocess.run([sys.executable, "-c", USED.format(package=package, name=name)], capture_output=True,
+                               text=True, check=True, env={**os.environ, **env}, cwd=cwd)
+    imported, used = ast.literal_eval(completed.stdout.strip().splitlines()[-1])
+    return set(imported), set(used)
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+@pytest.mark.parametrize("name", ["json", "Tool", "VALUE"])
+def test_a_pep810_shim_proxy_loads_on_first_use(site, name: str, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    """lazy-importer's proxy: the access returns the proxy, its first use loads the module; the
+    access is measured as that use, served by the shim, and module sets equal a bare one's."""
+    site.write(packages.LAZY_IMPORT_SHIM)
+    expected_import, expected_use = bare_use("shimmed", name, site.env, str(site.root))
+    report = resolve_names(ProbeSettings(sys.executable, timeout=30, isolation=isolation), "shimmed", [name],
+                           distributions=False)
+    (result,) = report.results
+    assert result.ok, result.error
+    assert report.imported.module_names == expected_import
+    assert set(result.modules) == expected_use and expected_use
+    assert [step.mechanism for step in result.steps] == ["lazy-import-shim"]
+    assert result.cached  # the shim rebound the name to what the proxy loaded
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_pep810_shim_names_are_lazy_in_list_and_check(site, isolation: str) -> None:  # type: ignore[no-untyped-def]
+    """Without recognising the shim: "4 declared names (0 lazy)", each loaded at import, no lazy rule run."""
+    site.write(packages.LAZY_IMPORT_SHIM)
+    settings = ProbeSettings(sys.executable, timeout=30, isolation=isolation)
+    listed = {name.name: (name.loaded_at_import, name.mechanism, name.declared_in)
+              for name in list_names(settings, "shimmed").names}
+    shimmed = (False, "lazy-import-shim", ("__all__", "__lazy_modules__"))
+    assert listed == {"json": shimmed, "Tool": shimmed, "VALUE": shimmed,
+                      "VERSION": (True, "attribute", ("__all__",))}
+    report = check_package(settings, "shimmed")
+    assert sorted(result.name for result in report.resolutions) == ["Tool", "VALUE", "json"]
+    assert all(result.ok and result.cached for result in report.resolutions)
+    assert [finding for finding in report.findings if finding.severity == "error"] == []
+
+
+@pytest.mark.real
+def test_a_real_lazy_importer_package(site) -> None:  # type: ignore[no-untyped-def]
+    """lazy-importer itself (installed in this interpreter), in place of the fake's shim."""
+    pytest.importorskip("lazy_importer")
+    files = dict(packages.LAZY_IMPORT_SHIM)
+    del files["shimmed/_shim.py"]
+    init = files["shimmed/__init__.py"]
+    files["shimmed/__init__.py"] = init.replace("from ._shim import", "from lazy_importer import")
+    site.write(files)
+    settings = ProbeSettings(sys.executable, timeout=30)
+    for name in ("json", "Tool", "VALUE"):
+        expected_import, expected_use = bare_use("shimmed", name, site.env, str(site.root))
+        report = resolve_names(settings, "shimmed", [name], distributions=False)
+        (result,) = report.results
+        assert result.ok, result.error
+        assert report.imported.module_names == expected_import
+        assert set(result.modules) == expected_use and expected_use
+        assert [step.mechanism for step in result.steps] == ["lazy-import-shim"]

@@ -252,6 +252,41 @@ def test_a_second_access_that_raises_is_an_error(invoke, fake, isolation: str) -
     assert result.exit_code == 1
 
 
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_a_module_class_that_forgets_what_it_served_is_an_error(invoke, fake, isolation: str) -> None:
+    """lazy-imports' LazyModule shape (a class __getattr__, the deferred entry popped) with the value
+    kept aside: both names fail the second time, an error each; not-cached stays quiet."""
+    fake.write(packages.FORGETFUL_MODULE_CLASS)
+    result = invoke("--isolation", isolation, "-p", "forgetmod", "check", "--format", "json")
+    found = by_rule(document(result))
+    assert sorted(finding["name"] for finding in found["second-access-fails"]) == ["fit", "plot"]
+    assert "a second one raises AttributeError: lazy module forgetmod has no attribute fit at " in \
+        found["second-access-fails"][0]["message"]
+    assert "not-cached" not in found and "resolve-failed" not in found
+    assert result.exit_code == 1
+
+
+@pytest.mark.real
+def test_lazy_imports_itself_is_cached(invoke, fake) -> None:
+    """The released LazyModule sets the attribute as it pops the entry: a second access works and
+    imports nothing; neither second-access-fails nor not-cached."""
+    pytest.importorskip("lazy_imports")
+    fake.write({
+        "realforget/__init__.py": """
+            from lazy_imports import LazyModule, as_package, load
+
+            load(LazyModule(*as_package(__file__), "from .stats import fit", "from .plotting import plot",
+                            name=__name__))
+        """,
+        "realforget/stats.py": "def fit(data):\n    return data\n",
+        "realforget/plotting.py": "def plot(data):\n    return None\n",
+    })
+    doc = document(invoke("-p", "realforget", "check", "--format", "json"))
+    found = by_rule(doc)
+    assert "second-access-fails" not in found and "not-cached" not in found
+    assert {entry["name"]: entry["cached"] for entry in doc["results"]} == {"fit": True, "plot": True}
+
+
 def test_resolve_says_that_a_second_access_raised(invoke, fake) -> None:
     fake.write(packages.FORGETFUL)
     result = invoke("-p", "forgetful", "resolve", "fit", "plot")

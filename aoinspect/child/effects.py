@@ -27,7 +27,17 @@ _codecs = _modules["_codecs"]
 _get_attribute = object.__getattribute__
 _type_dict = type.__dict__["__dict__"].__get__
 _type_qualname = type.__dict__["__qualname__"].__get__
+_type_module = type.__dict__["__module__"].__get__
 _FunctionType = type(lambda: None)
+_BuiltinFunctionType = type(len)
+
+
+class _Bound:
+    def method(self):
+        """Only its type is used."""
+
+
+_MethodType = type(_Bound().method)
 _ModuleType = type(sys)
 _getrecursionlimit = sys.getrecursionlimit
 _setrecursionlimit = sys.setrecursionlimit
@@ -198,6 +208,12 @@ def install():
     _wrap_thread_starts()
 
 
+def _is_a(value, cls):
+    """``isinstance`` from the type alone: ``isinstance`` falls back on ``value.__class__``, which a
+    proxy (openai's, or one standing in ``sys.modules``) answers by loading what it stands for."""
+    return issubclass(type(value), cls)
+
+
 def _namespace(module):
     try:
         namespace = _get_attribute(module, "__dict__")
@@ -210,7 +226,7 @@ def _module_namespaces():
     """``{name: (module, namespace)}`` for the modules in sys.modules, read without running code."""
     found = {}
     for name, module in list(_modules.items()):
-        if type(name) is str and isinstance(module, _ModuleType):
+        if type(name) is str and _is_a(module, _ModuleType):
             namespace = _namespace(module)
             if namespace is not None:
                 found[name] = (module, namespace)
@@ -248,7 +264,7 @@ def _logging_handlers():
     if root is not None:
         loggers["root"] = root
     logger_class = namespace.get("Logger")
-    manager = _type_dict(logger_class).get("manager") if isinstance(logger_class, type) else None
+    manager = _type_dict(logger_class).get("manager") if _is_a(logger_class, type) else None
     logger_dict = (_namespace(manager) or {}).get("loggerDict") if manager is not None else None
     if type(logger_dict) is dict:
         for name, logger in list(logger_dict.items()):
@@ -288,13 +304,18 @@ def _atexit_count():
         return 0
 
 
-def _containers(namespace):
-    sizes = {}
-    for key, value in namespace.items():
-        kind = type(value)
-        if kind is dict or kind is list or kind is set:
-            sizes[key] = len(value)
-    return sizes
+_CONTAINERS = (dict, list, set)
+
+
+def _containers(name, namespace):
+    """``{key: len}`` of the module-level dicts, lists and sets that could be registries: not
+    caches (a name with "cache" in it, or a known one), nor the import system's bookkeeping, nor
+    what another kind reports."""
+    if name in _BOOKKEEPING_MODULES:
+        return {}
+    return {key: len(value) for key, value in namespace.items()
+            if type(value) in _CONTAINERS and type(key) is str and "cache" not in key.lower()
+            and (name, key) not in _NOT_REGISTRIES}
 
 
 def snapshot():
@@ -309,7 +330,7 @@ def snapshot():
                 initializing = bool(_namespace(spec) and _namespace(spec).get("_initializing"))
             except BaseException:  # noqa: BLE001
                 initializing = False
-        modules[name] = (module, namespace, dict(namespace), _containers(namespace), initializing)
+        modules[name] = (module, namespace, dict(namespace), _containers(name, namespace), initializing)
     return {
         "seen": len(_Seen.events),
         ATEXIT: _atexit_count(),
@@ -330,7 +351,7 @@ def snapshot():
 
 def _class_name(cls):
     try:
-        module = _type_dict(cls).get("__module__")
+        module = _type_module(cls)  # the class dict's, or a builtin type's from its C name
         qualname = _type_qualname(cls)
     except BaseException:  # noqa: BLE001
         return "?"
@@ -347,32 +368,20 @@ def name_of(value):
         module = _get_attribute(value, "__module__")
         qualname = _get_attribute(value, "__qualname__")
         return (module + "." if type(module) is str else "") + qualname
-    if isinstance(value, type):
+    if issubclass(kind, type):
         return _class_name(value)
-    if isinstance(value, _ModuleType):
+    if issubclass(kind, _ModuleType):
         namespace = _namespace(value) or {}
         return str(namespace.get("__name__", "?"))
-    method_self = _MISSING
-    function = _MISSING
-    try:
-        function = _get_attribute(value, "__func__")
-        method_self = _get_attribute(value, "__self__")
-    except BaseException:  # noqa: BLE001
-        pass
-    if function is not _MISSING:
-        return name_of(function)
-    if kind.__name__ == "builtin_function_or_method":
+    if kind is _MethodType:
+        return name_of(_get_attribute(value, "__func__"))
+    if kind is _BuiltinFunctionType:  # print, posix.remove, [].append: "Class.method" or "module.function"
         try:
             qualname = _get_attribute(value, "__qualname__")
-            method_self = _get_attribute(value, "__self__")
+            owner = _get_attribute(value, "__self__")
         except BaseException:  # noqa: BLE001
             return "?"
-        if isinstance(method_self, _ModuleType):
-            return name_of(method_self) + "." + str(qualname)
-        if method_self is not None and not isinstance(method_self, type):
-            return _class_name(type(method_self)).rpartition(".")[0] + "." + str(qualname) \
-                if "." in _class_name(type(method_self)) else str(qualname)
-        return str(qualname)
+        return (name_of(owner) + "." if _is_a(owner, _ModuleType) else "") + str(qualname)
     return "an instance of " + _class_name(kind)
 
 
@@ -402,27 +411,33 @@ def _filter_text(entry):
     if type(entry) is not tuple or len(entry) != 5:
         return "an entry that is not a filter: " + name_of(entry)
     action, message, category, module, line = entry
-    parts = [str(action), name_of(category) if isinstance(category, type) else "?"]
-    if message is not None:
-        parts.append("message=" + repr(_get_attribute(message, "pattern") if hasattr(message, "pattern")
-                                       else message))
-    if module is not None:
-        parts.append("module=" + repr(_get_attribute(module, "pattern") if hasattr(module, "pattern")
-                                      else module))
-    if line:
+    parts = [action if type(action) is str else "?", name_of(category) if _is_a(category, type) else "?"]
+    for label, pattern in (("message", message), ("module", module)):
+        if pattern is not None:
+            parts.append(label + "=" + repr(_pattern_text(pattern)))
+    if type(line) is int and line:
         parts.append("line=" + str(line))
     return " ".join(parts)
 
 
-def _thread_name(function):
-    owner = _MISSING
+def _pattern_text(pattern):
+    """A filter's message or module: a string, or a compiled pattern's source (read from its
+    type's own descriptor)."""
+    if type(pattern) is str:
+        return pattern
+    descriptor = _type_dict(type(pattern)).get("pattern")
     try:
-        owner = _get_attribute(function, "__self__")
+        text = descriptor.__get__(pattern) if descriptor is not None else None
     except BaseException:  # noqa: BLE001
-        pass
+        text = None
+    return text if type(text) is str else "?"
+
+
+def _thread_name(function):
+    owner = _get_attribute(function, "__self__") if type(function) is _MethodType else _MISSING
     threading = _modules.get("threading")
     thread_class = (_namespace(threading) or {}).get("Thread") if threading is not None else None
-    if owner is not _MISSING and isinstance(thread_class, type) and isinstance(owner, thread_class):
+    if owner is not _MISSING and _is_a(thread_class, type) and _is_a(owner, thread_class):
         state = _namespace(owner) or {}
         target = state.get("_target")
         running = name_of(target) if target is not None else _class_name(type(owner)) + ".run"
@@ -431,53 +446,74 @@ def _thread_name(function):
 
 
 def _sequence_changes(kind, before, after, describe):
-    found = []
-    for entry in after:
-        if not any(entry is old for old in before):
-            found.append((kind, "added " + describe(entry)))
-    for entry in before:
-        if not any(entry is new for new in after):
-            found.append((kind, "removed " + describe(entry)))
+    """Entries added and removed, by identity (a list entry's ``__eq__`` is never called); a
+    string entry counts by value."""
+    def key(entry):
+        return ("s", entry) if type(entry) is str else ("o", id(entry))
+
+    old_keys = {key(entry) for entry in before}
+    new_keys = {key(entry) for entry in after}
+    found = [(kind, "added " + describe(entry)) for entry in after if key(entry) not in old_keys]
+    found.extend((kind, "removed " + describe(entry)) for entry in before if key(entry) not in new_keys)
     return found
+
+
+def _path_text(entry):
+    return entry if type(entry) is str else name_of(entry)
 
 
 def _environ_key(key):
     return key.decode("utf-8", "surrogateescape") if type(key) is bytes else str(key)
 
 
+_PLAIN_DATA = (type(None), bool, int, float, str, bytes, tuple, list, dict, set, frozenset)
+
+
+def _initialised(old, new):
+    """A plain value set where there was None or a value of the same plain type: what a module
+    of the standard library does to itself on first use (``tempfile.gettempdir()`` sets
+    ``tempfile.tempdir``; ``mimetypes.init()`` rebinds its tables). Replacing a function, a class
+    or an object such as ``sys.stdout`` is no set-up."""
+    new_type, old_type = type(new), type(old)
+    return new_type in _PLAIN_DATA and (old is None or old_type is new_type)
+
+
 def _module_changes(before, after):
     patched = []
     grown = []
     now = after["modules"]
-    for name, (module, namespace, copy, sizes, initializing) in before["modules"].items():
-        if initializing or name in ("__main__",):
+    for name, (module, _namespace_then, copy, sizes, initializing) in before["modules"].items():
+        if initializing or name == "__main__":
             continue  # its own import is still running: its namespace is still being built
         current = now.get(name)
         if current is None or current[0] is not module:
             continue
         namespace = current[1]
-        has_getattr = "__getattr__" in copy
-        for key, old in copy.items():
-            if key in _NOT_ATTRIBUTES:
-                continue
-            new = namespace.get(key, _MISSING)
-            if new is old:
-                if key in sizes and name not in _BOOKKEEPING_MODULES and (name, key) not in _NOT_REGISTRIES \
-                        and "cache" not in key.lower() and len(new) > sizes[key]:
-                    grown.append((REGISTRY, f"{name}.{key} grew by {len(new) - sizes[key]}"))
-                continue
-            if key.startswith("_") and not callable(old):
+        get = namespace.get
+        changed = [key for key, old in copy.items() if get(key, _MISSING) is not old]
+        for key, size in sizes.items():
+            value = get(key, _MISSING)
+            if value is copy[key] and len(value) > size:
+                grown.append((REGISTRY, f"{name}.{key} grew by {len(value) - size}"))
+        if not changed and len(namespace) == len(copy):
+            continue
+        stdlib = _in_stdlib(name) and name != "sys"  # sys sets nothing up lazily
+        for key in changed:
+            old, new = copy[key], get(key, _MISSING)
+            if type(key) is not str or key in _NOT_ATTRIBUTES or (key.startswith("_") and not callable(old)):
                 continue  # a private value set lazily: a cache, not a patch
+            if new is not _MISSING and stdlib and _initialised(old, new):
+                continue  # tempfile.tempdir, mimetypes.types_map: the module's own lazy set-up
             if new is _MISSING:
                 patched.append((MONKEYPATCH, f"{name}.{key} deleted"))
             else:
                 patched.append((MONKEYPATCH, f"{name}.{key} replaced by {name_of(new)}"))
-        if has_getattr:
+        if "__getattr__" in copy:
             continue  # a lazy module caches what it serves: new names are its own doing
-        for key, new in namespace.items():
-            if key in copy or key.startswith("_") or key in _NOT_ATTRIBUTES:
+        for key, new in list(namespace.items()):
+            if key in copy or type(key) is not str or key.startswith("_") or key in _NOT_ATTRIBUTES:
                 continue
-            if isinstance(new, _ModuleType) and _modules.get(name + "." + key) is new:
+            if _is_a(new, _ModuleType) and _modules.get(name + "." + key) is new:
                 continue  # the import system binds a submodule in its package
             patched.append((MONKEYPATCH, f"{name}.{key} added: {name_of(new)}"))
     return patched, grown
@@ -496,12 +532,7 @@ def changes(before, after):
         old = before[SIGNAL].get(number, _MISSING)
         if handler is not old and handler != old:
             found.append((SIGNAL, _signal_name(number) + ": " + _handler_name(handler)))
-    for entry in after[SYS_PATH]:
-        if entry not in before[SYS_PATH]:
-            found.append((SYS_PATH, "added " + str(entry)))
-    for entry in before[SYS_PATH]:
-        if entry not in after[SYS_PATH]:
-            found.append((SYS_PATH, "removed " + str(entry)))
+    found.extend(_sequence_changes(SYS_PATH, before[SYS_PATH], after[SYS_PATH], _path_text))
     found.extend(_sequence_changes(META_PATH, before[META_PATH], after[META_PATH], name_of))
     found.extend(_sequence_changes(PATH_HOOKS, before[PATH_HOOKS], after[PATH_HOOKS], name_of))
     found.extend(_sequence_changes(WARNINGS, before[WARNINGS], after[WARNINGS], _filter_text))

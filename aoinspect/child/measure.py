@@ -339,6 +339,61 @@ def package_mechanism(module):
     return _hook_mechanism(hook) if hook is not None else protocol.MECHANISM_NONE
 
 
+_LAZY_MODULES_TYPES = (list, tuple, set, frozenset)
+
+
+def is_shim_proxy(namespace, value):
+    """Whether ``value``, bound in the module ``namespace``, is a PEP 810 shim's proxy: the module
+    declares ``__lazy_modules__`` and the value is an object (no module, class or function) whose
+    class intercepts attribute access, as lazy-importer's ``_Proxy`` does. Read from types and
+    class dicts only: a proxy's ``__class__`` would load it."""
+    if type(namespace.get("__lazy_modules__")) not in _LAZY_MODULES_TYPES:
+        return False
+    kind = type(value)
+    if issubclass(kind, (_ModuleType, type)) or kind is _FunctionType:
+        return False
+    # Written in Python: every builtin type (str, dict...) has a __getattribute__ slot of its own.
+    return type(_class_lookup(kind, "__getattribute__")) is _FunctionType \
+        or type(_class_lookup(kind, "__getattr__")) is _FunctionType
+
+
+def shim_proxies(module):
+    """The names of ``module``'s namespace bound to a PEP 810 shim's proxy (``is_shim_proxy``)."""
+    namespace = _namespace(module)
+    if namespace is None or type(namespace.get("__lazy_modules__")) not in _LAZY_MODULES_TYPES:
+        return []
+    return [name for name, value in list(namespace.items()) if type(name) is str and is_shim_proxy(namespace, value)]
+
+
+def reify_name(holder, part):
+    """The attribute that uses the shim's proxy bound at ``holder.part`` once, so that it loads
+    what it stands for, as PEP 810 loads a lazy name on its first use: ``__class__`` through a
+    ``__getattribute__`` of its own (lazy-importer's), else a name only a ``__getattr__`` sees.
+    Read from the type before the access."""
+    namespace = _namespace(holder)
+    value = namespace.get(part, _MISSING) if namespace is not None else _MISSING
+    if type(_class_lookup(type(value), "__getattribute__")) is _FunctionType:
+        return "__class__"
+    return "__aoinspect_reify__"
+
+
+def rebound(holder, part, value):
+    """What the shim rebound ``holder.part`` to once its proxy ``value`` loaded, or the proxy."""
+    namespace = _namespace(holder)
+    found = namespace.get(part, _MISSING) if namespace is not None else _MISSING
+    return value if found is _MISSING else found
+
+
+def access(holder, part):
+    """``holder.part`` as a program's use of it: a shim's proxy is used once (``reify_name``)."""
+    if step_mechanism(holder, part) != protocol.MECHANISM_LAZY_IMPORT_SHIM:
+        return getattr(holder, part)
+    reify = reify_name(holder, part)
+    value = getattr(holder, part)
+    getattr(value, reify, None)
+    return rebound(holder, part, value)
+
+
 def step_mechanism(holder, part):
     """What will serve ``holder.part``, decided before the access and without running any of
     the package's code."""
@@ -347,6 +402,8 @@ def step_mechanism(holder, part):
         return protocol.MECHANISM_LAZY_MODULE  # the access executes the module first
     namespace = _namespace(holder)
     if namespace is not None and part in namespace:
+        if is_shim_proxy(namespace, namespace[part]):
+            return protocol.MECHANISM_LAZY_IMPORT_SHIM
         return protocol.MECHANISM_ATTRIBUTE
     if _class_lookup(kind, part) is not _MISSING:
         return protocol.MECHANISM_ATTRIBUTE
@@ -601,6 +658,7 @@ def describe_package(module, reporter):
         "has_getattr": mechanism not in (protocol.MECHANISM_NONE, protocol.MECHANISM_ATTRIBUTE),
         "mechanism": mechanism,
         "is_module": _is_module(module),
+        "shim_proxies": shim_proxies(module),
     })
 
 
@@ -626,13 +684,22 @@ def measure_name(module, name, recorder, watch=None):
         holder = chain[-1]
         mechanism = step_mechanism(holder, part)
         already_loaded = already_loaded and mechanism == protocol.MECHANISM_ATTRIBUTE
+        # A shim's proxy is used once within the step (PEP 810 loads a lazy name on first use),
+        # right here: a function of the probe's between the two would cost the package a frame.
+        reify = reify_name(holder, part) if mechanism == protocol.MECHANISM_LAZY_IMPORT_SHIM else None
         measurement = Measurement(recorder, through_builtin=True)
         try:
             if watch is None:
                 value = getattr(holder, part)
+                if reify is not None:
+                    getattr(value, reify, None)
             else:
                 with watch:
                     value = getattr(holder, part)
+                    if reify is not None:
+                        getattr(value, reify, None)
+            if reify is not None:
+                value = rebound(holder, part, value)
         except BaseException as exc:  # noqa: BLE001 - sys.exit() in the package is a failed access
             failure = exc
         step = measurement.finish()
@@ -1074,7 +1141,7 @@ def plan_names(module, names, recorder, reporter):
             request = _FirstRequest(recorder)
             try:
                 with request:
-                    getattr(module, name)
+                    access(module, name)
             except BaseException:  # noqa: BLE001 - _Planned, or whatever the package raised
                 pass
             found = request.found
@@ -1163,7 +1230,7 @@ def race(module, count, name, reporter):
             barrier.wait()
             value = module
             for part in parts:
-                value = getattr(value, part)
+                value = access(value, part)
             # Keep the object itself: an id alone could be reused once the object is freed.
             outcomes[index] = {"ok": True, "object": value}
         except BaseException as exc:  # noqa: BLE001

@@ -111,10 +111,13 @@ MECHANISM_CLASS_GETATTR = "class-getattr"  # __getattr__ on the module's class (
 MECHANISM_LAZY_LOADER = "lazy-loader"  # lazy_loader.attach's module __getattr__
 MECHANISM_LAZY_MODULE = "lazy-module"  # an importlib.util.LazyLoader module executing on first access
 MECHANISM_PROXY = "proxy"  # an object whose own __getattr__/__getattribute__ loads on access
+# A proxy bound in a module that declares ``__lazy_modules__``: a PEP 810 shim (lazy-importer on
+# 3.11-3.14) bound it at import in place of the module or object; the first use loads it.
+MECHANISM_LAZY_IMPORT_SHIM = "lazy-import-shim"
 MECHANISM_NONE = "none"  # nothing serves a missing name: it raises AttributeError
 MECHANISMS = (
     MECHANISM_ATTRIBUTE, MECHANISM_MODULE_GETATTR, MECHANISM_CLASS_GETATTR, MECHANISM_LAZY_LOADER,
-    MECHANISM_LAZY_MODULE, MECHANISM_PROXY, MECHANISM_NONE,
+    MECHANISM_LAZY_MODULE, MECHANISM_PROXY, MECHANISM_LAZY_IMPORT_SHIM, MECHANISM_NONE,
 )
 # The kinds of side effect child/effects.py reports, as ``(kind, detail)`` pairs, in this order: what
 # deferring an import would delay or cancel.

@@ -10,6 +10,7 @@ from aoinspect.child import protocol
 from aoinspect.child.protocol import (
     MECHANISM_ATTRIBUTE,
     MECHANISM_CLASS_GETATTR,
+    MECHANISM_LAZY_IMPORT_SHIM,
     MECHANISM_LAZY_LOADER,
     MECHANISM_LAZY_MODULE,
     MECHANISM_MODULE_GETATTR,
@@ -26,6 +27,7 @@ MECHANISM_LABELS = {
     MECHANISM_LAZY_LOADER: "via lazy_loader",
     MECHANISM_LAZY_MODULE: "LazyLoader module executing",
     MECHANISM_PROXY: "via a proxy object",
+    MECHANISM_LAZY_IMPORT_SHIM: "via a __lazy_modules__ shim's proxy",
     MECHANISM_NONE: "no lazy path",
 }
 
@@ -35,6 +37,7 @@ DECLARED_IN_TYPE_CHECKING = "TYPE_CHECKING"
 DECLARED_IN_STUB = "stub"
 DECLARED_IN_DIR = "__dir__"  # the package's __dir__ lists it beyond its namespace
 DECLARED_IN_GETATTR = "__getattr__"  # a submodule the package's lazy path serves (torch's _lazy_modules)
+DECLARED_IN_LAZY_MODULES = "__lazy_modules__"  # bound by an import that __lazy_modules__ selects (PEP 810)
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,9 @@ class PackageInfo:
     has_getattr: bool
     dir_error: ErrorInfo | None = None  # what dir(PACKAGE) raised, if it did
     mechanism: str = "none"  # how it serves names absent from its namespace (child.protocol.MECHANISM_*)
+    # Names bound at import to a PEP 810 shim's proxy (lazy-importer's ``__lazy_modules__``): in the
+    # namespace, yet nothing of them is loaded until they are used.
+    shim_proxies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,9 @@ class Declarations:
     type_checking_bound: tuple[str, ...] = ()
     stub: tuple[str, ...] = ()
     stub_path: str | None = None
+    # Names bound by the imports that the module's literal ``__lazy_modules__`` selects (PEP 810:
+    # lazy on 3.15, and under a shim such as lazy-importer before it).
+    lazy_modules: tuple[str, ...] = ()
     unreadable: str | None = None  # why a file could not be read statically: then none of its names count
     lines: tuple[tuple[str, str], ...] = ()  # (name, "file:line") where each name is declared
 

@@ -62,7 +62,9 @@ if TYPE_CHECKING:
 
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
-VERSION = 4  # 4: signed files, every file read tracked; 3: a probe that sees warnings as a bare interpreter does
+# 5: PEP 810 shims' proxies seen (a name bound to one is lazy; its access uses it); 4: signed files,
+# every file read tracked; 3: a probe that sees warnings as a bare interpreter does
+VERSION = 5
 # The secret that authenticates cache files: this variable (a CI secret, so that a cache restored
 # between CI runs is still used), else a key file created in the user's cache directory.
 KEY_VARIABLE = "AOINSPECT_CACHE_KEY"

@@ -84,6 +84,7 @@ def package_info(run: ProbeRun, package: str) -> PackageInfo:
         dir_error=described.dir_error,
         has_getattr=described.has_getattr,
         mechanism=described.mechanism,
+        shim_proxies=frozenset(described.shim_proxies),
     )
 
 

@@ -85,6 +85,7 @@ class PackageSection:
     has_getattr: bool
     mechanism: str
     is_module: bool
+    shim_proxies: tuple[str, ...] = ()  # names bound to a PEP 810 shim's proxy (lazy-importer)
 
 
 @dataclass(frozen=True)
@@ -493,6 +494,7 @@ def _package(raw: Mapping[str, Any]) -> PackageSection:
         has_getattr=_field(raw, "has_getattr", bool),
         mechanism=_mechanism(raw),
         is_module=_field(raw, "is_module", bool),
+        shim_proxies=_strings(raw, "shim_proxies", optional=True) or (),
     )
 
 

@@ -442,9 +442,11 @@ SECOND_ACCESS_FAILS = Rule(
     "serve the name on every access: store the value in the module's globals on first access, and do not drop "
     "the entry that serves it", find=_second_access_fails, per_name=True,
     what="After the first access of each lazy name worked, accesses it again in the same interpreter and reports "
-         "each second access that raised, with the exception and where it was raised: a `__getattr__` that pops "
-         "the name from its table of deferred names when it serves it and keeps the value somewhere other than the "
-         "module's globals (the `lazy-imports` package's pattern) answers `PKG.NAME` once, then `AttributeError`.",
+         "each second access that raised, with the exception and where it was raised: a `__getattr__` (the "
+         "module's, or its class's as in the `lazy-imports` package's `LazyModule`) that pops the name from its "
+         "table of deferred names when it serves it, but keeps the value somewhere other than the module's "
+         "namespace, answers `PKG.NAME` once, then `AttributeError`. (`LazyModule` itself sets the attribute "
+         "before it pops the entry: a second access finds it, and is cached.)",
     why="Every program that touches the name twice breaks: `PKG.NAME` in a loop, two modules that each use it, "
         "`hasattr(PKG, NAME)` after a first use (it answers `False`), `from PKG import NAME` in a second module. "
         "The first access, which tests usually exercise, works, so the error shows far from its cause.",
