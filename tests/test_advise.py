@@ -552,3 +552,23 @@ def test_clicks_import_inspect_saves_what_deleting_it_saves(tmp_path: Path) -> N
         delete_statement(copy / os.path.relpath(advice.file, package_dir), advice.line)
     oracle = modules_loaded(package_dir.parent, "import click") - modules_loaded(copy.parent, "import click")
     assert together == oracle and "inspect" in together
+
+
+@pytest.mark.skipif(not os.environ.get("AOINSPECT_TEST_PYTHON315"), reason="AOINSPECT_TEST_PYTHON315 names no 3.15")
+def test_the_patch_under_native_pep_810(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """advise's patch, applied with git and imported by a real 3.15: the recommended set's modules
+    are not loaded, both with __lazy_modules__ and with the lazy keyword."""
+    import subprocess
+
+    from tests.oracle import modules_loaded
+
+    python = os.environ["AOINSPECT_TEST_PYTHON315"]
+    for keyword in ((), ("--lazy-keyword",)):
+        fake.write(ADV)
+        monkeypatch.chdir(fake.root)
+        report = documents.decode(json.loads(invoke("advise", "adv", "--budget", "0", "--format", "json").stdout))
+        patch = invoke("advise", "adv", "--budget", "0", "--format", "patch", *keyword).stdout
+        subprocess.run(["git", "apply", "--unsafe-paths", "-"], input=patch, text=True, cwd=fake.root, check=True)
+        loaded = modules_loaded(fake.root, "import adv", python)
+        assert not set(report.combined_saved) & loaded, keyword
