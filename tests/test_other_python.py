@@ -152,7 +152,8 @@ def test_advise_in_another_environment(other_venv: Path) -> None:
     simulates, observes and times there: a module only that venv has."""
     site = site_packages(other_venv)
     (site / "advisee").mkdir(exist_ok=True)
-    (site / "advisee" / "__init__.py").write_text("import greeter.hello\n\n\ndef word():\n    return greeter.hello.WORD\n")
+    (site / "advisee" / "__init__.py").write_text(
+        "import greeter.hello\n\n\ndef word():\n    return greeter.hello.WORD\n")
     completed = run("--python", str(other_venv), "advise", "advisee", "--budget", "0", "--format", "json")
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
