@@ -131,11 +131,14 @@ def advise(
                 candidate.key for candidate in movable if candidate.saved}:
             # The simulation deferred exactly this set: what it loaded is the measurement.
             combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
-    timed = _time(package, chosen, candidates, entry=entry, program=program, python=interpreter,
+    timed = _time(package, chosen, candidates, entries, entry=entry, program=program, python=interpreter,
                   timeout=timeout, budget=budget)
     combined = timed.pop(None, None)
     for candidate in candidates:
         candidate.timing = timed.get(candidate.key)
+    entries = [replace(entry_advice, timing=timed.get((entry_advice.file, entry_advice.entry)) or (
+        timed.get((entry_advice.file, entry_advice.lines[0])) if len(entry_advice.lines) == 1 else None))
+        for entry_advice in entries]
     unmeasured = [candidate for candidate in candidates if candidate.saved and candidate.timing is None]
     if unmeasured and budget > 0:
         notes.append(f"{len(unmeasured)} candidates were not timed within --budget {budget:g} s; raise it to "
@@ -404,7 +407,7 @@ def _decide(candidate: _Candidate, during: str) -> None:
         candidate.reason = "risky: " + "; ".join(candidate.risks)
     else:
         candidate.decision = LAZY
-        candidate.reason = f"saves {len(candidate.saved)} modules"
+        candidate.reason = f"saves {len(candidate.saved)} module{'' if len(candidate.saved) == 1 else 's'}"
 
 
 def _entries(savings: _Savings, candidates: list[_Candidate]) -> list[EntryAdvice]:
@@ -454,10 +457,12 @@ def _entry_vetoes(candidates: list[_Candidate], entries: list[EntryAdvice]) -> N
 
 
 def _time(
-    package: str | None, chosen: list[_Candidate], candidates: list[_Candidate], *, entry: str | None,
+    package: str | None, chosen: list[_Candidate], candidates: list[_Candidate], entries: list[EntryAdvice], *,
+    entry: str | None,
     program: Sequence[str], python: str | None, timeout: float, budget: float,
 ) -> dict[Any, Timing]:
-    """The recommended set first (key None), then each candidate with a saving, largest first."""
+    """The recommended set first (key None), then each entry that selects several statements
+    (key: file, entry), then each candidate with a saving, largest first (key: file, line)."""
     from aoinspect import deferral
     from aoinspect.timing import Harness
 
@@ -472,6 +477,11 @@ def _time(
     queue: list[tuple[Any, object]] = []
     if len(chosen) > 1:
         queue.append((None, tuple(candidate.statement for candidate in chosen)))
+    for selecting in entries:  # an entry that selects several statements defers them together
+        members = [candidate for candidate in candidates if candidate.statement.file == selecting.file
+                   and candidate.statement.line in selecting.lines]
+        if selecting.decision == LAZY and len(members) > 1:
+            queue.append(((selecting.file, selecting.entry), tuple(member.statement for member in members)))
     ranked = sorted((candidate for candidate in candidates if candidate.saved and candidate.reified is None),
                     key=lambda candidate: (-len(candidate.saved), candidate.key))
     queue.extend((candidate.key, (candidate.statement,)) for candidate in ranked)

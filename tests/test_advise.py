@@ -379,6 +379,18 @@ def test_what_deferring_saves_equals_the_line_deletion_oracle(advised: AdviseRep
     assert set(advice.saved) == modules_without_line(tmp_path, adv_root, file, line, "import adv")
 
 
+def test_a_star_imported_module_has_its_imports_reified_by_the_star_import(advised: AdviseReport) -> None:
+    advice = row(advised, "adv/star.py", 1)
+    assert advice.decision == KEEP and advice.reified is not None and advice.reified.line == 16
+    assert any("star-imported at" in risk for risk in advice.risks)
+
+
+def test_a_circular_import_saves_what_deleting_it_saves(advised: AdviseReport) -> None:
+    back = row(advised, "adv/circ_b.py", 1)  # from adv import circ_a: circ_a is being imported already
+    assert back.saved == () and back.decision == KEEP and back.kept_by
+    assert row(advised, "adv/circ_a.py", 1).saved == ("adv.circ_b",)
+
+
 def test_a_module_kept_loaded_by_another_import_names_the_chain(advised: AdviseReport) -> None:
     advice = row(advised, "adv/__init__.py", 8)
     assert [(place.file.rpartition("site")[2].lstrip("/0123456789"), place.line) for place in advice.kept_by] == [
