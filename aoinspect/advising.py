@@ -132,7 +132,7 @@ def advise(
             # The simulation deferred exactly this set: what it loaded is the measurement.
             combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
     timed = _time(package, chosen, candidates, entries, entry=entry, program=program, python=interpreter,
-                  timeout=timeout, budget=budget)
+                  timeout=timeout, budget=budget, notes=notes)
     combined = timed.pop(None, None)
     for candidate in candidates:
         candidate.timing = timed.get(candidate.key)
@@ -459,7 +459,7 @@ def _entry_vetoes(candidates: list[_Candidate], entries: list[EntryAdvice]) -> N
 def _time(
     package: str | None, chosen: list[_Candidate], candidates: list[_Candidate], entries: list[EntryAdvice], *,
     entry: str | None,
-    program: Sequence[str], python: str | None, timeout: float, budget: float,
+    program: Sequence[str], python: str | None, timeout: float, budget: float, notes: list[str],
 ) -> dict[Any, Timing]:
     """The recommended set first (key None), then each entry that selects several statements
     (key: file, entry), then each candidate with a saving, largest first (key: file, line)."""
@@ -485,7 +485,11 @@ def _time(
     ranked = sorted((candidate for candidate in candidates if candidate.saved and candidate.reified is None),
                     key=lambda candidate: (-len(candidate.saved), candidate.key))
     queue.extend((candidate.key, (candidate.statement,)) for candidate in ranked)
-    timings: dict[Any, Timing] = Harness(run, time.monotonic).measure(queue, budget)
+    try:
+        timings: dict[Any, Timing] = Harness(run, time.monotonic).measure(queue, budget)
+    except deferral.SimulationFailed as exc:
+        notes.append(f"nothing was timed: {exc.message}")
+        return {}
     if len(chosen) == 1 and chosen[0].key in timings:
         timings[None] = timings[chosen[0].key]
     return timings
