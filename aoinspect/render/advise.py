@@ -139,7 +139,7 @@ def render_markdown(report: AdviseReport, options: RenderOptions) -> str:
 
     del options
     lines = [f"### aoinspect advise {code(report.subject)}", "",
-             f"{annotations_note(report)}. {report.modules} modules loaded; {len(report.lazy)} of "
+             f"{cell(annotations_note(report))}. {report.modules} modules loaded; {len(report.lazy)} of "
              f"{len(report.advice)} import statements can be lazy.", ""]
     rows = [(code(f"{shown_path(row.file, row.module)}:{row.line}"), code(row.text), cell(row.decision),
              code(row.entry) if row.entry else "-", str(len(row.saved)), cell(row.measured), cell(notes_of(row)))
