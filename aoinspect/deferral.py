@@ -123,7 +123,7 @@ def simulate_each(
     if program is not None:
         header.append(_hex_line("argv", *_program_argv(program)))
     requests = [[_scenario_lines(scenario) for scenario in scenarios]]
-    if isolation == SPAWN:
+    if isolation == SPAWN or not hasattr(os, "fork"):  # without fork the child runs one scenario
         requests = [[lines] for lines in requests[0]]
     results: list[Deferral] = []
     for request in requests:

@@ -3,9 +3,12 @@ set of import statements made lazy, and report the modules loaded and where each
 first reified. Child code: see ``__init__.py`` for the rules it keeps.
 
 Run as ``python -c BOOTSTRAP defer.py RESULT_PATH REQUEST_PATH`` (``aoinspect.deferral``). The
-request file holds hex-encoded, tab-separated lines: ``entry CODE``, then per scenario ``scenario``
-followed by its ``defer FILE LINE`` lines. Each scenario runs in a fork of this process, which has
-loaded nothing beyond a bare ``python -c``.
+request file holds tab-separated lines, text in hex: ``entry CODE``, ``argv WORD...`` for a program
+(``script.py ARGS``, ``-m MODULE ARGS`` or ``-c ARGS``), ``deadline SECONDS`` (each scenario's),
+then per scenario ``scenario`` followed by its ``defer FILE LINE`` lines. Each scenario runs in a
+fork of this process, which has loaded nothing beyond a bare ``python -c``, and reports one
+``defer`` section; one that hangs, is killed or exits first is reported ``incomplete`` by this
+process.
 
 How a statement is made lazy, faithfully: the module's source is compiled anew, in a throwaway fork
 (``ast`` and ``symtable`` are loaded there, never in the measured process), with
@@ -17,7 +20,9 @@ How a statement is made lazy, faithfully: the module's source is compiled anew, 
   or a closure's) replaced by a call that returns the value, reifying a lazy object first and
   binding the result in its place; ``f(x)``, ``x is y`` and ``isinstance(o, x)`` reify as
   ``x.attr`` does;
-* annotations left alone under ``from __future__ import annotations`` (never evaluated).
+* annotations left alone under ``from __future__ import annotations`` (never evaluated), and match
+  patterns (dotted names only): a lazy object read there, or through ``eval`` or ``globals()``,
+  reifies when an attribute is read from it.
 
 The module's class gains a ``__getattribute__`` that reifies a lazy object read as an attribute
 from elsewhere (``pkg.x``, ``from pkg import x``), as PEP 810 does. The compiled code reaches the
@@ -35,6 +40,7 @@ _getframe = sys._getframe
 _external = _modules["_frozen_importlib_external"]
 _marshal = _modules["marshal"]
 _imp = _modules["_imp"]
+_get_ident = _modules["_thread"].get_ident
 
 
 def _load_os():
@@ -430,7 +436,7 @@ class _Lazy:
         self._aoinspect_which = which  # its alias
         self._aoinspect_name = name
         self._aoinspect_namespace = namespace  # the module's globals
-        self._aoinspect_reifying = False
+        self._aoinspect_reifying = None  # the thread reifying it, while one does
 
     def __getattr__(self, attribute):
         return getattr(_reify(self, _getframe(1)), attribute)
@@ -490,7 +496,7 @@ def _reify(lazy, frame):
     namespace = lazy._aoinspect_namespace
     kind, module, level, aliases = _state.specs[lazy._aoinspect_index][2]
     name, asname = aliases[lazy._aoinspect_which]
-    lazy._aoinspect_reifying = True
+    outer, lazy._aoinspect_reifying = lazy._aoinspect_reifying, _get_ident()
     try:
         importer = _builtins.__import__
         if kind == "import":
@@ -506,7 +512,7 @@ def _reify(lazy, frame):
             _state.reified[lazy._aoinspect_index][4] = _describe(exc)
         raise
     finally:
-        lazy._aoinspect_reifying = False
+        lazy._aoinspect_reifying = outer
     if namespace.get(lazy._aoinspect_name) is lazy:
         namespace[lazy._aoinspect_name] = value
     return value
@@ -569,7 +575,7 @@ def _reify_on_attribute_access(module):
         def __getattribute__(self, name):
             value = original(self, name)
             if type(value) is _Lazy:
-                if value._aoinspect_reifying:  # the import system asking while it reifies this very name
+                if value._aoinspect_reifying == _get_ident():  # the import system asking while it reifies it
                     raise AttributeError(name)
                 return _reify(value, _getframe(1))
             return value
@@ -583,14 +589,20 @@ def _reify_on_attribute_access(module):
         pass
 
 
+def _base_name(path):
+    return path[max(path.rfind("/"), path.rfind("\\")) + 1:]
+
+
 def _install(codes):
     loader = _external.SourceFileLoader
     original = loader.get_code
     fix = getattr(_imp, "_fix_co_filename", None)
+    # Only a file with one of these names can be one of ``codes``: the others skip realpath.
+    names = frozenset(_base_name(path) for path in codes)
 
     def get_code(self, fullname):
         path = self.get_filename(fullname)
-        code = codes.get(_real(path))
+        code = codes.get(_real(path)) if _base_name(path) in names else None
         if code is None:
             return original(self, fullname)
         if fix is not None:
