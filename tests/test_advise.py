@@ -584,3 +584,14 @@ def test_the_patch_under_native_pep_810(fake: FakePackages, invoke,  # type: ign
         subprocess.run(["git", "apply", "--unsafe-paths", "-"], input=patch, text=True, cwd=fake.root, check=True)
         loaded = modules_loaded(fake.root, "import adv", python)
         assert not set(report.combined_saved) & loaded, keyword
+
+
+def test_the_configuration_table_sets_budget_and_fail_on(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.write({"cfg/__init__.py": "import fractions\n"})
+    (fake.root / "pyproject.toml").write_text('[tool.aoinspect.advise]\nbudget = 0\nfail-on = ["saving>0"]\n')
+    monkeypatch.chdir(fake.root)
+    result = invoke("advise", "cfg", "--format", "json")
+    document = json.loads(result.stdout)
+    assert (document["budget_s"], document["fail_on"], result.exit_code) == (0.0, ["saving>0"], 1)
+    assert invoke("advise", "cfg", "--fail-on", "saving>100", "--format", "json").exit_code == 0  # the line wins
