@@ -19,7 +19,6 @@ statement, with measured savings.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -39,13 +38,11 @@ from aoinspect.models.advise import (
     StaleEntry,
     Timing,
 )
-from aoinspect.rules.lazy_modules import closest_entry
+from aoinspect.rules.lazy_modules import LAZY_CANDIDATE, LAZY_ENTRY_REIFIED, STALE_LAZY_ENTRY, closest_entry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-# The rule ids of advise's annotations and --fail-on findings; the rules live in aoinspect.rules.pep810.
-FAIL_ON_RULE = "advise-fail-on"
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -511,17 +508,18 @@ def _advice(candidate: _Candidate) -> Advice:
 
 
 def failed_conditions(report: AdviseReport) -> list[Finding]:
-    """One error finding per ``--fail-on`` condition that holds, named by the statement's
-    ``file:line`` (the annotations put it on that line)."""
+    """One error finding per ``--fail-on`` condition that holds, under the ``check`` rule that
+    says the same (its documentation is SARIF's), named by the statement's ``file:line`` (the
+    annotations put it on that line)."""
     findings: list[Finding] = []
     for condition in report.fail_on:
         if condition.kind == "stale-entry":
-            findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, f"{stale.file}:{stale.line}",
+            findings.extend(Finding(STALE_LAZY_ENTRY.id, outcomes.SEVERITY_ERROR, f"{stale.file}:{stale.line}",
                                     f"--fail-on {condition.text}: {stale.entry!r} in __lazy_modules__ of "
                                     f"{stale.module} {stale.reason}")
                             for stale in report.stale)
         elif condition.kind == "reified-entry":
-            findings.extend(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, row.location,
+            findings.extend(Finding(LAZY_ENTRY_REIFIED.id, outcomes.SEVERITY_ERROR, row.location,
                                     f"--fail-on {condition.text}: {row.entry!r} is declared lazy but "
                                     f"{row.reified.location} uses it during the import")
                             for row in report.advice if row.declared and row.reified is not None)
@@ -536,13 +534,8 @@ def failed_conditions(report: AdviseReport) -> list[Finding]:
                     amount = str(row.timing)
                 else:
                     continue
-                findings.append(Finding(FAIL_ON_RULE, outcomes.SEVERITY_ERROR, row.location,
+                findings.append(Finding(LAZY_CANDIDATE.id, outcomes.SEVERITY_ERROR, row.location,
                                         f"--fail-on {condition.text}: deferring {row.text} would save {amount}; "
                                         f"add {row.entry!r} to __lazy_modules__ of {row.module}"))
     return findings
 
-
-def python_version(python: str | None) -> str:
-    if python is None:
-        return ".".join(map(str, sys.version_info[:3]))
-    return python

@@ -228,13 +228,13 @@ def test_github_and_sarif_annotate_the_import_lines_relative_to_the_workspace(
     github = render(report, "github").splitlines()
     assert github[0].startswith("::notice file=pkg/__init__.py,line=2,title=aoinspect lazy-candidate::import json "
                                 "can be lazy: deferring it saves 3 modules (1.5 ms ± 0.2)")
-    assert github[1].startswith("::error file=pkg/helpers.py,line=1,title=aoinspect advise-fail-on::")
+    assert github[1].startswith("::error file=pkg/helpers.py,line=1,title=aoinspect stale-lazy-entry::")
     assert len(github) == 2
     sarif = json.loads(render(report, "sarif"))
     results = sarif["runs"][0]["results"]
     assert [(result["ruleId"], result["level"], result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
              result["locations"][0]["physicalLocation"]["region"]["startLine"]) for result in results] == [
-        ("lazy-candidate", "note", "pkg/__init__.py", 2), ("advise-fail-on", "error", "pkg/helpers.py", 1)]
+        ("lazy-candidate", "note", "pkg/__init__.py", 2), ("stale-lazy-entry", "error", "pkg/helpers.py", 1)]
     rules = sarif["runs"][0]["tool"]["driver"]["rules"]
     assert rules[0]["id"] == "lazy-candidate" and rules[0]["fullDescription"]["text"]
 
@@ -505,7 +505,7 @@ def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  #
     keyword = invoke("advise", "adv", "--budget", "0", "--format", "patch", "--lazy-keyword")
     assert "+lazy import json\n" in keyword.stdout and "+lazy import adv.used" not in keyword.stdout
     failing = invoke("advise", "adv", "--budget", "0", "--fail-on", "saving>1")
-    assert failing.exit_code == 1 and "advise-fail-on" in failing.stdout
+    assert failing.exit_code == 1 and "error  lazy-candidate: --fail-on saving>1" in failing.stdout
 
 
 def test_a_program_is_run_several_times_and_says_so(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]

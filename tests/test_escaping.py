@@ -402,7 +402,7 @@ REPORTS: dict[str, Any] = {
         (StaleEntry("p", "/work/p/__init__.py", 1, "jso", "selects nothing", "json"),),
         (("p", "json"),), ("json",), Timing(1.5, 0.2, 10.0, 8.5, 5), 12, "import p.cli", ("app.py", "--x"), 30.0,
         ("a note",), (FailCondition("stale-entry", "stale-entry"),),
-        (Finding("advise-fail-on", outcomes.SEVERITY_ERROR, "/work/p/__init__.py:1", "stale"),)),
+        (Finding("stale-lazy-entry", outcomes.SEVERITY_ERROR, "/work/p/__init__.py:1", "stale"),)),
     "failure": Failure("check", "p", "usage", "no such option", 2, ERROR),
 }
 # Fields that name one of a fixed set of values (a saved document with another is refused).
