@@ -135,7 +135,7 @@ def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         return  # most packages: no file of theirs mentions __lazy_modules__, no child runs
     from aoinspect import deferral
 
-    result = deferral.simulate(context.package, tuple(declared), timeout=context.timeout)
+    result = deferral.simulate(context.package, tuple(declared), python=context.python, timeout=context.timeout)
     seen = set()
     for reification in result.reified:
         key = (reification.statement_file, reification.statement_line)
@@ -182,7 +182,7 @@ def _candidate(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     threshold = context.options.suggest_lazy
     if threshold is None:
         return
-    graph = graphing.record_graph(context.package, timeout=context.timeout)
+    graph = graphing.record_graph(context.package, python=context.python, timeout=context.timeout)
     by_file: dict[str, list[Any]] = {}
     for request in graph.requests:
         if request.file and request.owner is not None:
