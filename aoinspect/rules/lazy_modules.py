@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aoinspect.rules.base import CheckContext
 
 MARKER = b"__lazy_modules__"
+SOURCE_LIMIT = 16 * 1024 * 1024  # larger .py files are data, not declarations
 
 
 def shown(path: str) -> str:
@@ -50,13 +51,14 @@ def package_files(context: CheckContext) -> list[tuple[str, str, bool]]:
 
 def declaring_files(context: CheckContext) -> list[tuple[str, str, bool]]:
     """The package's files that mention ``__lazy_modules__`` (most files are never parsed)."""
+    from aoinspect.files import read_regular_file
+
     found = []
     for file, module, is_package in package_files(context):
-        try:
-            with open(file, "rb") as stream:
-                if MARKER not in stream.read():
-                    continue
-        except OSError:
+        try:  # a regular file of a sane size only: a FIFO named x.py would block, a huge one cost
+            if MARKER not in read_regular_file(file, SOURCE_LIMIT):
+                continue
+        except OSError:  # UnreadableFile too
             continue
         found.append((file, module, is_package))
     return found
