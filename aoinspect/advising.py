@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60.0
 
 
-@dataclass
+@dataclass(eq=False)  # each statement once: identity is equality (and a dictionary key)
 class _Candidate:
     """One executed import statement, while its advice is worked out."""
 
@@ -58,6 +58,7 @@ class _Candidate:
     effects: tuple[Effect, ...] = ()
     risks: list[str] = field(default_factory=list)
     declared: bool = False
+    only_hits: bool = False  # every request of it found its target loaded and loaded nothing: it saves nothing
     timing: Timing | None = None
     decision: str = KEEP
     reason: str = ""
@@ -275,11 +276,38 @@ def _judge_statically(graph: Any, saved: _Savings, candidate: _Candidate) -> Non
 
     if not candidate.statement.allowed:
         return
+    requests = [graph.requests[index] for index in candidate.requests]
+    if all(request.hit and not request.loaded for request in requests) and not any(
+            module.by_other_means and module.loaded_by in candidate.requests for module in graph.modules):
+        # A hit loads nothing, and what it needs was loaded earlier by requests made before it, which
+        # stay when it is deferred: nothing is saved, and the chain is the one that loaded the target.
+        candidate.only_hits = True
+        candidate.kept_by = _load_chain(graph, requests[0])
+        return
     candidate.saved = saved(candidate.requests)
     if not candidate.saved:
         chain = graphing.kept_loaded_by(graph, candidate.requests[0])
         # The entry's own request (``import PKG`` in ``<string>``) starts every chain: it says nothing.
         candidate.kept_by = tuple(_place(request) for request in chain if request.owner is not None)
+
+
+def _load_chain(graph: Any, request: Any) -> tuple[Place, ...]:
+    """The requests that first loaded a hit's target, from the package's own line outwards: what
+    keeps it loaded when the hit is deferred (``graphing.kept_loaded_by``'s answer, found without
+    a walk of the whole graph)."""
+    by_name = {module.name: module for module in graph.modules}
+    wanted = (request.submodules or (request.target,))[0]
+    chain = []
+    seen: set[int] = set()
+    module = by_name.get(wanted)
+    while module is not None and module.loaded_by is not None and module.loaded_by not in seen:
+        seen.add(module.loaded_by)
+        loader = graph.requests[module.loaded_by]
+        if loader.owner is None:
+            break  # the entry's own request: it says nothing
+        chain.append(_place(loader))
+        module = by_name.get(loader.owner)
+    return tuple(reversed(chain))
 
 
 def _simulate(
@@ -301,21 +329,11 @@ def _simulate(
             return None
         result = deferral.simulate(package or "", [candidate.statement for candidate in remaining], **options)
         if result.error is not None:
-            alone = deferral.simulate_each(package or "", [[candidate.statement] for candidate in remaining],
-                                           **options)
-            still = []
-            for candidate, run in zip(remaining, alone):
-                if run.error is None:
-                    still.append(candidate)
-                    continue
-                candidate.risks.append(f"deferred, the import fails: {run.error}")
+            breaking = _breaking(package, remaining, result.error, options)
+            for candidate, error in breaking.items():
+                candidate.risks.append(f"deferred, the import fails: {error}")
                 candidate.saved = frozenset()
-            if len(still) == len(remaining):  # only together do they fail: keep them all eager
-                for candidate in remaining:
-                    candidate.risks.append(f"deferred with the others, the import fails: {result.error}")
-                    candidate.saved = frozenset()
-                return None
-            remaining = still
+            remaining = [candidate for candidate in remaining if candidate not in breaking]
             continue
         undone: dict[tuple[str, int], Any] = {}
         for reification in result.reified:
@@ -344,6 +362,36 @@ def _simulate(
             candidate.saved = frozenset()
         remaining = still
     return None
+
+
+def _breaking(package: str | None, group: list[_Candidate], error: str,
+              options: dict[str, Any]) -> dict[_Candidate, str]:
+    """The candidates whose deferral makes the entry fail (``group`` deferred together failed
+    with ``error``), found by halving: every level's halves run in one child (a fork each), so a
+    few culprits among many cost a few children, not one run per candidate. Halves that only
+    fail together are all returned, with the error they make together."""
+    from aoinspect import deferral
+
+    found: dict[_Candidate, str] = {}
+    failing = [(group, error)]
+    while failing:
+        split = [(members, together, [members[:len(members) // 2], members[len(members) // 2:]])
+                 for members, together in failing]
+        halves = [half for _members, _together, parts in split for half in parts]
+        runs = iter(deferral.simulate_each(package or "", [[member.statement for member in half] for half in halves],
+                                           **options))
+        failing = []
+        for members, together, parts in split:
+            broken = [(half, run.error) for half, run in ((half, next(runs)) for half in parts)
+                      if run.error is not None]
+            if not broken:  # each half works alone: they fail only together
+                found.update(dict.fromkeys(members, together))
+            for half, half_error in broken:
+                if len(half) == 1:
+                    found[half[0]] = half_error or together
+                else:
+                    failing.append((half, half_error or together))
+    return found
 
 
 def _observe(
@@ -422,7 +470,9 @@ def _entries(savings: _Savings, candidates: list[_Candidate]) -> list[EntryAdvic
         # delays an effect or is risky keeps the whole entry out.
         decision = LAZY if any(member.decision == LAZY for member in members) and not any(
             member.harmful for member in members) else KEEP
-        saved = savings([index for member in members for index in member.requests])
+        # Hits alone save nothing together either: the first loader of each target is not among them.
+        saved = frozenset() if all(member.only_hits for member in members) else savings(
+            [index for member in members for index in member.requests])
         if any(member.reified is not None for member in members):
             saved = frozenset()
         entries.append(EntryAdvice(module, file, entry, tuple(member.statement.line for member in members), decision,

@@ -595,3 +595,17 @@ def test_the_configuration_table_sets_budget_and_fail_on(fake: FakePackages, inv
     document = json.loads(result.stdout)
     assert (document["budget_s"], document["fail_on"], result.exit_code) == (0.0, ["saving>0"], 1)
     assert invoke("advise", "cfg", "--fail-on", "saving>100", "--format", "json").exit_code == 0  # the line wins
+
+
+def test_a_deferral_that_breaks_the_import_is_found_and_kept(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """Deferred, ``import brk.used`` binds ``brk`` lazily; ``import brk.other`` rebinds it to the
+    package, which has no ``used`` yet: the import fails. The culprit is found by halving the set,
+    kept with the error as its risk, and the others are still advised on."""
+    fake.write({"brk/__init__.py": "import brk.used\nimport json\nimport fractions\nimport brk.other\n\n"
+                                   "LIMIT = brk.used.LIMIT\n",
+                "brk/used.py": "LIMIT = 3\n", "brk/other.py": "X = 1\n"})
+    report = documents.decode(json.loads(invoke("advise", "brk", "--budget", "0", "--format", "json").stdout))
+    broken = row(report, "brk/__init__.py", 1)
+    assert broken.decision == KEEP and "deferring it breaks the import" in broken.reason
+    assert any("AttributeError" in risk for risk in broken.risks)
+    assert row(report, "brk/__init__.py", 2).decision == LAZY and row(report, "brk/__init__.py", 3).decision == LAZY
