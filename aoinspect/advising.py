@@ -113,7 +113,7 @@ def advise(
             notes.append(note)
     _star_risks(graph, candidates)
     for candidate in candidates:
-        _decide(candidate, "run" if program else "import")
+        _decide(candidate, "run" if program else "import", frozenset(graph.baseline))
     entries = _entries(savings, candidates)
     _entry_vetoes(candidates, entries)
     recommended = tuple((entry_advice.module, entry_advice.entry) for entry_advice in entries
@@ -430,7 +430,7 @@ def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:
                                    "which reifies every lazy import in it")
 
 
-def _decide(candidate: _Candidate, during: str) -> None:
+def _decide(candidate: _Candidate, during: str, started_with: frozenset[str] = frozenset()) -> None:
     statement = candidate.statement
     if not statement.allowed:
         candidate.decision, candidate.reason = NOT_ALLOWED, statement.reason or "PEP 810 does not allow it here"
@@ -442,8 +442,13 @@ def _decide(candidate: _Candidate, during: str) -> None:
         candidate.reason = "deferring it breaks the import: " + "; ".join(candidate.risks)
     elif not candidate.saved:
         candidate.decision = KEEP
-        candidate.reason = "saves nothing: the target stays loaded" + (
-            " via " + " -> ".join(place.location for place in candidate.kept_by) if candidate.kept_by else "")
+        if candidate.kept_by:
+            candidate.reason = "saves nothing: the target stays loaded via " + " -> ".join(
+                place.location for place in candidate.kept_by)
+        elif started_with and set(candidate.statement.targets) <= started_with:
+            candidate.reason = "saves nothing: the interpreter loads its target at start-up"
+        else:
+            candidate.reason = "saves nothing: the target stays loaded"
     elif candidate.effects:
         candidate.decision = KEEP
         candidate.reason = "deferring it would delay what its target does at import"
