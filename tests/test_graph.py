@@ -28,6 +28,9 @@ from tests.oracle import modules_loaded, modules_without_line, modules_without_l
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+# The child's side: .ci/matrix runs these under every Python with --probe-python.
+pytestmark = pytest.mark.probe
+
 # A package with each shape the graph must get right; line numbers are referred to below.
 KEPT = {
     "kp/__init__.py": """\
@@ -374,7 +377,6 @@ def test_the_hook_itself_is_not_taken_for_the_asking_line(hooked_root: Path, pyt
 # --- the module set, against the probing machinery's fork server and fresh interpreters ---------
 
 
-@pytest.mark.probe
 @pytest.mark.parametrize("isolation", ["fork", "spawn"])
 def test_the_graph_loads_what_resolve_measures(invoke, fake, isolation: str) -> None:  # type: ignore[no-untyped-def]
     from tests.helpers import document
