@@ -324,6 +324,13 @@ ROWS = {
 REIFIED_AT = {4: 19, 5: 20, 6: 21}
 
 
+def other(python: str) -> str | None:
+    """--probe-python's interpreter for the engine, None when it is this one."""
+    import sys
+
+    return None if python == sys.executable else python
+
+
 @pytest.fixture(scope="module")
 def adv_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("site")
@@ -332,18 +339,19 @@ def adv_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def advised(adv_root: Path) -> AdviseReport:
+def advised(adv_root: Path, probe_python: str) -> AdviseReport:
     from aoinspect.advising import advise
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(adv_root))
-        return advise("adv", budget=0)
+        return advise("adv", budget=0, python=other(probe_python))
 
 
 def row(report: AdviseReport, file: str, line: int) -> Advice:
     return next(advice for advice in report.advice if advice.file.endswith(file) and advice.line == line)
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize("line", sorted(ROWS))
 def test_each_statement_gets_its_decision_and_entry(advised: AdviseReport, line: int) -> None:
     decision, entry, says = ROWS[line]
@@ -352,12 +360,14 @@ def test_each_statement_gets_its_decision_and_entry(advised: AdviseReport, line:
     assert says in advice.reason
 
 
+@pytest.mark.probe
 def test_only_executed_statements_have_rows(advised: AdviseReport) -> None:
     lines = [advice.line for advice in advised.advice if advice.file.endswith("adv/__init__.py")]
     assert lines == sorted(ROWS)  # the import in half() never ran
     assert advised.python.count(".") == 2 and advised.modules > 10
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize("line", sorted(REIFIED_AT))
 def test_a_name_used_during_the_import_saves_nothing_and_its_line_is_named(advised: AdviseReport,
                                                                           line: int) -> None:
@@ -370,27 +380,32 @@ def test_a_name_used_during_the_import_saves_nothing_and_its_line_is_named(advis
     ("adv/__init__.py", 2), ("adv/__init__.py", 3), ("adv/__init__.py", 7), ("adv/__init__.py", 9),
     ("adv/__init__.py", 15), ("adv/__init__.py", 17), ("adv/tools.py", 1), ("adv/checks.py", 1),
 ])
+@pytest.mark.probe
 def test_what_deferring_saves_equals_the_line_deletion_oracle(advised: AdviseReport, adv_root: Path,
-                                                               tmp_path: Path, file: str, line: int) -> None:
+                                                               tmp_path: Path, file: str, line: int,
+                                                               probe_python: str) -> None:
     from tests.oracle import modules_without_line
 
     advice = row(advised, file, line)
     assert advice.saved, advice
-    assert set(advice.saved) == modules_without_line(tmp_path, adv_root, file, line, "import adv")
+    assert set(advice.saved) == modules_without_line(tmp_path, adv_root, file, line, "import adv", probe_python)
 
 
+@pytest.mark.probe
 def test_a_star_imported_module_has_its_imports_reified_by_the_star_import(advised: AdviseReport) -> None:
     advice = row(advised, "adv/star.py", 1)
     assert advice.decision == KEEP and advice.reified is not None and advice.reified.line == 16
     assert any("star-imported at" in risk for risk in advice.risks)
 
 
+@pytest.mark.probe
 def test_a_circular_import_saves_what_deleting_it_saves(advised: AdviseReport) -> None:
     back = row(advised, "adv/circ_b.py", 1)  # from adv import circ_a: circ_a is being imported already
     assert back.saved == () and back.decision == KEEP and back.kept_by
     assert row(advised, "adv/circ_a.py", 1).saved == ("adv.circ_b",)
 
 
+@pytest.mark.probe
 def test_a_module_kept_loaded_by_another_import_names_the_chain(advised: AdviseReport) -> None:
     advice = row(advised, "adv/__init__.py", 8)
     assert [(place.file.rpartition("site")[2].lstrip("/0123456789"), place.line) for place in advice.kept_by] == [
@@ -398,6 +413,7 @@ def test_a_module_kept_loaded_by_another_import_names_the_chain(advised: AdviseR
     assert "still loaded via" in render(advised, "text")
 
 
+@pytest.mark.probe
 def test_the_recommended_set_is_measured_as_a_set(advised: AdviseReport) -> None:
     recommended = set(advised.recommended)
     assert ("adv", "json") in recommended and ("adv", "fractions") in recommended
@@ -434,7 +450,7 @@ def _effect_module(kind: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def effects_advised(tmp_path_factory: pytest.TempPathFactory) -> AdviseReport:
+def effects_advised(tmp_path_factory: pytest.TempPathFactory, probe_python: str) -> AdviseReport:
     from aoinspect.advising import advise
 
     root = tmp_path_factory.mktemp("site")
@@ -445,9 +461,10 @@ def effects_advised(tmp_path_factory: pytest.TempPathFactory) -> AdviseReport:
         (root / path).write_text(text, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", str(root))
-        return advise("fx", budget=0)
+        return advise("fx", budget=0, python=other(probe_python))
 
 
+@pytest.mark.probe
 @pytest.mark.parametrize("kind", list(EFFECTS))
 def test_an_import_with_a_side_effect_is_kept_and_the_effect_named(effects_advised: AdviseReport,
                                                                     kind: str) -> None:
@@ -470,6 +487,7 @@ DECL = {
 }
 
 
+@pytest.mark.probe
 def test_existing_declarations_stale_and_reified_entries(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
     fake.write(DECL)
     result = invoke("advise", "decl", "--budget", "0", "--format", "json", "--fail-on", "stale-entry",
@@ -484,6 +502,7 @@ def test_existing_declarations_stale_and_reified_entries(fake: FakePackages, inv
     assert heavy.decision == LAZY and not heavy.declared
 
 
+@pytest.mark.probe
 def test_check_reports_a_truncated_entry_and_a_reified_one(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
     fake.write(DECL)
     result = invoke("check", "decl", "--format", "json")
@@ -492,6 +511,7 @@ def test_check_reports_a_truncated_entry_and_a_reified_one(fake: FakePackages, i
     assert result.exit_code == 1
 
 
+@pytest.mark.probe
 def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     fake.write(ADV)
@@ -508,6 +528,7 @@ def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  #
     assert failing.exit_code == 1 and "error  lazy-candidate: --fail-on saving>1" in failing.stdout
 
 
+@pytest.mark.probe
 def test_a_program_is_run_several_times_and_says_so(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     fake.write(ADV)
@@ -522,6 +543,7 @@ def test_a_program_is_run_several_times_and_says_so(fake: FakePackages, invoke, 
     assert used.saved == () and used.decision == KEEP
 
 
+@pytest.mark.probe
 def test_timing_measures_the_candidates_within_the_budget(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
     fake.write({"tim/__init__.py": "import fractions\nimport json\n\n\ndef f():\n    return fractions, json\n"})
     result = invoke("advise", "tim", "--budget", "20", "--format", "json")
@@ -566,6 +588,7 @@ def test_clicks_import_inspect_saves_what_deleting_it_saves(tmp_path: Path) -> N
     assert together == oracle and "inspect" in together
 
 
+@pytest.mark.probe
 @pytest.mark.skipif(not os.environ.get("AOINSPECT_TEST_PYTHON315"), reason="AOINSPECT_TEST_PYTHON315 names no 3.15")
 def test_the_patch_under_native_pep_810(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -586,6 +609,7 @@ def test_the_patch_under_native_pep_810(fake: FakePackages, invoke,  # type: ign
         assert not set(report.combined_saved) & loaded, keyword
 
 
+@pytest.mark.probe
 def test_the_configuration_table_sets_budget_and_fail_on(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     fake.write({"cfg/__init__.py": "import fractions\n"})
@@ -597,6 +621,7 @@ def test_the_configuration_table_sets_budget_and_fail_on(fake: FakePackages, inv
     assert invoke("advise", "cfg", "--fail-on", "saving>100", "--format", "json").exit_code == 0  # the line wins
 
 
+@pytest.mark.probe
 def test_a_deferral_that_breaks_the_import_is_found_and_kept(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
     """Deferred, ``import brk.used`` binds ``brk`` lazily; ``import brk.other`` rebinds it to the
     package, which has no ``used`` yet: the import fails. The culprit is found by halving the set,
