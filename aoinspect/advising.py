@@ -91,6 +91,10 @@ def advise(
             raise InvalidSetting(problem)
     graph = graphing.record_graph(package or "", entry=entry, program=tuple(program) or None, python=interpreter,
                                   timeout=timeout)
+    if graph.ending == "timeout":
+        from aoinspect.errors import ProbeFailed
+
+        raise ProbeFailed(f"{graph.entry} did not end within --timeout {timeout:g} s ({graph.error}).")
     if not graph.ok:
         from aoinspect.errors import PackageImportFailed
 

@@ -53,7 +53,7 @@ FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
                                  "graph": "aoinspect.render.imports:render_text",
                                  "advise": "aoinspect.render.advise:render_text"}),
     Format("json", KINDS, "one versioned document (schemas/KIND.schema.json); `aoinspect render` reads it back",
-           (".json",), failures=(*_REPORTS, "diff"), renderers={"*": "aoinspect.render.json:render_json"}),
+           (".json",), failures=(*_REPORTS, "diff", "advise"), renderers={"*": "aoinspect.render.json:render_json"}),
     Format("markdown", tuple(kind for kind in KINDS if kind != "graph"),
            "GitHub-flavoured tables, for a step summary or a pull-request comment",
            (".md", ".markdown"), failures=_REPORTS,

@@ -528,6 +528,7 @@ FAILURES: dict[str, Callable[[Path], list[str]]] = {
     "check": lambda root: ["check", "--names", "no-name-matches-this*"],
     "snapshot": lambda root: ["-p", "no_such_package_here", "snapshot"],
     "diff": lambda root: ["diff", str(root / "absent.json"), str(root / "absent.json")],
+    "advise": lambda root: ["-p", "no_such_package_here", "advise", "--budget", "0"],
 }
 
 
