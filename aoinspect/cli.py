@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 # read from [tool.aoinspect]: name -> (module, attribute, the short help `aoinspect --help` shows).
 # tests/test_startup.py holds the short help equal to the loaded command's.
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "advise": ("aoinspect.commands.advise", "advise_command",
+               "Say which import statements of PKG to make lazy (PEP 810), what each saves, and whether it is "
+               "safe."),
     "check": ("aoinspect.commands.package", "check_command",
               "Check PKG's lazy contract: names import on demand, unknown names are rejected; and the "
               "contracts given as options: forbidden imports, budgets, a baseline."),

@@ -41,6 +41,18 @@ from aoinspect.models import (
     WarningInfo,
     total_ms,
 )
+from aoinspect.models.advise import (
+    Advice,
+    AdviseReport,
+    Effect,
+    EntryAdvice,
+    Place,
+    StaleEntry,
+    Timing,
+)
+from aoinspect.models.advise import (
+    parse_fail_on as parse_advise_fail_on,
+)
 from aoinspect.models.diff import Diff, FindingRef, Side, Subject, SubjectChange, Threshold, parse_fail_on
 from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest, is_stdlib
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
@@ -842,11 +854,117 @@ DIFF = Struct("DiffDocument", [
         default=()),
 ], _build_diff, "aoinspect diff --format json")
 
+# --- advise's document ---------------------------------------------------------------------------
+
+
+TIMING = Struct("Timing", [
+    Field("saved_ms", Bounded("number", -MAX_MS, MAX_MS), doc="median of the per-round differences"),
+    Field("spread_ms", MS, doc="half the interquartile range of those differences"),
+    Field("undeferred_ms", MS),
+    Field("deferred_ms", MS),
+    Field("runs", COUNT, doc="rounds, each an undeferred and a deferred child"),
+    Field("within_noise", BOOLEAN, default=None),
+], lambda v: Timing(v["saved_ms"], v["spread_ms"], v["undeferred_ms"], v["deferred_ms"], v["runs"]),
+    "Time saved by deferring, measured in fresh children interleaved with the undeferred import.")
+
+PLACE = Struct("Place", [
+    Field("file", STRING),
+    Field("line", INTEGER),
+    Field("module", Nullable(STRING), default=None),
+    Field("text", Nullable(STRING), default=None),
+], lambda v: Place(**v), "A line of source.")
+
+EFFECT = Struct("Effect", [
+    Field("kind", STRING, doc="atexit, signal, sys.path, meta_path, warnings, logging, codecs, thread, ..."),
+    Field("detail", STRING),
+], lambda v: Effect(**v), "What the target did when it ran that deferral would delay or cancel.")
+
+ADVICE = Struct("Advice", [
+    Field("module", STRING, doc="the module whose file holds the statement"),
+    Field("file", STRING),
+    Field("line", INTEGER),
+    Field("text", STRING),
+    Field("decision", STRING, doc="lazy, keep or not allowed"),
+    Field("reason", STRING),
+    Field("entry", Nullable(STRING), doc="the __lazy_modules__ entry that selects it"),
+    Field("targets", Array(STRING), default=()),
+    Field("saved", Array(STRING), default=(), doc="modules that stop loading when it alone is deferred"),
+    Field("timing", Nullable(TIMING), default=None, doc="null: not measured"),
+    Field("reified", Nullable(PLACE), default=None, doc="where deferral is undone during the import"),
+    Field("kept_by", Array(PLACE), default=(), doc="the chain that keeps the target loaded anyway"),
+    Field("effects", Array(EFFECT), default=()),
+    Field("risks", Array(STRING), default=()),
+    Field("declared", BOOLEAN, default=False, doc="its entry is already in __lazy_modules__"),
+], lambda v: Advice(**v), "One import statement executed during the import.")
+
+ENTRY_ADVICE = Struct("EntryAdvice", [
+    Field("module", STRING),
+    Field("file", STRING),
+    Field("entry", STRING),
+    Field("lines", Array(INTEGER)),
+    Field("decision", STRING),
+    Field("saved", Array(STRING), default=()),
+    Field("timing", Nullable(TIMING), default=None),
+    Field("declared", BOOLEAN, default=False),
+], lambda v: EntryAdvice(**v), "One __lazy_modules__ entry: the statements it selects, together.")
+
+STALE_ENTRY = Struct("StaleEntry", [
+    Field("module", STRING),
+    Field("file", STRING),
+    Field("line", INTEGER),
+    Field("entry", STRING),
+    Field("reason", STRING, default="selects no import statement of the file"),
+    Field("closest", Nullable(STRING), default=None),
+], lambda v: StaleEntry(**v), "An existing __lazy_modules__ entry that selects no statement.")
+
+ADVISE = Struct("AdviseDocument", [
+    Field("schema", VERSION, lambda report: SCHEMA_VERSION),
+    Field("command", Scalar("string", "advise"), lambda report: "advise"),
+    Field("package", STRING),
+    Field("ok", BOOLEAN, default=None),
+    Field("exit_code", INTEGER, default=None),
+    Field("python", STRING, doc="the target interpreter's version: the results hold for it"),
+    Field("lazy_annotations", BOOLEAN, doc="annotations are evaluated lazily there (PEP 649, 3.14+)"),
+    Field("entry_code", Nullable(STRING), default=None),
+    Field("program", Array(STRING), default=()),
+    Field("modules", COUNT, default=0, doc="modules the undeferred import loads"),
+    Field("budget_s", MS, default=0.0),
+    Field("advice", Array(ADVICE)),
+    Field("entries", Array(ENTRY_ADVICE), default=()),
+    Field("stale", Array(STALE_ENTRY), default=()),
+    Field("recommended", Array(Struct("Recommended", [
+        Field("module", STRING, lambda pair: pair[0]),
+        Field("entry", STRING, lambda pair: pair[1]),
+    ], lambda v: (v["module"], v["entry"]), "One entry of the recommended set.")), default=()),
+    Field("combined_saved", Array(STRING), default=()),
+    Field("combined", Nullable(TIMING), default=None, doc="the recommended set's saving, measured as a set"),
+    Field("notes", Array(STRING), default=()),
+    Field("fail_on", Array(STRING), lambda report: [condition.text for condition in report.fail_on], default=()),
+    Field("findings", Array(Struct("AdviseFinding", [
+        Field("rule", STRING),
+        Field("severity", STRING),
+        Field("location", Nullable(STRING), "name", default=None, doc="file:line of the import statement or entry"),
+        Field("message", STRING),
+    ], lambda v: Finding(v["rule"], v["severity"], v["location"], v["message"]), "A --fail-on condition that held.")),
+        default=()),
+], lambda v: AdviseReport(
+    v["package"], v["python"], v["lazy_annotations"], v["advice"], v["entries"], v["stale"], v["recommended"],
+    v["combined_saved"], v["combined"], v["modules"], v["entry_code"], v["program"], v["budget_s"], v["notes"],
+    tuple(_advise_fail_on(text) for text in v["fail_on"]), v["findings"]),
+    "aoinspect advise --format json")
+
+
+def _advise_fail_on(text: str) -> Any:
+    try:
+        return parse_advise_fail_on(text)
+    except ValueError as exc:
+        raise Invalid("fail_on", f"holds {exc}") from None
+
+
 # Every document kind; a typed report's kind is formats.kind_of(report).
 KINDS: dict[str, Struct] = {
     "list": LIST, "resolve": RESOLVE, "check": CHECK, "snapshot": SNAPSHOT, "trace": TRACE, "diff": DIFF,
-    "graph": GRAPH,
-    "failure": FAILURE,
+    "graph": GRAPH, "advise": ADVISE, "failure": FAILURE,
 }
 SCHEMA_FILES: dict[str, Struct] = {**KINDS, "baseline": BASELINE}
 

@@ -5,14 +5,14 @@ Cheap to import (no renderer, no model): ``--format`` choices and help, guessing
 ``-o FILE``, the checks of each command and the docs' format table all read this registry;
 :func:`aoinspect.render.render` imports the one renderer a report needs.
 
-Report kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, ``graph``; a failure
+Report kinds: ``list``, ``resolve``, ``check``, ``snapshot``, ``trace``, ``diff``, ``graph``, ``advise``; a failure
 document (a run that produced no report) is kind ``failure``, shown by the formats with
 ``failures`` for the commands they list there.
 """
 
 from __future__ import annotations
 
-KINDS = ("list", "resolve", "check", "snapshot", "trace", "diff", "graph")
+KINDS = ("list", "resolve", "check", "snapshot", "trace", "diff", "graph", "advise")
 _REPORTS = ("list", "resolve", "check", "snapshot")  # the commands that measure a package
 
 
@@ -42,30 +42,33 @@ class Format:
 
 
 FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
-    Format("text", ("list", "check", "resolve", "diff", "trace", "graph"), "for people, in a terminal (the default)",
+    Format("text", ("list", "check", "resolve", "diff", "trace", "graph", "advise"),
+           "for people, in a terminal (the default)",
            (".txt",), renderers={"*": "aoinspect.render.text:render_text",
                                  "list": "aoinspect.render.text:render_list",
                                  "resolve": "aoinspect.render.text:render_resolve",
                                  "check": "aoinspect.render.text:render_check",
                                  "trace": "aoinspect.render.trace:render_text",
                                  "diff": "aoinspect.render.diff:render_text",
-                                 "graph": "aoinspect.render.imports:render_text"}),
+                                 "graph": "aoinspect.render.imports:render_text",
+                                 "advise": "aoinspect.render.advise:render_text"}),
     Format("json", KINDS, "one versioned document (schemas/KIND.schema.json); `aoinspect render` reads it back",
-           (".json",), failures=(*_REPORTS, "diff"), renderers={"*": "aoinspect.render.json:render_json"}),
+           (".json",), failures=(*_REPORTS, "diff", "advise"), renderers={"*": "aoinspect.render.json:render_json"}),
     Format("markdown", tuple(kind for kind in KINDS if kind != "graph"),
            "GitHub-flavoured tables, for a step summary or a pull-request comment",
            (".md", ".markdown"), failures=_REPORTS,
            renderers={"*": "aoinspect.render.markdown:render_markdown",
                       "trace": "aoinspect.render.trace:render_markdown",
-                      "diff": "aoinspect.render.diff:render_markdown"}),
+                      "diff": "aoinspect.render.diff:render_markdown",
+                      "advise": "aoinspect.render.advise:render_markdown"}),
     Format("junit", ("check",), "JUnit XML: a test case per rule and name, for CI test reporters",
            (".xml", ".junit.xml"), failures=("check",), renderers={"*": "aoinspect.render.junit:render_junit"}),
     Format("html", ("check", "resolve", "snapshot", "trace"), "one self-contained interactive page",
            (".html", ".htm"), failures=("check", "resolve", "snapshot"),
            renderers={"*": "aoinspect.render.html:render_html"}),
-    Format("github", ("check", "trace"), "GitHub Actions workflow commands: findings as annotations",
+    Format("github", ("check", "trace", "advise"), "GitHub Actions workflow commands: findings as annotations",
            (), failures=("check",), renderers={"*": "aoinspect.render.annotations:render_github"}),
-    Format("sarif", ("check", "trace"), "SARIF 2.1.0, for code scanning", (".sarif", ".sarif.json"),
+    Format("sarif", ("check", "trace", "advise"), "SARIF 2.1.0, for code scanning", (".sarif", ".sarif.json"),
            failures=("check",), renderers={"*": "aoinspect.render.annotations:render_sarif"}),
     Format("tree", ("resolve", "trace"), "the import tree, indented", (),
            renderers={"*": "aoinspect.render.tree:render_tree", "trace": "aoinspect.render.trace:render_tree"}),
@@ -75,6 +78,9 @@ FORMATS: dict[str, Format] = {fmt.name: fmt for fmt in (
            renderers={"*": "aoinspect.render.graph:render_mermaid"}),
     Format("svg", ("resolve", "trace"), "an icicle chart of the import tree", (".svg",),
            renderers={"*": "aoinspect.render.svg:render_svg", "trace": "aoinspect.render.trace:render_svg"}),
+    Format("patch", ("advise",), "the __lazy_modules__ block for each module as a unified diff (advise "
+           "--lazy-keyword: `lazy import` statements, for projects that require Python 3.15)", (".patch", ".diff"),
+           renderers={"*": "aoinspect.render.advise:render_patch"}),
 )}
 
 ALL: tuple[str, ...] = tuple(FORMATS)
@@ -82,12 +88,12 @@ ALL: tuple[str, ...] = tuple(FORMATS)
 # The kind of each typed report, by class name, so that asking imports no model.
 _KIND_OF_CLASS = {
     "ListReport": "list", "ResolveReport": "resolve", "CheckReport": "check", "Snapshot": "snapshot",
-    "TraceReport": "trace", "Diff": "diff", "ImportGraph": "graph", "Failure": "failure",
+    "TraceReport": "trace", "Diff": "diff", "ImportGraph": "graph", "AdviseReport": "advise", "Failure": "failure",
 }
 
 
 def kind_of(report: object) -> str:
-    """The kind of a typed report: list, resolve, check, snapshot, trace, diff, graph or failure."""
+    """The kind of a typed report: list, resolve, check, snapshot, trace, diff, graph, advise or failure."""
     try:
         return _KIND_OF_CLASS[type(report).__name__]
     except KeyError:

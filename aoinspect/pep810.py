@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -189,6 +190,18 @@ def _import_nodes(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFro
     yield from walk(tree, ())
 
 
+def _segment(lines: Sequence[str], node: ast.stmt) -> str:
+    """``ast.get_source_segment`` over lines split once (its columns are UTF-8 byte offsets)."""
+    end_line, end_col = node.end_lineno, node.end_col_offset
+    if end_line is None or end_col is None:
+        return ""
+    first, last = node.lineno - 1, end_line - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:end_col].decode()
+    return "".join([lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
+                    lines[last].encode()[:end_col].decode()])
+
+
 def scan_module(path: str, module_name: str, is_package: bool) -> tuple[ImportStatement, ...]:
     """Every import statement of the file at ``path`` (the module ``module_name``; ``is_package``
     for a package's ``__init__.py``), in source order."""
@@ -202,11 +215,12 @@ def _scan_tree(
     package = _package_of(module_name, is_package)
     root = _root_of(path, module_name, is_package)
     declaration = _lazy_modules_of(tree, path)
+    lines = io.StringIO(text, newline="").readlines()  # split once: ast.get_source_segment splits per call
     statements = []
     for node, stack in _import_nodes(tree):
         reason = _enclosing_reason(stack)
         line, end_line = node.lineno, node.end_lineno or node.lineno
-        segment = ast.get_source_segment(text, node) or ""
+        segment = _segment(lines, node)
         if isinstance(node, ast.Import):
             kind, level = KIND_IMPORT, 0
             entries = tuple(alias.name for alias in node.names)

@@ -15,6 +15,8 @@ Every command runs N times, interleaved with the commands it is compared with, s
 noisy, shared machine slows all of them alike; the table shows medians and their ratios.
 Plain Python, no dependency beyond an installed aoinspect (run it with that interpreter).
 
+``advise`` runs on rich (else pydantic) with ``--budget 0`` against one bare import of it.
+
 Real packages (pydantic, huggingface_hub, mne, transformers, each when installed) are checked
 cold (``--no-cache``) against one eager interpreter that imports the package and touches every
 lazy name, and warm (the cache filled, nothing changed) against ``python -c "import PKG"``;
@@ -39,6 +41,7 @@ from typing import Callable
 TRACE_TARGET = 1.15  # the whole `aoinspect trace -- PROGRAM` against a bare run of PROGRAM (issue 24)
 REAL_PACKAGES = {"pydantic": 4.0, "huggingface_hub": 4.0, "mne": 4.0, "transformers": 6.0}  # cold target
 WARM_TARGET = 1.5
+ADVISE_PACKAGES = ("rich", "pydantic")  # advise's row: the first installed
 RSS_LIMIT_KB = 1024 * 1024
 # Runs aoinspect in this process and reports its own peak RSS (KB) on stderr as it exits.
 RSS_WRAPPER = """
@@ -376,6 +379,15 @@ def main() -> None:
                               [*tool, "trace", "--", *suite], [[python, *suite]], "the same test run, bare",
                               f"<= {TRACE_TARGET:g}x", lambda ours, theirs: ours / theirs <= TRACE_TARGET, [], [],
                               cpu=True, cwd=arguments.suite))
+        # advise: the graph, the deferral simulation and the effects, one child each (--budget 0:
+        # no timing children, whose number the user chooses), against one bare import.
+        advised = next((name for name in ADVISE_PACKAGES if importable(name)), None)
+        if advised is None:
+            print(f"none of {', '.join(ADVISE_PACKAGES)} is installed: skipping the advise row\n")
+        else:
+            cases.append(Case(f"advise {advised} --budget 0", [*tool, "advise", advised, "--budget", "0"],
+                              [[python, "-c", f"import {advised}"]], f'python -c "import {advised}"', "<= 30x",
+                              lambda ours, theirs: ours / theirs <= 30, [], []))
         if arguments.only:
             cases = [case for case in cases
                      if any(text in case.label for text in arguments.only) or case is click_start]

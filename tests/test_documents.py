@@ -419,11 +419,13 @@ VIEWS: dict[tuple[str, str], list[tuple[str, ...]]] = {
     ("resolve", "tree"): [("--depth", "1")],
     ("trace", "text"): [("--focus", "ao"), ("--why", "ao.ns"), ("--top", "1")],
     ("trace", "tree"): [("--depth", "1")],
+    ("advise", "patch"): [("--lazy-keyword",)],
 }
 # Where the live command gets its report: the engine (or tracer) function the CLI calls.
 ENGINE = {"list": "aoinspect.engine.list_names", "resolve": "aoinspect.engine.resolve_names",
           "check": "aoinspect.engine.check_package", "snapshot": "aoinspect.engine.snapshot",
-          "trace": "aoinspect.commands.trace.run_trace", "graph": "aoinspect.graphing.record_graph"}
+          "trace": "aoinspect.commands.trace.run_trace", "graph": "aoinspect.graphing.record_graph",
+          "advise": "aoinspect.advising.advise"}
 
 
 class FinishedTrace:
@@ -444,7 +446,7 @@ class FinishedTrace:
 
 # Each case of each kind: the command line that makes it.
 CASES = {"list": "list", "list --resolve": "list", "resolve": "resolve", "check": "check", "snapshot": "snapshot",
-         "trace": "trace", "diff": "diff", "graph": "graph"}
+         "trace": "trace", "diff": "diff", "graph": "graph", "advise": "advise"}
 
 
 def _cases() -> list[tuple[str, str, tuple[str, ...]]]:
@@ -484,6 +486,7 @@ class Live:
             "trace": ["trace", "-o", str(self.root / "trace.out"), "--", "-c", "import ao; ao.ns"],
             "diff": ["diff", str(self.root / "old.json"), str(self.root / "new.json"), "--fail-on", "any"],
             "graph": ["graph", "--entry", "import ao; ao.ns"],
+            "advise": ["advise", "snap", "--budget", "0", "--fail-on", "saving>0"],
         }[case]
 
     def run(self, monkeypatch: pytest.MonkeyPatch, case: str, fmt: str, view: tuple[str, ...]) -> tuple[Result, str]:
@@ -542,6 +545,7 @@ FAILURES: dict[str, Callable[[Path], list[str]]] = {
     "check": lambda root: ["check", "--names", "no-name-matches-this*"],
     "snapshot": lambda root: ["-p", "no_such_package_here", "snapshot"],
     "diff": lambda root: ["diff", str(root / "absent.json"), str(root / "absent.json")],
+    "advise": lambda root: ["-p", "no_such_package_here", "advise", "--budget", "0"],
 }
 
 

@@ -55,6 +55,16 @@ from aoinspect.models import (
     Step,
     WarningInfo,
 )
+from aoinspect.models.advise import (
+    Advice,
+    AdviseReport,
+    Effect,
+    EntryAdvice,
+    FailCondition,
+    Place,
+    StaleEntry,
+    Timing,
+)
 from aoinspect.models.diff import Diff, FailOn, FindingRef, Side, Subject, SubjectChange, Threshold
 from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
@@ -382,10 +392,22 @@ REPORTS: dict[str, Any] = {
         (GraphModule("p", "/work/p/__init__.py", 0, False), GraphModule("p.a", None, None, True, "p"),
          GraphModule("json", "/lib/json/__init__.py", 2, False)),
         "exception", "RuntimeError: boom", 9, "/work"),
+    "advise": AdviseReport(
+        "p", "3.11.7", True,
+        (Advice("p", "/work/p/__init__.py", 2, "import json", "lazy", "saves 2 modules", "json", ("json",),
+                ("json", "json.decoder"), Timing(1.5, 0.2, 10.0, 8.5, 5), Place("/work/p/__init__.py", 9, "p", "x"),
+                (Place("/work/p/a.py", 3, "p.a", "import json"),), (Effect("atexit", "p.bye"),), ("a risk",), True),
+         Advice("p", "/work/p/__init__.py", 4, "import csv", "not allowed", "inside try/except", None)),
+        (EntryAdvice("p", "/work/p/__init__.py", "json", (2, 3), "lazy", ("json",), Timing(1.0, 0.1, 9.0, 8.0, 5),
+                     True),),
+        (StaleEntry("p", "/work/p/__init__.py", 1, "jso", "selects nothing", "json"),),
+        (("p", "json"),), ("json",), Timing(1.5, 0.2, 10.0, 8.5, 5), 12, "import p.cli", ("app.py", "--x"), 30.0,
+        ("a note",), (FailCondition("stale-entry", "stale-entry"),),
+        (Finding("stale-lazy-entry", outcomes.SEVERITY_ERROR, "/work/p/__init__.py:1", "stale"),)),
     "failure": Failure("check", "p", "usage", "no such option", 2, ERROR),
 }
 # Fields that name one of a fixed set of values (a saved document with another is refused).
-KEEP = {"severity", "mechanism"}
+KEEP = {"severity", "mechanism", "decision"}
 
 
 def hostile(value: Any, strings: Iterator[str]) -> Any:
@@ -495,6 +517,8 @@ def test_the_reports_hold_every_field_the_renderers_read() -> None:
     """The property test means something only if the reports reach every branch: each kind
     renders in each of its formats, untouched, and says what it holds."""
     for fmt, kind in _cases():
+        if fmt == "patch":
+            continue  # a diff of the files the report names, which are not there (test_advise.py has them)
         assert render(REPORTS[kind], fmt, RenderOptions(top=0)), (fmt, kind)
     text = render(REPORTS["check"], "text", RenderOptions(top=0))
     assert "b raised at p/x.py:3" in text and "note: note" in text

@@ -69,7 +69,8 @@ GOLDEN = Path(__file__).parent / "golden"
 REPOSITORY = Path(__file__).resolve().parents[1]
 RENDER_ASSETS = REPOSITORY / "aoinspect" / "render"
 EXTENSIONS = {"text": "txt", "json": "json", "markdown": "md", "junit": "xml", "html": "html", "svg": "svg",
-              "dot": "dot", "mermaid": "mmd", "tree": "tree.txt", "github": "github.txt", "sarif": "sarif.json"}
+              "dot": "dot", "mermaid": "mmd", "tree": "tree.txt", "github": "github.txt", "sarif": "sarif.json",
+              "patch": "patch"}
 STDLIB = frozenset(sys.stdlib_module_names)
 
 # --- the fakes: packages that load no stdlib module, so that nothing about them varies ----------
@@ -114,6 +115,23 @@ BARE = {
     "crashing/__init__.py": _BARE_INIT.format(pkg="crashing", eager="", dir=_BARE_DIR),
     "crashing/alpha.py": "VALUE = 1\n",
     "crashing/beta.py": "import os\n\nos._exit(0)\n",  # os is loaded at start-up: no stdlib load
+    # advise: used at import, saving, kept loaded by another, a shared entry, try/except, a stale entry
+    "advised/__init__.py": (
+        '__lazy_modules__ = ["advised.kep"]\n'
+        "from advised import used\n"
+        "from advised import unused\n"
+        "import advised.kept\n"
+        "try:\n"
+        "    import advised.optional\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "VALUE = used.VALUE\n"
+    ),
+    "advised/used.py": "VALUE = 1\n",
+    "advised/unused.py": "import advised.heavy\n",
+    "advised/kept.py": "import advised.heavy\n",
+    "advised/heavy.py": "X = 1\n",
+    "advised/optional.py": "",
 }
 BARE2 = {
     **{path: source for path, source in BARE.items() if path.startswith("lazy/")},
@@ -206,6 +224,14 @@ CASES = [
     Case("diff", "different-commands", ("diff", "{resolve_old}", "{check_new}"), probes=False,
          formats=("text", "json")),
     # trace (the report goes to stderr)
+    # advise (--budget 0: nothing timed, so that the rows are the same on every run)
+    Case("advise", "ao", ("advise", "--budget", "0"), stdlib=True, probes=False),
+    Case("advise", "advised", ("-p", "advised", "advise", "--budget", "0"), site="bare", probes=False),
+    Case("advise", "advised-fail-on", ("-p", "advised", "advise", "--budget", "0", "--fail-on", "saving>0",
+                                       "--fail-on", "stale-entry"), site="bare", probes=False,
+         formats=("text", "json", "github", "sarif")),
+    Case("advise", "noimport", ("-p", "noimport", "advise", "--budget", "0"), site="bare", probes=False,
+         formats=("text", "json")),
     Case("trace", "lazy", ("trace", "--", "-c", TRACED), site="bare", probes=False),
     Case("trace", "lazy-forbid", ("trace", "--forbid", "lazy.deep*", "--max-modules", "2", "--", "-c", TRACED),
          site="bare", probes=False, formats=("text", "json", "github", "sarif")),

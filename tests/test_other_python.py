@@ -144,3 +144,22 @@ def test_python_given_before_the_command_beats_the_environment(invoke, monkeypat
     assert result.exit_code == 0, result.output
     result = invoke("list", "--format", "json")
     assert result.exit_code == 2 and "/nonexistent/python" in result.stderr
+
+
+@pytest.mark.probe
+def test_advise_in_another_environment(other_venv: Path) -> None:
+    """advise finds the package's files in that environment (not on aoinspect's own path) and
+    simulates, observes and times there: a module only that venv has."""
+    site = site_packages(other_venv)
+    (site / "advisee").mkdir(exist_ok=True)
+    (site / "advisee" / "__init__.py").write_text(
+        "import greeter.hello\n\n\ndef word():\n    return greeter.hello.WORD\n")
+    completed = run("--python", str(other_venv), "advise", "advisee", "--budget", "0", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    (advice,) = report["advice"]
+    assert advice["file"] == str(site / "advisee" / "__init__.py")
+    assert advice["decision"] == "lazy" and {"greeter", "greeter.hello", "fractions"} <= set(advice["saved"])
+    version = subprocess.run([str(other_venv), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert report["python"].startswith(version)

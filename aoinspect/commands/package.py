@@ -180,12 +180,15 @@ class _CheckCommand(_PackageCommand):
 @option("--recursive", is_flag=True, default=None,
          help="Also check each subpackage that has a lazy path of its own (one level down); its findings "
               "are prefixed by the subpackage.")
+@option("--suggest-lazy", type=click.FloatRange(min=0), default=None, metavar="N",
+         help="Warn on each eager import of PKG's files whose deferral (PEP 810 __lazy_modules__) would stop more "
+              "than N modules loading (default: off; `aoinspect advise` says more).")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    names: tuple[str, ...], recursive: bool | None, **_options: Any,
+    names: tuple[str, ...], recursive: bool | None, suggest_lazy: float | None, **_options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
@@ -210,6 +213,7 @@ def check_command(
         ignore=ignored_rules(ignore),
         names=names,
         recursive=bool(recursive),
+        suggest_lazy=suggest_lazy,
     )
     invocation.run(lambda settings, hooks: engine.check_package(
         settings, invocation.package, check_options, hooks=hooks))

@@ -118,9 +118,11 @@ def diff_command(ctx: click.Context, /, old: str, new: str, threshold: Any, fail
 @depth_option
 @option("--focus", metavar="PKG", default=None, help="trace text: only the loads of PKG's modules.")
 @option("--why", metavar="MODULE", default=None, help="trace text: the chain from the program's line to MODULE.")
+@option("--lazy-keyword", is_flag=True, default=False,
+        help="advise patch: `lazy` keywords instead of __lazy_modules__ blocks.")
 @click.pass_context
 def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str, depth: int | None,
-                   focus: str | None, why: str | None, **_options: Any) -> None:
+                   focus: str | None, why: str | None, lazy_keyword: bool, **_options: Any) -> None:
     """Render REPORT.json, saved from any command's --format json, again in any format its
     command prints, with the same view options; nothing is run or measured again.
 
@@ -141,7 +143,8 @@ def render_command(ctx: click.Context, /, report_path: str, top: int, sort: str,
     to_terminal = invocation.output is None and sys.stdout.isatty()
     width = terminal_columns(100) if to_terminal else 100
     options = RenderOptions(color=fmt == "text" and to_terminal and "NO_COLOR" not in os.environ,
-                            width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why)
+                            width=max(width, 60), top=top, sort=sort, depth=depth, focus=focus, why=why,
+                            lazy_keyword=lazy_keyword)
     invocation.emit(render(report, fmt, options))
     if kind == "failure":
         say(report.message)

@@ -420,6 +420,7 @@ class CheckOptions:
     ignore: tuple[str, ...] = ()  # rule ids not to report
     names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
     recursive: bool = False  # check the lazy subpackages too, in the same run
+    suggest_lazy: float | None = None  # lazy-candidate: eager imports whose deferral saves more modules
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from aoinspect.render import escape
 if TYPE_CHECKING:
     from aoinspect.diff import Diff
     from aoinspect.models import CheckReport, Failure, ListReport, ResolveReport, Snapshot
+    from aoinspect.models.advise import AdviseReport
     from aoinspect.models.graph import ImportGraph
     from aoinspect.models.trace import TraceReport
 
-    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, ImportGraph]
+    Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, ImportGraph,
+                   AdviseReport]
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -26,6 +28,7 @@ class RenderOptions:
     width: int = 100  # text: the terminal's width; long messages wrap, long names are shortened
     focus: str | None = None  # trace: only the loads of this package's modules
     why: str | None = None  # trace: the chain from the program's line to this module
+    lazy_keyword: bool = False  # advise's patch: `lazy import` statements instead of __lazy_modules__
 
 
 def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:

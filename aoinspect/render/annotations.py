@@ -51,6 +51,11 @@ def located_findings(report: Report, root: str | None) -> list[Annotation]:
     if isinstance(report, Failure):
         file, line = _location(report.error.location if report.error else None, root)
         return [Annotation(report.kind or "error", outcomes.SEVERITY_ERROR, None, report.message, file, line)]
+    if type(report).__name__ == "AdviseReport":
+        from aoinspect.render.advise import annotations_of
+
+        return [Annotation(rule, severity, None, message, *_location(where, root))
+                for rule, severity, where, message in annotations_of(report)]  # type: ignore[arg-type]
     located = {result.name: result.error.location for result in getattr(report, "resolutions", ())
                if result.error is not None and result.error.location}
     # The source files the report itself knows (a trace's trigger lines, check's exceptions),

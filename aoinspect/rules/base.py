@@ -48,6 +48,7 @@ class CheckContext:
     resolutions: dict[str, Outcome[Resolution]] = field(default_factory=dict)  # lazy and asked-for names
     planned: dict[str, Any] = field(default_factory=dict)  # rule id -> what its plan returned
     timeout: float = 60.0  # --timeout: each probe's deadline, unless a rule gives its probe a longer one
+    python: str | None = None  # --python: the interpreter a rule's own child runs (None: this one)
     notes: list[str] = field(default_factory=list)  # what the report should say about how it was measured
 
     def resolution(self, name: str) -> Resolution:

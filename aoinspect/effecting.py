@@ -1,0 +1,73 @@
+"""What each module's own execution does to the rest of the interpreter, observed in one fresh
+child that runs the entry (``child/observe.py`` with ``child/effects.py``): ``advise`` lists, for
+an import statement, the effects of the modules deferring it stops loading, as what deferral
+would delay or cancel."""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aoinspect.errors import ProbeFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+OBSERVE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child", "observe.py")
+RESULT_LIMIT = 16 * 1024 * 1024
+# The kinds of entry (as aoinspect.graphing names them).
+COMMAND, MODULE, SCRIPT = "command", "module", "script"
+
+
+@dataclass(frozen=True)
+class Observed:
+    effects: dict[str, tuple[tuple[str, str], ...]]  # module -> its own (kind, detail), protocol.EFFECT_KINDS
+    error: str | None  # the entry raised this: "ImportError: ..."
+
+    def of(self, modules: Sequence[str] | frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """The effects of ``modules``' own execution, each once, in the order of ``modules``."""
+        found: dict[tuple[str, str], None] = {}
+        for module in sorted(modules):
+            found.update(dict.fromkeys(self.effects.get(module, ())))
+        return tuple(found)
+
+
+def program_entry(program: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
+    """``(kind, target, arguments)`` of PROGRAM as ``python`` takes it after its options."""
+    first = program[0]
+    for flag, kind in (("-c", COMMAND), ("-m", MODULE)):
+        if first == flag and len(program) > 1:
+            return kind, program[1], tuple(program[2:])
+        if first.startswith(flag) and first != flag:
+            return kind, first[2:], tuple(program[1:])
+    return SCRIPT, os.path.abspath(first), tuple(program[1:])
+
+
+def observe(kind: str, target: str, arguments: Sequence[str] = (), *, python: str | None = None,
+            timeout: float = 60.0) -> Observed:
+    """Run the entry (``command`` code, a ``module`` or a ``script``) in a fresh ``python`` (None:
+    this one) and report each module's own effects."""
+    import tempfile
+
+    from aoinspect.files import UnreadableFile, read_regular_file
+    from aoinspect.probing.runner import reaping_strays, run_bounded
+
+    with tempfile.TemporaryDirectory(prefix="aoinspect-observe-") as workdir:
+        result_path = os.path.join(workdir, "result")
+        command = [python or sys.executable, OBSERVE_FILE, result_path, kind, target, *arguments]
+        with reaping_strays():
+            _returncode, _output, timed_out = run_bounded(command, timeout)
+        if timed_out:
+            raise ProbeFailed(f"observing the effects of {target} took more than {timeout:g} s: the child was killed.")
+        try:
+            text = read_regular_file(result_path, RESULT_LIMIT).decode("utf-8", errors="replace")
+            result = ast.literal_eval(text)
+        except (UnreadableFile, ValueError, SyntaxError, MemoryError, RecursionError):
+            return Observed({}, "the child that observed the effects ended without reporting")
+    effects = {str(module): tuple((str(kind_), str(detail)) for kind_, detail in changes if detail is not None)
+               for module, changes in result.get("effects", {}).items()}
+    error = result.get("error")
+    return Observed(effects, error if isinstance(error, str) else None)
