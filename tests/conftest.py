@@ -146,6 +146,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under --probe-python, that interpreter's bytecode of aoinspect's child code and of ``ao``
+    too (each Python version keeps its own), for the same reason as ``_compile_own_bytecode``."""
+    other = config.getoption("--probe-python")
+    if other and not hasattr(config, "workerinput"):  # once, in the process that starts any workers
+        import subprocess
+
+        for package in ("aoinspect.child", "ao"):
+            spec = importlib.util.find_spec(package)
+            for location in (spec.submodule_search_locations or []) if spec else []:
+                subprocess.run([str(other), "-m", "compileall", "-q", location], capture_output=True, check=False)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
