@@ -435,18 +435,28 @@ def _saved_help_page() -> str | None:
         return None
 
 
+def _print_and_exit(text: str) -> NoReturn:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # a reader gone away (| head): as Click's echo in _Group.main
+        sys.stdout = None
+        sys.exit(1)
+    sys.exit(outcomes.EXIT_OK)
+
+
 def main() -> None:
     _prepare_process()
+    # The two answers that need no parsing skip Click's: what --version prints (_print_version),
+    # and the saved help page where it is Click's.
+    if sys.argv[1:] == ["--version"]:
+        from aoinspect import __version__
+
+        _print_and_exit(f"aoinspect {__version__}\n")
     if sys.argv[1:] in (["--help"], ["-h"]):
         page = _saved_help_page()
         if page is not None:
-            try:
-                sys.stdout.write(page)
-                sys.stdout.flush()
-            except BrokenPipeError:  # a reader gone away (| head): as Click's echo in _Group.main
-                sys.stdout = None
-                sys.exit(1)
-            sys.exit(outcomes.EXIT_OK)
+            _print_and_exit(page)
     try:
         cli(prog_name="aoinspect")
     except Terminated as exc:

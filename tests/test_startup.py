@@ -192,3 +192,15 @@ def test_a_stale_help_page_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> No
     assert cli._saved_help_page() == clicks_help_page(80)
     monkeypatch.setattr(cli, "help_page_key", lambda: "stale")
     assert cli._saved_help_page() is None
+
+
+def test_version_prints_what_click_would() -> None:
+    """The console script answers --version without Click's parsing: the same line the group's
+    own --version option prints (test_cli.py), and nothing else."""
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+
+    completed = subprocess.run([sys.executable, "-m", "aoinspect", "--version"], capture_output=True, text=True,
+                               check=True)
+    assert (completed.stdout, completed.stderr) == (CliRunner().invoke(cli, ["--version"]).stdout, "")
