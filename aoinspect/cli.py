@@ -28,6 +28,7 @@ from aoinspect.commands.options import (
     EXIT_CODES_HELP,
     INVOCATION,
     Context,
+    FilePath,
     Option,
     apply_options,
     probe_options,
@@ -349,7 +350,7 @@ def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
 @click.group(cls=_Group, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @apply_options(probe_options)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
-@click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
+@click.option("--config", type=FilePath(), default=None, is_eager=True, expose_value=False,
               callback=_load_config, metavar="FILE",
               help="Read [tool.aoinspect] from FILE (default: the nearest pyproject.toml upwards).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
