@@ -28,6 +28,7 @@ from aoinspect.commands.options import (
     EXIT_CODES_HELP,
     INVOCATION,
     Context,
+    FilePath,
     Option,
     apply_options,
     probe_options,
@@ -354,7 +355,7 @@ def _interrupted(ctx: click.Context, signum: int | None) -> NoReturn:
 @click.group(cls=_Group, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @apply_options(probe_options)
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of aoinspect's own errors.")
-@click.option("--config", type=click.Path(dir_okay=False), default=None, is_eager=True, expose_value=False,
+@click.option("--config", type=FilePath(), default=None, is_eager=True, expose_value=False,
               callback=_load_config, metavar="FILE",
               help="Read [tool.aoinspect] from FILE (default: the nearest pyproject.toml upwards).")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
@@ -404,8 +405,64 @@ def _prepare_process() -> None:
             _signal.signal(getattr(_signal, name), _on_signal)
 
 
+# `aoinspect --help` as Click renders it at the usual width, saved beside this file: printing it
+# skips Click's formatting (textwrap and a wrap of every help text: a tenth of a bare start-up).
+# Its first line is the key of the sources that make the page (the group's options, the command
+# table, the formats); a page whose key no longer matches is not used, and tests/test_startup.py
+# holds the saved page equal to Click's (`pytest tests/test_startup.py --update-golden` rewrites it).
+HELP_PAGE = "help.txt"
+HELP_PAGE_SOURCES = ("cli.py", "commands/options.py", "formats.py")
+HELP_PAGE_COLUMNS = 80  # Click's widest page: any terminal at least this wide gets the same one
+
+
+def help_page_key() -> str:
+    """The sources the help page is made from, as one checksum: cheap enough to compute at start-up."""
+    import zlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    checksum = 0
+    for name in HELP_PAGE_SOURCES:
+        with open(os.path.join(here, name), "rb") as stream:
+            checksum = zlib.crc32(stream.read(), checksum)
+    return f"{checksum:08x}"
+
+
+def _saved_help_page() -> str | None:
+    """The saved ``aoinspect --help``, when it is what Click would print here and now."""
+    from aoinspect.commands.options import terminal_columns
+
+    if terminal_columns(HELP_PAGE_COLUMNS) < HELP_PAGE_COLUMNS:
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), HELP_PAGE), encoding="utf-8") as stream:
+            key, _, page = stream.read().partition("\n")
+        return page if key == help_page_key() else None
+    except OSError:  # not shipped (a zip, a frozen build): Click renders it
+        return None
+
+
+def _print_and_exit(text: str) -> NoReturn:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # a reader gone away (| head): as Click's echo in _Group.main
+        sys.stdout = None
+        sys.exit(1)
+    sys.exit(outcomes.EXIT_OK)
+
+
 def main() -> None:
     _prepare_process()
+    # The two answers that need no parsing skip Click's: what --version prints (_print_version),
+    # and the saved help page where it is Click's.
+    if sys.argv[1:] == ["--version"]:
+        from aoinspect import __version__
+
+        _print_and_exit(f"aoinspect {__version__}\n")
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        page = _saved_help_page()
+        if page is not None:
+            _print_and_exit(page)
     try:
         cli(prog_name="aoinspect")
     except Terminated as exc:

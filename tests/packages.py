@@ -673,8 +673,9 @@ FORGETFUL_MODULE_CLASS = {
 
 # librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
 # for all of them in one probe: longer than a --timeout that each access fits in.
-# 4 x 0.6 s is over the test's --timeout 2 s; each 0.6 s leaves 1.4 s for a loaded machine.
-SLOW_NAMES = ("one", "two", "three", "four")
+# 6 x 0.25 s is over the test's --timeout 1 s; each 0.25 s leaves 0.75 s for a loaded machine. (Every
+# second here is waited for twice, by `import *` and by TAB completion, in fork and in spawn.)
+SLOW_NAMES = ("one", "two", "three", "four", "five", "six")
 SLOW_STAR = {
     "slowstar/__init__.py": f"""
         import importlib
@@ -691,7 +692,7 @@ SLOW_STAR = {
         def __dir__():
             return [*globals(), *__all__]
     """,
-    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.6)  # a heavy module\n" for name in SLOW_NAMES},
+    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.25)  # a heavy module\n" for name in SLOW_NAMES},
 }
 
 # --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------

@@ -263,14 +263,14 @@ def test_a_slow_star_import_gets_a_deadline_from_the_package_cost(invoke, fake, 
     """librosa: each name fits in --timeout, `from PKG import *` and TAB completion (all of them at
     once) do not; they get max(--timeout, 3 x the measured cost + 10 s), and the report says so."""
     fake.write(packages.SLOW_STAR)
-    result = invoke("--isolation", isolation, "--timeout", "2", "-p", "slowstar", "check", "--ignore",
+    result = invoke("--isolation", isolation, "--timeout", "1", "-p", "slowstar", "check", "--ignore",
                     "pickle-roundtrip", "--format", "json")
     doc = document(result)
     rules = {finding["rule"] for finding in doc["findings"]}
     assert "probe-failed" not in rules, doc["findings"]
     assert {"star-import", "completion-loads"} <= rules  # the true findings, measured to the end
     (note,) = [note for note in doc["notes"] if "load the whole package" in note]
-    assert "rather than --timeout's 2 s: 3 x the " in note and "plus 10 s." in note
+    assert "rather than --timeout's 1 s: 3 x the " in note and "plus 10 s." in note
     assert result.exit_code == 0
 
 

@@ -138,3 +138,69 @@ def test_the_configuration_loads_only_the_commands_it_configures(
     path.write_text(config, encoding="utf-8")
     modules = imported_modules("--config", str(path), "render", "--help")
     assert modules & COMMAND_MODULES == loaded
+
+
+# --- the saved help page ------------------------------------------------------------------------
+
+
+def clicks_help_page(columns: int) -> str:
+    """``aoinspect --help`` as Click renders it on a terminal ``columns`` wide."""
+    from aoinspect.cli import cli
+
+    width = max(min(columns, 80) - 2, 50)  # click.formatting.HelpFormatter's
+    with cli.make_context("aoinspect", [], resilient_parsing=True, terminal_width=width) as ctx:
+        return ctx.get_help() + "\n"
+
+
+def test_the_saved_help_page_is_clicks(request: pytest.FixtureRequest) -> None:
+    """``aoinspect --help`` prints ``aoinspect/help.txt`` rather than having Click format it: it
+    must be Click's page, keyed by the sources it is made from. After a change to the group's
+    options or the command table: ``pytest tests/test_startup.py --update-golden``."""
+    import os
+
+    from aoinspect import cli
+
+    path = os.path.join(os.path.dirname(cli.__file__), cli.HELP_PAGE)
+    expected = cli.help_page_key() + "\n" + clicks_help_page(cli.HELP_PAGE_COLUMNS)
+    if request.config.getoption("--update-golden") or os.environ.get("AOINSPECT_UPDATE_GOLDEN"):
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(expected)
+    with open(path, encoding="utf-8") as stream:
+        saved = stream.read()
+    assert saved == expected, "aoinspect/help.txt is stale: pytest tests/test_startup.py --update-golden rewrites it"
+
+
+@pytest.mark.parametrize(("args", "columns"), [(("--help",), 80), (("-h",), 200), (("--help",), 60)])
+def test_help_prints_what_click_would(args: tuple[str, ...], columns: int) -> None:
+    """At 80 columns or more the saved page, without Click's formatting (textwrap); narrower,
+    Click's own page at that width."""
+    import os
+
+    completed = subprocess.run([sys.executable, "-X", "importtime", "-m", "aoinspect", *args], capture_output=True,
+                               text=True, check=True, env={**os.environ, "COLUMNS": str(columns)})
+    assert completed.stdout == clicks_help_page(columns)
+    imported = {line.split("|")[-1].strip() for line in completed.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "aoinspect.cli" in imported  # the measurement works
+    assert ("textwrap" in imported) == (columns < 80)
+
+
+def test_a_stale_help_page_is_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aoinspect import cli
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert cli._saved_help_page() == clicks_help_page(80)
+    monkeypatch.setattr(cli, "help_page_key", lambda: "stale")
+    assert cli._saved_help_page() is None
+
+
+def test_version_prints_what_click_would() -> None:
+    """The console script answers --version without Click's parsing: the same line the group's
+    own --version option prints (test_cli.py), and nothing else."""
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+
+    completed = subprocess.run([sys.executable, "-m", "aoinspect", "--version"], capture_output=True, text=True,
+                               check=True)
+    assert (completed.stdout, completed.stderr) == (CliRunner().invoke(cli, ["--version"]).stdout, "")

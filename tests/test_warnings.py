@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,20 +153,24 @@ def test_resolve_and_check_load_what_a_bare_interpreter_loads(
 @pytest.mark.probe
 @pytest.mark.parametrize(("stacklevel", "at", "filters"), MATRIX)
 def test_a_traced_program_loads_and_prints_what_it_does_bare(
-    fake, tmp_path: Path, stacklevel: int, at: str, filters: str,
+    fake, invoke, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    stacklevel: int, at: str, filters: str,
 ) -> None:
+    """trace runs in this process (its own output is Click's runner's); the program it starts
+    writes to this process's descriptors 1 and 2, which ``capfd`` reads."""
     fake.write(warning_package(stacklevel, at))
     python, env = interpreter(tmp_path, fake.python, filters)
-    env = {**fake.env, **env}
-    bare = bare_run(python, env, tmp_path)
+    bare = bare_run(python, {**fake.env, **env}, tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
     report = tmp_path / "report.json"
-    traced = subprocess.run(
-        [sys.executable, "-m", "aoinspect", "trace", "--python", python, "--format", "json", "-o", str(report),
-         "--", "-c", BARE],
-        env={**os.environ, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
-    assert traced.returncode == 0, traced.stderr
-    assert (traced.stdout, traced.stderr) == (bare.stdout, bare.stderr)
+    capfd.readouterr()
+    traced = invoke("trace", "--python", python, "--format", "json", "-o", str(report), "--", "-c", BARE)
+    program = capfd.readouterr()
+    assert traced.exit_code == 0, traced.stderr
+    assert (traced.stdout, traced.stderr) == ("", "")  # aoinspect adds nothing of its own
+    assert (program.out, program.err) == (bare.stdout, bare.stderr)
     assert json.loads(report.read_text())["complete"]
 
 

