@@ -19,7 +19,7 @@ from aoinspect.models.trace import (
     TracedLoad,
     TraceReport,
 )
-from aoinspect.probing import wire
+from aoinspect.probing import wire_trace as wire
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -73,7 +73,7 @@ class SourceLines:
 
 
 def build_report(
-    program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
+    program: Program, sections: Sequence[object], returncode: int | None, timeout: float | None,
     options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None, *,
     shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
 ) -> TraceReport:

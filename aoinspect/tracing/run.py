@@ -90,8 +90,8 @@ class TraceRun:
         lines the view shows (None: all), so that only their files are read."""
         try:
             # While the program runs: the code that reads and reports its trace.
-            from aoinspect.probing.runner import read_sections
-            from aoinspect.probing.wire import parse_all
+            from aoinspect.probing.fields import read_sections
+            from aoinspect.probing.wire_trace import parse_trace_sections
             from aoinspect.tracing.report import build_report
 
             index = None
@@ -100,7 +100,7 @@ class TraceRun:
 
                 index = DistributionIndex(None if self.python == sys.executable else self.python)
             returncode = self._wait()
-            sections, problem = parse_all(read_sections(self._result_path))
+            sections, problem = parse_trace_sections(read_sections(self._result_path))
         finally:
             self._clean_up()
         return build_report(self.program, sections, returncode, self.timeout, options, index, problem, shown=shown)
