@@ -31,7 +31,6 @@ writes that ``#`` as ``\\u0023``, XML as ``&#35;`` and a line's first ``:`` as `
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Callable, Sequence
 
@@ -148,6 +147,8 @@ def xml_output(document: str) -> str:
 
 def html_text(value: str) -> str:
     """Text for an HTML element or attribute: escaped, on one line, with no ``##[``."""
+    import html
+
     escaped = html.escape(valid_unicode(value)).replace("\r", "&#13;").replace("\n", "&#10;")
     return _LEGACY.sub("&#35;", escaped)
 
@@ -189,6 +190,8 @@ def markdown_code(value: object) -> str:
 
 def markdown_html(value: object) -> str:
     """Text inside an HTML element such as ``<summary>``, where Markdown escapes would show."""
+    import html
+
     return html.escape(no_autolinks(_NEWLINES.sub(" ", "" if value is None else str(value))))
 
 
