@@ -259,7 +259,7 @@ def trace_record(value: Any) -> TraceRecord:
 # forgery) is read as before, whole, by ``ast.literal_eval``.
 _INT = r"(-?(?:0|[1-9][0-9]*))"
 _STR = r"""('(?:[^'\\\x00\n\r]|\\[^\n\r])*'|"(?:[^"\\\x00\n\r]|\\[^\n\r])*")"""
-_SHORT_RECORD = re.compile(
+_SHORT_RECORD = (  # compiled on first use (``re`` caches it): a trace of no import never does
     rf"\[{_INT}, {_STR}, {_INT}, {_INT}, (?:{_INT}|None), (True|False), (?:{_STR}|None), {_INT}, "
     rf"(?:{_STR}|None), (?:{_STR}|None)\](, |\]\Z)"
 )
@@ -283,7 +283,7 @@ def _short_records(text: str) -> list[list[Any]] | None:
     if not text.startswith("["):
         return None
     records: list[list[Any]] = []
-    match = _SHORT_RECORD.match
+    match = re.compile(_SHORT_RECORD).match
     position = 1
     end = len(text)
     while position < end:

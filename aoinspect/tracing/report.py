@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 # A call being evaluated (``hasattr(pkg, "x")``): the callee is a builtin or C function (a Python
 # one would have had its own frame), and it was the way in.
-_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+_CALL = r"\s*([A-Za-z_][\w.]*)\s*\("  # patterns compiled on first use (``re`` caches them)
 # Without instruction positions (3.9, 3.10): introspection builtins named on the line.
-_BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
+_BUILTIN_ON_LINE = r"\b(hasattr|getattr|dir|vars|help)\s*\("
 
 
 class SourceLines:
@@ -298,9 +298,9 @@ def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
     if trigger is None or (record.hop is None and trigger.expression is None):
         return None
     if trigger.expression is not None:
-        call = _CALL.match(trigger.expression)
+        call = re.match(_CALL, trigger.expression)
         return call.group(1) if call and trigger.expression.endswith(")") else None
-    on_line = _BUILTIN_ON_LINE.search(trigger.source or "")
+    on_line = re.search(_BUILTIN_ON_LINE, trigger.source or "")
     return on_line.group(1) if on_line else None
 
 
