@@ -70,4 +70,4 @@ def test_the_common_records_are_matched_as_text() -> None:
     from aoinspect.probing.wire_trace import _short_records
 
     batch = [[index, name, -1, 0, 1, True, f"/{name}.py", 2, "f", name] for index, name in enumerate(NAMES)]
-    assert _short_records(repr(batch)) == ast.literal_eval(repr(batch))
+    assert _short_records(repr(batch)) == list(_expected(batch))

@@ -276,13 +276,14 @@ def _string(token: str) -> str:
     return value
 
 
-def _short_records(text: str) -> list[list[Any]] | None:
-    """The batch's records if every one is a common record (see ``_SHORT_RECORD``), else None."""
+def _short_records(text: str) -> list[TraceRecord] | None:
+    """The batch's records if every one is a common record (see ``_SHORT_RECORD``), else None:
+    what ``trace_record`` makes of each, built here at once (the pattern has checked the types)."""
     if text == "[]":
         return []
     if not text.startswith("["):
         return None
-    records: list[list[Any]] = []
+    records: list[TraceRecord] = []
     match = re.compile(_SHORT_RECORD).match
     position = 1
     end = len(text)
@@ -291,11 +292,19 @@ def _short_records(text: str) -> list[list[Any]] | None:
         if found is None:
             return None
         index, module, parent, start, stop, loaded, file, line, function, frame_module, after = found.groups()
-        records.append([
-            int(index), _string(module), int(parent), int(start), None if stop is None else int(stop),
-            loaded == "True", None if file is None else _string(file), int(line),
-            None if function is None else _string(function), None if frame_module is None else _string(frame_module),
-        ])
+        trigger = own = None
+        number = int(line)
+        if file is not None:
+            if function is None:
+                raise ProtocolError("a trigger holds the wrong types")
+            trigger = RawFrame(_string(file), -number if number < 0 else number, _string(function),
+                               None if frame_module is None else _string(frame_module))
+            own = OWN_IS_TRIGGER if number < 0 else None
+        records.append(TraceRecord(
+            int(index), _string(module), int(parent), None, int(start) / NS_PER_SECOND,
+            None if stop is None else int(stop) / NS_PER_SECOND, loaded == "True", trigger, None, None, None, None,
+            own,
+        ))
         position = found.end()
         if after != ", ":
             break
@@ -312,14 +321,15 @@ def parse_trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
         decoded = bytes.fromhex(text).decode("utf-8", "surrogatepass")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
-    records: Any = _short_records(decoded)
-    if records is None:
-        import ast
+    common = _short_records(decoded)
+    if common is not None:
+        return TraceLoadsSection(tuple(common))
+    import ast
 
-        try:
-            records = ast.literal_eval(decoded)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
-            raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
+    try:
+        records = ast.literal_eval(decoded)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
     if not isinstance(records, list):
         raise ProtocolError("the records are not a list")
     return TraceLoadsSection(tuple(trace_record(item) for item in records))
