@@ -35,13 +35,20 @@ def test_common_records_read_as_text_equal_the_literal_reading() -> None:
     assert parse_trace_loads(_section([])).records == ()
 
 
-def test_a_batch_with_a_long_record_is_read_whole() -> None:
+def test_a_long_record_among_common_ones_is_read_alone() -> None:
+    from aoinspect.probing.wire_trace import _short_records
+
     long = [5, "pkg.sub", -1, 1, 2, True, "/p.py", 3, "f", "p", [3, 3, 0, 4], ["pkg.__getattr__", "sub", "/p.py", 9],
             None, ["test_x", "call"], None, None, ["/own.py", 1, "<module>", "__main__"], None, "exec"]
-    batch: list[object] = [[1, "a", -1, 0, 1, True, None, 0, None, None], long]
+    chained = [6, "c", 5, 1, 2, False, "/c.py", 4, "g", "c", None, None, ["hasattr", "/o.py", 2], None, 7, "T-1",
+               None, [["/o.py", 2, "<module>", "__main__"], ["/lib.py", 9, "lib.f", None]], None]
+    batch: list[object] = [[1, "a", -1, 0, 1, True, None, 0, None, None], long, chained,
+                           [2, "b", -1, 0, None, True, "/b.py", -2, "h", "b"]]
+    assert _short_records(repr(batch)) == list(_expected(batch))
     parsed = parse_trace_loads(_section(batch)).records
     assert parsed == _expected(batch)
     assert parsed[1].hop is not None and parsed[1].hop.attribute == "sub" and parsed[1].context == ("test_x", "call")
+    assert [frame.file for frame in parsed[2].chain] == ["/o.py", "/lib.py"] and parsed[2].thread == "T-1"
 
 
 @pytest.mark.parametrize("text", [
@@ -53,6 +60,8 @@ def test_a_batch_with_a_long_record_is_read_whole() -> None:
     "[[1, b'a', -1, 0, 1, True, None, 0, None, None]]",  # bytes, not a name
     "[[1, 'a', -1, 0, 1, 1, None, 0, None, None]]",  # a number where a bool belongs
     "[[1, 'a', -1, 0, 1, True, '/f.py', 0, None, None]]",  # a trigger without a function
+    "[[1, 'a', -1, 0, 1, True, None, 0, None, None, [[[1]]]]]",  # nested deeper than any record
+    "[[1, 'a', -1, 0, 1, True, None, 0, None, None, None, None, None, None, None, None, None, None, 1e9]]",
 ])
 def test_what_is_not_a_batch_of_records_is_refused(text: str) -> None:
     with pytest.raises(ProtocolError):

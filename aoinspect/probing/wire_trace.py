@@ -265,6 +265,15 @@ _SHORT_RECORD = (  # compiled on first use (``re`` caches it): a trace of no imp
 )
 
 
+# Any other record, its extent found as text (strings whole, lists two deep: a chain is a list of
+# frames) and read alone by ``ast.literal_eval``: one long record (a pytest test's, one with a
+# chain) does not send the common ones around it the slow way.
+_ATOM = r"""(?:None|True|False|-?(?:0|[1-9][0-9]*)|'(?:[^'\\\x00\n\r]|\\[^\n\r])*'|"(?:[^"\\\x00\n\r]|\\[^\n\r])*")"""
+_FLAT = rf"\[(?:{_ATOM}(?:, {_ATOM})*)?\]"
+_NESTED = rf"\[(?:(?:{_ATOM}|{_FLAT})(?:, (?:{_ATOM}|{_FLAT}))*)?\]"
+_ANY_RECORD = rf"(\[(?:{_ATOM}|{_NESTED})(?:, (?:{_ATOM}|{_NESTED}))*\])(, |\]\Z)"
+
+
 def _string(token: str) -> str:
     if "\\" not in token:
         return token[1:-1]
@@ -277,8 +286,9 @@ def _string(token: str) -> str:
 
 
 def _short_records(text: str) -> list[TraceRecord] | None:
-    """The batch's records if every one is a common record (see ``_SHORT_RECORD``), else None:
-    what ``trace_record`` makes of each, built here at once (the pattern has checked the types)."""
+    """The batch's records, or None if they are not a list of records as ``repr`` writes them: what
+    ``trace_record`` makes of each, a common one (``_SHORT_RECORD``) built here at once (the
+    pattern has checked its types), any other (``_ANY_RECORD``) read alone by ``ast.literal_eval``."""
     if text == "[]":
         return []
     if not text.startswith("["):
@@ -290,7 +300,19 @@ def _short_records(text: str) -> list[TraceRecord] | None:
     while position < end:
         found = match(text, position)
         if found is None:
-            return None
+            other = re.compile(_ANY_RECORD).match(text, position)
+            if other is None:
+                return None
+            import ast
+
+            try:
+                records.append(trace_record(ast.literal_eval(other.group(1))))
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+                raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
+            position = other.end()
+            if other.group(2) != ", ":
+                break
+            continue
         index, module, parent, start, stop, loaded, file, line, function, frame_module, after = found.groups()
         trigger = own = None
         number = int(line)
