@@ -253,7 +253,7 @@ def _loads(
             test=record.context[0] if record.context else None,
             phase=record.context[1] if record.context else None,
             own=owns[record.index],
-            chain=tuple(frame for frame in (_frame(raw, sources) for raw in record.chain) if frame is not None),
+            chain=_chain(record.chain, sources) if record.chain else (),
             cause=causes[record.index],
         ))
     return tuple(traced)
@@ -281,6 +281,10 @@ def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
         return None
     return Frame(raw.file, raw.line, raw.function, raw.module, sources.line(raw.file, raw.line),
                  sources.expression(raw.file, raw.positions))
+
+
+def _chain(raws: tuple[wire.RawFrame, ...], sources: SourceLines) -> tuple[Frame, ...]:
+    return tuple(frame for frame in (_frame(raw, sources) for raw in raws) if frame is not None)
 
 
 def _hop(raw: wire.RawFrame | None) -> Hop | None:
