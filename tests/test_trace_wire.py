@@ -5,6 +5,7 @@ and anything else is still read (or refused) as a literal."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,23 @@ def test_the_common_records_are_matched_as_text() -> None:
 
     batch = [[index, name, -1, 0, 1, True, f"/{name}.py", 2, "f", name] for index, name in enumerate(NAMES)]
     assert _short_records(repr(batch)) == list(_expected(batch))
+
+
+def test_the_trace_command_imports_neither_other_reports_models_nor_the_probes_wire(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['aoinspect', 'trace', '--', '-c', 'pass']\n"
+        "try:\n"
+        "    runpy.run_module('aoinspect', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(name for name in sys.modules if name.startswith('aoinspect.'))))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    loaded = set(completed.stdout.split())
+    assert {"aoinspect.models.trace", "aoinspect.probing.wire_trace", "aoinspect.render.trace"} <= loaded
+    assert not loaded & {"aoinspect.models.core", "aoinspect.probing.wire", "aoinspect.probing.runner",
+                         "aoinspect.render.text"}
