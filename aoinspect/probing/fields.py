@@ -5,7 +5,6 @@ command imports neither the probes' runner nor their records."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 
@@ -50,6 +49,8 @@ def read_result(path: str) -> tuple[list[dict[str, Any]], str | None]:
     """The complete JSON lines of a result file, and why it could not be read, if so. The
     package runs in the child and may replace the file: only a regular file is read, without
     blocking (a FIFO), and only up to RESULT_LIMIT bytes (``/dev/zero``)."""
+    import json
+
     from aoinspect.files import UnreadableFile, read_regular_file
 
     try:
