@@ -9,7 +9,6 @@ deadline, then its whole process group is killed, whether it ended on its own or
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import select
 import shutil
@@ -22,6 +21,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
+from aoinspect.probing.fields import RESULT_LIMIT as RESULT_LIMIT
+from aoinspect.probing.fields import read_result as read_result
+from aoinspect.probing.fields import read_sections as read_sections
 from aoinspect.probing.hooks import NO_HOOKS, SessionHooks
 
 if TYPE_CHECKING:
@@ -378,40 +380,6 @@ def _pidfd(pid: int) -> int | None:
 def kill_group(group: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)
-
-
-# A result file larger than this was not written by the probe alone: it is not read.
-RESULT_LIMIT = 256 * 1024 * 1024
-
-
-def read_sections(path: str) -> list[dict[str, Any]]:
-    """The complete JSON lines of a result file; a line cut short by a dying child is dropped."""
-    return read_result(path)[0]
-
-
-def read_result(path: str) -> tuple[list[dict[str, Any]], str | None]:
-    """The complete JSON lines of a result file, and why it could not be read, if so. The
-    package runs in the child and may replace the file: only a regular file is read, without
-    blocking (a FIFO), and only up to RESULT_LIMIT bytes (``/dev/zero``)."""
-    from aoinspect.files import UnreadableFile, read_regular_file
-
-    try:
-        data = read_regular_file(path, RESULT_LIMIT)
-    except UnreadableFile as exc:
-        if isinstance(exc.__cause__, FileNotFoundError):
-            return [], None
-        return [], f"the result file is unreadable: {exc.reason}"
-    sections = []
-    for line in data.split(b"\n"):
-        if not line:
-            continue
-        try:
-            value = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(value, dict):
-            sections.append(value)
-    return sections, None
 
 
 def tail(path: str) -> str:

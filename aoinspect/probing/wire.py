@@ -20,13 +20,22 @@ from aoinspect.models.graph import ENDINGS as GRAPH_ENDINGS
 from aoinspect.models.graph import KIND_FROM, KIND_IMPORT, KIND_IMPORT_MODULE, GraphModule, ImportRequest
 from aoinspect.models.graph import KINDS as GRAPH_KINDS
 from aoinspect.models.graph import SCOPES as GRAPH_SCOPES
+from aoinspect.probing.fields import ProtocolError as ProtocolError  # re-exported: the parent's callers catch it here
+from aoinspect.probing.fields import read_field as _field
+from aoinspect.probing.fields import read_strings as _strings
+from aoinspect.probing.wire_trace import (
+    TraceEndSection,
+    TraceLoadsSection,
+    TraceSpawnSection,
+    TraceStartSection,
+    parse_trace_end,
+    parse_trace_loads,
+    parse_trace_spawn,
+    parse_trace_start,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-
-class ProtocolError(ValueError):
-    """A result line that is not what the protocol says the child sends."""
 
 
 # --- the records -----------------------------------------------------------------------------
@@ -237,79 +246,6 @@ class DoneSection:
     files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of all it loaded
 
 
-# --- ``aoinspect trace``'s sections (child/tracer.py) ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class TraceStartSection:
-    """The traced interpreter, and how the program was given."""
-
-    python: str
-    pid: int
-    kind: str  # "script", "module" or "command"
-    stdlib: str
-
-
-@dataclass(frozen=True)
-class RawFrame:
-    """A frame as the tracer saw it: no source line yet (the parent reads those)."""
-
-    file: str
-    line: int
-    function: str
-    module: str | None = None
-    # ``(line, end line, column, end column)`` of the instruction running (3.11+, lazy loads only)
-    positions: tuple[int, int, int, int] | None = None
-    attribute: str | None = None  # a hop: the attribute the lazy function was asked for
-    outer: bool = False  # a hop further out than the trigger (a __getattr__ that imported through helpers)
-
-
-@dataclass(frozen=True)
-class TraceRecord:
-    """One import that began; ``end`` is None while (or if forever) it was still running."""
-
-    index: int
-    module: str
-    parent: int  # the index of the import running in the same thread when it began, or -1
-    thread_id: int | None  # None for the main thread
-    start: float  # seconds since the tracer started
-    end: float | None
-    loaded: bool  # the module was in sys.modules when its import ended
-    trigger: RawFrame | None
-    hop: RawFrame | None
-    via: RawFrame | None
-    context: tuple[str, str] | None  # (pytest node id, phase) when the pytest plugin said so
-    thread: str | None  # the thread's name; None for the main thread
-    # The program's own line: OWN_IS_TRIGGER, a frame further out, or None (its parent's, or none)
-    own: RawFrame | str | None = None
-    chain: tuple[RawFrame, ...] = ()  # the lines between own and trigger, outermost first
-    cause: str | None = None  # a named cause the child decided (None: the trigger line)
-
-
-OWN_IS_TRIGGER = "trigger"
-
-
-@dataclass(frozen=True)
-class TraceLoadsSection:
-    records: tuple[TraceRecord, ...]
-
-
-@dataclass(frozen=True)
-class TraceSpawnSection:
-    event: str  # the audit event: subprocess.Popen, os.fork, os.system, ...
-    count: int
-
-
-@dataclass(frozen=True)
-class TraceEndSection:
-    """The program's main code ended: "returned", "exit", "exception", "os._exit" or "exec"."""
-
-    how: str
-    detail: str
-    spawned: int
-    inserted: tuple[str, ...]  # modules put in sys.modules without an import
-
-
 @dataclass(frozen=True)
 class DeferSection:
     """One scenario of a simulated deferral (child/defer.py)."""
@@ -350,30 +286,6 @@ Section = Union[
 
 
 # --- field readers -----------------------------------------------------------------------------
-
-
-def _field(raw: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], default: Any = ...) -> Any:
-    value = raw.get(key, default)
-    if value is ...:
-        raise ProtocolError(f"the field {key!r} is missing")
-    if value is None and default is None:
-        return None
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
-        raise ProtocolError(f"the field {key!r} is a {type(value).__name__}")
-    return value
-
-
-def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
-
-
-def _strings(raw: Mapping[str, Any], key: str, *, optional: bool = False) -> tuple[str, ...] | None:
-    value = _field(raw, key, list, None if optional else ...)
-    if value is None:
-        return None
-    if not all(isinstance(item, str) for item in value):
-        raise ProtocolError(f"the field {key!r} holds something other than strings")
-    return tuple(value)
 
 
 def _mechanism(raw: Mapping[str, Any]) -> str:
@@ -668,131 +580,6 @@ def _done(raw: Mapping[str, Any]) -> DoneSection:
     return DoneSection(_files(raw))
 
 
-def _trace_start(raw: Mapping[str, Any]) -> TraceStartSection:
-    return TraceStartSection(
-        python=".".join(str(part) for part in _field(raw, "python", list, [])),
-        pid=int(_field(raw, "pid", int)),
-        kind=_field(raw, "kind", str),
-        stdlib=_field(raw, "stdlib", str, ""),
-    )
-
-
-def _optional_int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ProtocolError("a position is not an integer")
-    return value
-
-
-def _raw_frame(value: Any, kind: str) -> RawFrame | None:
-    """A trigger ``[file, line, function, module, positions]``, a hop ``[function, attribute,
-    file, line]`` (``true`` after it: further out than the trigger), a via ``[function, file,
-    line]`` or an own or chain frame ``[file, line, function, module]``."""
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise ProtocolError(f"a {kind} is not a list")
-    if kind in ("own", "chain") and len(value) == 4:
-        file, line, function, module = value
-        frame = RawFrame(file, line, function, module)
-    elif kind == "trigger" and len(value) == 5:
-        file, line, function, module, positions = value
-        if positions is not None:
-            if not isinstance(positions, list) or len(positions) != 4:
-                raise ProtocolError("positions are not four numbers")
-            positions = tuple(_optional_int(item) if item is not None else 0 for item in positions)
-        frame = RawFrame(file, line, function, module, positions)
-    elif kind == "hop" and len(value) in (4, 5):
-        function, attribute, file, line = value[:4]
-        if len(value) == 5 and value[4] is not True:
-            raise ProtocolError("a hop's fifth field is not true")
-        frame = RawFrame(file, line, function, attribute=attribute, outer=len(value) == 5)
-    elif kind == "via" and len(value) == 3:
-        function, file, line = value
-        frame = RawFrame(file, line, function)
-    else:
-        raise ProtocolError(f"a {kind} has {len(value)} fields")
-    if not isinstance(frame.file, str) or not isinstance(frame.function, str) or not isinstance(frame.line, int):
-        raise ProtocolError(f"a {kind} holds the wrong types")
-    for optional in (frame.module, frame.attribute):
-        if optional is not None and not isinstance(optional, str):
-            raise ProtocolError(f"a {kind} holds the wrong types")
-    return frame
-
-
-NS_PER_SECOND = 1e9  # the tracer writes times as integer nanoseconds
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _trace_record(value: Any) -> TraceRecord:
-    """A record in the layout ``protocol.TRACE_*`` describes (10 fields, or 19 with the extras)."""
-    if not isinstance(value, list) or len(value) not in (protocol.TRACE_SHORT_RECORD, protocol.TRACE_LONG_RECORD):
-        raise ProtocolError("a trace record is not a list of 10 or 19 fields")
-    index, module, parent, start, end, loaded, file, line, function, frame_module = value[:protocol.TRACE_SHORT_RECORD]
-    positions = hop = via = context = thread_id = thread = None
-    own: Any = None
-    chain: Any = None
-    cause: Any = None
-    if len(value) == protocol.TRACE_LONG_RECORD:
-        positions, hop, via, context, thread_id, thread, own, chain, cause = value[protocol.TRACE_SHORT_RECORD:]
-    context_pair = None
-    if context is not None:
-        if not (isinstance(context, list) and len(context) == 2 and all(isinstance(item, str) for item in context)):
-            raise ProtocolError("a record's context is not [node id, phase]")
-        context_pair = (context[0], context[1])
-    checks = (
-        _is_int(index), isinstance(module, str), _is_int(parent), thread_id is None or _is_int(thread_id),
-        _is_int(start), end is None or _is_int(end), isinstance(loaded, bool),
-        thread is None or isinstance(thread, str), cause is None or isinstance(cause, str),
-        own is None or isinstance(own, list), chain is None or isinstance(chain, list),
-    )
-    if not all(checks):
-        raise ProtocolError("a trace record holds the wrong types")
-    trigger_is_own = _is_int(line) and line < 0
-    if trigger_is_own:
-        line = -line
-    trigger = None if file is None else _raw_frame([file, line, function, frame_module, positions], "trigger")
-    return TraceRecord(
-        index=index, module=module, parent=parent, thread_id=thread_id, start=start / NS_PER_SECOND,
-        end=None if end is None else end / NS_PER_SECOND, loaded=loaded, trigger=trigger,
-        hop=_raw_frame(hop, "hop"), via=_raw_frame(via, "via"), context=context_pair, thread=thread,
-        own=OWN_IS_TRIGGER if trigger_is_own and trigger is not None else _raw_frame(own, "own"),
-        chain=tuple(_raw_frame(item, "chain") for item in chain or ()),  # type: ignore[misc]
-        cause=cause,
-    )
-
-
-def _trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
-    """A batch of records, written by the tracer as the ``repr`` of a list, in hex (cheap in the
-    child). ``ast.literal_eval`` builds literals only, never running anything the text holds, and
-    every field's type is checked below: the program the child runs can write into the file."""
-    import ast
-
-    text = _field(raw, "records", str)
-    try:
-        records = ast.literal_eval(bytes.fromhex(text).decode("utf-8", "surrogatepass"))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
-    if not isinstance(records, list):
-        raise ProtocolError("the records are not a list")
-    return TraceLoadsSection(tuple(_trace_record(item) for item in records))
-
-
-def _trace_spawn(raw: Mapping[str, Any]) -> TraceSpawnSection:
-    return TraceSpawnSection(event=_field(raw, "event", str), count=int(_field(raw, "count", int)))
-
-
-def _trace_end(raw: Mapping[str, Any]) -> TraceEndSection:
-    return TraceEndSection(
-        how=_field(raw, "how", str),
-        detail=_field(raw, "detail", str, ""),
-        spawned=int(_field(raw, "spawned", int, 0)),
-        inserted=_strings(raw, "inserted") or (),
-    )
-
-
 def _defer(raw: Mapping[str, Any]) -> DeferSection:
     reified = []
     for item in _field(raw, "reified", list):
@@ -827,6 +614,10 @@ def _places(raw: Mapping[str, Any], key: str) -> tuple[tuple[str, int], ...]:
         places.append((item[0], item[1]))
     return tuple(places)
 GRAPH_REQUEST_FIELDS = 18  # child/graph.py's ``Request.as_list``
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _optional_str(value: Any) -> bool:
@@ -923,10 +714,10 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_PLAN: _plan,
     protocol.SECTION_INTERNAL: _internal,
     protocol.SECTION_DONE: _done,
-    protocol.SECTION_TRACE_START: _trace_start,
-    protocol.SECTION_TRACE_LOADS: _trace_loads,
-    protocol.SECTION_TRACE_SPAWN: _trace_spawn,
-    protocol.SECTION_TRACE_END: _trace_end,
+    protocol.SECTION_TRACE_START: parse_trace_start,
+    protocol.SECTION_TRACE_LOADS: parse_trace_loads,
+    protocol.SECTION_TRACE_SPAWN: parse_trace_spawn,
+    protocol.SECTION_TRACE_END: parse_trace_end,
     protocol.SECTION_DEFER: _defer,
     protocol.SECTION_GRAPH: _graph,
 }

@@ -31,6 +31,11 @@ class RenderOptions:
     lazy_keyword: bool = False  # advise's patch: `lazy import` statements instead of __lazy_modules__
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 module``, ``2 modules``: every renderer counts the same way."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
     """Render a typed report in ``fmt``: the registry (``aoinspect.formats``) says which renderer,
     and only that one is imported."""

@@ -31,19 +31,21 @@ writes that ``#`` as ``\\u0023``, XML as ``&#35;`` and a line's first ``:`` as `
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Callable, Sequence
 
 MARKER = "\u200b"  # ZERO WIDTH SPACE: not whitespace to the runner's TrimStart, invisible to a reader
 
+# Patterns are (source, flags), compiled on first use (``re`` caches them): a command that
+# prints no such text never compiles them.
+
 # The legacy command prefix (``##[``, and Azure Pipelines' ``##vso[``): the first "#" of it.
-_LEGACY = re.compile(r"#(?=#(?:vso)?\[)", re.IGNORECASE)
+_LEGACY = (r"#(?=#(?:vso)?\[)", re.IGNORECASE)
 # A line's first non-blank characters are "::". Python's \s holds every character .NET's
 # char.IsWhiteSpace does (and a few more); the separators Python's splitlines knows also start a line.
-_COMMAND_START = re.compile(r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))(\s*)::", re.MULTILINE)
+_COMMAND_START = (r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))(\s*)::", re.MULTILINE)
 # Control characters a terminal would act on; SGR colour sequences (the text renderer's own) stay.
-_CONTROL = re.compile(r"\x1b\[[0-9;]*m|\r\n?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = (r"\x1b\[[0-9;]*m|\r\n?|[\x00-\x08\x0b-\x1f\x7f-\x9f]", 0)
 
 
 def valid_unicode(text: str) -> str:
@@ -68,14 +70,15 @@ def _control(match: re.Match[str]) -> str:
 def no_commands(text: str) -> str:
     """``text`` with no line a CI runner would take for a workflow command: the marker before a
     line's leading ``::`` and inside every ``##[``. Printable text is otherwise unchanged."""
-    return _COMMAND_START.sub(lambda match: match.group(1) + MARKER + "::", _LEGACY.sub("#" + MARKER, text))
+    unprefixed = re.compile(*_LEGACY).sub("#" + MARKER, text)
+    return re.compile(*_COMMAND_START).sub(lambda match: match.group(1) + MARKER + "::", unprefixed)
 
 
 def text(output: str) -> str:
     """Plain text for people and logs (text, tree, dot, mermaid, markdown): carriage returns are
     line breaks, other control characters are written out (``\\x07``) but colour, and no line
     starts a workflow command."""
-    return no_commands(_CONTROL.sub(_control, valid_unicode(output)))
+    return no_commands(re.compile(*_CONTROL).sub(_control, valid_unicode(output)))
 
 
 def message(line: str) -> str:
@@ -92,7 +95,7 @@ def message(line: str) -> str:
 def command_data(value: str) -> str:
     """A workflow command's message: ``%``, CR and LF escaped; no legacy ``##[`` inside."""
     escaped = valid_unicode(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return _LEGACY.sub("#" + MARKER, escaped)
+    return re.compile(*_LEGACY).sub("#" + MARKER, escaped)
 
 
 def command_property(value: str) -> str:
@@ -104,7 +107,7 @@ def command_property(value: str) -> str:
 
 # In JSON text written by json.dumps(ensure_ascii=True): an escape sequence, checked left to right so
 # that "\\" is taken whole: a surrogate pair (kept), a lone surrogate, or anything else (kept).
-_JSON_ESCAPE = re.compile(
+_JSON_ESCAPE = (
     r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\u(d[89a-f][0-9a-f]{2})|\\.|#(?=#(?:vso)?\[)", re.IGNORECASE)
 
 
@@ -120,21 +123,21 @@ def _json_escape(match: re.Match[str]) -> str:
 def json_output(document: str) -> str:
     """JSON text as ``json.dumps`` (ASCII) wrote it, carrying valid Unicode only (a lone surrogate
     becomes the visible text ``\\udXXX``) and no ``##[``; the data is otherwise unchanged."""
-    return _JSON_ESCAPE.sub(_json_escape, document)
+    return re.compile(*_JSON_ESCAPE).sub(_json_escape, document)
 
 
 # --- XML (JUnit, SVG) and HTML --------------------------------------------------------------------
 
 # Characters XML 1.0 does not allow at all, even escaped: C0 controls but tab, newline and
 # carriage return; lone surrogates; U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = ("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", 0)
 
 
 def xml_text(value: str) -> str:
     """Text XML 1.0 can hold (before the XML library escapes ``<`` and ``&``): forbidden
     characters written out as ``\\xNN``/``\\uNNNN``."""
-    return _NOT_XML.sub(lambda match: match.group().encode("unicode_escape", "backslashreplace").decode("ascii"),
-                        value)
+    return re.compile(*_NOT_XML).sub(
+        lambda match: match.group().encode("unicode_escape", "backslashreplace").decode("ascii"), value)
 
 
 def xml_output(document: str) -> str:
@@ -142,46 +145,48 @@ def xml_output(document: str) -> str:
     reader: ``#`` of ``##[`` as ``&#35;``, a line's leading ``:`` as ``&#58;``, a raw carriage
     return (which XML reads as a line break anyway) as one."""
     document = document.replace("\r\n", "\n").replace("\r", "\n")
-    document = _LEGACY.sub("&#35;", document)
-    return _COMMAND_START.sub(lambda match: match.group(1) + "&#58;:", document)
+    document = re.compile(*_LEGACY).sub("&#35;", document)
+    return re.compile(*_COMMAND_START).sub(lambda match: match.group(1) + "&#58;:", document)
 
 
 def html_text(value: str) -> str:
     """Text for an HTML element or attribute: escaped, on one line, with no ``##[``."""
+    import html
+
     escaped = html.escape(valid_unicode(value)).replace("\r", "&#13;").replace("\n", "&#10;")
-    return _LEGACY.sub("&#35;", escaped)
+    return re.compile(*_LEGACY).sub("&#35;", escaped)
 
 
 # --- Markdown (GitHub-flavoured) ------------------------------------------------------------------
 
 # What could start emphasis, code, a link or HTML, or end a table cell, anywhere in a line. ("(" only
 # matters after "]", "#", "+" and "-" only at the start of a line, which a cell never is.)
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-_NEWLINES = re.compile(r"\r\n|\r|\n")
+_MARKDOWN_SPECIAL = (r"([\\`*_\[\]<>|~])", 0)
+_NEWLINES = (r"\r\n|\r|\n", 0)
 # What GitHub turns into a link or a notification in text (not in code): @user and @org/team
 # mentions and e-mail addresses, #123, GH-123 and owner/repo#123 references, http://, https://,
 # ftp:// and www. links. The marker after "@", "#", "GH", ":" or "www" leaves each plain text.
-_AUTOLINK = re.compile(r"(?<=@)(?=[A-Za-z0-9_-])|(?<=#)(?=[0-9])|(?<=GH)(?=-[0-9])|(?<=:)(?=//)|(?<=www)(?=\.)",
-                       re.IGNORECASE)
+_AUTOLINK = (r"(?<=@)(?=[A-Za-z0-9_-])|(?<=#)(?=[0-9])|(?<=GH)(?=-[0-9])|(?<=:)(?=//)|(?<=www)(?=\.)",
+             re.IGNORECASE)
 
 
 def no_autolinks(value: str) -> str:
     """``value`` with no mention, issue reference or bare link that GitHub would make live."""
-    return _AUTOLINK.sub(MARKER, value)
+    return re.compile(*_AUTOLINK).sub(MARKER, value)
 
 
 def markdown_cell(value: object) -> str:
     """Text for one table cell or line: Markdown punctuation escaped, ``&`` as an entity, newlines
     as ``<br>``, mentions and autolinks left as text."""
     shown = "" if value is None else str(value)
-    shown = _MARKDOWN_SPECIAL.sub(r"\\\1", no_autolinks(shown).replace("&", "&amp;"))
-    return _NEWLINES.sub("<br>", shown)
+    shown = re.compile(*_MARKDOWN_SPECIAL).sub(r"\\\1", no_autolinks(shown).replace("&", "&amp;"))
+    return re.compile(*_NEWLINES).sub("<br>", shown)
 
 
 def markdown_code(value: object) -> str:
     """An inline code span that no backtick or pipe in ``value`` can break (for module names);
     GitHub makes nothing in a code span live."""
-    shown = _NEWLINES.sub(" ", "" if value is None else str(value))
+    shown = re.compile(*_NEWLINES).sub(" ", "" if value is None else str(value))
     if not shown or "`" in shown or "|" in shown:
         return markdown_cell(shown)
     return f"`{shown}`"
@@ -189,7 +194,9 @@ def markdown_code(value: object) -> str:
 
 def markdown_html(value: object) -> str:
     """Text inside an HTML element such as ``<summary>``, where Markdown escapes would show."""
-    return html.escape(no_autolinks(_NEWLINES.sub(" ", "" if value is None else str(value))))
+    import html
+
+    return html.escape(no_autolinks(re.compile(*_NEWLINES).sub(" ", "" if value is None else str(value))))
 
 
 def markdown_fenced(language: str, lines: Sequence[str]) -> list[str]:

@@ -16,6 +16,7 @@ from aoinspect.models import (
     ResolveReport,
     total_ms,
 )
+from aoinspect.render import counted as counted  # every renderer counts the same way
 
 if TYPE_CHECKING:
     from aoinspect.render import RenderOptions, Report
@@ -58,11 +59,6 @@ class _Painter:
         if not self.enabled:
             return text
         return f"\x1b[{_COLORS[style]}m{text}\x1b[0m"
-
-
-def counted(number: int, noun: str) -> str:
-    """``1 module``, ``2 modules``: every renderer counts the same way."""
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _import_line(imported: ImportResult) -> str:

@@ -14,7 +14,7 @@ from aoinspect.models.trace import (
     CAUSE_PARENT_PACKAGE,
     CAUSE_PROGRAM_START,
 )
-from aoinspect.render.text import counted
+from aoinspect.render import counted
 
 if TYPE_CHECKING:
     from aoinspect.models.trace import Frame, TracedLoad, TraceReport

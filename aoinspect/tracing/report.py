@@ -19,7 +19,7 @@ from aoinspect.models.trace import (
     TracedLoad,
     TraceReport,
 )
-from aoinspect.probing import wire
+from aoinspect.probing import wire_trace as wire
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 # A call being evaluated (``hasattr(pkg, "x")``): the callee is a builtin or C function (a Python
 # one would have had its own frame), and it was the way in.
-_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+_CALL = r"\s*([A-Za-z_][\w.]*)\s*\("  # patterns compiled on first use (``re`` caches them)
 # Without instruction positions (3.9, 3.10): introspection builtins named on the line.
-_BUILTIN_ON_LINE = re.compile(r"\b(hasattr|getattr|dir|vars|help)\s*\(")
+_BUILTIN_ON_LINE = r"\b(hasattr|getattr|dir|vars|help)\s*\("
 
 
 class SourceLines:
@@ -73,7 +73,7 @@ class SourceLines:
 
 
 def build_report(
-    program: Program, sections: Sequence[wire.Section], returncode: int | None, timeout: float | None,
+    program: Program, sections: Sequence[object], returncode: int | None, timeout: float | None,
     options: TraceOptions | None, index: DistributionIndex | None, problem: str | None = None, *,
     shown: Callable[[TraceReport], Collection[TracedLoad] | None] | None = None,
 ) -> TraceReport:
@@ -253,7 +253,7 @@ def _loads(
             test=record.context[0] if record.context else None,
             phase=record.context[1] if record.context else None,
             own=owns[record.index],
-            chain=tuple(frame for frame in (_frame(raw, sources) for raw in record.chain) if frame is not None),
+            chain=_chain(record.chain, sources) if record.chain else (),
             cause=causes[record.index],
         ))
     return tuple(traced)
@@ -283,6 +283,10 @@ def _frame(raw: wire.RawFrame | None, sources: SourceLines) -> Frame | None:
                  sources.expression(raw.file, raw.positions))
 
 
+def _chain(raws: tuple[wire.RawFrame, ...], sources: SourceLines) -> tuple[Frame, ...]:
+    return tuple(frame for frame in (_frame(raw, sources) for raw in raws) if frame is not None)
+
+
 def _hop(raw: wire.RawFrame | None) -> Hop | None:
     return Hop(raw.function, raw.attribute, raw.file, raw.line) if raw is not None else None
 
@@ -298,9 +302,9 @@ def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
     if trigger is None or (record.hop is None and trigger.expression is None):
         return None
     if trigger.expression is not None:
-        call = _CALL.match(trigger.expression)
+        call = re.match(_CALL, trigger.expression)
         return call.group(1) if call and trigger.expression.endswith(")") else None
-    on_line = _BUILTIN_ON_LINE.search(trigger.source or "")
+    on_line = re.search(_BUILTIN_ON_LINE, trigger.source or "")
     return on_line.group(1) if on_line else None
 
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -65,7 +63,7 @@ class TraceRun:
         self.python = python
         self.program = program
         self.timeout = timeout
-        self._workdir: str | None = tempfile.mkdtemp(prefix="aoinspect-trace-")
+        self._workdir: str | None = _private_directory()
         # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
         # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
         self._since = reaper.boot_ticks()
@@ -90,8 +88,8 @@ class TraceRun:
         lines the view shows (None: all), so that only their files are read."""
         try:
             # While the program runs: the code that reads and reports its trace.
-            from aoinspect.probing.runner import read_sections
-            from aoinspect.probing.wire import parse_all
+            from aoinspect.probing.fields import read_sections
+            from aoinspect.probing.wire_trace import parse_trace_sections
             from aoinspect.tracing.report import build_report
 
             index = None
@@ -100,7 +98,7 @@ class TraceRun:
 
                 index = DistributionIndex(None if self.python == sys.executable else self.python)
             returncode = self._wait()
-            sections, problem = parse_all(read_sections(self._result_path))
+            sections, problem = parse_trace_sections(read_sections(self._result_path))
         finally:
             self._clean_up()
         return build_report(self.program, sections, returncode, self.timeout, options, index, problem, shown=shown)
@@ -133,8 +131,31 @@ class TraceRun:
             self._reaping = False
             reaper.release()
         if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            try:  # what the tracer left: its result file alone, unless the program wrote there too
+                os.remove(self._result_path)
+                os.rmdir(self._workdir)
+            except OSError:
+                import shutil
+
+                shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
+
+
+def _private_directory() -> str:
+    """A new directory only this user can enter, as ``tempfile.mkdtemp`` makes one, without
+    importing tempfile (and with it shutil, random and three compression modules) where the
+    temporary directory is plainly TMPDIR or /tmp."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    if os.name == "posix" and os.path.isdir(base):
+        path = os.path.join(os.path.abspath(base), "aoinspect-trace-" + os.urandom(8).hex())
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except OSError:
+            pass
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="aoinspect-trace-")
 
 
 def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int) -> None:
