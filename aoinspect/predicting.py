@@ -1,0 +1,434 @@
+"""``check`` at scale: predict from the executed-import graph what each name loads alone, and
+say which predictions must be verified in a fork of their own.
+
+One child (``child/predict.py``) imports the package and touches every name, one after another,
+with every import request recorded (``graph.py``'s recorder, hits included). A name's own
+requests are those its access made (the entry owns them: no module body was running); each
+edge of the graph belongs to the module whose import body made the request. What a name loads
+from a fresh ``import PACKAGE`` is then predicted as the graph's reach from its own requests,
+through the modules the import did not load. That is exact whenever a module's imports do not
+depend on what was loaded before it; ``Prediction.risks`` says why a name's may not be (a module
+that caught an ``ImportError``, reads ``sys.modules``, put modules there itself, a lazy path that
+keeps state between calls, an access that raised), and ``to_verify`` adds a seeded sample of the
+others, so that a wrong prediction is caught and shown rather than hidden.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import random
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aoinspect.child import protocol
+from aoinspect.errors import ProbeFailed
+from aoinspect.models.graph import ImportGraph, is_stdlib
+from aoinspect.probing import runner, wire
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from aoinspect.models.graph import ImportRequest
+
+PREDICT_FILE = os.path.join(runner.CHILD_DIR, "predict.py")
+PREDICT_BOOTSTRAP = (
+    'import sys; m = type(sys)("aoinspect_child_predict"); m.__file__ = sys.argv[1];'
+    ' m.__builtins__ = dict(vars(sys.modules["builtins"]));'
+    ' exec(sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")'
+    ' or compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec"), m.__dict__); m.main(sys.argv[2:])\n'
+)
+# The verified sample: at least this share of the names predicted safe, and at least this many.
+SAMPLE_SHARE, SAMPLE_MINIMUM = 0.05, 20
+DEFAULT_SEED = 0
+
+RISK_RAISED = "its access raised"
+RISK_FAILED_IMPORT = "{module} caught an ImportError"
+RISK_READS_MODULES = "{module} reads sys.modules"
+RISK_OTHER_MEANS = "{module} put modules in sys.modules itself"
+RISK_STATE = "the lazy path keeps state between calls: {what} in {where}"
+RISK_STATE_MODULES = "the lazy path reads sys.modules in {where}"
+RISK_BOUND_BEFORE = "an earlier name's access bound it"
+RISK_UNEXPLAINED = "its access loaded modules its requests do not explain"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one name's access is predicted to load from a fresh ``import PACKAGE``."""
+
+    name: str
+    modules: frozenset[str]
+    parents: Mapping[str, str | None]  # module -> the module whose import loaded it (None: the access)
+    risks: tuple[str, ...]  # why the prediction may not hold (empty: the graph says it holds)
+    error: str | None = None  # what the access raised in the predicting child
+    object: tuple[str, str, bool] | None = None  # (type, repr, is a module) of what it returned
+    cached: bool | None = None  # a second access asked for nothing and returned the same object
+    second_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Every name's prediction, from one child's graph."""
+
+    package: str
+    graph: ImportGraph
+    imported: frozenset[str]  # what ``import PACKAGE`` loaded (the baseline of every prediction)
+    names: Mapping[str, Prediction]
+
+    @property
+    def risky(self) -> tuple[str, ...]:
+        return tuple(name for name, prediction in self.names.items() if prediction.risks)
+
+
+def _command(python: str, result_path: str, package: str, names: Sequence[str]) -> list[str]:
+    return [python, "-c", PREDICT_BOOTSTRAP, PREDICT_FILE, result_path, package, *names]
+
+
+def record_predictions(
+    package: str, names: Sequence[str], *, python: str | None = None, timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
+) -> Predictions:
+    """Run the predicting child (``import PACKAGE``, then every name of ``names`` touched in turn)
+    and predict each name's set. ``ProbeFailed`` when the child says nothing usable (it hung,
+    crashed, or the import failed): the caller then measures every name in its own fork."""
+    interpreter = python or sys.executable
+    workdir = runner.make_workdir("aoinspect-predict-")
+    try:
+        result_path = os.path.join(workdir, "predict.jsonl")
+        log_path = os.path.join(workdir, "output.log")
+        token = runner.write_token(result_path)
+        with runner.reaping_strays():
+            with open(log_path, "wb") as log:
+                process = runner.start_child(_command(interpreter, result_path, package, names), stdout=log,
+                                             stderr=log, env=dict(env) if env is not None else None)
+            try:
+                _returncode, timed_out = runner._wait(process, timeout)
+            finally:
+                runner.kill_group(process.pid)
+                process.wait()
+                from aoinspect.probing import reaper
+
+                reaper.unregister(process.pid)
+        raws, problem = runner.read_result(result_path)
+        output = runner.tail(log_path)
+    finally:
+        runner.remove_workdir(workdir)
+    raws, forged = wire.genuine(raws, token)
+    if timed_out:
+        raise ProbeFailed(f"the predicting child of {package} did not end within {timeout:g} s.")
+    graph_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_GRAPH), None)
+    predict_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PREDICT), None)
+    if graph_raw is None or predict_raw is None:
+        why = problem or forged or "it reported nothing"
+        raise ProbeFailed(f"the predicting child of {package} failed: {why}; {output.strip()[-300:]}")
+    try:
+        section = wire.parse(graph_raw)
+        assert isinstance(section, wire.GraphSection)
+        imported, marks, outcomes = _read_predict(predict_raw, len(section.requests))
+    except (wire.ProtocolError, TypeError, ValueError) as exc:
+        raise ProbeFailed(f"the predicting child of {package} could not be read: {exc}") from None
+    if predict_raw.get("error") is not None:
+        raise ProbeFailed(f"import {package} raised {predict_raw.get('error')} in the predicting child.")
+    graph = ImportGraph(package=package, python=section.python, entry=f"import {package}",
+                        baseline=section.baseline, requests=section.requests, modules=section.modules,
+                        ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns, cwd=os.getcwd())
+    return predict(graph, imported, marks, outcomes)
+
+
+def _read_predict(raw: Mapping[str, Any], requests: int) -> tuple[frozenset[str], list[int], list[list[Any]]]:
+    imported = raw.get("imported")
+    marks = raw.get("marks")
+    outcomes = raw.get("names")
+    if not (isinstance(imported, list) and all(isinstance(name, str) for name in imported)):
+        raise ValueError("imported is not a list of names")
+    if not (isinstance(marks, list) and all(type(mark) is int and 0 <= mark <= requests for mark in marks)):
+        raise ValueError("marks are not request indices")
+    if not isinstance(outcomes, list):
+        raise ValueError("names is not a list")
+    for outcome in outcomes:
+        if not (isinstance(outcome, list) and len(outcome) == 9 and isinstance(outcome[0], str)
+                and isinstance(outcome[2], list) and type(outcome[3]) is int and type(outcome[4]) is int
+                and 0 <= outcome[3] <= outcome[4] <= requests):
+            raise ValueError(f"a name's outcome is malformed: {outcome!r:.200}")
+    return frozenset(imported), marks, outcomes
+
+
+def predict(
+    graph: ImportGraph, imported: frozenset[str], marks: Sequence[int], outcomes: Sequence[Sequence[Any]],
+) -> Predictions:
+    """Each name's predicted set and risks (pure: the graph and the child's marks are all it reads)."""
+    del marks  # each outcome carries its own range of requests
+    by_owner: dict[str | None, list[ImportRequest]] = {}
+    for request in graph.requests:
+        by_owner.setdefault(request.owner, []).append(request)
+    inserted_by: dict[str, list[str]] = {}  # owner -> modules that appeared by other means under it
+    inserted_with: dict[int, list[str]] = {}  # request -> modules that appeared while it ran
+    other_means = set()
+    for module in graph.modules:
+        if module.by_other_means:
+            other_means.add(module.name)
+            if module.loaded_by is not None:
+                inserted_with.setdefault(module.loaded_by, []).append(module.name)
+            elif module.owner is not None:
+                inserted_by.setdefault(module.owner, []).append(module.name)
+    files = {module.name: module.file for module in graph.modules}
+    present = graph.module_names
+    settled = imported | frozenset(graph.baseline)
+    scanner = _Scanner()
+    names: dict[str, Prediction] = {}
+    for outcome in outcomes:
+        name, error, appeared, start, end, described, cached, second_error, bound_before = outcome
+        roots = [request for request in graph.requests[start:end] if request.owner is None]
+        parents: dict[str, str | None] = {}
+        risks: list[str] = []
+        queue: list[tuple[str, str | None]] = []
+
+        def reach(module: str, parent: str | None, queue: list[tuple[str, str | None]] = queue,
+                  parents: dict[str, str | None] = parents) -> None:
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:depth])
+                if prefix in settled or prefix in parents or prefix not in present:
+                    continue
+                parents[prefix] = parent
+                queue.append((prefix, parent))
+
+        failed_owners: set[str | None] = set()
+        for request in roots:
+            if request.failed:
+                failed_owners.add(None)
+            for module in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
+                reach(module, None)
+        while queue:
+            module, _parent = queue.pop()
+            for request in by_owner.get(module, ()):
+                if request.failed:
+                    failed_owners.add(module)
+                for target in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
+                    reach(target, module)
+            for inserted in inserted_by.get(module, ()):
+                reach(inserted, module)
+        predicted = frozenset(parents)
+        if error is not None:
+            risks.append(RISK_RAISED)
+        if bound_before:
+            risks.append(RISK_BOUND_BEFORE)
+        # The standard library's fallbacks (``try: from _collections import ...``) depend on the
+        # interpreter, not on what the package loaded before: they are no risk.
+        for owner in sorted(failed_owners - {None}, key=str):
+            if not is_stdlib(owner):
+                risks.append(RISK_FAILED_IMPORT.format(module=owner))
+        if None in failed_owners:
+            risks.append(RISK_FAILED_IMPORT.format(module="the access"))
+        inserted = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
+        if inserted:
+            risks.append(RISK_OTHER_MEANS.format(module=", ".join(inserted[:3])))
+        if not set(appeared) <= predicted:
+            risks.append(RISK_UNEXPLAINED)
+        for module in sorted(predicted):
+            if is_stdlib(module):
+                continue
+            problem = scanner.module_level(files.get(module))
+            if problem is not None:
+                risks.append(problem.format(module=module))
+        for request in roots:
+            if request.file is not None and request.scope == "function":
+                state = scanner.access_state(request.file, request.line)
+                if state is not None:
+                    risks.append(state)
+        names[name] = Prediction(
+            name=name, modules=predicted, parents=parents, risks=tuple(dict.fromkeys(risks)), error=error,
+            object=(described[0], described[1], bool(described[2])) if isinstance(described, list)
+            and len(described) == 3 else None,
+            cached=cached if isinstance(cached, bool) else None,
+            second_error=second_error if isinstance(second_error, str) else None,
+        )
+    package_file = files.get(graph.package) or _module_file(graph, graph.package)
+    hook_state = scanner.lazy_path_state(package_file)
+    if hook_state is not None:
+        names = {name: _with_risk(prediction, hook_state)
+                 for name, prediction in names.items()}
+    return Predictions(graph.package, graph, imported, names)
+
+
+def _with_risk(prediction: Prediction, risk: str) -> Prediction:
+    from dataclasses import replace
+
+    return replace(prediction, risks=tuple(dict.fromkeys((*prediction.risks, risk))))
+
+
+def _module_file(graph: ImportGraph, name: str) -> str | None:
+    for module in graph.modules:
+        if module.name == name:
+            return module.file
+    return None
+
+
+def to_verify(predictions: Predictions, seed: int = DEFAULT_SEED, *, share: float = SAMPLE_SHARE,
+              minimum: int = SAMPLE_MINIMUM) -> tuple[str, ...]:
+    """The names to measure in forks of their own: every risky one, and a seeded sample of at
+    least ``max(share of them, minimum)`` of the others (all of them when there are fewer)."""
+    risky = predictions.risky
+    rest = sorted(name for name, prediction in predictions.names.items() if not prediction.risks)
+    size = min(len(rest), max(minimum, math.ceil(share * len(rest))))
+    sample = random.Random(seed).sample(rest, size)
+    chosen = set(risky) | set(sample)
+    return tuple(name for name in predictions.names if name in chosen)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A name whose measured set differs from its predicted one: the measured set wins."""
+
+    name: str
+    unpredicted: tuple[str, ...]  # measured, not predicted
+    not_loaded: tuple[str, ...]  # predicted, not measured
+
+    def __str__(self) -> str:
+        parts = []
+        if self.unpredicted:
+            parts.append(f"{len(self.unpredicted)} more than predicted ({', '.join(self.unpredicted[:5])})")
+        if self.not_loaded:
+            parts.append(f"{len(self.not_loaded)} fewer ({', '.join(self.not_loaded[:5])})")
+        return f"{self.name}: " + "; ".join(parts)
+
+
+def disagreements(
+    predictions: Predictions, measured: Mapping[str, Iterable[str]],
+) -> tuple[Disagreement, ...]:
+    """Where a name measured in its own fork loaded another set than predicted."""
+    found = []
+    for name, modules in measured.items():
+        prediction = predictions.names.get(name)
+        if prediction is None:
+            continue
+        actual = frozenset(modules)
+        if actual != prediction.modules:
+            found.append(Disagreement(name, tuple(sorted(actual - prediction.modules)),
+                                      tuple(sorted(prediction.modules - actual))))
+    return tuple(found)
+
+
+# --- what the source says ---------------------------------------------------------------------------
+
+
+_MUTATORS = frozenset({"append", "add", "update", "setdefault", "extend", "insert", "pop", "popitem", "clear",
+                       "discard", "remove"})
+
+
+class _Scanner:
+    """Reads source files (each once) for what makes a module's imports depend on what was
+    loaded before it. Cheap first: a file that mentions neither ``sys.modules`` nor
+    ``ImportError`` is not parsed."""
+
+    def __init__(self) -> None:
+        self._module_level: dict[str, str | None] = {}
+        self._trees: dict[str, ast.Module | None] = {}
+
+    def _tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                with open(path, "rb") as stream:
+                    self._trees[path] = ast.parse(stream.read(), path)
+            except (OSError, SyntaxError, ValueError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def module_level(self, path: str | None) -> str | None:
+        """What the module's body (its functions aside) does that depends on what is loaded."""
+        if path is None or not path.endswith(".py"):
+            return None
+        if path not in self._module_level:
+            self._module_level[path] = self._read_module_level(path)
+        return self._module_level[path]
+
+    def _read_module_level(self, path: str) -> str | None:
+        try:
+            with open(path, "rb") as stream:
+                text = stream.read()
+        except OSError:
+            return None
+        if b"sys.modules" not in text and b"ImportError" not in text:
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        for node in _outside_functions(tree.body):
+            if _reads_sys_modules(node):
+                return RISK_READS_MODULES
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and any(
+                    isinstance(part, (ast.Name, ast.Attribute)) and getattr(part, "id", getattr(part, "attr", ""))
+                    in ("ImportError", "ModuleNotFoundError") for part in ast.walk(node.type)):
+                return RISK_FAILED_IMPORT
+        return None
+
+    def access_state(self, path: str, line: int) -> str | None:
+        """What the function running at ``path:line`` does that makes later calls differ: it
+        writes state it keeps (a ``global``, a closure variable, a container it did not make) or
+        reads ``sys.modules``."""
+        tree = self._tree(path) if path.endswith(".py") else None
+        if tree is None:
+            return None
+        function = _enclosing_function(tree, line)
+        return _keeps_state(function, path) if function is not None else None
+
+    def lazy_path_state(self, path: str | None) -> str | None:
+        """The same for the package's own ``__getattr__`` (a later name may make no request at all)."""
+        if path is None or not path.endswith(".py"):
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__getattr__":
+                found = _keeps_state(node, path)
+                if found is not None:
+                    return found
+        return None
+
+
+def _outside_functions(body: Sequence[ast.stmt]) -> Iterable[ast.AST]:
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _reads_sys_modules(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
+        and node.value.id == "sys"
+
+
+def _enclosing_function(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
+                node.end_lineno or node.lineno):
+            if found is None or node.lineno >= found.lineno:
+                found = node
+    return found
+
+
+def _keeps_state(function: ast.FunctionDef | ast.AsyncFunctionDef, path: str) -> str | None:
+    local = {arg.arg for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+    where = f"{os.path.basename(path)}:{function.lineno}"
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            keyword = "global" if isinstance(node, ast.Global) else "nonlocal"
+            return RISK_STATE.format(what=f"{keyword} {', '.join(node.names)}", where=where)
+        if _reads_sys_modules(node):
+            return RISK_STATE_MODULES.format(where=where)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id not in local:
+            return RISK_STATE.format(what=f"{node.func.value.id}.{node.func.attr}()", where=where)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals":
+            return RISK_STATE.format(what="globals()", where=where)
+    return None
