@@ -166,14 +166,14 @@ def predict(
     inserted_by: dict[str, list[str]] = {}  # owner -> modules that appeared by other means under it
     inserted_with: dict[int, list[str]] = {}  # request -> modules that appeared while it ran
     other_means = set()
-    for module in graph.modules:
-        if module.by_other_means:
-            other_means.add(module.name)
-            if module.loaded_by is not None:
-                inserted_with.setdefault(module.loaded_by, []).append(module.name)
-            elif module.owner is not None:
-                inserted_by.setdefault(module.owner, []).append(module.name)
-    files = {module.name: module.file for module in graph.modules}
+    for described in graph.modules:
+        if described.by_other_means:
+            other_means.add(described.name)
+            if described.loaded_by is not None:
+                inserted_with.setdefault(described.loaded_by, []).append(described.name)
+            elif described.owner is not None:
+                inserted_by.setdefault(described.owner, []).append(described.name)
+    files = {described.name: described.file for described in graph.modules}
     present = graph.module_names
     settled = imported | frozenset(graph.baseline)
     scanner = _Scanner()
@@ -408,9 +408,8 @@ def _enclosing_function(tree: ast.Module, line: int) -> ast.FunctionDef | ast.As
     found = None
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
-                node.end_lineno or node.lineno):
-            if found is None or node.lineno >= found.lineno:
-                found = node
+                node.end_lineno or node.lineno) and (found is None or node.lineno >= found.lineno):
+            found = node
     return found
 
 

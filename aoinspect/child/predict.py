@@ -48,7 +48,7 @@ def _described(value):
         type_name = "?"
     is_module = isinstance(value, _ModuleType)
     try:
-        text = "<module %r>" % (value.__name__,) if is_module else repr(value)
+        text = f"<module {value.__name__!r}>" if is_module else repr(value)
     except BaseException:  # noqa: BLE001
         text = "<unprintable>"
     return [type_name, text[:200] if type(text) is str else "?", is_module]
