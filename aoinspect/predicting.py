@@ -222,9 +222,9 @@ def predict(
                 risks.append(RISK_FAILED_IMPORT.format(module=owner))
         if None in failed_owners:
             risks.append(RISK_FAILED_IMPORT.format(module="the access"))
-        inserted = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
-        if inserted:
-            risks.append(RISK_OTHER_MEANS.format(module=", ".join(inserted[:3])))
+        insertions = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
+        if insertions:
+            risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
         if not set(appeared) <= predicted:
             risks.append(RISK_UNEXPLAINED)
         for module in sorted(predicted):
