@@ -180,16 +180,21 @@ class _CheckCommand(_PackageCommand):
 @option("--recursive", is_flag=True, default=None,
          help="Also check each subpackage that has a lazy path of its own (one level down); its findings "
               "are prefixed by the subpackage.")
+@option("--exact", is_flag=True, default=False,
+        help="Measure every name in its own fork (as --isolation fork-each), predicting none from the "
+             "executed-import graph.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    names: tuple[str, ...], recursive: bool | None, **_options: Any,
+    names: tuple[str, ...], recursive: bool | None, exact: bool, **_options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
+    from dataclasses import replace
+
     from aoinspect import engine
     from aoinspect.models import Budget, CheckOptions
     from aoinspect.rules import ignored_rules
@@ -212,7 +217,8 @@ def check_command(
         recursive=bool(recursive),
     )
     invocation.run(lambda settings, hooks: engine.check_package(
-        settings, invocation.package, check_options, hooks=hooks))
+        replace(settings, isolation="fork-each") if exact else settings, invocation.package, check_options,
+        hooks=hooks))
 
 
 @click.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)

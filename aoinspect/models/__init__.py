@@ -306,6 +306,7 @@ class Resolution:
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
     from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
     second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
+    predicted: bool = False  # predicted from the executed-import graph, not measured in a fork of its own
 
     @property
     def mechanism(self) -> str:
