@@ -46,6 +46,7 @@ DEFAULT_SEED = 0
 
 RISK_RAISED = "its access raised"
 RISK_FAILED_IMPORT = "{module} caught an ImportError"
+RISK_ACCESS_IMPORT_FAILED = "an import its access made raised"
 RISK_READS_MODULES = "{module} reads sys.modules"
 RISK_OTHER_MEANS = "{module} put modules in sys.modules itself"
 RISK_STATE = "the lazy path keeps state between calls: {what} in {where}"
@@ -221,7 +222,7 @@ def predict(
             if not is_stdlib(owner):
                 risks.append(RISK_FAILED_IMPORT.format(module=owner))
         if None in failed_owners:
-            risks.append(RISK_FAILED_IMPORT.format(module="the access"))
+            risks.append(RISK_ACCESS_IMPORT_FAILED)
         insertions = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
         if insertions:
             risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
