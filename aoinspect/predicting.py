@@ -51,6 +51,7 @@ RISK_READS_MODULES = "{module} reads sys.modules"
 RISK_OTHER_MEANS = "{module} put modules in sys.modules itself"
 RISK_STATE = "the lazy path keeps state between calls: {what} in {where}"
 RISK_STATE_MODULES = "the lazy path reads sys.modules in {where}"
+RISK_SERVED = "{names} served lazily by an earlier import of several names at once"
 RISK_BOUND_BEFORE = "an earlier name's access bound it"
 RISK_UNEXPLAINED = "its access loaded modules its requests do not explain"
 
@@ -175,6 +176,13 @@ def predict(
             elif described.owner is not None:
                 inserted_by.setdefault(described.owner, []).append(described.name)
     files = {described.name: described.file for described in graph.modules}
+    serving = _serving(graph)
+    known = graph.module_names | frozenset(graph.baseline)
+
+    def _installed(target: str) -> bool:
+        """A failed import of a module of a package that is there (a circular import, a body that
+        raised) may depend on what was loaded before; one of a package that is not installed cannot."""
+        return target.partition(".")[0] in known
     present = graph.module_names
     settled = imported | frozenset(graph.baseline)
     scanner = _Scanner()
@@ -197,18 +205,36 @@ def predict(
                 queue.append((prefix, parent))
 
         failed_owners: set[str | None] = set()
-        for request in roots:
-            if request.failed:
-                failed_owners.add(None)
+        taken: set[int] = set()
+        lazily_served: set[str] = set()
+
+        def take(request: ImportRequest, owner: str | None, failed_owners: set[str | None] = failed_owners,
+                 taken: set[int] = taken, lazily_served: set[str] = lazily_served) -> None:
+            """The modules ``request`` needs, and what serving its ``from`` names loaded the first
+            time they were served (a ``__getattr__`` that then keeps the value asks nothing again)."""
+            if request.index in taken:
+                return
+            taken.add(request.index)
+            if request.failed and _installed(request.target):
+                failed_owners.add(owner)
             for module in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
-                reach(module, None)
+                reach(module, owner)
+            for item in request.names:
+                served = serving.get((request.target, item))
+                if served is None or served[0] == request.index:
+                    continue
+                if served[1] is None:
+                    lazily_served.add(f"{request.target}.{item}")
+                else:
+                    for later in served[1]:
+                        take(later, owner)
+
+        for request in roots:
+            take(request, None)
         while queue:
             module, _parent = queue.pop()
             for request in by_owner.get(module, ()):
-                if request.failed:
-                    failed_owners.add(module)
-                for target in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
-                    reach(target, module)
+                take(request, module)
             for inserted in inserted_by.get(module, ()):
                 reach(inserted, module)
         predicted = frozenset(parents)
@@ -216,6 +242,8 @@ def predict(
             risks.append(RISK_RAISED)
         if bound_before:
             risks.append(RISK_BOUND_BEFORE)
+        if lazily_served:
+            risks.append(RISK_SERVED.format(names=", ".join(sorted(lazily_served)[:3])))
         # The standard library's fallbacks (``try: from _collections import ...``) depend on the
         # interpreter, not on what the package loaded before: they are no risk.
         for owner in sorted(failed_owners - {None}, key=str):
@@ -252,6 +280,44 @@ def predict(
         names = {name: _with_risk(prediction, hook_state)
                  for name, prediction in names.items()}
     return Predictions(graph.package, graph, imported, names)
+
+
+def _serving(graph: ImportGraph) -> dict[tuple[str, str], tuple[int, list[ImportRequest] | None]]:
+    """``(module, name)`` -> the first request that had ``from module import name`` served by
+    more requests, and those requests (its owner's, made during it); None instead when that
+    request named several names, whose requests cannot be told apart. ``concurrent.futures.
+    __getattr__`` imports ``.thread`` for ``ThreadPoolExecutor`` once and keeps it: a later ``from
+    concurrent.futures import ThreadPoolExecutor`` asks nothing more, yet needs what it loaded."""
+    requests = graph.requests
+    serving: dict[tuple[str, str], tuple[int, list[ImportRequest] | None]] = {}
+    for request in requests:
+        names = [name for name in request.names if name != "*" and f"{request.target}.{name}" not in request.submodules]
+        if not names or request.duration_ns <= 0:
+            continue
+        ends = request.start_ns + request.duration_ns
+        during = []
+        for later in requests[request.index + 1:]:
+            if later.start_ns > ends:
+                break
+            if later.owner == request.owner:
+                during.append(later)
+        if not during:
+            continue
+        if len(names) == 1:
+            serving.setdefault((request.target, names[0]), (request.index, during))
+            continue
+        # Several names: each request serving one is told by the name it imports or loads.
+        shares: dict[str, list[ImportRequest]] = {name: [] for name in names}
+        ambiguous = False
+        for later in during:
+            matched = [name for name in names if name in later.names or later.target.rpartition(".")[2] == name]
+            if len(matched) == 1:
+                shares[matched[0]].append(later)
+            else:
+                ambiguous = True
+        for name in names:
+            serving.setdefault((request.target, name), (request.index, None if ambiguous else shares[name]))
+    return serving
 
 
 def _with_risk(prediction: Prediction, risk: str) -> Prediction:
@@ -351,7 +417,7 @@ class _Scanner:
                 text = stream.read()
         except OSError:
             return None
-        if b"sys.modules" not in text and b"ImportError" not in text:
+        if b"sys.modules" not in text:
             return None
         tree = self._tree(path)
         if tree is None:
@@ -359,10 +425,6 @@ class _Scanner:
         for node in _outside_functions(tree.body):
             if _reads_sys_modules(node):
                 return RISK_READS_MODULES
-            if isinstance(node, ast.ExceptHandler) and node.type is not None and any(
-                    isinstance(part, (ast.Name, ast.Attribute)) and getattr(part, "id", getattr(part, "attr", ""))
-                    in ("ImportError", "ModuleNotFoundError") for part in ast.walk(node.type)):
-                return RISK_FAILED_IMPORT
         return None
 
     def access_state(self, path: str, line: int) -> str | None:
@@ -400,9 +462,24 @@ def _outside_functions(body: Sequence[ast.stmt]) -> Iterable[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _reads_sys_modules(node: ast.AST) -> bool:
+def _is_sys_modules(node: ast.AST) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
         and node.value.id == "sys"
+
+
+def _reads_sys_modules(node: ast.AST) -> bool:
+    """A read of ``sys.modules`` whose answer depends on what is loaded: ``x in sys.modules``, a
+    ``get``/``keys``/``items``/``values``/``copy``/``pop``, a loop over it. ``sys.modules[name]``
+    (one's own module, which is there either way) is not one."""
+    if isinstance(node, ast.Compare):
+        return any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops) and any(
+            _is_sys_modules(part) for part in node.comparators)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("get", "keys", "items", "values", "copy", "pop", "setdefault") \
+            and _is_sys_modules(node.func.value)
+    if isinstance(node, (ast.For, ast.comprehension)):
+        return _is_sys_modules(node.iter)
+    return False
 
 
 def _enclosing_function(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
