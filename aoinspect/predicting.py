@@ -221,7 +221,12 @@ def predict(
                 reach(module, owner)
             for item in request.names:
                 served = serving.get((request.target, item))
-                if served is None or served[0] == request.index:
+                if served is None:
+                    if f"{request.target}.{item}" not in request.submodules and item != "*" \
+                            and scanner.served_lazily(files.get(request.target), item):
+                        lazily_served.add(f"{request.target}.{item}")
+                    continue
+                if served[0] == request.index:
                     continue
                 if served[1] is None:
                     lazily_served.add(f"{request.target}.{item}")
@@ -393,6 +398,7 @@ class _Scanner:
     def __init__(self) -> None:
         self._module_level: dict[str, str | None] = {}
         self._trees: dict[str, ast.Module | None] = {}
+        self._lazy_names: dict[str, frozenset[str] | None] = {}
 
     def _tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
@@ -426,6 +432,45 @@ class _Scanner:
             if _reads_sys_modules(node):
                 return RISK_READS_MODULES
         return None
+
+    def served_lazily(self, path: str | None, name: str) -> bool:
+        """Whether the module at ``path`` has a module ``__getattr__`` and binds no ``name`` itself:
+        what importing ``name`` from it loads was then seen only the first time it was served."""
+        if path is None or not path.endswith(".py"):
+            return False
+        if path not in self._lazy_names:
+            self._lazy_names[path] = self._read_lazy_names(path)
+        bound = self._lazy_names[path]
+        return bound is not None and name not in bound
+
+    def _read_lazy_names(self, path: str) -> frozenset[str] | None:
+        try:
+            with open(path, "rb") as stream:
+                if b"__getattr__" not in stream.read():
+                    return None
+        except OSError:
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        bound: set[str] = {node.name for node in ast.walk(tree)
+                           if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        lazy = False
+        for node in _outside_functions(tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, ast.alias):
+                bound.add((node.asname or node.name).partition(".")[0])
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lazy = lazy or node.name == "__getattr__"
+            elif isinstance(node, ast.Assign):
+                assigned = [item for target in node.targets
+                            for item in (target.elts if isinstance(target, ast.Tuple) else [target])]
+                lazy = lazy or any(isinstance(item, ast.Name) and item.id == "__getattr__" for item in assigned)
+        return frozenset(bound) if lazy else None
 
     def access_state(self, path: str, line: int) -> str | None:
         """What the function running at ``path:line`` does that makes later calls differ: it
@@ -506,6 +551,4 @@ def _keeps_state(function: ast.FunctionDef | ast.AsyncFunctionDef, path: str) ->
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id not in local:
             return RISK_STATE.format(what=f"{node.func.value.id}.{node.func.attr}()", where=where)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "globals":
-            return RISK_STATE.format(what="globals()", where=where)
     return None

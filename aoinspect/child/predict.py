@@ -17,6 +17,7 @@ _modules = sys.modules
 _ModuleType = type(sys)
 _open = open
 _object_getattribute = object.__getattribute__
+_MISSING = object()
 _HERE = globals().get("__file__") or "<predict>"
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 
@@ -82,16 +83,29 @@ def run(result_path, package, names):
     if error is None:
         known = set(_modules)
         requests = recorder.requests
+        try:
+            found = _object_getattribute(target, "__dict__")
+        except BaseException:  # noqa: BLE001
+            found = None
+        namespace = found if type(found) is dict else None
+        initial = set(namespace) if namespace is not None else set()
         for name in names:
             recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
             start = len(requests)
             marks.append(start)
             count = len(_modules)
             failed = described = None
-            try:
-                bound_before = name.split(".")[0] in _object_getattribute(target, "__dict__")
-            except BaseException:  # noqa: BLE001
-                bound_before = False
+            # A name an earlier name's access bound (pydantic binds a module's neighbours) is
+            # unbound for its own access, so that its lazy path runs and its requests are seen;
+            # the binding is put back if the access does not make it again.
+            first = name.split(".")[0]
+            bound_before = False
+            unbound = _MISSING
+            if namespace is not None and first in namespace and first not in initial:
+                try:
+                    unbound = namespace.pop(first)
+                except BaseException:  # noqa: BLE001
+                    bound_before = True
             try:
                 value = target
                 for part in name.split("."):
@@ -101,6 +115,8 @@ def run(result_path, package, names):
                 failed = graph._describe(exc)
                 value = None
             end = len(requests)
+            if unbound is not _MISSING and first not in namespace:
+                namespace[first] = unbound
             appeared = []
             if len(_modules) != count:
                 for module in list(_modules):
