@@ -87,8 +87,8 @@ def run(result_path, package, names):
             found = _object_getattribute(target, "__dict__")
         except BaseException:  # noqa: BLE001
             found = None
-        namespace = found if type(found) is dict else None
-        initial = set(namespace) if namespace is not None else set()
+        attributes = found if type(found) is dict else None
+        initial = set(attributes) if attributes is not None else set()
         for name in names:
             recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
             start = len(requests)
@@ -101,9 +101,9 @@ def run(result_path, package, names):
             first = name.split(".")[0]
             bound_before = False
             unbound = _MISSING
-            if namespace is not None and first in namespace and first not in initial:
+            if attributes is not None and first in attributes and first not in initial:
                 try:
-                    unbound = namespace.pop(first)
+                    unbound = attributes.pop(first)
                 except BaseException:  # noqa: BLE001
                     bound_before = True
             try:
@@ -115,8 +115,8 @@ def run(result_path, package, names):
                 failed = graph._describe(exc)
                 value = None
             end = len(requests)
-            if unbound is not _MISSING and first not in namespace:
-                namespace[first] = unbound
+            if unbound is not _MISSING and first not in attributes:
+                attributes[first] = unbound
             appeared = []
             if len(_modules) != count:
                 for module in list(_modules):
