@@ -115,7 +115,7 @@ def run(result_path, package, names):
                 failed = graph._describe(exc)
                 value = None
             end = len(requests)
-            if unbound is not _MISSING and first not in attributes:
+            if unbound is not _MISSING and attributes is not None and first not in attributes:
                 attributes[first] = unbound
             appeared = []
             if len(_modules) != count:
