@@ -232,9 +232,18 @@ def predict(
                     lazily_served.add(f"{request.target}.{item}")
                 else:
                     for later in served[1]:
+                        hop(later, item)
                         take(later, owner)
 
+        def hop(request: ImportRequest, item: str, lazily_served: set[str] = lazily_served) -> None:
+            """A lazy path that took ``item`` from a module it found loaded: when that module serves
+            ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
+            if request.hit and scanner.served_lazily(files.get(request.target), item):
+                lazily_served.add(f"{request.target}.{item}")
+
         for request in roots:
+            if request.scope == "function":
+                hop(request, name.split(".")[0])
             take(request, None)
         while queue:
             module, _parent = queue.pop()
@@ -453,10 +462,11 @@ class _Scanner:
         tree = self._tree(path)
         if tree is None:
             return None
-        bound: set[str] = {node.name for node in ast.walk(tree)
-                           if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        bound: set[str] = {node.name for node in _outside_functions(tree.body, run_only=True)
+                           if isinstance(node, ast.ClassDef)}
+        bound.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
         lazy = False
-        for node in _outside_functions(tree.body):
+        for node in _outside_functions(tree.body, run_only=True):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bound.add(node.name)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -497,11 +507,15 @@ class _Scanner:
         return None
 
 
-def _outside_functions(body: Sequence[ast.stmt]) -> Iterable[ast.AST]:
+def _outside_functions(body: Sequence[ast.stmt], run_only: bool = False) -> Iterable[ast.AST]:
+    """Every node of ``body`` outside functions; with ``run_only``, outside ``if TYPE_CHECKING:`` too."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if run_only and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))

@@ -138,3 +138,23 @@ def test_real_packages_predicted_equal_one_fork_per_name(package_name: str) -> N
     measured = {result["name"]: [load["module"] for load in result["materialized"]] for result in doc["results"]}
     wrong = {item.name for item in predicting.disagreements(predictions, measured)}
     assert wrong <= set(predictions.risky)
+
+
+def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, monkeypatch) -> None:
+    from dataclasses import replace
+
+    real = predicting.record_predictions
+
+    def forgetful(*args: Any, **kwargs: Any) -> predicting.Predictions:
+        # Predictions that the graph gives no reason to doubt, yet wrong: every set left empty.
+        predictions = real(*args, **kwargs)
+        return replace(predictions, names={name: replace(prediction, modules=frozenset(), parents={})
+                                           for name, prediction in predictions.names.items()})
+
+    monkeypatch.setattr(predicting, "record_predictions", forgetful)
+    fake.write(_many_names())
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "whole-package", "--format", "json"))
+    assert not any(result.get("predicted") for result in doc["results"])
+    assert any("were measured in their own forks too" in note for note in doc["notes"])
+    loaded = {result["name"]: {load["module"] for load in result["materialized"]} for result in doc["results"]}
+    assert "decimal" in loaded["m1"] and loaded["m3"] == {"pkg.m3"}
