@@ -39,7 +39,8 @@ def test_predictions_equal_one_fork_per_name_unless_flagged(invoke, fake, case: 
     if case in ORDER_DEPENDENT:
         assert flagged == set(names)
     else:
-        assert flagged == set() and disagreeing == set()
+        # a2, served by pkg.m's own __getattr__, is flagged: such a hop may be cached and unseen.
+        assert disagreeing == set() and flagged == ({"a2"} if case == "lazy attribute inside M" else set())
 
 
 def _many_names(count: int = 30, extra: str = "") -> dict[str, str]:
