@@ -617,6 +617,7 @@ class ProbeCache:
         interpreter that is a script what it runs."""
         self.directory = directory
         self.package = package
+        self.python = python
         self.hits = 0
         self.miss: str | None = None
         self.started_ns: int | None = None  # when the first probe started (start_boundary)
