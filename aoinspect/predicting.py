@@ -21,7 +21,7 @@ import os
 import random
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
 from aoinspect.errors import ProbeFailed
@@ -127,41 +127,22 @@ def record_predictions(
         raise ProbeFailed(f"the predicting child of {package} failed: {why}; {output.strip()[-300:]}")
     try:
         section = wire.parse(graph_raw)
-        assert isinstance(section, wire.GraphSection)
-        imported, marks, outcomes = _read_predict(predict_raw, len(section.requests))
-    except (wire.ProtocolError, TypeError, ValueError) as exc:
+        touched = wire.parse(predict_raw)
+    except wire.ProtocolError as exc:
         raise ProbeFailed(f"the predicting child of {package} could not be read: {exc}") from None
-    if predict_raw.get("error") is not None:
-        raise ProbeFailed(f"import {package} raised {predict_raw.get('error')} in the predicting child.")
+    assert isinstance(section, wire.GraphSection) and isinstance(touched, wire.PredictSection)
+    if touched.error is not None:
+        raise ProbeFailed(f"import {package} raised {touched.error} in the predicting child.")
+    if any(name.end > len(section.requests) for name in touched.names):
+        raise ProbeFailed(f"the predicting child of {package} named requests it did not send.")
     graph = ImportGraph(package=package, python=section.python, entry=f"import {package}",
                         baseline=section.baseline, requests=section.requests, modules=section.modules,
                         ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns, cwd=os.getcwd())
-    return predict(graph, imported, marks, outcomes)
+    return predict(graph, frozenset(touched.imported), touched.names)
 
 
-def _read_predict(raw: Mapping[str, Any], requests: int) -> tuple[frozenset[str], list[int], list[list[Any]]]:
-    imported = raw.get("imported")
-    marks = raw.get("marks")
-    outcomes = raw.get("names")
-    if not (isinstance(imported, list) and all(isinstance(name, str) for name in imported)):
-        raise ValueError("imported is not a list of names")
-    if not (isinstance(marks, list) and all(type(mark) is int and 0 <= mark <= requests for mark in marks)):
-        raise ValueError("marks are not request indices")
-    if not isinstance(outcomes, list):
-        raise ValueError("names is not a list")
-    for outcome in outcomes:
-        if not (isinstance(outcome, list) and len(outcome) == 9 and isinstance(outcome[0], str)
-                and isinstance(outcome[2], list) and type(outcome[3]) is int and type(outcome[4]) is int
-                and 0 <= outcome[3] <= outcome[4] <= requests):
-            raise ValueError(f"a name's outcome is malformed: {outcome!r:.200}")
-    return frozenset(imported), marks, outcomes
-
-
-def predict(
-    graph: ImportGraph, imported: frozenset[str], marks: Sequence[int], outcomes: Sequence[Sequence[Any]],
-) -> Predictions:
-    """Each name's predicted set and risks (pure: the graph and the child's marks are all it reads)."""
-    del marks  # each outcome carries its own range of requests
+def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire.TouchedName]) -> Predictions:
+    """Each name's predicted set and risks (pure: the graph and what the child said of each name)."""
     by_owner: dict[str | None, list[ImportRequest]] = {}
     for request in graph.requests:
         by_owner.setdefault(request.owner, []).append(request)
@@ -187,8 +168,9 @@ def predict(
     settled = imported | frozenset(graph.baseline)
     scanner = _Scanner()
     names: dict[str, Prediction] = {}
-    for outcome in outcomes:
-        name, error, appeared, start, end, described, cached, second_error, bound_before = outcome
+    for outcome in touched:
+        name, error, appeared, start, end = outcome.name, outcome.error, outcome.appeared, outcome.start, outcome.end
+        bound_before = outcome.bound_before
         roots = [request for request in graph.requests[start:end] if request.owner is None]
         parents: dict[str, str | None] = {}
         risks: list[str] = []
@@ -283,10 +265,7 @@ def predict(
                     risks.append(state)
         names[name] = Prediction(
             name=name, modules=predicted, parents=parents, risks=tuple(dict.fromkeys(risks)), error=error,
-            object=(described[0], described[1], bool(described[2])) if isinstance(described, list)
-            and len(described) == 3 else None,
-            cached=cached if isinstance(cached, bool) else None,
-            second_error=second_error if isinstance(second_error, str) else None,
+            object=outcome.object, cached=outcome.cached, second_error=outcome.second_error,
         )
     package_file = files.get(graph.package) or _module_file(graph, graph.package)
     hook_state = scanner.lazy_path_state(package_file)

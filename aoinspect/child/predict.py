@@ -1,14 +1,15 @@
 """``check``'s predicting child: imports a package and touches every name it is given, one after
 another in this one interpreter, while ``graph.py``'s recorder records every import request
 (hits included). Between two names the recorder forgets which requests it has seen, so that a
-request each name makes is recorded for that name, and the index of the first request of each
-name is kept (its *mark*): the parent (``aoinspect.predicting``) cuts the requests the entry
+request each name makes is recorded for that name, and the range of each name's requests is
+kept: the parent (``aoinspect.predicting``) cuts the requests the entry
 itself made into each name's own, and predicts from the graph what each name loads alone.
 
 Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``. Child code: see
 ``__init__.py`` for the rules it keeps. It sends the ``graph`` section (``graph.py``'s, of
 ``import PACKAGE`` and every access) and a ``predict`` section: the modules loaded by the import,
-the marks, and for each name whether its access raised and which modules appeared meanwhile.
+and for each name the range of requests it made, whether its access raised, and which modules
+appeared meanwhile.
 """
 
 import sys
@@ -77,7 +78,6 @@ def run(result_path, package, names):
     except BaseException as exc:  # noqa: BLE001 - the import's failure is part of the report
         error = graph._describe(exc)
     imported = sorted(name for name in list(_modules) if type(name) is str and name not in baseline)
-    marks = []
     outcomes = []
     target = _modules.get(package)
     if error is None:
@@ -92,7 +92,6 @@ def run(result_path, package, names):
         for name in names:
             recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
             start = len(requests)
-            marks.append(start)
             count = len(_modules)
             failed = described = None
             # A name an earlier name's access bound (pydantic binds a module's neighbours) is
@@ -135,10 +134,9 @@ def run(result_path, package, names):
                     second_error = graph._describe(exc)
             outcomes.append([name, failed, appeared, start, end, described, cached, second_error,
                              bound_before])
-    marks.append(len(recorder.requests))
     ending.report("exception" if error is not None else "returned", error)
     reporter.send(graph.protocol.SECTION_PREDICT,
-                  {"imported": imported, "marks": marks, "names": outcomes, "error": error})
+                  {"imported": imported, "names": outcomes, "error": error})
 
 
 def main(argv):
