@@ -158,6 +158,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 inserted_by.setdefault(described.owner, []).append(described.name)
     files = {described.name: described.file for described in graph.modules}
     serving = _serving(graph)
+    unsettled_inserted = sorted(name for name in other_means if name not in imported and not is_stdlib(name))
     known = graph.module_names | frozenset(graph.baseline)
 
     def _installed(target: str) -> bool:
@@ -247,7 +248,13 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 risks.append(RISK_FAILED_IMPORT.format(module=owner))
         if None in failed_owners:
             risks.append(RISK_ACCESS_IMPORT_FAILED)
+        # A module an extension made itself (Cython's shared ``_cython_3_x``) is made by whichever
+        # extension loads first and found by the others: any name that loads an extension module
+        # may be the one that makes it in its own fork.
         insertions = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
+        if not insertions and unsettled_inserted and any(
+                (files.get(module) or "").endswith((".so", ".pyd")) for module in predicted):
+            insertions = unsettled_inserted
         if insertions:
             risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
         if not set(appeared) <= predicted:
@@ -506,15 +513,15 @@ def _is_sys_modules(node: ast.AST) -> bool:
 
 
 def _reads_sys_modules(node: ast.AST) -> bool:
-    """A read of ``sys.modules`` whose answer depends on what is loaded: ``x in sys.modules``, a
-    ``get``/``keys``/``items``/``values``/``copy``/``pop``, a loop over it. ``sys.modules[name]``
+    """A read of ``sys.modules`` whose answer depends on what is loaded: ``x in sys.modules``,
+    ``keys``/``items``/``values``/``copy``, a loop over it. ``sys.modules[name]``
     (one's own module, which is there either way) is not one."""
     if isinstance(node, ast.Compare):
         return any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops) and any(
             _is_sys_modules(part) for part in node.comparators)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("get", "keys", "items", "values", "copy", "pop", "setdefault") \
-            and _is_sys_modules(node.func.value)
+        # ``get``: lazy_loader caches the value on ``sys.modules.get(package_name)``, its own package.
+        return node.func.attr in ("keys", "items", "values", "copy") and _is_sys_modules(node.func.value)
     if isinstance(node, (ast.For, ast.comprehension)):
         return _is_sys_modules(node.iter)
     return False
