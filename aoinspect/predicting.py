@@ -228,6 +228,13 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             if request.scope == "function":
                 hop(request, name.split(".")[0])
             take(request, None)
+        # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
+        # an earlier name that loaded and bound them left this one's access nothing to ask for.
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            reach(f"{graph.package}.{'.'.join(parts[:depth])}", None)
+        if outcome.object is not None and outcome.object[2] and outcome.object[1].startswith("<module '"):
+            reach(outcome.object[1][len("<module '"):].partition("'")[0], None)
         while queue:
             module, _parent = queue.pop()
             for request in by_owner.get(module, ()):
