@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from aoinspect import predicting
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
 
@@ -523,6 +524,7 @@ def _check(
         context.notes.append(f"{len(doubted)} predicted name(s) with a finding were measured in their own forks "
                              f"before being judged: {shown(doubted)}.")
         findings = _findings(active, context)
+    _keep_predictions(session, context)
     if options.update_baseline and options.baseline:
         snapshot = current_snapshot(context)
         if kept is not None:
@@ -598,20 +600,23 @@ def _predicted(
     cache = session.cache
     names = [name for name in context.lazy if name not in asked
              and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
+    kept = _kept_predictions(cache, names)
+    names = [name for name in names if name not in kept]
     if len(names) <= predicting.SAMPLE_MINIMUM:
-        return {}
+        return kept
     try:
         predictions = predicting.record_predictions(
             package, names, python=settings.python, timeout=settings.timeout * (1 + len(names) // 100))
     except ProbeFailed as exc:
         context.notes.append(f"no set was predicted ({exc.message}); every name was measured in its own fork.")
-        return {}
+        return kept
     verified = set(predicting.to_verify(predictions))
     verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
     mechanisms = {name.name: name.mechanism for name in context.names}
     predicted = {name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
                  for name, prediction in predictions.names.items() if name not in verified}
     context.verifying = predictions  # compared with the measured sets once the plan has run
+    predicted.update(kept)
     risky = [name for name in verified if predictions.names[name].risks]
     context.notes.append(
         f"{len(predicted)} of {len(names)} name(s) were predicted from the executed-import graph (one child imported "
@@ -619,6 +624,43 @@ def _predicted(
         f"prediction may not hold, {len(verified) - len(risky)} sampled (seed {predicting.DEFAULT_SEED}). "
         "'check --exact' measures every name in its own fork.")
     return predicted
+
+
+def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[str, Resolution]:
+    """Predicted results an earlier run kept, for names whose prediction read no file changed since."""
+    if cache is None:
+        return {}
+    from aoinspect import documents
+
+    kept = {}
+    for name in names:
+        stored = cache.get_predicted(name)
+        if stored is None:
+            continue
+        try:
+            result = documents.RESOLUTION.decode(stored, "the cache")
+        except documents.DocumentError:
+            continue
+        if isinstance(result, models.Resolution) and result.name == name:
+            kept[name] = replace(result, predicted=True, from_cache=True)
+    return kept
+
+
+def _keep_predictions(session: Session, context: CheckContext) -> None:
+    """Keep this run's predicted results in the cache, each with the files its prediction read:
+    a change to one of them (a module of its reach, its lazy path) predicts or measures it again."""
+    predictions = context.verifying
+    if session.cache is None or predictions is None:
+        return
+    from aoinspect import documents
+
+    results = {}
+    for name, outcome in context.resolutions.items():
+        result = outcome.value
+        prediction = predictions.names.get(name)
+        if prediction is not None and result.predicted and not result.from_cache:
+            results[name] = (documents.RESOLUTION.encode(result), prediction.files)
+    session.cache.put_predicted(results)
 
 
 def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> Resolution:

@@ -68,6 +68,7 @@ class Prediction:
     object: tuple[str, str, bool] | None = None  # (type, repr, is a module) of what it returned
     cached: bool | None = None  # a second access asked for nothing and returned the same object
     second_error: str | None = None
+    files: tuple[str, ...] = ()  # what the prediction read: its modules' files and its lazy path's
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,8 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         names[name] = Prediction(
             name=name, modules=predicted, parents=parents, risks=tuple(dict.fromkeys(risks)), error=error,
             object=outcome.object, cached=outcome.cached, second_error=outcome.second_error,
+            files=tuple(sorted({*(path for module in predicted if (path := files.get(module))),
+                                *(request.file for request in roots if request.file and request.file[:1] != "<")})),
         )
     package_file = files.get(graph.package) or _module_file(graph, graph.package)
     hook_state = scanner.lazy_path_state(package_file)

@@ -159,3 +159,35 @@ def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, 
     assert any("were measured in their own forks too" in note for note in doc["notes"])
     loaded = {result["name"]: {load["module"] for load in result["materialized"]} for result in doc["results"]}
     assert "decimal" in loaded["m1"] and loaded["m3"] == {"pkg.m3"}
+
+
+def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_that_reach_it(
+        fake, tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+    from aoinspect.probing import cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
+    root = fake.write(_many_names(60))
+
+    def run() -> dict[str, dict[str, Any]]:
+        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
+        result = CliRunner().invoke(cli, ["-p", "pkg", "check", "--ignore", "whole-package", "--format", "json"],
+                                    env=env, catch_exceptions=False)
+        return {item["name"]: item for item in document(result)["results"]}
+
+    cold = run()
+    predicted = {name for name, item in cold.items() if item.get("predicted")}
+    assert predicted and not any(item["from_cache"] for item in cold.values())
+    warm = run()
+    assert {name for name, item in warm.items() if not item["from_cache"]} == set()
+    assert {name for name, item in warm.items() if item.get("predicted")} == predicted
+    # m4, m8, ... import json: edit m4 alone, and only m4 is measured or predicted again.
+    edited = sorted(predicted, key=lambda name: int(name[1:]))[0]
+    (root / "pkg" / f"{edited}.py").write_text("import colorsys\n")
+    again = run()
+    assert {name for name, item in again.items() if not item["from_cache"]} == {edited}
+    assert "colorsys" in {load["module"] for load in again[edited]["materialized"]}
