@@ -659,7 +659,8 @@ NS_PER_MS = 1_000_000
 
 
 def _ms(ns: int) -> float:
-    return round(ns / NS_PER_MS, 4)
+    """Milliseconds to the nanosecond: read back, the very same integer (the text rounds it)."""
+    return round(ns / NS_PER_MS, 6)
 
 
 def _ns(ms: float) -> int:

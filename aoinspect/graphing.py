@@ -36,14 +36,21 @@ GRAPH_BOOTSTRAP = (
     ' or compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec"), m.__dict__); m.main(sys.argv[2:])\n'
 )
 DEFAULT_TIMEOUT = 60.0
+STOP_MARGIN = 2.0  # seconds between the child's own stop and the parent's kill
 # The kinds of entry the child runs (as ``python`` takes them).
 ENTRY_COMMAND, ENTRY_MODULE, ENTRY_SCRIPT = "command", "module", "script"
 
 
 def graph_command(python: str, result_path: str, kind: str, target: str, arguments: Sequence[str] = (),
-                  interpreter_options: Sequence[str] = ()) -> list[str]:
-    return [python, *interpreter_options, "-c", GRAPH_BOOTSTRAP, GRAPH_FILE, result_path, kind, target,
-            *arguments]
+                  interpreter_options: Sequence[str] = (), stop_after: float = 0.0) -> list[str]:
+    return [python, *interpreter_options, "-c", GRAPH_BOOTSTRAP, GRAPH_FILE, result_path, format(stop_after, "g"),
+            kind, target, *arguments]
+
+
+def stop_after(timeout: float) -> float:
+    """When the child reports what it has and ends, before the parent's deadline kills it: a
+    program still running then (a server) still gives the graph of its start-up."""
+    return max(timeout - min(STOP_MARGIN, timeout / 5), timeout / 2)
 
 
 def _program_entry(program: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
@@ -67,8 +74,10 @@ def record_graph(
     """Run one child that executes ``import PACKAGE`` (or ``entry``, code run as ``python -c``
     runs it, or ``program``: ``script.py ARGS``, ``-m module ARGS`` or ``-c CODE ARGS``) with
     every import request recorded, and return the graph. ``interpreter_options`` go before the
-    entry (``-X dev``). The child's output goes nowhere; it is killed after ``timeout`` seconds
-    (``ProbeFailed``), with whatever it started. ``cwd`` and ``env``: the child's (default: ours)."""
+    entry (``-X dev``). The child's output goes nowhere. An entry still running a little before
+    ``timeout`` seconds is stopped and reports what it did so far (ending ``timeout``); a child
+    that cannot is killed at ``timeout`` (``ProbeFailed``), with whatever it started. ``cwd`` and
+    ``env``: the child's (default: ours)."""
     if entry is not None and program is not None:
         raise InvalidSetting("give an entry or a program, not both.")
     if program is not None:
@@ -85,7 +94,8 @@ def record_graph(
         result_path = os.path.join(workdir, "graph.jsonl")
         log_path = os.path.join(workdir, "output.log")
         token = runner.write_token(result_path)
-        command = graph_command(interpreter, result_path, kind, target, arguments, interpreter_options)
+        command = graph_command(interpreter, result_path, kind, target, arguments, interpreter_options,
+                                stop_after(timeout))
         with runner.reaping_strays():
             with open(log_path, "wb") as log:
                 process = runner.start_child(command, stdout=log, stderr=log, cwd=cwd,
@@ -104,7 +114,7 @@ def record_graph(
         runner.remove_workdir(workdir)
     raws, forged = wire.genuine(raws, token)
     found = [raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_GRAPH]
-    if timed_out:
+    if timed_out and not found:
         raise ProbeFailed(f"the graph of {shown} was not recorded within {timeout:g} s: the child was killed.")
     if not found:
         why = problem or forged or (f"it exited with status {returncode}" if returncode else "it reported nothing")
@@ -182,13 +192,15 @@ def saved_if_deferred(graph: ImportGraph, request_indices: Iterable[int]) -> fro
     return reachable(graph) - reachable(graph, request_indices)
 
 
-def kept_loaded_by(graph: ImportGraph, request_index: int) -> tuple[ImportRequest, ...]:
+def kept_loaded_by(graph: ImportGraph, request_index: int, *, deferred: Iterable[int] = ()) -> tuple[
+        ImportRequest, ...]:
     """The chain of requests, from the entry's outwards, that keeps request ``request_index``'s
     target loaded when that request is deferred: ``a.py:12 -> b.py:3`` as requests. Empty when
     nothing does (deferring it saves its target), or when the target was loaded before the entry
-    ran (the interpreter's start-up keeps it)."""
+    ran (the interpreter's start-up keeps it). ``deferred``: other requests not made either (the
+    rest of the statement's, ``requests_at``)."""
     request = graph.requests[request_index]
-    reach = _Reach(graph, frozenset({request_index}))
+    reach = _Reach(graph, frozenset({request_index, *deferred}))
     # What the request is there to load: the submodules it names, else its target.
     wanted = request.submodules or (request.target,)
     if any(name not in reach.loaded for name in wanted):

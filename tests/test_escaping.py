@@ -56,6 +56,7 @@ from aoinspect.models import (
     WarningInfo,
 )
 from aoinspect.models.diff import Diff, FailOn, FindingRef, Side, Subject, SubjectChange, Threshold
+from aoinspect.models.graph import GraphModule, ImportGraph, ImportRequest
 from aoinspect.models.trace import Frame, Hop, TracedLoad, TraceReport
 from aoinspect.render import RenderOptions, escape, render
 from aoinspect.render.annotations import located_findings, workspace
@@ -371,6 +372,15 @@ REPORTS: dict[str, Any] = {
                  (FailOn("any", "any"), FailOn("added:x", "added", "x"),
                   FailOn("more-modules:2", "more-modules", number=2)),
                  ((FailOn("any", "any"), "it changed"),)),
+    "graph": ImportGraph("p", "3.11.7", "import p", ("sys",), (
+        ImportRequest(0, None, "<string>", 1, "module", "import p", "p", (), 0, False, 5, ("p",), kind="import"),
+        ImportRequest(1, "p", "/work/p/__init__.py", 2, "function", "from . import a", "p", ("a",), 1, True, 1,
+                      (), ("p.a",), "from", 3, True, 7),
+        ImportRequest(2, "p", None, 0, "native", "import json (by the import system)", "json", (), 0, False, 1,
+                      ("json",), kind="other")),
+        (GraphModule("p", "/work/p/__init__.py", 0, False), GraphModule("p.a", None, None, True, "p"),
+         GraphModule("json", "/lib/json/__init__.py", 2, False)),
+        "exception", "RuntimeError: boom", 9, "/work"),
     "failure": Failure("check", "p", "usage", "no such option", 2, ERROR),
 }
 # Fields that name one of a fixed set of values (a saved document with another is refused).

@@ -30,7 +30,8 @@ import sys
 _modules = sys.modules
 _bootstrap = _modules["_frozen_importlib"]
 _builtins = _modules["builtins"]
-_get_ident = _modules["_thread"].get_ident
+_thread = _modules["_thread"]
+_get_ident = _thread.get_ident
 _getframe = sys._getframe
 _ModuleType = type(sys)
 _open = open
@@ -41,7 +42,10 @@ _exit = getattr(_os, "_exit", None)
 _getcwd = getattr(_os, "getcwd", None)
 _getpid = getattr(_os, "getpid", None)
 _HERE = globals().get("__file__") or "<graph>"
+
+
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
+_FunctionType = type(lambda: None)
 _CO_OPTIMIZED = 0x1  # a function's code (its locals are fast locals); a class body's is not
 
 
@@ -157,7 +161,14 @@ class Miss:
         self.name = name
 
 
+_MethodType = type(Miss(None, "").__init__)  # a bound method's type
+
+
 class GraphRecorder:
+    """The wrappers of ``builtins.__import__``, ``_gcd_import`` and ``_find_and_load``, and what
+    they saw: the requests, which request loaded each module, and the modules that appeared by
+    other means."""
+
     def __init__(self, baseline):
         self.origin = clock_ns()
         self.requests = []
@@ -171,11 +182,15 @@ class GraphRecorder:
         self.requests_running = {}  # id(frame of a request wrapper) -> Request
         self.misses_running = {}  # id(frame of our _find_and_load) -> Miss
         self.hooks = set()  # code objects of functions a package put in builtins.__import__
+        self.hook_objects = []  # what it put there (kept: their identity is compared)
         self.loading = {}  # module name -> imports of it in progress
         self.original_import = _builtins.__import__
         self.original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
         self.original_find = getattr(_bootstrap, "_find_and_load")  # noqa: B009
         self.our_import = None
+        self.recording = True
+        self.thread_owners = {}  # thread ident -> the module whose body started it
+        self.thread_starters = {}  # _thread's functions as they were
 
     # --- where a request comes from ---
 
@@ -188,11 +203,24 @@ class GraphRecorder:
         return kind
 
     def _note_hook(self):
+        """A Python function a package put in ``builtins.__import__`` over ours: its frames are
+        not where a request is made (read without running anything of the package)."""
         current = _builtins.__dict__.get("__import__")
-        if current is not self.our_import and current is not None:
-            code = getattr(current, "__code__", None)
-            if code is not None:
-                self.hooks.add(code)
+        if current is self.our_import or current is None or any(seen is current for seen in self.hook_objects):
+            return
+        self.hook_objects.append(current)
+        kind = type(current)
+        if kind is _FunctionType:
+            self.hooks.add(current.__code__)
+        elif kind is _MethodType and type(current.__func__) is _FunctionType:
+            self.hooks.add(current.__func__.__code__)
+        else:  # an object with __call__: its class's, found without asking the object anything
+            for klass in kind.__mro__:
+                call = klass.__dict__.get("__call__")
+                if call is not None:
+                    if type(call) is _FunctionType:
+                        self.hooks.add(call.__code__)
+                    break
 
     def locate(self, frame):
         """``(asking frame or None, owner, the Miss whose loading the walk met first or None)``."""
@@ -221,7 +249,9 @@ class GraphRecorder:
                 if type(name) is str and (name in self.loading or _module_dict(_modules.get(name)) is namespace):
                     return asking, name, None
             frame = frame.f_back
-        return asking, None, None
+        # No module body below: a thread's own code. Its owner is the module whose import body
+        # started the thread (None: the entry, or a thread started before recording).
+        return asking, self.thread_owners.get(_get_ident()), None
 
     def _request_of(self, frame):
         """The request whose wrapper is the first frame outside the import system from ``frame``
@@ -263,18 +293,22 @@ class GraphRecorder:
             return
         known = self.known
         loading = self.loading
+        accounted = 0  # names in sys.modules the recorder knows of: all but those being imported now
         for name in present:
-            if name not in known and name not in loading:  # one being imported is its import's
+            if name not in known:
+                if name in loading:  # its import is under way: it counts when that import ends
+                    continue
                 known.add(name)
                 if type(name) is str and name not in self.loaded_by and name not in self.other_means:
                     self.other_means[name] = [owner, None if request is None else request.index]
                     if request is not None:
                         request.loaded.append(name)
-        if len(known) != len(present):
+            accounted += 1
+        if len(known) != accounted:
             present_set = set(present)
             for name in [name for name in known if name not in present_set]:
                 known.discard(name)
-        self.expected = len(present)
+        self.expected = accounted
 
     # --- the wrappers ---
 
@@ -482,8 +516,38 @@ class GraphRecorder:
         _builtins.__import__ = __import__
         setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
+        self._watch_threads()
+
+    def _watch_threads(self):
+        """Wrap ``_thread``'s thread starters (``threading`` binds them when it is imported, which
+        a bare interpreter has not done yet), so that a thread started during a module's import
+        body is owned by that module. Once recording ends, the wrappers only hand over."""
+        recorder = self
+        owners = self.thread_owners
+        for attribute in ("start_new_thread", "start_joinable_thread"):
+            real = getattr(_thread, attribute, None)
+            if real is None:
+                continue
+
+            def start(function, *args, _real=real, **kwargs):
+                if not recorder.recording:
+                    return _real(function, *args, **kwargs)
+                owner = recorder.locate(_getframe(1))[1]
+
+                def run(*inner, **named):
+                    owners[_get_ident()] = owner
+                    return function(*inner, **named)
+
+                return _real(run, *args, **kwargs)
+
+            start.__name__ = start.__qualname__ = attribute
+            start.__doc__ = getattr(real, "__doc__", None)
+            start.__module__ = "_thread"
+            self.thread_starters[attribute] = real
+            setattr(_thread, attribute, start)
 
     def uninstall(self):
+        self.recording = False
         if _builtins.__dict__.get("__import__") is self.our_import:
             _builtins.__import__ = self.original_import
         setattr(_bootstrap, "_gcd_import", self.original_gcd)  # noqa: B010
@@ -527,7 +591,9 @@ def _describe(exc):
     return type(exc).__name__ + (": " + text[:300] if text else "")
 
 
-def run(result_path, kind, target, arguments):
+def run(result_path, kind, target, arguments, stop_after=0.0):
+    """Run the entry with every import request recorded; report when it ends, or after
+    ``stop_after`` seconds (0: never) if it is still running (a server's start-up)."""
     reporter = protocol.Reporter(result_path, _open, _token(result_path))
     main = _modules["__main__"]
     namespace = main.__dict__
@@ -550,6 +616,8 @@ def run(result_path, kind, target, arguments):
     started = clock_ns()
     ending = Ending(recorder, reporter, baseline, started)
     ending.watch()
+    if stop_after > 0:
+        ending.stop_after(stop_after)
     recorder.install()
     try:
         if kind == "command":
@@ -599,6 +667,26 @@ class Ending:
             "elapsed_ns": elapsed,
         })
 
+    def stop_after(self, seconds):
+        """Report the graph so far and end the process after ``seconds`` (SIGALRM: a program that
+        sets its own alarm takes it over, and the parent's deadline ends it instead)."""
+        signals = _modules.get("_signal")
+        if signals is None or not hasattr(signals, "setitimer") or not hasattr(signals, "SIGALRM"):
+            return
+        ending = self
+
+        def on_alarm(number, frame):
+            try:
+                ending.report("timeout", "still running after " + format(seconds, "g") + " s")
+            finally:
+                _exit(0)
+
+        try:
+            signals.signal(signals.SIGALRM, on_alarm)
+            signals.setitimer(signals.ITIMER_REAL, seconds)
+        except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
+            pass
+
     def watch(self):
         """``os._exit`` wrapped (the same wrapper in ``os`` and ``posix``); ``os.exec*`` seen by an
         audit hook, which leaves the function as it is."""
@@ -635,9 +723,9 @@ class Ending:
 
 
 def main(argv):
-    """``argv``: RESULT_PATH KIND TARGET [ARG ...]. Ends the process."""
+    """``argv``: RESULT_PATH STOP_AFTER KIND TARGET [ARG ...]. Ends the process."""
     try:
-        run(argv[0], argv[1], argv[2], argv[3:])
+        run(argv[0], argv[2], argv[3], argv[4:], float(argv[1]))
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

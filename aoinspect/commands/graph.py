@@ -28,7 +28,9 @@ Exit codes:
   0  the graph was recorded and the entry ran to its end
   2  usage error
   3  the entry raised (or the program exited non-zero); the graph up to then is printed
-  4  the child timed out, crashed or reported nothing
+  4  the child crashed or reported nothing
+  124  the entry was still running near --timeout (a server): the graph of its start-up
+       so far is printed
 """
 PROGRAM_KEY = "aoinspect.graph.program"  # ctx.meta: the words after ``--``, when there is one
 
@@ -54,7 +56,7 @@ class GraphCommand(Command):
 @option("--entry", metavar="CODE", default=None,
          help="Run CODE (as python -c runs it) instead of `import PKG`, e.g. 'import PKG.cli'.")
 @option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
-         help=f"Kill the child after SECONDS (default: {GRAPH_TIMEOUT:g}).")
+         help=f"Stop the entry after SECONDS and print the graph so far (default: {GRAPH_TIMEOUT:g}).")
 @click.pass_context
 def graph_command(ctx: click.Context, /, entry: str | None, **_options: Any) -> None:
     """Record every import request `import PKG` makes, hits included, and who made it.

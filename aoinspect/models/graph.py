@@ -18,7 +18,7 @@ KINDS = (KIND_IMPORT, KIND_FROM, KIND_IMPORT_MODULE, KIND_OTHER)
 # Where the asking frame ran: a module body, a class body, a function, or no Python frame at all.
 SCOPES = ("module", "class", "function", "native")
 # How the entry ended.
-ENDINGS = ("returned", "exit", "exception", "os._exit", "exec")
+ENDINGS = ("returned", "exit", "exception", "os._exit", "exec", "timeout")
 
 
 def is_stdlib(name: str | None) -> bool:
@@ -81,7 +81,7 @@ class ImportGraph:
     baseline: tuple[str, ...]  # modules loaded before the entry ran, sorted
     requests: tuple[ImportRequest, ...]
     modules: tuple[GraphModule, ...]  # in the order they were loaded
-    ending: str = "returned"  # ENDINGS: returned, exit (SystemExit), exception, os._exit, exec
+    ending: str = "returned"  # ENDINGS: returned, exit (SystemExit), exception, os._exit, exec, timeout
     error: str | None = None  # the exception the entry raised (or a non-zero exit), if any
     elapsed_ns: int = 0
     cwd: str = ""  # the working directory it was recorded in: paths below it are shown relative to it
@@ -92,6 +92,8 @@ class ImportGraph:
 
     @property
     def exit_code(self) -> int:
+        if self.ending == "timeout":
+            return outcomes.EXIT_TRACE_TIMEOUT
         return outcomes.EXIT_OK if self.ok else outcomes.EXIT_IMPORT_FAILED
 
     @property

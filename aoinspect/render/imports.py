@@ -49,7 +49,9 @@ def render_text(graph: ImportGraph, options: RenderOptions) -> str:
         f"{counted(len(graph.requests), 'import request')} ({hits} hits), {counted(len(graph.modules), 'module')} "
         f"loaded ({len(other_means)} by other means) in {graph.elapsed_ns / NS_PER_MS:.1f} ms",
     ]
-    if graph.error is not None:
+    if graph.ending == "timeout":
+        lines.append(f"stopped: the entry was {graph.error}; the graph shows what it had done by then")
+    elif graph.error is not None:
         lines.append(f"the entry ended with {graph.error}")
     by_owner: dict[str | None, list[ImportRequest]] = {}
     for request in graph.requests:
