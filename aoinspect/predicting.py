@@ -52,6 +52,7 @@ RISK_OTHER_MEANS = "{module} put modules in sys.modules itself"
 RISK_STATE = "the lazy path keeps state between calls: {what} in {where}"
 RISK_STATE_MODULES = "the lazy path reads sys.modules in {where}"
 RISK_SERVED = "{names} served lazily by an earlier import of several names at once"
+RISK_HIDDEN_HOP = "{names} may have been served by its module's own __getattr__ before, unseen"
 RISK_BOUND_BEFORE = "an earlier name's access bound it"
 RISK_UNEXPLAINED = "its access loaded modules its requests do not explain"
 
@@ -191,9 +192,11 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         failed_owners: set[str | None] = set()
         taken: set[int] = set()
         lazily_served: set[str] = set()
+        hidden_hops: set[str] = set()
 
         def take(request: ImportRequest, owner: str | None, failed_owners: set[str | None] = failed_owners,
-                 taken: set[int] = taken, lazily_served: set[str] = lazily_served) -> None:
+                 taken: set[int] = taken, lazily_served: set[str] = lazily_served,
+                 hidden_hops: set[str] = hidden_hops) -> None:
             """The modules ``request`` needs, and what serving its ``from`` names loaded the first
             time they were served (a ``__getattr__`` that then keeps the value asks nothing again)."""
             if request.index in taken:
@@ -208,7 +211,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 if served is None:
                     if f"{request.target}.{item}" not in request.submodules and item != "*" \
                             and scanner.served_lazily(files.get(request.target), item):
-                        lazily_served.add(f"{request.target}.{item}")
+                        hidden_hops.add(f"{request.target}.{item}")
                     continue
                 if served[0] == request.index:
                     continue
@@ -219,11 +222,11 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         hop(later, item)
                         take(later, owner)
 
-        def hop(request: ImportRequest, item: str, lazily_served: set[str] = lazily_served) -> None:
+        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops) -> None:
             """A lazy path that took ``item`` from a module it found loaded: when that module serves
             ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
             if request.hit and scanner.served_lazily(files.get(request.target), item):
-                lazily_served.add(f"{request.target}.{item}")
+                hidden_hops.add(f"{request.target}.{item}")
 
         for request in roots:
             if request.scope == "function":
@@ -249,6 +252,8 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             risks.append(RISK_BOUND_BEFORE)
         if lazily_served:
             risks.append(RISK_SERVED.format(names=", ".join(sorted(lazily_served)[:3])))
+        if hidden_hops:
+            risks.append(RISK_HIDDEN_HOP.format(names=", ".join(sorted(hidden_hops)[:3])))
         # The standard library's fallbacks (``try: from _collections import ...``) depend on the
         # interpreter, not on what the package loaded before: they are no risk.
         for owner in sorted(failed_owners - {None}, key=str):
