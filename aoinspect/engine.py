@@ -589,13 +589,15 @@ def _predicted(
 ) -> dict[str, Resolution]:
     """The lazy names whose sets are predicted from the executed-import graph rather than measured
     in forks of their own (``aoinspect.predicting``), as resolutions marked ``predicted``; every
-    other name is measured. Nothing is predicted under ``--exact`` (``--isolation fork-each``) or any
-    isolation but the default, with ``--repeat``, time budgets or ``--update-baseline`` (which measure),
-    for names the cache holds, nor when no more names than the verified sample's minimum are left."""
+    other name is measured. Only with ``--predict``; nothing is predicted under ``--exact``
+    (``--isolation fork-each``) or any isolation but the default, with ``--repeat``, time budgets
+    or ``--update-baseline`` (which measure), for names the cache holds, nor when no more names
+    than the verified sample's minimum are left."""
     from aoinspect import predicting
 
     settings = session.settings
-    if settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms or options.update_baseline:
+    if not options.predict or settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms \
+            or options.update_baseline:
         return {}
     cache = session.cache
     names = [name for name in context.lazy if name not in asked

@@ -19,6 +19,7 @@ from tests.test_batching import BREAKERS, SERVED
 # The cases whose lazy path keeps state between calls or reads sys.modules: a name touched after
 # another may load less than in its own fork, and each is flagged. ("binds neighbours" is not: the
 # predicting child unbinds a name an earlier access bound before touching it.)
+CHECK = ("check", "--predict", "--ignore", "whole-package", "--format", "json")
 ORDER_DEPENDENT = {"global flag", "mutated cache", "closure state", "reads sys.modules"}
 
 
@@ -64,12 +65,11 @@ def _many_names(count: int = 30, extra: str = "") -> dict[str, str]:
 
 def test_check_predicts_the_names_beyond_the_sample_and_verifies_the_sample(invoke, fake) -> None:
     fake.write(_many_names())
-    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "whole-package", "--format", "json"))
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
     predicted = {result["name"] for result in doc["results"] if result.get("predicted")}
     assert len(predicted) == 30 - predicting.SAMPLE_MINIMUM
     assert any("verified prediction(s) agreed" in note for note in doc["notes"])
-    exact = document(invoke("-p", "pkg", "--no-cache", "check", "--exact", "--ignore", "whole-package",
-                            "--format", "json"))
+    exact = document(invoke("-p", "pkg", "--no-cache", *CHECK, "--exact"))
     assert exact["isolation"]["mode"] == "fork-each"
     assert not any(result.get("predicted") for result in exact["results"])
 
@@ -92,7 +92,7 @@ def test_a_finding_on_a_predicted_name_is_measured_before_it_is_judged(invoke, f
     files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
         "__all__ = ", "__all__ = [f'm{i}' for i in range(30)] or ")
     fake.write(files)
-    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "whole-package", "--format", "json"))
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
     flagged = [finding for finding in doc["findings"] if finding["rule"] == "not-cached"]
     assert [finding["name"] for finding in flagged] == ["m3"]
     (m3,) = [result for result in doc["results"] if result["name"] == "m3"]
@@ -154,7 +154,7 @@ def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, 
 
     monkeypatch.setattr(predicting, "record_predictions", forgetful)
     fake.write(_many_names())
-    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "whole-package", "--format", "json"))
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
     assert not any(result.get("predicted") for result in doc["results"])
     assert any("were measured in their own forks too" in note for note in doc["notes"])
     loaded = {result["name"]: {load["module"] for load in result["materialized"]} for result in doc["results"]}
@@ -175,7 +175,7 @@ def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_tha
 
     def run() -> dict[str, dict[str, Any]]:
         env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
-        result = CliRunner().invoke(cli, ["-p", "pkg", "check", "--ignore", "whole-package", "--format", "json"],
+        result = CliRunner().invoke(cli, ["-p", "pkg", *CHECK],
                                     env=env, catch_exceptions=False)
         return {item["name"]: item for item in document(result)["results"]}
 

@@ -412,6 +412,7 @@ class CheckOptions:
     ignore: tuple[str, ...] = ()  # rule ids not to report
     names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
     recursive: bool = False  # check the lazy subpackages too, in the same run
+    predict: bool = False  # predict names' sets from the executed-import graph (aoinspect.predicting)
 
 
 @dataclass(frozen=True)
