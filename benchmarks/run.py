@@ -213,7 +213,7 @@ def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) 
 
 
 def real_package_cases(tool: list[str], python: str, workdir: Path, packages: list[str], repeat: int,
-                       memory: list[str]) -> list[Case]:
+                       memory: list[str], check: tuple[str, ...] = ("check",)) -> list[Case]:
     """Cold and warm check rows for the real packages that are installed; RSS lines. A cold run
     starts from an empty cache directory of its own, which the warm runs then use."""
     import resource
@@ -228,19 +228,20 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
         names = lazy_names(tool, package, env, cwd)
         eager = [[python, "-c", EAGER_TOUCH, package, *names]]
         cold_target = REAL_PACKAGES.get(package, 4.0)
-        cold = Case(f"check {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
+        label = " ".join(check)
+        cold = Case(f"{label} {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
                     f"<= {cold_target:g}x", lambda ours, theirs, limit=cold_target: ours / theirs <= limit, [], [])
-        warm = Case(f"check {package}, warm", [], [[python, "-c", f"import {package}"]],
+        warm = Case(f"{label} {package}, warm", [], [[python, "-c", f"import {package}"]],
                     f'python -c "import {package}"', f"<= {WARM_TARGET:g}x",
                     lambda ours, theirs: ours / theirs <= WARM_TARGET, [], [])
         peaks = []
         for round_ in range(repeat):
             cache = str(workdir / f"cache-{package}-{round_}")
-            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, "check"], env, cwd)
+            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, *check], env, cwd)
             peaks.append(peak)
             cold.times_ours.append(elapsed)
             cold.times_theirs.append(timed(cold.theirs, env, cwd))
-            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, "check"]], env, cwd))
+            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, *check]], env, cwd))
             warm.times_theirs.append(timed(warm.theirs, env, cwd))
         cases += [cold, warm]
         line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
@@ -321,6 +322,8 @@ def main() -> None:
     parser.add_argument("--real", nargs="*", default=list(REAL_PACKAGES), metavar="PKG",
                         help="real packages to check, when installed (default: all four)")
     parser.add_argument("--no-real", action="store_true", help="skip the real packages")
+    parser.add_argument("--predict", action="store_true",
+                        help="the real packages' rows run check --predict (predicted sets, verified in forks)")
     parser.add_argument("--agreement", nargs="*", default=None, metavar="PKG",
                         help="only compare predicted sets with one fork per name (default: every package of "
                              f"{', '.join(AGREEMENT_PACKAGES)} that is installed)")
@@ -406,7 +409,8 @@ def main() -> None:
             case.check = lambda ours, theirs: ours <= 1.25 * (theirs + click_median)
         memory: list[str] = []
         if not arguments.no_real:
-            cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory)
+            cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory,
+                                        ("check", "--predict") if arguments.predict else ("check",))
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"{platform.system()} {platform.release()}; {arguments.repeat} interleaved rounds "
               f"(5 runs a round for the quick commands); medians\n")
