@@ -386,6 +386,7 @@ def _build_resolution(v: dict[str, Any]) -> Resolution:
         cached=v["cached"], object=v["object"], suggestions=v["suggestions"], probe_failed=v["probe_failed"],
         repeats=v["repeats"], unstable=v["unstable"], distributions=shares, retried=v["retried"],
         observed=v["observed"], from_cache=v["from_cache"], second_error=v["second_error"],
+        predicted=v["predicted"],
     )
 
 
@@ -397,6 +398,8 @@ RESOLUTION = Struct("Resolution", [
     Field("retried", Nullable(STRING), default=None, doc="why a forked probe was measured again in a fresh "
                                                           "interpreter"),
     Field("from_cache", BOOLEAN, default=False, doc="read from .aoinspect_cache, measured by an earlier run"),
+    Field("predicted", BOOLEAN, default=False, omit=lambda result: not result.predicted,
+          doc="predicted from the executed-import graph (aoinspect.predicting), not measured in a fork of its own"),
     Field("suggestions", Array(STRING), default=()),
     Field("already_loaded", BOOLEAN, default=False),
     Field("mechanism", STRING, default=protocol.MECHANISM_NONE, doc="what served the last step"),

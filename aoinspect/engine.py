@@ -16,7 +16,7 @@ from aoinspect.child import protocol
 from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
-from aoinspect.planning import Plan
+from aoinspect.planning import Outcome, Plan
 from aoinspect.probing import results, wire
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
@@ -25,8 +25,10 @@ from aoinspect.rules.base import shown
 from aoinspect.rules.contracts import current_snapshot
 
 if TYPE_CHECKING:
+    from aoinspect import predicting
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
 
@@ -504,19 +506,33 @@ def _check(
     asked = [name for name, _pattern in options.forbid_on] + [
         budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name
     ]
+    predicted = _predicted(session, package, context, options, asked)
     for name in dict.fromkeys([*context.lazy, *asked]):
-        context.resolutions[name] = plan.add(_resolve_request(package, name), _resolution_reader(name),
-                                             repeat=options.repeat)
+        if name in predicted:
+            context.resolutions[name] = _ready(predicted[name])
+        else:
+            context.resolutions[name] = plan.add(_resolve_request(package, name), _resolution_reader(name),
+                                                 repeat=options.repeat)
     for rule in active:
         if rule.plan is not None:
             context.planned[rule.id] = rule.plan(rule, context, plan)
     plan.run(session)
     context.imported = _check_import(session, package, options, context)
+    _verify(session, context)
 
-    findings: list[Finding] = []
-    for rule in active:
-        if rule.find is not None:
-            findings.extend(rule.find(rule, context))
+    findings = _findings(active, context)
+    # A predicted set never fails a run on its own: what a finding says of a predicted name is
+    # measured in the name's own fork first, and the rules judge the measured set.
+    doubted = sorted({finding.name for finding in findings if finding.name in predicted})
+    if doubted:
+        confirm = Plan()
+        for name in doubted:
+            context.resolutions[name] = confirm.add(_resolve_request(package, name), _resolution_reader(name))
+        confirm.run(session)
+        context.notes.append(f"{len(doubted)} predicted name(s) with a finding were measured in their own forks "
+                             f"before being judged: {shown(doubted)}.")
+        findings = _findings(active, context)
+    _keep_predictions(session, context)
     if options.update_baseline and options.baseline:
         snapshot = current_snapshot(context)
         if kept is not None:
@@ -530,6 +546,149 @@ def _check(
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
                        session.isolation, evaluated, declared.info.file,
                        notes=(*_notes(declared, package, options.recursive), *context.notes))
+
+
+def _findings(active: Sequence[rules.Rule], context: CheckContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in active:
+        if rule.find is not None:
+            findings.extend(rule.find(rule, context))
+    return findings
+
+
+def _verify(session: Session, context: CheckContext) -> None:
+    """Compare each verified prediction with its name's own fork: a disagreement is shown, and the
+    measured set (the one the resolutions hold) wins. One found among the sampled names, which the
+    graph gave no reason to doubt, means the graph missed how this package loads: every predicted
+    name is then measured in its own fork too."""
+    from aoinspect import predicting
+
+    predictions = context.verifying
+    if predictions is None:
+        return
+    measured = {name: [load.module for load in outcome.value.materialized]
+                for name, outcome in context.resolutions.items()
+                if name in predictions.names and not outcome.value.predicted and outcome.value.ok}
+    found = predicting.disagreements(predictions, measured)
+    if not found:
+        context.notes.append(f"all {len(measured)} verified prediction(s) agreed with the names' own forks.")
+        return
+    context.notes.append(f"{len(found)} of {len(measured)} verified prediction(s) disagreed with the name's own "
+                         f"fork (the measured set is reported): {'; '.join(str(item) for item in found[:5])}.")
+    unexpected = [item.name for item in found if not predictions.names[item.name].risks]
+    if unexpected:
+        left = [name for name, outcome in context.resolutions.items() if outcome.value.predicted]
+        plan = Plan()
+        for name in left:
+            context.resolutions[name] = plan.add(_resolve_request(context.package, name), _resolution_reader(name))
+        plan.run(session)
+        context.notes.append(f"a sampled prediction the graph gave no reason to doubt was wrong ({shown(unexpected)}): "
+                             f"the {len(left)} other predicted name(s) were measured in their own forks too.")
+
+
+def _ready(value: Resolution) -> Outcome[Resolution]:
+    outcome: Outcome[Resolution] = Outcome(lambda runs: value)
+    outcome._set(())
+    return outcome
+
+
+def _predicted(
+    session: Session, package: str, context: CheckContext, options: CheckOptions, asked: Sequence[str],
+) -> dict[str, Resolution]:
+    """The lazy names whose sets are predicted from the executed-import graph rather than measured
+    in forks of their own (``aoinspect.predicting``), as resolutions marked ``predicted``; every
+    other name is measured. Only with ``--predict``; nothing is predicted under ``--exact``
+    (``--isolation fork-each``) or any isolation but the default, with ``--repeat``, time budgets
+    or ``--update-baseline`` (which measure), for names the cache holds, nor when no more names
+    than the verified sample's minimum are left."""
+    from aoinspect import predicting
+
+    settings = session.settings
+    if not options.predict or settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms \
+            or options.update_baseline:
+        return {}
+    cache = session.cache
+    names = [name for name in context.lazy if name not in asked
+             and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
+    kept = _kept_predictions(cache, names)
+    names = [name for name in names if name not in kept]
+    if len(names) <= predicting.SAMPLE_MINIMUM:
+        return kept
+    try:
+        predictions = predicting.record_predictions(
+            package, names, python=settings.python, timeout=settings.timeout * (1 + len(names) // 100))
+    except ProbeFailed as exc:
+        context.notes.append(f"no set was predicted ({exc.message}); every name was measured in its own fork.")
+        return kept
+    verified = set(predicting.to_verify(predictions))
+    verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
+    mechanisms = {name.name: name.mechanism for name in context.names}
+    predicted = {name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
+                 for name, prediction in predictions.names.items() if name not in verified}
+    context.verifying = predictions  # compared with the measured sets once the plan has run
+    predicted.update(kept)
+    risky = [name for name in verified if predictions.names[name].risks]
+    context.notes.append(
+        f"{len(predicted)} of {len(names)} name(s) were predicted from the executed-import graph (one child imported "
+        f"{package} and touched every name); {len(verified)} were measured in their own forks: {len(risky)} whose "
+        f"prediction may not hold, {len(verified) - len(risky)} sampled (seed {predicting.DEFAULT_SEED}). "
+        "'check --exact' measures every name in its own fork.")
+    return predicted
+
+
+def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[str, Resolution]:
+    """Predicted results an earlier run kept, for names whose prediction read no file changed since."""
+    if cache is None:
+        return {}
+    from aoinspect import documents
+
+    kept = {}
+    for name in names:
+        stored = cache.get_predicted(name)
+        if stored is None:
+            continue
+        try:
+            result = documents.RESOLUTION.decode(stored, "the cache")
+        except documents.DocumentError:
+            continue
+        if isinstance(result, models.Resolution) and result.name == name:
+            kept[name] = replace(result, predicted=True, from_cache=True)
+    return kept
+
+
+def _keep_predictions(session: Session, context: CheckContext) -> None:
+    """Keep this run's predicted results in the cache, each with the files its prediction read:
+    a change to one of them (a module of its reach, its lazy path) predicts or measures it again."""
+    predictions = context.verifying
+    if session.cache is None or predictions is None:
+        return
+    from aoinspect import documents
+
+    results = {}
+    for name, outcome in context.resolutions.items():
+        result = outcome.value
+        prediction = predictions.names.get(name)
+        if prediction is not None and result.predicted and not result.from_cache:
+            results[name] = (documents.RESOLUTION.encode(result), prediction.files)
+    session.cache.put_predicted(results)
+
+
+def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> Resolution:
+    from aoinspect.models import ModuleLoad, ObjectInfo, Step
+
+    def depth(module: str) -> int:
+        steps, parent = 0, prediction.parents.get(module)
+        while parent is not None and steps < len(prediction.parents):
+            steps, parent = steps + 1, prediction.parents.get(parent)
+        return steps
+
+    loads = tuple(ModuleLoad(module, prediction.parents.get(module), depth(module), 0.0, 0.0)
+                  for module in prediction.parents)
+    described = ObjectInfo(*prediction.object) if prediction.object is not None else None
+    from aoinspect.models import Resolution
+
+    return Resolution(prediction.name, True, None, (Step(prediction.name, mechanism, loads, (), 0.0),),
+                      cached=prediction.cached, object=described, predicted=True)
 
 
 def _notes(declared: Declared, package: str, recursive: bool = False) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--repeat N] [--only TEXT ...] [--real-repeat N] [--real PKG ...] [--no-real]
                              [--suite DIR]
+    python benchmarks/run.py --agreement [PKG ...]   (predicted sets against one fork per name)
 
 Start-up alone (the four start-up rows and their floors): --only "aoinspect --" --only "resolve" --no-real
 
@@ -39,7 +40,13 @@ from pathlib import Path
 from typing import Callable
 
 TRACE_TARGET = 1.15  # the whole `aoinspect trace -- PROGRAM` against a bare run of PROGRAM (issue 24)
-REAL_PACKAGES = {"pydantic": 4.0, "huggingface_hub": 4.0, "mne": 4.0, "transformers": 6.0}  # cold target
+# Cold target: one eager interpreter that touches every name (issue 25's).
+REAL_PACKAGES = {"pydantic": 3.0, "huggingface_hub": 3.0, "mne": 3.0, "librosa": 4.0, "transformers": 4.0}
+# --agreement: packages with a module __getattr__ whose predicted sets are compared with one fork
+# per name; the sampled ones compare a seeded sample of their names.
+AGREEMENT_PACKAGES = ("numpy", "scipy", "pydantic", "huggingface_hub", "openai", "sklearn", "mne", "transformers",
+                      "diffusers", "librosa")
+AGREEMENT_SAMPLED = {"transformers": 300, "diffusers": 300}
 WARM_TARGET = 1.5
 ADVISE_PACKAGES = ("rich", "pydantic")  # advise's row: the first installed
 RSS_LIMIT_KB = 1024 * 1024
@@ -228,7 +235,7 @@ def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) 
 
 
 def real_package_cases(tool: list[str], python: str, workdir: Path, packages: list[str], repeat: int,
-                       memory: list[str]) -> list[Case]:
+                       memory: list[str], check: tuple[str, ...] = ("check",)) -> list[Case]:
     """Cold and warm check rows for the real packages that are installed; RSS lines. A cold run
     starts from an empty cache directory of its own, which the warm runs then use."""
     import resource
@@ -243,19 +250,20 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
         names = lazy_names(tool, package, env, cwd)
         eager = [[python, "-c", EAGER_TOUCH, package, *names]]
         cold_target = REAL_PACKAGES.get(package, 4.0)
-        cold = Case(f"check {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
+        label = " ".join(check)
+        cold = Case(f"{label} {package}, cold ({len(names)} names)", [], eager, "one eager interpreter",
                     f"<= {cold_target:g}x", lambda ours, theirs, limit=cold_target: ours / theirs <= limit, [], [])
-        warm = Case(f"check {package}, warm", [], [[python, "-c", f"import {package}"]],
+        warm = Case(f"{label} {package}, warm", [], [[python, "-c", f"import {package}"]],
                     f'python -c "import {package}"', f"<= {WARM_TARGET:g}x",
                     lambda ours, theirs: ours / theirs <= WARM_TARGET, [], [])
         peaks = []
         for round_ in range(repeat):
             cache = str(workdir / f"cache-{package}-{round_}")
-            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, "check"], env, cwd)
+            elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, *check], env, cwd)
             peaks.append(peak)
             cold.times_ours.append(elapsed)
             cold.times_theirs.append(timed(cold.theirs, env, cwd))
-            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, "check"]], env, cwd))
+            warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, *check]], env, cwd))
             warm.times_theirs.append(timed(warm.theirs, env, cwd))
         cases += [cold, warm]
         line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
@@ -272,6 +280,53 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
         memory.append(f"largest process the benchmark waited for (a probe, a fork server or the CLI): "
                       f"{largest / 1024:.0f} MB")
     return cases
+
+
+def agreement(tool: list[str], packages: list[str], sample: dict[str, int], seed: int = 0) -> None:
+    """Predicted sets (``aoinspect.predicting``) against one fork per name, package by package:
+    how many agree, how many were flagged for a fork of their own, and every disagreement."""
+    import json
+    import random
+
+    from aoinspect import predicting
+
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    cwd = tempfile.mkdtemp(prefix="aoinspect-agreement-")
+    rows = [("package", "names", "compared", "agree", "flagged", "disagree", "of them flagged", "predict s",
+             "forks s")]
+    notes = []
+    for package in packages:
+        if not importable(package):
+            print(f"{package} is not installed: skipped")
+            continue
+        names = lazy_names(tool, package, env, cwd)
+        chosen = names if package not in sample else sorted(random.Random(seed).sample(names, min(len(names),
+                                                                                              sample[package])))
+        started = time.perf_counter()
+        predictions = predicting.record_predictions(package, chosen, env=env, timeout=1200)
+        predicted_s = time.perf_counter() - started
+        started = time.perf_counter()
+        completed = subprocess.run([*tool, "--no-cache", "-p", package, "--isolation", "fork-each", "--timeout", "300",
+                                    "resolve", *chosen, "--format", "json"], env=env, cwd=cwd, capture_output=True,
+                                   text=True)
+        forks_s = time.perf_counter() - started
+        results = json.loads(completed.stdout)["results"]
+        measured = {result["name"]: [load["module"] for load in result["materialized"]] for result in results
+                    if result["ok"]}
+        found = predicting.disagreements(predictions, measured)
+        flagged = set(predictions.risky)
+        rows.append((package, str(len(names)), str(len(measured)), str(len(measured) - len(found)),
+                     str(len(flagged & set(measured))), str(len(found)),
+                     str(sum(1 for item in found if item.name in flagged)), f"{predicted_s:.1f}", f"{forks_s:.1f}"))
+        for item in found:
+            why = "; ".join(predictions.names[item.name].risks[:2]) or "NOT FLAGGED"
+            notes.append(f"{package}.{item} [{why}]")
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for note in notes:
+        print(note)
+    shutil.rmtree(cwd, ignore_errors=True)
 
 
 def median(values: list[float]) -> float:
@@ -292,7 +347,15 @@ def main() -> None:
     parser.add_argument("--suite", metavar="DIR", default=None,
                         help="also trace a test suite: `python -m pytest -q` in DIR (an unpacked sdist, e.g. "
                              "more-itertools'), bare and under `aoinspect trace`")
+    parser.add_argument("--predict", action="store_true",
+                        help="the real packages' rows run check --predict (predicted sets, verified in forks)")
+    parser.add_argument("--agreement", nargs="*", default=None, metavar="PKG",
+                        help="only compare predicted sets with one fork per name (default: every package of "
+                             f"{', '.join(AGREEMENT_PACKAGES)} that is installed)")
     arguments = parser.parse_args()
+    if arguments.agreement is not None:
+        agreement(aoinspect_command(), arguments.agreement or list(AGREEMENT_PACKAGES), AGREEMENT_SAMPLED)
+        return
     # Like an installed wheel: bytecode compiled (PYTHONDONTWRITEBYTECODE would otherwise make
     # every run compile aoinspect's sources again).
     import compileall
@@ -406,7 +469,8 @@ def main() -> None:
             case.check = lambda ours, theirs: ours <= 1.25 * (theirs + click_median)
         memory: list[str] = []
         if not arguments.no_real:
-            cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory)
+            cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory,
+                                        ("check", "--predict") if arguments.predict else ("check",))
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"{platform.system()} {platform.release()}; {arguments.repeat} interleaved rounds "
               f"(5 runs a round for the quick commands); medians\n")

@@ -204,3 +204,21 @@ def test_no_cache_reads_and_writes_nothing(fake, cached, tmp_path) -> None:
     assert list((tmp_path / "elsewhere").glob(f"v{cache.VERSION}/pkg/*.json"))
     (entries,) = (tmp_path / "elsewhere").glob(f"v{cache.VERSION}/pkg")
     assert not any(name.startswith(".tmp-") for name in os.listdir(entries))
+
+
+def test_a_warm_single_resolve_reads_the_cache_file_once(fake, cached, monkeypatch) -> None:
+    # The CLI's start_early reads the cache to know whether to start a probe; the session then
+    # uses that cache, rather than reading and verifying the file a second time.
+    fake.write(lazy_package("pkg"))
+    cached("resolve", "beta")
+    reads: list[str] = []
+    real = cache._read_document
+
+    def counted(path: str, key: bytes) -> Any:
+        reads.append(path)
+        return real(path, key)
+
+    monkeypatch.setattr(cache, "_read_document", counted)
+    doc = cached("resolve", "beta")
+    assert from_cache(doc) == {"beta": True}
+    assert len([path for path in reads if os.sep + "pkg" + os.sep in path]) == 1

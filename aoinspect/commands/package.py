@@ -183,16 +183,24 @@ class _CheckCommand(_PackageCommand):
 @option("--suggest-lazy", type=click.FloatRange(min=0), default=None, metavar="N",
          help="Warn on each eager import of PKG's files whose deferral (PEP 810 __lazy_modules__) would stop more "
               "than N modules loading (default: off; `aoinspect advise` says more).")
+@option("--predict", is_flag=True, default=False,
+        help="Predict most names' sets from the executed-import graph of one child that touches every "
+             "name; measure in their own forks the names a prediction may not hold for and a seeded sample.")
+@option("--exact", is_flag=True, default=False,
+        help="Measure every name in its own fork (as --isolation fork-each).")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
     max_modules: tuple[tuple[str | None, float], ...], max_import_ms: tuple[tuple[str | None, float], ...],
     baseline: str | None, update_baseline: bool, threads: int, repeat: int, ignore: tuple[str, ...],
-    names: tuple[str, ...], recursive: bool | None, suggest_lazy: float | None, **_options: Any,
+    names: tuple[str, ...], recursive: bool | None, suggest_lazy: float | None, predict: bool, exact: bool,
+    **_options: Any,
 ) -> None:
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
+    from dataclasses import replace
+
     from aoinspect import engine
     from aoinspect.models import Budget, CheckOptions
     from aoinspect.rules import ignored_rules
@@ -214,9 +222,11 @@ def check_command(
         names=names,
         recursive=bool(recursive),
         suggest_lazy=suggest_lazy,
+        predict=predict and not exact,
     )
     invocation.run(lambda settings, hooks: engine.check_package(
-        settings, invocation.package, check_options, hooks=hooks))
+        replace(settings, isolation="fork-each") if exact else settings, invocation.package, check_options,
+        hooks=hooks))
 
 
 @click.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)

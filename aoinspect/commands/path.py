@@ -107,6 +107,9 @@ class CommandHooks(SessionHooks):
     def early_probe(self) -> Any:
         return next((early for part in self.parts if (early := part.early_probe()) is not None), None)
 
+    def early_cache(self) -> Any:
+        return next((cache for part in self.parts if (cache := part.early_cache()) is not None), None)
+
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""
         for part in self.parts:

@@ -282,6 +282,7 @@ class Resolution:
     observed: tuple[ModuleLoad, ...] = ()  # loaded by looking at the result, after the access
     from_cache: bool = False  # read from .aoinspect_cache, measured by an earlier run
     second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
+    predicted: bool = False  # predicted from the executed-import graph, not measured in a fork of its own
 
     @property
     def mechanism(self) -> str:
@@ -388,6 +389,7 @@ class CheckOptions:
     names: tuple[str, ...] = ()  # glob patterns: measure only the lazy names matching one (all when empty)
     recursive: bool = False  # check the lazy subpackages too, in the same run
     suggest_lazy: float | None = None  # lazy-candidate: eager imports whose deferral saves more modules
+    predict: bool = False  # predict names' sets from the executed-import graph (aoinspect.predicting)
 
 
 @dataclass(frozen=True)

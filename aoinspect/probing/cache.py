@@ -600,7 +600,8 @@ def _is_entry(entry: Any, imports: int) -> bool:
     if "discarded" in entry:
         return isinstance(entry["discarded"], str)
     index = entry.get("import")
-    return (type(index) is int and 0 <= index < imports and isinstance(entry.get("lines"), list)
+    return (type(index) is int and 0 <= index < imports
+            and (isinstance(entry.get("lines"), list) or isinstance(entry.get("predicted"), dict))
             and isinstance(entry.get("files"), dict) and isinstance(entry.get("dirs"), dict))
 
 
@@ -619,6 +620,7 @@ class ProbeCache:
         interpreter that is a script what it runs."""
         self.directory = directory
         self.package = package
+        self.python = python
         self.hits = 0
         self.miss: str | None = None
         self.started_ns: int | None = None  # when the first probe started (start_boundary)
@@ -845,6 +847,44 @@ class ProbeCache:
                 own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
                 self._entries[key] = {"import": index, "lines": own_lines, "files": file_states, "dirs": dir_states}
 
+    # --- predicted results (aoinspect.predicting) ------------------------------------------------
+
+    def get_predicted(self, name: str) -> Any:
+        """The predicted result (a JSON object, ``documents.RESOLUTION``'s) kept for ``name``, if
+        every file its prediction read (the modules of its reach, its lazy path) is as recorded."""
+        with self._lock:
+            self._load()
+            key = _PREDICTED_PREFIX + name
+            assert self._entries is not None
+            if key not in self._entries:
+                return None
+            entry = self._valid_entry(key)
+            if entry is None or not isinstance(entry.get("predicted"), dict):
+                return None
+            self.hits += 1
+            return entry["predicted"]
+
+    def put_predicted(self, results: Mapping[str, tuple[Any, Iterable[str | None]]]) -> None:
+        """Keep predicted results, ``name -> (JSON object, files its prediction read)``, beside the
+        import a measured result of this run recorded (nothing is kept without one)."""
+        if self.key is None or not results:
+            return
+        with self._lock:
+            self._load()
+            assert self._entries is not None
+            index = next((entry["import"] for entry in self._entries.values()
+                          if isinstance(entry, dict) and "import" in entry and entry["import"] in self._import_problems
+                          and self._import_problems[entry["import"]] is None), None)
+            if index is None:
+                return
+            for name, (predicted, files) in results.items():
+                file_states, dir_states, changed = self._states(files)
+                if changed is not None:
+                    continue
+                self._entries[_PREDICTED_PREFIX + name] = {"import": index, "predicted": predicted,
+                                                           "files": file_states, "dirs": dir_states}
+                self._dirty = True
+
     def _record_import(self, run: ProbeRun, imported: Any, lines: list[dict[str, Any]]) -> int:
         reads = _raw_reads(run, "import")
         if reads is None:
@@ -917,6 +957,10 @@ class DistributionsCache:
             _prepare(self.directory)
             _private_dir(self.directory, f"v{VERSION}", "distributions")
             _write_document(self.path, self.key, document)
+
+
+# Predicted results are kept under keys no request has (a request's key is a JSON list).
+_PREDICTED_PREFIX = "predicted:"
 
 
 def _request_key(request: ProbeRequest) -> str:

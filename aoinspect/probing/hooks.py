@@ -37,6 +37,13 @@ class SessionHooks:
         started: for the cache (files changed after it) and the stray sweep (what it orphaned)."""
         return None
 
+    def early_cache(self) -> Any:
+        """The ``ProbeCache`` the command opened before any session (``lifecycle.start_early``
+        reads it to know whether to start its probe; typed loosely, as the cache imports more
+        than this module may), or None: a session of the same directory, interpreter and package
+        uses it rather than reading and verifying the file a second time."""
+        return None
+
     def close(self) -> None:
         """The command is over, however it ended: let go of whatever no session used."""
 

@@ -9,10 +9,10 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from aoinspect.probing.hooks import SessionHooks  # imports nothing itself
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from aoinspect.probing.hooks import SessionHooks
 
 
 def start_early(
@@ -32,15 +32,28 @@ def start_early(
         return None
     fields = protocol.encode_request(mode, package, 0, tuple(names))
     started = None
+    cache = None
     if not no_cache:
         from aoinspect.probing.cache import ProbeCache, find_cache_dir, start_boundary
 
-        if ProbeCache(cache_dir or find_cache_dir(os.getcwd()), python, package).has(fields):
-            return None
+        directory = os.path.realpath(cache_dir) if cache_dir else find_cache_dir(os.getcwd())
+        cache = ProbeCache(directory, python, package)
+        if cache.has(fields):
+            return EarlyCache(cache)  # the session reads the result from this cache, read once
         started = start_boundary()  # files changed after this make the probe's result unfit to keep
     from aoinspect.probing.runner import EarlyProbe
 
-    return EarlyProbe(python, fields, started)
+    return EarlyProbe(python, fields, started, cache)
+
+
+class EarlyCache(SessionHooks):
+    """The cache ``start_early`` read, handed to the session (``SessionHooks.early_cache``)."""
+
+    def __init__(self, cache: object) -> None:
+        self.cache = cache
+
+    def early_cache(self) -> object:
+        return self.cache
 
 
 def end_everything() -> None:

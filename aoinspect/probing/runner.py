@@ -241,8 +241,10 @@ class EarlyProbe(SessionHooks):
     request claims it (the hooks' ``claim``); closing the hooks discards it if nothing did (a
     cached result, an error)."""
 
-    def __init__(self, python: str, fields: Sequence[str], started_ns: int | None = None) -> None:
+    def __init__(self, python: str, fields: Sequence[str], started_ns: int | None = None,
+                 cache: object = None) -> None:
         self.key = (python, list(fields))
+        self.cache = cache  # the ProbeCache start_early read, for the session to use (early_cache)
         self.started_ns = started_ns  # for the cache (``cache.start_boundary``), when it is on
         self._lock = threading.Lock()
         # This process is a subreaper from before the probe starts, not from when the session
@@ -258,6 +260,9 @@ class EarlyProbe(SessionHooks):
 
     def early_probe(self) -> EarlyProbe:
         return self
+
+    def early_cache(self) -> object:
+        return self.cache
 
     def claim(self, python: str, fields: Sequence[str]) -> StartedProbe | None:
         with self._lock:

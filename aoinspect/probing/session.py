@@ -493,7 +493,12 @@ class Session:
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
 
-            self.cache = ProbeCache(settings.cache_dir, settings.python, package, runner.run_bounded)
+            opened = hooks.early_cache()  # read by the CLI's start_early already: not read twice
+            if isinstance(opened, ProbeCache) and (opened.directory, opened.python, opened.package) == (
+                    settings.cache_dir, settings.python, package):
+                self.cache = opened
+            else:
+                self.cache = ProbeCache(settings.cache_dir, settings.python, package, runner.run_bounded)
             if early is not None and early.started_ns is not None:
                 self.cache.mark_started(early.started_ns)
         if settings.isolation == ISOLATION_SPAWN:

@@ -277,11 +277,35 @@ class GraphSection:
     elapsed_ns: int
 
 
+@dataclass(frozen=True)
+class TouchedName:
+    """One name ``check``'s predicting child touched (child/predict.py): what its access made."""
+
+    name: str
+    error: str | None  # what the access raised
+    appeared: tuple[str, ...]  # modules new in sys.modules after it, in that child
+    start: int  # its requests are the graph's [start, end)
+    end: int
+    object: tuple[str, str, bool] | None  # (type, repr, is a module) of what it returned
+    cached: bool | None  # a second access asked for nothing and returned the same object
+    second_error: str | None
+    bound_before: bool  # an earlier access bound it, and it could not be unbound
+
+
+@dataclass(frozen=True)
+class PredictSection:
+    """``check``'s predicting child: what ``import PACKAGE`` loaded, and each name it touched."""
+
+    imported: tuple[str, ...]
+    names: tuple[TouchedName, ...]
+    error: str | None
+
+
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
     DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
     BatchSection, PlanSection, InternalSection, DoneSection, TraceStartSection, TraceLoadsSection,
-    TraceSpawnSection, TraceEndSection, DeferSection, GraphSection,
+    TraceSpawnSection, TraceEndSection, DeferSection, GraphSection, PredictSection,
 ]
 
 
@@ -696,6 +720,31 @@ def _graph(raw: Mapping[str, Any]) -> GraphSection:
     )
 
 
+def _touched(value: Any) -> TouchedName:
+    if not isinstance(value, list) or len(value) != 9:
+        raise ProtocolError("a touched name is not a list of 9 fields")
+    name, error, appeared, start, end, described, cached, second_error, bound_before = value
+    if not (isinstance(name, str) and _optional_str(error) and _str_list(appeared) and _is_int(start)
+            and _is_int(end) and 0 <= start <= end and (cached is None or isinstance(cached, bool))
+            and _optional_str(second_error) and isinstance(bound_before, bool)):
+        raise ProtocolError("a touched name holds the wrong types")
+    if described is not None and not (isinstance(described, list) and len(described) == 3
+                                      and isinstance(described[0], str) and isinstance(described[1], str)
+                                      and isinstance(described[2], bool)):
+        raise ProtocolError("a touched name's object is malformed")
+    return TouchedName(name, error, tuple(appeared), start, end,
+                       (described[0], described[1], described[2]) if described is not None else None,
+                       cached, second_error, bound_before)
+
+
+def _predict(raw: Mapping[str, Any]) -> PredictSection:
+    return PredictSection(
+        imported=_strings(raw, "imported") or (),
+        names=tuple(_touched(item) for item in _field(raw, "names", list)),
+        error=_field(raw, "error", (str, type(None)), None),
+    )
+
+
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_IMPORT: _import,
     protocol.SECTION_SERVER: _server,
@@ -720,6 +769,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_TRACE_END: parse_trace_end,
     protocol.SECTION_DEFER: _defer,
     protocol.SECTION_GRAPH: _graph,
+    protocol.SECTION_PREDICT: _predict,
 }
 
 

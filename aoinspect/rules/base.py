@@ -50,6 +50,7 @@ class CheckContext:
     timeout: float = 60.0  # --timeout: each probe's deadline, unless a rule gives its probe a longer one
     python: str | None = None  # --python: the interpreter a rule's own child runs (None: this one)
     notes: list[str] = field(default_factory=list)  # what the report should say about how it was measured
+    verifying: Any = None  # aoinspect.predicting.Predictions whose verified names are compared once measured
 
     def resolution(self, name: str) -> Resolution:
         return self.resolutions[name].value

@@ -1,0 +1,153 @@
+"""``check``'s predicting child: imports a package and touches every name it is given, one after
+another in this one interpreter, while ``graph.py``'s recorder records every import request
+(hits included). Between two names the recorder forgets which requests it has seen, so that a
+request each name makes is recorded for that name, and the range of each name's requests is
+kept: the parent (``aoinspect.predicting``) cuts the requests the entry
+itself made into each name's own, and predicts from the graph what each name loads alone.
+
+Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``. Child code: see
+``__init__.py`` for the rules it keeps. It sends the ``graph`` section (``graph.py``'s, of
+``import PACKAGE`` and every access) and a ``predict`` section: the modules loaded by the import,
+and for each name the range of requests it made, whether its access raised, and which modules
+appeared meanwhile.
+"""
+
+import sys
+
+_modules = sys.modules
+_ModuleType = type(sys)
+_open = open
+_object_getattribute = object.__getattribute__
+_MISSING = object()
+_HERE = globals().get("__file__") or "<predict>"
+_CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
+
+
+def _load_graph():
+    """``graph.py`` as a module object of its own, never in ``sys.modules`` (as its bootstrap loads it)."""
+    path = _CHILD_DIR + "graph.py"
+    try:
+        code = _modules["_frozen_importlib_external"].SourceFileLoader("graph", path).get_code("graph")
+    except Exception:  # noqa: BLE001
+        code = None
+    if code is None:
+        with _open(path, "rb") as stream:
+            code = compile(stream.read(), path, "exec")
+    module = _ModuleType("aoinspect_child_graph")
+    module.__file__ = path
+    module.__builtins__ = dict(vars(_modules["builtins"]))
+    exec(code, module.__dict__)
+    return module
+
+
+def _described(value):
+    """``[type, repr, is_module]`` of what an access returned, as the resolve probe describes it."""
+    try:
+        kind = type(value)
+        module, qualname = getattr(kind, "__module__", "?"), getattr(kind, "__qualname__", "?")
+        type_name = qualname if module == "builtins" else module + "." + qualname
+    except BaseException:  # noqa: BLE001
+        type_name = "?"
+    is_module = isinstance(value, _ModuleType)
+    try:
+        text = f"<module {value.__name__!r}>" if is_module else repr(value)
+    except BaseException:  # noqa: BLE001
+        text = "<unprintable>"
+    return [type_name, text[:200] if type(text) is str else "?", is_module]
+
+
+def run(result_path, package, names):
+    graph = _load_graph()
+    reporter = graph.protocol.Reporter(result_path, _open, graph._token(result_path))
+    namespace = _modules["__main__"].__dict__
+    for key in [key for key in namespace if key not in ("__name__", "__doc__", "__package__", "__loader__",
+                                                      "__spec__", "__annotations__", "__builtins__")]:
+        del namespace[key]
+    if sys.path and not getattr(sys.flags, "safe_path", False):
+        sys.path[0] = ""  # as ``python -c`` has it
+    sys.argv[:] = ["-c"]
+    namespace["__loader__"] = graph._bootstrap.BuiltinImporter
+    baseline = frozenset(_modules)
+    recorder = graph.GraphRecorder(baseline)
+    ending = graph.Ending(recorder, reporter, baseline, graph.clock_ns())
+    ending.watch()
+    recorder.install()
+    error = None
+    try:
+        exec(compile("import " + package, "<string>", "exec", dont_inherit=True), namespace)
+    except BaseException as exc:  # noqa: BLE001 - the import's failure is part of the report
+        error = graph._describe(exc)
+    imported = sorted(name for name in list(_modules) if type(name) is str and name not in baseline)
+    outcomes = []
+    target = _modules.get(package)
+    if error is None:
+        known = set(_modules)
+        requests = recorder.requests
+        try:
+            found = _object_getattribute(target, "__dict__")
+        except BaseException:  # noqa: BLE001
+            found = None
+        attributes = found if type(found) is dict else None
+        initial = set(attributes) if attributes is not None else set()
+        for name in names:
+            recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
+            start = len(requests)
+            count = len(_modules)
+            failed = described = None
+            # A name an earlier name's access bound (pydantic binds a module's neighbours) is
+            # unbound for its own access, so that its lazy path runs and its requests are seen;
+            # the binding is put back if the access does not make it again.
+            first = name.split(".")[0]
+            bound_before = False
+            unbound = _MISSING
+            if attributes is not None and first in attributes and first not in initial:
+                try:
+                    unbound = attributes.pop(first)
+                except BaseException:  # noqa: BLE001
+                    bound_before = True
+            try:
+                value = target
+                for part in name.split("."):
+                    value = getattr(value, part)
+                described = _described(value)
+            except BaseException as exc:  # noqa: BLE001 - a name that fails is verified in a fork
+                failed = graph._describe(exc)
+                value = None
+            end = len(requests)
+            if unbound is not _MISSING and attributes is not None and first not in attributes:
+                attributes[first] = unbound
+            appeared = []
+            if len(_modules) != count:
+                for module in list(_modules):
+                    if module not in known:
+                        known.add(module)
+                        if type(module) is str:
+                            appeared.append(module)
+            cached = second_error = None
+            if failed is None and "." not in name:
+                # The second access ``not-cached`` judges: no request made, the same object back.
+                recorder.by_key = {}
+                try:
+                    again = getattr(target, name)
+                    cached = again is value and len(requests) == end
+                except BaseException as exc:  # noqa: BLE001
+                    second_error = graph._describe(exc)
+            outcomes.append([name, failed, appeared, start, end, described, cached, second_error,
+                             bound_before])
+    ending.report("exception" if error is not None else "returned", error)
+    reporter.send(graph.protocol.SECTION_PREDICT,
+                  {"imported": imported, "names": outcomes, "error": error})
+
+
+def main(argv):
+    """``argv``: RESULT_PATH PACKAGE NAME... Ends the process."""
+    exit_ = getattr(_modules.get("posix") or _modules.get("nt"), "_exit")  # noqa: B009
+    try:
+        run(argv[0], argv[1], argv[2:])
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001
+                pass
+        exit_(0)

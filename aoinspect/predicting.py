@@ -1,0 +1,569 @@
+"""``check`` at scale: predict from the executed-import graph what each name loads alone, and
+say which predictions must be verified in a fork of their own.
+
+One child (``child/predict.py``) imports the package and touches every name, one after another,
+with every import request recorded (``graph.py``'s recorder, hits included). A name's own
+requests are those its access made (the entry owns them: no module body was running); each
+edge of the graph belongs to the module whose import body made the request. What a name loads
+from a fresh ``import PACKAGE`` is then predicted as the graph's reach from its own requests,
+through the modules the import did not load. That is exact whenever a module's imports do not
+depend on what was loaded before it; ``Prediction.risks`` says why a name's may not be (a module
+that caught an ``ImportError``, reads ``sys.modules``, put modules there itself, a lazy path that
+keeps state between calls, an access that raised), and ``to_verify`` adds a seeded sample of the
+others, so that a wrong prediction is caught and shown rather than hidden.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import random
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aoinspect.child import protocol
+from aoinspect.errors import ProbeFailed
+from aoinspect.models.graph import ImportGraph, is_stdlib
+from aoinspect.probing import runner, wire
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from aoinspect.models.graph import ImportRequest
+
+PREDICT_FILE = os.path.join(runner.CHILD_DIR, "predict.py")
+PREDICT_BOOTSTRAP = (
+    'import sys; m = type(sys)("aoinspect_child_predict"); m.__file__ = sys.argv[1];'
+    ' m.__builtins__ = dict(vars(sys.modules["builtins"]));'
+    ' exec(sys.modules["_frozen_importlib_external"].SourceFileLoader("-", sys.argv[1]).get_code("-")'
+    ' or compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec"), m.__dict__); m.main(sys.argv[2:])\n'
+)
+# The verified sample: at least this share of the names predicted safe, and at least this many.
+SAMPLE_SHARE, SAMPLE_MINIMUM = 0.05, 20
+DEFAULT_SEED = 0
+
+RISK_RAISED = "its access raised"
+RISK_FAILED_IMPORT = "{module} caught an ImportError"
+RISK_ACCESS_IMPORT_FAILED = "an import its access made raised"
+RISK_READS_MODULES = "{module} reads sys.modules"
+RISK_OTHER_MEANS = "{module} put modules in sys.modules itself"
+RISK_STATE = "the lazy path keeps state between calls: {what} in {where}"
+RISK_STATE_MODULES = "the lazy path reads sys.modules in {where}"
+RISK_SERVED = "{names} served lazily by an earlier import of several names at once"
+RISK_HIDDEN_HOP = "{names} may have been served by its module's own __getattr__ before, unseen"
+RISK_BOUND_BEFORE = "an earlier name's access bound it"
+RISK_UNEXPLAINED = "its access loaded modules its requests do not explain"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one name's access is predicted to load from a fresh ``import PACKAGE``."""
+
+    name: str
+    modules: frozenset[str]
+    parents: Mapping[str, str | None]  # module -> the module whose import loaded it (None: the access)
+    risks: tuple[str, ...]  # why the prediction may not hold (empty: the graph says it holds)
+    error: str | None = None  # what the access raised in the predicting child
+    object: tuple[str, str, bool] | None = None  # (type, repr, is a module) of what it returned
+    cached: bool | None = None  # a second access asked for nothing and returned the same object
+    second_error: str | None = None
+    files: tuple[str, ...] = ()  # what the prediction read: its modules' files and its lazy path's
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Every name's prediction, from one child's graph."""
+
+    package: str
+    graph: ImportGraph
+    imported: frozenset[str]  # what ``import PACKAGE`` loaded (the baseline of every prediction)
+    names: Mapping[str, Prediction]
+
+    @property
+    def risky(self) -> tuple[str, ...]:
+        return tuple(name for name, prediction in self.names.items() if prediction.risks)
+
+
+def _command(python: str, result_path: str, package: str, names: Sequence[str]) -> list[str]:
+    return [python, "-c", PREDICT_BOOTSTRAP, PREDICT_FILE, result_path, package, *names]
+
+
+def record_predictions(
+    package: str, names: Sequence[str], *, python: str | None = None, timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
+) -> Predictions:
+    """Run the predicting child (``import PACKAGE``, then every name of ``names`` touched in turn)
+    and predict each name's set. ``ProbeFailed`` when the child says nothing usable (it hung,
+    crashed, or the import failed): the caller then measures every name in its own fork."""
+    interpreter = python or sys.executable
+    workdir = runner.make_workdir("aoinspect-predict-")
+    try:
+        result_path = os.path.join(workdir, "predict.jsonl")
+        log_path = os.path.join(workdir, "output.log")
+        token = runner.write_token(result_path)
+        with runner.reaping_strays():
+            with open(log_path, "wb") as log:
+                process = runner.start_child(_command(interpreter, result_path, package, names), stdout=log,
+                                             stderr=log, env=dict(env) if env is not None else None)
+            try:
+                _returncode, timed_out = runner._wait(process, timeout)
+            finally:
+                runner.kill_group(process.pid)
+                process.wait()
+                from aoinspect.probing import reaper
+
+                reaper.unregister(process.pid)
+        raws, problem = runner.read_result(result_path)
+        output = runner.tail(log_path)
+    finally:
+        runner.remove_workdir(workdir)
+    raws, forged = wire.genuine(raws, token)
+    if timed_out:
+        raise ProbeFailed(f"the predicting child of {package} did not end within {timeout:g} s.")
+    graph_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_GRAPH), None)
+    predict_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PREDICT), None)
+    if graph_raw is None or predict_raw is None:
+        why = problem or forged or "it reported nothing"
+        raise ProbeFailed(f"the predicting child of {package} failed: {why}; {output.strip()[-300:]}")
+    try:
+        section = wire.parse(graph_raw)
+        touched = wire.parse(predict_raw)
+    except wire.ProtocolError as exc:
+        raise ProbeFailed(f"the predicting child of {package} could not be read: {exc}") from None
+    assert isinstance(section, wire.GraphSection) and isinstance(touched, wire.PredictSection)
+    if touched.error is not None:
+        raise ProbeFailed(f"import {package} raised {touched.error} in the predicting child.")
+    if any(name.end > len(section.requests) for name in touched.names):
+        raise ProbeFailed(f"the predicting child of {package} named requests it did not send.")
+    graph = ImportGraph(package=package, python=section.python, entry=f"import {package}",
+                        baseline=section.baseline, requests=section.requests, modules=section.modules,
+                        ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns, cwd=os.getcwd())
+    return predict(graph, frozenset(touched.imported), touched.names)
+
+
+def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire.TouchedName]) -> Predictions:
+    """Each name's predicted set and risks (pure: the graph and what the child said of each name)."""
+    by_owner: dict[str | None, list[ImportRequest]] = {}
+    for request in graph.requests:
+        by_owner.setdefault(request.owner, []).append(request)
+    inserted_by: dict[str, list[str]] = {}  # owner -> modules that appeared by other means under it
+    inserted_with: dict[int, list[str]] = {}  # request -> modules that appeared while it ran
+    other_means = set()
+    for described in graph.modules:
+        if described.by_other_means:
+            other_means.add(described.name)
+            if described.loaded_by is not None:
+                inserted_with.setdefault(described.loaded_by, []).append(described.name)
+            elif described.owner is not None:
+                inserted_by.setdefault(described.owner, []).append(described.name)
+    files = {described.name: described.file for described in graph.modules}
+    serving = _serving(graph)
+    unsettled_inserted = sorted(name for name in other_means if name not in imported and not is_stdlib(name))
+    known = graph.module_names | frozenset(graph.baseline)
+
+    def _installed(target: str) -> bool:
+        """A failed import of a module of a package that is there (a circular import, a body that
+        raised) may depend on what was loaded before; one of a package that is not installed cannot."""
+        return target.partition(".")[0] in known
+    present = graph.module_names
+    settled = imported | frozenset(graph.baseline)
+    scanner = _Scanner()
+    names: dict[str, Prediction] = {}
+    for outcome in touched:
+        name, error, appeared, start, end = outcome.name, outcome.error, outcome.appeared, outcome.start, outcome.end
+        bound_before = outcome.bound_before
+        roots = [request for request in graph.requests[start:end] if request.owner is None]
+        parents: dict[str, str | None] = {}
+        risks: list[str] = []
+        queue: list[tuple[str, str | None]] = []
+
+        def reach(module: str, parent: str | None, queue: list[tuple[str, str | None]] = queue,
+                  parents: dict[str, str | None] = parents) -> None:
+            parts = module.split(".")
+            for depth in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:depth])
+                if prefix in settled or prefix in parents or prefix not in present:
+                    continue
+                parents[prefix] = parent
+                queue.append((prefix, parent))
+
+        failed_owners: set[str | None] = set()
+        taken: set[int] = set()
+        lazily_served: set[str] = set()
+        hidden_hops: set[str] = set()
+
+        def take(request: ImportRequest, owner: str | None, failed_owners: set[str | None] = failed_owners,
+                 taken: set[int] = taken, lazily_served: set[str] = lazily_served,
+                 hidden_hops: set[str] = hidden_hops) -> None:
+            """The modules ``request`` needs, and what serving its ``from`` names loaded the first
+            time they were served (a ``__getattr__`` that then keeps the value asks nothing again)."""
+            if request.index in taken:
+                return
+            taken.add(request.index)
+            if request.failed and _installed(request.target):
+                failed_owners.add(owner)
+            for module in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
+                reach(module, owner)
+            for item in request.names:
+                served = serving.get((request.target, item))
+                if served is None:
+                    if f"{request.target}.{item}" not in request.submodules and item != "*" \
+                            and scanner.served_lazily(files.get(request.target), item):
+                        hidden_hops.add(f"{request.target}.{item}")
+                    continue
+                if served[0] == request.index:
+                    continue
+                if served[1] is None:
+                    lazily_served.add(f"{request.target}.{item}")
+                else:
+                    for later in served[1]:
+                        hop(later, item)
+                        take(later, owner)
+
+        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops) -> None:
+            """A lazy path that took ``item`` from a module it found loaded: when that module serves
+            ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
+            if request.hit and scanner.served_lazily(files.get(request.target), item):
+                hidden_hops.add(f"{request.target}.{item}")
+
+        for request in roots:
+            if request.scope == "function":
+                hop(request, name.split(".")[0])
+            take(request, None)
+        # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
+        # an earlier name that loaded and bound them left this one's access nothing to ask for.
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            reach(f"{graph.package}.{'.'.join(parts[:depth])}", None)
+        if outcome.object is not None and outcome.object[2] and outcome.object[1].startswith("<module '"):
+            reach(outcome.object[1][len("<module '"):].partition("'")[0], None)
+        while queue:
+            module, _parent = queue.pop()
+            for request in by_owner.get(module, ()):
+                take(request, module)
+            for inserted in inserted_by.get(module, ()):
+                reach(inserted, module)
+        predicted = frozenset(parents)
+        if error is not None:
+            risks.append(RISK_RAISED)
+        if bound_before:
+            risks.append(RISK_BOUND_BEFORE)
+        if lazily_served:
+            risks.append(RISK_SERVED.format(names=", ".join(sorted(lazily_served)[:3])))
+        if hidden_hops:
+            risks.append(RISK_HIDDEN_HOP.format(names=", ".join(sorted(hidden_hops)[:3])))
+        # The standard library's fallbacks (``try: from _collections import ...``) depend on the
+        # interpreter, not on what the package loaded before: they are no risk.
+        for owner in sorted(failed_owners - {None}, key=str):
+            if not is_stdlib(owner):
+                risks.append(RISK_FAILED_IMPORT.format(module=owner))
+        if None in failed_owners:
+            risks.append(RISK_ACCESS_IMPORT_FAILED)
+        # A module an extension made itself (Cython's shared ``_cython_3_x``) is made by whichever
+        # extension loads first and found by the others: any name that loads an extension module
+        # may be the one that makes it in its own fork.
+        insertions = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
+        if not insertions and unsettled_inserted and any(
+                (files.get(module) or "").endswith((".so", ".pyd")) for module in predicted):
+            insertions = unsettled_inserted
+        if insertions:
+            risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
+        if not set(appeared) <= predicted:
+            risks.append(RISK_UNEXPLAINED)
+        for module in sorted(predicted):
+            if is_stdlib(module):
+                continue
+            problem = scanner.module_level(files.get(module))
+            if problem is not None:
+                risks.append(problem.format(module=module))
+        for request in roots:
+            if request.file is not None and request.scope == "function":
+                state = scanner.access_state(request.file, request.line)
+                if state is not None:
+                    risks.append(state)
+        names[name] = Prediction(
+            name=name, modules=predicted, parents=parents, risks=tuple(dict.fromkeys(risks)), error=error,
+            object=outcome.object, cached=outcome.cached, second_error=outcome.second_error,
+            files=tuple(sorted({*(path for module in predicted if (path := files.get(module))),
+                                *(request.file for request in roots if request.file and request.file[:1] != "<")})),
+        )
+    package_file = files.get(graph.package) or _module_file(graph, graph.package)
+    hook_state = scanner.lazy_path_state(package_file)
+    if hook_state is not None:
+        names = {name: _with_risk(prediction, hook_state)
+                 for name, prediction in names.items()}
+    return Predictions(graph.package, graph, imported, names)
+
+
+def _serving(graph: ImportGraph) -> dict[tuple[str, str], tuple[int, list[ImportRequest] | None]]:
+    """``(module, name)`` -> the first request that had ``from module import name`` served by
+    more requests, and those requests (its owner's, made during it); None instead when that
+    request named several names, whose requests cannot be told apart. ``concurrent.futures.
+    __getattr__`` imports ``.thread`` for ``ThreadPoolExecutor`` once and keeps it: a later ``from
+    concurrent.futures import ThreadPoolExecutor`` asks nothing more, yet needs what it loaded."""
+    requests = graph.requests
+    serving: dict[tuple[str, str], tuple[int, list[ImportRequest] | None]] = {}
+    for request in requests:
+        names = [name for name in request.names if name != "*" and f"{request.target}.{name}" not in request.submodules]
+        if not names or request.duration_ns <= 0:
+            continue
+        ends = request.start_ns + request.duration_ns
+        during = []
+        for later in requests[request.index + 1:]:
+            if later.start_ns > ends:
+                break
+            if later.owner == request.owner:
+                during.append(later)
+        if not during:
+            continue
+        if len(names) == 1:
+            serving.setdefault((request.target, names[0]), (request.index, during))
+            continue
+        # Several names: each request serving one is told by the name it imports or loads.
+        shares: dict[str, list[ImportRequest]] = {name: [] for name in names}
+        ambiguous = False
+        for later in during:
+            matched = [name for name in names if name in later.names or later.target.rpartition(".")[2] == name]
+            if len(matched) == 1:
+                shares[matched[0]].append(later)
+            else:
+                ambiguous = True
+        for name in names:
+            serving.setdefault((request.target, name), (request.index, None if ambiguous else shares[name]))
+    return serving
+
+
+def _with_risk(prediction: Prediction, risk: str) -> Prediction:
+    from dataclasses import replace
+
+    return replace(prediction, risks=tuple(dict.fromkeys((*prediction.risks, risk))))
+
+
+def _module_file(graph: ImportGraph, name: str) -> str | None:
+    for module in graph.modules:
+        if module.name == name:
+            return module.file
+    return None
+
+
+def to_verify(predictions: Predictions, seed: int = DEFAULT_SEED, *, share: float = SAMPLE_SHARE,
+              minimum: int = SAMPLE_MINIMUM) -> tuple[str, ...]:
+    """The names to measure in forks of their own: every risky one, and a seeded sample of at
+    least ``max(share of them, minimum)`` of the others (all of them when there are fewer)."""
+    risky = predictions.risky
+    rest = sorted(name for name, prediction in predictions.names.items() if not prediction.risks)
+    size = min(len(rest), max(minimum, math.ceil(share * len(rest))))
+    sample = random.Random(seed).sample(rest, size)
+    chosen = set(risky) | set(sample)
+    return tuple(name for name in predictions.names if name in chosen)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A name whose measured set differs from its predicted one: the measured set wins."""
+
+    name: str
+    unpredicted: tuple[str, ...]  # measured, not predicted
+    not_loaded: tuple[str, ...]  # predicted, not measured
+
+    def __str__(self) -> str:
+        parts = []
+        if self.unpredicted:
+            parts.append(f"{len(self.unpredicted)} more than predicted ({', '.join(self.unpredicted[:5])})")
+        if self.not_loaded:
+            parts.append(f"{len(self.not_loaded)} fewer ({', '.join(self.not_loaded[:5])})")
+        return f"{self.name}: " + "; ".join(parts)
+
+
+def disagreements(
+    predictions: Predictions, measured: Mapping[str, Iterable[str]],
+) -> tuple[Disagreement, ...]:
+    """Where a name measured in its own fork loaded another set than predicted."""
+    found = []
+    for name, modules in measured.items():
+        prediction = predictions.names.get(name)
+        if prediction is None:
+            continue
+        actual = frozenset(modules)
+        if actual != prediction.modules:
+            found.append(Disagreement(name, tuple(sorted(actual - prediction.modules)),
+                                      tuple(sorted(prediction.modules - actual))))
+    return tuple(found)
+
+
+# --- what the source says ---------------------------------------------------------------------------
+
+
+_MUTATORS = frozenset({"append", "add", "update", "setdefault", "extend", "insert", "pop", "popitem", "clear",
+                       "discard", "remove"})
+
+
+class _Scanner:
+    """Reads source files (each once) for what makes a module's imports depend on what was
+    loaded before it. Cheap first: a file that mentions neither ``sys.modules`` nor
+    ``ImportError`` is not parsed."""
+
+    def __init__(self) -> None:
+        self._module_level: dict[str, str | None] = {}
+        self._trees: dict[str, ast.Module | None] = {}
+        self._lazy_names: dict[str, frozenset[str] | None] = {}
+
+    def _tree(self, path: str) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                with open(path, "rb") as stream:
+                    self._trees[path] = ast.parse(stream.read(), path)
+            except (OSError, SyntaxError, ValueError):
+                self._trees[path] = None
+        return self._trees[path]
+
+    def module_level(self, path: str | None) -> str | None:
+        """What the module's body (its functions aside) does that depends on what is loaded."""
+        if path is None or not path.endswith(".py"):
+            return None
+        if path not in self._module_level:
+            self._module_level[path] = self._read_module_level(path)
+        return self._module_level[path]
+
+    def _read_module_level(self, path: str) -> str | None:
+        try:
+            with open(path, "rb") as stream:
+                text = stream.read()
+        except OSError:
+            return None
+        if b"sys.modules" not in text:
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        for node in _outside_functions(tree.body):
+            if _reads_sys_modules(node):
+                return RISK_READS_MODULES
+        return None
+
+    def served_lazily(self, path: str | None, name: str) -> bool:
+        """Whether the module at ``path`` has a module ``__getattr__`` and binds no ``name`` itself:
+        what importing ``name`` from it loads was then seen only the first time it was served."""
+        if path is None or not path.endswith(".py"):
+            return False
+        if path not in self._lazy_names:
+            self._lazy_names[path] = self._read_lazy_names(path)
+        bound = self._lazy_names[path]
+        return bound is not None and name not in bound
+
+    def _read_lazy_names(self, path: str) -> frozenset[str] | None:
+        try:
+            with open(path, "rb") as stream:
+                if b"__getattr__" not in stream.read():
+                    return None
+        except OSError:
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        bound: set[str] = {node.name for node in _outside_functions(tree.body, run_only=True)
+                           if isinstance(node, ast.ClassDef)}
+        bound.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        lazy = False
+        for node in _outside_functions(tree.body, run_only=True):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+            elif isinstance(node, ast.alias):
+                bound.add((node.asname or node.name).partition(".")[0])
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lazy = lazy or node.name == "__getattr__"
+            elif isinstance(node, ast.Assign):
+                assigned = [item for target in node.targets
+                            for item in (target.elts if isinstance(target, ast.Tuple) else [target])]
+                lazy = lazy or any(isinstance(item, ast.Name) and item.id == "__getattr__" for item in assigned)
+        return frozenset(bound) if lazy else None
+
+    def access_state(self, path: str, line: int) -> str | None:
+        """What the function running at ``path:line`` does that makes later calls differ: it
+        writes state it keeps (a ``global``, a closure variable, a container it did not make) or
+        reads ``sys.modules``."""
+        tree = self._tree(path) if path.endswith(".py") else None
+        if tree is None:
+            return None
+        function = _enclosing_function(tree, line)
+        return _keeps_state(function, path) if function is not None else None
+
+    def lazy_path_state(self, path: str | None) -> str | None:
+        """The same for the package's own ``__getattr__`` (a later name may make no request at all)."""
+        if path is None or not path.endswith(".py"):
+            return None
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__getattr__":
+                found = _keeps_state(node, path)
+                if found is not None:
+                    return found
+        return None
+
+
+def _outside_functions(body: Sequence[ast.stmt], run_only: bool = False) -> Iterable[ast.AST]:
+    """Every node of ``body`` outside functions; with ``run_only``, outside ``if TYPE_CHECKING:`` too."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if run_only and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_sys_modules(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "modules" and isinstance(node.value, ast.Name) \
+        and node.value.id == "sys"
+
+
+def _reads_sys_modules(node: ast.AST) -> bool:
+    """A read of ``sys.modules`` whose answer depends on what is loaded: ``x in sys.modules``,
+    ``keys``/``items``/``values``/``copy``, a loop over it. ``sys.modules[name]``
+    (one's own module, which is there either way) is not one."""
+    if isinstance(node, ast.Compare):
+        return any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops) and any(
+            _is_sys_modules(part) for part in node.comparators)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        # ``get``: lazy_loader caches the value on ``sys.modules.get(package_name)``, its own package.
+        return node.func.attr in ("keys", "items", "values", "copy") and _is_sys_modules(node.func.value)
+    if isinstance(node, (ast.For, ast.comprehension)):
+        return _is_sys_modules(node.iter)
+    return False
+
+
+def _enclosing_function(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
+                node.end_lineno or node.lineno) and (found is None or node.lineno >= found.lineno):
+            found = node
+    return found
+
+
+def _keeps_state(function: ast.FunctionDef | ast.AsyncFunctionDef, path: str) -> str | None:
+    local = {arg.arg for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            local.add(node.id)
+    where = f"{os.path.basename(path)}:{function.lineno}"
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            keyword = "global" if isinstance(node, ast.Global) else "nonlocal"
+            return RISK_STATE.format(what=f"{keyword} {', '.join(node.names)}", where=where)
+        if _reads_sys_modules(node):
+            return RISK_STATE_MODULES.format(where=where)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id not in local:
+            return RISK_STATE.format(what=f"{node.func.value.id}.{node.func.attr}()", where=where)
+    return None
