@@ -69,6 +69,7 @@ def _sibling(name):
 protocol = _sibling("protocol")
 protocol.hide(_getframe().f_code, _HERE)
 _recorder = _sibling("recorder")
+_keeper = _sibling("keeper")
 clock_ns = _recorder.clock_ns
 
 # Request kinds (``aoinspect.models.graph`` names them too).
@@ -84,7 +85,8 @@ SCOPE_MODULE, SCOPE_CLASS, SCOPE_FUNCTION, SCOPE_NATIVE = "module", "class", "fu
 # the import system at work: only their functions are (``_SYSTEM_SOURCE``).
 _SYSTEM, _OWN, _USER, _SYSTEM_SOURCE = 0, 1, 2, 3
 _IMPORTLIB_SUFFIXES = ("/importlib/__init__.py", "/importlib/_bootstrap.py", "/importlib/_bootstrap_external.py")
-_OWN_FILES = frozenset(protocol.hidden_name(_CHILD_DIR + name + ".py") for name in ("graph", "protocol", "recorder"))
+_OWN_FILES = frozenset(protocol.hidden_name(_CHILD_DIR + name + ".py") for name in ("graph", "protocol", "recorder",
+                                                                                     "keeper"))
 
 
 def _classify(filename):
@@ -724,6 +726,7 @@ class Ending:
 
 def main(argv):
     """``argv``: RESULT_PATH STOP_AFTER KIND TARGET [ARG ...]. Ends the process."""
+    _keeper.below()  # what the entry sends its parent reaches the keeper, not aoinspect
     try:
         run(argv[0], argv[2], argv[3], argv[4:], float(argv[1]))
     finally:
