@@ -593,7 +593,7 @@ def _describe(exc):
     return type(exc).__name__ + (": " + text[:300] if text else "")
 
 
-def run(result_path, kind, target, arguments, stop_after=0.0):
+def run(result_path, kind, target, arguments, stop_after=0.0, kept=False):
     """Run the entry with every import request recorded; report when it ends, or after
     ``stop_after`` seconds (0: never) if it is still running (a server's start-up)."""
     reporter = protocol.Reporter(result_path, _open, _token(result_path))
@@ -619,7 +619,7 @@ def run(result_path, kind, target, arguments, stop_after=0.0):
     ending = Ending(recorder, reporter, baseline, started)
     ending.watch()
     if stop_after > 0:
-        ending.stop_after(stop_after)
+        ending.stop_after(stop_after, kept)
     recorder.install()
     try:
         if kind == "command":
@@ -669,11 +669,12 @@ class Ending:
             "elapsed_ns": elapsed,
         })
 
-    def stop_after(self, seconds):
-        """Report the graph so far and end the process after ``seconds`` (SIGALRM: a program that
-        sets its own alarm takes it over, and the parent's deadline ends it instead)."""
+    def stop_after(self, seconds, kept=False):
+        """Report the graph so far and end the process after ``seconds``: on the keeper's
+        ``STOP_SIGNAL`` when ``kept`` (it sends it then), else on SIGALRM from our own timer (a
+        program that sets its own alarm takes it over, and the parent's deadline ends it instead)."""
         signals = _modules.get("_signal")
-        if signals is None or not hasattr(signals, "setitimer") or not hasattr(signals, "SIGALRM"):
+        if signals is None or not hasattr(signals, "signal"):
             return
         ending = self
 
@@ -684,8 +685,11 @@ class Ending:
                 _exit(0)
 
         try:
-            signals.signal(signals.SIGALRM, on_alarm)
-            signals.setitimer(signals.ITIMER_REAL, seconds)
+            if kept:
+                signals.signal(_keeper.STOP_SIGNAL, on_alarm)
+            elif hasattr(signals, "setitimer") and hasattr(signals, "SIGALRM"):
+                signals.signal(signals.SIGALRM, on_alarm)
+                signals.setitimer(signals.ITIMER_REAL, seconds)
         except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
             pass
 
@@ -726,9 +730,12 @@ class Ending:
 
 def main(argv):
     """``argv``: RESULT_PATH STOP_AFTER KIND TARGET [ARG ...]. Ends the process."""
-    _keeper.below()  # what the entry sends its parent reaches the keeper, not aoinspect
+    stop_after = float(argv[1])
+    # What the entry sends its parent reaches the keeper, not aoinspect; the keeper also sends
+    # the stop, which a program that takes SIGALRM or the interval timer over cannot take away.
+    kept = _keeper.below(stop_after=stop_after) and _keeper.STOP_SIGNAL is not None
     try:
-        run(argv[0], argv[2], argv[3], argv[4:], float(argv[1]))
+        run(argv[0], argv[2], argv[3], argv[4:], stop_after, kept)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

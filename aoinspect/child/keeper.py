@@ -35,6 +35,16 @@ _getpid = _bound(_os, "getpid")
 _set_handler = _bound(_signal_module, "signal")
 _SIG_IGN = _bound(_signal_module, "SIG_IGN")
 _SIG_DFL = _bound(_signal_module, "SIG_DFL")
+_setitimer = _bound(_signal_module, "setitimer")
+_ITIMER_REAL = _bound(_signal_module, "ITIMER_REAL")
+_SIGALRM = _bound(_signal_module, "SIGALRM")
+# The signal a keeper sends its child at the child's stop time (``below(stop_after=...)``): a
+# real-time signal no program takes over by accident, as it might SIGALRM. None: no keeper stops.
+STOP_SIGNAL = _bound(_signal_module, "SIGRTMIN")
+if STOP_SIGNAL is None and sys.platform.startswith("linux"):
+    STOP_SIGNAL = 34  # glibc's SIGRTMIN; _signal names it from 3.11 on
+if STOP_SIGNAL is not None:
+    STOP_SIGNAL += 3
 # Signals that end a process by default and that a child may send its parent (``os.getppid()``):
 # that parent is a keeper or a process waiting for the child; either must live to report how
 # the child ended, and neither is aoinspect.
@@ -65,22 +75,44 @@ def restore_handlers(saved):
             pass
 
 
-def below(fork=None):
+def below(fork=None, stop_after=0.0):
     """Go on in a forked copy of this process (``fork``: the caller's own way to fork, default
     ``os.fork``); this process stays behind as its keeper (``keep``) and never returns. Without
-    fork (or if it fails), return and run as the child, unkept."""
+    fork (or if it fails), return False and run as the child, unkept; True in the child.
+    ``stop_after`` (seconds, 0: never): the keeper sends the child STOP_SIGNAL then, whatever the
+    child's program did to its own timers and SIGALRM."""
     fork = fork or _fork
     if fork is None or _waitpid is None or _exit_code is None or _exit is None:
-        return
+        return False
     handlers = ignore_parent_signals()
     try:
         child = fork()
     except BaseException:  # noqa: BLE001 - no keeper, then: run as the child
-        child = 0
+        restore_handlers(handlers)
+        return False
     if child == 0:
         restore_handlers(handlers)
-        return
+        return True
+    if stop_after > 0:
+        _stop_later(child, stop_after)
     keep(child)
+    return False  # never reached: keep ends the process
+
+
+def _stop_later(child, seconds):
+    def on_alarm(number, frame):
+        try:
+            _kill(child, STOP_SIGNAL)
+        except BaseException:  # noqa: BLE001 - it has ended already
+            pass
+
+    if STOP_SIGNAL is None or _setitimer is None or _SIGALRM is None:
+        return
+    try:
+        _set_handler(_SIGALRM, on_alarm)
+        _setitimer(_ITIMER_REAL, seconds)
+    except BaseException:  # noqa: BLE001 - no timers: the parent's deadline alone
+        pass
 
 
 def keep(child):
