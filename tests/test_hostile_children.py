@@ -145,6 +145,26 @@ def test_advise_on_a_hang_fails_at_the_timeout_with_exit_4(fake, case: str) -> N
     assert_clean(ran)
 
 
+IN_THE_SIMULATION_ONLY = (
+    "import signal, time\n"
+    "if b'defer.py' in open('/proc/self/cmdline', 'rb').read():\n"
+    "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+    "    time.sleep(1000)"
+)
+
+
+def test_a_scenario_that_takes_sigalrm_over_is_ended_at_its_deadline(fake) -> None:
+    """The simulation's own process bounds each scenario (a second past its alarm): the rows say
+    the deferred run ran past its deadline. Before, the scenario outlived its alarm and the whole
+    simulation was killed at the parent's deadline (exit 4, after 10 s and more)."""
+    fake.write(package(IN_THE_SIMULATION_ONLY))
+    ran = advise(fake, "--timeout", str(HANG_TIMEOUT))
+    assert ran.returncode == 0, ran.stderr
+    row = next(row for row in advice(ran.stdout) if row["text"] == "import colorsys")
+    assert row["decision"] == "keep" and any("ran past its deadline" in risk for risk in row["risks"]), row
+    assert_clean(ran)
+
+
 def test_check_on_a_hang_in_a_declaring_package_ends(fake) -> None:
     fake.write(package(HANGS["alarm taken"]))
     ran = check(fake, "--timeout", str(HANG_TIMEOUT))
