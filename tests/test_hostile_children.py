@@ -165,6 +165,16 @@ def test_a_scenario_that_takes_sigalrm_over_is_ended_at_its_deadline(fake) -> No
     assert_clean(ran)
 
 
+def test_check_reports_a_simulation_that_gave_no_result_as_a_failed_probe(fake) -> None:
+    """Before, lazy-entry-reified found nothing in a run that never reported, and check exited 0."""
+    fake.write(package(IN_THE_SIMULATION_ONLY))
+    ran = check(fake, "--timeout", str(HANG_TIMEOUT))
+    assert ran.returncode == 4, ran.stderr
+    (failed,) = [finding for finding in one_json_document(ran.stdout)["findings"] if finding["rule"] == "probe-failed"]
+    assert "__lazy_modules__ entries deferred gave no result: it ran past its deadline" in failed["message"]
+    assert_clean(ran)
+
+
 def test_check_on_a_hang_in_a_declaring_package_ends(fake) -> None:
     fake.write(package(HANGS["alarm taken"]))
     ran = check(fake, "--timeout", str(HANG_TIMEOUT))
