@@ -733,7 +733,9 @@ def main(argv):
     stop_after = float(argv[1])
     # What the entry sends its parent reaches the keeper, not aoinspect; the keeper also sends
     # the stop, which a program that takes SIGALRM or the interval timer over cannot take away.
-    kept = _keeper.below(stop_after=stop_after) and _keeper.STOP_SIGNAL is not None
+    kept = _keeper.below(stop_after=stop_after) and stop_after > 0 and _keeper.STOP_SIGNAL is not None
+    if kept:  # until ``Ending.stop_after`` takes it: a stop that early finds nothing to report
+        _keeper.ignore_signal(_keeper.STOP_SIGNAL)
     try:
         run(argv[0], argv[2], argv[3], argv[4:], stop_after, kept)
     finally:

@@ -67,6 +67,13 @@ def ignore_parent_signals():
     return saved
 
 
+def ignore_signal(number):
+    try:
+        _set_handler(number, _SIG_IGN)
+    except BaseException:  # noqa: BLE001
+        pass
+
+
 def restore_handlers(saved):
     for number, handler in saved:
         try:
