@@ -129,7 +129,7 @@ def test_graph_of_a_hang_ends_at_the_timeout(fake, case: str) -> None:
     takes SIGALRM over cannot take away (before, it was killed at the deadline: exit 4)."""
     fake.write(package(HANGS[case]))
     started = time.monotonic()
-    ran = graph(fake, "--timeout", "0.5")
+    ran = graph(fake, "--timeout", "2")  # the stop at 1.6 s, the kill at 2: room for a loaded machine
     elapsed = time.monotonic() - started
     assert ran.returncode == 124, ran.stderr
     assert "colorsys" in graph_modules(ran.stdout)
@@ -158,7 +158,7 @@ def test_a_scenario_that_takes_sigalrm_over_is_ended_at_its_deadline(fake) -> No
     the deferred run ran past its deadline. Before, the scenario outlived its alarm and the whole
     simulation was killed at the parent's deadline (exit 4, after 10 s and more)."""
     fake.write(package(IN_THE_SIMULATION_ONLY))
-    ran = advise(fake, "--timeout", str(HANG_TIMEOUT))
+    ran = advise(fake, "--timeout", "1")  # the graph and the observer must finish in it
     assert ran.returncode == 0, ran.stderr
     row = next(row for row in advice(ran.stdout) if row["text"] == "import colorsys")
     assert row["decision"] == "keep" and any("ran past its deadline" in risk for risk in row["risks"]), row
@@ -168,10 +168,10 @@ def test_a_scenario_that_takes_sigalrm_over_is_ended_at_its_deadline(fake) -> No
 def test_check_reports_a_simulation_that_gave_no_result_as_a_failed_probe(fake) -> None:
     """Before, lazy-entry-reified found nothing in a run that never reported, and check exited 0."""
     fake.write(package(IN_THE_SIMULATION_ONLY))
-    ran = check(fake, "--timeout", str(HANG_TIMEOUT))
+    ran = check(fake, "--timeout", "1")
     assert ran.returncode == 4, ran.stderr
-    (failed,) = [finding for finding in one_json_document(ran.stdout)["findings"] if finding["rule"] == "probe-failed"]
-    assert "__lazy_modules__ entries deferred gave no result: it ran past its deadline" in failed["message"]
+    assert any("__lazy_modules__ entries deferred gave no result: it ran past its deadline" in finding["message"]
+               for finding in one_json_document(ran.stdout)["findings"] if finding["rule"] == "probe-failed")
     assert_clean(ran)
 
 
@@ -279,7 +279,7 @@ def test_a_package_that_signals_its_parent_does_not_reach_aoinspect(fake, signam
 
 def test_a_package_that_signals_its_parent_then_hangs_is_a_timed_out_child(fake) -> None:
     fake.write(package("import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(1000)"))
-    completed = console_script(fake, "graph", "pkg", "--format", "json", "--timeout", "0.5", timeout=60)
+    completed = console_script(fake, "graph", "pkg", "--format", "json", "--timeout", "2", timeout=60)
     assert completed.returncode == 124, completed.stderr
     completed = console_script(fake, "advise", "pkg", "--budget", "0", "--format", "json", "--timeout",
                                str(HANG_TIMEOUT), timeout=60)
