@@ -50,24 +50,48 @@ def observe(kind: str, target: str, arguments: Sequence[str] = (), *, python: st
             timeout: float = 60.0) -> Observed:
     """Run the entry (``command`` code, a ``module`` or a ``script``) in a fresh ``python`` (None:
     this one) and report each module's own effects."""
-    import tempfile
-
     from aoinspect.files import UnreadableFile, read_regular_file
-    from aoinspect.probing.runner import reaping_strays, run_bounded
+    from aoinspect.probing import runner
 
-    with tempfile.TemporaryDirectory(prefix="aoinspect-observe-") as workdir:
+    workdir = runner.make_workdir("aoinspect-observe-")
+    try:
         result_path = os.path.join(workdir, "result")
+        token = runner.write_token(result_path)
         command = [python or sys.executable, OBSERVE_FILE, result_path, kind, target, *arguments]
-        with reaping_strays():
-            _returncode, _output, timed_out = run_bounded(command, timeout)
+        with runner.reaping_strays():
+            _returncode, _output, timed_out = runner.run_bounded(command, timeout)
         if timed_out:
             raise ProbeFailed(f"observing the effects of {target} took more than {timeout:g} s: the child was killed.")
         try:
             text = read_regular_file(result_path, RESULT_LIMIT).decode("utf-8", errors="replace")
-            result = ast.literal_eval(text)
-        except (UnreadableFile, ValueError, SyntaxError, MemoryError, RecursionError):
-            return Observed({}, "the child that observed the effects ended without reporting")
-    effects = {str(module): tuple((str(kind_), str(detail)) for kind_, detail in changes if detail is not None)
-               for module, changes in result.get("effects", {}).items()}
+        except UnreadableFile:
+            text = ""
+    finally:
+        runner.remove_workdir(workdir)
+    return _parse(text, token)
+
+
+UNREPORTED = "the child that observed the effects ended without reporting"
+
+
+def _parse(text: str, token: str) -> Observed:
+    """The child's result, if it carries ``token`` on its first line and is the literal the
+    child writes; anything else (a forgery, a partial write) is no report. Names are data."""
+    first, _, body = text.partition("\n")
+    if not token or first != token:
+        return Observed({}, UNREPORTED)
+    try:
+        result = ast.literal_eval(body)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return Observed({}, UNREPORTED)
+    if not isinstance(result, dict) or not isinstance(result.get("effects"), dict):
+        return Observed({}, UNREPORTED)
+    effects: dict[str, tuple[tuple[str, str], ...]] = {}
+    for module, changes in result["effects"].items():
+        if not isinstance(changes, (list, tuple)):
+            continue
+        effects[str(module)] = tuple(
+            (str(change[0]), str(change[1])) for change in changes
+            if isinstance(change, (list, tuple)) and len(change) == 2 and change[1] is not None)
     error = result.get("error")
     return Observed(effects, error if isinstance(error, str) else None)

@@ -53,6 +53,8 @@ _exit = _os._exit
 _waitpid = getattr(_os, "waitpid", None)
 _signal_module = _modules.get("_signal")
 _alarm = getattr(_signal_module, "alarm", None)
+_set_handler = getattr(_signal_module, "signal", None)
+_kill = getattr(_os, "kill", None)
 _SIGALRM = getattr(_signal_module, "SIGALRM", 14)
 _HERE = globals().get("__file__") or (sys.argv[1] if sys.argv[0] == "-c" else "<defer>")
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
@@ -72,6 +74,7 @@ def _sibling(name):
 protocol = _sibling("protocol")
 protocol.hide(_getframe().f_code, _HERE)
 _recorder = _sibling("recorder")
+_keeper = _sibling("keeper")
 _clock_ns = _recorder.clock_ns
 _OWN_FILES = frozenset({protocol.hidden_name(_HERE), protocol.hidden_name(_CHILD_DIR + "protocol.py"),
                         protocol.hidden_name(_CHILD_DIR + "recorder.py")})
@@ -701,6 +704,30 @@ def _wait(pid):
         return None
 
 
+def _wait_bounded(pid, seconds):
+    """``(wait status or None, killed for its deadline)``: a scenario that took SIGALRM over (its
+    own deadline) is killed a second after it, by this process's own alarm."""
+    if not seconds or _alarm is None or _set_handler is None:
+        return _wait(pid), False
+    overdue = []
+
+    def on_alarm(number, frame):
+        overdue.append(True)
+        try:
+            _kill(pid, 9)
+        except BaseException:  # noqa: BLE001 - already gone
+            pass
+
+    previous = _set_handler(_SIGALRM, on_alarm)
+    try:
+        _alarm(seconds + 1)
+        status = _wait(pid)
+    finally:
+        _alarm(0)
+        _set_handler(_SIGALRM, previous)
+    return status, bool(overdue)
+
+
 def _reported(result_path, index):
     """Whether the scenario's own section reached the result file (its last lines)."""
     marker = ('"index":' + str(index) + ",").encode("ascii")
@@ -712,14 +739,14 @@ def _reported(result_path, index):
     return any(marker in line and b'"section":"defer"' in line for line in lines[-3:])
 
 
-def _incomplete(index, compiled, status, seconds):
+def _incomplete(index, compiled, status, seconds, overdue=False):
     """The section of a scenario that ended without reporting: killed, timed out, or exited."""
     _codes, specs, refused = compiled
     if status is None:
         why = "its process could not be waited for"
     elif status & 0x7F:
         number = status & 0x7F
-        why = ("it ran past its deadline of " + str(seconds) + " s") if number == _SIGALRM \
+        why = ("it ran past its deadline of " + str(seconds) + " s") if number == _SIGALRM or overdue \
             else "it was killed by signal " + str(number)
     else:
         why = "it exited with status " + str(status >> 8) + " before reporting"
@@ -762,6 +789,7 @@ def _compiled_in_a_fork(scenarios, result_path):
 
 def main(argv):
     result_path, request_path = argv[0], argv[1]
+    _keeper.below()  # what the entry sends its parent reaches the keeper, not aoinspect
     if sys.argv[0] != "-c" and not getattr(sys.flags, "safe_path", False):
         sys.path[0] = ""
     sys.argv[:] = ["-c"]
@@ -780,18 +808,21 @@ def main(argv):
             if scenarios:
                 run_scenario(0, compiled[0], entry, argv, reporter)
         else:
+            # This process waits for each scenario: what a scenario sends its parent must not end it.
+            handlers = _keeper.ignore_parent_signals()
             for index, scenario in enumerate(compiled):
                 pid = _fork()
                 if pid == 0:
                     try:
+                        _keeper.restore_handlers(handlers)
                         if seconds and _alarm is not None:
                             _alarm(seconds)  # the scenario's deadline: SIGALRM ends it
                         run_scenario(index, scenario, entry, argv, reporter)
                     finally:
                         _flush_and_exit()
-                status = _wait(pid)
+                status, overdue = _wait_bounded(pid, seconds)
                 if not _reported(result_path, index):
-                    reporter.send(protocol.SECTION_DEFER, _incomplete(index, scenario, status, seconds))
+                    reporter.send(protocol.SECTION_DEFER, _incomplete(index, scenario, status, seconds, overdue))
         reporter.send(protocol.SECTION_DONE, {})
     except BaseException as exc:  # noqa: BLE001
         reporter.send(protocol.SECTION_INTERNAL, {"error": {"type": type(exc).__name__, "message": str(exc)}})

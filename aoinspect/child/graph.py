@@ -69,6 +69,7 @@ def _sibling(name):
 protocol = _sibling("protocol")
 protocol.hide(_getframe().f_code, _HERE)
 _recorder = _sibling("recorder")
+_keeper = _sibling("keeper")
 clock_ns = _recorder.clock_ns
 
 # Request kinds (``aoinspect.models.graph`` names them too).
@@ -84,7 +85,8 @@ SCOPE_MODULE, SCOPE_CLASS, SCOPE_FUNCTION, SCOPE_NATIVE = "module", "class", "fu
 # the import system at work: only their functions are (``_SYSTEM_SOURCE``).
 _SYSTEM, _OWN, _USER, _SYSTEM_SOURCE = 0, 1, 2, 3
 _IMPORTLIB_SUFFIXES = ("/importlib/__init__.py", "/importlib/_bootstrap.py", "/importlib/_bootstrap_external.py")
-_OWN_FILES = frozenset(protocol.hidden_name(_CHILD_DIR + name + ".py") for name in ("graph", "protocol", "recorder"))
+_OWN_FILES = frozenset(protocol.hidden_name(_CHILD_DIR + name + ".py") for name in ("graph", "protocol", "recorder",
+                                                                                     "keeper"))
 
 
 def _classify(filename):
@@ -591,7 +593,7 @@ def _describe(exc):
     return type(exc).__name__ + (": " + text[:300] if text else "")
 
 
-def run(result_path, kind, target, arguments, stop_after=0.0):
+def run(result_path, kind, target, arguments, stop_after=0.0, kept=False):
     """Run the entry with every import request recorded; report when it ends, or after
     ``stop_after`` seconds (0: never) if it is still running (a server's start-up)."""
     reporter = protocol.Reporter(result_path, _open, _token(result_path))
@@ -617,7 +619,7 @@ def run(result_path, kind, target, arguments, stop_after=0.0):
     ending = Ending(recorder, reporter, baseline, started)
     ending.watch()
     if stop_after > 0:
-        ending.stop_after(stop_after)
+        ending.stop_after(stop_after, kept)
     recorder.install()
     try:
         if kind == "command":
@@ -667,11 +669,12 @@ class Ending:
             "elapsed_ns": elapsed,
         })
 
-    def stop_after(self, seconds):
-        """Report the graph so far and end the process after ``seconds`` (SIGALRM: a program that
-        sets its own alarm takes it over, and the parent's deadline ends it instead)."""
+    def stop_after(self, seconds, kept=False):
+        """Report the graph so far and end the process after ``seconds``: on the keeper's
+        ``STOP_SIGNAL`` when ``kept`` (it sends it then), else on SIGALRM from our own timer (a
+        program that sets its own alarm takes it over, and the parent's deadline ends it instead)."""
         signals = _modules.get("_signal")
-        if signals is None or not hasattr(signals, "setitimer") or not hasattr(signals, "SIGALRM"):
+        if signals is None or not hasattr(signals, "signal"):
             return
         ending = self
 
@@ -682,8 +685,11 @@ class Ending:
                 _exit(0)
 
         try:
-            signals.signal(signals.SIGALRM, on_alarm)
-            signals.setitimer(signals.ITIMER_REAL, seconds)
+            if kept:
+                signals.signal(_keeper.STOP_SIGNAL, on_alarm)
+            elif hasattr(signals, "setitimer") and hasattr(signals, "SIGALRM"):
+                signals.signal(signals.SIGALRM, on_alarm)
+                signals.setitimer(signals.ITIMER_REAL, seconds)
         except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
             pass
 
@@ -724,8 +730,14 @@ class Ending:
 
 def main(argv):
     """``argv``: RESULT_PATH STOP_AFTER KIND TARGET [ARG ...]. Ends the process."""
+    stop_after = float(argv[1])
+    # What the entry sends its parent reaches the keeper, not aoinspect; the keeper also sends
+    # the stop, which a program that takes SIGALRM or the interval timer over cannot take away.
+    kept = _keeper.below(stop_after=stop_after) and stop_after > 0 and _keeper.STOP_SIGNAL is not None
+    if kept:  # until ``Ending.stop_after`` takes it: a stop that early finds nothing to report
+        _keeper.ignore_signal(_keeper.STOP_SIGNAL)
     try:
-        run(argv[0], argv[2], argv[3], argv[4:], float(argv[1]))
+        run(argv[0], argv[2], argv[3], argv[4:], stop_after, kept)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:

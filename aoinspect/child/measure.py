@@ -59,18 +59,7 @@ _setitimer = _bound(_signal_module, "setitimer")
 _getitimer = _bound(_signal_module, "getitimer")
 _SIGCHLD = _bound(_signal_module, "SIGCHLD")
 _SIG_IGN = _bound(_signal_module, "SIG_IGN")
-_kill = _bound(_os, "kill")
 _getpid = _bound(_os, "getpid")
-_listdir = _bound(_os, "listdir")
-_exit_code = _bound(_os, "waitstatus_to_exitcode")
-# Signals that end a process by default and that a probe may send its parent (``os.getppid()``):
-# that parent is a keeper (``_keep``) or, for a forked probe, its monitor; either must live to
-# report how the probe ended, and neither is aoinspect.
-_PARENT_SIGNALS = tuple(
-    number for number in (_bound(_signal_module, name)
-                          for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2"))
-    if number is not None
-)
 _SIG_DFL = _bound(_signal_module, "SIG_DFL")
 _TIMERS = tuple(
     which for which in (_bound(_signal_module, "ITIMER_REAL"), _bound(_signal_module, "ITIMER_VIRTUAL"),
@@ -105,6 +94,9 @@ protocol = _sibling("protocol")
 # This file's own code, running now: the import system does the same to code it has just loaded.
 protocol.hide(sys._getframe().f_code, _PROBE_FILE)
 recorder_module = _sibling("recorder")
+_keeper = _sibling("keeper")
+_ignore_parent_signals = _keeper.ignore_parent_signals
+_restore_handlers = _keeper.restore_handlers
 _clock = recorder_module.clock
 ImportRecorder = recorder_module.ImportRecorder
 _getrecursionlimit = sys.getrecursionlimit
@@ -1573,26 +1565,6 @@ def _restore_sigchld(handler):
             pass
 
 
-def _ignore_parent_signals():
-    """In a monitor: ignore what its probe may send its parent; returns the dispositions to
-    give back to the probe."""
-    saved = []
-    for number in _PARENT_SIGNALS:
-        try:
-            saved.append((number, _set_handler(number, _SIG_IGN)))
-        except BaseException:  # noqa: BLE001
-            pass
-    return saved
-
-
-def _restore_handlers(saved):
-    for number, handler in saved:
-        try:
-            _set_handler(number, handler)
-        except BaseException:  # noqa: BLE001
-            pass
-
-
 def serve(package, control_fd, status_fd, recorder, reporter, warning_log):
     """The fork server: import PACKAGE once, then fork a fresh copy of this process for every
     request, so that each starts from exactly the state ``python -c "import PACKAGE"`` has.
@@ -1718,66 +1690,8 @@ def _flush_and_exit():
 
 
 def _below_a_keeper():
-    """Go on in a forked copy of this process, which is still exactly a fresh ``python -c``
-    (nothing of the package has run); this process stays behind as its keeper (``_keep``).
-
-    aoinspect started this process, so without a keeper a package that signals its parent
-    (``os.kill(os.getppid(), SIGTERM)``) would end aoinspect itself; aoinspect cannot tell such
-    a signal from a CI runner's. The keeper ignores those signals and ends as its probe ended.
-    """
-    if _fork is None or _waitpid is None or _exit_code is None:
-        return
-    handlers = _ignore_parent_signals()
-    try:
-        probe = _fork_quietly()  # a thread a .pth file started must not make 3.12+ warn
-    except BaseException:  # noqa: BLE001 - no keeper, then: run as the probe
-        probe = 0
-    if probe == 0:
-        _restore_handlers(handlers)
-        return
-    _keep(probe)
-
-
-def _keep(probe):
-    """The keeper: hold no descriptor aoinspect watches for the probe's end (the fork server's
-    status pipe), wait for the probe, then end as it ended: the same exit status, or killed by the
-    same signal (with no core dump of its own)."""
-    try:
-        descriptors = [int(name) for name in _listdir("/proc/self/fd")]
-    except BaseException:  # noqa: BLE001 - no /proc: the few a probe is ever given
-        descriptors = list(range(3, 256))
-    for descriptor in descriptors:
-        if descriptor > 2:
-            try:
-                _close(descriptor)
-            except BaseException:  # noqa: BLE001 - the directory listing's own, already closed
-                pass
-    code = 1
-    try:
-        while True:
-            try:
-                code = _exit_code(_waitpid(probe, 0)[1])
-                break
-            except InterruptedError:
-                continue
-        if code < 0:
-            _end_by_signal(-code)
-    finally:
-        _exit(code if code >= 0 else 128 - code)
-
-
-def _end_by_signal(number):
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-    except BaseException:  # noqa: BLE001
-        pass
-    try:
-        _set_handler(number, _SIG_DFL)
-    except BaseException:  # noqa: BLE001 - SIGKILL, SIGSTOP
-        pass
-    _kill(_getpid(), number)
+    """Go on under a keeper (``keeper.below``), forking as the server does."""
+    _keeper.below(_fork_quietly)  # a thread a .pth file started must not make 3.12+ warn
 
 
 def main(argv):

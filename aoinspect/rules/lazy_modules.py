@@ -138,6 +138,13 @@ def _reified(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     from aoinspect import deferral
 
     result = deferral.simulate(context.package, tuple(declared), python=context.python, timeout=context.timeout)
+    if result.incomplete is not None:
+        # What the run did not report, no rule can judge: the probe failed, and says so (exit 4).
+        from aoinspect.rules.lazy import PROBE_FAILED
+
+        yield PROBE_FAILED.finding(None, f"importing {context.package} with its __lazy_modules__ entries deferred "
+                                         f"gave no result: {result.incomplete}.")
+        return
     seen = set()
     for reification in result.reified:
         key = (reification.statement_file, reification.statement_line)
