@@ -334,3 +334,27 @@ def test_no_directory_is_left_when_the_children_fail(fake, no_leftovers: Path) -
     for ran in (graph(fake), advise(fake), check(fake)):
         assert ran.returncode == 4
     assert not list(no_leftovers.iterdir())
+
+
+def test_a_package_that_signals_its_parent_does_not_reach_check_predict(fake) -> None:
+    """``check --predict``'s child runs under the keeper too: the signal a package sends its parent
+    at import does not end aoinspect, and the names are still predicted."""
+    names = [f"m{index}" for index in range(25)]
+    files = {f"pkg/{name}.py": "VALUE = 1\n" for name in names}
+    files["pkg/__init__.py"] = (
+        "import os, signal\nos.kill(os.getppid(), signal.SIGTERM)\n"
+        f"__all__ = {names!r}\n"
+        "def __getattr__(name):\n"
+        "    if name in __all__:\n"
+        "        import importlib\n"
+        "        return importlib.import_module('.' + name, __name__)\n"
+        "    raise AttributeError(name)\n"
+        "def __dir__():\n"
+        "    return sorted(set(globals()) | set(__all__))\n"
+    )
+    fake.write(files)
+    completed = console_script(fake, "-p", "pkg", "check", "--predict", "--format", "json", timeout=60)
+    assert completed.returncode in (0, 1), completed.stderr
+    document = one_json_document(completed.stdout)
+    assert any(result.get("predicted") for result in document["results"])
+    assert_clean(completed)

@@ -56,8 +56,8 @@ def _described(value):
     return [type_name, text[:200] if type(text) is str else "?", is_module]
 
 
-def run(result_path, package, names):
-    graph = _load_graph()
+def run(result_path, package, names, graph=None):
+    graph = graph or _load_graph()
     reporter = graph.protocol.Reporter(result_path, _open, graph._token(result_path))
     namespace = _modules["__main__"].__dict__
     for key in [key for key in namespace if key not in ("__name__", "__doc__", "__package__", "__loader__",
@@ -142,8 +142,11 @@ def run(result_path, package, names):
 def main(argv):
     """``argv``: RESULT_PATH PACKAGE NAME... Ends the process."""
     exit_ = getattr(_modules.get("posix") or _modules.get("nt"), "_exit")  # noqa: B009
+    graph = _load_graph()
+    # What the package sends its parent (a signal to getppid()) reaches the keeper, not aoinspect.
+    graph._keeper.below()
     try:
-        run(argv[0], argv[1], argv[2:])
+        run(argv[0], argv[1], argv[2:], graph)
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
