@@ -178,10 +178,16 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     root = os.path.realpath(os.getcwd()) + os.sep
     found: list[Any] = []
     seen: set[str] = set()
+    # A module imported under its own name, by file: another key of sys.modules bound to the same
+    # file is an alias (requests.packages puts urllib3's modules under requests.packages.urllib3).
+    imported_as = {os.path.realpath(module.file): module.name for module in graph.modules
+                   if module.file and not module.by_other_means}
     for module in graph.modules:
         file = module.file
         if not file or not file.endswith(".py"):
             continue
+        if module.by_other_means and imported_as.get(os.path.realpath(file), module.name) != module.name:
+            continue  # an alias: the file is another module's, and its statements are advised there
         if package:
             if module.name != package and not module.name.startswith(package + "."):
                 continue

@@ -643,3 +643,18 @@ def test_a_package_that_hangs_is_a_failed_child_not_a_hang(fake: FakePackages, i
     result = invoke("advise", "hangs", "--timeout", "1", "--budget", "0", "--format", "json")
     assert result.exit_code == 4
     assert json.loads(result.stdout)["error"]["kind"] == "probe-failed"
+
+
+@pytest.mark.probe
+def test_a_module_aliased_into_the_package_is_not_one_of_its_files(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """requests.packages puts urllib3's modules into sys.modules under ``requests.packages.urllib3``:
+    those files are urllib3's, and an entry advised for them under the alias's name would select
+    nothing (``__name__`` there is ``urllib3.fields``)."""
+    fake.write({"alpkg/__init__.py": "from . import packages\nimport fractions\n",
+                "alpkg/packages.py": "import sys\nimport alvend.fields\n\n"
+                                     "for _name in [n for n in sys.modules if n.startswith('alvend')]:\n"
+                                     "    sys.modules['alpkg.packages.' + _name] = sys.modules[_name]\n",
+                "alvend/__init__.py": "", "alvend/fields.py": "import mimetypes\n"})
+    report = documents.decode(json.loads(invoke("advise", "alpkg", "--budget", "0", "--format", "json").stdout))
+    assert {advice.file.rpartition("/")[0].rpartition("/")[2] for advice in report.advice} == {"alpkg"}
+    assert all(module.startswith("alpkg") for module, _ in report.recommended), report.recommended
