@@ -132,7 +132,7 @@ def advise(
         if simulated is not None and {candidate.key for candidate in chosen} == {
                 candidate.key for candidate in movable if candidate.saved}:
             # The simulation deferred exactly this set: what it loaded is the measurement.
-            combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
+            combined_saved = graph.module_names - simulated - frozenset(graph.baseline) - savings.aliases
     timed = _time(package, chosen, candidates, entries, entry=entry, program=program, python=interpreter,
                   timeout=timeout, budget=budget, notes=notes)
     combined = timed.pop(None, None)
@@ -151,7 +151,8 @@ def advise(
     report = AdviseReport(
         package=package or "", python=graph.python, lazy_annotations=_lazy_annotations(graph.python),
         advice=advice, entries=tuple(entries), stale=tuple(_stale(statements)), recommended=recommended,
-        combined_saved=tuple(sorted(combined_saved)), combined=combined, modules=len(graph.modules),
+        combined_saved=tuple(sorted(combined_saved)), combined=combined,
+        modules=len(graph.modules) - len(savings.aliases),
         entry_code=entry, program=tuple(program), budget_s=budget, notes=tuple(notes), fail_on=tuple(fail_on),
     )
     return replace(report, findings=tuple(failed_conditions(report)))
@@ -178,16 +179,13 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     root = os.path.realpath(os.getcwd()) + os.sep
     found: list[Any] = []
     seen: set[str] = set()
-    # A module imported under its own name, by file: another key of sys.modules bound to the same
-    # file is an alias (requests.packages puts urllib3's modules under requests.packages.urllib3).
-    imported_as = {os.path.realpath(module.file): module.name for module in graph.modules
-                   if module.file and not module.by_other_means}
+    aliases = _aliases(graph)
     for module in graph.modules:
         file = module.file
         if not file or not file.endswith(".py"):
             continue
-        if module.by_other_means and imported_as.get(os.path.realpath(file), module.name) != module.name:
-            continue  # an alias: the file is another module's, and its statements are advised there
+        if module.name in aliases:
+            continue  # the file is another module's, and its statements are advised there
         if package:
             if module.name != package and not module.name.startswith(package + "."):
                 continue
@@ -206,6 +204,16 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     if script is not None and script not in seen and os.path.abspath(script) not in seen:
         found.extend(pep810.scan_module(os.path.abspath(script), "__main__", False))
     return tuple(found)
+
+
+def _aliases(graph: Any) -> frozenset[str]:
+    """The names in ``sys.modules`` that are another key for a module imported under its own name
+    (requests.packages puts urllib3's modules under ``requests.packages.urllib3``): not modules of
+    their own, neither loaded nor saved."""
+    imported_as = {os.path.realpath(module.file): module.name for module in graph.modules
+                   if module.file and not module.by_other_means}
+    return frozenset(module.name for module in graph.modules if module.by_other_means and module.file
+                     and imported_as.get(os.path.realpath(module.file), module.name) != module.name)
 
 
 def _script(program: Sequence[str]) -> str | None:
@@ -268,7 +276,8 @@ class _Savings:
         from aoinspect import graphing
 
         self.graph = graph
-        self.everything = graphing.reachable(graph)
+        self.aliases = _aliases(graph)
+        self.everything = graphing.reachable(graph) - self.aliases
         self.known: dict[frozenset[int], frozenset[str]] = {}
 
     def __call__(self, indices: Iterable[int]) -> frozenset[str]:

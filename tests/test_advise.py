@@ -650,11 +650,19 @@ def test_a_module_aliased_into_the_package_is_not_one_of_its_files(fake: FakePac
     """requests.packages puts urllib3's modules into sys.modules under ``requests.packages.urllib3``:
     those files are urllib3's, and an entry advised for them under the alias's name would select
     nothing (``__name__`` there is ``urllib3.fields``)."""
-    fake.write({"alpkg/__init__.py": "from . import packages\nimport fractions\n",
+    fake.write({"alpkg/__init__.py": "from . import packages\nimport fractions\nimport alpkg.adapters\n",
                 "alpkg/packages.py": "import sys\nimport alvend.fields\n\n"
                                      "for _name in [n for n in sys.modules if n.startswith('alvend')]:\n"
                                      "    sys.modules['alpkg.packages.' + _name] = sys.modules[_name]\n",
-                "alvend/__init__.py": "", "alvend/fields.py": "import mimetypes\n"})
+                "alpkg/adapters.py": "import alvend.contrib\n",
+                "alvend/__init__.py": "", "alvend/fields.py": "import mimetypes\n", "alvend/contrib.py": ""})
     report = documents.decode(json.loads(invoke("advise", "alpkg", "--budget", "0", "--format", "json").stdout))
     assert {advice.file.rpartition("/")[0].rpartition("/")[2] for advice in report.advice} == {"alpkg"}
     assert all(module.startswith("alpkg") for module, _ in report.recommended), report.recommended
+    # The aliases are not modules saved, and the import system binding alvend.contrib in alvend
+    # (seen under the alias too) is no monkeypatch.
+    packages = row(report, "alpkg/__init__.py", 1)
+    assert {"alpkg.packages", "alvend.fields", "mimetypes"} <= set(packages.saved), packages.saved
+    assert not [name for name in packages.saved if name.startswith("alpkg.packages.")]
+    adapters = row(report, "alpkg/__init__.py", 3)
+    assert adapters.effects == () and adapters.decision == LAZY, adapters
