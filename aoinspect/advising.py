@@ -252,7 +252,7 @@ def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
     for statement in statements:
         by_file.setdefault(statement.file, []).append(statement)
     for file, in_file in sorted(by_file.items()):
-        lazy_modules = pep810.read_lazy_modules(file)
+        lazy_modules = pep810.read_lazy_modules(file, in_file[0].module, os.path.basename(file) == "__init__.py")
         if lazy_modules is None:
             continue
         for stale in pep810.stale_entries(lazy_modules, in_file):

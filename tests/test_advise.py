@@ -666,3 +666,21 @@ def test_a_module_aliased_into_the_package_is_not_one_of_its_files(fake: FakePac
     assert not [name for name in packages.saved if name.startswith("alpkg.packages.")]
     adapters = row(report, "alpkg/__init__.py", 3)
     assert adapters.effects == () and adapters.decision == LAZY, adapters
+
+
+@pytest.mark.probe
+def test_entries_written_with_spec_parent_are_declared_not_recommended_again(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """packaging declares ``{f"{__spec__.parent}._ranges", ...}``: those statements are lazy
+    already; recommending them again, and a patch whose block above the declaration it overwrites,
+    were false."""
+    fake.write({"fsp/__init__.py": '__lazy_modules__ = {"fractions", f"{__spec__.parent}.heavy"}\n'
+                                   "import fractions\nfrom .heavy import X\n",
+                "fsp/heavy.py": "import decimal\nX = 1\n"})
+    report = documents.decode(json.loads(invoke("advise", "fsp", "--budget", "0", "--format", "json",
+                                                "--fail-on", "stale-entry").stdout))
+    assert [(row.line, row.declared) for row in report.advice if row.file.endswith("fsp/__init__.py")] == [
+        (2, True), (3, True)]
+    assert report.recommended == () and report.stale == () and report.findings == ()
+    assert invoke("advise", "fsp", "--budget", "0", "--format", "patch").stdout.strip() == ""
+    text = invoke("advise", "fsp", "--budget", "0").stdout
+    assert "lazy (declared)" in text and "0 can be lazy; 2 declared lazy already" in text
