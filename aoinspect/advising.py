@@ -105,7 +105,10 @@ def advise(
     for candidate in candidates:
         candidate.declared = bool(candidate.statement.declared or candidate.statement.lazy_keyword)
         _judge_statically(graph, savings, candidate)
-    movable = [candidate for candidate in candidates if candidate.saved]
+    # Declared ones too, saving or not: on 3.15 they are lazy, and one used during the import is
+    # what `check`'s lazy-entry-reified and --fail-on reified-entry report.
+    movable = [candidate for candidate in candidates
+               if candidate.saved or (candidate.declared and candidate.statement.allowed)]
     notes: list[str] = []
     simulated: frozenset[str] | None = None
     if movable:

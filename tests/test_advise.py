@@ -684,3 +684,18 @@ def test_entries_written_with_spec_parent_are_declared_not_recommended_again(fak
     assert invoke("advise", "fsp", "--budget", "0", "--format", "patch").stdout.strip() == ""
     text = invoke("advise", "fsp", "--budget", "0").stdout
     assert "lazy (declared)" in text and "0 can be lazy; 2 declared lazy already" in text
+
+
+@pytest.mark.probe
+def test_a_declared_entry_that_saves_nothing_is_still_checked_for_reification(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """click/core.py with ``typing`` declared: it saves nothing (another file imports it), yet
+    ``if t.TYPE_CHECKING:`` reifies it during the import; ``check`` warned and ``advise
+    --fail-on reified-entry`` did not (only statements with a saving were simulated)."""
+    fake.write({"dcl/__init__.py": '__lazy_modules__ = ["fractions"]\nimport fractions as f\nimport dcl.other\n\n'
+                                   "if f.Fraction:\n    pass\n",
+                "dcl/other.py": "import fractions\n"})
+    result = invoke("advise", "dcl", "--budget", "0", "--format", "json", "--fail-on", "reified-entry")
+    report = documents.decode(json.loads(result.stdout))
+    declared = row(report, "dcl/__init__.py", 2)
+    assert declared.declared and declared.saved == () and declared.reified is not None
+    assert declared.reified.line == 5 and result.exit_code == 1
