@@ -446,10 +446,49 @@ def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:
     for request in graph.requests:
         if "*" in (request.names or ()):
             stars.setdefault(request.target, []).append(request)
+    exported: dict[str, frozenset[str] | None] = {}
     for candidate in candidates:
-        for request in stars.get(candidate.statement.module, ())[:1]:
-            candidate.risks.append(f"{candidate.statement.module} is star-imported at {request.file}:{request.line}, "
-                                   "which reifies every lazy import in it")
+        statement = candidate.statement
+        if not statement.allowed or statement.module not in stars:
+            continue  # kept eager anyway (__future__, try, a star import itself): nothing to reify
+        if statement.file not in exported:
+            exported[statement.file] = _dunder_all(statement.file)
+        names = exported[statement.file]
+        # ``import *`` takes the names of __all__, else every public one: a lazy import bound to
+        # another name is not touched by it.
+        if not any(name in names if names is not None else not name.startswith("_") for name in statement.bound):
+            continue
+        for request in stars[statement.module][:1]:
+            candidate.risks.append(f"{statement.module} is star-imported at {request.file}:{request.line}, "
+                                   "which reifies the lazy imports whose names it takes")
+
+
+def _dunder_all(file: str) -> frozenset[str] | None:
+    """The module's ``__all__`` when it is a literal list or tuple of strings assigned once at
+    module level (None: no ``__all__``, or one read only by running the module)."""
+    import ast
+
+    try:
+        with open(file, encoding="utf-8") as stream:
+            tree = ast.parse(stream.read())
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    found: frozenset[str] | None = None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        if not any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
+            continue
+        if found is not None or not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            return None  # assigned twice, or extended: read only by running it
+        try:
+            value = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+        if not isinstance(value, (list, tuple)) or not all(isinstance(name, str) for name in value):
+            return None
+        found = frozenset(value)
+    return found
 
 
 def _decide(candidate: _Candidate, during: str, started_with: frozenset[str] = frozenset()) -> None:
@@ -461,7 +500,9 @@ def _decide(candidate: _Candidate, during: str, started_with: frozenset[str] = f
         candidate.reason = f"used during the {during} at {candidate.reified.location}: deferring it saves nothing"
     elif candidate.risks and not candidate.saved:
         candidate.decision = KEEP
-        candidate.reason = "deferring it breaks the import: " + "; ".join(candidate.risks)
+        failing = [risk for risk in candidate.risks if risk.startswith("deferred, the import fails")]
+        candidate.reason = ("deferring it breaks the import: " if failing else "saves nothing; risky: ") + "; ".join(
+            failing or candidate.risks)
     elif not candidate.saved:
         candidate.decision = KEEP
         if candidate.kept_by:

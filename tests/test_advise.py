@@ -699,3 +699,19 @@ def test_a_declared_entry_that_saves_nothing_is_still_checked_for_reification(fa
     declared = row(report, "dcl/__init__.py", 2)
     assert declared.declared and declared.saved == () and declared.reified is not None
     assert declared.reified.line == 5 and result.exit_code == 1
+
+
+@pytest.mark.probe
+def test_a_star_import_takes_only_the_names_of_all(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """httpx/__init__.py star-imports httpx._urls, whose ``__all__`` is ``["URL", ...]``: its
+    ``from ._urlparse import urlparse`` is not taken by ``import *``, so deferring it is no risk,
+    and a statement that saves nothing was said to "break the import"."""
+    fake.write({"stp/__init__.py": "from .urls import *\n",
+                "stp/urls.py": '__all__ = ["URL"]\nimport os\nfrom .parse import urlparse\n\n'
+                               "class URL:\n    pass\n",
+                "stp/parse.py": "import fractions\n\ndef urlparse():\n    return fractions\n"})
+    report = documents.decode(json.loads(invoke("advise", "stp", "--budget", "0", "--format", "json").stdout))
+    parse = row(report, "stp/urls.py", 3)
+    assert parse.risks == () and parse.decision == LAZY, parse
+    plain = row(report, "stp/urls.py", 2)
+    assert plain.risks == () and "breaks the import" not in plain.reason
