@@ -105,7 +105,10 @@ def advise(
     for candidate in candidates:
         candidate.declared = bool(candidate.statement.declared or candidate.statement.lazy_keyword)
         _judge_statically(graph, savings, candidate)
-    movable = [candidate for candidate in candidates if candidate.saved]
+    # Declared ones too, saving or not: on 3.15 they are lazy, and one used during the import is
+    # what `check`'s lazy-entry-reified and --fail-on reified-entry report.
+    movable = [candidate for candidate in candidates
+               if candidate.saved or (candidate.declared and candidate.statement.allowed)]
     notes: list[str] = []
     simulated: frozenset[str] | None = None
     if movable:
@@ -132,7 +135,7 @@ def advise(
         if simulated is not None and {candidate.key for candidate in chosen} == {
                 candidate.key for candidate in movable if candidate.saved}:
             # The simulation deferred exactly this set: what it loaded is the measurement.
-            combined_saved = graph.module_names - simulated - frozenset(graph.baseline)
+            combined_saved = graph.module_names - simulated - frozenset(graph.baseline) - savings.aliases
     timed = _time(package, chosen, candidates, entries, entry=entry, program=program, python=interpreter,
                   timeout=timeout, budget=budget, notes=notes)
     combined = timed.pop(None, None)
@@ -151,7 +154,8 @@ def advise(
     report = AdviseReport(
         package=package or "", python=graph.python, lazy_annotations=_lazy_annotations(graph.python),
         advice=advice, entries=tuple(entries), stale=tuple(_stale(statements)), recommended=recommended,
-        combined_saved=tuple(sorted(combined_saved)), combined=combined, modules=len(graph.modules),
+        combined_saved=tuple(sorted(combined_saved)), combined=combined,
+        modules=len(graph.modules) - len(savings.aliases),
         entry_code=entry, program=tuple(program), budget_s=budget, notes=tuple(notes), fail_on=tuple(fail_on),
     )
     return replace(report, findings=tuple(failed_conditions(report)))
@@ -178,10 +182,13 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     root = os.path.realpath(os.getcwd()) + os.sep
     found: list[Any] = []
     seen: set[str] = set()
+    aliases = _aliases(graph)
     for module in graph.modules:
         file = module.file
         if not file or not file.endswith(".py"):
             continue
+        if module.name in aliases:
+            continue  # the file is another module's, and its statements are advised there
         if package:
             if module.name != package and not module.name.startswith(package + "."):
                 continue
@@ -200,6 +207,16 @@ def _statements(package: str | None, graph: Any, program: Sequence[str]) -> tupl
     if script is not None and script not in seen and os.path.abspath(script) not in seen:
         found.extend(pep810.scan_module(os.path.abspath(script), "__main__", False))
     return tuple(found)
+
+
+def _aliases(graph: Any) -> frozenset[str]:
+    """The names in ``sys.modules`` that are another key for a module imported under its own name
+    (requests.packages puts urllib3's modules under ``requests.packages.urllib3``): not modules of
+    their own, neither loaded nor saved."""
+    imported_as = {os.path.realpath(module.file): module.name for module in graph.modules
+                   if module.file and not module.by_other_means}
+    return frozenset(module.name for module in graph.modules if module.by_other_means and module.file
+                     and imported_as.get(os.path.realpath(module.file), module.name) != module.name)
 
 
 def _script(program: Sequence[str]) -> str | None:
@@ -238,7 +255,7 @@ def _stale(statements: Sequence[Any]) -> Iterable[StaleEntry]:
     for statement in statements:
         by_file.setdefault(statement.file, []).append(statement)
     for file, in_file in sorted(by_file.items()):
-        lazy_modules = pep810.read_lazy_modules(file)
+        lazy_modules = pep810.read_lazy_modules(file, in_file[0].module, os.path.basename(file) == "__init__.py")
         if lazy_modules is None:
             continue
         for stale in pep810.stale_entries(lazy_modules, in_file):
@@ -262,7 +279,8 @@ class _Savings:
         from aoinspect import graphing
 
         self.graph = graph
-        self.everything = graphing.reachable(graph)
+        self.aliases = _aliases(graph)
+        self.everything = graphing.reachable(graph) - self.aliases
         self.known: dict[frozenset[int], frozenset[str]] = {}
 
     def __call__(self, indices: Iterable[int]) -> frozenset[str]:
@@ -428,10 +446,49 @@ def _star_risks(graph: Any, candidates: list[_Candidate]) -> None:
     for request in graph.requests:
         if "*" in (request.names or ()):
             stars.setdefault(request.target, []).append(request)
+    exported: dict[str, frozenset[str] | None] = {}
     for candidate in candidates:
-        for request in stars.get(candidate.statement.module, ())[:1]:
-            candidate.risks.append(f"{candidate.statement.module} is star-imported at {request.file}:{request.line}, "
-                                   "which reifies every lazy import in it")
+        statement = candidate.statement
+        if not statement.allowed or statement.module not in stars:
+            continue  # kept eager anyway (__future__, try, a star import itself): nothing to reify
+        if statement.file not in exported:
+            exported[statement.file] = _dunder_all(statement.file)
+        names = exported[statement.file]
+        # ``import *`` takes the names of __all__, else every public one: a lazy import bound to
+        # another name is not touched by it.
+        if not any(name in names if names is not None else not name.startswith("_") for name in statement.bound):
+            continue
+        for request in stars[statement.module][:1]:
+            candidate.risks.append(f"{statement.module} is star-imported at {request.file}:{request.line}, "
+                                   "which reifies the lazy imports whose names it takes")
+
+
+def _dunder_all(file: str) -> frozenset[str] | None:
+    """The module's ``__all__`` when it is a literal list or tuple of strings assigned once at
+    module level (None: no ``__all__``, or one read only by running the module)."""
+    import ast
+
+    try:
+        with open(file, encoding="utf-8") as stream:
+            tree = ast.parse(stream.read())
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    found: frozenset[str] | None = None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        if not any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
+            continue
+        if found is not None or not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            return None  # assigned twice, or extended: read only by running it
+        try:
+            value = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+        if not isinstance(value, (list, tuple)) or not all(isinstance(name, str) for name in value):
+            return None
+        found = frozenset(value)
+    return found
 
 
 def _decide(candidate: _Candidate, during: str, started_with: frozenset[str] = frozenset()) -> None:
@@ -443,7 +500,9 @@ def _decide(candidate: _Candidate, during: str, started_with: frozenset[str] = f
         candidate.reason = f"used during the {during} at {candidate.reified.location}: deferring it saves nothing"
     elif candidate.risks and not candidate.saved:
         candidate.decision = KEEP
-        candidate.reason = "deferring it breaks the import: " + "; ".join(candidate.risks)
+        failing = [risk for risk in candidate.risks if risk.startswith("deferred, the import fails")]
+        candidate.reason = ("deferring it breaks the import: " if failing else "saves nothing; risky: ") + "; ".join(
+            failing or candidate.risks)
     elif not candidate.saved:
         candidate.decision = KEEP
         if candidate.kept_by:

@@ -21,6 +21,7 @@ Pure and parent-side: files are read and parsed, never run.
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 import io
 import os
@@ -214,7 +215,7 @@ def _scan_tree(
 ) -> tuple[ImportStatement, ...]:
     package = _package_of(module_name, is_package)
     root = _root_of(path, module_name, is_package)
-    declaration = _lazy_modules_of(tree, path)
+    declaration = _lazy_modules_of(tree, path, module_name, is_package)
     lines = io.StringIO(text, newline="").readlines()  # split once: ast.get_source_segment splits per call
     statements = []
     for node, stack in _import_nodes(tree):
@@ -328,14 +329,17 @@ def _modules_below(path: str, name: str) -> Iterator[tuple[str, str, bool]]:
                 yield os.path.join(directory, file), f"{prefix}.{stem}", False
 
 
-def read_lazy_modules(path: str) -> LazyModules | None:
+def read_lazy_modules(path: str, module_name: str | None = None, is_package: bool = False) -> LazyModules | None:
     """The module's own ``__lazy_modules__`` assignment at module level (the first one), or None.
-    ``literal`` is False when its value cannot be read without running the module."""
+    ``literal`` is False when its value cannot be read without running the module. Given the
+    module's name, entries written ``f"{__spec__.parent}.x"`` (or with ``__package__``,
+    ``__name__``), as packaging writes them, are read too."""
     tree, _text, _lazy = _parse(path)
-    return _lazy_modules_of(tree, path)
+    return _lazy_modules_of(tree, path, module_name, is_package)
 
 
-def _lazy_modules_of(tree: ast.Module, path: str) -> LazyModules | None:
+def _lazy_modules_of(tree: ast.Module, path: str, module_name: str | None = None,
+                     is_package: bool = False) -> LazyModules | None:
     for node in _module_level(tree.body):
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -345,6 +349,10 @@ def _lazy_modules_of(tree: ast.Module, path: str) -> LazyModules | None:
             continue
         if not any(isinstance(target, ast.Name) and target.id == LAZY_MODULES for target in targets):
             continue
+        if module_name is not None:
+            value = _names_substituted(value, {
+                "__name__": module_name, "__package__": _package_of(module_name, is_package),
+                "__spec__.parent": _package_of(module_name, is_package)})
         entries = _literal_strings(value)
         return LazyModules(
             entries=entries or (), line=node.lineno, end_line=node.end_lineno or node.lineno, file=path,
@@ -363,6 +371,26 @@ def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _module_level(getattr(node, field, None) or [])
         for handler in getattr(node, "handlers", None) or []:
             yield from _module_level(handler.body)
+
+
+def _names_substituted(value: ast.expr, names: dict[str, str]) -> ast.expr:
+    """``value`` with each f-string made only of text and the module's own ``names``
+    (``f"{__spec__.parent}._ranges"``) replaced by the string it makes."""
+
+    class Substitute(ast.NodeTransformer):
+        def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+            parts = []
+            for part in node.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    parts.append(part.value)
+                elif isinstance(part, ast.FormattedValue) and part.conversion in (-1, None) \
+                        and part.format_spec is None and ast.unparse(part.value) in names:
+                    parts.append(names[ast.unparse(part.value)])
+                else:
+                    return node
+            return ast.copy_location(ast.Constant("".join(parts)), node)
+
+    return Substitute().visit(copy.deepcopy(value))  # type: ignore[no-any-return]
 
 
 def _literal_strings(value: ast.expr) -> tuple[str, ...] | None:
@@ -431,15 +459,25 @@ def lazy_modules_patch(
     for path in sorted(by_file):
         tree, _text, _lazy = _parse(path)
         lines = _original_lines(path)
-        existing = _lazy_modules_of(tree, path)
+        existing = _lazy_modules_of(tree, path, by_file[path][0].module,
+                                    os.path.basename(path) == "__init__.py")
         wanted = {entry for statement in by_file[path] for entry in statement.entries}
         kept = [entry for entry in (existing.entries if existing is not None else ()) if entry not in dropped]
         entries = kept + sorted(wanted - set(kept))
-        new_lines = list(lines)
         first = min(statement.line for statement in by_file[path])
+        if existing is not None and existing.line < first and wanted <= set(kept) \
+                and len(kept) == len(existing.entries):
+            continue  # declared already, all of them: the file stays as it is
+        new_lines = list(lines)
         if existing is not None and existing.literal and existing.line < first:
             indent = lines[existing.line - 1][: len(lines[existing.line - 1]) - len(lines[existing.line - 1].lstrip())]
             new_lines[existing.line - 1:existing.end_line] = [indent + line for line in _block(entries)]
+        elif existing is not None and existing.line < first:
+            # A value read only by running it: extended below it, not shadowed by a block above it.
+            indent = lines[existing.line - 1][: len(lines[existing.line - 1]) - len(lines[existing.line - 1].lstrip())]
+            block = _block(sorted(wanted))
+            block.insert(1, f"    *{LAZY_MODULES},\n")
+            new_lines[existing.end_line:existing.end_line] = [indent + line for line in block]
         else:
             if existing is not None and existing.literal:
                 # Read as each import runs: below the first import it selects, it comes too late for it.

@@ -643,3 +643,75 @@ def test_a_package_that_hangs_is_a_failed_child_not_a_hang(fake: FakePackages, i
     result = invoke("advise", "hangs", "--timeout", "1", "--budget", "0", "--format", "json")
     assert result.exit_code == 4
     assert json.loads(result.stdout)["error"]["kind"] == "probe-failed"
+
+
+@pytest.mark.probe
+def test_a_module_aliased_into_the_package_is_not_one_of_its_files(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """requests.packages puts urllib3's modules into sys.modules under ``requests.packages.urllib3``:
+    those files are urllib3's, and an entry advised for them under the alias's name would select
+    nothing (``__name__`` there is ``urllib3.fields``)."""
+    fake.write({"alpkg/__init__.py": "from . import packages\nimport fractions\nimport alpkg.adapters\n",
+                "alpkg/packages.py": "import sys\nimport alvend.fields\n\n"
+                                     "for _name in [n for n in sys.modules if n.startswith('alvend')]:\n"
+                                     "    sys.modules['alpkg.packages.' + _name] = sys.modules[_name]\n",
+                "alpkg/adapters.py": "import alvend.contrib\n",
+                "alvend/__init__.py": "", "alvend/fields.py": "import mimetypes\n", "alvend/contrib.py": ""})
+    report = documents.decode(json.loads(invoke("advise", "alpkg", "--budget", "0", "--format", "json").stdout))
+    assert {advice.file.rpartition("/")[0].rpartition("/")[2] for advice in report.advice} == {"alpkg"}
+    assert all(module.startswith("alpkg") for module, _ in report.recommended), report.recommended
+    # The aliases are not modules saved, and the import system binding alvend.contrib in alvend
+    # (seen under the alias too) is no monkeypatch.
+    packages = row(report, "alpkg/__init__.py", 1)
+    assert {"alpkg.packages", "alvend.fields", "mimetypes"} <= set(packages.saved), packages.saved
+    assert not [name for name in packages.saved if name.startswith("alpkg.packages.")]
+    adapters = row(report, "alpkg/__init__.py", 3)
+    assert adapters.effects == () and adapters.decision == LAZY, adapters
+
+
+@pytest.mark.probe
+def test_entries_written_with_spec_parent_are_declared_not_recommended_again(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """packaging declares ``{f"{__spec__.parent}._ranges", ...}``: those statements are lazy
+    already; recommending them again, and a patch whose block above the declaration it overwrites,
+    were false."""
+    fake.write({"fsp/__init__.py": '__lazy_modules__ = {"fractions", f"{__spec__.parent}.heavy"}\n'
+                                   "import fractions\nfrom .heavy import X\n",
+                "fsp/heavy.py": "import decimal\nX = 1\n"})
+    report = documents.decode(json.loads(invoke("advise", "fsp", "--budget", "0", "--format", "json",
+                                                "--fail-on", "stale-entry").stdout))
+    assert [(row.line, row.declared) for row in report.advice if row.file.endswith("fsp/__init__.py")] == [
+        (2, True), (3, True)]
+    assert report.recommended == () and report.stale == () and report.findings == ()
+    assert invoke("advise", "fsp", "--budget", "0", "--format", "patch").stdout.strip() == ""
+    text = invoke("advise", "fsp", "--budget", "0").stdout
+    assert "lazy (declared)" in text and "0 can be lazy; 2 declared lazy already" in text
+
+
+@pytest.mark.probe
+def test_a_declared_entry_that_saves_nothing_is_still_checked_for_reification(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """click/core.py with ``typing`` declared: it saves nothing (another file imports it), yet
+    ``if t.TYPE_CHECKING:`` reifies it during the import; ``check`` warned and ``advise
+    --fail-on reified-entry`` did not (only statements with a saving were simulated)."""
+    fake.write({"dcl/__init__.py": '__lazy_modules__ = ["fractions"]\nimport fractions as f\nimport dcl.other\n\n'
+                                   "if f.Fraction:\n    pass\n",
+                "dcl/other.py": "import fractions\n"})
+    result = invoke("advise", "dcl", "--budget", "0", "--format", "json", "--fail-on", "reified-entry")
+    report = documents.decode(json.loads(result.stdout))
+    declared = row(report, "dcl/__init__.py", 2)
+    assert declared.declared and declared.saved == () and declared.reified is not None
+    assert declared.reified.line == 5 and result.exit_code == 1
+
+
+@pytest.mark.probe
+def test_a_star_import_takes_only_the_names_of_all(fake: FakePackages, invoke) -> None:  # type: ignore[no-untyped-def]
+    """httpx/__init__.py star-imports httpx._urls, whose ``__all__`` is ``["URL", ...]``: its
+    ``from ._urlparse import urlparse`` is not taken by ``import *``, so deferring it is no risk,
+    and a statement that saves nothing was said to "break the import"."""
+    fake.write({"stp/__init__.py": "from .urls import *\n",
+                "stp/urls.py": '__all__ = ["URL"]\nimport os\nfrom .parse import urlparse\n\n'
+                               "class URL:\n    pass\n",
+                "stp/parse.py": "import fractions\n\ndef urlparse():\n    return fractions\n"})
+    report = documents.decode(json.loads(invoke("advise", "stp", "--budget", "0", "--format", "json").stdout))
+    parse = row(report, "stp/urls.py", 3)
+    assert parse.risks == () and parse.decision == LAZY, parse
+    plain = row(report, "stp/urls.py", 2)
+    assert plain.risks == () and "breaks the import" not in plain.reason

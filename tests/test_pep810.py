@@ -132,6 +132,50 @@ def test_read_lazy_modules_takes_literal_containers(tmp_path: Path, value: str, 
     assert lazy is not None and (lazy.entries, lazy.literal, lazy.line) == (entries, literal, 2)
 
 
+def test_entries_written_with_the_modules_own_name_are_read(tmp_path: Path) -> None:
+    """packaging writes ``f"{__spec__.parent}._ranges"``: given the module's name, such an entry is
+    the string it makes, so the statements it selects are declared and no entry is stale."""
+    write(tmp_path, {"p/__init__.py": "", "p/_r.py": "", "p/m.py": """\
+        __lazy_modules__ = {"bisect", f"{__spec__.parent}._r", f"{other}.y"}
+        from bisect import bisect_right
+    """})
+    path = str(tmp_path / "p/m.py")
+    lazy = pep810.read_lazy_modules(path, "p.m", False)
+    assert lazy is not None and not lazy.literal  # one entry (other) is read only by running it
+    write(tmp_path, {"p/m.py": """\
+        __lazy_modules__ = {"bisect", f"{__spec__.parent}._r", f"{__package__}", f"{__name__}.x"}
+        from bisect import bisect_right
+        from ._r import thing
+        from . import _r
+    """})
+    lazy = pep810.read_lazy_modules(path, "p.m", False)
+    assert lazy is not None and lazy.literal and lazy.entries == ("bisect", "p", "p._r", "p.m.x")
+    without_name = pep810.read_lazy_modules(path)
+    assert without_name is not None and not without_name.literal
+    statements = pep810.scan_module(path, "p.m", False)
+    assert [s.declared for s in statements] == [True, True, True]
+    assert [stale.entry for stale in pep810.stale_entries(lazy, statements)] == ["p.m.x"]
+    assert pep810.lazy_modules_patch(statements, root=str(tmp_path)) == ""  # nothing to add
+
+
+def test_lazy_modules_patch_extends_a_declaration_it_cannot_read_below_it(tmp_path: Path) -> None:
+    """A block above an assignment computed at run time would be overwritten by it: the entries
+    go below it, added to its value."""
+    write(tmp_path, {"m.py": "__lazy_modules__ = compute()\nimport json\n"})
+    statements = pep810.scan_module(str(tmp_path / "m.py"), "m", False)
+    assert pep810.lazy_modules_patch(statements, root=str(tmp_path)) == textwrap.dedent('''\
+        --- a/m.py
+        +++ b/m.py
+        @@ -1,2 +1,6 @@
+         __lazy_modules__ = compute()
+        +__lazy_modules__ = [
+        +    *__lazy_modules__,
+        +    "json",
+        +]
+         import json
+    ''')
+
+
 def test_read_lazy_modules_is_none_without_one(tmp_path: Path) -> None:
     write(tmp_path, {"m.py": "import os\n"})
     assert pep810.read_lazy_modules(str(tmp_path / "m.py")) is None

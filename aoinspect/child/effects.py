@@ -488,6 +488,9 @@ def _module_changes(before, after):
         current = now.get(name)
         if current is None or current[0] is not module:
             continue
+        real = getattr(module, "__name__", name)
+        if real != name and type(real) is str and _modules.get(real) is module:
+            continue  # another key for a module seen under its own name (requests.packages.urllib3)
         namespace = current[1]
         get = namespace.get
         changed = [key for key, old in copy.items() if get(key, _MISSING) is not old]

@@ -79,17 +79,26 @@ def _by_file(advice: Sequence[Advice]) -> dict[str, list[Advice]]:
     return files
 
 
+def _decision_label(row: Advice) -> str:
+    """The decision, and whether the module's own declaration already makes the statement lazy
+    (a declared row that saves nothing is "keep (declared)": harmless, not a request to remove it)."""
+    label = _DECISION_LABELS.get(row.decision, row.decision)
+    return f"{label} (declared)" if row.declared else label
+
+
 def render_text(report: AdviseReport, options: RenderOptions) -> str:
-    lazy = report.lazy
+    lazy = [row for row in report.lazy if not row.declared]
+    declared = sum(1 for row in report.advice if row.declared)
     lines = [f"aoinspect advise: {report.subject}",
              f"{annotations_note(report)}.",
              f"{counted(report.modules, 'module')} loaded; {counted(len(report.advice), 'import statement')} "
-             f"executed in the package's files; {len(lazy)} can be lazy.", ""]
+             f"executed in the package's files; {len(lazy)} can be lazy"
+             + (f"; {declared} declared lazy already." if declared else "."), ""]
     headers = ("line", "statement", "decision", "entry", "saved", "time saved", "notes")
     for file, rows in _by_file(report.advice).items():
         lines.append(shown_path(file, rows[0].module))
         table = [headers] + [
-            (str(row.line), _short(row.text, 40), _DECISION_LABELS.get(row.decision, row.decision),
+            (str(row.line), _short(row.text, 40), _decision_label(row),
              row.entry or "-", str(len(row.saved)), row.measured, notes_of(row))
             for row in rows]
         lines += ["  " + line for line in _columns(table, right=(0, 4))]
@@ -110,7 +119,8 @@ def render_text(report: AdviseReport, options: RenderOptions) -> str:
         fewer = counted(len(report.combined_saved), "module")
         lines.append(f"  Together: {fewer} fewer, {timing} (measured as a set).")
     else:
-        lines.append("Nothing to recommend: no import statement can be deferred with a saving.")
+        lines.append("Nothing to recommend: no import statement can be deferred with a saving"
+                     + (" beyond those declared already." if declared else "."))
     for stale in report.stale:
         hint = f" (did you mean {stale.closest!r}?)" if stale.closest else ""
         where = shown_path(stale.file, stale.module)

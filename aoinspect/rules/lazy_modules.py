@@ -70,7 +70,7 @@ def _declarations(context: CheckContext) -> list[tuple[str, str, Any, tuple[Any,
 
     declared = []
     for file, module, is_package in declaring_files(context):
-        lazy_modules = pep810.read_lazy_modules(file)
+        lazy_modules = pep810.read_lazy_modules(file, module, is_package)
         if lazy_modules is not None:
             declared.append((file, module, lazy_modules, pep810.scan_module(file, module, is_package)))
     return declared
@@ -200,7 +200,7 @@ def _candidate(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         requests = by_file.get(os.path.realpath(file))
         if not requests:
             continue
-        lazy_modules = pep810.read_lazy_modules(file)
+        lazy_modules = pep810.read_lazy_modules(file, module, is_package)
         declared = set(lazy_modules.entries) if lazy_modules is not None else set()
         for statement in pep810.scan_module(file, module, is_package):
             if not statement.allowed or statement.entry in declared:
