@@ -36,11 +36,12 @@ effects.install()
 before = effects.snapshot()
 leaked = sorted(set(sys.modules) - loaded_before)
 exec(measured)
+loaded_after = set(sys.modules)  # what the second snapshot and the comparison load show beyond it
 after = effects.snapshot()
 found = effects.changes(before, after)
-loaded_after = set(sys.modules)
-with open(result_file, "w") as stream:
-    stream.write(repr({"changes": found, "leaked": leaked, "by_changes": sorted(set(sys.modules) - loaded_after)}))
+report = repr({"changes": found, "leaked": leaked, "by_changes": sorted(set(sys.modules) - loaded_after)})
+with open(result_file, "wb") as stream:  # binary: a text file loads _bootlocale on 3.9
+    stream.write(report.encode("utf-8"))
 """
 
 
