@@ -204,3 +204,16 @@ def test_version_prints_what_click_would() -> None:
     completed = subprocess.run([sys.executable, "-m", "aoinspect", "--version"], capture_output=True, text=True,
                                check=True)
     assert (completed.stdout, completed.stderr) == (CliRunner().invoke(cli, ["--version"]).stdout, "")
+
+
+@pytest.mark.probe
+def test_the_lazy_models_package_keeps_its_own_lazy_contract() -> None:
+    """aoinspect.models loads its models on first use (PEP 562): it passes aoinspect's own check, so
+    an unknown name imports nothing and dir() lists every model."""
+    completed = subprocess.run([sys.executable, "-m", "aoinspect", "check", "aoinspect.models", "--format", "json",
+                                "--no-cache"], capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    import json
+
+    findings = json.loads(completed.stdout)["findings"]
+    assert [finding["rule"] for finding in findings if finding["severity"] in ("error", "warning")] == ["star-import"]

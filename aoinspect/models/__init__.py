@@ -88,11 +88,12 @@ __all__ = [
 ]
 
 _IN_LOADS = frozenset(("ModuleLoad", "import_chain", "total_ms"))
+_LAZY = frozenset(__all__)
 
 
 def __getattr__(name: str) -> object:
     """A model, from the module that defines it (imported now if it was not)."""
-    if name.startswith("__"):
+    if name not in _LAZY:  # an unknown name imports nothing (check's rejection-side-effect rule)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
@@ -103,3 +104,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The lazy models too, so that completion and introspection see them (check's missing-dir)."""
+    return sorted(set(globals()) | _LAZY)
