@@ -96,18 +96,7 @@ def record_graph(
         token = runner.write_token(result_path)
         command = graph_command(interpreter, result_path, kind, target, arguments, interpreter_options,
                                 stop_after(timeout))
-        with runner.reaping_strays():
-            with open(log_path, "wb") as log:
-                process = runner.start_child(command, stdout=log, stderr=log, cwd=cwd,
-                                             env=dict(env) if env is not None else None)
-            try:
-                returncode, timed_out = runner._wait(process, timeout)
-            finally:
-                runner.kill_group(process.pid)
-                process.wait()
-                from aoinspect.probing import reaper
-
-                reaper.unregister(process.pid)
+        returncode, timed_out = runner.run_logged(command, timeout, log_path, cwd=cwd, env=env)
         raws, problem = runner.read_result(result_path)
         output = runner.tail(log_path)
     finally:

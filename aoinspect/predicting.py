@@ -103,18 +103,8 @@ def record_predictions(
         result_path = os.path.join(workdir, "predict.jsonl")
         log_path = os.path.join(workdir, "output.log")
         token = runner.write_token(result_path)
-        with runner.reaping_strays():
-            with open(log_path, "wb") as log:
-                process = runner.start_child(_command(interpreter, result_path, package, names), stdout=log,
-                                             stderr=log, env=dict(env) if env is not None else None)
-            try:
-                _returncode, timed_out = runner._wait(process, timeout)
-            finally:
-                runner.kill_group(process.pid)
-                process.wait()
-                from aoinspect.probing import reaper
-
-                reaper.unregister(process.pid)
+        _returncode, timed_out = runner.run_logged(_command(interpreter, result_path, package, names), timeout,
+                                                   log_path, env=env)
         raws, problem = runner.read_result(result_path)
         output = runner.tail(log_path)
     finally:

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from aoinspect.child import protocol
 from aoinspect.probing import reaper
@@ -89,6 +89,25 @@ def reaping_strays() -> Iterator[int]:
                 reaper.end_strays(since)
         finally:
             reaper.release()
+
+
+def run_logged(
+    command: list[str], timeout: float, log_path: str, *, cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int | None, bool]:
+    """Run a child that reports through its own result file (the graph's, the predicting one), as
+    probes are run: its own process group, killed whole at the end with the strays it left, waited
+    for ``timeout`` at most, stdout and stderr to ``log_path``. Returns (exit status or None, timed
+    out); raises OSError if it cannot start."""
+    with reaping_strays():
+        with open(log_path, "wb") as log:
+            process = start_child(command, stdout=log, stderr=log, cwd=cwd, env=dict(env) if env is not None else None)
+        try:
+            return _wait(process, timeout)
+        finally:
+            kill_group(process.pid)
+            process.wait()
+            reaper.unregister(process.pid)
 
 
 # What aoinspect reads of a child's answer on stdout (run_bounded); the rest is dropped.
