@@ -12,7 +12,6 @@ the child's own (hidden) code.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence, Union
@@ -119,7 +118,7 @@ def simulate_each(
     reporting is ``incomplete``."""
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation is one of {', '.join(ISOLATIONS)}, not {isolation!r}")
-    header = [_hex_line("entry", _entry_code(package, entry, program)), f"deadline\t{max(1, math.ceil(timeout))}"]
+    header = [_hex_line("entry", _entry_code(package, entry, program)), f"deadline\t{timeout!r}"]
     if program is not None:
         header.append(_hex_line("argv", *_program_argv(program)))
     requests = [[_scenario_lines(scenario) for scenario in scenarios]]

@@ -53,6 +53,8 @@ _exit = _os._exit
 _waitpid = getattr(_os, "waitpid", None)
 _signal_module = _modules.get("_signal")
 _alarm = getattr(_signal_module, "alarm", None)
+_setitimer = getattr(_signal_module, "setitimer", None)
+_ITIMER_REAL = getattr(_signal_module, "ITIMER_REAL", 0)
 _set_handler = getattr(_signal_module, "signal", None)
 _kill = getattr(_os, "kill", None)
 _SIGALRM = getattr(_signal_module, "SIGALRM", 14)
@@ -678,7 +680,7 @@ def run_scenario(index, compiled, entry, argv, reporter):
 
 
 def _read_request(path):
-    entry, argv, scenarios, seconds = "import sys", None, [], 0  # type: str, object, list, int
+    entry, argv, scenarios, seconds = "import sys", None, [], 0.0  # type: str, object, list, float
     with _open(path, "rb") as stream:
         lines = stream.read().decode("ascii").split("\n")
     for line in lines:
@@ -688,7 +690,7 @@ def _read_request(path):
         elif fields[0] == "argv":
             argv = [bytes.fromhex(field).decode("utf-8") for field in fields[1:]]
         elif fields[0] == "deadline":
-            seconds = int(fields[1])
+            seconds = float(fields[1])
         elif fields[0] == "scenario":
             scenarios.append({})
         elif fields[0] == "defer" and scenarios:
@@ -704,10 +706,25 @@ def _wait(pid):
         return None
 
 
+def _set_alarm(seconds):
+    """SIGALRM in ``seconds`` (0: none), to the microsecond where setitimer exists; whole seconds,
+    rounded up, where only alarm does."""
+    if _setitimer is not None:
+        _setitimer(_ITIMER_REAL, seconds)
+    elif _alarm is not None:
+        _alarm(-int(-seconds // 1))
+
+
+def _grace(seconds):
+    """How long past its deadline a scenario that took SIGALRM over is killed: as long again, a
+    second at most."""
+    return min(seconds, 1.0)
+
+
 def _wait_bounded(pid, seconds):
     """``(wait status or None, killed for its deadline)``: a scenario that took SIGALRM over (its
-    own deadline) is killed a second after it, by this process's own alarm."""
-    if not seconds or _alarm is None or _set_handler is None:
+    own deadline) is killed ``_grace`` after it, by this process's own alarm."""
+    if not seconds or (_alarm is None and _setitimer is None) or _set_handler is None:
         return _wait(pid), False
     overdue = []
 
@@ -720,10 +737,10 @@ def _wait_bounded(pid, seconds):
 
     previous = _set_handler(_SIGALRM, on_alarm)
     try:
-        _alarm(seconds + 1)
+        _set_alarm(seconds + _grace(seconds))
         status = _wait(pid)
     finally:
-        _alarm(0)
+        _set_alarm(0)
         _set_handler(_SIGALRM, previous)
     return status, bool(overdue)
 
@@ -746,7 +763,7 @@ def _incomplete(index, compiled, status, seconds, overdue=False):
         why = "its process could not be waited for"
     elif status & 0x7F:
         number = status & 0x7F
-        why = ("it ran past its deadline of " + str(seconds) + " s") if number == _SIGALRM or overdue \
+        why = ("it ran past its deadline of " + format(seconds, "g") + " s") if number == _SIGALRM or overdue \
             else "it was killed by signal " + str(number)
     else:
         why = "it exited with status " + str(status >> 8) + " before reporting"
@@ -815,8 +832,8 @@ def main(argv):
                 if pid == 0:
                     try:
                         _keeper.restore_handlers(handlers)
-                        if seconds and _alarm is not None:
-                            _alarm(seconds)  # the scenario's deadline: SIGALRM ends it
+                        if seconds:
+                            _set_alarm(seconds)  # the scenario's deadline: SIGALRM ends it
                         run_scenario(index, scenario, entry, argv, reporter)
                     finally:
                         _flush_and_exit()
