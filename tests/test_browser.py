@@ -87,6 +87,21 @@ def api(browser: Any, call: str) -> Any:
     return browser.execute_script(f"return window.aoinspectReport.{call};")
 
 
+# The rendered text of each cell (trimmed; "" for one not rendered, as WebElement.text gives it) of
+# the rows SELECTOR matches, with each row's data-module: one round trip to the browser, where
+# asking each cell for its .text costs one per cell (a trace's table: 4 s).
+_ROW_TEXTS = """
+return Array.from(document.querySelectorAll(arguments[0])).map(function (row) {
+    return [row.getAttribute('data-module'), Array.from(row.querySelectorAll('td')).map(function (cell) {
+        return cell.getClientRects().length ? cell.innerText.trim() : '';
+    })];
+});"""
+
+
+def row_texts(browser: Any, selector: str) -> list[tuple[str | None, list[str]]]:
+    return [(module, cells) for module, cells in browser.execute_script(_ROW_TEXTS, selector)]
+
+
 def click_box(browser: Any, module: str) -> None:
     point = api(browser, f"boxOf({json.dumps(module)})")
     assert point is not None, f"{module} is not drawn"
@@ -124,11 +139,10 @@ def test_real_report_loads_cleanly_and_shows_the_json_numbers(
     assert console_errors(browser) == []
     assert api(browser, "sections()") == ["import ao", "ao.quantization"]
     assert api(browser, "focus()") == "ao.quantization"
-    rows = browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")
+    rows = row_texts(browser, "#modules tbody tr")
     loads = embedded["results"][0]["materialized"]
     assert len(rows) == len(loads)
-    shown = {row.get_attribute("data-module"): [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-             for row in rows}
+    shown = dict(rows)
     for item in loads:
         assert shown[item["module"]][1:3] == [f"{item['self_ms']:.2f}", f"{item['cumulative_ms']:.2f}"]
     picker = browser.find_element(By.ID, "section").text
@@ -241,8 +255,7 @@ def test_a_trace_shows_its_costliest_lines_and_every_trigger_without_hovering(
     lines = browser.find_element(By.ID, "lines-section")
     assert lines.is_displayed()
     assert lines.location["y"] < browser.find_element(By.ID, "chart").location["y"]
-    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-            for row in browser.find_elements(By.CSS_SELECTOR, "#lines tbody tr")]
+    rows = [cells for _module, cells in row_texts(browser, "#lines tbody tr")]
     assert {row[2] for row in rows} == {"app.py:1", "app.py:2", "app.py:3"}
     by_line = {row[2]: row for row in rows}
     assert by_line["app.py:3"][3] == "ao.quantization"
@@ -252,26 +265,26 @@ def test_a_trace_shows_its_costliest_lines_and_every_trigger_without_hovering(
     # Every row of the module table shows its trigger line and hop in cells of its own.
     header = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#modules thead th")]
     trigger, code, hop, importer = (header.index(name) for name in ("Triggered at", "Code", "Hop", "Imported by"))
-    table = {row.get_attribute("data-module"): row.find_elements(By.TAG_NAME, "td")
-             for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")}
-    assert table["ao.quantization"][trigger].is_displayed()
-    assert table["ao.quantization"][trigger].text == "app.py:3"
-    assert table["ao.quantization"][code].text == "ao.quantization"
-    assert table["ao.quantization"][hop].text == "via ao.__getattr__('quantization')"
-    assert table["json"][hop].text == "(direct import)"
-    assert table["json"][importer].text == "(the program)"  # not "(access)": a trace has no access
-    assert table["ao.quantization.mappings"][importer].text == "ao.quantization"
+    table = dict(row_texts(browser, "#modules tbody tr"))
+    shown_trigger = browser.find_element(By.CSS_SELECTOR, '#modules tbody tr[data-module="ao.quantization"]')
+    assert shown_trigger.find_elements(By.TAG_NAME, "td")[trigger].is_displayed()
+    assert table["ao.quantization"][trigger] == "app.py:3"
+    assert table["ao.quantization"][code] == "ao.quantization"
+    assert table["ao.quantization"][hop] == "via ao.__getattr__('quantization')"
+    assert table["json"][hop] == "(direct import)"
+    assert table["json"][importer] == "(the program)"  # not "(access)": a trace has no access
+    assert table["ao.quantization.mappings"][importer] == "ao.quantization"
     # A load inside the library names the program's line it came from, beside its own trigger.
     own = header.index("Program's line")
-    assert table["ao.quantization.mappings"][own].text == "app.py:3"
-    assert table["ao.quantization.mappings"][trigger].text != "app.py:3"
+    assert table["ao.quantization.mappings"][own] == "app.py:3"
+    assert table["ao.quantization.mappings"][trigger] != "app.py:3"
     # No field is empty: the header's facts, the lines, every cell of the table.
     facts = browser.find_elements(By.CSS_SELECTOR, "#summary > span")
     assert {fact.get_attribute("data-fact") for fact in facts} >= {"command", "program", "python", "modules"}
     assert "package" not in {fact.get_attribute("data-fact") for fact in facts}
-    cells = (facts + browser.find_elements(By.CSS_SELECTOR, "#lines td")
-             + [cell for row in table.values() for cell in row])
-    assert [cell for cell in cells if not cell.text.strip()] == []
+    cells = ([fact.text for fact in facts] + [text for row in rows for text in row]
+             + [text for row in table.values() for text in row])
+    assert [text for text in cells if not text.strip()] == []
     assert "app.py" in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, artifacts, "trace.png")
 
@@ -294,8 +307,7 @@ def test_snapshot_without_timings_draws_by_module_count(browser: Any, tmp_path: 
     assert api(browser, "sections()") == ["import pkg", "pkg.alpha", "pkg.beta"]
     assert api(browser, "boxesDrawn()") == 1 + 4
     # Names only: the table is in name order and claims no importer or distribution it cannot know.
-    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-            for row in browser.find_elements(By.CSS_SELECTOR, "#modules tbody tr")]
+    rows = [cells for _module, cells in row_texts(browser, "#modules tbody tr")]
     assert [row[0] for row in rows] == sorted(row[0] for row in rows)
     assert {row[4] for row in rows} == {row[5] for row in rows} == {"\u2014"}
 
