@@ -673,9 +673,11 @@ FORGETFUL_MODULE_CLASS = {
 
 # librosa: each lazy name takes a while to load, and `from PKG import *` (or TAB completion) pays
 # for all of them in one probe: longer than a --timeout that each access fits in.
-# 6 x 0.25 s is over the test's --timeout 1 s; each 0.25 s leaves 0.75 s for a loaded machine. (Every
-# second here is waited for twice, by `import *` and by TAB completion, in fork and in spawn.)
+# 6 x SLOW_NAME_S is over the test's --timeout (SLOW_STAR_TIMEOUT_S); each name leaves the rest for a
+# loaded machine. (Every second here is waited for twice, by `import *` and by TAB completion, in
+# fork and in spawn.)
 SLOW_NAMES = ("one", "two", "three", "four", "five", "six")
+SLOW_NAME_S, SLOW_STAR_TIMEOUT_S = 0.08, 0.4
 SLOW_STAR = {
     "slowstar/__init__.py": f"""
         import importlib
@@ -692,7 +694,7 @@ SLOW_STAR = {
         def __dir__():
             return [*globals(), *__all__]
     """,
-    **{f"slowstar/{name}.py": "import time\n\ntime.sleep(0.25)  # a heavy module\n" for name in SLOW_NAMES},
+    **{f"slowstar/{name}.py": f"import time\n\ntime.sleep({SLOW_NAME_S})  # a heavy module\n" for name in SLOW_NAMES},
 }
 
 # --- lazy names that no __all__ lists (issue 22: tests/test_declarations.py) ---------------------

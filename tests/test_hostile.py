@@ -933,13 +933,19 @@ def test_the_package_recurses_as_deep_as_in_a_plain_interpreter(fake, tmp_path, 
     assert int(bare["pkg"]) - 8 <= int(probe["pkg"]) <= int(bare["pkg"])
 
 
+# The alarm set at import (ITIMER_REAL, the timer signal.alarm sets, in fractions of a second), and
+# how long importing each slow module takes: one well within it, all of them together past it.
+PICKLE_ALARM_S, SLOW_IMPORT_S, PICKLED_NAMES = 0.3, 0.04, 10
+
+
 def alarm_and_slow_pickles(count: int) -> dict[str, str]:
-    """``signal.alarm(1)`` at import, and ``count`` lazy functions whose ``pickle.dumps`` each
-    imports a module that takes 0.1 s: one name at a time, every plain interpreter finishes well
-    within the second; all of them in one process would not."""
+    """An alarm at import (PICKLE_ALARM_S), and ``count`` lazy functions whose ``pickle.dumps``
+    each imports a module that takes SLOW_IMPORT_S: one name at a time, every plain interpreter
+    finishes well within the alarm; all of them in one process would not."""
+    assert SLOW_IMPORT_S < PICKLE_ALARM_S / 4 and count * SLOW_IMPORT_S > PICKLE_ALARM_S
     names = ", ".join(f'"f{index}"' for index in range(count))
     init = f'''import signal
-signal.alarm(1)
+signal.setitimer(signal.ITIMER_REAL, {PICKLE_ALARM_S})
 __all__ = [{names}]
 
 def _make(index):
@@ -960,17 +966,19 @@ def __dir__():
 '''
     files = {"pkg/__init__.py": init}
     for index in range(count):
-        files[f"pkg/slow{index}.py"] = f"import time\ntime.sleep(0.1)\nfrom pkg import f{index} as function\n"
+        files[f"pkg/slow{index}.py"] = (f"import time\ntime.sleep({SLOW_IMPORT_S})\n"
+                                        f"from pkg import f{index} as function\n")
     return files
 
 
 @pytest.mark.parametrize("isolation", ["fork", "spawn"])
 def test_an_alarm_set_at_import_rings_for_no_name_a_plain_interpreter_would_finish(fake, isolation: str) -> None:
     """check pickles (and unpickles) a batch of names in one probe: each name gets the package's
-    timers as a fresh ``python -c`` would have them, not what the names before it left, so
-    ``signal.alarm(1)`` gives no false probe-failed finding."""
-    fake.write(alarm_and_slow_pickles(12))
-    bare = subprocess.run([fake.python, "-c", "import pkg, pickle; pickle.loads(pickle.dumps(pkg.f11))"],
+    timers as a fresh ``python -c`` would have them, not what the names before it left, so an
+    alarm set at import gives no false probe-failed finding."""
+    fake.write(alarm_and_slow_pickles(PICKLED_NAMES))
+    last = f"pkg.f{PICKLED_NAMES - 1}"
+    bare = subprocess.run([fake.python, "-c", f"import pkg, pickle; pickle.loads(pickle.dumps({last}))"],
                           env={**os.environ, **fake.env}, capture_output=True, cwd=fake.root, timeout=60)
     assert bare.returncode == 0, bare.stderr
     completed = aoinspect(fake, "-p", "pkg", "--isolation", isolation, "check", "--format", "json")

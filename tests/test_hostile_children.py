@@ -129,7 +129,7 @@ def test_graph_of_a_hang_ends_at_the_timeout(fake, case: str) -> None:
     takes SIGALRM over cannot take away (before, it was killed at the deadline: exit 4)."""
     fake.write(package(HANGS[case]))
     started = time.monotonic()
-    ran = graph(fake, "--timeout", "2")  # the stop at 1.6 s, the kill at 2: room for a loaded machine
+    ran = graph(fake, "--timeout", "1")  # the stop at 0.8 s, the kill at 1: room for a loaded machine
     elapsed = time.monotonic() - started
     assert ran.returncode == 124, ran.stderr
     assert "colorsys" in graph_modules(ran.stdout)
@@ -281,7 +281,7 @@ def test_a_package_that_signals_its_parent_does_not_reach_aoinspect(fake, signam
 
 def test_a_package_that_signals_its_parent_then_hangs_is_a_timed_out_child(fake) -> None:
     fake.write(package("import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(1000)"))
-    completed = console_script(fake, "graph", "pkg", "--format", "json", "--timeout", "2", timeout=60)
+    completed = console_script(fake, "graph", "pkg", "--format", "json", "--timeout", "1", timeout=60)
     assert completed.returncode == 124, completed.stderr
     completed = console_script(fake, "advise", "pkg", "--budget", "0", "--format", "json", "--timeout",
                                str(HANG_TIMEOUT), timeout=60)

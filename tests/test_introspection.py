@@ -262,23 +262,26 @@ def test_completion_that_raises_says_what_to_fix(checked) -> None:  # type: igno
 def test_a_slow_star_import_gets_a_deadline_from_the_package_cost(invoke, fake, isolation: str) -> None:
     """librosa: each name fits in --timeout, `from PKG import *` and TAB completion (all of them at
     once) do not; they get max(--timeout, 3 x the measured cost + 10 s), and the report says so."""
+    assert packages.SLOW_NAME_S < packages.SLOW_STAR_TIMEOUT_S / 4
+    assert len(packages.SLOW_NAMES) * packages.SLOW_NAME_S > packages.SLOW_STAR_TIMEOUT_S
     fake.write(packages.SLOW_STAR)
-    result = invoke("--isolation", isolation, "--timeout", "1", "-p", "slowstar", "check", "--ignore",
+    timeout = format(packages.SLOW_STAR_TIMEOUT_S, "g")
+    result = invoke("--isolation", isolation, "--timeout", timeout, "-p", "slowstar", "check", "--ignore",
                     "pickle-roundtrip", "--format", "json")
     doc = document(result)
     rules = {finding["rule"] for finding in doc["findings"]}
     assert "probe-failed" not in rules, doc["findings"]
     assert {"star-import", "completion-loads"} <= rules  # the true findings, measured to the end
     (note,) = [note for note in doc["notes"] if "load the whole package" in note]
-    assert "rather than --timeout's 1 s: 3 x the " in note and "plus 10 s." in note
+    assert f"rather than --timeout's {timeout} s: 3 x the " in note and "plus 10 s." in note
     assert result.exit_code == 0
 
 
 def test_a_timeout_names_the_option_that_raises_it(invoke, fake) -> None:
     fake.write(lazy_package("pkg", beta="import time\ntime.sleep(30)\n"))
-    doc = document(invoke("--timeout", "1", "-p", "pkg", "check", "--ignore", "whole-package", "--format", "json"))
+    doc = document(invoke("--timeout", "0.5", "-p", "pkg", "check", "--ignore", "whole-package", "--format", "json"))
     (failed,) = [finding for finding in doc["findings"] if finding["rule"] == "probe-failed"]
-    assert "timed out after 1 s while accessing pkg.beta (--timeout SECONDS raises the deadline)." in \
+    assert "timed out after 0.5 s while accessing pkg.beta (--timeout SECONDS raises the deadline)." in \
         failed["message"]
 
 
