@@ -46,7 +46,7 @@ def settings(isolation: str = "auto", timeout: float = 20, jobs: int = 2) -> Pro
 
 # Probes that never end cost the whole timeout: short, but long enough for the probes around them
 # to finish on a loaded machine.
-HANG_TIMEOUT = 1.0
+HANG_TIMEOUT = 0.5
 
 
 # --- 2. a fork server the package sabotages --------------------------------------------------
@@ -86,7 +86,7 @@ def test_the_fork_server_keeps_its_own_os(in_child: FakePackages, tmp_path: Path
 # An alarm at import (ITIMER_REAL, the timer signal.alarm sets, in fractions of a second): it
 # rings after ALARM_AFTER; each slow name's access takes ACCESS, well within it, and the four
 # together take longer.
-ALARM_AFTER, ACCESS = 0.6, 0.2
+ALARM_AFTER, ACCESS = 0.4, 0.12
 ALARM = f"import signal\nsignal.setitimer(signal.ITIMER_REAL, {ALARM_AFTER})\n"
 SLOW_NAMES = ["alpha", "beta", "gamma", "delta"]
 
