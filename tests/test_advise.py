@@ -640,7 +640,7 @@ def test_a_deferral_that_breaks_the_import_is_found_and_kept(fake: FakePackages,
 def test_a_package_that_hangs_is_a_failed_child_not_a_hang(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                            no_leftovers: Path) -> None:
     fake.write({"hangs/__init__.py": "import time\n\nwhile True:\n    time.sleep(0.05)\n"})
-    result = invoke("advise", "hangs", "--timeout", "1", "--budget", "0", "--format", "json")
+    result = invoke("advise", "hangs", "--timeout", "0.5", "--budget", "0", "--format", "json")
     assert result.exit_code == 4
     assert json.loads(result.stdout)["error"]["kind"] == "probe-failed"
 

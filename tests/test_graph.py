@@ -469,6 +469,6 @@ def test_a_program_that_ends_without_returning_still_reports(code: str, ending: 
 
 def test_a_program_still_running_near_the_timeout_gives_the_graph_of_its_start(python: str) -> None:
     graph = record_graph("", program=("-c", "import colorsys, time\ntime.sleep(60)\nimport wave"), python=python,
-                         timeout=1.0)
-    assert graph.ending == "timeout" and graph.exit_code == 124 and graph.error == "still running after 0.8 s"
+                         timeout=0.5)
+    assert graph.ending == "timeout" and graph.exit_code == 124 and graph.error == "still running after 0.4 s"
     assert "colorsys" in graph.module_names and "wave" not in graph.module_names

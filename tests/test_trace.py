@@ -269,7 +269,7 @@ def test_the_timeout_ends_what_the_program_started_too(tmp_path: Path, fake) -> 
 
     fake.write({"hangs_with_children.py": HANGS_WITH_CHILDREN})
     pid_file = tmp_path / "pids"
-    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "1", cwd=tmp_path,
+    completed, _document = run(["-c", "import hangs_with_children"], "--timeout", "0.5", cwd=tmp_path,
                                env={**fake.env, "PID_FILE": str(pid_file)})
     assert completed.returncode == 124
     pids = [int(pid) for pid in pid_file.read_text().split()]
