@@ -146,6 +146,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[None]:
+    """Keep the assertion-rewritten bytecode of the test modules (``tests/__pycache__``) even
+    under ``PYTHONDONTWRITEBYTECODE=1``: each worker rewrote and compiled every test module again
+    at each run, 1.5 s of its collection. Only while collecting, so that nothing a test imports
+    or runs writes bytecode it would not write anyway."""
+    writes = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = writes
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under --probe-python, that interpreter's bytecode of aoinspect's child code and of ``ao``
     too (each Python version keeps its own), for the same reason as ``_compile_own_bytecode``."""
