@@ -26,8 +26,13 @@ _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
 def _sibling(name):
     """``NAME.py`` of this folder as a module object never put in ``sys.modules``."""
     path = _CHILD_DIR + name + ".py"
-    with _open(path, "rb") as stream:
-        code = compile(stream.read(), path, "exec")
+    try:  # the cached bytecode, as measure.py's siblings are read (compiling them cost each child ms)
+        code = _modules["_frozen_importlib_external"].SourceFileLoader(name, path).get_code(name)
+    except Exception:  # noqa: BLE001
+        code = None
+    if code is None:
+        with _open(path, "rb") as stream:
+            code = compile(stream.read(), path, "exec")
     module = _ModuleType("aoinspect_child_" + name)
     module.__file__ = path
     exec(code, module.__dict__)
