@@ -364,7 +364,7 @@ def write_config(directory: Path, body: str) -> None:
 def test_a_probe_timeout_is_not_a_traced_programs(invoke, tmp_path, monkeypatch) -> None:
     """Top-level keys configure the probes; ``[tool.aoinspect.trace]`` the traced program."""
     monkeypatch.chdir(tmp_path)
-    sleeper = ["trace", "--", "-c", "import time; time.sleep(0.5)"]
+    sleeper = ["trace", "--", "-c", "import time; time.sleep(0.3)"]  # past the probes' 0.1 s
     write_config(tmp_path, "[tool.aoinspect]\ntimeout = 0.1\n")
     assert invoke(*sleeper).exit_code == 0
     write_config(tmp_path, "[tool.aoinspect]\ntimeout = 60\n\n[tool.aoinspect.trace]\ntimeout = 0.1\n")
