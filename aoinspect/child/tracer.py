@@ -416,6 +416,13 @@ class Tracer:
 
         own_files = self.own_files
         command_code = self.command_code
+        # The import system's frames are told by their globals, not their code: reading a frame's
+        # f_code raises an audit event ("object.__getattr__"), which calls every audit hook (the
+        # tracer's own too) in Python, several times an import. Frames of other globals are
+        # classified by their file (``kinds``), where zipimport's and any other import system's are.
+        bootstrap_globals = vars(_bootstrap)
+        external = _modules.get("_frozen_importlib_external")
+        external_globals = vars(external) if external is not None else bootstrap_globals
         for module in (_bootstrap, _modules.get("_frozen_importlib_external")):
             function = getattr(module, "_call_with_frames_removed", None)
             if function is not None:  # checked before the walk reaches it: known from the start
@@ -427,6 +434,13 @@ class Tracer:
                 kind = PROGRAM
             kinds[filename] = kind
             return kind
+
+        def in_import_system(frame):
+            if frame is None:
+                return False
+            globals_ = frame.f_globals
+            return globals_ is bootstrap_globals or globals_ is external_globals \
+                or kinds.get(frame.f_code.co_filename) == IMPORT_SYSTEM
 
         def lazy_caller(frame):
             """A lazy function among the few frames above a function of the program's own that
@@ -460,9 +474,13 @@ class Tracer:
             # the other ways in (the walk is short: the caller, or three frames above it); then the
             # program's own line, unless the import running around this one began at it.
             frame = getframe(1)
-            trigger = own = hop = via = chain = cause = None
+            trigger = own = hop = via = chain = cause = trigger_code = None
             hop_above = False
             while frame is not None:
+                globals_ = frame.f_globals
+                if globals_ is bootstrap_globals or globals_ is external_globals:
+                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    continue
                 code = frame.f_code
                 kind = kinds.get(code.co_filename)
                 if kind == IMPORT_SYSTEM:
@@ -489,18 +507,19 @@ class Tracer:
                     kind = LAZY
                 if kind in (USER, PROGRAM):
                     if trigger is None:
-                        if function == "<module>" and frame.f_back is not None \
-                                and kinds.get(frame.f_back.f_code.co_filename) == IMPORT_SYSTEM:
+                        if function == "<module>" and in_import_system(frame.f_back):
                             if not stack:
                                 # A module body the import system runs while no import is under
                                 # way: a LazyLoader module executing on first access, or
                                 # exec_module called by hand. The line that set it off is further out.
-                                frame = frame.f_back
+                                frame = frame.f_back  # type: ignore[assignment]
                                 continue
                             if kind != PROGRAM:
                                 trigger = frame
+                                trigger_code = code
                                 break  # the body of the module being imported: its own line is the import's
                         trigger = frame
+                        trigger_code = code
                         if kind == PROGRAM:
                             own = True
                             if function != "<module>" and hop is None:
@@ -539,7 +558,7 @@ class Tracer:
                     cause = CAUSE_PROGRAM_START
             parent = stack[-1][0] if stack else -1
             if trigger is not None:
-                code = trigger.f_code
+                code = trigger_code  # type: ignore[assignment] # set with the trigger
                 line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
                 if own is True:
                     # The trigger is the program's own line: said without the extras (a line 0 with them).
