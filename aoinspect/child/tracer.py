@@ -4,7 +4,7 @@ triggered it. Child code: see ``__init__.py`` for the rules it keeps; the pytest
 imports it to trace a test session in-process.
 
 Records travel as ``trace-loads`` sections appended to the result file (a batch is a list of
-records written as its ``repr``, in hex; the parent reads it with ``ast.literal_eval``), in batches: when an
+records written as its ``ascii``, a JSON string; the parent reads it as ``ast.literal_eval`` would), in batches: when an
 import that no other import was running around finishes, when 64 are pending or 0.1 s has
 passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
 begins, so that a program that hangs or is killed inside one still shows where.
@@ -623,14 +623,14 @@ class Tracer:
                 for stack in list(self._stacks.values()):
                     batch.extend(record for record in stack if record[protocol.TRACE_END_NS] is None)
             if batch:
-                # repr writes a list of plain values in C, many times faster than protocol.encode;
+                # ascii writes a list of plain values in C, many times faster than protocol.encode;
                 # the parent reads it back with ast.literal_eval, which builds literals and
                 # nothing else whatever the text holds (marshal would be faster still, but
                 # marshal.loads is not hardened against crafted data, and the program this
-                # child runs can write into the file). Its hex is a JSON string as it is.
-                data = repr(batch)
-                self._write_hex(protocol.SECTION_TRACE_LOADS, "records",
-                                data.encode("utf-8", "surrogatepass").hex())
+                # child runs can write into the file). Being ASCII, with control characters
+                # escaped, it is a JSON string once its backslashes and double quotes are.
+                data = ascii(batch).replace("\\", "\\\\").replace('"', '\\"')
+                self._write_string(protocol.SECTION_TRACE_LOADS, "records", data)
             self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
             pass
@@ -649,10 +649,10 @@ class Tracer:
         payload[protocol.SECTION_KEY] = section
         self._write_line(protocol.encode(payload) + "\n")
 
-    def _write_hex(self, section, field, digits):
-        """A section of one field that holds hex digits: already a JSON string's body, which
-        ``protocol.encode`` would scan again."""
-        self._write_line('{"' + protocol.SECTION_KEY + '":"' + section + '","' + field + '":"' + digits + '"}\n')
+    def _write_string(self, section, field, body):
+        """A section of one field whose value is ``body``, already a JSON string's body (ASCII,
+        escaped), which ``protocol.encode`` would scan again."""
+        self._write_line('{"' + protocol.SECTION_KEY + '":"' + section + '","' + field + '":"' + body + '"}\n')
 
     def _write_line(self, line):
         data = line.encode("ascii")
