@@ -368,10 +368,11 @@ class Tracer:
     that begins. With a ``result_path`` records go to that file in batches; without one
     (the pytest plugin, in-process) they are kept in ``kept``."""
 
-    def __init__(self, result_path, own_files=None, command_code=None):
+    def __init__(self, result_path, own_files=None, command_caller=None):
         self.result_path = result_path
         self.own_files = own_files if own_files is not None else OwnFiles([_os.getcwd()], ())
-        self.command_code = command_code  # the ``-c`` program's code: its frames are not exec'd strings
+        # The frame that runs the ``-c`` program (``run``'s): the code it runs is not an exec'd string.
+        self.command_caller = command_caller
         self.kept = []
         self.pending = []
         self.context = None  # set by the pytest plugin: [node id, phase]
@@ -415,7 +416,7 @@ class Tracer:
         extras = _extras
 
         own_files = self.own_files
-        command_code = self.command_code
+        command_caller = self.command_caller
         # The import system's frames are told by their globals, not their code: reading a frame's
         # f_code raises an audit event ("object.__getattr__"), which calls every audit hook (the
         # tracer's own too) in Python, several times an import. Frames of other globals are
@@ -492,7 +493,7 @@ class Tracer:
                     break  # the wrapper of the import running around this one, or run()
                 function = code.co_name
                 if kind == STRING:
-                    if function == "<module>" and code is not command_code:
+                    if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
                         if trigger is None:
                             cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
                         kind = USER
@@ -833,10 +834,8 @@ def run(result_path, program, projects=()):
         if _COMMAND_LOADS_LINECACHE:
             import linecache  # noqa: F401 - 3.13's ``python -c`` loads it for the command's source
     startup = frozenset(_modules)
-    code = None
-    if kind == "command":
-        code = compile(target, "<string>", "exec", dont_inherit=True)
-    tracer = Tracer(result_path, _own_files(kind, target, path0, archive, projects), code)
+    tracer = Tracer(result_path, _own_files(kind, target, path0, archive, projects),
+                    _getframe() if kind == "command" else None)
     tracer.send(protocol.SECTION_TRACE_START, {
         "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind, "stdlib": STDLIB_DIR,
     })
@@ -844,8 +843,14 @@ def run(result_path, program, projects=()):
     tracer.install()
     try:
         if kind == "command":
-            _keep_command_source(code, target)
-            exec(code, namespace)  # type: ignore[arg-type] # compiled above for a command
+            if _COMMAND_LOADS_LINECACHE:
+                code = compile(target, "<string>", "exec", dont_inherit=True)
+                _keep_command_source(code, target)
+                exec(code, namespace)
+            else:
+                # Compiled by exec, as ``python -c`` compiles it: the builtin compile() would first
+                # create the ~120 classes of the ast module (PyAST_Check), a third of a bare start.
+                exec(target, namespace)
         elif kind == "module":
             getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
         elif archive:
