@@ -204,24 +204,30 @@ class _Spawned:
         self.returncode: int | None = None
 
     def wait(self, timeout: float | None = None) -> int | None:
-        if self.returncode is not None:
-            return self.returncode
         if timeout is None:
-            _pid, status = os.waitpid(self.pid, 0)
-            self.returncode = os.waitstatus_to_exitcode(status)
-            return self.returncode
+            return self._poll(0)
         deadline = time.monotonic() + timeout
         delay = POLL_FIRST_SECONDS
         while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid == self.pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-                return self.returncode
+            returncode = self._poll(os.WNOHANG)
+            if returncode is not None:
+                return returncode
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
             delay = min(delay * 2, remaining, POLL_MOST_SECONDS)
             time.sleep(delay)
+
+    def _poll(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:
+                # Someone else collected it (SIGCHLD ignored): dead, its status unknown, as Popen says.
+                pid, status = self.pid, 0
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
 
 class _Popen:
