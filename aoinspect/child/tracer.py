@@ -436,13 +436,6 @@ class Tracer:
             kinds[filename] = kind
             return kind
 
-        def in_import_system(frame):
-            if frame is None:
-                return False
-            globals_ = frame.f_globals
-            return globals_ is bootstrap_globals or globals_ is external_globals \
-                or kinds.get(frame.f_code.co_filename) == IMPORT_SYSTEM
-
         def lazy_caller(frame):
             """A lazy function among the few frames above a function of the program's own that
             imported: a ``__getattr__`` of the program's package that imports through a helper."""
@@ -508,7 +501,10 @@ class Tracer:
                     kind = LAZY
                 if kind in (USER, PROGRAM):
                     if trigger is None:
-                        if function == "<module>" and in_import_system(frame.f_back):
+                        back = frame.f_back
+                        if function == "<module>" and back is not None and (
+                                back.f_globals is bootstrap_globals or back.f_globals is external_globals
+                                or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
                             if not stack:
                                 # A module body the import system runs while no import is under
                                 # way: a LazyLoader module executing on first access, or
