@@ -49,12 +49,12 @@ def test_child_files_import_only_sys_at_module_level_and_nothing_of_the_parent(p
 
 def sections_the_probe_sends() -> set[str]:
     """``reporter.send(protocol.SECTION_X, ...)`` calls in the child (and the tracer's batched
-    ``_write`` and ``_write_hex``), by constant."""
+    ``_write`` and ``_write_string``), by constant."""
     sent = set()
     for path in CHILD_FILES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in ("send", "_write", "_write_hex"):
+                    and node.func.attr in ("send", "_write", "_write_string"):
                 first = node.args[0]
                 if isinstance(first, ast.Name) and first.id == "section":
                     continue  # a writer forwarding what its caller sent

@@ -286,6 +286,14 @@ def test_an_exception_keeps_python_s_traceback_and_exit_code(tmp_path: Path, fak
     assert document["complete"]
 
 
+def test_a_command_with_a_syntax_error_fails_as_under_python(tmp_path: Path) -> None:
+    bare, _ = run(["-c", "x ="], cwd=tmp_path, env={}, traced=False)
+    traced, document = run(["-c", "x ="], cwd=tmp_path, env={})
+    assert traced.returncode == bare.returncode == 1
+    assert traced.stderr == bare.stderr  # python's message alone, no frame of the tracer's
+    assert document is not None and document["ending"].startswith("raised SyntaxError")
+
+
 @pytest.mark.parametrize(("program_code", "expected"), [(0, 1), (3, 3)])
 def test_a_broken_contract_fails_a_successful_program_only(tmp_path: Path, fake, program_code: int,  # type: ignore[no-untyped-def]
                                                            expected: int) -> None:
@@ -456,3 +464,17 @@ def test_each_view_reads_only_what_it_shows_and_shows_the_same(tmp_path: Path, f
     assert nested.trigger is not None and nested.trigger.source is None
     assert next(load for load in full.loads if load.module == "lazypkg._alpha_dep").trigger.source
     assert not any(load.load.distribution or load.load.stdlib for load in lean.loads)
+
+
+def test_the_program_s_process_is_waited_for_as_popen_waits() -> None:
+    """trace starts the program with os.posix_spawnp (subprocess is not imported first): its exit
+    status, a wait that times out (None, the program still running) and a signal that killed it
+    (negative) come back as from subprocess.Popen."""
+    from aoinspect.tracing.run import _start
+
+    exited = _start([sys.executable, "-c", "import sys; sys.exit(5)"])
+    assert exited.wait() == 5 and exited.returncode == 5 and exited.wait(0.01) == 5
+    sleeping = _start([sys.executable, "-c", "import time; time.sleep(60)"])
+    assert sleeping.wait(0.05) is None and sleeping.returncode is None
+    os.kill(sleeping.pid, 9)
+    assert sleeping.wait(30) == -9

@@ -4,7 +4,7 @@ triggered it. Child code: see ``__init__.py`` for the rules it keeps; the pytest
 imports it to trace a test session in-process.
 
 Records travel as ``trace-loads`` sections appended to the result file (a batch is a list of
-records written as its ``repr``, in hex; the parent reads it with ``ast.literal_eval``), in batches: when an
+records written as its ``ascii``, a JSON string; the parent reads it as ``ast.literal_eval`` would), in batches: when an
 import that no other import was running around finishes, when 64 are pending or 0.1 s has
 passed, and before ``os._exit`` and ``os.exec*``. A top-level import is also written when it
 begins, so that a program that hangs or is killed inside one still shows where.
@@ -368,10 +368,11 @@ class Tracer:
     that begins. With a ``result_path`` records go to that file in batches; without one
     (the pytest plugin, in-process) they are kept in ``kept``."""
 
-    def __init__(self, result_path, own_files=None, command_code=None):
+    def __init__(self, result_path, own_files=None, command_caller=None):
         self.result_path = result_path
         self.own_files = own_files if own_files is not None else OwnFiles([_os.getcwd()], ())
-        self.command_code = command_code  # the ``-c`` program's code: its frames are not exec'd strings
+        # The frame that runs the ``-c`` program (``run``'s): the code it runs is not an exec'd string.
+        self.command_caller = command_caller
         self.kept = []
         self.pending = []
         self.context = None  # set by the pytest plugin: [node id, phase]
@@ -415,7 +416,14 @@ class Tracer:
         extras = _extras
 
         own_files = self.own_files
-        command_code = self.command_code
+        command_caller = self.command_caller
+        # The import system's frames are told by their globals, not their code: reading a frame's
+        # f_code raises an audit event ("object.__getattr__"), which calls every audit hook (the
+        # tracer's own too) in Python, several times an import. Frames of other globals are
+        # classified by their file (``kinds``), where zipimport's and any other import system's are.
+        bootstrap_globals = vars(_bootstrap)
+        external = _modules.get("_frozen_importlib_external")
+        external_globals = vars(external) if external is not None else bootstrap_globals
         for module in (_bootstrap, _modules.get("_frozen_importlib_external")):
             function = getattr(module, "_call_with_frames_removed", None)
             if function is not None:  # checked before the walk reaches it: known from the start
@@ -460,9 +468,13 @@ class Tracer:
             # the other ways in (the walk is short: the caller, or three frames above it); then the
             # program's own line, unless the import running around this one began at it.
             frame = getframe(1)
-            trigger = own = hop = via = chain = cause = None
+            trigger = own = hop = via = chain = cause = trigger_code = None
             hop_above = False
             while frame is not None:
+                globals_ = frame.f_globals
+                if globals_ is bootstrap_globals or globals_ is external_globals:
+                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    continue
                 code = frame.f_code
                 kind = kinds.get(code.co_filename)
                 if kind == IMPORT_SYSTEM:
@@ -474,7 +486,7 @@ class Tracer:
                     break  # the wrapper of the import running around this one, or run()
                 function = code.co_name
                 if kind == STRING:
-                    if function == "<module>" and code is not command_code:
+                    if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
                         if trigger is None:
                             cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
                         kind = USER
@@ -489,18 +501,22 @@ class Tracer:
                     kind = LAZY
                 if kind in (USER, PROGRAM):
                     if trigger is None:
-                        if function == "<module>" and frame.f_back is not None \
-                                and kinds.get(frame.f_back.f_code.co_filename) == IMPORT_SYSTEM:
+                        back = frame.f_back
+                        if function == "<module>" and back is not None and (
+                                back.f_globals is bootstrap_globals or back.f_globals is external_globals
+                                or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
                             if not stack:
                                 # A module body the import system runs while no import is under
                                 # way: a LazyLoader module executing on first access, or
                                 # exec_module called by hand. The line that set it off is further out.
-                                frame = frame.f_back
+                                frame = frame.f_back  # type: ignore[assignment]
                                 continue
                             if kind != PROGRAM:
                                 trigger = frame
+                                trigger_code = code
                                 break  # the body of the module being imported: its own line is the import's
                         trigger = frame
+                        trigger_code = code
                         if kind == PROGRAM:
                             own = True
                             if function != "<module>" and hop is None:
@@ -539,7 +555,7 @@ class Tracer:
                     cause = CAUSE_PROGRAM_START
             parent = stack[-1][0] if stack else -1
             if trigger is not None:
-                code = trigger.f_code
+                code = trigger_code  # type: ignore[assignment] # set with the trigger
                 line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
                 if own is True:
                     # The trigger is the program's own line: said without the extras (a line 0 with them).
@@ -604,14 +620,14 @@ class Tracer:
                 for stack in list(self._stacks.values()):
                     batch.extend(record for record in stack if record[protocol.TRACE_END_NS] is None)
             if batch:
-                # repr writes a list of plain values in C, many times faster than protocol.encode;
+                # ascii writes a list of plain values in C, many times faster than protocol.encode;
                 # the parent reads it back with ast.literal_eval, which builds literals and
                 # nothing else whatever the text holds (marshal would be faster still, but
                 # marshal.loads is not hardened against crafted data, and the program this
-                # child runs can write into the file). Its hex is a JSON string as it is.
-                data = repr(batch)
-                self._write_hex(protocol.SECTION_TRACE_LOADS, "records",
-                                data.encode("utf-8", "surrogatepass").hex())
+                # child runs can write into the file). Being ASCII, with control characters
+                # escaped, it is a JSON string once its backslashes and double quotes are.
+                data = ascii(batch).replace("\\", "\\\\").replace('"', '\\"')
+                self._write_string(protocol.SECTION_TRACE_LOADS, "records", data)
             self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
             pass
@@ -630,10 +646,10 @@ class Tracer:
         payload[protocol.SECTION_KEY] = section
         self._write_line(protocol.encode(payload) + "\n")
 
-    def _write_hex(self, section, field, digits):
-        """A section of one field that holds hex digits: already a JSON string's body, which
-        ``protocol.encode`` would scan again."""
-        self._write_line('{"' + protocol.SECTION_KEY + '":"' + section + '","' + field + '":"' + digits + '"}\n')
+    def _write_string(self, section, field, body):
+        """A section of one field whose value is ``body``, already a JSON string's body (ASCII,
+        escaped), which ``protocol.encode`` would scan again."""
+        self._write_line('{"' + protocol.SECTION_KEY + '":"' + section + '","' + field + '":"' + body + '"}\n')
 
     def _write_line(self, line):
         data = line.encode("ascii")
@@ -814,10 +830,8 @@ def run(result_path, program, projects=()):
         if _COMMAND_LOADS_LINECACHE:
             import linecache  # noqa: F401 - 3.13's ``python -c`` loads it for the command's source
     startup = frozenset(_modules)
-    code = None
-    if kind == "command":
-        code = compile(target, "<string>", "exec", dont_inherit=True)
-    tracer = Tracer(result_path, _own_files(kind, target, path0, archive, projects), code)
+    tracer = Tracer(result_path, _own_files(kind, target, path0, archive, projects),
+                    _getframe() if kind == "command" else None)
     tracer.send(protocol.SECTION_TRACE_START, {
         "python": list(sys.version_info[:3]), "pid": tracer.pid, "kind": kind, "stdlib": STDLIB_DIR,
     })
@@ -825,8 +839,14 @@ def run(result_path, program, projects=()):
     tracer.install()
     try:
         if kind == "command":
-            _keep_command_source(code, target)
-            exec(code, namespace)  # type: ignore[arg-type] # compiled above for a command
+            if _COMMAND_LOADS_LINECACHE:
+                code = compile(target, "<string>", "exec", dont_inherit=True)
+                _keep_command_source(code, target)
+                exec(code, namespace)
+            else:
+                # Compiled by exec, as ``python -c`` compiles it: the builtin compile() would first
+                # create the ~120 classes of the ast module (PyAST_Check), a third of a bare start.
+                exec(target, namespace)
         elif kind == "module":
             getattr(runpy, "_run_module_as_main")(target, True)  # noqa: B009 - what python -m calls
         elif archive:

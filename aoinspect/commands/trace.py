@@ -12,6 +12,7 @@ import click
 
 from aoinspect.commands.options import (
     Command,
+    FilePath,
     Seconds,
     apply_options,
     budget_options,
@@ -53,7 +54,7 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 @click.argument("program", nargs=-1, type=click.UNPROCESSED, metavar="-- PROGRAM")
 @python_option
 @format_option_for("trace")
-@option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+@option("-o", "--output", type=FilePath(writable=True), default=None, metavar="FILE",
          config=False, help="Write the report to FILE (default: stderr, after the program ends); without "
                             "--format, FILE's extension picks it.")
 @option("--timeout", type=Seconds(), default=None, metavar="SECONDS", inherit=False,
@@ -62,7 +63,8 @@ Exit code: the program's own (128+N when a signal N killed it), or:
 @option("--focus", metavar="PKG", default=None, help="text: only the loads of PKG's modules, and their lines.")
 @option("--why", metavar="MODULE", default=None,
          help="text: the chain from the program's line to MODULE, one hop a line.")
-@option("--project", "projects", multiple=True, type=click.Path(file_okay=False), metavar="PATH", config=False,
+@option("--project", "projects", multiple=True, type=FilePath(dir_okay=True, file_okay=False), metavar="PATH",
+        config=False,
         help="A directory whose files are the program's own, besides the script's directory, the working "
              "directory and the -m or console script's package (may be given again): the views attribute each "
              "load to the last line in these files before control went into a library.")

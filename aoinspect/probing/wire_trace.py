@@ -334,15 +334,11 @@ def _short_records(text: str) -> list[TraceRecord] | None:
 
 
 def parse_trace_loads(raw: Mapping[str, Any]) -> TraceLoadsSection:
-    """A batch of records, written by the tracer as the ``repr`` of a list, in hex (cheap in the
-    child). Common records are matched as text (``_SHORT_RECORD``); any other batch is read by
+    """A batch of records, written by the tracer as the ``ascii`` of a list (cheap in the child).
+    Common records are matched as text (``_SHORT_RECORD``); any other batch is read by
     ``ast.literal_eval``, which builds literals only, never running anything the text holds. Every
     field's type is checked below: the program the child runs can write into the file."""
-    text = read_field(raw, "records", str)
-    try:
-        decoded = bytes.fromhex(text).decode("utf-8", "surrogatepass")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"the records are not a literal list ({type(exc).__name__})") from None
+    decoded = read_field(raw, "records", str)
     common = _short_records(decoded)
     if common is not None:
         return TraceLoadsSection(tuple(common))

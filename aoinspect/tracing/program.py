@@ -3,8 +3,6 @@ ARGS`` or ``-c CODE ARGS``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aoinspect.errors import InvalidName
 
 # Interpreter options passed on to the child's interpreter: flags, and the two that take a value.
@@ -17,12 +15,42 @@ class InvalidProgram(InvalidName):
     """PROGRAM is not something ``python`` would run."""
 
 
-@dataclass(frozen=True)
 class Program:
+    """PROGRAM, parsed; immutable, and equal to another of the same fields. Written out rather
+    than a frozen dataclass: it is made before the program starts, where generating a
+    dataclass (and importing dataclasses) would delay that start by a millisecond or two."""
+
+    __slots__ = ("arguments", "interpreter_options", "kind", "target")
+
     interpreter_options: tuple[str, ...]
     kind: str  # "script", "module" or "command"
     target: str  # the script's path, the module's name, or the code
     arguments: tuple[str, ...]  # after the target
+
+    def __init__(self, interpreter_options: tuple[str, ...], kind: str, target: str,
+                 arguments: tuple[str, ...]) -> None:
+        for name, value in (("interpreter_options", interpreter_options), ("kind", kind), ("target", target),
+                            ("arguments", arguments)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def _fields(self) -> tuple[tuple[str, ...], str, str, tuple[str, ...]]:
+        return (self.interpreter_options, self.kind, self.target, self.arguments)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Program and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (f"Program(interpreter_options={self.interpreter_options!r}, kind={self.kind!r}, "
+                f"target={self.target!r}, arguments={self.arguments!r})")
 
     @property
     def argv(self) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -309,6 +308,8 @@ def _via(record: wire.TraceRecord, trigger: Frame | None) -> str | None:
 
 
 def _signal_name(number: int) -> str:
+    import signal  # only for a program a signal ended: its enums cost half a millisecond to import
+
     try:
         return signal.Signals(number).name
     except ValueError:

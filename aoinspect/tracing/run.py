@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,9 +19,23 @@ from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
+    from typing import Protocol
 
     from aoinspect.models.trace import TracedLoad, TraceOptions, TraceReport
     from aoinspect.tracing.program import Program
+
+    class _Process(Protocol):
+        """The program's process, as ``TraceRun`` uses it."""
+
+        pid: int
+
+        @property
+        def returncode(self) -> int | None:
+            """The exit status once waited for, else None."""
+
+        def wait(self, timeout: float | None = None) -> int | None:
+            """The exit status (negative: the signal that killed it), or None once ``timeout`` passed."""
+
 
 # Run as a script: its file name keeps its frame out of the warnings machinery's way (see it).
 # Spelled out rather than taken from aoinspect.probing.runner: the child starts before anything
@@ -32,6 +44,13 @@ TRACE_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "trace_importlib_bootstrap.py")
 IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
+# Reset to their defaults in the program's process, as ``subprocess.Popen`` does (Python ignores
+# SIGPIPE and SIGXFSZ in itself).
+RESTORED_SIGNALS = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+# How often a wait with a deadline looks at the program: as ``subprocess.Popen.wait`` does, from
+# the first of these, doubling, up to the second.
+POLL_FIRST_SECONDS = 0.0005
+POLL_MOST_SECONDS = 0.05
 
 
 def trace_command(python: str, program: Program, result_path: str, projects: Sequence[str] = ()) -> list[str]:
@@ -58,22 +77,25 @@ class TraceRun:
 
     def __init__(self, python: str, program: Program, timeout: float | None = None,
                  projects: Sequence[str] = ()) -> None:
-        from aoinspect.probing import reaper
-
         self.python = python
         self.program = program
         self.timeout = timeout
         self._workdir: str | None = _private_directory()
         # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
         # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
-        self._since = reaper.boot_ticks()
-        self._reaping = timeout is not None and reaper.acquire()
+        # Without one nothing is ended, and the reaper is not even imported.
+        self._since = 0
+        self._reaping = False
+        if timeout is not None:
+            from aoinspect.probing import reaper
+
+            self._since = reaper.boot_ticks()
+            self._reaping = reaper.acquire()
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._result_path = os.path.join(self._workdir, "trace.jsonl")
         self._signals = contextlib.ExitStack()
         try:
-            self.process = subprocess.Popen(trace_command(python, program, self._result_path, projects),
-                                            close_fds=False)
+            self.process = _start(trace_command(python, program, self._result_path, projects))
             self._signals.enter_context(_signals_for(self.process))
         except BaseException:
             self._clean_up()
@@ -87,7 +109,11 @@ class TraceRun:
         distribution is looked up (a view that shows none); ``shown``: the loads whose source
         lines the view shows (None: all), so that only their files are read."""
         try:
-            # While the program runs: the code that reads and reports its trace.
+            # While the program runs: the code that reads and reports its trace (read_sections'
+            # own imports too, which it makes when called).
+            import json  # noqa: F401
+
+            import aoinspect.files  # noqa: F401
             from aoinspect.probing.fields import read_sections
             from aoinspect.probing.wire_trace import parse_trace_sections
             from aoinspect.tracing.report import build_report
@@ -117,11 +143,10 @@ class TraceRun:
 
     def _wait(self) -> int | None:
         remaining = None if self._deadline is None else max(self._deadline - time.monotonic(), 0.0)
-        try:
-            return self.process.wait(remaining)
-        except subprocess.TimeoutExpired:
+        returncode = self.process.wait(remaining)
+        if returncode is None:
             _end_with_everything_it_started(self.process, self._since)
-            return None
+        return returncode
 
     def _clean_up(self) -> None:
         self._signals.close()
@@ -158,7 +183,76 @@ def _private_directory() -> str:
     return tempfile.mkdtemp(prefix="aoinspect-trace-")
 
 
-def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int) -> None:
+def _start(command: list[str]) -> _Process:
+    """The program's process, inheriting everything from this one as ``subprocess.Popen(command,
+    close_fds=False)`` would. Where ``os.posix_spawnp`` exists it starts it, so that the program
+    starts without subprocess (and selectors, signal's enums) imported first: a few ms of every
+    trace, before the program can begin."""
+    if os.name != "posix" or not hasattr(os, "posix_spawnp"):
+        return _Popen(command)
+    import _signal  # type: ignore[import-not-found] # the built-in behind signal, without its enums
+
+    restored = [getattr(_signal, name) for name in RESTORED_SIGNALS if hasattr(_signal, name)]
+    return _Spawned(os.posix_spawnp(command[0], command, os.environ, setsigdef=restored))
+
+
+class _Spawned:
+    """A process started by ``os.posix_spawnp``, waited for as ``subprocess.Popen`` waits."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        if timeout is None:
+            return self._poll(0)
+        deadline = time.monotonic() + timeout
+        delay = POLL_FIRST_SECONDS
+        while True:
+            returncode = self._poll(os.WNOHANG)
+            if returncode is not None:
+                return returncode
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            delay = min(delay * 2, remaining, POLL_MOST_SECONDS)
+            time.sleep(delay)
+
+    def _poll(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:
+                # Someone else collected it (SIGCHLD ignored): dead, its status unknown, as Popen says.
+                pid, status = self.pid, 0
+            if pid == self.pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
+class _Popen:
+    """``subprocess.Popen``, where ``os.posix_spawnp`` is missing, waited for as ``_Spawned``."""
+
+    def __init__(self, command: list[str]) -> None:
+        import subprocess
+
+        self._process = subprocess.Popen(command, close_fds=False)
+        self.pid = self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        import subprocess
+
+        try:
+            return self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def _end_with_everything_it_started(process: _Process, since: int) -> None:
     """The program ran past --timeout: kill it and its descendants, then whatever it orphaned
     that came back to this process (``reaper``). A program that ends on its own keeps what it
     started running, as under plain ``python``."""
@@ -170,11 +264,12 @@ def _end_with_everything_it_started(process: subprocess.Popen[bytes], since: int
 
 
 @contextlib.contextmanager
-def _signals_for(process: subprocess.Popen[bytes]) -> Iterator[None]:
+def _signals_for(process: _Process) -> Iterator[None]:
     """Leave SIGINT/SIGQUIT to the child, pass the others on; only the main thread can."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import _signal as signal  # the built-in behind signal: its enum wrappers cost more than the handlers
 
     def forward(number: int, _frame: object) -> None:
         if process.returncode is None:
