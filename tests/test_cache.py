@@ -222,3 +222,122 @@ def test_a_warm_single_resolve_reads_the_cache_file_once(fake, cached, monkeypat
     doc = cached("resolve", "beta")
     assert from_cache(doc) == {"beta": True}
     assert len([path for path in reads if os.sep + "pkg" + os.sep in path]) == 1
+
+
+# --- the report index (cache.ReportMemo): a warm check reads one small file --------------------
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every cache file read from now on, by path."""
+    reads: list[str] = []
+    real = cache._read_document
+
+    def counted(path: str, key: bytes) -> Any:
+        reads.append(path)
+        return real(path, key)
+
+    monkeypatch.setattr(cache, "_read_document", counted)
+    return reads
+
+
+def documents_read(reads: list[str]) -> list[str]:
+    return [path for path in reads if path.endswith(".json") and os.sep + "pkg" + os.sep in path]
+
+
+def test_a_cold_check_leaves_the_warm_report_and_a_warm_check_reads_only_it(fake, cached, tmp_path,
+                                                                            monkeypatch) -> None:
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    cold = cached("check")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    reads = count_reads(monkeypatch)
+    warm = cached("check")
+    # Served whole from the report index: the document of every probe result is not read.
+    assert documents_read(reads) == []
+    assert [path for path in reads if path.endswith(cache.REPORT_SUFFIX)]
+    assert from_cache(warm) == {"alpha": True, "beta": True}
+    assert warm["isolation"]["reason"] == "every result came from the cache"
+    # ... and it is what a warm run made from the document prints.
+    for report in (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"):
+        report.unlink()
+    assert cached("check") == warm
+    assert documents_read(reads)
+
+
+def test_a_warm_check_does_not_read_a_damaged_document(fake, cached, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("check")
+    warm = cached("check")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
+    path.write_text("\x00\xff not json")
+    assert cached("check") == warm
+
+
+def test_a_warm_check_notices_a_changed_file(fake, cached) -> None:
+    root = fake.write(lazy_package("pkg", alpha="VALUE = 1\n", beta="VALUE = 2\n"))
+    cached("check")
+    cached("check")
+    (root / "pkg" / "alpha.py").write_text("import decimal\n")
+    again = cached("check")
+    assert from_cache(again) == {"alpha": False, "beta": True}
+    assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
+
+
+def test_a_warm_check_does_not_revalidate_what_it_does_not_report(fake, cached, tmp_path, monkeypatch) -> None:
+    """Only what the report was made from is checked: what a name it does not report reads may
+    change, and the name's entry in the document may be damaged, without either being looked at."""
+    root = fake.write({**lazy_package("pkg", beta="import helper\n"), "helper.py": "VALUE = 1\n"})
+    only_alpha = ("check", "--names", "alpha", "--ignore", "whole-package")
+    cached("check")  # every name measured and kept
+    first = cached(*only_alpha)
+    assert from_cache(first) == {"alpha": True}
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
+    document_ = read_signed(path)
+    for key, entry in document_["entries"].items():
+        if "beta" in key:
+            entry["lines"] = [{"section": "resolve", "name": 5}]
+    write_signed(path, document_)
+    (root / "helper.py").write_text("import decimal\n")
+    checked: list[str] = []
+    real = cache._file_problem
+
+    def counted(path_: str, recorded: Any) -> str | None:
+        checked.append(path_)
+        return real(path_, recorded)
+
+    monkeypatch.setattr(cache, "_file_problem", counted)
+    reads = count_reads(monkeypatch)
+    assert cached(*only_alpha) == first
+    assert documents_read(reads) == []
+    assert any(path_.endswith("alpha.py") for path_ in checked)
+    assert not any(path_.endswith("helper.py") for path_ in checked)
+    # The whole check reports beta: the change is noticed, and the damaged entry measured again.
+    whole = cached("check")
+    assert from_cache(whole) == {"alpha": True, "beta": False}
+    assert "decimal" in [module for module, _parent in modules(whole)["beta"]]
+
+
+def test_a_file_the_cli_read_itself_is_part_of_the_report(fake, cached, tmp_path) -> None:
+    """The baseline is read by the CLI, not by a probe: a change to it is a new report."""
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    baseline = tmp_path / "work" / "aoinspect.lock.json"
+    cached("check", "--baseline", str(baseline), "--update-baseline")
+
+    def against_baseline() -> list[str]:
+        findings = cached("check", "--baseline", str(baseline))["findings"]
+        return [finding["name"] for finding in findings if finding["rule"] == "new-import"]
+
+    assert against_baseline() == []
+    assert against_baseline() == []  # served whole
+    locked = json.loads(baseline.read_text())
+    locked["names"]["alpha"] = [module for module in locked["names"]["alpha"] if module != "decimal"]
+    baseline.write_text(json.dumps(locked))
+    assert against_baseline() == ["alpha"]
+
+
+def test_a_report_made_by_other_aoinspect_sources_is_not_served(fake, cached, monkeypatch) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("check")
+    reads = count_reads(monkeypatch)
+    monkeypatch.setattr(cache, "source_fingerprint", lambda: "an upgraded aoinspect")
+    assert from_cache(cached("check")) == {"alpha": True, "beta": True}
+    assert documents_read(reads)

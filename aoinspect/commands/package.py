@@ -37,6 +37,8 @@ from aoinspect.commands.path import (
 
 if TYPE_CHECKING:
     from aoinspect.commands.path import Report
+    from aoinspect.probing.hooks import SessionHooks
+    from aoinspect.probing.wire import ProbeSettings
 
 def _takes_one_package(ctx: click.Context, extra: str) -> str:
     package = ctx.params.get("package_argument") or "PKG"
@@ -199,34 +201,43 @@ def check_command(
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
-    from dataclasses import replace
-
-    from aoinspect import engine
-    from aoinspect.models import Budget, CheckOptions
-    from aoinspect.rules import ignored_rules
-
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "check"))
-    check_options = CheckOptions(
-        strict=bool(strict),
-        forbid=forbid,
-        forbid_on=forbid_on,
-        max_modules=tuple(Budget(limit, name) for name, limit in max_modules),
-        max_import_ms=tuple(Budget(limit, name) for name, limit in max_import_ms),
-        baseline=baseline,
-        update_baseline=update_baseline,
-        threads=threads,
-        repeat=repeat,
-        ignore=ignored_rules(ignore),
-        names=names,
-        recursive=bool(recursive),
-        suggest_lazy=suggest_lazy,
-        predict=predict and not exact,
-    )
-    invocation.run(lambda settings, hooks: engine.check_package(
-        replace(settings, isolation="fork-each") if exact else settings, invocation.package, check_options,
-        hooks=hooks))
+
+    def produce(settings: ProbeSettings, hooks: SessionHooks) -> Report:
+        from dataclasses import replace
+
+        from aoinspect import engine
+        from aoinspect.models import Budget, CheckOptions
+        from aoinspect.rules import ignored_rules
+
+        check_options = CheckOptions(
+            strict=bool(strict),
+            forbid=forbid,
+            forbid_on=forbid_on,
+            max_modules=tuple(Budget(limit, name) for name, limit in max_modules),
+            max_import_ms=tuple(Budget(limit, name) for name, limit in max_import_ms),
+            baseline=baseline,
+            update_baseline=update_baseline,
+            threads=threads,
+            repeat=repeat,
+            ignore=ignored_rules(ignore),
+            names=names,
+            recursive=bool(recursive),
+            suggest_lazy=suggest_lazy,
+            predict=predict and not exact,
+        )
+        return engine.check_package(replace(settings, isolation="fork-each") if exact else settings,
+                                    invocation.package, check_options, hooks=hooks)
+
+    # A run that measures afresh by definition (time budgets, --repeat) or writes a file keeps no
+    # report; any other is keyed by its options as given (no rule registry imported to settle them).
+    memoized = not (update_baseline or max_import_ms or repeat > 1)
+    settled = {"strict": strict, "forbid": forbid, "forbid_on": forbid_on, "max_modules": max_modules,
+               "baseline": baseline, "threads": threads, "ignore": ignore, "names": names, "recursive": recursive,
+               "suggest_lazy": suggest_lazy, "predict": predict, "exact": exact}
+    invocation.run(produce, memo=settled if memoized else None)
 
 
 @click.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)

@@ -23,12 +23,13 @@ from aoinspect.commands.options import (
     INVOCATION,
     terminal_columns,
 )
-from aoinspect.probing.hooks import SessionHooks  # a base class, nothing imported with it
+from aoinspect.probing.hooks import MeasuringRefused, SessionHooks  # nothing imported with them
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aoinspect.models import CheckReport, ErrorInfo, ListReport, ResolveReport, Snapshot
+    from aoinspect.probing.lifecycle import ReportMemo
     from aoinspect.probing.wire import ProbeSettings
 
     Report = ListReport | ResolveReport | CheckReport | Snapshot
@@ -110,10 +111,39 @@ class CommandHooks(SessionHooks):
     def early_cache(self) -> Any:
         return next((cache for part in self.parts if (cache := part.early_cache()) is not None), None)
 
+    def cache_closed(self, cache: Any) -> None:
+        for part in self.parts:
+            part.cache_closed(cache)
+
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""
         for part in self.parts:
             part.close()
+
+
+class _ClosedCaches(SessionHooks):
+    """Collects the cache of every session the command opened, once it closed."""
+
+    def __init__(self) -> None:
+        self.caches: list[Any] = []
+
+    def cache_closed(self, cache: Any) -> None:
+        self.caches.append(cache)
+
+
+class _Replay(_ClosedCaches):
+    """The hooks of a pass that reads the caches of the run before it, in order, and may start
+    no probe."""
+
+    def __init__(self, caches: Sequence[Any]) -> None:
+        super().__init__()
+        self._unused = list(caches)
+
+    def early_cache(self) -> Any:
+        return self._unused.pop(0) if self._unused else None
+
+    def may_measure(self) -> bool:
+        return False
 
 
 class Invocation:
@@ -186,23 +216,72 @@ class Invocation:
             self.hooks.parts.append(early)
 
     def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
-            then: Callable[[Report], None] | None = None) -> NoReturn:
+            then: Callable[[Report], None] | None = None, memo: dict[str, Any] | None = None) -> NoReturn:
         """Run the engine, render the report where it goes, and exit with its code; failures
-        go to the funnel (``aoinspect.cli._Group.invoke``)."""
-        from aoinspect.render import RenderOptions, render
-
+        go to the funnel (``aoinspect.cli._Group.invoke``). ``memo``: the command's settled
+        options, when its report may be kept whole for a warm run to print (``ReportMemo``):
+        such a run reads that one file, checks what it was made from, and imports no engine."""
         to_terminal = self.output is None and sys.stdout.isatty()
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and to_terminal
-        width = terminal_columns(100) if to_terminal else 100
-        options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
+        width = max(terminal_columns(100) if to_terminal else 100, 60)
+        kept = self._memo(memo, color, width) if memo is not None and then is None else None
+        if kept is not None:
+            served = kept.read()
+            if served is not None:
+                self.hooks.close()
+                self.emit(served[0])
+                self.ctx.exit(served[1])
+        import contextlib
+
+        from aoinspect.render import RenderOptions, render
+
+        caches = _ClosedCaches()
+        self.hooks.parts.append(caches)
         try:
-            report = produce(self.settings(), self.hooks)
+            with kept.recording() if kept is not None else contextlib.nullcontext():
+                report = produce(self.settings(), self.hooks)
         finally:
             self.hooks.close()
-        self.emit(render(report, self.fmt, options))
+        render_options = RenderOptions(color=color, width=width, **self.render_options)
+        text = render(report, self.fmt, render_options)
+        if kept is not None and not kept.write(text, report.exit_code, caches.caches):
+            self._replay(produce, kept, caches.caches, lambda warm: render(warm, self.fmt, render_options))
+        self.emit(text)
         if then is not None:
             then(report)
         self.ctx.exit(report.exit_code)
+
+    def _replay(self, produce: Callable[[ProbeSettings, SessionHooks], Report], kept: ReportMemo,
+                caches: Sequence[Any], rendered: Callable[[Report], str]) -> None:
+        """After a run that measured and kept every result: the report a warm run will print,
+        made now from the same caches without starting any probe, and kept, so that the first
+        warm run is as quick as the next."""
+        if not caches or any(cache.unkept or cache.key is None for cache in caches):
+            return
+        for cache in caches:
+            cache.served_afresh()
+        replay = _Replay(caches)
+        try:
+            with kept.recording():
+                warm = produce(self.settings(), replay)
+        except MeasuringRefused:
+            return
+        finally:
+            replay.close()
+        kept.write(rendered(warm), warm.exit_code, replay.caches)
+
+    def _memo(self, options: dict[str, Any], color: bool, width: int) -> ReportMemo | None:
+        """Where this run's whole report is kept, for a cache in use and this interpreter."""
+        if self.value("python") is not None or self.value("no_cache", False):
+            return None
+        from aoinspect.probing.lifecycle import report_memo
+
+        request = {
+            "command": self.command, "kind": self.kind, "options": options, "format": self.fmt, "color": color,
+            "width": width, "view": self.render_options, "timeout": self.value("timeout", DEFAULT_TIMEOUT),
+            "jobs": self.value("jobs", os.cpu_count() or 1), "isolation": self.value("isolation", "auto"),
+        }
+        return report_memo(self.package, request, cache_dir=self.value("cache_dir"))
 
     # -- output
 
