@@ -54,6 +54,13 @@ def write_signed(path: Path, document_: Any) -> None:
     path.write_bytes(f"{cache.FORMAT} {cache.VERSION} {cache._mac(KEY.encode(), body)}\n".encode() + body)
 
 
+def forget_reports(workdir: Path) -> None:
+    """Remove the report index (``cache.ReportMemo``), which a warm run reads instead of the
+    document: what follows is about the document."""
+    for report in (workdir / cache.CACHE_DIR_NAME).glob(f"v*/pkg/*{cache.REPORT_SUFFIX}"):
+        report.unlink()
+
+
 def from_cache(doc: dict[str, Any]) -> dict[str, bool]:
     return {result["name"]: result["from_cache"] for result in doc["results"]}
 
@@ -177,6 +184,7 @@ def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, da
         write_signed(path, {**read_signed(path), "entries": {"x": 1}, "imports": [[]]})
     else:
         path.write_text(broken)
+    forget_reports(tmp_path / "work")
     second = cached("resolve", "alpha", "beta")
     assert from_cache(second) == {"alpha": False, "beta": False}
     assert modules(second) == modules(first)
@@ -191,6 +199,7 @@ def test_a_doctored_entry_is_a_protocol_error_not_a_result(fake, cached, tmp_pat
     for entry in document_["entries"].values():
         entry["lines"] = [{"section": "resolve", "name": 5}]
     write_signed(path, document_)
+    forget_reports(tmp_path / "work")
     again = cached("resolve", "alpha", "beta")
     assert from_cache(again) == {"alpha": False, "beta": False}
     assert all(result["ok"] for result in again["results"])
@@ -341,3 +350,15 @@ def test_a_report_made_by_other_aoinspect_sources_is_not_served(fake, cached, mo
     monkeypatch.setattr(cache, "source_fingerprint", lambda: "an upgraded aoinspect")
     assert from_cache(cached("check")) == {"alpha": True, "beta": True}
     assert documents_read(reads)
+
+
+@pytest.mark.parametrize("damage", ["edited", "garbage"])
+def test_a_doctored_report_index_is_not_served(fake, cached, tmp_path, damage: str) -> None:
+    """The report index is authenticated as the document is: an edited report is not printed."""
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    cached("check")
+    warm = cached("check")
+    (report,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}")
+    data = report.read_bytes()
+    report.write_bytes(data.replace(b"decimal", b"fractions") if damage == "edited" else b"\x00 not a report")
+    assert cached("check") == warm

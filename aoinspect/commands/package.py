@@ -96,17 +96,20 @@ def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str
     return complete_names(package or DEFAULT_PACKAGE, incomplete)
 
 
-def _misplaced_packages(invocation: Invocation, report: Report) -> None:
+def _misplaced_packages(invocation: Invocation, report: Report) -> bool:
     """``aoinspect resolve networkx``: a NAME the package rejected that is a module of its own
-    gets a hint naming the spelling that inspects it."""
+    gets a hint naming the spelling that inspects it; whether one did."""
     from aoinspect.completion import find_init
 
+    hinted = False
     for result in getattr(report, "results", ()):
         name = result.name
         if result.ok or "." in name or name == invocation.package or find_init(name) is None:
             continue
         click.echo(f"aoinspect: hint: {name} is not a name of {invocation.package} but a package of its own: "
                    f"aoinspect list {name}, or aoinspect resolve -p {name} NAME ...", err=True)
+        hinted = True
+    return hinted
 
 
 @click.command("resolve", cls=Command, epilog=EXIT_CODES_HELP)
@@ -132,19 +135,23 @@ def resolve_command(
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "resolve"))
+    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
+    # A repeated measurement is measured every time: no report is kept.
+    memo = {"names": names, "all": resolve_all} if repeat == 1 else None
+    if memo is not None:
+        invocation.serve_kept(memo)
     if len(names) == 1 and not resolve_all and repeat == 1:
         invocation.start_early("resolve", names)
     # From here a child may run: Ctrl-C at any point ends it and exits 130 (the funnel).
     from aoinspect import engine
 
-    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
     if resolve_all:
         invocation.run(lambda settings, hooks: engine.resolve_all(
-            settings, invocation.package, repeat=repeat, hooks=hooks))
+            settings, invocation.package, repeat=repeat, hooks=hooks), memo=memo)
     else:
         invocation.run(lambda settings, hooks: engine.resolve_names(
             settings, invocation.package, names, repeat=repeat, hooks=hooks),
-            then=lambda report: _misplaced_packages(invocation, report))
+            then=lambda report: _misplaced_packages(invocation, report), memo=memo)
 
 
 class _CheckCommand(_PackageCommand):

@@ -160,6 +160,7 @@ class Invocation:
         self.fmt = "text"  # until the format is settled: usage errors on the way show as text
         self.hooks = CommandHooks()
         self.render_options: dict[str, Any] = {}  # the command's view options (--top, --sort, --depth)
+        self._kept: ReportMemo | None = None  # where a warm run finds this report (serve_kept)
         ctx.meta[INVOCATION] = self
         if "package" in ctx.params:  # until the argument is checked: what a failure names
             self.package = str(ctx.params.get("package_argument") or self.value("package", DEFAULT_PACKAGE))
@@ -215,22 +216,36 @@ class Invocation:
         if early is not None:
             self.hooks.parts.append(early)
 
-    def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
-            then: Callable[[Report], None] | None = None, memo: dict[str, Any] | None = None) -> NoReturn:
-        """Run the engine, render the report where it goes, and exit with its code; failures
-        go to the funnel (``aoinspect.cli._Group.invoke``). ``memo``: the command's settled
-        options, when its report may be kept whole for a warm run to print (``ReportMemo``):
-        such a run reads that one file, checks what it was made from, and imports no engine."""
+    def _view(self) -> tuple[bool, int]:
+        """Whether the report is painted, and its width."""
         to_terminal = self.output is None and sys.stdout.isatty()
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and to_terminal
-        width = max(terminal_columns(100) if to_terminal else 100, 60)
-        kept = self._memo(memo, color, width) if memo is not None and then is None else None
-        if kept is not None:
-            served = kept.read()
-            if served is not None:
-                self.hooks.close()
-                self.emit(served[0])
-                self.ctx.exit(served[1])
+        return color, max(terminal_columns(100) if to_terminal else 100, 60)
+
+    def serve_kept(self, memo: dict[str, Any]) -> None:
+        """Print the report a warm run of this command with these settled options (``memo``) kept,
+        and exit, if everything it was made from is unchanged (``ReportMemo``); else note where
+        this run keeps its own. Before any probe starts or the engine is imported."""
+        kept = self._memo(memo, *self._view())
+        self._kept = kept
+        served = kept.read() if kept is not None else None
+        if served is not None:
+            self.hooks.close()
+            self.emit(served[0])
+            self.ctx.exit(served[1])
+
+    def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
+            then: Callable[[Report], bool] | None = None, memo: dict[str, Any] | None = None) -> NoReturn:
+        """Run the engine, render the report where it goes, and exit with its code; failures
+        go to the funnel (``aoinspect.cli._Group.invoke``). ``then``: what to say after the
+        report, true if it said anything. ``memo``: the command's settled options, when its
+        report may be kept whole for a warm run to print (``ReportMemo``, ``serve_kept``): such a
+        run reads that one file, checks what it was made from, and imports no engine; a report
+        followed by more (``then``) is not kept."""
+        color, width = self._view()
+        if memo is not None and self._kept is None:
+            self.serve_kept(memo)
+        kept = self._kept if memo is not None else None
         import contextlib
 
         from aoinspect.render import RenderOptions, render
@@ -244,11 +259,10 @@ class Invocation:
             self.hooks.close()
         render_options = RenderOptions(color=color, width=width, **self.render_options)
         text = render(report, self.fmt, render_options)
-        if kept is not None and not kept.write(text, report.exit_code, caches.caches):
-            self._replay(produce, kept, caches.caches, lambda warm: render(warm, self.fmt, render_options))
         self.emit(text)
-        if then is not None:
-            then(report)
+        said = then(report) if then is not None else False
+        if kept is not None and not said and not kept.write(text, report.exit_code, caches.caches):
+            self._replay(produce, kept, caches.caches, lambda warm: render(warm, self.fmt, render_options))
         self.ctx.exit(report.exit_code)
 
     def _replay(self, produce: Callable[[ProbeSettings, SessionHooks], Report], kept: ReportMemo,
