@@ -362,3 +362,25 @@ def test_a_doctored_report_index_is_not_served(fake, cached, tmp_path, damage: s
     data = report.read_bytes()
     report.write_bytes(data.replace(b"decimal", b"fractions") if damage == "edited" else b"\x00 not a report")
     assert cached("check") == warm
+
+
+def test_a_run_that_could_not_keep_every_result_leaves_no_report(fake, cached, tmp_path, monkeypatch) -> None:
+    """A result not kept (here: alpha.py seen changed while it was measured) would be measured by
+    the pass that makes the warm run's report: there is none, and nothing runs twice."""
+    fake.write(lazy_package("pkg"))
+    real = cache.ProbeCache._states
+
+    def states(self, files, loaded=(), dirs=()):  # type: ignore[no-untyped-def]
+        file_states, dir_states, changed = real(self, files, loaded, dirs)
+        read = [*files, *loaded]
+        return file_states, dir_states, changed or ("alpha.py changed" if any(
+            str(path).endswith("alpha.py") for path in read if path) else None)
+
+    monkeypatch.setattr(cache.ProbeCache, "_states", states)
+    measured: list[object] = []
+    real_put = cache.ProbeCache.put
+    monkeypatch.setattr(cache.ProbeCache, "put", lambda self, runs: measured.extend(runs) or real_put(self, runs))
+    cold = cached("check")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    assert not list((tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
+    assert len({json.dumps(run.request.fields()) for run in measured}) == len(measured)  # none measured twice

@@ -23,7 +23,7 @@ from aoinspect.commands.options import (
     INVOCATION,
     terminal_columns,
 )
-from aoinspect.probing.hooks import MeasuringRefused, SessionHooks  # nothing imported with them
+from aoinspect.probing.hooks import SessionHooks  # a base class, nothing imported with it
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -261,9 +261,11 @@ class Invocation:
         text = render(report, self.fmt, render_options)
         self.emit(text)
         said = then(report) if then is not None else False
-        if kept is not None and not said and not kept.write(text, report.exit_code, caches.caches):
+        exit_code = report.exit_code
+        del report  # a second report may be made below: not both at once
+        if kept is not None and not said and not kept.write(text, exit_code, caches.caches):
             self._replay(produce, kept, caches.caches, lambda warm: render(warm, self.fmt, render_options))
-        self.ctx.exit(report.exit_code)
+        self.ctx.exit(exit_code)
 
     def _replay(self, produce: Callable[[ProbeSettings, SessionHooks], Report], kept: ReportMemo,
                 caches: Sequence[Any], rendered: Callable[[Report], str]) -> None:
@@ -278,11 +280,11 @@ class Invocation:
         try:
             with kept.recording():
                 warm = produce(self.settings(), replay)
-        except MeasuringRefused:
+            kept.write(rendered(warm), warm.exit_code, replay.caches)
+        except Exception:  # noqa: BLE001 - MeasuringRefused, or anything else: the report printed stands
             return
         finally:
             replay.close()
-        kept.write(rendered(warm), warm.exit_code, replay.caches)
 
     def _memo(self, options: dict[str, Any], color: bool, width: int) -> ReportMemo | None:
         """Where this run's whole report is kept, for a cache in use and this interpreter."""
