@@ -6,6 +6,7 @@ reading every installed distribution's metadata is the slowest thing aoinspect d
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -111,10 +112,13 @@ class DistributionIndex:
             if stdlib:
                 self._stdlib = stdlib
             return answered
-        import importlib_metadata
+        installed = _metadata_directories()
+        if installed is None:
+            import importlib_metadata
 
+            installed = list(importlib_metadata.distributions())
         everything: dict[str, Any] = {}
-        for distribution in importlib_metadata.distributions():
+        for distribution in installed:
             for top in reader.top_level_names(distribution):
                 everything.setdefault(top, distribution)
         return everything
@@ -226,6 +230,80 @@ class DistributionIndex:
         result = Distributions(shares)
         result.loads = loads
         return result
+
+
+class _MetadataDirectory:
+    """An installed distribution's ``.dist-info`` (or ``.egg-info``) directory, read as
+    importlib_metadata's ``PathDistribution`` reads it, without importing importlib_metadata
+    (email, zipfile, pathlib: most of what a cold single resolve's own process spends)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def read_text(self, filename: str) -> str | None:
+        try:
+            with open(os.path.join(self.path, filename), encoding="utf-8") as stream:
+                return stream.read()
+        except (OSError, ValueError):
+            return None
+
+    def _full(self) -> Any:
+        import pathlib
+
+        import importlib_metadata
+
+        return importlib_metadata.PathDistribution(pathlib.Path(self.path))
+
+    @property
+    def metadata(self) -> Any:
+        return self._full().metadata
+
+    @property
+    def version(self) -> str | None:
+        return self._full().version  # type: ignore[no-any-return]
+
+
+def _metadata_directories() -> list[Any] | None:
+    """The distributions ``importlib_metadata.distributions()`` finds, in its order (``sys.path``
+    order; in a directory, the listing's, grouped by normalized name), when
+    every one is a metadata directory in a plain directory on ``sys.path`` and no finder but the
+    standard one supplies distributions; else None (a zip, an egg, an egg-info file, a finder of
+    its own: importlib_metadata reads them)."""
+    import importlib.machinery
+    import re
+    import sys
+
+    standard = (importlib.machinery.PathFinder, sys.modules.get("importlib_metadata"))
+    if any(hasattr(finder, "find_distributions") and finder is not standard[0]
+           and not (standard[1] is not None and isinstance(finder, standard[1].MetadataPathFinder))
+           for finder in sys.meta_path):
+        return None
+    found: list[Any] = []
+    for entry in sys.path:
+        directory = entry or "."
+        try:
+            children = os.listdir(directory)
+        except (OSError, ValueError):
+            if os.path.exists(directory):
+                return None  # a zip on sys.path
+            continue
+        # As importlib_metadata's lookup: grouped by normalized name, in the listing's order.
+        groups: dict[str, list[Any]] = {}
+        for child in children:
+            lowered = child.lower()
+            if lowered.endswith((".dist-info", ".egg-info")):
+                path = os.path.join(directory, child)
+                if not os.path.isdir(path):
+                    return None
+                name = re.sub(r"[-_.]+", "_", lowered.rpartition(".")[0].partition("-")[0])
+                groups.setdefault(name, []).append(_MetadataDirectory(path))
+            elif lowered.endswith(".egg"):
+                return None
+        for group in groups.values():
+            found.extend(group)
+    return found
 
 
 def _pair(found: Any) -> tuple[str, str | None]:

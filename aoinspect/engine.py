@@ -48,7 +48,6 @@ def probe_settings(
     import sys
 
     from aoinspect.errors import InvalidSetting
-    from aoinspect.probing.cache import find_cache_dir
     from aoinspect.probing.runner import check_interpreter
 
     if python is not None:
@@ -56,7 +55,11 @@ def probe_settings(
         if problem:
             raise InvalidSetting(problem)
     # An explicit directory may be a symlink (resolved here); the default one may not be (find_cache_dir).
-    directory = None if no_cache else os.path.realpath(cache_dir) if cache_dir else find_cache_dir(os.getcwd())
+    directory = None
+    if not no_cache:
+        from aoinspect.probing.cache import find_cache_dir  # not imported at all by a run without the cache
+
+        directory = os.path.realpath(cache_dir) if cache_dir else find_cache_dir(os.getcwd())
     return ProbeSettings(python=python or sys.executable, timeout=timeout, jobs=jobs, isolation=isolation,
                          cache_dir=directory)
 

@@ -54,6 +54,13 @@ def write_signed(path: Path, document_: Any) -> None:
     path.write_bytes(f"{cache.FORMAT} {cache.VERSION} {cache._mac(KEY.encode(), body)}\n".encode() + body)
 
 
+def forget_reports(workdir: Path) -> None:
+    """Remove the report index (``cache.ReportMemo``), which a warm run reads instead of the
+    document: what follows is about the document."""
+    for report in (workdir / cache.CACHE_DIR_NAME).glob(f"v*/pkg/*{cache.REPORT_SUFFIX}"):
+        report.unlink()
+
+
 def from_cache(doc: dict[str, Any]) -> dict[str, bool]:
     return {result["name"]: result["from_cache"] for result in doc["results"]}
 
@@ -177,6 +184,7 @@ def test_a_broken_cache_file_is_ignored_and_rewritten(fake, cached, tmp_path, da
         write_signed(path, {**read_signed(path), "entries": {"x": 1}, "imports": [[]]})
     else:
         path.write_text(broken)
+    forget_reports(tmp_path / "work")
     second = cached("resolve", "alpha", "beta")
     assert from_cache(second) == {"alpha": False, "beta": False}
     assert modules(second) == modules(first)
@@ -191,6 +199,7 @@ def test_a_doctored_entry_is_a_protocol_error_not_a_result(fake, cached, tmp_pat
     for entry in document_["entries"].values():
         entry["lines"] = [{"section": "resolve", "name": 5}]
     write_signed(path, document_)
+    forget_reports(tmp_path / "work")
     again = cached("resolve", "alpha", "beta")
     assert from_cache(again) == {"alpha": False, "beta": False}
     assert all(result["ok"] for result in again["results"])
@@ -222,3 +231,156 @@ def test_a_warm_single_resolve_reads_the_cache_file_once(fake, cached, monkeypat
     doc = cached("resolve", "beta")
     assert from_cache(doc) == {"beta": True}
     assert len([path for path in reads if os.sep + "pkg" + os.sep in path]) == 1
+
+
+# --- the report index (cache.ReportMemo): a warm check reads one small file --------------------
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every cache file read from now on, by path."""
+    reads: list[str] = []
+    real = cache._read_document
+
+    def counted(path: str, key: bytes) -> Any:
+        reads.append(path)
+        return real(path, key)
+
+    monkeypatch.setattr(cache, "_read_document", counted)
+    return reads
+
+
+def documents_read(reads: list[str]) -> list[str]:
+    return [path for path in reads if path.endswith(".json") and os.sep + "pkg" + os.sep in path]
+
+
+def test_a_cold_check_leaves_the_warm_report_and_a_warm_check_reads_only_it(fake, cached, tmp_path,
+                                                                            monkeypatch) -> None:
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    cold = cached("check")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    reads = count_reads(monkeypatch)
+    warm = cached("check")
+    # Served whole from the report index: the document of every probe result is not read.
+    assert documents_read(reads) == []
+    assert [path for path in reads if path.endswith(cache.REPORT_SUFFIX)]
+    assert from_cache(warm) == {"alpha": True, "beta": True}
+    assert warm["isolation"]["reason"] == "every result came from the cache"
+    # ... and it is what a warm run made from the document prints.
+    for report in (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"):
+        report.unlink()
+    assert cached("check") == warm
+    assert documents_read(reads)
+
+
+def test_a_warm_check_does_not_read_a_damaged_document(fake, cached, tmp_path) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("check")
+    warm = cached("check")
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
+    path.write_text("\x00\xff not json")
+    assert cached("check") == warm
+
+
+def test_a_warm_check_notices_a_changed_file(fake, cached) -> None:
+    root = fake.write(lazy_package("pkg", alpha="VALUE = 1\n", beta="VALUE = 2\n"))
+    cached("check")
+    cached("check")
+    (root / "pkg" / "alpha.py").write_text("import decimal\n")
+    again = cached("check")
+    assert from_cache(again) == {"alpha": False, "beta": True}
+    assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
+
+
+def test_a_warm_check_does_not_revalidate_what_it_does_not_report(fake, cached, tmp_path, monkeypatch) -> None:
+    """Only what the report was made from is checked: what a name it does not report reads may
+    change, and the name's entry in the document may be damaged, without either being looked at."""
+    root = fake.write({**lazy_package("pkg", beta="import helper\n"), "helper.py": "VALUE = 1\n"})
+    only_alpha = ("check", "--names", "alpha", "--ignore", "whole-package")
+    cached("check")  # every name measured and kept
+    first = cached(*only_alpha)
+    assert from_cache(first) == {"alpha": True}
+    (path,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*.json")
+    document_ = read_signed(path)
+    for key, entry in document_["entries"].items():
+        if "beta" in key:
+            entry["lines"] = [{"section": "resolve", "name": 5}]
+    write_signed(path, document_)
+    (root / "helper.py").write_text("import decimal\n")
+    checked: list[str] = []
+    real = cache._file_problem
+
+    def counted(path_: str, recorded: Any) -> str | None:
+        checked.append(path_)
+        return real(path_, recorded)
+
+    monkeypatch.setattr(cache, "_file_problem", counted)
+    reads = count_reads(monkeypatch)
+    assert cached(*only_alpha) == first
+    assert documents_read(reads) == []
+    assert any(path_.endswith("alpha.py") for path_ in checked)
+    assert not any(path_.endswith("helper.py") for path_ in checked)
+    # The whole check reports beta: the change is noticed, and the damaged entry measured again.
+    whole = cached("check")
+    assert from_cache(whole) == {"alpha": True, "beta": False}
+    assert "decimal" in [module for module, _parent in modules(whole)["beta"]]
+
+
+def test_a_file_the_cli_read_itself_is_part_of_the_report(fake, cached, tmp_path) -> None:
+    """The baseline is read by the CLI, not by a probe: a change to it is a new report."""
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    baseline = tmp_path / "work" / "aoinspect.lock.json"
+    cached("check", "--baseline", str(baseline), "--update-baseline")
+
+    def against_baseline() -> list[str]:
+        findings = cached("check", "--baseline", str(baseline))["findings"]
+        return [finding["name"] for finding in findings if finding["rule"] == "new-import"]
+
+    assert against_baseline() == []
+    assert against_baseline() == []  # served whole
+    locked = json.loads(baseline.read_text())
+    locked["names"]["alpha"] = [module for module in locked["names"]["alpha"] if module != "decimal"]
+    baseline.write_text(json.dumps(locked))
+    assert against_baseline() == ["alpha"]
+
+
+def test_a_report_made_by_other_aoinspect_sources_is_not_served(fake, cached, monkeypatch) -> None:
+    fake.write(lazy_package("pkg"))
+    cached("check")
+    reads = count_reads(monkeypatch)
+    monkeypatch.setattr(cache, "source_fingerprint", lambda: "an upgraded aoinspect")
+    assert from_cache(cached("check")) == {"alpha": True, "beta": True}
+    assert documents_read(reads)
+
+
+@pytest.mark.parametrize("damage", ["edited", "garbage"])
+def test_a_doctored_report_index_is_not_served(fake, cached, tmp_path, damage: str) -> None:
+    """The report index is authenticated as the document is: an edited report is not printed."""
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    cached("check")
+    warm = cached("check")
+    (report,) = (tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}")
+    data = report.read_bytes()
+    report.write_bytes(data.replace(b"decimal", b"fractions") if damage == "edited" else b"\x00 not a report")
+    assert cached("check") == warm
+
+
+def test_a_run_that_could_not_keep_every_result_leaves_no_report(fake, cached, tmp_path, monkeypatch) -> None:
+    """A result not kept (here: alpha.py seen changed while it was measured) would be measured by
+    the pass that makes the warm run's report: there is none, and nothing runs twice."""
+    fake.write(lazy_package("pkg"))
+    real = cache.ProbeCache._states
+
+    def states(self, files, loaded=(), dirs=()):  # type: ignore[no-untyped-def]
+        file_states, dir_states, changed = real(self, files, loaded, dirs)
+        read = [*files, *loaded]
+        return file_states, dir_states, changed or ("alpha.py changed" if any(
+            str(path).endswith("alpha.py") for path in read if path) else None)
+
+    monkeypatch.setattr(cache.ProbeCache, "_states", states)
+    measured: list[object] = []
+    real_put = cache.ProbeCache.put
+    monkeypatch.setattr(cache.ProbeCache, "put", lambda self, runs: measured.extend(runs) or real_put(self, runs))
+    cold = cached("check")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    assert not list((tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
+    assert len({json.dumps(run.request.fields()) for run in measured}) == len(measured)  # none measured twice

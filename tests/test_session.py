@@ -107,3 +107,23 @@ def test_a_probe_started_early_is_claimed_by_the_session(pkg) -> None:  # type: 
     finally:
         early.close()
     assert start_early(sys.executable, "pkg", "resolve", ["not valid"], no_cache=True) is None
+
+
+class CacheOnly(SessionHooks):
+    def may_measure(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_a_session_that_may_only_read_the_cache_starts_no_probe(pkg, isolation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The pass that makes a warm run's report after a cold one (``commands.path._Replay``) may
+    start no child: a probe it would need stops it instead."""
+    from aoinspect.probing.hooks import MeasuringRefused
+
+    started: list[object] = []
+    real = runner.start_child
+    monkeypatch.setattr(runner, "start_child", lambda *args, **kwargs: started.append(args) or real(*args, **kwargs))
+    settings = ProbeSettings(sys.executable, timeout=30, isolation=isolation)
+    with pytest.raises(MeasuringRefused), open_session(settings, "pkg", hooks=CacheOnly()) as session:
+        session.run([ProbeRequest("resolve", "pkg", ("alpha",))])
+    assert started == []

@@ -37,6 +37,8 @@ from aoinspect.commands.path import (
 
 if TYPE_CHECKING:
     from aoinspect.commands.path import Report
+    from aoinspect.probing.hooks import SessionHooks
+    from aoinspect.probing.wire import ProbeSettings
 
 def _takes_one_package(ctx: click.Context, extra: str) -> str:
     package = ctx.params.get("package_argument") or "PKG"
@@ -94,17 +96,20 @@ def _complete_names(ctx: click.Context, _param: click.Parameter, incomplete: str
     return complete_names(package or DEFAULT_PACKAGE, incomplete)
 
 
-def _misplaced_packages(invocation: Invocation, report: Report) -> None:
+def _misplaced_packages(invocation: Invocation, report: Report) -> bool:
     """``aoinspect resolve networkx``: a NAME the package rejected that is a module of its own
-    gets a hint naming the spelling that inspects it."""
+    gets a hint naming the spelling that inspects it; whether one did."""
     from aoinspect.completion import find_init
 
+    hinted = False
     for result in getattr(report, "results", ()):
         name = result.name
         if result.ok or "." in name or name == invocation.package or find_init(name) is None:
             continue
         click.echo(f"aoinspect: hint: {name} is not a name of {invocation.package} but a package of its own: "
                    f"aoinspect list {name}, or aoinspect resolve -p {name} NAME ...", err=True)
+        hinted = True
+    return hinted
 
 
 @click.command("resolve", cls=Command, epilog=EXIT_CODES_HELP)
@@ -130,19 +135,23 @@ def resolve_command(
     if not names and not resolve_all:
         raise click.UsageError("give at least one NAME, or --all.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "resolve"))
+    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
+    # A repeated measurement is measured every time: no report is kept.
+    memo = {"names": names, "all": resolve_all} if repeat == 1 else None
+    if memo is not None:
+        invocation.serve_kept(memo)
     if len(names) == 1 and not resolve_all and repeat == 1:
         invocation.start_early("resolve", names)
     # From here a child may run: Ctrl-C at any point ends it and exits 130 (the funnel).
     from aoinspect import engine
 
-    invocation.render_options = {"top": top, "sort": sort, "depth": depth}
     if resolve_all:
         invocation.run(lambda settings, hooks: engine.resolve_all(
-            settings, invocation.package, repeat=repeat, hooks=hooks))
+            settings, invocation.package, repeat=repeat, hooks=hooks), memo=memo)
     else:
         invocation.run(lambda settings, hooks: engine.resolve_names(
             settings, invocation.package, names, repeat=repeat, hooks=hooks),
-            then=lambda report: _misplaced_packages(invocation, report))
+            then=lambda report: _misplaced_packages(invocation, report), memo=memo)
 
 
 class _CheckCommand(_PackageCommand):
@@ -199,34 +208,43 @@ def check_command(
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
-    from dataclasses import replace
-
-    from aoinspect import engine
-    from aoinspect.models import Budget, CheckOptions
-    from aoinspect.rules import ignored_rules
-
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "check"))
-    check_options = CheckOptions(
-        strict=bool(strict),
-        forbid=forbid,
-        forbid_on=forbid_on,
-        max_modules=tuple(Budget(limit, name) for name, limit in max_modules),
-        max_import_ms=tuple(Budget(limit, name) for name, limit in max_import_ms),
-        baseline=baseline,
-        update_baseline=update_baseline,
-        threads=threads,
-        repeat=repeat,
-        ignore=ignored_rules(ignore),
-        names=names,
-        recursive=bool(recursive),
-        suggest_lazy=suggest_lazy,
-        predict=predict and not exact,
-    )
-    invocation.run(lambda settings, hooks: engine.check_package(
-        replace(settings, isolation="fork-each") if exact else settings, invocation.package, check_options,
-        hooks=hooks))
+
+    def produce(settings: ProbeSettings, hooks: SessionHooks) -> Report:
+        from dataclasses import replace
+
+        from aoinspect import engine
+        from aoinspect.models import Budget, CheckOptions
+        from aoinspect.rules import ignored_rules
+
+        check_options = CheckOptions(
+            strict=bool(strict),
+            forbid=forbid,
+            forbid_on=forbid_on,
+            max_modules=tuple(Budget(limit, name) for name, limit in max_modules),
+            max_import_ms=tuple(Budget(limit, name) for name, limit in max_import_ms),
+            baseline=baseline,
+            update_baseline=update_baseline,
+            threads=threads,
+            repeat=repeat,
+            ignore=ignored_rules(ignore),
+            names=names,
+            recursive=bool(recursive),
+            suggest_lazy=suggest_lazy,
+            predict=predict and not exact,
+        )
+        return engine.check_package(replace(settings, isolation="fork-each") if exact else settings,
+                                    invocation.package, check_options, hooks=hooks)
+
+    # A run that measures afresh by definition (time budgets, --repeat) or writes a file keeps no
+    # report; any other is keyed by its options as given (no rule registry imported to settle them).
+    memoized = not (update_baseline or max_import_ms or repeat > 1)
+    settled = {"strict": strict, "forbid": forbid, "forbid_on": forbid_on, "max_modules": max_modules,
+               "baseline": baseline, "threads": threads, "ignore": ignore, "names": names, "recursive": recursive,
+               "suggest_lazy": suggest_lazy, "predict": predict, "exact": exact}
+    invocation.run(produce, memo=settled if memoized else None)
 
 
 @click.command("snapshot", cls=_PackageCommand, epilog=EXIT_CODES_HELP)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from aoinspect.models import CheckReport, ErrorInfo, ListReport, ResolveReport, Snapshot
+    from aoinspect.probing.lifecycle import ReportMemo
     from aoinspect.probing.wire import ProbeSettings
 
     Report = ListReport | ResolveReport | CheckReport | Snapshot
@@ -110,10 +111,39 @@ class CommandHooks(SessionHooks):
     def early_cache(self) -> Any:
         return next((cache for part in self.parts if (cache := part.early_cache()) is not None), None)
 
+    def cache_closed(self, cache: Any) -> None:
+        for part in self.parts:
+            part.cache_closed(cache)
+
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""
         for part in self.parts:
             part.close()
+
+
+class _ClosedCaches(SessionHooks):
+    """Collects the cache of every session the command opened, once it closed."""
+
+    def __init__(self) -> None:
+        self.caches: list[Any] = []
+
+    def cache_closed(self, cache: Any) -> None:
+        self.caches.append(cache)
+
+
+class _Replay(_ClosedCaches):
+    """The hooks of a pass that reads the caches of the run before it, in order, and may start
+    no probe."""
+
+    def __init__(self, caches: Sequence[Any]) -> None:
+        super().__init__()
+        self._unused = list(caches)
+
+    def early_cache(self) -> Any:
+        return self._unused.pop(0) if self._unused else None
+
+    def may_measure(self) -> bool:
+        return False
 
 
 class Invocation:
@@ -130,6 +160,7 @@ class Invocation:
         self.fmt = "text"  # until the format is settled: usage errors on the way show as text
         self.hooks = CommandHooks()
         self.render_options: dict[str, Any] = {}  # the command's view options (--top, --sort, --depth)
+        self._kept: ReportMemo | None = None  # where a warm run finds this report (serve_kept)
         ctx.meta[INVOCATION] = self
         if "package" in ctx.params:  # until the argument is checked: what a failure names
             self.package = str(ctx.params.get("package_argument") or self.value("package", DEFAULT_PACKAGE))
@@ -185,24 +216,88 @@ class Invocation:
         if early is not None:
             self.hooks.parts.append(early)
 
-    def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
-            then: Callable[[Report], None] | None = None) -> NoReturn:
-        """Run the engine, render the report where it goes, and exit with its code; failures
-        go to the funnel (``aoinspect.cli._Group.invoke``)."""
-        from aoinspect.render import RenderOptions, render
-
+    def _view(self) -> tuple[bool, int]:
+        """Whether the report is painted, and its width."""
         to_terminal = self.output is None and sys.stdout.isatty()
         color = self.fmt == "text" and "NO_COLOR" not in os.environ and to_terminal
-        width = terminal_columns(100) if to_terminal else 100
-        options = RenderOptions(color=color, width=max(width, 60), **self.render_options)
+        return color, max(terminal_columns(100) if to_terminal else 100, 60)
+
+    def serve_kept(self, memo: dict[str, Any]) -> None:
+        """Print the report a warm run of this command with these settled options (``memo``) kept,
+        and exit, if everything it was made from is unchanged (``ReportMemo``); else note where
+        this run keeps its own. Before any probe starts or the engine is imported."""
+        kept = self._memo(memo, *self._view())
+        self._kept = kept
+        served = kept.read() if kept is not None else None
+        if served is not None:
+            self.hooks.close()
+            self.emit(served[0])
+            self.ctx.exit(served[1])
+
+    def run(self, produce: Callable[[ProbeSettings, SessionHooks], Report],
+            then: Callable[[Report], bool] | None = None, memo: dict[str, Any] | None = None) -> NoReturn:
+        """Run the engine, render the report where it goes, and exit with its code; failures
+        go to the funnel (``aoinspect.cli._Group.invoke``). ``then``: what to say after the
+        report, true if it said anything. ``memo``: the command's settled options, when its
+        report may be kept whole for a warm run to print (``ReportMemo``, ``serve_kept``): such a
+        run reads that one file, checks what it was made from, and imports no engine; a report
+        followed by more (``then``) is not kept."""
+        color, width = self._view()
+        if memo is not None and self._kept is None:
+            self.serve_kept(memo)
+        kept = self._kept if memo is not None else None
+        import contextlib
+
+        from aoinspect.render import RenderOptions, render
+
+        caches = _ClosedCaches()
+        self.hooks.parts.append(caches)
         try:
-            report = produce(self.settings(), self.hooks)
+            with kept.recording() if kept is not None else contextlib.nullcontext():
+                report = produce(self.settings(), self.hooks)
         finally:
             self.hooks.close()
-        self.emit(render(report, self.fmt, options))
-        if then is not None:
-            then(report)
-        self.ctx.exit(report.exit_code)
+        render_options = RenderOptions(color=color, width=width, **self.render_options)
+        text = render(report, self.fmt, render_options)
+        self.emit(text)
+        said = then(report) if then is not None else False
+        exit_code = report.exit_code
+        del report  # a second report may be made below: not both at once
+        if kept is not None and not said and not kept.write(text, exit_code, caches.caches):
+            self._replay(produce, kept, caches.caches, lambda warm: render(warm, self.fmt, render_options))
+        self.ctx.exit(exit_code)
+
+    def _replay(self, produce: Callable[[ProbeSettings, SessionHooks], Report], kept: ReportMemo,
+                caches: Sequence[Any], rendered: Callable[[Report], str]) -> None:
+        """After a run that measured and kept every result: the report a warm run will print,
+        made now from the same caches without starting any probe, and kept, so that the first
+        warm run is as quick as the next."""
+        if not caches or any(cache.unkept or cache.key is None for cache in caches):
+            return
+        for cache in caches:
+            cache.served_afresh()
+        replay = _Replay(caches)
+        try:
+            with kept.recording():
+                warm = produce(self.settings(), replay)
+            kept.write(rendered(warm), warm.exit_code, replay.caches)
+        except Exception:  # noqa: BLE001 - MeasuringRefused, or anything else: the report printed stands
+            return
+        finally:
+            replay.close()
+
+    def _memo(self, options: dict[str, Any], color: bool, width: int) -> ReportMemo | None:
+        """Where this run's whole report is kept, for a cache in use and this interpreter."""
+        if self.value("python") is not None or self.value("no_cache", False):
+            return None
+        from aoinspect.probing.lifecycle import report_memo
+
+        request = {
+            "command": self.command, "kind": self.kind, "options": options, "format": self.fmt, "color": color,
+            "width": width, "view": self.render_options, "timeout": self.value("timeout", DEFAULT_TIMEOUT),
+            "jobs": self.value("jobs", os.cpu_count() or 1), "isolation": self.value("isolation", "auto"),
+        }
+        return report_memo(self.package, request, cache_dir=self.value("cache_dir"))
 
     # -- output
 

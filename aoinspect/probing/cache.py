@@ -34,6 +34,10 @@ and without following symlinks; a default ``.aoinspect_cache`` that is a symlink
 Anything unreadable, malformed, foreign or stale is ignored and rewritten, never fatal; and each
 run that could not use a result says why (``ProbeCache.miss``).
 
+A warm ``check`` reads none of that: its whole rendered report is kept in a small file of its own
+(``ReportMemo``, the report index) with the states of exactly what it was made from, and printed
+while those are unchanged.
+
 One file per package and environment holds every entry; it is written to a temporary file and
 renamed over the old one, so that a concurrent run reads either the old file or the new one.
 """
@@ -52,7 +56,7 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from aoinspect.probing.wire import ProbeRequest, ProbeRun
 
@@ -633,6 +637,12 @@ class ProbeCache:
         self._parsed_imports: dict[int, tuple[Any, str | None]] = {}
         self._validator = _Validator()
         self._document_problem: str | None = None
+        # What the results this run was served depend on (``ReportMemo``), and how many results
+        # it measured (or predicted) rather than read.
+        self.served_files: dict[str, Any] = {}
+        self.served_dirs: dict[str, Any] = {}
+        self.measured = 0
+        self.unkept = 0  # measured results not kept (read changed, uncacheable, incomplete)
         self.refused = refuse_directory(directory)
         self.key, key_problem = (None, None) if self.refused else cache_key()
         self.refused = self.refused or key_problem
@@ -643,6 +653,12 @@ class ProbeCache:
             self.parts = _key_parts(python, self.key, run_helper)
             self.environment = _hash_parts(self.parts)
             self.path = os.path.join(directory, f"v{VERSION}", package, self.environment[:32] + ".json")
+
+    def served_afresh(self) -> None:
+        """Count what is served and measured from now on only: a second pass over the same
+        results (``ReportMemo``) reads them from this cache as a warm run would."""
+        self.hits, self.miss, self.measured, self.unkept = 0, None, 0, 0
+        self.served_files, self.served_dirs = {}, {}
 
     def mark_started(self, boundary: int | None = None) -> None:
         """A probe starts now, or started after ``boundary`` (``start_boundary``: an early
@@ -733,6 +749,11 @@ class ProbeCache:
             del self._entries[key]
             self._dirty = True
             return None
+        if "import" in entry:
+            shared = self._imports[entry["import"]]
+            for files, dirs in ((shared["files"], shared["dirs"]), (entry["files"], entry["dirs"])):
+                self.served_files.update(files)
+                self.served_dirs.update(dirs)
         return entry
 
     def has(self, fields: Sequence[str]) -> bool:
@@ -817,6 +838,8 @@ class ProbeCache:
         with self._lock:
             self._load()
             assert self._entries is not None
+            self.measured += len(runs)
+            self.unkept += len(runs)
             for run in runs:
                 if not run.completed or run.protocol_error or run.retried_after or run.from_cache or not run.raw:
                     continue
@@ -846,6 +869,7 @@ class ProbeCache:
                     continue
                 own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
                 self._entries[key] = {"import": index, "lines": own_lines, "files": file_states, "dirs": dir_states}
+                self.unkept -= 1
 
     # --- predicted results (aoinspect.predicting) ------------------------------------------------
 
@@ -867,6 +891,7 @@ class ProbeCache:
     def put_predicted(self, results: Mapping[str, tuple[Any, Iterable[str | None]]]) -> None:
         """Keep predicted results, ``name -> (JSON object, files its prediction read)``, beside the
         import a measured result of this run recorded (nothing is kept without one)."""
+        self.measured += len(results)
         if self.key is None or not results:
             return
         with self._lock:
@@ -876,10 +901,12 @@ class ProbeCache:
                           if isinstance(entry, dict) and "import" in entry and entry["import"] in self._import_problems
                           and self._import_problems[entry["import"]] is None), None)
             if index is None:
+                self.unkept += len(results)
                 return
             for name, (predicted, files) in results.items():
                 file_states, dir_states, changed = self._states(files)
                 if changed is not None:
+                    self.unkept += 1
                     continue
                 self._entries[_PREDICTED_PREFIX + name] = {"import": index, "predicted": predicted,
                                                            "files": file_states, "dirs": dir_states}
@@ -981,3 +1008,157 @@ def _prepare(directory: str) -> None:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, 0o644)
             with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
                 stream.write(text)
+
+
+# --- the report index: a warm run's whole answer ---------------------------------------------------
+
+# Files and directories the CLI itself reads while it makes a report (declarations read
+# statically, a stub, a baseline), seen through these audit events.
+_OPEN_EVENTS = frozenset({"open"})
+_LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
+# What the CLI reads of the system, not of the package (the stray sweep's /proc): no report depends on it.
+_PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
+REPORT_SUFFIX = ".report"
+
+
+def source_fingerprint() -> str:
+    """aoinspect's own sources, by name, size and mtime: a report rendered by other code (an
+    upgrade, an edit in a checkout) is not served."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digest = hashlib.sha256()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        with contextlib.suppress(OSError), os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda item: item.name):
+                with contextlib.suppress(OSError):
+                    if entry.name.endswith((".py", ".txt")):
+                        status = entry.stat()
+                        digest.update(f"{entry.path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode(
+                            "utf-8", "surrogateescape"))
+                    elif entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                        pending.append(entry.path)
+    return digest.hexdigest()
+
+
+# The memos recording now (``ReportMemo.recording``), and whether this process's audit hook is in.
+_RECORDERS: list[ReportMemo] = []
+_RECORDERS_HOOKED: list[bool] = []
+
+
+def _audit(event: str, arguments: tuple[Any, ...]) -> None:
+    if not _RECORDERS or not (event in _OPEN_EVENTS or event in _LISTING_EVENTS):
+        return
+    path = arguments[0] if arguments else None
+    if isinstance(path, str):  # else a descriptor, opened by path first
+        for recorder in _RECORDERS:
+            recorder.note(event, path)
+
+
+class ReportMemo:
+    """The authenticated index a warm run reads instead of the document of every probe result:
+    one command's rendered report (``request``: the command, its settled options, the format and
+    the view options), kept beside the states of exactly what it was made from (the files and
+    directories of the cache entries it was served, and what the CLI read itself). A warm run
+    reads this one small file and checks those states; nothing it does not report is read or
+    validated. Written only by a run every result of which came from the cache, so that what it
+    holds is what such a run prints; served only to the same interpreter, environment and
+    aoinspect sources."""
+
+    def __init__(self, directory: str, package: str, request: Mapping[str, Any]) -> None:
+        self.directory = directory
+        self.package = package
+        self.refused = refuse_directory(directory)
+        self.key = None if self.refused else cache_key()[0]
+        self.path = ""
+        self._opened: dict[str, None] = {}
+        self._listed: dict[str, None] = {}
+        self._started: int | None = None
+        if self.key is None:
+            return
+        parts = _key_parts(sys.executable, self.key, None)
+        self.environment = _hash_parts(parts)
+        self.request = _hash_parts({"request": request, "sources": source_fingerprint(), "package": package,
+                                    "environment": self.environment})
+        self.path = os.path.join(directory, f"v{VERSION}", package,
+                                 f"{self.environment[:32]}-{self.request[:32]}{REPORT_SUFFIX}")
+
+    def read(self) -> tuple[str, int] | None:
+        """The report kept for this request and its exit code, if everything it was made from is
+        as it was; else None (the command runs)."""
+        if self.key is None:
+            return None
+        document, _problem = _read_document(self.path, self.key)
+        try:
+            if document.get("request") != self.request:
+                return None
+            output, exit_code = document["output"], document["exit_code"]
+            files, dirs = document["files"], document["dirs"]
+            if not (isinstance(output, str) and type(exit_code) is int and isinstance(files, dict)
+                    and isinstance(dirs, dict)):
+                return None
+            if _Validator().problem(files, dirs) is not None:
+                return None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        return output, exit_code
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        """Note every file the CLI opens and every directory it lists meanwhile."""
+        if self.key is None:
+            yield
+            return
+        self._started = start_boundary()
+        self._opened, self._listed = {}, {}
+        _RECORDERS.append(self)
+        if not _RECORDERS_HOOKED:
+            # An audit hook cannot be removed: one per process, noting for whoever is recording.
+            sys.addaudithook(_audit)
+            _RECORDERS_HOOKED.append(True)
+        try:
+            yield
+        finally:
+            _RECORDERS.remove(self)
+
+    def note(self, event: str, path: str) -> None:
+        path = os.path.abspath(path or ".")
+        if path.startswith(_PSEUDO_FILESYSTEMS) and (path + os.sep).split(os.sep, 2)[1] in ("proc", "sys", "dev"):
+            return
+        (self._opened if event in _OPEN_EVENTS else self._listed)[path] = None
+
+    def write(self, output: str, exit_code: int, caches: Sequence[ProbeCache]) -> bool:
+        """Keep ``output`` if every result of the run came from ``caches`` (none measured, none
+        missed) and nothing it read changed while it ran; whether it was."""
+        if self.key is None or not caches or any(
+                cache.measured or cache.miss is not None or not cache.hits or cache.key is None for cache in caches):
+            return False
+        own = os.path.realpath(self.directory) + os.sep
+        files: dict[str, Any] = {}
+        dirs: dict[str, Any] = {}
+        for cache in caches:
+            files.update(cache.served_files)
+            dirs.update(cache.served_dirs)
+        started = self._started if self._started is not None else time.time_ns() - TICK_NS
+        for path in self._opened:
+            if path in files or os.path.realpath(path).startswith(own) or os.path.isdir(path):
+                continue
+            state = _file_state(path)
+            if _changed_since(state, started):
+                return False
+            files[path] = state
+            directory = os.path.dirname(path)
+            if directory not in dirs:
+                dirs[directory] = _dir_state(directory)
+        for directory in self._listed:
+            if directory not in dirs and not (os.path.realpath(directory) + os.sep).startswith(own):
+                dirs[directory] = _dir_state(directory)
+        document = {"request": self.request, "files": files, "dirs": dirs, "output": output,
+                    "exit_code": exit_code}
+        try:
+            _prepare(self.directory)
+            _private_dir(self.directory, f"v{VERSION}", self.package)
+            _write_document(self.path, self.key, document)
+        except OSError:
+            return False
+        return True

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 
+class MeasuringRefused(Exception):
+    """A probe would have started in a run that may only read the cache (``may_measure``)."""
+
+
 class SessionHooks:
     """The default does nothing; a command overrides what it needs. Called from worker
     threads: implementations must be thread-safe."""
@@ -43,6 +47,15 @@ class SessionHooks:
         than this module may), or None: a session of the same directory, interpreter and package
         uses it rather than reading and verifying the file a second time."""
         return None
+
+    def may_measure(self) -> bool:
+        """Whether a session may start a probe; a pass that may only read the cache says no."""
+        return True
+
+    def cache_closed(self, cache: Any) -> None:
+        """A session is over and ``cache`` (its ``ProbeCache``) says what it served, what it
+        measured and what the results served depend on (a report memo keeps them)."""
+        del cache
 
     def close(self) -> None:
         """The command is over, however it ended: let go of whatever no session used."""

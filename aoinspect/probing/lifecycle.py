@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aoinspect.probing.hooks import SessionHooks  # imports nothing itself
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    from aoinspect.probing.cache import ReportMemo as ReportMemo
 
 
 def start_early(
@@ -44,6 +46,16 @@ def start_early(
     from aoinspect.probing.runner import EarlyProbe
 
     return EarlyProbe(python, fields, started, cache)
+
+
+def report_memo(package: str, request: Mapping[str, Any], *, cache_dir: str | None = None) -> ReportMemo:
+    """Where a command's whole report is kept for ``request`` (its settled options) in the cache
+    ``cache_dir`` (else the default one), so that a warm run prints it before the engine is
+    imported (``cache.ReportMemo``)."""
+    from aoinspect.probing.cache import ReportMemo, find_cache_dir
+
+    directory = os.path.realpath(cache_dir) if cache_dir else find_cache_dir(os.getcwd())
+    return ReportMemo(directory, package, request)
 
 
 class EarlyCache(SessionHooks):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from aoinspect.child import protocol
 from aoinspect.models import Isolation
 from aoinspect.probing import ensure_std_fds, reaper, runner, wire
-from aoinspect.probing.hooks import NO_HOOKS
+from aoinspect.probing.hooks import NO_HOOKS, MeasuringRefused
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
@@ -511,6 +511,8 @@ class Session:
 
     def _mark_start(self) -> None:
         """A probe is about to start: files changed from now on may be read changed (the cache)."""
+        if not self.hooks.may_measure():
+            raise MeasuringRefused(self.package)
         if self.cache is not None and self.cache.started_ns is None:
             self.cache.mark_started()
 
@@ -603,6 +605,7 @@ class Session:
         try:
             if self.cache is not None:
                 self.cache.flush()
+                self.hooks.cache_closed(self.cache)
             for session in (self._fork, self._spawn):
                 if session is not None:
                     session.close()
