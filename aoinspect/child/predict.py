@@ -9,7 +9,9 @@ Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``. C
 ``__init__.py`` for the rules it keeps. It sends the ``graph`` section (``graph.py``'s, of
 ``import PACKAGE`` and every access) and a ``predict`` section: the modules loaded by the import,
 and for each name the range of requests it made, whether its access raised, and which modules
-appeared meanwhile.
+appeared meanwhile; with what the recorder noted for prediction alone (``failures``: the module a
+failed request found missing; ``served``: what serving each ``from`` name asked for; ``bound``:
+the names each module with a ``__getattr__`` bound in its import body).
 """
 
 import sys
@@ -69,6 +71,7 @@ def run(result_path, package, names, graph=None):
     namespace["__loader__"] = graph._bootstrap.BuiltinImporter
     baseline = frozenset(_modules)
     recorder = graph.GraphRecorder(baseline)
+    recorder.failures, recorder.served, recorder.bound = {}, [], {}
     ending = graph.Ending(recorder, reporter, baseline, graph.clock_ns())
     ending.watch()
     recorder.install()
@@ -136,7 +139,9 @@ def run(result_path, package, names, graph=None):
                              bound_before])
     ending.report("exception" if error is not None else "returned", error)
     reporter.send(graph.protocol.SECTION_PREDICT,
-                  {"imported": imported, "names": outcomes, "error": error})
+                  {"imported": imported, "names": outcomes, "error": error,
+                   "failures": [[index, missing] for index, missing in recorder.failures.items()],
+                   "served": recorder.served, "bound": recorder.bound})
 
 
 def main(argv):
