@@ -32,7 +32,7 @@ from aoinspect.models.graph import ImportGraph, is_stdlib
 from aoinspect.probing import runner, wire
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from aoinspect.models.graph import GraphModule, ImportRequest
 
@@ -95,7 +95,7 @@ def _command(python: str, result_path: str, package: str, names: Sequence[str]) 
 
 def record_predictions(
     package: str, names: Sequence[str], *, python: str | None = None, timeout: float = 60.0,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None, started: Callable[[int], None] | None = None,
 ) -> Predictions:
     """Run the predicting child (``import PACKAGE``, then every name of ``names`` touched in turn)
     and predict each name's set. ``ProbeFailed`` when the child says nothing usable (it hung,
@@ -107,7 +107,7 @@ def record_predictions(
         log_path = os.path.join(workdir, "output.log")
         token = runner.write_token(result_path)
         _returncode, timed_out = runner.run_logged(_command(interpreter, result_path, package, names), timeout,
-                                                   log_path, env=env)
+                                                   log_path, env=env, started=started)
         raws, problem = runner.read_result(result_path)
         output = runner.tail(log_path)
     finally:
