@@ -229,6 +229,9 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         found.hidden.add(f"{request.target}.{item}")
                     continue
                 if served[0] == request.index:
+                    # Its serve's requests are its owner's, taken with them; what they found served
+                    # by a module's own __getattr__ is judged per name.
+                    found.hops.extend((later, item) for later in served[1] or ())
                     continue
                 if served[1] is None:
                     found.lazily.add(f"{request.target}.{item}")
@@ -288,6 +291,8 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         hidden_hops.add(f"{request.target}.{item}")
                     continue
                 if served[0] == request.index:
+                    for later in served[1] or ():
+                        hop(later, item)
                     continue
                 if served[1] is None:
                     lazily_served.add(f"{request.target}.{item}")
@@ -297,16 +302,31 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         take(later, owner)
 
         # Files whose code asked for an import during this access: a ``__getattr__`` among them
-        # served now (it keeps nothing), and what it asked for is this name's own.
-        asking_files = {request.file for request in graph.requests[start:end]}
+        # served now (it keeps nothing), and what it asked for is this name's own
+        # (lazy_loader's one file serves many packages: the request must be for a module under
+        # the package whose __getattr__ it is.)
+        asking: dict[str | None, list[str]] = {}
+        for request in graph.requests[start:end]:
+            asking.setdefault(request.file, []).append(request.target)
 
-        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops,
-                asking_files: set[str | None] = asking_files) -> None:
+        def asked_by(module: str, asking: dict[str | None, list[str]] = asking) -> bool:
+            own = files.get(module)
+            where = getattr_files.get(module, own)
+            if where == own:
+                return where in asking
+            prefix = module + "."
+            return any(target.startswith(prefix) for target in asking.get(where, ()))
+
+        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops) -> None:
             """A lazy path that took ``item`` from a module it found loaded: when that module serves
             ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
-            if request.hit and served_by_getattr(request.target, item) \
-                    and getattr_files.get(request.target, files.get(request.target)) not in asking_files:
-                hidden_hops.add(f"{request.target}.{item}")
+            submodule = f"{request.target}.{item}"
+            if request.hit and submodule in present and item not in bound.get(request.target, (item,)):
+                # A submodule bound on its package after the package's body ran, which the
+                # package's ``__getattr__`` serves: in the name's fork it imports it.
+                reach(submodule, request.owner)
+            elif request.hit and served_by_getattr(request.target, item) and not asked_by(request.target):
+                hidden_hops.add(submodule)
 
         for request in roots:
             if request.scope == "function":
@@ -365,6 +385,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                             and not _explained(other_inserted[module], files, scanner, graph))
         if insertions:
             risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
+
         if not set(appeared) <= predicted:
             risks.append(RISK_UNEXPLAINED)
         for module in sorted(predicted):
@@ -550,8 +571,7 @@ class _Scanner:
         self._access_state: dict[tuple[str, int], str | None] = {}
         self._function_state: dict[ast.AST, str | None] = {}
         self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-        self._binary_names: dict[tuple[str, str], bool] = {}
-        self._binaries: dict[str, bytes] = {}
+        self._binary_strings: dict[str, frozenset[bytes]] = {}  # an extension's NUL-delimited strings
 
     def _tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
@@ -595,16 +615,15 @@ class _Scanner:
     def names_in_binary(self, path: str, name: str) -> bool:
         """Whether the extension module at ``path`` holds ``name`` as a string of its own (a
         Cython module names its shared ``_cython_3_x`` and ``cython_runtime``)."""
-        key = (path, name)
-        if key not in self._binary_names:
+        strings = self._binary_strings.get(path)
+        if strings is None:
             try:
                 with open(path, "rb") as stream:
-                    data = self._binaries.get(path) or stream.read()
+                    strings = frozenset(stream.read().split(b"\0"))
             except OSError:
-                data = b""
-            self._binaries = {path: data}  # the last one read: extensions are asked about one after another
-            self._binary_names[key] = b"\0" + name.encode() + b"\0" in data
-        return self._binary_names[key]
+                strings = frozenset()
+            self._binary_strings[path] = strings
+        return name.encode() in strings
 
     def getattr_imports(self, path: str | None) -> frozenset[str] | None:
         """The modules the module-level ``__getattr__`` at ``path`` imports, when it names them all

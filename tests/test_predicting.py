@@ -245,6 +245,43 @@ ORDER_FREE = {
                                 "    raise AttributeError(name)\n",
         "pkg/star/_impl.py": "import colorsys\nThing = 1\nOther = 2\n",
     }),
+    # b1's from-import is served by pkg's __getattr__ taking ``log`` from pkg.sub, where the import
+    # system bound the submodule after a1 loaded it: in b1's fork pkg.sub's __getattr__ imports it.
+    "submodule bound after its package's body": _order_free("from pkg.sub import log\n", "from pkg import log\n", {
+        "pkg/__init__.py": textwrap.dedent('''
+            import importlib
+            SERVED = {"a1": "m", "b1": "n"}
+            __all__ = list(SERVED)
+
+            def __getattr__(name):
+                if name == "log":
+                    return getattr(importlib.import_module(".sub", __name__), "log")
+                if name not in SERVED:
+                    raise AttributeError(name)
+                return getattr(importlib.import_module("." + SERVED[name], __name__), name)
+        '''),
+        "pkg/sub/__init__.py": "import importlib\n\ndef __getattr__(name):\n    if name == 'log':\n"
+                               "        return importlib.import_module('.log', __name__)\n"
+                               "    raise AttributeError(name)\n",
+        "pkg/sub/log.py": "import decimal\n",
+    }),
+    # A module subclass's __getattr__ (transformers' _LazyModule) that keeps what it served.
+    "module subclass's __getattr__": _order_free("from pkg.lazy import x2\n", "from pkg.lazy import x2\n", {
+        "pkg/lazy/__init__.py": textwrap.dedent('''
+            import importlib, sys, types
+
+            class _Lazy(types.ModuleType):
+                def __getattr__(self, name):
+                    if name != "x2":
+                        raise AttributeError(name)
+                    value = importlib.import_module("._two", __name__).x2
+                    setattr(self, name, value)
+                    return value
+
+            sys.modules[__name__].__class__ = _Lazy
+        '''),
+        "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+    }),
     # A read of sys.modules for a module no access ever loads answers alike in any order.
     "reads sys.modules for a module never loaded": _order_free(
         "import sys\nif 'aoinspect_absent_module' in sys.modules:\n    import decimal\n",

@@ -107,6 +107,27 @@ def _module_dict(module):
     return namespace if type(namespace) is dict else None
 
 
+def _module_getattr(module, namespace):
+    """The ``__getattr__`` that serves names ``module`` lacks: its own (PEP 562), or its class's
+    when it is a module subclass (transformers' ``_LazyModule``); None when it has none. Read
+    without running package code."""
+    if namespace is None:
+        return None
+    hook = namespace.get("__getattr__")
+    if hook is not None:
+        return hook
+    kind = type(module)
+    if kind is _ModuleType:
+        return None
+    for klass in kind.__mro__:
+        if klass is _ModuleType:
+            return None
+        found = klass.__dict__.get("__getattr__")
+        if found is not None:
+            return found
+    return None
+
+
 def _package_of(globals_):
     """What ``__import__`` resolves a relative name against, read without running package code
     and without the import system's warnings (which it will give itself)."""
@@ -424,7 +445,7 @@ class GraphRecorder:
                 module = call(name, globals_, locals_, (item,), level)
                 namespace = _module_dict(module)
                 if namespace is not None and "__path__" not in namespace and item not in namespace \
-                        and "__getattr__" in namespace:
+                        and _module_getattr(module, namespace) is not None:
                     try:
                         getattr(module, item)
                     except BaseException:  # noqa: BLE001 - IMPORT_FROM raises it again, as the program would see it
@@ -556,8 +577,9 @@ class GraphRecorder:
                 if name in modules and name not in recorder.known:
                     if recorder.bound is not None:
                         namespace = _module_dict(modules[name])
-                        if namespace is not None and "__getattr__" in namespace:
-                            code = getattr(namespace["__getattr__"], "__code__", None)
+                        hook = _module_getattr(modules[name], namespace)
+                        if hook is not None:
+                            code = getattr(hook, "__code__", None)
                             where = getattr(code, "co_filename", None)
                             recorder.bound[name] = [where if type(where) is str else None,
                                                     [key for key in namespace if type(key) is str]]
