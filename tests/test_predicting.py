@@ -1,7 +1,7 @@
 """check at scale (aoinspect.predicting): each name's set predicted from the executed-import graph
 equals what the name's own fork loads wherever the prediction is not flagged as needing a fork;
-check measures the flagged names and a seeded sample, measures a predicted name before judging
-a finding about it, and predicts nothing under --exact."""
+check predicts by default, measures the flagged names and a seeded sample, measures a predicted
+name before judging a finding about it, and predicts nothing under --exact."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.test_batching import BREAKERS, SERVED
 # The cases whose lazy path keeps state between calls or reads sys.modules: a name touched after
 # another may load less than in its own fork, and each is flagged. ("binds neighbours" is not: the
 # predicting child unbinds a name an earlier access bound before touching it.)
-CHECK = ("check", "--predict", "--ignore", "whole-package", "--format", "json")
+CHECK = ("check", "--ignore", "whole-package", "--format", "json")  # predicting is check's default
 ORDER_DEPENDENT = {"global flag", "mutated cache", "closure state", "reads sys.modules"}
 
 
@@ -78,6 +78,9 @@ def test_check_predicts_the_names_beyond_the_sample_and_verifies_the_sample(invo
         return {result["name"]: {load["module"] for load in result["materialized"]} for result in report["results"]}
 
     assert sets(doc) == sets(exact)
+    # --predict, which asked for it before it was the default, still does the same.
+    asked = document(invoke("-p", "pkg", "--no-cache", *CHECK, "--predict"))
+    assert {result["name"] for result in asked["results"] if result.get("predicted")} == predicted
 
 
 def test_a_finding_on_a_predicted_name_is_measured_before_it_is_judged(invoke, fake) -> None:

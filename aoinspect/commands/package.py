@@ -183,11 +183,13 @@ class _CheckCommand(_PackageCommand):
 @option("--suggest-lazy", type=click.FloatRange(min=0), default=None, metavar="N",
          help="Warn on each eager import of PKG's files whose deferral (PEP 810 __lazy_modules__) would stop more "
               "than N modules loading (default: off; `aoinspect advise` says more).")
-@option("--predict", is_flag=True, default=False,
-        help="Predict most names' sets from the executed-import graph of one child that touches every "
-             "name; measure in their own forks the names a prediction may not hold for and a seeded sample.")
+@option("--predict", is_flag=True, default=False, hidden=True,
+        help="The default: predict most names' sets (see --exact).")
 @option("--exact", is_flag=True, default=False,
-        help="Measure every name in its own fork (as --isolation fork-each).")
+        help="Measure every name in its own fork (as --isolation fork-each). By default most names' sets are "
+             "predicted from the executed-import graph of one child that touches every name, and the names a "
+             "prediction may not hold for, a seeded sample and any name with a finding are measured in their "
+             "own forks.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
@@ -205,6 +207,7 @@ def check_command(
     from aoinspect.models import Budget, CheckOptions
     from aoinspect.rules import ignored_rules
 
+    del predict  # the default
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "check"))
@@ -222,7 +225,7 @@ def check_command(
         names=names,
         recursive=bool(recursive),
         suggest_lazy=suggest_lazy,
-        predict=predict and not exact,
+        predict=not exact,  # --predict: the default, kept for the scripts that asked for it
     )
     invocation.run(lambda settings, hooks: engine.check_package(
         replace(settings, isolation="fork-each") if exact else settings, invocation.package, check_options,
