@@ -328,8 +328,12 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             elif request.hit and served_by_getattr(request.target, item) and not asked_by(request.target):
                 hidden_hops.add(submodule)
 
+        # An access that returned the module it imported (lazy_loader's submodules) took no
+        # attribute from it.
+        returned = outcome.object[1][len("<module '"):].partition("'")[0] \
+            if outcome.object is not None and outcome.object[2] else None
         for request in roots:
-            if request.scope == "function":
+            if request.scope == "function" and request.target != returned:
                 hop(request, name.split(".")[0])
             take(request, None)
         # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:

@@ -217,6 +217,19 @@ def _order_free(module_m: str, module_n: str, extra: dict[str, str] | None = Non
     return files
 
 
+ORDER_FREE_LAZY = textwrap.dedent('''
+    import importlib, sys, types
+
+    class _Lazy(types.ModuleType):
+        def __getattr__(self, name):
+            if name != "x2":
+                raise AttributeError(name)
+            value = importlib.import_module("._two", __name__).x2
+            setattr(self, name, value)
+            return value
+
+    sys.modules[__name__].__class__ = _Lazy
+''')
 # Imports that look order-dependent and are not: each is predicted, unflagged, and equal to the fork.
 LAZY_SUBPACKAGE = {
     # Serves x1 and x2 from submodules named otherwise, and keeps what it served.
@@ -284,6 +297,22 @@ ORDER_FREE = {
             sys.modules[__name__].__class__ = _Lazy
         '''),
         "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+    }),
+    # A function both modules call reads an attribute that pkg.lazy serves and keeps (no import
+    # request at all once kept): the predicting child unbinds what it kept before each name.
+    "attribute served and kept by a module subclass": _order_free(
+        "from pkg import helper\nhelper.use()\n", "from pkg import helper\nhelper.use()\n", {
+            "pkg/helper.py": "def use():\n    from pkg import lazy\n    return lazy.x2\n",
+            "pkg/lazy/__init__.py": ORDER_FREE_LAZY,
+            "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+        }),
+    # b1 returns pkg.sub itself (served as a submodule), which holds a module named sub too.
+    "a submodule returned whole": _order_free("import pkg.sub.b1\n", "X = 1\n", {
+        "pkg/__init__.py": _order_free("", "")["pkg/__init__.py"].replace(
+            "    return getattr(importlib.import_module", "    if name == 'b1':\n"
+            "        return importlib.import_module('.sub', __name__)\n    return getattr(importlib.import_module"),
+        "pkg/sub/__init__.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
+        "pkg/sub/b1.py": "import fractions\n",
     }),
     # A read of sys.modules for a module no access ever loads answers alike in any order.
     "reads sys.modules for a module never loaded": _order_free(
