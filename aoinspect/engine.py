@@ -509,17 +509,29 @@ def _check(
     asked = [name for name, _pattern in options.forbid_on] + [
         budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name
     ]
-    predicted = _predicted(session, package, context, options, asked)
+    predicting = _Predicting.start(session, package, context, options, asked)
+    predicted: dict[str, Resolution] = {}
     for name in dict.fromkeys([*context.lazy, *asked]):
-        if name in predicted:
-            context.resolutions[name] = _ready(predicted[name])
+        if predicting is not None and name in predicting.kept:
+            context.resolutions[name] = _ready(predicting.kept[name])
+        elif predicting is not None and name in predicting.names:
+            # Measured unless predicted; which, the predicting child (running beside the first
+            # probes, every other rule's that does not need resolutions) says.
+            context.resolutions[name] = plan.later(
+                [predicting.outcome(plan)], predicting.requests(name), predicting.reader(name))
         else:
             context.resolutions[name] = plan.add(_resolve_request(package, name), _resolution_reader(name),
                                                  repeat=options.repeat)
     for rule in active:
         if rule.plan is not None:
             context.planned[rule.id] = rule.plan(rule, context, plan)
-    plan.run(session)
+    try:
+        plan.run(session)
+    finally:
+        if predicting is not None:
+            predicting.stop()
+    if predicting is not None:
+        predicted = predicting.predicted
     context.imported = _check_import(session, package, options, context)
     _verify(session, context)
 
@@ -595,48 +607,117 @@ def _ready(value: Resolution) -> Outcome[Resolution]:
     return outcome
 
 
-def _predicted(
-    session: Session, package: str, context: CheckContext, options: CheckOptions, asked: Sequence[str],
-) -> dict[str, Resolution]:
-    """The lazy names whose sets are predicted from the executed-import graph rather than measured
-    in forks of their own (``aoinspect.predicting``), as resolutions marked ``predicted``; every
-    other name is measured. Only with ``--predict``; nothing is predicted under ``--exact``
-    (``--isolation fork-each``) or any isolation but the default, with ``--repeat``, time budgets
-    or ``--update-baseline`` (which measure), for names the cache holds, nor when no more names
-    than the verified sample's minimum are left."""
-    from aoinspect import predicting
+class _Predicting:
+    """The predicting child of one check, run in a thread beside the plan's first stage (the
+    probes of the rules that need no resolution), and what it predicts (``aoinspect.predicting``):
+    each name of ``names`` is then measured in a fork of its own or given its predicted set."""
 
-    settings = session.settings
-    if not options.predict or settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms \
-            or options.update_baseline:
-        return {}
-    cache = session.cache
-    names = [name for name in context.lazy if name not in asked
-             and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
-    kept = _kept_predictions(cache, names)
-    names = [name for name in names if name not in kept]
-    if len(names) <= predicting.SAMPLE_MINIMUM:
-        return kept
-    try:
-        predictions = predicting.record_predictions(
-            package, names, python=settings.python, timeout=settings.timeout * (1 + len(names) // 100))
-    except ProbeFailed as exc:
-        context.notes.append(f"no set was predicted ({exc.message}); every name was measured in its own fork.")
-        return kept
-    verified = set(predicting.to_verify(predictions))
-    verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
-    mechanisms = {name.name: name.mechanism for name in context.names}
-    predicted = {name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
-                 for name, prediction in predictions.names.items() if name not in verified}
-    context.verifying = predictions  # compared with the measured sets once the plan has run
-    predicted.update(kept)
-    risky = [name for name in verified if predictions.names[name].risks]
-    context.notes.append(
-        f"{len(predicted)} of {len(names)} name(s) were predicted from the executed-import graph (one child imported "
-        f"{package} and touched every name); {len(verified)} were measured in their own forks: {len(risky)} whose "
-        f"prediction may not hold, {len(verified) - len(risky)} sampled (seed {predicting.DEFAULT_SEED}). "
-        "'check --exact' measures every name in its own fork.")
-    return predicted
+    def __init__(self, session: Session, package: str, context: CheckContext, names: list[str],
+                 kept: dict[str, Resolution]) -> None:
+        import threading
+
+        self.session, self.package, self.context = session, package, context
+        self.names = frozenset(names)
+        self.kept = kept
+        self.predicted: dict[str, Resolution] = dict(kept)
+        self._order = names
+        self._outcome: Outcome[None] | None = None
+        self._result: Any = None
+        self._pid: int | None = None  # the predicting child's, once started
+        settings = session.settings
+        self._thread = threading.Thread(target=self._record, name="aoinspect-predict", daemon=True,
+                                        args=(settings.python, settings.timeout * (1 + len(names) // 100)))
+        self._thread.start()
+
+    @classmethod
+    def start(cls, session: Session, package: str, context: CheckContext, options: CheckOptions,
+              asked: Sequence[str]) -> _Predicting | None:
+        """Start predicting the lazy names' sets, where check predicts: by default; not under
+        ``--exact`` (``--isolation fork-each``) or any isolation but the default, with ``--repeat``,
+        time budgets or ``--update-baseline`` (which measure), for names the cache holds, nor when
+        no more names than the verified sample's minimum are left. None: every name is measured."""
+        from aoinspect import predicting
+
+        settings = session.settings
+        if not options.predict or settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms \
+                or options.update_baseline:
+            return None
+        cache = session.cache
+        names = [name for name in context.lazy if name not in asked
+                 and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
+        kept = _kept_predictions(cache, names)
+        names = [name for name in names if name not in kept]
+        if len(names) <= predicting.SAMPLE_MINIMUM:
+            return cls(session, package, context, [], kept) if kept else None
+        return cls(session, package, context, names, kept)
+
+    def _record(self, python: str, timeout: float) -> None:
+        from aoinspect import predicting
+
+        if not self._order:
+            return
+        try:
+            self._result = predicting.record_predictions(self.package, self._order, python=python, timeout=timeout,
+                                                         started=self._started)
+        except ProbeFailed as exc:
+            self._result = exc
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+            self._result = exc
+
+    def _started(self, pid: int) -> None:
+        self._pid = pid
+
+    def stop(self) -> None:
+        """End the predicting child if it still runs (the plan was interrupted: its group is
+        killed, as a probe's), and wait for the thread."""
+        from aoinspect.probing import runner
+
+        if self._thread.is_alive() and self._pid is not None:
+            runner.kill_group(self._pid)
+        self._thread.join()
+
+    def outcome(self, plan: Plan) -> Outcome[None]:
+        if self._outcome is None:
+            self._outcome = plan.beside(self._finish)
+        return self._outcome
+
+    def _finish(self) -> None:
+        """Once the first stage ran: wait for the child, then decide which names are predicted."""
+        from aoinspect import predicting
+
+        self._thread.join()
+        result, context, package = self._result, self.context, self.package
+        if isinstance(result, ProbeFailed):
+            context.notes.append(f"no set was predicted ({result.message}); every name was measured in its own fork.")
+            return
+        if isinstance(result, BaseException):
+            raise result
+        if result is None:
+            return
+        predictions: predicting.Predictions = result
+        verified = set(predicting.to_verify(predictions))
+        verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
+        mechanisms = {name.name: name.mechanism for name in context.names}
+        self.predicted.update({name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
+                               for name, prediction in predictions.names.items() if name not in verified})
+        context.verifying = predictions  # compared with the measured sets once the plan has run
+        risky = sorted(name for name in verified if predictions.names[name].risks)
+        sampled = sorted(verified - set(risky))
+        risky_shown = f" ({shown(risky)})" if risky else ""
+        context.notes.append(
+            f"{len(self.predicted)} of {len(self._order) + len(self.kept)} name(s) were predicted from the "
+            f"executed-import graph (one child imported {package} and touched every name), not measured in forks of "
+            f"their own; {len(verified)} were measured in their own forks: {len(risky)} whose prediction may not "
+            f"hold{risky_shown}, {len(sampled)} sampled (seed {predicting.DEFAULT_SEED}: {shown(sampled)}). "
+            "'check --exact' measures every name in its own fork.")
+
+    def requests(self, name: str) -> Callable[[], Sequence[ProbeRequest]]:
+        request = _resolve_request(self.package, name)
+        return lambda: () if name in self.predicted else (request,)
+
+    def reader(self, name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
+        measured = _resolution_reader(name)
+        return lambda runs: self.predicted[name] if name in self.predicted else measured(runs)
 
 
 def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[str, Resolution]:

@@ -74,6 +74,14 @@ class Plan:
         self._entries.append((build, outcome))
         return outcome
 
+    def beside(self, wait: Callable[[], T]) -> Outcome[T]:
+        """What runs beside the plan (a child of its own, started by the caller): no probe of its
+        own; ``wait`` is called for its value once the first stage's probes have run, so that
+        the probes that need it (planned with ``later``) run after it and the others beside it."""
+        outcome: Outcome[T] = Outcome(lambda runs: wait())
+        self._entries.append((lambda: (), outcome))
+        return outcome
+
     def run(self, session: Session) -> None:
         for stage in sorted({outcome.stage for _build, outcome in self._entries}):
             batches = [(tuple(build()), outcome) for build, outcome in self._entries if outcome.stage == stage]

@@ -7,10 +7,13 @@ requests are those its access made (the entry owns them: no module body was runn
 edge of the graph belongs to the module whose import body made the request. What a name loads
 from a fresh ``import PACKAGE`` is then predicted as the graph's reach from its own requests,
 through the modules the import did not load. That is exact whenever a module's imports do not
-depend on what was loaded before it; ``Prediction.risks`` says why a name's may not be (a module
-that caught an ``ImportError``, reads ``sys.modules``, put modules there itself, a lazy path that
-keeps state between calls, an access that raised), and ``to_verify`` adds a seeded sample of the
-others, so that a wrong prediction is caught and shown rather than hidden.
+depend on what was loaded before it; ``Prediction.risks`` says why a name's may not be, from the
+modules of the name's own reach alone: a module that caught an ``ImportError`` another order could
+avoid (not a module that is not installed), reads ``sys.modules`` about a module some access
+loads and the import does not, holds a module put there by other means that no extension of the
+reach names, a lazy path that keeps state between calls or that served a name out of view, an
+access that raised. ``to_verify`` adds a seeded sample of the others, so that a wrong prediction
+is caught and shown rather than hidden.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 import os
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
@@ -29,9 +32,9 @@ from aoinspect.models.graph import ImportGraph, is_stdlib
 from aoinspect.probing import runner, wire
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from aoinspect.models.graph import ImportRequest
+    from aoinspect.models.graph import GraphModule, ImportRequest
 
 PREDICT_FILE = os.path.join(runner.CHILD_DIR, "predict.py")
 PREDICT_BOOTSTRAP = (
@@ -92,7 +95,7 @@ def _command(python: str, result_path: str, package: str, names: Sequence[str]) 
 
 def record_predictions(
     package: str, names: Sequence[str], *, python: str | None = None, timeout: float = 60.0,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None, started: Callable[[int], None] | None = None,
 ) -> Predictions:
     """Run the predicting child (``import PACKAGE``, then every name of ``names`` touched in turn)
     and predict each name's set. ``ProbeFailed`` when the child says nothing usable (it hung,
@@ -104,7 +107,7 @@ def record_predictions(
         log_path = os.path.join(workdir, "output.log")
         token = runner.write_token(result_path)
         _returncode, timed_out = runner.run_logged(_command(interpreter, result_path, package, names), timeout,
-                                                   log_path, env=env)
+                                                   log_path, env=env, started=started)
         raws, problem = runner.read_result(result_path)
         output = runner.tail(log_path)
     finally:
@@ -130,11 +133,17 @@ def record_predictions(
     graph = ImportGraph(package=package, python=section.python, entry=f"import {package}",
                         baseline=section.baseline, requests=section.requests, modules=section.modules,
                         ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns, cwd=os.getcwd())
-    return predict(graph, frozenset(touched.imported), touched.names)
+    return predict(graph, frozenset(touched.imported), touched.names, touched)
 
 
-def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire.TouchedName]) -> Predictions:
-    """Each name's predicted set and risks (pure: the graph and what the child said of each name)."""
+def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire.TouchedName],
+            noted: wire.PredictSection | None = None) -> Predictions:
+    """Each name's predicted set and risks (pure: the graph, what the child said of each name, and
+    what its recorder ``noted`` for prediction: failures, each ``from`` name's serving, the names
+    each module with a ``__getattr__`` bound)."""
+    failures: Mapping[int, str] = noted.failures if noted is not None else {}
+    bound: Mapping[str, frozenset[str]] = noted.bound if noted is not None else {}
+    getattr_files: Mapping[str, str] = noted.getattr_files if noted is not None else {}
     by_owner: dict[str | None, list[ImportRequest]] = {}
     for request in graph.requests:
         by_owner.setdefault(request.owner, []).append(request)
@@ -149,17 +158,93 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             elif described.owner is not None:
                 inserted_by.setdefault(described.owner, []).append(described.name)
     files = {described.name: described.file for described in graph.modules}
-    serving = _serving(graph)
+    serving = _serving(graph, noted.served if noted is not None else None)
     unsettled_inserted = sorted(name for name in other_means if name not in imported and not is_stdlib(name))
     known = graph.module_names | frozenset(graph.baseline)
-
-    def _installed(target: str) -> bool:
-        """A failed import of a module of a package that is there (a circular import, a body that
-        raised) may depend on what was loaded before; one of a package that is not installed cannot."""
-        return target.partition(".")[0] in known
     present = graph.module_names
     settled = imported | frozenset(graph.baseline)
     scanner = _Scanner()
+
+    def order_dependent(request: ImportRequest) -> bool:
+        """Whether a failed request may succeed in another order. One that found a module missing
+        that no import ever loaded (``h2`` absent: ``try: from .http2 import ...``) cannot; a
+        circular import, or a body that raised, may."""
+        missing = failures.get(request.index)
+        if missing:
+            return missing in known
+        return request.target.partition(".")[0] in known
+
+    by_getattr: dict[tuple[str, str], bool] = {}
+
+    def served_by_getattr(module: str, item: str) -> bool:
+        key = (module, item)
+        if key not in by_getattr:
+            by_getattr[key] = _served_by_getattr(module, item)
+        return by_getattr[key]
+
+    def _served_by_getattr(module: str, item: str) -> bool:
+        """Whether ``module`` may serve ``item`` through a ``__getattr__`` of its own that imports
+        what ``import PACKAGE`` did not load: what that loaded was then seen only the first time."""
+        if f"{module}.{item}" in present:
+            return False
+        names = bound.get(module)
+        path = files.get(module)
+        if names is not None:
+            if item in names:
+                return False
+        elif noted is not None and module in present:
+            return False  # the child saw its body end with no ``__getattr__``
+        elif not scanner.served_lazily(path, item):
+            return False
+        # Harmless when what it may import is loaded by the import, or never loaded at all.
+        imports = scanner.getattr_imports(path)
+        return imports is None or not all(name in settled or name not in present for name in imports)
+    other_inserted = {name: described for described in graph.modules
+                      if described.by_other_means and (name := described.name) not in settled}
+    expansions: dict[str, _Expansion] = {}
+
+    def expand(module: str) -> _Expansion:
+        """What taking every request ``module``'s body made gives, whichever name reaches it:
+        computed once, as every name that reaches a module takes all its requests."""
+        found = expansions.get(module)
+        if found is not None:
+            return found
+        found = expansions[module] = _Expansion()
+        taken: set[int] = set()
+
+        def take(request: ImportRequest) -> None:
+            if request.index in taken:
+                return
+            taken.add(request.index)
+            if request.failed and order_dependent(request):
+                found.failed = True
+            for target in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
+                if target not in settled:
+                    found.targets.append(target)
+            for item in request.names:
+                served = serving.get((request.target, item))
+                if served is None:
+                    if f"{request.target}.{item}" not in request.submodules and item != "*" \
+                            and served_by_getattr(request.target, item):
+                        found.hidden.add(f"{request.target}.{item}")
+                    continue
+                if served[0] == request.index:
+                    # Its serve's requests are its owner's, taken with them; what they found served
+                    # by a module's own __getattr__ is judged per name.
+                    found.hops.extend((later, item) for later in served[1] or ())
+                    continue
+                if served[1] is None:
+                    found.lazily.add(f"{request.target}.{item}")
+                else:
+                    for later in served[1]:
+                        found.hops.append((later, item))
+                        take(later)
+
+        for request in by_owner.get(module, ()):
+            take(request)
+        found.targets.extend(inserted_by.get(module, ()))
+        return found
+
     names: dict[str, Prediction] = {}
     for outcome in touched:
         name, error, appeared, start, end = outcome.name, outcome.error, outcome.appeared, outcome.start, outcome.end
@@ -171,6 +256,8 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
 
         def reach(module: str, parent: str | None, queue: list[tuple[str, str | None]] = queue,
                   parents: dict[str, str | None] = parents) -> None:
+            if module in parents or module in settled:  # and so are its parent packages
+                return
             parts = module.split(".")
             for depth in range(1, len(parts) + 1):
                 prefix = ".".join(parts[:depth])
@@ -192,7 +279,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             if request.index in taken:
                 return
             taken.add(request.index)
-            if request.failed and _installed(request.target):
+            if request.failed and order_dependent(request):
                 failed_owners.add(owner)
             for module in (*request.targets, *request.loaded, *inserted_with.get(request.index, ())):
                 reach(module, owner)
@@ -200,10 +287,12 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 served = serving.get((request.target, item))
                 if served is None:
                     if f"{request.target}.{item}" not in request.submodules and item != "*" \
-                            and scanner.served_lazily(files.get(request.target), item):
+                            and served_by_getattr(request.target, item):
                         hidden_hops.add(f"{request.target}.{item}")
                     continue
                 if served[0] == request.index:
+                    for later in served[1] or ():
+                        hop(later, item)
                     continue
                 if served[1] is None:
                     lazily_served.add(f"{request.target}.{item}")
@@ -212,14 +301,39 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         hop(later, item)
                         take(later, owner)
 
+        # Files whose code asked for an import during this access: a ``__getattr__`` among them
+        # served now (it keeps nothing), and what it asked for is this name's own
+        # (lazy_loader's one file serves many packages: the request must be for a module under
+        # the package whose __getattr__ it is.)
+        asking: dict[str | None, list[str]] = {}
+        for request in graph.requests[start:end]:
+            asking.setdefault(request.file, []).append(request.target)
+
+        def asked_by(module: str, asking: dict[str | None, list[str]] = asking) -> bool:
+            own = files.get(module)
+            where = getattr_files.get(module, own)
+            if where == own:
+                return where in asking
+            prefix = module + "."
+            return any(target.startswith(prefix) for target in asking.get(where, ()))
+
         def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops) -> None:
             """A lazy path that took ``item`` from a module it found loaded: when that module serves
             ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
-            if request.hit and scanner.served_lazily(files.get(request.target), item):
-                hidden_hops.add(f"{request.target}.{item}")
+            submodule = f"{request.target}.{item}"
+            if request.hit and submodule in present and item not in bound.get(request.target, (item,)):
+                # A submodule bound on its package after the package's body ran, which the
+                # package's ``__getattr__`` serves: in the name's fork it imports it.
+                reach(submodule, request.owner)
+            elif request.hit and served_by_getattr(request.target, item) and not asked_by(request.target):
+                hidden_hops.add(submodule)
 
+        # An access that returned the module it imported (lazy_loader's submodules) took no
+        # attribute from it.
+        returned = outcome.object[1][len("<module '"):].partition("'")[0] \
+            if outcome.object is not None and outcome.object[2] else None
         for request in roots:
-            if request.scope == "function":
+            if request.scope == "function" and request.target != returned:
                 hop(request, name.split(".")[0])
             take(request, None)
         # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
@@ -231,10 +345,15 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             reach(outcome.object[1][len("<module '"):].partition("'")[0], None)
         while queue:
             module, _parent = queue.pop()
-            for request in by_owner.get(module, ()):
-                take(request, module)
-            for inserted in inserted_by.get(module, ()):
-                reach(inserted, module)
+            expansion = expand(module)
+            for target in expansion.targets:
+                reach(target, module)
+            if expansion.failed:
+                failed_owners.add(module)
+            lazily_served.update(expansion.lazily)
+            hidden_hops.update(expansion.hidden)
+            for request, item in expansion.hops:
+                hop(request, item)
         predicted = frozenset(parents)
         if error is not None:
             risks.append(RISK_RAISED)
@@ -254,20 +373,34 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         # A module an extension made itself (Cython's shared ``_cython_3_x``) is made by whichever
         # extension loads first and found by the others: any name that loads an extension module
         # may be the one that makes it in its own fork.
-        insertions = sorted(module for module in predicted if module in other_means and not is_stdlib(module))
-        if not insertions and unsettled_inserted and any(
-                (files.get(module) or "").endswith((".so", ".pyd")) for module in predicted):
-            insertions = unsettled_inserted
+        # An extension that names such a module makes it or finds it: every Cython module of one
+        # version shares ``_cython_3_x``. Those the name's extensions name are predicted; only one
+        # no extension of its reach names, or one a Python module put there, stays a risk.
+        extensions = [found for module in predicted if (found := files.get(module) or "").endswith((".so", ".pyd"))]
+        for inserted in unsettled_inserted:
+            if inserted not in predicted and any(scanner.names_in_binary(path, inserted) for path in extensions):
+                reach(inserted, None)
+        while queue:
+            module, _parent = queue.pop()
+            for target in expand(module).targets:
+                reach(target, module)
+        predicted = frozenset(parents)
+        insertions = sorted(module for module in predicted if module in other_inserted and not is_stdlib(module)
+                            and not _explained(other_inserted[module], files, scanner, graph))
         if insertions:
             risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
+
         if not set(appeared) <= predicted:
             risks.append(RISK_UNEXPLAINED)
         for module in sorted(predicted):
             if is_stdlib(module):
                 continue
-            problem = scanner.module_level(files.get(module))
-            if problem is not None:
-                risks.append(problem.format(module=module))
+            read = scanner.module_level(files.get(module))
+            # ``"IPython" in sys.modules`` answers alike in any order unless IPython is loaded by
+            # some name's access and not by the import: only then may this name's fork differ.
+            if read is not None and (read is _ANY_MODULE or any(name in present and name not in settled
+                                                                   for name in read)):
+                risks.append(RISK_READS_MODULES.format(module=module))
         for request in roots:
             if request.file is not None and request.scope == "function":
                 state = scanner.access_state(request.file, request.line)
@@ -287,7 +420,34 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
     return Predictions(graph.package, graph, imported, names)
 
 
-def _serving(graph: ImportGraph) -> dict[tuple[str, str], tuple[int, list[ImportRequest] | None]]:
+@dataclass
+class _Expansion:
+    """What a module's own requests lead to (``predict``'s ``expand``)."""
+
+    targets: list[str] = field(default_factory=list)  # modules they need
+    failed: bool = False  # one failed in a way that may depend on the order
+    lazily: set[str] = field(default_factory=set)  # RISK_SERVED's names
+    hidden: set[str] = field(default_factory=set)  # RISK_HIDDEN_HOP's names
+    hops: list[tuple[ImportRequest, str]] = field(default_factory=list)  # lazy paths it took, judged per name
+
+
+def _explained(described: GraphModule, files: Mapping[str, str | None], scanner: _Scanner,
+               graph: ImportGraph) -> bool:
+    """Whether a module that appeared by other means was made by an extension module that names
+    it (each extension that names it makes or finds it, whichever comes first: see ``predict``), or
+    that it is named after."""
+    maker = described.owner
+    if maker is None and described.loaded_by is not None:
+        maker = graph.requests[described.loaded_by].target
+    path = files.get(maker) if maker is not None else None
+    if not (maker is not None and path and path.endswith((".so", ".pyd"))):
+        return False
+    # One named after the extension itself (scipy.sparse._csparsetools makes ``_csparsetools``) is its own.
+    return maker.rpartition(".")[2] == described.name or scanner.names_in_binary(path, described.name)
+
+
+def _serving(graph: ImportGraph, served: Sequence[tuple[int, str, int, int]] | None = None,
+             ) -> dict[tuple[str, str], tuple[int, list[ImportRequest] | None]]:
     """``(module, name)`` -> the first request that had ``from module import name`` served by
     more requests, and those requests (its owner's, made during it); None instead when that
     request named several names, whose requests cannot be told apart. ``concurrent.futures.
@@ -295,6 +455,18 @@ def _serving(graph: ImportGraph) -> dict[tuple[str, str], tuple[int, list[Import
     concurrent.futures import ThreadPoolExecutor`` asks nothing more, yet needs what it loaded."""
     requests = graph.requests
     serving: dict[tuple[str, str], tuple[int, list[ImportRequest] | None]] = {}
+    if served is not None:
+        # The predicting child served each ``from`` name it found unbound on its own: what each
+        # asked for is known (nothing, at times). One found bound is not here: served before, if ever.
+        for index, item, first, end in served:
+            if index >= len(requests) or end > len(requests):
+                continue
+            request = requests[index]
+            if item == "*" or f"{request.target}.{item}" in request.submodules:
+                continue
+            during = [later for later in requests[first:end] if later.owner == request.owner]
+            serving.setdefault((request.target, item), (index, during))
+        return serving
     for request in requests:
         names = [name for name in request.names if name != "*" and f"{request.target}.{name}" not in request.submodules]
         if not names or request.duration_ns <= 0:
@@ -396,9 +568,14 @@ class _Scanner:
     ``ImportError`` is not parsed."""
 
     def __init__(self) -> None:
-        self._module_level: dict[str, str | None] = {}
+        self._module_level: dict[str, frozenset[str] | None] = {}
         self._trees: dict[str, ast.Module | None] = {}
         self._lazy_names: dict[str, frozenset[str] | None] = {}
+        self._getattr_imports: dict[str, frozenset[str] | None] = {}
+        self._access_state: dict[tuple[str, int], str | None] = {}
+        self._function_state: dict[ast.AST, str | None] = {}
+        self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self._binary_strings: dict[str, frozenset[bytes]] = {}  # an extension's NUL-delimited strings
 
     def _tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
@@ -409,15 +586,17 @@ class _Scanner:
                 self._trees[path] = None
         return self._trees[path]
 
-    def module_level(self, path: str | None) -> str | None:
-        """What the module's body (its functions aside) does that depends on what is loaded."""
+    def module_level(self, path: str | None) -> frozenset[str] | None:
+        """What the module's body (its functions aside) reads of ``sys.modules`` that depends on
+        what is loaded: the module names it asks for (``"IPython" in sys.modules``), ``_ANY_MODULE``
+        when it reads more (a loop, ``keys()``, a name it computes), None when it reads nothing."""
         if path is None or not path.endswith(".py"):
             return None
         if path not in self._module_level:
             self._module_level[path] = self._read_module_level(path)
         return self._module_level[path]
 
-    def _read_module_level(self, path: str) -> str | None:
+    def _read_module_level(self, path: str) -> frozenset[str] | None:
         try:
             with open(path, "rb") as stream:
                 text = stream.read()
@@ -428,10 +607,64 @@ class _Scanner:
         tree = self._tree(path)
         if tree is None:
             return None
+        names: set[str] = set()
         for node in _outside_functions(tree.body):
-            if _reads_sys_modules(node):
-                return RISK_READS_MODULES
-        return None
+            read = _sys_modules_read(node)
+            if read is True:
+                return _ANY_MODULE
+            if isinstance(read, str):
+                names.add(read)
+        return frozenset(names) if names else None
+
+    def names_in_binary(self, path: str, name: str) -> bool:
+        """Whether the extension module at ``path`` holds ``name`` as a string of its own (a
+        Cython module names its shared ``_cython_3_x`` and ``cython_runtime``)."""
+        strings = self._binary_strings.get(path)
+        if strings is None:
+            try:
+                with open(path, "rb") as stream:
+                    strings = frozenset(stream.read().split(b"\0"))
+            except OSError:
+                strings = frozenset()
+            self._binary_strings[path] = strings
+        return name.encode() in strings
+
+    def getattr_imports(self, path: str | None) -> frozenset[str] | None:
+        """The modules the module-level ``__getattr__`` at ``path`` imports, when it names them all
+        (``import contextlib`` in ``typing``'s); None when it may import others (a name it computes)."""
+        if path is None or not path.endswith(".py"):
+            return None
+        if path not in self._getattr_imports:
+            self._getattr_imports[path] = self._read_getattr_imports(path)
+        return self._getattr_imports[path]
+
+    def _read_getattr_imports(self, path: str) -> frozenset[str] | None:
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and node.name == "__getattr__"]
+        if len(functions) != 1:
+            return None
+        names: set[str] = set()
+        for node in ast.walk(functions[0]):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    return None  # relative: resolved against a package this scan does not know
+                assert node.module is not None
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Call):
+                called = node.func
+                text = called.attr if isinstance(called, ast.Attribute) else called.id \
+                    if isinstance(called, ast.Name) else ""
+                if text in ("eval", "exec") or "import" in text.lower():
+                    return None
+        # ``import a.b`` loads a too; ``from a import b``: a.b if it is a module.
+        return frozenset(".".join(name.split(".")[:depth]) for name in names
+                         for depth in range(1, name.count(".") + 2))
 
     def served_lazily(self, path: str | None, name: str) -> bool:
         """Whether the module at ``path`` has a module ``__getattr__`` and binds no ``name`` itself:
@@ -477,11 +710,23 @@ class _Scanner:
         """What the function running at ``path:line`` does that makes later calls differ: it
         writes state it keeps (a ``global``, a closure variable, a container it did not make) or
         reads ``sys.modules``."""
-        tree = self._tree(path) if path.endswith(".py") else None
-        if tree is None:
-            return None
-        function = _enclosing_function(tree, line)
-        return _keeps_state(function, path) if function is not None else None
+        key = (path, line)
+        if key not in self._access_state:
+            tree = self._tree(path) if path.endswith(".py") else None
+            function = _enclosing_function(self._functions(path, tree), line) if tree is not None else None
+            if function is None:
+                self._access_state[key] = None
+            else:
+                if function not in self._function_state:
+                    self._function_state[function] = _keeps_state(function, path)
+                self._access_state[key] = self._function_state[function]
+        return self._access_state[key]
+
+    def _functions(self, path: str, tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        if path not in self._function_nodes:
+            self._function_nodes[path] = [node for node in ast.walk(tree)
+                                          if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return self._function_nodes[path]
 
     def lazy_path_state(self, path: str | None) -> str | None:
         """The same for the package's own ``__getattr__`` (a later name may make no request at all)."""
@@ -517,6 +762,18 @@ def _is_sys_modules(node: ast.AST) -> bool:
         and node.value.id == "sys"
 
 
+_ANY_MODULE = frozenset({"*"})  # a read of sys.modules whose answer any module may change
+
+
+def _sys_modules_read(node: ast.AST) -> str | bool:
+    """``_reads_sys_modules``, with the module asked for when the read names it (``"x" in sys.modules``)."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) \
+            and _is_sys_modules(node.comparators[0]) and isinstance(node.left, ast.Constant) \
+            and isinstance(node.left.value, str):
+        return node.left.value
+    return _reads_sys_modules(node)
+
+
 def _reads_sys_modules(node: ast.AST) -> bool:
     """A read of ``sys.modules`` whose answer depends on what is loaded: ``x in sys.modules``,
     ``keys``/``items``/``values``/``copy``, a loop over it. ``sys.modules[name]``
@@ -532,10 +789,11 @@ def _reads_sys_modules(node: ast.AST) -> bool:
     return False
 
 
-def _enclosing_function(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _enclosing_function(functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef],
+                        line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     found = None
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= line <= (
+    for node in functions:
+        if node.lineno <= line <= (
                 node.end_lineno or node.lineno) and (found is None or node.lineno >= found.lineno):
             found = node
     return found

@@ -18,11 +18,12 @@ Plain Python, no dependency beyond an installed aoinspect (run it with that inte
 
 ``advise`` runs on rich (else pydantic) with ``--budget 0`` against one bare import of it.
 
-Real packages (pydantic, huggingface_hub, mne, transformers, each when installed) are checked
-cold (``--no-cache``) against one eager interpreter that imports the package and touches every
-lazy name, and warm (the cache filled, nothing changed) against ``python -c "import PKG"`` plus
-``python -c "import click"`` (a bare import plus Click's start-up, issue 25's floor);
-transformers' row also reports the CLI process's own peak RSS (and the largest child's).
+Real packages (pydantic, huggingface_hub, mne, librosa, transformers, each when installed) are
+checked cold (an empty cache of their own) against one eager interpreter that imports the package
+and touches every lazy name, and warm (the cache filled, nothing changed) against ``python -c
+"import PKG"`` plus ``python -c "import click"`` (a bare import plus Click's start-up, issue 25's
+floor); each row also reports the CLI process's own peak RSS and the whole process tree's peak
+(PSS and RSS summed over the CLI and every child, sampled every 50 ms).
 """
 
 from __future__ import annotations
@@ -224,15 +225,71 @@ for name in sys.argv[2:]:
 """
 
 
+def tree_memory(root: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) in KB of ``root`` and every descendant now (Linux /proc; PSS
+    shares a page among the processes that map it, so a fork server's children are not counted
+    again for what they share with it)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stream:
+                    fields = stream.read().rsplit(b")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    rss = pss = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as stream:
+                for line in stream:
+                    if line.startswith(b"Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith(b"Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+TREE_PEAKS: list[tuple[int, int]] = []  # per timed_rss run: the whole tree's peak (RSS sum, PSS sum), KB
+
+
 def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) -> tuple[float, int]:
-    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB."""
+    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB; the
+    whole process tree's peak (sampled every 50 ms) goes to TREE_PEAKS."""
+    import threading
+
     started = time.perf_counter()
-    completed = subprocess.run([python, "-c", RSS_WRAPPER, *arguments], env=env, cwd=cwd, capture_output=True,
-                               text=True)
+    process = subprocess.Popen([python, "-c", RSS_WRAPPER, *arguments], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            rss, pss = tree_memory(process.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if os.path.isdir("/proc"):
+        sampler.start()
+    _stdout, stderr = process.communicate()
+    done.set()
     elapsed = time.perf_counter() - started
-    if completed.returncode not in (0, 1) or "maxrss" not in completed.stderr:
-        raise SystemExit(f"aoinspect {' '.join(arguments[:6])} failed: {completed.stderr[-2000:]}")
-    return elapsed, int(completed.stderr.rsplit("maxrss", 1)[1].split()[0])
+    if sampler.is_alive():
+        sampler.join()
+    TREE_PEAKS.append((peak[0], peak[1]))
+    if process.returncode not in (0, 1) or "maxrss" not in stderr:
+        raise SystemExit(f"aoinspect {' '.join(arguments[:6])} failed: {stderr[-2000:]}")
+    return elapsed, int(stderr.rsplit("maxrss", 1)[1].split()[0])
 
 
 def real_package_cases(tool: list[str], python: str, workdir: Path, packages: list[str], repeat: int,
@@ -261,16 +318,23 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
                     f'python -c "import {package}" + python -c "import click"', f"<= {WARM_TARGET:g}x",
                     lambda ours, theirs: ours / theirs <= WARM_TARGET, [], [])
         peaks = []
+        tree_peaks = []
         for round_ in range(repeat):
             cache = str(workdir / f"cache-{package}-{round_}")
             elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, *check], env, cwd)
             peaks.append(peak)
+            tree_peaks.append(TREE_PEAKS[-1])
             cold.times_ours.append(elapsed)
             cold.times_theirs.append(timed(cold.theirs, env, cwd))
             warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, *check]], env, cwd))
             warm.times_theirs.append(timed(warm.theirs, env, cwd))
         cases += [cold, warm]
         line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
+        tree_rss, tree_pss = max(peak for peak, _pss in tree_peaks), max(pss for _rss, pss in tree_peaks)
+        line += (f"; whole process tree at its peak (sampled every 50 ms): {tree_pss / 1024:.0f} MB PSS, "
+                 f"{tree_rss / 1024:.0f} MB RSS summed (pages a fork shares counted in each)")
+        if package == "transformers":
+            line += f"; tree target < {RSS_LIMIT_KB // 1024} MB PSS: {'yes' if tree_pss < RSS_LIMIT_KB else 'NO'}"
         if package == "transformers":
             subset_names = sum(1 for name in names if name[:1] in "ABC")
             _elapsed, subset = timed_rss(python, ["--no-cache", "-p", package, "check", "--names", "[ABC]*"], env,
@@ -325,6 +389,7 @@ def agreement(tool: list[str], packages: list[str], sample: dict[str, int], seed
         for item in found:
             why = "; ".join(predictions.names[item.name].risks[:2]) or "NOT FLAGGED"
             notes.append(f"{package}.{item} [{why}]")
+        print("  ".join(rows[-1]), *notes[-len(found):] if found else (), sep="\n", flush=True)  # as it goes
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -352,7 +417,10 @@ def main() -> None:
                         help="also trace a test suite: `python -m pytest -q` in DIR (an unpacked sdist, e.g. "
                              "more-itertools'), bare and under `aoinspect trace`")
     parser.add_argument("--predict", action="store_true",
-                        help="the real packages' rows run check --predict (predicted sets, verified in forks)")
+                        help="the real packages' rows run check --predict (the default of check now: the same)")
+    parser.add_argument("--exact", action="store_true",
+                        help="the real packages' rows run check --isolation fork (every name measured, batched "
+                             "where exact: check's default before it predicted)")
     parser.add_argument("--agreement", nargs="*", default=None, metavar="PKG",
                         help="only compare predicted sets with one fork per name (default: every package of "
                              f"{', '.join(AGREEMENT_PACKAGES)} that is installed)")
@@ -474,7 +542,8 @@ def main() -> None:
         memory: list[str] = []
         if not arguments.no_real:
             cases += real_package_cases(tool, python, workdir, arguments.real, arguments.real_repeat, memory,
-                                        ("check", "--predict") if arguments.predict else ("check",))
+                                        ("check", "--predict") if arguments.predict
+                                        else ("--isolation", "fork", "check") if arguments.exact else ("check",))
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"{platform.system()} {platform.release()}; {arguments.repeat} interleaved rounds "
               f"(5 runs a round for the quick commands); medians\n")

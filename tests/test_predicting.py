@@ -1,7 +1,7 @@
 """check at scale (aoinspect.predicting): each name's set predicted from the executed-import graph
 equals what the name's own fork loads wherever the prediction is not flagged as needing a fork;
-check measures the flagged names and a seeded sample, measures a predicted name before judging
-a finding about it, and predicts nothing under --exact."""
+check predicts by default, measures the flagged names and a seeded sample, measures a predicted
+name before judging a finding about it, and predicts nothing under --exact."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.test_batching import BREAKERS, SERVED
 # The cases whose lazy path keeps state between calls or reads sys.modules: a name touched after
 # another may load less than in its own fork, and each is flagged. ("binds neighbours" is not: the
 # predicting child unbinds a name an earlier access bound before touching it.)
-CHECK = ("check", "--predict", "--ignore", "whole-package", "--format", "json")
+CHECK = ("check", "--ignore", "whole-package", "--format", "json")  # predicting is check's default
 ORDER_DEPENDENT = {"global flag", "mutated cache", "closure state", "reads sys.modules"}
 
 
@@ -40,8 +40,9 @@ def test_predictions_equal_one_fork_per_name_unless_flagged(invoke, fake, case: 
     if case in ORDER_DEPENDENT:
         assert flagged == set(names)
     else:
-        # a2, served by pkg.m's own __getattr__, is flagged: such a hop may be cached and unseen.
-        assert disagreeing == set() and flagged == ({"a2"} if case == "lazy attribute inside M" else set())
+        # a2, served by pkg.m's own __getattr__, is not flagged: that __getattr__ asked for its
+        # import during a2's access, so nothing it loads was cached out of sight.
+        assert disagreeing == set() and flagged == set()
 
 
 def _many_names(count: int = 30, extra: str = "") -> dict[str, str]:
@@ -77,6 +78,9 @@ def test_check_predicts_the_names_beyond_the_sample_and_verifies_the_sample(invo
         return {result["name"]: {load["module"] for load in result["materialized"]} for result in report["results"]}
 
     assert sets(doc) == sets(exact)
+    # --predict, which asked for it before it was the default, still does the same.
+    asked = document(invoke("-p", "pkg", "--no-cache", *CHECK, "--predict"))
+    assert {result["name"] for result in asked["results"] if result.get("predicted")} == predicted
 
 
 def test_a_finding_on_a_predicted_name_is_measured_before_it_is_judged(invoke, fake) -> None:
@@ -191,3 +195,157 @@ def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_tha
     again = run()
     assert {name for name, item in again.items() if not item["from_cache"]} == {edited}
     assert "colorsys" in {load["module"] for load in again[edited]["materialized"]}
+
+
+def _order_free(module_m: str, module_n: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A package whose a1 loads pkg.m and b1 pkg.n (touched in that order by the predicting child)."""
+    files = {
+        "pkg/__init__.py": textwrap.dedent('''
+            import importlib
+            SERVED = {"a1": "m", "b1": "n"}
+            __all__ = list(SERVED)
+
+            def __getattr__(name):
+                if name not in SERVED:
+                    raise AttributeError(name)
+                return getattr(importlib.import_module("." + SERVED[name], __name__), name)
+        '''),
+        "pkg/m.py": module_m + "a1 = 1\n",
+        "pkg/n.py": module_n + "b1 = 1\n",
+    }
+    files.update(extra or {})
+    return files
+
+
+ORDER_FREE_LAZY = textwrap.dedent('''
+    import importlib, sys, types
+
+    class _Lazy(types.ModuleType):
+        def __getattr__(self, name):
+            if name != "x2":
+                raise AttributeError(name)
+            value = importlib.import_module("._two", __name__).x2
+            setattr(self, name, value)
+            return value
+
+    sys.modules[__name__].__class__ = _Lazy
+''')
+# Imports that look order-dependent and are not: each is predicted, unflagged, and equal to the fork.
+LAZY_SUBPACKAGE = {
+    # Serves x1 and x2 from submodules named otherwise, and keeps what it served.
+    "pkg/lazy/__init__.py": textwrap.dedent('''
+        import importlib
+        WHERE = {"x1": "_one", "x2": "_two"}
+
+        def __getattr__(name):
+            if name not in WHERE:
+                raise AttributeError(name)
+            value = getattr(importlib.import_module("." + WHERE[name], __name__), name)
+            globals()[name] = value
+            return value
+    '''),
+    "pkg/lazy/_one.py": "import decimal\nx1 = 1\n",
+    "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+}
+ORDER_FREE = {
+    # An optional dependency that is not installed: the ImportError is the same in any order.
+    "missing optional dependency": _order_free(
+        "try:\n    import aoinspect_absent_module\nexcept ImportError:\n    import decimal\n",
+        "try:\n    from pkg import aoinspect_absent_module\nexcept ImportError:\n    import fractions\n"),
+    # b1's module asks for x2, which a1's module had served with x1 in one statement before.
+    "several names served at once": _order_free("from pkg.lazy import x1, x2\n", "from pkg.lazy import x2\n",
+                                                LAZY_SUBPACKAGE),
+    # A module with a __getattr__ binds its names by a star import: no hop through its __getattr__.
+    "star import beside __getattr__": _order_free("from pkg.star import Thing\n", "from pkg.star import Other\n", {
+        "pkg/star/__init__.py": "from ._impl import *\n\ndef __getattr__(name):\n    import decimal\n"
+                                "    raise AttributeError(name)\n",
+        "pkg/star/_impl.py": "import colorsys\nThing = 1\nOther = 2\n",
+    }),
+    # b1's from-import is served by pkg's __getattr__ taking ``log`` from pkg.sub, where the import
+    # system bound the submodule after a1 loaded it: in b1's fork pkg.sub's __getattr__ imports it.
+    "submodule bound after its package's body": _order_free("from pkg.sub import log\n", "from pkg import log\n", {
+        "pkg/__init__.py": textwrap.dedent('''
+            import importlib
+            SERVED = {"a1": "m", "b1": "n"}
+            __all__ = list(SERVED)
+
+            def __getattr__(name):
+                if name == "log":
+                    return getattr(importlib.import_module(".sub", __name__), "log")
+                if name not in SERVED:
+                    raise AttributeError(name)
+                return getattr(importlib.import_module("." + SERVED[name], __name__), name)
+        '''),
+        "pkg/sub/__init__.py": "import importlib\n\ndef __getattr__(name):\n    if name == 'log':\n"
+                               "        return importlib.import_module('.log', __name__)\n"
+                               "    raise AttributeError(name)\n",
+        "pkg/sub/log.py": "import decimal\n",
+    }),
+    # A module subclass's __getattr__ (transformers' _LazyModule) that keeps what it served.
+    "module subclass's __getattr__": _order_free("from pkg.lazy import x2\n", "from pkg.lazy import x2\n", {
+        "pkg/lazy/__init__.py": textwrap.dedent('''
+            import importlib, sys, types
+
+            class _Lazy(types.ModuleType):
+                def __getattr__(self, name):
+                    if name != "x2":
+                        raise AttributeError(name)
+                    value = importlib.import_module("._two", __name__).x2
+                    setattr(self, name, value)
+                    return value
+
+            sys.modules[__name__].__class__ = _Lazy
+        '''),
+        "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+    }),
+    # A function both modules call reads an attribute that pkg.lazy serves and keeps (no import
+    # request at all once kept): the predicting child unbinds what it kept before each name.
+    "attribute served and kept by a module subclass": _order_free(
+        "from pkg import helper\nhelper.use()\n", "from pkg import helper\nhelper.use()\n", {
+            "pkg/helper.py": "def use():\n    from pkg import lazy\n    return lazy.x2\n",
+            "pkg/lazy/__init__.py": ORDER_FREE_LAZY,
+            "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
+        }),
+    # b1 returns pkg.sub itself (served as a submodule), which holds a module named sub too.
+    "a submodule returned whole": _order_free("import pkg.sub.b1\n", "X = 1\n", {
+        "pkg/__init__.py": _order_free("", "")["pkg/__init__.py"].replace(
+            "    return getattr(importlib.import_module", "    if name == 'b1':\n"
+            "        return importlib.import_module('.sub', __name__)\n    return getattr(importlib.import_module"),
+        "pkg/sub/__init__.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
+        "pkg/sub/b1.py": "import fractions\n",
+    }),
+    # A read of sys.modules for a module no access ever loads answers alike in any order.
+    "reads sys.modules for a module never loaded": _order_free(
+        "import sys\nif 'aoinspect_absent_module' in sys.modules:\n    import decimal\n",
+        "import sys\nif 'aoinspect_absent_module' not in sys.modules:\n    import fractions\n"),
+}
+
+
+@pytest.mark.parametrize("case", ORDER_FREE)
+def test_imports_that_only_look_order_dependent_are_predicted_unflagged(invoke, fake, case: str) -> None:
+    fake.write(ORDER_FREE[case])
+    names = ["a1", "b1"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
+    assert {name: prediction.risks for name, prediction in predictions.names.items()} == {"a1": (), "b1": ()}
+
+
+def test_a_read_of_sys_modules_for_a_module_another_name_loads_is_flagged(invoke, fake) -> None:
+    fake.write(_order_free("import decimal\n", "import sys\nif 'decimal' in sys.modules:\n    import fractions\n"))
+    predictions = predicting.record_predictions("pkg", ["a1", "b1"], env={**os.environ, **fake.env})
+    assert predictions.names["a1"].risks == ()
+    assert predictions.names["b1"].risks == (predicting.RISK_READS_MODULES.format(module="pkg.n"),)
+
+
+def test_a_lazy_attribute_served_and_kept_before_is_served_again_for_the_name_that_finds_it(invoke, fake) -> None:
+    # pkg.m's __getattr__ keeps a2 once served (a2's own access); b1's module then finds it bound:
+    # the predicting child unbinds it for that import, so that serving it again shows what it loads.
+    fake.write(_order_free(
+        "def __getattr__(name):\n    if name == 'a2':\n        import decimal\n        globals()[name] = 2\n"
+        "        return 2\n    raise AttributeError(name)\n",
+        "from pkg.m import a2\n",
+        {"pkg/__init__.py": _order_free("", "")["pkg/__init__.py"].replace('"b1": "n"', '"a2": "m", "b1": "n"')}))
+    names = ["a2", "b1"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
+    assert "decimal" in predictions.names["b1"].modules and not predictions.risky

@@ -107,6 +107,27 @@ def _module_dict(module):
     return namespace if type(namespace) is dict else None
 
 
+def _module_getattr(module, namespace):
+    """The ``__getattr__`` that serves names ``module`` lacks: its own (PEP 562), or its class's
+    when it is a module subclass (transformers' ``_LazyModule``); None when it has none. Read
+    without running package code."""
+    if namespace is None:
+        return None
+    hook = namespace.get("__getattr__")
+    if hook is not None:
+        return hook
+    kind = type(module)
+    if kind is _ModuleType:
+        return None
+    for klass in kind.__mro__:
+        if klass is _ModuleType:
+            return None
+        found = klass.__dict__.get("__getattr__")
+        if found is not None:
+            return found
+    return None
+
+
 def _package_of(globals_):
     """What ``__import__`` resolves a relative name against, read without running package code
     and without the import system's warnings (which it will give itself)."""
@@ -191,6 +212,10 @@ class GraphRecorder:
         self.original_find = getattr(_bootstrap, "_find_and_load")  # noqa: B009
         self.our_import = None
         self.recording = True
+        # What only ``check``'s predicting child (predict.py) asks for, off by default:
+        self.failures = None  # request index -> the module a ModuleNotFoundError named, or "" (another error)
+        self.served = None  # [request index, name, first request, end]: what serving each ``from`` name asked for
+        self.bound = None  # module with a ``__getattr__`` -> [that function's file, the names its body bound]
         self.thread_owners = {}  # thread ident -> the module whose body started it
         self.thread_starters = {}  # _thread's functions as they were
 
@@ -370,10 +395,15 @@ class GraphRecorder:
         raised = sys.getrecursionlimit() + 2  # our two frames are ones a plain import does not have
         sys.setrecursionlimit(raised)
         try:
+            if fresh and fromlist and self.served is not None and call is self.original_import:
+                self._serve_each(request, call, arguments, fromlist, self.served)
             return call(*arguments)
-        except BaseException:
+        except BaseException as exc:
             if fresh and (target is None or target not in modules):
                 request.failed = True
+                if self.failures is not None:
+                    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+                    self.failures[request.index] = missing if type(missing) is str else ""
             raise
         finally:
             if sys.getrecursionlimit() == raised:
@@ -385,6 +415,46 @@ class GraphRecorder:
                     self._submodules(request, fromlist)
             if len(modules) != self.expected:
                 self.sync(request.owner, request)
+
+    def _serve_each(self, request, call, arguments, fromlist, served):
+        """The predicting child's ``from M import a, b``: each name served on its own, in the order
+        ``_handle_fromlist`` (a package) or ``IMPORT_FROM`` (a module's ``__getattr__``) serves them,
+        so that what serving each one asked for is known (``served``). The full call then finds
+        them served."""
+        name, globals_, locals_, _fromlist, level = arguments
+        requests = self.requests
+        missing = served  # a marker no module binds
+        for item in fromlist:
+            if type(item) is not str or item == "*":
+                continue
+            before = _module_dict(_modules.get(request.target)) if request.target is not None else None
+            kept = before is not None and item in before  # bound already: served before, if ever
+            unbound = missing
+            described = self.bound.get(request.target) if kept and self.bound is not None else None
+            if described is not None and item not in described[1] and before is not None \
+                    and request.target + "." + item not in _modules:
+                # Bound by an earlier serve of its module's ``__getattr__`` (it kept the value, or
+                # bound neighbours): unbound, so that it is served again and what that asks for is
+                # seen; put back if the serve does not bind it again.
+                try:
+                    unbound = before.pop(item)
+                except BaseException:  # noqa: BLE001
+                    unbound = missing
+            first = len(requests)
+            try:
+                module = call(name, globals_, locals_, (item,), level)
+                namespace = _module_dict(module)
+                if namespace is not None and "__path__" not in namespace and item not in namespace \
+                        and _module_getattr(module, namespace) is not None:
+                    try:
+                        getattr(module, item)
+                    except BaseException:  # noqa: BLE001 - IMPORT_FROM raises it again, as the program would see it
+                        pass
+            finally:
+                if unbound is not missing and before is not None and item not in before:
+                    before[item] = unbound
+            if not kept or unbound is not missing:
+                served.append([request.index, item, first, len(requests)])
 
     def _submodules(self, request, fromlist):
         target = request.target
@@ -505,6 +575,14 @@ class GraphRecorder:
                 else:
                     loading[name] -= 1
                 if name in modules and name not in recorder.known:
+                    if recorder.bound is not None:
+                        namespace = _module_dict(modules[name])
+                        hook = _module_getattr(modules[name], namespace)
+                        if hook is not None:
+                            code = getattr(hook, "__code__", None)
+                            where = getattr(code, "co_filename", None)
+                            recorder.bound[name] = [where if type(where) is str else None,
+                                                    [key for key in namespace if type(key) is str]]
                     recorder.known.add(name)
                     recorder.expected += 1
                     if name not in recorder.loaded_by:

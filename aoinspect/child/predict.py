@@ -9,7 +9,9 @@ Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``. C
 ``__init__.py`` for the rules it keeps. It sends the ``graph`` section (``graph.py``'s, of
 ``import PACKAGE`` and every access) and a ``predict`` section: the modules loaded by the import,
 and for each name the range of requests it made, whether its access raised, and which modules
-appeared meanwhile.
+appeared meanwhile; with what the recorder noted for prediction alone (``failures``: the module a
+failed request found missing; ``served``: what serving each ``from`` name asked for; ``bound``:
+the names each module with a ``__getattr__`` bound in its import body).
 """
 
 import sys
@@ -56,6 +58,33 @@ def _described(value):
     return [type_name, text[:200] if type(text) is str else "?", is_module]
 
 
+def _unbind_kept(bound, bound_sets):
+    """Before a name's access: unbind from each module with a ``__getattr__`` what it served and
+    kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so that
+    an access that needs it has it served again, in view (an attribute access makes no import
+    request the recorder could follow). Returns ``(namespace, key, value)`` to put back after
+    the access where it was not bound again."""
+    kept = []
+    for module_name, described in bound.items():
+        namespace = None
+        module = _modules.get(module_name)
+        if module is not None:
+            try:
+                namespace = _object_getattribute(module, "__dict__")
+            except BaseException:  # noqa: BLE001
+                namespace = None
+        if type(namespace) is not dict or len(namespace) <= len(described[1]):
+            continue
+        names = bound_sets.get(module_name)
+        if names is None:
+            names = bound_sets[module_name] = set(described[1])
+        prefix = module_name + "."
+        for key in [key for key in namespace if key not in names]:
+            if type(key) is str and prefix + key not in _modules:
+                kept.append((namespace, key, namespace.pop(key)))
+    return kept
+
+
 def run(result_path, package, names, graph=None):
     graph = graph or _load_graph()
     reporter = graph.protocol.Reporter(result_path, _open, graph._token(result_path))
@@ -69,6 +98,7 @@ def run(result_path, package, names, graph=None):
     namespace["__loader__"] = graph._bootstrap.BuiltinImporter
     baseline = frozenset(_modules)
     recorder = graph.GraphRecorder(baseline)
+    recorder.failures, recorder.served, recorder.bound = {}, [], {}
     ending = graph.Ending(recorder, reporter, baseline, graph.clock_ns())
     ending.watch()
     recorder.install()
@@ -89,8 +119,10 @@ def run(result_path, package, names, graph=None):
             found = None
         attributes = found if type(found) is dict else None
         initial = set(attributes) if attributes is not None else set()
+        bound_sets = {}  # type: dict[str, set[str]]
         for name in names:
             recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
+            kept = _unbind_kept(recorder.bound, bound_sets)
             start = len(requests)
             count = len(_modules)
             failed = described = None
@@ -132,11 +164,16 @@ def run(result_path, package, names, graph=None):
                     cached = again is value and len(requests) == end
                 except BaseException as exc:  # noqa: BLE001
                     second_error = graph._describe(exc)
+            for namespace, key, kept_value in kept:
+                if key not in namespace:
+                    namespace[key] = kept_value
             outcomes.append([name, failed, appeared, start, end, described, cached, second_error,
                              bound_before])
     ending.report("exception" if error is not None else "returned", error)
     reporter.send(graph.protocol.SECTION_PREDICT,
-                  {"imported": imported, "names": outcomes, "error": error})
+                  {"imported": imported, "names": outcomes, "error": error,
+                   "failures": [[index, missing] for index, missing in recorder.failures.items()],
+                   "served": recorder.served, "bound": recorder.bound})
 
 
 def main(argv):

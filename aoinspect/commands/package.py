@@ -192,11 +192,13 @@ class _CheckCommand(_PackageCommand):
 @option("--suggest-lazy", type=click.FloatRange(min=0), default=None, metavar="N",
          help="Warn on each eager import of PKG's files whose deferral (PEP 810 __lazy_modules__) would stop more "
               "than N modules loading (default: off; `aoinspect advise` says more).")
-@option("--predict", is_flag=True, default=False,
-        help="Predict most names' sets from the executed-import graph of one child that touches every "
-             "name; measure in their own forks the names a prediction may not hold for and a seeded sample.")
+@option("--predict", is_flag=True, default=False, hidden=True,
+        help="The default: predict most names' sets (see --exact).")
 @option("--exact", is_flag=True, default=False,
-        help="Measure every name in its own fork (as --isolation fork-each).")
+        help="Measure every name in its own fork (as --isolation fork-each). By default most names' sets are "
+             "predicted from the executed-import graph of one child that touches every name, and the names a "
+             "prediction may not hold for, a seeded sample and any name with a finding are measured in their "
+             "own forks.")
 @click.pass_context
 def check_command(
     ctx: click.Context, /, strict: bool | None, forbid: tuple[str, ...], forbid_on: tuple[tuple[str, str], ...],
@@ -208,6 +210,7 @@ def check_command(
     """Check PKG's lazy contract: names import on demand, unknown names are rejected;
     and the contracts given as options: forbidden imports, budgets, a baseline.
     """
+    del predict  # the default
     if update_baseline and not baseline:
         raise click.UsageError("--update-baseline needs --baseline FILE.", ctx=ctx)
     invocation = _with_progress(Invocation(ctx, "check"))
@@ -233,7 +236,7 @@ def check_command(
             names=names,
             recursive=bool(recursive),
             suggest_lazy=suggest_lazy,
-            predict=predict and not exact,
+            predict=not exact,  # --predict: the default, kept for the scripts that asked for it
         )
         return engine.check_package(replace(settings, isolation="fork-each") if exact else settings,
                                     invocation.package, check_options, hooks=hooks)
@@ -243,7 +246,7 @@ def check_command(
     memoized = not (update_baseline or max_import_ms or repeat > 1)
     settled = {"strict": strict, "forbid": forbid, "forbid_on": forbid_on, "max_modules": max_modules,
                "baseline": baseline, "threads": threads, "ignore": ignore, "names": names, "recursive": recursive,
-               "suggest_lazy": suggest_lazy, "predict": predict, "exact": exact}
+               "suggest_lazy": suggest_lazy, "exact": exact}
     invocation.run(produce, memo=settled if memoized else None)
 
 

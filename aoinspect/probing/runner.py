@@ -93,15 +93,18 @@ def reaping_strays() -> Iterator[int]:
 
 def run_logged(
     command: list[str], timeout: float, log_path: str, *, cwd: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None, started: Callable[[int], None] | None = None,
 ) -> tuple[int | None, bool]:
     """Run a child that reports through its own result file (the graph's, the predicting one), as
     probes are run: its own process group, killed whole at the end with the strays it left, waited
-    for ``timeout`` at most, stdout and stderr to ``log_path``. Returns (exit status or None, timed
-    out); raises OSError if it cannot start."""
+    for ``timeout`` at most, stdout and stderr to ``log_path``. ``started`` gets its pid (its group's
+    id), for a caller in another thread that may have to end it first. Returns (exit status or
+    None, timed out); raises OSError if it cannot start."""
     with reaping_strays():
         with open(log_path, "wb") as log:
             process = start_child(command, stdout=log, stderr=log, cwd=cwd, env=dict(env) if env is not None else None)
+        if started is not None:
+            started(process.pid)
         try:
             return _wait(process, timeout)
         finally:

@@ -299,6 +299,13 @@ class PredictSection:
     imported: tuple[str, ...]
     names: tuple[TouchedName, ...]
     error: str | None
+    # request index -> the module a ModuleNotFoundError named ("" when another error ended it)
+    failures: Mapping[int, str] = field(default_factory=dict)
+    # (request index, name, first request, end): the requests serving that ``from`` name made
+    served: tuple[tuple[int, str, int, int], ...] = ()
+    # module with a ``__getattr__`` -> the names its import body bound
+    bound: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    getattr_files: Mapping[str, str] = field(default_factory=dict)  # module -> the file of its ``__getattr__``
 
 
 Section = Union[
@@ -738,10 +745,30 @@ def _touched(value: Any) -> TouchedName:
 
 
 def _predict(raw: Mapping[str, Any]) -> PredictSection:
+    failures = {}
+    for item in _field(raw, "failures", list, []):
+        if not (isinstance(item, list) and len(item) == 2 and _is_int(item[0]) and isinstance(item[1], str)):
+            raise ProtocolError("a failed request of the predicting child is malformed")
+        failures[item[0]] = item[1]
+    served = []
+    for item in _field(raw, "served", list, []):
+        if not (isinstance(item, list) and len(item) == 4 and _is_int(item[0]) and isinstance(item[1], str)
+                and _is_int(item[2]) and _is_int(item[3]) and 0 <= item[2] <= item[3]):
+            raise ProtocolError("a served name of the predicting child is malformed")
+        served.append((item[0], item[1], item[2], item[3]))
+    bound, getattr_files = {}, {}
+    for module, described in _field(raw, "bound", dict, {}).items():
+        if not (isinstance(described, list) and len(described) == 2 and _optional_str(described[0])
+                and _str_list(described[1])):
+            raise ProtocolError("the names a module bound are malformed")
+        bound[module] = frozenset(described[1])
+        if described[0] is not None:
+            getattr_files[module] = described[0]
     return PredictSection(
         imported=_strings(raw, "imported") or (),
         names=tuple(_touched(item) for item in _field(raw, "names", list)),
         error=_field(raw, "error", (str, type(None)), None),
+        failures=failures, served=tuple(served), bound=bound, getattr_files=getattr_files,
     )
 
 
