@@ -532,20 +532,32 @@ def _check(
             predicting.stop()
     if predicting is not None:
         predicted = predicting.predicted
+        if predicting.kept and not predicting.names:
+            context.notes.append(
+                f"{len(predicting.kept)} name(s) kept the sets an earlier run predicted from the executed-import "
+                "graph (nothing their predictions read changed), not measured in forks of their own. "
+                "'check --exact' measures every name in its own fork.")
     context.imported = _check_import(session, package, options, context)
     _verify(session, context)
 
     findings = _findings(active, context)
     # A predicted set never fails a run on its own: what a finding says of a predicted name is
     # measured in the name's own fork first, and the rules judge the measured set.
-    doubted = sorted({finding.name for finding in findings if finding.name in predicted})
+    doubted = {finding.name for finding in findings if finding.name in predicted}
+    if predicted and any(finding.name is None for finding in findings):
+        # A finding about many names at once (not-cached over a whole package): the names it is about.
+        context.per_name = True
+        try:
+            doubted.update(finding.name for finding in _findings(active, context) if finding.name in predicted)
+        finally:
+            context.per_name = False
     if doubted:
         confirm = Plan()
-        for name in doubted:
+        for name in sorted(doubted):
             context.resolutions[name] = confirm.add(_resolve_request(package, name), _resolution_reader(name))
         confirm.run(session)
         context.notes.append(f"{len(doubted)} predicted name(s) with a finding were measured in their own forks "
-                             f"before being judged: {shown(doubted)}.")
+                             f"before being judged: {shown(sorted(doubted))}.")
         findings = _findings(active, context)
     _keep_predictions(session, context)
     if options.update_baseline and options.baseline:

@@ -349,3 +349,51 @@ def test_a_lazy_attribute_served_and_kept_before_is_served_again_for_the_name_th
     predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
     assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
     assert "decimal" in predictions.names["b1"].modules and not predictions.risky
+
+
+def test_a_package_wide_finding_has_every_predicted_name_it_covers_measured_first(invoke, fake) -> None:
+    # No name is ever kept (lazy_loader.attach's shape): one not-cached finding covers them all,
+    # and none of the names it covers may be judged on a predicted set.
+    files = _many_names(30)
+    files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
+        'return importlib.import_module("." + name, __name__)',
+        'return importlib.import_module("." + name, __name__).X')
+    for index in range(30):
+        files[f"pkg/m{index}.py"] = "X = 1\n"
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    (finding,) = [finding for finding in doc["findings"] if finding["rule"] == "not-cached"]
+    assert finding["name"] is None and "30 lazy names" in finding["message"]
+    assert not any(result.get("predicted") for result in doc["results"])
+    doubted = 30 - predicting.SAMPLE_MINIMUM  # the sample was measured anyway
+    assert any(f"{doubted} predicted name(s) with a finding were measured" in note for note in doc["notes"])
+
+
+def test_a_warm_check_of_predicted_names_is_served_whole_and_says_they_were_predicted(
+        fake, tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+    from aoinspect.probing import cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
+    fake.write(_many_names(40))
+
+    def run() -> dict[str, Any]:
+        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
+        return document(CliRunner().invoke(cli, ["-p", "pkg", *CHECK], env=env, catch_exceptions=False))
+
+    run()
+    # The cold run kept every result, predictions included: it left the report a warm run prints.
+    assert list(tmp_path.rglob(f"*{cache.REPORT_SUFFIX}"))
+    warm = run()
+    assert all(result["from_cache"] for result in warm["results"])
+    assert warm["isolation"].get("cache_miss") is None  # nothing was measured
+    assert any("kept the sets an earlier run predicted" in note for note in warm["notes"])
+    reads = []
+    real = cache._read_document
+    monkeypatch.setattr(cache, "_read_document", lambda *args: reads.append(args[0]) or real(*args))
+    assert run() == warm
+    assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]

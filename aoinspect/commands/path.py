@@ -272,8 +272,9 @@ class Invocation:
         """After a run that measured and kept every result: the report a warm run will print,
         made now from the same caches without starting any probe, and kept, so that the first
         warm run is as quick as the next."""
-        if not caches or any(cache.unkept or cache.key is None for cache in caches):
-            return
+        if not caches or not any(cache.measured for cache in caches) or any(
+                cache.unkept or cache.key is None for cache in caches):
+            return  # nothing measured: a second pass would read what this one read
         for cache in caches:
             cache.served_afresh()
         replay = _Replay(caches)

@@ -757,10 +757,14 @@ class ProbeCache:
         return entry
 
     def has(self, fields: Sequence[str]) -> bool:
-        """Whether a valid entry for the request with these fields is cached."""
+        """Whether a valid entry for the request with these fields is cached. Asking is no miss:
+        a name never measured may be served otherwise (a kept prediction); one that is measured
+        notes its miss when it is looked up to run (``get``)."""
         with self._lock:
             self._load()
-            return self._valid_entry(json.dumps(list(fields))) is not None
+            assert self._entries is not None
+            key = json.dumps(list(fields))
+            return key in self._entries and self._valid_entry(key) is not None
 
     def get(self, request: ProbeRequest, timeout: float) -> ProbeRun | None:
         """The cached run of ``request``, if it is still valid."""

@@ -51,6 +51,8 @@ class CheckContext:
     python: str | None = None  # --python: the interpreter a rule's own child runs (None: this one)
     notes: list[str] = field(default_factory=list)  # what the report should say about how it was measured
     verifying: Any = None  # aoinspect.predicting.Predictions whose verified names are compared once measured
+    # One finding a name, never one for many: how the engine asks which names a package-wide finding is about.
+    per_name: bool = False
 
     def resolution(self, name: str) -> Resolution:
         return self.resolutions[name].value

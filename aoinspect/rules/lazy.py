@@ -396,7 +396,7 @@ RESOLVE_FAILED = Rule(
 def _not_cached(rule: Rule, context: CheckContext) -> Iterator[Finding]:
     names = [result.name for result in _lazy_resolutions(context)
              if result.error is None and result.cached is False and result.second_error is None]
-    if len(names) > MANY_NAMES:
+    if len(names) > MANY_NAMES and not context.per_name:
         # One finding for a whole package that never caches (lazy_loader.attach's pattern).
         yield rule.finding(None, f"{len(names)} lazy names of {context.package} ({shown(names)}) call __getattr__ "
                                  "again on every access; set the attribute (or let the import system do it) on first "
