@@ -384,3 +384,21 @@ def test_a_run_that_could_not_keep_every_result_leaves_no_report(fake, cached, t
     assert from_cache(cold) == {"alpha": False, "beta": False}
     assert not list((tmp_path / "work" / ".aoinspect_cache").glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
     assert len({json.dumps(run.request.fields()) for run in measured}) == len(measured)  # none measured twice
+
+
+def test_a_check_that_suggests_lazy_imports_keeps_no_report(fake, cached, tmp_path, monkeypatch) -> None:
+    """--suggest-lazy's graph child runs outside the probe cache: a kept report would have a warm
+    run start it again (the replay) and depend on its temporary directory. None is kept; the
+    same check without it keeps one."""
+    from aoinspect import graphing
+
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    graphs: list[object] = []
+    real = graphing.record_graph
+    monkeypatch.setattr(graphing, "record_graph", lambda *args, **kwargs: graphs.append(args) or real(*args, **kwargs))
+    reports = tmp_path / "work" / ".aoinspect_cache"
+    cached("check", "--suggest-lazy", "0")
+    assert len(graphs) == 1  # no second pass started another
+    assert not list(reports.glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
+    cached("check")
+    assert list(reports.glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))

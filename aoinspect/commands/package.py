@@ -243,7 +243,9 @@ def check_command(
 
     # A run that measures afresh by definition (time budgets, --repeat) or writes a file keeps no
     # report; any other is keyed by its options as given (no rule registry imported to settle them).
-    memoized = not (update_baseline or max_import_ms or repeat > 1)
+    # --suggest-lazy's graph child runs outside the session (its result is not cached): a warm run
+    # would start it again, and the report would depend on its temporary directory.
+    memoized = not (update_baseline or max_import_ms or repeat > 1 or suggest_lazy is not None)
     settled = {"strict": strict, "forbid": forbid, "forbid_on": forbid_on, "max_modules": max_modules,
                "baseline": baseline, "threads": threads, "ignore": ignore, "names": names, "recursive": recursive,
                "suggest_lazy": suggest_lazy, "exact": exact}
