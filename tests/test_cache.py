@@ -402,3 +402,22 @@ def test_a_check_that_suggests_lazy_imports_keeps_no_report(fake, cached, tmp_pa
     assert not list(reports.glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
     cached("check")
     assert list(reports.glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}"))
+
+
+def test_a_directory_the_package_lists_is_read_whole(fake, cached, tmp_path) -> None:
+    """A plugin folder: alpha imports decimal when its directory holds a ``*.plugin`` file. Adding
+    one changes no name an import can see, yet changes the result: the listing is part of what
+    alpha read. beta, which lists nothing, stays cached: the import system's own listing of the
+    directory is not the package's."""
+    listing = ("import os\n"
+               "if any(name.endswith('.plugin') for name in os.listdir(os.path.dirname(__file__))):\n"
+               "    import decimal\n")
+    root = fake.write(lazy_package("pkg", alpha=listing))
+    cached("resolve", "alpha", "beta")
+    assert from_cache(cached("resolve", "alpha", "beta")) == {"alpha": True, "beta": True}
+    (root / "pkg" / "extra.plugin").write_text("")
+    again = cached("resolve", "alpha", "beta")
+    assert from_cache(again) == {"alpha": False, "beta": True}
+    assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
+    assert "the listing of" in again["isolation"]["cache_miss"] and "which the package read" in again["isolation"][
+        "cache_miss"]

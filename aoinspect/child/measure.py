@@ -198,8 +198,47 @@ _getcwd = _bound(_os, "getcwd")
 _SKIPPED_PREFIXES = ("/proc/", "/dev/", "/sys/")
 
 
+# A directory the package lists (a plugin folder, ``pkgutil.iter_modules``) is read whole: any name
+# added to or removed from it may change what the package imports, not only a name an import can
+# see. It is reported as the read of ``DIR/.``, whose state (the directory's own size, mtime and
+# ctime) any change to the listing moves. The import system's own listings (``FileFinder``) are
+# not the package's: a directory on the path changes a result only by a module, which the cache
+# already tells.
+_LISTING_EVENTS = ("os.listdir", "os.scandir")
+_IMPORT_SYSTEM = ("importlib._bootstrap_external", "_frozen_importlib_external")
+_getframe = sys._getframe
+
+
+def _note_listing(args):
+    path = args[0] if args else None
+    if path is None:
+        path = "."
+    elif type(path) is bytes:
+        path = path.decode(sys.getfilesystemencoding(), "surrogateescape")
+    elif type(path) is not str:
+        return  # a descriptor, or a path-like object whose code the probe does not run
+    caller = _getframe(2)
+    if caller.f_globals.get("__name__") in _IMPORT_SYSTEM:
+        return
+    cwd = _getcwd()
+    if not path.startswith("/"):
+        path = cwd if path in (".", "./") else cwd + "/" + path
+    path = path.rstrip("/") or "/"
+    for entry in sys.path:
+        # A directory on sys.path is listed for its modules and distributions (importlib.metadata,
+        # pkg_resources, pkgutil): the names an import can see, which the cache already tells.
+        if (type(entry) is str and (entry.rstrip("/") or "/") == path) or (entry in ("", ".") and path == cwd):
+            return
+    _note_open("open", (path + "/." if path != "/" else "/.", "r", 0))
+
+
 def _note_open(event, args):
     if event != "open":
+        if event in _LISTING_EVENTS:
+            try:
+                _note_listing(args)
+            except BaseException:  # noqa: BLE001 - never fail the package's listing
+                pass
         return
     try:
         path, mode, flags = args

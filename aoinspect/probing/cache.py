@@ -515,7 +515,17 @@ def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> st
 
 
 def _file_problem(path: str, recorded: Any) -> str | None:
-    """Why the file no longer matches its recorded state, or None."""
+    """Why the file no longer matches its recorded state, or None. ``DIR/.``: a directory the
+    package listed (its state is the directory's own, which any change to the listing moves)."""
+    if path.endswith("/.") and recorded is not None:
+        try:
+            status = os.stat(path)
+        except (OSError, ValueError):
+            return f"the directory {_shown(path[:-2] or '/')} was removed"
+        size, mtime, ctime = recorded[:3]
+        if (status.st_size, status.st_mtime_ns, status.st_ctime_ns) == (size, mtime, ctime):
+            return None
+        return f"the listing of {_shown(path[:-2] or '/')}, which the package read, changed"
     if recorded is None:
         return f"{_shown(path)} appeared" if os.path.lexists(path) else None
     size, mtime, ctime, digest = recorded
