@@ -514,15 +514,21 @@ def test_check_reports_a_truncated_entry_and_a_reified_one(fake: FakePackages, i
 @pytest.mark.probe
 def test_the_command_on_a_fake_prints_each_format(fake: FakePackages, invoke,  # type: ignore[no-untyped-def]
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """One measurement, saved as JSON, renders each format (``aoinspect render`` prints what the
+    command prints in that format, test_documents holds); --fail-on changes the run, so it runs."""
     fake.write(ADV)
     monkeypatch.chdir(fake.root)
-    text = invoke("advise", "adv", "--budget", "0")
+    measured = invoke("advise", "adv", "--budget", "0", "--format", "json")
+    assert measured.exit_code == 0, measured.output
+    saved = fake.root / "advice.json"
+    saved.write_text(measured.stdout, encoding="utf-8")
+    text = invoke("render", str(saved), "--format", "text")
     assert text.exit_code == 0, text.output
     assert "import json" in text.stdout and "Recommended __lazy_modules__:" in text.stdout
-    patch = invoke("advise", "adv", "--budget", "0", "--format", "patch")
+    patch = invoke("render", str(saved), "--format", "patch")
     assert patch.stdout.startswith("--- a/adv/__init__.py\n+++ b/adv/__init__.py\n")
     assert '+    "json",' in patch.stdout and '+    "adv.used",' not in patch.stdout
-    keyword = invoke("advise", "adv", "--budget", "0", "--format", "patch", "--lazy-keyword")
+    keyword = invoke("render", str(saved), "--format", "patch", "--lazy-keyword")
     assert "+lazy import json\n" in keyword.stdout and "+lazy import adv.used" not in keyword.stdout
     failing = invoke("advise", "adv", "--budget", "0", "--fail-on", "saving>1")
     assert failing.exit_code == 1 and "error  lazy-candidate: --fail-on saving>1" in failing.stdout
@@ -676,13 +682,16 @@ def test_entries_written_with_spec_parent_are_declared_not_recommended_again(fak
     fake.write({"fsp/__init__.py": '__lazy_modules__ = {"fractions", f"{__spec__.parent}.heavy"}\n'
                                    "import fractions\nfrom .heavy import X\n",
                 "fsp/heavy.py": "import decimal\nX = 1\n"})
-    report = documents.decode(json.loads(invoke("advise", "fsp", "--budget", "0", "--format", "json",
-                                                "--fail-on", "stale-entry").stdout))
+    measured = invoke("advise", "fsp", "--budget", "0", "--format", "json", "--fail-on", "stale-entry")
+    report = documents.decode(json.loads(measured.stdout))
     assert [(row.line, row.declared) for row in report.advice if row.file.endswith("fsp/__init__.py")] == [
         (2, True), (3, True)]
     assert report.recommended == () and report.stale == () and report.findings == ()
-    assert invoke("advise", "fsp", "--budget", "0", "--format", "patch").stdout.strip() == ""
-    text = invoke("advise", "fsp", "--budget", "0").stdout
+    # The patch and the text of that one measurement (render prints what the command prints).
+    saved = fake.root / "advice.json"
+    saved.write_text(measured.stdout, encoding="utf-8")
+    assert invoke("render", str(saved), "--format", "patch").stdout.strip() == ""
+    text = invoke("render", str(saved), "--format", "text").stdout
     assert "lazy (declared)" in text and "0 can be lazy; 2 declared lazy already" in text
 
 

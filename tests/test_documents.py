@@ -549,12 +549,32 @@ FAILURES: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
+class FailureRuns:
+    """Each failing command's ``--format json`` run, once per module: it is the same run whatever
+    format a case then compares, so every format's case of a command renders the one document. The
+    commands' paths (diff's absent reports) are under one directory for the module."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.documents: dict[str, Result] = {}
+
+    def document(self, invoke: Callable[..., Result], command: str) -> Result:
+        if command not in self.documents:
+            self.documents[command] = invoke(*FAILURES[command](self.root), "--format", "json")
+        return self.documents[command]
+
+
+@pytest.fixture(scope="module")
+def failure_runs(tmp_path_factory: pytest.TempPathFactory) -> FailureRuns:
+    return FailureRuns(tmp_path_factory.mktemp("failures"))
+
+
 @pytest.mark.parametrize(("command", "fmt"), [(command, fmt) for command in FAILURES
                                               for fmt in formats.names_for(command)])
-def test_a_failure_renders_as_the_live_command_showed_it(invoke: Callable[..., Result], tmp_path: Path,
-                                                         command: str, fmt: str) -> None:
-    words = FAILURES[command](tmp_path)
-    document = invoke(*words, "--format", "json")
+def test_a_failure_renders_as_the_live_command_showed_it(invoke: Callable[..., Result], failure_runs: FailureRuns,
+                                                         tmp_path: Path, command: str, fmt: str) -> None:
+    words = FAILURES[command](failure_runs.root)
+    document = failure_runs.document(invoke, command)
     assert document.exit_code != 0
     validate(json.loads(document.stdout), "failure")
     saved = tmp_path / "failure.json"

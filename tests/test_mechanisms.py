@@ -8,6 +8,7 @@ import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,12 +29,24 @@ print(repr((sorted(imported), sorted(accessed))))
 """
 
 
+# What a bare interpreter loads depends on the code it runs and the fakes' files, not on where they
+# are nor on the isolation aoinspect uses: the fork and spawn cases of one name share one bare run.
+_BARE_RUNS: dict[tuple[str, tuple[tuple[str, bytes], ...]], str] = {}
+
+
+def _bare_stdout(code: str, env: dict[str, str], cwd: str) -> str:
+    files = tuple(sorted((str(path.relative_to(cwd)), path.read_bytes())
+                         for path in Path(cwd).rglob("*.py") if path.is_file()))
+    if (code, files) not in _BARE_RUNS:
+        _BARE_RUNS[code, files] = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                 check=True, env={**os.environ, **env}, cwd=cwd).stdout
+    return _BARE_RUNS[code, files]
+
+
 def bare(package: str, name: str, env: dict[str, str], cwd: str) -> tuple[set[str], set[str]]:
     """What ``python -c "import PACKAGE; PACKAGE.NAME"`` adds to sys.modules: at import, at access."""
-    code = BARE.format(package=package, parts=name.split("."))
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                               env={**os.environ, **env}, cwd=cwd)
-    imported, accessed = ast.literal_eval(completed.stdout.strip().splitlines()[-1])
+    stdout = _bare_stdout(BARE.format(package=package, parts=name.split(".")), env, cwd)
+    imported, accessed = ast.literal_eval(stdout.strip().splitlines()[-1])
     return set(imported), set(accessed)
 
 
@@ -205,9 +218,8 @@ print(repr((sorted(imported), sorted(used))))
 def bare_use(package: str, name: str, env: dict[str, str], cwd: str) -> tuple[set[str], set[str]]:
     """What ``python -c "import PACKAGE; PACKAGE.NAME.__class__"`` adds to sys.modules: at import,
     and at the name's first use."""
-    completed = subprocess.run([sys.executable, "-c", USED.format(package=package, name=name)], capture_output=True,
-                               text=True, check=True, env={**os.environ, **env}, cwd=cwd)
-    imported, used = ast.literal_eval(completed.stdout.strip().splitlines()[-1])
+    stdout = _bare_stdout(USED.format(package=package, name=name), env, cwd)
+    imported, used = ast.literal_eval(stdout.strip().splitlines()[-1])
     return set(imported), set(used)
 
 

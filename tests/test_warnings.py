@@ -101,6 +101,19 @@ def shared_bare_run(python: str, env: dict[str, str], cwd: Path, key: tuple[str,
     return _BARE_OUTCOMES[key]
 
 
+# The filters a bare interpreter shows the package depend on the interpreter and the filters given,
+# not on the isolation: the isolations of one filter setting share one bare run.
+_BARE_FILTERS: dict[tuple[str, str], str] = {}
+
+
+def shared_filters(python: str, env: dict[str, str], key: tuple[str, str]) -> str:
+    if key not in _BARE_FILTERS:
+        _BARE_FILTERS[key] = subprocess.run([python, "-c", "import warnpkg; print(warnpkg.filters)"],
+                                            env={**os.environ, **env}, capture_output=True, text=True,
+                                            check=True).stdout.strip()
+    return _BARE_FILTERS[key]
+
+
 def modules(loads: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(load["module"] for load in loads))
 
@@ -182,9 +195,7 @@ def test_the_package_finds_the_filters_of_a_bare_interpreter(
 ) -> None:
     fake.write(warning_package(1, "access"))
     python, env = interpreter(tmp_path, fake.python, filters)
-    code = "import warnpkg; print(warnpkg.filters)"
-    bare = subprocess.run([python, "-c", code], env={**os.environ, **fake.env, **env}, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    bare = shared_filters(python, {**fake.env, **env}, (fake.python, filters))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     resolved = document(invoke("--python", python, "-p", "warnpkg", "--isolation", isolation, "resolve", "filters",
