@@ -741,14 +741,17 @@ def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[st
     kept = {}
     for name in names:
         stored = cache.get_predicted(name)
-        if stored is None:
+        if stored is None or type(stored.get("object_is_module")) is not bool:
             continue
         try:
             result = documents.RESOLUTION.decode(stored, "the cache")
         except documents.DocumentError:
             continue
         if isinstance(result, models.Resolution) and result.name == name:
-            kept[name] = replace(result, predicted=True, from_cache=True)
+            described = result.object
+            if described is not None:
+                described = replace(described, is_module=stored["object_is_module"])
+            kept[name] = replace(result, object=described, predicted=True, from_cache=True)
     return kept
 
 
@@ -765,7 +768,10 @@ def _keep_predictions(session: Session, context: CheckContext) -> None:
         result = outcome.value
         prediction = predictions.names.get(name)
         if prediction is not None and result.predicted and not result.from_cache:
-            results[name] = (documents.RESOLUTION.encode(result), prediction.files)
+            encoded = documents.RESOLUTION.encode(result)
+            # The document has no room for it, and the pickling rule asks it of a kept result.
+            encoded["object_is_module"] = result.object is not None and result.object.is_module
+            results[name] = (encoded, prediction.files)
     session.cache.put_predicted(results)
 
 

@@ -399,3 +399,34 @@ def test_a_warm_check_of_predicted_names_is_served_whole_and_says_they_were_pred
     monkeypatch.setattr(cache, "_read_document", lambda *args: reads.append(args[0]) or real(*args))
     assert run() == warm
     assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]
+
+
+def test_a_kept_prediction_is_the_result_it_was_for_every_rule(fake, tmp_path, monkeypatch) -> None:
+    """Every rule on, the pickling one included, which asks whether a value is a module: the cold
+    run's own replay serves the whole report from the cache (a kept prediction that lost what it
+    returned would have pickling ask for a probe the cold run never ran), and a warm run reads
+    only the report index."""
+    from click.testing import CliRunner
+
+    from aoinspect.cli import cli
+    from aoinspect.probing import cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
+    fake.write(_many_names(30))
+
+    def run() -> dict[str, Any]:
+        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
+        return document(CliRunner().invoke(cli, ["-p", "pkg", "check", "--format", "json"], env=env,
+                                           catch_exceptions=False))
+
+    cold = run()
+    assert any(result.get("predicted") for result in cold["results"])
+    assert list(tmp_path.rglob(f"*{cache.REPORT_SUFFIX}"))
+    reads = []
+    real = cache._read_document
+    monkeypatch.setattr(cache, "_read_document", lambda *args: reads.append(args[0]) or real(*args))
+    warm = run()
+    assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]
+    assert warm["findings"] == cold["findings"]
