@@ -220,17 +220,11 @@ def test_a_warm_single_resolve_reads_the_cache_file_once(fake, cached, monkeypat
     # uses that cache, rather than reading and verifying the file a second time.
     fake.write(lazy_package("pkg"))
     cached("resolve", "beta")
-    reads: list[str] = []
-    real = cache._read_document
-
-    def counted(path: str, key: bytes) -> Any:
-        reads.append(path)
-        return real(path, key)
-
-    monkeypatch.setattr(cache, "_read_document", counted)
+    forget_reports(Path.cwd())  # what follows is about the document
+    reads = count_reads(monkeypatch)
     doc = cached("resolve", "beta")
     assert from_cache(doc) == {"beta": True}
-    assert len([path for path in reads if os.sep + "pkg" + os.sep in path]) == 1
+    assert len(documents_read(reads)) == 1
 
 
 # --- the report index (cache.ReportMemo): a warm check reads one small file --------------------

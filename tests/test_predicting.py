@@ -285,19 +285,7 @@ ORDER_FREE = {
     }),
     # A module subclass's __getattr__ (transformers' _LazyModule) that keeps what it served.
     "module subclass's __getattr__": _order_free("from pkg.lazy import x2\n", "from pkg.lazy import x2\n", {
-        "pkg/lazy/__init__.py": textwrap.dedent('''
-            import importlib, sys, types
-
-            class _Lazy(types.ModuleType):
-                def __getattr__(self, name):
-                    if name != "x2":
-                        raise AttributeError(name)
-                    value = importlib.import_module("._two", __name__).x2
-                    setattr(self, name, value)
-                    return value
-
-            sys.modules[__name__].__class__ = _Lazy
-        '''),
+        "pkg/lazy/__init__.py": ORDER_FREE_LAZY,
         "pkg/lazy/_two.py": "import fractions\nx2 = 2\n",
     }),
     # A function both modules call reads an attribute that pkg.lazy serves and keeps (no import
