@@ -415,3 +415,22 @@ def test_a_directory_the_package_lists_is_read_whole(fake, cached, tmp_path) -> 
     assert "decimal" in [module for module, _parent in modules(again)["alpha"]]
     assert "the listing of" in again["isolation"]["cache_miss"] and "which the package read" in again["isolation"][
         "cache_miss"]
+
+
+def test_a_package_keeps_the_reports_of_its_latest_command_lines_only(fake, cached, tmp_path, monkeypatch) -> None:
+    """Each command line (options, format, width, environment) has a report of its own: the
+    oldest beyond the limit are removed as new ones are written, never the one just written."""
+    monkeypatch.setattr(cache, "REPORTS_KEPT", 2)
+    fake.write(lazy_package("pkg"))
+    reports = tmp_path / "work" / ".aoinspect_cache"
+
+    def kept() -> set[str]:
+        return {path.name for path in reports.glob(f"v{cache.VERSION}/pkg/*{cache.REPORT_SUFFIX}")}
+
+    written: list[set[str]] = []
+    for options in (("--names", "alpha"), ("--names", "beta"), ("--strict",)):
+        cached("check", *options)
+        written.append(kept())
+    assert [len(names) for names in written] == [1, 2, 2]
+    assert written[0] <= written[1] and not written[0] & written[2]  # the oldest went first
+    assert written[2] - written[1]  # the newest is there

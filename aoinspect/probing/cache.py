@@ -1033,6 +1033,24 @@ _LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
 # What the CLI reads of the system, not of the package (the stray sweep's /proc): no report depends on it.
 _PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
 REPORT_SUFFIX = ".report"
+# A package keeps the reports of this many command lines (each option set, format, terminal width
+# and environment is one), the most recently written: a warm run of any other measures as usual.
+REPORTS_KEPT = 32
+
+
+def _prune_reports(directory: str, keep: str) -> None:
+    """Remove the oldest reports of ``directory`` beyond ``REPORTS_KEPT``, never ``keep``."""
+    try:
+        with os.scandir(directory) as entries:
+            reports = [(entry.stat(follow_symlinks=False).st_mtime_ns, entry.path) for entry in entries
+                       if entry.name.endswith(REPORT_SUFFIX) and entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    reports.sort(reverse=True)
+    for _mtime, path in reports[REPORTS_KEPT:]:
+        if path != keep:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def source_fingerprint() -> str:
@@ -1175,4 +1193,5 @@ class ReportMemo:
             _write_document(self.path, self.key, document)
         except OSError:
             return False
+        _prune_reports(os.path.dirname(self.path), keep=self.path)
         return True
