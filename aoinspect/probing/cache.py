@@ -516,27 +516,22 @@ def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> st
 
 def _file_problem(path: str, recorded: Any) -> str | None:
     """Why the file no longer matches its recorded state, or None. ``DIR/.``: a directory the
-    package listed (its state is the directory's own, which any change to the listing moves)."""
-    if path.endswith("/.") and recorded is not None:
-        try:
-            status = os.stat(path)
-        except (OSError, ValueError):
-            return f"the directory {_shown(path[:-2] or '/')} was removed"
-        size, mtime, ctime = recorded[:3]
-        if (status.st_size, status.st_mtime_ns, status.st_ctime_ns) == (size, mtime, ctime):
-            return None
-        return f"the listing of {_shown(path[:-2] or '/')}, which the package read, changed"
+    package listed (its state is the directory's own, which any change to the listing moves;
+    a directory has no content digest)."""
     if recorded is None:
         return f"{_shown(path)} appeared" if os.path.lexists(path) else None
     size, mtime, ctime, digest = recorded
+    listed = (path[:-2] or "/") if path.endswith("/.") else None
     try:
         status = os.stat(path)
     except (OSError, ValueError):
-        return f"{_shown(path)} was removed"
+        return f"{_shown(path if listed is None else listed)} was removed"
     if status.st_size == size and status.st_mtime_ns == mtime and status.st_ctime_ns == ctime:
         return None
     if status.st_size == size and digest is not None and _digest(path) == digest:
         return None  # touched, checked out again or restored, but the same
+    if listed is not None:
+        return f"the listing of {_shown(listed)}, which the package read, changed"
     return f"{_shown(path)} changed"
 
 
