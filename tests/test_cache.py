@@ -417,6 +417,34 @@ def test_a_directory_the_package_lists_is_read_whole(fake, cached, tmp_path) -> 
         "cache_miss"]
 
 
+def test_a_package_keeps_the_result_documents_of_its_latest_environments_only(fake, cached, tmp_path,
+                                                                             monkeypatch) -> None:
+    """Each environment (a variable's value here) has a result document of its own: the oldest
+    beyond the limit are removed as new ones are written, never the one just written; a run in
+    an environment whose document went measures again and says which variable differs."""
+    monkeypatch.setattr(cache, "ENVIRONMENTS_KEPT", 2)
+    fake.write(lazy_package("pkg"))
+    folder = tmp_path / "work" / ".aoinspect_cache" / f"v{cache.VERSION}" / "pkg"
+
+    def kept() -> set[str]:
+        return {path.name for path in folder.glob("*.json")}
+
+    written: list[set[str]] = []
+    for value in ("one", "two", "three"):
+        monkeypatch.setenv("AOINSPECT_TEST_VARIABLE_X", value)  # excluded from the key: not what varies
+        monkeypatch.setenv("PRUNED_SETTING", value)
+        cached("resolve", "alpha")
+        written.append(kept())
+    assert [len(names) for names in written] == [1, 2, 2]
+    assert written[0] <= written[1] and not written[0] & written[2]  # the oldest went first
+    monkeypatch.setenv("PRUNED_SETTING", "one")
+    for report in folder.glob(f"*{cache.REPORT_SUFFIX}"):  # the report index would answer first
+        report.unlink()
+    again = cached("resolve", "alpha")
+    assert from_cache(again) == {"alpha": False}
+    assert "PRUNED_SETTING" in again["isolation"]["cache_miss"]
+
+
 def test_a_package_keeps_the_reports_of_its_latest_command_lines_only(fake, cached, tmp_path, monkeypatch) -> None:
     """Each command line (options, format, width, environment) has a report of its own: the
     oldest beyond the limit are removed as new ones are written, never the one just written."""

@@ -958,6 +958,7 @@ class ProbeCache:
             _prepare(self.directory)
             _private_dir(self.directory, f"v{VERSION}", self.package)
             _write_document(self.path, self.key, document)
+            _prune(os.path.dirname(self.path), ".json", ENVIRONMENTS_KEPT, keep=self.path)
 
 
 class DistributionsCache:
@@ -993,6 +994,7 @@ class DistributionsCache:
             _prepare(self.directory)
             _private_dir(self.directory, f"v{VERSION}", "distributions")
             _write_document(self.path, self.key, document)
+            _prune(os.path.dirname(self.path), ".json", ENVIRONMENTS_KEPT, keep=self.path)
 
 
 # Predicted results are kept under keys no request has (a request's key is a JSON list).
@@ -1031,18 +1033,23 @@ REPORT_SUFFIX = ".report"
 # A package keeps the reports of this many command lines (each option set, format, terminal width
 # and environment is one), the most recently written: a warm run of any other measures as usual.
 REPORTS_KEPT = 32
+# A package keeps the result documents of this many environments (interpreter, working directory,
+# variables), and the distribution index as many: the most recently written.
+ENVIRONMENTS_KEPT = 8
 
 
-def _prune_reports(directory: str, keep: str) -> None:
-    """Remove the oldest reports of ``directory`` beyond ``REPORTS_KEPT``, never ``keep``."""
+def _prune(directory: str, suffix: str, kept: int, keep: str) -> None:
+    """Remove the oldest files of ``directory`` named ``*suffix`` beyond the newest ``kept``, never
+    ``keep`` (the file just written) nor a temporary file another run is writing."""
     try:
         with os.scandir(directory) as entries:
-            reports = [(entry.stat(follow_symlinks=False).st_mtime_ns, entry.path) for entry in entries
-                       if entry.name.endswith(REPORT_SUFFIX) and entry.is_file(follow_symlinks=False)]
+            found = [(entry.stat(follow_symlinks=False).st_mtime_ns, entry.path) for entry in entries
+                     if entry.name.endswith(suffix) and not entry.name.startswith(".tmp-")
+                     and entry.is_file(follow_symlinks=False)]
     except OSError:
         return
-    reports.sort(reverse=True)
-    for _mtime, path in reports[REPORTS_KEPT:]:
+    found.sort(reverse=True)
+    for _mtime, path in found[kept:]:
         if path != keep:
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -1188,5 +1195,5 @@ class ReportMemo:
             _write_document(self.path, self.key, document)
         except OSError:
             return False
-        _prune_reports(os.path.dirname(self.path), keep=self.path)
+        _prune(os.path.dirname(self.path), REPORT_SUFFIX, REPORTS_KEPT, keep=self.path)
         return True
