@@ -90,6 +90,8 @@ def no_leftovers(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def _live_descendants(before: set[int]) -> list[int]:
     from aoinspect.probing import reaper
 
+    if not reaper.has_children():  # no child, no descendant: the whole table need not be read
+        return []
     table = reaper.process_table()
     found = []
     for pid in reaper.descendants(os.getpid(), table):
@@ -158,6 +160,36 @@ def pytest_collection(session: pytest.Session) -> Iterator[None]:
         yield
     finally:
         sys.dont_write_bytecode = writes
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under ``PYTHONDONTWRITEBYTECODE=1``, keep the assertion-rewritten bytecode of every module
+    pytest rewrote outside collection too, for the next run to read: the plugins' (hypothesis,
+    xdist, aoinspect's own: pytest rewrites every module of a plugin's distribution) are imported
+    before this file is, and the commands' modules when a test first runs one. Each process
+    rewrote them from source at every run: 0.5 s of CPU, most of it hypothesis's 75 modules, in
+    the main process and in every worker, before its first test. A module whose kept bytecode is
+    older than its source is rewritten again; pytest reads only bytecode that matches the source's
+    hash. Internals of pytest's: another version that lacks them is simply not helped."""
+    if not sys.dont_write_bytecode:
+        return  # pytest kept them itself
+    try:
+        from _pytest.assertion import rewrite
+
+        state = session.config.stash[rewrite.assertstate_key]
+        sources = list(state.hook._rewritten_names.values())
+        for source in sources:
+            cache_dir = rewrite.get_cache_dir(source)
+            kept = cache_dir / (source.name[:-3] + rewrite.PYC_TAIL)
+            with contextlib.suppress(OSError):
+                if kept.stat().st_mtime >= source.stat().st_mtime:
+                    continue
+            if rewrite.try_makedirs(cache_dir):
+                source_hash, code = rewrite._rewrite_test(source, session.config)
+                rewrite._write_pyc(state, code, source_hash, kept)
+    except (ImportError, AttributeError, KeyError, TypeError, OSError, SyntaxError):
+        return
 
 
 def pytest_configure(config: pytest.Config) -> None:

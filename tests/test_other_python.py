@@ -132,6 +132,22 @@ def test_not_a_python_is_a_usage_error(tmp_path: Path, invoke) -> None:
     assert "is not a Python interpreter" in invoke("--python", str(shell), "list").stderr
 
 
+def test_the_running_interpreter_is_not_started_to_be_checked(invoke, monkeypatch) -> None:
+    """--python naming the interpreter aoinspect runs on is the default one: no version check
+    starts it (each was a child of its own), and the report is the default's."""
+    from aoinspect.probing import runner
+
+    def refused(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the version check started a child")
+
+    monkeypatch.setattr(runner, "run_bounded", refused)
+    assert runner.check_interpreter(sys.executable) is None
+    named = document(invoke("--python", sys.executable, "resolve", "nn", "--format", "json"))
+    assert named["import"]["python"] == ".".join(str(part) for part in sys.version_info[:3])
+    with pytest.raises(AssertionError, match="started a child"):
+        runner.check_interpreter(sys.executable + "-other")
+
+
 def test_default_interpreter_is_ours(invoke) -> None:
     doc = document(invoke("resolve", "nn", "--format", "json"))
     assert doc["import"]["python"] == ".".join(str(part) for part in sys.version_info[:3])

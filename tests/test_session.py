@@ -4,6 +4,7 @@ run many)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
@@ -127,3 +128,42 @@ def test_a_session_that_may_only_read_the_cache_starts_no_probe(pkg, isolation, 
     with pytest.raises(MeasuringRefused), open_session(settings, "pkg", hooks=CacheOnly()) as session:
         session.run([ProbeRequest("resolve", "pkg", ("alpha",))])
     assert started == []
+
+
+# Run in a fresh interpreter: the test process may have children of other tests to collect.
+CHILDREN_SEEN = """
+import os, subprocess, sys
+from aoinspect.probing import reaper, runner
+
+seen = [reaper.has_children()]
+child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+seen.append(reaper.has_children())  # running
+child.stdin.close()
+os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)
+seen.append(reaper.has_children())  # ended, not collected yet
+child.wait()
+seen.append(reaper.has_children())
+assert reaper.acquire()
+since = reaper.boot_ticks()
+escaping = "import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(60)\\nos._exit(0)"
+parent = runner.start_child([sys.executable, "-c", escaping])
+parent.wait()
+reaper.unregister(parent.pid)
+seen.append(reaper.has_children())  # its escaped child, handed to this subreaper
+ended = reaper.end_strays(since)
+seen.append(reaper.has_children())
+print(seen, len(ended))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="strays are handed back to a subreaper on Linux only")
+def test_a_sweep_that_finds_no_child_reads_no_process_table(no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    """``reaper.has_children`` (one waitid) lets sweeps skip the process table: it must see a
+    running child, an ended one not yet collected, and an orphan a probe left behind, which the
+    sweep then ends; and nothing once all are gone."""
+    import subprocess
+
+    completed = subprocess.run([sys.executable, "-c", CHILDREN_SEEN], capture_output=True, text=True, timeout=60,
+                               check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["[False,", "True,", "True,", "False,", "True,", "False]", "1"]

@@ -54,7 +54,13 @@ OLDEST_PYTHON = (3, 9)
 def check_interpreter(python: str, timeout: float = 30.0) -> str | None:
     """What is wrong with ``python`` as an interpreter to probe with, or None. It runs before any
     session opens: whatever the interpreter (a wrapper script, anything on PATH) starts that
-    leaves its process group is ended here, through the subreaper, as a probe's would be."""
+    leaves its process group is ended here, through the subreaper, as a probe's would be. The
+    interpreter running aoinspect, named as it names itself (``sys.executable``), is the one a
+    command without ``--python`` probes with unchecked: it is not started to be asked."""
+    import sys
+
+    if python == sys.executable:
+        return None
     command = [python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"]
     with reaping_strays():
         try:
