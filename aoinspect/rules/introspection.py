@@ -4,6 +4,7 @@ pickle, the REPL's TAB completion) make it load or raise, each measured in a fre
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from aoinspect import outcomes
@@ -42,7 +43,8 @@ PROBED_ATTRIBUTES: dict[str, str] = {
     "__iter__": "iterability checks",
     "__path__": "the import system and pkgutil",  # a package has one: True is a fine answer
 }
-# Lazy names pickled (and unpickled) per probe: one probe imports them all.
+# Lazy names pickled (and unpickled) per probe where the graph cannot say they are independent: one
+# probe imports them all.
 PICKLE_BATCH = 50
 
 S = TypeVar("S", wire.DirSection, wire.HasattrSection, wire.GetmoduleSection, wire.CompleteSection)
@@ -249,107 +251,195 @@ GETMODULE_LOADS = Rule(
 # --- pickle round trips -------------------------------------------------------------------------
 
 
-def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Any]]:
-    """For each batch of lazy names: once they resolved, pickle those that are not modules in one
-    probe; then unpickle what it pickled in another, fresh one."""
-    del rule
-    planned: dict[str, Outcome[Any]] = {}
-    for start in range(0, len(context.lazy), PICKLE_BATCH):
-        batch = context.lazy[start:start + PICKLE_BATCH]
-        pickled = plan.later([context.resolutions[name] for name in batch], _pickle_requests(context, batch),
-                             _batch_reader(wire.PickleSection, f"pickling {context.package}.{batch[0]}, ..."))
-        unpickled = plan.later([pickled], _unpickle_requests(context, pickled),
-                               _batch_reader(wire.UnpickleSection, f"unpickling {context.package}.{batch[0]}, ..."))
-        planned[f"pickle {start}"] = pickled
-        planned[f"unpickle {start}"] = unpickled
-    return planned
+@dataclass
+class Round:
+    """What the probes of one step of the round trip said: each name's section, the failures of
+    the probes that said nothing (probe-failed reports them), and how many names shared each
+    name's probe."""
+
+    sections: Mapping[str, Any]
+    failures: list[tuple[tuple[str, ...], Finding]] = field(default_factory=list)
+    shared: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> tuple[Finding, ...]:
+        return tuple(finding for _names, finding in self.failures)
 
 
-def _pickle_requests(context: CheckContext, batch: Sequence[str]) -> Callable[[], Sequence[ProbeRequest]]:
+def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Round]]:
+    """Once the lazy names resolved, pickle those that are not modules, in groups of names whose
+    accesses cannot interfere (``_pickle_groups``), a probe a group; then unpickle what each
+    probe pickled in another, fresh one. A name with a finding from a probe it shared is then
+    pickled and unpickled again in probes of its own, and the finding is what those say."""
+    pickled = plan.later([context.resolutions[name] for name in context.lazy], _pickle_requests(context),
+                         _round_reader(wire.PickleSection, context.package, "pickling"))
+    unpickled = plan.later([pickled], _unpickle_requests(context, pickled),
+                           _round_reader(wire.UnpickleSection, context.package, "unpickling"))
+    again = _Again(rule, context, pickled, unpickled)
+    pickled_again = plan.later([unpickled], again.pickle_requests,
+                               _round_reader(wire.PickleSection, context.package, "pickling"))
+    unpickled_again = plan.later([pickled_again], _unpickle_requests(context, pickled_again),
+                                 _round_reader(wire.UnpickleSection, context.package, "unpickling"))
+    return {"pickle": pickled, "unpickle": unpickled, "pickle again": pickled_again,
+            "unpickle again": unpickled_again}
+
+
+def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str]]:
+    """The names in groups pickled by one probe each. Where the executed-import graph predicted
+    a name's access and found nothing that makes it depend on what other accesses did before it
+    (``Prediction.risks``), the name shares one probe with every other such name: the package is
+    loaded once, not once per 50 names. The others (flagged by the graph, or not predicted at
+    all: ``--exact``, few names) go 50 to a probe."""
+    predictions = context.verifying
+    independent: list[str] = []
+    others: list[str] = []
+    for name in names:
+        prediction = predictions.names.get(name) if predictions is not None else None
+        (independent if prediction is not None and not prediction.risks else others).append(name)
+    groups = [independent] if independent else []
+    groups += [others[start:start + PICKLE_BATCH] for start in range(0, len(others), PICKLE_BATCH)]
+    return groups
+
+
+def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
+    """A name that failed to resolve is resolve-failed's; a module pickles by value or not at all."""
+    return [name for name in names
+            if (resolution := context.resolution(name)).ok and resolution.error is None
+            and resolution.object is not None and not resolution.object.is_module]
+
+
+def _pickle_requests(context: CheckContext) -> Callable[[], Sequence[ProbeRequest]]:
     def build() -> Sequence[ProbeRequest]:
-        # A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
-        names = [name for name in batch
-                 if (resolution := context.resolution(name)).ok and resolution.error is None
-                 and resolution.object is not None and not resolution.object.is_module]
-        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(names),
-                             min_deadline=whole_package_deadline(context))] if names else []
+        deadline = whole_package_deadline(context)
+        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(group), min_deadline=deadline)
+                for group in _pickle_groups(context, _picklable(context, context.lazy))]
 
     return build
 
 
-def _unpickle_requests(context: CheckContext, pickled: Outcome[Any]) -> Callable[[], Sequence[ProbeRequest]]:
+def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
+    """One unpickle probe for each pickle probe, with what it pickled."""
     def build() -> Sequence[ProbeRequest]:
-        sections = pickled.value
-        if not isinstance(sections, dict):
+        done = pickled.value
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for run in pickled.runs:
+            groups[run.request.names] = [
+                f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in run.request.names
+                if (section := done.sections.get(name)) is not None and section.data is not None
+                and section.error is None]
+        deadline = whole_package_deadline(context)
+        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, tuple(fields), min_deadline=deadline)
+                for fields in groups.values() if fields]
+
+    return build
+
+
+class _Again:
+    """What is pickled and unpickled again, in probes of its own, before it is reported: a name
+    whose finding came from a probe it shared with other names, each alone; and the names of a
+    shared probe of more than 50 names that failed, 50 to a probe, so
+    that one name that crashes its probe costs the others no more than it did in batches of
+    50. A warning about a value made inside a function is left as it is: no order
+    of accesses gives pickle a path to it."""
+
+    def __init__(self, rule: Rule, context: CheckContext, pickled: Outcome[Round],
+                 unpickled: Outcome[Round]) -> None:
+        self.rule, self.context, self.pickled, self.unpickled = rule, context, pickled, unpickled
+
+    def pickle_requests(self) -> Sequence[ProbeRequest]:
+        pickled, unpickled = self.pickled.value, self.unpickled.value
+        batches: list[tuple[str, ...]] = []
+        for done in (pickled, unpickled):
+            failed = [(names, finding) for names, finding in done.failures if len(names) > PICKLE_BATCH]
+            done.failures = [failure for failure in done.failures if failure not in failed]
+            for names, _finding in failed:
+                batches += [names[start:start + PICKLE_BATCH] for start in range(0, len(names), PICKLE_BATCH)]
+        again = {name for batch in batches for name in batch}
+        for name, section in pickled.sections.items():
+            if pickled.shared.get(name, 1) < 2 or name in again:
+                continue
+            finding = _roundtrip_finding(self.rule, self.context, name, section, unpickled.sections.get(name))
+            if finding is not None and finding.severity == outcomes.SEVERITY_ERROR:
+                batches.append((name,))
+        if not batches:
             return []
-        fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name, section in sections.items()
-                       if section.data is not None and section.error is None)
-        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
-                             min_deadline=whole_package_deadline(context))] if fields else []
+        deadline = whole_package_deadline(self.context)
+        return [ProbeRequest(protocol.MODE_PICKLE, self.context.package, batch, min_deadline=deadline)
+                for batch in batches]
 
-    return build
+
+def _round_reader(kind: type[P], package: str, doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
+    def read(runs: Sequence[ProbeRun]) -> Round:
+        sections: dict[str, Any] = {}
+        shared: dict[str, int] = {}
+        failures = []
+        for run in runs:
+            names = tuple(field.partition(protocol.PICKLE_SEPARATOR)[0] for field in run.request.names)
+            if not run.completed:
+                failures.append((names, probe_failure(run, f"{doing} {package}.{names[0]}, ...")))
+                continue
+            for section in run.sections:
+                if isinstance(section, kind):
+                    sections[section.name] = section
+                    shared[section.name] = len(names)
+        return Round(sections, failures, shared)
+
+    return read
 
 
 P = TypeVar("P", wire.PickleSection, wire.UnpickleSection)
 
 
-def _batch_reader(kind: type[P], stage: str) -> Callable[[Sequence[ProbeRun]], dict[str, P] | Finding]:
-    def read(runs: Sequence[ProbeRun]) -> dict[str, P] | Finding:
-        if not runs:
-            return {}
-        run = runs[0]
-        if not run.completed:
-            return probe_failure(run, stage)
-        return {section.name: section for section in run.sections if isinstance(section, kind)}
-
-    return read
-
-
-def _batches(context: CheckContext, rule: Rule, prefix: str) -> Iterator[Mapping[str, Any]]:
-    for key, outcome in context.planned[rule.id].items():
-        if key.startswith(prefix) and isinstance(outcome.value, dict):
-            yield outcome.value
-
-
 def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    planned = context.planned[rule.id]
+    pickled = dict(planned["pickle"].value.sections)
+    unpickled = dict(planned["unpickle"].value.sections)
+    for run in planned["pickle again"].runs:
+        for name in run.request.names:
+            # Measured again: what those probes said is the answer, whatever it is.
+            pickled.pop(name, None)
+            unpickled.pop(name, None)
+    pickled.update(planned["pickle again"].value.sections)
+    unpickled.update(planned["unpickle again"].value.sections)
+    for name, section in pickled.items():
+        finding = _roundtrip_finding(rule, context, name, section, unpickled.get(name))
+        if finding is not None:
+            yield finding
+
+
+def _roundtrip_finding(rule: Rule, context: CheckContext, name: str, pickled: wire.PickleSection,
+                       loaded: wire.UnpickleSection | None) -> Finding | None:
     package = context.package
-    unpickled: dict[str, wire.UnpickleSection] = {}
-    for sections in _batches(context, rule, "unpickle "):
-        unpickled.update(sections)
-    for sections in _batches(context, rule, "pickle "):
-        for name, pickled in sections.items():
-            if pickled.kind is None or pickled.resolve_error is not None:
-                continue
-            what = f"{package}.{name}"
-            if pickled.error is not None and pickled.qualname and "<locals>" in pickled.qualname.split("."):
-                # Made inside a function: pickle reaches it by no path, lazy or not, and it may be a
-                # stand-in for a missing optional dependency (transformers' without torch). True,
-                # but not laziness's doing: a warning, with its own fix.
-                yield rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}: the {pickled.kind} is made "
-                                         f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
-                                         "reaches it by no path, lazy or not. Fix: define it at module level if it "
-                                         "must pickle; a stand-in for a missing optional dependency can be left "
-                                         "as it is.", outcomes.SEVERITY_WARNING)
-                continue
-            path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
-            leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
-            if pickled.error is not None:
-                yield _finding(rule, name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
-                                         f"__module__ and __qualname__ ({path}) do not lead back to it.")
-                continue
-            loaded = unpickled.get(name)
-            if loaded is None:
-                continue
-            after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
-            if loaded.error is not None:
-                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
-                                         f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
-            elif loaded.resolve_error is not None:
-                yield _finding(rule, name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
-                                         f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
-            elif loaded.same is False:
-                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
-                                         f"{loaded.got or 'another object'}, not {what}{after}.")
+    if pickled.kind is None or pickled.resolve_error is not None:
+        return None
+    what = f"{package}.{name}"
+    if pickled.error is not None and pickled.qualname and "<locals>" in pickled.qualname.split("."):
+        # Made inside a function: pickle reaches it by no path, lazy or not, and it may be a
+        # stand-in for a missing optional dependency (transformers' without torch). True,
+        # but not laziness's doing: a warning, with its own fix.
+        return rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}: the {pickled.kind} is made "
+                                  f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
+                                  "reaches it by no path, lazy or not. Fix: define it at module level if it "
+                                  "must pickle; a stand-in for a missing optional dependency can be left "
+                                  "as it is.", outcomes.SEVERITY_WARNING)
+    path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
+    leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
+    if pickled.error is not None:
+        return _finding(rule, name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
+                                    f"__module__ and __qualname__ ({path}) do not lead back to it.")
+    if loaded is None:
+        return None
+    after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
+    if loaded.error is not None:
+        return _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
+                                    f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
+    if loaded.resolve_error is not None:
+        return _finding(rule, name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
+                                    f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
+    if loaded.same is False:
+        return _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
+                                    f"{loaded.got or 'another object'}, not {what}{after}.")
+    return None
 
 
 PICKLE_ROUNDTRIP = Rule(
@@ -359,8 +449,11 @@ PICKLE_ROUNDTRIP = Rule(
     "(`PKG.NAME`), or import it from there",
     find=_pickle_roundtrip, plan=_plan_pickle, per_name=True, whole_package=True,
     what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
-         f"interpreter (`pickle.dumps`, {PICKLE_BATCH} names per probe), then unpickles them in another, fresh one "
-         "where no lazy name was accessed (`pickle.loads`, then `PKG.NAME`, compared by identity). Reports a value "
+         "interpreter (`pickle.dumps`), then unpickles them in another, fresh one where no lazy name was accessed "
+         "(`pickle.loads`, then `PKG.NAME`, compared by identity). The names whose accesses the executed-import "
+         "graph shows independent of what was loaded before them share one probe; the others go "
+         f"{PICKLE_BATCH} to a probe. An error found in a probe shared with other names is measured again in "
+         "probes of the name's own, which the finding reports. Reports a value "
          "that does not pickle, does not unpickle, or unpickles as another object, naming its `__module__` and "
          "`__qualname__` and what unpickling imported. One made inside a function (`<locals>` in its "
          "`__qualname__`) cannot pickle by any path, lazy or not: a warning.",

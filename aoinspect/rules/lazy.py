@@ -75,6 +75,8 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         value = outcome.value
         if isinstance(value, Finding) and value.rule == rule.id:
             yield value
+        elif isinstance(getattr(value, "failed", None), tuple):  # a round of several probes (pickling)
+            yield from (finding for finding in value.failed if finding.rule == rule.id)
         elif getattr(value, "probe_failed", False) and value.error is not None:
             yield rule.finding(value.name, value.error.message)
 
