@@ -49,6 +49,7 @@ class Plan:
     def __init__(self) -> None:
         self._entries: list[tuple[Callable[[], Sequence[ProbeRequest]], Outcome[Any]]] = []
         self._shared: dict[str, Outcome[Any]] = {}
+        self._made: dict[str, Any] = {}
 
     def add(
         self, request: ProbeRequest, read: Callable[[Sequence[ProbeRun]], T], *, repeat: int = 1,
@@ -73,6 +74,14 @@ class Plan:
         outcome: Outcome[T] = Outcome(read, 1 + max((earlier.stage for earlier in after), default=0))
         self._entries.append((build, outcome))
         return outcome
+
+    def shared(self, key: str, make: Callable[[], T]) -> T:
+        """What several planners share (one probe that two rules read), made by ``make`` once
+        under ``key``; whoever asks first makes it."""
+        if key not in self._made:
+            self._made[key] = make()
+        made: T = self._made[key]
+        return made
 
     def beside(self, wait: Callable[[], T]) -> Outcome[T]:
         """What runs beside the plan (a child of its own, started by the caller): no probe of its

@@ -368,16 +368,19 @@ PICKLE_BREAKER = {
 
 @pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])
 def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake, monkeypatch, exact: bool) -> None:
-    """Names the graph shows independent are pickled by one probe (50 a probe under --exact, where
-    nothing was predicted); an error found in a shared probe is measured in the name's own probes,
-    which decide: Victim breaks only after Breaker's access, Widget in every order."""
+    """Names the graph shows independent are pickled by one probe, the star import's, once it has
+    loaded them (50 a probe of their own under --exact, where nothing was predicted); an error
+    found in a shared probe is measured in the name's own probes, which decide: Victim breaks
+    only after Breaker's access, Widget in every order."""
     from aoinspect.probing.session import Session
 
     pickled: list[tuple[str, ...]] = []
+    stars: list[tuple[str, ...]] = []
     run = Session.run
 
     def recording(self: Session, requests: list[ProbeRequest]) -> list[ProbeRun]:
         pickled.extend(request.names for request in requests if request.mode == protocol.MODE_PICKLE)
+        stars.extend(request.names for request in requests if request.mode == protocol.MODE_STAR)
         return run(self, requests)
 
     monkeypatch.setattr(Session, "run", recording)
@@ -388,5 +391,43 @@ def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake,
     assert "pickle.loads in a fresh interpreter, where pkg.Widget was not accessed, raises AttributeError" \
         in found["Widget"]
     sizes = [len(names) for names in pickled]
-    assert sizes[:-2] == ([50, PICKLED_MANY + 3 - 50] if exact else [PICKLED_MANY + 3])
+    assert sizes[:-2] == ([50, PICKLED_MANY + 3 - 50] if exact else [])
+    assert [len(names) for names in stars] == [0 if exact else PICKLED_MANY + 3]
     assert sorted(pickled[-2:]) == [("Victim",), ("Widget",)]
+    assert any(f["rule"] == "star-import" for f in doc["findings"])
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])
+def test_the_star_import_probe_runs_for_pickles_alone_only_when_it_carries_some(invoke, fake, monkeypatch,
+                                                                                exact: bool) -> None:
+    from aoinspect.probing.session import Session
+
+    stars: list[tuple[str, ...]] = []
+    run = Session.run
+
+    def recording(self: Session, requests: list[ProbeRequest]) -> list[ProbeRun]:
+        stars.extend(request.names for request in requests if request.mode == protocol.MODE_STAR)
+        return run(self, requests)
+
+    monkeypatch.setattr(Session, "run", recording)
+    fake.write(PICKLE_BREAKER)
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "star-import",
+                          *(["--exact"] if exact else []), "--format", "json"))
+    assert {f["name"] for f in doc["findings"] if f["rule"] == "pickle-roundtrip"} == {"Widget"}
+    assert not any(f["rule"] == "star-import" for f in doc["findings"])
+    assert [len(names) for names in stars] == ([] if exact else [PICKLED_MANY + 3])
+
+
+def test_a_star_import_that_crashes_has_its_pickles_made_again(invoke, fake) -> None:
+    files = dict(PICKLE_BREAKER)
+    crash = 'if name == "Crash":\n                import os\n                os._exit(7)\n            '
+    files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
+        'if name == "Breaker":', crash + 'if name == "Breaker":', 1).replace(
+        '__all__ = ["Breaker",', '__all__ = ["Crash", "Breaker",')
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--format", "json"))
+    assert {f["name"] for f in doc["findings"] if f["rule"] == "pickle-roundtrip"} == {"Widget"}
+    failed = sorted(f["message"] for f in doc["findings"] if f["rule"] == "probe-failed")
+    # Crash's own access, the star import and TAB completion; nothing about pickling.
+    assert [message.rsplit(" while ", 1)[1] for message in failed] == [
+        "accessing pkg.Crash.", "completing 'pkg.'.", "running 'from pkg import *'."], failed

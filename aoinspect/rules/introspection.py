@@ -13,10 +13,17 @@ from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules import fakes
 from aoinspect.rules.base import Rule, example, plain, shown
-from aoinspect.rules.lazy import probe_failure, section_plan, whole_package_deadline, whole_package_plan
+from aoinspect.rules.lazy import (
+    StarProbe,
+    probe_failure,
+    section_plan,
+    star_probe,
+    whole_package_deadline,
+    whole_package_plan,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Sequence
 
     from aoinspect.models import ErrorInfo, Finding, ModuleLoad
     from aoinspect.planning import Outcome, Plan
@@ -251,51 +258,122 @@ GETMODULE_LOADS = Rule(
 # --- pickle round trips -------------------------------------------------------------------------
 
 
+P = TypeVar("P", wire.PickleSection, wire.UnpickleSection)
+
+
 @dataclass
 class Round:
     """What the probes of one step of the round trip said: each name's section, the failures of
-    the probes that said nothing (probe-failed reports them), and how many names shared each
-    name's probe."""
+    the probes that said nothing (probe-failed reports them), the names of each probe that did,
+    and how many names shared each name's probe."""
 
-    sections: Mapping[str, Any]
+    sections: dict[str, Any] = field(default_factory=dict)
     failures: list[tuple[tuple[str, ...], Finding]] = field(default_factory=list)
-    shared: Mapping[str, int] = field(default_factory=dict)
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    shared: dict[str, int] = field(default_factory=dict)
+    retry: list[tuple[str, ...]] = field(default_factory=list)  # names to pickle again, failure unsaid
 
     @property
     def failed(self) -> tuple[Finding, ...]:
         return tuple(finding for _names, finding in self.failures)
 
+    def read(self, kind: type[P], runs: Sequence[ProbeRun], stage: str) -> Round:
+        """This round with what ``runs`` said (``stage``: what a probe that failed was doing)."""
+        for run in runs:
+            names = tuple(field.partition(protocol.PICKLE_SEPARATOR)[0] for field in run.request.names)
+            if not names:
+                continue
+            if not run.completed:
+                self.failures.append((names, probe_failure(run, f"{stage}{names[0]}, ...")))
+                continue
+            self.groups.append(names)
+            for section in run.sections:
+                if isinstance(section, kind):
+                    self.sections[section.name] = section
+                    self.shared[section.name] = len(names)
+        return self
+
 
 def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Round]]:
     """Once the lazy names resolved, pickle those that are not modules, in groups of names whose
-    accesses cannot interfere (``_pickle_groups``), a probe a group; then unpickle what each
-    probe pickled in another, fresh one. A name with a finding from a probe it shared is then
+    accesses cannot interfere (``_pickle_groups``), a probe a group: the names the graph shows
+    independent in the star import's probe, once that has loaded them; then unpickle what each
+    probe pickled in another, fresh one. A name with an error from a probe it shared is then
     pickled and unpickled again in probes of its own, and the finding is what those say."""
-    pickled = plan.later([context.resolutions[name] for name in context.lazy], _pickle_requests(context),
-                         _round_reader(wire.PickleSection, context.package, "pickling"))
-    unpickled = plan.later([pickled], _unpickle_requests(context, pickled),
-                           _round_reader(wire.UnpickleSection, context.package, "unpickling"))
-    again = _Again(rule, context, pickled, unpickled)
-    pickled_again = plan.later([unpickled], again.pickle_requests,
-                               _round_reader(wire.PickleSection, context.package, "pickling"))
+    groups = _Groups(context)
+    star = star_probe(context, plan)
+    star.pickle = groups.first
+    package = context.package
+
+    def reader(kind: type[P], doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
+        return lambda runs: Round().read(kind, runs, f"{doing} {package}.")
+
+    pickled = plan.later([context.resolutions[name] for name in context.lazy], groups.requests,
+                         reader(wire.PickleSection, "pickling"))
+    first = plan.later([pickled, star.outcome], tuple, lambda runs: _first_round(pickled.value, star))
+    unpickled = plan.later([first], _unpickle_requests(context, first), reader(wire.UnpickleSection, "unpickling"))
+    again = _Again(rule, context, first, unpickled)
+    pickled_again = plan.later([unpickled], again.pickle_requests, reader(wire.PickleSection, "pickling"))
     unpickled_again = plan.later([pickled_again], _unpickle_requests(context, pickled_again),
-                                 _round_reader(wire.UnpickleSection, context.package, "unpickling"))
-    return {"pickle": pickled, "unpickle": unpickled, "pickle again": pickled_again,
+                                 reader(wire.UnpickleSection, "unpickling"))
+    return {"pickle": first, "unpickle": unpickled, "pickle again": pickled_again,
             "unpickle again": unpickled_again}
 
 
-def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str]]:
-    """The names in groups pickled by one probe each. Where the executed-import graph predicted
-    a name's access and found nothing that makes it depend on what other accesses did before it
-    (``Prediction.risks``), the name shares one probe with every other such name: the package is
-    loaded once, not once per 50 names. The others (flagged by the graph, or not predicted at
-    all: ``--exact``, few names) go 50 to a probe."""
+def _first_round(pickled: Round, star: StarProbe) -> Round:
+    """What the pickle probes and the star import's probe pickled. When the star import's probe
+    failed, its names are pickled again, 50 to a probe; its failure is the star import's."""
+    names = star.pickled
+    runs = star.outcome.runs
+    if not names:
+        return pickled
+    if runs and runs[0].completed:
+        return pickled.read(wire.PickleSection, runs, "")
+    pickled.retry.append(names)
+    return pickled
+
+
+class _Groups:
+    """The names to pickle, in groups of names whose accesses cannot interfere
+    (``_pickle_groups``): the names the graph shows independent go to the star import's probe,
+    each other group to a pickle probe of its own."""
+
+    def __init__(self, context: CheckContext) -> None:
+        self.context = context
+        self._groups: list[list[str]] | None = None
+
+    def _made(self) -> list[list[str]]:
+        if self._groups is None:
+            self._groups = _pickle_groups(self.context, _picklable(self.context, self.context.lazy))
+        return self._groups
+
+    def first(self) -> Sequence[str]:
+        groups = self._made()
+        return groups[0] if groups and _independent(self.context, groups[0][0]) else ()
+
+    def requests(self) -> Sequence[ProbeRequest]:
+        groups = self._made()
+        if self.first():
+            groups = groups[1:]
+        deadline = whole_package_deadline(self.context)
+        return [ProbeRequest(protocol.MODE_PICKLE, self.context.package, tuple(group), min_deadline=deadline)
+                for group in groups]
+
+
+def _independent(context: CheckContext, name: str) -> bool:
+    """The graph predicted the name's access and found nothing that makes it depend on what
+    other accesses did before it (``Prediction.risks``)."""
     predictions = context.verifying
-    independent: list[str] = []
-    others: list[str] = []
-    for name in names:
-        prediction = predictions.names.get(name) if predictions is not None else None
-        (independent if prediction is not None and not prediction.risks else others).append(name)
+    prediction = predictions.names.get(name) if predictions is not None else None
+    return prediction is not None and not prediction.risks
+
+
+def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str]]:
+    """The names in groups pickled by one probe each: every name the graph shows independent in
+    one group, so that the package's names are loaded once, not once per 50 names; the others
+    (flagged by the graph, or not predicted at all: ``--exact``, few names) 50 to a group."""
+    independent = [name for name in names if _independent(context, name)]
+    others = [name for name in names if not _independent(context, name)]
     groups = [independent] if independent else []
     groups += [others[start:start + PICKLE_BATCH] for start in range(0, len(others), PICKLE_BATCH)]
     return groups
@@ -308,39 +386,30 @@ def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
             and resolution.object is not None and not resolution.object.is_module]
 
 
-def _pickle_requests(context: CheckContext) -> Callable[[], Sequence[ProbeRequest]]:
-    def build() -> Sequence[ProbeRequest]:
-        deadline = whole_package_deadline(context)
-        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(group), min_deadline=deadline)
-                for group in _pickle_groups(context, _picklable(context, context.lazy))]
-
-    return build
-
-
 def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
-    """One unpickle probe for each pickle probe, with what it pickled."""
+    """One unpickle probe for each probe that pickled, with what it pickled."""
     def build() -> Sequence[ProbeRequest]:
         done = pickled.value
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for run in pickled.runs:
-            groups[run.request.names] = [
-                f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in run.request.names
-                if (section := done.sections.get(name)) is not None and section.data is not None
-                and section.error is None]
-        deadline = whole_package_deadline(context)
-        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, tuple(fields), min_deadline=deadline)
-                for fields in groups.values() if fields]
+        requests = []
+        for names in done.groups:
+            fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in names
+                           if (section := done.sections.get(name)) is not None and section.data is not None
+                           and section.error is None)
+            if fields:
+                requests.append(ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
+                                             min_deadline=whole_package_deadline(context)))
+        return requests
 
     return build
 
 
 class _Again:
     """What is pickled and unpickled again, in probes of its own, before it is reported: a name
-    whose finding came from a probe it shared with other names, each alone; and the names of a
-    shared probe of more than 50 names that failed, 50 to a probe, so
-    that one name that crashes its probe costs the others no more than it did in batches of
-    50. A warning about a value made inside a function is left as it is: no order
-    of accesses gives pickle a path to it."""
+    whose error came from a probe it shared with other names, alone; the names of a star
+    import's probe that failed, and of a shared probe of more than 50 names that failed, 50 to a
+    probe, so that one name that crashes its probe costs the others no more than it did in
+    batches of 50. A warning about a value made inside a function is left as it is: no order of
+    accesses gives pickle a path to it."""
 
     def __init__(self, rule: Rule, context: CheckContext, pickled: Outcome[Round],
                  unpickled: Outcome[Round]) -> None:
@@ -348,12 +417,13 @@ class _Again:
 
     def pickle_requests(self) -> Sequence[ProbeRequest]:
         pickled, unpickled = self.pickled.value, self.unpickled.value
-        batches: list[tuple[str, ...]] = []
+        retried = list(pickled.retry)
         for done in (pickled, unpickled):
             failed = [(names, finding) for names, finding in done.failures if len(names) > PICKLE_BATCH]
             done.failures = [failure for failure in done.failures if failure not in failed]
-            for names, _finding in failed:
-                batches += [names[start:start + PICKLE_BATCH] for start in range(0, len(names), PICKLE_BATCH)]
+            retried += [names for names, _finding in failed]
+        batches = [names[start:start + PICKLE_BATCH] for names in retried
+                   for start in range(0, len(names), PICKLE_BATCH)]
         again = {name for batch in batches for name in batch}
         for name, section in pickled.sections.items():
             if pickled.shared.get(name, 1) < 2 or name in again:
@@ -366,28 +436,6 @@ class _Again:
         deadline = whole_package_deadline(self.context)
         return [ProbeRequest(protocol.MODE_PICKLE, self.context.package, batch, min_deadline=deadline)
                 for batch in batches]
-
-
-def _round_reader(kind: type[P], package: str, doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
-    def read(runs: Sequence[ProbeRun]) -> Round:
-        sections: dict[str, Any] = {}
-        shared: dict[str, int] = {}
-        failures = []
-        for run in runs:
-            names = tuple(field.partition(protocol.PICKLE_SEPARATOR)[0] for field in run.request.names)
-            if not run.completed:
-                failures.append((names, probe_failure(run, f"{doing} {package}.{names[0]}, ...")))
-                continue
-            for section in run.sections:
-                if isinstance(section, kind):
-                    sections[section.name] = section
-                    shared[section.name] = len(names)
-        return Round(sections, failures, shared)
-
-    return read
-
-
-P = TypeVar("P", wire.PickleSection, wire.UnpickleSection)
 
 
 def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
@@ -451,7 +499,8 @@ PICKLE_ROUNDTRIP = Rule(
     what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
          "interpreter (`pickle.dumps`), then unpickles them in another, fresh one where no lazy name was accessed "
          "(`pickle.loads`, then `PKG.NAME`, compared by identity). The names whose accesses the executed-import "
-         "graph shows independent of what was loaded before them share one probe; the others go "
+         "graph shows independent of what was loaded before them share one probe, the one of `from PKG import *` "
+         "(which the names are pickled after, as it has loaded them), and one unpickling probe; the others go "
          f"{PICKLE_BATCH} to a probe. An error found in a probe shared with other names is measured again in "
          "probes of the name's own, which the finding reports. Reports a value "
          "that does not pickle, does not unpickle, or unpickles as another object, naming its `__module__` and "

@@ -194,6 +194,42 @@ def whole_package_plan(
     return plan_it
 
 
+class StarProbe:
+    """The probe of ``from PKG import *``, run once the lazy names were measured, under
+    ``whole_package_deadline``. Once the star import has loaded the package's names, the same
+    probe pickles the names a rule hands it (``pickle``: pickle-roundtrip's names that the graph
+    shows independent), rather than a probe of their own loading them all again."""
+
+    def __init__(self, context: CheckContext, plan: Plan) -> None:
+        self.context = context
+        self.wanted = False  # star-import reads it: run it even with nothing to pickle
+        self.pickle: Callable[[], Sequence[str]] = tuple
+        read = section_reader(wire.StarSection, f"running 'from {context.package} import *'")
+        self.outcome: Outcome[wire.StarSection | Finding | None] = plan.later(
+            list(context.resolutions.values()), self._requests, lambda runs: read(runs) if runs else None)
+
+    def _requests(self) -> Sequence[ProbeRequest]:
+        names = tuple(self.pickle())
+        if not (names or self.wanted):
+            return []
+        return [ProbeRequest(protocol.MODE_STAR, self.context.package, names,
+                             min_deadline=whole_package_deadline(self.context))]
+
+    @property
+    def pickled(self) -> tuple[str, ...]:
+        """The names the probe was asked to pickle, once it ran."""
+        runs = self.outcome.runs
+        return runs[0].request.names if runs else ()
+
+
+def star_probe(context: CheckContext, plan: Plan, *, wanted: bool = False) -> StarProbe:
+    """The check's one star-import probe, whichever rule asks first; ``wanted``: the caller reads
+    the star import's measurement (else the probe runs only if it has names to pickle)."""
+    probe = plan.shared("star-import", lambda: StarProbe(context, plan))
+    probe.wanted = probe.wanted or wanted
+    return probe
+
+
 # --- what __all__ and the static declarations say ----------------------------------------------
 
 
@@ -655,7 +691,7 @@ STAR_IMPORT = Rule(
     "star-import", outcomes.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of `__all__`, or accept that a star import loads them",
     find=_star_import, whole_package=True,
-    plan=whole_package_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
+    plan=lambda rule, context, plan: star_probe(context, plan, wanted=True).outcome,
     what="Runs `from PKG import *` in a fresh interpreter after `import PKG`. It looks up every name of `__all__`, "
          "so every lazy name listed there is loaded, whatever serves it and whichever names `--names` selects: the "
          "finding lists those names and the modules the star import imported. It also reports a star import that "
