@@ -503,7 +503,8 @@ def _check(
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
                            matching(declared.lazy, options.names, package), declared.eager, options,
-                           recorded, timeout=session.settings.timeout, python=session.settings.python)
+                           recorded, timeout=session.settings.timeout, python=session.settings.python,
+                           isolation=session.settings.isolation)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [

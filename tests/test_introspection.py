@@ -368,10 +368,9 @@ PICKLE_BREAKER = {
 
 @pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])
 def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake, monkeypatch, exact: bool) -> None:
-    """Names the graph shows independent are pickled by one probe, the star import's, once it has
-    loaded them (50 a probe of their own under --exact, where nothing was predicted); an error
-    found in a shared probe is measured in the name's own probes, which decide: Victim breaks
-    only after Breaker's access, Widget in every order."""
+    """Every name is pickled by one probe, the star import's, once it has loaded them (50 a probe of
+    their own under --exact); an error found in a shared probe is measured in the name's own
+    probes, which decide: Victim breaks only after Breaker's access, Widget in every order."""
     from aoinspect.probing.session import Session
 
     pickled: list[tuple[str, ...]] = []
@@ -431,3 +430,4 @@ def test_a_star_import_that_crashes_has_its_pickles_made_again(invoke, fake) -> 
     # Crash's own access, the star import and TAB completion; nothing about pickling.
     assert [message.rsplit(" while ", 1)[1] for message in failed] == [
         "accessing pkg.Crash.", "completing 'pkg.'.", "running 'from pkg import *'."], failed
+

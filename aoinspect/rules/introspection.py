@@ -277,6 +277,10 @@ class Round:
     def failed(self) -> tuple[Finding, ...]:
         return tuple(finding for _names, finding in self.failures)
 
+    def merged(self, other: Round) -> Round:
+        return Round({**self.sections, **other.sections}, [*self.failures, *other.failures],
+                     [*self.groups, *other.groups], {**self.shared, **other.shared}, [*self.retry, *other.retry])
+
     def read(self, kind: type[P], runs: Sequence[ProbeRun], stage: str) -> Round:
         """This round with what ``runs`` said (``stage``: what a probe that failed was doing)."""
         for run in runs:
@@ -295,9 +299,8 @@ class Round:
 
 
 def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Round]]:
-    """Once the lazy names resolved, pickle those that are not modules, in groups of names whose
-    accesses cannot interfere (``_pickle_groups``), a probe a group: the names the graph shows
-    independent in the star import's probe, once that has loaded them; then unpickle what each
+    """Once the lazy names resolved, pickle those that are not modules (``_pickle_groups``): by
+    default all in the star import's probe, once that has loaded them; then unpickle what each
     probe pickled in another, fresh one. A name with an error from a probe it shared is then
     pickled and unpickled again in probes of its own, and the finding is what those say."""
     groups = _Groups(context)
@@ -311,13 +314,36 @@ def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Out
     pickled = plan.later([context.resolutions[name] for name in context.lazy], groups.requests,
                          reader(wire.PickleSection, "pickling"))
     first = plan.later([pickled, star.outcome], tuple, lambda runs: _first_round(pickled.value, star))
-    unpickled = plan.later([first], _unpickle_requests(context, first), reader(wire.UnpickleSection, "unpickling"))
-    again = _Again(rule, context, first, unpickled)
+    retried = plan.later([first], _retried(context, first), reader(wire.PickleSection, "pickling"))
+    merged = plan.later([retried], tuple, lambda runs: first.value.merged(retried.value))
+    unpickled = plan.later([merged], _unpickle_requests(context, merged), reader(wire.UnpickleSection, "unpickling"))
+    again = _Again(rule, context, merged, unpickled)
     pickled_again = plan.later([unpickled], again.pickle_requests, reader(wire.PickleSection, "pickling"))
     unpickled_again = plan.later([pickled_again], _unpickle_requests(context, pickled_again),
                                  reader(wire.UnpickleSection, "unpickling"))
-    return {"pickle": first, "unpickle": unpickled, "pickle again": pickled_again,
+    return {"pickle": merged, "unpickle": unpickled, "pickle again": pickled_again,
             "unpickle again": unpickled_again}
+
+
+def _retried(context: CheckContext, first: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
+    """The names of a star import's probe that failed, and of a pickle probe of more than 50
+    names that failed, pickled again 50 to a probe, so that one name that crashes its probe costs
+    the others no more than it did in batches of 50; the failure is not reported (the star
+    import's is, by star-import)."""
+    def build() -> Sequence[ProbeRequest]:
+        done = first.value
+        failed = [(names, finding) for names, finding in done.failures if len(names) > PICKLE_BATCH]
+        done.failures = [failure for failure in done.failures if failure not in failed]
+        retried = [*done.retry, *(names for names, _finding in failed)]
+        done.retry = []
+        if not retried:
+            return []
+        deadline = whole_package_deadline(context)
+        return [ProbeRequest(protocol.MODE_PICKLE, context.package, names[start:start + PICKLE_BATCH],
+                             min_deadline=deadline)
+                for names in retried for start in range(0, len(names), PICKLE_BATCH)]
+
+    return build
 
 
 def _first_round(pickled: Round, star: StarProbe) -> Round:
@@ -334,9 +360,8 @@ def _first_round(pickled: Round, star: StarProbe) -> Round:
 
 
 class _Groups:
-    """The names to pickle, in groups of names whose accesses cannot interfere
-    (``_pickle_groups``): the names the graph shows independent go to the star import's probe,
-    each other group to a pickle probe of its own."""
+    """The names to pickle, in groups a probe each (``_pickle_groups``): by default one group,
+    which goes to the star import's probe."""
 
     def __init__(self, context: CheckContext) -> None:
         self.context = context
@@ -349,7 +374,7 @@ class _Groups:
 
     def first(self) -> Sequence[str]:
         groups = self._made()
-        return groups[0] if groups and _independent(self.context, groups[0][0]) else ()
+        return groups[0] if groups and _shared(self.context) else ()
 
     def requests(self) -> Sequence[ProbeRequest]:
         groups = self._made()
@@ -360,23 +385,20 @@ class _Groups:
                 for group in groups]
 
 
-def _independent(context: CheckContext, name: str) -> bool:
-    """The graph predicted the name's access and found nothing that makes it depend on what
-    other accesses did before it (``Prediction.risks``)."""
-    predictions = context.verifying
-    prediction = predictions.names.get(name) if predictions is not None else None
-    return prediction is not None and not prediction.risks
+def _shared(context: CheckContext) -> bool:
+    """Whether every name is pickled in one probe, the star import's: by default (an error found
+    there is measured again alone), not when an ``--isolation`` was asked for (``--exact``). A
+    choice of the options, never of what was measured: a warm run plans the probes a cold run
+    ran, and the cache answers them."""
+    return context.isolation == "auto"
 
 
 def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str]]:
-    """The names in groups pickled by one probe each: every name the graph shows independent in
-    one group, so that the package's names are loaded once, not once per 50 names; the others
-    (flagged by the graph, or not predicted at all: ``--exact``, few names) 50 to a group."""
-    independent = [name for name in names if _independent(context, name)]
-    others = [name for name in names if not _independent(context, name)]
-    groups = [independent] if independent else []
-    groups += [others[start:start + PICKLE_BATCH] for start in range(0, len(others), PICKLE_BATCH)]
-    return groups
+    """The names in groups pickled by one probe each: all in one by default, so that the
+    package's names are loaded once, not once per 50 names; 50 to a group under ``--isolation``."""
+    if _shared(context):
+        return [list(names)] if names else []
+    return [list(names[start:start + PICKLE_BATCH]) for start in range(0, len(names), PICKLE_BATCH)]
 
 
 def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
@@ -405,11 +427,9 @@ def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callab
 
 class _Again:
     """What is pickled and unpickled again, in probes of its own, before it is reported: a name
-    whose error came from a probe it shared with other names, alone; the names of a star
-    import's probe that failed, and of a shared probe of more than 50 names that failed, 50 to a
-    probe, so that one name that crashes its probe costs the others no more than it did in
-    batches of 50. A warning about a value made inside a function is left as it is: no order of
-    accesses gives pickle a path to it."""
+    whose error came from a probe it shared with other names, alone; and the names of an
+    unpickling probe of more than 50 names that failed, 50 to a probe. A warning about a value
+    made inside a function is left as it is: no order of accesses gives pickle a path to it."""
 
     def __init__(self, rule: Rule, context: CheckContext, pickled: Outcome[Round],
                  unpickled: Outcome[Round]) -> None:
@@ -417,12 +437,9 @@ class _Again:
 
     def pickle_requests(self) -> Sequence[ProbeRequest]:
         pickled, unpickled = self.pickled.value, self.unpickled.value
-        retried = list(pickled.retry)
-        for done in (pickled, unpickled):
-            failed = [(names, finding) for names, finding in done.failures if len(names) > PICKLE_BATCH]
-            done.failures = [failure for failure in done.failures if failure not in failed]
-            retried += [names for names, _finding in failed]
-        batches = [names[start:start + PICKLE_BATCH] for names in retried
+        failed = [(names, finding) for names, finding in unpickled.failures if len(names) > PICKLE_BATCH]
+        unpickled.failures = [failure for failure in unpickled.failures if failure not in failed]
+        batches = [names[start:start + PICKLE_BATCH] for names, _finding in failed
                    for start in range(0, len(names), PICKLE_BATCH)]
         again = {name for batch in batches for name in batch}
         for name, section in pickled.sections.items():
@@ -498,11 +515,10 @@ PICKLE_ROUNDTRIP = Rule(
     find=_pickle_roundtrip, plan=_plan_pickle, per_name=True, whole_package=True,
     what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
          "interpreter (`pickle.dumps`), then unpickles them in another, fresh one where no lazy name was accessed "
-         "(`pickle.loads`, then `PKG.NAME`, compared by identity). The names whose accesses the executed-import "
-         "graph shows independent of what was loaded before them share one probe, the one of `from PKG import *` "
-         "(which the names are pickled after, as it has loaded them), and one unpickling probe; the others go "
-         f"{PICKLE_BATCH} to a probe. An error found in a probe shared with other names is measured again in "
-         "probes of the name's own, which the finding reports. Reports a value "
+         "(`pickle.loads`, then `PKG.NAME`, compared by identity). By default every name is pickled in one probe, "
+         "the one of `from PKG import *`, after the star import has loaded the names, and unpickled in one more; "
+         f"under `--isolation` (`--exact`), {PICKLE_BATCH} names go to a probe. An error found in a probe shared "
+         "with other names is measured again in probes of the name's own, which the finding reports. Reports a value "
          "that does not pickle, does not unpickle, or unpickles as another object, naming its `__module__` and "
          "`__qualname__` and what unpickling imported. One made inside a function (`<locals>` in its "
          "`__qualname__`) cannot pickle by any path, lazy or not: a warning.",
