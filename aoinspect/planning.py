@@ -34,6 +34,11 @@ class Outcome(Generic[T]):
         self._ready = True
 
     @property
+    def ready(self) -> bool:
+        """Whether the plan has read it (a probe planned with ``later`` may run before others are)."""
+        return self._ready
+
+    @property
     def value(self) -> T:
         if not self._ready:
             raise RuntimeError("the plan has not run yet")

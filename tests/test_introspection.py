@@ -375,11 +375,14 @@ def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake,
 
     pickled: list[tuple[str, ...]] = []
     stars: list[tuple[str, ...]] = []
+    beside: list[set[str]] = []  # the modes of the probes run beside the star import's
     run = Session.run
 
     def recording(self: Session, requests: list[ProbeRequest]) -> list[ProbeRun]:
         pickled.extend(request.names for request in requests if request.mode == protocol.MODE_PICKLE)
         stars.extend(request.names for request in requests if request.mode == protocol.MODE_STAR)
+        if any(request.mode == protocol.MODE_STAR for request in requests):
+            beside.append({request.mode for request in requests})
         return run(self, requests)
 
     monkeypatch.setattr(Session, "run", recording)
@@ -394,6 +397,9 @@ def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake,
     assert [len(names) for names in stars] == [0 if exact else PICKLED_MANY + 3]
     assert sorted(pickled[-2:]) == [("Victim",), ("Widget",)]
     assert any(f["rule"] == "star-import" for f in doc["findings"])
+    # Where check predicts, the probes that load the whole package run beside the sampled names'
+    # forks, once the predicting child has said what touching every name costs.
+    assert (protocol.MODE_RESOLVE in beside[0]) is not exact
 
 
 @pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])

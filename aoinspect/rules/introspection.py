@@ -313,7 +313,7 @@ def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Out
 
     pickled = plan.later([context.resolutions[name] for name in context.lazy], groups.requests,
                          reader(wire.PickleSection, "pickling"))
-    first = plan.later([pickled, star.outcome], tuple, lambda runs: _first_round(pickled.value, star))
+    first = plan.later([pickled, star.outcome], tuple, lambda runs: _first_round(context, pickled.value, star))
     retried = plan.later([first], _retried(context, first), reader(wire.PickleSection, "pickling"))
     merged = plan.later([retried], tuple, lambda runs: first.value.merged(retried.value))
     unpickled = plan.later([merged], _unpickle_requests(context, merged), reader(wire.UnpickleSection, "unpickling"))
@@ -346,16 +346,27 @@ def _retried(context: CheckContext, first: Outcome[Round]) -> Callable[[], Seque
     return build
 
 
-def _first_round(pickled: Round, star: StarProbe) -> Round:
-    """What the pickle probes and the star import's probe pickled. When the star import's probe
-    failed, its names are pickled again, 50 to a probe; its failure is the star import's."""
+def _first_round(context: CheckContext, pickled: Round, star: StarProbe) -> Round:
+    """What the pickle probes and the star import's probe pickled, held to the measured results:
+    a name the star import's probe pickled on its prediction's word that its own fork found no
+    picklable value is left out, and one it left out on that word is pickled again. When the
+    star import's probe failed, its names are pickled again, 50 to a probe; its failure is the
+    star import's."""
     names = star.pickled
     runs = star.outcome.runs
-    if not names:
+    if names and not (runs and runs[0].completed):
+        pickled.retry.append(names)
         return pickled
-    if runs and runs[0].completed:
-        return pickled.read(wire.PickleSection, runs, "")
-    pickled.retry.append(names)
+    if names:
+        pickled.read(wire.PickleSection, runs, "")
+    if _shared(context):
+        # The star import's probe chose its names before every fork had said what it measured.
+        wanted = _picklable(context, context.lazy)
+        for name in set(names) - set(wanted):
+            pickled.sections.pop(name, None)
+        missed = tuple(name for name in wanted if name not in names)
+        if missed:
+            pickled.retry.append(missed)
     return pickled
 
 
@@ -402,10 +413,22 @@ def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str
 
 
 def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
-    """A name that failed to resolve is resolve-failed's; a module pickles by value or not at all."""
-    return [name for name in names
-            if (resolution := context.resolution(name)).ok and resolution.error is None
-            and resolution.object is not None and not resolution.object.is_module]
+    """A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
+    A name still being measured in its own fork (the star import's probe runs beside those) is
+    judged by its prediction; ``_first_round`` holds the pickles to the measured results."""
+    picklable = []
+    for name in names:
+        if context.resolutions[name].ready:
+            resolution = context.resolution(name)
+            described = resolution.object
+            if resolution.ok and resolution.error is None and described is not None and not described.is_module:
+                picklable.append(name)
+            continue
+        prediction = context.verifying.names.get(name) if context.verifying is not None else None
+        if prediction is not None and prediction.error is None and prediction.object is not None \
+                and not prediction.object[2]:
+            picklable.append(name)
+    return picklable
 
 
 def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
