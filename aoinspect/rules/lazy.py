@@ -213,10 +213,10 @@ def whole_package_plan(
 
 
 class StarProbe:
-    """The probe of ``from PKG import *``, run once the lazy names were measured, under
-    ``whole_package_deadline``. Once the star import has loaded the package's names, the same
-    probe pickles the names a rule hands it (``pickle``: pickle-roundtrip's names that the graph
-    shows independent), rather than a probe of their own loading them all again."""
+    """The probe of ``from PKG import *``, run once the lazy names were measured (``whole_package_after``),
+    under ``whole_package_deadline``. Once the star import has loaded the package's names, the
+    same probe pickles the names a rule hands it (``pickle``: pickle-roundtrip's, by default),
+    rather than a probe of their own loading them all again."""
 
     def __init__(self, context: CheckContext, plan: Plan) -> None:
         self.context = context
