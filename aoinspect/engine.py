@@ -503,7 +503,8 @@ def _check(
                            session.isolation, evaluated)
     context = CheckContext(package, declared.info, declared.declarations, declared.names,
                            matching(declared.lazy, options.names, package), declared.eager, options,
-                           recorded, timeout=session.settings.timeout, python=session.settings.python)
+                           recorded, timeout=session.settings.timeout, python=session.settings.python,
+                           isolation=session.settings.isolation)
     plan = Plan()
     # Names a contract is about are measured too, declared or not.
     asked = [name for name, _pattern in options.forbid_on] + [
@@ -522,6 +523,11 @@ def _check(
         else:
             context.resolutions[name] = plan.add(_resolve_request(package, name), _resolution_reader(name),
                                                  repeat=options.repeat)
+    if predicting is not None and predicting.names:
+        # The probes that load the whole package need no name's own fork, only what touching every
+        # name costs, which the predicting child says: they run beside the forks it leaves.
+        context.whole_package_after = [predicting.outcome(plan), *(
+            outcome for name, outcome in context.resolutions.items() if name not in predicting.names)]
     for rule in active:
         if rule.plan is not None:
             context.planned[rule.id] = rule.plan(rule, context, plan)

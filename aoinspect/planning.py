@@ -34,6 +34,11 @@ class Outcome(Generic[T]):
         self._ready = True
 
     @property
+    def ready(self) -> bool:
+        """Whether the plan has read it (a probe planned with ``later`` may run before others are)."""
+        return self._ready
+
+    @property
     def value(self) -> T:
         if not self._ready:
             raise RuntimeError("the plan has not run yet")
@@ -49,6 +54,7 @@ class Plan:
     def __init__(self) -> None:
         self._entries: list[tuple[Callable[[], Sequence[ProbeRequest]], Outcome[Any]]] = []
         self._shared: dict[str, Outcome[Any]] = {}
+        self._made: dict[str, Any] = {}
 
     def add(
         self, request: ProbeRequest, read: Callable[[Sequence[ProbeRun]], T], *, repeat: int = 1,
@@ -73,6 +79,14 @@ class Plan:
         outcome: Outcome[T] = Outcome(read, 1 + max((earlier.stage for earlier in after), default=0))
         self._entries.append((build, outcome))
         return outcome
+
+    def shared(self, key: str, make: Callable[[], T]) -> T:
+        """What several planners share (one probe that two rules read), made by ``make`` once
+        under ``key``; whoever asks first makes it."""
+        if key not in self._made:
+            self._made[key] = make()
+        made: T = self._made[key]
+        return made
 
     def beside(self, wait: Callable[[], T]) -> Outcome[T]:
         """What runs beside the plan (a child of its own, started by the caller): no probe of its

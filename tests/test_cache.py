@@ -462,3 +462,28 @@ def test_a_package_keeps_the_reports_of_its_latest_command_lines_only(fake, cach
     assert [len(names) for names in written] == [1, 2, 2]
     assert written[0] <= written[1] and not written[0] & written[2]  # the oldest went first
     assert written[2] - written[1]  # the newest is there
+
+
+def test_a_warm_check_plans_the_pickle_probes_a_cold_one_ran(fake, cached, monkeypatch) -> None:
+    """Which names share a pickle probe (the star import's) is the options' choice, never what was
+    measured (a warm run keeps predictions, not the graph): the cache answers every probe again."""
+    from aoinspect.child import protocol
+    from aoinspect.probing.session import Session
+    from tests.test_introspection import PICKLE_BREAKER
+
+    measured: list[str] = []
+    run = Session._run
+
+    def recording(self: Session, requests: list[Any]) -> list[Any]:
+        measured.extend(request.mode for request in requests)
+        return run(self, requests)
+
+    monkeypatch.setattr(Session, "_run", recording)
+    fake.write(PICKLE_BREAKER)
+    cold = cached("check")
+    assert protocol.MODE_STAR in measured
+    measured.clear()
+    forget_reports(Path.cwd())  # the probes' results, not the report index, are what this is about
+    warm = cached("check")
+    assert measured == []
+    assert warm["findings"] == cold["findings"]

@@ -307,3 +307,133 @@ def test_the_preset_is_in_the_help_and_a_typo_is_caught(invoke) -> None:
     result = invoke("check", "--ignore", "whole-packages")
     assert result.exit_code == 2
     assert "did you mean 'whole-package'?" in result.stderr
+
+
+# --- pickling many names: shared probes, and findings measured again alone -----------------------
+
+PICKLED_MANY = 60  # more than a probe of 50, and than the sample check measures: the rest is predicted
+PICKLE_BREAKER = {
+    "pkg/__init__.py": f"""
+        import importlib
+
+        __all__ = ["Breaker", "Victim", "Widget", *[f"C{{index}}" for index in range({PICKLED_MANY})]]
+
+
+        def __dir__():
+            return __all__
+
+
+        def __getattr__(name):
+            if name == "Breaker":
+                from . import _impl
+                # Another class now stands where Victim's __module__ and __qualname__ lead: a
+                # Victim accessed after this access no longer pickles; alone, it does.
+                _impl.Victim = type("Victim", (), {{"__module__": "pkg._impl"}})
+                return _impl.helper
+            if name == "Victim":
+                from . import _impl
+                return _impl.ORIGINAL
+            if name == "Widget":
+                from . import public
+                from ._impl import Widget
+                public.Widget = Widget  # only now does the path in Widget.__module__ hold it
+                return Widget
+            if name in __all__:
+                return getattr(importlib.import_module(f"._c{{int(name[1:]) % 3}}", __name__), name)
+            raise AttributeError(name)
+    """,
+    "pkg/public.py": "",
+    "pkg/_impl.py": """
+        class Victim:
+            pass
+
+
+        ORIGINAL = Victim
+
+
+        class Widget:
+            pass
+
+
+        Widget.__module__ = "pkg.public"
+
+
+        def helper():
+            pass
+    """,
+    **{f"pkg/_c{group}.py": "".join(f"class C{index}:\n    pass\n\n\n" for index in range(group, PICKLED_MANY, 3))
+       for group in range(3)},
+}
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])
+def test_pickling_shares_probes_and_measures_a_finding_again_alone(invoke, fake, monkeypatch, exact: bool) -> None:
+    """Every name is pickled by one probe, the star import's, once it has loaded them (50 a probe of
+    their own under --exact); an error found in a shared probe is measured in the name's own
+    probes, which decide: Victim breaks only after Breaker's access, Widget in every order."""
+    from aoinspect.probing.session import Session
+
+    pickled: list[tuple[str, ...]] = []
+    stars: list[tuple[str, ...]] = []
+    beside: list[set[str]] = []  # the modes of the probes run beside the star import's
+    run = Session.run
+
+    def recording(self: Session, requests: list[ProbeRequest]) -> list[ProbeRun]:
+        pickled.extend(request.names for request in requests if request.mode == protocol.MODE_PICKLE)
+        stars.extend(request.names for request in requests if request.mode == protocol.MODE_STAR)
+        if any(request.mode == protocol.MODE_STAR for request in requests):
+            beside.append({request.mode for request in requests})
+        return run(self, requests)
+
+    monkeypatch.setattr(Session, "run", recording)
+    fake.write(PICKLE_BREAKER)
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", *(["--exact"] if exact else []), "--format", "json"))
+    found = {f["name"]: f["message"] for f in doc["findings"] if f["rule"] == "pickle-roundtrip"}
+    assert set(found) == {"Widget"}, found
+    assert "pickle.loads in a fresh interpreter, where pkg.Widget was not accessed, raises AttributeError" \
+        in found["Widget"]
+    sizes = [len(names) for names in pickled]
+    assert sizes[:-2] == ([50, PICKLED_MANY + 3 - 50] if exact else [])
+    assert [len(names) for names in stars] == [0 if exact else PICKLED_MANY + 3]
+    assert sorted(pickled[-2:]) == [("Victim",), ("Widget",)]
+    assert any(f["rule"] == "star-import" for f in doc["findings"])
+    # Where check predicts, the probes that load the whole package run beside the sampled names'
+    # forks, once the predicting child has said what touching every name costs.
+    assert (protocol.MODE_RESOLVE in beside[0]) is not exact
+
+
+@pytest.mark.parametrize("exact", [False, True], ids=["predicted", "exact"])
+def test_the_star_import_probe_runs_for_pickles_alone_only_when_it_carries_some(invoke, fake, monkeypatch,
+                                                                                exact: bool) -> None:
+    from aoinspect.probing.session import Session
+
+    stars: list[tuple[str, ...]] = []
+    run = Session.run
+
+    def recording(self: Session, requests: list[ProbeRequest]) -> list[ProbeRun]:
+        stars.extend(request.names for request in requests if request.mode == protocol.MODE_STAR)
+        return run(self, requests)
+
+    monkeypatch.setattr(Session, "run", recording)
+    fake.write(PICKLE_BREAKER)
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--ignore", "star-import",
+                          *(["--exact"] if exact else []), "--format", "json"))
+    assert {f["name"] for f in doc["findings"] if f["rule"] == "pickle-roundtrip"} == {"Widget"}
+    assert not any(f["rule"] == "star-import" for f in doc["findings"])
+    assert [len(names) for names in stars] == ([] if exact else [PICKLED_MANY + 3])
+
+
+def test_a_star_import_that_crashes_has_its_pickles_made_again(invoke, fake) -> None:
+    files = dict(PICKLE_BREAKER)
+    crash = 'if name == "Crash":\n                import os\n                os._exit(7)\n            '
+    files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
+        'if name == "Breaker":', crash + 'if name == "Breaker":', 1).replace(
+        '__all__ = ["Breaker",', '__all__ = ["Crash", "Breaker",')
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", "check", "--format", "json"))
+    assert {f["name"] for f in doc["findings"] if f["rule"] == "pickle-roundtrip"} == {"Widget"}
+    failed = sorted(f["message"] for f in doc["findings"] if f["rule"] == "probe-failed")
+    # Crash's own access, the star import and TAB completion; nothing about pickling.
+    assert [message.rsplit(" while ", 1)[1] for message in failed] == [
+        "accessing pkg.Crash.", "completing 'pkg.'.", "running 'from pkg import *'."], failed
+

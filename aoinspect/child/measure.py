@@ -1493,6 +1493,10 @@ def run_request(module, fields, recorder, reporter):
             ask_getattr(module, names, reporter)
         elif mode == protocol.MODE_STAR:
             star_import(module, recorder, reporter)
+            if names:
+                # The pickle rule's names, which the star import (and their own lookups) load once.
+                _next_name()
+                pickle_names(module, names, recorder, reporter)
         elif mode == protocol.MODE_RACE:
             for name in names:
                 race(module, threads, name, reporter)

@@ -38,7 +38,7 @@ MODE_RESOLVE = "resolve"  # access each NAME in turn, measuring every step
 MODE_RESOLVE_BATCH = "resolve-batch"  # the first NAME as resolve, the next ones while provably exact
 MODE_PLAN = "plan"  # the first module each NAME's access asks for: how to group names into batches
 MODE_ASK = "ask"  # call the package's __getattr__ directly for each NAME
-MODE_STAR = "star"  # what ``from PACKAGE import *`` does
+MODE_STAR = "star"  # what ``from PACKAGE import *`` does; then, as MODE_PICKLE, pickle each NAME
 MODE_RACE = "race"  # NAME from THREADS threads at once
 MODE_SERVE = "serve"  # the fork server: import once, fork a probe per request
 # What tools that look at the package do to it, each measured in a fresh probe.

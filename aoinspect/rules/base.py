@@ -49,6 +49,12 @@ class CheckContext:
     planned: dict[str, Any] = field(default_factory=dict)  # rule id -> what its plan returned
     timeout: float = 60.0  # --timeout: each probe's deadline, unless a rule gives its probe a longer one
     python: str | None = None  # --python: the interpreter a rule's own child runs (None: this one)
+    isolation: str = "auto"  # --isolation ("fork-each" under --exact): how probes may share a child
+    # What the probes that load the whole package wait for (None: every resolution). Where check
+    # predicts, the predicting child, which says what touching every name costs: they then run
+    # beside the forks of the names it did not predict.
+    whole_package_after: list[Outcome[Any]] | None = None
+    whole_package_s: float | None = None  # their deadline, once computed: one for all of them
     notes: list[str] = field(default_factory=list)  # what the report should say about how it was measured
     verifying: Any = None  # aoinspect.predicting.Predictions whose verified names are compared once measured
     # One finding a name, never one for many: how the engine asks which names a package-wide finding is about.

@@ -4,6 +4,7 @@ pickle, the REPL's TAB completion) make it load or raise, each measured in a fre
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from aoinspect import outcomes
@@ -12,10 +13,17 @@ from aoinspect.probing import wire
 from aoinspect.probing.wire import ProbeRequest
 from aoinspect.rules import fakes
 from aoinspect.rules.base import Rule, example, plain, shown
-from aoinspect.rules.lazy import probe_failure, section_plan, whole_package_deadline, whole_package_plan
+from aoinspect.rules.lazy import (
+    StarProbe,
+    probe_failure,
+    section_plan,
+    star_probe,
+    whole_package_deadline,
+    whole_package_plan,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Sequence
 
     from aoinspect.models import ErrorInfo, Finding, ModuleLoad
     from aoinspect.planning import Outcome, Plan
@@ -42,7 +50,8 @@ PROBED_ATTRIBUTES: dict[str, str] = {
     "__iter__": "iterability checks",
     "__path__": "the import system and pkgutil",  # a package has one: True is a fine answer
 }
-# Lazy names pickled (and unpickled) per probe: one probe imports them all.
+# Lazy names pickled (and unpickled) per probe where the graph cannot say they are independent: one
+# probe imports them all.
 PICKLE_BATCH = 50
 
 S = TypeVar("S", wire.DirSection, wire.HasattrSection, wire.GetmoduleSection, wire.CompleteSection)
@@ -249,107 +258,276 @@ GETMODULE_LOADS = Rule(
 # --- pickle round trips -------------------------------------------------------------------------
 
 
-def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Any]]:
-    """For each batch of lazy names: once they resolved, pickle those that are not modules in one
-    probe; then unpickle what it pickled in another, fresh one."""
-    del rule
-    planned: dict[str, Outcome[Any]] = {}
-    for start in range(0, len(context.lazy), PICKLE_BATCH):
-        batch = context.lazy[start:start + PICKLE_BATCH]
-        pickled = plan.later([context.resolutions[name] for name in batch], _pickle_requests(context, batch),
-                             _batch_reader(wire.PickleSection, f"pickling {context.package}.{batch[0]}, ..."))
-        unpickled = plan.later([pickled], _unpickle_requests(context, pickled),
-                               _batch_reader(wire.UnpickleSection, f"unpickling {context.package}.{batch[0]}, ..."))
-        planned[f"pickle {start}"] = pickled
-        planned[f"unpickle {start}"] = unpickled
-    return planned
-
-
-def _pickle_requests(context: CheckContext, batch: Sequence[str]) -> Callable[[], Sequence[ProbeRequest]]:
-    def build() -> Sequence[ProbeRequest]:
-        # A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
-        names = [name for name in batch
-                 if (resolution := context.resolution(name)).ok and resolution.error is None
-                 and resolution.object is not None and not resolution.object.is_module]
-        return [ProbeRequest(protocol.MODE_PICKLE, context.package, tuple(names),
-                             min_deadline=whole_package_deadline(context))] if names else []
-
-    return build
-
-
-def _unpickle_requests(context: CheckContext, pickled: Outcome[Any]) -> Callable[[], Sequence[ProbeRequest]]:
-    def build() -> Sequence[ProbeRequest]:
-        sections = pickled.value
-        if not isinstance(sections, dict):
-            return []
-        fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name, section in sections.items()
-                       if section.data is not None and section.error is None)
-        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
-                             min_deadline=whole_package_deadline(context))] if fields else []
-
-    return build
-
-
 P = TypeVar("P", wire.PickleSection, wire.UnpickleSection)
 
 
-def _batch_reader(kind: type[P], stage: str) -> Callable[[Sequence[ProbeRun]], dict[str, P] | Finding]:
-    def read(runs: Sequence[ProbeRun]) -> dict[str, P] | Finding:
-        if not runs:
-            return {}
-        run = runs[0]
-        if not run.completed:
-            return probe_failure(run, stage)
-        return {section.name: section for section in run.sections if isinstance(section, kind)}
+@dataclass
+class Round:
+    """What the probes of one step of the round trip said: each name's section, the failures of
+    the probes that said nothing (probe-failed reports them), the names of each probe that did,
+    and how many names shared each name's probe."""
 
-    return read
+    sections: dict[str, Any] = field(default_factory=dict)
+    failures: list[tuple[tuple[str, ...], Finding]] = field(default_factory=list)
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    shared: dict[str, int] = field(default_factory=dict)
+    retry: list[tuple[str, ...]] = field(default_factory=list)  # names to pickle again, failure unsaid
+
+    @property
+    def failed(self) -> tuple[Finding, ...]:
+        return tuple(finding for _names, finding in self.failures)
+
+    def merged(self, other: Round) -> Round:
+        return Round({**self.sections, **other.sections}, [*self.failures, *other.failures],
+                     [*self.groups, *other.groups], {**self.shared, **other.shared}, [*self.retry, *other.retry])
+
+    def read(self, kind: type[P], runs: Sequence[ProbeRun], stage: str) -> Round:
+        """This round with what ``runs`` said (``stage``: what a probe that failed was doing)."""
+        for run in runs:
+            names = tuple(field.partition(protocol.PICKLE_SEPARATOR)[0] for field in run.request.names)
+            if not names:
+                continue
+            if not run.completed:
+                self.failures.append((names, probe_failure(run, f"{stage}{names[0]}, ...")))
+                continue
+            self.groups.append(names)
+            for section in run.sections:
+                if isinstance(section, kind):
+                    self.sections[section.name] = section
+                    self.shared[section.name] = len(names)
+        return self
 
 
-def _batches(context: CheckContext, rule: Rule, prefix: str) -> Iterator[Mapping[str, Any]]:
-    for key, outcome in context.planned[rule.id].items():
-        if key.startswith(prefix) and isinstance(outcome.value, dict):
-            yield outcome.value
+def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Outcome[Round]]:
+    """Once the lazy names resolved, pickle those that are not modules (``_pickle_groups``): by
+    default all in the star import's probe, once that has loaded them; then unpickle what each
+    probe pickled in another, fresh one. A name with an error from a probe it shared is then
+    pickled and unpickled again in probes of its own, and the finding is what those say."""
+    groups = _Groups(context)
+    star = star_probe(context, plan)
+    star.pickle = groups.first
+    package = context.package
+
+    def reader(kind: type[P], doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
+        return lambda runs: Round().read(kind, runs, f"{doing} {package}.")
+
+    pickled = plan.later([context.resolutions[name] for name in context.lazy], groups.requests,
+                         reader(wire.PickleSection, "pickling"))
+    first = plan.later([pickled, star.outcome], tuple, lambda runs: _first_round(context, pickled.value, star))
+    retried = plan.later([first], _retried(context, first), reader(wire.PickleSection, "pickling"))
+    merged = plan.later([retried], tuple, lambda runs: first.value.merged(retried.value))
+    unpickled = plan.later([merged], _unpickle_requests(context, merged), reader(wire.UnpickleSection, "unpickling"))
+    again = _Again(rule, context, merged, unpickled)
+    pickled_again = plan.later([unpickled], again.pickle_requests, reader(wire.PickleSection, "pickling"))
+    unpickled_again = plan.later([pickled_again], _unpickle_requests(context, pickled_again),
+                                 reader(wire.UnpickleSection, "unpickling"))
+    return {"pickle": merged, "unpickle": unpickled, "pickle again": pickled_again,
+            "unpickle again": unpickled_again}
+
+
+def _retried(context: CheckContext, first: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
+    """The names of a star import's probe that failed, and of a pickle probe of more than 50
+    names that failed, pickled again 50 to a probe, so that one name that crashes its probe costs
+    the others no more than it did in batches of 50; the failure is not reported (the star
+    import's is, by star-import)."""
+    def build() -> Sequence[ProbeRequest]:
+        done = first.value
+        failed = [(names, finding) for names, finding in done.failures if len(names) > PICKLE_BATCH]
+        done.failures = [failure for failure in done.failures if failure not in failed]
+        retried = [*done.retry, *(names for names, _finding in failed)]
+        done.retry = []
+        if not retried:
+            return []
+        deadline = whole_package_deadline(context)
+        return [ProbeRequest(protocol.MODE_PICKLE, context.package, names[start:start + PICKLE_BATCH],
+                             min_deadline=deadline)
+                for names in retried for start in range(0, len(names), PICKLE_BATCH)]
+
+    return build
+
+
+def _first_round(context: CheckContext, pickled: Round, star: StarProbe) -> Round:
+    """What the pickle probes and the star import's probe pickled, held to the measured results:
+    a name the star import's probe pickled on its prediction's word that its own fork found no
+    picklable value is left out, and one it left out on that word is pickled again. When the
+    star import's probe failed, its names are pickled again, 50 to a probe; its failure is the
+    star import's."""
+    names = star.pickled
+    runs = star.outcome.runs
+    if names and not (runs and runs[0].completed):
+        pickled.retry.append(names)
+        return pickled
+    if names:
+        pickled.read(wire.PickleSection, runs, "")
+    if _shared(context):
+        # The star import's probe chose its names before every fork had said what it measured.
+        wanted = _picklable(context, context.lazy)
+        for name in set(names) - set(wanted):
+            pickled.sections.pop(name, None)
+        missed = tuple(name for name in wanted if name not in names)
+        if missed:
+            pickled.retry.append(missed)
+    return pickled
+
+
+class _Groups:
+    """The names to pickle, in groups a probe each (``_pickle_groups``): by default one group,
+    which goes to the star import's probe."""
+
+    def __init__(self, context: CheckContext) -> None:
+        self.context = context
+        self._groups: list[list[str]] | None = None
+
+    def _made(self) -> list[list[str]]:
+        if self._groups is None:
+            self._groups = _pickle_groups(self.context, _picklable(self.context, self.context.lazy))
+        return self._groups
+
+    def first(self) -> Sequence[str]:
+        groups = self._made()
+        return groups[0] if groups and _shared(self.context) else ()
+
+    def requests(self) -> Sequence[ProbeRequest]:
+        groups = self._made()
+        if self.first():
+            groups = groups[1:]
+        deadline = whole_package_deadline(self.context)
+        return [ProbeRequest(protocol.MODE_PICKLE, self.context.package, tuple(group), min_deadline=deadline)
+                for group in groups]
+
+
+def _shared(context: CheckContext) -> bool:
+    """Whether every name is pickled in one probe, the star import's: by default (an error found
+    there is measured again alone), not when an ``--isolation`` was asked for (``--exact``). A
+    choice of the options, never of what was measured: a warm run plans the probes a cold run
+    ran, and the cache answers them."""
+    return context.isolation == "auto"
+
+
+def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str]]:
+    """The names in groups pickled by one probe each: all in one by default, so that the
+    package's names are loaded once, not once per 50 names; 50 to a group under ``--isolation``."""
+    if _shared(context):
+        return [list(names)] if names else []
+    return [list(names[start:start + PICKLE_BATCH]) for start in range(0, len(names), PICKLE_BATCH)]
+
+
+def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
+    """A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
+    A name still being measured in its own fork (the star import's probe runs beside those) is
+    judged by its prediction; ``_first_round`` holds the pickles to the measured results."""
+    picklable = []
+    for name in names:
+        if context.resolutions[name].ready:
+            resolution = context.resolution(name)
+            described = resolution.object
+            if resolution.ok and resolution.error is None and described is not None and not described.is_module:
+                picklable.append(name)
+            continue
+        prediction = context.verifying.names.get(name) if context.verifying is not None else None
+        if prediction is not None and prediction.error is None and prediction.object is not None \
+                and not prediction.object[2]:
+            picklable.append(name)
+    return picklable
+
+
+def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
+    """One unpickle probe for each probe that pickled, with what it pickled."""
+    def build() -> Sequence[ProbeRequest]:
+        done = pickled.value
+        requests = []
+        for names in done.groups:
+            fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in names
+                           if (section := done.sections.get(name)) is not None and section.data is not None
+                           and section.error is None)
+            if fields:
+                requests.append(ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
+                                             min_deadline=whole_package_deadline(context)))
+        return requests
+
+    return build
+
+
+class _Again:
+    """What is pickled and unpickled again, in probes of its own, before it is reported: a name
+    whose error came from a probe it shared with other names, alone; and the names of an
+    unpickling probe of more than 50 names that failed, 50 to a probe. A warning about a value
+    made inside a function is left as it is: no order of accesses gives pickle a path to it."""
+
+    def __init__(self, rule: Rule, context: CheckContext, pickled: Outcome[Round],
+                 unpickled: Outcome[Round]) -> None:
+        self.rule, self.context, self.pickled, self.unpickled = rule, context, pickled, unpickled
+
+    def pickle_requests(self) -> Sequence[ProbeRequest]:
+        pickled, unpickled = self.pickled.value, self.unpickled.value
+        failed = [(names, finding) for names, finding in unpickled.failures if len(names) > PICKLE_BATCH]
+        unpickled.failures = [failure for failure in unpickled.failures if failure not in failed]
+        batches = [names[start:start + PICKLE_BATCH] for names, _finding in failed
+                   for start in range(0, len(names), PICKLE_BATCH)]
+        again = {name for batch in batches for name in batch}
+        for name, section in pickled.sections.items():
+            if pickled.shared.get(name, 1) < 2 or name in again:
+                continue
+            finding = _roundtrip_finding(self.rule, self.context, name, section, unpickled.sections.get(name))
+            if finding is not None and finding.severity == outcomes.SEVERITY_ERROR:
+                batches.append((name,))
+        if not batches:
+            return []
+        deadline = whole_package_deadline(self.context)
+        return [ProbeRequest(protocol.MODE_PICKLE, self.context.package, batch, min_deadline=deadline)
+                for batch in batches]
 
 
 def _pickle_roundtrip(rule: Rule, context: CheckContext) -> Iterator[Finding]:
+    planned = context.planned[rule.id]
+    pickled = dict(planned["pickle"].value.sections)
+    unpickled = dict(planned["unpickle"].value.sections)
+    for run in planned["pickle again"].runs:
+        for name in run.request.names:
+            # Measured again: what those probes said is the answer, whatever it is.
+            pickled.pop(name, None)
+            unpickled.pop(name, None)
+    pickled.update(planned["pickle again"].value.sections)
+    unpickled.update(planned["unpickle again"].value.sections)
+    for name, section in pickled.items():
+        finding = _roundtrip_finding(rule, context, name, section, unpickled.get(name))
+        if finding is not None:
+            yield finding
+
+
+def _roundtrip_finding(rule: Rule, context: CheckContext, name: str, pickled: wire.PickleSection,
+                       loaded: wire.UnpickleSection | None) -> Finding | None:
     package = context.package
-    unpickled: dict[str, wire.UnpickleSection] = {}
-    for sections in _batches(context, rule, "unpickle "):
-        unpickled.update(sections)
-    for sections in _batches(context, rule, "pickle "):
-        for name, pickled in sections.items():
-            if pickled.kind is None or pickled.resolve_error is not None:
-                continue
-            what = f"{package}.{name}"
-            if pickled.error is not None and pickled.qualname and "<locals>" in pickled.qualname.split("."):
-                # Made inside a function: pickle reaches it by no path, lazy or not, and it may be a
-                # stand-in for a missing optional dependency (transformers' without torch). True,
-                # but not laziness's doing: a warning, with its own fix.
-                yield rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}: the {pickled.kind} is made "
-                                         f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
-                                         "reaches it by no path, lazy or not. Fix: define it at module level if it "
-                                         "must pickle; a stand-in for a missing optional dependency can be left "
-                                         "as it is.", outcomes.SEVERITY_WARNING)
-                continue
-            path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
-            leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
-            if pickled.error is not None:
-                yield _finding(rule, name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
-                                         f"__module__ and __qualname__ ({path}) do not lead back to it.")
-                continue
-            loaded = unpickled.get(name)
-            if loaded is None:
-                continue
-            after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
-            if loaded.error is not None:
-                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
-                                         f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
-            elif loaded.resolve_error is not None:
-                yield _finding(rule, name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
-                                         f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
-            elif loaded.same is False:
-                yield _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
-                                         f"{loaded.got or 'another object'}, not {what}{after}.")
+    if pickled.kind is None or pickled.resolve_error is not None:
+        return None
+    what = f"{package}.{name}"
+    if pickled.error is not None and pickled.qualname and "<locals>" in pickled.qualname.split("."):
+        # Made inside a function: pickle reaches it by no path, lazy or not, and it may be a
+        # stand-in for a missing optional dependency (transformers' without torch). True,
+        # but not laziness's doing: a warning, with its own fix.
+        return rule.finding(name, f"pickle.dumps({what}) raises {pickled.error}: the {pickled.kind} is made "
+                                  f"inside a function ({pickled.module}.{pickled.qualname}), so pickle "
+                                  "reaches it by no path, lazy or not. Fix: define it at module level if it "
+                                  "must pickle; a stand-in for a missing optional dependency can be left "
+                                  "as it is.", outcomes.SEVERITY_WARNING)
+    path = f"{pickled.module}.{pickled.qualname}" if pickled.module and pickled.qualname else "?"
+    leads = f"{what} (a {pickled.kind}) pickles as {path} (its __module__ and __qualname__)"
+    if pickled.error is not None:
+        return _finding(rule, name, f"pickle.dumps({what}) raises {pickled.error}; the {pickled.kind}'s "
+                                    f"__module__ and __qualname__ ({path}) do not lead back to it.")
+    if loaded is None:
+        return None
+    after = f"; unpickling {_imports(loaded.materialized)}" if loaded.materialized else ""
+    if loaded.error is not None:
+        return _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter, where {what} was not "
+                                    f"accessed, raises {loaded.error}{_where(loaded.error)}{after}.")
+    if loaded.resolve_error is not None:
+        return _finding(rule, name, f"after pickle.loads of {what} in a fresh interpreter, accessing {what} "
+                                    f"raises {loaded.resolve_error}{_where(loaded.resolve_error)}{after}.")
+    if loaded.same is False:
+        return _finding(rule, name, f"{leads}, but pickle.loads in a fresh interpreter gives back "
+                                    f"{loaded.got or 'another object'}, not {what}{after}.")
+    return None
 
 
 PICKLE_ROUNDTRIP = Rule(
@@ -359,8 +537,11 @@ PICKLE_ROUNDTRIP = Rule(
     "(`PKG.NAME`), or import it from there",
     find=_pickle_roundtrip, plan=_plan_pickle, per_name=True, whole_package=True,
     what="Takes the lazy names whose values are classes or functions, resolves them and pickles them in one "
-         f"interpreter (`pickle.dumps`, {PICKLE_BATCH} names per probe), then unpickles them in another, fresh one "
-         "where no lazy name was accessed (`pickle.loads`, then `PKG.NAME`, compared by identity). Reports a value "
+         "interpreter (`pickle.dumps`), then unpickles them in another, fresh one where no lazy name was accessed "
+         "(`pickle.loads`, then `PKG.NAME`, compared by identity). By default every name is pickled in one probe, "
+         "the one of `from PKG import *`, after the star import has loaded the names, and unpickled in one more; "
+         f"under `--isolation` (`--exact`), {PICKLE_BATCH} names go to a probe. An error found in a probe shared "
+         "with other names is measured again in probes of the name's own, which the finding reports. Reports a value "
          "that does not pickle, does not unpickle, or unpickles as another object, naming its `__module__` and "
          "`__qualname__` and what unpickling imported. One made inside a function (`<locals>` in its "
          "`__qualname__`) cannot pickle by any path, lazy or not: a warning.",

@@ -3,7 +3,7 @@ is imported eagerly, and the declarations agree with each other."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from aoinspect import models, outcomes
 from aoinspect.child import protocol
@@ -75,6 +75,8 @@ def _probe_failures(rule: Rule, context: CheckContext) -> Iterator[Finding]:
         value = outcome.value
         if isinstance(value, Finding) and value.rule == rule.id:
             yield value
+        elif isinstance(getattr(value, "failed", None), tuple):  # a round of several probes (pickling)
+            yield from (finding for finding in value.failed if finding.rule == rule.id)
         elif getattr(value, "probe_failed", False) and value.error is not None:
             yield rule.finding(value.name, value.error.message)
 
@@ -145,24 +147,42 @@ def section_plan(
 #
 # `from PKG import *`, TAB completion and pickling load every lazy name in one probe, where
 # --timeout is sized for one access: librosa's star import takes 20 s in a bare interpreter, and
-# more beside other probes. Such a probe runs once the names were measured, and its deadline is
-# the larger of --timeout and this multiple of what importing PKG and accessing each lazy name
-# took (as the resolve probes measured them), plus this margin.
+# more beside other probes. Such a probe runs once the names were measured (where check predicts,
+# once the predicting child has touched them all), and its deadline is the larger of --timeout and
+# this multiple of what importing PKG and accessing each lazy name took (as the resolve probes or
+# the predicting child measured them), plus this margin.
 WHOLE_PACKAGE_FACTOR = 3
 WHOLE_PACKAGE_MARGIN_S = 10.0
 WHOLE_PACKAGE_PROBES = "from PKG import *, TAB completion and pickling"
 
 
+def whole_package_after(context: CheckContext) -> list[Outcome[Any]]:
+    """What the probes that load the whole package wait for: ``CheckContext.whole_package_after``."""
+    after = context.whole_package_after
+    return list(context.resolutions.values()) if after is None else after
+
+
 def whole_package_deadline(context: CheckContext) -> float:
-    """``max(--timeout, 3 x (import PKG + every lazy name's access) + 10 s)``, in seconds; says so
-    in the report's notes when it is longer than ``--timeout``."""
-    measured = (context.resolution(name) for name in context.lazy)
+    """``max(--timeout, 3 x (import PKG + every lazy name's access) + 10 s)``, in seconds, computed
+    once for every such probe; says so in the report's notes when it is longer than ``--timeout``."""
+    if context.whole_package_s is None:
+        context.whole_package_s = _whole_package_deadline(context)
+    return context.whole_package_s
+
+
+def _whole_package_deadline(context: CheckContext) -> float:
+    # The names measured so far: where check predicts, these probes may run beside the forks of
+    # the names it did not predict, and the predicting child's cost stands for theirs.
+    measured = (context.resolution(name) for name in context.lazy if context.resolutions[name].ready)
     cost_s = (context.info.imported.elapsed_ms
               + sum(resolution.elapsed_ms for resolution in measured if not resolution.probe_failed)) / 1000
     if context.verifying is not None:
         # Predicted names took no time of their own: the predicting child, which imported the
         # package and touched every name, says what that costs.
         cost_s = max(cost_s, context.verifying.graph.elapsed_ns / 1e9)
+    elif not all(context.resolutions[name].ready for name in context.lazy):
+        # The predicting child said nothing, and the names' forks run beside: a --timeout for them all.
+        cost_s += context.timeout
     deadline = max(context.timeout, WHOLE_PACKAGE_FACTOR * cost_s + WHOLE_PACKAGE_MARGIN_S)
     if deadline > context.timeout:
         note = (f"the probes that load the whole package ({WHOLE_PACKAGE_PROBES.replace('PKG', context.package)}) "
@@ -186,10 +206,46 @@ def whole_package_plan(
         def build() -> Sequence[ProbeRequest]:
             return [ProbeRequest(mode, context.package, min_deadline=whole_package_deadline(context))]
 
-        return plan.later(list(context.resolutions.values()), build,
+        return plan.later(whole_package_after(context), build,
                           section_reader(kind, stage.format(package=context.package)))
 
     return plan_it
+
+
+class StarProbe:
+    """The probe of ``from PKG import *``, run once the lazy names were measured (``whole_package_after``),
+    under ``whole_package_deadline``. Once the star import has loaded the package's names, the
+    same probe pickles the names a rule hands it (``pickle``: pickle-roundtrip's, by default),
+    rather than a probe of their own loading them all again."""
+
+    def __init__(self, context: CheckContext, plan: Plan) -> None:
+        self.context = context
+        self.wanted = False  # star-import reads it: run it even with nothing to pickle
+        self.pickle: Callable[[], Sequence[str]] = tuple
+        read = section_reader(wire.StarSection, f"running 'from {context.package} import *'")
+        self.outcome: Outcome[wire.StarSection | Finding | None] = plan.later(
+            whole_package_after(context), self._requests, lambda runs: read(runs) if runs else None)
+
+    def _requests(self) -> Sequence[ProbeRequest]:
+        names = tuple(self.pickle())
+        if not (names or self.wanted):
+            return []
+        return [ProbeRequest(protocol.MODE_STAR, self.context.package, names,
+                             min_deadline=whole_package_deadline(self.context))]
+
+    @property
+    def pickled(self) -> tuple[str, ...]:
+        """The names the probe was asked to pickle, once it ran."""
+        runs = self.outcome.runs
+        return runs[0].request.names if runs else ()
+
+
+def star_probe(context: CheckContext, plan: Plan, *, wanted: bool = False) -> StarProbe:
+    """The check's one star-import probe, whichever rule asks first; ``wanted``: the caller reads
+    the star import's measurement (else the probe runs only if it has names to pickle)."""
+    probe = plan.shared("star-import", lambda: StarProbe(context, plan))
+    probe.wanted = probe.wanted or wanted
+    return probe
 
 
 # --- what __all__ and the static declarations say ----------------------------------------------
@@ -653,7 +709,7 @@ STAR_IMPORT = Rule(
     "star-import", outcomes.SEVERITY_WARNING, "`from PKG import *` loads lazy names",
     "leave lazy names out of `__all__`, or accept that a star import loads them",
     find=_star_import, whole_package=True,
-    plan=whole_package_plan(protocol.MODE_STAR, wire.StarSection, "running 'from {package} import *'"),
+    plan=lambda rule, context, plan: star_probe(context, plan, wanted=True).outcome,
     what="Runs `from PKG import *` in a fresh interpreter after `import PKG`. It looks up every name of `__all__`, "
          "so every lazy name listed there is loaded, whatever serves it and whichever names `--names` selects: the "
          "finding lists those names and the modules the star import imported. It also reports a star import that "
