@@ -547,10 +547,12 @@ def _check(
     _verify(session, context)
 
     findings = _findings(active, context)
-    # A predicted set never fails a run on its own: what a finding says of a predicted name is
-    # measured in the name's own fork first, and the rules judge the measured set.
-    doubted = {finding.name for finding in findings if finding.name in predicted}
-    if predicted and any(finding.name is None for finding in findings):
+    # A predicted set never fails a run on its own: what a finding that would fail the run (an
+    # error, or a warning under --strict) says of a predicted name is measured in the name's own
+    # fork first, and the rules judge the measured set. A warning that cannot fail the run is
+    # judged on the predicted set, and the report says so.
+    doubted = {finding.name for finding in findings if finding.name in predicted and _fails(finding, options)}
+    if predicted and any(finding.name is None and _fails(finding, options) for finding in findings):
         # A finding about many names at once (not-cached over a whole package): the names it is about.
         context.per_name = True
         try:
@@ -565,6 +567,19 @@ def _check(
         context.notes.append(f"{len(doubted)} predicted name(s) with a finding were measured in their own forks "
                              f"before being judged: {shown(sorted(doubted))}.")
         findings = _findings(active, context)
+    if predicted:
+        context.per_name = True
+        try:
+            judged = sorted({finding.name for finding in _findings(active, context)
+                             if finding.name in predicted and finding.name not in doubted
+                             and finding.severity == outcomes.SEVERITY_WARNING})
+        finally:
+            context.per_name = False
+        if judged:
+            context.notes.append(
+                f"{len(judged)} predicted name(s) have warnings judged on their predicted sets, which cannot "
+                f"fail this run: {shown(judged)}. '--strict' measures them in their own forks first, "
+                "'check --exact' every name.")
     _keep_predictions(session, context)
     if options.update_baseline and options.baseline:
         snapshot = current_snapshot(context)
@@ -579,6 +594,12 @@ def _check(
     return CheckReport(package, context.imported, declared.names, resolutions, tuple(findings), options.strict,
                        session.isolation, evaluated, declared.info.file,
                        notes=(*_notes(declared, package, options.recursive), *context.notes))
+
+
+def _fails(finding: Finding, options: CheckOptions) -> bool:
+    """Whether ``finding`` fails the run (as ``CheckReport.failing`` says)."""
+    return finding.severity == outcomes.SEVERITY_ERROR or (
+        options.strict and finding.severity == outcomes.SEVERITY_WARNING)
 
 
 def _findings(active: Sequence[rules.Rule], context: CheckContext) -> list[Finding]:
