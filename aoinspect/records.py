@@ -59,14 +59,28 @@ class _DataclassAttribute:
         return getattr(owner, self.name)
 
 
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of ``names``, as one tuple (``operator.attrgetter`` gives a bare value for one)."""
+    if len(names) == 1:
+        single = attrgetter(names[0])
+        return lambda record: (single(record),)
+    return attrgetter(*names) if names else lambda record: ()
+
+
 def _as_dataclass(record: type[Record]) -> type:
     """The dataclass ``@dataclass(frozen=True)`` makes of the record's fields and defaults."""
     import dataclasses
 
-    defaults = {name: value for name, value in zip(record._field_names, record._defaults)
-                if value is not NO_DEFAULT}
+    fields = {}
+    for name, value in zip(record._field_names, record._defaults):
+        options: dict[str, Any] = {"compare": name not in record._not_compared, "repr": name not in record._not_shown}
+        if value is not NO_DEFAULT and type(value).__hash__ is None:  # a shared immutable mapping
+            options["default_factory"] = lambda value=value: value
+        elif value is not NO_DEFAULT:
+            options["default"] = value
+        fields[name] = dataclasses.field(**options)
     namespace = {"__annotations__": {name: record.__annotations__[name] for name in record._field_names},
-                 "__module__": record.__module__, "__qualname__": record.__qualname__, **defaults}
+                 "__module__": record.__module__, "__qualname__": record.__qualname__, **fields}
     return dataclasses.dataclass(frozen=True)(type(record.__name__, (), namespace))
 
 
@@ -77,7 +91,13 @@ class Record:
 
     _field_names: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[tuple[Any, ...]] = ()
-    _values: ClassVar[Callable[..., tuple[Any, ...]]]  # the fields' values, in order
+    _values: ClassVar[Callable[..., tuple[Any, ...]]]  # the values that compare and hash, in order
+    _all_values: ClassVar[Callable[..., tuple[Any, ...]]]
+    _shown: ClassVar[tuple[str, ...]] = ()
+    _shown_values: ClassVar[Callable[..., tuple[Any, ...]]]
+    # Fields left out of equality and hashing (``field(compare=False)``), and out of repr (``repr=False``).
+    _not_compared: ClassVar[frozenset[str]] = frozenset()
+    _not_shown: ClassVar[frozenset[str]] = frozenset()
     __match_args__: ClassVar[tuple[str, ...]] = ()
     if TYPE_CHECKING:
         __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
@@ -88,7 +108,8 @@ class Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        names = tuple(name for name, annotation in cls.__dict__.get("__annotations__", {}).items()  # noqa: RUF063
+        own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063  # the class's own: 3.9 has no get_annotations
+        names = tuple(name for name, annotation in own.items()
                       if not str(annotation).startswith(("ClassVar", "typing.ClassVar")))
         names = tuple(dict.fromkeys((*cls._field_names, *names)))  # a subclass's fields follow its base's
         defaults = tuple(getattr(cls, name, NO_DEFAULT) for name in names)
@@ -105,17 +126,13 @@ class Record:
         cls._field_names = names
         cls._defaults = defaults
         type.__setattr__(cls, "__match_args__", names)
-        if len(names) == 1:
-            single = attrgetter(names[0])
-            values: Callable[[Any], tuple[Any, ...]] = lambda record: (single(record),)  # noqa: E731
-        elif names:
-            values = attrgetter(*names)
-        else:
-            values = lambda record: ()  # noqa: E731
-        cls._values = staticmethod(values)
+        cls._values = staticmethod(_getter(tuple(name for name in names if name not in cls._not_compared)))
+        cls._shown = tuple(name for name in names if name not in cls._not_shown)
+        cls._shown_values = staticmethod(_getter(cls._shown))
+        cls._all_values = staticmethod(_getter(names))
 
     def __repr__(self) -> str:
-        values = ", ".join(f"{name}={value!r}" for name, value in zip(self._field_names, self._values(self)))
+        values = ", ".join(f"{name}={value!r}" for name, value in zip(self._shown, self._shown_values(self)))
         return f"{type(self).__qualname__}({values})"
 
     def __eq__(self, other: object) -> bool:
@@ -148,6 +165,11 @@ def field_names(record: Record) -> tuple[str, ...]:
 
 def replace(record: RecordT, **changes: Any) -> RecordT:
     """A copy of ``record`` with ``changes``: ``dataclasses.replace`` without importing dataclasses."""
-    values = dict(zip(record._field_names, record._values(record)))
+    values = dict(zip(record._field_names, record._all_values(record)))
     values.update(changes)
     return type(record)(**values)
+
+
+# What a written-out ``__init__`` sets each field with (``_set = set_field``): the frozen class's own
+# ``__setattr__`` refuses, and a field may be named ``object``.
+set_field = object.__setattr__

@@ -14,10 +14,13 @@ import pickle
 import pytest
 
 from aoinspect import records
+from aoinspect.child import protocol
 from aoinspect.probing.fields import JsonLines
+from aoinspect.probing.wire import ProbeRequest
 
 # Every module that defines records: the test finds each Record subclass in them.
-MODULES = ("aoinspect.models.loads", "aoinspect.models.trace", "aoinspect.render")
+MODULES = ("aoinspect.models.loads", "aoinspect.models.core", "aoinspect.models.trace", "aoinspect.probing.wire",
+           "aoinspect.render")
 
 
 def _records() -> list[type[records.Record]]:
@@ -30,14 +33,26 @@ def _records() -> list[type[records.Record]]:
 
 
 def _sample(record: type[records.Record], seed: int) -> dict[str, object]:
-    """A value for each field, different for each seed (the types do not matter to a record)."""
-    return {name: f"{name}-{seed}" for name in record._field_names}
+    """A value for each field, different for each seed (the types do not matter to a record, but
+    for a field its ``__init__`` checks)."""
+    values: dict[str, object] = {name: f"{name}-{seed}" for name in record._field_names}
+    if record is ProbeRequest:
+        values["mode"] = protocol.REQUEST_MODES[seed]
+    return values
+
+
+def _parameters(cls: type) -> list[tuple[str, str, object]]:
+    """Each parameter of ``cls()``: name, annotation, default (a default factory's value)."""
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    return [(name, str(parameter.annotation), fields[name].default_factory() if  # type: ignore[misc]
+             fields[name].default_factory is not dataclasses.MISSING else parameter.default)
+            for name, parameter in inspect.signature(cls).parameters.items()]
 
 
 @pytest.mark.parametrize("record", _records(), ids=lambda record: record.__qualname__)
 def test_a_record_is_the_frozen_dataclass_of_its_fields(record: type[records.Record]) -> None:
     genuine = records._as_dataclass(record)
-    assert inspect.signature(record).parameters == inspect.signature(genuine).parameters
+    assert _parameters(record) == _parameters(genuine)
     assert [(f.name, f.default) for f in dataclasses.fields(record)] == [
         (f.name, f.default) for f in dataclasses.fields(genuine)]
     assert record.__match_args__ == genuine.__match_args__  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aoinspect.records import Record
+from aoinspect.records import Record, set_field
 
 
 class ModuleLoad(Record):
@@ -31,7 +31,7 @@ class ModuleLoad(Record):
         min_self_ms: float = 0.0, min_cumulative_ms: float = 0.0, distribution: str | None = None, stdlib: bool = False,
         generated: bool = False,
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "module", module)
         _set(self, "parent", parent)
         _set(self, "depth", depth)
@@ -42,6 +42,8 @@ class ModuleLoad(Record):
         _set(self, "distribution", distribution)
         _set(self, "stdlib", stdlib)
         _set(self, "generated", generated)
+
+
 def import_chain(loads: Sequence[ModuleLoad], module: str) -> list[str]:
     """The importers that led to ``module``, outermost first, ending with ``module``."""
     parents = {load.module: load.parent for load in loads}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from aoinspect import outcomes
-from aoinspect.records import Record
+from aoinspect.records import Record, set_field
 
 if TYPE_CHECKING:
     from aoinspect.models import Finding, ModuleLoad
@@ -38,7 +38,7 @@ class Frame(Record):
         self, file: str, line: int, function: str, module: str | None = None, source: str | None = None,
         expression: str | None = None,
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "file", file)
         _set(self, "line", line)
         _set(self, "function", function)
@@ -61,7 +61,7 @@ class Hop(Record):
     line: int
 
     def __init__(self, function: str, attribute: str | None, file: str, line: int) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "function", function)
         _set(self, "attribute", attribute)
         _set(self, "file", file)
@@ -102,7 +102,7 @@ class TracedLoad(Record):
         failed: bool, trigger: Frame | None, hop: Hop | None, via: str | None, test: str | None = None,
         phase: str | None = None, own: Frame | None = None, chain: tuple[Frame, ...] = (), cause: str | None = None,
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "index", index)
         _set(self, "load", load)
         _set(self, "parent_index", parent_index)
@@ -134,10 +134,12 @@ class TraceOptions(Record):
     def __init__(
         self, forbid: tuple[str, ...] = (), max_modules: float | None = None, max_import_ms: float | None = None,
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "forbid", forbid)
         _set(self, "max_modules", max_modules)
         _set(self, "max_import_ms", max_import_ms)
+
+
 class TraceReport(Record):
     """What ``aoinspect trace`` found: the program, each load it began, how it ended, the findings."""
 
@@ -156,9 +158,9 @@ class TraceReport(Record):
     def __init__(
         self, program: tuple[str, ...], python: str, loads: tuple[TracedLoad, ...], subprocesses: int, ending: str,
         returncode: int | None, timed_out: bool, incomplete: str | None, inserted: tuple[str, ...] = (),
-        findings: tuple[Finding, ...] = (), cwd: str = '',
+        findings: tuple[Finding, ...] = (), cwd: str = "",
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "program", program)
         _set(self, "python", python)
         _set(self, "loads", loads)

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
@@ -25,6 +24,7 @@ from aoinspect.probing import ensure_std_fds, reaper, runner, wire
 from aoinspect.probing.hooks import NO_HOOKS, MeasuringRefused
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
+from aoinspect.records import replace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -66,13 +66,18 @@ class SpawnSession:
         pass
 
 
-@dataclass
 class _Pending:
-    done: threading.Event
-    pid: int | None = None
-    status: int | None = None
-    started: threading.Event | None = None
-    abandoned: bool = False  # run in a fresh interpreter instead: kill the forked copy if it shows up
+    """One request sent to the fork server, until its child ends."""
+
+    __slots__ = ("abandoned", "done", "pid", "started", "status")
+
+    def __init__(self, done: threading.Event, pid: int | None = None, status: int | None = None,
+                 started: threading.Event | None = None, abandoned: bool = False) -> None:
+        self.done = done
+        self.pid = pid
+        self.status = status
+        self.started = started
+        self.abandoned = abandoned  # run in a fresh interpreter instead: kill the forked copy if it shows up
 
 
 class ForkSession:

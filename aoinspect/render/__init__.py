@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Union
 
-from aoinspect.records import Record
+from aoinspect.records import Record, set_field
 from aoinspect.render import escape
 
 if TYPE_CHECKING:
@@ -30,10 +30,10 @@ class RenderOptions(Record):
     lazy_keyword: bool = False  # advise's patch: `lazy import` statements instead of __lazy_modules__
 
     def __init__(
-        self, color: bool = False, top: int = 20, sort: str = 'cumulative', depth: int | None = None, width: int = 100,
+        self, color: bool = False, top: int = 20, sort: str = "cumulative", depth: int | None = None, width: int = 100,
         focus: str | None = None, why: str | None = None, lazy_keyword: bool = False,
     ) -> None:
-        _set = object.__setattr__
+        _set = set_field
         _set(self, "color", color)
         _set(self, "top", top)
         _set(self, "sort", sort)
@@ -42,6 +42,8 @@ class RenderOptions(Record):
         _set(self, "focus", focus)
         _set(self, "why", why)
         _set(self, "lazy_keyword", lazy_keyword)
+
+
 def counted(number: int, noun: str) -> str:
     """``1 module``, ``2 modules``: every renderer counts the same way."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
