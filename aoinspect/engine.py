@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from aoinspect import models, outcomes
@@ -20,6 +19,7 @@ from aoinspect.planning import Outcome, Plan
 from aoinspect.probing import results, wire
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
+from aoinspect.records import Record, replace, set_field
 
 if TYPE_CHECKING:
     from aoinspect import predicting, rules
@@ -99,8 +99,7 @@ def validate_package(package: str) -> str:
     return package
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(Record):
     """The package right after import, what it declares statically, and every declared name."""
 
     info: PackageInfo
@@ -109,6 +108,18 @@ class Declared:
     annotation_only: tuple[str, ...] = ()  # TYPE_CHECKING imports that declare no lazy name
     lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own
     notes: tuple[str, ...] = ()
+
+    def __init__(
+        self, info: PackageInfo, declarations: Declarations, names: tuple[DeclaredName, ...],
+        annotation_only: tuple[str, ...] = (), lazy_packages: tuple[str, ...] = (), notes: tuple[str, ...] = (),
+    ) -> None:
+        _set = set_field
+        _set(self, "info", info)
+        _set(self, "declarations", declarations)
+        _set(self, "names", names)
+        _set(self, "annotation_only", annotation_only)
+        _set(self, "lazy_packages", lazy_packages)
+        _set(self, "notes", notes)
 
     @property
     def lazy(self) -> list[str]:

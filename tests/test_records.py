@@ -19,8 +19,8 @@ from aoinspect.probing.fields import JsonLines
 from aoinspect.probing.wire import ProbeRequest
 
 # Every module that defines records: the test finds each Record subclass in them.
-MODULES = ("aoinspect.models.loads", "aoinspect.models.core", "aoinspect.models.trace", "aoinspect.probing.wire",
-           "aoinspect.render")
+MODULES = ("aoinspect.models.loads", "aoinspect.models.core", "aoinspect.models.graph", "aoinspect.models.trace",
+           "aoinspect.probing.wire", "aoinspect.engine", "aoinspect.render")
 
 
 def _records() -> list[type[records.Record]]:
