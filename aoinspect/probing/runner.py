@@ -11,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from aoinspect.child import protocol
+from aoinspect.files import private_directory, remove_directory
 from aoinspect.probing import reaper
 from aoinspect.probing.fields import RESULT_LIMIT as RESULT_LIMIT
 from aoinspect.probing.fields import read_result as read_result
@@ -165,14 +164,14 @@ _workdirs_lock = threading.Lock()
 
 def make_workdir(prefix: str = "aoinspect-") -> str:
     """A private temporary directory, remembered until ``remove_workdir``."""
-    path = tempfile.mkdtemp(prefix=prefix)
+    path = private_directory(prefix)
     with _workdirs_lock:
         _workdirs.add(path)
     return path
 
 
 def remove_workdir(path: str) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    remove_directory(path)
     with _workdirs_lock:
         _workdirs.discard(path)
 
