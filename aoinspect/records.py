@@ -59,12 +59,15 @@ class _DataclassAttribute:
         return getattr(owner, self.name)
 
 
-def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of ``names``, as one tuple (``operator.attrgetter`` gives a bare value for one)."""
-    if len(names) == 1:
+def _getter(names: tuple[str, ...]) -> Any:
+    """The values of ``names``, as one tuple, called as ``record._values(record)``: an
+    ``operator.attrgetter`` (no descriptor, so not bound), which gives a bare value for one name."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
         single = attrgetter(names[0])
-        return lambda record: (single(record),)
-    return attrgetter(*names) if names else lambda record: ()
+        return staticmethod(lambda record: (single(record),))
+    return staticmethod(lambda record: ())
 
 
 def _as_dataclass(record: type[Record]) -> type:
@@ -109,27 +112,32 @@ class Record:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063  # the class's own: 3.9 has no get_annotations
-        names = tuple(name for name, annotation in own.items()
-                      if not str(annotation).startswith(("ClassVar", "typing.ClassVar")))
-        names = tuple(dict.fromkeys((*cls._field_names, *names)))  # a subclass's fields follow its base's
-        defaults = tuple(getattr(cls, name, NO_DEFAULT) for name in names)
+        names = cls._field_names + tuple([name for name, annotation in own.items()
+                                          if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
+                                          and name not in cls._field_names])  # a subclass's fields follow its base's
+        namespace = cls.__dict__
+        defaults = tuple([namespace[name] if name in namespace else getattr(cls, name, NO_DEFAULT) for name in names])
         init = cls.__init__
         code = init.__code__
-        parameters = code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]
         given = init.__defaults__ or ()
-        wanted = tuple(value for value in defaults if value is not NO_DEFAULT)
-        if (parameters != names or len(given) != len(wanted)
-                or any(a is not b and a != b for a, b in zip(given, wanted))
-                or NO_DEFAULT in defaults[len(names) - len(wanted):]):
+        wanted = defaults[len(names) - len(given):] if given else ()
+        if (code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount] != names or NO_DEFAULT in wanted
+                or (given != wanted and any([a is not b and a != b for a, b in zip(given, wanted)]))
+                or len([value for value in defaults if value is not NO_DEFAULT]) != len(given)):
             raise TypeError(f"{cls.__qualname__}.__init__ must take the fields {names} in order, with the class's "
-                            f"defaults; it takes {parameters} with defaults {given}")
+                            f"defaults; it takes {code.co_varnames[1:code.co_argcount + code.co_kwonlyargcount]} "
+                            f"with defaults {given}")
         cls._field_names = names
         cls._defaults = defaults
-        type.__setattr__(cls, "__match_args__", names)
-        cls._values = staticmethod(_getter(tuple(name for name in names if name not in cls._not_compared)))
-        cls._shown = tuple(name for name in names if name not in cls._not_shown)
-        cls._shown_values = staticmethod(_getter(cls._shown))
-        cls._all_values = staticmethod(_getter(names))
+        setattr(cls, "__match_args__", names)  # noqa: B010  # mypy takes a ClassVar of a base as read-only
+        all_values = cls._all_values = _getter(names)
+        cls._values = all_values if not cls._not_compared else _getter(
+            tuple([name for name in names if name not in cls._not_compared]))
+        if cls._not_shown:
+            cls._shown = tuple([name for name in names if name not in cls._not_shown])
+            cls._shown_values = _getter(cls._shown)
+        else:
+            cls._shown, cls._shown_values = names, all_values
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value!r}" for name, value in zip(self._shown, self._shown_values(self)))
