@@ -12,8 +12,6 @@ import contextlib
 import itertools
 import os
 import select
-import signal
-import subprocess
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -27,6 +25,7 @@ from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 from aoinspect.records import replace
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from aoinspect.probing.cache import ProbeCache
@@ -316,7 +315,7 @@ class ForkSession:
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pending.pid, signal.SIGKILL)
+                os.kill(pending.pid, reaper.SIGKILL)
             pending.done.wait(SHUTDOWN_GRACE)
         if pending.status is None and not timed_out:
             # The status pipe closed before the probe's end was reported: the server died.
@@ -392,6 +391,8 @@ class ForkSession:
                 # One whose status pipe closed before it said ready (the package closed the
                 # descriptor, or replaced the process with os.exec*) may still be running
                 # anything: it is not waited for.
+                import subprocess  # imported already: the server was started with it
+
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(SHUTDOWN_GRACE)
             runner.kill_group(process.pid)

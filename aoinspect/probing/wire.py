@@ -9,7 +9,6 @@ every field is checked: a line that does not hold what its section promises rais
 
 from __future__ import annotations
 
-import signal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
@@ -1154,6 +1153,8 @@ class ProbeRun(Record):
             return "did not finish"
         if code < 0:
             try:
+                import signal  # only for a child a signal ended: its enums cost a start-up
+
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
