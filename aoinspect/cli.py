@@ -30,6 +30,7 @@ from aoinspect.commands.options import (
     Context,
     FilePath,
     Option,
+    UntranslatedHelp,
     apply_options,
     probe_options,
 )
@@ -178,7 +179,7 @@ class Terminated(BaseException):
         self.signum = signum
 
 
-class _Group(click.Group):
+class _Group(UntranslatedHelp, click.Group):
     """The command group and the one error funnel. ``main`` turns Click's usage errors, and
     ``invoke`` every other way a command can end early (the engine's errors, aoinspect's own,
     Ctrl-C and signals), into one message on stderr, one exit code and, in formats that show

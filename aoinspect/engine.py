@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
-from aoinspect import baseline, models, outcomes, rules
+from aoinspect import models, outcomes
 from aoinspect.child import protocol
 from aoinspect.declarations import lazy_subpackages, read_declarations, submodules_on_disk
 from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
@@ -20,17 +19,16 @@ from aoinspect.planning import Outcome, Plan
 from aoinspect.probing import results, wire
 from aoinspect.probing.session import Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
-from aoinspect.rules import CheckContext
-from aoinspect.rules.base import shown
-from aoinspect.rules.contracts import current_snapshot
+from aoinspect.records import Record, replace, set_field
 
 if TYPE_CHECKING:
-    from aoinspect import predicting
+    from aoinspect import predicting, rules
     from aoinspect.distributions import DistributionIndex
     from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
     from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
+    from aoinspect.rules import CheckContext
 
 ReportT = TypeVar("ReportT", ResolveReport, ListReport, CheckReport)
 
@@ -101,8 +99,7 @@ def validate_package(package: str) -> str:
     return package
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(Record):
     """The package right after import, what it declares statically, and every declared name."""
 
     info: PackageInfo
@@ -111,6 +108,18 @@ class Declared:
     annotation_only: tuple[str, ...] = ()  # TYPE_CHECKING imports that declare no lazy name
     lazy_packages: tuple[str, ...] = ()  # subpackages with a lazy path of their own
     notes: tuple[str, ...] = ()
+
+    def __init__(
+        self, info: PackageInfo, declarations: Declarations, names: tuple[DeclaredName, ...],
+        annotation_only: tuple[str, ...] = (), lazy_packages: tuple[str, ...] = (), notes: tuple[str, ...] = (),
+    ) -> None:
+        _set = set_field
+        _set(self, "info", info)
+        _set(self, "declarations", declarations)
+        _set(self, "names", names)
+        _set(self, "annotation_only", annotation_only)
+        _set(self, "lazy_packages", lazy_packages)
+        _set(self, "notes", notes)
 
     @property
     def lazy(self) -> list[str]:
@@ -404,6 +413,8 @@ def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) 
 
 def snapshot(settings: ProbeSettings, package: str, *, hooks: SessionHooks | None = None) -> Snapshot:
     """What ``import PACKAGE`` and each lazy name materialize, for a baseline file."""
+    from aoinspect import baseline
+
     with open_session(settings, validate_package(package), hooks=hooks) as session:
         declared = _declared(session, package)
         report = _resolve(session, package, declared.lazy, 1)
@@ -419,6 +430,8 @@ def check_package(
 ) -> CheckReport:
     """Verify the lazy contract, and the CI contracts in ``options``: every finding under a
     stable rule id (``aoinspect.rules``)."""
+    from aoinspect import baseline
+
     options = options or CheckOptions()
     for name, _pattern in options.forbid_on:
         validate_names([name])
@@ -450,6 +463,8 @@ def _with_subpackages(
     cannot be imported is the package's name failing to resolve (exit 1), not the package failing
     to import (exit 3); why a subpackage's results were measured again is kept when the package's
     were all read from the cache."""
+    from aoinspect import rules
+
     file = report.file
     if file is None or not os.path.basename(file).startswith("__init__."):
         return report
@@ -493,6 +508,11 @@ def _finding_order(finding: Finding) -> tuple[int, str, str]:
 def _check(
     session: Session, package: str, options: CheckOptions, recorded: Snapshot | None, kept: Snapshot | None = None,
 ) -> CheckReport:
+    from aoinspect import baseline, rules
+    from aoinspect.rules import CheckContext
+    from aoinspect.rules.base import shown
+    from aoinspect.rules.contracts import current_snapshot
+
     active = [rule for rule in rules.RULES if rule.enabled(options) and rule.id not in options.ignore]
     evaluated = tuple(rule.id for rule in active)
     try:
@@ -616,6 +636,7 @@ def _verify(session: Session, context: CheckContext) -> None:
     graph gave no reason to doubt, means the graph missed how this package loads: every predicted
     name is then measured in its own fork too."""
     from aoinspect import predicting
+    from aoinspect.rules.base import shown
 
     predictions = context.verifying
     if predictions is None:
@@ -723,6 +744,7 @@ class _Predicting:
     def _finish(self) -> None:
         """Once the first stage ran: wait for the child, then decide which names are predicted."""
         from aoinspect import predicting
+        from aoinspect.rules.base import shown
 
         self._thread.join()
         result, context, package = self._result, self.context, self.package
@@ -822,6 +844,8 @@ def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> 
 
 def _notes(declared: Declared, package: str, recursive: bool = False) -> tuple[str, ...]:
     """What static reading could not see, and what it found that is no lazy name, for the report to say."""
+    from aoinspect.rules.base import shown
+
     notes = list(declared.notes)
     problem = declared.declarations.unreadable
     if problem is not None:

@@ -122,8 +122,10 @@ def test_a_session_that_may_only_read_the_cache_starts_no_probe(pkg, isolation, 
     from aoinspect.probing.hooks import MeasuringRefused
 
     started: list[object] = []
-    real = runner.start_child
-    monkeypatch.setattr(runner, "start_child", lambda *args, **kwargs: started.append(args) or real(*args, **kwargs))
+    for name in ("start_child", "spawn_child"):  # every child aoinspect starts goes through one of them
+        real = getattr(runner, name)
+        monkeypatch.setattr(runner, name,
+                            lambda *args, real=real, **kwargs: started.append(args) or real(*args, **kwargs))
     settings = ProbeSettings(sys.executable, timeout=30, isolation=isolation)
     with pytest.raises(MeasuringRefused), open_session(settings, "pkg", hooks=CacheOnly()) as session:
         session.run([ProbeRequest("resolve", "pkg", ("alpha",))])

@@ -295,7 +295,35 @@ class Context(click.Context):
         return self.formatter_class(width=width, max_width=self.max_content_width)
 
 
-class Command(click.Command):
+# Click's own help text for the help option, which Click looks up through gettext: the first
+# lookup imports locale and searches for catalogues, a millisecond of every command that runs.
+HELP_OPTION_TEXT = "Show this message and exit."
+
+
+class UntranslatedHelp(click.Command):
+    """A command (or group) whose help option is Click's, with Click's English text given rather
+    than looked up in gettext's catalogues, which Click ships none of."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option or getattr(self, "_help_option", False) is not None:
+            return super().get_help_option(ctx)  # made already, none asked for, or a Click that keeps none
+        # As click.help_option makes it (whose default text is looked up even when one is given).
+        storage = getattr(click.core, "_HELP_OPTION_STORAGE_NAME", None)  # Click 8.5: its value's own name
+        help_option = click.Option([*names, *((storage,) if storage else ())], is_flag=True, expose_value=False,
+                                   is_eager=True, help=HELP_OPTION_TEXT, callback=_show_help)
+        self._help_option = help_option
+        return help_option
+
+
+def _show_help(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """The help option's callback, as Click's: print the help page and exit."""
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+class Command(UntranslatedHelp):
     """A command whose usage errors name the right spelling when words are left over."""
 
     context_class = Context

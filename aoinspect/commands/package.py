@@ -17,6 +17,7 @@ from aoinspect.commands.options import (
     MAX_JOBS,
     MAX_REPEAT,
     Command,
+    FilePath,
     NamePattern,
     RuleId,
     apply_options,
@@ -174,7 +175,7 @@ class _CheckCommand(_PackageCommand):
 @option("--forbid-on", multiple=True, metavar="NAME:PATTERN", type=NamePattern(),
          help="Fail when accessing NAME loads a module matching PATTERN. Repeatable.")
 @apply_options(budget_options("`import PKG`", named=True))
-@option("--baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+@option("--baseline", type=FilePath(), default=None, metavar="FILE",
          help="Fail on modules that the baseline (from `aoinspect snapshot`) did not have.")
 @option("--update-baseline", is_flag=True, help="Rewrite the --baseline FILE from this run.")
 @option("--threads", type=click.IntRange(min=0, max=MAX_JOBS), default=0, metavar="N",

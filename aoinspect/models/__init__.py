@@ -2,8 +2,9 @@
 
 Every model is named here (``from aoinspect.models import CheckReport``), but defined in a module
 of its own kind and imported on first use: ``aoinspect trace`` needs only ``ModuleLoad``
-(``models.loads``) and ``models.trace``, not the dataclasses of every other report
-(``models.core``), whose generation is most of what importing them costs.
+(``models.loads``) and ``models.trace``, not the records of every other report
+(``models.core``). Each is an ``aoinspect.records.Record``: a frozen dataclass's behaviour with
+its ``__init__`` written out, so that defining it generates no code.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ and answers questions about them (reachability); the graph renderers only read t
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from aoinspect import outcomes
+from aoinspect.records import Record, set_field
 
 # How a request was made (the child's ``KIND_*``).
 KIND_IMPORT = "import"  # an ``import a.b`` statement (``__import__`` without a fromlist)
@@ -26,8 +26,7 @@ def is_stdlib(name: str | None) -> bool:
     return name is not None and name.partition(".")[0] in sys.stdlib_module_names
 
 
-@dataclass(frozen=True)
-class ImportRequest:
+class ImportRequest(Record):
     """One import request: an ``import`` statement, ``__import__`` or ``importlib.import_module``
     call, made while the entry ran; a request made again from the same place is one request
     with a ``count``."""
@@ -50,6 +49,31 @@ class ImportRequest:
     failed: bool = False  # it raised, and its target was not loaded
     start_ns: int = 0  # since the recorder started
 
+    def __init__(
+        self, index: int, owner: str | None, file: str | None, line: int, scope: str, statement: str, target: str,
+        names: tuple[str, ...], level: int, hit: bool, duration_ns: int, loaded: tuple[str, ...],
+        submodules: tuple[str, ...] = (), kind: str = KIND_IMPORT, count: int = 1, failed: bool = False,
+        start_ns: int = 0,
+    ) -> None:
+        _set = set_field
+        _set(self, "index", index)
+        _set(self, "owner", owner)
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "scope", scope)
+        _set(self, "statement", statement)
+        _set(self, "target", target)
+        _set(self, "names", names)
+        _set(self, "level", level)
+        _set(self, "hit", hit)
+        _set(self, "duration_ns", duration_ns)
+        _set(self, "loaded", loaded)
+        _set(self, "submodules", submodules)
+        _set(self, "kind", kind)
+        _set(self, "count", count)
+        _set(self, "failed", failed)
+        _set(self, "start_ns", start_ns)
+
     @property
     def targets(self) -> tuple[str, ...]:
         """The modules this request needs loaded: the target and the submodules it names."""
@@ -60,8 +84,7 @@ class ImportRequest:
         return f"{self.file}:{self.line}" if self.file is not None else f"<{self.owner or 'entry'}>"
 
 
-@dataclass(frozen=True)
-class GraphModule:
+class GraphModule(Record):
     """A module loaded while the entry ran (in ``sys.modules`` when it ended)."""
 
     name: str
@@ -70,9 +93,18 @@ class GraphModule:
     by_other_means: bool  # it appeared in sys.modules without an import of its name
     owner: str | None = None  # by other means: the module that was loading when it appeared (None: the entry)
 
+    def __init__(
+        self, name: str, file: str | None, loaded_by: int | None, by_other_means: bool, owner: str | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "file", file)
+        _set(self, "loaded_by", loaded_by)
+        _set(self, "by_other_means", by_other_means)
+        _set(self, "owner", owner)
 
-@dataclass(frozen=True)
-class ImportGraph:
+
+class ImportGraph(Record):
     """The executed-import graph of one entry: ``import PACKAGE``, ``--entry CODE`` or a program."""
 
     package: str  # the package graphed ("" for a program)
@@ -85,6 +117,23 @@ class ImportGraph:
     error: str | None = None  # the exception the entry raised (or a non-zero exit), if any
     elapsed_ns: int = 0
     cwd: str = ""  # the working directory it was recorded in: paths below it are shown relative to it
+
+    def __init__(
+        self, package: str, python: str, entry: str, baseline: tuple[str, ...], requests: tuple[ImportRequest, ...],
+        modules: tuple[GraphModule, ...], ending: str = "returned", error: str | None = None, elapsed_ns: int = 0,
+        cwd: str = "",
+    ) -> None:
+        _set = set_field
+        _set(self, "package", package)
+        _set(self, "python", python)
+        _set(self, "entry", entry)
+        _set(self, "baseline", baseline)
+        _set(self, "requests", requests)
+        _set(self, "modules", modules)
+        _set(self, "ending", ending)
+        _set(self, "error", error)
+        _set(self, "elapsed_ns", elapsed_ns)
+        _set(self, "cwd", cwd)
 
     @property
     def ok(self) -> bool:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aoinspect import outcomes
+from aoinspect.records import Record, set_field
 
 if TYPE_CHECKING:
     from aoinspect.models import Finding, ModuleLoad
@@ -23,8 +23,7 @@ CAUSES = (CAUSE_LINE, CAUSE_PARENT_PACKAGE, CAUSE_COMPILED_MODULE, CAUSE_EXEC, C
           CAUSE_INTERPRETER)
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(Record):
     """Where a load was triggered: the innermost frame outside the import system, the lazy
     machinery and the introspection helpers."""
 
@@ -35,13 +34,24 @@ class Frame:
     source: str | None = None  # the stripped source line, read by the parent after the run
     expression: str | None = None  # the expression being evaluated, where Python says (3.11+)
 
+    def __init__(
+        self, file: str, line: int, function: str, module: str | None = None, source: str | None = None,
+        expression: str | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "function", function)
+        _set(self, "module", module)
+        _set(self, "source", source)
+        _set(self, "expression", expression)
+
     @property
     def location(self) -> str:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Hop:
+class Hop(Record):
     """The lazy function that turned an attribute access into an import:
     ``ao.__getattr__('quantization')``."""
 
@@ -50,12 +60,18 @@ class Hop:
     file: str
     line: int
 
+    def __init__(self, function: str, attribute: str | None, file: str, line: int) -> None:
+        _set = set_field
+        _set(self, "function", function)
+        _set(self, "attribute", attribute)
+        _set(self, "file", file)
+        _set(self, "line", line)
+
     def __str__(self) -> str:
         return f"{self.function}({self.attribute!r})" if self.attribute is not None else f"{self.function}()"
 
 
-@dataclass(frozen=True)
-class TracedLoad:
+class TracedLoad(Record):
     """One import the program began, in the import tree, with what triggered it."""
 
     index: int  # order in which the imports began
@@ -81,22 +97,52 @@ class TracedLoad:
     chain: tuple[Frame, ...] = ()
     cause: str | None = None  # one of CAUSES: what kind of thing began this load
 
+    def __init__(
+        self, index: int, load: ModuleLoad, parent_index: int | None, thread: str, start_ms: float, finished: bool,
+        failed: bool, trigger: Frame | None, hop: Hop | None, via: str | None, test: str | None = None,
+        phase: str | None = None, own: Frame | None = None, chain: tuple[Frame, ...] = (), cause: str | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "index", index)
+        _set(self, "load", load)
+        _set(self, "parent_index", parent_index)
+        _set(self, "thread", thread)
+        _set(self, "start_ms", start_ms)
+        _set(self, "finished", finished)
+        _set(self, "failed", failed)
+        _set(self, "trigger", trigger)
+        _set(self, "hop", hop)
+        _set(self, "via", via)
+        _set(self, "test", test)
+        _set(self, "phase", phase)
+        _set(self, "own", own)
+        _set(self, "chain", chain)
+        _set(self, "cause", cause)
+
     @property
     def module(self) -> str:
         return self.load.module
 
 
-@dataclass(frozen=True)
-class TraceOptions:
+class TraceOptions(Record):
     """Contracts on the traced program, as ``check`` has for a package."""
 
     forbid: tuple[str, ...] = ()
     max_modules: float | None = None  # parsed as check's budgets are (``aoinspect.cli``)
     max_import_ms: float | None = None
 
+    def __init__(
+        self, forbid: tuple[str, ...] = (), max_modules: float | None = None, max_import_ms: float | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "forbid", forbid)
+        _set(self, "max_modules", max_modules)
+        _set(self, "max_import_ms", max_import_ms)
 
-@dataclass(frozen=True)
-class TraceReport:
+
+class TraceReport(Record):
+    """What ``aoinspect trace`` found: the program, each load it began, how it ended, the findings."""
+
     program: tuple[str, ...]
     python: str
     loads: tuple[TracedLoad, ...]
@@ -108,6 +154,24 @@ class TraceReport:
     inserted: tuple[str, ...] = ()  # modules the program put in sys.modules without importing them
     findings: tuple[Finding, ...] = ()
     cwd: str = ""  # the program's working directory: text views show paths below it relative to it
+
+    def __init__(
+        self, program: tuple[str, ...], python: str, loads: tuple[TracedLoad, ...], subprocesses: int, ending: str,
+        returncode: int | None, timed_out: bool, incomplete: str | None, inserted: tuple[str, ...] = (),
+        findings: tuple[Finding, ...] = (), cwd: str = "",
+    ) -> None:
+        _set = set_field
+        _set(self, "program", program)
+        _set(self, "python", python)
+        _set(self, "loads", loads)
+        _set(self, "subprocesses", subprocesses)
+        _set(self, "ending", ending)
+        _set(self, "returncode", returncode)
+        _set(self, "timed_out", timed_out)
+        _set(self, "incomplete", incomplete)
+        _set(self, "inserted", inserted)
+        _set(self, "findings", findings)
+        _set(self, "cwd", cwd)
 
     @property
     def complete(self) -> bool:

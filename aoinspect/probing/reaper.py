@@ -17,9 +17,9 @@ children that started after the session opened.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # the built-in behind signal: its enums cost a start-up
 import contextlib
 import os
-import signal
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -31,6 +31,8 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 # A stray that forks as fast as it is killed: give up after this many sweeps.
 SWEEPS = 20
+
+SIGKILL: int = _signal.SIGKILL
 
 _lock = threading.Lock()
 # Held while a child is started and registered, and while strays are looked for: a child being
@@ -66,7 +68,7 @@ def kill_started() -> None:
         started = list(_started)
     for pid in started:
         with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(pid, SIGKILL)
 
 
 def _prctl(option: int, value: int) -> int | None:
@@ -195,7 +197,7 @@ def kill_tree(pid: int, table: dict[int, tuple[int, int, str]] | None = None) ->
     tree = [pid, *descendants(pid, table)]
     for member in tree:
         with contextlib.suppress(OSError):
-            os.kill(member, signal.SIGKILL)
+            os.kill(member, SIGKILL)
     return tree
 
 

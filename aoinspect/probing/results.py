@@ -4,12 +4,12 @@ are merged here (median and minimum times, modules not every repeat loaded)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from aoinspect.errors import PackageImportFailed, ProbeFailed
 from aoinspect.models import AllDeclaration, ErrorInfo, ImportResult, PackageInfo, Resolution
 from aoinspect.probing import wire
+from aoinspect.records import replace
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

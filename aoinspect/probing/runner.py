@@ -11,22 +11,22 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from aoinspect.child import protocol
+from aoinspect.files import private_directory, remove_directory
 from aoinspect.probing import reaper
 from aoinspect.probing.fields import RESULT_LIMIT as RESULT_LIMIT
 from aoinspect.probing.fields import read_result as read_result
 from aoinspect.probing.fields import read_sections as read_sections
 from aoinspect.probing.hooks import NO_HOOKS, SessionHooks
+from aoinspect.probing.reaper import SIGKILL
 
 if TYPE_CHECKING:
+    import subprocess
+
     from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
 
 CHILD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "child")
@@ -158,11 +158,75 @@ def run_bounded(
 
 def start_child(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
     """Popen ``command`` in a session of its own with stdin closed, registered as aoinspect's
-    own child (``reaper``): every child aoinspect starts goes through here."""
+    own child (``reaper``): every child aoinspect starts goes through here (or ``spawn_child``)."""
+    import subprocess
+
     with reaper.starting():
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True, **options)
         reaper.register(process.pid)
     return process
+
+
+# Reset to their defaults in a child, as ``subprocess.Popen`` does (Python ignores them in itself).
+RESTORED_SIGNALS = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+
+
+def spawn_child(command: list[str], output: int) -> Spawned | subprocess.Popen[bytes]:
+    """``start_child(command, stdout=output, stderr=output)``, through ``os.posix_spawnp`` where
+    it can do all Popen does here (a session of its own, stdin from /dev/null, the signals Python
+    ignores restored, every other inherited descriptor closed), so that a lone probe starts
+    without subprocess (and selectors, signal's enums) imported first: a fresh probe's child
+    starts that much sooner, and a command that needs no other child never imports them."""
+    spawn = getattr(os, "posix_spawnp", None)
+    inherited = _inherited_descriptors() if spawn is not None and hasattr(os, "waitid") else None
+    if spawn is None or inherited is None:
+        return start_child(command, stdout=output, stderr=output)
+    import _signal  # type: ignore[import-not-found]  # the built-in behind signal, without its enums
+
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, output, 1),
+               (os.POSIX_SPAWN_DUP2, output, 2), *((os.POSIX_SPAWN_CLOSE, fd) for fd in inherited)]
+    restored = [getattr(_signal, name) for name in RESTORED_SIGNALS if hasattr(_signal, name)]
+    with reaper.starting():
+        process = Spawned(spawn(command[0], command, os.environ, file_actions=actions, setsid=True,
+                                setsigdef=restored))
+        reaper.register(process.pid)
+    return process
+
+
+def _inherited_descriptors() -> list[int] | None:
+    """The descriptors above 2 a child would inherit (Popen's close_fds closes them), or None
+    where they cannot be listed."""
+    try:
+        listed = [int(name) for name in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return None
+    inherited = []
+    for fd in listed:
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                inherited.append(fd)
+        except OSError:  # the listing's own descriptor, closed by now
+            continue
+    return inherited
+
+
+class Spawned:
+    """A child started by ``spawn_child``, waited for as ``subprocess.Popen`` waits for one."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Its exit status (negative: the signal that killed it), once it has ended (``_wait``
+        waits with a deadline; this is only called once the child was killed)."""
+        if self.returncode is None:
+            try:
+                status = os.waitpid(self.pid, 0)[1]
+            except ChildProcessError:  # collected by someone else: dead, its status unknown, as Popen says
+                status = 0
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
 
 _workdirs: set[str] = set()
@@ -171,14 +235,14 @@ _workdirs_lock = threading.Lock()
 
 def make_workdir(prefix: str = "aoinspect-") -> str:
     """A private temporary directory, remembered until ``remove_workdir``."""
-    path = tempfile.mkdtemp(prefix=prefix)
+    path = private_directory(prefix)
     with _workdirs_lock:
         _workdirs.add(path)
     return path
 
 
 def remove_workdir(path: str) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    remove_directory(path)
     with _workdirs_lock:
         _workdirs.discard(path)
 
@@ -229,7 +293,7 @@ class StartedProbe:
         try:
             self.token = write_token(self.result_path)
             with open(self.log_path, "wb") as log:
-                self.process = start_child(probe_command(python, self.result_path, *fields), stdout=log, stderr=log)
+                self.process = spawn_child(probe_command(python, self.result_path, *fields), log.fileno())
         except BaseException:
             remove_workdir(self.workdir)
             raise
@@ -366,12 +430,14 @@ def map_requests(jobs: int, function: Callable[[R], T], requests: Sequence[R], c
         pool.shutdown(wait=True)
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
+def _wait(process: Spawned | subprocess.Popen[bytes], timeout: float) -> tuple[int | None, bool]:
     """Wait for the child to end, without reaping it, so that its process-group id stays
     reserved until the group is killed. Returns (exit status, timed out)."""
     deadline = time.monotonic() + timeout
     waitid = getattr(os, "waitid", None)
-    if waitid is None:  # pragma: no cover - platforms without waitid: Popen's own polling
+    if waitid is None:  # pragma: no cover - platforms without waitid: Popen's own polling (spawn_child's)
+        import subprocess
+
         try:
             return process.wait(timeout), False
         except subprocess.TimeoutExpired:
@@ -410,7 +476,7 @@ def _pidfd(pid: int) -> int | None:
 
 def kill_group(group: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signal.SIGKILL)
+        os.killpg(group, SIGKILL)
 
 
 def tail(path: str) -> str:

@@ -12,11 +12,8 @@ import contextlib
 import itertools
 import os
 import select
-import signal
-import subprocess
 import threading
 import time
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from aoinspect.child import protocol
@@ -25,8 +22,10 @@ from aoinspect.probing import ensure_std_fds, reaper, runner, wire
 from aoinspect.probing.hooks import NO_HOOKS, MeasuringRefused
 from aoinspect.probing.runner import Children
 from aoinspect.probing.wire import ProbeRequest, ProbeRun, ProbeSettings
+from aoinspect.records import replace
 
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from aoinspect.probing.cache import ProbeCache
@@ -66,13 +65,18 @@ class SpawnSession:
         pass
 
 
-@dataclass
 class _Pending:
-    done: threading.Event
-    pid: int | None = None
-    status: int | None = None
-    started: threading.Event | None = None
-    abandoned: bool = False  # run in a fresh interpreter instead: kill the forked copy if it shows up
+    """One request sent to the fork server, until its child ends."""
+
+    __slots__ = ("abandoned", "done", "pid", "started", "status")
+
+    def __init__(self, done: threading.Event, pid: int | None = None, status: int | None = None,
+                 started: threading.Event | None = None, abandoned: bool = False) -> None:
+        self.done = done
+        self.pid = pid
+        self.status = status
+        self.started = started
+        self.abandoned = abandoned  # run in a fresh interpreter instead: kill the forked copy if it shows up
 
 
 class ForkSession:
@@ -311,7 +315,7 @@ class ForkSession:
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pending.pid, signal.SIGKILL)
+                os.kill(pending.pid, reaper.SIGKILL)
             pending.done.wait(SHUTDOWN_GRACE)
         if pending.status is None and not timed_out:
             # The status pipe closed before the probe's end was reported: the server died.
@@ -387,6 +391,8 @@ class ForkSession:
                 # One whose status pipe closed before it said ready (the package closed the
                 # descriptor, or replaced the process with os.exec*) may still be running
                 # anything: it is not waited for.
+                import subprocess  # imported already: the server was started with it
+
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(SHUTDOWN_GRACE)
             runner.kill_group(process.pid)

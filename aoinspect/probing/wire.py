@@ -9,8 +9,6 @@ every field is checked: a line that does not hold what its section promises rais
 
 from __future__ import annotations
 
-import signal
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar, Union
 
@@ -33,6 +31,7 @@ from aoinspect.probing.wire_trace import (
     parse_trace_spawn,
     parse_trace_start,
 )
+from aoinspect.records import Record, replace, set_field
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,15 +39,12 @@ if TYPE_CHECKING:
 
 # --- the records -----------------------------------------------------------------------------
 
+# The default of a mapping field: one empty mapping no one can change, shared by every record.
 _NO_FILES: Mapping[str, str | None] = MappingProxyType({})
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
-def _no_files() -> Mapping[str, str | None]:
-    return _NO_FILES
-
-
-@dataclass(frozen=True)
-class ImportSection:
+class ImportSection(Record):
     """``import PACKAGE``, measured once per child (once per fork server)."""
 
     ok: bool
@@ -59,30 +55,59 @@ class ImportSection:
     threads: int
     python: str
     # module -> its __file__, the start-up modules' too
-    files: Mapping[str, str | None] = field(default_factory=_no_files)
+    files: Mapping[str, str | None] = _NO_FILES
     sys_path: tuple[str, ...] = ()  # the child's sys.path before the import
     warnings: tuple[WarningInfo, ...] = ()  # shown during the import
 
+    def __init__(
+        self, ok: bool, error: ErrorInfo | None, materialized: tuple[ModuleLoad, ...], removed: tuple[str, ...],
+        elapsed_ms: float, threads: int, python: str, files: Mapping[str, str | None] = _NO_FILES,
+        sys_path: tuple[str, ...] = (), warnings: tuple[WarningInfo, ...] = (),
+    ) -> None:
+        _set = set_field
+        _set(self, "ok", ok)
+        _set(self, "error", error)
+        _set(self, "materialized", materialized)
+        _set(self, "removed", removed)
+        _set(self, "elapsed_ms", elapsed_ms)
+        _set(self, "threads", threads)
+        _set(self, "python", python)
+        _set(self, "files", files)
+        _set(self, "sys_path", sys_path)
+        _set(self, "warnings", warnings)
 
-@dataclass(frozen=True)
-class ServerSection:
+
+class ServerSection(Record):
     """The fork server right after import: can it fork safely?"""
 
     python_threads: int
     native_threads: int
     can_fork: bool
 
+    def __init__(self, python_threads: int, native_threads: int, can_fork: bool) -> None:
+        _set = set_field
+        _set(self, "python_threads", python_threads)
+        _set(self, "native_threads", native_threads)
+        _set(self, "can_fork", can_fork)
 
-@dataclass(frozen=True)
-class AllSection:
+
+class AllSection(Record):
+    """``PACKAGE.__all__`` as the child read it: its kind, type, names and the invalid ones."""
+
     kind: str  # "list", "tuple", "missing" or "other"
     type: str
     names: tuple[str, ...]
     invalid: tuple[str, ...]
 
+    def __init__(self, kind: str, type: str, names: tuple[str, ...], invalid: tuple[str, ...]) -> None:
+        _set = set_field
+        _set(self, "kind", kind)
+        _set(self, "type", type)
+        _set(self, "names", names)
+        _set(self, "invalid", invalid)
 
-@dataclass(frozen=True)
-class PackageSection:
+
+class PackageSection(Record):
     """The package as the probe saw it right after import."""
 
     file: str | None
@@ -96,9 +121,25 @@ class PackageSection:
     is_module: bool
     shim_proxies: tuple[str, ...] = ()  # names bound to a PEP 810 shim's proxy (lazy-importer)
 
+    def __init__(
+        self, file: str | None, path: tuple[str, ...] | None, all: AllSection, namespace: tuple[str, ...],
+        dir: tuple[str, ...] | None, dir_error: ErrorInfo | None, has_getattr: bool, mechanism: str, is_module: bool,
+        shim_proxies: tuple[str, ...] = (),
+    ) -> None:
+        _set = set_field
+        _set(self, "file", file)
+        _set(self, "path", path)
+        _set(self, "all", all)
+        _set(self, "namespace", namespace)
+        _set(self, "dir", dir)
+        _set(self, "dir_error", dir_error)
+        _set(self, "has_getattr", has_getattr)
+        _set(self, "mechanism", mechanism)
+        _set(self, "is_module", is_module)
+        _set(self, "shim_proxies", shim_proxies)
 
-@dataclass(frozen=True)
-class ResolveSection:
+
+class ResolveSection(Record):
     """One NAME accessed a step at a time."""
 
     name: str
@@ -110,43 +151,84 @@ class ResolveSection:
     object: ObjectInfo | None
     candidates: tuple[str, ...]
     observed: tuple[ModuleLoad, ...]  # loaded by looking at the result, after the access
-    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of what the access loaded
+    files: Mapping[str, str | None] = _NO_FILES  # module -> __file__, of what the access loaded
     batched_after: str | None = None  # measured in the probe that measured this name first
     second_error: ErrorInfo | None = None  # what a second access raised, after a first that did not
 
+    def __init__(
+        self, name: str, steps: tuple[Step, ...], error: ErrorInfo | None, rejected_as_attribute_error: bool,
+        already_loaded: bool, cached: bool | None, object: ObjectInfo | None, candidates: tuple[str, ...],
+        observed: tuple[ModuleLoad, ...], files: Mapping[str, str | None] = _NO_FILES,
+        batched_after: str | None = None, second_error: ErrorInfo | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "steps", steps)
+        _set(self, "error", error)
+        _set(self, "rejected_as_attribute_error", rejected_as_attribute_error)
+        _set(self, "already_loaded", already_loaded)
+        _set(self, "cached", cached)
+        _set(self, "object", object)
+        _set(self, "candidates", candidates)
+        _set(self, "observed", observed)
+        _set(self, "files", files)
+        _set(self, "batched_after", batched_after)
+        _set(self, "second_error", second_error)
 
-@dataclass(frozen=True)
-class Answer:
+
+class Answer(Record):
+    """How a module ``__getattr__`` answered one name the child asked it for."""
+
     served: bool  # __getattr__ returned a value for the name
     via_import: bool  # ... handed to it by the import system
     error: ErrorInfo | None  # what it raised, other than AttributeError
 
+    def __init__(self, served: bool, via_import: bool, error: ErrorInfo | None) -> None:
+        _set = set_field
+        _set(self, "served", served)
+        _set(self, "via_import", via_import)
+        _set(self, "error", error)
 
-@dataclass(frozen=True)
-class AskSection:
+
+class AskSection(Record):
     """``__getattr__`` called directly, for each name asked about."""
 
     answers: Mapping[str, Answer]
 
+    def __init__(self, answers: Mapping[str, Answer]) -> None:
+        _set = set_field
+        _set(self, "answers", answers)
 
-@dataclass(frozen=True)
-class StarSection:
+
+class StarSection(Record):
     """``from PACKAGE import *``."""
 
     materialized: tuple[ModuleLoad, ...]
     error: ErrorInfo | None
 
+    def __init__(self, materialized: tuple[ModuleLoad, ...], error: ErrorInfo | None) -> None:
+        _set = set_field
+        _set(self, "materialized", materialized)
+        _set(self, "error", error)
 
-@dataclass(frozen=True)
-class RaceSection:
+
+class RaceSection(Record):
+    """One name accessed from several threads at once (``MODE_RACE``)."""
+
     name: str
     threads: int
     distinct_objects: int
     errors: tuple[ErrorInfo, ...]
 
+    def __init__(self, name: str, threads: int, distinct_objects: int, errors: tuple[ErrorInfo, ...]) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "threads", threads)
+        _set(self, "distinct_objects", distinct_objects)
+        _set(self, "errors", errors)
 
-@dataclass(frozen=True)
-class DirSection:
+
+class DirSection(Record):
     """``dir(PACKAGE)``, measured."""
 
     materialized: tuple[ModuleLoad, ...]
@@ -154,9 +236,17 @@ class DirSection:
     error: ErrorInfo | None
     count: int | None  # how many names it listed
 
+    def __init__(
+        self, materialized: tuple[ModuleLoad, ...], elapsed_ms: float, error: ErrorInfo | None, count: int | None,
+    ) -> None:
+        _set = set_field
+        _set(self, "materialized", materialized)
+        _set(self, "elapsed_ms", elapsed_ms)
+        _set(self, "error", error)
+        _set(self, "count", count)
 
-@dataclass(frozen=True)
-class AttributeProbe:
+
+class AttributeProbe(Record):
     """``hasattr(PACKAGE, name)``, measured."""
 
     name: str
@@ -164,14 +254,27 @@ class AttributeProbe:
     materialized: tuple[ModuleLoad, ...]
     error: ErrorInfo | None
 
+    def __init__(
+        self, name: str, answer: bool | None, materialized: tuple[ModuleLoad, ...], error: ErrorInfo | None,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "answer", answer)
+        _set(self, "materialized", materialized)
+        _set(self, "error", error)
 
-@dataclass(frozen=True)
-class HasattrSection:
+
+class HasattrSection(Record):
+    """What the child's ``hasattr`` probes on the package found."""
+
     probes: tuple[AttributeProbe, ...]
 
+    def __init__(self, probes: tuple[AttributeProbe, ...]) -> None:
+        _set = set_field
+        _set(self, "probes", probes)
 
-@dataclass(frozen=True)
-class GetmoduleSection:
+
+class GetmoduleSection(Record):
     """``inspect.getmodule`` walking ``sys.modules``, measured."""
 
     materialized: tuple[ModuleLoad, ...]
@@ -179,9 +282,18 @@ class GetmoduleSection:
     error: ErrorInfo | None
     executed: tuple[str, ...]  # LazyLoader modules in sys.modules that the walk executed
 
+    def __init__(
+        self, materialized: tuple[ModuleLoad, ...], elapsed_ms: float, error: ErrorInfo | None,
+        executed: tuple[str, ...],
+    ) -> None:
+        _set = set_field
+        _set(self, "materialized", materialized)
+        _set(self, "elapsed_ms", elapsed_ms)
+        _set(self, "error", error)
+        _set(self, "executed", executed)
 
-@dataclass(frozen=True)
-class CompleteSection:
+
+class CompleteSection(Record):
     """The standard REPL completing ``PACKAGE.``, measured."""
 
     materialized: tuple[ModuleLoad, ...]
@@ -189,9 +301,17 @@ class CompleteSection:
     error: ErrorInfo | None
     matches: int
 
+    def __init__(
+        self, materialized: tuple[ModuleLoad, ...], elapsed_ms: float, error: ErrorInfo | None, matches: int,
+    ) -> None:
+        _set = set_field
+        _set(self, "materialized", materialized)
+        _set(self, "elapsed_ms", elapsed_ms)
+        _set(self, "error", error)
+        _set(self, "matches", matches)
 
-@dataclass(frozen=True)
-class PickleSection:
+
+class PickleSection(Record):
     """``pickle.dumps(PACKAGE.NAME)``, for a name whose value is a class or a function."""
 
     name: str
@@ -203,9 +323,22 @@ class PickleSection:
     error: ErrorInfo | None  # raised by pickling it
     resolve_error: ErrorInfo | None  # raised by accessing it
 
+    def __init__(
+        self, name: str, kind: str | None, module: str | None, qualname: str | None, data: str | None,
+        materialized: tuple[ModuleLoad, ...], error: ErrorInfo | None, resolve_error: ErrorInfo | None,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "module", module)
+        _set(self, "qualname", qualname)
+        _set(self, "data", data)
+        _set(self, "materialized", materialized)
+        _set(self, "error", error)
+        _set(self, "resolve_error", resolve_error)
 
-@dataclass(frozen=True)
-class UnpickleSection:
+
+class UnpickleSection(Record):
     """``pickle.loads`` in a fresh interpreter, then ``PACKAGE.NAME``."""
 
     name: str
@@ -215,39 +348,64 @@ class UnpickleSection:
     got: str | None  # what unpickling gave back
     resolve_error: ErrorInfo | None  # raised by accessing PACKAGE.NAME afterwards
 
+    def __init__(
+        self, name: str, materialized: tuple[ModuleLoad, ...], error: ErrorInfo | None, same: bool | None,
+        got: str | None, resolve_error: ErrorInfo | None,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "materialized", materialized)
+        _set(self, "error", error)
+        _set(self, "same", same)
+        _set(self, "got", got)
+        _set(self, "resolve_error", resolve_error)
 
-@dataclass(frozen=True)
-class BatchSection:
+
+class BatchSection(Record):
     """The end of a batched resolve: the names it left for fresh forks, and why."""
 
     unmeasured: tuple[str, ...]
     reason: str | None
     served_by: str | None
 
+    def __init__(self, unmeasured: tuple[str, ...], reason: str | None, served_by: str | None) -> None:
+        _set = set_field
+        _set(self, "unmeasured", unmeasured)
+        _set(self, "reason", reason)
+        _set(self, "served_by", served_by)
 
-@dataclass(frozen=True)
-class PlanSection:
+
+class PlanSection(Record):
     """For each name, the first module its access asks for that is not loaded (a grouping hint)."""
 
     first_import: Mapping[str, str | None]
 
+    def __init__(self, first_import: Mapping[str, str | None]) -> None:
+        _set = set_field
+        _set(self, "first_import", first_import)
 
-@dataclass(frozen=True)
-class InternalSection:
+
+class InternalSection(Record):
     """The probe's own code failed."""
 
     error: ErrorInfo
 
+    def __init__(self, error: ErrorInfo) -> None:
+        _set = set_field
+        _set(self, "error", error)
 
-@dataclass(frozen=True)
-class DoneSection:
+
+class DoneSection(Record):
     """The child went to the end of its request."""
 
-    files: Mapping[str, str | None] = field(default_factory=_no_files)  # module -> __file__, of all it loaded
+    files: Mapping[str, str | None] = _NO_FILES  # module -> __file__, of all it loaded
+
+    def __init__(self, files: Mapping[str, str | None] = _NO_FILES) -> None:
+        _set = set_field
+        _set(self, "files", files)
 
 
-@dataclass(frozen=True)
-class DeferSection:
+class DeferSection(Record):
     """One scenario of a simulated deferral (child/defer.py)."""
 
     index: int
@@ -262,9 +420,26 @@ class DeferSection:
     executed: tuple[tuple[str, int], ...] = ()  # the deferred statements that ran (bound their lazy names)
     incomplete: str | None = None  # why the scenario ended without a result (a deadline, a signal, an exit)
 
+    def __init__(
+        self, index: int, python: str, modules: tuple[str, ...],
+        reified: tuple[tuple[str, int, str, str | None, int, bool, str | None], ...], elapsed_ns: int,
+        error: str | None, refused: tuple[tuple[str, int, str], ...], deferred: tuple[tuple[str, int], ...],
+        executed: tuple[tuple[str, int], ...] = (), incomplete: str | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "index", index)
+        _set(self, "python", python)
+        _set(self, "modules", modules)
+        _set(self, "reified", reified)
+        _set(self, "elapsed_ns", elapsed_ns)
+        _set(self, "error", error)
+        _set(self, "refused", refused)
+        _set(self, "deferred", deferred)
+        _set(self, "executed", executed)
+        _set(self, "incomplete", incomplete)
 
-@dataclass(frozen=True)
-class GraphSection:
+
+class GraphSection(Record):
     """``aoinspect graph``'s child (child/graph.py): every import request the entry made, and the
     modules loaded, already typed; ``aoinspect.graphing`` adds what the parent knows."""
 
@@ -276,9 +451,21 @@ class GraphSection:
     error: str | None
     elapsed_ns: int
 
+    def __init__(
+        self, python: str, baseline: tuple[str, ...], requests: tuple[ImportRequest, ...],
+        modules: tuple[GraphModule, ...], ending: str, error: str | None, elapsed_ns: int,
+    ) -> None:
+        _set = set_field
+        _set(self, "python", python)
+        _set(self, "baseline", baseline)
+        _set(self, "requests", requests)
+        _set(self, "modules", modules)
+        _set(self, "ending", ending)
+        _set(self, "error", error)
+        _set(self, "elapsed_ns", elapsed_ns)
 
-@dataclass(frozen=True)
-class TouchedName:
+
+class TouchedName(Record):
     """One name ``check``'s predicting child touched (child/predict.py): what its access made."""
 
     name: str
@@ -291,21 +478,49 @@ class TouchedName:
     second_error: str | None
     bound_before: bool  # an earlier access bound it, and it could not be unbound
 
+    def __init__(
+        self, name: str, error: str | None, appeared: tuple[str, ...], start: int, end: int,
+        object: tuple[str, str, bool] | None, cached: bool | None, second_error: str | None, bound_before: bool,
+    ) -> None:
+        _set = set_field
+        _set(self, "name", name)
+        _set(self, "error", error)
+        _set(self, "appeared", appeared)
+        _set(self, "start", start)
+        _set(self, "end", end)
+        _set(self, "object", object)
+        _set(self, "cached", cached)
+        _set(self, "second_error", second_error)
+        _set(self, "bound_before", bound_before)
 
-@dataclass(frozen=True)
-class PredictSection:
+
+class PredictSection(Record):
     """``check``'s predicting child: what ``import PACKAGE`` loaded, and each name it touched."""
 
     imported: tuple[str, ...]
     names: tuple[TouchedName, ...]
     error: str | None
     # request index -> the module a ModuleNotFoundError named ("" when another error ended it)
-    failures: Mapping[int, str] = field(default_factory=dict)
+    failures: Mapping[int, str] = _EMPTY
     # (request index, name, first request, end): the requests serving that ``from`` name made
     served: tuple[tuple[int, str, int, int], ...] = ()
     # module with a ``__getattr__`` -> the names its import body bound
-    bound: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    getattr_files: Mapping[str, str] = field(default_factory=dict)  # module -> the file of its ``__getattr__``
+    bound: Mapping[str, frozenset[str]] = _EMPTY
+    getattr_files: Mapping[str, str] = _EMPTY  # module -> the file of its ``__getattr__``
+
+    def __init__(
+        self, imported: tuple[str, ...], names: tuple[TouchedName, ...], error: str | None,
+        failures: Mapping[int, str] = _EMPTY, served: tuple[tuple[int, str, int, int], ...] = (),
+        bound: Mapping[str, frozenset[str]] = _EMPTY, getattr_files: Mapping[str, str] = _EMPTY,
+    ) -> None:
+        _set = set_field
+        _set(self, "imported", imported)
+        _set(self, "names", names)
+        _set(self, "error", error)
+        _set(self, "failures", failures)
+        _set(self, "served", served)
+        _set(self, "bound", bound)
+        _set(self, "getattr_files", getattr_files)
 
 
 Section = Union[
@@ -644,6 +859,8 @@ def _places(raw: Mapping[str, Any], key: str) -> tuple[tuple[str, int], ...]:
             raise ProtocolError(f"an item of {key!r} is not [file, line]")
         places.append((item[0], item[1]))
     return tuple(places)
+
+
 GRAPH_REQUEST_FIELDS = 18  # child/graph.py's ``Request.as_list``
 
 
@@ -827,8 +1044,7 @@ def parse_all(raws: Sequence[Mapping[str, Any]]) -> tuple[tuple[Section, ...], s
 # --- requests and runs ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProbeSettings:
+class ProbeSettings(Record):
     """How to run probes: which interpreter, for how long, how many at once."""
 
     python: str
@@ -837,9 +1053,18 @@ class ProbeSettings:
     isolation: str = "auto"  # "fork", "fork-each", "spawn" or "auto"
     cache_dir: str | None = None  # where results are cached (``aoinspect.probing.cache``), None for no cache
 
+    def __init__(
+        self, python: str, timeout: float = 60.0, jobs: int = 1, isolation: str = "auto", cache_dir: str | None = None,
+    ) -> None:
+        _set = set_field
+        _set(self, "python", python)
+        _set(self, "timeout", timeout)
+        _set(self, "jobs", jobs)
+        _set(self, "isolation", isolation)
+        _set(self, "cache_dir", cache_dir)
 
-@dataclass(frozen=True)
-class ProbeRequest:
+
+class ProbeRequest(Record):
     """What one probe does after ``import PACKAGE`` (``protocol.MODE_*``)."""
 
     mode: str
@@ -848,11 +1073,20 @@ class ProbeRequest:
     threads: int = 0  # MODE_RACE: how many threads access each name at once
     # Seconds the probe gets at least, whatever --timeout says (a probe that loads the whole
     # package: ``rules.lazy.whole_package_deadline``); not part of what the probe does.
-    min_deadline: float = field(default=0.0, compare=False)
+    min_deadline: float = 0.0
+    _not_compared = frozenset(("min_deadline",))
 
-    def __post_init__(self) -> None:
-        if self.mode not in protocol.REQUEST_MODES:
-            raise ValueError(f"unknown probe mode {self.mode!r}")
+    def __init__(
+        self, mode: str, package: str, names: tuple[str, ...] = (), threads: int = 0, min_deadline: float = 0.0,
+    ) -> None:
+        if mode not in protocol.REQUEST_MODES:
+            raise ValueError(f"unknown probe mode {mode!r}")
+        _set = set_field
+        _set(self, "mode", mode)
+        _set(self, "package", package)
+        _set(self, "names", names)
+        _set(self, "threads", threads)
+        _set(self, "min_deadline", min_deadline)
 
     def deadline(self, settings: ProbeSettings) -> float:
         """How long this probe may run: ``--timeout``, or its own longer deadline."""
@@ -865,8 +1099,7 @@ class ProbeRequest:
 S = TypeVar("S", bound=Section)
 
 
-@dataclass(frozen=True)
-class ProbeRun:
+class ProbeRun(Record):
     """What one child reported, as typed sections, and how it ended."""
 
     request: ProbeRequest
@@ -878,7 +1111,25 @@ class ProbeRun:
     protocol_error: str | None = None  # the first result line that broke the protocol
     retried_after: str | None = None  # how a forked probe ended before it was run again
     from_cache: bool = False  # read from the cache, not measured by this run
-    raw: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)  # the lines, for the cache
+    raw: tuple[Mapping[str, Any], ...] = ()  # the lines, for the cache
+    _not_compared = _not_shown = frozenset(("raw",))
+
+    def __init__(
+        self, request: ProbeRequest, sections: tuple[Section, ...], returncode: int | None, timed_out: bool,
+        timeout: float, output_tail: str = "", protocol_error: str | None = None, retried_after: str | None = None,
+        from_cache: bool = False, raw: tuple[Mapping[str, Any], ...] = (),
+    ) -> None:
+        _set = set_field
+        _set(self, "request", request)
+        _set(self, "sections", sections)
+        _set(self, "returncode", returncode)
+        _set(self, "timed_out", timed_out)
+        _set(self, "timeout", timeout)
+        _set(self, "output_tail", output_tail)
+        _set(self, "protocol_error", protocol_error)
+        _set(self, "retried_after", retried_after)
+        _set(self, "from_cache", from_cache)
+        _set(self, "raw", raw)
 
     def get(self, kind: type[S]) -> S | None:
         """The first section of this type, if the child sent one."""
@@ -902,6 +1153,8 @@ class ProbeRun:
             return "did not finish"
         if code < 0:
             try:
+                import signal  # only for a child a signal ended: its enums cost a start-up
+
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
@@ -936,6 +1189,4 @@ def make_run(
 
 def replace_from_cache(run: ProbeRun) -> ProbeRun:
     """``run``, marked as read from the cache."""
-    from dataclasses import replace
-
     return replace(run, from_cache=True, raw=())

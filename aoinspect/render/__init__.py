@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Union
 
+from aoinspect.records import Record, set_field
 from aoinspect.render import escape
 
 if TYPE_CHECKING:
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     Report = Union[ListReport, ResolveReport, CheckReport, Snapshot, Failure, TraceReport, Diff, ImportGraph,
                    AdviseReport]
 
-@dataclass(frozen=True)
-class RenderOptions:
+class RenderOptions(Record):
     """How a report is shown; none of it changes what was measured."""
 
     color: bool = False
@@ -29,6 +28,20 @@ class RenderOptions:
     focus: str | None = None  # trace: only the loads of this package's modules
     why: str | None = None  # trace: the chain from the program's line to this module
     lazy_keyword: bool = False  # advise's patch: `lazy import` statements instead of __lazy_modules__
+
+    def __init__(
+        self, color: bool = False, top: int = 20, sort: str = "cumulative", depth: int | None = None, width: int = 100,
+        focus: str | None = None, why: str | None = None, lazy_keyword: bool = False,
+    ) -> None:
+        _set = set_field
+        _set(self, "color", color)
+        _set(self, "top", top)
+        _set(self, "sort", sort)
+        _set(self, "depth", depth)
+        _set(self, "width", width)
+        _set(self, "focus", focus)
+        _set(self, "why", why)
+        _set(self, "lazy_keyword", lazy_keyword)
 
 
 def counted(number: int, noun: str) -> str:

@@ -46,6 +46,9 @@ _LEGACY = (r"#(?=#(?:vso)?\[)", re.IGNORECASE)
 _COMMAND_START = (r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))(\s*)::", re.MULTILINE)
 # Control characters a terminal would act on; SGR colour sequences (the text renderer's own) stay.
 _CONTROL = (r"\x1b\[[0-9;]*m|\r\n?|[\x00-\x08\x0b-\x1f\x7f-\x9f]", 0)
+# Every character _CONTROL can start at (ESC and CR among them): text with none of them, no "##"
+# and no "::" is left as it is without compiling a pattern, a millisecond of every command.
+_CONTROL_CHARACTERS = frozenset(map(chr, (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))))
 
 
 def valid_unicode(text: str) -> str:
@@ -70,7 +73,9 @@ def _control(match: re.Match[str]) -> str:
 def no_commands(text: str) -> str:
     """``text`` with no line a CI runner would take for a workflow command: the marker before a
     line's leading ``::`` and inside every ``##[``. Printable text is otherwise unchanged."""
-    unprefixed = re.compile(*_LEGACY).sub("#" + MARKER, text)
+    unprefixed = re.compile(*_LEGACY).sub("#" + MARKER, text) if "##" in text else text
+    if "::" not in unprefixed:
+        return unprefixed
     return re.compile(*_COMMAND_START).sub(lambda match: match.group(1) + MARKER + "::", unprefixed)
 
 
@@ -78,7 +83,10 @@ def text(output: str) -> str:
     """Plain text for people and logs (text, tree, dot, mermaid, markdown): carriage returns are
     line breaks, other control characters are written out (``\\x07``) but colour, and no line
     starts a workflow command."""
-    return no_commands(re.compile(*_CONTROL).sub(_control, valid_unicode(output)))
+    output = valid_unicode(output)
+    if not _CONTROL_CHARACTERS.isdisjoint(output):
+        output = re.compile(*_CONTROL).sub(_control, output)
+    return no_commands(output)
 
 
 def message(line: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Callable
 
 from aoinspect.models import ModuleLoad
@@ -19,6 +18,7 @@ from aoinspect.models.trace import (
     TraceReport,
 )
 from aoinspect.probing import wire_trace as wire
+from aoinspect.records import field_names, replace
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -112,8 +112,6 @@ def build_report(
                               for load in sketch)
     report = _report(program, start, end, returncode, timeout, problem, spawned, loads)
     if options is not None:
-        from dataclasses import replace
-
         report = replace(report, findings=tuple(contract_findings(report, options)))
     return report
 
@@ -140,17 +138,15 @@ def _report(
 def _with_sources(load: TracedLoad, record: wire.TraceRecord, sources: SourceLines) -> TracedLoad:
     """``load`` of the sketch with its frames read again from ``sources`` (a field's raw frame of
     the same name gives the expression too), and the call read from its trigger's expression."""
-    from dataclasses import replace
-
     changes: dict[str, Any] = {}
-    for field in fields(load):
-        value, raw = getattr(load, field.name), getattr(record, field.name, None)
+    for name in field_names(load):
+        value, raw = getattr(load, name), getattr(record, name, None)
         if isinstance(value, Frame):
-            changes[field.name] = (_frame(raw, sources) if isinstance(raw, wire.RawFrame)
+            changes[name] = (_frame(raw, sources) if isinstance(raw, wire.RawFrame)
                                    else replace(value, source=sources.line(value.file, value.line)))
         elif isinstance(value, tuple) and value and all(isinstance(item, Frame) for item in value):
             raws = raw if isinstance(raw, tuple) and len(raw) == len(value) else None
-            changes[field.name] = tuple(
+            changes[name] = tuple(
                 _frame(item_raw, sources) if isinstance(item_raw, wire.RawFrame)
                 else replace(item, source=sources.line(item.file, item.line))
                 for item, item_raw in zip(value, raws or (None,) * len(value))
@@ -163,8 +159,8 @@ def _with_sources(load: TracedLoad, record: wire.TraceRecord, sources: SourceLin
 def frames_of(load: TracedLoad) -> list[Frame]:
     """Every frame a load holds (its trigger, and any other line it names), whatever its fields."""
     found: list[Frame] = []
-    for field in fields(load):
-        value = getattr(load, field.name)
+    for name in field_names(load):
+        value = getattr(load, name)
         for item in value if isinstance(value, tuple) else (value,):
             if isinstance(item, Frame):
                 found.append(item)

@@ -111,8 +111,6 @@ class TraceRun:
         try:
             # While the program runs: the code that reads and reports its trace (read_sections'
             # own imports too, which it makes when called).
-            import json  # noqa: F401
-
             import aoinspect.files  # noqa: F401
             from aoinspect.probing.fields import read_sections
             from aoinspect.probing.wire_trace import parse_trace_sections
