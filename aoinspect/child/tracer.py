@@ -414,6 +414,9 @@ class Tracer:
         far_line = LineFinder().line
         far = LineFinder.FAR
         extras = _extras
+        short_record = protocol.TRACE_SHORT_RECORD
+        rendered = self.result_path is not None  # records written as text, built as each ends
+        main_bodies = []  # type: ignore[var-annotated] # beside main_stack: the module body found importing at that depth, or None
 
         own_files = self.own_files
         command_caller = self.command_caller
@@ -455,132 +458,168 @@ class Tracer:
         def _find_and_load(name, import_):
             if name in modules:
                 return original(name, import_)
-            ident = get_ident()
-            if ident == main_thread:
-                stack = main_stack
-                thread = None
-            else:
-                stack = stacks.get(ident)
-                if stack is None:
-                    stack = stacks[ident] = []
-                thread = thread_name(ident)
             # The trigger: the innermost frame outside the import system, the lazy machinery and
             # the other ways in (the walk is short: the caller, or three frames above it); then the
             # program's own line, unless the import running around this one began at it.
             frame = getframe(1)
-            trigger = own = hop = via = chain = cause = trigger_code = None
-            hop_above = False
-            while frame is not None:
+            while frame is not None:  # the import system's own frames, told by their globals
                 globals_ = frame.f_globals
-                if globals_ is bootstrap_globals or globals_ is external_globals:
-                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
-                    continue
-                code = frame.f_code
-                kind = kinds.get(code.co_filename)
-                if kind == IMPORT_SYSTEM:
-                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
-                    continue
-                if kind is None:
-                    kind = file_kind(frame, code.co_filename)
-                if kind == OWN:
-                    break  # the wrapper of the import running around this one, or run()
-                function = code.co_name
-                if kind == STRING:
-                    if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
-                        if trigger is None:
-                            cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
-                        kind = USER
+                if globals_ is not bootstrap_globals and globals_ is not external_globals:
+                    break
+                frame = frame.f_back  # type: ignore[assignment]
+            first = frame
+            ident = get_ident()
+            record = None
+            if ident == main_thread:
+                stack = main_stack
+                bodies = main_bodies
+                thread = None
+                if stack:
+                    # Most imports come from the body of the module being imported around them,
+                    # which the walk below has classified at its first import: only its line is new.
+                    body = bodies[-1]
+                    if body is not None and frame is body[0] and tracer.context is None:
+                        line = (frame.f_lineno or 0) if frame.f_lasti < far else far_line(frame, body[1])
+                        if line:
+                            record = [next(counter), name, stack[-1][0], timer() - origin, None, False, body[3],
+                                      -line if body[2] else line, body[4], body[5]]
+            else:
+                stack = stacks.get(ident)
+                if stack is None:
+                    stack = stacks[ident] = []
+                bodies = None
+                thread = thread_name(ident)
+            if record is None:
+                trigger = own = hop = via = chain = cause = trigger_code = None
+                body = False
+                hop_above = False
+                while frame is not None:
+                    globals_ = frame.f_globals
+                    if globals_ is bootstrap_globals or globals_ is external_globals:
+                        frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                        continue
+                    code = frame.f_code
+                    kind = kinds.get(code.co_filename)
+                    if kind == IMPORT_SYSTEM:
+                        frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                        continue
+                    if kind is None:
+                        kind = file_kind(frame, code.co_filename)
+                    if kind == OWN:
+                        break  # the wrapper of the import running around this one, or run()
+                    function = code.co_name
+                    if kind == STRING:
+                        if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
+                            if trigger is None:
+                                cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
+                            kind = USER
+                        elif function in lazy_functions:
+                            kind = LAZY
+                        else:
+                            kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
+                    elif function == "<module>":
+                        if kind != USER and kind != PROGRAM:
+                            kind = USER  # a helper module's body is code like any other
                     elif function in lazy_functions:
                         kind = LAZY
-                    else:
-                        kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
-                elif function == "<module>":
-                    if kind != USER and kind != PROGRAM:
-                        kind = USER  # a helper module's body is code like any other
-                elif function in lazy_functions:
-                    kind = LAZY
-                if kind in (USER, PROGRAM):
-                    if trigger is None:
-                        back = frame.f_back
-                        if function == "<module>" and back is not None and (
-                                back.f_globals is bootstrap_globals or back.f_globals is external_globals
-                                or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
-                            if not stack:
-                                # A module body the import system runs while no import is under
-                                # way: a LazyLoader module executing on first access, or
-                                # exec_module called by hand. The line that set it off is further out.
-                                frame = frame.f_back  # type: ignore[assignment]
-                                continue
-                            if kind != PROGRAM:
-                                trigger = frame
-                                trigger_code = code
-                                break  # the body of the module being imported: its own line is the import's
-                        trigger = frame
-                        trigger_code = code
-                        if kind == PROGRAM:
-                            own = True
-                            if function != "<module>" and hop is None:
-                                hop = lazy_caller(frame.f_back)
-                                hop_above = hop is not None
+                    if kind in (USER, PROGRAM):
+                        if trigger is None:
+                            back = frame.f_back
+                            if function == "<module>" and back is not None and (
+                                    back.f_globals is bootstrap_globals or back.f_globals is external_globals
+                                    or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
+                                if not stack:
+                                    # A module body the import system runs while no import is under
+                                    # way: a LazyLoader module executing on first access, or
+                                    # exec_module called by hand. The line that set it off is further out.
+                                    frame = frame.f_back  # type: ignore[assignment]
+                                    continue
+                                body = frame is first
+                                if kind != PROGRAM:
+                                    trigger = frame
+                                    trigger_code = code
+                                    break  # the body of the module being imported: its own line is the import's
+                            trigger = frame
+                            trigger_code = code
+                            if kind == PROGRAM:
+                                own = True
+                                if function != "<module>" and hop is None:
+                                    hop = lazy_caller(frame.f_back)
+                                    hop_above = hop is not None
+                                break
+                        elif kind == PROGRAM:
+                            own = frame  # type: ignore[assignment] # True, or the frame further out
                             break
-                    elif kind == PROGRAM:
-                        own = frame  # type: ignore[assignment] # True, or the frame further out
-                        break
-                    elif chain is None:
-                        chain = [frame]
-                    else:
-                        chain.append(frame)
-                elif trigger is None:
-                    if kind == LAZY:
-                        hop = frame
-                    elif kind == INTROSPECTION:
+                        elif chain is None:
+                            chain = [frame]
+                        else:
+                            chain.append(frame)
+                    elif trigger is None:
+                        if kind == LAZY:
+                            hop = frame
+                        elif kind == INTROSPECTION:
+                            via = frame
+                        elif kind == CODEC:
+                            cause = CAUSE_CODEC
+                    elif kind == LAZY:
+                        if hop is None:
+                            hop = frame  # a __getattr__ that reached the import through helper functions
+                            hop_above = True
+                    elif kind == INTROSPECTION and via is None and hop is not None:
                         via = frame
-                    elif kind == CODEC:
-                        cause = CAUSE_CODEC
-                elif kind == LAZY:
-                    if hop is None:
-                        hop = frame  # a __getattr__ that reached the import through helper functions
-                        hop_above = True
-                elif kind == INTROSPECTION and via is None and hop is not None:
-                    via = frame
-                frame = frame.f_back  # type: ignore[assignment]
-            if trigger is None and cause is None:
-                if frame is None:
-                    cause = CAUSE_INTERPRETER
-                elif stack:
-                    # Between this import and the one around it ran no Python code of a module:
-                    # that import needed its parent package first, or ran a compiled module's init.
-                    cause = CAUSE_PARENT_PACKAGE if stack[-1][1].startswith(name + ".") else CAUSE_COMPILED_MODULE
+                    frame = frame.f_back  # type: ignore[assignment]
+                if trigger is None and cause is None:
+                    if frame is None:
+                        cause = CAUSE_INTERPRETER
+                    elif stack:
+                        # Between this import and the one around it ran no Python code of a module:
+                        # that import needed its parent package first, or ran a compiled module's init.
+                        cause = CAUSE_PARENT_PACKAGE if stack[-1][1].startswith(name + ".") else CAUSE_COMPILED_MODULE
+                    else:
+                        cause = CAUSE_PROGRAM_START
+                parent = stack[-1][0] if stack else -1
+                if trigger is not None:
+                    code = trigger_code  # type: ignore[assignment] # set with the trigger
+                    line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
+                    if own is True:
+                        # The trigger is the program's own line: said without the extras (a line 0 with them).
+                        own = None if line else trigger  # type: ignore[assignment]
+                        line = -line
+                    record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
+                              code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
                 else:
-                    cause = CAUSE_PROGRAM_START
-            parent = stack[-1][0] if stack else -1
-            if trigger is not None:
-                code = trigger_code  # type: ignore[assignment] # set with the trigger
-                line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
-                if own is True:
-                    # The trigger is the program's own line: said without the extras (a line 0 with them).
-                    own = None if line else trigger  # type: ignore[assignment]
-                    line = -line
-                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
-                          code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
-            else:
-                record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
-            context = tracer.context
-            if hop is not None or via is not None or thread is not None or context is not None or own is not None \
-                    or chain is not None or cause is not None:
-                record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
+                    record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
+                context = tracer.context
+                if hop is not None or via is not None or thread is not None or context is not None or own is not None \
+                        or chain is not None or cause is not None:
+                    record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
+                if body and bodies is not None and len(record) == short_record:
+                    bodies[-1] = body = [first, code, own is None and line < 0, record[6], record[8], record[9],
+                                         ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9])]
+                else:
+                    body = None
             seen.add(name)
             if not stack:
                 tracer.flush(record)
             stack.append(record)
+            if bodies is not None:
+                bodies.append(None)
             try:
                 return original(name, import_)
             finally:
                 now = timer() - origin
                 record[4] = now  # protocol.TRACE_END_NS
-                record[5] = name in modules  # loaded
+                loaded = record[5] = name in modules  # loaded
                 stack.pop()
-                pending.append(record)
+                if bodies is not None:
+                    bodies.pop()
+                if not rendered:
+                    pending.append(record)
+                elif body is None:
+                    pending.append(ascii(record))
+                else:  # as ascii(record) writes it, its repeated fields written once for the body
+                    pending.append(f"[{record[0]}, {name!a}, {record[2]}, {record[3]}, {now}, {loaded}, {body[6]}, "
+                                   f"{record[7]}, {body[7]}]")
                 if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
                     tracer.flush()
 
@@ -615,18 +654,19 @@ class Tracer:
             batch = self.pending[:]
             del self.pending[: len(batch)]
             if begun is not None:
-                batch.append(begun)
+                batch.append(ascii(begun))
             if unfinished:
                 for stack in list(self._stacks.values()):
-                    batch.extend(record for record in stack if record[protocol.TRACE_END_NS] is None)
+                    batch.extend(ascii(record) for record in stack if record[protocol.TRACE_END_NS] is None)
             if batch:
-                # ascii writes a list of plain values in C, many times faster than protocol.encode;
-                # the parent reads it back with ast.literal_eval, which builds literals and
-                # nothing else whatever the text holds (marshal would be faster still, but
-                # marshal.loads is not hardened against crafted data, and the program this
-                # child runs can write into the file). Being ASCII, with control characters
-                # escaped, it is a JSON string once its backslashes and double quotes are.
-                data = ascii(batch).replace("\\", "\\\\").replace('"', '\\"')
+                # Each record is its ascii(), written as it ended (``install``): ascii writes a list
+                # of plain values in C, many times faster than protocol.encode; the parent reads it
+                # back with ast.literal_eval, which builds literals and nothing else whatever the
+                # text holds (marshal would be faster still, but marshal.loads is not hardened
+                # against crafted data, and the program this child runs can write into the file).
+                # Being ASCII, with control characters escaped, the batch is a JSON string once
+                # its backslashes and double quotes are.
+                data = ("[" + ", ".join(batch) + "]").replace("\\", "\\\\").replace('"', '\\"')
                 self._write_string(protocol.SECTION_TRACE_LOADS, "records", data)
             self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
