@@ -122,6 +122,7 @@ CAUSE_INTERPRETER = "interpreter"
 PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.exec", "subprocess.Popen"})
 LAZY_LOOKAHEAD = 4  # frames above a program's function that imported, looked at for a lazy hop
 FLUSH_PENDING = 64
+LINES_AFTER = 4  # imports from one module body after which its line table is kept (3.10+)
 FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
 FRESH_MAIN = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__annotations__",
@@ -413,6 +414,7 @@ class Tracer:
         has_qualname = _HAS_QUALNAME
         far_line = LineFinder().line
         far = LineFinder.FAR
+        has_lines = _HAS_LINES
         extras = _extras
         short_record = protocol.TRACE_SHORT_RECORD
         rendered = self.result_path is not None  # records written as text, built as each ends
@@ -479,7 +481,25 @@ class Tracer:
                     # which the walk below has classified at its first import: only its line is new.
                     body = bodies[-1]
                     if body is not None and frame is body[0] and tracer.context is None:
-                        line = (frame.f_lineno or 0) if frame.f_lasti < far else far_line(frame, body[1])
+                        lasti = frame.f_lasti
+                        found = body[9]
+                        if found is not None and found[0] <= lasti:
+                            # The body runs forward: its line is a few of its line table's ranges on.
+                            lines = body[8]
+                            while found is not None and found[1] <= lasti:
+                                found = next(lines, None)
+                            body[9] = found
+                            line = found[2] if found is not None and found[2] is not None else frame.f_lineno or 0
+                        else:
+                            line = (frame.f_lineno or 0) if lasti < far else far_line(frame, body[1])
+                            if has_lines:
+                                body[10] += 1
+                                if body[10] >= LINES_AFTER:  # a body of many imports: read on through its table
+                                    lines = body[8] = body[1].co_lines()
+                                    found = next(lines, None)
+                                    while found is not None and found[1] <= lasti:
+                                        found = next(lines, None)
+                                    body[9] = found
                         if line:
                             record = [next(counter), name, stack[-1][0], timer() - origin, None, False, body[3],
                                       -line if body[2] else line, body[4], body[5]]
@@ -594,8 +614,11 @@ class Tracer:
                         or chain is not None or cause is not None:
                     record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
                 if body and bodies is not None and len(record) == short_record:
+                    # [frame, code, own line, file, function, module, the three as text, and once it has
+                    # imported LINES_AFTER modules its co_lines() and the range of its last import,
+                    # how many it has imported]
                     bodies[-1] = body = [first, code, own is None and line < 0, record[6], record[8], record[9],
-                                         ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9])]
+                                         ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9]), None, None, 0]
                 else:
                     body = None
             seen.add(name)
@@ -666,7 +689,9 @@ class Tracer:
                 # against crafted data, and the program this child runs can write into the file).
                 # Being ASCII, with control characters escaped, the batch is a JSON string once
                 # its backslashes and double quotes are.
-                data = ("[" + ", ".join(batch) + "]").replace("\\", "\\\\").replace('"', '\\"')
+                data = "[" + ", ".join(batch) + "]"
+                if "\\" in data or '"' in data:  # seldom: a quote or an escape in a name
+                    data = data.replace("\\", "\\\\").replace('"', '\\"')
                 self._write_string(protocol.SECTION_TRACE_LOADS, "records", data)
             self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
