@@ -469,158 +469,179 @@ class Tracer:
                 if globals_ is not bootstrap_globals and globals_ is not external_globals:
                     break
                 frame = frame.f_back  # type: ignore[assignment]
+            if not main_stack:
+                return general(name, import_, frame)
+            # Most imports come from the body of the module being imported around them, which
+            # ``general`` classified at its first import: only the line is new (that frame runs
+            # on the main thread, whose stack this is).
+            body = main_bodies[-1]
+            if body is None or frame is not body[0] or tracer.context is not None:
+                return general(name, import_, frame)
+            lasti = frame.f_lasti
+            found = body[9]
+            if found is not None and found[0] <= lasti:
+                # The body runs forward: its line is a few of its line table's ranges on.
+                lines = body[8]
+                while found is not None and found[1] <= lasti:
+                    found = next(lines, None)
+                body[9] = found
+                line = found[2] if found is not None and found[2] is not None else frame.f_lineno or 0
+            else:
+                line = (frame.f_lineno or 0) if lasti < far else far_line(frame, body[1])
+                if has_lines and body[8] is None:
+                    body[10] += 1
+                    if body[10] == LINES_AFTER:  # a body of many imports: read on through its table
+                        lines = body[8] = body[1].co_lines()
+                        found = next(lines, None)
+                        while found is not None and found[1] <= lasti:
+                            found = next(lines, None)
+                        body[9] = found
+            if not line:
+                return general(name, import_, frame)
+            record = [next(counter), name, main_stack[-1][0], timer() - origin, None, False, body[3],
+                      -line if body[2] else line, body[4], body[5]]
+            seen.add(name)
+            main_stack.append(record)
+            main_bodies.append(None)
+            try:
+                return original(name, import_)
+            finally:
+                now = timer() - origin
+                main_stack.pop()
+                main_bodies.pop()
+                # As ascii(record) writes it, its repeated fields written once for the body; the
+                # record itself is done with (only those of imports still running are read again).
+                pending.append(f"[{record[0]}, {name!a}, {record[2]}, {record[3]}, {now}, {name in modules}, "
+                               f"{body[6]}, {record[7]}, {body[7]}]")
+                if len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
+                    tracer.flush()
+
+        def general(name, import_, frame):
+            """An import the fast path above does not cover: the whole walk."""
             first = frame
             ident = get_ident()
-            record = None
             if ident == main_thread:
                 stack = main_stack
                 bodies = main_bodies
                 thread = None
-                if stack:
-                    # Most imports come from the body of the module being imported around them,
-                    # which the walk below has classified at its first import: only its line is new.
-                    body = bodies[-1]
-                    if body is not None and frame is body[0] and tracer.context is None:
-                        lasti = frame.f_lasti
-                        found = body[9]
-                        if found is not None and found[0] <= lasti:
-                            # The body runs forward: its line is a few of its line table's ranges on.
-                            lines = body[8]
-                            while found is not None and found[1] <= lasti:
-                                found = next(lines, None)
-                            body[9] = found
-                            line = found[2] if found is not None and found[2] is not None else frame.f_lineno or 0
-                        else:
-                            line = (frame.f_lineno or 0) if lasti < far else far_line(frame, body[1])
-                            if has_lines:
-                                body[10] += 1
-                                if body[10] >= LINES_AFTER:  # a body of many imports: read on through its table
-                                    lines = body[8] = body[1].co_lines()
-                                    found = next(lines, None)
-                                    while found is not None and found[1] <= lasti:
-                                        found = next(lines, None)
-                                    body[9] = found
-                        if line:
-                            record = [next(counter), name, stack[-1][0], timer() - origin, None, False, body[3],
-                                      -line if body[2] else line, body[4], body[5]]
             else:
                 stack = stacks.get(ident)
                 if stack is None:
                     stack = stacks[ident] = []
                 bodies = None
                 thread = thread_name(ident)
-            if record is None:
-                trigger = own = hop = via = chain = cause = trigger_code = None
-                body = False
-                hop_above = False
-                while frame is not None:
-                    globals_ = frame.f_globals
-                    if globals_ is bootstrap_globals or globals_ is external_globals:
-                        frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
-                        continue
-                    code = frame.f_code
-                    kind = kinds.get(code.co_filename)
-                    if kind == IMPORT_SYSTEM:
-                        frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
-                        continue
-                    if kind is None:
-                        kind = file_kind(frame, code.co_filename)
-                    if kind == OWN:
-                        break  # the wrapper of the import running around this one, or run()
-                    function = code.co_name
-                    if kind == STRING:
-                        if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
-                            if trigger is None:
-                                cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
-                            kind = USER
-                        elif function in lazy_functions:
-                            kind = LAZY
-                        else:
-                            kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
-                    elif function == "<module>":
-                        if kind != USER and kind != PROGRAM:
-                            kind = USER  # a helper module's body is code like any other
+            trigger = own = hop = via = chain = cause = trigger_code = None
+            at_body = False
+            hop_above = False
+            while frame is not None:
+                globals_ = frame.f_globals
+                if globals_ is bootstrap_globals or globals_ is external_globals:
+                    frame = frame.f_back  # the common case, kept quick
+                    continue
+                code = frame.f_code
+                kind = kinds.get(code.co_filename)
+                if kind == IMPORT_SYSTEM:
+                    frame = frame.f_back  # the common case, kept quick
+                    continue
+                if kind is None:
+                    kind = file_kind(frame, code.co_filename)
+                if kind == OWN:
+                    break  # the wrapper of the import running around this one, or run()
+                function = code.co_name
+                if kind == STRING:
+                    if function == "<module>" and (command_caller is None or frame.f_back is not command_caller):
+                        if trigger is None:
+                            cause = CAUSE_EXEC  # a string exec'd: the line that exec'd it is further out
+                        kind = USER
                     elif function in lazy_functions:
                         kind = LAZY
-                    if kind in (USER, PROGRAM):
-                        if trigger is None:
-                            back = frame.f_back
-                            if function == "<module>" and back is not None and (
-                                    back.f_globals is bootstrap_globals or back.f_globals is external_globals
-                                    or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
-                                if not stack:
-                                    # A module body the import system runs while no import is under
-                                    # way: a LazyLoader module executing on first access, or
-                                    # exec_module called by hand. The line that set it off is further out.
-                                    frame = frame.f_back  # type: ignore[assignment]
-                                    continue
-                                body = frame is first
-                                if kind != PROGRAM:
-                                    trigger = frame
-                                    trigger_code = code
-                                    break  # the body of the module being imported: its own line is the import's
-                            trigger = frame
-                            trigger_code = code
-                            if kind == PROGRAM:
-                                own = True
-                                if function != "<module>" and hop is None:
-                                    hop = lazy_caller(frame.f_back)
-                                    hop_above = hop is not None
-                                break
-                        elif kind == PROGRAM:
-                            own = frame  # type: ignore[assignment] # True, or the frame further out
-                            break
-                        elif chain is None:
-                            chain = [frame]
-                        else:
-                            chain.append(frame)
-                    elif trigger is None:
-                        if kind == LAZY:
-                            hop = frame
-                        elif kind == INTROSPECTION:
-                            via = frame
-                        elif kind == CODEC:
-                            cause = CAUSE_CODEC
-                    elif kind == LAZY:
-                        if hop is None:
-                            hop = frame  # a __getattr__ that reached the import through helper functions
-                            hop_above = True
-                    elif kind == INTROSPECTION and via is None and hop is not None:
-                        via = frame
-                    frame = frame.f_back  # type: ignore[assignment]
-                if trigger is None and cause is None:
-                    if frame is None:
-                        cause = CAUSE_INTERPRETER
-                    elif stack:
-                        # Between this import and the one around it ran no Python code of a module:
-                        # that import needed its parent package first, or ran a compiled module's init.
-                        cause = CAUSE_PARENT_PACKAGE if stack[-1][1].startswith(name + ".") else CAUSE_COMPILED_MODULE
                     else:
-                        cause = CAUSE_PROGRAM_START
-                parent = stack[-1][0] if stack else -1
-                if trigger is not None:
-                    code = trigger_code  # type: ignore[assignment] # set with the trigger
-                    line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
-                    if own is True:
-                        # The trigger is the program's own line: said without the extras (a line 0 with them).
-                        own = None if line else trigger  # type: ignore[assignment]
-                        line = -line
-                    record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
-                              code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
+                        kind = PROGRAM if frame.f_globals.get("__name__") == "__main__" else USER
+                elif function == "<module>":
+                    if kind != USER and kind != PROGRAM:
+                        kind = USER  # a helper module's body is code like any other
+                elif function in lazy_functions:
+                    kind = LAZY
+                if kind in (USER, PROGRAM):
+                    if trigger is None:
+                        back = frame.f_back
+                        if function == "<module>" and back is not None and (
+                                back.f_globals is bootstrap_globals or back.f_globals is external_globals
+                                or kinds.get(back.f_code.co_filename) == IMPORT_SYSTEM):
+                            if not stack:
+                                # A module body the import system runs while no import is under
+                                # way: a LazyLoader module executing on first access, or
+                                # exec_module called by hand. The line that set it off is further out.
+                                frame = frame.f_back
+                                continue
+                            at_body = frame is first
+                            if kind != PROGRAM:
+                                trigger = frame
+                                trigger_code = code
+                                break  # the body of the module being imported: its own line is the import's
+                        trigger = frame
+                        trigger_code = code
+                        if kind == PROGRAM:
+                            own = True
+                            if function != "<module>" and hop is None:
+                                hop = lazy_caller(frame.f_back)
+                                hop_above = hop is not None
+                            break
+                    elif kind == PROGRAM:
+                        own = frame  # True, or the frame further out
+                        break
+                    elif chain is None:
+                        chain = [frame]
+                    else:
+                        chain.append(frame)
+                elif trigger is None:
+                    if kind == LAZY:
+                        hop = frame
+                    elif kind == INTROSPECTION:
+                        via = frame
+                    elif kind == CODEC:
+                        cause = CAUSE_CODEC
+                elif kind == LAZY:
+                    if hop is None:
+                        hop = frame  # a __getattr__ that reached the import through helper functions
+                        hop_above = True
+                elif kind == INTROSPECTION and via is None and hop is not None:
+                    via = frame
+                frame = frame.f_back
+            if trigger is None and cause is None:
+                if frame is None:
+                    cause = CAUSE_INTERPRETER
+                elif stack:
+                    # Between this import and the one around it ran no Python code of a module:
+                    # that import needed its parent package first, or ran a compiled module's init.
+                    cause = CAUSE_PARENT_PACKAGE if stack[-1][1].startswith(name + ".") else CAUSE_COMPILED_MODULE
                 else:
-                    record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
-                context = tracer.context
-                if hop is not None or via is not None or thread is not None or context is not None or own is not None \
-                        or chain is not None or cause is not None:
-                    record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
-                if body and bodies is not None and len(record) == short_record:
-                    # [frame, code, own line, file, function, module, the three as text, and once it has
-                    # imported LINES_AFTER modules its co_lines() and the range of its last import,
-                    # how many it has imported]
-                    bodies[-1] = body = [first, code, own is None and line < 0, record[6], record[8], record[9],
-                                         ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9]), None, None, 0]
-                else:
-                    body = None
+                    cause = CAUSE_PROGRAM_START
+            parent = stack[-1][0] if stack else -1
+            if trigger is not None:
+                code = trigger_code  # set with the trigger
+                line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
+                if own is True:
+                    # The trigger is the program's own line: said without the extras (a line 0 with them).
+                    own = None if line else trigger
+                    line = -line
+                record = [next(counter), name, parent, timer() - origin, None, False,
+                          code.co_filename, line,  # type: ignore[union-attr]
+                          code.co_qualname if has_qualname else code.co_name,  # type: ignore[union-attr]
+                          trigger.f_globals.get("__name__")]
+            else:
+                record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
+            context = tracer.context
+            if hop is not None or via is not None or thread is not None or context is not None or own is not None \
+                    or chain is not None or cause is not None:
+                record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
+            body = None
+            if at_body and rendered and bodies is not None and len(record) == short_record:
+                # [frame, code, own line, file, function, module, the three as text, and once it has
+                # imported LINES_AFTER modules its co_lines() and the range of its last import,
+                # how many it has imported]
+                bodies[-1] = body = [first, code, own is None and line < 0, record[6], record[8], record[9],
+                                     ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9]), None, None, 0]
             seen.add(name)
             if not stack:
                 tracer.flush(record)
@@ -640,7 +661,7 @@ class Tracer:
                     pending.append(record)
                 elif body is None:
                     pending.append(ascii(record))
-                else:  # as ascii(record) writes it, its repeated fields written once for the body
+                else:
                     pending.append(f"[{record[0]}, {name!a}, {record[2]}, {record[3]}, {now}, {loaded}, {body[6]}, "
                                    f"{record[7]}, {body[7]}]")
                 if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
