@@ -473,7 +473,8 @@ class Tracer:
                 return general(name, import_, frame)
             # Most imports come from the body of the module being imported around them, which
             # ``general`` classified at its first import: only the line is new (that frame runs
-            # on the main thread, whose stack this is).
+            # on the main thread, whose stack this is; another thread finds no frame of its own
+            # there, and main_bodies is never shorter than main_stack: pushed first, popped last).
             body = main_bodies[-1]
             if body is None or frame is not body[0] or tracer.context is not None:
                 return general(name, import_, frame)
@@ -501,8 +502,8 @@ class Tracer:
             record = [next(counter), name, main_stack[-1][0], timer() - origin, None, False, body[3],
                       -line if body[2] else line, body[4], body[5]]
             seen.add(name)
-            main_stack.append(record)
             main_bodies.append(None)
+            main_stack.append(record)
             try:
                 return original(name, import_)
             finally:
@@ -645,9 +646,9 @@ class Tracer:
             seen.add(name)
             if not stack:
                 tracer.flush(record)
-            stack.append(record)
             if bodies is not None:
                 bodies.append(None)
+            stack.append(record)
             try:
                 return original(name, import_)
             finally:
