@@ -122,6 +122,7 @@ CAUSE_INTERPRETER = "interpreter"
 PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.system", "os.posix_spawn", "os.exec", "subprocess.Popen"})
 LAZY_LOOKAHEAD = 4  # frames above a program's function that imported, looked at for a lazy hop
 FLUSH_PENDING = 64
+LINES_AFTER = 4  # imports from one module body after which its line table is kept (3.10+)
 FLUSH_NS = 100_000_000  # 0.1 s
 # The names a fresh ``__main__`` holds; the bootstrap's own are removed before the program runs.
 FRESH_MAIN = frozenset({"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__annotations__",
@@ -413,7 +414,11 @@ class Tracer:
         has_qualname = _HAS_QUALNAME
         far_line = LineFinder().line
         far = LineFinder.FAR
+        has_lines = _HAS_LINES
         extras = _extras
+        short_record = protocol.TRACE_SHORT_RECORD
+        rendered = self.result_path is not None  # records written as text, built as each ends
+        main_bodies = []  # type: ignore[var-annotated] # beside main_stack: the module body found importing at that depth, or None
 
         own_files = self.own_files
         command_caller = self.command_caller
@@ -455,30 +460,89 @@ class Tracer:
         def _find_and_load(name, import_):
             if name in modules:
                 return original(name, import_)
+            # The trigger: the innermost frame outside the import system, the lazy machinery and
+            # the other ways in (the walk is short: the caller, or three frames above it); then the
+            # program's own line, unless the import running around this one began at it.
+            frame = getframe(1)
+            while frame is not None:  # the import system's own frames, told by their globals
+                globals_ = frame.f_globals
+                if globals_ is not bootstrap_globals and globals_ is not external_globals:
+                    break
+                frame = frame.f_back  # type: ignore[assignment]
+            if not main_stack:
+                return general(name, import_, frame)
+            # Most imports come from the body of the module being imported around them, which
+            # ``general`` classified at its first import: only the line is new (that frame runs
+            # on the main thread, whose stack this is; another thread finds no frame of its own
+            # there, and main_bodies is never shorter than main_stack: pushed first, popped last).
+            body = main_bodies[-1]
+            if body is None or frame is not body[0] or tracer.context is not None:
+                return general(name, import_, frame)
+            lasti = frame.f_lasti
+            found = body[9]
+            if found is not None and found[0] <= lasti:
+                # The body runs forward: its line is a few of its line table's ranges on.
+                lines = body[8]
+                while found is not None and found[1] <= lasti:
+                    found = next(lines, None)
+                body[9] = found
+                line = found[2] if found is not None and found[2] is not None else frame.f_lineno or 0
+            else:
+                line = (frame.f_lineno or 0) if lasti < far else far_line(frame, body[1])
+                if has_lines and body[8] is None:
+                    body[10] += 1
+                    if body[10] == LINES_AFTER:  # a body of many imports: read on through its table
+                        lines = body[8] = body[1].co_lines()
+                        found = next(lines, None)
+                        while found is not None and found[1] <= lasti:
+                            found = next(lines, None)
+                        body[9] = found
+            if not line:
+                return general(name, import_, frame)
+            record = [next(counter), name, main_stack[-1][0], timer() - origin, None, False, body[3],
+                      -line if body[2] else line, body[4], body[5]]
+            seen.add(name)
+            main_bodies.append(None)
+            main_stack.append(record)
+            try:
+                return original(name, import_)
+            finally:
+                now = timer() - origin
+                main_stack.pop()
+                main_bodies.pop()
+                # As ascii(record) writes it, its repeated fields written once for the body; the
+                # record itself is done with (only those of imports still running are read again).
+                pending.append(f"[{record[0]}, {name!a}, {record[2]}, {record[3]}, {now}, {name in modules}, "
+                               f"{body[6]}, {record[7]}, {body[7]}]")
+                if len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
+                    tracer.flush()
+
+        def general(name, import_, frame):
+            """An import the fast path above does not cover: the whole walk."""
+            first = frame
             ident = get_ident()
             if ident == main_thread:
                 stack = main_stack
+                bodies = main_bodies
                 thread = None
             else:
                 stack = stacks.get(ident)
                 if stack is None:
                     stack = stacks[ident] = []
+                bodies = None
                 thread = thread_name(ident)
-            # The trigger: the innermost frame outside the import system, the lazy machinery and
-            # the other ways in (the walk is short: the caller, or three frames above it); then the
-            # program's own line, unless the import running around this one began at it.
-            frame = getframe(1)
             trigger = own = hop = via = chain = cause = trigger_code = None
+            at_body = False
             hop_above = False
             while frame is not None:
                 globals_ = frame.f_globals
                 if globals_ is bootstrap_globals or globals_ is external_globals:
-                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    frame = frame.f_back  # the common case, kept quick
                     continue
                 code = frame.f_code
                 kind = kinds.get(code.co_filename)
                 if kind == IMPORT_SYSTEM:
-                    frame = frame.f_back  # type: ignore[assignment] # the common case, kept quick
+                    frame = frame.f_back  # the common case, kept quick
                     continue
                 if kind is None:
                     kind = file_kind(frame, code.co_filename)
@@ -509,8 +573,9 @@ class Tracer:
                                 # A module body the import system runs while no import is under
                                 # way: a LazyLoader module executing on first access, or
                                 # exec_module called by hand. The line that set it off is further out.
-                                frame = frame.f_back  # type: ignore[assignment]
+                                frame = frame.f_back
                                 continue
+                            at_body = frame is first
                             if kind != PROGRAM:
                                 trigger = frame
                                 trigger_code = code
@@ -524,7 +589,7 @@ class Tracer:
                                 hop_above = hop is not None
                             break
                     elif kind == PROGRAM:
-                        own = frame  # type: ignore[assignment] # True, or the frame further out
+                        own = frame  # True, or the frame further out
                         break
                     elif chain is None:
                         chain = [frame]
@@ -543,7 +608,7 @@ class Tracer:
                         hop_above = True
                 elif kind == INTROSPECTION and via is None and hop is not None:
                     via = frame
-                frame = frame.f_back  # type: ignore[assignment]
+                frame = frame.f_back
             if trigger is None and cause is None:
                 if frame is None:
                     cause = CAUSE_INTERPRETER
@@ -555,32 +620,51 @@ class Tracer:
                     cause = CAUSE_PROGRAM_START
             parent = stack[-1][0] if stack else -1
             if trigger is not None:
-                code = trigger_code  # type: ignore[assignment] # set with the trigger
+                code = trigger_code  # set with the trigger
                 line = (trigger.f_lineno or 0) if trigger.f_lasti < far else far_line(trigger, code)
                 if own is True:
                     # The trigger is the program's own line: said without the extras (a line 0 with them).
-                    own = None if line else trigger  # type: ignore[assignment]
+                    own = None if line else trigger
                     line = -line
-                record = [next(counter), name, parent, timer() - origin, None, False, code.co_filename, line,
-                          code.co_qualname if has_qualname else code.co_name, trigger.f_globals.get("__name__")]
+                record = [next(counter), name, parent, timer() - origin, None, False,
+                          code.co_filename, line,  # type: ignore[union-attr]
+                          code.co_qualname if has_qualname else code.co_name,  # type: ignore[union-attr]
+                          trigger.f_globals.get("__name__")]
             else:
                 record = [next(counter), name, parent, timer() - origin, None, False, None, 0, None, None]
             context = tracer.context
             if hop is not None or via is not None or thread is not None or context is not None or own is not None \
                     or chain is not None or cause is not None:
                 record += extras(trigger, hop, via, context, ident, thread, hop_above, own, chain, cause)
+            body = None
+            if at_body and rendered and bodies is not None and len(record) == short_record:
+                # [frame, code, own line, file, function, module, the three as text, and once it has
+                # imported LINES_AFTER modules its co_lines() and the range of its last import,
+                # how many it has imported]
+                bodies[-1] = body = [first, code, own is None and line < 0, record[6], record[8], record[9],
+                                     ascii(record[6]), ascii(record[8]) + ", " + ascii(record[9]), None, None, 0]
             seen.add(name)
             if not stack:
                 tracer.flush(record)
+            if bodies is not None:
+                bodies.append(None)
             stack.append(record)
             try:
                 return original(name, import_)
             finally:
                 now = timer() - origin
                 record[4] = now  # protocol.TRACE_END_NS
-                record[5] = name in modules  # loaded
+                loaded = record[5] = name in modules  # loaded
                 stack.pop()
-                pending.append(record)
+                if bodies is not None:
+                    bodies.pop()
+                if not rendered:
+                    pending.append(record)
+                elif body is None:
+                    pending.append(ascii(record))
+                else:
+                    pending.append(f"[{record[0]}, {name!a}, {record[2]}, {record[3]}, {now}, {loaded}, {body[6]}, "
+                                   f"{record[7]}, {body[7]}]")
                 if not stack or len(pending) >= FLUSH_PENDING or now - tracer._last_flush > FLUSH_NS:
                     tracer.flush()
 
@@ -615,18 +699,21 @@ class Tracer:
             batch = self.pending[:]
             del self.pending[: len(batch)]
             if begun is not None:
-                batch.append(begun)
+                batch.append(ascii(begun))
             if unfinished:
                 for stack in list(self._stacks.values()):
-                    batch.extend(record for record in stack if record[protocol.TRACE_END_NS] is None)
+                    batch.extend(ascii(record) for record in stack if record[protocol.TRACE_END_NS] is None)
             if batch:
-                # ascii writes a list of plain values in C, many times faster than protocol.encode;
-                # the parent reads it back with ast.literal_eval, which builds literals and
-                # nothing else whatever the text holds (marshal would be faster still, but
-                # marshal.loads is not hardened against crafted data, and the program this
-                # child runs can write into the file). Being ASCII, with control characters
-                # escaped, it is a JSON string once its backslashes and double quotes are.
-                data = ascii(batch).replace("\\", "\\\\").replace('"', '\\"')
+                # Each record is its ascii(), written as it ended (``install``): ascii writes a list
+                # of plain values in C, many times faster than protocol.encode; the parent reads it
+                # back with ast.literal_eval, which builds literals and nothing else whatever the
+                # text holds (marshal would be faster still, but marshal.loads is not hardened
+                # against crafted data, and the program this child runs can write into the file).
+                # Being ASCII, with control characters escaped, the batch is a JSON string once
+                # its backslashes and double quotes are.
+                data = "[" + ", ".join(batch) + "]"
+                if "\\" in data or '"' in data:  # seldom: a quote or an escape in a name
+                    data = data.replace("\\", "\\\\").replace('"', '\\"')
                 self._write_string(protocol.SECTION_TRACE_LOADS, "records", data)
             self._last_flush = clock_ns() - self.origin
         except BaseException:  # noqa: BLE001 - a full disk must not break the program
@@ -687,14 +774,7 @@ class Tracer:
         3.9-3.13 raise none for it): ``_exit`` alone is wrapped, the same wrapper in ``os`` and in
         ``posix`` (``os._exit is posix._exit`` holds; its type is a Python function's)."""
         self._startup = startup
-        watched = PROCESS_EVENTS
-        spawn = self._spawn
-
-        def audit(event, args):
-            if event in watched:
-                spawn(event, args)
-
-        sys.addaudithook(audit)
+        sys.addaudithook(_process_hook(self._spawn))
         real = getattr(_os, "_exit", None)
         if real is None:
             return
@@ -724,6 +804,8 @@ class Tracer:
             self.finish(event, str(args[0]) if args else "", self._startup)
             return
         if event == "os.exec":
+            if args is None:
+                args = _audited_arguments()
             self.finish("exec", str(args[0]) if args else "", self._startup)
             return
         try:
@@ -734,6 +816,57 @@ class Tracer:
             return  # Popen's own posix_spawn: counted as subprocess.Popen
         self.spawned += 1
         self.send(protocol.SECTION_TRACE_SPAWN, {"event": event, "count": self.spawned})
+
+
+
+def _process_hook(report):
+    """The audit hook that calls ``report(event, None)`` for the ``PROCESS_EVENTS``. Every audit
+    event the program raises calls the hooks (the import system raises four an import), so it is
+    C's work alone: ``partial(getattr, watcher)`` looks the event's name up on an object whose
+    class has a property for each process event and nothing else, and ``getattr`` returns its
+    default, the event's arguments, for every other name. A Python function here cost about 2K
+    instructions an import more. ``os.exec``'s arguments, which the property does not see, are
+    found by ``_audited_arguments``."""
+    partial = getattr(_private_builtin("_functools"), "partial", None)
+    if partial is None:
+        def audit(event, args):
+            if event in PROCESS_EVENTS:
+                report(event, args)
+
+        return audit
+    namespace = {"__slots__": ()}  # type: dict[str, object]
+    for event in PROCESS_EVENTS:
+        namespace[event] = property(lambda self, event=event: report(event, None))
+    return partial(getattr, type("ProcessEvents", (), namespace)())
+
+
+def _private_builtin(name):
+    """A built-in module, imported without leaving it in ``sys.modules`` (where the program
+    would see it), or None."""
+    had = name in _modules
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+    finally:
+        if not had:
+            _modules.pop(name, None)
+
+
+_gc = _private_builtin("gc")
+
+
+def _audited_arguments():
+    """The arguments of the audit event being raised (``os.exec``'s: path, argv, env): the
+    newest three-tuple the collector tracks, holding a list or tuple second, or None. Only
+    before ``exec``, which is the program's end."""
+    try:
+        for item in reversed(_gc.get_objects(0)):
+            if type(item) is tuple and len(item) == 3 and type(item[1]) in (list, tuple):
+                return item
+    except BaseException:  # noqa: BLE001 - only the ending's detail depends on it
+        pass
+    return None
 
 
 # --- running the program as ``python`` would ------------------------------------------------------
