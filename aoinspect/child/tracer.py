@@ -774,7 +774,14 @@ class Tracer:
         3.9-3.13 raise none for it): ``_exit`` alone is wrapped, the same wrapper in ``os`` and in
         ``posix`` (``os._exit is posix._exit`` holds; its type is a Python function's)."""
         self._startup = startup
-        sys.addaudithook(_process_hook(self._spawn))
+        watched = PROCESS_EVENTS
+        spawn = self._spawn
+
+        def audit(event, args):
+            if event in watched:
+                spawn(event, args)
+
+        sys.addaudithook(audit)
         real = getattr(_os, "_exit", None)
         if real is None:
             return
@@ -804,8 +811,6 @@ class Tracer:
             self.finish(event, str(args[0]) if args else "", self._startup)
             return
         if event == "os.exec":
-            if args is None:
-                args = _audited_arguments()
             self.finish("exec", str(args[0]) if args else "", self._startup)
             return
         try:
@@ -816,57 +821,6 @@ class Tracer:
             return  # Popen's own posix_spawn: counted as subprocess.Popen
         self.spawned += 1
         self.send(protocol.SECTION_TRACE_SPAWN, {"event": event, "count": self.spawned})
-
-
-
-def _process_hook(report):
-    """The audit hook that calls ``report(event, None)`` for the ``PROCESS_EVENTS``. Every audit
-    event the program raises calls the hooks (the import system raises four an import), so it is
-    C's work alone: ``partial(getattr, watcher)`` looks the event's name up on an object whose
-    class has a property for each process event and nothing else, and ``getattr`` returns its
-    default, the event's arguments, for every other name. A Python function here cost about 2K
-    instructions an import more. ``os.exec``'s arguments, which the property does not see, are
-    found by ``_audited_arguments``."""
-    partial = getattr(_private_builtin("_functools"), "partial", None)
-    if partial is None:
-        def audit(event, args):
-            if event in PROCESS_EVENTS:
-                report(event, args)
-
-        return audit
-    namespace = {"__slots__": ()}  # type: dict[str, object]
-    for event in PROCESS_EVENTS:
-        namespace[event] = property(lambda self, event=event: report(event, None))
-    return partial(getattr, type("ProcessEvents", (), namespace)())
-
-
-def _private_builtin(name):
-    """A built-in module, imported without leaving it in ``sys.modules`` (where the program
-    would see it), or None."""
-    had = name in _modules
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-    finally:
-        if not had:
-            _modules.pop(name, None)
-
-
-_gc = _private_builtin("gc")
-
-
-def _audited_arguments():
-    """The arguments of the audit event being raised (``os.exec``'s: path, argv, env): the
-    newest three-tuple the collector tracks, holding a list or tuple second, or None. Only
-    before ``exec``, which is the program's end."""
-    try:
-        for item in reversed(_gc.get_objects(0)):
-            if type(item) is tuple and len(item) == 3 and type(item[1]) in (list, tuple):
-                return item
-    except BaseException:  # noqa: BLE001 - only the ending's detail depends on it
-        pass
-    return None
 
 
 # --- running the program as ``python`` would ------------------------------------------------------
