@@ -434,16 +434,21 @@ class _Expansion:
 def _explained(described: GraphModule, files: Mapping[str, str | None], scanner: _Scanner,
                graph: ImportGraph) -> bool:
     """Whether a module that appeared by other means was made by an extension module that names
-    it (each extension that names it makes or finds it, whichever comes first: see ``predict``), or
-    that it is named after."""
+    it (each extension that names it makes or finds it, whichever comes first: see ``predict``),
+    that it is named after or under, or by a module of the standard library (``multiprocessing``
+    puts ``__main__`` in as ``__mp_main__``): each makes it whenever it is loaded, whatever came before."""
     maker = described.owner
     if maker is None and described.loaded_by is not None:
         maker = graph.requests[described.loaded_by].target
+    if maker is not None and is_stdlib(maker):
+        return True
     path = files.get(maker) if maker is not None else None
     if not (maker is not None and path and path.endswith((".so", ".pyd"))):
         return False
-    # One named after the extension itself (scipy.sparse._csparsetools makes ``_csparsetools``) is its own.
-    return maker.rpartition(".")[2] == described.name or scanner.names_in_binary(path, described.name)
+    # One named after the extension itself (scipy.sparse._csparsetools makes ``_csparsetools``) is
+    # its own, and so is one under it (pybind11's submodules: scipy.optimize._highspy._core.cb).
+    return maker.rpartition(".")[2] == described.name or described.name.startswith(maker + ".") \
+        or scanner.names_in_binary(path, described.name)
 
 
 def _serving(graph: ImportGraph, served: Sequence[tuple[int, str, int, int]] | None = None,

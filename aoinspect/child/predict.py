@@ -58,12 +58,46 @@ def _described(value):
     return [type_name, text[:200] if type(text) is str else "?", is_module]
 
 
-def _unbind_kept(bound, bound_sets):
+def _serves_submodule(graph, module, namespace, key, submodule):
+    """Whether ``module``'s ``__getattr__`` serves its submodule ``key`` (``submodule``, loaded and
+    bound on it since its body ended) when it is not bound: transformers' ``_LazyModule`` imports
+    it, and a package whose ``__getattr__`` does not would break if it were unbound. Asked once, with
+    the binding taken away meanwhile: its import is a hit, outside every name's requests."""
+    hook = graph._module_getattr(module, namespace)
+    code = getattr(hook, "__code__", None)
+    if code is None:
+        return False
+    # numpy's ``import numpy.char as char`` in its ``__getattr__`` asks for the attribute again
+    # while it is unbound, and so on down: a hook that calls itself does not serve the submodule.
+    calls = [0]
+
+    def count(frame, event, _argument):
+        if event == "call" and frame.f_code is code:
+            calls[0] += 1
+            if calls[0] > 1:
+                raise AttributeError(key)
+
+    value = namespace.pop(key)
+    previous = sys.gettrace()
+    sys.settrace(count)
+    try:
+        served = hook(key) if namespace.get("__getattr__") is hook else hook(module, key)
+    except BaseException:  # noqa: BLE001 - it does not serve it
+        served = None
+    finally:
+        sys.settrace(previous)
+        namespace[key] = value
+    return calls[0] == 1 and served is submodule
+
+
+def _unbind_kept(bound, bound_sets, graph=None, serving=None):
     """Before a name's access: unbind from each module with a ``__getattr__`` what it served and
     kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so that
     an access that needs it has it served again, in view (an attribute access makes no import
-    request the recorder could follow). Returns ``(namespace, key, value)`` to put back after
-    the access where it was not bound again."""
+    request the recorder could follow). A submodule bound on it since is unbound too when its
+    ``__getattr__`` serves it (``getattr(transformers.models.auto, "configuration_auto")`` in
+    a decorator every configuration module calls: only the first would be seen importing it).
+    Returns ``(namespace, key, value)`` to put back after the access where it was not bound again."""
     kept = []
     for module_name, described in bound.items():
         namespace = None
@@ -80,8 +114,17 @@ def _unbind_kept(bound, bound_sets):
             names = bound_sets[module_name] = set(described[1])
         prefix = module_name + "."
         for key in [key for key in namespace if key not in names]:
-            if type(key) is str and prefix + key not in _modules:
+            if type(key) is not str:
+                continue
+            submodule = _modules.get(prefix + key)
+            if submodule is None:
                 kept.append((namespace, key, namespace.pop(key)))
+            elif serving is not None and namespace[key] is submodule:
+                serves = serving.get(prefix + key)
+                if serves is None:
+                    serves = serving[prefix + key] = _serves_submodule(graph, module, namespace, key, submodule)
+                if serves:
+                    kept.append((namespace, key, namespace.pop(key)))
     return kept
 
 
@@ -99,6 +142,7 @@ def run(result_path, package, names, graph=None):
     baseline = frozenset(_modules)
     recorder = graph.GraphRecorder(baseline)
     recorder.failures, recorder.served, recorder.bound = {}, [], {}
+    recorder.native_hits = True
     ending = graph.Ending(recorder, reporter, baseline, graph.clock_ns())
     ending.watch()
     recorder.install()
@@ -120,9 +164,10 @@ def run(result_path, package, names, graph=None):
         attributes = found if type(found) is dict else None
         initial = set(attributes) if attributes is not None else set()
         bound_sets = {}  # type: dict[str, set[str]]
+        serving = {}  # type: dict[str, bool]
         for name in names:
             recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
-            kept = _unbind_kept(recorder.bound, bound_sets)
+            kept = _unbind_kept(recorder.bound, bound_sets, graph, serving)
             start = len(requests)
             count = len(_modules)
             failed = described = None
