@@ -196,6 +196,8 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             return False  # the child saw its body end with no ``__getattr__``
         elif not scanner.served_lazily(path, item):
             return False
+        if not scanner.may_serve(path, item):
+            return False  # its __getattr__ serves only names it spells out (httpx2's serves ``main``)
         # Harmless when what it may import is loaded by the import, or never loaded at all.
         imports = scanner.getattr_imports(path)
         return imports is None or not all(name in settled or name not in present for name in imports)
@@ -577,6 +579,7 @@ class _Scanner:
         self._trees: dict[str, ast.Module | None] = {}
         self._lazy_names: dict[str, frozenset[str] | None] = {}
         self._getattr_imports: dict[str, frozenset[str] | None] = {}
+        self._getattr_literals: dict[str, frozenset[str] | None] = {}
         self._access_state: dict[tuple[str, int], str | None] = {}
         self._function_state: dict[ast.AST, str | None] = {}
         self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
@@ -671,6 +674,43 @@ class _Scanner:
         return frozenset(".".join(name.split(".")[:depth]) for name in names
                          for depth in range(1, name.count(".") + 2))
 
+    def may_serve(self, path: str | None, name: str) -> bool:
+        """Whether the module-level ``__getattr__`` at ``path`` may serve ``name``: False only when
+        it serves the names it compares its argument with (``if name == "main":`` ...) and raises
+        for any other, and ``name`` is none of them."""
+        if path is None or not path.endswith(".py"):
+            return True
+        if path not in self._getattr_literals:
+            self._getattr_literals[path] = self._read_getattr_literals(path)
+        literals = self._getattr_literals[path]
+        return literals is None or name in literals
+
+    def _read_getattr_literals(self, path: str) -> frozenset[str] | None:
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and node.name == "__getattr__"]
+        if len(functions) != 1 or not functions[0].args.args:
+            return None
+        argument = functions[0].args.args[0].arg
+        literals: set[str] = set()
+        body: list[ast.stmt] = list(functions[0].body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # its docstring
+        while body:
+            statement, *rest = body
+            if isinstance(statement, ast.Raise) and not rest:
+                return frozenset(literals)
+            if not isinstance(statement, ast.If):
+                return None
+            named = _compared_literals(statement.test, argument)
+            if named is None:
+                return None
+            literals.update(named)
+            body = [*statement.orelse, *rest]  # an ``elif`` chain, then what follows it
+        return None
+
     def served_lazily(self, path: str | None, name: str) -> bool:
         """Whether the module at ``path`` has a module ``__getattr__`` and binds no ``name`` itself:
         what importing ``name`` from it loads was then seen only the first time it was served."""
@@ -760,6 +800,30 @@ def _outside_functions(body: Sequence[ast.stmt], run_only: bool = False) -> Iter
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _compared_literals(test: ast.expr, argument: str) -> frozenset[str] | None:
+    """The strings ``test`` compares ``argument`` with (``name == "a"``, ``name in ("a", "b")``,
+    joined by ``or``), or None when it tests anything else."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        found: set[str] = set()
+        for value in test.values:
+            named = _compared_literals(value, argument)
+            if named is None:
+                return None
+            found.update(named)
+        return frozenset(found)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+            and test.left.id == argument):
+        return None
+    (operator,), (compared,) = test.ops, test.comparators
+    if isinstance(operator, ast.Eq) and isinstance(compared, ast.Constant) and isinstance(compared.value, str):
+        return frozenset({compared.value})
+    if isinstance(operator, ast.In) and isinstance(compared, (ast.Tuple, ast.List, ast.Set)):
+        values = [item.value for item in compared.elts if isinstance(item, ast.Constant)]
+        if len(values) == len(compared.elts) and all(isinstance(value, str) for value in values):
+            return frozenset(str(value) for value in values)
+    return None
 
 
 def _is_sys_modules(node: ast.AST) -> bool:

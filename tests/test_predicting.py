@@ -326,6 +326,15 @@ ORDER_FREE = {
                                     "    raise AttributeError(name)\n",
             "pkg/lazy/_two.py": "import fractions\n",
         }),
+    # The same off numpy's shape of __getattr__, which imports the submodule "as" itself: unbound,
+    # it would ask itself again down to the recursion limit; in b1's fork the import binds it first.
+    "submodule read off a package that imports it as itself": _order_free(
+        "import pkg.lazy._two\n", "import pkg.lazy\npkg.lazy._two\n", {
+            "pkg/lazy/__init__.py": "def __getattr__(name):\n    if name == '_two':\n"
+                                    "        import pkg.lazy._two as _two\n        return _two\n"
+                                    "    raise AttributeError(name)\n",
+            "pkg/lazy/_two.py": "import fractions\n",
+        }),
 }
 
 
@@ -436,3 +445,19 @@ def test_a_kept_prediction_is_the_result_it_was_for_every_rule(fake, tmp_path, m
     warm = run()
     assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]
     assert warm["findings"] == cold["findings"]
+
+
+@pytest.mark.parametrize(("body", "served"), [
+    ("    if name == 'main':\n        return 1\n    raise AttributeError(name)\n", {"main"}),
+    ("    '''Doc.'''\n    if name in ('a', 'b') or name == 'c':\n        return 1\n"
+     "    elif name == 'd':\n        return 2\n    raise AttributeError(name)\n", {"a", "b", "c", "d"}),
+    ("    if name in WHERE:\n        return 1\n    raise AttributeError(name)\n", None),
+    ("    if name == 'main':\n        return 1\n    return globals()[name]\n", None),
+])
+def test_a_getattr_that_spells_out_its_names_serves_no_other(tmp_path, body: str, served: set[str] | None) -> None:
+    # httpx2's __getattr__ serves only ``main``: huggingface_hub's ``httpx`` (the module itself) is no hop through it.
+    path = tmp_path / "module.py"
+    path.write_text("WHERE = {}\n\ndef __getattr__(name):\n" + body)
+    scanner = predicting._Scanner()
+    assert scanner.may_serve(str(path), "httpx") is (served is None)
+    assert all(scanner.may_serve(str(path), name) for name in served or ())
