@@ -562,6 +562,39 @@ def disagreements(
     return tuple(found)
 
 
+def suspects(predictions: Predictions, found: Iterable[Disagreement]) -> frozenset[str] | None:
+    """The names whose predictions may be wrong the way ``found`` were: for a module a name loaded
+    that its prediction lacked, every name predicted to reach the module whose code loaded it in the
+    predicting child (the module whose body ran, the one whose function asked) and not that module
+    (``sysconfig`` caches what ``_sysconfigdata_*`` held: the first module whose body called it owns
+    the edge); for a module predicted and not loaded, every name predicted to load it. None when a
+    module cannot be placed so (the child never loaded it, or only the import's modules did): any
+    name may then be wrong."""
+    graph = predictions.graph
+    described = {module.name: module for module in graph.modules}
+    module_at = {module.file: module.name for module in graph.modules if module.file}
+    settled = predictions.imported | frozenset(graph.baseline)
+    checks: list[tuple[frozenset[str], str | None]] = []
+    for item in found:
+        for module in item.unpredicted:
+            loaded = described.get(module)
+            if loaded is None:
+                return None
+            candidates: list[str | None] = [loaded.owner] if loaded.by_other_means else []
+            if loaded.loaded_by is not None:
+                request = graph.requests[loaded.loaded_by]
+                candidates += [request.owner, module_at.get(request.file) if request.file else None]
+            anchors = frozenset(anchor for anchor in candidates if anchor is not None and anchor not in settled
+                                and anchor != module)
+            if not anchors:
+                return None
+            checks.append((anchors, module))
+        checks.extend((frozenset({module}), None) for module in item.not_loaded)
+    return frozenset(name for name, prediction in predictions.names.items()
+                     if any(prediction.modules & anchors and (module is None or module not in prediction.modules)
+                            for anchors, module in checks))
+
+
 # --- what the source says ---------------------------------------------------------------------------
 
 

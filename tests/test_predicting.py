@@ -461,3 +461,23 @@ def test_a_getattr_that_spells_out_its_names_serves_no_other(tmp_path, body: str
     scanner = predicting._Scanner()
     assert scanner.may_serve(str(path), "httpx") is (served is None)
     assert all(scanner.may_serve(str(path), name) for name in served or ())
+
+
+def test_a_wrong_sampled_prediction_has_the_names_that_share_its_cause_measured(invoke, fake) -> None:
+    # pkg.conf.get imports fractions once and keeps it (sysconfig.get_config_vars' shape): in the
+    # predicting child only the first module whose body calls it is seen importing fractions.
+    files = _many_names(60)
+    files["pkg/conf.py"] = ("_KEPT = []\n\ndef get():\n    if not _KEPT:\n        import fractions\n"
+                            "        _KEPT.append(fractions)\n    return _KEPT[0]\n")
+    callers = {f"m{index}" for index in range(0, 60, 3)}
+    for name in callers:
+        files[f"pkg/{name}.py"] = "from pkg import conf\nconf.get()\n"
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    results = {result["name"]: result for result in doc["results"]}
+    # m0, touched first, was seen importing fractions: its prediction holds.
+    assert not any(results[name].get("predicted") for name in callers - {"m0"})
+    assert all("fractions" in {load["module"] for load in results[name]["materialized"]} for name in callers)
+    # The others keep their predictions, beyond the sample.
+    assert len([name for name, result in results.items() if result.get("predicted")]) > 20
+    assert any("that reach what loaded its missing modules" in note for note in doc["notes"])
