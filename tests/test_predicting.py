@@ -309,12 +309,14 @@ ORDER_FREE = {
         "import sys\nif 'aoinspect_absent_module' in sys.modules:\n    import decimal\n",
         "import sys\nif 'aoinspect_absent_module' not in sys.modules:\n    import fractions\n"),
     # C code's import of a module a1 loaded first (a Cython module's ``import threading`` as it
-    # initialises) reaches no import wrapper: the predicting child sees it by its spec's read.
+    # initialises, which the import system runs under _call_with_frames_removed) reaches no import
+    # wrapper: the predicting child sees it by its spec's read.
     "C code importing a module loaded before": _order_free(
         "import decimal\n",
-        "import ctypes\n_import = ctypes.pythonapi.PyImport_ImportModuleLevel\n_import.restype = ctypes.py_object\n"
+        "import ctypes\nfrom importlib import _bootstrap\n_import = ctypes.pythonapi.PyImport_ImportModuleLevel\n"
+        "_import.restype = ctypes.py_object\n"
         "_import.argtypes = [ctypes.c_char_p, ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.c_int]\n"
-        "_import(b'decimal', None, None, None, 0)\n"),
+        "_bootstrap._call_with_frames_removed(_import, b'decimal', None, None, None, 0)\n"),
     # multiprocessing puts __main__ in sys.modules again as __mp_main__, whatever was loaded before.
     "a module of the standard library inserts one": _order_free("import multiprocessing\n", "X = 1\n"),
     # b1 reads a submodule off a package whose __getattr__ serves it (transformers' decorator reads

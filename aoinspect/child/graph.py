@@ -669,11 +669,12 @@ class GraphRecorder:
         self.spec_class = spec_class
 
     def _native_hit(self, name, frame):
-        """A read of ``name``'s ``__spec__._initializing`` from ``frame``'s call into C: a hit no
-        wrapper saw, unless a wrapper (or the import system's ``_find_and_load``) made it."""
+        """A read of ``name``'s ``__spec__._initializing`` from ``frame``'s call into C. Only one
+        under the import system's ``_call_with_frames_removed`` is taken for a hit no wrapper saw
+        (an extension module's initialisation): CPython reads it too for a module subclass's
+        attribute that is missing (transformers' ``_LazyModule``), which imports nothing."""
         code = frame.f_code
-        kind = self._kind(code)
-        if kind == _OWN or (kind == _SYSTEM and code.co_name == "_find_and_load"):
+        if code.co_name != "_call_with_frames_removed" or self._kind(code) != _SYSTEM:
             return
         if type(name) is not str or name in self.baseline or name not in _modules:
             return
