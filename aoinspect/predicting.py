@@ -190,9 +190,10 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         names = bound.get(module)
         path = files.get(module)
         if names is not None:
-            if item in names:
-                return False
-        elif noted is not None and module in present:
+            # The predicting child unbinds before each name's access whatever the module kept
+            # since its body (child/predict.py's _unbind_kept): a serve is then always in view.
+            return False
+        if noted is not None and module in present:
             return False  # the child saw its body end with no ``__getattr__``
         elif not scanner.served_lazily(path, item):
             return False
@@ -334,9 +335,14 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         # attribute from it.
         returned = outcome.object[1][len("<module '"):].partition("'")[0] \
             if outcome.object is not None and outcome.object[2] else None
+        dotted = f"{graph.package}.{name}"
         for request in roots:
             if request.scope == "function" and request.target != returned:
-                hop(request, name.split(".")[0])
+                # A dotted name's access takes from a module on its path the part that follows it
+                # (``models.vit.configuration_vit`` takes ``configuration_vit`` from
+                # transformers.models.vit, not ``models``); from any other, the name's first part.
+                on_path = dotted.startswith(request.target + ".")
+                hop(request, dotted[len(request.target) + 1:].split(".")[0] if on_path else name.split(".")[0])
             take(request, None)
         # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
         # an earlier name that loaded and bound them left this one's access nothing to ask for.

@@ -483,3 +483,21 @@ def test_a_wrong_sampled_prediction_has_the_names_that_share_its_cause_measured(
     # The others keep their predictions, beyond the sample.
     assert len([name for name, result in results.items() if result.get("predicted")]) > 20
     assert any("that reach what loaded its missing modules" in note for note in doc["notes"])
+
+
+def test_a_dotted_name_takes_its_next_part_from_a_module_on_its_path(invoke, fake) -> None:
+    # b1.x3: pkg's __getattr__ serves b1 (a subpackage a1 loaded) and b1's class __getattr__ serves
+    # x3 with no import (transformers' placeholder for a missing backend). What it takes from pkg.b1
+    # is x3, not b1 again: no hop hidden through pkg.b1's __getattr__, which the child keeps in view.
+    fake.write(_order_free("import pkg.b1\n", "", {
+        "pkg/__init__.py": _order_free("", "")["pkg/__init__.py"].replace(
+            "    return getattr(importlib.import_module", "    if name == 'b1':\n"
+            "        return importlib.import_module('.b1', __name__)\n    return getattr(importlib.import_module"),
+        "pkg/b1/__init__.py": ORDER_FREE_LAZY.replace('if name != "x2"', 'if name != "x3"').replace(
+            'importlib.import_module("._two", __name__).x2', "object()"),
+    }))
+    names = ["a1", "b1.x3"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
+    assert not predictions.risky, {name: p.risks for name, p in predictions.names.items()}
+    assert "pkg.b1" in predictions.graph.module_names and predictions.names["b1.x3"].object is not None
