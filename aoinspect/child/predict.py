@@ -217,8 +217,10 @@ def run(result_path, package, names, graph=None):
         serving = {}  # type: dict[str, int]
         guards = {}  # type: dict[str, object]  # module -> its own __getattr__, guarded (_guarded)
         for name in names:
-            recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
             kept, guarded = _unbind_kept(recorder.bound, bound_sets, graph, serving, guards)
+            # A request this name makes is this name's, whoever made it before (the serves
+            # _unbind_kept asked for included).
+            recorder.by_key = {}
             start = len(requests)
             count = len(_modules)
             failed = described = None
