@@ -650,15 +650,30 @@ def _verify(session: Session, context: CheckContext) -> None:
         return
     context.notes.append(f"{len(found)} of {len(measured)} verified prediction(s) disagreed with the name's own "
                          f"fork (the measured set is reported): {'; '.join(str(item) for item in found[:5])}.")
-    unexpected = [item.name for item in found if not predictions.names[item.name].risks]
-    if unexpected:
-        left = [name for name, outcome in context.resolutions.items() if outcome.value.predicted]
+    unexpected = [item for item in found if not predictions.names[item.name].risks]
+    while unexpected:
+        # The names that may be wrong the same way (None: any name may be) are measured too, and
+        # compared in turn: what they find wrong widens it again.
+        suspected = predicting.suspects(predictions, unexpected)
+        left = [name for name, outcome in context.resolutions.items() if outcome.value.predicted
+                and (suspected is None or name in suspected)]
+        if not left:
+            return
         plan = Plan()
         for name in left:
             context.resolutions[name] = plan.add(_resolve_request(context.package, name), _resolution_reader(name))
         plan.run(session)
-        context.notes.append(f"a sampled prediction the graph gave no reason to doubt was wrong ({shown(unexpected)}): "
-                             f"the {len(left)} other predicted name(s) were measured in their own forks too.")
+        names = shown([item.name for item in unexpected])
+        if suspected is None:
+            context.notes.append(f"a sampled prediction the graph gave no reason to doubt was wrong ({names}): the "
+                                 f"{len(left)} other predicted name(s) were measured in their own forks too.")
+            return
+        context.notes.append(f"a sampled prediction the graph gave no reason to doubt was wrong ({names}): the "
+                             f"{len(left)} predicted name(s) that reach what loaded its missing modules were measured "
+                             "in their own forks too.")
+        measured = {name: [load.module for load in context.resolutions[name].value.materialized] for name in left
+                    if context.resolutions[name].value.ok}
+        unexpected = list(predicting.disagreements(predictions, measured))
 
 
 def _ready(value: Resolution) -> Outcome[Resolution]:

@@ -190,12 +190,15 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         names = bound.get(module)
         path = files.get(module)
         if names is not None:
-            if item in names:
-                return False
-        elif noted is not None and module in present:
+            # The predicting child unbinds before each name's access whatever the module kept
+            # since its body (child/predict.py's _unbind_kept): a serve is then always in view.
+            return False
+        if noted is not None and module in present:
             return False  # the child saw its body end with no ``__getattr__``
         elif not scanner.served_lazily(path, item):
             return False
+        if not scanner.may_serve(path, item):
+            return False  # its __getattr__ serves only names it spells out (httpx2's serves ``main``)
         # Harmless when what it may import is loaded by the import, or never loaded at all.
         imports = scanner.getattr_imports(path)
         return imports is None or not all(name in settled or name not in present for name in imports)
@@ -332,9 +335,14 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         # attribute from it.
         returned = outcome.object[1][len("<module '"):].partition("'")[0] \
             if outcome.object is not None and outcome.object[2] else None
+        dotted = f"{graph.package}.{name}"
         for request in roots:
             if request.scope == "function" and request.target != returned:
-                hop(request, name.split(".")[0])
+                # A dotted name's access takes from a module on its path the part that follows it
+                # (``models.vit.configuration_vit`` takes ``configuration_vit`` from
+                # transformers.models.vit, not ``models``); from any other, the name's first part.
+                on_path = dotted.startswith(request.target + ".")
+                hop(request, dotted[len(request.target) + 1:].split(".")[0] if on_path else name.split(".")[0])
             take(request, None)
         # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
         # an earlier name that loaded and bound them left this one's access nothing to ask for.
@@ -434,16 +442,21 @@ class _Expansion:
 def _explained(described: GraphModule, files: Mapping[str, str | None], scanner: _Scanner,
                graph: ImportGraph) -> bool:
     """Whether a module that appeared by other means was made by an extension module that names
-    it (each extension that names it makes or finds it, whichever comes first: see ``predict``), or
-    that it is named after."""
+    it (each extension that names it makes or finds it, whichever comes first: see ``predict``),
+    that it is named after or under, or by a module of the standard library (``multiprocessing``
+    puts ``__main__`` in as ``__mp_main__``): each makes it whenever it is loaded, whatever came before."""
     maker = described.owner
     if maker is None and described.loaded_by is not None:
         maker = graph.requests[described.loaded_by].target
+    if maker is not None and is_stdlib(maker):
+        return True
     path = files.get(maker) if maker is not None else None
     if not (maker is not None and path and path.endswith((".so", ".pyd"))):
         return False
-    # One named after the extension itself (scipy.sparse._csparsetools makes ``_csparsetools``) is its own.
-    return maker.rpartition(".")[2] == described.name or scanner.names_in_binary(path, described.name)
+    # One named after the extension itself (scipy.sparse._csparsetools makes ``_csparsetools``) is
+    # its own, and so is one under it (pybind11's submodules: scipy.optimize._highspy._core.cb).
+    return maker.rpartition(".")[2] == described.name or described.name.startswith(maker + ".") \
+        or scanner.names_in_binary(path, described.name)
 
 
 def _serving(graph: ImportGraph, served: Sequence[tuple[int, str, int, int]] | None = None,
@@ -555,6 +568,39 @@ def disagreements(
     return tuple(found)
 
 
+def suspects(predictions: Predictions, found: Iterable[Disagreement]) -> frozenset[str] | None:
+    """The names whose predictions may be wrong the way ``found`` were: for a module a name loaded
+    that its prediction lacked, every name predicted to reach the module whose code loaded it in the
+    predicting child (the module whose body ran, the one whose function asked) and not that module
+    (``sysconfig`` caches what ``_sysconfigdata_*`` held: the first module whose body called it owns
+    the edge); for a module predicted and not loaded, every name predicted to load it. None when a
+    module cannot be placed so (the child never loaded it, or only the import's modules did): any
+    name may then be wrong."""
+    graph = predictions.graph
+    described = {module.name: module for module in graph.modules}
+    module_at = {module.file: module.name for module in graph.modules if module.file}
+    settled = predictions.imported | frozenset(graph.baseline)
+    checks: list[tuple[frozenset[str], str | None]] = []
+    for item in found:
+        for module in item.unpredicted:
+            loaded = described.get(module)
+            if loaded is None:
+                return None
+            candidates: list[str | None] = [loaded.owner] if loaded.by_other_means else []
+            if loaded.loaded_by is not None:
+                request = graph.requests[loaded.loaded_by]
+                candidates += [request.owner, module_at.get(request.file) if request.file else None]
+            anchors = frozenset(anchor for anchor in candidates if anchor is not None and anchor not in settled
+                                and anchor != module)
+            if not anchors:
+                return None
+            checks.append((anchors, module))
+        checks.extend((frozenset({module}), None) for module in item.not_loaded)
+    return frozenset(name for name, prediction in predictions.names.items()
+                     if any(prediction.modules & anchors and (module is None or module not in prediction.modules)
+                            for anchors, module in checks))
+
+
 # --- what the source says ---------------------------------------------------------------------------
 
 
@@ -572,6 +618,7 @@ class _Scanner:
         self._trees: dict[str, ast.Module | None] = {}
         self._lazy_names: dict[str, frozenset[str] | None] = {}
         self._getattr_imports: dict[str, frozenset[str] | None] = {}
+        self._getattr_literals: dict[str, frozenset[str] | None] = {}
         self._access_state: dict[tuple[str, int], str | None] = {}
         self._function_state: dict[ast.AST, str | None] = {}
         self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
@@ -666,6 +713,43 @@ class _Scanner:
         return frozenset(".".join(name.split(".")[:depth]) for name in names
                          for depth in range(1, name.count(".") + 2))
 
+    def may_serve(self, path: str | None, name: str) -> bool:
+        """Whether the module-level ``__getattr__`` at ``path`` may serve ``name``: False only when
+        it serves the names it compares its argument with (``if name == "main":`` ...) and raises
+        for any other, and ``name`` is none of them."""
+        if path is None or not path.endswith(".py"):
+            return True
+        if path not in self._getattr_literals:
+            self._getattr_literals[path] = self._read_getattr_literals(path)
+        literals = self._getattr_literals[path]
+        return literals is None or name in literals
+
+    def _read_getattr_literals(self, path: str) -> frozenset[str] | None:
+        tree = self._tree(path)
+        if tree is None:
+            return None
+        functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and node.name == "__getattr__"]
+        if len(functions) != 1 or not functions[0].args.args:
+            return None
+        argument = functions[0].args.args[0].arg
+        literals: set[str] = set()
+        body: list[ast.stmt] = list(functions[0].body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # its docstring
+        while body:
+            statement, *rest = body
+            if isinstance(statement, ast.Raise) and not rest:
+                return frozenset(literals)
+            if not isinstance(statement, ast.If):
+                return None
+            named = _compared_literals(statement.test, argument)
+            if named is None:
+                return None
+            literals.update(named)
+            body = [*statement.orelse, *rest]  # an ``elif`` chain, then what follows it
+        return None
+
     def served_lazily(self, path: str | None, name: str) -> bool:
         """Whether the module at ``path`` has a module ``__getattr__`` and binds no ``name`` itself:
         what importing ``name`` from it loads was then seen only the first time it was served."""
@@ -755,6 +839,30 @@ def _outside_functions(body: Sequence[ast.stmt], run_only: bool = False) -> Iter
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _compared_literals(test: ast.expr, argument: str) -> frozenset[str] | None:
+    """The strings ``test`` compares ``argument`` with (``name == "a"``, ``name in ("a", "b")``,
+    joined by ``or``), or None when it tests anything else."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        found: set[str] = set()
+        for value in test.values:
+            named = _compared_literals(value, argument)
+            if named is None:
+                return None
+            found.update(named)
+        return frozenset(found)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+            and test.left.id == argument):
+        return None
+    (operator,), (compared,) = test.ops, test.comparators
+    if isinstance(operator, ast.Eq) and isinstance(compared, ast.Constant) and isinstance(compared.value, str):
+        return frozenset({compared.value})
+    if isinstance(operator, ast.In) and isinstance(compared, (ast.Tuple, ast.List, ast.Set)):
+        values = [item.value for item in compared.elts if isinstance(item, ast.Constant)]
+        if len(values) == len(compared.elts) and all(isinstance(value, str) for value in values):
+            return frozenset(str(value) for value in values)
+    return None
 
 
 def _is_sys_modules(node: ast.AST) -> bool:

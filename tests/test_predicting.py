@@ -142,9 +142,9 @@ def test_real_packages_predicted_equal_one_fork_per_name(package_name: str) -> N
                                             "resolve", *names, "--format", "json"], env=env))
     measured = {result["name"]: [load["module"] for load in result["materialized"]] for result in doc["results"]}
     wrong = {item.name for item in predicting.disagreements(predictions, measured)}
-    # Every wrong prediction is one check measures in its own fork: flagged, or in the seeded
-    # sample (numpy.random's C-level `import threading`, a hit no recorder sees, is left to it).
-    assert wrong <= set(predicting.to_verify(predictions))
+    # Every wrong prediction is one check measures in its own fork: flagged (numpy.random's C-level
+    # `import threading` and scipy.linalg's of scipy.fft are seen: see the "C code" order-free case).
+    assert wrong <= set(predictions.risky)
 
 
 def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, monkeypatch) -> None:
@@ -308,6 +308,35 @@ ORDER_FREE = {
     "reads sys.modules for a module never loaded": _order_free(
         "import sys\nif 'aoinspect_absent_module' in sys.modules:\n    import decimal\n",
         "import sys\nif 'aoinspect_absent_module' not in sys.modules:\n    import fractions\n"),
+    # C code's import of a module a1 loaded first (a Cython module's ``import threading`` as it
+    # initialises, which the import system runs under _call_with_frames_removed) reaches no import
+    # wrapper: the predicting child sees it by its spec's read.
+    "C code importing a module loaded before": _order_free(
+        "import decimal\n",
+        "import ctypes\nfrom importlib import _bootstrap\n_import = ctypes.pythonapi.PyImport_ImportModuleLevel\n"
+        "_import.restype = ctypes.py_object\n"
+        "_import.argtypes = [ctypes.c_char_p, ctypes.py_object, ctypes.py_object, ctypes.py_object, ctypes.c_int]\n"
+        "_bootstrap._call_with_frames_removed(_import, b'decimal', None, None, None, 0)\n"),
+    # multiprocessing puts __main__ in sys.modules again as __mp_main__, whatever was loaded before.
+    "a module of the standard library inserts one": _order_free("import multiprocessing\n", "X = 1\n"),
+    # b1 reads a submodule off a package whose __getattr__ serves it (transformers' decorator reads
+    # ``transformers.models.auto.configuration_auto``): a1's import had bound it, not b1's fork's.
+    "submodule read off a package that serves it": _order_free(
+        "import pkg.lazy._two\n", "import pkg.lazy\npkg.lazy._two\n", {
+            "pkg/lazy/__init__.py": "import importlib\n\ndef __getattr__(name):\n    if name == '_two':\n"
+                                    "        return importlib.import_module('._two', __name__)\n"
+                                    "    raise AttributeError(name)\n",
+            "pkg/lazy/_two.py": "import fractions\n",
+        }),
+    # The same off numpy's shape of __getattr__, which imports the submodule "as" itself: unbound,
+    # it would ask itself again down to the recursion limit; in b1's fork the import binds it first.
+    "submodule read off a package that imports it as itself": _order_free(
+        "import pkg.lazy._two\n", "import pkg.lazy\npkg.lazy._two\n", {
+            "pkg/lazy/__init__.py": "def __getattr__(name):\n    if name == '_two':\n"
+                                    "        import pkg.lazy._two as _two\n        return _two\n"
+                                    "    raise AttributeError(name)\n",
+            "pkg/lazy/_two.py": "import fractions\n",
+        }),
 }
 
 
@@ -425,3 +454,58 @@ def test_a_kept_prediction_is_the_result_it_was_for_every_rule(fake, tmp_path, m
     warm = run()
     assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]
     assert warm["findings"] == cold["findings"]
+
+
+@pytest.mark.parametrize(("body", "served"), [
+    ("    if name == 'main':\n        return 1\n    raise AttributeError(name)\n", {"main"}),
+    ("    '''Doc.'''\n    if name in ('a', 'b') or name == 'c':\n        return 1\n"
+     "    elif name == 'd':\n        return 2\n    raise AttributeError(name)\n", {"a", "b", "c", "d"}),
+    ("    if name in WHERE:\n        return 1\n    raise AttributeError(name)\n", None),
+    ("    if name == 'main':\n        return 1\n    return globals()[name]\n", None),
+])
+def test_a_getattr_that_spells_out_its_names_serves_no_other(tmp_path, body: str, served: set[str] | None) -> None:
+    # httpx2's __getattr__ serves only ``main``: huggingface_hub's ``httpx`` (the module itself) is no hop through it.
+    path = tmp_path / "module.py"
+    path.write_text("WHERE = {}\n\ndef __getattr__(name):\n" + body)
+    scanner = predicting._Scanner()
+    assert scanner.may_serve(str(path), "httpx") is (served is None)
+    assert all(scanner.may_serve(str(path), name) for name in served or ())
+
+
+def test_a_wrong_sampled_prediction_has_the_names_that_share_its_cause_measured(invoke, fake) -> None:
+    # pkg.conf.get imports fractions once and keeps it (sysconfig.get_config_vars' shape): in the
+    # predicting child only the first module whose body calls it is seen importing fractions.
+    files = _many_names(60)
+    files["pkg/conf.py"] = ("_KEPT = []\n\ndef get():\n    if not _KEPT:\n        import fractions\n"
+                            "        _KEPT.append(fractions)\n    return _KEPT[0]\n")
+    callers = {f"m{index}" for index in range(0, 60, 3)}
+    for name in callers:
+        files[f"pkg/{name}.py"] = "from pkg import conf\nconf.get()\n"
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    results = {result["name"]: result for result in doc["results"]}
+    # m0, touched first, was seen importing fractions: its prediction holds.
+    assert not any(results[name].get("predicted") for name in callers - {"m0"})
+    assert all("fractions" in {load["module"] for load in results[name]["materialized"]} for name in callers)
+    # The others keep their predictions, beyond the sample.
+    assert len([name for name, result in results.items() if result.get("predicted")]) > 20
+    assert any("that reach what loaded its missing modules" in note for note in doc["notes"])
+
+
+def test_a_dotted_name_takes_its_next_part_from_a_module_on_its_path(invoke, fake) -> None:
+    # b1.x3: pkg's __getattr__ serves b1 (a subpackage a1 loaded) and b1's class __getattr__ serves
+    # x3 with no import (transformers' placeholder for a missing backend): predicted, unflagged, and
+    # equal to its fork (transformers flagged 722 such names, models.X.Y, before; this small shape
+    # did not reproduce that flag, so it holds the behaviour rather than the fix).
+    fake.write(_order_free("import pkg.b1\n", "", {
+        "pkg/__init__.py": _order_free("", "")["pkg/__init__.py"].replace(
+            "    return getattr(importlib.import_module", "    if name == 'b1':\n"
+            "        return importlib.import_module('.b1', __name__)\n    return getattr(importlib.import_module"),
+        "pkg/b1/__init__.py": ORDER_FREE_LAZY.replace('if name != "x2"', 'if name != "x3"').replace(
+            'importlib.import_module("._two", __name__).x2', "object()"),
+    }))
+    names = ["a1", "b1.x3"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
+    assert not predictions.risky, {name: p.risks for name, p in predictions.names.items()}
+    assert "pkg.b1" in predictions.graph.module_names and predictions.names["b1.x3"].object is not None

@@ -218,6 +218,8 @@ class GraphRecorder:
         self.bound = None  # module with a ``__getattr__`` -> [that function's file, the names its body bound]
         self.thread_owners = {}  # thread ident -> the module whose body started it
         self.thread_starters = {}  # _thread's functions as they were
+        self.native_hits = False  # see the hits C code makes too (``_watch_native_hits``): predict.py's
+        self.spec_class = None  # ModuleSpec, while its ``_initializing`` is ours
 
     # --- where a request comes from ---
 
@@ -597,6 +599,8 @@ class GraphRecorder:
         setattr(_bootstrap, "_gcd_import", _gcd_import)  # noqa: B010
         setattr(_bootstrap, "_find_and_load", _find_and_load)  # noqa: B010
         self._watch_threads()
+        if self.native_hits:
+            self._watch_native_hits()
 
     def _watch_threads(self):
         """Wrap ``_thread``'s thread starters (``threading`` binds them when it is imported, which
@@ -626,8 +630,64 @@ class GraphRecorder:
             self.thread_starters[attribute] = real
             setattr(_thread, attribute, start)
 
+    def _watch_native_hits(self):
+        """See the imports C code makes of modules already loaded (a Cython or Pythran module's
+        ``import threading`` as it initialises): a hit reaches neither ``__import__`` nor
+        ``_find_and_load``, so a module an earlier name loaded hid that edge from every later name.
+        CPython's ``PyImport_ImportModuleLevelObject`` (and Cython's own look-up) read the hit
+        module's ``__spec__._initializing``: a data descriptor for it on ``ModuleSpec`` sees each
+        read, and keeps the value in the spec's own ``__dict__``, so every answer is unchanged."""
+        spec_class = getattr(_bootstrap, "ModuleSpec", None)
+        if spec_class is None or "_initializing" in spec_class.__dict__:
+            return
+        recorder = self
+        getframe = _getframe
+
+        class Initializing:
+            __slots__ = ()
+
+            def __get__(self, spec, owner=None):
+                if spec is None:
+                    return self
+                namespace = _object_getattribute(spec, "__dict__")
+                if "_initializing" not in namespace:
+                    raise AttributeError("_initializing")
+                if recorder.recording:
+                    try:
+                        recorder._native_hit(namespace.get("name"), getframe(1))
+                    except BaseException:  # noqa: BLE001 - no frame (at shutdown): nothing to record
+                        pass
+                return namespace["_initializing"]
+
+            def __set__(self, spec, value):
+                _object_getattribute(spec, "__dict__")["_initializing"] = value
+
+            def __delete__(self, spec):
+                del _object_getattribute(spec, "__dict__")["_initializing"]
+
+        spec_class._initializing = Initializing()
+        self.spec_class = spec_class
+
+    def _native_hit(self, name, frame):
+        """A read of ``name``'s ``__spec__._initializing`` from ``frame``'s call into C. Only one
+        under the import system's ``_call_with_frames_removed`` is taken for a hit no wrapper saw
+        (an extension module's initialisation): CPython reads it too for a module subclass's
+        attribute that is missing (transformers' ``_LazyModule``), which imports nothing."""
+        code = frame.f_code
+        if code.co_name != "_call_with_frames_removed" or self._kind(code) != _SYSTEM:
+            return
+        if type(name) is not str or name in self.baseline or name not in _modules:
+            return
+        _asking, owner, _miss = self.locate(frame)
+        if owner != name:
+            self._new_request(owner, None, KIND_OTHER, name, None, name, (), 0)
+
     def uninstall(self):
         self.recording = False
+        if self.spec_class is not None:
+            if "_initializing" in self.spec_class.__dict__:
+                delattr(self.spec_class, "_initializing")
+            self.spec_class = None
         if _builtins.__dict__.get("__import__") is self.our_import:
             _builtins.__import__ = self.original_import
         setattr(_bootstrap, "_gcd_import", self.original_gcd)  # noqa: B010

@@ -58,13 +58,88 @@ def _described(value):
     return [type_name, text[:200] if type(text) is str else "?", is_module]
 
 
-def _unbind_kept(bound, bound_sets):
+def _guarded(hook, prefix):
+    """``hook``, a module's own ``__getattr__``, made to answer a call for a name it is already
+    serving with the submodule of that name: numpy's ``import numpy.random as random`` in its
+    ``__getattr__`` asks for the attribute again, which an unbound submodule would send down
+    ``__getattr__`` until the recursion limit (in a fresh interpreter the import binds it first)."""
+    serving = set()
+
+    def __getattr__(name):
+        if name in serving:
+            found = _modules.get(prefix + name) if type(name) is str else None
+            if found is None:
+                raise AttributeError(name)
+            __getattr__.reentered = True
+            return found
+        serving.add(name)
+        try:
+            return hook(name)
+        finally:
+            serving.discard(name)
+
+    __getattr__.reentered = False
+    return __getattr__
+
+
+# How a module's ``__getattr__`` serves a submodule bound on it since its body ended (``_serves_submodule``).
+SERVES_NOT, SERVES, SERVES_GUARDED = 0, 1, 2
+
+
+def _serves_submodule(graph, module, namespace, key, submodule, guard):
+    """Whether ``module``'s ``__getattr__`` serves its submodule ``key`` (``submodule``, loaded and
+    bound on it since its body ended) when it is not bound: transformers' ``_LazyModule`` imports
+    it, and a package whose ``__getattr__`` does not would break if it were unbound. Asked once, with
+    the binding taken away meanwhile: its import is a hit, outside every name's requests. A module's
+    own ``__getattr__`` is asked through ``guard`` (``_guarded``); one of its class that calls
+    itself again does not serve it."""
+    hook = graph._module_getattr(module, namespace)
+    code = getattr(hook, "__code__", None)
+    if code is None:
+        return SERVES_NOT
+    own = guard is not None and namespace.get("__getattr__") is hook
+    calls = [0]
+
+    def count(frame, event, _argument):
+        if event == "call" and frame.f_code is code:
+            calls[0] += 1
+            if calls[0] > 1:
+                raise AttributeError(key)
+
+    value = namespace.pop(key)
+    previous = sys.gettrace()
+    if own:
+        guard.reentered = False
+        namespace["__getattr__"] = guard
+    else:
+        sys.settrace(count)
+    try:
+        served = guard(key) if own else hook(module, key)
+    except BaseException:  # noqa: BLE001 - it does not serve it
+        served = None
+    finally:
+        if own:
+            if namespace.get("__getattr__") is guard:
+                namespace["__getattr__"] = hook
+        else:
+            sys.settrace(previous)
+        namespace[key] = value
+    if served is not submodule or calls[0] > 1:
+        return SERVES_NOT
+    return SERVES_GUARDED if own and guard.reentered else SERVES
+
+
+def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None):
     """Before a name's access: unbind from each module with a ``__getattr__`` what it served and
     kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so that
     an access that needs it has it served again, in view (an attribute access makes no import
-    request the recorder could follow). Returns ``(namespace, key, value)`` to put back after
-    the access where it was not bound again."""
+    request the recorder could follow). A submodule bound on it since is unbound too when its
+    ``__getattr__`` serves it (``getattr(transformers.models.auto, "configuration_auto")`` in
+    a decorator every configuration module calls: only the first would be seen importing it).
+    Returns ``(namespace, key, value)`` to put back after the access where it was not bound again,
+    and ``(namespace, hook, guard)`` for each module whose ``__getattr__`` is guarded meanwhile."""
     kept = []
+    guarded = []  # type: list[tuple[dict, object, object]]
     for module_name, described in bound.items():
         namespace = None
         module = _modules.get(module_name)
@@ -80,9 +155,27 @@ def _unbind_kept(bound, bound_sets):
             names = bound_sets[module_name] = set(described[1])
         prefix = module_name + "."
         for key in [key for key in namespace if key not in names]:
-            if type(key) is str and prefix + key not in _modules:
+            if type(key) is not str:
+                continue
+            submodule = _modules.get(prefix + key)
+            if submodule is None:
                 kept.append((namespace, key, namespace.pop(key)))
-    return kept
+            elif serving is not None and namespace[key] is submodule:
+                hook = namespace.get("__getattr__")
+                guard = guards.get(module_name) if hook is not None else None
+                if hook is not None and guard is None:
+                    guard = guards[module_name] = _guarded(hook, prefix)
+                serves = serving.get(prefix + key)
+                if serves is None:
+                    serves = serving[prefix + key] = _serves_submodule(graph, module, namespace, key, submodule,
+                                                                       guard)
+                if serves == SERVES_GUARDED and hook is not guard \
+                        and not any(item[0] is namespace for item in guarded):
+                    namespace["__getattr__"] = guard
+                    guarded.append((namespace, hook, guard))
+                if serves != SERVES_NOT:
+                    kept.append((namespace, key, namespace.pop(key)))
+    return kept, guarded
 
 
 def run(result_path, package, names, graph=None):
@@ -99,6 +192,7 @@ def run(result_path, package, names, graph=None):
     baseline = frozenset(_modules)
     recorder = graph.GraphRecorder(baseline)
     recorder.failures, recorder.served, recorder.bound = {}, [], {}
+    recorder.native_hits = True
     ending = graph.Ending(recorder, reporter, baseline, graph.clock_ns())
     ending.watch()
     recorder.install()
@@ -120,9 +214,13 @@ def run(result_path, package, names, graph=None):
         attributes = found if type(found) is dict else None
         initial = set(attributes) if attributes is not None else set()
         bound_sets = {}  # type: dict[str, set[str]]
+        serving = {}  # type: dict[str, int]
+        guards = {}  # type: dict[str, object]  # module -> its own __getattr__, guarded (_guarded)
         for name in names:
-            recorder.by_key = {}  # a request this name makes is this name's, whoever made it before
-            kept = _unbind_kept(recorder.bound, bound_sets)
+            kept, guarded = _unbind_kept(recorder.bound, bound_sets, graph, serving, guards)
+            # A request this name makes is this name's, whoever made it before (the serves
+            # _unbind_kept asked for included).
+            recorder.by_key = {}
             start = len(requests)
             count = len(_modules)
             failed = described = None
@@ -167,6 +265,9 @@ def run(result_path, package, names, graph=None):
             for namespace, key, kept_value in kept:
                 if key not in namespace:
                     namespace[key] = kept_value
+            for namespace, hook, guard in guarded:
+                if namespace.get("__getattr__") is guard:
+                    namespace["__getattr__"] = hook
             outcomes.append([name, failed, appeared, start, end, described, cached, second_error,
                              bound_before])
     ending.report("exception" if error is not None else "returned", error)
