@@ -207,6 +207,9 @@ class GraphRecorder:
         self.hooks = set()  # code objects of functions a package put in builtins.__import__
         self.hook_objects = []  # what it put there (kept: their identity is compared)
         self.loading = {}  # module name -> imports of it in progress
+        # Names being imported that ``sync`` found in sys.modules: ``expected`` counts them already,
+        # so that a nested import's check does not list sys.modules again for every request.
+        self.counted_loading = set()
         self.original_import = _builtins.__import__
         self.original_gcd = getattr(_bootstrap, "_gcd_import")  # noqa: B009
         self.original_find = getattr(_bootstrap, "_find_and_load")  # noqa: B009
@@ -322,10 +325,13 @@ class GraphRecorder:
             return
         known = self.known
         loading = self.loading
-        accounted = 0  # names in sys.modules the recorder knows of: all but those being imported now
+        counted_loading = set()  # names being imported now: known when their import ends
+        accounted = 0  # names in sys.modules the recorder knows of, or is importing now
         for name in present:
             if name not in known:
-                if name in loading:  # its import is under way: it counts when that import ends
+                if name in loading:  # its import is under way: it is known when that import ends
+                    counted_loading.add(name)
+                    accounted += 1
                     continue
                 known.add(name)
                 if type(name) is str and name not in self.loaded_by and name not in self.other_means:
@@ -333,10 +339,11 @@ class GraphRecorder:
                     if request is not None:
                         request.loaded.append(name)
             accounted += 1
-        if len(known) != accounted:
+        if len(known) + len(counted_loading) != accounted:
             present_set = set(present)
             for name in [name for name in known if name not in present_set]:
                 known.discard(name)
+        self.counted_loading = counted_loading
         self.expected = accounted
 
     # --- the wrappers ---
@@ -576,6 +583,10 @@ class GraphRecorder:
                     del loading[name]
                 else:
                     loading[name] -= 1
+                counted = name in recorder.counted_loading
+                if counted and (loading.get(name) is None or name not in modules):
+                    recorder.counted_loading.discard(name)  # known below, or gone: counted again
+                    recorder.expected -= 1
                 if name in modules and name not in recorder.known:
                     if recorder.bound is not None:
                         namespace = _module_dict(modules[name])
