@@ -417,6 +417,19 @@ def test_a_directory_the_package_lists_is_read_whole(fake, cached, tmp_path) -> 
         "cache_miss"]
 
 
+def test_a_cache_directory_made_in_the_working_directory_is_not_a_change(fake, cached, tmp_path) -> None:
+    """``--cache-dir cache``: the first run makes ``cache`` in the working directory, which is on
+    the probes' sys.path, and a name an import could see. Its results are still kept: the cache
+    directory is aoinspect's, not something the package may have seen appear."""
+    fake.write(lazy_package("pkg"))
+    first = cached("--cache-dir", "cache", "resolve", "alpha")
+    assert from_cache(first) == {"alpha": False}
+    assert from_cache(cached("--cache-dir", "cache", "resolve", "alpha")) == {"alpha": True}
+    (tmp_path / "work" / "newmod.py").write_text("")  # a name any other run made there still counts
+    again = cached("--cache-dir", "cache", "resolve", "alpha")
+    assert from_cache(again) == {"alpha": False} and "a module was added" in again["isolation"]["cache_miss"]
+
+
 def test_a_package_keeps_the_result_documents_of_its_latest_environments_only(fake, cached, tmp_path,
                                                                              monkeypatch) -> None:
     """Each environment (a variable's value here) has a result document of its own: the oldest

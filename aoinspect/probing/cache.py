@@ -491,10 +491,11 @@ def _shown(path: str) -> str:
     return path if path.isprintable() else repr(path)
 
 
-def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> str | None:
+def _added_since(directory: str, state: list[Any] | None, started_ns: int, cache: str | None = None) -> str | None:
     """A name an import can see that appeared in ``directory`` after ``started_ns`` (its ctime
     is not earlier), which a probe may or may not have seen; looked for only in a directory
-    that changed since (a first run's ``__pycache__`` is not such a name)."""
+    that changed since (a first run's ``__pycache__`` is not such a name, nor the ``cache``
+    directory this run made: ``--cache-dir cache`` in the working directory)."""
     if state is None or not _changed_since([0, state[0], state[0]], started_ns):
         return None
     try:
@@ -502,6 +503,8 @@ def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> st
             for entry in entries:
                 name = entry.name
                 with contextlib.suppress(OSError):
+                    if cache is not None and os.path.abspath(entry.path) == cache:
+                        continue
                     if not (name.endswith(IMPORT_SUFFIXES) or (
                             (name.isidentifier() or name.endswith(METADATA_SUFFIXES)) and name != "__pycache__"
                             and entry.is_dir())):
@@ -512,6 +515,32 @@ def _added_since(directory: str, state: list[Any] | None, started_ns: int) -> st
     except (OSError, ValueError):
         return None
     return None
+
+
+class _Seen:
+    """The states of files and directories as one keeping of results read them: each is read
+    once however many results depend on it (the states are those of one moment either way)."""
+
+    def __init__(self, cache: str | None = None) -> None:
+        self.cache = None if cache is None else os.path.abspath(cache)  # the cache directory: not the package's
+        self._files: dict[str, list[Any] | None] = {}
+        self._dirs: dict[str, list[Any] | None] = {}
+        self._added: dict[str, str | None] = {}
+
+    def file(self, path: str) -> list[Any] | None:
+        if path not in self._files:
+            self._files[path] = _file_state(path)
+        return self._files[path]
+
+    def directory(self, path: str) -> list[Any] | None:
+        if path not in self._dirs:
+            self._dirs[path] = _dir_state(path)
+        return self._dirs[path]
+
+    def added(self, directory: str, state: list[Any] | None, started_ns: int) -> str | None:
+        if directory not in self._added:
+            self._added[directory] = _added_since(directory, state, started_ns, self.cache)
+        return self._added[directory]
 
 
 def _file_problem(path: str, recorded: Any) -> str | None:
@@ -804,10 +833,14 @@ class ProbeCache:
     # --- writing -------------------------------------------------------------------------------
 
     def _states(self, files: Iterable[str | None], loaded: Iterable[str | None] = (),
-                dirs: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+                dirs: Iterable[str] = (), seen: _Seen | None = None,
+                ) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         """The states of ``files`` (``loaded``: module files, which existed when read), of the
         directories holding them and of ``dirs``; and, if one of them changed after the probe
-        started (a file, or a module added to a directory), which."""
+        started (a file, or a module added to a directory), which. ``seen`` keeps what was read
+        for one call's use in the next, when many results are kept at once (a predicted name's
+        files are mostly every other name's too)."""
+        seen = _Seen(self.directory) if seen is None else seen
         file_states: dict[str, Any] = {}
         dir_states: dict[str, Any] = {}
         changed = None
@@ -816,20 +849,20 @@ class ProbeCache:
         for path in (*must_exist, *files):
             if not path or path in file_states:
                 continue
-            state = _file_state(path)
+            state = seen.file(path)
             file_states[path] = state
             if changed is None and (_changed_since(state, started) or (state is None and path in must_exist)):
                 changed = f"{_shown(path)} changed while it was measured"
             directory = os.path.dirname(path)
             if directory not in dir_states:
-                dir_states[directory] = _dir_state(directory)
+                dir_states[directory] = seen.directory(directory)
         for directory in dirs:
             if directory not in dir_states:
-                dir_states[directory] = _dir_state(directory)
+                dir_states[directory] = seen.directory(directory)
         for directory, state in dir_states.items():
             if changed is not None:
                 break
-            added = _added_since(directory, state, started)
+            added = seen.added(directory, state, started)
             if added is not None:
                 changed = f"{_shown(added)} was added while it was measured"
         return file_states, dir_states, changed
@@ -912,8 +945,9 @@ class ProbeCache:
             if index is None:
                 self.unkept += len(results)
                 return
+            seen = _Seen(self.directory)
             for name, (predicted, files) in results.items():
-                file_states, dir_states, changed = self._states(files)
+                file_states, dir_states, changed = self._states(files, seen=seen)
                 if changed is not None:
                     self.unkept += 1
                     continue
