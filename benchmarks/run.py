@@ -23,7 +23,8 @@ checked cold (an empty cache of their own) against one eager interpreter that im
 and touches every lazy name, and warm (the cache filled, nothing changed) against ``python -c
 "import PKG"`` plus ``python -c "import click"`` (a bare import plus Click's start-up, issue 25's
 floor); each row also reports the CLI process's own peak RSS and the whole process tree's peak
-(PSS and RSS summed over the CLI and every child, sampled every 50 ms).
+(PSS and RSS summed over the CLI and every child, sampled every 50 ms in one more cold run of its
+own, not a timed one).
 """
 
 from __future__ import annotations
@@ -264,9 +265,13 @@ def tree_memory(root: int) -> tuple[int, int]:
 TREE_PEAKS: list[tuple[int, int]] = []  # per timed_rss run: the whole tree's peak (RSS sum, PSS sum), KB
 
 
-def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) -> tuple[float, int]:
-    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB; the
-    whole process tree's peak (sampled every 50 ms) goes to TREE_PEAKS."""
+def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str,
+              sample_tree: bool = False) -> tuple[float, int]:
+    """Wall time of the CLI run in-process by ``RSS_WRAPPER``, and its own peak RSS in KB; with
+    ``sample_tree``, the whole process tree's peak (sampled every 50 ms) goes to TREE_PEAKS. A
+    sampled run is not one to time: reading every process's ``smaps_rollup`` walks its page tables
+    under its memory lock, on the cores the run needs (a cold check of huggingface_hub took 14.0 s
+    sampled, 5.4 s not)."""
     import threading
 
     started = time.perf_counter()
@@ -281,14 +286,15 @@ def timed_rss(python: str, arguments: list[str], env: dict[str, str], cwd: str) 
             peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    if os.path.isdir("/proc"):
+    if sample_tree and os.path.isdir("/proc"):
         sampler.start()
     _stdout, stderr = process.communicate()
     done.set()
     elapsed = time.perf_counter() - started
     if sampler.is_alive():
         sampler.join()
-    TREE_PEAKS.append((peak[0], peak[1]))
+    if sample_tree:
+        TREE_PEAKS.append((peak[0], peak[1]))
     if process.returncode not in (0, 1) or "maxrss" not in stderr:
         raise SystemExit(f"aoinspect {' '.join(arguments[:6])} failed: {stderr[-2000:]}")
     return elapsed, int(stderr.rsplit("maxrss", 1)[1].split()[0])
@@ -325,12 +331,15 @@ def real_package_cases(tool: list[str], python: str, workdir: Path, packages: li
             cache = str(workdir / f"cache-{package}-{round_}")
             elapsed, peak = timed_rss(python, ["--cache-dir", cache, "-p", package, *check], env, cwd)
             peaks.append(peak)
-            tree_peaks.append(TREE_PEAKS[-1])
             cold.times_ours.append(elapsed)
             cold.times_theirs.append(timed(cold.theirs, env, cwd))
             warm.times_ours.append(timed([[*tool, "--cache-dir", cache, "-p", package, *check]], env, cwd))
             warm.times_theirs.append(timed(warm.theirs, env, cwd))
         cases += [cold, warm]
+        # The tree's memory, from one more cold run of its own (sampling would slow a timed one).
+        timed_rss(python, ["--cache-dir", str(workdir / f"cache-{package}-memory"), "-p", package, *check], env,
+                  cwd, sample_tree=True)
+        tree_peaks.append(TREE_PEAKS[-1])
         line = f"peak RSS of the CLI process, check {package} ({len(names)} names): {max(peaks) / 1024:.0f} MB"
         tree_rss, tree_pss = max(peak for peak, _pss in tree_peaks), max(pss for _rss, pss in tree_peaks)
         line += (f"; whole process tree at its peak (sampled every 50 ms): {tree_pss / 1024:.0f} MB PSS, "
