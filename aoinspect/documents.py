@@ -99,7 +99,12 @@ def _at(where: str, key: str) -> str:
 
 
 class Kind:
-    """The JSON type of a value: how to write it, read it back (checked) and describe it."""
+    """The JSON type of a value: how to write it, read it back (checked) and describe it.
+    ``plain``, where a kind has it, says whether ``decode`` would return the value as it is: the
+    common case, checked without building the path an error would name (a kept check of
+    huggingface_hub decodes a million scalars)."""
+
+    plain: Callable[[Any], bool] | None = None
 
     def encode(self, value: Any) -> Any:
         return value
@@ -118,6 +123,12 @@ class Scalar(Kind):
     def __init__(self, json_type: str, const: Any = REQUIRED) -> None:
         self.json_type = json_type
         self.const = const
+        if const is REQUIRED:  # stricter than _fits (no subclasses): anything else takes decode's way
+            self.plain = {"string": lambda value: type(value) is str,
+                          "boolean": lambda value: value is True or value is False,
+                          "null": lambda value: value is None,
+                          "integer": lambda value: type(value) is int,
+                          "number": lambda value: type(value) is int or type(value) is float}[json_type]
 
     def _fits(self, value: Any) -> bool:
         if self.json_type == "string":
@@ -150,6 +161,12 @@ class Bounded(Scalar):
         super().__init__(json_type)
         self.minimum = minimum
         self.maximum = maximum
+        if maximum is not None:  # a float in range is finite
+            self.plain = (lambda value: type(value) is int and minimum <= value <= maximum) \
+                if json_type == "integer" else \
+                (lambda value: (type(value) is int or type(value) is float) and minimum <= value <= maximum)
+        else:
+            self.plain = None
 
     def decode(self, value: Any, where: str) -> Any:
         value = super().decode(value, where)
@@ -198,6 +215,9 @@ RATIO = Bounded("number", 0, None)  # finite: a ratio, or a threshold's parts
 class Nullable(Kind):
     def __init__(self, inner: Kind) -> None:
         self.inner = inner
+        check = inner.plain
+        if check is not None:
+            self.plain = lambda value: value is None or check(value)
 
     def encode(self, value: Any) -> Any:
         return None if value is None else self.inner.encode(value)
@@ -294,8 +314,11 @@ class Struct(Kind):
             raise Invalid(where or "the document", "is not an object")
         values: dict[str, Any] = {}
         for field in self.fields:
-            if field.key in value:
-                values[field.key] = field.kind.decode(value[field.key], _at(where, field.key))
+            key = field.key
+            if key in value:
+                item = value[key]
+                plain = field.kind.plain
+                values[key] = item if plain is not None and plain(item) else field.kind.decode(item, _at(where, key))
             elif field.default is REQUIRED:
                 raise Invalid(_at(where, field.key), "is missing")
             else:
