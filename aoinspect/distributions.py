@@ -186,14 +186,18 @@ class DistributionIndex:
                 stdlib = self.is_stdlib(top)
                 found = by_top[top] = (None if stdlib else self._providers.get(top), stdlib, is_generated(top),
                                        top.startswith(GENERATED_PREFIXES))
+            # The child says which modules came from no file; one no distribution or the stdlib
+            # claims is generated rather than local (torch's _remote_module_non_scriptable).
+            generated = (found[2] if top == load.module else found[3]) or (
+                load.generated and found[0] is None and not found[1])
+            if load.distribution == found[0] and load.stdlib == found[1] and load.generated == generated:
+                annotated_loads.append(load)  # annotated already (read back from the cache)
+                continue
             annotated_loads.append(ModuleLoad(
                 module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
                 cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
                 min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
-                # The child says which modules came from no file; one no distribution or the stdlib
-                # claims is generated rather than local (torch's _remote_module_non_scriptable).
-                generated=(found[2] if top == load.module else found[3])
-                or (load.generated and found[0] is None and not found[1]),
+                generated=generated,
             ))
         annotated = tuple(annotated_loads)
         if shared is not None and len(shared) > 1:
