@@ -685,16 +685,21 @@ class _Scanner:
             self._getattr_imports[path] = self._read_getattr_imports(path)
         return self._getattr_imports[path]
 
-    def _read_getattr_imports(self, path: str) -> frozenset[str] | None:
+    def _module_getattr(self, path: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The module-level ``__getattr__`` defined at ``path``, if it is defined exactly once."""
         tree = self._tree(path)
         if tree is None:
             return None
         functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                      and node.name == "__getattr__"]
-        if len(functions) != 1:
+        return functions[0] if len(functions) == 1 else None
+
+    def _read_getattr_imports(self, path: str) -> frozenset[str] | None:
+        function = self._module_getattr(path)
+        if function is None:
             return None
         names: set[str] = set()
-        for node in ast.walk(functions[0]):
+        for node in ast.walk(function):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -725,16 +730,12 @@ class _Scanner:
         return literals is None or name in literals
 
     def _read_getattr_literals(self, path: str) -> frozenset[str] | None:
-        tree = self._tree(path)
-        if tree is None:
+        function = self._module_getattr(path)
+        if function is None or not function.args.args:
             return None
-        functions = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                     and node.name == "__getattr__"]
-        if len(functions) != 1 or not functions[0].args.args:
-            return None
-        argument = functions[0].args.args[0].arg
+        argument = function.args.args[0].arg
         literals: set[str] = set()
-        body: list[ast.stmt] = list(functions[0].body)
+        body: list[ast.stmt] = list(function.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # its docstring
         while body:
