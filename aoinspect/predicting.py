@@ -190,10 +190,12 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         names = bound.get(module)
         path = files.get(module)
         if names is not None:
-            # The predicting child unbinds before each name's access whatever the module kept
-            # since its body (child/predict.py's _unbind_kept): a serve is then always in view.
-            return False
-        if noted is not None and module in present:
+            # The predicting child unbinds before each name's access whatever the module kept in
+            # its namespace since its body (child/predict.py's _unbind_kept): a serve is then in
+            # view, unless its __getattr__ keeps state elsewhere (a dict of its own, a global).
+            if item in names or scanner.lazy_path_state(path) is None:
+                return False
+        elif noted is not None and module in present:
             return False  # the child saw its body end with no ``__getattr__``
         elif not scanner.served_lazily(path, item):
             return False
@@ -923,4 +925,9 @@ def _keeps_state(function: ast.FunctionDef | ast.AsyncFunctionDef, path: str) ->
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id not in local:
             return RISK_STATE.format(what=f"{node.func.value.id}.{node.func.attr}()", where=where)
+        # ``_cache[name] = value`` into a container it did not make (``globals()[name] = ...`` is
+        # the namespace, which the predicting child unbinds before each name).
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)) \
+                and isinstance(node.value, ast.Name) and node.value.id not in local:
+            return RISK_STATE.format(what=f"{node.value.id}[...] =", where=where)
     return None

@@ -509,3 +509,56 @@ def test_a_dotted_name_takes_its_next_part_from_a_module_on_its_path(invoke, fak
     assert predicting.disagreements(predictions, _measured(invoke, "pkg", names)) == ()
     assert not predictions.risky, {name: p.risks for name, p in predictions.names.items()}
     assert "pkg.b1" in predictions.graph.module_names and predictions.names["b1.x3"].object is not None
+
+
+def test_a_hop_into_a_getattr_that_keeps_results_in_a_dict_of_its_own_is_flagged(invoke, fake) -> None:
+    # pkg.mid's __getattr__ keeps what it served in _cache: only the first name's access imports
+    # pkg._heavy, every later name's fork does too. Unbinding the module's namespace does not
+    # reset that dict, so the names that hop through it may not hold (found in review).
+    fake.write({
+        "pkg/__init__.py": textwrap.dedent("""
+            __all__ = ["n0", "n1", "n2"]
+            def __getattr__(name):
+                if name in __all__:
+                    import pkg.mid
+                    return pkg.mid.thing
+                raise AttributeError(name)
+        """),
+        "pkg/_heavy.py": "import json, decimal\nvalue = 1\n",
+        "pkg/mid.py": textwrap.dedent("""
+            _cache = {}
+            def __getattr__(name):
+                if name.startswith("thing"):
+                    if name not in _cache:
+                        import pkg._heavy
+                        _cache[name] = pkg._heavy.value
+                    return _cache[name]
+                raise AttributeError(name)
+        """),
+    })
+    names = ["n0", "n1", "n2"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    disagreeing = {item.name for item in predicting.disagreements(predictions, _measured(invoke, "pkg", names))}
+    assert disagreeing == {"n1", "n2"}
+    assert disagreeing <= set(predictions.risky)
+
+
+def test_the_note_on_warnings_judged_on_predicted_sets_counts_only_names_still_predicted(invoke, fake) -> None:
+    # The shape above, with a lazy path that keeps nothing (not-cached warns of every name): the
+    # names a wrong sample had measured are judged on their measured sets, and the note says so
+    # of the others only (found in review: it counted the measured ones too).
+    files = _many_names(60)
+    files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
+        'return importlib.import_module("." + name, __name__)',
+        'return importlib.import_module("." + name, __name__).X')
+    files["pkg/conf.py"] = ("_KEPT = []\n\ndef get():\n    if not _KEPT:\n        import fractions\n"
+                            "        _KEPT.append(fractions)\n    return _KEPT[0]\n")
+    for index in range(60):
+        files[f"pkg/m{index}.py"] = ("from pkg import conf\nconf.get()\n" if index % 3 == 0 else "") + "X = 1\n"
+    fake.write(files)
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    still = [result["name"] for result in doc["results"] if result.get("predicted")]
+    assert any("that reach what loaded its missing modules" in note for note in doc["notes"])
+    assert 0 < len(still) < 60 - predicting.SAMPLE_MINIMUM
+    (note,) = [note for note in doc["notes"] if "have warnings judged on their predicted sets" in note]
+    assert note.startswith(f"{len(still)} predicted name(s)")
