@@ -74,6 +74,17 @@ def test_a_record_is_the_frozen_dataclass_of_its_fields(record: type[records.Rec
     assert record.__doc__ and not record.__doc__.startswith(record.__name__ + "(")
 
 
+@pytest.mark.parametrize("record", _records(), ids=lambda record: record.__qualname__)
+def test_a_record_built_with_its_defaults_pickles_and_copies(record: type[records.Record]) -> None:
+    # A defaulted mapping is the record's own dict, as a dataclass's default_factory made it, not
+    # the shared read-only marker (which cannot be pickled; found in review).
+    required = {field.name for field in dataclasses.fields(record)
+                if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING}
+    ours = record(**{name: value for name, value in _sample(record, 1).items() if name in required})
+    assert pickle.loads(pickle.dumps(ours)) == ours and copy.deepcopy(ours) == ours
+    assert "mappingproxy" not in repr(ours)
+
+
 def test_a_record_whose_init_does_not_match_its_fields_is_refused() -> None:
     with pytest.raises(TypeError, match="must take the fields"):
         class Swapped(records.Record):

@@ -44,6 +44,12 @@ _NO_FILES: Mapping[str, str | None] = MappingProxyType({})
 _EMPTY: Mapping[Any, Any] = MappingProxyType({})
 
 
+def _fresh(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+    """A record's own empty dict for a defaulted mapping (a frozen dataclass's default_factory
+    gave one): the shared read-only default is a marker, neither picklable nor a dict."""
+    return {} if mapping is _EMPTY or mapping is _NO_FILES else mapping
+
+
 class ImportSection(Record):
     """``import PACKAGE``, measured once per child (once per fork server)."""
 
@@ -72,7 +78,7 @@ class ImportSection(Record):
         _set(self, "elapsed_ms", elapsed_ms)
         _set(self, "threads", threads)
         _set(self, "python", python)
-        _set(self, "files", files)
+        _set(self, "files", _fresh(files))
         _set(self, "sys_path", sys_path)
         _set(self, "warnings", warnings)
 
@@ -171,7 +177,7 @@ class ResolveSection(Record):
         _set(self, "object", object)
         _set(self, "candidates", candidates)
         _set(self, "observed", observed)
-        _set(self, "files", files)
+        _set(self, "files", _fresh(files))
         _set(self, "batched_after", batched_after)
         _set(self, "second_error", second_error)
 
@@ -402,7 +408,7 @@ class DoneSection(Record):
 
     def __init__(self, files: Mapping[str, str | None] = _NO_FILES) -> None:
         _set = set_field
-        _set(self, "files", files)
+        _set(self, "files", _fresh(files))
 
 
 class DeferSection(Record):
@@ -517,10 +523,10 @@ class PredictSection(Record):
         _set(self, "imported", imported)
         _set(self, "names", names)
         _set(self, "error", error)
-        _set(self, "failures", failures)
+        _set(self, "failures", _fresh(failures))
         _set(self, "served", served)
-        _set(self, "bound", bound)
-        _set(self, "getattr_files", getattr_files)
+        _set(self, "bound", _fresh(bound))
+        _set(self, "getattr_files", _fresh(getattr_files))
 
 
 Section = Union[
