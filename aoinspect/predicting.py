@@ -174,17 +174,18 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             return missing in known
         return request.target.partition(".")[0] in known
 
-    by_getattr: dict[tuple[str, str], bool] = {}
+    by_getattr: dict[tuple[str, str, bool], bool] = {}
 
-    def served_by_getattr(module: str, item: str) -> bool:
-        key = (module, item)
+    def served_by_getattr(module: str, item: str, exact: bool = True) -> bool:
+        key = (module, item, exact)
         if key not in by_getattr:
-            by_getattr[key] = _served_by_getattr(module, item)
+            by_getattr[key] = _served_by_getattr(module, item, exact)
         return by_getattr[key]
 
-    def _served_by_getattr(module: str, item: str) -> bool:
+    def _served_by_getattr(module: str, item: str, exact: bool) -> bool:
         """Whether ``module`` may serve ``item`` through a ``__getattr__`` of its own that imports
-        what ``import PACKAGE`` did not load: what that loaded was then seen only the first time."""
+        what ``import PACKAGE`` did not load: what that loaded was then seen only the first time.
+        ``exact``: ``item`` is the attribute taken (a ``from`` name), not a guess from the name."""
         if f"{module}.{item}" in present:
             return False
         names = bound.get(module)
@@ -199,7 +200,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             return False  # the child saw its body end with no ``__getattr__``
         elif not scanner.served_lazily(path, item):
             return False
-        if not scanner.may_serve(path, item):
+        if exact and not scanner.may_serve(path, item):
             return False  # its __getattr__ serves only names it spells out (httpx2's serves ``main``)
         # Harmless when what it may import is loaded by the import, or never loaded at all.
         imports = scanner.getattr_imports(path)
@@ -322,7 +323,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             prefix = module + "."
             return any(target.startswith(prefix) for target in asking.get(where, ()))
 
-        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops) -> None:
+        def hop(request: ImportRequest, item: str, hidden_hops: set[str] = hidden_hops, exact: bool = True) -> None:
             """A lazy path that took ``item`` from a module it found loaded: when that module serves
             ``item`` through a ``__getattr__`` of its own, what that loaded was seen only the first time."""
             submodule = f"{request.target}.{item}"
@@ -330,7 +331,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 # A submodule bound on its package after the package's body ran, which the
                 # package's ``__getattr__`` serves: in the name's fork it imports it.
                 reach(submodule, request.owner)
-            elif request.hit and served_by_getattr(request.target, item) and not asked_by(request.target):
+            elif request.hit and served_by_getattr(request.target, item, exact) and not asked_by(request.target):
                 hidden_hops.add(submodule)
 
         # An access that returned the module it imported (lazy_loader's submodules) took no
@@ -343,8 +344,11 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 # A dotted name's access takes from a module on its path the part that follows it
                 # (``models.vit.configuration_vit`` takes ``configuration_vit`` from
                 # transformers.models.vit, not ``models``); from any other, the name's first part.
+                # The latter is a guess (the attribute it takes is not in the graph): a
+                # ``__getattr__`` that spells out the names it serves is not asked about it.
                 on_path = dotted.startswith(request.target + ".")
-                hop(request, dotted[len(request.target) + 1:].split(".")[0] if on_path else name.split(".")[0])
+                hop(request, dotted[len(request.target) + 1:].split(".")[0] if on_path else name.split(".")[0],
+                    exact=on_path)
             take(request, None)
         # Reaching PKG.a.b means loading the modules PKG.a and PKG.a.b, when they are modules:
         # an earlier name that loaded and bound them left this one's access nothing to ask for.
