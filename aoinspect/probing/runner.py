@@ -23,6 +23,7 @@ from aoinspect.probing.fields import read_result as read_result
 from aoinspect.probing.fields import read_sections as read_sections
 from aoinspect.probing.hooks import NO_HOOKS, SessionHooks
 from aoinspect.probing.reaper import SIGKILL
+from aoinspect.processes import Spawned, restored_signals
 
 if TYPE_CHECKING:
     import subprocess
@@ -167,10 +168,6 @@ def start_child(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
     return process
 
 
-# Reset to their defaults in a child, as ``subprocess.Popen`` does (Python ignores them in itself).
-RESTORED_SIGNALS = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
-
-
 def spawn_child(command: list[str], output: int) -> Spawned | subprocess.Popen[bytes]:
     """``start_child(command, stdout=output, stderr=output)``, through ``os.posix_spawnp`` where
     it can do all Popen does here (a session of its own, stdin from /dev/null, the signals Python
@@ -181,14 +178,11 @@ def spawn_child(command: list[str], output: int) -> Spawned | subprocess.Popen[b
     inherited = _inherited_descriptors() if spawn is not None and hasattr(os, "waitid") else None
     if spawn is None or inherited is None:
         return start_child(command, stdout=output, stderr=output)
-    import _signal  # type: ignore[import-not-found]  # the built-in behind signal, without its enums
-
     actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, output, 1),
                (os.POSIX_SPAWN_DUP2, output, 2), *((os.POSIX_SPAWN_CLOSE, fd) for fd in inherited)]
-    restored = [getattr(_signal, name) for name in RESTORED_SIGNALS if hasattr(_signal, name)]
     with reaper.starting():
         process = Spawned(spawn(command[0], command, os.environ, file_actions=actions, setsid=True,
-                                setsigdef=restored))
+                                setsigdef=restored_signals()))
         reaper.register(process.pid)
     return process
 
@@ -208,25 +202,6 @@ def _inherited_descriptors() -> list[int] | None:
         except OSError:  # the listing's own descriptor, closed by now
             continue
     return inherited
-
-
-class Spawned:
-    """A child started by ``spawn_child``, waited for as ``subprocess.Popen`` waits for one."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def wait(self, timeout: float | None = None) -> int:
-        """Its exit status (negative: the signal that killed it), once it has ended (``_wait``
-        waits with a deadline; this is only called once the child was killed)."""
-        if self.returncode is None:
-            try:
-                status = os.waitpid(self.pid, 0)[1]
-            except ChildProcessError:  # collected by someone else: dead, its status unknown, as Popen says
-                status = 0
-            self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
 
 
 _workdirs: set[str] = set()

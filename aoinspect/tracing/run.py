@@ -17,6 +17,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from aoinspect.files import private_directory, remove_directory
+from aoinspect.processes import Spawned, restored_signals
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
     from typing import Protocol
@@ -44,13 +47,6 @@ TRACE_ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "trace_importlib_bootstrap.py")
 IGNORED_SIGNALS = ("SIGINT", "SIGQUIT")
 FORWARDED_SIGNALS = ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2")
-# Reset to their defaults in the program's process, as ``subprocess.Popen`` does (Python ignores
-# SIGPIPE and SIGXFSZ in itself).
-RESTORED_SIGNALS = ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
-# How often a wait with a deadline looks at the program: as ``subprocess.Popen.wait`` does, from
-# the first of these, doubling, up to the second.
-POLL_FIRST_SECONDS = 0.0005
-POLL_MOST_SECONDS = 0.05
 
 
 def trace_command(python: str, program: Program, result_path: str, projects: Sequence[str] = ()) -> list[str]:
@@ -80,7 +76,7 @@ class TraceRun:
         self.python = python
         self.program = program
         self.timeout = timeout
-        self._workdir: str | None = _private_directory()
+        self._workdir: str | None = private_directory("aoinspect-trace-")
         # With a deadline, whatever the program started ends with it: as a child subreaper (Linux),
         # aoinspect gets back the processes the program orphans, setsid'd and double-forked ones too.
         # Without one nothing is ended, and the reaper is not even imported.
@@ -154,31 +150,8 @@ class TraceRun:
             self._reaping = False
             reaper.release()
         if self._workdir is not None:
-            try:  # what the tracer left: its result file alone, unless the program wrote there too
-                os.remove(self._result_path)
-                os.rmdir(self._workdir)
-            except OSError:
-                import shutil
-
-                shutil.rmtree(self._workdir, ignore_errors=True)
+            remove_directory(self._workdir)  # the tracer's result file, and what the program wrote there
             self._workdir = None
-
-
-def _private_directory() -> str:
-    """A new directory only this user can enter, as ``tempfile.mkdtemp`` makes one, without
-    importing tempfile (and with it shutil, random and three compression modules) where the
-    temporary directory is plainly TMPDIR or /tmp."""
-    base = os.environ.get("TMPDIR") or "/tmp"
-    if os.name == "posix" and os.path.isdir(base):
-        path = os.path.join(os.path.abspath(base), "aoinspect-trace-" + os.urandom(8).hex())
-        try:
-            os.mkdir(path, 0o700)
-            return path
-        except OSError:
-            pass
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="aoinspect-trace-")
 
 
 def _start(command: list[str]) -> _Process:
@@ -188,48 +161,11 @@ def _start(command: list[str]) -> _Process:
     trace, before the program can begin."""
     if os.name != "posix" or not hasattr(os, "posix_spawnp"):
         return _Popen(command)
-    import _signal  # type: ignore[import-not-found] # the built-in behind signal, without its enums
-
-    restored = [getattr(_signal, name) for name in RESTORED_SIGNALS if hasattr(_signal, name)]
-    return _Spawned(os.posix_spawnp(command[0], command, os.environ, setsigdef=restored))
-
-
-class _Spawned:
-    """A process started by ``os.posix_spawnp``, waited for as ``subprocess.Popen`` waits."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        if timeout is None:
-            return self._poll(0)
-        deadline = time.monotonic() + timeout
-        delay = POLL_FIRST_SECONDS
-        while True:
-            returncode = self._poll(os.WNOHANG)
-            if returncode is not None:
-                return returncode
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            delay = min(delay * 2, remaining, POLL_MOST_SECONDS)
-            time.sleep(delay)
-
-    def _poll(self, flags: int) -> int | None:
-        if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, flags)
-            except ChildProcessError:
-                # Someone else collected it (SIGCHLD ignored): dead, its status unknown, as Popen says.
-                pid, status = self.pid, 0
-            if pid == self.pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
+    return Spawned(os.posix_spawnp(command[0], command, os.environ, setsigdef=restored_signals()))
 
 
 class _Popen:
-    """``subprocess.Popen``, where ``os.posix_spawnp`` is missing, waited for as ``_Spawned``."""
+    """``subprocess.Popen``, where ``os.posix_spawnp`` is missing, waited for as ``Spawned``."""
 
     def __init__(self, command: list[str]) -> None:
         import subprocess
@@ -267,7 +203,7 @@ def _signals_for(process: _Process) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    import _signal as signal  # the built-in behind signal: its enum wrappers cost more than the handlers
+    import _signal as signal  # type: ignore[import-not-found]  # the built-in behind signal: its enums cost more
 
     def forward(number: int, _frame: object) -> None:
         if process.returncode is None:
