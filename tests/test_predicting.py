@@ -167,8 +167,10 @@ def test_a_wrong_prediction_in_the_sample_has_every_name_measured(invoke, fake, 
     assert "decimal" in loaded["m1"] and loaded["m3"] == {"pkg.m3"}
 
 
-def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_that_reach_it(
-        fake, tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def cached_cli(fake: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the CLI on ``pkg`` in-process with the cache on, in a working directory of its own and
+    under a known key: ``run(*args)`` is the JSON document it printed."""
     from click.testing import CliRunner
 
     from aoinspect.cli import cli
@@ -177,13 +179,20 @@ def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_tha
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
+
+    def run(*args: str) -> dict[str, Any]:
+        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
+        return document(CliRunner().invoke(cli, ["-p", "pkg", *args], env=env, catch_exceptions=False))
+
+    return run
+
+
+def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_that_reach_it(
+        fake, cached_cli) -> None:
     root = fake.write(_many_names(60))
 
     def run() -> dict[str, dict[str, Any]]:
-        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
-        result = CliRunner().invoke(cli, ["-p", "pkg", *CHECK],
-                                    env=env, catch_exceptions=False)
-        return {item["name"]: item for item in document(result)["results"]}
+        return {item["name"]: item for item in cached_cli(*CHECK)["results"]}
 
     cold = run()
     predicted = {name for name, item in cold.items() if item.get("predicted")}
@@ -396,20 +405,13 @@ def test_a_package_wide_finding_that_would_fail_has_every_predicted_name_it_cove
 
 
 def test_a_warm_check_of_predicted_names_is_served_whole_and_says_they_were_predicted(
-        fake, tmp_path, monkeypatch) -> None:
-    from click.testing import CliRunner
-
-    from aoinspect.cli import cli
+        fake, cached_cli, tmp_path, monkeypatch) -> None:
     from aoinspect.probing import cache
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
     fake.write(_many_names(40))
 
     def run() -> dict[str, Any]:
-        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
-        return document(CliRunner().invoke(cli, ["-p", "pkg", *CHECK], env=env, catch_exceptions=False))
+        return cached_cli(*CHECK)
 
     run()
     # The cold run kept every result, predictions included: it left the report a warm run prints.
@@ -425,25 +427,17 @@ def test_a_warm_check_of_predicted_names_is_served_whole_and_says_they_were_pred
     assert [path.endswith(cache.REPORT_SUFFIX) for path in reads] == [True]
 
 
-def test_a_kept_prediction_is_the_result_it_was_for_every_rule(fake, tmp_path, monkeypatch) -> None:
+def test_a_kept_prediction_is_the_result_it_was_for_every_rule(fake, cached_cli, tmp_path, monkeypatch) -> None:
     """Every rule on, the pickling one included, which asks whether a value is a module: the cold
     run's own replay serves the whole report from the cache (a kept prediction that lost what it
     returned would have pickling ask for a probe the cold run never ran), and a warm run reads
     only the report index."""
-    from click.testing import CliRunner
-
-    from aoinspect.cli import cli
     from aoinspect.probing import cache
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv(cache.KEY_VARIABLE, "0123456789abcdef" * 4)
     fake.write(_many_names(30))
 
     def run() -> dict[str, Any]:
-        env: dict[str, str | None] = {**fake.env, "AOINSPECT_NO_CACHE": None}
-        return document(CliRunner().invoke(cli, ["-p", "pkg", "check", "--format", "json"], env=env,
-                                           catch_exceptions=False))
+        return cached_cli("check", "--format", "json")
 
     cold = run()
     assert any(result.get("predicted") for result in cold["results"])
