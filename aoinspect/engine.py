@@ -577,11 +577,7 @@ def _check(
     doubted = {finding.name for finding in findings if finding.name in predicted and _fails(finding, options)}
     if predicted and any(finding.name is None and _fails(finding, options) for finding in findings):
         # A finding about many names at once (not-cached over a whole package): the names it is about.
-        context.per_name = True
-        try:
-            doubted.update(finding.name for finding in _findings(active, context) if finding.name in predicted)
-        finally:
-            context.per_name = False
+        doubted.update(finding.name for finding in _findings_per_name(active, context) if finding.name in predicted)
     if doubted:
         confirm = Plan()
         for name in sorted(doubted):
@@ -590,14 +586,11 @@ def _check(
         context.notes.append(f"{len(doubted)} predicted name(s) with a finding were measured in their own forks "
                              f"before being judged: {shown(sorted(doubted))}.")
         findings = _findings(active, context)
-    if predicted:
-        context.per_name = True
-        try:
-            judged = sorted({finding.name for finding in _findings(active, context)
-                             if finding.name in predicted and finding.name not in doubted
-                             and finding.severity == outcomes.SEVERITY_WARNING})
-        finally:
-            context.per_name = False
+    if predicted and any(finding.severity == outcomes.SEVERITY_WARNING and (
+            finding.name is None or finding.name in predicted) for finding in findings):
+        judged = sorted({finding.name for finding in _findings_per_name(active, context)
+                         if finding.name in predicted and finding.name not in doubted
+                         and finding.severity == outcomes.SEVERITY_WARNING})
         if judged:
             context.notes.append(
                 f"{len(judged)} predicted name(s) have warnings judged on their predicted sets, which cannot "
@@ -623,6 +616,15 @@ def _fails(finding: Finding, options: CheckOptions) -> bool:
     """Whether ``finding`` fails the run (as ``CheckReport.failing`` says)."""
     return finding.severity == outcomes.SEVERITY_ERROR or (
         options.strict and finding.severity == outcomes.SEVERITY_WARNING)
+
+
+def _findings_per_name(active: Sequence[rules.Rule], context: CheckContext) -> list[Finding]:
+    """The findings, one per name where a rule gives one about many names at once."""
+    context.per_name = True
+    try:
+        return _findings(active, context)
+    finally:
+        context.per_name = False
 
 
 def _findings(active: Sequence[rules.Rule], context: CheckContext) -> list[Finding]:
