@@ -805,13 +805,13 @@ class _Scanner:
         if key not in self._access_state:
             tree = self._tree(path) if path.endswith(".py") else None
             function = _enclosing_function(self._functions(path, tree), line) if tree is not None else None
-            if function is None:
-                self._access_state[key] = None
-            else:
-                if function not in self._function_state:
-                    self._function_state[function] = _keeps_state(function, path)
-                self._access_state[key] = self._function_state[function]
+            self._access_state[key] = None if function is None else self._state_of(function, path)
         return self._access_state[key]
+
+    def _state_of(self, function: ast.FunctionDef | ast.AsyncFunctionDef, path: str) -> str | None:
+        if function not in self._function_state:
+            self._function_state[function] = _keeps_state(function, path)
+        return self._function_state[function]
 
     def _functions(self, path: str, tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         if path not in self._function_nodes:
@@ -826,9 +826,9 @@ class _Scanner:
         tree = self._tree(path)
         if tree is None:
             return None
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__getattr__":
-                found = _keeps_state(node, path)
+        for node in self._functions(path, tree):
+            if node.name == "__getattr__":
+                found = self._state_of(node, path)
                 if found is not None:
                     return found
         return None
