@@ -58,6 +58,9 @@ class DistributionIndex:
         self._stdlib = frozenset(reader.stdlib_names())
         self._everything: dict[str, Any] | None = None  # top-level name -> Distribution
         self._annotated: dict[int, tuple[tuple[ModuleLoad, ...], tuple[ModuleLoad, ...]]] = {}
+        # What annotate made of each load (by identity, the load kept alive with it), and of each top-level name.
+        self._annotated_loads: dict[int, tuple[ModuleLoad, ModuleLoad]] = {}
+        self._by_top: dict[str, tuple[str | None, bool, bool, bool]] = {}
         self._prefetch: threading.Thread | None = None
         # The other interpreter's reader, for ``close`` to end.
         self._children: Children | None = None
@@ -173,12 +176,15 @@ class DistributionIndex:
             if original is shared:
                 return annotated
         loads = tuple(loads)
-        self._find({load.module.partition(".")[0] for load in loads})
+        # Each load once, by identity: predicted names share their loads (engine._predicted_resolution).
+        done = self._annotated_loads
+        fresh = [load for load in loads if id(load) not in done or done[id(load)][0] is not load]
+        if fresh:
+            self._find({load.module.partition(".")[0] for load in fresh})
         # Built directly, one lookup per top-level name: a check of thousands of names annotates
         # a hundred thousand loads.
-        by_top: dict[str, tuple[str | None, bool, bool, bool]] = {}
-        annotated_loads = []
-        for load in loads:
+        by_top = self._by_top
+        for load in fresh:
             top = load.module.partition(".")[0]
             found = by_top.get(top)
             if found is None:
@@ -191,15 +197,15 @@ class DistributionIndex:
             generated = (found[2] if top == load.module else found[3]) or (
                 load.generated and found[0] is None and not found[1])
             if load.distribution == found[0] and load.stdlib == found[1] and load.generated == generated:
-                annotated_loads.append(load)  # annotated already (read back from the cache)
+                done[id(load)] = (load, load)  # annotated already (read back from the cache)
                 continue
-            annotated_loads.append(ModuleLoad(
+            done[id(load)] = (load, ModuleLoad(
                 module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
                 cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
                 min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
                 generated=generated,
             ))
-        annotated = tuple(annotated_loads)
+        annotated = tuple([done[id(load)][1] for load in loads])
         if shared is not None and len(shared) > 1:
             self._annotated[id(shared)] = (shared, annotated)
         return annotated

@@ -7,6 +7,7 @@ Each public function here is one command's work (``list_names``, ``resolve_names
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
@@ -24,7 +25,7 @@ from aoinspect.records import Record, replace, set_field
 if TYPE_CHECKING:
     from aoinspect import predicting, rules
     from aoinspect.distributions import DistributionIndex
-    from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.models import Declarations, Finding, ImportResult, ModuleLoad, PackageInfo, Resolution, Snapshot
     from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
@@ -779,7 +780,9 @@ class _Predicting:
         verified = set(predicting.to_verify(predictions))
         verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
         mechanisms = {name.name: name.mechanism for name in context.names}
-        self.predicted.update({name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
+        interned: dict[tuple[str, str | None, int], ModuleLoad] = {}
+        self.predicted.update({name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE),
+                                                           interned)
                                for name, prediction in predictions.names.items() if name not in verified})
         context.verifying = predictions  # compared with the measured sets once the plan has run
         risky = sorted(name for name in verified if predictions.names[name].risks)
@@ -802,25 +805,16 @@ class _Predicting:
 
 
 def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[str, Resolution]:
-    """Predicted results an earlier run kept, for names whose prediction read no file changed since."""
+    """Predicted results an earlier run kept, for names whose prediction read no file changed since
+    (those this process kept itself are taken as they are, not read back from their documents)."""
     if cache is None:
         return {}
-    from aoinspect import documents
-
+    interned: dict[tuple[str, str | None, int], ModuleLoad] = {}  # names share their loads
     kept = {}
     for name in names:
-        stored = cache.get_predicted(name)
-        if stored is None or type(stored.get("object_is_module")) is not bool:
-            continue
-        try:
-            result = documents.RESOLUTION.decode(stored, "the cache")
-        except documents.DocumentError:
-            continue
+        result = cache.get_predicted(name, functools.partial(_from_kept, name=name, interned=interned))
         if isinstance(result, models.Resolution) and result.name == name:
-            described = result.object
-            if described is not None:
-                described = replace(described, is_module=stored["object_is_module"])
-            kept[name] = replace(result, object=described, predicted=True, from_cache=True)
+            kept[name] = replace(result, from_cache=True)
     return kept
 
 
@@ -830,36 +824,132 @@ def _keep_predictions(session: Session, context: CheckContext) -> None:
     predictions = context.verifying
     if session.cache is None or predictions is None:
         return
-    from aoinspect import documents
-
+    plain: dict[int, tuple[ModuleLoad, bool]] = {}
     results = {}
     for name, outcome in context.resolutions.items():
         result = outcome.value
         prediction = predictions.names.get(name)
         if prediction is not None and result.predicted and not result.from_cache:
-            encoded = documents.RESOLUTION.encode(result)
-            # The document has no room for it, and the pickling rule asks it of a kept result.
-            encoded["object_is_module"] = result.object is not None and result.object.is_module
-            results[name] = (encoded, prediction.files)
+            results[name] = (_kept_form(result, plain), prediction.files, result)
     session.cache.put_predicted(results)
 
 
-def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> Resolution:
+# A kept prediction is what _predicted_resolution made, written compactly: the name's modules in
+# order, each one's parent (its index among them, -1 for none, or the name of a module not among
+# them) and depth. A check of huggingface_hub keeps a hundred thousand loads.
+def _kept_form(result: Resolution, plain: dict[int, tuple[ModuleLoad, bool]]) -> dict[str, Any] | None:
+    """``result`` as the cache keeps it, or None if it is not what a prediction makes (then it
+    is not kept). ``plain``: which loads were found to be a prediction's, by identity (names
+    share them)."""
+    from aoinspect.models import ModuleLoad, Step
+
+    if len(result.steps) != 1:
+        return None
+    step = result.steps[0]
+    loads = step.materialized
+    described = result.object
+    if result != models.Resolution(result.name, True, None, (Step(result.name, step.mechanism, loads, (), 0.0),),
+                                   cached=result.cached, object=described, predicted=True):
+        return None
+    modules = [load.module for load in loads]
+    position = {module: index for index, module in enumerate(modules)}
+    if len(position) != len(modules):
+        return None
+    for load in loads:
+        known = plain.get(id(load))
+        if known is None:
+            known = plain[id(load)] = (load, load == ModuleLoad(load.module, load.parent, load.depth, 0.0, 0.0))
+        if not known[1]:
+            return None
+    return {
+        "name": result.name, "mechanism": step.mechanism, "cached": result.cached,
+        "object": None if described is None else [described.type, described.repr, described.is_module],
+        "modules": modules,
+        "parents": [-1 if load.parent is None else position.get(load.parent, load.parent) for load in loads],
+        "depths": [load.depth for load in loads],
+    }
+
+
+def _from_kept(stored: Any, name: str, interned: dict[tuple[str, str | None, int], ModuleLoad]) -> Resolution | None:
+    """The predicted result ``_kept_form`` wrote, or None if it is not one (an authenticated
+    document, checked cheaply in case of a bug). ``interned``: the loads already made, shared."""
     from aoinspect.models import ModuleLoad, ObjectInfo, Step
 
-    def depth(module: str) -> int:
-        steps, parent = 0, prediction.parents.get(module)
-        while parent is not None and steps < len(prediction.parents):
-            steps, parent = steps + 1, prediction.parents.get(parent)
+    try:
+        modules, parents, depths, described = stored["modules"], stored["parents"], stored["depths"], stored["object"]
+        mechanism, cached = stored["mechanism"], stored["cached"]
+        if not (stored["name"] == name and type(mechanism) is str and (cached is None or type(cached) is bool)
+                and type(modules) is list and type(parents) is list and type(depths) is list
+                and len(modules) == len(parents) == len(depths)
+                and all(type(module) is str for module in modules)
+                and all(type(depth) is int and depth >= 0 for depth in depths)):
+            return None
+        if described is not None:
+            kind, shown, is_module = described
+            if not (type(kind) is str and type(shown) is str and type(is_module) is bool):
+                return None
+            described = ObjectInfo(kind, shown, is_module)
+        count = len(modules)
+        loads = []
+        for module, parent, depth in zip(modules, parents, depths):
+            if type(parent) is int:
+                if not -1 <= parent < count:
+                    return None
+                parent = None if parent == -1 else modules[parent]
+            elif type(parent) is not str:
+                return None
+            key = (module, parent, depth)
+            load = interned.get(key)
+            if load is None:
+                load = interned[key] = ModuleLoad(module, parent, depth, 0.0, 0.0)
+            loads.append(load)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return models.Resolution(name, True, None, (Step(name, mechanism, tuple(loads), (), 0.0),), cached=cached,
+                             object=described, predicted=True)
+
+
+def _predicted_resolution(prediction: predicting.Prediction, mechanism: str,
+                          interned: dict[tuple[str, str | None, int], ModuleLoad] | None = None) -> Resolution:
+    """The result ``prediction`` gives a name. ``interned``: the loads already made for other
+    names, shared (most of a package's names load the same modules in the same places)."""
+    from aoinspect.models import ModuleLoad, ObjectInfo, Step
+
+    parents = prediction.parents
+    depths: dict[str, int] = {}
+
+    def bounded_depth(module: str) -> int:
+        steps, parent = 0, parents.get(module)
+        while parent is not None and steps < len(parents):
+            steps, parent = steps + 1, parents.get(parent)
         return steps
 
-    loads = tuple(ModuleLoad(module, prediction.parents.get(module), depth(module), 0.0, 0.0)
-                  for module in prediction.parents)
-    described = ObjectInfo(*prediction.object) if prediction.object is not None else None
-    from aoinspect.models import Resolution
+    def depth(module: str) -> int:
+        # Each module's depth once, from its parent's: the chain is walked once per name.
+        chain: list[str] = []
+        current: str | None = module
+        while current is not None and current not in depths:
+            if len(chain) > len(parents):
+                return bounded_depth(module)  # a cycle: counted as far as there are modules
+            chain.append(current)
+            current = parents.get(current)
+        below = -1 if current is None else depths[current]
+        for item in reversed(chain):
+            below += 1
+            depths[item] = below
+        return depths[module]
 
-    return Resolution(prediction.name, True, None, (Step(prediction.name, mechanism, loads, (), 0.0),),
-                      cached=prediction.cached, object=described, predicted=True)
+    interned = {} if interned is None else interned
+    loads = []
+    for module, parent in parents.items():
+        key = (module, parent, depth(module))
+        load = interned.get(key)
+        if load is None:
+            load = interned[key] = ModuleLoad(*key, 0.0, 0.0)
+        loads.append(load)
+    described = ObjectInfo(*prediction.object) if prediction.object is not None else None
+    return models.Resolution(prediction.name, True, None, (Step(prediction.name, mechanism, tuple(loads), (), 0.0),),
+                             cached=prediction.cached, object=described, predicted=True)
 
 
 def _notes(declared: Declared, package: str, recursive: bool = False) -> tuple[str, ...]:

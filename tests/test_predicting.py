@@ -208,6 +208,38 @@ def test_predicted_results_are_kept_and_a_changed_file_redoes_only_the_names_tha
     assert "colorsys" in {load["module"] for load in again[edited]["materialized"]}
 
 
+def test_kept_predictions_read_back_equal_what_their_run_held_and_share_their_files_states(
+        fake, cached_cli, tmp_path) -> None:
+    """The cold run's replay serves the predictions it holds rather than reading them back: a warm
+    run that reads them from the document prints the same report. The document keeps each file's
+    state once for every name that read it; a damaged kept prediction is done again, never served."""
+    from aoinspect.probing import cache
+    from tests.test_cache import forget_reports, read_signed, write_signed
+
+    fake.write(_many_names(40))
+    cached_cli(*CHECK)
+    replayed = cached_cli(*CHECK)  # the report index the cold run's replay wrote
+    assert all(result["from_cache"] for result in replayed["results"])
+    forget_reports(tmp_path)
+    assert cached_cli(*CHECK) == replayed  # read from the document
+    (path,) = tmp_path.rglob(f"v{cache.VERSION}/pkg/*.json")
+    document_ = read_signed(path)
+    kept = sorted(key for key in document_["entries"] if key.startswith("predicted:"))
+    assert len(kept) == sum(1 for result in replayed["results"] if result.get("predicted"))
+    paths = [path for path, _state in document_["states"]]
+    assert len(paths) == len(set(paths))
+    assert all(set(document_["entries"][key]["files"]) <= set(range(len(paths))) for key in kept)
+    document_["entries"][kept[0]]["predicted"]["modules"][0] = 5
+    write_signed(path, document_)
+    forget_reports(tmp_path)
+    again = {result["name"]: result for result in cached_cli(*CHECK)["results"]}
+    name = kept[0].partition(":")[2]
+    assert {item for item, result in again.items() if not result["from_cache"]} == {name}
+    before = {result["name"]: result for result in replayed["results"]}
+    assert {load["module"] for load in again[name]["materialized"]} == \
+        {load["module"] for load in before[name]["materialized"]}
+
+
 def _order_free(module_m: str, module_n: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """A package whose a1 loads pkg.m and b1 pkg.n (touched in that order by the predicting child)."""
     files = {

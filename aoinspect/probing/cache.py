@@ -53,7 +53,7 @@ import stat
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -64,11 +64,14 @@ if TYPE_CHECKING:
     # Runs a helper child: (command, timeout) -> (exit status or None, stdout, timed out).
     RunHelper = Callable[[list[str], float], tuple[int | None, bytes, bool]]
 
+ResultT = TypeVar("ResultT")
+
 CACHE_DIR_NAME = ".aoinspect_cache"
 FORMAT = "aoinspect-cache"
+# 6: predicted results kept compactly, their files' states in one table the document shares;
 # 5: PEP 810 shims' proxies seen (a name bound to one is lazy; its access uses it); 4: signed files,
 # every file read tracked; 3: a probe that sees warnings as a bare interpreter does
-VERSION = 5
+VERSION = 6
 # The secret that authenticates cache files: this variable (a CI secret, so that a cache restored
 # between CI runs is still used), else a key file created in the user's cache directory.
 KEY_VARIABLE = "AOINSPECT_CACHE_KEY"
@@ -526,6 +529,15 @@ class _Seen:
         self._files: dict[str, list[Any] | None] = {}
         self._dirs: dict[str, list[Any] | None] = {}
         self._added: dict[str, str | None] = {}
+        self._placed: dict[str, tuple[list[Any] | None, bool, str]] = {}
+
+    def placed(self, path: str, started_ns: int) -> tuple[list[Any] | None, bool, str]:
+        """The file's state, whether it changed since ``started_ns``, and its directory."""
+        placed = self._placed.get(path)
+        if placed is None:
+            state = self.file(path)
+            placed = self._placed[path] = (state, _changed_since(state, started_ns), os.path.dirname(path))
+        return placed
 
     def file(self, path: str) -> list[Any] | None:
         if path not in self._files:
@@ -671,6 +683,9 @@ class ProbeCache:
         self._parsed_imports: dict[int, tuple[Any, str | None]] = {}
         self._validator = _Validator()
         self._document_problem: str | None = None
+        # Predicted results this process kept, as it holds them (get_predicted serves them as they
+        # are rather than decoding what was written of them).
+        self._held: dict[str, Any] = {}
         # What the results this run was served depend on (``ReportMemo``), and how many results
         # it measured (or predicted) rather than read.
         self.served_files: dict[str, Any] = {}
@@ -731,7 +746,8 @@ class ProbeCache:
         # it is asked for, and only then.
         self._imports = document["imports"]
         count = len(self._imports)
-        self._entries = {key: entry for key, entry in document["entries"].items() if _is_entry(entry, count)}
+        entries = _with_states(document["entries"], document.get("states"))
+        self._entries = {key: entry for key, entry in entries.items() if _is_entry(entry, count)}
         self._dirty = len(self._entries) != len(document["entries"])
 
     def _why_no_document(self) -> str:
@@ -849,11 +865,10 @@ class ProbeCache:
         for path in (*must_exist, *files):
             if not path or path in file_states:
                 continue
-            state = seen.file(path)
+            state, moved, directory = seen.placed(path, started)
             file_states[path] = state
-            if changed is None and (_changed_since(state, started) or (state is None and path in must_exist)):
+            if changed is None and (moved or (state is None and path in must_exist)):
                 changed = f"{_shown(path)} changed while it was measured"
-            directory = os.path.dirname(path)
             if directory not in dir_states:
                 dir_states[directory] = seen.directory(directory)
         for directory in dirs:
@@ -915,9 +930,10 @@ class ProbeCache:
 
     # --- predicted results (aoinspect.predicting) ------------------------------------------------
 
-    def get_predicted(self, name: str) -> Any:
-        """The predicted result (a JSON object, ``documents.RESOLUTION``'s) kept for ``name``, if
-        every file its prediction read (the modules of its reach, its lazy path) is as recorded."""
+    def get_predicted(self, name: str, decode: Callable[[Any], ResultT | None]) -> ResultT | None:
+        """The predicted result kept for ``name``, if every file its prediction read (the modules
+        of its reach, its lazy path) is as recorded: the one this process kept, else ``decode``
+        of its JSON object (None: not a result)."""
         with self._lock:
             self._load()
             key = _PREDICTED_PREFIX + name
@@ -927,12 +943,18 @@ class ProbeCache:
             entry = self._valid_entry(key)
             if entry is None or not isinstance(entry.get("predicted"), dict):
                 return None
+            result = self._held.get(key)
+            if result is None:
+                result = decode(entry["predicted"])
+                if result is None:
+                    return None
             self.hits += 1
-            return entry["predicted"]
+            return result
 
-    def put_predicted(self, results: Mapping[str, tuple[Any, Iterable[str | None]]]) -> None:
-        """Keep predicted results, ``name -> (JSON object, files its prediction read)``, beside the
-        import a measured result of this run recorded (nothing is kept without one)."""
+    def put_predicted(self, results: Mapping[str, tuple[Any, Iterable[str | None], Any]]) -> None:
+        """Keep predicted results, ``name -> (JSON object or None: not kept, files its prediction
+        read, the result itself)``, beside the import a measured result of this run recorded
+        (nothing is kept without one); ``get_predicted`` serves this process the result itself."""
         self.measured += len(results)
         if self.key is None or not results:
             return
@@ -946,13 +968,15 @@ class ProbeCache:
                 self.unkept += len(results)
                 return
             seen = _Seen(self.directory)
-            for name, (predicted, files) in results.items():
+            for name, (predicted, files, result) in results.items():
                 file_states, dir_states, changed = self._states(files, seen=seen)
-                if changed is not None:
+                if changed is not None or predicted is None:
                     self.unkept += 1
                     continue
-                self._entries[_PREDICTED_PREFIX + name] = {"import": index, "predicted": predicted,
-                                                           "files": file_states, "dirs": dir_states}
+                key = _PREDICTED_PREFIX + name
+                self._entries[key] = {"import": index, "predicted": predicted, "files": file_states,
+                                      "dirs": dir_states}
+                self._held[key] = result
                 self._dirty = True
 
     def _record_import(self, run: ProbeRun, imported: Any, lines: list[dict[str, Any]]) -> int:
@@ -982,11 +1006,12 @@ class ProbeCache:
             self._dirty = False
             used = sorted({entry["import"] for entry in self._entries.values() if "discarded" not in entry})
             renumber = {old: new for new, old in enumerate(used)}
+            entries, states = _shared_states({
+                key: (entry if "discarded" in entry else {**entry, "import": renumber[entry["import"]]})
+                for key, entry in self._entries.items()})
             document = {
                 "environment": self.environment, "package": self.package, "parts": self.parts,
-                "imports": [self._imports[old] for old in used],
-                "entries": {key: (entry if "discarded" in entry else {**entry, "import": renumber[entry["import"]]})
-                            for key, entry in self._entries.items()},
+                "imports": [self._imports[old] for old in used], "entries": entries, "states": states,
             }
         with contextlib.suppress(OSError):
             _prepare(self.directory)
@@ -1033,6 +1058,52 @@ class DistributionsCache:
 
 # Predicted results are kept under keys no request has (a request's key is a JSON list).
 _PREDICTED_PREFIX = "predicted:"
+
+
+def _shared_states(entries: dict[str, Any]) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The entries as written: each predicted result's files and directories as indices into one
+    table of ``[path, state]`` the document shares (a package's names read mostly the same files:
+    huggingface_hub's 493 predicted names, eighty thousand states, about a thousand distinct)."""
+    states: list[list[Any]] = []
+    index: dict[tuple[str, int], int] = {}  # (path, id(state)): states read in one run are shared
+
+    def indices(recorded: dict[str, Any]) -> list[int]:
+        found = []
+        for path, state in recorded.items():
+            position = index.get((path, id(state)))
+            if position is None:
+                position = index[(path, id(state))] = len(states)
+                states.append([path, state])
+            found.append(position)
+        return found
+
+    written = {}
+    for key, entry in entries.items():
+        if key.startswith(_PREDICTED_PREFIX) and "discarded" not in entry:
+            entry = {**entry, "files": indices(entry["files"]), "dirs": indices(entry["dirs"])}
+        written[key] = entry
+    return written, states
+
+
+def _with_states(entries: dict[str, Any], states: Any) -> dict[str, Any]:
+    """The entries as ``_shared_states`` wrote them, with the states of their files and
+    directories again: an entry whose indices do not fit the table is left out."""
+    if not isinstance(states, list) or not all(
+            type(item) is list and len(item) == 2 and isinstance(item[0], str) for item in states):
+        states = []
+    read = {}
+    for key, entry in entries.items():
+        if key.startswith(_PREDICTED_PREFIX) and isinstance(entry, dict) and "discarded" not in entry:
+            try:
+                files, dirs = entry["files"], entry["dirs"]
+                if not all(type(position) is int and position >= 0 for position in (*files, *dirs)):
+                    continue
+                entry = {**entry, "files": {states[position][0]: states[position][1] for position in files},
+                         "dirs": {states[position][0]: states[position][1] for position in dirs}}
+            except (KeyError, TypeError, IndexError):
+                continue
+        read[key] = entry
+    return read
 
 
 def _request_key(request: ProbeRequest) -> str:
