@@ -178,7 +178,7 @@ class DistributionIndex:
         loads = tuple(loads)
         # Each load once, by identity: predicted names share their loads (engine._predicted_resolution).
         done = self._annotated_loads
-        fresh = [load for load in loads if id(load) not in done or done[id(load)][0] is not load]
+        fresh = [load for load in loads if id(load) not in done]  # kept alive in done: no id is reused
         if fresh:
             self._find({load.module.partition(".")[0] for load in fresh})
         # Built directly, one lookup per top-level name: a check of thousands of names annotates
@@ -205,7 +205,7 @@ class DistributionIndex:
                 min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
                 generated=generated,
             ))
-        annotated = tuple([done[id(load)][1] for load in loads])
+        annotated = tuple([pair[1] for pair in map(done.__getitem__, map(id, loads))])
         if shared is not None and len(shared) > 1:
             self._annotated[id(shared)] = (shared, annotated)
         return annotated

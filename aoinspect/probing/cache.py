@@ -521,22 +521,25 @@ def _added_since(directory: str, state: list[Any] | None, started_ns: int, cache
 
 
 class _Seen:
-    """The states of files and directories as one keeping of results read them: each is read
-    once however many results depend on it (the states are those of one moment either way)."""
+    """The states of files and directories as one run's keeping of results read them: each is
+    read once however many results depend on it. A file changed after it was read is then kept
+    with the state read before (a later result that read it changed is recorded against the old
+    state, which the next run finds changed: it measures again), and one changed after the first
+    probe started is found so for every result, as when read again."""
 
     def __init__(self, cache: str | None = None) -> None:
         self.cache = None if cache is None else os.path.abspath(cache)  # the cache directory: not the package's
         self._files: dict[str, list[Any] | None] = {}
         self._dirs: dict[str, list[Any] | None] = {}
-        self._added: dict[str, str | None] = {}
-        self._placed: dict[str, tuple[list[Any] | None, bool, str]] = {}
+        self._added: dict[tuple[str, int], str | None] = {}
+        self._placed: dict[str, tuple[int, list[Any] | None, bool, str]] = {}
 
-    def placed(self, path: str, started_ns: int) -> tuple[list[Any] | None, bool, str]:
-        """The file's state, whether it changed since ``started_ns``, and its directory."""
+    def placed(self, path: str, started_ns: int) -> tuple[int, list[Any] | None, bool, str]:
+        """``started_ns``, the file's state, whether it changed since then, and its directory."""
         placed = self._placed.get(path)
-        if placed is None:
+        if placed is None or placed[0] != started_ns:
             state = self.file(path)
-            placed = self._placed[path] = (state, _changed_since(state, started_ns), os.path.dirname(path))
+            placed = self._placed[path] = (started_ns, state, _changed_since(state, started_ns), os.path.dirname(path))
         return placed
 
     def file(self, path: str) -> list[Any] | None:
@@ -550,9 +553,10 @@ class _Seen:
         return self._dirs[path]
 
     def added(self, directory: str, state: list[Any] | None, started_ns: int) -> str | None:
-        if directory not in self._added:
-            self._added[directory] = _added_since(directory, state, started_ns, self.cache)
-        return self._added[directory]
+        key = (directory, started_ns)
+        if key not in self._added:
+            self._added[key] = _added_since(directory, state, started_ns, self.cache)
+        return self._added[key]
 
 
 def _file_problem(path: str, recorded: Any) -> str | None:
@@ -682,6 +686,7 @@ class ProbeCache:
         self._import_problems: dict[int, str | None] = {}
         self._parsed_imports: dict[int, tuple[Any, str | None]] = {}
         self._validator = _Validator()
+        self._seen = _Seen(directory)  # what this run's keeping of results read
         self._document_problem: str | None = None
         # Predicted results this process kept, as it holds them (get_predicted serves them as they
         # are rather than decoding what was written of them).
@@ -849,14 +854,13 @@ class ProbeCache:
     # --- writing -------------------------------------------------------------------------------
 
     def _states(self, files: Iterable[str | None], loaded: Iterable[str | None] = (),
-                dirs: Iterable[str] = (), seen: _Seen | None = None,
-                ) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+                dirs: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         """The states of ``files`` (``loaded``: module files, which existed when read), of the
         directories holding them and of ``dirs``; and, if one of them changed after the probe
-        started (a file, or a module added to a directory), which. ``seen`` keeps what was read
-        for one call's use in the next, when many results are kept at once (a predicted name's
-        files are mostly every other name's too)."""
-        seen = _Seen(self.directory) if seen is None else seen
+        started (a file, or a module added to a directory), which. Each is read once a run
+        (``_Seen``): the results of one run read mostly the same files (a predicted name's are
+        mostly every other name's, a fork's those of the import they share)."""
+        seen = self._seen
         file_states: dict[str, Any] = {}
         dir_states: dict[str, Any] = {}
         changed = None
@@ -865,7 +869,7 @@ class ProbeCache:
         for path in (*must_exist, *files):
             if not path or path in file_states:
                 continue
-            state, moved, directory = seen.placed(path, started)
+            _started, state, moved, directory = seen.placed(path, started)
             file_states[path] = state
             if changed is None and (moved or (state is None and path in must_exist)):
                 changed = f"{_shown(path)} changed while it was measured"
@@ -967,9 +971,8 @@ class ProbeCache:
             if index is None:
                 self.unkept += len(results)
                 return
-            seen = _Seen(self.directory)
             for name, (predicted, files, result) in results.items():
-                file_states, dir_states, changed = self._states(files, seen=seen)
+                file_states, dir_states, changed = self._states(files)
                 if changed is not None or predicted is None:
                     self.unkept += 1
                     continue
