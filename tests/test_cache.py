@@ -500,3 +500,18 @@ def test_a_warm_check_plans_the_pickle_probes_a_cold_one_ran(fake, cached, monke
     warm = cached("check")
     assert measured == []
     assert warm["findings"] == cold["findings"]
+
+
+def test_a_run_reads_the_state_of_each_file_once_however_many_results_depend_on_it(fake, cached,
+                                                                                    monkeypatch) -> None:
+    # Every probe of a check loads pkg and decimal: their files are recorded for each result kept,
+    # read (and hashed) once.
+    fake.write(lazy_package("pkg", alpha="import decimal\n", beta="import decimal\n"))
+    read: list[str] = []
+    real = cache._file_state
+    monkeypatch.setattr(cache, "_file_state", lambda path: read.append(path) or real(path))
+    cold = cached("check", "--isolation", "fork-each")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    decimal_file = [path for path in read if path.endswith(os.sep + "decimal.py")]
+    assert len(decimal_file) == 1
+    assert len(read) == len(set(read))
