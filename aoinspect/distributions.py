@@ -61,6 +61,7 @@ class DistributionIndex:
         # What annotate made of each load (by identity, the load kept alive with it), and of each top-level name.
         self._annotated_loads: dict[int, tuple[ModuleLoad, ModuleLoad]] = {}
         self._by_top: dict[str, tuple[str | None, bool, bool, bool]] = {}
+        self._summaries: dict[int, tuple[tuple[ModuleLoad, ...], Distributions]] = {}
         self._prefetch: threading.Thread | None = None
         # The other interpreter's reader, for ``close`` to end.
         self._children: Children | None = None
@@ -176,42 +177,51 @@ class DistributionIndex:
             if original is shared:
                 return annotated
         loads = tuple(loads)
-        # Each load once, by identity: predicted names share their loads (engine._predicted_resolution).
+        # Each load once, by identity: predicted names share their loads (engine._predicted_resolution);
+        # each is kept alive in done, so no id is reused.
         done = self._annotated_loads
-        fresh = [load for load in loads if id(load) not in done]  # kept alive in done: no id is reused
-        if fresh:
-            self._find({load.module.partition(".")[0] for load in fresh})
-        # Built directly, one lookup per top-level name: a check of thousands of names annotates
-        # a hundred thousand loads.
+        get = done.get
         by_top = self._by_top
-        for load in fresh:
-            top = load.module.partition(".")[0]
-            found = by_top.get(top)
-            if found is None:
-                # Whether a module is generated is decided by its top-level name (is_generated).
-                stdlib = self.is_stdlib(top)
-                found = by_top[top] = (None if stdlib else self._providers.get(top), stdlib, is_generated(top),
-                                       top.startswith(GENERATED_PREFIXES))
-            # The child says which modules came from no file; one no distribution or the stdlib
-            # claims is generated rather than local (torch's _remote_module_non_scriptable).
-            generated = (found[2] if top == load.module else found[3]) or (
-                load.generated and found[0] is None and not found[1])
-            if load.distribution == found[0] and load.stdlib == found[1] and load.generated == generated:
-                done[id(load)] = (load, load)  # annotated already (read back from the cache)
-                continue
-            done[id(load)] = (load, ModuleLoad(
-                module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
-                cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
-                min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
-                generated=generated,
-            ))
-        annotated = tuple([pair[1] for pair in map(done.__getitem__, map(id, loads))])
+        annotated_loads = []
+        for load in loads:
+            pair = get(id(load))
+            if pair is None:
+                top = load.module.partition(".")[0]
+                found = by_top.get(top)
+                if found is None:
+                    self._find({top})
+                    # Whether a module is generated is decided by its top-level name (is_generated).
+                    stdlib = self.is_stdlib(top)
+                    found = by_top[top] = (None if stdlib else self._providers.get(top), stdlib, is_generated(top),
+                                           top.startswith(GENERATED_PREFIXES))
+                # The child says which modules came from no file; one no distribution or the stdlib
+                # claims is generated rather than local (torch's _remote_module_non_scriptable).
+                generated = (found[2] if top == load.module else found[3]) or (
+                    load.generated and found[0] is None and not found[1])
+                if load.distribution == found[0] and load.stdlib == found[1] and load.generated == generated:
+                    pair = (load, load)  # annotated already (read back from the cache)
+                else:
+                    pair = (load, ModuleLoad(
+                        module=load.module, parent=load.parent, depth=load.depth, self_ms=load.self_ms,
+                        cumulative_ms=load.cumulative_ms, min_self_ms=load.min_self_ms,
+                        min_cumulative_ms=load.min_cumulative_ms, distribution=found[0], stdlib=found[1],
+                        generated=generated,
+                    ))
+                done[id(load)] = pair
+            annotated_loads.append(pair[1])
+        annotated = tuple(annotated_loads)
         if shared is not None and len(shared) > 1:
             self._annotated[id(shared)] = (shared, annotated)
         return annotated
 
     def summarize(self, loads: Iterable[ModuleLoad]) -> Distributions:
         """One share per distribution (and stdlib, and local), the most expensive first."""
+        shared = loads if type(loads) is tuple else None
+        if shared is not None:
+            # Predicted names share their loads (annotate's result for a shared tuple): once a tuple.
+            known = self._summaries.get(id(shared))
+            if known is not None and known[0] is shared:
+                return known[1]
         loads = tuple(loads)
         totals: dict[tuple[str, str], list[float]] = {}
         for load in loads:
@@ -239,6 +249,8 @@ class DistributionIndex:
         shares.sort(key=lambda share: (-share.self_ms, share.name))
         result = Distributions(shares)
         result.loads = loads
+        if shared is not None:
+            self._summaries[id(shared)] = (shared, result)
         return result
 
 

@@ -212,7 +212,8 @@ def test_kept_predictions_read_back_equal_what_their_run_held_and_share_their_fi
         fake, cached_cli, tmp_path) -> None:
     """The cold run's replay serves the predictions it holds rather than reading them back: a warm
     run that reads them from the document prints the same report. The document keeps each file's
-    state once for every name that read it; a damaged kept prediction is done again, never served."""
+    state once for every name that read it (each set of them once); a damaged kept prediction is
+    done again, never served."""
     from aoinspect.probing import cache
     from tests.test_cache import forget_reports, read_signed, write_signed
 
@@ -228,8 +229,9 @@ def test_kept_predictions_read_back_equal_what_their_run_held_and_share_their_fi
     assert len(kept) == sum(1 for result in replayed["results"] if result.get("predicted"))
     paths = [path for path, _state in document_["states"]]
     assert len(paths) == len(set(paths))
-    assert all(set(document_["entries"][key]["files"]) <= set(range(len(paths))) for key in kept)
-    document_["entries"][kept[0]]["predicted"]["modules"][0] = 5
+    groups = [document_["groups"][document_["entries"][key]["files"]] for key in kept]
+    assert all(set(group) <= set(range(len(paths))) for group in groups)
+    document_["entries"][kept[0]]["predicted"]["mechanism"] = 5
     write_signed(path, document_)
     forget_reports(tmp_path)
     again = {result["name"]: result for result in cached_cli(*CHECK)["results"]}

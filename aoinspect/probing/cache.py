@@ -599,16 +599,30 @@ class _Validator:
 
     def __init__(self) -> None:
         self._checked: dict[tuple[bool, str, Any], str | None] = {}
+        # The same, by the state's identity (kept alive here): the entries of one document share
+        # their states (``_unshared``), read once per file a run (``_Seen``).
+        self._by_identity: dict[tuple[bool, str, int], tuple[Any, str | None]] = {}
+        self._groups: dict[tuple[int, int], tuple[Any, Any, str | None]] = {}
 
     def problem(self, files: Mapping[str, Any], dirs: Mapping[str, Any]) -> str | None:
-        checked = self._checked
+        # Entries that share their recorded states (one object: _unshared) are checked once.
+        known = self._groups.get((id(files), id(dirs)))
+        if known is None:
+            known = self._groups[(id(files), id(dirs))] = (files, dirs, self._problem(files, dirs))
+        return known[2]
+
+    def _problem(self, files: Mapping[str, Any], dirs: Mapping[str, Any]) -> str | None:
+        checked, by_identity = self._checked, self._by_identity
         for is_file, states in ((False, dirs), (True, files)):
             for path, state in states.items():
-                memo = (is_file, path, tuple(state) if type(state) is list else state)
-                if memo not in checked:
-                    checked[memo] = _file_problem(path, state) if is_file else _dir_problem(path, state)
-                if checked[memo] is not None:
-                    return checked[memo]
+                known = by_identity.get((is_file, path, id(state)))
+                if known is None:
+                    memo = (is_file, path, tuple(state) if type(state) is list else state)
+                    if memo not in checked:
+                        checked[memo] = _file_problem(path, state) if is_file else _dir_problem(path, state)
+                    known = by_identity[(is_file, path, id(state))] = (state, checked[memo])
+                if known[1] is not None:
+                    return known[1]
         return None
 
 
@@ -751,7 +765,7 @@ class ProbeCache:
         # it is asked for, and only then.
         self._imports = document["imports"]
         count = len(self._imports)
-        entries = _with_states(document["entries"], document.get("states"))
+        entries = _unshared(document["entries"], document)
         self._entries = {key: entry for key, entry in entries.items() if _is_entry(entry, count)}
         self._dirty = len(self._entries) != len(document["entries"])
 
@@ -958,7 +972,8 @@ class ProbeCache:
     def put_predicted(self, results: Mapping[str, tuple[Any, Iterable[str | None], Any]]) -> None:
         """Keep predicted results, ``name -> (JSON object or None: not kept, files its prediction
         read, the result itself)``, beside the import a measured result of this run recorded
-        (nothing is kept without one); ``get_predicted`` serves this process the result itself."""
+        (nothing is kept without one); ``get_predicted`` serves this process the result itself.
+        A JSON object's ``loads`` that names share (one object) is written once."""
         self.measured += len(results)
         if self.key is None or not results:
             return
@@ -971,8 +986,13 @@ class ProbeCache:
             if index is None:
                 self.unkept += len(results)
                 return
+            # Names that read the same files share their states (one object, written once: _shared).
+            states: dict[tuple[str | None, ...], tuple[dict[str, Any], dict[str, Any], str | None]] = {}
             for name, (predicted, files, result) in results.items():
-                file_states, dir_states, changed = self._states(files)
+                files = tuple(files)
+                if files not in states:
+                    states[files] = self._states(files)
+                file_states, dir_states, changed = states[files]
                 if changed is not None or predicted is None:
                     self.unkept += 1
                     continue
@@ -1009,12 +1029,12 @@ class ProbeCache:
             self._dirty = False
             used = sorted({entry["import"] for entry in self._entries.values() if "discarded" not in entry})
             renumber = {old: new for new, old in enumerate(used)}
-            entries, states = _shared_states({
+            entries, tables = _shared({
                 key: (entry if "discarded" in entry else {**entry, "import": renumber[entry["import"]]})
                 for key, entry in self._entries.items()})
             document = {
                 "environment": self.environment, "package": self.package, "parts": self.parts,
-                "imports": [self._imports[old] for old in used], "entries": entries, "states": states,
+                "imports": [self._imports[old] for old in used], "entries": entries, **tables,
             }
         with contextlib.suppress(OSError):
             _prepare(self.directory)
@@ -1063,46 +1083,78 @@ class DistributionsCache:
 _PREDICTED_PREFIX = "predicted:"
 
 
-def _shared_states(entries: dict[str, Any]) -> tuple[dict[str, Any], list[list[Any]]]:
-    """The entries as written: each predicted result's files and directories as indices into one
-    table of ``[path, state]`` the document shares (a package's names read mostly the same files:
-    huggingface_hub's 493 predicted names, eighty thousand states, about a thousand distinct)."""
+def _shared(entries: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The entries as written, and the tables they share. A package's predicted names read
+    mostly the same files and load the same modules (huggingface_hub's 493: 80,000 file states,
+    about a thousand distinct, in a few dozen distinct sets; 100,000 loads in 40 sets): each
+    ``[path, state]`` is written once in ``states``, each set of them once in ``groups`` (an
+    entry's files and directories are indices into it), and the ``loads`` of predicted results
+    that names share (one object) once in ``loads``."""
     states: list[list[Any]] = []
-    index: dict[tuple[str, int], int] = {}  # (path, id(state)): states read in one run are shared
+    groups: list[list[int]] = []
+    loads: list[Any] = []
+    state_index: dict[tuple[str, int], int] = {}  # (path, id(state)): states read in one run are shared
+    group_index: dict[int, int] = {}  # id(recorded): the entries keep each alive meanwhile
+    group_of_content: dict[tuple[int, ...], int] = {}
+    loads_index: dict[int, int] = {}
 
-    def indices(recorded: dict[str, Any]) -> list[int]:
-        found = []
-        for path, state in recorded.items():
-            position = index.get((path, id(state)))
-            if position is None:
-                position = index[(path, id(state))] = len(states)
-                states.append([path, state])
-            found.append(position)
-        return found
+    def group(recorded: dict[str, Any]) -> int:
+        position = group_index.get(id(recorded))
+        if position is None:
+            found = []
+            for path, state in recorded.items():
+                index = state_index.get((path, id(state)))
+                if index is None:
+                    index = state_index[(path, id(state))] = len(states)
+                    states.append([path, state])
+                found.append(index)
+            position = group_of_content.setdefault(tuple(found), len(groups))
+            if position == len(groups):
+                groups.append(found)
+            group_index[id(recorded)] = position
+        return position
 
     written = {}
     for key, entry in entries.items():
         if key.startswith(_PREDICTED_PREFIX) and "discarded" not in entry:
-            entry = {**entry, "files": indices(entry["files"]), "dirs": indices(entry["dirs"])}
+            predicted = entry["predicted"]
+            shared = predicted.get("loads")
+            if isinstance(shared, dict):
+                position = loads_index.get(id(shared))
+                if position is None:
+                    position = loads_index[id(shared)] = len(loads)
+                    loads.append(shared)
+                predicted = {**predicted, "loads": position}
+            entry = {**entry, "predicted": predicted, "files": group(entry["files"]), "dirs": group(entry["dirs"])}
         written[key] = entry
-    return written, states
+    return written, {"states": states, "groups": groups, "loads": loads}
 
 
-def _with_states(entries: dict[str, Any], states: Any) -> dict[str, Any]:
-    """The entries as ``_shared_states`` wrote them, with the states of their files and
-    directories again: an entry whose indices do not fit the table is left out."""
-    if not isinstance(states, list) or not all(
-            type(item) is list and len(item) == 2 and isinstance(item[0], str) for item in states):
-        states = []
+def _unshared(entries: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The entries as ``_shared`` wrote them, with what they share again (each group of states
+    and each set of loads one object, for every entry that refers to it); an entry whose indices
+    do not fit the tables is left out."""
+    states, groups, loads = document.get("states"), document.get("groups"), document.get("loads")
+    if not (isinstance(states, list) and isinstance(groups, list) and isinstance(loads, list) and all(
+            type(item) is list and len(item) == 2 and isinstance(item[0], str) for item in states)):
+        states, groups, loads = [], [], []
+    count = len(states)
+    recorded: list[dict[str, Any] | None] = [
+        {states[index][0]: states[index][1] for index in group}
+        if type(group) is list and all(type(index) is int and 0 <= index < count for index in group) else None
+        for group in groups]
     read = {}
     for key, entry in entries.items():
         if key.startswith(_PREDICTED_PREFIX) and isinstance(entry, dict) and "discarded" not in entry:
             try:
-                files, dirs = entry["files"], entry["dirs"]
-                if not all(type(position) is int and position >= 0 for position in (*files, *dirs)):
+                files, dirs, predicted = entry["files"], entry["dirs"], entry["predicted"]
+                shared = predicted["loads"]
+                if not (type(files) is int and type(dirs) is int and type(shared) is int
+                        and min(files, dirs, shared) >= 0 and recorded[files] is not None
+                        and recorded[dirs] is not None):
                     continue
-                entry = {**entry, "files": {states[position][0]: states[position][1] for position in files},
-                         "dirs": {states[position][0]: states[position][1] for position in dirs}}
+                entry = {**entry, "files": recorded[files], "dirs": recorded[dirs],
+                         "predicted": {**predicted, "loads": loads[shared]}}
             except (KeyError, TypeError, IndexError):
                 continue
         read[key] = entry
