@@ -709,6 +709,9 @@ class ProbeCache:
         # it measured (or predicted) rather than read.
         self.served_files: dict[str, Any] = {}
         self.served_dirs: dict[str, Any] = {}
+        # The recorded states already served (by identity, kept alive): the import every entry of a
+        # fork server shares, a group of states predicted names share, is added once.
+        self._served: dict[tuple[bool, int], Any] = {}
         self.measured = 0
         self.unkept = 0  # measured results not kept (read changed, uncacheable, incomplete)
         self.refused = refuse_directory(directory)
@@ -727,6 +730,7 @@ class ProbeCache:
         results (``ReportMemo``) reads them from this cache as a warm run would."""
         self.hits, self.miss, self.measured, self.unkept = 0, None, 0, 0
         self.served_files, self.served_dirs = {}, {}
+        self._served = {}
 
     def mark_started(self, boundary: int | None = None) -> None:
         """A probe starts now, or started after ``boundary`` (``start_boundary``: an early
@@ -820,9 +824,14 @@ class ProbeCache:
             return None
         if "import" in entry:
             shared = self._imports[entry["import"]]
+            served = self._served
             for files, dirs in ((shared["files"], shared["dirs"]), (entry["files"], entry["dirs"])):
-                self.served_files.update(files)
-                self.served_dirs.update(dirs)
+                if (False, id(files)) not in served:
+                    served[(False, id(files))] = files
+                    self.served_files.update(files)
+                if (True, id(dirs)) not in served:
+                    served[(True, id(dirs))] = dirs
+                    self.served_dirs.update(dirs)
         return entry
 
     def has(self, fields: Sequence[str]) -> bool:
