@@ -125,6 +125,25 @@ def test_a_report_survives_its_document() -> None:
         assert render(again, fmt) == render(made.REPORT, fmt), fmt
 
 
+def test_names_that_share_their_loads_are_written_as_names_with_loads_of_their_own() -> None:
+    # Predicted names share one tuple of loads (engine._SharedLoads): the document is the same as
+    # for tuples of their own, each result's loads a list of its own.
+    from aoinspect.models import CheckReport, Resolution, Step
+
+    shared = made.LOADS
+    results = tuple(Resolution(name, True, None, (Step(name, "module-getattr", loads, (), 0.0),), predicted=True)
+                    for name, loads in (("alpha", shared), ("beta", shared)))
+    apart = tuple(replace(result, steps=(replace(result.steps[0], materialized=tuple(list(shared))),))
+                  for result in results)
+    report = CheckReport("ao", made.IMPORTED, (), results, (), False, None, ())
+    written = documents.encode(report)
+    assert written == documents.encode(replace(report, resolutions=apart))
+    assert documents.dumps(report) == documents.dumps(replace(report, resolutions=apart))
+    alpha, beta = written["results"]
+    assert alpha["materialized"] == beta["steps"][0]["materialized"] == [
+        documents.MODULE_LOAD.encode(load) for load in shared]
+
+
 def test_older_documents_are_read_with_defaults() -> None:
     """Schema 1 lacked mechanisms, observed loads and check's file; what is absent gets its default."""
     report = documents.decode(made.check_document())
