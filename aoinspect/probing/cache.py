@@ -78,6 +78,8 @@ KEY_VARIABLE = "AOINSPECT_CACHE_KEY"
 KEY_FILE_LIMIT = 4096
 # Larger cache files are not read (a symlink to /dev/zero, a planted giant file).
 DOCUMENT_LIMIT = 256 * 1024 * 1024
+# The key under which a cache file's text, written after its JSON line, is read back (a kept report).
+TEXT_KEY = "text"
 # Files up to this size are hashed when recorded, so that one whose timestamps moved but whose
 # content did not (a fresh checkout, a restored CI cache) still validates; larger ones (shared
 # libraries) are compared by size and timestamps only.
@@ -241,7 +243,25 @@ def _read_bounded(path: str, limit: int, follow: bool = False) -> bytes | None:
 
 
 def _read_document(path: str, key: bytes) -> tuple[Any, str | None]:
-    """The authenticated JSON document at ``path``, or None and why it cannot be used."""
+    """The authenticated JSON document at ``path``, or None and why it cannot be used; the text
+    written after it (``_write_document``) is its ``"text"``."""
+    body, problem = _read_signed(path, key)
+    if body is None:
+        return None, problem
+    head, newline, text = body.partition(b"\n")  # compact JSON holds no line break of its own
+    try:
+        document = json.loads(head)
+        if newline:
+            if not isinstance(document, dict):
+                raise ValueError
+            document[TEXT_KEY] = text.decode("utf-8", "surrogatepass")
+    except (ValueError, RecursionError):
+        return None, "the cache file is malformed: ignored and rewritten"
+    return document, None
+
+
+def _read_signed(path: str, key: bytes) -> tuple[bytes | None, str | None]:
+    """The authenticated body of the cache file at ``path``, or None and why it cannot be used."""
     if not os.path.lexists(path):
         return None, "missing"
     data = _read_bounded(path, DOCUMENT_LIMIT)
@@ -254,22 +274,29 @@ def _read_document(path: str, key: bytes) -> tuple[Any, str | None]:
     if not hmac.compare_digest(parts[2], _mac(key, body).encode()):
         return None, ("the cache file was not written by aoinspect with this machine's key (a cache shipped "
                       "with the project, edited, or made under another key): ignored and rewritten")
-    try:
-        return json.loads(body), None
-    except (ValueError, RecursionError):
-        return None, "the cache file is malformed: ignored and rewritten"
+    return body, None
 
 
-def _write_document(path: str, key: bytes, document: Any) -> None:
-    """Write ``document`` with its MAC to a temporary file beside ``path`` and rename it over."""
+def _write_document(path: str, key: bytes, document: Any, text: str | None = None) -> None:
+    """Write ``document`` with its MAC to a temporary file beside ``path`` and rename it over;
+    ``text`` after it, as it is (a report of many megabytes is not escaped into JSON and parsed
+    back), read back as the document's ``"text"``."""
     body = json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogatepass")
-    data = f"{FORMAT} {VERSION} {_mac(key, body)}\n".encode() + body
+    if text is not None:
+        body = b"\n".join([body, text.encode("utf-8", "surrogatepass")])
+    _write_signed(path, key, body)
+
+
+def _write_signed(path: str, key: bytes, body: bytes) -> None:
+    """Write ``body`` under its MAC to a temporary file beside ``path`` and rename it over."""
+    header = f"{FORMAT} {VERSION} {_mac(key, body)}\n".encode()
     temporary = os.path.join(os.path.dirname(path), f".tmp-{os.urandom(8).hex()}.json")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY,
                          0o600)
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
+            stream.write(header)
+            stream.write(body)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -1295,7 +1322,7 @@ class ReportMemo:
         try:
             if document.get("request") != self.request:
                 return None
-            output, exit_code = document["output"], document["exit_code"]
+            output, exit_code = document[TEXT_KEY], document["exit_code"]
             files, dirs = document["files"], document["dirs"]
             if not (isinstance(output, str) and type(exit_code) is int and isinstance(files, dict)
                     and isinstance(dirs, dict)):
@@ -1356,12 +1383,11 @@ class ReportMemo:
         for directory in self._listed:
             if directory not in dirs and not (os.path.realpath(directory) + os.sep).startswith(own):
                 dirs[directory] = _dir_state(directory)
-        document = {"request": self.request, "files": files, "dirs": dirs, "output": output,
-                    "exit_code": exit_code}
+        document = {"request": self.request, "files": files, "dirs": dirs, "exit_code": exit_code}
         try:
             _prepare(self.directory)
             _private_dir(self.directory, f"v{VERSION}", self.package)
-            _write_document(self.path, self.key, document)
+            _write_document(self.path, self.key, document, text=output)
         except OSError:
             return False
         _prune(os.path.dirname(self.path), REPORT_SUFFIX, REPORTS_KEPT, keep=self.path)
