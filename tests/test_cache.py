@@ -515,3 +515,26 @@ def test_a_run_reads_the_state_of_each_file_once_however_many_results_depend_on_
     decimal_file = [path for path in read if path.endswith(os.sep + "decimal.py")]
     assert len(decimal_file) == 1
     assert len(read) == len(set(read))
+
+
+def test_the_tables_predicted_entries_share_are_read_back_shared_and_bad_indices_refused() -> None:
+    predicted = cache._PREDICTED_PREFIX
+    files = {"/pkg/a.py": [1, 2, 3, None], "/pkg/b.py": [4, 5, 6, "digest"]}
+    dirs = {"/pkg": [7, "listing"]}
+    loads = {"modules": ["pkg.a"], "parents": [-1], "depths": [0]}
+    entries = {
+        f"{predicted}a": {"import": 0, "predicted": {"name": "a", "loads": loads}, "files": files, "dirs": dirs},
+        f"{predicted}b": {"import": 0, "predicted": {"name": "b", "loads": loads}, "files": dict(files), "dirs": dirs},
+        '["resolve", "pkg", "0", "alpha"]': {"import": 0, "lines": [], "files": files, "dirs": dirs},
+    }
+    written, tables = cache._shared(entries)
+    assert (len(tables["states"]), len(tables["groups"]), len(tables["loads"])) == (3, 2, 1)
+    document_ = json.loads(json.dumps({"entries": written, **tables}))
+    read = cache._unshared(document_["entries"], document_)
+    assert read == json.loads(json.dumps(entries))
+    assert read[f"{predicted}a"]["files"] is read[f"{predicted}b"]["files"]
+    assert read[f"{predicted}a"]["predicted"]["loads"] is read[f"{predicted}b"]["predicted"]["loads"]
+    for damage in (5, -1, "0", None):
+        broken = json.loads(json.dumps(document_))
+        broken["entries"][f"{predicted}a"]["files"] = damage
+        assert set(cache._unshared(broken["entries"], broken)) == set(entries) - {f"{predicted}a"}
