@@ -79,6 +79,30 @@ class _Pending:
         self.abandoned = abandoned  # run in a fresh interpreter instead: kill the forked copy if it shows up
 
 
+class LateDeadline:
+    """The deadline of a probe started before the request that gives it one (``Session.prefetch``):
+    unknown (None) until a request adopts the probe, then that request's deadline, counted from the
+    probe's own start; 0 ends it at once (nobody asked for it)."""
+
+    __slots__ = ("seconds",)
+
+    # How often a probe whose deadline is still unknown looks again; a probe runs this long anyway.
+    POLL_S = 0.05
+
+    def __init__(self) -> None:
+        self.seconds: float | None = None
+
+    def wait(self, done: threading.Event) -> tuple[bool, float]:
+        """Wait for ``done`` until the deadline, once known: (timed out, the deadline)."""
+        started = time.monotonic()
+        while True:
+            seconds = self.seconds
+            if seconds is not None:
+                return not done.wait(max(0.0, started + seconds - time.monotonic())), seconds
+            if done.wait(self.POLL_S):
+                return False, 0.0
+
+
 class ForkSession:
     """Talks to ``measure.py ... serve``: one line per request on a control pipe, ``started`` and
     ``ended`` lines back on a status pipe, results in a file per probe."""
@@ -289,8 +313,13 @@ class ForkSession:
         _advance(self.hooks, 1, request)
         return run
 
-    def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
+    def _run_one(self, request: ProbeRequest, timeout: float | None = None,
+                 late: LateDeadline | None = None) -> ProbeRun:
+        """``late``: a prefetched probe's deadline (``Session.prefetch``), set once a request adopts
+        it; such a probe is never run again in a fresh interpreter here, its adopter decides."""
         if self.broken is not None:
+            if late is not None:
+                return _not_run(request)
             return runner.run_probe(self.settings, request, self.children, self.hooks)
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
@@ -309,9 +338,19 @@ class ForkSession:
             if not pending.started.wait(max(0.0, answer_by - time.monotonic())) and not pending.done.is_set():
                 problem = f"no answer to a request within {answer_within:g} s"
         if problem is not None:
+            if late is not None:
+                with self._lock:
+                    self.broken = self.broken or problem
+                    pending.abandoned = True
+                if pending.pid is not None:
+                    runner.kill_group(pending.pid)
+                return _not_run(request)
             return self._instead(request, pending, problem)
         deadline = timeout or request.deadline(self.settings)
-        timed_out = not pending.done.wait(deadline)
+        if late is None:
+            timed_out = not pending.done.wait(deadline)
+        else:
+            timed_out, deadline = late.wait(pending.done)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -319,6 +358,10 @@ class ForkSession:
             pending.done.wait(SHUTDOWN_GRACE)
         if pending.status is None and not timed_out:
             # The status pipe closed before the probe's end was reported: the server died.
+            if late is not None:
+                with self._lock:
+                    self.broken = self.broken or "it ended while a probe ran"
+                return _not_run(request)
             return self._instead(request, pending, "it ended while a probe ran")
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         sections, read_problem = runner.read_result(result_path)
@@ -330,6 +373,8 @@ class ForkSession:
         for leftover in (result_path, result_path + protocol.TOKEN_SUFFIX):
             with contextlib.suppress(OSError):
                 os.remove(leftover)
+        if late is not None and not timed_out and returncode is not None and returncode < 0 and not run.completed:
+            return _not_run(request)  # its adopter runs it again, as below
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
             # calling it a failure (forking a process with native threads is not always safe).
@@ -405,6 +450,14 @@ class ForkSession:
         runner.remove_workdir(self.workdir)
 
 
+def _not_run(request: ProbeRequest) -> ProbeRun:
+    """A prefetched probe that did not measure (the server failed it): its adopter runs it as usual."""
+    return ProbeRun(request, (), None, False, 0.0, protocol_error=_NOT_RUN)
+
+
+_NOT_RUN = "prefetched, not run"
+
+
 def _without_raw(run: ProbeRun) -> ProbeRun:
     """The run without its raw lines, once the cache has them: a check of thousands of names
     would otherwise hold every result twice."""
@@ -473,6 +526,21 @@ def run_fresh(
     return runner.map_requests(settings.jobs, run_counted, requests, children)
 
 
+class _Prefetched:
+    """A request ``Session.prefetch`` guessed: queued, then running in the prefetch thread, then
+    measured (``run``; None: it failed to be, and is run again when asked for)."""
+
+    __slots__ = ("done", "late", "request", "run", "started", "then")
+
+    def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None) -> None:
+        self.request = request
+        self.then = then
+        self.late = LateDeadline()
+        self.started = False
+        self.done = threading.Event()
+        self.run: ProbeRun | None = None
+
+
 class Session:
     """The probes of one command, on one package, with the isolation that fits. It owns every
     child it starts (``children``) and ends them all when it closes."""
@@ -495,6 +563,12 @@ class Session:
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
+        # Requests guessed before they were asked for (``prefetch``), by their fields.
+        self._prefetched: dict[tuple[str, ...], _Prefetched] = {}
+        self._prefetch_queue: list[_Prefetched] = []
+        self._prefetch_lock = threading.Lock()
+        self._prefetch_thread: threading.Thread | None = None
+        self._prefetch_closed = False
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
@@ -562,7 +636,7 @@ class Session:
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self.hooks.planned(len(requests))
         if self.cache is None:
-            return [_without_raw(run) for run in self._run(requests)]
+            return [_without_raw(run) for run in self._run_or_adopt(requests)]
         # A request asked for more than once (--repeat) is measured every time.
         asked: dict[tuple[str, ...], int] = {}
         for request in requests:
@@ -574,11 +648,122 @@ class Session:
         missing = [index for index, run in enumerate(runs) if run is None]
         self.hooks.finished(len(requests) - len(missing), "(cached)")
         if missing:
-            measured = self._run([requests[index] for index in missing])
+            measured = self._run_or_adopt([requests[index] for index in missing])
             self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
             for index, run in zip(missing, measured):
                 runs[index] = _without_raw(run)
         return [run for run in runs if run is not None]
+
+    def _run_or_adopt(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        """The runs of ``requests``: a prefetched probe measured each one ``prefetch`` guessed
+        (it gets the request's deadline, from its own start), the others are run now, beside it."""
+        adopted = self._adopt(requests)
+        if not adopted:
+            return self._run(requests)
+        rest = [index for index in range(len(requests)) if index not in adopted]
+        runs: list[ProbeRun | None] = [None] * len(requests)
+        for index, run in zip(rest, self._run([requests[index] for index in rest]) if rest else []):
+            runs[index] = run
+        for index, prefetched in adopted.items():
+            prefetched.done.wait()
+            request = requests[index]
+            measured = prefetched.run
+            if measured is None or measured.protocol_error == _NOT_RUN:
+                (measured,) = self._run([request])
+            else:
+                measured = replace(measured, request=request, timeout=request.deadline(self.settings))
+                _advance(self.hooks, 1, request)
+            runs[index] = measured
+        return [run for run in runs if run is not None]
+
+    def _adopt(self, requests: Sequence[ProbeRequest]) -> dict[int, _Prefetched]:
+        """The prefetched probes that measure ``requests`` (by index), each given its request's
+        deadline; a guessed request not started yet is taken off the queue: it runs as usual."""
+        if not self._prefetched:
+            return {}
+        adopted = {}
+        with self._prefetch_lock:
+            for index, request in enumerate(requests):
+                prefetched = self._prefetched.pop(tuple(request.fields()), None)
+                if prefetched is None:
+                    continue
+                if not prefetched.started:
+                    self._prefetch_queue.remove(prefetched)
+                    continue
+                prefetched.late.seconds = request.deadline(self.settings)
+                adopted[index] = prefetched
+        return adopted
+
+    def prefetch(self, requests: Sequence[ProbeRequest],
+                 then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
+        """Start ``requests`` now, one at a time in a thread of their own beside whatever else
+        runs, on the guess that a later ``run`` asks for exactly them (the same fields): that
+        ``run`` takes the measurement rather than making it again. Each is a fresh fork of the
+        same server, so it measures what the later probe would have; its deadline is the asking
+        request's, counted from its own start. ``then(run)``: more guesses (with no ``then`` of
+        their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
+        when the session closes. Only with a working fork server, and never for a request the
+        cache holds."""
+        if self._prefetch_closed or not self.hooks.may_measure():
+            return
+        self._mark_start()
+        self._start()
+        fork = self._fork
+        if fork is None or self._import_outcome_final or fork.broken is not None:
+            return
+        self._queue_prefetch(requests, then)
+
+    def _queue_prefetch(self, requests: Sequence[ProbeRequest],
+                        then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None) -> None:
+        with self._prefetch_lock:
+            if self._prefetch_closed:
+                return
+            for request in requests:
+                fields = tuple(request.fields())
+                if fields in self._prefetched or (self.cache is not None and self.cache.has(fields)):
+                    continue
+                prefetched = _Prefetched(request, then)
+                self._prefetched[fields] = prefetched
+                self._prefetch_queue.append(prefetched)
+            if self._prefetch_queue and (self._prefetch_thread is None or not self._prefetch_thread.is_alive()):
+                self._prefetch_thread = threading.Thread(target=self._run_prefetched, name="aoinspect-prefetch",
+                                                         daemon=True)
+                self._prefetch_thread.start()
+
+    def _run_prefetched(self) -> None:
+        fork = self._fork
+        assert fork is not None
+        while True:
+            with self._prefetch_lock:
+                if not self._prefetch_queue or self._prefetch_closed:
+                    return
+                prefetched = self._prefetch_queue.pop(0)
+                prefetched.started = True
+            try:
+                prefetched.run = fork._run_one(prefetched.request, late=prefetched.late)
+            except BaseException:  # noqa: BLE001 - its adopter runs it again, and says what fails
+                prefetched.run = None
+            finally:
+                prefetched.done.set()
+            run = prefetched.run
+            if prefetched.then is not None and run is not None and run.completed:
+                try:
+                    more = prefetched.then(run)
+                except BaseException:  # noqa: BLE001 - a guess, nothing more: the plan asks as usual
+                    more = ()
+                self._queue_prefetch(more, None)
+
+    def _end_prefetch(self) -> None:
+        """End the guesses nobody asked for: queued ones are dropped, a running one is killed."""
+        with self._prefetch_lock:
+            self._prefetch_closed = True
+            self._prefetch_queue.clear()
+            for prefetched in self._prefetched.values():
+                prefetched.late.seconds = 0.0
+            self._prefetched.clear()
+        thread = self._prefetch_thread
+        if thread is not None:
+            thread.join(SHUTDOWN_GRACE)
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._mark_start()
@@ -609,6 +794,7 @@ class Session:
 
     def close(self) -> None:
         try:
+            self._end_prefetch()
             if self.cache is not None:
                 self.cache.flush()
                 self.hooks.cache_closed(self.cache)
