@@ -246,15 +246,7 @@ class ForkSession:
         if not self.batching:
             return runner.map_requests(self.settings.jobs, self._run_counted, requests, self.children)
         units = _batch_units(requests, self.settings.jobs, self._first_imports)
-        done = runner.map_requests(
-            self.settings.jobs, lambda unit: self._run_batch([requests[index] for index in unit]), units,
-            self.children,
-        )
-        runs: list[ProbeRun | None] = [None] * len(requests)
-        for unit, unit_runs in zip(units, done):
-            for index, run in zip(unit, unit_runs):
-                runs[index] = run
-        return [run for run in runs if run is not None]
+        return _Units(self, requests, units).run()
 
     def _first_imports(self, names: Sequence[str]) -> Mapping[str, str | None]:
         """Which module each name's access asks for first (``probe.plan_names``): names are
@@ -266,47 +258,41 @@ class ForkSession:
         plan = self._run_one(request, min(self.settings.timeout, PLAN_TIMEOUT)).get(wire.PlanSection)
         return plan.first_import if plan is not None else {}
 
-    def _run_batch(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        """Single-name resolve requests, measured by ``resolve-batch`` probes: each probe
-        measures as many of them as it can show exact (``probe.resolve_batch``), the rest go to
-        the next probe, which starts from a fresh fork."""
+    def _run_batch(self, requests: Sequence[ProbeRequest]) -> tuple[list[ProbeRun], int]:
+        """Single-name resolve requests, measured by one ``resolve-batch`` probe: it measures as
+        many of them as it can show exact (``probe.resolve_batch``), from the first on; the runs
+        of those, and how many they are. The rest go to the next probe, which starts from a
+        fresh fork (``_Units``)."""
         if len(requests) == 1:
-            return [self._run_counted(requests[0])]
+            return [self._run_counted(requests[0])], 1
+        names = tuple(request.names[0] for request in requests)
+        batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
+        if batch.protocol_error is not None:
+            # Something else wrote to the result file: trust none of it, measure one by one.
+            return [self._run_counted(request) for request in requests], len(requests)
         runs: list[ProbeRun] = []
-        pending = list(requests)
-        while pending:
-            if len(pending) == 1:
-                runs.append(self._run_counted(pending[0]))
+        measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
+        measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
+        count = 0
+        for section, line, request in zip(measured, measured_raw, requests):
+            if section.name != request.names[0]:
                 break
-            names = tuple(request.names[0] for request in pending)
-            batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
-            if batch.protocol_error is not None:
-                # Something else wrote to the result file: trust none of it, measure one by one.
-                runs.extend(self._run_counted(request) for request in pending)
-                break
-            measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
-            measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
-            count = 0
-            for section, line, request in zip(measured, measured_raw, pending):
-                if section.name != request.names[0]:
-                    break
-                if count and section.batched_after == pending[0].names[0] and len(section.steps) == 1:
-                    # The child copied the first name's loads: share its records, not copies.
-                    section = replace(section, steps=(replace(section.steps[0],
-                                                              materialized=measured[0].steps[0].materialized),),
-                                      files=measured[0].files)
-                done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
-                runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
-                                                                       wire.DoneSection()),
-                                    raw=(*self.server_raw, line, done)))
-                count += 1
-            if count == 0:
-                # The first name is measured exactly as a resolve probe would: this is its run.
-                runs.append(replace(batch, request=pending[0]))
-                count = 1
-            _advance(self.hooks, count, pending[count - 1])
-            pending = pending[count:]
-        return runs
+            if count and section.batched_after == requests[0].names[0] and len(section.steps) == 1:
+                # The child copied the first name's loads: share its records, not copies.
+                section = replace(section, steps=(replace(section.steps[0],
+                                                          materialized=measured[0].steps[0].materialized),),
+                                  files=measured[0].files)
+            done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
+            runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
+                                                                   wire.DoneSection()),
+                                raw=(*self.server_raw, line, done)))
+            count += 1
+        if count == 0:
+            # The first name is measured exactly as a resolve probe would: this is its run.
+            runs.append(replace(batch, request=requests[0]))
+            count = 1
+        _advance(self.hooks, count, requests[count - 1])
+        return runs, count
 
     def _run_counted(self, request: ProbeRequest) -> ProbeRun:
         run = self._run_one(request)
@@ -466,6 +452,62 @@ def _without_raw(run: ProbeRun) -> ProbeRun:
 
 def _advance(hooks: SessionHooks, count: int, request: ProbeRequest) -> None:
     hooks.finished(count, " ".join(request.names) or request.mode)
+
+
+class _Units:
+    """The units of work of one ``ForkSession.run``, on ``settings.jobs`` workers that share
+    them: a worker takes the next unit, and what a batch probe leaves of its unit goes back to
+    the front, halved while another worker waits for work, so that the names a batch cannot
+    measure together (each then costs a fork of its own) do not queue behind one worker while
+    the other has nothing left to do. Every batched measurement proves itself, so how units are
+    cut changes how many forks run, never what is measured."""
+
+    def __init__(self, session: ForkSession, requests: Sequence[ProbeRequest], units: list[list[int]]) -> None:
+        self.session, self.requests = session, requests
+        self.work = list(units)
+        self.runs: dict[int, ProbeRun] = {}
+        self.changed = threading.Condition()
+        self.busy = self.waiting = 0
+        self.failed = False
+
+    def run(self) -> list[ProbeRun]:
+        jobs = max(1, min(self.session.settings.jobs, len(self.requests)))
+        runner.map_requests(jobs, self._work, range(jobs), self.session.children)
+        return [self.runs[index] for index in range(len(self.requests)) if index in self.runs]
+
+    def _take(self) -> list[int] | None:
+        with self.changed:
+            while not self.work and self.busy and not self.failed:
+                self.waiting += 1
+                self.changed.wait()
+                self.waiting -= 1
+            if not self.work or self.failed:
+                return None
+            self.busy += 1
+            return self.work.pop(0)
+
+    def _work(self, _worker: int) -> None:
+        try:
+            while (unit := self._take()) is not None:
+                left: list[int] = []
+                try:
+                    runs, count = self.session._run_batch([self.requests[index] for index in unit])
+                    self.runs.update(zip(unit, runs))
+                    left = unit[count:]
+                finally:
+                    with self.changed:
+                        self.busy -= 1
+                        if len(left) > 1 and self.waiting:
+                            middle = (len(left) + 1) // 2
+                            self.work[:0] = [left[:middle], left[middle:]]
+                        elif left:
+                            self.work.insert(0, left)
+                        self.changed.notify_all()
+        except BaseException:
+            with self.changed:
+                self.failed = True
+                self.changed.notify_all()
+            raise
 
 
 def _batch_units(
@@ -678,7 +720,9 @@ class Session:
 
     def _adopt(self, requests: Sequence[ProbeRequest]) -> dict[int, _Prefetched]:
         """The prefetched probes that measure ``requests`` (by index), each given its request's
-        deadline; a guessed request not started yet is taken off the queue: it runs as usual."""
+        deadline; a guessed request not started yet is taken off the queue: it runs as usual.
+        A guess stands for the one request of its mode that a stage asks for: one of a mode asked
+        for here that none of ``requests`` matches guessed wrong, and is ended."""
         if not self._prefetched:
             return {}
         adopted = {}
@@ -692,6 +736,14 @@ class Session:
                     continue
                 prefetched.late.seconds = request.deadline(self.settings)
                 adopted[index] = prefetched
+            modes = {request.mode for request in requests}
+            for fields, wrong in list(self._prefetched.items()):
+                if wrong.request.mode in modes:
+                    del self._prefetched[fields]
+                    if wrong.started:
+                        wrong.late.seconds = 0.0
+                    else:
+                        self._prefetch_queue.remove(wrong)
         return adopted
 
     def prefetch(self, requests: Sequence[ProbeRequest],
