@@ -490,7 +490,7 @@ def test_the_whole_package_probes_start_beside_the_predicting_child_and_change_n
 
     monkeypatch.setattr(ForkSession, "_run_one", recording)
     monkeypatch.setattr(predicting, "record_predictions", slow_child)
-    guessed = document(invoke("-p", "pkg", "--no-cache", "check", "--format", "json"))
+    guessed = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
     assert all_beside.is_set()
     counts = {mode: [mode for mode, _thread in started].count(mode) for mode in whole}
     # Victim and Widget are pickled and unpickled again alone (test_pickling_shares_probes_...).
@@ -498,6 +498,6 @@ def test_the_whole_package_probes_start_beside_the_predicting_child_and_change_n
     monkeypatch.setattr(predicting, "record_predictions", record)
     monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None: None)
     started.clear()
-    asked = document(invoke("-p", "pkg", "--no-cache", "check", "--format", "json"))
+    asked = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
     assert not [mode for mode, thread in started if thread == "aoinspect-prefetch"]
     assert _comparable(guessed) == _comparable(asked)

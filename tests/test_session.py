@@ -195,7 +195,7 @@ def test_a_guessed_probe_is_the_run_of_the_request_that_asks_for_it(guessed, no_
     write, started = guessed
     guess = write()
     asked = ProbeRequest("resolve", "pkg", ("alpha",), min_deadline=45.0)
-    with open_session(ProbeSettings(sys.executable, timeout=30, isolation="fork"), "pkg") as session:
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
         session.prefetch([guess])
         started()
         (run,) = session.run([asked])  # a second probe would wait for a reader of the FIFO: it timed out
@@ -206,7 +206,7 @@ def test_a_guessed_probe_is_the_run_of_the_request_that_asks_for_it(guessed, no_
 def test_a_guessed_probe_has_the_deadline_of_its_request_from_its_own_start(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
     write, started = guessed
     guess = write("import time\ntime.sleep(60)\n")
-    with open_session(ProbeSettings(sys.executable, timeout=1.0, isolation="fork"), "pkg") as session:
+    with open_session(ProbeSettings(sys.executable, timeout=1.0, jobs=2, isolation="fork"), "pkg") as session:
         session.prefetch([guess])
         started()
         (run,) = session.run([guess])
@@ -216,7 +216,7 @@ def test_a_guessed_probe_has_the_deadline_of_its_request_from_its_own_start(gues
 def test_a_guess_nobody_asks_for_is_ended_with_the_session(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
     write, started = guessed
     guess = write("import time\ntime.sleep(60)\n")
-    with open_session(ProbeSettings(sys.executable, timeout=60, isolation="fork"), "pkg") as session:
+    with open_session(ProbeSettings(sys.executable, timeout=60, jobs=2, isolation="fork"), "pkg") as session:
         session.prefetch([guess])
         started()
         (run,) = session.run([ProbeRequest("resolve", "pkg", ("beta",))])

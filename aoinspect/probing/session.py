@@ -754,9 +754,9 @@ class Session:
         same server, so it measures what the later probe would have; its deadline is the asking
         request's, counted from its own start. ``then(run)``: more guesses (with no ``then`` of
         their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
-        when the session closes. Only with a working fork server, and never for a request the
-        cache holds."""
-        if self._prefetch_closed or not self.hooks.may_measure():
+        when the session closes. Only with a working fork server and more than one job (a guess
+        is one more probe at a time), and never for a request the cache holds."""
+        if self._prefetch_closed or self.settings.jobs < 2 or not self.hooks.may_measure():
             return
         self._mark_start()
         self._start()
