@@ -108,10 +108,12 @@ class Plan:
         self._guesses.append((requests, then))
 
     def run(self, session: Session) -> None:
-        for guessing, then in self._guesses:
-            guessed = guessing()
-            if guessed:
-                session.prefetch(guessed, then)
+        if self._guesses:
+            with session.guessing():
+                for guessing, then in self._guesses:
+                    guessed = guessing()
+                    if guessed:
+                        session.prefetch(guessed, then)
         for stage in sorted({outcome.stage for _build, outcome in self._entries}):
             batches = [(tuple(build()), outcome) for build, outcome in self._entries if outcome.stage == stage]
             requests = [request for batch, _outcome in batches for request in batch]

@@ -436,6 +436,11 @@ class ForkSession:
         runner.remove_workdir(self.workdir)
 
 
+def _later_key(request: ProbeRequest) -> tuple[str, ...]:
+    """What a star import's probe whose names come later is known by until a request takes it."""
+    return (protocol.NAMES_LATER, request.mode, request.package)
+
+
 def _not_run(request: ProbeRequest) -> ProbeRun:
     """A prefetched probe that did not measure (the server failed it): its adopter runs it as usual."""
     return ProbeRun(request, (), None, False, 0.0, protocol_error=_NOT_RUN)
@@ -572,15 +577,57 @@ class _Prefetched:
     """A request ``Session.prefetch`` guessed: queued, then running in the prefetch thread, then
     measured (``run``; None: it failed to be, and is run again when asked for)."""
 
-    __slots__ = ("done", "late", "request", "run", "started", "then")
+    __slots__ = ("asked", "done", "late", "names", "request", "run", "started", "then")
 
-    def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None) -> None:
+    def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None,
+                 names: _NamesLater | None = None) -> None:
         self.request = request
         self.then = then
+        self.names = names  # where a star import's names go, once a request asks for them
+        self.asked: ProbeRequest | None = None  # the request that took it
         self.late = LateDeadline()
         self.started = False
         self.done = threading.Event()
         self.run: ProbeRun | None = None
+
+
+class _NamesLater:
+    """The FIFO a star import's probe started on a guess reads the names to pickle from
+    (``protocol.NAMES_LATER``): held open here for reading and writing, so that neither side
+    ever waits for the other to open it, and written from a thread of its own, so that a probe
+    that stopped reading never holds up the parent."""
+
+    def __init__(self, path: str) -> None:
+        os.mkfifo(path, 0o600)
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        self._stop = threading.Event()
+        self._writer: threading.Thread | None = None
+
+    def send(self, names: Sequence[str]) -> None:
+        data = "\n".join(names).encode("utf-8", "surrogatepass")
+        self._writer = threading.Thread(target=self._write, args=(b"%d\n" % len(data) + data,),
+                                        name="aoinspect-names", daemon=True)
+        self._writer.start()
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            try:
+                _readable, writable, _errors = select.select([], [self.fd], [], LateDeadline.POLL_S)
+                if writable:
+                    view = view[os.write(self.fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._writer is not None:
+            self._writer.join()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
 
 
 class Session:
@@ -611,6 +658,7 @@ class Session:
         self._prefetch_lock = threading.Lock()
         self._prefetch_thread: threading.Thread | None = None
         self._prefetch_closed = False
+        self._prefetch_held = False  # inside ``guessing``: the guesses start once all are queued
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
@@ -729,12 +777,20 @@ class Session:
         with self._prefetch_lock:
             for index, request in enumerate(requests):
                 prefetched = self._prefetched.pop(tuple(request.fields()), None)
+                if prefetched is None and request.mode == protocol.MODE_STAR and request.names:
+                    # A star import started before its names were known: they go to it now.
+                    prefetched = self._prefetched.pop(_later_key(request), None)
                 if prefetched is None:
                     continue
                 if not prefetched.started:
                     self._prefetch_queue.remove(prefetched)
+                    if prefetched.names is not None:
+                        prefetched.names.close()
                     continue
+                prefetched.asked = request
                 prefetched.late.seconds = request.deadline(self.settings)
+                if prefetched.names is not None:
+                    prefetched.names.send(request.names)
                 adopted[index] = prefetched
             modes = {request.mode for request in requests}
             for fields, wrong in list(self._prefetched.items()):
@@ -744,6 +800,8 @@ class Session:
                         wrong.late.seconds = 0.0
                     else:
                         self._prefetch_queue.remove(wrong)
+                        if wrong.names is not None:
+                            wrong.names.close()
         return adopted
 
     def prefetch(self, requests: Sequence[ProbeRequest],
@@ -771,16 +829,48 @@ class Session:
             if self._prefetch_closed:
                 return
             for request in requests:
-                fields = tuple(request.fields())
-                if fields in self._prefetched or (self.cache is not None and self.cache.has(fields)):
-                    continue
-                prefetched = _Prefetched(request, then)
+                names = None
+                if request.names == (protocol.NAMES_LATER,):
+                    # The star import now, its names once asked for: it waits for them at the
+                    # queue's end, where it holds up no other guess.
+                    fields = _later_key(request)
+                    if fields in self._prefetched:
+                        continue
+                    assert self._fork is not None
+                    names = _NamesLater(os.path.join(self._fork.workdir, f"names-{len(self._prefetched)}"))
+                    request = replace(request, names=(protocol.NAMES_LATER + names.path,))
+                else:
+                    fields = tuple(request.fields())
+                    if fields in self._prefetched or (self.cache is not None and self.cache.has(fields)):
+                        continue
+                prefetched = _Prefetched(request, then, names)
                 self._prefetched[fields] = prefetched
-                self._prefetch_queue.append(prefetched)
-            if self._prefetch_queue and (self._prefetch_thread is None or not self._prefetch_thread.is_alive()):
-                self._prefetch_thread = threading.Thread(target=self._run_prefetched, name="aoinspect-prefetch",
-                                                         daemon=True)
-                self._prefetch_thread.start()
+                waiting = [position for position, queued in enumerate(self._prefetch_queue) if queued.names is not None]
+                if names is None and waiting:
+                    self._prefetch_queue.insert(waiting[0], prefetched)
+                else:
+                    self._prefetch_queue.append(prefetched)
+            self._start_prefetched()
+
+    def _start_prefetched(self) -> None:
+        if self._prefetch_queue and not self._prefetch_held and (
+                self._prefetch_thread is None or not self._prefetch_thread.is_alive()):
+            self._prefetch_thread = threading.Thread(target=self._run_prefetched, name="aoinspect-prefetch",
+                                                     daemon=True)
+            self._prefetch_thread.start()
+
+    @contextlib.contextmanager
+    def guessing(self) -> Iterator[None]:
+        """Guesses made inside (``prefetch``) start once all are queued, so that a star import
+        waiting for its names (queued last) holds up none of them."""
+        self._prefetch_held = True
+        try:
+            yield
+        finally:
+            with self._prefetch_lock:
+                self._prefetch_held = False
+                if not self._prefetch_closed:
+                    self._start_prefetched()
 
     def _run_prefetched(self) -> None:
         fork = self._fork
@@ -792,10 +882,15 @@ class Session:
                 prefetched = self._prefetch_queue.pop(0)
                 prefetched.started = True
             try:
-                prefetched.run = fork._run_one(prefetched.request, late=prefetched.late)
+                measured = fork._run_one(prefetched.request, late=prefetched.late)
+                if prefetched.asked is not None:
+                    measured = replace(measured, request=prefetched.asked)
+                prefetched.run = measured
             except BaseException:  # noqa: BLE001 - its adopter runs it again, and says what fails
                 prefetched.run = None
             finally:
+                if prefetched.names is not None:
+                    prefetched.names.close()
                 prefetched.done.set()
             run = prefetched.run
             if prefetched.then is not None and run is not None and run.completed:
@@ -809,6 +904,9 @@ class Session:
         """End the guesses nobody asked for: queued ones are dropped, a running one is killed."""
         with self._prefetch_lock:
             self._prefetch_closed = True
+            for prefetched in self._prefetch_queue:
+                if prefetched.names is not None:
+                    prefetched.names.close()
             self._prefetch_queue.clear()
             for prefetched in self._prefetched.values():
                 prefetched.late.seconds = 0.0

@@ -225,9 +225,9 @@ class StarProbe:
         self.context = context
         self.wanted = False  # star-import reads it: run it even with nothing to pickle
         self.pickle: Callable[[], Sequence[str]] = tuple
-        # Where the predicting child runs, the names ``pickle`` will most likely give, guessed
-        # before it said what each name is, and the probes the star import's run leads to: the
-        # probe is started beside that child (``Plan.guess``).
+        # Where the predicting child runs, the probe is started beside it (``Plan.guess``): its
+        # names to pickle (whether ``pickle`` will give any is guessed) are sent once known, and
+        # ``then`` guesses the probes its run leads to.
         self.guess_pickle: Callable[[], Sequence[str]] = tuple
         self.then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None
         read = section_reader(wire.StarSection, f"running 'from {context.package} import *'")
@@ -244,10 +244,11 @@ class StarProbe:
                              min_deadline=whole_package_deadline(self.context))]
 
     def _guessed(self) -> Sequence[ProbeRequest]:
-        names = tuple(self.guess_pickle())
-        if not (names or self.wanted):
-            return []
-        return [ProbeRequest(protocol.MODE_STAR, self.context.package, names)]
+        """The star import itself, and its names once the request that takes it knows them:
+        which names were picklable is what the predicting child says."""
+        if self.guess_pickle():
+            return [ProbeRequest(protocol.MODE_STAR, self.context.package, (protocol.NAMES_LATER,))]
+        return [ProbeRequest(protocol.MODE_STAR, self.context.package)] if self.wanted else []
 
     @property
     def pickled(self) -> tuple[str, ...]:
