@@ -46,6 +46,10 @@ SHUTDOWN_GRACE = 5.0
 # for it (one fork, two status lines). A server silent for longer is taken for broken: the
 # probe runs in a fresh interpreter instead, and so do all the session's later probes.
 STARTED_DEADLINE = 2.0
+# A probe started on a guess (``Session.prefetch``) runs this much nicer than aoinspect until a
+# request takes it: where the cores are busy, the predicting child and the probes already asked
+# for go first; where one is idle, the guess has it whole.
+GUESS_NICENESS = 10
 
 
 class SpawnSession:
@@ -84,13 +88,14 @@ class LateDeadline:
     unknown (None) until a request adopts the probe, then that request's deadline, counted from the
     probe's own start; 0 ends it at once (nobody asked for it)."""
 
-    __slots__ = ("seconds",)
+    __slots__ = ("pid", "seconds")  # the probe's, once started; its deadline
 
     # How often a probe whose deadline is still unknown looks again; a probe runs this long anyway.
     POLL_S = 0.05
 
     def __init__(self) -> None:
         self.seconds: float | None = None
+        self.pid: int | None = None
 
     def wait(self, done: threading.Event) -> tuple[bool, float]:
         """Wait for ``done`` until the deadline, once known: (timed out, the deadline)."""
@@ -333,6 +338,9 @@ class ForkSession:
                 return _not_run(request)
             return self._instead(request, pending, problem)
         deadline = timeout or request.deadline(self.settings)
+        if late is not None and pending.pid is not None:
+            late.pid = pending.pid
+            _set_niceness(pending.pid, _own_niceness() + GUESS_NICENESS)
         if late is None:
             timed_out = not pending.done.wait(deadline)
         else:
@@ -434,6 +442,18 @@ class ForkSession:
             with contextlib.suppress(OSError):
                 os.close(self._status)
         runner.remove_workdir(self.workdir)
+
+
+def _own_niceness() -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return 0
+
+
+def _set_niceness(pid: int, niceness: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
 
 
 def _later_key(request: ProbeRequest) -> tuple[str, ...]:
@@ -789,6 +809,9 @@ class Session:
                     continue
                 prefetched.asked = request
                 prefetched.late.seconds = request.deadline(self.settings)
+                if prefetched.late.pid is not None:
+                    # Back to this process's own, where allowed: lowering it needs privilege.
+                    _set_niceness(prefetched.late.pid, _own_niceness())
                 if prefetched.names is not None:
                     prefetched.names.send(request.names)
                 adopted[index] = prefetched
