@@ -221,3 +221,19 @@ def test_a_guess_nobody_asks_for_is_ended_with_the_session(guessed, no_leftovers
         started()
         (run,) = session.run([ProbeRequest("resolve", "pkg", ("beta",))])
     assert run.completed  # and the guess, which would sleep for a minute, is gone (no_leftovers)
+
+
+def test_a_star_import_started_before_its_names_pickles_those_asked_for(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    """The star import's probe started on a guess reads the names to pickle once a request
+    asks for them (``protocol.NAMES_LATER``): its run is that request's."""
+    from aoinspect.probing import wire
+
+    write, started = guessed
+    write()
+    asked = ProbeRequest("star", "pkg", ("beta", "alpha"))
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([ProbeRequest("star", "pkg", (protocol.NAMES_LATER,))])
+        started()  # the star import reached alpha: the probe runs, waiting for its names
+        (run,) = session.run([asked])
+    assert run.completed and run.request is asked
+    assert [section.name for section in run.sections if isinstance(section, wire.PickleSection)] == ["beta", "alpha"]
