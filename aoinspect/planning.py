@@ -55,6 +55,8 @@ class Plan:
         self._entries: list[tuple[Callable[[], Sequence[ProbeRequest]], Outcome[Any]]] = []
         self._shared: dict[str, Outcome[Any]] = {}
         self._made: dict[str, Any] = {}
+        self._guesses: list[tuple[Callable[[], Sequence[ProbeRequest]],
+                                  Callable[[ProbeRun], Sequence[ProbeRequest]] | None]] = []
 
     def add(
         self, request: ProbeRequest, read: Callable[[Sequence[ProbeRun]], T], *, repeat: int = 1,
@@ -96,7 +98,22 @@ class Plan:
         self._entries.append((lambda: (), outcome))
         return outcome
 
+    def guess(self, requests: Callable[[], Sequence[ProbeRequest]],
+              then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
+        """Requests a later stage will most likely make, guessed (by ``requests``, called when the
+        plan starts) before what they depend on is known: the session starts them beside the first
+        stage (``Session.prefetch``), and the stage that asks for exactly them takes their runs; a
+        wrong guess costs a probe, never a different result. ``then(run)``: the guesses one of
+        them leads to."""
+        self._guesses.append((requests, then))
+
     def run(self, session: Session) -> None:
+        if self._guesses:
+            with session.guessing():
+                for guessing, then in self._guesses:
+                    guessed = guessing()
+                    if guessed:
+                        session.prefetch(guessed, then)
         for stage in sorted({outcome.stage for _build, outcome in self._entries}):
             batches = [(tuple(build()), outcome) for build, outcome in self._entries if outcome.stage == stage]
             requests = [request for batch, _outcome in batches for request in batch]

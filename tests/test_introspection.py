@@ -437,3 +437,68 @@ def test_a_star_import_that_crashes_has_its_pickles_made_again(invoke, fake) -> 
     assert [message.rsplit(" while ", 1)[1] for message in failed] == [
         "accessing pkg.Crash.", "completing 'pkg.'.", "running 'from pkg import *'."], failed
 
+
+
+def _comparable(doc: dict[str, Any]) -> Any:
+    """A report without what varies from run to run (times, addresses)."""
+    import re
+
+    if isinstance(doc, dict):
+        return {key: _comparable(value) for key, value in doc.items() if not key.endswith("_ms")}
+    if isinstance(doc, list):
+        return [_comparable(value) for value in doc]
+    if isinstance(doc, str):
+        return re.sub(r"\d+(\.\d+)? ?(ms|s)\b", "T", re.sub(r"0x[0-9a-f]+", "0x", doc))
+    return doc
+
+
+@pytest.mark.parametrize("wrong", [False, True], ids=["every-name-pickled", "a-name-is-a-module"])
+def test_the_whole_package_probes_start_beside_the_predicting_child_and_change_nothing(
+        invoke, fake, monkeypatch, wrong: bool) -> None:
+    """Where check predicts, the star import's probe (with its pickles), TAB completion and the
+    unpickle probe the star import leads to start beside the predicting child, on a guess; the
+    stage that asks for exactly the guessed probe takes its run. The star import's probe gets the
+    names to pickle once the prediction says which (a name that is a module, though no submodule
+    on disk, is none): however they turn out, the report is the one made without guesses."""
+    import threading
+
+    from aoinspect import predicting
+    from aoinspect.probing.session import ForkSession, Session
+
+    files = dict(PICKLE_BREAKER)
+    if wrong:
+        files["pkg/__init__.py"] = files["pkg/__init__.py"].replace(
+            'if name == "Breaker":', 'if name == "json":\n                return importlib.import_module("json")\n'
+            '            if name == "Breaker":', 1).replace('__all__ = ["Breaker",', '__all__ = ["json", "Breaker",')
+    fake.write(files)
+    whole = {protocol.MODE_STAR, protocol.MODE_COMPLETE, protocol.MODE_UNPICKLE}
+    started: list[tuple[str, str]] = []  # (mode, thread) of every probe sent to the fork server
+    all_beside = threading.Event()
+    run_one = ForkSession._run_one
+
+    def recording(self: ForkSession, request: ProbeRequest, *args: Any, **kwargs: Any) -> ProbeRun:
+        started.append((request.mode, threading.current_thread().name))
+        if {mode for mode, thread in started if thread == "aoinspect-prefetch"} >= whole - {protocol.MODE_UNPICKLE}:
+            all_beside.set()
+        return run_one(self, request, *args, **kwargs)
+
+    record = predicting.record_predictions
+
+    def slow_child(*args: Any, **kwargs: Any) -> predicting.Predictions:
+        all_beside.wait(60)  # the predicting child of a big package outlasts them all
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(ForkSession, "_run_one", recording)
+    monkeypatch.setattr(predicting, "record_predictions", slow_child)
+    guessed = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    # The unpickle probe follows the star import's, which pickles once the prediction says what.
+    assert {mode for mode, thread in started if thread == "aoinspect-prefetch"} == whole
+    counts = {mode: [mode for mode, _thread in started].count(mode) for mode in whole}
+    # Victim and Widget are pickled and unpickled again alone (test_pickling_shares_probes_...).
+    assert counts == {protocol.MODE_STAR: 1, protocol.MODE_COMPLETE: 1, protocol.MODE_UNPICKLE: 1 + 2}
+    monkeypatch.setattr(predicting, "record_predictions", record)
+    monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None: None)
+    started.clear()
+    asked = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    assert not [mode for mode, thread in started if thread == "aoinspect-prefetch"]
+    assert _comparable(guessed) == _comparable(asked)

@@ -169,3 +169,71 @@ def test_a_sweep_that_finds_no_child_reads_no_process_table(no_leftovers) -> Non
                                check=False)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["[False,", "True,", "True,", "False,", "True,", "False]", "1"]
+
+
+@pytest.fixture
+def guessed(fake, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """``pkg`` whose alpha, once its import begins, says so through a FIFO (the test reads it:
+    the guessed probe runs), then runs ``tail``; and that FIFO's reader."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    def write(tail: str = "") -> ProbeRequest:
+        fake.write(lazy_package("pkg", alpha=f"with open({str(fifo)!r}, 'w') as fifo:\n    fifo.write('alpha')\n"
+                                             + tail))
+        monkeypatch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+        return ProbeRequest("resolve", "pkg", ("alpha",))
+
+    def started() -> None:
+        with open(fifo) as reader:
+            assert reader.read() == "alpha"
+
+    return write, started
+
+
+def test_a_guessed_probe_is_the_run_of_the_request_that_asks_for_it(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    write, started = guessed
+    guess = write()
+    asked = ProbeRequest("resolve", "pkg", ("alpha",), min_deadline=45.0)
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([guess])
+        started()
+        (run,) = session.run([asked])  # a second probe would wait for a reader of the FIFO: it timed out
+    assert run.completed and run.request is asked and run.timeout == 45.0
+    assert "pkg.alpha" in [load.module for load in run.sections[-2].steps[0].materialized]
+
+
+def test_a_guessed_probe_has_the_deadline_of_its_request_from_its_own_start(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    write, started = guessed
+    guess = write("import time\ntime.sleep(60)\n")
+    with open_session(ProbeSettings(sys.executable, timeout=1.0, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([guess])
+        started()
+        (run,) = session.run([guess])
+    assert run.timed_out and run.timeout == 1.0
+
+
+def test_a_guess_nobody_asks_for_is_ended_with_the_session(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    write, started = guessed
+    guess = write("import time\ntime.sleep(60)\n")
+    with open_session(ProbeSettings(sys.executable, timeout=60, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([guess])
+        started()
+        (run,) = session.run([ProbeRequest("resolve", "pkg", ("beta",))])
+    assert run.completed  # and the guess, which would sleep for a minute, is gone (no_leftovers)
+
+
+def test_a_star_import_started_before_its_names_pickles_those_asked_for(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    """The star import's probe started on a guess reads the names to pickle once a request
+    asks for them (``protocol.NAMES_LATER``): its run is that request's."""
+    from aoinspect.probing import wire
+
+    write, started = guessed
+    write()
+    asked = ProbeRequest("star", "pkg", ("beta", "alpha"))
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([ProbeRequest("star", "pkg", (protocol.NAMES_LATER,))])
+        started()  # the star import reached alpha: the probe runs, waiting for its names
+        (run,) = session.run([asked])
+    assert run.completed and run.request is asked
+    assert [section.name for section in run.sections if isinstance(section, wire.PickleSection)] == ["beta", "alpha"]

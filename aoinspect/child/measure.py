@@ -1493,6 +1493,8 @@ def run_request(module, fields, recorder, reporter):
             ask_getattr(module, names, reporter)
         elif mode == protocol.MODE_STAR:
             star_import(module, recorder, reporter)
+            if len(names) == 1 and names[0].startswith(protocol.NAMES_LATER):
+                names = _names_later(names[0][len(protocol.NAMES_LATER):])
             if names:
                 # The pickle rule's names, which the star import (and their own lookups) load once.
                 _next_name()
@@ -1519,6 +1521,20 @@ def run_request(module, fields, recorder, reporter):
         reporter.send(protocol.SECTION_DONE, {"files": _files_of([name for name in list(_modules)
                                                                   if name not in before]),
                                               "reads": _take_reads()})
+
+
+def _names_later(path):
+    """The names to pickle, which the parent sends once it knows them (``protocol.NAMES_LATER``):
+    the probe waits here, after the star import, as it would have waited to start."""
+    try:
+        with _open(path, "rb") as stream:
+            size = int(stream.readline())
+            data = stream.read(size)
+    except BaseException:  # noqa: BLE001 - no names: nothing is pickled, the parent reads why
+        return []
+    finally:
+        _reads.discard(path)  # the probe's own pipe, not a file the package read
+    return [name for name in data.decode("utf-8", "surrogatepass").split("\n") if name]
 
 
 def _native_threads():

@@ -57,6 +57,10 @@ REQUEST_MODES = (
 # function is a reference by name, far below this many bytes.
 PICKLE_SEPARATOR = ":"
 PICKLE_LIMIT = 4096
+# MODE_STAR's one name field when the names to pickle come later (a probe started on a guess,
+# before the parent knows them): this prefix, then the path of a FIFO the probe reads them from
+# after the star import, as a count of bytes on a line, then the names, one a line.
+NAMES_LATER = "<later>"
 
 # Result sections.
 SECTION_IMPORT = "import"  # what ``import PACKAGE`` materialized

@@ -46,6 +46,10 @@ SHUTDOWN_GRACE = 5.0
 # for it (one fork, two status lines). A server silent for longer is taken for broken: the
 # probe runs in a fresh interpreter instead, and so do all the session's later probes.
 STARTED_DEADLINE = 2.0
+# A probe started on a guess (``Session.prefetch``) runs this much nicer than aoinspect until a
+# request takes it: where the cores are busy, the predicting child and the probes already asked
+# for go first; where one is idle, the guess has it whole.
+GUESS_NICENESS = 10
 
 
 class SpawnSession:
@@ -77,6 +81,31 @@ class _Pending:
         self.status = status
         self.started = started
         self.abandoned = abandoned  # run in a fresh interpreter instead: kill the forked copy if it shows up
+
+
+class LateDeadline:
+    """The deadline of a probe started before the request that gives it one (``Session.prefetch``):
+    unknown (None) until a request adopts the probe, then that request's deadline, counted from the
+    probe's own start; 0 ends it at once (nobody asked for it)."""
+
+    __slots__ = ("pid", "seconds")  # the probe's, once started; its deadline
+
+    # How often a probe whose deadline is still unknown looks again; a probe runs this long anyway.
+    POLL_S = 0.05
+
+    def __init__(self) -> None:
+        self.seconds: float | None = None
+        self.pid: int | None = None
+
+    def wait(self, done: threading.Event) -> tuple[bool, float]:
+        """Wait for ``done`` until the deadline, once known: (timed out, the deadline)."""
+        started = time.monotonic()
+        while True:
+            seconds = self.seconds
+            if seconds is not None:
+                return not done.wait(max(0.0, started + seconds - time.monotonic())), seconds
+            if done.wait(self.POLL_S):
+                return False, 0.0
 
 
 class ForkSession:
@@ -222,15 +251,7 @@ class ForkSession:
         if not self.batching:
             return runner.map_requests(self.settings.jobs, self._run_counted, requests, self.children)
         units = _batch_units(requests, self.settings.jobs, self._first_imports)
-        done = runner.map_requests(
-            self.settings.jobs, lambda unit: self._run_batch([requests[index] for index in unit]), units,
-            self.children,
-        )
-        runs: list[ProbeRun | None] = [None] * len(requests)
-        for unit, unit_runs in zip(units, done):
-            for index, run in zip(unit, unit_runs):
-                runs[index] = run
-        return [run for run in runs if run is not None]
+        return _Units(self, requests, units).run()
 
     def _first_imports(self, names: Sequence[str]) -> Mapping[str, str | None]:
         """Which module each name's access asks for first (``probe.plan_names``): names are
@@ -242,55 +263,54 @@ class ForkSession:
         plan = self._run_one(request, min(self.settings.timeout, PLAN_TIMEOUT)).get(wire.PlanSection)
         return plan.first_import if plan is not None else {}
 
-    def _run_batch(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
-        """Single-name resolve requests, measured by ``resolve-batch`` probes: each probe
-        measures as many of them as it can show exact (``probe.resolve_batch``), the rest go to
-        the next probe, which starts from a fresh fork."""
+    def _run_batch(self, requests: Sequence[ProbeRequest]) -> tuple[list[ProbeRun], int]:
+        """Single-name resolve requests, measured by one ``resolve-batch`` probe: it measures as
+        many of them as it can show exact (``probe.resolve_batch``), from the first on; the runs
+        of those, and how many they are. The rest go to the next probe, which starts from a
+        fresh fork (``_Units``)."""
         if len(requests) == 1:
-            return [self._run_counted(requests[0])]
+            return [self._run_counted(requests[0])], 1
+        names = tuple(request.names[0] for request in requests)
+        batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
+        if batch.protocol_error is not None:
+            # Something else wrote to the result file: trust none of it, measure one by one.
+            return [self._run_counted(request) for request in requests], len(requests)
         runs: list[ProbeRun] = []
-        pending = list(requests)
-        while pending:
-            if len(pending) == 1:
-                runs.append(self._run_counted(pending[0]))
+        measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
+        measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
+        count = 0
+        for section, line, request in zip(measured, measured_raw, requests):
+            if section.name != request.names[0]:
                 break
-            names = tuple(request.names[0] for request in pending)
-            batch = self._run_one(ProbeRequest(protocol.MODE_RESOLVE_BATCH, self.package, names))
-            if batch.protocol_error is not None:
-                # Something else wrote to the result file: trust none of it, measure one by one.
-                runs.extend(self._run_counted(request) for request in pending)
-                break
-            measured = [section for section in batch.sections if isinstance(section, wire.ResolveSection)]
-            measured_raw = [line for line in batch.raw if line.get(protocol.SECTION_KEY) == protocol.SECTION_RESOLVE]
-            count = 0
-            for section, line, request in zip(measured, measured_raw, pending):
-                if section.name != request.names[0]:
-                    break
-                if count and section.batched_after == pending[0].names[0] and len(section.steps) == 1:
-                    # The child copied the first name's loads: share its records, not copies.
-                    section = replace(section, steps=(replace(section.steps[0],
-                                                              materialized=measured[0].steps[0].materialized),),
-                                      files=measured[0].files)
-                done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
-                runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
-                                                                       wire.DoneSection()),
-                                    raw=(*self.server_raw, line, done)))
-                count += 1
-            if count == 0:
-                # The first name is measured exactly as a resolve probe would: this is its run.
-                runs.append(replace(batch, request=pending[0]))
-                count = 1
-            _advance(self.hooks, count, pending[count - 1])
-            pending = pending[count:]
-        return runs
+            if count and section.batched_after == requests[0].names[0] and len(section.steps) == 1:
+                # The child copied the first name's loads: share its records, not copies.
+                section = replace(section, steps=(replace(section.steps[0],
+                                                          materialized=measured[0].steps[0].materialized),),
+                                  files=measured[0].files)
+            done = {protocol.SECTION_KEY: protocol.SECTION_DONE}
+            runs.append(replace(batch, request=request, sections=(*self.server_sections, section,
+                                                                   wire.DoneSection()),
+                                raw=(*self.server_raw, line, done)))
+            count += 1
+        if count == 0:
+            # The first name is measured exactly as a resolve probe would: this is its run.
+            runs.append(replace(batch, request=requests[0]))
+            count = 1
+        _advance(self.hooks, count, requests[count - 1])
+        return runs, count
 
     def _run_counted(self, request: ProbeRequest) -> ProbeRun:
         run = self._run_one(request)
         _advance(self.hooks, 1, request)
         return run
 
-    def _run_one(self, request: ProbeRequest, timeout: float | None = None) -> ProbeRun:
+    def _run_one(self, request: ProbeRequest, timeout: float | None = None,
+                 late: LateDeadline | None = None) -> ProbeRun:
+        """``late``: a prefetched probe's deadline (``Session.prefetch``), set once a request adopts
+        it; such a probe is never run again in a fresh interpreter here, its adopter decides."""
         if self.broken is not None:
+            if late is not None:
+                return _not_run(request)
             return runner.run_probe(self.settings, request, self.children, self.hooks)
         request_id = str(next(self._ids))
         result_path = os.path.join(self.workdir, f"{request_id}.jsonl")
@@ -309,9 +329,22 @@ class ForkSession:
             if not pending.started.wait(max(0.0, answer_by - time.monotonic())) and not pending.done.is_set():
                 problem = f"no answer to a request within {answer_within:g} s"
         if problem is not None:
+            if late is not None:
+                with self._lock:
+                    self.broken = self.broken or problem
+                    pending.abandoned = True
+                if pending.pid is not None:
+                    runner.kill_group(pending.pid)
+                return _not_run(request)
             return self._instead(request, pending, problem)
         deadline = timeout or request.deadline(self.settings)
-        timed_out = not pending.done.wait(deadline)
+        if late is not None and pending.pid is not None:
+            late.pid = pending.pid
+            _set_niceness(pending.pid, _own_niceness() + GUESS_NICENESS)
+        if late is None:
+            timed_out = not pending.done.wait(deadline)
+        else:
+            timed_out, deadline = late.wait(pending.done)
         if timed_out and pending.pid is not None:
             runner.kill_group(pending.pid)
             with contextlib.suppress(ProcessLookupError):
@@ -319,6 +352,10 @@ class ForkSession:
             pending.done.wait(SHUTDOWN_GRACE)
         if pending.status is None and not timed_out:
             # The status pipe closed before the probe's end was reported: the server died.
+            if late is not None:
+                with self._lock:
+                    self.broken = self.broken or "it ended while a probe ran"
+                return _not_run(request)
             return self._instead(request, pending, "it ended while a probe ran")
         returncode = None if pending.status is None else os.waitstatus_to_exitcode(pending.status)
         sections, read_problem = runner.read_result(result_path)
@@ -330,6 +367,8 @@ class ForkSession:
         for leftover in (result_path, result_path + protocol.TOKEN_SUFFIX):
             with contextlib.suppress(OSError):
                 os.remove(leftover)
+        if late is not None and not timed_out and returncode is not None and returncode < 0 and not run.completed:
+            return _not_run(request)  # its adopter runs it again, as below
         if not timed_out and returncode is not None and returncode < 0 and not run.completed:
             # Killed by a signal in a forked copy: measure again in a fresh interpreter before
             # calling it a failure (forking a process with native threads is not always safe).
@@ -405,6 +444,31 @@ class ForkSession:
         runner.remove_workdir(self.workdir)
 
 
+def _own_niceness() -> int:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return 0
+
+
+def _set_niceness(pid: int, niceness: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+
+
+def _later_key(request: ProbeRequest) -> tuple[str, ...]:
+    """What a star import's probe whose names come later is known by until a request takes it."""
+    return (protocol.NAMES_LATER, request.mode, request.package)
+
+
+def _not_run(request: ProbeRequest) -> ProbeRun:
+    """A prefetched probe that did not measure (the server failed it): its adopter runs it as usual."""
+    return ProbeRun(request, (), None, False, 0.0, protocol_error=_NOT_RUN)
+
+
+_NOT_RUN = "prefetched, not run"
+
+
 def _without_raw(run: ProbeRun) -> ProbeRun:
     """The run without its raw lines, once the cache has them: a check of thousands of names
     would otherwise hold every result twice."""
@@ -413,6 +477,62 @@ def _without_raw(run: ProbeRun) -> ProbeRun:
 
 def _advance(hooks: SessionHooks, count: int, request: ProbeRequest) -> None:
     hooks.finished(count, " ".join(request.names) or request.mode)
+
+
+class _Units:
+    """The units of work of one ``ForkSession.run``, on ``settings.jobs`` workers that share
+    them: a worker takes the next unit, and what a batch probe leaves of its unit goes back to
+    the front, halved while another worker waits for work, so that the names a batch cannot
+    measure together (each then costs a fork of its own) do not queue behind one worker while
+    the other has nothing left to do. Every batched measurement proves itself, so how units are
+    cut changes how many forks run, never what is measured."""
+
+    def __init__(self, session: ForkSession, requests: Sequence[ProbeRequest], units: list[list[int]]) -> None:
+        self.session, self.requests = session, requests
+        self.work = list(units)
+        self.runs: dict[int, ProbeRun] = {}
+        self.changed = threading.Condition()
+        self.busy = self.waiting = 0
+        self.failed = False
+
+    def run(self) -> list[ProbeRun]:
+        jobs = max(1, min(self.session.settings.jobs, len(self.requests)))
+        runner.map_requests(jobs, self._work, range(jobs), self.session.children)
+        return [self.runs[index] for index in range(len(self.requests)) if index in self.runs]
+
+    def _take(self) -> list[int] | None:
+        with self.changed:
+            while not self.work and self.busy and not self.failed:
+                self.waiting += 1
+                self.changed.wait()
+                self.waiting -= 1
+            if not self.work or self.failed:
+                return None
+            self.busy += 1
+            return self.work.pop(0)
+
+    def _work(self, _worker: int) -> None:
+        try:
+            while (unit := self._take()) is not None:
+                left: list[int] = []
+                try:
+                    runs, count = self.session._run_batch([self.requests[index] for index in unit])
+                    self.runs.update(zip(unit, runs))
+                    left = unit[count:]
+                finally:
+                    with self.changed:
+                        self.busy -= 1
+                        if len(left) > 1 and self.waiting:
+                            middle = (len(left) + 1) // 2
+                            self.work[:0] = [left[:middle], left[middle:]]
+                        elif left:
+                            self.work.insert(0, left)
+                        self.changed.notify_all()
+        except BaseException:
+            with self.changed:
+                self.failed = True
+                self.changed.notify_all()
+            raise
 
 
 def _batch_units(
@@ -473,6 +593,63 @@ def run_fresh(
     return runner.map_requests(settings.jobs, run_counted, requests, children)
 
 
+class _Prefetched:
+    """A request ``Session.prefetch`` guessed: queued, then running in the prefetch thread, then
+    measured (``run``; None: it failed to be, and is run again when asked for)."""
+
+    __slots__ = ("asked", "done", "late", "names", "request", "run", "started", "then")
+
+    def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None,
+                 names: _NamesLater | None = None) -> None:
+        self.request = request
+        self.then = then
+        self.names = names  # where a star import's names go, once a request asks for them
+        self.asked: ProbeRequest | None = None  # the request that took it
+        self.late = LateDeadline()
+        self.started = False
+        self.done = threading.Event()
+        self.run: ProbeRun | None = None
+
+
+class _NamesLater:
+    """The FIFO a star import's probe started on a guess reads the names to pickle from
+    (``protocol.NAMES_LATER``): held open here for reading and writing, so that neither side
+    ever waits for the other to open it, and written from a thread of its own, so that a probe
+    that stopped reading never holds up the parent."""
+
+    def __init__(self, path: str) -> None:
+        os.mkfifo(path, 0o600)
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        self._stop = threading.Event()
+        self._writer: threading.Thread | None = None
+
+    def send(self, names: Sequence[str]) -> None:
+        data = "\n".join(names).encode("utf-8", "surrogatepass")
+        self._writer = threading.Thread(target=self._write, args=(b"%d\n" % len(data) + data,),
+                                        name="aoinspect-names", daemon=True)
+        self._writer.start()
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self._stop.is_set():
+            try:
+                _readable, writable, _errors = select.select([], [self.fd], [], LateDeadline.POLL_S)
+                if writable:
+                    view = view[os.write(self.fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._writer is not None:
+            self._writer.join()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
 class Session:
     """The probes of one command, on one package, with the isolation that fits. It owns every
     child it starts (``children``) and ends them all when it closes."""
@@ -495,6 +672,13 @@ class Session:
         self._fork: ForkSession | None = None
         self._spawn: SpawnSession | None = None
         self._import_outcome_final = False
+        # Requests guessed before they were asked for (``prefetch``), by their fields.
+        self._prefetched: dict[tuple[str, ...], _Prefetched] = {}
+        self._prefetch_queue: list[_Prefetched] = []
+        self._prefetch_lock = threading.Lock()
+        self._prefetch_thread: threading.Thread | None = None
+        self._prefetch_closed = False
+        self._prefetch_held = False  # inside ``guessing``: the guesses start once all are queued
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
@@ -562,7 +746,7 @@ class Session:
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self.hooks.planned(len(requests))
         if self.cache is None:
-            return [_without_raw(run) for run in self._run(requests)]
+            return [_without_raw(run) for run in self._run_or_adopt(requests)]
         # A request asked for more than once (--repeat) is measured every time.
         asked: dict[tuple[str, ...], int] = {}
         for request in requests:
@@ -574,11 +758,185 @@ class Session:
         missing = [index for index, run in enumerate(runs) if run is None]
         self.hooks.finished(len(requests) - len(missing), "(cached)")
         if missing:
-            measured = self._run([requests[index] for index in missing])
+            measured = self._run_or_adopt([requests[index] for index in missing])
             self.cache.put([run for run in measured if asked[tuple(run.request.fields())] == 1])
             for index, run in zip(missing, measured):
                 runs[index] = _without_raw(run)
         return [run for run in runs if run is not None]
+
+    def _run_or_adopt(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
+        """The runs of ``requests``: a prefetched probe measured each one ``prefetch`` guessed
+        (it gets the request's deadline, from its own start), the others are run now, beside it."""
+        adopted = self._adopt(requests)
+        if not adopted:
+            return self._run(requests)
+        rest = [index for index in range(len(requests)) if index not in adopted]
+        runs: list[ProbeRun | None] = [None] * len(requests)
+        for index, run in zip(rest, self._run([requests[index] for index in rest]) if rest else []):
+            runs[index] = run
+        for index, prefetched in adopted.items():
+            prefetched.done.wait()
+            request = requests[index]
+            measured = prefetched.run
+            if measured is None or measured.protocol_error == _NOT_RUN:
+                (measured,) = self._run([request])
+            else:
+                measured = replace(measured, request=request, timeout=request.deadline(self.settings))
+                _advance(self.hooks, 1, request)
+            runs[index] = measured
+        return [run for run in runs if run is not None]
+
+    def _adopt(self, requests: Sequence[ProbeRequest]) -> dict[int, _Prefetched]:
+        """The prefetched probes that measure ``requests`` (by index), each given its request's
+        deadline; a guessed request not started yet is taken off the queue: it runs as usual.
+        A guess stands for the one request of its mode that a stage asks for: one of a mode asked
+        for here that none of ``requests`` matches guessed wrong, and is ended."""
+        if not self._prefetched:
+            return {}
+        adopted = {}
+        with self._prefetch_lock:
+            for index, request in enumerate(requests):
+                prefetched = self._prefetched.pop(tuple(request.fields()), None)
+                if prefetched is None and request.mode == protocol.MODE_STAR and request.names:
+                    # A star import started before its names were known: they go to it now.
+                    prefetched = self._prefetched.pop(_later_key(request), None)
+                if prefetched is None:
+                    continue
+                if not prefetched.started:
+                    self._prefetch_queue.remove(prefetched)
+                    if prefetched.names is not None:
+                        prefetched.names.close()
+                    continue
+                prefetched.asked = request
+                prefetched.late.seconds = request.deadline(self.settings)
+                if prefetched.late.pid is not None:
+                    # Back to this process's own, where allowed: lowering it needs privilege.
+                    _set_niceness(prefetched.late.pid, _own_niceness())
+                if prefetched.names is not None:
+                    prefetched.names.send(request.names)
+                adopted[index] = prefetched
+            modes = {request.mode for request in requests}
+            for fields, wrong in list(self._prefetched.items()):
+                if wrong.request.mode in modes:
+                    del self._prefetched[fields]
+                    if wrong.started:
+                        wrong.late.seconds = 0.0
+                    else:
+                        self._prefetch_queue.remove(wrong)
+                        if wrong.names is not None:
+                            wrong.names.close()
+        return adopted
+
+    def prefetch(self, requests: Sequence[ProbeRequest],
+                 then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
+        """Start ``requests`` now, one at a time in a thread of their own beside whatever else
+        runs, on the guess that a later ``run`` asks for exactly them (the same fields): that
+        ``run`` takes the measurement rather than making it again. Each is a fresh fork of the
+        same server, so it measures what the later probe would have; its deadline is the asking
+        request's, counted from its own start. ``then(run)``: more guesses (with no ``then`` of
+        their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
+        when the session closes. Only with a working fork server and more than one job (a guess
+        is one more probe at a time), and never for a request the cache holds."""
+        if self._prefetch_closed or self.settings.jobs < 2 or not self.hooks.may_measure():
+            return
+        self._mark_start()
+        self._start()
+        fork = self._fork
+        if fork is None or self._import_outcome_final or fork.broken is not None:
+            return
+        self._queue_prefetch(requests, then)
+
+    def _queue_prefetch(self, requests: Sequence[ProbeRequest],
+                        then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None) -> None:
+        with self._prefetch_lock:
+            if self._prefetch_closed:
+                return
+            for request in requests:
+                names = None
+                if request.names == (protocol.NAMES_LATER,):
+                    # The star import now, its names once asked for: it waits for them at the
+                    # queue's end, where it holds up no other guess.
+                    fields = _later_key(request)
+                    if fields in self._prefetched:
+                        continue
+                    assert self._fork is not None
+                    names = _NamesLater(os.path.join(self._fork.workdir, f"names-{len(self._prefetched)}"))
+                    request = replace(request, names=(protocol.NAMES_LATER + names.path,))
+                else:
+                    fields = tuple(request.fields())
+                    if fields in self._prefetched or (self.cache is not None and self.cache.has(fields)):
+                        continue
+                prefetched = _Prefetched(request, then, names)
+                self._prefetched[fields] = prefetched
+                waiting = [position for position, queued in enumerate(self._prefetch_queue) if queued.names is not None]
+                if names is None and waiting:
+                    self._prefetch_queue.insert(waiting[0], prefetched)
+                else:
+                    self._prefetch_queue.append(prefetched)
+            self._start_prefetched()
+
+    def _start_prefetched(self) -> None:
+        if self._prefetch_queue and not self._prefetch_held and (
+                self._prefetch_thread is None or not self._prefetch_thread.is_alive()):
+            self._prefetch_thread = threading.Thread(target=self._run_prefetched, name="aoinspect-prefetch",
+                                                     daemon=True)
+            self._prefetch_thread.start()
+
+    @contextlib.contextmanager
+    def guessing(self) -> Iterator[None]:
+        """Guesses made inside (``prefetch``) start once all are queued, so that a star import
+        waiting for its names (queued last) holds up none of them."""
+        self._prefetch_held = True
+        try:
+            yield
+        finally:
+            with self._prefetch_lock:
+                self._prefetch_held = False
+                if not self._prefetch_closed:
+                    self._start_prefetched()
+
+    def _run_prefetched(self) -> None:
+        fork = self._fork
+        assert fork is not None
+        while True:
+            with self._prefetch_lock:
+                if not self._prefetch_queue or self._prefetch_closed:
+                    return
+                prefetched = self._prefetch_queue.pop(0)
+                prefetched.started = True
+            try:
+                measured = fork._run_one(prefetched.request, late=prefetched.late)
+                if prefetched.asked is not None:
+                    measured = replace(measured, request=prefetched.asked)
+                prefetched.run = measured
+            except BaseException:  # noqa: BLE001 - its adopter runs it again, and says what fails
+                prefetched.run = None
+            finally:
+                if prefetched.names is not None:
+                    prefetched.names.close()
+                prefetched.done.set()
+            run = prefetched.run
+            if prefetched.then is not None and run is not None and run.completed:
+                try:
+                    more = prefetched.then(run)
+                except BaseException:  # noqa: BLE001 - a guess, nothing more: the plan asks as usual
+                    more = ()
+                self._queue_prefetch(more, None)
+
+    def _end_prefetch(self) -> None:
+        """End the guesses nobody asked for: queued ones are dropped, a running one is killed."""
+        with self._prefetch_lock:
+            self._prefetch_closed = True
+            for prefetched in self._prefetch_queue:
+                if prefetched.names is not None:
+                    prefetched.names.close()
+            self._prefetch_queue.clear()
+            for prefetched in self._prefetched.values():
+                prefetched.late.seconds = 0.0
+            self._prefetched.clear()
+        thread = self._prefetch_thread
+        if thread is not None:
+            thread.join(SHUTDOWN_GRACE)
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._mark_start()
@@ -609,6 +967,7 @@ class Session:
 
     def close(self) -> None:
         try:
+            self._end_prefetch()
             if self.cache is not None:
                 self.cache.flush()
                 self.hooks.cache_closed(self.cache)

@@ -306,6 +306,8 @@ def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Out
     groups = _Groups(context)
     star = star_probe(context, plan)
     star.pickle = groups.first
+    star.guess_pickle = groups.guess
+    star.then = lambda run: _unpickle_guess(context, run)
     package = context.package
 
     def reader(kind: type[P], doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
@@ -387,6 +389,14 @@ class _Groups:
         groups = self._made()
         return groups[0] if groups and _shared(self.context) else ()
 
+    def guess(self) -> Sequence[str]:
+        """What ``first`` will most likely say, asked before the predicting child said what each
+        name is: a name not measured yet is guessed picklable unless it is a submodule."""
+        if not _shared(self.context):
+            return ()
+        submodules = {name.name for name in self.context.names if name.submodule}
+        return _picklable(self.context, self.context.lazy, lambda name: name not in submodules)
+
     def requests(self) -> Sequence[ProbeRequest]:
         groups = self._made()
         if self.first():
@@ -412,16 +422,22 @@ def _pickle_groups(context: CheckContext, names: Sequence[str]) -> list[list[str
     return [list(names[start:start + PICKLE_BATCH]) for start in range(0, len(names), PICKLE_BATCH)]
 
 
-def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
+def _picklable(context: CheckContext, names: Sequence[str],
+               guessed: Callable[[str], bool] | None = None) -> list[str]:
     """A name that failed to resolve is resolve-failed's; a module pickles by value or not at all.
     A name still being measured in its own fork (the star import's probe runs beside those) is
-    judged by its prediction; ``_first_round`` holds the pickles to the measured results."""
+    judged by its prediction (by ``guessed`` when given); ``_first_round`` holds the pickles to
+    the measured results."""
     picklable = []
     for name in names:
         if context.resolutions[name].ready:
             resolution = context.resolution(name)
             described = resolution.object
             if resolution.ok and resolution.error is None and described is not None and not described.is_module:
+                picklable.append(name)
+            continue
+        if guessed is not None:
+            if guessed(name):
                 picklable.append(name)
             continue
         prediction = context.verifying.names.get(name) if context.verifying is not None else None
@@ -434,18 +450,31 @@ def _picklable(context: CheckContext, names: Sequence[str]) -> list[str]:
 def _unpickle_requests(context: CheckContext, pickled: Outcome[Round]) -> Callable[[], Sequence[ProbeRequest]]:
     """One unpickle probe for each probe that pickled, with what it pickled."""
     def build() -> Sequence[ProbeRequest]:
-        done = pickled.value
-        requests = []
-        for names in done.groups:
-            fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in names
-                           if (section := done.sections.get(name)) is not None and section.data is not None
-                           and section.error is None)
-            if fields:
-                requests.append(ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
-                                             min_deadline=whole_package_deadline(context)))
-        return requests
+        return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields,
+                             min_deadline=whole_package_deadline(context))
+                for fields in _unpickle_fields(pickled.value)]
 
     return build
+
+
+def _unpickle_fields(done: Round) -> list[tuple[str, ...]]:
+    """The fields of each unpickle probe: ``NAME:HEX`` of what one probe pickled."""
+    requests = []
+    for names in done.groups:
+        fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{section.data}" for name in names
+                       if (section := done.sections.get(name)) is not None and section.data is not None
+                       and section.error is None)
+        if fields:
+            requests.append(fields)
+    return requests
+
+
+def _unpickle_guess(context: CheckContext, star: ProbeRun) -> Sequence[ProbeRequest]:
+    """The unpickle probe the star import's probe (``star``, started on a guess) will most likely
+    lead to: the one ``_first_round`` asks for when the measured results take no name away from
+    what that probe pickled, nor add one."""
+    done = Round().read(wire.PickleSection, [star], "")
+    return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields) for fields in _unpickle_fields(done)]
 
 
 class _Again:

@@ -206,6 +206,9 @@ def whole_package_plan(
         def build() -> Sequence[ProbeRequest]:
             return [ProbeRequest(mode, context.package, min_deadline=whole_package_deadline(context))]
 
+        if context.whole_package_after is not None:
+            # It waits for the predicting child only for its deadline: started beside that child.
+            plan.guess(lambda: [ProbeRequest(mode, context.package)])
         return plan.later(whole_package_after(context), build,
                           section_reader(kind, stage.format(package=context.package)))
 
@@ -222,9 +225,16 @@ class StarProbe:
         self.context = context
         self.wanted = False  # star-import reads it: run it even with nothing to pickle
         self.pickle: Callable[[], Sequence[str]] = tuple
+        # Where the predicting child runs, the probe is started beside it (``Plan.guess``): its
+        # names to pickle (whether ``pickle`` will give any is guessed) are sent once known, and
+        # ``then`` guesses the probes its run leads to.
+        self.guess_pickle: Callable[[], Sequence[str]] = tuple
+        self.then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None
         read = section_reader(wire.StarSection, f"running 'from {context.package} import *'")
         self.outcome: Outcome[wire.StarSection | Finding | None] = plan.later(
             whole_package_after(context), self._requests, lambda runs: read(runs) if runs else None)
+        if context.whole_package_after is not None:
+            plan.guess(self._guessed, lambda run: self.then(run) if self.then is not None else ())
 
     def _requests(self) -> Sequence[ProbeRequest]:
         names = tuple(self.pickle())
@@ -232,6 +242,13 @@ class StarProbe:
             return []
         return [ProbeRequest(protocol.MODE_STAR, self.context.package, names,
                              min_deadline=whole_package_deadline(self.context))]
+
+    def _guessed(self) -> Sequence[ProbeRequest]:
+        """The star import itself, and its names once the request that takes it knows them:
+        which names were picklable is what the predicting child says."""
+        if self.guess_pickle():
+            return [ProbeRequest(protocol.MODE_STAR, self.context.package, (protocol.NAMES_LATER,))]
+        return [ProbeRequest(protocol.MODE_STAR, self.context.package)] if self.wanted else []
 
     @property
     def pickled(self) -> tuple[str, ...]:
