@@ -204,7 +204,10 @@ class GraphRecorder:
         self.kinds = {}
         self.requests_running = {}  # id(frame of a request wrapper) -> Request
         self.misses_running = {}  # id(frame of our _find_and_load) -> Miss
-        self.hooks = set()  # code objects of functions a package put in builtins.__import__
+        # id -> code object of each function a package put in builtins.__import__ (kept alive here,
+        # so that its id stays its own): a frame's code is looked up by id, as hashing a code object
+        # walks its bytecode, which made hashing every walked frame's code a fifth of the child's work.
+        self.hooks = {}
         self.hook_objects = []  # what it put there (kept: their identity is compared)
         self.loading = {}  # module name -> imports of it in progress
         # Names being imported that ``sync`` found in sys.modules: ``expected`` counts them already,
@@ -243,16 +246,19 @@ class GraphRecorder:
         self.hook_objects.append(current)
         kind = type(current)
         if kind is _FunctionType:
-            self.hooks.add(current.__code__)
+            self._add_hook(current.__code__)
         elif kind is _MethodType and type(current.__func__) is _FunctionType:
-            self.hooks.add(current.__func__.__code__)
+            self._add_hook(current.__func__.__code__)
         else:  # an object with __call__: its class's, found without asking the object anything
             for klass in kind.__mro__:
                 call = klass.__dict__.get("__call__")
                 if call is not None:
                     if type(call) is _FunctionType:
-                        self.hooks.add(call.__code__)
+                        self._add_hook(call.__code__)
                     break
+
+    def _add_hook(self, code):
+        self.hooks[id(code)] = code
 
     def locate(self, frame):
         """``(asking frame or None, owner, the Miss whose loading the walk met first or None)``."""
@@ -268,7 +274,7 @@ class GraphRecorder:
                     return asking, miss.name, miss
                 frame = frame.f_back
                 continue
-            if kind == _SYSTEM or code in hooks:
+            if kind == _SYSTEM or id(code) in hooks:
                 frame = frame.f_back
                 continue
             if asking is None:
@@ -436,8 +442,17 @@ class GraphRecorder:
         for item in fromlist:
             if type(item) is not str or item == "*":
                 continue
-            before = _module_dict(_modules.get(request.target)) if request.target is not None else None
+            target = _modules.get(request.target) if request.target is not None else None
+            before = _module_dict(target) if target is not None else None
             kept = before is not None and item in before  # bound already: served before, if ever
+            if before is not None and type(target) is _ModuleType and "__path__" not in before \
+                    and before.get("__getattr__") is None:
+                # A plain module, loaded, that is no package and has no ``__getattr__``: serving a
+                # name from it asks for nothing (``__import__`` returns it as it is), so the call
+                # is spared.
+                if not kept:
+                    served.append([request.index, item, len(requests), len(requests)])
+                continue
             unbound = missing
             described = self.bound.get(request.target) if kept and self.bound is not None else None
             if described is not None and item not in described[1] and before is not None \
