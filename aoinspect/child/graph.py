@@ -329,26 +329,26 @@ class GraphRecorder:
             present = list(_modules)
         except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
             return
+        # In C: a sync follows nearly every module's load (its body's first request finds it in
+        # sys.modules before its import ends), and sys.modules holds thousands of names.
         known = self.known
-        loading = self.loading
+        present_set = set(present)
+        fresh = present_set - known
         counted_loading = set()  # names being imported now: known when their import ends
-        accounted = 0  # names in sys.modules the recorder knows of, or is importing now
-        for name in present:
-            if name not in known:
-                if name in loading:  # its import is under way: it is known when that import ends
-                    counted_loading.add(name)
-                    accounted += 1
-                    continue
-                known.add(name)
-                if type(name) is str and name not in self.loaded_by and name not in self.other_means:
-                    self.other_means[name] = [owner, None if request is None else request.index]
-                    if request is not None:
-                        request.loaded.append(name)
-            accounted += 1
+        if fresh:
+            loading = self.loading
+            counted_loading = {name for name in fresh if name in loading}
+            appeared = fresh - counted_loading if counted_loading else fresh
+            if appeared:
+                known.update(appeared)
+                for name in list(filter(appeared.__contains__, present)) if len(appeared) > 1 else appeared:
+                    if type(name) is str and name not in self.loaded_by and name not in self.other_means:
+                        self.other_means[name] = [owner, None if request is None else request.index]
+                        if request is not None:
+                            request.loaded.append(name)
+        accounted = len(present)  # names in sys.modules the recorder knows of, or is importing now
         if len(known) + len(counted_loading) != accounted:
-            present_set = set(present)
-            for name in [name for name in known if name not in present_set]:
-                known.discard(name)
+            known.intersection_update(present_set)
         self.counted_loading = counted_loading
         self.expected = accounted
 
