@@ -24,7 +24,7 @@ from aoinspect.records import Record, replace, set_field
 if TYPE_CHECKING:
     from aoinspect import predicting, rules
     from aoinspect.distributions import DistributionIndex
-    from aoinspect.models import Declarations, Finding, ImportResult, PackageInfo, Resolution, Snapshot
+    from aoinspect.models import Declarations, Finding, ImportResult, ModuleLoad, PackageInfo, Resolution, Snapshot
     from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
     from aoinspect.probing.wire import ProbeRun
@@ -779,7 +779,9 @@ class _Predicting:
         verified = set(predicting.to_verify(predictions))
         verified.update(name for name, prediction in predictions.names.items() if prediction.second_error is not None)
         mechanisms = {name.name: name.mechanism for name in context.names}
-        self.predicted.update({name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE))
+        loads: dict[int, tuple[ModuleLoad, ...]] = {}  # names that share a walk share its parents, and their loads
+        self.predicted.update({name: _predicted_resolution(prediction, mechanisms.get(name, protocol.MECHANISM_NONE),
+                                                           loads)
                                for name, prediction in predictions.names.items() if name not in verified})
         context.verifying = predictions  # compared with the measured sets once the plan has run
         risky = sorted(name for name in verified if predictions.names[name].risks)
@@ -844,7 +846,10 @@ def _keep_predictions(session: Session, context: CheckContext) -> None:
     session.cache.put_predicted(results)
 
 
-def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> Resolution:
+def _predicted_resolution(prediction: predicting.Prediction, mechanism: str,
+                          loads_of: dict[int, tuple[ModuleLoad, ...]] | None = None) -> Resolution:
+    """``loads_of``: the loads made for each ``parents`` mapping (by its id, while the predictions
+    hold it), made once for every name that shares it."""
     from aoinspect.models import ModuleLoad, ObjectInfo, Step
 
     def depth(module: str) -> int:
@@ -853,8 +858,12 @@ def _predicted_resolution(prediction: predicting.Prediction, mechanism: str) -> 
             steps, parent = steps + 1, prediction.parents.get(parent)
         return steps
 
-    loads = tuple(ModuleLoad(module, prediction.parents.get(module), depth(module), 0.0, 0.0)
-                  for module in prediction.parents)
+    loads = loads_of.get(id(prediction.parents)) if loads_of is not None else None
+    if loads is None:
+        loads = tuple(ModuleLoad(module, prediction.parents.get(module), depth(module), 0.0, 0.0)
+                      for module in prediction.parents)
+        if loads_of is not None:
+            loads_of[id(prediction.parents)] = loads
     described = ObjectInfo(*prediction.object) if prediction.object is not None else None
     from aoinspect.models import Resolution
 
