@@ -445,11 +445,11 @@ class GraphRecorder:
             target = _modules.get(request.target) if request.target is not None else None
             before = _module_dict(target) if target is not None else None
             kept = before is not None and item in before  # bound already: served before, if ever
-            if before is not None and type(target) is _ModuleType and "__path__" not in before \
-                    and before.get("__getattr__") is None:
-                # A plain module, loaded, that is no package and has no ``__getattr__``: serving a
-                # name from it asks for nothing (``__import__`` returns it as it is), so the call
-                # is spared.
+            if before is not None and type(target) is _ModuleType and before.get("__getattr__") is None \
+                    and (kept or "__path__" not in before):
+                # A plain module, loaded, with no ``__getattr__``, that is no package or binds the
+                # name already: serving the name from it asks for nothing (``__import__`` returns
+                # it as it is, or ``_handle_fromlist`` finds the name), so the call is spared.
                 if not kept:
                     served.append([request.index, item, len(requests), len(requests)])
                 continue
