@@ -680,7 +680,11 @@ class GraphRecorder:
                     raise AttributeError("_initializing")
                 if recorder.recording:
                     try:
-                        recorder._native_hit(namespace.get("name"), getframe(1))
+                        frame = getframe(1)
+                        # Most reads are the import system's own, from Python: only one under
+                        # _call_with_frames_removed may be a hit no wrapper saw (_native_hit).
+                        if frame.f_code.co_name == "_call_with_frames_removed":
+                            recorder._native_hit(namespace.get("name"), frame)
                     except BaseException:  # noqa: BLE001 - no frame (at shutdown): nothing to record
                         pass
                 return namespace["_initializing"]
