@@ -265,9 +265,12 @@ class GraphRecorder:
         asking = None
         misses = self.misses_running
         hooks = self.hooks
+        kinds = self.kinds
         while frame is not None:
             code = frame.f_code
-            kind = self._kind(code)
+            kind = kinds.get(code.co_filename)  # ``_kind``'s answer, without its call where it is known
+            if kind is None or kind == _SYSTEM_SOURCE:
+                kind = self._kind(code)
             if kind == _OWN:
                 miss = misses.get(id(frame))
                 if miss is not None and miss.frame is frame:
