@@ -917,6 +917,9 @@ class _SharedLoads:
         self._loads: dict[tuple[str, str | None, int], ModuleLoad] = {}
         self._sets: dict[tuple[int, ...], tuple[ModuleLoad, ...]] = {}
         self._read: dict[int, tuple[Any, tuple[ModuleLoad, ...] | None]] = {}  # by the kept form's identity
+        # By the identity of a prediction's parents (kept alive here): names that share a walk
+        # (``predicting.predict``) share its parents mapping, and so its loads.
+        self.walks: dict[int, tuple[Any, tuple[ModuleLoad, ...]]] = {}
 
     def load(self, module: str, parent: str | None, depth: int) -> ModuleLoad:
         key = (module, parent, depth)
@@ -994,10 +997,13 @@ def _predicted_resolution(prediction: predicting.Prediction, mechanism: str,
         return depths[module]
 
     shared = _SharedLoads() if shared is None else shared
-    loads = [shared.load(module, parent, depth(module)) for module, parent in parents.items()]
+    walked = shared.walks.get(id(parents))
+    if walked is None:
+        loads = [shared.load(module, parent, depth(module)) for module, parent in parents.items()]
+        walked = shared.walks[id(parents)] = (parents, shared.of(loads))
     described = ObjectInfo(*prediction.object) if prediction.object is not None else None
     return models.Resolution(prediction.name, True, None,
-                             (Step(prediction.name, mechanism, shared.of(loads), (), 0.0),),
+                             (Step(prediction.name, mechanism, walked[1], (), 0.0),),
                              cached=prediction.cached, object=described, predicted=True)
 
 

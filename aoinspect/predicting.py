@@ -164,6 +164,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
     present = graph.module_names
     settled = imported | frozenset(graph.baseline)
     scanner = _Scanner()
+    scanner.binary_candidates = frozenset(name for name in other_means if name not in settled)
 
     def order_dependent(request: ImportRequest) -> bool:
         """Whether a failed request may succeed in another order. One that found a module missing
@@ -251,6 +252,113 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         found.targets.extend(inserted_by.get(module, ()))
         return found
 
+    # The prefixes of a module that reaching it reaches (it and its parent packages the import did
+    # not load), and the same for all of a module's expansion at once: reached once per name.
+    chains: dict[str, tuple[str, ...]] = {}
+
+    def chain(module: str) -> tuple[str, ...]:
+        found = chains.get(module)
+        if found is None:
+            parts = module.split(".")
+            found = chains[module] = tuple(
+                prefix for depth in range(1, len(parts) + 1)
+                if (prefix := ".".join(parts[:depth])) not in settled and prefix in present)
+        return found
+
+    expansion_chains: dict[str, tuple[str, ...]] = {}
+
+    def expansion_chain(module: str) -> tuple[str, ...]:
+        """The modules reaching every target of ``module``'s expansion reaches, in order: a target
+        reached already has its parent packages reached too, so skipping it or walking it is alike."""
+        found = expansion_chains.get(module)
+        if found is None:
+            found = expansion_chains[module] = tuple(dict.fromkeys(
+                prefix for target in expand(module).targets if target not in settled for prefix in chain(target)))
+        return found
+
+    extension_modules = frozenset(module for module in present if (files.get(module) or "").endswith((".so", ".pyd")))
+    stdlib_modules = frozenset(module for module in known if is_stdlib(module))
+    read_risks: dict[str, str | None] = {}
+
+    def read_risk(module: str) -> str | None:
+        """RISK_READS_MODULES for ``module`` when its body reads sys.modules about a module some
+        access loads and the import does not (the answer may then differ in the name's fork)."""
+        if module not in read_risks:
+            read = scanner.module_level(files.get(module))
+            # ``"IPython" in sys.modules`` answers alike in any order unless IPython is loaded by
+            # some name's access and not by the import: only then may this name's fork differ.
+            read_risks[module] = RISK_READS_MODULES.format(module=module) if read is not None and (
+                read is _ANY_MODULE or any(name in present and name not in settled for name in read)) else None
+        return read_risks[module]
+
+    explained: dict[str, bool] = {}
+    walks: dict[tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]], _Walk] = {}
+
+    def walk(parents: dict[str, str | None], queue: list[str]) -> _Walk:
+        """Everything a name reaches from what its own requests reached (``parents``, ``queue``),
+        and what that alone says of its prediction: the same for every name that starts alike."""
+        walked = _Walk(parents)
+
+        def hop(request: ImportRequest, item: str) -> None:
+            """``predict``'s per-name ``hop``: what it reaches is the walk's; whether a module's own
+            ``__getattr__`` served ``item`` unseen depends on the name's own requests (``pending``)."""
+            submodule = f"{request.target}.{item}"
+            if request.hit and submodule in present and item not in bound.get(request.target, (item,)):
+                if submodule not in parents and submodule not in settled:
+                    for prefix in chain(submodule):
+                        if prefix not in parents:
+                            parents[prefix] = request.owner
+                            queue.append(prefix)
+            elif request.hit and served_by_getattr(request.target, item, True):
+                walked.pending.append((request.target, submodule))
+
+        while queue:
+            module = queue.pop()
+            for prefix in expansion_chain(module):
+                if prefix not in parents:
+                    parents[prefix] = module
+                    queue.append(prefix)
+            expansion = expansions[module]
+            if expansion.failed:
+                walked.failed.add(module)
+            walked.lazily.update(expansion.lazily)
+            walked.hidden.update(expansion.hidden)
+            for request, item in expansion.hops:
+                hop(request, item)
+        predicted = frozenset(parents)
+        # A module an extension made itself (Cython's shared ``_cython_3_x``) is made by whichever
+        # extension loads first and found by the others: any name that loads an extension module
+        # may be the one that makes it in its own fork.
+        # An extension that names such a module makes it or finds it: every Cython module of one
+        # version shares ``_cython_3_x``. Those the name's extensions name are predicted; only one
+        # no extension of its reach names, or one a Python module put there, stays a risk.
+        extensions = [files[module] or "" for module in predicted & extension_modules]
+        for inserted in unsettled_inserted:
+            if inserted not in parents and inserted not in settled \
+                    and any(scanner.names_in_binary(path, inserted) for path in extensions):
+                for prefix in chain(inserted):
+                    if prefix not in parents:
+                        parents[prefix] = None
+                        queue.append(prefix)
+        while queue:
+            module = queue.pop()
+            for prefix in expansion_chain(module):
+                if prefix not in parents:
+                    parents[prefix] = module
+                    queue.append(prefix)
+        walked.predicted = predicted = frozenset(parents)
+        insertions = []
+        for module in sorted(predicted.intersection(other_inserted) - stdlib_modules):
+            if module not in explained:
+                explained[module] = _explained(other_inserted[module], files, scanner, graph)
+            if not explained[module]:
+                insertions.append(module)
+        if insertions:
+            walked.insertion_risk = RISK_OTHER_MEANS.format(module=", ".join(insertions[:3]))
+        walked.read_risks = [risk for module in sorted(predicted - stdlib_modules) if (risk := read_risk(module))]
+        walked.files = frozenset(path for module in predicted if (path := files.get(module)))
+        return walked
+
     names: dict[str, Prediction] = {}
     for outcome in touched:
         name, error, appeared, start, end = outcome.name, outcome.error, outcome.appeared, outcome.start, outcome.end
@@ -258,19 +366,16 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         roots = [request for request in graph.requests[start:end] if request.owner is None]
         parents: dict[str, str | None] = {}
         risks: list[str] = []
-        queue: list[tuple[str, str | None]] = []
+        queue: list[str] = []
 
-        def reach(module: str, parent: str | None, queue: list[tuple[str, str | None]] = queue,
+        def reach(module: str, parent: str | None, queue: list[str] = queue,
                   parents: dict[str, str | None] = parents) -> None:
             if module in parents or module in settled:  # and so are its parent packages
                 return
-            parts = module.split(".")
-            for depth in range(1, len(parts) + 1):
-                prefix = ".".join(parts[:depth])
-                if prefix in settled or prefix in parents or prefix not in present:
-                    continue
-                parents[prefix] = parent
-                queue.append((prefix, parent))
+            for prefix in chain(module):
+                if prefix not in parents:
+                    parents[prefix] = parent
+                    queue.append(prefix)
 
         failed_owners: set[str | None] = set()
         taken: set[int] = set()
@@ -357,18 +462,17 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
             reach(f"{graph.package}.{'.'.join(parts[:depth])}", None)
         if outcome.object is not None and outcome.object[2] and outcome.object[1].startswith("<module '"):
             reach(outcome.object[1][len("<module '"):].partition("'")[0], None)
-        while queue:
-            module, _parent = queue.pop()
-            expansion = expand(module)
-            for target in expansion.targets:
-                reach(target, module)
-            if expansion.failed:
-                failed_owners.add(module)
-            lazily_served.update(expansion.lazily)
-            hidden_hops.update(expansion.hidden)
-            for request, item in expansion.hops:
-                hop(request, item)
-        predicted = frozenset(parents)
+        # What the name's own requests reached decides the rest: names that start alike (every
+        # name one submodule of the package serves) share one walk.
+        key = (tuple(parents.items()), tuple(queue))
+        walked = walks.get(key)
+        if walked is None:
+            walked = walks[key] = walk(parents, queue)
+        predicted = walked.predicted
+        failed_owners |= walked.failed
+        lazily_served |= walked.lazily
+        hidden_hops |= walked.hidden
+        hidden_hops.update(submodule for module, submodule in walked.pending if not asked_by(module))
         if error is not None:
             risks.append(RISK_RAISED)
         if bound_before:
@@ -384,47 +488,23 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 risks.append(RISK_FAILED_IMPORT.format(module=owner))
         if None in failed_owners:
             risks.append(RISK_ACCESS_IMPORT_FAILED)
-        # A module an extension made itself (Cython's shared ``_cython_3_x``) is made by whichever
-        # extension loads first and found by the others: any name that loads an extension module
-        # may be the one that makes it in its own fork.
-        # An extension that names such a module makes it or finds it: every Cython module of one
-        # version shares ``_cython_3_x``. Those the name's extensions name are predicted; only one
-        # no extension of its reach names, or one a Python module put there, stays a risk.
-        extensions = [found for module in predicted if (found := files.get(module) or "").endswith((".so", ".pyd"))]
-        for inserted in unsettled_inserted:
-            if inserted not in predicted and any(scanner.names_in_binary(path, inserted) for path in extensions):
-                reach(inserted, None)
-        while queue:
-            module, _parent = queue.pop()
-            for target in expand(module).targets:
-                reach(target, module)
-        predicted = frozenset(parents)
-        insertions = sorted(module for module in predicted if module in other_inserted and not is_stdlib(module)
-                            and not _explained(other_inserted[module], files, scanner, graph))
-        if insertions:
-            risks.append(RISK_OTHER_MEANS.format(module=", ".join(insertions[:3])))
-
-        if not set(appeared) <= predicted:
+        if walked.insertion_risk is not None:
+            risks.append(walked.insertion_risk)
+        if not predicted.issuperset(appeared):
             risks.append(RISK_UNEXPLAINED)
-        for module in sorted(predicted):
-            if is_stdlib(module):
-                continue
-            read = scanner.module_level(files.get(module))
-            # ``"IPython" in sys.modules`` answers alike in any order unless IPython is loaded by
-            # some name's access and not by the import: only then may this name's fork differ.
-            if read is not None and (read is _ANY_MODULE or any(name in present and name not in settled
-                                                                   for name in read)):
-                risks.append(RISK_READS_MODULES.format(module=module))
+        risks.extend(walked.read_risks)
         for request in roots:
             if request.file is not None and request.scope == "function":
                 state = scanner.access_state(request.file, request.line)
                 if state is not None:
                     risks.append(state)
+        asked_files = frozenset(request.file for request in roots if request.file and request.file[:1] != "<")
+        read_files = walked.sorted_files.get(asked_files)
+        if read_files is None:
+            read_files = walked.sorted_files[asked_files] = tuple(sorted(walked.files | asked_files))
         names[name] = Prediction(
-            name=name, modules=predicted, parents=parents, risks=tuple(dict.fromkeys(risks)), error=error,
-            object=outcome.object, cached=outcome.cached, second_error=outcome.second_error,
-            files=tuple(sorted({*(path for module in predicted if (path := files.get(module))),
-                                *(request.file for request in roots if request.file and request.file[:1] != "<")})),
+            name=name, modules=predicted, parents=walked.parents, risks=tuple(dict.fromkeys(risks)), error=error,
+            object=outcome.object, cached=outcome.cached, second_error=outcome.second_error, files=read_files,
         )
     package_file = files.get(graph.package) or _module_file(graph, graph.package)
     hook_state = scanner.lazy_path_state(package_file)
@@ -432,6 +512,22 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         names = {name: _with_risk(prediction, hook_state)
                  for name, prediction in names.items()}
     return Predictions(graph.package, graph, imported, names)
+
+
+@dataclass
+class _Walk:
+    """What every name that starts alike reaches (``predict``'s ``walk``), and what that says of it."""
+
+    parents: dict[str, str | None]  # module -> the module whose import loaded it (None: the access)
+    predicted: frozenset[str] = frozenset()
+    failed: set[str | None] = field(default_factory=set)  # modules a failed request of which may depend on the order
+    lazily: set[str] = field(default_factory=set)  # RISK_SERVED's names
+    hidden: set[str] = field(default_factory=set)  # RISK_HIDDEN_HOP's names
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (module, submodule): hidden unless asked by
+    insertion_risk: str | None = None
+    read_risks: list[str] = field(default_factory=list)  # RISK_READS_MODULES of its modules, in their order
+    files: frozenset[str] = frozenset()  # its modules' files
+    sorted_files: dict[frozenset[str], tuple[str, ...]] = field(default_factory=dict)  # with a name's own
 
 
 @dataclass
@@ -628,7 +724,9 @@ class _Scanner:
         self._access_state: dict[tuple[str, int], str | None] = {}
         self._function_state: dict[ast.AST, str | None] = {}
         self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
-        self._binary_strings: dict[str, frozenset[bytes]] = {}  # an extension's NUL-delimited strings
+        # An extension's path -> (the names it holds as NUL-delimited strings, the names asked about).
+        self._binary_strings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self.binary_candidates: frozenset[str] = frozenset()  # names asked of every binary read
 
     def _tree(self, path: str) -> ast.Module | None:
         if path not in self._trees:
@@ -671,16 +769,21 @@ class _Scanner:
 
     def names_in_binary(self, path: str, name: str) -> bool:
         """Whether the extension module at ``path`` holds ``name`` as a string of its own (a
-        Cython module names its shared ``_cython_3_x`` and ``cython_runtime``)."""
-        strings = self._binary_strings.get(path)
-        if strings is None:
+        Cython module names its shared ``_cython_3_x`` and ``cython_runtime``). The file is read
+        once for every name of ``binary_candidates`` and this one, and searched for each (an
+        extension of scipy is megabytes: splitting it into its strings cost more than the searches)."""
+        found = self._binary_strings.get(path)
+        if found is None or name not in found[1]:
+            asked = {*self.binary_candidates, name, *(found[1] if found is not None else ())}
             try:
                 with open(path, "rb") as stream:
-                    strings = frozenset(stream.read().split(b"\0"))
+                    data = stream.read()
             except OSError:
-                strings = frozenset()
-            self._binary_strings[path] = strings
-        return name.encode() in strings
+                data = None
+            held = frozenset() if data is None else frozenset(
+                candidate for candidate in asked if _holds_string(data, candidate.encode()))
+            self._binary_strings[path] = found = (held, frozenset(asked))
+        return name in found[0]
 
     def getattr_imports(self, path: str | None) -> frozenset[str] | None:
         """The modules the module-level ``__getattr__`` at ``path`` imports, when it names them all
@@ -832,6 +935,19 @@ class _Scanner:
                 if found is not None:
                     return found
         return None
+
+
+def _holds_string(data: bytes, text: bytes) -> bool:
+    """Whether ``text`` is one of the NUL-delimited strings of ``data`` (``text in data.split(b"\\0")``)."""
+    if not text or b"\0" in text:
+        return text in data.split(b"\0")
+    size = len(text)
+    at = data.find(text)
+    while at >= 0:
+        if (at == 0 or data[at - 1] == 0) and (at + size == len(data) or data[at + size] == 0):
+            return True
+        at = data.find(text, at + 1)
+    return False
 
 
 def _outside_functions(body: Sequence[ast.stmt], run_only: bool = False) -> Iterable[ast.AST]:

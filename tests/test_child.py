@@ -81,6 +81,29 @@ def test_unknown_sections_and_modes_are_errors_that_say_so() -> None:
     assert protocol.decode_request(protocol.encode_request("race", "ao", 4, ("nn",))) == ("race", "ao", 4, ["nn"])
 
 
+_GRAPH_REQUEST = [0, "pkg", "/pkg/__init__.py", 7, "module", "from", "sub", "pkg", "pkg.sub", ["a"], 1, False, 10,
+                  20, ["pkg.sub"], [], 1, False]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    (0, True), (1, 5), (2, b"/pkg/__init__.py"), (3, "7"), (4, "global"), (5, "eval"), (6, None), (7, 1),
+    (8, ["pkg.sub"]), (9, "a"), (9, ["a", 1]), (10, -1), (11, 0), (12, 1.5), (13, None), (14, [None]),
+    (15, ("pkg.sub.a",)), (16, 0), (17, None),
+])
+def test_a_graph_request_of_the_wrong_shape_is_refused(field: int, value: object) -> None:
+    section = {"section": protocol.SECTION_GRAPH, "requests": [_GRAPH_REQUEST], "modules": [], "ending": "returned",
+               "baseline": []}
+    request = wire.parse(section).requests[0]  # type: ignore[attr-defined]
+    assert (request.target, request.names, request.statement, request.loaded) == (
+        "pkg.sub", ("a",), "from .sub import a", ("pkg.sub",))
+    broken = list(_GRAPH_REQUEST)
+    broken[field] = value
+    with pytest.raises(wire.ProtocolError, match="graph request holds the wrong types"):
+        wire.parse({**section, "requests": [broken]})
+    with pytest.raises(wire.ProtocolError, match="not a list of 18 fields"):
+        wire.parse({**section, "requests": [broken[:-1]]})
+
+
 def test_a_run_with_a_line_outside_the_protocol_is_a_probe_failure() -> None:
     from aoinspect.probing import results
 

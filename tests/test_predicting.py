@@ -500,6 +500,23 @@ def test_a_getattr_that_spells_out_its_names_serves_no_other(tmp_path, body: str
     assert all(scanner.may_serve(str(path), name) for name in served or ())
 
 
+@pytest.mark.parametrize(("content", "held"), [
+    (b"_cython_3_1\0cython_runtime\0", {"_cython_3_1", "cython_runtime"}),
+    (b"\0x_cython_3_1\0_cython_3_1y\0", set()),  # inside longer strings: not one of its own
+    (b"_cython_3_1x\0_cython_3_1", {"_cython_3_1"}),  # a second occurrence, at the end
+    (b"", set()),
+])
+def test_an_extension_holds_a_name_only_as_a_string_of_its_own(tmp_path, content: bytes, held: set[str]) -> None:
+    # Cython's shared _cython_3_x is predicted for a name whose extensions name it (predict's
+    # names_in_binary), whichever candidate the scanner read the file for first.
+    path = tmp_path / "module.so"
+    path.write_bytes(content)
+    scanner = predicting._Scanner()
+    scanner.binary_candidates = frozenset({"cython_runtime"})
+    assert {name for name in ("_cython_3_1", "cython_runtime") if scanner.names_in_binary(str(path), name)} == held
+    assert not scanner.names_in_binary(str(tmp_path / "absent.so"), "_cython_3_1")
+
+
 def test_a_wrong_sampled_prediction_has_the_names_that_share_its_cause_measured(invoke, fake) -> None:
     # pkg.conf.get imports fractions once and keeps it (sysconfig.get_config_vars' shape): in the
     # predicting child only the first module whose body calls it is seen importing fractions.

@@ -204,7 +204,10 @@ class GraphRecorder:
         self.kinds = {}
         self.requests_running = {}  # id(frame of a request wrapper) -> Request
         self.misses_running = {}  # id(frame of our _find_and_load) -> Miss
-        self.hooks = set()  # code objects of functions a package put in builtins.__import__
+        # id -> code object of each function a package put in builtins.__import__ (kept alive here,
+        # so that its id stays its own): a frame's code is looked up by id, as hashing a code object
+        # walks its bytecode, which made hashing every walked frame's code a fifth of the child's work.
+        self.hooks = {}
         self.hook_objects = []  # what it put there (kept: their identity is compared)
         self.loading = {}  # module name -> imports of it in progress
         # Names being imported that ``sync`` found in sys.modules: ``expected`` counts them already,
@@ -243,32 +246,38 @@ class GraphRecorder:
         self.hook_objects.append(current)
         kind = type(current)
         if kind is _FunctionType:
-            self.hooks.add(current.__code__)
+            self._add_hook(current.__code__)
         elif kind is _MethodType and type(current.__func__) is _FunctionType:
-            self.hooks.add(current.__func__.__code__)
+            self._add_hook(current.__func__.__code__)
         else:  # an object with __call__: its class's, found without asking the object anything
             for klass in kind.__mro__:
                 call = klass.__dict__.get("__call__")
                 if call is not None:
                     if type(call) is _FunctionType:
-                        self.hooks.add(call.__code__)
+                        self._add_hook(call.__code__)
                     break
+
+    def _add_hook(self, code):
+        self.hooks[id(code)] = code
 
     def locate(self, frame):
         """``(asking frame or None, owner, the Miss whose loading the walk met first or None)``."""
         asking = None
         misses = self.misses_running
         hooks = self.hooks
+        kinds = self.kinds
         while frame is not None:
             code = frame.f_code
-            kind = self._kind(code)
+            kind = kinds.get(code.co_filename)  # ``_kind``'s answer, without its call where it is known
+            if kind is None or kind == _SYSTEM_SOURCE:
+                kind = self._kind(code)
             if kind == _OWN:
                 miss = misses.get(id(frame))
                 if miss is not None and miss.frame is frame:
                     return asking, miss.name, miss
                 frame = frame.f_back
                 continue
-            if kind == _SYSTEM or code in hooks:
+            if kind == _SYSTEM or id(code) in hooks:
                 frame = frame.f_back
                 continue
             if asking is None:
@@ -323,26 +332,26 @@ class GraphRecorder:
             present = list(_modules)
         except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
             return
+        # In C: a sync follows nearly every module's load (its body's first request finds it in
+        # sys.modules before its import ends), and sys.modules holds thousands of names.
         known = self.known
-        loading = self.loading
+        present_set = set(present)
+        fresh = present_set - known
         counted_loading = set()  # names being imported now: known when their import ends
-        accounted = 0  # names in sys.modules the recorder knows of, or is importing now
-        for name in present:
-            if name not in known:
-                if name in loading:  # its import is under way: it is known when that import ends
-                    counted_loading.add(name)
-                    accounted += 1
-                    continue
-                known.add(name)
-                if type(name) is str and name not in self.loaded_by and name not in self.other_means:
-                    self.other_means[name] = [owner, None if request is None else request.index]
-                    if request is not None:
-                        request.loaded.append(name)
-            accounted += 1
+        if fresh:
+            loading = self.loading
+            counted_loading = {name for name in fresh if name in loading}
+            appeared = fresh - counted_loading if counted_loading else fresh
+            if appeared:
+                known.update(appeared)
+                for name in list(filter(appeared.__contains__, present)) if len(appeared) > 1 else appeared:
+                    if type(name) is str and name not in self.loaded_by and name not in self.other_means:
+                        self.other_means[name] = [owner, None if request is None else request.index]
+                        if request is not None:
+                            request.loaded.append(name)
+        accounted = len(present)  # names in sys.modules the recorder knows of, or is importing now
         if len(known) + len(counted_loading) != accounted:
-            present_set = set(present)
-            for name in [name for name in known if name not in present_set]:
-                known.discard(name)
+            known.intersection_update(present_set)
         self.counted_loading = counted_loading
         self.expected = accounted
 
@@ -436,8 +445,17 @@ class GraphRecorder:
         for item in fromlist:
             if type(item) is not str or item == "*":
                 continue
-            before = _module_dict(_modules.get(request.target)) if request.target is not None else None
+            target = _modules.get(request.target) if request.target is not None else None
+            before = _module_dict(target) if target is not None else None
             kept = before is not None and item in before  # bound already: served before, if ever
+            if before is not None and type(target) is _ModuleType and before.get("__getattr__") is None \
+                    and (kept or "__path__" not in before):
+                # A plain module, loaded, with no ``__getattr__``, that is no package or binds the
+                # name already: serving the name from it asks for nothing (``__import__`` returns
+                # it as it is, or ``_handle_fromlist`` finds the name), so the call is spared.
+                if not kept:
+                    served.append([request.index, item, len(requests), len(requests)])
+                continue
             unbound = missing
             described = self.bound.get(request.target) if kept and self.bound is not None else None
             if described is not None and item not in described[1] and before is not None \
@@ -665,7 +683,11 @@ class GraphRecorder:
                     raise AttributeError("_initializing")
                 if recorder.recording:
                     try:
-                        recorder._native_hit(namespace.get("name"), getframe(1))
+                        frame = getframe(1)
+                        # Most reads are the import system's own, from Python: only one under
+                        # _call_with_frames_removed may be a hit no wrapper saw (_native_hit).
+                        if frame.f_code.co_name == "_call_with_frames_removed":
+                            recorder._native_hit(namespace.get("name"), frame)
                     except BaseException:  # noqa: BLE001 - no frame (at shutdown): nothing to record
                         pass
                 return namespace["_initializing"]

@@ -200,11 +200,43 @@ def encode(value):
         if value != value or value in (float("inf"), float("-inf")):
             return "null"
         return float.__repr__(value)
-    if kind is list or kind is tuple:
-        return "[" + ",".join([encode(item) for item in value]) + "]"
-    if kind is dict:
-        return "{" + ",".join([_quote(k) + ":" + encode(v) for k, v in value.items()]) + "}"
+    if kind is list or kind is tuple or kind is dict:
+        return _encode_container(value, {})
     raise TypeError("cannot encode " + kind.__name__)
+
+
+def _encode_container(value, quoted):
+    """``encode`` of a list, tuple or dict, the items' strings and ints written in place and each
+    distinct string quoted once (``quoted``): the predicting child's graph is thousands of
+    requests that name the same files and modules again and again."""
+    if type(value) is dict:
+        return "{" + ",".join([_quote(key) + ":" + (_encode_container(item, quoted) if type(item) in _CONTAINERS
+                                                      else encode(item)) for key, item in value.items()]) + "}"
+    parts = []  # type: list[str]
+    add = parts.append
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            text = quoted.get(item)
+            if text is None:
+                text = quoted[item] = _quote(item)
+            add(text)
+        elif kind is int:
+            add(int.__repr__(item))
+        elif item is None:
+            add("null")
+        elif item is True:
+            add("true")
+        elif item is False:
+            add("false")
+        elif kind in _CONTAINERS:
+            add(_encode_container(item, quoted))
+        else:
+            add(encode(item))
+    return "[" + ",".join(parts) + "]"
+
+
+_CONTAINERS = (list, tuple, dict)
 
 
 class Reporter:

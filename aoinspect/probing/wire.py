@@ -895,24 +895,32 @@ def _statement(kind: str, name: str, package: str | None, target: str, names: tu
     return f"import {target} (by the import system)"
 
 
+_NONE_OR_STR = (str, type(None))
+_is_str = str.__instancecheck__
+
+
 def _graph_request(value: Any) -> ImportRequest:
-    if not isinstance(value, list) or len(value) != GRAPH_REQUEST_FIELDS:
+    # Read once per request of the predicting child (thousands of them): exact type tests,
+    # short-circuited, as what JSON decodes has no subclasses.
+    if type(value) is not list or len(value) != GRAPH_REQUEST_FIELDS:
         raise ProtocolError(f"a graph request is not a list of {GRAPH_REQUEST_FIELDS} fields")
     (index, owner, file, line, scope, kind, name, package, target, names, level, hit, start, duration, loaded,
      submodules, count, failed) = value
-    checks = (
-        _is_int(index), _optional_str(owner), _optional_str(file), _is_int(line), scope in GRAPH_SCOPES,
-        kind in GRAPH_KINDS, isinstance(name, str), _optional_str(package), _optional_str(target),
-        _str_list(names), _is_int(level) and level >= 0, isinstance(hit, bool), _is_int(start), _is_int(duration),
-        _str_list(loaded), _str_list(submodules), _is_int(count) and count >= 1, isinstance(failed, bool),
-    )
-    if not all(checks):
+    if not (type(index) is int and type(owner) in _NONE_OR_STR and type(file) in _NONE_OR_STR
+            and type(line) is int and scope in GRAPH_SCOPES and kind in GRAPH_KINDS and type(name) is str
+            and type(package) in _NONE_OR_STR and type(target) in _NONE_OR_STR
+            and type(names) is list and all(map(_is_str, names)) and type(level) is int and level >= 0
+            and type(hit) is bool and type(start) is int and type(duration) is int
+            and type(loaded) is list and all(map(_is_str, loaded))
+            and type(submodules) is list and all(map(_is_str, submodules))
+            and type(count) is int and count >= 1 and type(failed) is bool):
         raise ProtocolError("a graph request holds the wrong types")
     resolved = target if target is not None else "." * level + name
+    named = tuple(names)
     return ImportRequest(
         index=index, owner=owner, file=file, line=line, scope=scope,
-        statement=_statement(kind, name, package, resolved, tuple(names), level), target=resolved,
-        names=tuple(names), level=level, hit=hit, duration_ns=max(duration, 0), loaded=tuple(loaded),
+        statement=_statement(kind, name, package, resolved, named, level), target=resolved,
+        names=named, level=level, hit=hit, duration_ns=max(duration, 0), loaded=tuple(loaded),
         submodules=tuple(submodules), kind=kind, count=count, failed=failed, start_ns=max(start, 0),
     )
 
