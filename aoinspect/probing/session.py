@@ -50,6 +50,10 @@ STARTED_DEADLINE = 2.0
 # request takes it: where the cores are busy, the predicting child and the probes already asked
 # for go first; where one is idle, the guess has it whole.
 GUESS_NICENESS = 10
+# The lanes guesses run on, one probe at a time each: a star import waiting for its names (and
+# what its run leads to: the unpickle probe) on one, every other guess on the other, so that the
+# chain star import -> unpickle does not wait behind the completion probe, nor it behind them.
+LANE_OTHERS, LANE_STAR = 0, 1
 
 
 class SpawnSession:
@@ -88,7 +92,7 @@ class LateDeadline:
     unknown (None) until a request adopts the probe, then that request's deadline, counted from the
     probe's own start; 0 ends it at once (nobody asked for it)."""
 
-    __slots__ = ("pid", "seconds")  # the probe's, once started; its deadline
+    __slots__ = ("niced", "pid", "seconds")  # niced: runs GUESS_NICENESS nicer; the probe's, once started; its deadline
 
     # How often a probe whose deadline is still unknown looks again; a probe runs this long anyway.
     POLL_S = 0.05
@@ -96,6 +100,7 @@ class LateDeadline:
     def __init__(self) -> None:
         self.seconds: float | None = None
         self.pid: int | None = None
+        self.niced = True
 
     def wait(self, done: threading.Event) -> tuple[bool, float]:
         """Wait for ``done`` until the deadline, once known: (timed out, the deadline)."""
@@ -340,7 +345,10 @@ class ForkSession:
         deadline = timeout or request.deadline(self.settings)
         if late is not None and pending.pid is not None:
             late.pid = pending.pid
-            _set_niceness(pending.pid, _own_niceness() + GUESS_NICENESS)
+            if late.niced:
+                _set_niceness(pending.pid, _own_niceness() + GUESS_NICENESS)
+                if not late.niced:  # promoted meanwhile (``Session.promote_guesses``)
+                    _set_niceness(pending.pid, _own_niceness())
         if late is None:
             timed_out = not pending.done.wait(deadline)
         else:
@@ -597,13 +605,14 @@ class _Prefetched:
     """A request ``Session.prefetch`` guessed: queued, then running in the prefetch thread, then
     measured (``run``; None: it failed to be, and is run again when asked for)."""
 
-    __slots__ = ("asked", "done", "late", "names", "request", "run", "started", "then")
+    __slots__ = ("asked", "done", "lane", "late", "names", "request", "run", "started", "then")
 
     def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None,
-                 names: _NamesLater | None = None) -> None:
+                 names: _NamesLater | None = None, lane: int = LANE_OTHERS) -> None:
         self.request = request
         self.then = then
         self.names = names  # where a star import's names go, once a request asks for them
+        self.lane = lane  # the lane it runs on, and what its run leads to after it
         self.asked: ProbeRequest | None = None  # the request that took it
         self.late = LateDeadline()
         self.started = False
@@ -674,11 +683,12 @@ class Session:
         self._import_outcome_final = False
         # Requests guessed before they were asked for (``prefetch``), by their fields.
         self._prefetched: dict[tuple[str, ...], _Prefetched] = {}
-        self._prefetch_queue: list[_Prefetched] = []
+        self._prefetch_queues: tuple[list[_Prefetched], ...] = ([], [])  # by lane
         self._prefetch_lock = threading.Lock()
-        self._prefetch_thread: threading.Thread | None = None
+        self._prefetch_threads: list[threading.Thread | None] = [None, None]
         self._prefetch_closed = False
         self._prefetch_held = False  # inside ``guessing``: the guesses start once all are queued
+        self._guesses_niced = True  # until ``promote_guesses``
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
@@ -803,15 +813,13 @@ class Session:
                 if prefetched is None:
                     continue
                 if not prefetched.started:
-                    self._prefetch_queue.remove(prefetched)
+                    self._prefetch_queues[prefetched.lane].remove(prefetched)
                     if prefetched.names is not None:
                         prefetched.names.close()
                     continue
                 prefetched.asked = request
                 prefetched.late.seconds = request.deadline(self.settings)
-                if prefetched.late.pid is not None:
-                    # Back to this process's own, where allowed: lowering it needs privilege.
-                    _set_niceness(prefetched.late.pid, _own_niceness())
+                self._promote(prefetched)
                 if prefetched.names is not None:
                     prefetched.names.send(request.names)
                 adopted[index] = prefetched
@@ -822,7 +830,7 @@ class Session:
                     if wrong.started:
                         wrong.late.seconds = 0.0
                     else:
-                        self._prefetch_queue.remove(wrong)
+                        self._prefetch_queues[wrong.lane].remove(wrong)
                         if wrong.names is not None:
                             wrong.names.close()
         return adopted
@@ -835,8 +843,9 @@ class Session:
         same server, so it measures what the later probe would have; its deadline is the asking
         request's, counted from its own start. ``then(run)``: more guesses (with no ``then`` of
         their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
-        when the session closes. Only with a working fork server and more than one job (a guess
-        is one more probe at a time), and never for a request the cache holds."""
+        when the session closes. Only with a working fork server and more than one job (guesses
+        run on two lanes, ``LANE_STAR`` and ``LANE_OTHERS``, one probe at a time each, niced), and
+        never for a request the cache holds."""
         if self._prefetch_closed or self.settings.jobs < 2 or not self.hooks.may_measure():
             return
         self._mark_start()
@@ -846,16 +855,34 @@ class Session:
             return
         self._queue_prefetch(requests, then)
 
+    def promote_guesses(self) -> None:
+        """What the guesses stood aside for (``GUESS_NICENESS``) is over (the plan's first stage
+        ran, and with it the predicting child): from now on every guess, running or to come,
+        has this process's own niceness, as the probes asked for beside it."""
+        with self._prefetch_lock:
+            self._guesses_niced = False
+            for prefetched in self._prefetched.values():
+                self._promote(prefetched)
+
+    def _promote(self, prefetched: _Prefetched) -> None:
+        late = prefetched.late
+        if late.niced:
+            late.niced = False
+            if late.pid is not None:
+                # Back to this process's own, where allowed: lowering it needs privilege.
+                _set_niceness(late.pid, _own_niceness())
+
     def _queue_prefetch(self, requests: Sequence[ProbeRequest],
-                        then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None) -> None:
+                        then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None, lane: int = LANE_OTHERS) -> None:
         with self._prefetch_lock:
             if self._prefetch_closed:
                 return
             for request in requests:
                 names = None
+                # The star import (now; its names to pickle once asked for, which it waits for)
+                # on a lane of its own, where it holds up no other guess.
+                on = LANE_STAR if request.mode == protocol.MODE_STAR else lane
                 if request.names == (protocol.NAMES_LATER,):
-                    # The star import now, its names once asked for: it waits for them at the
-                    # queue's end, where it holds up no other guess.
                     fields = _later_key(request)
                     if fields in self._prefetched:
                         continue
@@ -866,21 +893,22 @@ class Session:
                     fields = tuple(request.fields())
                     if fields in self._prefetched or (self.cache is not None and self.cache.has(fields)):
                         continue
-                prefetched = _Prefetched(request, then, names)
+                prefetched = _Prefetched(request, then, names, on)
+                prefetched.late.niced = self._guesses_niced
                 self._prefetched[fields] = prefetched
-                waiting = [position for position, queued in enumerate(self._prefetch_queue) if queued.names is not None]
-                if names is None and waiting:
-                    self._prefetch_queue.insert(waiting[0], prefetched)
-                else:
-                    self._prefetch_queue.append(prefetched)
+                self._prefetch_queues[on].append(prefetched)
             self._start_prefetched()
 
     def _start_prefetched(self) -> None:
-        if self._prefetch_queue and not self._prefetch_held and (
-                self._prefetch_thread is None or not self._prefetch_thread.is_alive()):
-            self._prefetch_thread = threading.Thread(target=self._run_prefetched, name="aoinspect-prefetch",
-                                                     daemon=True)
-            self._prefetch_thread.start()
+        if self._prefetch_held:
+            return
+        for lane, queue in enumerate(self._prefetch_queues):
+            thread = self._prefetch_threads[lane]
+            if queue and (thread is None or not thread.is_alive()):
+                thread = threading.Thread(target=self._run_prefetched, args=(lane,),
+                                          name="aoinspect-prefetch", daemon=True)
+                self._prefetch_threads[lane] = thread
+                thread.start()
 
     @contextlib.contextmanager
     def guessing(self) -> Iterator[None]:
@@ -895,14 +923,15 @@ class Session:
                 if not self._prefetch_closed:
                     self._start_prefetched()
 
-    def _run_prefetched(self) -> None:
+    def _run_prefetched(self, lane: int) -> None:
         fork = self._fork
         assert fork is not None
+        queue = self._prefetch_queues[lane]
         while True:
             with self._prefetch_lock:
-                if not self._prefetch_queue or self._prefetch_closed:
+                if not queue or self._prefetch_closed:
                     return
-                prefetched = self._prefetch_queue.pop(0)
+                prefetched = queue.pop(0)
                 prefetched.started = True
             try:
                 measured = fork._run_one(prefetched.request, late=prefetched.late)
@@ -921,22 +950,23 @@ class Session:
                     more = prefetched.then(run)
                 except BaseException:  # noqa: BLE001 - a guess, nothing more: the plan asks as usual
                     more = ()
-                self._queue_prefetch(more, None)
+                self._queue_prefetch(more, None, lane)
 
     def _end_prefetch(self) -> None:
         """End the guesses nobody asked for: queued ones are dropped, a running one is killed."""
         with self._prefetch_lock:
             self._prefetch_closed = True
-            for prefetched in self._prefetch_queue:
-                if prefetched.names is not None:
-                    prefetched.names.close()
-            self._prefetch_queue.clear()
+            for queue in self._prefetch_queues:
+                for prefetched in queue:
+                    if prefetched.names is not None:
+                        prefetched.names.close()
+                queue.clear()
             for prefetched in self._prefetched.values():
                 prefetched.late.seconds = 0.0
             self._prefetched.clear()
-        thread = self._prefetch_thread
-        if thread is not None:
-            thread.join(SHUTDOWN_GRACE)
+        for thread in self._prefetch_threads:
+            if thread is not None:
+                thread.join(SHUTDOWN_GRACE)
 
     def _run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         self._mark_start()
