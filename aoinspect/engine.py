@@ -18,7 +18,7 @@ from aoinspect.errors import InvalidName, PackageImportFailed, ProbeFailed
 from aoinspect.models import CheckOptions, CheckReport, DeclaredName, ListReport, ResolveReport
 from aoinspect.planning import Outcome, Plan
 from aoinspect.probing import results, wire
-from aoinspect.probing.session import Session, open_session
+from aoinspect.probing.session import BatchHint, Session, open_session
 from aoinspect.probing.wire import ProbeRequest, ProbeSettings
 from aoinspect.records import Record, replace, set_field
 
@@ -785,6 +785,9 @@ class _Predicting:
                                                            shared)
                                for name, prediction in predictions.names.items() if name not in verified})
         context.verifying = predictions  # compared with the measured sets once the plan has run
+        # The verified names' forks, ordered and grouped by their predictions (only an order).
+        self.session.hint_batches({name: BatchHint(predictions.names[name].modules,
+                                                   len(predictions.names[name].modules)) for name in verified})
         risky = sorted(name for name in verified if predictions.names[name].risks)
         sampled = sorted(verified - set(risky))
         risky_shown = f" ({shown(risky)})" if risky else ""

@@ -14,7 +14,7 @@ import os
 import select
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aoinspect.child import protocol
 from aoinspect.models import Isolation
@@ -26,7 +26,7 @@ from aoinspect.records import replace
 
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 
     from aoinspect.probing.cache import ProbeCache
     from aoinspect.probing.hooks import SessionHooks
@@ -137,6 +137,7 @@ class ForkSession:
         self.process: subprocess.Popen[bytes] | None = None
         self.server_timed_out = True
         self.broken: str | None = None  # why the server stopped being used, once it did
+        self.hints: Mapping[str, BatchHint] = {}  # ``Session.hint_batches``
         try:
             self._start_server()
         except BaseException:
@@ -255,7 +256,7 @@ class ForkSession:
     def run(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         if not self.batching:
             return runner.map_requests(self.settings.jobs, self._run_counted, requests, self.children)
-        units = _batch_units(requests, self.settings.jobs, self._first_imports)
+        units = _batch_units(requests, self.settings.jobs, self._first_imports, self.hints)
         return _Units(self, requests, units).run()
 
     def _first_imports(self, names: Sequence[str]) -> Mapping[str, str | None]:
@@ -487,6 +488,15 @@ def _advance(hooks: SessionHooks, count: int, request: ProbeRequest) -> None:
     hooks.finished(count, " ".join(request.names) or request.mode)
 
 
+class BatchHint(NamedTuple):
+    """What a name's access is expected to load (``Session.hint_batches``): names of one ``group``
+    (the same predicted set) most likely measure in one batch probe; ``cost``, in any unit, orders
+    the units, the costliest first. Only an order: every batched measurement proves itself."""
+
+    group: Hashable
+    cost: float
+
+
 class _Units:
     """The units of work of one ``ForkSession.run``, on ``settings.jobs`` workers that share
     them: a worker takes the next unit, and what a batch probe leaves of its unit goes back to
@@ -545,10 +555,13 @@ class _Units:
 
 def _batch_units(
     requests: Sequence[ProbeRequest], jobs: int, first_imports: Callable[[Sequence[str]], Mapping[str, str | None]],
+    hints: Mapping[str, BatchHint] | None = None,
 ) -> list[list[int]]:
     """Request indices in units of work: one-name resolves grouped by the module their access
     asks for first (``first_imports``), in runs of such groups; everything else alone. A name
-    asked for twice (``--repeat``) is measured in its own probes."""
+    asked for twice (``--repeat``) is measured in its own probes. Where ``hints`` know every
+    such name (``Session.hint_batches``), names are grouped by them instead, a unit a group,
+    the costliest first, so that no long probe starts last while the other worker idles."""
     seen: dict[tuple[str, ...], int] = {}
     for request in requests:
         seen[request.names] = seen.get(request.names, 0) + (request.mode == protocol.MODE_RESOLVE)
@@ -559,13 +572,15 @@ def _batch_units(
     ]
     chosen = set(batchable)
     units = [[index] for index in range(len(requests)) if index not in chosen]
+    if hints and batchable and all(requests[index].names[0] in hints for index in batchable):
+        return units + _hinted_units(requests, batchable, jobs, hints)
     if len(batchable) <= jobs * 2:
         # Few names: running them side by side beats saving a fork or two.
         return units + [[index] for index in batchable]
-    hints = first_imports([requests[index].names[0] for index in batchable])
+    first = first_imports([requests[index].names[0] for index in batchable])
     groups: dict[object, list[int]] = {}
     for index in batchable:
-        hint = hints.get(requests[index].names[0])
+        hint = first.get(requests[index].names[0])
         groups.setdefault(hint if hint is not None else ("alone", index), []).append(index)
     size = -(-len(batchable) // max(1, jobs * BATCHES_PER_JOB))
     size = max(BATCH_MIN, min(BATCH_MAX, size))
@@ -578,6 +593,19 @@ def _batch_units(
     if unit:
         units.append(unit)
     return units
+
+
+def _hinted_units(requests: Sequence[ProbeRequest], batchable: Sequence[int], jobs: int,
+                  hints: Mapping[str, BatchHint]) -> list[list[int]]:
+    """``batchable``'s units by ``hints``: a unit a group (each name alone when they are few, as
+    ``_batch_units`` does), the costliest first."""
+    def hint(index: int) -> BatchHint:
+        return hints[requests[index].names[0]]
+
+    groups: dict[Hashable, list[int]] = {}
+    for index in batchable:
+        groups.setdefault(hint(index).group if len(batchable) > jobs * 2 else index, []).append(index)
+    return sorted(groups.values(), key=lambda unit: -hint(unit[0]).cost)
 
 
 def _server_outcome_runs(session: ForkSession, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
@@ -854,6 +882,12 @@ class Session:
         if fork is None or self._import_outcome_final or fork.broken is not None:
             return
         self._queue_prefetch(requests, then)
+
+    def hint_batches(self, hints: Mapping[str, BatchHint]) -> None:
+        """How the names the next ``run`` measures are expected to batch (``BatchHint``), where
+        the caller knows better than the fork server's ``plan`` probe (a prediction)."""
+        if self._fork is not None:
+            self._fork.hints = hints
 
     def promote_guesses(self) -> None:
         """What the guesses stood aside for (``GUESS_NICENESS``) is over (the plan's first stage
