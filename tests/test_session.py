@@ -237,3 +237,47 @@ def test_a_star_import_started_before_its_names_pickles_those_asked_for(guessed,
         (run,) = session.run([asked])
     assert run.completed and run.request is asked
     assert [section.name for section in run.sections if isinstance(section, wire.PickleSection)] == ["beta", "alpha"]
+
+
+def test_a_star_import_guessed_after_another_guess_starts_beside_it(pkg, monkeypatch, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    """The star import's guess (and the unpickle probe it leads to) has a lane of its own: it
+    does not wait behind another guess that is still running (the completion probe's)."""
+    import threading
+
+    from aoinspect.probing.session import ForkSession, _not_run
+
+    release, star_started = threading.Event(), threading.Event()
+
+    def run_one(self: ForkSession, request: ProbeRequest, *args: object, **kwargs: object) -> object:
+        if request.mode == "star":
+            star_started.set()
+        else:
+            release.wait(30)
+        return _not_run(request)
+
+    monkeypatch.setattr(ForkSession, "_run_one", run_one)
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([ProbeRequest("complete", "pkg")])
+        session.prefetch([ProbeRequest("star", "pkg", (protocol.NAMES_LATER,))])
+        try:
+            assert star_started.wait(30)
+        finally:
+            release.set()
+
+
+def test_hinted_names_are_batched_by_their_hints_the_costliest_first() -> None:
+    """Where the caller knows how names batch (a prediction), the fork server is not asked to
+    plan them: a unit a hinted group, the costliest unit first; other requests alone, first."""
+    from aoinspect.probing.session import BatchHint, _batch_units
+
+    names = ["a", "b", "c", "d", "e", "f"]
+    requests = [ProbeRequest("complete", "pkg"), *(ProbeRequest("resolve", "pkg", (name,)) for name in names)]
+    hints = {"a": BatchHint("cheap", 1), "b": BatchHint("dear", 9), "c": BatchHint("cheap", 1),
+             "d": BatchHint("alone", 5), "e": BatchHint("dear", 9), "f": BatchHint("none", 0)}
+
+    def no_plan(names: object) -> dict[str, str | None]:
+        raise AssertionError("hinted names need no plan probe")
+
+    assert _batch_units(requests, 2, no_plan, hints) == [[0], [2, 5], [4], [1, 3], [6]]
+    # Few names: each alone, side by side, the costliest first.
+    assert _batch_units(requests[:4], 2, no_plan, hints) == [[0], [2], [1], [3]]
