@@ -238,6 +238,38 @@ def test_plan_runs_later_probes_once_what_they_need_was_read() -> None:
     assert nothing.value == 0
 
 
+def test_guesses_stand_aside_only_for_the_first_stage() -> None:
+    """Guessed probes run niced beside the first stage (and the predicting child it waits for);
+    once it was read, the session is told to give them their own priority, before the next
+    stage runs."""
+    import contextlib
+
+    class GuessingSession(RecordingSession):
+        events: list[str]
+
+        def guessing(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+        def prefetch(self, requests: list[ProbeRequest], then: object = None) -> None:
+            self.events.append("guessed")
+
+        def promote_guesses(self) -> None:
+            self.events.append("promoted")
+
+        def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
+            self.events.extend(request.mode for request in requests)
+            return super().run(requests)
+
+    plan = Plan()
+    first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: len(runs))
+    plan.later([first], lambda: [ProbeRequest(protocol.MODE_STAR, "pkg")], lambda runs: len(runs))
+    plan.guess(lambda: [ProbeRequest(protocol.MODE_STAR, "pkg")])
+    session = GuessingSession()
+    session.events = []
+    plan.run(session)  # type: ignore[arg-type]
+    assert session.events == ["guessed", "resolve", "promoted", "star"]
+
+
 def test_completion_never_binds_readline(checked) -> None:  # type: ignore[no-untyped-def]
     # The completer is built without readline, which may write escape sequences to the terminal.
     files = lazy_package("pkg", alpha="import sys\nassert 'readline' not in sys.modules\n")
