@@ -329,13 +329,12 @@ class GraphRecorder:
         """``sys.modules`` changed beyond what the imports explain: note the new names (appeared by
         other means, under ``owner`` or ``request``) and forget the removed ones."""
         try:
-            present = list(_modules)
+            present_set = set(_modules)  # from the dict itself: its keys' hashes are reused
         except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
             return
         # In C: a sync follows nearly every module's load (its body's first request finds it in
         # sys.modules before its import ends), and sys.modules holds thousands of names.
         known = self.known
-        present_set = set(present)
         fresh = present_set - known
         counted_loading = set()  # names being imported now: known when their import ends
         if fresh:
@@ -344,12 +343,18 @@ class GraphRecorder:
             appeared = fresh - counted_loading if counted_loading else fresh
             if appeared:
                 known.update(appeared)
-                for name in list(filter(appeared.__contains__, present)) if len(appeared) > 1 else appeared:
+                in_order = appeared
+                if len(appeared) > 1:  # in sys.modules' order
+                    try:
+                        in_order = list(filter(appeared.__contains__, list(_modules)))
+                    except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
+                        in_order = list(appeared)
+                for name in in_order:
                     if type(name) is str and name not in self.loaded_by and name not in self.other_means:
                         self.other_means[name] = [owner, None if request is None else request.index]
                         if request is not None:
                             request.loaded.append(name)
-        accounted = len(present)  # names in sys.modules the recorder knows of, or is importing now
+        accounted = len(present_set)  # names in sys.modules the recorder knows of, or is importing now
         if len(known) + len(counted_loading) != accounted:
             known.intersection_update(present_set)
         self.counted_loading = counted_loading
