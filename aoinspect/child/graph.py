@@ -343,12 +343,12 @@ class GraphRecorder:
             appeared = fresh - counted_loading if counted_loading else fresh
             if appeared:
                 known.update(appeared)
-                in_order = appeared
-                if len(appeared) > 1:  # in sys.modules' order
+                in_order = list(appeared)
+                if len(in_order) > 1:  # in sys.modules' order
                     try:
                         in_order = list(filter(appeared.__contains__, list(_modules)))
                     except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
-                        in_order = list(appeared)
+                        pass
                 for name in in_order:
                     if type(name) is str and name not in self.loaded_by and name not in self.other_means:
                         self.other_means[name] = [owner, None if request is None else request.index]
