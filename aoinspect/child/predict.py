@@ -171,7 +171,17 @@ def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None, names
         if not extra:
             continue
         if len(extra) > 1:
-            extra = [key for key in namespace if key in extra]  # in the namespace's order, as it was
+            # In the namespace's order, as they were: bound since its body ended, they are at its
+            # end (with what was bound again since), so it is walked from the end.
+            wanted = len(extra)
+            ordered = []
+            for key in reversed(namespace):
+                if key in extra:
+                    ordered.append(key)
+                    if len(ordered) == wanted:
+                        break
+            ordered.reverse()
+            extra = ordered
         prefix = module_name + "."
         for key in extra:
             if type(key) is not str:
