@@ -753,7 +753,7 @@ class _Scanner:
                 text = stream.read()
         except OSError:
             return None
-        if b"sys.modules" not in text:
+        if not _may_read_sys_modules(text):
             return None
         tree = self._tree(path)
         if tree is None:
@@ -994,6 +994,57 @@ def _is_sys_modules(node: ast.AST) -> bool:
 
 
 _ANY_MODULE = frozenset({"*"})  # a read of sys.modules whose answer any module may change
+
+_SYS_MODULES = b"sys.modules"
+_READ_METHODS = (b"keys", b"items", b"values", b"copy")
+_COMPARING_WORDS = (b"in", b"is", b"not")
+_PASSED_AFTER = b" \t\x0c\r\n)"
+_PASSED_BEFORE = b" \t\x0c\r\n("
+
+
+def _may_read_sys_modules(text: bytes) -> bool:
+    """Whether the source ``text`` may hold a read of ``sys.modules`` that ``_reads_sys_modules``
+    counts, judged from the code around each ``sys.modules`` without parsing: a comparison
+    operator or ``in``/``is``/``not`` before it, a ``.keys``/``.items``/``.values``/``.copy``
+    after it, across spaces, brackets and line breaks. A comment or a backslash on the way says
+    True, so that the file is parsed: False only where no such read can be (most files that
+    mention it store or index it, and parsing them was most of ``predict()``'s time)."""
+    size = len(text)
+    at = text.find(_SYS_MODULES)
+    while at >= 0:
+        after = at + len(_SYS_MODULES)
+        # After it: ``(sys.modules).keys()``, ``sys.modules\n    .items()`` in brackets.
+        forward = after
+        while forward < size and text[forward] in _PASSED_AFTER:
+            forward += 1
+        following = text[forward:forward + 1]
+        if following in (b"#", b"\\"):
+            return True
+        if following == b".":
+            word_end = forward + 1
+            while word_end < size and (text[word_end:word_end + 1].isalnum() or text[word_end] == 0x5F):
+                word_end += 1
+            if word_end == forward + 1 or text[forward + 1:word_end] in _READ_METHODS:
+                return True  # a method it reads (or a space before its name)
+        # Before it: ``name in sys.modules``, ``x in (\n    sys.modules)``, ``a < sys.modules in b``.
+        backward = at
+        while backward > 0 and text[backward - 1] in _PASSED_BEFORE:
+            if text[backward - 1] in b"\r\n" and b"#" in text[text.rfind(b"\n", 0, backward - 1) + 1:backward - 1]:
+                return True  # the line above holds a comment, which may end in ``in``
+            backward -= 1
+        if backward > 0:
+            previous = text[backward - 1:backward]
+            if previous in (b"\\", b"<", b">", b"!"):
+                return True
+            if previous == b"=" and text[backward - 2:backward - 1] in (b"=", b"<", b">", b"!"):
+                return True
+            word_start = backward
+            while word_start > 0 and (text[word_start - 1:word_start].isalnum() or text[word_start - 1] == 0x5F):
+                word_start -= 1
+            if text[word_start:backward].endswith(_COMPARING_WORDS):
+                return True  # a word that ends like one is taken for one (``0in`` is ``0 in``)
+        at = text.find(_SYS_MODULES, after)
+    return False
 
 
 def _sys_modules_read(node: ast.AST) -> str | bool:

@@ -472,3 +472,34 @@ def test_a_program_still_running_near_the_timeout_gives_the_graph_of_its_start(p
                          timeout=0.5)
     assert graph.ending == "timeout" and graph.exit_code == 124 and graph.error == "still running after 0.4 s"
     assert "colorsys" in graph.module_names and "wave" not in graph.module_names
+
+
+REPEATED = {
+    "rp/__init__.py": """\
+        import importlib
+
+        def use():
+            from rp import late
+            from rp import sub
+            import rp.sub
+            importlib.import_module("rp.sub")
+
+        import rp.sub
+        for _ in range(3):
+            use()
+        """,
+    "rp/sub.py": "",
+    "rp/late.py": "",
+}
+
+
+def test_a_request_made_again_is_counted_and_keeps_what_its_first_time_loaded(tmp_path: Path, python: str) -> None:
+    """A function that imports each time it is called: each place is one request, counted, and the
+    first call's import of a module not yet loaded is the one that loaded it."""
+    root = write(tmp_path / "site", REPEATED)
+    graph = graph_of(root, "rp", python)
+    made = {line: at(graph, root, "rp/__init__.py", line) for line in (4, 5, 6, 7)}
+    assert [made[line].count for line in (4, 5, 6, 7)] == [3, 3, 3, 3]
+    assert not made[4].hit and made[4].loaded == ("rp.late",)
+    assert made[5].hit and made[6].hit and made[7].hit
+    assert graph.module_names == modules_loaded(root, "import rp", python)

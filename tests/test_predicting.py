@@ -607,3 +607,33 @@ def test_the_note_on_warnings_judged_on_predicted_sets_counts_only_names_still_p
     assert 0 < len(still) < 60 - predicting.SAMPLE_MINIMUM
     (note,) = [note for note in doc["notes"] if "have warnings judged on their predicted sets" in note]
     assert note.startswith(f"{len(still)} predicted name(s)")
+
+
+@pytest.mark.parametrize(("source", "may_read"), [
+    ('if "IPython" in sys.modules:\n    pass\n', True),
+    ("names = [name for name in sys.modules]\n", True),
+    ("for name in list(sys.modules.keys()):\n    pass\n", True),
+    ("found = (sys.modules).copy()\n", True),
+    ("found = (sys.modules\n    .items())\n", True),
+    ('found = name in (\n    sys.modules)\n', True),
+    ('found = name in (  # which\n    sys.modules)\n', True),
+    ("found = name not in \\\n    sys.modules\n", True),
+    ("found = a < sys.modules in b\n", True),
+    ("found = a == sys.modules in b\n", True),
+    ("found = a is not sys.modules\n", True),
+    ("found = name.lower()in sys.modules\n", True),
+    ("sys.modules[__name__] = Module()\n", False),
+    ("x = 1\nmodules = sys.modules\n", False),
+    ("this = sys.modules[__name__]\nthat = sys.modules.get(name)\n", False),
+    ("x = 1  # sys.modules is set below\n\nsys.modules[__name__].x = 1\n", True),
+    ("x = 1\n\nsys.modules[__name__].x = 1\n", False),
+    ("setattr(sys.modules[__name__], 'x', 1)\n", False),
+])
+def test_the_text_filter_parses_every_file_that_may_read_sys_modules(source: str, may_read: bool) -> None:
+    """A file ``_may_read_sys_modules`` clears is not parsed: it must never clear one that
+    ``_reads_sys_modules`` finds a read in (the cases it passes are ones it need not parse)."""
+    import ast
+
+    reads = any(predicting._reads_sys_modules(node) for node in ast.walk(ast.parse(source)))
+    assert reads <= may_read
+    assert predicting._may_read_sys_modules(source.encode()) is may_read

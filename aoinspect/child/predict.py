@@ -129,7 +129,7 @@ def _serves_submodule(graph, module, namespace, key, submodule, guard):
     return SERVES_GUARDED if own and guard.reentered else SERVES
 
 
-def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None):
+def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None, namespaces=None):
     """Before a name's access: unbind from each module with a ``__getattr__`` what it served and
     kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so that
     an access that needs it has it served again, in view (an attribute access makes no import
@@ -137,24 +137,53 @@ def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None):
     ``__getattr__`` serves it (``getattr(transformers.models.auto, "configuration_auto")`` in
     a decorator every configuration module calls: only the first would be seen importing it).
     Returns ``(namespace, key, value)`` to put back after the access where it was not bound again,
-    and ``(namespace, hook, guard)`` for each module whose ``__getattr__`` is guarded meanwhile."""
+    and ``(namespace, hook, guard)`` for each module whose ``__getattr__`` is guarded meanwhile.
+    ``namespaces`` (module name -> (module, its ``__dict__``)) keeps each module's namespace
+    between calls, read again only when ``sys.modules`` holds another module by that name."""
     kept = []
     guarded = []  # type: list[tuple[dict, object, object]]
+    if namespaces is None:
+        namespaces = {}
     for module_name, described in bound.items():
-        namespace = None
         module = _modules.get(module_name)
-        if module is not None:
+        if module is None:
+            continue
+        known = namespaces.get(module_name)
+        if known is not None and known[0] is module:
+            namespace = known[1]
+        else:
             try:
                 namespace = _object_getattribute(module, "__dict__")
             except BaseException:  # noqa: BLE001
                 namespace = None
+            namespaces[module_name] = (module, namespace)
         if type(namespace) is not dict or len(namespace) <= len(described[1]):
             continue
         names = bound_sets.get(module_name)
         if names is None:
             names = bound_sets[module_name] = set(described[1])
+        # What it bound since its body ended, found in C (a module's namespace has hundreds of
+        # names, and every module with a ``__getattr__`` is looked at before every name).
+        try:
+            extra = namespace.keys() - names
+        except BaseException:  # noqa: BLE001 - a key that cannot be compared: looked at one by one
+            extra = [key for key in namespace if key not in names]
+        if not extra:
+            continue
+        if len(extra) > 1:
+            # In the namespace's order, as they were: bound since its body ended, they are at its
+            # end (with what was bound again since), so it is walked from the end.
+            wanted = len(extra)
+            ordered = []
+            for key in reversed(namespace):
+                if key in extra:
+                    ordered.append(key)
+                    if len(ordered) == wanted:
+                        break
+            ordered.reverse()
+            extra = ordered
         prefix = module_name + "."
-        for key in [key for key in namespace if key not in names]:
+        for key in extra:
             if type(key) is not str:
                 continue
             submodule = _modules.get(prefix + key)
@@ -216,8 +245,9 @@ def run(result_path, package, names, graph=None):
         bound_sets = {}  # type: dict[str, set[str]]
         serving = {}  # type: dict[str, int]
         guards = {}  # type: dict[str, object]  # module -> its own __getattr__, guarded (_guarded)
+        namespaces = {}  # type: dict[str, tuple[object, object]]
         for name in names:
-            kept, guarded = _unbind_kept(recorder.bound, bound_sets, graph, serving, guards)
+            kept, guarded = _unbind_kept(recorder.bound, bound_sets, graph, serving, guards, namespaces)
             # A request this name makes is this name's, whoever made it before (the serves
             # _unbind_kept asked for included).
             recorder.by_key = {}
