@@ -303,7 +303,7 @@ def list_names(
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
-    with _distribution_index(settings) as index:
+    with _distribution_index(settings, hooks) as index:
         report = _list(settings, package, include_undeclared, resolve, repeat, names_matching, hooks)
         return _with_distributions(report, index)
 
@@ -338,7 +338,7 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = tuple(dict.fromkeys(validate_names(names)))  # a NAME given twice is measured and listed once
-    with _maybe_distribution_index(settings, distributions) as index:
+    with _maybe_distribution_index(settings, distributions, hooks) as index:
         with open_session(settings, package, probes=len(names) * repeat, hooks=hooks) as session:
             report = _resolve(session, package, names, repeat)
         report = _with_declared_suggestions(report)
@@ -376,7 +376,7 @@ def resolve_all(
     hooks: SessionHooks | None = None,
 ) -> ResolveReport:
     """Resolve every name the package declares."""
-    with _maybe_distribution_index(settings, distributions) as index:
+    with _maybe_distribution_index(settings, distributions, hooks) as index:
         with open_session(settings, validate_package(package), hooks=hooks) as session:
             declared = _declared(session, package)
             names = [name.name for name in declared.names if _is_attribute_name(name.name)]
@@ -384,22 +384,33 @@ def resolve_all(
         return _with_distributions(report, index) if index else report
 
 
-def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
+def _distribution_index(
+    settings: ProbeSettings, hooks: SessionHooks | None = None,
+) -> contextlib.AbstractContextManager[DistributionIndex]:
     """Installed distributions (of the inspected interpreter's environment), read while the
     probes run rather than after them; a context manager that stops reading when the command
-    ends, however it ends."""
+    ends, however it ends. What this interpreter reads in-process is read once a command
+    (``hooks``): the pass that keeps a warm report after a cold run annotates with the cold run's."""
     import sys
 
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
+    if python is not None or hooks is None:
+        return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
+    key = (settings.timeout, settings.cache_dir)
+    index: DistributionIndex | None = hooks.distributions(key)
+    if index is None:
+        # Its reader leaves nothing behind: closing it does nothing, so it may outlive the pass.
+        index = DistributionIndex(None, settings.timeout, settings.cache_dir).prefetch()
+        hooks.keep_distributions(key, index)
+    return contextlib.nullcontext(index)
 
 
 def _maybe_distribution_index(
-    settings: ProbeSettings, wanted: bool,
+    settings: ProbeSettings, wanted: bool, hooks: SessionHooks | None = None,
 ) -> contextlib.AbstractContextManager[DistributionIndex | None]:
-    return _distribution_index(settings) if wanted else contextlib.nullcontext()
+    return _distribution_index(settings, hooks) if wanted else contextlib.nullcontext()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -444,7 +455,7 @@ def check_package(
         if options.names and os.path.exists(options.baseline):
             # Only the names --names selects are measured: the baseline keeps what it says of the others.
             kept = baseline.read_baseline(options.baseline)
-    with _distribution_index(settings) as index:
+    with _distribution_index(settings, hooks) as index:
         if options.max_import_ms:
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
         with open_session(settings, validate_package(package), hooks=hooks) as session:
