@@ -137,10 +137,14 @@ class Declared(Record):
 def _declared(session: Session, package: str) -> Declared:
     """Import the package once in a child, describe it, and read its declarations; when a
     declaration depends on what the package's lazy path serves, ask that path in a probe of its own."""
+    early = _EarlyDeclarations(session.settings, package)
     (run,) = session.run([ProbeRequest(protocol.MODE_INSPECT, package)])
     info = results.package_info(run, package)
-    declarations = read_declarations(package, info.file)
-    on_disk = submodules_on_disk(info.search_path)
+    read = early.result(info)
+    if read is None:
+        declarations, on_disk = read_declarations(package, info.file), submodules_on_disk(info.search_path)
+    else:
+        declarations, on_disk = read
     candidates = _served_candidates(info, declarations, on_disk)
     served: frozenset[str] = frozenset()
     notes: list[str] = []
@@ -151,6 +155,48 @@ def _declared(session: Session, package: str) -> Declared:
     lazy_packages = lazy_subpackages(info.search_path)
     names, annotation_only = _classified(info, declarations, on_disk, served, lazy_packages)
     return Declared(info, declarations, names, annotation_only, lazy_packages, tuple(notes))
+
+
+class _EarlyDeclarations:
+    """The package's declarations and the modules of its directory, read in a thread while the
+    child that describes it starts (its server imports the package first), from the file this
+    interpreter's path finds; taken only if that is the file and ``__path__`` the child reports
+    (what they are read from, as if read after it)."""
+
+    def __init__(self, settings: ProbeSettings, package: str) -> None:
+        import sys
+        import threading
+
+        self._package = package
+        self._read: tuple[str, tuple[str, ...] | None, Declarations, tuple[str, ...]] | None = None
+        self._thread: threading.Thread | None = None
+        if settings.python == sys.executable:
+            self._thread = threading.Thread(target=self._reading, name="aoinspect-declarations", daemon=True)
+            self._thread.start()
+
+    def _reading(self) -> None:
+        from aoinspect.declarations import find_init
+        from aoinspect.probing.cache import unrecorded
+
+        try:
+            with unrecorded():  # where the file is, a guess: the child says
+                init = find_init(self._package)
+            if init is None:
+                return
+            search = (os.path.dirname(init),) if os.path.basename(init) == "__init__.py" else None
+            self._read = (init, search, read_declarations(self._package, init), submodules_on_disk(search))
+        except Exception:  # noqa: BLE001 - read again once the child answered, which raises it as before
+            self._read = None
+
+    def result(self, info: PackageInfo) -> tuple[Declarations, tuple[str, ...]] | None:
+        if self._thread is None:
+            return None
+        self._thread.join()
+        read = self._read
+        if read is None or read[0] != info.file or read[1] != (
+                None if info.search_path is None else tuple(info.search_path)):
+            return None
+        return read[2], read[3]
 
 
 def _dir_added(info: PackageInfo) -> tuple[str, ...]:

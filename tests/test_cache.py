@@ -574,3 +574,25 @@ def test_a_cold_check_and_its_replay_read_the_package_and_its_distributions_once
     warm = cached("check")  # served whole from what the replay kept: nothing read again
     assert from_cache(warm) == {"alpha": True, "beta": True}
     assert (walks, len(indexes)) == (["pkg", "pkg"], 1)
+
+
+def test_declarations_read_before_the_child_answers_are_used_only_for_the_file_it_reports(
+        fake, invoke, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A command reads the package's declarations from the file this interpreter's path finds
+    while its first child starts (``engine._EarlyDeclarations``): a file the child does not
+    import (another ``pkg`` first on a path only this process has) declares nothing."""
+    from aoinspect import declarations
+
+    fake.write(lazy_package("pkg"))
+    decoy = tmp_path / "decoy" / "pkg"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .gamma import G as G\n")
+    (decoy / "gamma.py").write_text("G = 1\n")
+    found: list[str | None] = []
+    real = declarations.find_init
+    monkeypatch.setattr(declarations, "find_init", lambda package: found.append(real(package)) or str(
+        decoy / "__init__.py"))
+    listed = document(invoke("-p", "pkg", "--no-cache", "list", "--format", "json"))
+    assert found  # the guess was made, and is not what the child imported
+    assert [name["name"] for name in listed["names"]] == ["alpha", "beta"]
