@@ -137,10 +137,14 @@ class Declared(Record):
 def _declared(session: Session, package: str) -> Declared:
     """Import the package once in a child, describe it, and read its declarations; when a
     declaration depends on what the package's lazy path serves, ask that path in a probe of its own."""
+    early = _EarlyDeclarations(session.settings, package)
     (run,) = session.run([ProbeRequest(protocol.MODE_INSPECT, package)])
     info = results.package_info(run, package)
-    declarations = read_declarations(package, info.file)
-    on_disk = submodules_on_disk(info.search_path)
+    read = early.result(info)
+    if read is None:
+        declarations, on_disk = read_declarations(package, info.file), submodules_on_disk(info.search_path)
+    else:
+        declarations, on_disk = read
     candidates = _served_candidates(info, declarations, on_disk)
     served: frozenset[str] = frozenset()
     notes: list[str] = []
@@ -151,6 +155,48 @@ def _declared(session: Session, package: str) -> Declared:
     lazy_packages = lazy_subpackages(info.search_path)
     names, annotation_only = _classified(info, declarations, on_disk, served, lazy_packages)
     return Declared(info, declarations, names, annotation_only, lazy_packages, tuple(notes))
+
+
+class _EarlyDeclarations:
+    """The package's declarations and the modules of its directory, read in a thread while the
+    child that describes it starts (its server imports the package first), from the file this
+    interpreter's path finds; taken only if that is the file and ``__path__`` the child reports
+    (what they are read from, as if read after it)."""
+
+    def __init__(self, settings: ProbeSettings, package: str) -> None:
+        import sys
+        import threading
+
+        self._package = package
+        self._read: tuple[str, tuple[str, ...] | None, Declarations, tuple[str, ...]] | None = None
+        self._thread: threading.Thread | None = None
+        if settings.python == sys.executable:
+            self._thread = threading.Thread(target=self._reading, name="aoinspect-declarations", daemon=True)
+            self._thread.start()
+
+    def _reading(self) -> None:
+        from aoinspect.declarations import find_init
+        from aoinspect.probing.cache import unrecorded
+
+        try:
+            with unrecorded():  # where the file is, a guess: the child says
+                init = find_init(self._package)
+            if init is None:
+                return
+            search = (os.path.dirname(init),) if os.path.basename(init) == "__init__.py" else None
+            self._read = (init, search, read_declarations(self._package, init), submodules_on_disk(search))
+        except Exception:  # noqa: BLE001 - read again once the child answered, which raises it as before
+            self._read = None
+
+    def result(self, info: PackageInfo) -> tuple[Declarations, tuple[str, ...]] | None:
+        if self._thread is None:
+            return None
+        self._thread.join()
+        read = self._read
+        if read is None or read[0] != info.file or read[1] != (
+                None if info.search_path is None else tuple(info.search_path)):
+            return None
+        return read[2], read[3]
 
 
 def _dir_added(info: PackageInfo) -> tuple[str, ...]:
@@ -303,7 +349,7 @@ def list_names(
 ) -> ListReport:
     """The package's declared names, where each is declared, and what ``import PACKAGE`` loaded;
     with ``resolve``, also what accessing each name not loaded at import materializes."""
-    with _distribution_index(settings) as index:
+    with _distribution_index(settings, hooks) as index:
         report = _list(settings, package, include_undeclared, resolve, repeat, names_matching, hooks)
         return _with_distributions(report, index)
 
@@ -338,7 +384,7 @@ def resolve_names(
     materialized; ``distributions`` attributes every module to the distribution providing it."""
     validate_package(package)
     names = tuple(dict.fromkeys(validate_names(names)))  # a NAME given twice is measured and listed once
-    with _maybe_distribution_index(settings, distributions) as index:
+    with _maybe_distribution_index(settings, distributions, hooks) as index:
         with open_session(settings, package, probes=len(names) * repeat, hooks=hooks) as session:
             report = _resolve(session, package, names, repeat)
         report = _with_declared_suggestions(report)
@@ -376,7 +422,7 @@ def resolve_all(
     hooks: SessionHooks | None = None,
 ) -> ResolveReport:
     """Resolve every name the package declares."""
-    with _maybe_distribution_index(settings, distributions) as index:
+    with _maybe_distribution_index(settings, distributions, hooks) as index:
         with open_session(settings, validate_package(package), hooks=hooks) as session:
             declared = _declared(session, package)
             names = [name.name for name in declared.names if _is_attribute_name(name.name)]
@@ -384,22 +430,33 @@ def resolve_all(
         return _with_distributions(report, index) if index else report
 
 
-def _distribution_index(settings: ProbeSettings) -> DistributionIndex:
+def _distribution_index(
+    settings: ProbeSettings, hooks: SessionHooks | None = None,
+) -> contextlib.AbstractContextManager[DistributionIndex]:
     """Installed distributions (of the inspected interpreter's environment), read while the
     probes run rather than after them; a context manager that stops reading when the command
-    ends, however it ends."""
+    ends, however it ends. What this interpreter reads in-process is read once a command
+    (``hooks``): the pass that keeps a warm report after a cold run annotates with the cold run's."""
     import sys
 
     from aoinspect.distributions import DistributionIndex
 
     python = None if settings.python == sys.executable else settings.python
-    return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
+    if python is not None or hooks is None:
+        return DistributionIndex(python, settings.timeout, settings.cache_dir).prefetch()
+    key = (settings.timeout, settings.cache_dir)
+    index: DistributionIndex | None = hooks.distributions(key)
+    if index is None:
+        # Its reader leaves nothing behind: closing it does nothing, so it may outlive the pass.
+        index = DistributionIndex(None, settings.timeout, settings.cache_dir).prefetch()
+        hooks.keep_distributions(key, index)
+    return contextlib.nullcontext(index)
 
 
 def _maybe_distribution_index(
-    settings: ProbeSettings, wanted: bool,
+    settings: ProbeSettings, wanted: bool, hooks: SessionHooks | None = None,
 ) -> contextlib.AbstractContextManager[DistributionIndex | None]:
-    return _distribution_index(settings) if wanted else contextlib.nullcontext()
+    return _distribution_index(settings, hooks) if wanted else contextlib.nullcontext()
 
 
 def _resolve(session: Session, package: str, names: Sequence[str], repeat: int) -> ResolveReport:
@@ -444,7 +501,7 @@ def check_package(
         if options.names and os.path.exists(options.baseline):
             # Only the names --names selects are measured: the baseline keeps what it says of the others.
             kept = baseline.read_baseline(options.baseline)
-    with _distribution_index(settings) as index:
+    with _distribution_index(settings, hooks) as index:
         if options.max_import_ms:
             settings = replace(settings, cache_dir=None)  # time budgets judge times measured now
         with open_session(settings, validate_package(package), hooks=hooks) as session:

@@ -544,3 +544,55 @@ def test_the_tables_predicted_entries_share_are_read_back_shared_and_bad_indices
         broken = json.loads(json.dumps(document_))
         broken["entries"][f"{predicted}a"]["files"] = damage
         assert set(cache._unshared(broken["entries"], broken)) == set(entries) - {f"{predicted}a"}
+
+
+def test_a_cold_check_and_its_replay_read_the_package_and_its_distributions_once_each(fake, cached,
+                                                                                       monkeypatch) -> None:
+    """The pass that keeps the warm report after a cold check reads what the check read: the
+    package's files that may declare ``__lazy_modules__`` once a pass (however often the rules
+    ask), and which distribution installs what once a command (the cold pass's index)."""
+    from aoinspect import distributions
+    from aoinspect.rules import lazy_modules
+
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    walks: list[str] = []
+    real_files = lazy_modules.package_files
+    monkeypatch.setattr(lazy_modules, "package_files", lambda context: walks.append(context.package)
+                        or real_files(context))
+    indexes: list[object] = []
+    real_init = distributions.DistributionIndex.__init__
+
+    def init(self: object, *args: Any, **kwargs: Any) -> None:
+        indexes.append(self)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(distributions.DistributionIndex, "__init__", init)
+    cold = cached("check")
+    assert from_cache(cold) == {"alpha": False, "beta": False}
+    assert walks == ["pkg", "pkg"]  # the cold pass and the replay
+    assert len(indexes) == 1
+    warm = cached("check")  # served whole from what the replay kept: nothing read again
+    assert from_cache(warm) == {"alpha": True, "beta": True}
+    assert (walks, len(indexes)) == (["pkg", "pkg"], 1)
+
+
+def test_declarations_read_before_the_child_answers_are_used_only_for_the_file_it_reports(
+        fake, invoke, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A command reads the package's declarations from the file this interpreter's path finds
+    while its first child starts (``engine._EarlyDeclarations``): a file the child does not
+    import (another ``pkg`` first on a path only this process has) declares nothing."""
+    from aoinspect import declarations
+
+    fake.write(lazy_package("pkg"))
+    decoy = tmp_path / "decoy" / "pkg"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .gamma import G as G\n")
+    (decoy / "gamma.py").write_text("G = 1\n")
+    found: list[str | None] = []
+    real = declarations.find_init
+    monkeypatch.setattr(declarations, "find_init", lambda package: found.append(real(package)) or str(
+        decoy / "__init__.py"))
+    listed = document(invoke("-p", "pkg", "--no-cache", "list", "--format", "json"))
+    assert found  # the guess was made, and is not what the child imported
+    assert [name["name"] for name in listed["names"]] == ["alpha", "beta"]

@@ -93,6 +93,7 @@ class CommandHooks(SessionHooks):
 
     def __init__(self) -> None:
         self.parts: list[SessionHooks] = []
+        self.indexes: dict[Any, Any] = {}  # what keep_distributions kept, for the replay too
 
     def planned(self, count: int) -> None:
         for part in self.parts:
@@ -115,6 +116,12 @@ class CommandHooks(SessionHooks):
         for part in self.parts:
             part.cache_closed(cache)
 
+    def distributions(self, key: Any) -> Any:
+        return self.indexes.get(key)
+
+    def keep_distributions(self, key: Any, index: Any) -> None:
+        self.indexes[key] = index
+
     def close(self) -> None:
         """The command is over: clear the progress line; end the early probe if nothing claimed it."""
         for part in self.parts:
@@ -135,12 +142,16 @@ class _Replay(_ClosedCaches):
     """The hooks of a pass that reads the caches of the run before it, in order, and may start
     no probe."""
 
-    def __init__(self, caches: Sequence[Any]) -> None:
+    def __init__(self, caches: Sequence[Any], indexes: dict[Any, Any]) -> None:
         super().__init__()
         self._unused = list(caches)
+        self._indexes = indexes  # the run's: what it read of installed distributions, read once
 
     def early_cache(self) -> Any:
         return self._unused.pop(0) if self._unused else None
+
+    def distributions(self, key: Any) -> Any:
+        return self._indexes.get(key)
 
     def may_measure(self) -> bool:
         return False
@@ -277,7 +288,7 @@ class Invocation:
             return  # nothing measured: a second pass would read what this one read
         for cache in caches:
             cache.served_afresh()
-        replay = _Replay(caches)
+        replay = _Replay(caches, self.hooks.indexes)
         try:
             with kept.recording():
                 warm = produce(self.settings(), replay)

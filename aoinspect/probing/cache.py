@@ -1274,10 +1274,24 @@ def source_fingerprint() -> str:
 # The memos recording now (``ReportMemo.recording``), and whether this process's audit hook is in.
 _RECORDERS: list[ReportMemo] = []
 _RECORDERS_HOOKED: list[bool] = []
+_UNRECORDED = threading.local()  # .on: this thread's reads are guesses no report depends on
+
+
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """What this thread reads meanwhile is not noted by the memos recording: a guess whose
+    result is used only if what the report is made from confirms it (``engine._EarlyDeclarations``)."""
+    _UNRECORDED.on = True
+    try:
+        yield
+    finally:
+        _UNRECORDED.on = False
 
 
 def _audit(event: str, arguments: tuple[Any, ...]) -> None:
     if not _RECORDERS or not (event in _OPEN_EVENTS or event in _LISTING_EVENTS):
+        return
+    if getattr(_UNRECORDED, "on", False):
         return
     path = arguments[0] if arguments else None
     if isinstance(path, str):  # else a descriptor, opened by path first

@@ -57,6 +57,17 @@ class SessionHooks:
         measured and what the results served depend on (a report memo keeps them)."""
         del cache
 
+    def distributions(self, key: Any) -> Any:
+        """The index of installed distributions (an ``aoinspect.distributions.DistributionIndex``,
+        typed loosely) an earlier pass of this command read for ``key``, or None: the pass that
+        keeps a warm report after a cold run annotates with the cold run's."""
+        del key
+        return None
+
+    def keep_distributions(self, key: Any, index: Any) -> None:
+        """``index`` was read for ``key``: a later pass of this command may use it (``distributions``)."""
+        del key, index
+
     def close(self) -> None:
         """The command is over, however it ended: let go of whatever no session used."""
 

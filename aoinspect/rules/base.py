@@ -59,6 +59,9 @@ class CheckContext:
     verifying: Any = None  # aoinspect.predicting.Predictions whose verified names are compared once measured
     # One finding a name, never one for many: how the engine asks which names a package-wide finding is about.
     per_name: bool = False
+    # What a rule derives from the package's files once a check (the findings are asked for up to
+    # twice: as they are and one a name), by the rule's own key.
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def resolution(self, name: str) -> Resolution:
         return self.resolutions[name].value

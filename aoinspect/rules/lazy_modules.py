@@ -64,15 +64,23 @@ def declaring_files(context: CheckContext) -> list[tuple[str, str, bool]]:
     return found
 
 
+_DECLARATIONS = "lazy_modules.declarations"
+
+
 def _declarations(context: CheckContext) -> list[tuple[str, str, Any, tuple[Any, ...]]]:
-    """(file, module, its __lazy_modules__, its import statements) of each declaring file."""
+    """(file, module, its __lazy_modules__, its import statements) of each declaring file: read
+    once a check (every file of mne's is read to find the few that declare), whichever rule asks."""
     from aoinspect import pep810
 
+    known: list[tuple[str, str, Any, tuple[Any, ...]]] | None = context.derived.get(_DECLARATIONS)
+    if known is not None:
+        return known
     declared = []
     for file, module, is_package in declaring_files(context):
         lazy_modules = pep810.read_lazy_modules(file, module, is_package)
         if lazy_modules is not None:
             declared.append((file, module, lazy_modules, pep810.scan_module(file, module, is_package)))
+    context.derived[_DECLARATIONS] = declared
     return declared
 
 
