@@ -299,6 +299,14 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         and what that alone says of its prediction: the same for every name that starts alike."""
         walked = _Walk(parents)
 
+        def reach_from(module: str) -> str:
+            """``module``, once every module its expansion reaches is queued, with it as parent."""
+            for prefix in expansion_chain(module):
+                if prefix not in parents:
+                    parents[prefix] = module
+                    queue.append(prefix)
+            return module
+
         def hop(request: ImportRequest, item: str) -> None:
             """``predict``'s per-name ``hop``: what it reaches is the walk's; whether a module's own
             ``__getattr__`` served ``item`` unseen depends on the name's own requests (``pending``)."""
@@ -313,11 +321,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                 walked.pending.append((request.target, submodule))
 
         while queue:
-            module = queue.pop()
-            for prefix in expansion_chain(module):
-                if prefix not in parents:
-                    parents[prefix] = module
-                    queue.append(prefix)
+            module = reach_from(queue.pop())
             expansion = expansions[module]
             if expansion.failed:
                 walked.failed.add(module)
@@ -341,11 +345,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
                         parents[prefix] = None
                         queue.append(prefix)
         while queue:
-            module = queue.pop()
-            for prefix in expansion_chain(module):
-                if prefix not in parents:
-                    parents[prefix] = module
-                    queue.append(prefix)
+            reach_from(queue.pop())
         walked.predicted = predicted = frozenset(parents)
         insertions = []
         for module in sorted(predicted.intersection(other_inserted) - stdlib_modules):
