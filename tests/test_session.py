@@ -203,7 +203,7 @@ def test_a_guessed_probe_is_the_run_of_the_request_that_asks_for_it(guessed, no_
     assert "pkg.alpha" in [load.module for load in run.sections[-2].steps[0].materialized]
 
 
-def test_a_guessed_probe_has_the_deadline_of_its_request_from_its_own_start(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+def test_a_guessed_probe_has_the_deadline_of_its_request_from_when_it_is_taken(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]
     write, started = guessed
     guess = write("import time\ntime.sleep(60)\n")
     with open_session(ProbeSettings(sys.executable, timeout=1.0, jobs=2, isolation="fork"), "pkg") as session:
@@ -211,6 +211,55 @@ def test_a_guessed_probe_has_the_deadline_of_its_request_from_its_own_start(gues
         started()
         (run,) = session.run([guess])
     assert run.timed_out and run.timeout == 1.0
+
+
+def test_a_guess_that_ran_past_its_deadline_before_it_was_taken_gets_the_whole_deadline(
+        fake, monkeypatch, tmp_path, no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    # What a guess did before a stage took it (waiting for its names, for the predicting child) is
+    # the parent's delay: counted from the guess's start, it timed out the moment it was taken.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    fake.write(lazy_package("pkg", alpha=f"import time\ntime.sleep(1.5)\nwith open({str(fifo)!r}, 'w') as fifo:\n"
+                                         "    fifo.write('alpha')\ntime.sleep(0.3)\n"))
+    monkeypatch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+    guess = ProbeRequest("resolve", "pkg", ("alpha",))
+    with open_session(ProbeSettings(sys.executable, timeout=1.0, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([guess])
+        with open(fifo) as reader:  # 1.5 s after the guess started: past its 1 s deadline
+            assert reader.read() == "alpha"
+        (run,) = session.run([guess])
+    assert run.completed and not run.timed_out
+
+
+def test_the_guesses_a_guess_leads_to_are_queued_before_its_stage_hears_of_it(fake, monkeypatch, tmp_path,
+                                                                              no_leftovers) -> None:  # type: ignore[no-untyped-def]
+    # The stage after the star import asks for the unpickle probe the star import's run leads to
+    # (``then``): were the star import's run known first, that stage ran the probe itself, and
+    # the guess queued a moment later measured it a second time.
+    import time
+
+    imports, fifo = tmp_path / "imports", tmp_path / "fifo"
+    os.mkfifo(fifo)
+    fake.write(lazy_package("pkg", alpha=f"with open({str(fifo)!r}, 'w') as fifo:\n    fifo.write('alpha')\n",
+                            beta=f"with open({str(imports)!r}, 'a') as log:\n    log.write('beta\\n')\n"))
+    monkeypatch.setenv("PYTHONPATH", fake.env["PYTHONPATH"])
+    first, second = ProbeRequest("resolve", "pkg", ("alpha",)), ProbeRequest("resolve", "pkg", ("beta",))
+
+    def then(run: object) -> list[ProbeRequest]:
+        time.sleep(0.3)  # what reading the run takes; the stage must not go on meanwhile
+        return [second]
+
+    with open_session(ProbeSettings(sys.executable, timeout=30, jobs=2, isolation="fork"), "pkg") as session:
+        session.prefetch([first], then)
+        with open(fifo) as reader:  # the guess runs: the stage takes it
+            assert reader.read() == "alpha"
+        (alpha,) = session.run([first])
+        (beta,) = session.run([second])
+        for lane in session._prefetch_threads:  # every guess made of the first run has run
+            if lane is not None:
+                lane.join()
+    assert alpha.completed and beta.completed
+    assert imports.read_text().split() == ["beta"]  # one probe measured beta
 
 
 def test_a_guess_nobody_asks_for_is_ended_with_the_session(guessed, no_leftovers) -> None:  # type: ignore[no-untyped-def]

@@ -89,8 +89,9 @@ class _Pending:
 
 class LateDeadline:
     """The deadline of a probe started before the request that gives it one (``Session.prefetch``):
-    unknown (None) until a request adopts the probe, then that request's deadline, counted from the
-    probe's own start; 0 ends it at once (nobody asked for it)."""
+    unknown (None) until a request adopts the probe, then that request's deadline, counted from
+    then (what the probe did before, and any wait for its names, is the parent's delay, not the
+    probe's); 0 ends it at once (nobody asked for it, or the session closes)."""
 
     __slots__ = ("niced", "pid", "seconds")  # niced: runs GUESS_NICENESS nicer; the probe's, once started; its deadline
 
@@ -103,13 +104,20 @@ class LateDeadline:
         self.niced = True
 
     def wait(self, done: threading.Event) -> tuple[bool, float]:
-        """Wait for ``done`` until the deadline, once known: (timed out, the deadline)."""
-        started = time.monotonic()
+        """Wait for ``done`` until the deadline, once known: (timed out, the deadline). The
+        deadline is looked at again while it runs: a session that closes ends the probe."""
+        known_at: float | None = None  # when a request gave the deadline
         while True:
             seconds = self.seconds
             if seconds is not None:
-                return not done.wait(max(0.0, started + seconds - time.monotonic())), seconds
-            if done.wait(self.POLL_S):
+                if known_at is None:
+                    known_at = time.monotonic()
+                left = known_at + seconds - time.monotonic() if seconds else 0.0
+                if left <= 0:
+                    return not done.is_set(), seconds
+                if done.wait(min(left, self.POLL_S)):
+                    return False, seconds
+            elif done.wait(self.POLL_S):
                 return False, 0.0
 
 
@@ -460,6 +468,20 @@ def _own_niceness() -> int:
         return 0
 
 
+def _may_lower_niceness() -> bool:
+    """Whether this process may set a probe's niceness back to its own after raising it: root
+    (CAP_SYS_NICE, as near as can be told), or RLIMIT_NICE allows it."""
+    try:
+        if os.geteuid() == 0:
+            return True
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NICE)[0]
+    except (OSError, AttributeError, ImportError, ValueError):
+        return False
+    return soft == resource.RLIM_INFINITY or 20 - soft <= _own_niceness()
+
+
 def _set_niceness(pid: int, niceness: int) -> None:
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, pid, niceness)
@@ -711,12 +733,15 @@ class Session:
         self._import_outcome_final = False
         # Requests guessed before they were asked for (``prefetch``), by their fields.
         self._prefetched: dict[tuple[str, ...], _Prefetched] = {}
+        self._adopted: list[_Prefetched] = []  # those a request took (``_adopt``)
         self._prefetch_queues: tuple[list[_Prefetched], ...] = ([], [])  # by lane
         self._prefetch_lock = threading.Lock()
         self._prefetch_threads: list[threading.Thread | None] = [None, None]
         self._prefetch_closed = False
         self._prefetch_held = False  # inside ``guessing``: the guesses start once all are queued
-        self._guesses_niced = True  # until ``promote_guesses``
+        # Until ``promote_guesses``; only where the niceness can be given back (lowering it needs
+        # privilege): a guess a stage takes must not run nicer than the probes beside it.
+        self._guesses_niced = _may_lower_niceness()
         self.cache: ProbeCache | None = None
         if settings.cache_dir is not None:
             from aoinspect.probing.cache import ProbeCache
@@ -847,6 +872,7 @@ class Session:
                     continue
                 prefetched.asked = request
                 prefetched.late.seconds = request.deadline(self.settings)
+                self._adopted.append(prefetched)
                 self._promote(prefetched)
                 if prefetched.names is not None:
                     prefetched.names.send(request.names)
@@ -902,7 +928,7 @@ class Session:
         late = prefetched.late
         if late.niced:
             late.niced = False
-            if late.pid is not None:
+            if late.pid is not None and not prefetched.done.is_set():  # not a pid the system gave again
                 # Back to this process's own, where allowed: lowering it needs privilege.
                 _set_niceness(late.pid, _own_niceness())
 
@@ -977,14 +1003,18 @@ class Session:
             finally:
                 if prefetched.names is not None:
                     prefetched.names.close()
-                prefetched.done.set()
-            run = prefetched.run
-            if prefetched.then is not None and run is not None and run.completed:
                 try:
-                    more = prefetched.then(run)
-                except BaseException:  # noqa: BLE001 - a guess, nothing more: the plan asks as usual
-                    more = ()
-                self._queue_prefetch(more, None, lane)
+                    # The guesses this run leads to are queued before its adopter hears of it: the
+                    # stage that asks for them may come next, and would find none to take.
+                    run = prefetched.run
+                    if prefetched.then is not None and run is not None and run.completed:
+                        try:
+                            more = prefetched.then(run)
+                        except BaseException:  # noqa: BLE001 - a guess, nothing more: the plan asks as usual
+                            more = ()
+                        self._queue_prefetch(more, None, lane)
+                finally:
+                    prefetched.done.set()
 
     def _end_prefetch(self) -> None:
         """End the guesses nobody asked for: queued ones are dropped, a running one is killed."""
@@ -995,8 +1025,8 @@ class Session:
                     if prefetched.names is not None:
                         prefetched.names.close()
                 queue.clear()
-            for prefetched in self._prefetched.values():
-                prefetched.late.seconds = 0.0
+            for prefetched in (*self._prefetched.values(), *self._adopted):
+                prefetched.late.seconds = 0.0  # an interrupt: a probe a stage took ends too
             self._prefetched.clear()
         for thread in self._prefetch_threads:
             if thread is not None:
