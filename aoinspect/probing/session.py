@@ -829,7 +829,7 @@ class Session:
 
     def _run_or_adopt(self, requests: Sequence[ProbeRequest]) -> list[ProbeRun]:
         """The runs of ``requests``: a prefetched probe measured each one ``prefetch`` guessed
-        (it gets the request's deadline, from its own start), the others are run now, beside it."""
+        (it gets the request's deadline, from when it is taken), the others are run now, beside it."""
         adopted = self._adopt(requests)
         if not adopted:
             return self._run(requests)
@@ -866,9 +866,7 @@ class Session:
                 if prefetched is None:
                     continue
                 if not prefetched.started:
-                    self._prefetch_queues[prefetched.lane].remove(prefetched)
-                    if prefetched.names is not None:
-                        prefetched.names.close()
+                    self._unqueue(prefetched)
                     continue
                 prefetched.asked = request
                 prefetched.late.seconds = request.deadline(self.settings)
@@ -884,10 +882,14 @@ class Session:
                     if wrong.started:
                         wrong.late.seconds = 0.0
                     else:
-                        self._prefetch_queues[wrong.lane].remove(wrong)
-                        if wrong.names is not None:
-                            wrong.names.close()
+                        self._unqueue(wrong)
         return adopted
+
+    def _unqueue(self, prefetched: _Prefetched) -> None:
+        """Take a guess that has not started off its lane (under ``_prefetch_lock``)."""
+        self._prefetch_queues[prefetched.lane].remove(prefetched)
+        if prefetched.names is not None:
+            prefetched.names.close()
 
     def prefetch(self, requests: Sequence[ProbeRequest],
                  then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
@@ -895,7 +897,7 @@ class Session:
         runs, on the guess that a later ``run`` asks for exactly them (the same fields): that
         ``run`` takes the measurement rather than making it again. Each is a fresh fork of the
         same server, so it measures what the later probe would have; its deadline is the asking
-        request's, counted from its own start. ``then(run)``: more guesses (with no ``then`` of
+        request's, counted from when it is taken. ``then(run)``: more guesses (with no ``then`` of
         their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
         when the session closes. Only with a working fork server and more than one job (guesses
         run on two lanes, ``LANE_STAR`` and ``LANE_OTHERS``, one probe at a time each, niced), and
