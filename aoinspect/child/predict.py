@@ -129,82 +129,202 @@ def _serves_submodule(graph, module, namespace, key, submodule, guard):
     return SERVES_GUARDED if own and guard.reentered else SERVES
 
 
-def _unbind_kept(bound, bound_sets, graph=None, serving=None, guards=None, namespaces=None):
-    """Before a name's access: unbind from each module with a ``__getattr__`` what it served and
-    kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so that
-    an access that needs it has it served again, in view (an attribute access makes no import
+class _Unbinder:
+    """Before each name's access: every module with a ``__getattr__`` made to lack what it served
+    and kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so
+    that an access that needs it has it served again, in view (an attribute access makes no import
     request the recorder could follow). A submodule bound on it since is unbound too when its
     ``__getattr__`` serves it (``getattr(transformers.models.auto, "configuration_auto")`` in
     a decorator every configuration module calls: only the first would be seen importing it).
-    Returns ``(namespace, key, value)`` to put back after the access where it was not bound again,
-    and ``(namespace, hook, guard)`` for each module whose ``__getattr__`` is guarded meanwhile.
-    ``namespaces`` (module name -> (module, its ``__dict__``)) keeps each module's namespace
-    between calls, read again only when ``sys.modules`` holds another module by that name."""
-    kept = []
-    guarded = []  # type: list[tuple[dict, object, object]]
-    if namespaces is None:
-        namespaces = {}
-    for module_name, described in bound.items():
-        module = _modules.get(module_name)
-        if module is None:
-            continue
-        known = namespaces.get(module_name)
-        if known is not None and known[0] is module:
-            namespace = known[1]
-        else:
+
+    What it unbinds stays unbound from one name to the next (``restore`` puts it back at the end,
+    where nothing bound it again), and a module is looked at only when its namespace grew past
+    what its body bound (found in C for all of them at once): the work follows what the accesses
+    bind. Putting everything back after each name and taking it again before the next made
+    transformers' 7,328 names quadratic (and looking at each of its 600 lazy modules in Python
+    before every name cost as much again); each access sees the namespaces it saw then."""
+
+    def __init__(self, graph, bound):
+        self.graph = graph
+        self.bound = bound  # recorder.bound: module -> [its __getattr__'s file, the names its body bound]
+        self.bound_sets = {}  # type: dict[str, set[str]]
+        self.serving = {}  # type: dict[str, int]  # submodule -> SERVES_*
+        self.guards = {}  # type: dict[str, object]  # module -> its own __getattr__, guarded (_guarded)
+        # One entry a module of ``bound``, in its order: its name, the module object (None: not in
+        # sys.modules), its namespace ({} when it has none to look at), and the length
+        # past which it is looked at: what its body bound, or what it held at the last look when it
+        # keeps names left bound (-1: at the next round).
+        self.names = []  # type: list[str]
+        self.objects = []  # type: list[object]
+        self.spaces = []  # type: list[dict]
+        self.limits = []  # type: list[int]
+        self.unbound = []  # type: list[tuple[dict, object, object]]  # (namespace, key, value), in order
+        # module -> {key: (value, submodule)} of what was bound since its body ended and is left
+        # bound (a submodule its __getattr__ does not serve, a name bound to something else than
+        # the submodule of that name): looked at again only when either changed.
+        self.left = {}  # type: dict[str, dict[object, tuple[object, object]]]
+        self.left_at = {}  # type: dict[int, dict[object, tuple[object, object]]]  # the same, by entry
+        # module -> (namespace, guarded submodules unbound): its __getattr__ is guarded while one is.
+        self.guarded_keys = {}  # type: dict[str, tuple[dict, list[object]]]
+        self.looked_at = 0  # modules looked at (a test holds it to what the accesses bound)
+
+    def _entry(self, index, module):
+        """Set entry ``index`` for ``module`` (what ``sys.modules`` holds under its name now)."""
+        module_name = self.names[index]
+        namespace = None
+        if module is not None:
             try:
                 namespace = _object_getattribute(module, "__dict__")
             except BaseException:  # noqa: BLE001
                 namespace = None
-            namespaces[module_name] = (module, namespace)
-        if type(namespace) is not dict or len(namespace) <= len(described[1]):
-            continue
-        names = bound_sets.get(module_name)
+        self.objects[index] = module
+        if type(namespace) is dict:
+            self.spaces[index] = namespace
+            self.limits[index] = -1 if self.left.get(module_name) else len(self.bound[module_name][1])
+            if self.left.get(module_name):
+                self.left_at[index] = self.left[module_name]
+        else:
+            self.spaces[index] = {}
+            self.limits[index] = 1 << 62  # nothing to look at
+
+    def _sync_entries(self):
+        """Entries for the modules ``bound`` gained, and read again where ``sys.modules`` holds
+        another object (compared in C)."""
+        names = self.names
+        if len(self.bound) != len(names):
+            for module_name in list(self.bound)[len(names):]:
+                names.append(module_name)
+                self.objects.append(None)
+                self.spaces.append({})
+                self.limits.append(0)
+                self._entry(len(names) - 1, _modules.get(module_name))
+        current = list(map(_modules.get, names))
+        # Compared in C, which takes the same object for equal without asking it (``id()``, an
+        # audited event, would call the child's audit hook once a module).
+        if current != self.objects:
+            for index, (now, was) in enumerate(zip(current, self.objects)):
+                if now is not was:
+                    self._entry(index, now)
+
+    def unbind(self):
+        """Unbind what the last name's access (or the import) bound. Returns ``(namespace, hook,
+        guard)`` for each module whose ``__getattr__`` is guarded for this access (``restore_hooks``)."""
+        self._sync_entries()
+        spaces, limits = self.spaces, self.limits
+        grown = list(map(int.__lt__, limits, map(len, spaces)))
+        for index, left in self.left_at.items():
+            # What was left bound is looked at again where it changed (its length alone would
+            # not show a name bound again to another object).
+            if not grown[index]:
+                namespace, prefix = spaces[index], self.names[index] + "."
+                for key, (value, submodule) in left.items():
+                    if namespace.get(key, _MISSING) is not value or _modules.get(prefix + key) is not submodule:
+                        grown[index] = True
+                        break
+        index = -1
+        while True:
+            try:
+                index = grown.index(True, index + 1)
+            except ValueError:
+                break
+            self.looked_at += 1
+            if self._look_at(index):
+                # Asking whether its __getattr__ serves a submodule ran package code: the
+                # modules after it are measured again, as a look one by one would have seen them.
+                grown[index + 1:] = map(int.__lt__, limits[index + 1:], map(len, spaces[index + 1:]))
+        guarded = []  # type: list[tuple[dict, object, object]]
+        for module_name, (namespace, keys) in self.guarded_keys.items():
+            # Guarded while a submodule it serves through its guard is unbound (not bound again).
+            hook = namespace.get("__getattr__")
+            guard = self.guards.get(module_name)
+            if hook is not None and guard is not None and hook is not guard \
+                    and any(key not in namespace for key in keys):
+                namespace["__getattr__"] = guard
+                guarded.append((namespace, hook, guard))
+        return guarded
+
+    def _look_at(self, index):
+        """Unbind what module ``index`` bound since its body ended or the last look; True when
+        that asked its ``__getattr__`` (``_serves_submodule``)."""
+        module_name, module, namespace = self.names[index], self.objects[index], self.spaces[index]
+        names = self.bound_sets.get(module_name)
         if names is None:
-            names = bound_sets[module_name] = set(described[1])
-        # What it bound since its body ended, found in C (a module's namespace has hundreds of
-        # names, and every module with a ``__getattr__`` is looked at before every name).
+            names = self.bound_sets[module_name] = set(self.bound[module_name][1])
+        # What it bound since its body ended, found in C (a module's namespace has hundreds of names).
         try:
             extra = namespace.keys() - names
         except BaseException:  # noqa: BLE001 - a key that cannot be compared: looked at one by one
             extra = [key for key in namespace if key not in names]
+        prefix = module_name + "."
+        left = self.left.get(module_name)
+        if left is not None:
+            for key in [key for key in left if key not in namespace]:
+                del left[key]  # unbound meanwhile: looked at as anything else once bound again
+        if left is not None and extra:
+            # What was left bound before, unchanged, is left bound again without a look.
+            extra = [key for key in extra
+                     if not (key in left and left[key][0] is namespace[key]
+                             and left[key][1] is _modules.get(prefix + key))]
         if not extra:
-            continue
+            if left is not None:
+                self.limits[index] = len(namespace)
+            return False
         if len(extra) > 1:
-            # In the namespace's order, as they were: bound since its body ended, they are at its
-            # end (with what was bound again since), so it is walked from the end.
-            wanted = len(extra)
+            # In the namespace's order, as they were: bound since the last look, they are at its
+            # end (what is left bound sits before), so it is walked from the end.
+            wanted = set(extra)
             ordered = []
             for key in reversed(namespace):
-                if key in extra:
+                if key in wanted:
                     ordered.append(key)
-                    if len(ordered) == wanted:
+                    if len(ordered) == len(wanted):
                         break
             ordered.reverse()
             extra = ordered
-        prefix = module_name + "."
+        asked = False
+        serving = self.serving
         for key in extra:
             if type(key) is not str:
                 continue
+            value = namespace[key]
             submodule = _modules.get(prefix + key)
             if submodule is None:
-                kept.append((namespace, key, namespace.pop(key)))
-            elif serving is not None and namespace[key] is submodule:
-                hook = namespace.get("__getattr__")
-                guard = guards.get(module_name) if hook is not None else None
-                if hook is not None and guard is None:
-                    guard = guards[module_name] = _guarded(hook, prefix)
+                self.unbound.append((namespace, key, namespace.pop(key)))
+                continue
+            if value is submodule:
                 serves = serving.get(prefix + key)
                 if serves is None:
-                    serves = serving[prefix + key] = _serves_submodule(graph, module, namespace, key, submodule,
-                                                                       guard)
-                if serves == SERVES_GUARDED and hook is not guard \
-                        and not any(item[0] is namespace for item in guarded):
-                    namespace["__getattr__"] = guard
-                    guarded.append((namespace, hook, guard))
+                    hook = namespace.get("__getattr__")
+                    guard = self.guards.get(module_name) if hook is not None else None
+                    if hook is not None and guard is None:
+                        guard = self.guards[module_name] = _guarded(hook, prefix)
+                    serves = serving[prefix + key] = _serves_submodule(self.graph, module, namespace, key,
+                                                                       submodule, guard)
+                    asked = True
                 if serves != SERVES_NOT:
-                    kept.append((namespace, key, namespace.pop(key)))
-    return kept, guarded
+                    self.unbound.append((namespace, key, namespace.pop(key)))
+                    if serves == SERVES_GUARDED and namespace.get("__getattr__") is not None:
+                        self.guarded_keys.setdefault(module_name, (namespace, []))[1].append(key)
+                    continue
+            if left is None:
+                left = self.left[module_name] = self.left_at[index] = {}
+            left[key] = (value, submodule)
+        if left is not None:
+            self.limits[index] = len(namespace)  # looked at again once it grows past what it holds now
+        return asked
+
+    @staticmethod
+    def restore_hooks(guarded):
+        for namespace, hook, guard in guarded:
+            if namespace.get("__getattr__") is guard:
+                namespace["__getattr__"] = hook
+
+    def restore(self):
+        """Put back what is unbound where nothing bound it again (the value taken last wins)."""
+        for namespace, key, value in reversed(self.unbound):
+            if key not in namespace:
+                namespace[key] = value
+        self.unbound = []
 
 
 def run(result_path, package, names, graph=None):
@@ -242,14 +362,11 @@ def run(result_path, package, names, graph=None):
             found = None
         attributes = found if type(found) is dict else None
         initial = set(attributes) if attributes is not None else set()
-        bound_sets = {}  # type: dict[str, set[str]]
-        serving = {}  # type: dict[str, int]
-        guards = {}  # type: dict[str, object]  # module -> its own __getattr__, guarded (_guarded)
-        namespaces = {}  # type: dict[str, tuple[object, object]]
+        unbinder = _Unbinder(graph, recorder.bound)
         for name in names:
-            kept, guarded = _unbind_kept(recorder.bound, bound_sets, graph, serving, guards, namespaces)
+            guarded = unbinder.unbind()
             # A request this name makes is this name's, whoever made it before (the serves
-            # _unbind_kept asked for included).
+            # ``unbind`` asked for included).
             recorder.by_key = {}
             start = len(requests)
             count = len(_modules)
@@ -278,11 +395,12 @@ def run(result_path, package, names, graph=None):
                 attributes[first] = unbound
             appeared = []
             if len(_modules) != count:
-                for module in list(_modules):
-                    if module not in known:
-                        known.add(module)
-                        if type(module) is str:
-                            appeared.append(module)
+                # Found in C: sys.modules holds thousands of names, and most names load some.
+                listed = list(_modules)
+                fresh = set(listed) - known
+                if fresh:
+                    known.update(fresh)
+                    appeared = [module for module in filter(fresh.__contains__, listed) if type(module) is str]
             cached = second_error = None
             if failed is None and "." not in name:
                 # The second access ``not-cached`` judges: no request made, the same object back.
@@ -292,14 +410,10 @@ def run(result_path, package, names, graph=None):
                     cached = again is value and len(requests) == end
                 except BaseException as exc:  # noqa: BLE001
                     second_error = graph._describe(exc)
-            for namespace, key, kept_value in kept:
-                if key not in namespace:
-                    namespace[key] = kept_value
-            for namespace, hook, guard in guarded:
-                if namespace.get("__getattr__") is guard:
-                    namespace["__getattr__"] = hook
+            unbinder.restore_hooks(guarded)
             outcomes.append([name, failed, appeared, start, end, described, cached, second_error,
                              bound_before])
+        unbinder.restore()
     ending.report("exception" if error is not None else "returned", error)
     reporter.send(graph.protocol.SECTION_PREDICT,
                   {"imported": imported, "names": outcomes, "error": error,
