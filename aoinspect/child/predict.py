@@ -162,8 +162,8 @@ class _Unbinder:
         # module -> {key: (value, submodule)} of what was bound since its body ended and is left
         # bound (a submodule its __getattr__ does not serve, a name bound to something else than
         # the submodule of that name): looked at again only when either changed.
-        self.left = {}  # type: dict[str, dict[object, tuple[object, object]]]
-        self.left_at = {}  # type: dict[int, dict[object, tuple[object, object]]]  # the same, by entry
+        self.left = {}  # type: dict[str, dict[str, tuple[object, object]]]
+        self.left_at = {}  # type: dict[int, dict[str, tuple[object, object]]]  # the same, by entry
         # module -> (namespace, guarded submodules unbound): its __getattr__ is guarded while one is.
         self.guarded_keys = {}  # type: dict[str, tuple[dict, list[object]]]
         self.looked_at = 0  # modules looked at (a test holds it to what the accesses bound)
