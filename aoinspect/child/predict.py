@@ -20,6 +20,7 @@ _modules = sys.modules
 _ModuleType = type(sys)
 _open = open
 _object_getattribute = object.__getattribute__
+_object_eq = object.__eq__
 _MISSING = object()
 _HERE = globals().get("__file__") or "<predict>"
 _CHILD_DIR = _HERE[: max(_HERE.rfind("/"), _HERE.rfind("\\")) + 1]
@@ -129,6 +130,27 @@ def _serves_submodule(graph, module, namespace, key, submodule, guard):
     return SERVES_GUARDED if own and guard.reentered else SERVES
 
 
+def _differ(objects, others):
+    """Whether two lists of equal length hold another object anywhere, compared in C by identity
+    alone: ``object.__eq__`` asks no object anything (``==`` would call a package's ``__eq__``,
+    and ``id()``, an audited event, would call the child's audit hook once an object)."""
+    return len(objects) != len(others) or NotImplemented in map(_object_eq, objects, others)
+
+
+def _differing(lengths, others, offset, found):
+    """Append to ``found`` the positions (plus ``offset``) where two lists of ints of equal length
+    differ, by halves compared in C: most names change one or two namespaces of hundreds."""
+    if lengths == others:
+        return
+    if len(lengths) <= 8:
+        found.extend(offset + position for position, (one, other) in enumerate(zip(lengths, others))
+                     if one != other)
+        return
+    middle = len(lengths) // 2
+    _differing(lengths[:middle], others[:middle], offset, found)
+    _differing(lengths[middle:], others[middle:], offset + middle, found)
+
+
 class _Unbinder:
     """Before each name's access: every module with a ``__getattr__`` made to lack what it served
     and kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so
@@ -158,6 +180,8 @@ class _Unbinder:
         self.objects = []  # type: list[object]
         self.spaces = []  # type: list[dict]
         self.limits = []  # type: list[int]
+        self.lens = []  # type: list[int]  # each namespace's length when the last look ended
+        self.flat = None  # type: tuple[list, list, list, list, list] | None  # left_at, flat (_left_changed)
         self.unbound = []  # type: list[tuple[dict, object, object]]  # (namespace, key, value), in order
         # module -> {key: (value, submodule)} of what was bound since its body ended and is left
         # bound (a submodule its __getattr__ does not serve, a name bound to something else than
@@ -178,6 +202,8 @@ class _Unbinder:
             except BaseException:  # noqa: BLE001
                 namespace = None
         self.objects[index] = module
+        self.lens[index] = -1  # a length no namespace has: looked at again
+        self.flat = None
         if type(namespace) is dict:
             self.spaces[index] = namespace
             self.limits[index] = -1 if self.left.get(module_name) else len(self.bound[module_name][1])
@@ -186,6 +212,7 @@ class _Unbinder:
         else:
             self.spaces[index] = {}
             self.limits[index] = 1 << 62  # nothing to look at
+            self.left_at.pop(index, None)
 
     def _sync_entries(self):
         """Entries for the modules ``bound`` gained, and read again where ``sys.modules`` holds
@@ -197,41 +224,86 @@ class _Unbinder:
                 self.objects.append(None)
                 self.spaces.append({})
                 self.limits.append(0)
+                self.lens.append(-1)
                 self._entry(len(names) - 1, _modules.get(module_name))
         current = list(map(_modules.get, names))
-        # Compared in C, which takes the same object for equal without asking it (``id()``, an
-        # audited event, would call the child's audit hook once a module).
-        if current != self.objects:
+        try:
+            # In C, where the same object is equal without being asked: only a module put in
+            # sys.modules in place of another is asked (``_differ`` would cost as much as the
+            # rest of the look every name).
+            same = current == self.objects
+        except BaseException:  # noqa: BLE001 - a module's own __eq__ raised
+            same = False
+        if not same:
             for index, (now, was) in enumerate(zip(current, self.objects)):
                 if now is not was:
                     self._entry(index, now)
+
+    def _left_changed(self):
+        """The entries whose names left bound were bound again, unbound, or whose submodule of
+        that name changed (compared in C for all at once, one by one where one did)."""
+        flat = self.flat
+        if flat is None:
+            flat = self.flat = ([], [], [], [], [])
+            for index, left in self.left_at.items():
+                prefix = self.names[index] + "."
+                for key, (value, submodule) in left.items():
+                    flat[0].append(self.spaces[index])
+                    flat[1].append(key)
+                    flat[2].append(value)
+                    flat[3].append(prefix + key)
+                    flat[4].append(submodule)
+        spaces, keys, values, full_names, submodules = flat
+        if not keys:
+            return ()
+        try:
+            same = list(map(_modules.get, full_names)) == submodules  # modules: as ``_sync_entries`` compares them
+        except BaseException:  # noqa: BLE001
+            same = False
+        if same and not _differ(list(map(dict.get, spaces, keys)), values):
+            return ()
+        changed = set()
+        for index, left in self.left_at.items():
+            namespace, prefix = self.spaces[index], self.names[index] + "."
+            for key, (value, submodule) in left.items():
+                if namespace.get(key, _MISSING) is not value or _modules.get(prefix + key) is not submodule:
+                    changed.add(index)
+                    break
+        return changed
 
     def unbind(self):
         """Unbind what the last name's access (or the import) bound. Returns ``(namespace, hook,
         guard)`` for each module whose ``__getattr__`` is guarded for this access (``restore_hooks``)."""
         self._sync_entries()
         spaces, limits = self.spaces, self.limits
-        grown = list(map(int.__lt__, limits, map(len, spaces)))
-        for index, left in self.left_at.items():
-            # What was left bound is looked at again where it changed (its length alone would
-            # not show a name bound again to another object).
-            if not grown[index]:
-                namespace, prefix = spaces[index], self.names[index] + "."
-                for key, (value, submodule) in left.items():
-                    if namespace.get(key, _MISSING) is not value or _modules.get(prefix + key) is not submodule:
-                        grown[index] = True
-                        break
-        index = -1
-        while True:
-            try:
-                index = grown.index(True, index + 1)
-            except ValueError:
-                break
+        lens = list(map(len, spaces))
+        found = []  # type: list[int]
+        _differing(lens, self.lens, 0, found)
+        # What was left bound is looked at again where it changed (its length alone would not
+        # show a name bound again to another object).
+        changed = self._left_changed()
+        order = sorted(set(found).union(changed)) if changed else found
+        position = 0
+        while position < len(order):
+            index = order[position]
+            position += 1
+            if lens[index] <= limits[index] and index not in changed:
+                continue
             self.looked_at += 1
-            if self._look_at(index):
+            asked = self._look_at(index)
+            lens[index] = len(spaces[index])
+            if asked:
                 # Asking whether its __getattr__ serves a submodule ran package code: the
                 # modules after it are measured again, as a look one by one would have seen them.
-                grown[index + 1:] = map(int.__lt__, limits[index + 1:], map(len, spaces[index + 1:]))
+                now = list(map(len, spaces[index + 1:]))
+                more = []  # type: list[int]
+                _differing(now, lens[index + 1:], index + 1, more)
+                if more:
+                    for other in more:
+                        lens[other] = now[other - index - 1]
+                    order = sorted(set(order[position:]).union(more))
+                    position = 0
+        self.lens = lens
         guarded = []  # type: list[tuple[dict, object, object]]
         for module_name, (namespace, keys) in self.guarded_keys.items():
             # Guarded while a submodule it serves through its guard is unbound (not bound again).
@@ -260,6 +332,7 @@ class _Unbinder:
         if left is not None:
             for key in [key for key in left if key not in namespace]:
                 del left[key]  # unbound meanwhile: looked at as anything else once bound again
+                self.flat = None
         if left is not None and extra:
             # What was left bound before, unchanged, is left bound again without a look.
             extra = [key for key in extra
@@ -309,6 +382,7 @@ class _Unbinder:
             if left is None:
                 left = self.left[module_name] = self.left_at[index] = {}
             left[key] = (value, submodule)
+            self.flat = None
         if left is not None:
             self.limits[index] = len(namespace)  # looked at again once it grows past what it holds now
         return asked
