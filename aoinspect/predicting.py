@@ -724,6 +724,7 @@ class _Scanner:
         self._access_state: dict[tuple[str, int], str | None] = {}
         self._function_state: dict[ast.AST, str | None] = {}
         self._function_nodes: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        self._getattr_mentions: dict[str, bool] = {}
         # An extension's path -> (the names it holds as NUL-delimited strings, the names asked about).
         self._binary_strings: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.binary_candidates: frozenset[str] = frozenset()  # names asked of every binary read
@@ -916,6 +917,19 @@ class _Scanner:
             self._function_state[function] = _keeps_state(function, path)
         return self._function_state[function]
 
+    def _mentions_getattr(self, path: str) -> bool:
+        """Whether the file spells ``__getattr__`` (a file that does not defines none: transformers'
+        hundreds of lazy packages take theirs from a class elsewhere, and are not parsed for it)."""
+        found = self._getattr_mentions.get(path)
+        if found is None:
+            try:
+                with open(path, "rb") as stream:
+                    found = b"__getattr__" in stream.read()
+            except OSError:
+                found = True  # parsed as before, which finds it unreadable
+            self._getattr_mentions[path] = found
+        return found
+
     def _functions(self, path: str, tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
         if path not in self._function_nodes:
             self._function_nodes[path] = [node for node in ast.walk(tree)
@@ -924,7 +938,7 @@ class _Scanner:
 
     def lazy_path_state(self, path: str | None) -> str | None:
         """The same for the package's own ``__getattr__`` (a later name may make no request at all)."""
-        if path is None or not path.endswith(".py"):
+        if path is None or not path.endswith(".py") or not self._mentions_getattr(path):
             return None
         tree = self._tree(path)
         if tree is None:

@@ -469,12 +469,20 @@ def run(result_path, package, names, graph=None):
                 attributes[first] = unbound
             appeared = []
             if len(_modules) != count:
-                # Found in C: sys.modules holds thousands of names, and most names load some.
-                listed = list(_modules)
-                fresh = set(listed) - known
+                # Found in C: sys.modules holds thousands of names, and most names load some. What
+                # appeared is at its end, in its order: walked from the end until all are found.
+                try:
+                    fresh = _modules.keys() - known
+                except BaseException:  # noqa: BLE001 - changed size meanwhile (another thread)
+                    fresh = set(list(_modules)) - known
                 if fresh:
                     known.update(fresh)
-                    appeared = [module for module in filter(fresh.__contains__, listed) if type(module) is str]
+                    for module in reversed(list(_modules)) if len(fresh) > 1 else fresh:
+                        if module in fresh:
+                            appeared.append(module)
+                            if len(appeared) == len(fresh):
+                                break
+                    appeared = [module for module in reversed(appeared) if type(module) is str]
             cached = second_error = None
             if failed is None and "." not in name:
                 # The second access ``not-cached`` judges: no request made, the same object back.
