@@ -909,9 +909,10 @@ class Ending:
         except BaseException:  # noqa: BLE001 - not the main thread, or no timers: the deadline alone
             pass
 
-    def watch(self):
+    def watch(self, audit=True):
         """``os._exit`` wrapped (the same wrapper in ``os`` and ``posix``); ``os.exec*`` seen by an
-        audit hook, which leaves the function as it is."""
+        audit hook, which leaves the function as it is (unless not ``audit``: the hook is called
+        for every audited event, each ``frame.f_code`` the recorder reads included)."""
         ending = self
         real = _exit
 
@@ -932,7 +933,7 @@ class Ending:
             if module is not None and getattr(module, "_exit", None) is real:
                 setattr(module, "_exit", _exit_after_report)  # noqa: B010
 
-        def audit(event, args):
+        def on_event(event, args):
             if event == "os.exec":
                 try:
                     ending.report("exec", None)
@@ -940,8 +941,8 @@ class Ending:
                     pass
 
         add_hook = getattr(sys, "addaudithook", None)
-        if add_hook is not None:
-            add_hook(audit)
+        if add_hook is not None and audit:
+            add_hook(on_event)
 
 
 def main(argv):
