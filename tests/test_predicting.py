@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import textwrap
 from typing import Any
 
@@ -637,3 +639,89 @@ def test_the_text_filter_parses_every_file_that_may_read_sys_modules(source: str
     reads = any(predicting._reads_sys_modules(node) for node in ast.walk(ast.parse(source)))
     assert reads <= may_read
     assert predicting._may_read_sys_modules(source.encode()) is may_read
+
+
+# Runs the predicting child's ``run`` as its bootstrap does, with its _Unbinder counted: prints how
+# many names it unbound and how many times it looked at a module, over every name.
+_COUNTING_CHILD = '''
+import sys
+def _main():
+    path, result, package, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    child = type(sys)("aoinspect_child_predict")
+    child.__file__ = path
+    child.__builtins__ = dict(vars(sys.modules["builtins"]))
+    with open(path, "rb") as stream:
+        exec(compile(stream.read(), path, "exec"), child.__dict__)
+    made = []
+    class Counting(child._Unbinder):
+        def __init__(self, *arguments):
+            super().__init__(*arguments)
+            made.append(self)
+        def restore(self):
+            self.taken = len(self.unbound)
+            super().restore()
+    child._Unbinder = Counting
+    child.run(result, package, names)
+    unbinder = made[0]
+    print(unbinder.taken, unbinder.looked_at)
+_main()
+'''
+
+
+def _keeping_package(count: int, failing: int) -> dict[str, str]:
+    """A package like transformers: a module subclass whose ``__getattr__`` keeps every name it
+    serves (each from a module of its own, which asks for a shared name served and kept too), and
+    names whose backend is missing, which raise every time."""
+    names = [f"n{index}" for index in range(count)]
+    files = {"pkg/__init__.py": f'''
+        import importlib, sys
+        __all__ = {names + [f"bad{index}" for index in range(failing)]!r}
+
+        class _Lazy(type(sys)):
+            def __getattr__(self, name):
+                if name.startswith("bad"):
+                    raise ImportError(name + " needs a backend that is not installed")
+                if name == "shared" or name in __all__:
+                    value = importlib.import_module("._" + name, __name__).VALUE
+                    setattr(self, name, value)
+                    return value
+                raise AttributeError(name)
+
+        sys.modules[__name__].__class__ = _Lazy
+        ''',
+             "pkg/_shared.py": "VALUE = 'shared'\n"}
+    files.update({f"pkg/_{name}.py": "from pkg import shared\nVALUE = shared + '-' + __name__\n" for name in names})
+    return files
+
+
+def _counted_child(fake: Any, tmp_path: Any, count: int, failing: int) -> tuple[int, int]:
+    """(names unbound, looks at a module) over every name."""
+    fake.write(_keeping_package(count, failing))
+    names = [f"n{index}" for index in range(count)] + [f"bad{index}" for index in range(failing)]
+    result = tmp_path / f"predict-{count}.jsonl"
+    completed = subprocess.run([sys.executable, "-c", _COUNTING_CHILD, predicting.PREDICT_FILE, str(result), "pkg",
+                                *names], env={**os.environ, **fake.env}, cwd=tmp_path, capture_output=True, text=True,
+                               check=True, timeout=120)
+    unbound, looks = (int(part) for part in completed.stdout.split())
+    return unbound, looks
+
+
+def test_the_predicting_child_unbinds_what_each_access_kept_once_not_again_before_every_later_name(
+        fake, tmp_path) -> None:
+    # Putting back every name a module kept after each name and taking it again before the next made
+    # transformers' 7,328 names quadratic (and a look at each of its 700 lazy modules in Python
+    # before every name): what is unbound and what is looked at grows with what the accesses bind.
+    for count in (40, 80):
+        unbound, looks = _counted_child(fake, tmp_path, count, count // 2)
+        # Each n-name is kept once, and "shared", served again for every n-name, once each time
+        # (count * (count + 1) / 2 when every kept name was taken again before every later name);
+        # the package's namespace is looked at once after each access that bound a name (the
+        # failing names bind none), not every module with a __getattr__ before every name.
+        assert unbound == 2 * count
+        assert looks <= count + 1
+    # ... and each name still has its own serve of "shared" in view, as in its own fork.
+    names = [f"n{index}" for index in range(80)] + [f"bad{index}" for index in range(40)]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    for index in range(80):
+        assert {"pkg._shared", f"pkg._n{index}"} <= predictions.names[f"n{index}"].modules
+    assert all(predictions.names[f"bad{index}"].error for index in range(40))

@@ -290,7 +290,7 @@ class _Unbinder:
             if lens[index] <= limits[index] and index not in changed:
                 continue
             self.looked_at += 1
-            asked = self._look_at(index)
+            asked = self._look_at(index, index in changed)
             lens[index] = len(spaces[index])
             if asked:
                 # Asking whether its __getattr__ serves a submodule ran package code: the
@@ -315,9 +315,10 @@ class _Unbinder:
                 guarded.append((namespace, hook, guard))
         return guarded
 
-    def _look_at(self, index):
+    def _look_at(self, index, changed=True):
         """Unbind what module ``index`` bound since its body ended or the last look; True when
-        that asked its ``__getattr__`` (``_serves_submodule``)."""
+        that asked its ``__getattr__`` (``_serves_submodule``). ``changed``: what it left bound may
+        have changed (``_left_changed``)."""
         module_name, module, namespace = self.names[index], self.objects[index], self.spaces[index]
         names = self.bound_sets.get(module_name)
         if names is None:
@@ -329,15 +330,22 @@ class _Unbinder:
             extra = [key for key in namespace if key not in names]
         prefix = module_name + "."
         left = self.left.get(module_name)
-        if left is not None:
+        if left and changed:
             for key in [key for key in left if key not in namespace]:
                 del left[key]  # unbound meanwhile: looked at as anything else once bound again
                 self.flat = None
-        if left is not None and extra:
-            # What was left bound before, unchanged, is left bound again without a look.
-            extra = [key for key in extra
-                     if not (key in left and left[key][0] is namespace[key]
-                             and left[key][1] is _modules.get(prefix + key))]
+        if left and extra:
+            # What was left bound before, unchanged, is left bound again without a look (taken
+            # away in C: a package may leave one bound a name).
+            if type(extra) is set:
+                extra.difference_update(left)
+                if changed:
+                    extra.update(key for key, (value, submodule) in left.items()
+                                 if namespace[key] is not value or _modules.get(prefix + key) is not submodule)
+            else:
+                extra = [key for key in extra
+                         if not (key in left and left[key][0] is namespace[key]
+                                 and left[key][1] is _modules.get(prefix + key))]
         if not extra:
             if left is not None:
                 self.limits[index] = len(namespace)
@@ -381,8 +389,18 @@ class _Unbinder:
                     continue
             if left is None:
                 left = self.left[module_name] = self.left_at[index] = {}
+            flat = self.flat
+            if flat is not None and key not in left:
+                # Added to what is compared (rebuilt only when an entry changes or goes): a package
+                # whose every name binds a submodule its __getattr__ does not serve adds one a name.
+                flat[0].append(namespace)
+                flat[1].append(key)
+                flat[2].append(value)
+                flat[3].append(prefix + key)
+                flat[4].append(submodule)
+            else:
+                self.flat = None
             left[key] = (value, submodule)
-            self.flat = None
         if left is not None:
             self.limits[index] = len(namespace)  # looked at again once it grows past what it holds now
         return asked
