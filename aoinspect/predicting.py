@@ -193,7 +193,7 @@ def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire
         path = files.get(module)
         if names is not None:
             # The predicting child unbinds before each name's access whatever the module kept in
-            # its namespace since its body (child/predict.py's _unbind_kept): a serve is then in
+            # its namespace since its body (child/predict.py's _Unbinder): a serve is then in
             # view, unless its __getattr__ keeps state elsewhere (a dict of its own, a global).
             if item in names or scanner.lazy_path_state(path) is None:
                 return False

@@ -163,7 +163,7 @@ class _Unbinder:
     where nothing bound it again), and a module is looked at only when its namespace grew past
     what its body bound (found in C for all of them at once): the work follows what the accesses
     bind. Putting everything back after each name and taking it again before the next made
-    transformers' 7,328 names quadratic (and looking at each of its 600 lazy modules in Python
+    transformers' 7,328 names quadratic (and looking at each of its 722 lazy modules in Python
     before every name cost as much again); each access sees the namespaces it saw then."""
 
     def __init__(self, graph, bound):
@@ -181,7 +181,8 @@ class _Unbinder:
         self.spaces = []  # type: list[dict]
         self.limits = []  # type: list[int]
         self.lens = []  # type: list[int]  # each namespace's length when the last look ended
-        self.flat = None  # type: tuple[list, list, list, list, list] | None  # left_at, flat (_left_changed)
+        # What is left bound, flat: namespaces, keys, values, submodule names, submodules (_left_changed).
+        self.flat = None  # type: tuple[list, list, list, list, list] | None
         self.unbound = []  # type: list[tuple[dict, object, object]]  # (namespace, key, value), in order
         # module -> {key: (value, submodule)} of what was bound since its body ended and is left
         # bound (a submodule its __getattr__ does not serve, a name bound to something else than
