@@ -229,6 +229,8 @@ def _encode_container(value, quoted):
             add("true")
         elif item is False:
             add("false")
+        elif kind is list and not item:
+            add("[]")  # most of a graph request's lists (its names, what it loaded, its submodules)
         elif kind in _CONTAINERS:
             add(_encode_container(item, quoted))
         else:
