@@ -861,6 +861,11 @@ class ProbeCache:
                     self.served_dirs.update(dirs)
         return entry
 
+    def holds_nothing(self) -> bool:
+        """Whether no result of this package is cached for this interpreter and environment (no
+        cache file: a cold run), asked before any is read."""
+        return self.key is None or not os.path.exists(self.path)
+
     def has(self, fields: Sequence[str]) -> bool:
         """Whether a valid entry for the request with these fields is cached. Asking is no miss:
         a name never measured may be served otherwise (a kept prediction); one that is measured
