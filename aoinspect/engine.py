@@ -793,13 +793,15 @@ class _Predicting:
         from aoinspect import predicting
 
         if not _predicts(session, options):
-            return None
+            return None  # nor was one started early
         cache = session.cache
         names = [name for name in context.lazy if name not in asked
                  and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
         kept = _kept_predictions(cache, names)
         names = [name for name in names if name not in kept]
         if len(names) <= predicting.SAMPLE_MINIMUM:
+            if early is not None:
+                early.stop()  # now, rather than holding the package it imported while the plan runs
             return cls(session, package, context, [], kept) if kept else None
         return cls(session, package, context, names, kept, early)
 
