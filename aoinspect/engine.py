@@ -1216,10 +1216,12 @@ def _check_import(session: Session, package: str, options: CheckOptions, context
 def _annotated(result: Resolution, index: DistributionIndex) -> Resolution:
     """Every module of ``result`` attributed to its distribution (or the stdlib), with shares."""
     steps = tuple(replace(step, materialized=index.annotate(step.materialized)) for step in result.steps)
-    annotated = replace(result, steps=steps, observed=index.annotate(result.observed))
-    # One step's loads as they are: the tuple names share, which the index summarizes once.
-    loads = steps[0].materialized if len(steps) == 1 else annotated.materialized
-    return replace(annotated, distributions=index.summarize(loads))
+    observed = index.annotate(result.observed)
+    if len(steps) == 1:
+        # One step's loads as they are: the tuple names share, which the index summarizes once.
+        return replace(result, steps=steps, observed=observed, distributions=index.summarize(steps[0].materialized))
+    annotated = replace(result, steps=steps, observed=observed)
+    return replace(annotated, distributions=index.summarize(annotated.materialized))
 
 
 def _with_distributions(report: ReportT, index: DistributionIndex) -> ReportT:
