@@ -566,12 +566,27 @@ def _finding_order(finding: Finding) -> tuple[int, str, str]:
 def _check(
     session: Session, package: str, options: CheckOptions, recorded: Snapshot | None, kept: Snapshot | None = None,
 ) -> CheckReport:
+    from aoinspect import rules
+
+    active = [rule for rule in rules.RULES if rule.enabled(options) and rule.id not in options.ignore]
+    # Beside the fork server, which imports the package as the predicting child does first.
+    early = _PredictingChild.early(session, package, options)
+    try:
+        return _checked(session, package, options, recorded, kept, active, early)
+    finally:
+        if early is not None:
+            early.stop()  # ended already, unless nothing took it
+
+
+def _checked(
+    session: Session, package: str, options: CheckOptions, recorded: Snapshot | None, kept: Snapshot | None,
+    active: list[rules.Rule], early: _PredictingChild | None,
+) -> CheckReport:
     from aoinspect import baseline, rules
     from aoinspect.rules import CheckContext
     from aoinspect.rules.base import shown
     from aoinspect.rules.contracts import current_snapshot
 
-    active = [rule for rule in rules.RULES if rule.enabled(options) and rule.id not in options.ignore]
     evaluated = tuple(rule.id for rule in active)
     try:
         declared = _declared(session, package)
@@ -588,7 +603,7 @@ def _check(
     asked = [name for name, _pattern in options.forbid_on] + [
         budget.name for budget in (*options.max_modules, *options.max_import_ms) if budget.name
     ]
-    predicting = _Predicting.start(session, package, context, options, asked)
+    predicting = _Predicting.start(session, package, context, options, asked, early)
     predicted: dict[str, Resolution] = {}
     for name in dict.fromkeys([*context.lazy, *asked]):
         if predicting is not None and name in predicting.kept:
@@ -751,68 +766,50 @@ class _Predicting:
     each name of ``names`` is then measured in a fork of its own or given its predicted set."""
 
     def __init__(self, session: Session, package: str, context: CheckContext, names: list[str],
-                 kept: dict[str, Resolution]) -> None:
-        import threading
-
+                 kept: dict[str, Resolution], early: _PredictingChild | None = None) -> None:
         self.session, self.package, self.context = session, package, context
         self.names = frozenset(names)
         self.kept = kept
         self.predicted: dict[str, Resolution] = dict(kept)
         self._order = names
         self._outcome: Outcome[None] | None = None
-        self._result: Any = None
-        self._pid: int | None = None  # the predicting child's, once started
         settings = session.settings
-        self._thread = threading.Thread(target=self._record, name="aoinspect-predict", daemon=True,
-                                        args=(settings.python, settings.timeout * (1 + len(names) // 100)))
-        self._thread.start()
+        timeout = settings.timeout * (1 + len(names) // 100)
+        if not names:
+            self._child = None
+        elif early is not None:
+            self._child = early
+            early.send(names, timeout)
+        else:
+            self._child = _PredictingChild(settings.python, package, names, timeout)
 
     @classmethod
     def start(cls, session: Session, package: str, context: CheckContext, options: CheckOptions,
-              asked: Sequence[str]) -> _Predicting | None:
-        """Start predicting the lazy names' sets, where check predicts: by default; not under
-        ``--exact`` (``--isolation fork-each``) or any isolation but the default, with ``--repeat``,
-        time budgets or ``--update-baseline`` (which measure), for names the cache holds, nor when
-        no more names than the verified sample's minimum are left. None: every name is measured."""
+              asked: Sequence[str], early: _PredictingChild | None = None) -> _Predicting | None:
+        """Start predicting the lazy names' sets, where check predicts (``_predicts``), for names the
+        cache does not hold, unless no more names than the verified sample's minimum are left.
+        ``early``: the predicting child started before the names were known, which is told them.
+        None: every name is measured."""
         from aoinspect import predicting
 
-        settings = session.settings
-        if not options.predict or settings.isolation != "auto" or options.repeat > 1 or options.max_import_ms \
-                or options.update_baseline:
-            return None
+        if not _predicts(session, options):
+            return None  # nor was one started early
         cache = session.cache
         names = [name for name in context.lazy if name not in asked
                  and (cache is None or not cache.has(_resolve_request(package, name).fields()))]
         kept = _kept_predictions(cache, names)
         names = [name for name in names if name not in kept]
         if len(names) <= predicting.SAMPLE_MINIMUM:
+            if early is not None:
+                early.stop()  # now, rather than holding the package it imported while the plan runs
             return cls(session, package, context, [], kept) if kept else None
-        return cls(session, package, context, names, kept)
-
-    def _record(self, python: str, timeout: float) -> None:
-        from aoinspect import predicting
-
-        if not self._order:
-            return
-        try:
-            self._result = predicting.record_predictions(self.package, self._order, python=python, timeout=timeout,
-                                                         started=self._started)
-        except ProbeFailed as exc:
-            self._result = exc
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
-            self._result = exc
-
-    def _started(self, pid: int) -> None:
-        self._pid = pid
+        return cls(session, package, context, names, kept, early)
 
     def stop(self) -> None:
         """End the predicting child if it still runs (the plan was interrupted: its group is
-        killed, as a probe's), and wait for the thread."""
-        from aoinspect.probing import runner
-
-        if self._thread.is_alive() and self._pid is not None:
-            runner.kill_group(self._pid)
-        self._thread.join()
+        killed, as a probe's), and wait for its thread."""
+        if self._child is not None:
+            self._child.stop()
 
     def outcome(self, plan: Plan) -> Outcome[None]:
         if self._outcome is None:
@@ -824,8 +821,8 @@ class _Predicting:
         from aoinspect import predicting
         from aoinspect.rules.base import shown
 
-        self._thread.join()
-        result, context, package = self._result, self.context, self.package
+        result = self._child.result() if self._child is not None else None
+        context, package = self.context, self.package
         if isinstance(result, ProbeFailed):
             context.notes.append(f"no set was predicted ({result.message}); every name was measured in its own fork.")
             return
@@ -862,6 +859,125 @@ class _Predicting:
     def reader(self, name: str) -> Callable[[Sequence[ProbeRun]], Resolution]:
         measured = _resolution_reader(name)
         return lambda runs: self.predicted[name] if name in self.predicted else measured(runs)
+
+
+def _predicts(session: Session, options: CheckOptions) -> bool:
+    """Whether check predicts names' sets: by default; not under ``--exact`` (``--isolation
+    fork-each``) or any isolation but the default, with ``--repeat``, time budgets or
+    ``--update-baseline`` (which measure)."""
+    return bool(options.predict and session.settings.isolation == "auto" and options.repeat == 1
+                and not options.max_import_ms and not options.update_baseline)
+
+
+class _PredictingChild:
+    """The predicting child (``predicting.record_predictions``), run in a thread of its own. Started
+    with its names, or ``early``: before the names are known, beside the fork server, which imports
+    the package as it does; it is then told them through a FIFO once its import is done
+    (``protocol.NAMES_LATER``), and ended if no name is predicted after all."""
+
+    def __init__(self, python: str, package: str, names: Sequence[str] | None, timeout: float) -> None:
+        """``names``: None to be told them later (``send``), ``timeout`` counted from now then."""
+        import threading
+        import time
+
+        from aoinspect.probing import runner
+        from aoinspect.probing.session import _NamesLater
+
+        self.package = package
+        self._result: Any = None
+        self._pid: int | None = None  # the child's, once started
+        self._lock = threading.Lock()
+        self._stopping = False  # a child that starts from then on is ended at once
+        self._started_at = time.monotonic()
+        self._deadline: float | None = None  # a child told its names later: when it is given up
+        self._timed_out: float | None = None  # the timeout it did not end within, if so
+        self._workdir: str | None = None
+        self._later: _NamesLater | None = None
+        wait = timeout
+        if names is None:
+            self._workdir = runner.make_workdir("aoinspect-names-")
+            self._later = _NamesLater(os.path.join(self._workdir, "names"))
+            names = (protocol.NAMES_LATER + self._later.path,)
+            wait = _UNTIL_TOLD  # the deadline is set once the names are known, and kept here (result)
+        self._thread = threading.Thread(target=self._record, name="aoinspect-predict", daemon=True,
+                                        args=(python, names, wait))
+        self._thread.start()
+
+    @classmethod
+    def early(cls, session: Session, package: str, options: CheckOptions) -> _PredictingChild | None:
+        """The predicting child started before the names are known, where check will most likely
+        predict: it predicts, may start probes, and no result of this package is cached yet (a
+        cold run: a warm run, whose names the cache holds, predicts none). None: it starts, if it
+        does, once the names are known."""
+        if not (_predicts(session, options) and not options.names and session.hooks.may_measure()
+                and (session.cache is None or session.cache.holds_nothing())):
+            return None
+        if session.cache is not None:
+            session.cache.mark_started()  # files it reads from now on may be read changed
+        return cls(session.settings.python, package, None, session.settings.timeout)
+
+    def _record(self, python: str, names: Sequence[str], timeout: float) -> None:
+        from aoinspect import predicting
+
+        try:
+            self._result = predicting.record_predictions(self.package, names, python=python, timeout=timeout,
+                                                         started=self._started)
+        except ProbeFailed as exc:
+            self._result = exc
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
+            self._result = exc
+
+    def _started(self, pid: int) -> None:
+        with self._lock:
+            self._pid = pid
+            stopping = self._stopping
+        if stopping:
+            from aoinspect.probing import runner
+
+            runner.kill_group(pid)
+
+    def send(self, names: Sequence[str], timeout: float) -> None:
+        """Tell the child started early its names; it ends within ``timeout`` of its start."""
+        assert self._later is not None
+        self._deadline = self._started_at + timeout
+        self._later.send(names)
+
+    def result(self) -> Any:
+        """The child's predictions, once it ended: ``predicting.Predictions``, or the exception
+        it raised (``ProbeFailed``: it said nothing usable)."""
+        if self._deadline is not None:
+            import time
+
+            self._thread.join(max(0.0, self._deadline - time.monotonic()))
+            if self._thread.is_alive():
+                self._timed_out = self._deadline - self._started_at
+                self.stop()
+        self._thread.join()
+        if self._timed_out is not None and isinstance(self._result, BaseException):
+            return ProbeFailed(f"the predicting child of {self.package} did not end within {self._timed_out:g} s.")
+        return self._result
+
+    def stop(self) -> None:
+        """End the child if it still runs (its group is killed, as a probe's), and wait for the thread."""
+        from aoinspect.probing import runner
+
+        with self._lock:
+            self._stopping = True
+            pid = self._pid
+        if self._thread.is_alive() and pid is not None:
+            runner.kill_group(pid)
+        later, self._later = self._later, None
+        if later is not None:
+            later.close()  # a child still reading its names reads the FIFO's end: none
+        self._thread.join()
+        if self._workdir is not None:
+            runner.remove_workdir(self._workdir)
+            self._workdir = None
+
+
+# How long a predicting child told its names later waits for them at most (``_PredictingChild``):
+# its own deadline is kept by the parent once it knows them.
+_UNTIL_TOLD = 24 * 3600.0
 
 
 def _kept_predictions(cache: ProbeCache | None, names: Sequence[str]) -> dict[str, Resolution]:
@@ -1100,10 +1216,12 @@ def _check_import(session: Session, package: str, options: CheckOptions, context
 def _annotated(result: Resolution, index: DistributionIndex) -> Resolution:
     """Every module of ``result`` attributed to its distribution (or the stdlib), with shares."""
     steps = tuple(replace(step, materialized=index.annotate(step.materialized)) for step in result.steps)
-    annotated = replace(result, steps=steps, observed=index.annotate(result.observed))
-    # One step's loads as they are: the tuple names share, which the index summarizes once.
-    loads = steps[0].materialized if len(steps) == 1 else annotated.materialized
-    return replace(annotated, distributions=index.summarize(loads))
+    observed = index.annotate(result.observed)
+    if len(steps) == 1:
+        # One step's loads as they are: the tuple names share, which the index summarizes once.
+        return replace(result, steps=steps, observed=observed, distributions=index.summarize(steps[0].materialized))
+    annotated = replace(result, steps=steps, observed=observed)
+    return replace(annotated, distributions=index.summarize(annotated.materialized))
 
 
 def _with_distributions(report: ReportT, index: DistributionIndex) -> ReportT:

@@ -546,6 +546,39 @@ def test_the_tables_predicted_entries_share_are_read_back_shared_and_bad_indices
         assert set(cache._unshared(broken["entries"], broken)) == set(entries) - {f"{predicted}a"}
 
 
+def test_the_replay_serves_the_runs_its_check_kept_without_parsing_them_again(fake, cached, tmp_path,
+                                                                            monkeypatch) -> None:
+    """The pass that keeps a cold check's warm report is served the runs the check kept, their
+    sections as they are; the report it keeps is the one a warm run that parses them prints."""
+    from aoinspect.probing import wire
+
+    fake.write(lazy_package("pkg", alpha="import decimal\n"))
+    parsed: list[str] = []  # the cache entries parsed again, by mode
+    real_get, real_make_run = cache.ProbeCache.get, wire.make_run
+    inside = []
+
+    def get(self: cache.ProbeCache, request: wire.ProbeRequest, timeout: float) -> Any:
+        inside.append(True)
+        try:
+            return real_get(self, request, timeout)
+        finally:
+            inside.pop()
+
+    def make_run(request: wire.ProbeRequest, *args: Any, **kwargs: Any) -> wire.ProbeRun:
+        if inside:
+            parsed.append(request.mode)
+        return real_make_run(request, *args, **kwargs)
+
+    monkeypatch.setattr(cache.ProbeCache, "get", get)
+    monkeypatch.setattr(wire, "make_run", make_run)
+    cached("check")
+    assert parsed == []
+    kept = cached("check")  # the report the replay kept
+    forget_reports(tmp_path / "work")
+    assert cached("check") == kept
+    assert "resolve" in parsed  # a warm run that read the document parsed each entry
+
+
 def test_a_cold_check_and_its_replay_read_the_package_and_its_distributions_once_each(fake, cached,
                                                                                        monkeypatch) -> None:
     """The pass that keeps the warm report after a cold check reads what the check read: the

@@ -85,6 +85,85 @@ def test_check_predicts_the_names_beyond_the_sample_and_verifies_the_sample(invo
     assert {result["name"] for result in asked["results"] if result.get("predicted")} == predicted
 
 
+def _watched_children(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[str, ...], Any]]:
+    """Each predicting child's names as it was started with, and what it gave (or raised)."""
+    real = predicting.record_predictions
+    children: list[tuple[tuple[str, ...], Any]] = []
+
+    def watched(package: str, names: Any, **kwargs: Any) -> predicting.Predictions:
+        try:
+            predictions = real(package, names, **kwargs)
+        except Exception as exc:
+            children.append((tuple(names), exc))
+            raise
+        children.append((tuple(names), predictions))
+        return predictions
+
+    monkeypatch.setattr(predicting, "record_predictions", watched)
+    return children
+
+
+def _sets_and_notes(report: dict[str, Any]) -> Any:
+    return ({result["name"]: (bool(result.get("predicted")), [load["module"] for load in result["materialized"]])
+             for result in report["results"]}, report["findings"], report["notes"])
+
+
+def test_a_cold_check_starts_the_predicting_child_before_the_names_are_known(invoke, fake, monkeypatch) -> None:
+    """It starts beside the fork server and is told the names once the package is described: the
+    report is the one of a child started with them."""
+    from aoinspect import engine
+    from aoinspect.child import protocol
+
+    fake.write(_many_names())
+    children = _watched_children(monkeypatch)
+    early = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    ((names, predictions),) = children
+    assert len(names) == 1 and names[0].startswith(protocol.NAMES_LATER)
+    assert [name for name in predictions.names] == [f"m{index}" for index in range(30)]
+    children.clear()
+    monkeypatch.setattr(engine._PredictingChild, "early", classmethod(lambda cls, *args: None))
+    told = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    assert [names for names, _predictions in children] == [tuple(f"m{index}" for index in range(30))]
+    assert _sets_and_notes(early) == _sets_and_notes(told)
+
+
+def test_a_predicting_child_started_early_for_too_few_names_is_ended(invoke, fake, monkeypatch, no_leftovers) -> None:
+    from aoinspect.errors import ProbeFailed
+
+    fake.write(_many_names(predicting.SAMPLE_MINIMUM))
+    children = _watched_children(monkeypatch)
+    doc = document(invoke("-p", "pkg", "--no-cache", *CHECK))
+    assert not any(result.get("predicted") for result in doc["results"])
+    ((_names, ended),) = children
+    assert isinstance(ended, ProbeFailed)  # ended before it was told any name, its directory and FIFO gone
+
+
+def test_a_warm_check_starts_no_predicting_child_before_the_names_are_known(fake, cached_cli, monkeypatch) -> None:
+    root = fake.write(_many_names())
+    cold = cached_cli(*CHECK)
+    (root / "pkg" / "m3.py").write_text("import colorsys\n")  # the warm report kept is stale: a run
+    children = _watched_children(monkeypatch)
+    again = cached_cli(*CHECK)
+    assert children == [] and len(again["results"]) == len(cold["results"])
+
+
+def test_a_predicting_child_told_its_names_later_keeps_its_deadline(fake, monkeypatch, no_leftovers) -> None:
+    from aoinspect import engine
+    from aoinspect.errors import ProbeFailed
+
+    files = _many_names(2)
+    files["pkg/m1.py"] = "import time\ntime.sleep(60)\n"
+    fake.write(files)
+    for variable, value in fake.env.items():
+        monkeypatch.setenv(variable, value)
+    child = engine._PredictingChild(fake.python, "pkg", None, 0.5)
+    child.send(["m0", "m1"], 0.5)
+    result = child.result()
+    child.stop()
+    assert isinstance(result, ProbeFailed)
+    assert result.message == "the predicting child of pkg did not end within 0.5 s."
+
+
 def test_a_finding_on_a_predicted_name_is_measured_before_it_is_judged(invoke, fake) -> None:
     # Every name is one that a second access imports again: not-cached would name each predicted one.
     files = _many_names(12)

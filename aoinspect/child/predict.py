@@ -5,7 +5,8 @@ request each name makes is recorded for that name, and the range of each name's 
 kept: the parent (``aoinspect.predicting``) cuts the requests the entry
 itself made into each name's own, and predicts from the graph what each name loads alone.
 
-Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``. Child code: see
+Run as ``python -c PREDICT_BOOTSTRAP predict.py RESULT_PATH PACKAGE NAME...``, or with the one name
+``protocol.NAMES_LATER`` + a FIFO's path: the names are read from it after the import. Child code: see
 ``__init__.py`` for the rules it keeps. It sends the ``graph`` section (``graph.py``'s, of
 ``import PACKAGE`` and every access) and a ``predict`` section: the modules loaded by the import,
 and for each name the range of requests it made, whether its access raised, and which modules
@@ -447,6 +448,9 @@ def run(result_path, package, names, graph=None):
     except BaseException as exc:  # noqa: BLE001 - the import's failure is part of the report
         error = graph._describe(exc)
     imported = sorted(name for name in list(_modules) if type(name) is str and name not in baseline)
+    if len(names) == 1 and names[0].startswith(graph.protocol.NAMES_LATER):
+        # Started before the parent knew the names (beside its fork server): they come once it does.
+        names = _names_later(names[0][len(graph.protocol.NAMES_LATER):]) if error is None else []
     outcomes = []
     target = _modules.get(package)
     if error is None:
@@ -523,6 +527,18 @@ def run(result_path, package, names, graph=None):
                   {"imported": imported, "names": outcomes, "error": error,
                    "failures": [[index, missing] for index, missing in recorder.failures.items()],
                    "served": recorder.served, "bound": recorder.bound})
+
+
+def _names_later(path):
+    """The names to touch, which the parent writes to the FIFO at ``path`` (a length line, then the
+    names a line each) once it knows them; none if it cannot say (it ended: the FIFO's end)."""
+    try:
+        with _open(path, "rb") as stream:
+            size = int(stream.readline())
+            data = stream.read(size)
+    except BaseException:  # noqa: BLE001 - no names: nothing is touched, the parent reads why
+        return []
+    return [name for name in data.decode("utf-8", "surrogatepass").split("\n") if name]
 
 
 def main(argv):

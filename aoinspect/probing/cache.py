@@ -732,6 +732,9 @@ class ProbeCache:
         # Predicted results this process kept, as it holds them (get_predicted serves them as they
         # are rather than decoding what was written of them).
         self._held: dict[str, Any] = {}
+        # The runs this process kept, by their entry's key: ``get`` serves a run's own sections
+        # rather than parsing its lines again (the replay that keeps a cold check's warm report).
+        self._held_runs: dict[str, ProbeRun] = {}
         # What the results this run was served depend on (``ReportMemo``), and how many results
         # it measured (or predicted) rather than read.
         self.served_files: dict[str, Any] = {}
@@ -861,6 +864,11 @@ class ProbeCache:
                     self.served_dirs.update(dirs)
         return entry
 
+    def holds_nothing(self) -> bool:
+        """Whether no result of this package is cached for this interpreter and environment (no
+        cache file: a cold run), asked before any is read."""
+        return self.key is None or not os.path.exists(self.path)
+
     def has(self, fields: Sequence[str]) -> bool:
         """Whether a valid entry for the request with these fields is cached. Asking is no miss:
         a name never measured may be served otherwise (a kept prediction); one that is measured
@@ -888,7 +896,13 @@ class ProbeCache:
                     shared = self._parsed_imports[entry["import"]] = wire.parse_all(
                         self._imports[entry["import"]]["lines"])
                 run = None
-                if shared[1] is None:
+                held = self._held_runs.get(key)
+                if shared[1] is None and held is not None:
+                    # As parsed from its lines: the shared sections, then its own (whose files,
+                    # which the lines do not keep, no report shows).
+                    run = wire.ProbeRun(request, (*shared[0], *(section for section in held.sections if not isinstance(
+                        section, (wire.ImportSection, wire.ServerSection)))), 0, False, timeout, "")
+                elif shared[1] is None:
                     run = wire.make_run(request, entry["lines"], 0, False, timeout, "", shared=shared[0])
             except Exception:  # noqa: BLE001 - an entry that does not parse is no result, never a crash
                 run = None
@@ -980,6 +994,7 @@ class ProbeCache:
                     continue
                 own_lines = [line for line in lines if line.get("section") not in _SHARED_SECTIONS]
                 self._entries[key] = {"import": index, "lines": own_lines, "files": file_states, "dirs": dir_states}
+                self._held_runs[key] = run
                 self.unkept -= 1
 
     # --- predicted results (aoinspect.predicting) ------------------------------------------------
