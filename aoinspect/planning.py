@@ -134,7 +134,7 @@ class Plan:
             for batch, outcome in batches:
                 outcome._set(runs[start:start + len(batch)])
                 start += len(batch)
-            if self._guesses and stage == 0:
+            if (self._guesses or self._staged_guesses) and stage == 0:
                 # The guesses stood aside (niced) for the first stage and what runs beside it:
                 # from here on they are as urgent as the probes the next stages ask for.
                 session.promote_guesses()

@@ -270,6 +270,44 @@ def test_guesses_stand_aside_only_for_the_first_stage() -> None:
     assert session.events == ["guessed", "resolve", "promoted", "star"]
 
 
+def test_a_guess_made_at_a_stage_is_made_once_its_requests_are_and_before_they_run() -> None:
+    """``Plan.guess(at=...)``: guessed from what the stage's own requests were built from (so the
+    guess can use it), handed to the session before that stage runs, on a lane of its own."""
+    import contextlib
+
+    class GuessingSession(RecordingSession):
+        events: list[str]
+
+        def guessing(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+        def prefetch(self, requests: list[ProbeRequest], then: object = None, own_lane: bool = False) -> None:
+            self.events.append(f"guessed {[request.names for request in requests]} own_lane={own_lane}")
+
+        def promote_guesses(self) -> None:
+            self.events.append("promoted")
+
+        def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
+            self.events.extend(request.mode for request in requests)
+            return super().run(requests)
+
+    plan = Plan()
+    built: list[str] = []
+    first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: len(runs))
+
+    def star() -> list[ProbeRequest]:
+        built.append("C")
+        return [ProbeRequest(protocol.MODE_STAR, "pkg")]
+
+    starred = plan.later([first], star, lambda runs: len(runs))
+    plan.later([starred], lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], lambda runs: len(runs))
+    plan.guess(lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], at=starred)
+    session = GuessingSession()
+    session.events = []
+    plan.run(session)  # type: ignore[arg-type]
+    assert session.events == ["resolve", "promoted", "guessed [('C',)] own_lane=True", "star", "unpickle"]
+
+
 def test_completion_never_binds_readline(checked) -> None:  # type: ignore[no-untyped-def]
     # The completer is built without readline, which may write escape sequences to the terminal.
     files = lazy_package("pkg", alpha="import sys\nassert 'readline' not in sys.modules\n")
