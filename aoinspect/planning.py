@@ -57,6 +57,7 @@ class Plan:
         self._made: dict[str, Any] = {}
         self._guesses: list[tuple[Callable[[], Sequence[ProbeRequest]],
                                   Callable[[ProbeRun], Sequence[ProbeRequest]] | None]] = []
+        self._staged_guesses: list[tuple[Callable[[], Sequence[ProbeRequest]], Outcome[Any]]] = []
 
     def add(
         self, request: ProbeRequest, read: Callable[[Sequence[ProbeRun]], T], *, repeat: int = 1,
@@ -99,13 +100,19 @@ class Plan:
         return outcome
 
     def guess(self, requests: Callable[[], Sequence[ProbeRequest]],
-              then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
+              then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None, *,
+              at: Outcome[Any] | None = None) -> None:
         """Requests a later stage will most likely make, guessed (by ``requests``, called when the
         plan starts) before what they depend on is known: the session starts them beside the first
         stage (``Session.prefetch``), and the stage that asks for exactly them takes their runs; a
         wrong guess costs a probe, never a different result. ``then(run)``: the guesses one of
-        them leads to."""
-        self._guesses.append((requests, then))
+        them leads to. ``at``: guessed once the stage that runs ``at``'s probes has made its
+        requests, rather than when the plan starts (what the guess needs is known by then), and
+        started beside that stage on a lane of its own (``Session.prefetch``'s ``own_lane``)."""
+        if at is not None:
+            self._staged_guesses.append((requests, at))
+        else:
+            self._guesses.append((requests, then))
 
     def run(self, session: Session) -> None:
         if self._guesses:
@@ -117,12 +124,17 @@ class Plan:
         for stage in sorted({outcome.stage for _build, outcome in self._entries}):
             batches = [(tuple(build()), outcome) for build, outcome in self._entries if outcome.stage == stage]
             requests = [request for batch, _outcome in batches for request in batch]
+            for guessing, at in self._staged_guesses:
+                if at.stage == stage:
+                    guessed = guessing()
+                    if guessed:
+                        session.prefetch(guessed, own_lane=True)
             runs = session.run(requests) if requests else []
             start = 0
             for batch, outcome in batches:
                 outcome._set(runs[start:start + len(batch)])
                 start += len(batch)
-            if self._guesses and stage == 0:
+            if (self._guesses or self._staged_guesses) and stage == 0:
                 # The guesses stood aside (niced) for the first stage and what runs beside it:
                 # from here on they are as urgent as the probes the next stages ask for.
                 session.promote_guesses()

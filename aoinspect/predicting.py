@@ -83,6 +83,9 @@ class Predictions:
     graph: ImportGraph
     imported: frozenset[str]  # what ``import PACKAGE`` loaded (the baseline of every prediction)
     names: Mapping[str, Prediction]
+    # name -> its pickle as the star import's probe would send it to the unpickle probe (hex; None:
+    # it would send none), from the same child: the unpickle probe is guessed from it.
+    pickles: Mapping[str, str | None] = field(default_factory=dict)
 
     @property
     def risky(self) -> tuple[str, ...]:
@@ -133,7 +136,21 @@ def record_predictions(
     graph = ImportGraph(package=package, python=section.python, entry=f"import {package}",
                         baseline=section.baseline, requests=section.requests, modules=section.modules,
                         ending=section.ending, error=section.error, elapsed_ns=section.elapsed_ns, cwd=os.getcwd())
-    return predict(graph, frozenset(touched.imported), touched.names, touched)
+    from dataclasses import replace
+
+    predictions = predict(graph, frozenset(touched.imported), touched.names, touched)
+    pickles = _pickles(raws)
+    return replace(predictions, pickles=pickles) if pickles else predictions
+
+
+def _pickles(raws: Sequence[Mapping[str, object]]) -> Mapping[str, str | None]:
+    """What the child's ``pickles`` section says, if it sent one that reads: only a guess hangs on it."""
+    raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PICKLES), None)
+    try:
+        section = wire.parse(raw) if raw is not None else None
+    except wire.ProtocolError:
+        return {}
+    return section.pickles if isinstance(section, wire.PicklesSection) else {}
 
 
 def predict(graph: ImportGraph, imported: frozenset[str], touched: Sequence[wire.TouchedName],

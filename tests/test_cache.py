@@ -491,9 +491,9 @@ def test_a_warm_check_plans_the_pickle_probes_a_cold_one_ran(fake, cached, monke
         measured.extend(request.mode for request in requests)
         return run(self, requests)
 
-    def guessing(self: Session, requests: list[Any], then: Any = None) -> None:
+    def guessing(self: Session, requests: list[Any], then: Any = None, **lane: Any) -> None:
         measured.extend(request.mode for request in requests)  # started beside the predicting child
-        return prefetch(self, requests, then)
+        return prefetch(self, requests, then, **lane)
 
     prefetch = Session.prefetch
     monkeypatch.setattr(Session, "_run", recording)

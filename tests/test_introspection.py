@@ -270,6 +270,44 @@ def test_guesses_stand_aside_only_for_the_first_stage() -> None:
     assert session.events == ["guessed", "resolve", "promoted", "star"]
 
 
+def test_a_guess_made_at_a_stage_is_made_once_its_requests_are_and_before_they_run() -> None:
+    """``Plan.guess(at=...)``: guessed from what the stage's own requests were built from (so the
+    guess can use it), handed to the session before that stage runs, on a lane of its own."""
+    import contextlib
+
+    class GuessingSession(RecordingSession):
+        events: list[str]
+
+        def guessing(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+        def prefetch(self, requests: list[ProbeRequest], then: object = None, own_lane: bool = False) -> None:
+            self.events.append(f"guessed {[request.names for request in requests]} own_lane={own_lane}")
+
+        def promote_guesses(self) -> None:
+            self.events.append("promoted")
+
+        def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
+            self.events.extend(request.mode for request in requests)
+            return super().run(requests)
+
+    plan = Plan()
+    built: list[str] = []
+    first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: len(runs))
+
+    def star() -> list[ProbeRequest]:
+        built.append("C")
+        return [ProbeRequest(protocol.MODE_STAR, "pkg")]
+
+    starred = plan.later([first], star, lambda runs: len(runs))
+    plan.later([starred], lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], lambda runs: len(runs))
+    plan.guess(lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], at=starred)
+    session = GuessingSession()
+    session.events = []
+    plan.run(session)  # type: ignore[arg-type]
+    assert session.events == ["resolve", "promoted", "guessed [('C',)] own_lane=True", "star", "unpickle"]
+
+
 def test_completion_never_binds_readline(checked) -> None:  # type: ignore[no-untyped-def]
     # The completer is built without readline, which may write escape sequences to the terminal.
     files = lazy_package("pkg", alpha="import sys\nassert 'readline' not in sys.modules\n")
@@ -529,8 +567,127 @@ def test_the_whole_package_probes_start_beside_the_predicting_child_and_change_n
     # Victim and Widget are pickled and unpickled again alone (test_pickling_shares_probes_...).
     assert counts == {protocol.MODE_STAR: 1, protocol.MODE_COMPLETE: 1, protocol.MODE_UNPICKLE: 1 + 2}
     monkeypatch.setattr(predicting, "record_predictions", record)
-    monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None: None)
+    monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None, own_lane=False: None)
     started.clear()
     asked = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
     assert not [mode for mode, thread in started if thread == "aoinspect-prefetch"]
     assert _comparable(guessed) == _comparable(asked)
+
+
+def test_the_unpickle_probe_starts_once_the_prediction_is_in_and_is_adopted(invoke, fake, monkeypatch) -> None:
+    """Where check predicts, the predicting child pickles every name as the star import's probe
+    does: the unpickle probe starts on those pickles as soon as the star import's probe is sent its
+    names, not once that probe has pickled them, and the stage that asks for it takes its run (no
+    unpickle probe more than without the guess)."""
+    import threading
+
+    from aoinspect.probing.session import ForkSession, Session
+
+    fake.write(PICKLE_BREAKER)
+    events: list[tuple[str, str]] = []  # (mode, "start" or "end") of every probe sent to the fork server
+    unpickling = threading.Event()
+    run_one = ForkSession._run_one
+
+    def recording(self: ForkSession, request: ProbeRequest, *args: Any, **kwargs: Any) -> ProbeRun:
+        events.append((request.mode, "start"))
+        if request.mode == protocol.MODE_UNPICKLE:
+            unpickling.set()
+        run = run_one(self, request, *args, **kwargs)
+        if request.mode == protocol.MODE_STAR:
+            unpickling.wait(30)  # the star import's probe ends only once the unpickle probe started
+        events.append((request.mode, "end"))
+        return run
+
+    monkeypatch.setattr(ForkSession, "_run_one", recording)
+    guessed = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    assert events.index((protocol.MODE_UNPICKLE, "start")) < events.index((protocol.MODE_STAR, "end"))
+    # Victim and Widget are unpickled again alone; the guess was the first unpickle probe.
+    assert [mode for mode, when in events if when == "start"].count(protocol.MODE_UNPICKLE) == 1 + 2
+    monkeypatch.setattr(ForkSession, "_run_one", run_one)
+    monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None, own_lane=False: None)
+    asked = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    assert _comparable(guessed) == _comparable(asked)
+
+
+PICKLE_DECOY = {
+    "pkg/__init__.py": f"""
+        import importlib
+
+        __all__ = ["Decoy", *[f"C{{index}}" for index in range({PICKLED_MANY})]]
+
+
+        def __dir__():
+            return __all__
+
+
+        def __getattr__(name):
+            if name == "Decoy" or name.startswith("Decoy_"):
+                from ._decoy import Decoy
+                return Decoy
+            if name in __all__:
+                return getattr(importlib.import_module(f"._c{{int(name[1:]) % 3}}", __name__), name)
+            raise AttributeError(name)
+    """,
+    "pkg/_decoy.py": """
+        import os
+
+
+        class Decoy:
+            pass
+
+
+        # Pickled under a name of the process's own, which pkg serves: other bytes in every process.
+        Decoy.__module__, Decoy.__qualname__ = "pkg", f"Decoy_{os.getpid()}"
+    """,
+    **{f"pkg/_c{group}.py": "".join(f"class C{index}:\n    pass\n\n\n" for index in range(group, PICKLED_MANY, 3))
+       for group in range(3)},
+}
+
+
+def test_an_unpickle_probe_guessed_from_pickles_that_differ_is_not_adopted(invoke, fake, monkeypatch) -> None:
+    """A class that pickles to other bytes in every process: the unpickle probe guessed from the
+    predicting child's pickles is not the one asked for, and is not taken; the report is the one
+    made without guesses."""
+    from aoinspect.probing.session import Session
+
+    fake.write(PICKLE_DECOY)
+    staged: list[tuple[str, ...]] = []  # the fields of the guesses made once a stage started
+    adopted: list[tuple[str, ...]] = []  # ... and of the unpickle probes a stage took
+    prefetch, adopt = Session.prefetch, Session._adopt
+
+    def guessing(self: Session, requests: list[ProbeRequest], then: Any = None, own_lane: bool = False) -> None:
+        staged.extend(tuple(request.names) for request in requests if own_lane)
+        prefetch(self, requests, then, own_lane=own_lane)
+
+    def adopting(self: Session, requests: list[ProbeRequest]) -> Any:
+        taken = adopt(self, requests)
+        adopted.extend(tuple(requests[index].names) for index in taken
+                       if requests[index].mode == protocol.MODE_UNPICKLE)
+        return taken
+
+    asked: list[tuple[str, ...]] = []
+    run = Session._run_or_adopt
+
+    def asking(self: Session, requests: list[ProbeRequest]) -> Any:
+        asked.extend(tuple(request.names) for request in requests if request.mode == protocol.MODE_UNPICKLE)
+        return run(self, requests)
+
+    monkeypatch.setattr(Session, "prefetch", guessing)
+    monkeypatch.setattr(Session, "_adopt", adopting)
+    monkeypatch.setattr(Session, "_run_or_adopt", asking)
+    guessed = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    (guess,) = staged
+    decoy = next(field for field in guess if field.startswith("Decoy:"))
+    assert asked and all(decoy not in fields for fields in asked)
+    assert guess not in adopted and guess not in asked
+    monkeypatch.setattr(Session, "prefetch", lambda self, requests, then=None, own_lane=False: None)
+    unguessed = document(invoke("-p", "pkg", "--no-cache", "--jobs", "2", "check", "--format", "json"))
+    assert _without_pids(_comparable(guessed)) == _without_pids(_comparable(unguessed))
+
+
+def _without_pids(doc: Any) -> Any:
+    """The decoy's name without the process it was made in."""
+    import json
+    import re
+
+    return json.loads(re.sub(r"Decoy_\d+", "Decoy_PID", json.dumps(doc)))

@@ -95,6 +95,7 @@ protocol = _sibling("protocol")
 protocol.hide(sys._getframe().f_code, _PROBE_FILE)
 recorder_module = _sibling("recorder")
 _keeper = _sibling("keeper")
+_pickling = _sibling("pickling")  # shared with check's predicting child (predict.py)
 _ignore_parent_signals = _keeper.ignore_parent_signals
 _restore_handlers = _keeper.restore_handlers
 _clock = recorder_module.clock
@@ -1283,8 +1284,8 @@ def race(module, count, name, reporter):
 # dir(), hasattr() probes, inspect.getmodule, pickle and TAB completion: each runs the package's
 # code on purpose, inside a measurement, in a probe of its own.
 
-_BuiltinFunctionType = type(len)
-_SLOT_DESCRIPTORS = (type(_FunctionType.__dict__["__module__"]), type(_FunctionType.__dict__["__qualname__"]))
+_slot = _pickling.slot
+_global_kind = _pickling.global_kind
 
 
 def _measured(recorder, call, *arguments):
@@ -1379,33 +1380,6 @@ def complete_attributes(module, recorder, reporter):
     reporter.send(protocol.SECTION_COMPLETE, report)
 
 
-def _slot(value, name):
-    """``value.name`` from a slot of the value's type (a function's ``__module__``, a class's
-    ``__qualname__``), or None: nothing of the package runs."""
-    kind = type(value)
-    # A class's metaclass dictionary holds its own ``__module__`` string: read type's slot.
-    descriptor = _type_dict(type if issubclass(kind, type) else kind).get(name)
-    if type(descriptor) not in _SLOT_DESCRIPTORS:
-        return None
-    try:
-        return descriptor.__get__(value, kind)
-    except BaseException:  # noqa: BLE001
-        return None
-
-
-def _global_kind(value):
-    """"class" or "function" for what pickle saves as a reference by name, else None."""
-    kind = type(value)
-    if issubclass(kind, type):
-        return "class"
-    if kind is _FunctionType:
-        return "function"
-    # A builtin function of a module; a builtin bound to an instance pickles as a method.
-    if kind is _BuiltinFunctionType and (_slot(value, "__self__") is None or _is_module(_slot(value, "__self__"))):
-        return "function"
-    return None
-
-
 def _text_or_none(value):
     return value if type(value) is str else None
 
@@ -1434,8 +1408,7 @@ def pickle_names(module, names, recorder, reporter):
             data, report = _measured(recorder, pickle.dumps, value)
             result["materialized"] = report["materialized"]
             result["error"] = report["error"]
-            if type(data) is bytes and len(data) <= protocol.PICKLE_LIMIT:
-                result["data"] = data.hex()
+            result["data"] = _pickling.sent(data, protocol.PICKLE_LIMIT)
         reporter.send(protocol.SECTION_PICKLE, result)
 
 

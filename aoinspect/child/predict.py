@@ -527,6 +527,34 @@ def run(result_path, package, names, graph=None):
                   {"imported": imported, "names": outcomes, "error": error,
                    "failures": [[index, missing] for index, missing in recorder.failures.items()],
                    "served": recorder.served, "bound": recorder.bound})
+    if error is None:
+        # After the graph and the predictions were sent, with the recorder gone: nothing pickling
+        # loads is any name's, and a package that ends the process here costs the pickles alone.
+        _send_pickles(graph, reporter, target, outcomes)
+
+
+def _send_pickles(graph, reporter, target, outcomes):
+    """``pickle.dumps(PACKAGE.NAME)`` of each name touched, as the star import's probe pickles it
+    for the unpickle probe (``measure.pickle_names``): the hex sent, or None where that probe sends
+    none (not a class or function, an error, too long). The parent guesses the unpickle probe from it."""
+    import pickle
+
+    pickling = graph._sibling("pickling")
+    limit = graph.protocol.PICKLE_LIMIT
+    pickles = []
+    for outcome in outcomes:
+        name, failed, data = outcome[0], outcome[1], None
+        if failed is None:  # an access that raised: that probe's most likely raises, and sends nothing
+            try:
+                value = target
+                for part in name.split("."):
+                    value = getattr(value, part)
+                if pickling.global_kind(value) is not None:
+                    data = pickling.sent(pickle.dumps(value), limit)
+            except BaseException:  # noqa: BLE001 - that probe sends nothing of it either
+                data = None
+        pickles.append([name, data])
+    reporter.send(graph.protocol.SECTION_PICKLES, {"names": pickles})
 
 
 def _names_later(path):

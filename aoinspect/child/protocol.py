@@ -91,13 +91,15 @@ SECTION_DEFER = "defer"
 SECTION_GRAPH = "graph"
 # check's predicting child (child/predict.py): what importing and touching every name loaded, per name.
 SECTION_PREDICT = "predict"
+# ... and, after it, each name's pickle as the star import's probe sends it to the unpickle probe.
+SECTION_PICKLES = "pickles"
 
 SECTIONS = (
     SECTION_IMPORT, SECTION_SERVER, SECTION_PACKAGE, SECTION_RESOLVE, SECTION_ASK, SECTION_STAR,
     SECTION_RACE, SECTION_DIR, SECTION_HASATTR, SECTION_GETMODULE, SECTION_COMPLETE, SECTION_PICKLE,
     SECTION_UNPICKLE, SECTION_BATCH, SECTION_PLAN, SECTION_INTERNAL, SECTION_DONE,
     SECTION_TRACE_START, SECTION_TRACE_LOADS, SECTION_TRACE_SPAWN, SECTION_TRACE_END, SECTION_DEFER,
-    SECTION_GRAPH, SECTION_PREDICT,
+    SECTION_GRAPH, SECTION_PREDICT, SECTION_PICKLES,
 )
 # A trace record's fields (child/tracer.py writes it, probing/wire.py reads it): always the first
 # ten, [index, module, parent, start ns, end ns, loaded, file, line, function, frame module]; the

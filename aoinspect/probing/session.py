@@ -52,8 +52,10 @@ STARTED_DEADLINE = 2.0
 GUESS_NICENESS = 10
 # The lanes guesses run on, one probe at a time each: a star import waiting for its names (and
 # what its run leads to: the unpickle probe) on one, every other guess on the other, so that the
-# chain star import -> unpickle does not wait behind the completion probe, nor it behind them.
-LANE_OTHERS, LANE_STAR = 0, 1
+# chain star import -> unpickle does not wait behind the completion probe, nor it behind them;
+# and a third for the guesses a stage makes once it starts (``Plan.guess``'s ``at``: the unpickle
+# probe, from the predicting child's pickles), which wait behind neither.
+LANE_OTHERS, LANE_STAR, LANE_STAGED = 0, 1, 2
 
 
 class SpawnSession:
@@ -734,9 +736,9 @@ class Session:
         # Requests guessed before they were asked for (``prefetch``), by their fields.
         self._prefetched: dict[tuple[str, ...], _Prefetched] = {}
         self._adopted: list[_Prefetched] = []  # those a request took (``_adopt``)
-        self._prefetch_queues: tuple[list[_Prefetched], ...] = ([], [])  # by lane
+        self._prefetch_queues: tuple[list[_Prefetched], ...] = ([], [], [])  # by lane
         self._prefetch_lock = threading.Lock()
-        self._prefetch_threads: list[threading.Thread | None] = [None, None]
+        self._prefetch_threads: list[threading.Thread | None] = [None, None, None]
         self._prefetch_closed = False
         self._prefetch_held = False  # inside ``guessing``: the guesses start once all are queued
         # Until ``promote_guesses``; only where the niceness can be given back (lowering it needs
@@ -892,7 +894,7 @@ class Session:
             prefetched.names.close()
 
     def prefetch(self, requests: Sequence[ProbeRequest],
-                 then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None) -> None:
+                 then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None = None, *, own_lane: bool = False) -> None:
         """Start ``requests`` now, one at a time in a thread of their own beside whatever else
         runs, on the guess that a later ``run`` asks for exactly them (the same fields): that
         ``run`` takes the measurement rather than making it again. Each is a fresh fork of the
@@ -900,8 +902,9 @@ class Session:
         request's, counted from when it is taken. ``then(run)``: more guesses (with no ``then`` of
         their own), from what one of ``requests`` measured. Guesses nobody asks for are ended
         when the session closes. Only with a working fork server and more than one job (guesses
-        run on two lanes, ``LANE_STAR`` and ``LANE_OTHERS``, one probe at a time each, niced), and
-        never for a request the cache holds."""
+        run on lanes, ``LANE_STAR`` and ``LANE_OTHERS``, one probe at a time each, niced until
+        ``promote_guesses``; ``own_lane``: on ``LANE_STAGED``, a guess a stage makes), and never
+        for a request the cache holds."""
         if self._prefetch_closed or self.settings.jobs < 2 or not self.hooks.may_measure():
             return
         self._mark_start()
@@ -909,7 +912,7 @@ class Session:
         fork = self._fork
         if fork is None or self._import_outcome_final or fork.broken is not None:
             return
-        self._queue_prefetch(requests, then)
+        self._queue_prefetch(requests, then, LANE_STAGED if own_lane else LANE_OTHERS)
 
     def hint_batches(self, hints: Mapping[str, BatchHint]) -> None:
         """How the names the next ``run`` measures are expected to batch (``BatchHint``), where

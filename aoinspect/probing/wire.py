@@ -529,11 +529,21 @@ class PredictSection(Record):
         _set(self, "getattr_files", _fresh(getattr_files))
 
 
+class PicklesSection(Record):
+    """``check``'s predicting child, after ``PredictSection``: each name it touched, with its
+    pickle as the star import's probe sends it to the unpickle probe (hex; None: it sends none)."""
+
+    pickles: Mapping[str, str | None]
+
+    def __init__(self, pickles: Mapping[str, str | None]) -> None:
+        set_field(self, "pickles", pickles)
+
+
 Section = Union[
     ImportSection, ServerSection, PackageSection, ResolveSection, AskSection, StarSection, RaceSection,
     DirSection, HasattrSection, GetmoduleSection, CompleteSection, PickleSection, UnpickleSection,
     BatchSection, PlanSection, InternalSection, DoneSection, TraceStartSection, TraceLoadsSection,
-    TraceSpawnSection, TraceEndSection, DeferSection, GraphSection, PredictSection,
+    TraceSpawnSection, TraceEndSection, DeferSection, GraphSection, PredictSection, PicklesSection,
 ]
 
 
@@ -1003,6 +1013,15 @@ def _predict(raw: Mapping[str, Any]) -> PredictSection:
     )
 
 
+def _pickles(raw: Mapping[str, Any]) -> PicklesSection:
+    pickles = {}
+    for item in _field(raw, "names", list):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and _optional_str(item[1])):
+            raise ProtocolError("a pickle of the predicting child is malformed")
+        pickles[item[0]] = item[1]
+    return PicklesSection(pickles)
+
+
 PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_IMPORT: _import,
     protocol.SECTION_SERVER: _server,
@@ -1028,6 +1047,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], Section]] = {
     protocol.SECTION_DEFER: _defer,
     protocol.SECTION_GRAPH: _graph,
     protocol.SECTION_PREDICT: _predict,
+    protocol.SECTION_PICKLES: _pickles,
 }
 
 

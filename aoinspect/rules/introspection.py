@@ -308,6 +308,10 @@ def _plan_pickle(rule: Rule, context: CheckContext, plan: Plan) -> dict[str, Out
     star.pickle = groups.first
     star.guess_pickle = groups.guess
     star.then = lambda run: _unpickle_guess(context, run)
+    if context.whole_package_after is not None:
+        # Where check predicts: as soon as the star import's probe is sent its names, which the
+        # predicting child pickled too, rather than once that probe has pickled them.
+        plan.guess(lambda: _unpickle_predicted(context, groups), at=star.outcome)
     package = context.package
 
     def reader(kind: type[P], doing: str) -> Callable[[Sequence[ProbeRun]], Round]:
@@ -475,6 +479,20 @@ def _unpickle_guess(context: CheckContext, star: ProbeRun) -> Sequence[ProbeRequ
     what that probe pickled, nor add one."""
     done = Round().read(wire.PickleSection, [star], "")
     return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields) for fields in _unpickle_fields(done)]
+
+
+def _unpickle_predicted(context: CheckContext, groups: _Groups) -> Sequence[ProbeRequest]:
+    """The unpickle probe ``_first_round`` will most likely lead to, guessed once the star import's
+    probe is sent its names (``groups.first``): the predicting child's pickles of those names, in
+    their order, where that child pickled every one of them the same way (``Predictions.pickles``).
+    The probe that asks adopts it only if its fields are these, byte for byte."""
+    pickles = context.verifying.pickles if context.verifying is not None else {}
+    names = groups.first()
+    if not names or any(name not in pickles for name in names):
+        return []
+    fields = tuple(f"{name}{protocol.PICKLE_SEPARATOR}{data}" for name in names
+                   if (data := pickles[name]) is not None)
+    return [ProbeRequest(protocol.MODE_UNPICKLE, context.package, fields)] if fields else []
 
 
 class _Again:
