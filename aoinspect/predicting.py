@@ -116,10 +116,12 @@ def record_predictions(
     finally:
         runner.remove_workdir(workdir)
     raws, forged = wire.genuine(raws, token)
-    if timed_out:
-        raise ProbeFailed(f"the predicting child of {package} did not end within {timeout:g} s.")
     graph_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_GRAPH), None)
     predict_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PREDICT), None)
+    if timed_out and (graph_raw is None or predict_raw is None):
+        # A child that hung after both were sent hung pickling (``_send_pickles``): only the guess
+        # of the unpickle probe is lost, the predictions stand.
+        raise ProbeFailed(f"the predicting child of {package} did not end within {timeout:g} s.")
     if graph_raw is None or predict_raw is None:
         why = problem or forged or "it reported nothing"
         raise ProbeFailed(f"the predicting child of {package} failed: {why}; {output.strip()[-300:]}")

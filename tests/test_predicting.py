@@ -804,3 +804,21 @@ def test_the_predicting_child_unbinds_what_each_access_kept_once_not_again_befor
     for index in range(80):
         assert {"pkg._shared", f"pkg._n{index}"} <= predictions.names[f"n{index}"].modules
     assert all(predictions.names[f"bad{index}"].error for index in range(40))
+
+
+def test_a_child_that_hangs_pickling_keeps_its_predictions(fake) -> None:
+    """The predicting child pickles after it sent its predictions: a package whose pickling hangs
+    (here, the module a function names as its own imports forever) loses the pickles, which only
+    made a guess, not the predictions."""
+    fake.write({
+        "pkg/__init__.py": ("def __getattr__(name):\n"
+                            "    if name == 'work':\n"
+                            "        from pkg.impl import work\n"
+                            "        return work\n"
+                            "    raise AttributeError(name)\n"),
+        "pkg/impl.py": "def work():\n    pass\nwork.__module__ = 'pkg.hangs'\n",
+        "pkg/hangs.py": "import threading\nthreading.Event().wait()\n",
+    })
+    predictions = predicting.record_predictions("pkg", ["work"], timeout=2.0, env={**os.environ, **fake.env})
+    assert predictions.names["work"].modules == frozenset({"pkg.impl"})
+    assert not predictions.pickles
