@@ -896,7 +896,11 @@ class _PredictingChild:
         wait = timeout
         if names is None:
             self._workdir = runner.make_workdir("aoinspect-names-")
-            self._later = _NamesLater(os.path.join(self._workdir, "names"))
+            try:
+                self._later = _NamesLater(os.path.join(self._workdir, "names"))
+            except OSError:
+                runner.remove_workdir(self._workdir)
+                raise
             names = (protocol.NAMES_LATER + self._later.path,)
             wait = _UNTIL_TOLD  # the deadline is set once the names are known, and kept here (result)
         self._thread = threading.Thread(target=self._record, name="aoinspect-predict", daemon=True,
@@ -914,7 +918,10 @@ class _PredictingChild:
             return None
         if session.cache is not None:
             session.cache.mark_started()  # files it reads from now on may be read changed
-        return cls(session.settings.python, package, None, session.settings.timeout)
+        try:
+            return cls(session.settings.python, package, None, session.settings.timeout)
+        except OSError:  # no FIFO can be made here (a TMPDIR on a file system without them)
+            return None
 
     def _record(self, python: str, names: Sequence[str], timeout: float) -> None:
         from aoinspect import predicting

@@ -937,13 +937,16 @@ class _Scanner:
         return self._function_state[function]
 
     def _mentions_getattr(self, path: str) -> bool:
-        """Whether the file spells ``__getattr__`` (a file that does not defines none: transformers'
-        hundreds of lazy packages take theirs from a class elsewhere, and are not parsed for it)."""
+        """Whether the file may define ``__getattr__``: it spells it, or holds a byte beyond ASCII (a file
+        that does neither defines none: transformers' hundreds of lazy packages take theirs from a
+        class elsewhere, and are not parsed for it)."""
         found = self._getattr_mentions.get(path)
         if found is None:
             try:
                 with open(path, "rb") as stream:
-                    found = b"__getattr__" in stream.read()
+                    data = stream.read()
+                # Identifiers are folded to NFKC: a non-ASCII spelling may define it too (parsed).
+                found = b"__getattr__" in data or not data.isascii()
             except OSError:
                 found = True  # parsed as before, which finds it unreadable
             self._getattr_mentions[path] = found

@@ -32,7 +32,7 @@ from run import EAGER_TOUCH, REAL_PACKAGES, importable, lazy_names
 FORKS = """
 import json, os, resource, sys
 package = __import__(sys.argv[1])
-names, alone = json.loads(sys.argv[2]), json.loads(sys.argv[3])
+names, alone = json.loads(sys.stdin.read())  # too long for one argument (128 KB) on transformers
 
 def touch(name):
     try:
@@ -111,7 +111,7 @@ def main(packages: list[str]) -> None:
         start = cpu([python, "-c", "import click"])
         server = cpu([python, "-c", f"import {package}"])
         child = cpu([python, "-c", EAGER_TOUCH, package, *names])
-        measured = subprocess.run([python, "-c", FORKS, package, json.dumps(names), json.dumps(forks)],
+        measured = subprocess.run([python, "-c", FORKS, package], input=json.dumps([names, forks]),
                                   capture_output=True, text=True, check=True).stdout
         whole, verify = json.loads(measured.strip().splitlines()[-1])
         floor = start + server + child + 3 * whole + verify

@@ -822,3 +822,113 @@ def test_a_child_that_hangs_pickling_keeps_its_predictions(fake) -> None:
     predictions = predicting.record_predictions("pkg", ["work"], timeout=2.0, env={**os.environ, **fake.env})
     assert predictions.names["work"].modules == frozenset({"pkg.impl"})
     assert not predictions.pickles
+
+
+def test_a_name_bound_while_another_goes_is_unbound_for_the_next_name(invoke, fake) -> None:
+    # A's access binds A and drops a name its body bound: pkg's namespace keeps its length, yet
+    # the _Unbinder looks at it again (its last key is another) and B's ``pkg.A`` is served anew.
+    fake.write({
+        "pkg/__init__.py": textwrap.dedent('''
+            _placeholder = 1
+
+            def __getattr__(name):
+                if name == "A":
+                    globals().pop("_placeholder", None)
+                    import decimal
+                    globals()["A"] = 2
+                    return 2
+                if name == "B":
+                    from pkg._b import B
+                    return B
+                raise AttributeError(name)
+        '''),
+        "pkg/_b.py": "import pkg\nB = pkg.A\n",
+    })
+    names = ["A", "B"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    measured = _measured(invoke, "pkg", names)
+    assert "decimal" in measured["B"]
+    disagreeing = {item.name for item in predicting.disagreements(predictions, measured)}
+    assert disagreeing <= set(predictions.risky), (disagreeing, predictions.risky)
+    assert "decimal" in predictions.names["B"].modules
+
+
+def test_a_name_bound_after_a_submodule_left_bound_is_unbound_for_the_next_name(invoke, fake) -> None:
+    # S binds pkg.sub, which pkg's __getattr__ does not serve: the _Unbinder leaves it bound. A
+    # then binds A and drops a name its body bound (the same length as after S): A is unbound all
+    # the same, and B's ``pkg.A`` loads decimal, as in a fresh process.
+    fake.write({
+        "pkg/__init__.py": textwrap.dedent('''
+            _placeholder = 1
+
+            def __getattr__(name):
+                if name == "S":
+                    from . import sub
+                    return sub.S
+                if name == "A":
+                    globals().pop("_placeholder", None)
+                    import decimal
+                    globals()["A"] = 2
+                    return 2
+                if name == "B":
+                    from pkg._b import B
+                    return B
+                raise AttributeError(name)
+        '''),
+        "pkg/sub.py": "S = 1\n",
+        "pkg/_b.py": "import pkg\nB = pkg.A\n",
+    })
+    names = ["S", "A", "B"]
+    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
+    measured = _measured(invoke, "pkg", names)
+    assert "decimal" in measured["B"]
+    disagreeing = {item.name for item in predicting.disagreements(predictions, measured)}
+    assert disagreeing <= set(predictions.risky), (disagreeing, predictions.risky)
+
+
+@pytest.mark.parametrize("spelled", ["__getattr__", "__\uff47etattr__"])  # NFKC: the same identifier
+def test_a_getattr_spelled_otherwise_is_still_read_for_its_state(tmp_path, spelled: str) -> None:
+    # Python folds identifiers to NFKC: a fullwidth "g" defines the same module __getattr__, and
+    # a file that does not spell the ASCII bytes is parsed all the same for its kept state.
+    path = tmp_path / "module.py"
+    path.write_text(f"_seen = set()\n\ndef {spelled}(name):\n    global _seen\n    _seen = _seen | {{name}}\n"
+                    "    import decimal\n    return 1\n", encoding="utf-8")
+    namespace: dict[str, object] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    assert "__getattr__" in namespace
+    assert predicting._Scanner().lazy_path_state(str(path)) is not None
+
+
+def test_a_check_where_no_fifo_can_be_made_still_predicts(invoke, fake, monkeypatch, no_leftovers) -> None:
+    # A cold check tells its early predicting child the names through a FIFO: where none can be
+    # made (a TMPDIR on a file system without them), the child starts once the names are known,
+    # and nothing is left behind.
+    fake.write(_many_names())
+
+    def refuse(path: Any, mode: int = 0o666) -> None:
+        raise PermissionError(1, "Operation not permitted", path)
+
+    monkeypatch.setattr(os, "mkfifo", refuse)
+    result = invoke("-p", "pkg", "--no-cache", "--jobs", "1", *CHECK)
+    assert result.exit_code in (0, 1), result.output[-300:]
+
+
+def test_the_early_childs_cost_leaves_out_its_wait_for_the_names(invoke, fake, monkeypatch) -> None:
+    # What importing and touching every name took (graph.elapsed_ns: the whole-package probes'
+    # deadline, and the note that quotes it) leaves out the early child's wait for its names.
+    from aoinspect import engine
+
+    fake.write(_many_names())
+    children = _watched_children(monkeypatch)
+    start = engine._Predicting.start
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        import time
+
+        time.sleep(3)  # the parent describing a big package meanwhile
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(engine._Predicting, "start", slow)
+    invoke("-p", "pkg", "--no-cache", *CHECK)
+    ((_names, predictions),) = children
+    assert predictions.graph.elapsed_ns / 1e9 < 2

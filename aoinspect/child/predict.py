@@ -152,6 +152,14 @@ def _differing(lengths, others, offset, found):
     _differing(lengths[middle:], others[middle:], offset + middle, found)
 
 
+def _last_keys(spaces):
+    """Each namespace's last key (None when empty), in C."""
+    try:
+        return list(map(next, map(reversed, spaces), [None] * len(spaces)))
+    except BaseException:  # noqa: BLE001 - one changed meanwhile (a thread): each looked at again
+        return [object() for _ in spaces]
+
+
 class _Unbinder:
     """Before each name's access: every module with a ``__getattr__`` made to lack what it served
     and kept since its body ended (transformers' ``_LazyModule`` keeps every name it served), so
@@ -162,9 +170,9 @@ class _Unbinder:
 
     What it unbinds stays unbound from one name to the next (``restore`` puts it back at the end,
     where nothing bound it again), and a module is looked at only when its namespace grew past
-    what its body bound (found in C for all of them at once): the work follows what the accesses
-    bind. Putting everything back after each name and taking it again before the next made
-    transformers' 7,328 names quadratic (and looking at each of its 722 lazy modules in Python
+    what its body bound or its last key is another (found in C for all of them at once): the work
+    follows what the accesses bind. Putting everything back after each name and taking it again
+    before the next made transformers' 7,328 names quadratic (and looking at each of its 722 lazy modules in Python
     before every name cost as much again); each access sees the namespaces it saw then."""
 
     def __init__(self, graph, bound):
@@ -182,6 +190,9 @@ class _Unbinder:
         self.spaces = []  # type: list[dict]
         self.limits = []  # type: list[int]
         self.lens = []  # type: list[int]  # each namespace's length when the last look ended
+        # Each namespace's last key then (the one bound last): a name bound where another went
+        # leaves the length as it was, not the last key (held, so that its id is not reused).
+        self.lasts = []  # type: list[object]
         # What is left bound, flat: namespaces, keys, values, submodule names, submodules (_left_changed).
         self.flat = None  # type: tuple[list, list, list, list, list] | None
         self.unbound = []  # type: list[tuple[dict, object, object]]  # (namespace, key, value), in order
@@ -227,6 +238,7 @@ class _Unbinder:
                 self.spaces.append({})
                 self.limits.append(0)
                 self.lens.append(-1)
+                self.lasts.append(None)
                 self._entry(len(names) - 1, _modules.get(module_name))
         current = list(map(_modules.get, names))
         try:
@@ -282,8 +294,14 @@ class _Unbinder:
         found = []  # type: list[int]
         _differing(lens, self.lens, 0, found)
         # What was left bound is looked at again where it changed (its length alone would not
-        # show a name bound again to another object).
+        # show a name bound again to another object), and so is a namespace whose last key is
+        # another (a name bound where one went: the same length). Compared by id, in C: a key's
+        # own __eq__ is package code.
         changed = self._left_changed()
+        keyed = []  # type: list[int]
+        _differing(list(map(id, _last_keys(spaces))), list(map(id, self.lasts)), 0, keyed)
+        if keyed:
+            changed = set(changed).union(keyed)
         order = sorted(set(found).union(changed)) if changed else found
         position = 0
         while position < len(order):
@@ -306,6 +324,7 @@ class _Unbinder:
                     order = sorted(set(order[position:]).union(more))
                     position = 0
         self.lens = lens
+        self.lasts = _last_keys(spaces)
         guarded = []  # type: list[tuple[dict, object, object]]
         for module_name, (namespace, keys) in self.guarded_keys.items():
             # Guarded while a submodule it serves through its guard is unbound (not bound again).
@@ -450,7 +469,10 @@ def run(result_path, package, names, graph=None):
     imported = sorted(name for name in list(_modules) if type(name) is str and name not in baseline)
     if len(names) == 1 and names[0].startswith(graph.protocol.NAMES_LATER):
         # Started before the parent knew the names (beside its fork server): they come once it does.
+        # The wait is not the package's: what importing and touching every name took leaves it out.
+        waited = graph.clock_ns()
         names = _names_later(names[0][len(graph.protocol.NAMES_LATER):]) if error is None else []
+        ending.started += graph.clock_ns() - waited
     outcomes = []
     target = _modules.get(package)
     if error is None:
