@@ -139,13 +139,14 @@ def _differ(objects, others):
 
 
 def _differing(lengths, others, offset, found):
-    """Append to ``found`` the positions (plus ``offset``) where two lists of ints of equal length
-    differ, by halves compared in C: most names change one or two namespaces of hundreds."""
+    """Append to ``found`` the positions (plus ``offset``) where two lists of equal length (ints, or
+    a namespace's last keys) differ, by halves compared in C: most names change one or two
+    namespaces of hundreds."""
     if lengths == others:
         return
     if len(lengths) <= 8:
         found.extend(offset + position for position, (one, other) in enumerate(zip(lengths, others))
-                     if one != other)
+                     if one is not other and one != other)
         return
     middle = len(lengths) // 2
     _differing(lengths[:middle], others[:middle], offset, found)
@@ -193,6 +194,7 @@ class _Unbinder:
         # Each namespace's last key then (the one bound last): a name bound where another went
         # leaves the length as it was, not the last key (held, so that its id is not reused).
         self.lasts = []  # type: list[object]
+        self.at = {}  # type: dict[int, int]  # id of a namespace -> its entry (put_back)
         # What is left bound, flat: namespaces, keys, values, submodule names, submodules (_left_changed).
         self.flat = None  # type: tuple[list, list, list, list, list] | None
         self.unbound = []  # type: list[tuple[dict, object, object]]  # (namespace, key, value), in order
@@ -298,20 +300,24 @@ class _Unbinder:
         # another (a name bound where one went: the same length). Compared by id, in C: a key's
         # own __eq__ is package code.
         changed = self._left_changed()
+        lasts = _last_keys(spaces)
         keyed = []  # type: list[int]
-        _differing(list(map(id, _last_keys(spaces))), list(map(id, self.lasts)), 0, keyed)
-        if keyed:
-            changed = set(changed).union(keyed)
-        order = sorted(set(found).union(changed)) if changed else found
+        try:
+            _differing(lasts, self.lasts, 0, keyed)
+        except BaseException:  # noqa: BLE001 - a key's own __eq__ raised: each looked at
+            keyed = list(range(len(spaces)))
+        forced = set(changed).union(keyed) if keyed else changed
+        order = sorted(set(found).union(forced)) if forced else found
         position = 0
         while position < len(order):
             index = order[position]
             position += 1
-            if lens[index] <= limits[index] and index not in changed:
+            if lens[index] <= limits[index] and index not in forced:
                 continue
             self.looked_at += 1
             asked = self._look_at(index, index in changed)
             lens[index] = len(spaces[index])
+            lasts[index] = next(reversed(spaces[index]), None)
             if asked:
                 # Asking whether its __getattr__ serves a submodule ran package code: the
                 # modules after it are measured again, as a look one by one would have seen them.
@@ -321,10 +327,11 @@ class _Unbinder:
                 if more:
                     for other in more:
                         lens[other] = now[other - index - 1]
+                        lasts[other] = next(reversed(spaces[other]), None)
                     order = sorted(set(order[position:]).union(more))
                     position = 0
         self.lens = lens
-        self.lasts = _last_keys(spaces)
+        self.lasts = lasts
         guarded = []  # type: list[tuple[dict, object, object]]
         for module_name, (namespace, keys) in self.guarded_keys.items():
             # Guarded while a submodule it serves through its guard is unbound (not bound again).
@@ -426,6 +433,20 @@ class _Unbinder:
             self.limits[index] = len(namespace)  # looked at again once it grows past what it holds now
         return asked
 
+    def put_back(self, namespace, key, last):
+        """``key`` was bound again at ``namespace``'s end, where ``last`` was the last key: when
+        that was the last key the last look saw, nothing else moved it (one look fewer a name)."""
+        index = self.at.get(id(namespace))
+        if index is None or self.spaces[index] is not namespace:
+            for index, space in enumerate(self.spaces):
+                if space is namespace:
+                    self.at[id(namespace)] = index
+                    break
+            else:
+                return
+        if self.lasts[index] is last:
+            self.lasts[index] = key
+
     @staticmethod
     def restore_hooks(guarded):
         for namespace, hook, guard in guarded:
@@ -514,7 +535,9 @@ def run(result_path, package, names, graph=None):
                 value = None
             end = len(requests)
             if unbound is not _MISSING and attributes is not None and first not in attributes:
+                last = next(reversed(attributes), None)
                 attributes[first] = unbound
+                unbinder.put_back(attributes, first, last)
             appeared = []
             if len(_modules) != count:
                 # Found in C: sys.modules holds thousands of names, and most names load some. What
