@@ -1500,14 +1500,9 @@ def _names_later(path):
     """The names to pickle, which the parent sends once it knows them (``protocol.NAMES_LATER``):
     the probe waits here, after the star import, as it would have waited to start."""
     try:
-        with _open(path, "rb") as stream:
-            size = int(stream.readline())
-            data = stream.read(size)
-    except BaseException:  # noqa: BLE001 - no names: nothing is pickled, the parent reads why
-        return []
+        return protocol.read_names_later(path, _open)
     finally:
         _reads.discard(path)  # the probe's own pipe, not a file the package read
-    return [name for name in data.decode("utf-8", "surrogatepass").split("\n") if name]
 
 
 def _native_threads():

@@ -492,7 +492,8 @@ def run(result_path, package, names, graph=None):
         # Started before the parent knew the names (beside its fork server): they come once it does.
         # The wait is not the package's: what importing and touching every name took leaves it out.
         waited = graph.clock_ns()
-        names = _names_later(names[0][len(graph.protocol.NAMES_LATER):]) if error is None else []
+        names = graph.protocol.read_names_later(names[0][len(graph.protocol.NAMES_LATER):], _open) \
+            if error is None else []
         ending.started += graph.clock_ns() - waited
     outcomes = []
     target = _modules.get(package)
@@ -600,18 +601,6 @@ def _send_pickles(graph, reporter, target, outcomes):
                 data = None
         pickles.append([name, data])
     reporter.send(graph.protocol.SECTION_PICKLES, {"names": pickles})
-
-
-def _names_later(path):
-    """The names to touch, which the parent writes to the FIFO at ``path`` (a length line, then the
-    names a line each) once it knows them; none if it cannot say (it ended: the FIFO's end)."""
-    try:
-        with _open(path, "rb") as stream:
-            size = int(stream.readline())
-            data = stream.read(size)
-    except BaseException:  # noqa: BLE001 - no names: nothing is touched, the parent reads why
-        return []
-    return [name for name in data.decode("utf-8", "surrogatepass").split("\n") if name]
 
 
 def main(argv):

@@ -161,6 +161,19 @@ def decode_request(fields):
     return mode, fields[1], int(fields[2]), list(fields[3:])
 
 
+def read_names_later(path, opener):
+    """The names a probe or the predicting child started on ``NAMES_LATER`` is told through the FIFO
+    at ``path`` (a length line, then the names a line each), read with ``opener`` (the child's own
+    ``open``, kept before the package ran); none if the parent cannot say (it ended: the FIFO's end)."""
+    try:
+        with opener(path, "rb") as stream:
+            size = int(stream.readline())
+            data = stream.read(size)
+    except BaseException:  # noqa: BLE001 - no names: nothing is done with them, the parent reads why
+        return []
+    return [name for name in data.decode("utf-8", "surrogatepass").split("\n") if name]
+
+
 # --- JSON, by hand: the child may not import json (it is not loaded in a bare interpreter) ----
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
