@@ -819,7 +819,7 @@ def test_a_child_that_hangs_pickling_keeps_its_predictions(fake) -> None:
         "pkg/impl.py": "def work():\n    pass\nwork.__module__ = 'pkg.hangs'\n",
         "pkg/hangs.py": "import threading\nthreading.Event().wait()\n",
     })
-    predictions = predicting.record_predictions("pkg", ["work"], timeout=2.0, env={**os.environ, **fake.env})
+    predictions = predicting.record_predictions("pkg", ["work"], timeout=6.0, env={**os.environ, **fake.env})
     assert predictions.names["work"].modules == frozenset({"pkg.impl"})
     assert not predictions.pickles
 
