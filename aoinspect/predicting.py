@@ -24,7 +24,7 @@ import os
 import random
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aoinspect.child import protocol
 from aoinspect.errors import ProbeFailed
@@ -116,8 +116,8 @@ def record_predictions(
     finally:
         runner.remove_workdir(workdir)
     raws, forged = wire.genuine(raws, token)
-    graph_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_GRAPH), None)
-    predict_raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PREDICT), None)
+    graph_raw = _first_raw(raws, protocol.SECTION_GRAPH)
+    predict_raw = _first_raw(raws, protocol.SECTION_PREDICT)
     if timed_out and (graph_raw is None or predict_raw is None):
         # A child that hung after both were sent hung pickling (``_send_pickles``): only the guess
         # of the unpickle probe is lost, the predictions stand.
@@ -145,9 +145,14 @@ def record_predictions(
     return replace(predictions, pickles=pickles) if pickles else predictions
 
 
-def _pickles(raws: Sequence[Mapping[str, object]]) -> Mapping[str, str | None]:
+def _first_raw(raws: Sequence[Mapping[str, Any]], section: str) -> Mapping[str, Any] | None:
+    """The child's first line of ``section``, if it sent one."""
+    return next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == section), None)
+
+
+def _pickles(raws: Sequence[Mapping[str, Any]]) -> Mapping[str, str | None]:
     """What the child's ``pickles`` section says, if it sent one that reads: only a guess hangs on it."""
-    raw = next((raw for raw in raws if raw.get(protocol.SECTION_KEY) == protocol.SECTION_PICKLES), None)
+    raw = _first_raw(raws, protocol.SECTION_PICKLES)
     try:
         section = wire.parse(raw) if raw is not None else None
     except wire.ProtocolError:
