@@ -824,39 +824,12 @@ def test_a_child_that_hangs_pickling_keeps_its_predictions(fake) -> None:
     assert not predictions.pickles
 
 
-def test_a_name_bound_while_another_goes_is_unbound_for_the_next_name(invoke, fake) -> None:
-    # A's access binds A and drops a name its body bound: pkg's namespace keeps its length, yet
-    # the _Unbinder looks at it again (its last key is another) and B's ``pkg.A`` is served anew.
-    fake.write({
-        "pkg/__init__.py": textwrap.dedent('''
-            _placeholder = 1
-
-            def __getattr__(name):
-                if name == "A":
-                    globals().pop("_placeholder", None)
-                    import decimal
-                    globals()["A"] = 2
-                    return 2
-                if name == "B":
-                    from pkg._b import B
-                    return B
-                raise AttributeError(name)
-        '''),
-        "pkg/_b.py": "import pkg\nB = pkg.A\n",
-    })
-    names = ["A", "B"]
-    predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
-    measured = _measured(invoke, "pkg", names)
-    assert "decimal" in measured["B"]
-    disagreeing = {item.name for item in predicting.disagreements(predictions, measured)}
-    assert disagreeing <= set(predictions.risky), (disagreeing, predictions.risky)
-    assert "decimal" in predictions.names["B"].modules
-
-
-def test_a_name_bound_after_a_submodule_left_bound_is_unbound_for_the_next_name(invoke, fake) -> None:
-    # S binds pkg.sub, which pkg's __getattr__ does not serve: the _Unbinder leaves it bound. A
-    # then binds A and drops a name its body bound (the same length as after S): A is unbound all
-    # the same, and B's ``pkg.A`` loads decimal, as in a fresh process.
+@pytest.mark.parametrize("left_bound", [False, True])
+def test_a_name_bound_while_another_goes_is_unbound_for_the_next_name(invoke, fake, left_bound: bool) -> None:
+    # A's access binds A and drops a name its body bound: pkg's namespace keeps its length, yet the
+    # _Unbinder looks at it again (its last key is another) and B's ``pkg.A`` is served anew,
+    # loading decimal as in a fresh process. ``left_bound``: S first binds pkg.sub, which pkg's
+    # __getattr__ does not serve, so the _Unbinder leaves it bound (the same length after S and A).
     fake.write({
         "pkg/__init__.py": textwrap.dedent('''
             _placeholder = 1
@@ -878,12 +851,13 @@ def test_a_name_bound_after_a_submodule_left_bound_is_unbound_for_the_next_name(
         "pkg/sub.py": "S = 1\n",
         "pkg/_b.py": "import pkg\nB = pkg.A\n",
     })
-    names = ["S", "A", "B"]
+    names = ["S", "A", "B"] if left_bound else ["A", "B"]
     predictions = predicting.record_predictions("pkg", names, env={**os.environ, **fake.env})
     measured = _measured(invoke, "pkg", names)
     assert "decimal" in measured["B"]
     disagreeing = {item.name for item in predicting.disagreements(predictions, measured)}
     assert disagreeing <= set(predictions.risky), (disagreeing, predictions.risky)
+    assert "decimal" in predictions.names["B"].modules
 
 
 @pytest.mark.parametrize("spelled", ["__getattr__", "__\uff47etattr__"])  # NFKC: the same identifier
