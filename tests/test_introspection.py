@@ -4,6 +4,7 @@ lazy packages and on every lazy mechanism aoinspect recognises."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Callable
 from xml.etree import ElementTree as ET
@@ -225,6 +226,28 @@ class RecordingSession:
         return [ProbeRun(request, (), 0, False, 1.0) for request in requests]
 
 
+class GuessingSession(RecordingSession):
+    """Says, in ``events``, what it was asked in order: the guesses (``prefetch``), the probes a
+    stage runs (their modes), and ``promote_guesses``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def guessing(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def prefetch(self, requests: list[ProbeRequest], then: object = None, own_lane: bool = False) -> None:
+        self.events.append(f"guessed {[request.names for request in requests]} own_lane={own_lane}")
+
+    def promote_guesses(self) -> None:
+        self.events.append("promoted")
+
+    def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
+        self.events.extend(request.mode for request in requests)
+        return super().run(requests)
+
+
 def test_plan_runs_later_probes_once_what_they_need_was_read() -> None:
     plan = Plan()
     first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: runs[0].request.names)
@@ -242,55 +265,18 @@ def test_guesses_stand_aside_only_for_the_first_stage() -> None:
     """Guessed probes run niced beside the first stage (and the predicting child it waits for);
     once it was read, the session is told to give them their own priority, before the next
     stage runs."""
-    import contextlib
-
-    class GuessingSession(RecordingSession):
-        events: list[str]
-
-        def guessing(self) -> contextlib.AbstractContextManager[None]:
-            return contextlib.nullcontext()
-
-        def prefetch(self, requests: list[ProbeRequest], then: object = None) -> None:
-            self.events.append("guessed")
-
-        def promote_guesses(self) -> None:
-            self.events.append("promoted")
-
-        def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
-            self.events.extend(request.mode for request in requests)
-            return super().run(requests)
-
     plan = Plan()
     first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: len(runs))
     plan.later([first], lambda: [ProbeRequest(protocol.MODE_STAR, "pkg")], lambda runs: len(runs))
     plan.guess(lambda: [ProbeRequest(protocol.MODE_STAR, "pkg")])
     session = GuessingSession()
-    session.events = []
     plan.run(session)  # type: ignore[arg-type]
-    assert session.events == ["guessed", "resolve", "promoted", "star"]
+    assert session.events == ["guessed [()] own_lane=False", "resolve", "promoted", "star"]
 
 
 def test_a_guess_made_at_a_stage_is_made_once_its_requests_are_and_before_they_run() -> None:
     """``Plan.guess(at=...)``: guessed from what the stage's own requests were built from (so the
     guess can use it), handed to the session before that stage runs, on a lane of its own."""
-    import contextlib
-
-    class GuessingSession(RecordingSession):
-        events: list[str]
-
-        def guessing(self) -> contextlib.AbstractContextManager[None]:
-            return contextlib.nullcontext()
-
-        def prefetch(self, requests: list[ProbeRequest], then: object = None, own_lane: bool = False) -> None:
-            self.events.append(f"guessed {[request.names for request in requests]} own_lane={own_lane}")
-
-        def promote_guesses(self) -> None:
-            self.events.append("promoted")
-
-        def run(self, requests: list[ProbeRequest]) -> list[ProbeRun]:
-            self.events.extend(request.mode for request in requests)
-            return super().run(requests)
-
     plan = Plan()
     built: list[str] = []
     first = plan.add(ProbeRequest(protocol.MODE_RESOLVE, "pkg", ("a",)), lambda runs: len(runs))
@@ -303,7 +289,6 @@ def test_a_guess_made_at_a_stage_is_made_once_its_requests_are_and_before_they_r
     plan.later([starred], lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], lambda runs: len(runs))
     plan.guess(lambda: [ProbeRequest(protocol.MODE_UNPICKLE, "pkg", tuple(built))], at=starred)
     session = GuessingSession()
-    session.events = []
     plan.run(session)  # type: ignore[arg-type]
     assert session.events == ["resolve", "promoted", "guessed [('C',)] own_lane=True", "star", "unpickle"]
 
