@@ -27,20 +27,12 @@ import subprocess
 import sys
 import time
 
-from run import EAGER_TOUCH, REAL_PACKAGES, importable, lazy_names
+from run import EAGER_TOUCH, REAL_PACKAGES, TOUCH, importable, lazy_names
 
-FORKS = """
+FORKS = TOUCH + """
 import json, os, resource, sys
 package = __import__(sys.argv[1])
 names, alone = json.loads(sys.stdin.read())  # too long for one argument (128 KB) on transformers
-
-def touch(name):
-    try:
-        value = package
-        for part in name.split("."):
-            value = getattr(value, part)
-    except Exception:
-        pass
 
 def fork(body):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -54,8 +46,8 @@ def fork(body):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
-whole = sorted(fork(lambda: [touch(name) for name in names]) for _ in range(3))[1]
-verify = sum(fork(lambda name=name: touch(name)) for name in alone)
+whole = sorted(fork(lambda: [touch(package, name) for name in names]) for _ in range(3))[1]
+verify = sum(fork(lambda name=name: touch(package, name)) for name in alone)
 print(json.dumps([whole, verify]))
 """
 

@@ -215,16 +215,21 @@ def lazy_names(tool: list[str], package: str, env: dict[str, str], cwd: str) -> 
             if not name["loaded_at_import"] and all(part.isidentifier() for part in name["name"].split("."))]
 
 
-EAGER_TOUCH = """
-import sys
-package = __import__(sys.argv[1])
-for name in sys.argv[2:]:
+# One name touched as a user's code would (``package.a.b``); what it raises is no concern here.
+TOUCH = """
+def touch(package, name):
     try:
         value = package
         for part in name.split("."):
             value = getattr(value, part)
     except Exception:
         pass
+"""
+EAGER_TOUCH = TOUCH + """
+import sys
+package = __import__(sys.argv[1])
+for name in sys.argv[2:]:
+    touch(package, name)
 """
 
 
