@@ -881,7 +881,7 @@ class _PredictingChild:
         import time
 
         from aoinspect.probing import runner
-        from aoinspect.probing.session import _NamesLater
+        from aoinspect.probing.session import NamesLater
 
         self.package = package
         self._result: Any = None
@@ -892,12 +892,12 @@ class _PredictingChild:
         self._deadline: float | None = None  # a child told its names later: when it is given up
         self._timed_out: float | None = None  # the timeout it did not end within, if so
         self._workdir: str | None = None
-        self._later: _NamesLater | None = None
+        self._later: NamesLater | None = None
         wait = timeout
         if names is None:
             self._workdir = runner.make_workdir("aoinspect-names-")
             try:
-                self._later = _NamesLater(os.path.join(self._workdir, "names"))
+                self._later = NamesLater(os.path.join(self._workdir, "names"))
             except OSError:
                 runner.remove_workdir(self._workdir)
                 raise

@@ -660,7 +660,7 @@ class _Prefetched:
     __slots__ = ("asked", "done", "lane", "late", "names", "request", "run", "started", "then")
 
     def __init__(self, request: ProbeRequest, then: Callable[[ProbeRun], Sequence[ProbeRequest]] | None,
-                 names: _NamesLater | None = None, lane: int = LANE_OTHERS) -> None:
+                 names: NamesLater | None = None, lane: int = LANE_OTHERS) -> None:
         self.request = request
         self.then = then
         self.names = names  # where a star import's names go, once a request asks for them
@@ -672,7 +672,7 @@ class _Prefetched:
         self.run: ProbeRun | None = None
 
 
-class _NamesLater:
+class NamesLater:
     """The FIFO a star import's probe started on a guess reads the names to pickle from
     (``protocol.NAMES_LATER``): held open here for reading and writing, so that neither side
     ever waits for the other to open it, and written from a thread of its own, so that a probe
@@ -952,7 +952,7 @@ class Session:
                     if fields in self._prefetched:
                         continue
                     assert self._fork is not None
-                    names = _NamesLater(os.path.join(self._fork.workdir, f"names-{len(self._prefetched)}"))
+                    names = NamesLater(os.path.join(self._fork.workdir, f"names-{len(self._prefetched)}"))
                     request = replace(request, names=(protocol.NAMES_LATER + names.path,))
                 else:
                     fields = tuple(request.fields())
