@@ -62,6 +62,13 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def escaped_pids(pid_dir: Path) -> list[int]:
+    """The pids the escape script (``test_hostile.ESCAPE_SCRIPT``) said it runs as, from ``pid_dir``:
+    it writes each to a ``.tmp`` file it then renames, so a process ended before the rename (aoinspect
+    may end a child while it starts one) left a ``.tmp`` behind, and no pid to look for."""
+    return [int(path.read_text()) for path in pid_dir.iterdir() if path.suffix != ".tmp"]
+
+
 def importtime_entries(stderr: str) -> list[tuple[str, int]]:
     """``(module, nesting level)`` for every import that ``-X importtime`` timed, in its order
     (children before their parent). The header and untimed lines are skipped: Python 3.14's

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aoinspect.cli import cli
-from tests.helpers import pid_alive
+from tests.helpers import escaped_pids, pid_alive
 from tests.packages import LAZY_INIT, lazy_package, with_beta
 
 # Every case here is about the child: the matrix runs them under each Python (--probe-python); and
@@ -681,7 +681,7 @@ def test_processes_that_leave_the_group_are_ended(fake, tmp_path, how: str, wher
     finally:
         del os.environ["PID_DIR"]
     assert completed.returncode == 0, completed.stderr
-    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    escaped = escaped_pids(pid_dir)
     assert escaped
     assert not [pid for pid in escaped if pid_alive(pid)]  # and no_leftovers checks the rest
     assert_clean(completed)
@@ -876,7 +876,7 @@ def test_a_lone_probe_ends_what_left_its_group(fake, tmp_path, how: str, isolati
         del os.environ["PID_DIR"]
     assert completed.returncode == 0, completed.stderr
     assert one_json_document(completed.stdout)["isolation"]["mode"] == "spawn"
-    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    escaped = escaped_pids(pid_dir)
     assert escaped
     assert not [pid for pid in escaped if pid_alive(pid)]
     assert_clean(completed)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import pid_alive
+from tests.helpers import escaped_pids, pid_alive
 from tests.test_hostile import ESCAPE_SCRIPT, HANG_TIMEOUT, aoinspect, assert_clean, console_script, one_json_document
 
 pytestmark = [pytest.mark.probe, pytest.mark.usefixtures("no_leftovers")]
@@ -227,7 +227,7 @@ def test_processes_that_leave_the_group_are_ended(fake, tmp_path, how: str) -> N
         del os.environ["PID_DIR"]
     assert ran_graph.returncode == 0 and ran_advise.returncode == 0, (ran_graph.stderr, ran_advise.stderr)
     assert ran_check.returncode in (0, 1), ran_check.stderr
-    escaped = [int(path.read_text()) for path in pid_dir.iterdir()]
+    escaped = escaped_pids(pid_dir)
     assert len(escaped) >= 4  # graph, the simulation's scenarios, the observer, check's children
     assert not [pid for pid in escaped if pid_alive(pid)]  # and no_leftovers checks the rest
 
